@@ -1,0 +1,136 @@
+package core
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// EntityLead names leads in events, topics and errors.
+const EntityLead = "lead"
+
+// Lead is an inquiry («обращение») from a call, an e-mail, a web form or
+// manual entry, not yet converted into an account, contact and deal. Its JSON
+// form is the API's representation and the data of its outbox events.
+type Lead struct {
+	ID             string           `json:"id"`
+	Salutation     string           `json:"salutation"`
+	FirstName      string           `json:"first_name"`
+	LastName       string           `json:"last_name"`
+	Company        string           `json:"company"`
+	Title          string           `json:"title"`
+	Email          string           `json:"email"`
+	SecondaryEmail string           `json:"secondary_email"`
+	Phone          string           `json:"phone"`
+	Mobile         string           `json:"mobile"`
+	Fax            string           `json:"fax"`
+	Website        string           `json:"website"`
+	Status         string           `json:"status"`
+	Source         string           `json:"source"`
+	Industry       string           `json:"industry"`
+	Rating         string           `json:"rating"`
+	AnnualRevenue  *decimal.Decimal `json:"annual_revenue"`
+	Employees      *int64           `json:"employees"`
+	Address        Address          `json:"address"`
+	Description    string           `json:"description"`
+	OwnerID        string           `json:"owner_id"`
+	Converted      bool             `json:"converted"`
+	CreatedAt      time.Time        `json:"created_at"`
+	UpdatedAt      time.Time        `json:"updated_at"`
+	Version        int64            `json:"version"`
+}
+
+// Address is a postal address as vtiger keeps it on leads.
+type Address struct {
+	Street   string `json:"street"`
+	POBox    string `json:"po_box"`
+	City     string `json:"city"`
+	State    string `json:"state"`
+	Postcode string `json:"postcode"`
+	Country  string `json:"country"`
+}
+
+// LeadSchema returns the writable fields of a lead with their validation.
+func LeadSchema() *Schema[Lead] {
+	status, source, salutation := LeadStatuses(), LeadSources(), Salutations()
+	return NewSchema[Lead]("id", "converted", "created_at", "updated_at", "version").
+		Field("salutation", OneOf(salutation, func(l *Lead) *string { return &l.Salutation })).
+		Field("first_name", Text(80, false, func(l *Lead) *string { return &l.FirstName })).
+		Field("last_name", Text(80, false, func(l *Lead) *string { return &l.LastName })).
+		Field("company", Text(200, false, func(l *Lead) *string { return &l.Company })).
+		Field("title", Text(100, false, func(l *Lead) *string { return &l.Title })).
+		Field("email", Email(func(l *Lead) *string { return &l.Email })).
+		Field("secondary_email", Email(func(l *Lead) *string { return &l.SecondaryEmail })).
+		Field("phone", Phone(func(l *Lead) *string { return &l.Phone })).
+		Field("mobile", Phone(func(l *Lead) *string { return &l.Mobile })).
+		Field("fax", Phone(func(l *Lead) *string { return &l.Fax })).
+		Field("website", Website(func(l *Lead) *string { return &l.Website })).
+		Field("status", OneOf(status, func(l *Lead) *string { return &l.Status })).
+		Field("source", OneOf(source, func(l *Lead) *string { return &l.Source })).
+		Field("industry", Text(100, false, func(l *Lead) *string { return &l.Industry })).
+		Field("rating", Text(50, false, func(l *Lead) *string { return &l.Rating })).
+		Field("annual_revenue", Money(func(l *Lead) **decimal.Decimal { return &l.AnnualRevenue })).
+		Field("employees", Int(0, 10_000_000, func(l *Lead) **int64 { return &l.Employees })).
+		Field("address", Object(AddressSchema(), func(l *Lead) *Address { return &l.Address })).
+		Field("description", Text(32_000, true, func(l *Lead) *string { return &l.Description })).
+		Field("owner_id", ID(func(l *Lead) *string { return &l.OwnerID }))
+}
+
+// AddressSchema returns the writable fields of an address.
+func AddressSchema() *Schema[Address] {
+	return NewSchema[Address]().
+		Field("street", Text(250, false, func(a *Address) *string { return &a.Street })).
+		Field("po_box", Text(30, false, func(a *Address) *string { return &a.POBox })).
+		Field("city", Text(100, false, func(a *Address) *string { return &a.City })).
+		Field("state", Text(100, false, func(a *Address) *string { return &a.State })).
+		Field("postcode", Text(20, false, func(a *Address) *string { return &a.Postcode })).
+		Field("country", Text(100, false, func(a *Address) *string { return &a.Country }))
+}
+
+// Validate checks the rules that span fields or need the whole record:
+// last name and company are mandatory (crm-model.md §1.1).
+func (l *Lead) Validate() error {
+	var errs []FieldError
+	if l.LastName == "" {
+		errs = append(errs, FieldError{Field: "last_name", Code: "required", Message: "is required"})
+	}
+	if l.Company == "" {
+		errs = append(errs, FieldError{Field: "company", Code: "required", Message: "is required"})
+	}
+	return Invalid(errs)
+}
+
+// LeadFilter selects leads for a list. Empty members do not filter.
+type LeadFilter struct {
+	Statuses    []string
+	Sources     []string
+	OwnerID     string
+	Phone       string // E.164; matches phone or mobile
+	Email       string // lower-cased; matches email or secondary e-mail
+	CreatedFrom time.Time
+	CreatedTo   time.Time
+	Query       string // text match on names, company, e-mail, phone
+	Converted   bool   // list converted leads instead of open ones
+	Sort        Sort
+	Limit       int
+	Cursor      string
+}
+
+// LeadService keeps leads. Every write records its outbox event in the same
+// transaction, with the actor and correlation id taken from ctx.
+type LeadService interface {
+	// CreateLead validates and stores a lead built by applying patch to an
+	// empty lead. An empty owner defaults to the actor's user.
+	// Errors: EINVALID.
+	CreateLead(ctx context.Context, patch Patch) (*Lead, error)
+	// Lead returns one lead. Errors: ENOTFOUND.
+	Lead(ctx context.Context, id string) (*Lead, error)
+	// UpdateLead applies a merge patch. ifVersion > 0 must equal the stored
+	// version. Errors: ENOTFOUND, EINVALID, EPRECONDITION.
+	UpdateLead(ctx context.Context, id string, ifVersion int64, patch Patch) (*Lead, error)
+	// DeleteLead deletes a lead. Errors: ENOTFOUND, EPRECONDITION.
+	DeleteLead(ctx context.Context, id string, ifVersion int64) error
+	// ListLeads returns one page of leads. Errors: EINVALID (bad cursor).
+	ListLeads(ctx context.Context, f LeadFilter) (Page[Lead], error)
+}

@@ -1,0 +1,86 @@
+package core
+
+import (
+	"net/mail"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// DefaultPhoneRegion is the region assumed for numbers written without a
+// country code: crmhub's users sell in Russia.
+const DefaultPhoneRegion = "RU"
+
+// NormalizePhone parses a phone number written in any common format
+// ("8 (912) 345-67-89", "+7 912 345 67 89", "79123456789") and returns it
+// in E.164 ("+79123456789"). Numbers without a country code are read in
+// DefaultPhoneRegion. It fails on text that is not a possible number.
+func NormalizePhone(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 64 {
+		return "", false
+	}
+	num, err := phonenumbers.Parse(s, DefaultPhoneRegion)
+	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+// NormalizeEmail trims and lower-cases an e-mail address and checks that it
+// is a bare address (no display name) with a dotted domain.
+func NormalizeEmail(s string) (string, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || len(s) > 254 {
+		return "", false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	if at < 1 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return "", false
+	}
+	return s, true
+}
+
+// NormalizeWebsite trims a website address and accepts a host name with an
+// optional http(s) scheme and path ("example.ru", "https://example.ru/x").
+func NormalizeWebsite(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", true
+	}
+	probe := s
+	if !strings.Contains(probe, "://") {
+		probe = "http://" + probe
+	}
+	u, err := url.Parse(probe)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(u.Host, " \t") {
+		return "", false
+	}
+	return s, true
+}
+
+// CleanText trims surrounding white space and reports whether the result is
+// valid UTF-8 of at most max characters without control characters other
+// than tab, newline and carriage return (multiline when allowed).
+func CleanText(s string, max int, multiline bool) (string, string) {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return "", "invalid_utf8"
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "", "too_long"
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && !(multiline && (r == '\n' || r == '\r')) {
+			return "", "control_character"
+		}
+	}
+	return s, ""
+}

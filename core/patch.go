@@ -1,0 +1,253 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+// Patch is a JSON merge patch (RFC 7396) of one record, split into its
+// top-level members. A create is a patch applied to an empty record.
+type Patch map[string]json.RawMessage
+
+// DecodePatch parses a request body that must be one JSON object.
+func DecodePatch(body []byte) (Patch, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return nil, &Error{Code: EINVALID, Message: "the body must be a JSON object",
+			Fields: []FieldError{{Field: "", Code: "invalid_json", Message: "expected a JSON object"}}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var p Patch
+	if err := dec.Decode(&p); err != nil {
+		return nil, &Error{Code: EINVALID, Message: "the body is not valid JSON",
+			Fields: []FieldError{{Field: "", Code: "invalid_json", Message: err.Error()}}}
+	}
+	if dec.More() {
+		return nil, &Error{Code: EINVALID, Message: "the body has data after the JSON object",
+			Fields: []FieldError{{Field: "", Code: "invalid_json", Message: "trailing data"}}}
+	}
+	return p, nil
+}
+
+// Setter applies one patch member, named path, to a record. raw is never
+// empty; "null" clears the field. It returns the field errors, if any.
+type Setter[T any] func(rec *T, raw json.RawMessage, path string) []FieldError
+
+func fail(path, code, msg string) []FieldError {
+	return []FieldError{{Field: path, Code: code, Message: msg}}
+}
+
+// Schema lists the writable members of a record type and the read-only ones
+// (which a patch may not set).
+type Schema[T any] struct {
+	setters  map[string]Setter[T]
+	readOnly map[string]bool
+}
+
+// NewSchema returns an empty schema whose read-only members are named.
+func NewSchema[T any](readOnly ...string) *Schema[T] {
+	s := &Schema[T]{setters: map[string]Setter[T]{}, readOnly: map[string]bool{}}
+	for _, n := range readOnly {
+		s.readOnly[n] = true
+	}
+	return s
+}
+
+// Field registers a writable member.
+func (s *Schema[T]) Field(name string, set Setter[T]) *Schema[T] {
+	s.setters[name] = set
+	return s
+}
+
+// Apply applies every member of p to rec, in name order, and returns one
+// error per unknown, read-only or invalid member. prefix is prepended to
+// field names (for nested objects).
+func (s *Schema[T]) Apply(rec *T, p Patch, prefix string) []FieldError {
+	names := make([]string, 0, len(p))
+	for n := range p {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var errs []FieldError
+	for _, n := range names {
+		set, ok := s.setters[n]
+		switch {
+		case s.readOnly[n]:
+			errs = append(errs, FieldError{Field: prefix + n, Code: "read_only", Message: "the field cannot be set"})
+		case !ok:
+			errs = append(errs, FieldError{Field: prefix + n, Code: "unknown_field", Message: "no such field"})
+		default:
+			errs = append(errs, set(rec, p[n], prefix+n)...)
+		}
+	}
+	return errs
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+func decodeString(raw json.RawMessage) (string, bool) {
+	var s string
+	if isNull(raw) {
+		return "", true
+	}
+	return s, json.Unmarshal(raw, &s) == nil
+}
+
+// Text sets a plain text member of at most max characters.
+func Text[T any](max int, multiline bool, field func(*T) *string) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		s, ok := decodeString(raw)
+		if !ok {
+			return fail(path, "invalid_type", "must be a string")
+		}
+		clean, code := CleanText(s, max, multiline)
+		switch code {
+		case "too_long":
+			return fail(path, code, "must be at most "+itoa(max)+" characters")
+		case "":
+			*field(rec) = clean
+			return nil
+		default:
+			return fail(path, code, "must be printable UTF-8 text")
+		}
+	}
+}
+
+// Normalized sets a text member through a normalizing function (phone,
+// e-mail, website); an empty string or null clears it.
+func Normalized[T any](code, msg string, norm func(string) (string, bool), field func(*T) *string) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		s, ok := decodeString(raw)
+		if !ok {
+			return fail(path, "invalid_type", "must be a string")
+		}
+		if strings.TrimSpace(s) == "" {
+			*field(rec) = ""
+			return nil
+		}
+		n, ok := norm(s)
+		if !ok {
+			return fail(path, code, msg)
+		}
+		*field(rec) = n
+		return nil
+	}
+}
+
+// Phone sets a phone number, stored in E.164.
+func Phone[T any](field func(*T) *string) Setter[T] {
+	return Normalized("invalid_phone", "must be a phone number, e.g. +7 912 345-67-89", NormalizePhone, field)
+}
+
+// Email sets an e-mail address, stored lower-cased.
+func Email[T any](field func(*T) *string) Setter[T] {
+	return Normalized("invalid_email", "must be an e-mail address", NormalizeEmail, field)
+}
+
+// Website sets a web address.
+func Website[T any](field func(*T) *string) Setter[T] {
+	return Normalized("invalid_url", "must be a web address such as example.ru", NormalizeWebsite, field)
+}
+
+// OneOf sets a picklist member to one of the picklist's codes.
+func OneOf[T any](pl *Picklist, field func(*T) *string) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		s, ok := decodeString(raw)
+		if !ok {
+			return fail(path, "invalid_type", "must be a string")
+		}
+		if s != "" && !pl.Has(s) {
+			return fail(path, "invalid_choice", "must be one of: "+strings.Join(pl.Codes(), ", "))
+		}
+		*field(rec) = s
+		return nil
+	}
+}
+
+// ID sets a member holding a record id (a UUID string).
+func ID[T any](field func(*T) *string) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		s, ok := decodeString(raw)
+		if !ok {
+			return fail(path, "invalid_type", "must be a string")
+		}
+		if s == "" {
+			*field(rec) = ""
+			return nil
+		}
+		u, err := uuid.Parse(s)
+		if err != nil {
+			return fail(path, "invalid_id", "must be a UUID")
+		}
+		*field(rec) = u.String()
+		return nil
+	}
+}
+
+// Int sets an optional integer member within [min, max].
+func Int[T any](min, max int64, field func(*T) **int64) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = nil
+			return nil
+		}
+		var n int64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return fail(path, "invalid_type", "must be an integer")
+		}
+		if n < min || n > max {
+			return fail(path, "out_of_range", "must be between "+itoa(int(min))+" and "+itoa(int(max)))
+		}
+		*field(rec) = &n
+		return nil
+	}
+}
+
+// Money sets an optional non-negative decimal amount given as a string
+// ("1234.50") with at most 2 fraction digits and 15 integer digits.
+func Money[T any](field func(*T) **decimal.Decimal) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = nil
+			return nil
+		}
+		s, ok := decodeString(raw)
+		if !ok {
+			return fail(path, "invalid_type", "must be a decimal string such as \"1234.50\"")
+		}
+		d, err := decimal.NewFromString(strings.TrimSpace(s))
+		if err != nil {
+			return fail(path, "invalid_decimal", "must be a decimal string such as \"1234.50\"")
+		}
+		if d.IsNegative() || !d.Equal(d.Round(2)) || len(d.Truncate(0).String()) > 15 {
+			return fail(path, "invalid_decimal", "must be a non-negative amount with at most 15 integer and 2 fraction digits")
+		}
+		*field(rec) = &d
+		return nil
+	}
+}
+
+// Object sets a nested object member through its own schema (a merge patch
+// of the nested object; null clears it).
+func Object[T, N any](sub *Schema[N], field func(*T) *N) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			var zero N
+			*field(rec) = zero
+			return nil
+		}
+		var p Patch
+		if err := json.Unmarshal(raw, &p); err != nil || p == nil {
+			return fail(path, "invalid_type", "must be an object")
+		}
+		return sub.Apply(field(rec), p, path+".")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,173 @@
+// Package store is crmhub's PostgreSQL implementation of the core service
+// interfaces, through pgx/v5.
+//
+// Every write to a CRM record goes through Store.write, which queues the
+// record's outbox event in the same implicit or explicit transaction; no
+// exported method writes a record any other way.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/outbox"
+)
+
+// Store implements the core services on a pgx pool.
+type Store struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+	now  func() time.Time
+	keys keyCache
+}
+
+var (
+	_ core.LeadService   = (*Store)(nil)
+	_ core.APIKeyService = (*Store)(nil)
+	_ core.Idempotency   = (*Store)(nil)
+)
+
+// New returns a store on pool.
+func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}}}
+}
+
+// now returns the current time at the database's precision.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Pool returns the underlying pool (for health checks and metrics).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// dbtx is what both *pgxpool.Pool and pgx.Tx provide.
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+type txKey struct{}
+
+// db returns the transaction carried by ctx, or the pool.
+func (s *Store) db(ctx context.Context) dbtx {
+	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return tx
+	}
+	return s.pool
+}
+
+// inTx runs fn in a transaction: a savepoint inside the ctx's transaction
+// when there is one, else a new transaction.
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.db(ctx).Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// mutation is one write to a CRM record together with its event.
+type mutation struct {
+	sql     string
+	args    []any
+	entity  string
+	op      string
+	id      string
+	version int64
+	data    any      // the record after the change
+	changed []string // for updates
+	// wantRows is the number of rows the statement must affect (1).
+	wantRows int64
+}
+
+// write runs a mutation and inserts its outbox event in one transaction:
+// the explicit one in db, or the implicit transaction PostgreSQL opens for
+// a pipelined batch that ends in one Sync. It is the only way records are
+// written.
+func (s *Store) write(ctx context.Context, db dbtx, m mutation) error {
+	data, err := json.Marshal(m.data)
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", m.entity, m.id, err)
+	}
+	ev := outbox.NewEvent(ctx, m.entity, m.op, m.id, m.version, data, m.changed, s.now())
+	b := &pgx.Batch{}
+	b.Queue(m.sql, m.args...)
+	outbox.Queue(b, ev)
+	br := db.SendBatch(ctx, b)
+	tag, err := br.Exec()
+	if err == nil && tag.RowsAffected() != m.wantRows {
+		err = core.Errorf(core.ECONFLICT, "the %s changed concurrently; retry", m.entity)
+	}
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return translate(err, m.entity)
+	}
+	return nil
+}
+
+// translate turns driver errors into core errors: no pgx type escapes.
+func translate(err error, entity string) error {
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return core.Errorf(core.ENOTFOUND, "%s not found", entity)
+	case errors.As(err, &pgErr):
+		switch pgErr.Code {
+		case "23505":
+			return core.Errorf(core.ECONFLICT, "a %s with this %s already exists", entity, constraintField(pgErr.ConstraintName))
+		case "23503":
+			f := constraintField(pgErr.ConstraintName)
+			return core.Invalid([]core.FieldError{{Field: f, Code: "not_found", Message: "refers to a record that does not exist"}})
+		}
+	}
+	return err
+}
+
+// constraintField guesses the field from a constraint name such as
+// "leads_owner_id_fkey".
+func constraintField(name string) string {
+	name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_fkey"), "_key"), "_pkey")
+	if _, rest, ok := strings.Cut(name, "_"); ok {
+		return rest
+	}
+	return name
+}
+
+// keyCache remembers authenticated keys briefly so that a busy client does
+// not cost a query per request. Revocation clears it in this process; other
+// hub instances see a revocation within keyCacheTTL.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedKey
+}
+
+type cachedKey struct {
+	key     core.APIKey
+	expires time.Time
+}
+
+const keyCacheTTL = 10 * time.Second
