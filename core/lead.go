@@ -3,8 +3,6 @@ package core
 import (
 	"context"
 	"time"
-
-	"github.com/shopspring/decimal"
 )
 
 // EntityLead names leads in events, topics and errors.
@@ -14,31 +12,31 @@ const EntityLead = "lead"
 // manual entry, not yet converted into an account, contact and deal. Its JSON
 // form is the API's representation and the data of its outbox events.
 type Lead struct {
-	ID             string           `json:"id"`
-	Salutation     string           `json:"salutation"`
-	FirstName      string           `json:"first_name"`
-	LastName       string           `json:"last_name"`
-	Company        string           `json:"company"`
-	Title          string           `json:"title"`
-	Email          string           `json:"email"`
-	SecondaryEmail string           `json:"secondary_email"`
-	Phone          string           `json:"phone"`
-	Mobile         string           `json:"mobile"`
-	Fax            string           `json:"fax"`
-	Website        string           `json:"website"`
-	Status         string           `json:"status"`
-	Source         string           `json:"source"`
-	Industry       string           `json:"industry"`
-	Rating         string           `json:"rating"`
-	AnnualRevenue  *decimal.Decimal `json:"annual_revenue"`
-	Employees      *int64           `json:"employees"`
-	Address        Address          `json:"address"`
-	Description    string           `json:"description"`
-	OwnerID        string           `json:"owner_id"`
-	Converted      bool             `json:"converted"`
-	CreatedAt      time.Time        `json:"created_at"`
-	UpdatedAt      time.Time        `json:"updated_at"`
-	Version        int64            `json:"version"`
+	ID             string    `json:"id"`
+	Salutation     string    `json:"salutation"`
+	FirstName      string    `json:"first_name"`
+	LastName       string    `json:"last_name"`
+	Company        string    `json:"company"`
+	Title          string    `json:"title"`
+	Email          string    `json:"email"`
+	SecondaryEmail string    `json:"secondary_email"`
+	Phone          string    `json:"phone"`
+	Mobile         string    `json:"mobile"`
+	Fax            string    `json:"fax"`
+	Website        string    `json:"website"`
+	Status         string    `json:"status"`
+	Source         string    `json:"source"`
+	Industry       string    `json:"industry"`
+	Rating         string    `json:"rating"`
+	AnnualRevenue  *Money    `json:"annual_revenue"`
+	Employees      *int64    `json:"employees"`
+	Address        Address   `json:"address"`
+	Description    string    `json:"description"`
+	OwnerID        string    `json:"owner_id"`
+	Converted      bool      `json:"converted"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	Version        int64     `json:"version"`
 }
 
 // Address is a postal address as vtiger keeps it on leads.
@@ -70,7 +68,7 @@ func LeadSchema() *Schema[Lead] {
 		Field("source", OneOf(source, func(l *Lead) *string { return &l.Source })).
 		Field("industry", Text(100, false, func(l *Lead) *string { return &l.Industry })).
 		Field("rating", Text(50, false, func(l *Lead) *string { return &l.Rating })).
-		Field("annual_revenue", Money(func(l *Lead) **decimal.Decimal { return &l.AnnualRevenue })).
+		Field("annual_revenue", Amount(func(l *Lead) **Money { return &l.AnnualRevenue })).
 		Field("employees", Int(0, 10_000_000, func(l *Lead) **int64 { return &l.Employees })).
 		Field("address", Object(AddressSchema(), func(l *Lead) *Address { return &l.Address })).
 		Field("description", Text(32_000, true, func(l *Lead) *string { return &l.Description })).

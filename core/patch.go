@@ -209,9 +209,9 @@ func Int[T any](min, max int64, field func(*T) **int64) Setter[T] {
 	}
 }
 
-// Money sets an optional non-negative decimal amount given as a string
+// Amount sets an optional non-negative decimal amount given as a string
 // ("1234.50") with at most 2 fraction digits and 15 integer digits.
-func Money[T any](field func(*T) **decimal.Decimal) Setter[T] {
+func Amount[T any](field func(*T) **Money) Setter[T] {
 	return func(rec *T, raw json.RawMessage, path string) []FieldError {
 		if isNull(raw) {
 			*field(rec) = nil
@@ -228,7 +228,7 @@ func Money[T any](field func(*T) **decimal.Decimal) Setter[T] {
 		if d.IsNegative() || !d.Equal(d.Round(2)) || len(d.Truncate(0).String()) > 15 {
 			return fail(path, "invalid_decimal", "must be a non-negative amount with at most 15 integer and 2 fraction digits")
 		}
-		*field(rec) = &d
+		*field(rec) = &Money{d.Round(2)}
 		return nil
 	}
 }

@@ -1,0 +1,116 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/api"
+)
+
+func loadDoc(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPI())
+	require.NoError(t, err)
+	require.NoError(t, doc.Validate(context.Background()))
+	require.Equal(t, "3.1.0", doc.OpenAPI)
+	return doc
+}
+
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	t.Parallel()
+	doc := loadDoc(t)
+	b := setup(t)
+
+	var registered, documented []string
+	for _, r := range b.srv.Routes() {
+		registered = append(registered, r[0]+" "+r[1])
+	}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented = append(documented, method+" "+path)
+		}
+	}
+	sort.Strings(registered)
+	sort.Strings(documented)
+	require.Equal(t, documented, registered, "every registered route is documented and every documented route exists")
+
+	r := b.do(t, "GET", "/openapi.json", "", "")
+	require.Equal(t, 200, r.status)
+	require.Equal(t, api.OpenAPI(), r.body)
+}
+
+// TestResponsesMatchTheDocument validates real requests and responses
+// against the document's schemas.
+func TestResponsesMatchTheDocument(t *testing.T) {
+	t.Parallel()
+	doc := loadDoc(t)
+	router, err := gorillamux.NewRouter(doc)
+	require.NoError(t, err)
+	b := setup(t)
+
+	check := func(method, path, key, body string, want int, headers ...string) []byte {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req := httptest.NewRequest(method, "http://localhost"+path, rd)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		route, params, err := router.FindRoute(req)
+		require.NoError(t, err, "%s %s is documented", method, path)
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		if want < 400 {
+			require.NoError(t, openapi3filter.ValidateRequest(context.Background(), in))
+		}
+		if body != "" { // the validator consumed it
+			req.Body = io.NopCloser(strings.NewReader(body))
+		}
+		resp, err := b.srv.App().Test(req, -1)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, want, resp.StatusCode, string(data))
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode,
+			Header: resp.Header, Body: io.NopCloser(bytes.NewReader(data)),
+			Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+		require.NoError(t, openapi3filter.ValidateResponse(context.Background(), out), string(data))
+		return data
+	}
+
+	data := check("POST", "/api/v1/leads", b.writer, `{"last_name":"Иванов","company":"ООО","phone":"8 912 345 67 89","employees":12,"annual_revenue":"100.5"}`, 201)
+	id := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("GET", "/api/v1/leads/"+id, b.reader, "", 200)
+	check("PATCH", "/api/v1/leads/"+id, b.writer, `{"status":"warm","address":{"city":"Тула"}}`, 200)
+	check("GET", "/api/v1/leads?limit=1&sort=-updated_at", b.reader, "", 200)
+	check("GET", "/api/v1/picklists", b.reader, "", 200)
+	check("GET", "/api/v1/apikeys", b.admin, "", 200)
+	check("POST", "/api/v1/apikeys", b.admin, `{"name":"x","scopes":["read"]}`, 201)
+	check("POST", "/api/v1/leads", b.writer, `{"last_name":"A"}`, 422)
+	check("GET", "/api/v1/leads/"+id, "", "", 401)
+	check("DELETE", "/api/v1/leads/"+id, b.writer, "", 412, "If-Match", `"9"`)
+	check("DELETE", "/api/v1/leads/"+id, b.writer, "", 204)
+	check("GET", "/api/v1/leads/"+id, b.reader, "", 404)
+	check("GET", "/healthz", "", "", 200)
+	check("GET", "/readyz", "", "", 200)
+}

@@ -1,0 +1,63 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// routes registers every route; the OpenAPI test checks this list against
+// the document.
+func (s *Server) routes() {
+	app := s.app
+	app.Use(s.withRequest)
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metricsHandler())
+	app.Get("/openapi.json", s.openapi)
+
+	v1 := app.Group("/api/v1", s.authenticate)
+	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
+
+	v1.Get("/leads", need(core.ScopeRead), s.listLeads)
+	v1.Post("/leads", need(core.ScopeWrite), jsonBody, s.idempotent, s.createLead)
+	v1.Get("/leads/:id", need(core.ScopeRead), s.getLead)
+	v1.Patch("/leads/:id", need(core.ScopeWrite), jsonBody, s.updateLead)
+	v1.Delete("/leads/:id", need(core.ScopeWrite), s.deleteLead)
+
+	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
+	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)
+	v1.Delete("/apikeys/:id", need(core.ScopeAdmin), s.revokeAPIKey)
+}
+
+// Routes lists the registered method and path pairs, for documentation
+// checks ("/leads/:id" is written "/leads/{id}").
+func (s *Server) Routes() [][2]string {
+	var out [][2]string
+	for _, r := range s.app.GetRoutes(true) {
+		if r.Method == fiber.MethodHead || r.Path == "/" || r.Path == "/api/v1" {
+			continue
+		}
+		out = append(out, [2]string{r.Method, fiberToOpenAPI(r.Path)})
+	}
+	return out
+}
+
+func fiberToOpenAPI(p string) string {
+	out := []byte{}
+	for i := 0; i < len(p); i++ {
+		if p[i] == ':' {
+			j := i + 1
+			for j < len(p) && p[j] != '/' {
+				j++
+			}
+			out = append(out, '{')
+			out = append(out, p[i+1:j]...)
+			out = append(out, '}')
+			i = j - 1
+			continue
+		}
+		out = append(out, p[i])
+	}
+	return string(out)
+}

@@ -1,0 +1,109 @@
+// Package api is crmhub's REST API on Fiber v2: JSON under /api/v1, RFC 9457
+// problem responses for every error, API-key auth with scopes, idempotent
+// POSTs, ETag/If-Match concurrency, an OpenAPI 3.1 document, and the
+// operational endpoints /healthz, /readyz and /metrics.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// Config configures the API server.
+type Config struct {
+	// BodyLimit is the largest request body accepted (413 above). Default 1 MiB.
+	BodyLimit int
+	// ReadTimeout and WriteTimeout bound one request. Defaults 30 s.
+	ReadTimeout, WriteTimeout time.Duration
+	// IdleTimeout closes idle keep-alive connections. Default 120 s.
+	IdleTimeout time.Duration
+	// AccessLog logs one line per request.
+	AccessLog bool
+	Logger    *slog.Logger
+	// Registry receives the API's metrics and is served at /metrics.
+	Registry *prometheus.Registry
+}
+
+func (c *Config) setDefaults() {
+	if c.BodyLimit == 0 {
+		c.BodyLimit = 1 << 20
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 30 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 30 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 120 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+}
+
+// Deps are the core services the API calls, wired by cmd.
+type Deps struct {
+	Leads       core.LeadService
+	APIKeys     core.APIKeyService
+	Idempotency core.Idempotency
+	// Ready reports whether the hub can serve: database reachable and
+	// migrations current.
+	Ready func(ctx context.Context) error
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	app     *fiber.App
+	metrics *httpMetrics
+}
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg.setDefaults()
+	if deps.Leads == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
+		return nil, errors.New("api: every dependency is required")
+	}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}
+	var err error
+	if s.metrics, err = newHTTPMetrics(cfg.Registry); err != nil {
+		return nil, err
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "crmhub",
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		StrictRouting:         false,
+		CaseSensitive:         true,
+	})
+	s.routes()
+	return s, nil
+}
+
+// App returns the Fiber app (for in-process tests).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves HTTP on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests,
+// up to ctx's deadline.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
