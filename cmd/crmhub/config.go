@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the hub's whole configuration. Every key is documented in
+// configs/crmhub.example.yaml and can be overridden by an environment
+// variable named CRMHUB_ plus the key's path in upper case joined by "_"
+// (http.addr → CRMHUB_HTTP_ADDR).
+type Config struct {
+	DataDir  string         `yaml:"data_dir"`
+	Log      LogConfig      `yaml:"log"`
+	HTTP     HTTPConfig     `yaml:"http"`
+	Database DatabaseConfig `yaml:"database"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// HTTPConfig configures the API server.
+type HTTPConfig struct {
+	Addr            string        `yaml:"addr"`
+	BodyLimit       int           `yaml:"body_limit"`
+	AccessLog       bool          `yaml:"access_log"`
+	ReadTimeout     time.Duration `yaml:"read_timeout"`
+	WriteTimeout    time.Duration `yaml:"write_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// DatabaseConfig configures PostgreSQL.
+type DatabaseConfig struct {
+	URL            string         `yaml:"url" secret:"url"`
+	MaxConns       int            `yaml:"max_conns"`
+	MigrateOnStart bool           `yaml:"migrate_on_start"`
+	Embedded       EmbeddedConfig `yaml:"embedded"`
+}
+
+// EmbeddedConfig configures the private cluster used when url is empty.
+type EmbeddedConfig struct {
+	Port    int    `yaml:"port"`
+	Listen  bool   `yaml:"listen"`
+	Durable bool   `yaml:"durable"`
+	OSUser  string `yaml:"os_user"`
+}
+
+// defaultConfig is the configuration with nothing set.
+func defaultConfig() Config {
+	return Config{
+		DataDir: "./var",
+		Log:     LogConfig{Level: "info", Format: "text"},
+		HTTP: HTTPConfig{Addr: "127.0.0.1:8080", BodyLimit: 1 << 20, AccessLog: true,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second},
+		Database: DatabaseConfig{MaxConns: 32, MigrateOnStart: true,
+			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
+	}
+}
+
+// defaultConfigPath is read when present and no other file is named.
+const defaultConfigPath = "configs/crmhub.yaml"
+
+// loadConfig reads the file (flagPath, else CRMHUB_CONFIG, else the default
+// path when it exists), applies the environment and validates.
+func loadConfig(flagPath string, getenv func(string) string) (Config, error) {
+	cfg := defaultConfig()
+	path, must := flagPath, true
+	if path == "" {
+		path = getenv("CRMHUB_CONFIG")
+	}
+	if path == "" {
+		path, must = defaultConfigPath, false
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := decodeYAML(data, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	case must || !errors.Is(err, os.ErrNotExist):
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "CRMHUB", "", getenv); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func decodeYAML(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a misspelt key is an error, not a silent default
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// applyEnv walks the config struct and overrides each key from its
+// environment variable.
+func applyEnv(v reflect.Value, envPrefix, keyPrefix string, getenv func(string) string) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		key, env := keyPrefix+name, envPrefix+"_"+strings.ToUpper(name)
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+			if err := applyEnv(fv, env, key+".", getenv); err != nil {
+				return err
+			}
+			continue
+		}
+		raw := getenv(env)
+		if raw == "" {
+			continue
+		}
+		if err := setValue(fv, raw); err != nil {
+			return fmt.Errorf("config: %s (from %s): %w", key, env, err)
+		}
+	}
+	return nil
+}
+
+func setValue(v reflect.Value, raw string) error {
+	switch {
+	case v.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("must be a duration such as 15s, got %q", raw)
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.String:
+		v.SetString(raw)
+	case v.Kind() == reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("must be an integer, got %q", raw)
+		}
+		v.SetInt(int64(n))
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("must be true or false, got %q", raw)
+		}
+		v.SetBool(b)
+	default:
+		return fmt.Errorf("unsupported type %s", v.Type())
+	}
+	return nil
+}
+
+// Validate checks every key and names the first wrong one.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.DataDir == "":
+		return bad("data_dir", "must not be empty")
+	case !oneOf(c.Log.Level, "debug", "info", "warn", "error"):
+		return bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	case !oneOf(c.Log.Format, "text", "json"):
+		return bad("log.format", "must be text or json, got %q", c.Log.Format)
+	case c.HTTP.BodyLimit < 1024 || c.HTTP.BodyLimit > 1<<30:
+		return bad("http.body_limit", "must be between 1024 and 1073741824 bytes, got %d", c.HTTP.BodyLimit)
+	case c.HTTP.ReadTimeout <= 0 || c.HTTP.WriteTimeout <= 0:
+		return bad("http.read_timeout", "read and write timeouts must be positive")
+	case c.HTTP.ShutdownTimeout <= 0 || c.HTTP.ShutdownTimeout > 10*time.Minute:
+		return bad("http.shutdown_timeout", "must be between 1ns and 10m, got %s", c.HTTP.ShutdownTimeout)
+	case c.Database.MaxConns < 2 || c.Database.MaxConns > 1000:
+		return bad("database.max_conns", "must be between 2 and 1000, got %d", c.Database.MaxConns)
+	case c.Database.Embedded.Port < 1 || c.Database.Embedded.Port > 65535:
+		return bad("database.embedded.port", "must be a port number, got %d", c.Database.Embedded.Port)
+	}
+	if host, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
+		return bad("http.addr", "must be host:port such as 127.0.0.1:8080, got %q", c.HTTP.Addr)
+	} else if host != "" && net.ParseIP(host) == nil && host != "localhost" {
+		return bad("http.addr", "the host must be an IP address or localhost, got %q", host)
+	}
+	if u := c.Database.URL; u != "" {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "postgres" && p.Scheme != "postgresql") {
+			return bad("database.url", "must be a postgres:// URL")
+		}
+	}
+	return nil
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Redacted returns a copy safe to print: passwords in URLs are replaced.
+func (c Config) Redacted() Config {
+	if c.Database.URL != "" {
+		if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				u.User = url.UserPassword(u.User.Username(), "REDACTED")
+			}
+			c.Database.URL = u.String()
+		} else if err != nil {
+			c.Database.URL = "REDACTED"
+		}
+	}
+	return c
+}

@@ -1,0 +1,162 @@
+// Command crmhub is the crmhub hub and its administration tool.
+//
+//	crmhub serve                  run the hub
+//	crmhub migrate up|status      apply or list database migrations
+//	crmhub apikey create|list|revoke
+//	crmhub config show            print the effective configuration
+//	crmhub version
+//
+// Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// Set by -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	code := m.Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Main holds the program's dependencies so that tests can run it end to
+// end in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// OnListen, when set, is told the API's address once it listens.
+	OnListen func(addr string)
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// usageError marks errors that exit with code 2.
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+type command struct {
+	name, summary string
+	run           func(m *Main, ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the hub: API, embedded PostgreSQL when no database URL is set", (*Main).serve},
+		{"migrate", "apply (up) or list (status) database migrations", (*Main).migrate},
+		{"apikey", "create, list or revoke API keys", (*Main).apikey},
+		{"config", "show the effective configuration, secrets redacted", (*Main).config},
+		{"version", "print the version", (*Main).version},
+	}
+}
+
+// Run runs the command line and returns the exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		m.usage(m.Stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return m.exit(c.run(m, ctx, args[1:]))
+		}
+	}
+	fmt.Fprintf(m.Stderr, "crmhub: unknown command %q\n\n", args[0])
+	m.usage(m.Stderr)
+	return exitUsage
+}
+
+func (m *Main) exit(err error) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintln(m.Stderr, "crmhub:", err)
+		return exitUsage
+	default:
+		fmt.Fprintln(m.Stderr, "crmhub:", err)
+		return exitError
+	}
+}
+
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprintln(w, "crmhub — headless CRM and integration hub\n\nUsage: crmhub <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'crmhub <command> --help' for a command's flags. Exit codes: 0 ok, 1 failure, 2 bad usage or config.")
+}
+
+// flags returns a subcommand's flag set with the shared --config flag.
+func (m *Main) flags(name, usage string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	cfg := fs.String("config", "", "config file (default $CRMHUB_CONFIG, else "+defaultConfigPath+" when present)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: crmhub %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs, cfg
+}
+
+// parse parses flags; a parse error is a usage error, --help is not an error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+// loadConfig loads and validates the configuration; failures exit with 2.
+func (m *Main) loadConfig(path string) (Config, error) {
+	cfg, err := loadConfig(path, m.Getenv)
+	if err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
+}
+
+func (m *Main) version(_ context.Context, args []string) error {
+	fs, _ := m.flags("version", "version")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	goVersion := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+	}
+	c := commit
+	if c == "" {
+		c = "unknown"
+	}
+	fmt.Fprintf(m.Stdout, "crmhub %s (commit %s, %s)\n", version, c, goVersion)
+	return nil
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/crmhub/crmhub/api"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store"
+)
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs, cfgPath := m.flags("serve", "serve [--config file]")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments")
+	}
+	cfg, err := m.loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, m.Stderr)
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+
+	db, err := openDatabase(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer db.close(ctx, log)
+	st := store.New(db.pool, log)
+	if err := m.prepare(ctx, cfg, st, log); err != nil {
+		return err
+	}
+	return m.runServer(ctx, cfg, st, log)
+}
+
+// prepare migrates (when configured) and bootstraps the first administrator
+// and, on the very first start, an admin API key.
+func (m *Main) prepare(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) error {
+	if cfg.Database.MigrateOnStart {
+		if _, err := store.Migrate(ctx, st.Pool(), log); err != nil {
+			return err
+		}
+	} else if ok, err := store.MigrationsCurrent(ctx, st.Pool()); err != nil || !ok {
+		return fmt.Errorf("the database schema is not current and database.migrate_on_start is false: run 'crmhub migrate up' (%v)", err)
+	}
+	if _, _, err := st.EnsureAdmin(ctx, "Administrator"); err != nil {
+		return err
+	}
+	n, err := st.CountAPIKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	_, secret, err := st.CreateAPIKey(ctx, "bootstrap admin", []core.Scope{core.ScopeAdmin}, "")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.DataDir, "admin.key")
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(m.Stdout, "\nFirst start: created an admin API key. It is shown only now and saved in %s (mode 0600):\n\n    %s\n\n", path, secret)
+	return nil
+}
+
+func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) error {
+	reg, err := newRegistry(st.Pool(), st.OutboxBacklog)
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, ReadTimeout: cfg.HTTP.ReadTimeout,
+		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log, Registry: reg},
+		api.Deps{Leads: st, APIKeys: st, Idempotency: st, Ready: readiness(st)})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("http.addr: %w", err)
+	}
+	log.Info("http_listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
+	fmt.Fprintf(m.Stdout, "crmhub is serving on http://%s (API under /api/v1, OpenAPI at /openapi.json); Ctrl-C stops it.\n", ln.Addr())
+	if m.OnListen != nil {
+		m.OnListen(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	go janitor(ctx, st, log)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting_down", "timeout", cfg.HTTP.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("http_shutdown", "error", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
+		log.Error("http_serve", "error", err)
+	}
+	return nil
+}
+
+func readiness(st *store.Store) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := st.Pool().Ping(ctx); err != nil {
+			return fmt.Errorf("database unreachable: %w", err)
+		}
+		ok, err := store.MigrationsCurrent(ctx, st.Pool())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("migrations pending")
+		}
+		return nil
+	}
+}
+
+// janitor prunes expired idempotency keys until ctx ends.
+func janitor(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := st.PruneIdempotencyKeys(ctx); err != nil {
+				log.Warn("idempotency_prune", "error", err)
+			} else if n > 0 {
+				log.Info("idempotency_pruned", "keys", n)
+			}
+		}
+	}
+}

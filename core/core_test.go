@@ -1,0 +1,95 @@
+package core_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+func TestNormalizePhone(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"8 (912) 345-67-89":   "+79123456789",
+		"+7 912 345 67 89":    "+79123456789",
+		"79123456789":         "+79123456789",
+		"9123456789":          "+79123456789",
+		"+7 (495) 123-45-67":  "+74951234567",
+		"8-800-555-35-35":     "+78005553535",
+		"+49 30 123456":       "+4930123456",
+		"+375 29 123-45-67":   "+375291234567",
+		"  8 912 345 67 89  ": "+79123456789",
+	} {
+		got, ok := core.NormalizePhone(in)
+		require.True(t, ok, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "12", "abc", "+7 912", "1234567890123456789012"} {
+		_, ok := core.NormalizePhone(in)
+		require.False(t, ok, in)
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	t.Parallel()
+	got, ok := core.NormalizeEmail(" Ivan.Petrov@Example.RU ")
+	require.True(t, ok)
+	require.Equal(t, "ivan.petrov@example.ru", got)
+	for _, in := range []string{"a@b", "Ivan <ivan@example.ru>", "@example.ru", "ivan@", "ivan@.ru", "a b@c.ru", "ivan@example.ru."} {
+		_, ok := core.NormalizeEmail(in)
+		require.False(t, ok, in)
+	}
+}
+
+func TestLeadSchemaApply(t *testing.T) {
+	t.Parallel()
+	var l core.Lead
+	p, err := core.DecodePatch([]byte(`{"last_name":"  Иванов ","company":"X","employees":5,"annual_revenue":"10.1","address":{"city":"Тула"},"status":"hot"}`))
+	require.NoError(t, err)
+	require.Empty(t, core.LeadSchema().Apply(&l, p, ""))
+	require.Equal(t, "Иванов", l.LastName, "trimmed")
+	require.EqualValues(t, 5, *l.Employees)
+	b, _ := json.Marshal(l.AnnualRevenue)
+	require.Equal(t, `"10.10"`, string(b))
+	require.NoError(t, l.Validate())
+
+	p, _ = core.DecodePatch([]byte(`{"employees":null,"annual_revenue":null,"address":null,"status":""}`))
+	require.Empty(t, core.LeadSchema().Apply(&l, p, ""))
+	require.Nil(t, l.Employees)
+	require.Nil(t, l.AnnualRevenue)
+	require.Equal(t, core.Address{}, l.Address)
+	require.Equal(t, "", l.Status)
+
+	p, _ = core.DecodePatch([]byte(`{"description":"line1\nline2","title":"a\nb","employees":-1,"annual_revenue":"-5","owner_id":"nope"}`))
+	errs := core.LeadSchema().Apply(&l, p, "")
+	got := map[string]string{}
+	for _, e := range errs {
+		got[e.Field] = e.Code
+	}
+	require.Equal(t, map[string]string{"title": "control_character", "employees": "out_of_range",
+		"annual_revenue": "invalid_decimal", "owner_id": "invalid_id"}, got, "multiline only where allowed")
+}
+
+func TestChangedFields(t *testing.T) {
+	t.Parallel()
+	a := core.Lead{LastName: "A", Company: "B", Version: 1}
+	b := a
+	b.Company, b.Version, b.Address.City = "C", 2, "Тула"
+	got, err := core.ChangedFields(&a, &b, "version")
+	require.NoError(t, err)
+	require.Equal(t, []string{"company", "address"}, got)
+}
+
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	admin := core.Actor{Scopes: []core.Scope{core.ScopeAdmin}}
+	reader := core.Actor{Scopes: []core.Scope{core.ScopeRead}}
+	require.True(t, admin.Has(core.ScopeWrite))
+	require.True(t, reader.Has(core.ScopeRead))
+	require.False(t, reader.Has(core.ScopeWrite))
+	require.False(t, core.Actor{Scopes: []core.Scope{"root"}}.Has(core.ScopeRead))
+	_, err := core.ParseScopes("read, bogus")
+	require.Error(t, err)
+}
