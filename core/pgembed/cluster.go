@@ -138,12 +138,13 @@ func (s *Server) createDatabase(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) pgctl(ctx context.Context, args ...string) error {
-	out, err := s.run(ctx, "pg_ctl", args...)
-	if err != nil {
-		return fmt.Errorf("%w: %s", err, lastLines(out, 5))
+// env is the environment of the PostgreSQL programs.
+func (s *Server) env() []string {
+	env := []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=UTC", "PGTZ=UTC"}
+	if s.cred != nil {
+		env = append(env, "HOME="+s.cfg.Dir)
 	}
-	return nil
+	return env
 }
 
 // run runs one of the PostgreSQL programs as the server's OS user.
@@ -156,10 +157,9 @@ func (s *Server) run(ctx context.Context, prog string, args ...string) ([]byte, 
 	}
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = s.cfg.Dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=UTC", "PGTZ=UTC"}
+	cmd.Env = s.env()
 	if s.cred != nil {
 		cmd.SysProcAttr = &syscallProcAttr{Credential: s.cred}
-		cmd.Env = append(cmd.Env, "HOME="+s.cfg.Dir)
 	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf

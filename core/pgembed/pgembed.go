@@ -71,6 +71,8 @@ func (c *Config) setDefaults() {
 // Server is a running embedded cluster.
 type Server struct {
 	cfg     Config
+	proc    *exec.Cmd     // the postmaster, our child
+	exited  chan struct{} // closed when proc has been reaped
 	bin     string
 	cred    *syscall.Credential // nil when not root
 	lock    *os.File
@@ -131,15 +133,25 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	// We hold the lock, so a server still running here was orphaned by a
 	// crashed hub: stop it before starting our own.
-	if s.pgctl(ctx, "status", "-D", s.dataDir) == nil {
-		log.Warn("pg_orphan_stop", "dir", s.dataDir)
-		if err := s.pgctl(ctx, "stop", "-D", s.dataDir, "-m", "fast", "-w", "-t", s.timeoutSecs()); err != nil {
-			return fmt.Errorf("stop orphaned embedded PostgreSQL: %w", err)
+	if err := s.clearOrphan(ctx); err != nil {
+		return err
+	}
+	// After a crash the old server's backends may hold its shared memory for
+	// a moment after the postmaster died: retry a few times before giving up.
+	var err error
+	for attempt := 1; attempt <= 5; attempt++ {
+		if err = s.startPostmaster(ctx); err == nil {
+			break
+		}
+		log.Warn("pg_start_retry", "attempt", attempt, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 		}
 	}
-	logFile := filepath.Join(s.cfg.Dir, "log", "postgres.log")
-	if err := s.pgctl(ctx, "start", "-D", s.dataDir, "-l", logFile, "-w", "-t", s.timeoutSecs()); err != nil {
-		return fmt.Errorf("start embedded PostgreSQL (see %s): %w", logFile, err)
+	if err != nil {
+		return fmt.Errorf("start embedded PostgreSQL (see %s): %w", s.logPath(), err)
 	}
 	log.Info("pg_started", "socket", s.socketPath())
 	return s.createDatabase(ctx)
@@ -152,7 +164,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil
 	}
 	defer s.unlock()
-	if err := s.pgctl(ctx, "stop", "-D", s.dataDir, "-m", "fast", "-w", "-t", s.timeoutSecs()); err != nil {
+	if err := s.stopPostmaster(ctx); err != nil {
 		return fmt.Errorf("stop embedded PostgreSQL: %w", err)
 	}
 	s.cfg.Logger.Info("pg_stopped", "dir", s.dataDir)
@@ -194,10 +206,6 @@ func socketURL(sockDir string, port int, db string) string {
 
 func (s *Server) socketPath() string {
 	return filepath.Join(s.sockDir, ".s.PGSQL."+strconv.Itoa(s.cfg.Port))
-}
-
-func (s *Server) timeoutSecs() string {
-	return strconv.Itoa(int(s.cfg.StartTimeout / time.Second))
 }
 
 func (s *Server) unlock() {

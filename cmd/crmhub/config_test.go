@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+func envFunc(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+// run runs the command line in-process and returns exit code and outputs.
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: envFunc(env)}
+	code := m.Run(context.Background(), args)
+	return code, out.String(), errb.String()
+}
+
+// yamlKeys lists the dotted paths of every leaf key in a YAML document.
+func yamlKeys(t *testing.T, data []byte) []string {
+	t.Helper()
+	var root yaml.Node
+	require.NoError(t, yaml.Unmarshal(data, &root))
+	var keys []string
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i].Value, n.Content[i+1]
+			if v.Kind == yaml.MappingNode {
+				walk(v, prefix+k+".")
+			} else {
+				keys = append(keys, prefix+k)
+			}
+		}
+	}
+	walk(root.Content[0], "")
+	sort.Strings(keys)
+	return keys
+}
+
+func TestExampleConfigDocumentsEveryKeyWithItsDefault(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile("../../configs/crmhub.example.yaml")
+	require.NoError(t, err)
+	defaults, err := yaml.Marshal(defaultConfig())
+	require.NoError(t, err)
+	require.Equal(t, yamlKeys(t, defaults), yamlKeys(t, example), "the example lists exactly the config's keys")
+
+	cfg := defaultConfig()
+	require.NoError(t, decodeYAML(example, &cfg))
+	require.Equal(t, defaultConfig(), cfg, "the example shows the defaults")
+	for _, k := range yamlKeys(t, defaults) {
+		env := "CRMHUB_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
+		require.Contains(t, string(example), "$"+env, "the example names the variable of %s", k)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hub.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("http:\n  addr: 127.0.0.1:9000\nlog:\n  level: debug\n"), 0o600))
+	cfg, err := loadConfig("", envFunc(map[string]string{
+		"CRMHUB_CONFIG":                   file,
+		"CRMHUB_HTTP_ADDR":                "0.0.0.0:8181",
+		"CRMHUB_DATA_DIR":                 "/srv/crmhub",
+		"CRMHUB_DATABASE_URL":             "postgres://u:p@db/crm",
+		"CRMHUB_LOG_FORMAT":               "json",
+		"CRMHUB_HTTP_SHUTDOWN_TIMEOUT":    "3s",
+		"CRMHUB_DATABASE_EMBEDDED_LISTEN": "true",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, "0.0.0.0:8181", cfg.HTTP.Addr, "the environment wins over the file")
+	require.Equal(t, "debug", cfg.Log.Level, "the file wins over defaults")
+	require.Equal(t, "json", cfg.Log.Format)
+	require.Equal(t, "/srv/crmhub", cfg.DataDir)
+	require.Equal(t, "postgres://u:p@db/crm", cfg.Database.URL)
+	require.Equal(t, 3*time.Second, cfg.HTTP.ShutdownTimeout)
+	require.True(t, cfg.Database.Embedded.Listen)
+
+	cfg, err = loadConfig("", envFunc(nil))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8080", cfg.HTTP.Addr)
+	require.Equal(t, "./var", cfg.DataDir)
+}
+
+func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	unknown := filepath.Join(dir, "unknown.yaml")
+	require.NoError(t, os.WriteFile(unknown, []byte("http:\n  adress: x\n"), 0o600))
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"CRMHUB_LOG_LEVEL": "loud"}, nil, "log.level"},
+		{map[string]string{"CRMHUB_LOG_FORMAT": "xml"}, nil, "log.format"},
+		{map[string]string{"CRMHUB_HTTP_ADDR": "8080"}, nil, "http.addr"},
+		{map[string]string{"CRMHUB_HTTP_BODY_LIMIT": "lots"}, nil, "http.body_limit (from CRMHUB_HTTP_BODY_LIMIT)"},
+		{map[string]string{"CRMHUB_HTTP_SHUTDOWN_TIMEOUT": "soon"}, nil, "http.shutdown_timeout"},
+		{map[string]string{"CRMHUB_DATABASE_URL": "mysql://x"}, nil, "database.url"},
+		{map[string]string{"CRMHUB_DATABASE_MAX_CONNS": "1"}, nil, "database.max_conns"},
+		{nil, []string{"--config", unknown}, "field adress not found"},
+		{nil, []string{"--config", filepath.Join(dir, "missing.yaml")}, "no such file"},
+	} {
+		code, _, stderr := run(t, tc.env, append([]string{"config", "show"}, tc.args...)...)
+		require.Equal(t, 2, code, tc.want)
+		require.Contains(t, stderr, tc.want)
+	}
+}
+
+func TestConfigShowRedactsSecrets(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, map[string]string{"CRMHUB_DATABASE_URL": "postgres://crm:hunter2@db:5432/crm"}, "config", "show")
+	require.Equal(t, 0, code)
+	require.NotContains(t, out, "hunter2")
+	require.Contains(t, out, "postgres://crm:REDACTED@db:5432/crm")
+}
+
+func TestUsageAndExitCodes(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, nil)
+	require.Equal(t, 2, code)
+	require.Contains(t, out, "Commands:")
+	code, _, _ = run(t, nil, "--help")
+	require.Equal(t, 0, code)
+	code, _, stderr := run(t, nil, "frobnicate")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, `unknown command "frobnicate"`)
+	for _, cmd := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"apikey", "--help"}, {"apikey", "create", "--help"},
+		{"config", "--help"}, {"version", "--help"}} {
+		code, _, stderr := run(t, nil, cmd...)
+		require.Equal(t, 0, code, cmd)
+		require.Contains(t, stderr, "Usage: crmhub", cmd)
+	}
+	code, _, _ = run(t, nil, "serve", "--bogus")
+	require.Equal(t, 2, code)
+	code, _, _ = run(t, nil, "migrate", "sideways")
+	require.Equal(t, 2, code)
+	code, _, _ = run(t, nil, "apikey", "create", "--name", "x", "--scopes", "root")
+	require.Equal(t, 2, code)
+	code, out, _ = run(t, nil, "version")
+	require.Equal(t, 0, code)
+	require.True(t, strings.HasPrefix(out, "crmhub "))
+}

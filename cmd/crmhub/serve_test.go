@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core/pgembed"
+)
+
+// TestMain lets the test binary act as the crmhub binary, so that the crash
+// test can run and SIGKILL a real serve process without a separate build.
+func TestMain(m *testing.M) {
+	if os.Getenv("CRMHUB_TEST_EXEC") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// dataDir returns a fresh data_dir the postgres OS user can reach.
+func dataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "crmhub-serve-")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(dir, 0o755))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// testEnv is the environment of a hub on dir with test-friendly settings.
+func testEnv(dir string) map[string]string {
+	return map[string]string{
+		"CRMHUB_DATA_DIR":                  dir,
+		"CRMHUB_HTTP_ADDR":                 "127.0.0.1:0",
+		"CRMHUB_HTTP_ACCESS_LOG":           "false",
+		"CRMHUB_DATABASE_EMBEDDED_PORT":    "5433",
+		"CRMHUB_LOG_LEVEL":                 "warn",
+		"CRMHUB_HTTP_SHUTDOWN_TIMEOUT":     "5s",
+		"CRMHUB_DATABASE_MIGRATE_ON_START": "true",
+	}
+}
+
+type client struct {
+	base, key string
+}
+
+func (c client) do(t *testing.T, method, path, body string, hdr ...string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, data
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	env := testEnv(dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	var out, errb syncBuffer
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: envFunc(env), OnListen: func(a string) { addrc <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve"}) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, errb.String())
+	case <-time.After(90 * time.Second):
+		t.Fatal("serve did not start")
+	}
+
+	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
+	require.NoError(t, err)
+	fi, err := os.Stat(filepath.Join(dir, "admin.key"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	require.Contains(t, out.String(), strings.TrimSpace(string(key)), "the bootstrap key is printed once")
+	c := client{base: "http://" + addr, key: strings.TrimSpace(string(key))}
+
+	status, hdr, body := c.do(t, "POST", "/api/v1/leads", `{"last_name":"Кузнецов","company":"ИП Кузнецов","mobile":"8 916 000 11 22"}`)
+	require.Equal(t, 201, status, string(body))
+	var lead map[string]any
+	require.NoError(t, json.Unmarshal(body, &lead))
+	require.Equal(t, "+79160001122", lead["mobile"])
+	require.NotEmpty(t, hdr.Get("X-Request-Id"))
+
+	status, _, _ = c.do(t, "GET", "/readyz", "")
+	require.Equal(t, 200, status)
+	status, _, body = c.do(t, "GET", "/metrics", "")
+	require.Equal(t, 200, status)
+	for _, metric := range []string{"crmhub_http_request_duration_seconds_bucket", "crmhub_db_pool_connections", "crmhub_outbox_backlog 2", "go_goroutines"} {
+		require.Contains(t, string(body), metric)
+	}
+
+	// A second serve on the same data dir refuses, clearly, and changes nothing.
+	code, _, stderr := run(t, env, "serve")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "another crmhub serve")
+
+	// CLI commands work beside a running serve, through its cluster's socket.
+	code, keyOut, stderr := run(t, env, "apikey", "create", "--name", "reporting", "--scopes", "read")
+	require.Equal(t, 0, code, stderr)
+	reader := client{base: c.base, key: strings.TrimSpace(keyOut)}
+	status, _, _ = reader.do(t, "GET", "/api/v1/leads", "")
+	require.Equal(t, 200, status)
+	status, _, _ = reader.do(t, "POST", "/api/v1/leads", `{"last_name":"A","company":"B"}`)
+	require.Equal(t, 403, status)
+	code, out2, _ := run(t, env, "migrate", "status")
+	require.Equal(t, 0, code)
+	require.Regexp(t, regexp.MustCompile(`001\s+platform\s+20`), out2)
+
+	cancel()
+	select {
+	case code := <-done:
+		require.Equal(t, 0, code, errb.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	_, err = os.Stat(filepath.Join(dir, "pg", "data", "postmaster.pid"))
+	require.ErrorIs(t, err, os.ErrNotExist, "the embedded PostgreSQL was stopped cleanly")
+}
+
+// syncBuffer is a bytes.Buffer safe for the serve goroutine and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServe runs this test binary as `crmhub serve` and returns the process
+// and the API's base URL.
+func startServe(t *testing.T, env map[string]string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = append(os.Environ(), "CRMHUB_TEST_EXEC=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		re := regexp.MustCompile(`serving on (http://\S+) `)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case base := <-found:
+		return cmd, base
+	case <-time.After(90 * time.Second):
+		t.Fatalf("serve did not start: %s", stderr.String())
+	}
+	return nil, ""
+}
+
+// TestCrashSafety kills the hub and its PostgreSQL with SIGKILL during a
+// burst of lead creations, restarts on the same data dir, and checks that
+// every lead has its event, every event its lead, and every acknowledged
+// lead survived.
+func TestCrashSafety(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	env := testEnv(dir)
+	env["CRMHUB_DATABASE_EMBEDDED_PORT"] = "5434"
+	cmd, base := startServe(t, env)
+	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
+	require.NoError(t, err)
+	c := client{base: base, key: strings.TrimSpace(string(key))}
+
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body := fmt.Sprintf(`{"last_name":"Crash%d_%d","company":"Burst"}`, w, i)
+				req, _ := http.NewRequest("POST", base+"/api/v1/leads", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+c.key)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return // the server died
+				}
+				data, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 201 {
+					var l struct{ ID string }
+					if json.Unmarshal(data, &l) == nil {
+						mu.Lock()
+						acked = append(acked, l.ID)
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	// Let the burst run, then kill both processes without warning.
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) > 200 }, 60*time.Second, 10*time.Millisecond)
+	pidFile, err := os.ReadFile(filepath.Join(dir, "pg", "data", "postmaster.pid"))
+	require.NoError(t, err)
+	var pgPid int
+	_, err = fmt.Sscan(string(pidFile), &pgPid)
+	require.NoError(t, err)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	require.NoError(t, syscall.Kill(pgPid, syscall.SIGKILL))
+	close(stop)
+	wg.Wait()
+	_ = cmd.Wait()
+
+	_, base = startServe(t, env)
+	c.base = base
+	status, _, _ := c.do(t, "GET", "/readyz", "")
+	require.Equal(t, 200, status)
+
+	url, err := pgembed.Attach(filepath.Join(dir, "pg"), 5434, "")
+	require.NoError(t, err)
+	conn, err := pgx.Connect(context.Background(), url)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var orphanLeads, orphanEvents, leads int
+	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM leads l
+		WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = l.id AND o.type = 'lead.created')`).Scan(&orphanLeads))
+	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM outbox o
+		WHERE o.entity = 'lead' AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = o.entity_id)`).Scan(&orphanEvents))
+	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM leads`).Scan(&leads))
+	require.Zero(t, orphanLeads, "no lead without its event")
+	require.Zero(t, orphanEvents, "no event without its lead")
+	mu.Lock()
+	defer mu.Unlock()
+	var missing int
+	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM unnest($1::uuid[]) a(id)
+		WHERE NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = a.id)`, acked).Scan(&missing))
+	require.Zero(t, missing, "every acknowledged lead survived the crash")
+	require.GreaterOrEqual(t, leads, len(acked))
+	t.Logf("acknowledged %d leads before SIGKILL; %d leads after restart", len(acked), leads)
+
+	// The restarted hub serves writes.
+	status, _, _ = c.do(t, "POST", "/api/v1/leads", `{"last_name":"After","company":"Crash"}`)
+	require.Equal(t, 201, status)
+}
