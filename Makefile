@@ -1,0 +1,64 @@
+# crmhub — `make run` starts the hub on embedded defaults; `make test` runs every test.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BIN     := bin/crmhub
+
+# OS packages the hub and its tests use, as "command:debian-package".
+# initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
+DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl
+
+.PHONY: help deps build run test bench lint fmt clean
+
+help: ## show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## install missing OS packages (apt-get when root; otherwise print what to install)
+	@missing=""; \
+	for d in $(DEPS); do \
+		cmd=$${d%%:*}; pkg=$${d##*:}; \
+		command -v $$cmd >/dev/null 2>&1 && continue; \
+		ls /usr/lib/postgresql/*/bin/$$cmd >/dev/null 2>&1 && continue; \
+		case " $$missing " in *" $$pkg "*) ;; *) missing="$$missing $$pkg";; esac; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "deps: installing$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	else \
+		echo "deps: missing OS packages:$$missing"; \
+		echo "      install them (Debian/Ubuntu: sudo apt-get install$$missing), or set CRMHUB_DATABASE_URL"; \
+		exit 1; \
+	fi
+
+build: ## build bin/crmhub
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/crmhub
+
+run: deps build ## run the hub on embedded defaults (PostgreSQL under ./var/pg, API on 127.0.0.1:8080)
+	./$(BIN) serve
+
+test: deps ## run every test, with the race detector (real PostgreSQL, started by the tests themselves)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+bench: deps build ## HTTP load test of POST /api/v1/leads against pgbench, and the Go benchmarks
+	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
+	./bin/crmhub-bench -hub ./$(BIN)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+lint: ## go vet, gofmt check and the import rule
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) test -count=1 -run 'TestImportRule' .
+
+fmt: ## gofmt every file
+	gofmt -w $$(git ls-files '*.go')
+
+clean: ## remove build output (not ./var)
+	rm -rf bin

@@ -1,0 +1,139 @@
+// Package crmhub_test holds repository-wide checks.
+package crmhub_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/crmhub/crmhub"
+
+// coreAllowed are the only third-party imports of the pure core package:
+// I/O-free libraries for ids, phone numbers and decimals.
+var coreAllowed = []string{"github.com/google/uuid", "github.com/nyaruka/phonenumbers", "github.com/shopspring/decimal"}
+
+// importRule returns why pkg (a module-relative dir) may not import imp, or
+// "" when it may. Imports point inward to core (../shared/STYLE.md §2).
+func importRule(pkg, imp string, test bool) string {
+	internal := strings.HasPrefix(imp, module+"/") || imp == module
+	rel := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+	isTestPkg := strings.HasSuffix(rel, "test") && strings.Contains(rel, "/") || strings.Contains(rel, "/mock")
+	switch {
+	case internal && isTestPkg && !test:
+		return "test-support packages are imported only from _test.go files"
+	case pkg == "core":
+		if internal && !(test && rel == "core") {
+			return "core imports no other crmhub package"
+		}
+		if !test && strings.Contains(imp, ".") && !hasPrefixAny(imp, coreAllowed) {
+			return "core imports only the standard library and " + strings.Join(coreAllowed, ", ")
+		}
+	case strings.HasPrefix(pkg, "core/"):
+		if internal && rel != "core" && !strings.HasPrefix(rel, "core/") {
+			return "core/* imports only core packages"
+		}
+	case strings.HasPrefix(pkg, "exchange/"):
+		if internal && rel != "core" {
+			return "exchange codecs import only core"
+		}
+	case strings.HasPrefix(pkg, "connectors/"):
+		if internal && (strings.HasPrefix(rel, "connectors/") && !strings.HasPrefix(rel, pkg) ||
+			rel == "api" || strings.HasPrefix(rel, "api/") || strings.HasPrefix(rel, "core/store") || strings.HasPrefix(rel, "cmd")) {
+			return "connectors import core and exchange, not other connectors, api, core/store or cmd"
+		}
+	case pkg == "api" || strings.HasPrefix(pkg, "api/"):
+		if internal && !test && (strings.HasPrefix(rel, "core/") || strings.HasPrefix(rel, "connectors") || strings.HasPrefix(rel, "cmd")) {
+			return "api imports core and exchange only (tests may use core/store)"
+		}
+	}
+	if internal && strings.HasPrefix(rel, "cmd") {
+		return "nothing imports cmd"
+	}
+	return ""
+}
+
+func hasPrefixAny(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if s == p || strings.HasPrefix(s, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestImportRule parses every Go file and fails on an import across the
+// layering rule.
+func TestImportRule(t *testing.T) {
+	fset := token.NewFileSet()
+	checked := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "var" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		pkg := filepath.ToSlash(filepath.Dir(path))
+		test := strings.HasSuffix(path, "_test.go")
+		for _, im := range f.Imports {
+			imp := strings.Trim(im.Path.Value, `"`)
+			if why := importRule(pkg, imp, test); why != "" {
+				t.Errorf("%s imports %s: %s", path, imp, why)
+			}
+			checked++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 50 {
+		t.Fatalf("checked only %d imports: is the walk broken?", checked)
+	}
+}
+
+// TestImportRuleCatchesViolations proves the rule rejects what it must.
+func TestImportRuleCatchesViolations(t *testing.T) {
+	for _, c := range []struct{ pkg, imp string }{
+		{"core", module + "/core/store"},
+		{"core", "github.com/jackc/pgx/v5"},
+		{"core", "github.com/gofiber/fiber/v2"},
+		{"core/store", module + "/api"},
+		{"api", module + "/core/store"},
+		{"api", module + "/connectors/kafka"},
+		{"connectors/telephony", module + "/connectors/kafka"},
+		{"connectors/telephony", module + "/core/store"},
+		{"exchange/xlsx", module + "/connectors/kafka"},
+		{"core/store", module + "/core/store/storetest"},
+		{"api", module + "/cmd/crmhub"},
+	} {
+		if importRule(c.pkg, c.imp, false) == "" {
+			t.Errorf("%s importing %s was allowed", c.pkg, c.imp)
+		}
+	}
+	for _, c := range []struct{ pkg, imp string }{
+		{"core", "context"},
+		{"core", "github.com/shopspring/decimal"},
+		{"core/store", module + "/core"},
+		{"core/store", "github.com/jackc/pgx/v5"},
+		{"api", module + "/core"},
+		{"connectors/kafka", module + "/core"},
+		{"connectors/onec", module + "/exchange/commerceml"},
+		{"cmd/crmhub", module + "/core/store"},
+	} {
+		if why := importRule(c.pkg, c.imp, false); why != "" {
+			t.Errorf("%s importing %s was refused: %s", c.pkg, c.imp, why)
+		}
+	}
+}
