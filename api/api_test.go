@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -240,18 +242,36 @@ func TestBodyLimitOverTCP(t *testing.T) {
 	go func() { _ = b.srv.Serve(ln) }()
 	t.Cleanup(func() { _ = b.srv.Shutdown(context.Background()) })
 	before := b.outboxCount(t)
-	body := `{"last_name":"A","company":"B","description":"` + strings.Repeat("x", 70<<10) + `"}`
-	req, err := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/v1/leads", strings.NewReader(body))
+	post := func(size int) reply {
+		body := `{"last_name":"A","company":"B","description":"` + strings.Repeat("x", size) + `"}`
+		req, err := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/v1/leads", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+b.writer)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return reply{status: resp.StatusCode, header: resp.Header, body: data}
+	}
+	// Just over the limit: read and refused cleanly on a live connection.
+	requireProblem(t, post(70<<10), 413, "body_too_large")
+	require.Equal(t, 201, post(30000).status, "a valid body under the limit is accepted")
+
+	// Far over it: refused on the declared length, before any body is read.
+	conn, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+b.writer)
-	resp, err := http.DefaultClient.Do(req)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", b.writer, 64<<20)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	requireProblem(t, reply{status: resp.StatusCode, header: resp.Header, body: data}, 413, "body_too_large")
-	require.Equal(t, before, b.outboxCount(t))
+	require.Equal(t, before+1, b.outboxCount(t), "only the valid request wrote")
 }
 
 func TestConcurrencyControl(t *testing.T) {

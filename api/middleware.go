@@ -67,6 +67,9 @@ func (s *Server) withRequest(c *fiber.Ctx) (err error) {
 				"bytes", len(c.Response().Body()))
 		}
 	}()
+	if len(c.Request().Body()) > s.cfg.BodyLimit {
+		return fiber.ErrRequestEntityTooLarge
+	}
 	return c.Next()
 }
 

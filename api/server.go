@@ -85,7 +85,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "crmhub",
-		BodyLimit:             cfg.BodyLimit,
+		// The transport reads bodies up to 4× the limit so that a modestly
+		// oversized request still gets a clean 413 (withRequest enforces the
+		// real limit): rejecting before reading the body makes the kernel
+		// reset the connection and the client may never see the response.
+		// Larger ones are refused on their Content-Length alone (still a 413
+		// problem), which a client that is still sending may see as a reset.
+		BodyLimit:             4 * cfg.BodyLimit,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           cfg.IdleTimeout,

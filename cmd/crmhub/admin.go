@@ -30,7 +30,9 @@ func (m *Main) withStore(ctx context.Context, cfgPath string, fn func(st *store.
 		return err
 	}
 	defer db.close(ctx, log)
-	return fn(store.New(db.pool, log))
+	st := store.New(db.pool, log)
+	defer st.Close()
+	return fn(st)
 }
 
 func (m *Main) migrate(ctx context.Context, args []string) error {

@@ -40,6 +40,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer db.close(ctx, log)
 	st := store.New(db.pool, log)
+	defer st.Close()
 	if err := m.prepare(ctx, cfg, st, log); err != nil {
 		return err
 	}

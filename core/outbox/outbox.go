@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/crmhub/crmhub/core"
 )
@@ -35,9 +34,9 @@ func NewEvent(ctx context.Context, entity, op, entityID string, version int64, d
 	}
 }
 
-// Queue adds the insert of ev to batch, to run in the same transaction as
-// the write queued before it.
-func Queue(batch *pgx.Batch, ev core.Event) {
-	batch.Queue(insertSQL, ev.ID, ev.Type, ev.Entity, ev.EntityID, ev.EntityVersion, ev.OccurredAt,
-		ev.Source, ev.Actor, ev.CorrelationID, []byte(ev.Data), ev.Changed)
+// Insert returns the statement that records ev, to run in the same
+// transaction as the write it describes.
+func Insert(ev core.Event) (sql string, args []any) {
+	return insertSQL, []any{ev.ID, ev.Type, ev.Entity, ev.EntityID, ev.EntityVersion, ev.OccurredAt,
+		ev.Source, ev.Actor, ev.CorrelationID, []byte(ev.Data), ev.Changed}
 }

@@ -26,7 +26,8 @@ import (
 
 // Store implements the core services on a pgx pool.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	batch *batcher
 	log  *slog.Logger
 	now  func() time.Time
 	keys keyCache
@@ -43,8 +44,19 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}}}
+	return &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
+		batch: newBatcher(pool, batchWorkers, batchMax)}
 }
+
+// Group commit: workers each gather up to batchMax concurrent creates.
+const (
+	batchWorkers = 2
+	batchMax     = 64
+)
+
+// Close finishes queued writes and stops the store's workers; call it
+// before closing the pool.
+func (s *Store) Close() { s.batch.close() }
 
 // now returns the current time at the database's precision.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
@@ -100,28 +112,26 @@ type mutation struct {
 }
 
 // write runs a mutation and inserts its outbox event in one transaction:
-// the explicit one in db, or the implicit transaction PostgreSQL opens for
-// a pipelined batch that ends in one Sync. It is the only way records are
-// written.
+// the explicit one in db; else the implicit transaction PostgreSQL opens for
+// a pipeline ending in one Sync, shared with other concurrent creates by
+// the batcher. It is the only way records are written.
 func (s *Store) write(ctx context.Context, db dbtx, m mutation) error {
 	data, err := json.Marshal(m.data)
 	if err != nil {
 		return fmt.Errorf("encode %s %s: %w", m.entity, m.id, err)
 	}
 	ev := outbox.NewEvent(ctx, m.entity, m.op, m.id, m.version, data, m.changed, s.now())
-	b := &pgx.Batch{}
-	b.Queue(m.sql, m.args...)
-	outbox.Queue(b, ev)
-	br := db.SendBatch(ctx, b)
-	tag, err := br.Exec()
-	if err == nil && tag.RowsAffected() != m.wantRows {
+	evSQL, evArgs := outbox.Insert(ev)
+	stmts := []queuedStmt{{m.sql, m.args}, {evSQL, evArgs}}
+	var tags []pgconn.CommandTag
+	if _, inTx := db.(pgx.Tx); !inTx && m.op == core.OpCreated {
+		// Inserts cannot miss their row, so they may share a transaction.
+		tags, err = s.batch.exec(ctx, stmts)
+	} else {
+		tags, err = execAlone(ctx, db, &pendingWrite{stmts: stmts})
+	}
+	if err == nil && tags[0].RowsAffected() != m.wantRows {
 		err = core.Errorf(core.ECONFLICT, "the %s changed concurrently; retry", m.entity)
-	}
-	if err == nil {
-		_, err = br.Exec()
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
 	}
 	if err != nil {
 		return translate(err, m.entity)

@@ -124,6 +124,7 @@ func NewPool(t testing.TB) *pgxpool.Pool {
 func NewStore(t testing.TB) *store.Store {
 	t.Helper()
 	s := store.New(NewPool(t), slog.New(slog.DiscardHandler))
+	t.Cleanup(s.Close)
 	if _, _, err := s.EnsureAdmin(context.Background(), "Administrator"); err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
