@@ -62,7 +62,7 @@ func (s *Server) withRequest(c *fiber.Ctx) (err error) {
 		elapsed := time.Since(start)
 		s.metrics.observe(c.Method(), route, status, elapsed)
 		if s.cfg.AccessLog {
-			s.log.Info("http_request", "method", c.Method(), "path", c.Path(), "route", route,
+			s.cfg.AccessLogger.Info("http_request", "method", c.Method(), "path", c.Path(), "route", route,
 				"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", id,
 				"bytes", len(c.Response().Body()))
 		}

@@ -25,9 +25,10 @@ type Config struct {
 	ReadTimeout, WriteTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections. Default 120 s.
 	IdleTimeout time.Duration
-	// AccessLog logs one line per request.
-	AccessLog bool
-	Logger    *slog.Logger
+	// AccessLog logs one line per request, to AccessLogger (default Logger).
+	AccessLog    bool
+	AccessLogger *slog.Logger
+	Logger       *slog.Logger
 	// Registry receives the API's metrics and is served at /metrics.
 	Registry *prometheus.Registry
 }
@@ -47,6 +48,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.AccessLogger == nil {
+		c.AccessLogger = c.Logger
 	}
 	if c.Registry == nil {
 		c.Registry = prometheus.NewRegistry()

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -50,7 +51,10 @@ type Address struct {
 }
 
 // LeadSchema returns the writable fields of a lead with their validation.
-func LeadSchema() *Schema[Lead] {
+// The schema is built once and shared; it is immutable.
+func LeadSchema() *Schema[Lead] { return leadSchema() }
+
+var leadSchema = sync.OnceValue(func() *Schema[Lead] {
 	status, source, salutation := LeadStatuses(), LeadSources(), Salutations()
 	return NewSchema[Lead]("id", "converted", "created_at", "updated_at", "version").
 		Field("salutation", OneOf(salutation, func(l *Lead) *string { return &l.Salutation })).
@@ -73,10 +77,12 @@ func LeadSchema() *Schema[Lead] {
 		Field("address", Object(AddressSchema(), func(l *Lead) *Address { return &l.Address })).
 		Field("description", Text(32_000, true, func(l *Lead) *string { return &l.Description })).
 		Field("owner_id", ID(func(l *Lead) *string { return &l.OwnerID }))
-}
+})
 
-// AddressSchema returns the writable fields of an address.
-func AddressSchema() *Schema[Address] {
+// AddressSchema returns the writable fields of an address (shared, immutable).
+func AddressSchema() *Schema[Address] { return addressSchema() }
+
+var addressSchema = sync.OnceValue(func() *Schema[Address] {
 	return NewSchema[Address]().
 		Field("street", Text(250, false, func(a *Address) *string { return &a.Street })).
 		Field("po_box", Text(30, false, func(a *Address) *string { return &a.POBox })).
@@ -84,7 +90,7 @@ func AddressSchema() *Schema[Address] {
 		Field("state", Text(100, false, func(a *Address) *string { return &a.State })).
 		Field("postcode", Text(20, false, func(a *Address) *string { return &a.Postcode })).
 		Field("country", Text(100, false, func(a *Address) *string { return &a.Country }))
-}
+})
 
 // Validate checks the rules that span fields or need the whole record:
 // last name and company are mandatory (crm-model.md §1.1).

@@ -22,11 +22,51 @@ func NormalizePhone(s string) (string, bool) {
 	if s == "" || len(s) > 64 {
 		return "", false
 	}
+	if e164, ok := russianFastPath(s); ok {
+		return e164, true
+	}
 	num, err := phonenumbers.Parse(s, DefaultPhoneRegion)
 	if err != nil || !phonenumbers.IsPossibleNumber(num) {
 		return "", false
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+// russianFastPath handles the shapes nearly every number here comes in,
+// without the phone library's regular expressions (a tenth of the API's CPU
+// before it): +7 or 8 followed by ten digits, or ten bare digits, with
+// spaces, dashes, dots and parentheses. A bare 7 and ten digits is left to
+// the library, which strips the 7 only when the rest is a valid Russian
+// number. Every other input, extensions included, goes to the library. A
+// test checks that both agree.
+func russianFastPath(s string) (string, bool) {
+	var digits [16]byte
+	n, plus := 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if n == len(digits) {
+				return "", false
+			}
+			digits[n] = c
+			n++
+		case c == '+' && i == 0:
+			plus = true
+		case c == ' ' || c == '-' || c == '(' || c == ')' || c == '.':
+		default:
+			return "", false
+		}
+	}
+	d := digits[:n]
+	switch {
+	case n == 11 && d[0] == '7' && plus,
+		n == 11 && d[0] == '8' && !plus && !(d[1] == '1' && d[2] == '0'): // 8 10 dials abroad
+		return "+7" + string(d[1:]), true
+	case n == 10 && !plus && d[0] != '7' && d[0] != '8':
+		return "+7" + string(d), true
+	}
+	return "", false
 }
 
 // NormalizeEmail trims and lower-cases an e-mail address and checks that it

@@ -1,5 +1,7 @@
 package core
 
+import "sync"
+
 // Choice is one value of a picklist: a stable code stored in the database
 // and shown in the API, with its Russian and English labels.
 type Choice struct {
@@ -37,14 +39,16 @@ func (p *Picklist) Codes() []string {
 }
 
 // Picklists returns every picklist crmhub knows, for the API's metadata
-// endpoint. Each call returns fresh values; callers may keep them.
+// endpoint. Picklists are built once and shared: never modify them.
 func Picklists() []*Picklist {
 	return []*Picklist{LeadStatuses(), LeadSources(), Salutations()}
 }
 
 // LeadStatuses is the lead status picklist (crm-model.md §1.1); empty is
 // allowed and means "not set".
-func LeadStatuses() *Picklist {
+func LeadStatuses() *Picklist { return leadStatusesList() }
+
+var leadStatusesList = sync.OnceValue(func() *Picklist {
 	return NewPicklist("lead_status",
 		Choice{"attempted_to_contact", "Попытка связаться", "Attempted to Contact"},
 		Choice{"cold", "Холодный", "Cold"},
@@ -58,11 +62,13 @@ func LeadStatuses() *Picklist {
 		Choice{"qualified", "Классифицирован", "Qualified"},
 		Choice{"warm", "Теплый", "Warm"},
 	)
-}
+})
 
 // LeadSources is the lead source picklist shared by leads, contacts and
 // deals (crm-model.md §1.1).
-func LeadSources() *Picklist {
+func LeadSources() *Picklist { return leadSourcesList() }
+
+var leadSourcesList = sync.OnceValue(func() *Picklist {
 	return NewPicklist("lead_source",
 		Choice{"cold_call", "Холодный звонок", "Cold Call"},
 		Choice{"existing_customer", "Существующий клиент", "Existing Customer"},
@@ -77,10 +83,12 @@ func LeadSources() *Picklist {
 		Choice{"word_of_mouth", "По наслышке", "Word of mouth"},
 		Choice{"other", "Другое", "Other"},
 	)
-}
+})
 
 // Salutations is the salutation picklist of leads and contacts.
-func Salutations() *Picklist {
+func Salutations() *Picklist { return salutationsList() }
+
+var salutationsList = sync.OnceValue(func() *Picklist {
 	return NewPicklist("salutation",
 		Choice{"mr", "Г-н", "Mr."},
 		Choice{"ms", "Г-жа", "Ms."},
@@ -88,4 +96,4 @@ func Salutations() *Picklist {
 		Choice{"dr", "Д-р", "Dr."},
 		Choice{"prof", "Проф.", "Prof."},
 	)
-}
+})

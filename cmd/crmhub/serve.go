@@ -81,8 +81,11 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, log *
 	if err != nil {
 		return err
 	}
+	accessOut := newFlushWriter(m.Stderr, 200*time.Millisecond)
+	defer accessOut.Close()
 	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, ReadTimeout: cfg.HTTP.ReadTimeout,
-		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log, Registry: reg},
+		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
+		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg},
 		api.Deps{Leads: st, APIKeys: st, Idempotency: st, Ready: readiness(st)})
 	if err != nil {
 		return err

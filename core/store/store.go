@@ -28,9 +28,9 @@ import (
 type Store struct {
 	pool  *pgxpool.Pool
 	batch *batcher
-	log  *slog.Logger
-	now  func() time.Time
-	keys keyCache
+	log   *slog.Logger
+	now   func() time.Time
+	keys  keyCache
 }
 
 var (
