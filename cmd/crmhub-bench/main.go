@@ -43,15 +43,22 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "measured time of each test")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each test")
 	accessLog := flag.Bool("access-log", true, "keep the hub's access log on (its default)")
+	client := flag.String("client", "auto", "HTTP load generator: wrk, go, or auto (wrk when on PATH)")
 	flag.Parse()
 	ctx := context.Background()
-	if err := run(ctx, *hub, *clients, *duration, *warmup, *accessLog); err != nil {
+	if *client == "auto" {
+		*client = "go"
+		if _, err := exec.LookPath("wrk"); err == nil {
+			*client = "wrk"
+		}
+	}
+	if err := run(ctx, *hub, *client, *clients, *duration, *warmup, *accessLog); err != nil {
 		fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, hub string, clients int, duration, warmup time.Duration, accessLog bool) error {
+func run(ctx context.Context, hub, client string, clients int, duration, warmup time.Duration, accessLog bool) error {
 	dir, err := os.MkdirTemp("", "crmhub-bench-")
 	if err != nil {
 		return err
@@ -60,13 +67,14 @@ func run(ctx context.Context, hub string, clients int, duration, warmup time.Dur
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
-	fmt.Printf("crmhub-bench: %d clients, %s measured after %s warm-up, durable PostgreSQL (fsync on)\n", clients, duration, warmup)
+	fmt.Printf("crmhub-bench: %d clients, %s measured after %s warm-up, durable PostgreSQL (fsync on), HTTP load by %s\n",
+		clients, duration, warmup, client)
 	pg, err := pgbench(ctx, filepath.Join(dir, "pgbench"), clients, duration, warmup)
 	if err != nil {
 		return fmt.Errorf("pgbench: %w", err)
 	}
 	report(pg)
-	h, err := loadHub(ctx, hub, filepath.Join(dir, "hub"), clients, duration, warmup, accessLog)
+	h, err := loadHub(ctx, hub, client, filepath.Join(dir, "hub"), clients, duration, warmup, accessLog)
 	if err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
@@ -195,7 +203,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 }
 
 // loadHub starts `crmhub serve` on a fresh data dir and drives it.
-func loadHub(ctx context.Context, hub, dir string, clients int, duration, warmup time.Duration, accessLog bool) (result, error) {
+func loadHub(ctx context.Context, hub, client, dir string, clients int, duration, warmup time.Duration, accessLog bool) (result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return result{}, err
 	}
@@ -224,8 +232,11 @@ func loadHub(ctx context.Context, hub, dir string, clients int, duration, warmup
 	if err != nil {
 		return result{}, err
 	}
+	if client == "wrk" {
+		return wrkLoad(ctx, base, strings.TrimSpace(string(key)), dir, clients, duration, warmup)
+	}
 	tr := &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2, DisableCompression: true}
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	httpc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	post := func(w, i int) (time.Duration, error) {
 		body := fmt.Sprintf(`{"last_name":"Петров %d-%d","company":"ООО Ромашка","phone":"8 (912) %03d-%02d-%02d","email":"u%d.%d@romashka.ru","status":"hot","source":"web_site"}`,
 			w, i, w, i%100, (i/100)%100, w, i)
@@ -233,7 +244,7 @@ func loadHub(ctx context.Context, hub, dir string, clients int, duration, warmup
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(key)))
 		start := time.Now()
-		resp, err := client.Do(req)
+		resp, err := httpc.Do(req)
 		if err != nil {
 			return 0, err
 		}

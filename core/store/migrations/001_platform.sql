@@ -37,10 +37,12 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_expires ON idempotency_keys (expires_at);
 
--- Every change to a CRM record, written in the record's transaction.
+-- Every change to a CRM record, written in the record's transaction. Event ids
+-- are UUIDv7 made by the hub (consumers dedupe on them); no index on them, to
+-- keep the hot insert path lean.
 CREATE TABLE outbox (
     seq             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    id              uuid NOT NULL UNIQUE,
+    id              uuid NOT NULL,
     type            text NOT NULL,
     entity          text NOT NULL,
     entity_id       uuid NOT NULL,
@@ -54,7 +56,6 @@ CREATE TABLE outbox (
     published_at    timestamptz
 );
 CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
-CREATE INDEX outbox_entity ON outbox (entity, entity_id, entity_version);
 
 CREATE TABLE leads (
     id               uuid PRIMARY KEY,

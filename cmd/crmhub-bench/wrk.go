@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// wrkScript posts a distinct lead per request (identical bodies would not
+// measure real work) and counts any answer but 201 as an error.
+const wrkScript = `
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  thread_id = id
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("CRMHUB_BENCH_KEY")
+request = function()
+  counter = counter + 1
+  local body = string.format('{"last_name":"Петров %d-%d","company":"ООО Ромашка","phone":"8 (912) %03d-%02d-%02d","email":"u%d.%d@romashka.ru","status":"hot","source":"web_site"}',
+    thread_id, counter, thread_id, counter % 100, math.floor(counter / 100) % 100, thread_id, counter)
+  return wrk.format(nil, nil, nil, body)
+end
+`
+
+// wrkLoad drives the hub with wrk (C, epoll) so that the load generator
+// takes as little of the machine as pgbench's own client does.
+func wrkLoad(ctx context.Context, base, key, dir string, clients int, duration, warmup time.Duration) (result, error) {
+	script := filepath.Join(dir, "leads.lua")
+	if err := os.WriteFile(script, []byte(wrkScript), 0o644); err != nil {
+		return result{}, err
+	}
+	runWrk := func(d time.Duration) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, "wrk", "-t", "2", "-c", strconv.Itoa(clients), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
+			"--latency", "-s", script, base+"/api/v1/leads")
+		cmd.Env = append(os.Environ(), "CRMHUB_BENCH_KEY="+key)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return out, fmt.Errorf("wrk: %w: %s", err, out)
+		}
+		if m := regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`).FindSubmatch(out); m != nil {
+			return out, fmt.Errorf("wrk: %s requests were not answered 201: %s", m[1], out)
+		}
+		return out, nil
+	}
+	if warmup >= time.Second {
+		if _, err := runWrk(warmup); err != nil {
+			return result{}, err
+		}
+	}
+	out, err := runWrk(duration)
+	if err != nil {
+		return result{}, err
+	}
+	rate := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
+	total := regexp.MustCompile(`(\d+) requests in`).FindSubmatch(out)
+	p50, err50 := wrkPercentile(out, "50")
+	p99, err99 := wrkPercentile(out, "99")
+	if rate == nil || total == nil || err50 != nil || err99 != nil {
+		return result{}, fmt.Errorf("cannot read wrk output: %s", out)
+	}
+	r := result{name: fmt.Sprintf("crmhub POST /api/v1/leads, %d clients", clients), p50: p50, p99: p99}
+	r.rate, _ = strconv.ParseFloat(string(rate[1]), 64)
+	r.n, _ = strconv.Atoi(string(total[1]))
+	return r, nil
+}
+
+// wrkPercentile reads a line such as "     99%   12.34ms" of --latency.
+func wrkPercentile(out []byte, p string) (time.Duration, error) {
+	m := regexp.MustCompile(`\s` + p + `%\s+([0-9.]+)(us|ms|s)`).FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("no %s%% line", p)
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
+	return time.Duration(v * float64(unit)), nil
+}
