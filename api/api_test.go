@@ -30,7 +30,7 @@ type bundle struct {
 	admin, reader, writer string
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	st := storetest.NewStore(t)
 	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, api.Deps{

@@ -88,7 +88,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "crmhub",
+		AppName: "crmhub",
 		// The transport reads bodies up to 4× the limit so that a modestly
 		// oversized request still gets a clean 413 (withRequest enforces the
 		// real limit): rejecting before reading the body makes the kernel

@@ -22,15 +22,10 @@ func DecodePatch(body []byte) (Patch, error) {
 		return nil, &Error{Code: EINVALID, Message: "the body must be a JSON object",
 			Fields: []FieldError{{Field: "", Code: "invalid_json", Message: "expected a JSON object"}}}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var p Patch
-	if err := dec.Decode(&p); err != nil {
+	var p Patch // json.Unmarshal also refuses data after the object
+	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, &Error{Code: EINVALID, Message: "the body is not valid JSON",
 			Fields: []FieldError{{Field: "", Code: "invalid_json", Message: err.Error()}}}
-	}
-	if dec.More() {
-		return nil, &Error{Code: EINVALID, Message: "the body has data after the JSON object",
-			Fields: []FieldError{{Field: "", Code: "invalid_json", Message: "trailing data"}}}
 	}
 	return p, nil
 }
