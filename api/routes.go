@@ -19,11 +19,7 @@ func (s *Server) routes() {
 	v1 := app.Group("/api/v1", s.authenticate)
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
 
-	v1.Get("/leads", need(core.ScopeRead), s.listLeads)
-	v1.Post("/leads", need(core.ScopeWrite), jsonBody, s.idempotent, s.createLead)
-	v1.Get("/leads/:id", need(core.ScopeRead), s.getLead)
-	v1.Patch("/leads/:id", need(core.ScopeWrite), jsonBody, s.updateLead)
-	v1.Delete("/leads/:id", need(core.ScopeWrite), s.deleteLead)
+	mount[core.Lead](s, v1, "/leads", s.deps.Leads, s.listLeads)
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)

@@ -74,7 +74,7 @@ func TestLeadSchemaApply(t *testing.T) {
 
 func TestChangedFields(t *testing.T) {
 	t.Parallel()
-	a := core.Lead{LastName: "A", Company: "B", Version: 1}
+	a := core.Lead{LastName: "A", Company: "B", Record: core.Record{Version: 1}}
 	b := a
 	b.Company, b.Version, b.Address.City = "C", 2, "Тула"
 	got, err := core.ChangedFields(&a, &b, "version")

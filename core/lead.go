@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"sync"
-	"time"
 )
 
 // EntityLead names leads in events, topics and errors.
@@ -13,31 +12,27 @@ const EntityLead = "lead"
 // manual entry, not yet converted into an account, contact and deal. Its JSON
 // form is the API's representation and the data of its outbox events.
 type Lead struct {
-	ID             string    `json:"id"`
-	Salutation     string    `json:"salutation"`
-	FirstName      string    `json:"first_name"`
-	LastName       string    `json:"last_name"`
-	Company        string    `json:"company"`
-	Title          string    `json:"title"`
-	Email          string    `json:"email"`
-	SecondaryEmail string    `json:"secondary_email"`
-	Phone          string    `json:"phone"`
-	Mobile         string    `json:"mobile"`
-	Fax            string    `json:"fax"`
-	Website        string    `json:"website"`
-	Status         string    `json:"status"`
-	Source         string    `json:"source"`
-	Industry       string    `json:"industry"`
-	Rating         string    `json:"rating"`
-	AnnualRevenue  *Money    `json:"annual_revenue"`
-	Employees      *int64    `json:"employees"`
-	Address        Address   `json:"address"`
-	Description    string    `json:"description"`
-	OwnerID        string    `json:"owner_id"`
-	Converted      bool      `json:"converted"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
-	Version        int64     `json:"version"`
+	Record
+	Salutation     string  `json:"salutation"`
+	FirstName      string  `json:"first_name"`
+	LastName       string  `json:"last_name"`
+	Company        string  `json:"company"`
+	Title          string  `json:"title"`
+	Email          string  `json:"email"`
+	SecondaryEmail string  `json:"secondary_email"`
+	Phone          string  `json:"phone"`
+	Mobile         string  `json:"mobile"`
+	Fax            string  `json:"fax"`
+	Website        string  `json:"website"`
+	Status         string  `json:"status"`
+	Source         string  `json:"source"`
+	Industry       string  `json:"industry"`
+	Rating         string  `json:"rating"`
+	AnnualRevenue  *Money  `json:"annual_revenue"`
+	Employees      *int64  `json:"employees"`
+	Address        Address `json:"address"`
+	Description    string  `json:"description"`
+	Converted      bool    `json:"converted"`
 }
 
 // Address is a postal address as vtiger keeps it on leads.
@@ -107,34 +102,18 @@ func (l *Lead) Validate() error {
 
 // LeadFilter selects leads for a list. Empty members do not filter.
 type LeadFilter struct {
-	Statuses    []string
-	Sources     []string
-	OwnerID     string
-	Phone       string // E.164; matches phone or mobile
-	Email       string // lower-cased; matches email or secondary e-mail
-	CreatedFrom time.Time
-	CreatedTo   time.Time
-	Query       string // text match on names, company, e-mail, phone
-	Converted   bool   // list converted leads instead of open ones
-	Sort        Sort
-	Limit       int
-	Cursor      string
+	ListParams
+	Statuses  []string
+	Sources   []string
+	Phone     string // E.164; matches phone or mobile
+	Email     string // lower-cased; matches email or secondary e-mail
+	Converted bool   // list converted leads instead of open ones
 }
 
-// LeadService keeps leads. Every write records its outbox event in the same
-// transaction, with the actor and correlation id taken from ctx.
+// LeadService keeps leads.
 type LeadService interface {
-	// CreateLead validates and stores a lead built by applying patch to an
-	// empty lead. An empty owner defaults to the actor's user.
-	// Errors: EINVALID.
-	CreateLead(ctx context.Context, patch Patch) (*Lead, error)
-	// Lead returns one lead. Errors: ENOTFOUND.
-	Lead(ctx context.Context, id string) (*Lead, error)
-	// UpdateLead applies a merge patch. ifVersion > 0 must equal the stored
-	// version. Errors: ENOTFOUND, EINVALID, EPRECONDITION.
-	UpdateLead(ctx context.Context, id string, ifVersion int64, patch Patch) (*Lead, error)
-	// DeleteLead deletes a lead. Errors: ENOTFOUND, EPRECONDITION.
-	DeleteLead(ctx context.Context, id string, ifVersion int64) error
-	// ListLeads returns one page of leads. Errors: EINVALID (bad cursor).
-	ListLeads(ctx context.Context, f LeadFilter) (Page[Lead], error)
+	Repository[Lead]
+	// List returns one page of leads; Query matches names, company, e-mail
+	// and phone. Errors: EINVALID (bad cursor).
+	List(ctx context.Context, f LeadFilter) (Page[Lead], error)
 }

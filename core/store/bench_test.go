@@ -21,7 +21,7 @@ func BenchmarkCreateLead(b *testing.B) {
 			i++
 			p := core.Patch{"last_name": []byte(fmt.Sprintf(`"Петров %d"`, i)), "company": []byte(`"ООО Ромашка"`),
 				"phone": []byte(`"8 (912) 345-67-89"`)}
-			if _, err := s.CreateLead(ctx, p); err != nil {
+			if _, err := s.Leads().Create(ctx, p); err != nil {
 				b.Fatal(err)
 			}
 		}

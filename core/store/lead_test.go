@@ -64,7 +64,7 @@ func TestLeadLifecycleEvents(t *testing.T) {
 	s := storetest.NewStore(t)
 	ctx := apiCtx()
 
-	l, err := s.CreateLead(ctx, patch(t, `{"last_name":"Иванов","company":"ООО Ромашка","phone":"8 (912) 345-67-89","email":" Ivan@Example.RU "}`))
+	l, err := s.Leads().Create(ctx, patch(t, `{"last_name":"Иванов","company":"ООО Ромашка","phone":"8 (912) 345-67-89","email":" Ivan@Example.RU "}`))
 	require.NoError(t, err)
 	require.Equal(t, "+79123456789", l.Phone)
 	require.Equal(t, "ivan@example.ru", l.Email)
@@ -82,7 +82,7 @@ func TestLeadLifecycleEvents(t *testing.T) {
 	require.Equal(t, "Иванов", ev[0].Data["last_name"])
 	require.Empty(t, ev[0].Changed)
 
-	l2, err := s.UpdateLead(ctx, l.ID, 1, patch(t, `{"status":"hot","title":"CEO","phone":"+7 912 345 67 89"}`))
+	l2, err := s.Leads().Update(ctx, l.ID, 1, patch(t, `{"status":"hot","title":"CEO","phone":"+7 912 345 67 89"}`))
 	require.NoError(t, err)
 	require.EqualValues(t, 2, l2.Version)
 	ev = events(t, s, l.ID)
@@ -92,23 +92,23 @@ func TestLeadLifecycleEvents(t *testing.T) {
 	require.Equal(t, []string{"title", "status"}, ev[1].Changed, "the phone is the same number, so unchanged")
 
 	// A patch that changes nothing writes nothing and announces nothing.
-	_, err = s.UpdateLead(ctx, l.ID, 0, patch(t, `{"status":"hot"}`))
+	_, err = s.Leads().Update(ctx, l.ID, 0, patch(t, `{"status":"hot"}`))
 	require.NoError(t, err)
 	require.Len(t, events(t, s, l.ID), 2)
 
-	_, err = s.UpdateLead(ctx, l.ID, 1, patch(t, `{"status":"cold"}`))
+	_, err = s.Leads().Update(ctx, l.ID, 1, patch(t, `{"status":"cold"}`))
 	require.Equal(t, core.EPRECONDITION, core.ErrorCode(err))
 	require.Len(t, events(t, s, l.ID), 2)
 
-	require.NoError(t, s.DeleteLead(ctx, l.ID, 2))
+	require.NoError(t, s.Leads().Delete(ctx, l.ID, 2))
 	ev = events(t, s, l.ID)
 	require.Len(t, ev, 3)
 	require.Equal(t, "lead.deleted", ev[2].Type)
 	require.EqualValues(t, 3, ev[2].Version)
 
-	_, err = s.Lead(ctx, l.ID)
+	_, err = s.Leads().Get(ctx, l.ID)
 	require.Equal(t, core.ENOTFOUND, core.ErrorCode(err))
-	require.Equal(t, core.ENOTFOUND, core.ErrorCode(s.DeleteLead(ctx, l.ID, 0)))
+	require.Equal(t, core.ENOTFOUND, core.ErrorCode(s.Leads().Delete(ctx, l.ID, 0)))
 }
 
 func TestFailedWriteLeavesNeitherRowNorEvent(t *testing.T) {
@@ -119,14 +119,14 @@ func TestFailedWriteLeavesNeitherRowNorEvent(t *testing.T) {
 
 	// The owner does not exist: the lead insert fails on its foreign key
 	// after the event was queued in the same batch.
-	_, err := s.CreateLead(ctx, patch(t, `{"last_name":"X","company":"Y","owner_id":"0190a5c0-0000-7000-8000-000000000000"}`))
+	_, err := s.Leads().Create(ctx, patch(t, `{"last_name":"X","company":"Y","owner_id":"0190a5c0-0000-7000-8000-000000000000"}`))
 	require.Equal(t, core.EINVALID, core.ErrorCode(err))
 	require.Equal(t, "owner_id", core.ErrorFields(err)[0].Field)
 	require.Equal(t, 0, count(t, s, "SELECT count(*) FROM leads"))
 	require.Equal(t, before, count(t, s, "SELECT count(*) FROM outbox"))
 
 	// Validation errors never reach the database.
-	_, err = s.CreateLead(ctx, patch(t, `{"company":"Y","phone":"abc"}`))
+	_, err = s.Leads().Create(ctx, patch(t, `{"company":"Y","phone":"abc"}`))
 	require.Equal(t, core.EINVALID, core.ErrorCode(err))
 	codes := map[string]string{}
 	for _, f := range core.ErrorFields(err) {
@@ -140,14 +140,14 @@ func TestConcurrentUpdatesEachGetOneEvent(t *testing.T) {
 	t.Parallel()
 	s := storetest.NewStore(t)
 	ctx := apiCtx()
-	l, err := s.CreateLead(ctx, patch(t, `{"last_name":"A","company":"B"}`))
+	l, err := s.Leads().Create(ctx, patch(t, `{"last_name":"A","company":"B"}`))
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.UpdateLead(ctx, l.ID, 0, patch(t, fmt.Sprintf(`{"description":"v%d"}`, i)))
+			_, err := s.Leads().Update(ctx, l.ID, 0, patch(t, fmt.Sprintf(`{"description":"v%d"}`, i)))
 			require.NoError(t, err)
 		}()
 	}
@@ -168,13 +168,13 @@ func TestListLeadsPaginatesAndFilters(t *testing.T) {
 		if i%2 == 1 {
 			status = "cold"
 		}
-		_, err := s.CreateLead(ctx, patch(t, fmt.Sprintf(`{"last_name":"Name%d","company":"Co %d","status":%q,"mobile":"+7 912 000-00-0%d"}`, i, i, status, i)))
+		_, err := s.Leads().Create(ctx, patch(t, fmt.Sprintf(`{"last_name":"Name%d","company":"Co %d","status":%q,"mobile":"+7 912 000-00-0%d"}`, i, i, status, i)))
 		require.NoError(t, err)
 	}
 	var seen []string
-	f := core.LeadFilter{Sort: core.Sort{Field: "last_name", Desc: true}, Limit: 3}
+	f := core.LeadFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "last_name", Desc: true}, Limit: 3}}
 	for {
-		p, err := s.ListLeads(ctx, f)
+		p, err := s.Leads().List(ctx, f)
 		require.NoError(t, err)
 		for _, l := range p.Items {
 			seen = append(seen, l.LastName)
@@ -186,26 +186,26 @@ func TestListLeadsPaginatesAndFilters(t *testing.T) {
 	}
 	require.Equal(t, []string{"Name6", "Name5", "Name4", "Name3", "Name2", "Name1", "Name0"}, seen)
 
-	p, err := s.ListLeads(ctx, core.LeadFilter{Sort: core.Sort{Field: "created_at"}, Limit: 10, Statuses: []string{"cold"}})
+	p, err := s.Leads().List(ctx, core.LeadFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "created_at"}, Limit: 10}, Statuses: []string{"cold"}})
 	require.NoError(t, err)
 	require.Len(t, p.Items, 3)
 
-	p, err = s.ListLeads(ctx, core.LeadFilter{Sort: core.Sort{Field: "created_at"}, Limit: 10, Phone: "+79120000005"})
+	p, err = s.Leads().List(ctx, core.LeadFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "created_at"}, Limit: 10}, Phone: "+79120000005"})
 	require.NoError(t, err)
 	require.Len(t, p.Items, 1)
 	require.Equal(t, "Name5", p.Items[0].LastName)
 
-	p, err = s.ListLeads(ctx, core.LeadFilter{Sort: core.Sort{Field: "created_at"}, Limit: 10, Query: "co 3"})
+	p, err = s.Leads().List(ctx, core.LeadFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "created_at"}, Limit: 10, Query: "co 3"}})
 	require.NoError(t, err)
 	require.Len(t, p.Items, 1)
 
-	_, err = s.ListLeads(ctx, core.LeadFilter{Sort: core.Sort{Field: "created_at"}, Limit: 10, Cursor: f.Cursor})
+	_, err = s.Leads().List(ctx, core.LeadFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "created_at"}, Limit: 10, Cursor: f.Cursor}})
 	require.Equal(t, core.EINVALID, core.ErrorCode(err), "a cursor from another sort is refused")
-	_, err = s.ListLeads(ctx, core.LeadFilter{Sort: core.Sort{Field: "created_at"}, Limit: 10, Cursor: "!!"})
+	_, err = s.Leads().List(ctx, core.LeadFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "created_at"}, Limit: 10, Cursor: "!!"}})
 	require.Equal(t, core.EINVALID, core.ErrorCode(err))
 
 	from := time.Now().Add(time.Hour)
-	p, err = s.ListLeads(ctx, core.LeadFilter{Sort: core.Sort{Field: "created_at"}, Limit: 10, CreatedFrom: from})
+	p, err = s.Leads().List(ctx, core.LeadFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "created_at"}, Limit: 10, CreatedFrom: from}})
 	require.NoError(t, err)
 	require.Empty(t, p.Items)
 }

@@ -87,7 +87,7 @@ func TestIdempotencyRunsOnceAndReplays(t *testing.T) {
 	var calls atomic.Int32
 	create := func(ctx context.Context) (core.StoredResponse, bool, error) {
 		calls.Add(1)
-		l, err := s.CreateLead(ctx, patch(t, `{"last_name":"A","company":"B"}`))
+		l, err := s.Leads().Create(ctx, patch(t, `{"last_name":"A","company":"B"}`))
 		if err != nil {
 			return core.StoredResponse{}, false, err
 		}
@@ -110,7 +110,7 @@ func TestIdempotencyRunsOnceAndReplays(t *testing.T) {
 	// A failed request is not remembered and its writes roll back.
 	req2 := core.IdempotentRequest{Owner: "key-1", Key: "k2", Fingerprint: []byte("x")}
 	_, _, err = s.Do(ctx, req2, func(ctx context.Context) (core.StoredResponse, bool, error) {
-		_, err := s.CreateLead(ctx, patch(t, `{"last_name":"A","company":"B"}`))
+		_, err := s.Leads().Create(ctx, patch(t, `{"last_name":"A","company":"B"}`))
 		require.NoError(t, err)
 		return core.StoredResponse{Status: 500}, false, nil
 	})

@@ -34,3 +34,24 @@ func placeholders(n int) string {
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// anyEqual matches v against any of the columns.
+func (q *query) anyEqual(v string, cols ...string) {
+	p := q.arg(v)
+	conds := make([]string, len(cols))
+	for i, c := range cols {
+		conds[i] = c + " = " + p
+	}
+	q.where("(" + strings.Join(conds, " OR ") + ")")
+}
+
+// anyLike matches text (case-insensitively, as a substring) against any
+// of the columns.
+func (q *query) anyLike(text string, cols ...string) {
+	p := q.arg("%" + escapeLike(text) + "%")
+	conds := make([]string, len(cols))
+	for i, c := range cols {
+		conds[i] = c + " ILIKE " + p
+	}
+	q.where("(" + strings.Join(conds, " OR ") + ")")
+}

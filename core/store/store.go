@@ -26,15 +26,20 @@ import (
 
 // Store implements the core services on a pgx pool.
 type Store struct {
-	pool  *pgxpool.Pool
-	batch *batcher
-	log   *slog.Logger
-	now   func() time.Time
-	keys  keyCache
+	pool   *pgxpool.Pool
+	batch  *batcher
+	tables tables
+	log    *slog.Logger
+	now    func() time.Time
+	keys   keyCache
+}
+
+// tables are the record kinds' table mappings, built once per store.
+type tables struct {
+	lead *table[core.Lead, *core.Lead]
 }
 
 var (
-	_ core.LeadService   = (*Store)(nil)
 	_ core.APIKeyService = (*Store)(nil)
 	_ core.Idempotency   = (*Store)(nil)
 )
@@ -45,7 +50,8 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
-		batch: newBatcher(pool, batchWorkers, batchMax)}
+		batch:  newBatcher(pool, batchWorkers, batchMax),
+		tables: tables{lead: newLeadTable()}}
 }
 
 // Group commit: workers each gather up to batchMax concurrent creates.

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// listQuery parses a list's query string: the parameters every kind shares
+// (limit, cursor, sort, q, owner_id, created_from, created_to) and, through
+// extra, the kind's own filters. Unknown parameters are an error, so that a
+// misspelt filter never silently returns everything.
+type listQuery struct {
+	params core.ListParams
+	errs   []core.FieldError
+}
+
+func (l *listQuery) bad(field, code, msg string) {
+	l.errs = append(l.errs, core.FieldError{Field: field, Code: code, Message: msg})
+}
+
+// parseList reads raw; extra handles a kind's own parameter and reports
+// whether it knew it.
+func parseList(raw string, sorts []string, extra func(l *listQuery, name, value string) bool) (core.ListParams, error) {
+	l := &listQuery{params: core.ListParams{Limit: core.DefaultPageSize, Sort: core.Sort{Field: "created_at", Desc: true}}}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return l.params, core.Invalid([]core.FieldError{{Field: "query", Code: "invalid", Message: "the query string is malformed"}})
+	}
+	for name, vals := range q {
+		v := vals[len(vals)-1]
+		switch name {
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > core.MaxPageSize {
+				l.bad(name, "out_of_range", "must be an integer from 1 to "+strconv.Itoa(core.MaxPageSize))
+			}
+			l.params.Limit = n
+		case "cursor":
+			l.params.Cursor = v
+		case "sort":
+			sort, err := core.ParseSort(v, l.params.Sort, sorts...)
+			l.errs = append(l.errs, core.ErrorFields(err)...)
+			l.params.Sort = sort
+		case "q":
+			l.params.Query = strings.TrimSpace(v)
+			if len([]rune(l.params.Query)) > 200 {
+				l.bad(name, "too_long", "must be at most 200 characters")
+			}
+		case "owner_id":
+			l.params.OwnerID = l.id(name, v)
+		case "created_from":
+			l.params.CreatedFrom = l.time(name, v)
+		case "created_to":
+			l.params.CreatedTo = l.time(name, v)
+		default:
+			if extra == nil || !extra(l, name, v) {
+				l.bad(name, "unknown_parameter", "no such filter")
+			}
+		}
+	}
+	return l.params, core.Invalid(l.errs)
+}
+
+func (l *listQuery) id(name, v string) string {
+	if _, err := uuid.Parse(v); err != nil {
+		l.bad(name, "invalid_id", "must be a UUID")
+	}
+	return v
+}
+
+// time reads an RFC 3339 time or a date (midnight UTC).
+func (l *listQuery) time(name, v string) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC()
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t
+	}
+	l.bad(name, "invalid_time", "must be an RFC 3339 time or a date YYYY-MM-DD")
+	return time.Time{}
+}
+
+func (l *listQuery) phone(name, v string) string {
+	p, ok := core.NormalizePhone(v)
+	if !ok {
+		l.bad(name, "invalid_phone", "must be a phone number")
+	}
+	return p
+}
+
+func (l *listQuery) email(name, v string) string {
+	e, ok := core.NormalizeEmail(v)
+	if !ok {
+		l.bad(name, "invalid_email", "must be an e-mail address")
+	}
+	return e
+}
+
+func (l *listQuery) boolean(name, v string) bool {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.bad(name, "invalid_type", "must be true or false")
+	}
+	return b
+}
+
+// choices reads comma-separated picklist codes.
+func (l *listQuery) choices(name, v string, pl *core.Picklist) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if !pl.Has(s) {
+			l.bad(name, "invalid_choice", "must be one or more (comma-separated) of: "+strings.Join(pl.Codes(), ", "))
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,46 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Record is what every CRM record has: embedded first in each entity, so
+// these members lead its JSON form.
+type Record struct {
+	ID        string    `json:"id"`
+	OwnerID   string    `json:"owner_id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
+}
+
+// Base returns the record's common members.
+func (r *Record) Base() *Record { return r }
+
+// Repository keeps one kind of record. Every write records its outbox event
+// in the same transaction, with the actor and correlation id from ctx.
+type Repository[E any] interface {
+	// Create validates and stores a record built by applying patch to an
+	// empty one. An empty owner defaults to the actor's user.
+	// Errors: EINVALID (also for links to missing records), ECONFLICT.
+	Create(ctx context.Context, patch Patch) (*E, error)
+	// Get returns one record. Errors: ENOTFOUND.
+	Get(ctx context.Context, id string) (*E, error)
+	// Update applies a merge patch. ifVersion > 0 must equal the stored
+	// version. Errors: ENOTFOUND, EINVALID, EPRECONDITION.
+	Update(ctx context.Context, id string, ifVersion int64, patch Patch) (*E, error)
+	// Delete deletes a record. Errors: ENOTFOUND, EPRECONDITION.
+	Delete(ctx context.Context, id string, ifVersion int64) error
+}
+
+// ListParams are the list parameters every record kind shares.
+type ListParams struct {
+	OwnerID     string
+	CreatedFrom time.Time
+	CreatedTo   time.Time
+	Query       string // text match; what it searches depends on the kind
+	Sort        Sort
+	Limit       int
+	Cursor      string
+}

@@ -1,0 +1,267 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// recordPtr is a pointer to a record type that embeds core.Record.
+type recordPtr[E any] interface {
+	*E
+	Base() *core.Record
+}
+
+// table maps one record type to its table: the generic create, read,
+// update, delete and list that every kind shares. Tables have the common
+// columns id, owner_id, created_at, updated_at, version and deleted_at
+// (records are deleted softly: kept for history, hidden from every read).
+type table[E any, P recordPtr[E]] struct {
+	entity  string // "lead": names events and errors
+	name    string // "leads"
+	schema  func() *core.Schema[E]
+	columns []string      // the kind's own columns
+	values  func(P) []any // their values, in order
+	targets func(P) []any // their scan targets, in order
+	// validate checks the whole record before every write.
+	validate func(P) error
+	// sorts maps sort fields (columns, NOT NULL) to their cursor value.
+	sorts map[string]func(P) string
+
+	selectSQL, insertSQL, updateSQL string
+}
+
+var commonColumns = []string{"id", "owner_id", "created_at", "updated_at", "version"}
+
+// init builds the table's SQL once.
+func (t *table[E, P]) init() *table[E, P] {
+	cols := strings.Join(append(append([]string{}, t.columns...), commonColumns...), ", ")
+	n := len(t.columns) + len(commonColumns)
+	t.selectSQL = "SELECT " + cols + " FROM " + t.name
+	t.insertSQL = "INSERT INTO " + t.name + " (" + cols + ") VALUES (" + placeholders(n) + ")"
+	// $n+1 is the id, $n+2 the version the update is based on.
+	t.updateSQL = fmt.Sprintf("UPDATE %s SET (%s) = (%s) WHERE id = $%d AND version = $%d AND deleted_at IS NULL",
+		t.name, cols, placeholders(n), n+1, n+2)
+	return t
+}
+
+func (t *table[E, P]) args(rec P) []any {
+	b := rec.Base()
+	return append(t.values(rec), b.ID, b.OwnerID, b.CreatedAt, b.UpdatedAt, b.Version)
+}
+
+func (t *table[E, P]) scan(row pgx.Row) (P, error) {
+	rec := P(new(E))
+	b := rec.Base()
+	if err := row.Scan(append(t.targets(rec), &b.ID, &b.OwnerID, &b.CreatedAt, &b.UpdatedAt, &b.Version)...); err != nil {
+		return nil, err
+	}
+	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
+	return rec, nil
+}
+
+func (t *table[E, P]) apply(rec P, patch core.Patch) error {
+	if err := core.Invalid(t.schema().Apply((*E)(rec), patch, "")); err != nil {
+		return err
+	}
+	return t.validate(rec)
+}
+
+func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch) (*E, error) {
+	rec := P(new(E))
+	if err := t.apply(rec, patch); err != nil {
+		return nil, err
+	}
+	b := rec.Base()
+	if b.OwnerID == "" {
+		owner, err := s.defaultOwner(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b.OwnerID = owner
+	}
+	b.ID = uuid.Must(uuid.NewV7()).String()
+	b.CreatedAt = s.now()
+	b.UpdatedAt, b.Version = b.CreatedAt, 1
+	err := s.write(ctx, s.db(ctx), mutation{sql: t.insertSQL, args: t.args(rec), wantRows: 1,
+		entity: t.entity, op: core.OpCreated, id: b.ID, version: 1, data: rec})
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", t.entity, err)
+	}
+	return (*E)(rec), nil
+}
+
+func (t *table[E, P]) get(ctx context.Context, db dbtx, id, lock string) (P, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, core.Errorf(core.ENOTFOUND, "%s not found", t.entity)
+	}
+	rec, err := t.scan(db.QueryRow(ctx, t.selectSQL+" WHERE id = $1 AND deleted_at IS NULL "+lock, id))
+	if err != nil {
+		return nil, translate(err, t.entity)
+	}
+	return rec, nil
+}
+
+// lockFor reads a record for a write and checks the expected version.
+func (t *table[E, P]) lockFor(ctx context.Context, tx pgx.Tx, id string, ifVersion int64) (P, error) {
+	rec, err := t.get(ctx, tx, id, "FOR UPDATE")
+	if err != nil {
+		return nil, err
+	}
+	if v := rec.Base().Version; ifVersion > 0 && v != ifVersion {
+		return nil, core.Errorf(core.EPRECONDITION, "the %s is at version %d, not %d", t.entity, v, ifVersion)
+	}
+	return rec, nil
+}
+
+func (t *table[E, P]) update(ctx context.Context, s *Store, id string, ifVersion int64, patch core.Patch) (*E, error) {
+	var out P
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := t.lockFor(ctx, tx, id, ifVersion)
+		if err != nil {
+			return err
+		}
+		rec := P(new(E))
+		*rec = *old
+		if err := t.apply(rec, patch); err != nil {
+			return err
+		}
+		b := rec.Base()
+		if b.OwnerID == "" {
+			b.OwnerID = old.Base().OwnerID
+		}
+		out = old // unless rec is written
+		return t.rewrite(ctx, s, tx, old, rec, core.OpUpdated, func() { out = rec })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update %s %s: %w", t.entity, id, err)
+	}
+	return (*E)(out), nil
+}
+
+// rewrite stores rec in place of old with a new version and its event;
+// when nothing changed it writes and announces nothing. done runs when
+// rec was written.
+func (t *table[E, P]) rewrite(ctx context.Context, s *Store, tx pgx.Tx, old, rec P, op string, done func()) error {
+	changed, err := core.ChangedFields(old, rec, "updated_at", "version")
+	if err != nil || len(changed) == 0 {
+		return err
+	}
+	b, prev := rec.Base(), old.Base().Version
+	b.UpdatedAt, b.Version = s.now(), prev+1
+	err = s.write(ctx, tx, mutation{sql: t.updateSQL, args: append(t.args(rec), b.ID, prev), wantRows: 1,
+		entity: t.entity, op: op, id: b.ID, version: b.Version, data: rec, changed: changed})
+	if err == nil {
+		done()
+	}
+	return err
+}
+
+func (t *table[E, P]) delete(ctx context.Context, s *Store, id string, ifVersion int64) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rec, err := t.lockFor(ctx, tx, id, ifVersion)
+		if err != nil {
+			return err
+		}
+		b := rec.Base()
+		prev := b.Version
+		b.UpdatedAt, b.Version = s.now(), prev+1
+		return s.write(ctx, tx, mutation{
+			sql:  "UPDATE " + t.name + " SET deleted_at = $2, updated_at = $2, version = $3 WHERE id = $1 AND version = $4",
+			args: []any{b.ID, b.UpdatedAt, b.Version, prev}, wantRows: 1,
+			entity: t.entity, op: core.OpDeleted, id: b.ID, version: b.Version, data: rec})
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s %s: %w", t.entity, id, err)
+	}
+	return nil
+}
+
+// list returns one page of the records matching q's conditions, adding the
+// common parameters and the keyset condition of the cursor.
+func (t *table[E, P]) list(ctx context.Context, s *Store, q *query, p core.ListParams) (core.Page[E], error) {
+	page := core.Page[E]{Items: []E{}}
+	sortValue, ok := t.sorts[p.Sort.Field]
+	if !ok {
+		return page, core.Errorf(core.EINVALID, "cannot sort %s by %q", t.name, p.Sort.Field)
+	}
+	col := p.Sort.Field
+	q.where("deleted_at IS NULL")
+	if p.OwnerID != "" {
+		q.where("owner_id = " + q.arg(p.OwnerID))
+	}
+	if !p.CreatedFrom.IsZero() {
+		q.where("created_at >= " + q.arg(p.CreatedFrom))
+	}
+	if !p.CreatedTo.IsZero() {
+		q.where("created_at < " + q.arg(p.CreatedTo))
+	}
+	if p.Cursor != "" {
+		c, err := decodeCursor(p.Cursor, p.Sort)
+		if err != nil {
+			return page, err
+		}
+		var v any = c.Value
+		if col == "created_at" || col == "updated_at" {
+			tm, err := time.Parse(time.RFC3339Nano, c.Value)
+			if err != nil {
+				return page, badCursor()
+			}
+			v = tm
+		}
+		cmp := ">"
+		if p.Sort.Desc {
+			cmp = "<"
+		}
+		q.where(fmt.Sprintf("(%s, id) %s (%s, %s)", col, cmp, q.arg(v), q.arg(c.ID)))
+	}
+	dir := "ASC"
+	if p.Sort.Desc {
+		dir = "DESC"
+	}
+	sql := fmt.Sprintf("%s WHERE %s ORDER BY %s %s, id %s LIMIT %d",
+		t.selectSQL, strings.Join(q.conds, " AND "), col, dir, dir, p.Limit+1)
+	rows, err := s.db(ctx).Query(ctx, sql, q.args...)
+	if err != nil {
+		return page, fmt.Errorf("list %s: %w", t.name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := t.scan(rows)
+		if err != nil {
+			return page, fmt.Errorf("list %s: %w", t.name, err)
+		}
+		page.Items = append(page.Items, *rec)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list %s: %w", t.name, err)
+	}
+	if len(page.Items) > p.Limit {
+		page.Items = page.Items[:p.Limit]
+		last := P(&page.Items[p.Limit-1])
+		page.NextCursor = encodeCursor(p.Sort, sortValue(last), last.Base().ID)
+	}
+	return page, nil
+}
+
+// timeSort and the common sorts every table offers.
+func timeSort[E any, P recordPtr[E]](get func(*core.Record) time.Time) func(P) string {
+	return func(rec P) string { return get(rec.Base()).Format(time.RFC3339Nano) }
+}
+
+func commonSorts[E any, P recordPtr[E]](extra map[string]func(P) string) map[string]func(P) string {
+	m := map[string]func(P) string{
+		"created_at": timeSort[E, P](func(r *core.Record) time.Time { return r.CreatedAt }),
+		"updated_at": timeSort[E, P](func(r *core.Record) time.Time { return r.UpdatedAt }),
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
