@@ -34,7 +34,7 @@ func setup(t testing.TB) *bundle {
 	t.Helper()
 	st := storetest.NewStore(t)
 	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, api.Deps{
-		Leads: st.Leads(), APIKeys: st, Idempotency: st,
+		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), APIKeys: st, Idempotency: st,
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	})
 	require.NoError(t, err)
@@ -220,6 +220,10 @@ func TestBadInput(t *testing.T) {
 		{"limit too big", "GET", "/api/v1/leads?limit=501", "", "", 422, "invalid", []string{"limit:out_of_range"}},
 		{"bad sort", "GET", "/api/v1/leads?sort=-phone", "", "", 422, "invalid", []string{"sort:invalid_choice"}},
 		{"bad cursor", "GET", "/api/v1/leads?cursor=xyz", "", "", 422, "invalid", []string{"cursor:invalid_cursor"}},
+		{"bad ИНН", "POST", "/api/v1/accounts", `{"name":"X","inn":"7707083894","kpp":"773601001"}`, "", 422, "invalid", []string{"inn:invalid_inn"}},
+		{"bad account key", "POST", "/api/v1/accounts", `{"name":"X","bik":"044525225","settlement_account":"40702810938000012346"}`, "", 422, "invalid", []string{"settlement_account:invalid_check_digit"}},
+		{"contact of a missing account", "POST", "/api/v1/contacts", `{"last_name":"X","account_id":"0190a5c0-0000-7000-8000-000000000000"}`, "", 422, "invalid", []string{"account_id:not_found"}},
+		{"bad external id filter", "GET", "/api/v1/accounts?external_id=onec", "", "", 422, "invalid", []string{"external_id:invalid"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

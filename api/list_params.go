@@ -123,3 +123,12 @@ func (l *listQuery) choices(name, v string, pl *core.Picklist) []string {
 	}
 	return out
 }
+
+// externalID reads "system:id", e.g. "onec:8a1b…".
+func (l *listQuery) externalID(name, v string) [2]string {
+	sys, id, ok := strings.Cut(v, ":")
+	if !ok || sys == "" || id == "" {
+		l.bad(name, "invalid", "must be system:id, e.g. onec:8a1b2c")
+	}
+	return [2]string{sys, id}
+}

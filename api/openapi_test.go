@@ -111,6 +111,17 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("DELETE", "/api/v1/leads/"+id, b.writer, "", 412, "If-Match", `"9"`)
 	check("DELETE", "/api/v1/leads/"+id, b.writer, "", 204)
 	check("GET", "/api/v1/leads/"+id, b.reader, "", 404)
+	data = check("POST", "/api/v1/accounts", b.writer, `{"name":"ПАО Сбербанк","inn":"7707083893","kpp":"773601001",`+
+		`"bik":"044525225","correspondent_account":"30101810400000000225","legal_address":{"city":"Москва"},"external_ids":{"onec":"x1"}}`, 201)
+	accID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("PATCH", "/api/v1/accounts/"+accID, b.writer, `{"type":"partner","actual_address":{"line":"Москва, ул. Вавилова, 19"}}`, 200)
+	check("GET", "/api/v1/accounts?inn=7707083893&type=partner&external_id=onec:x1&sort=name", b.reader, "", 200)
+	check("POST", "/api/v1/accounts", b.writer, `{"name":"X","inn":"7707083894"}`, 422)
+	data = check("POST", "/api/v1/contacts", b.writer, `{"last_name":"Сидоров","middle_name":"Петрович","account_id":"`+accID+`","do_not_call":true}`, 201)
+	conID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("GET", "/api/v1/contacts/"+conID, b.reader, "", 200)
+	check("GET", "/api/v1/contacts?account_id="+accID+"&sort=-last_name", b.reader, "", 200)
+	check("DELETE", "/api/v1/contacts/"+conID, b.writer, "", 204)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -20,6 +20,8 @@ func (s *Server) routes() {
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
 
 	mount[core.Lead](s, v1, "/leads", s.deps.Leads, s.listLeads)
+	mount[core.Account](s, v1, "/accounts", s.deps.Accounts, s.listAccounts)
+	mount[core.Contact](s, v1, "/contacts", s.deps.Contacts, s.listContacts)
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)

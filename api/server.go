@@ -60,6 +60,8 @@ func (c *Config) setDefaults() {
 // Deps are the core services the API calls, wired by cmd.
 type Deps struct {
 	Leads       core.LeadService
+	Accounts    core.AccountService
+	Contacts    core.ContactService
 	APIKeys     core.APIKeyService
 	Idempotency core.Idempotency
 	// Ready reports whether the hub can serve: database reachable and
@@ -79,7 +81,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, deps Deps) (*Server, error) {
 	cfg.setDefaults()
-	if deps.Leads == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
+	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
 		return nil, errors.New("api: every dependency is required")
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}

@@ -246,3 +246,99 @@ func Object[T, N any](sub *Schema[N], field func(*T) *N) Setter[T] {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Requisite sets a digits-only requisite (ИНН, КПП, БИК, account numbers),
+// ignoring spaces people paste in, checked by valid.
+func Requisite[T any](code, msg string, valid func(string) bool, field func(*T) *string) Setter[T] {
+	return Normalized(code, msg, func(s string) (string, bool) {
+		s = strings.Join(strings.Fields(s), "")
+		return s, valid(s)
+	}, field)
+}
+
+// Bool sets a boolean member; null means false.
+func Bool[T any](field func(*T) *bool) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = false
+			return nil
+		}
+		if err := json.Unmarshal(raw, field(rec)); err != nil {
+			return fail(path, "invalid_type", "must be true or false")
+		}
+		return nil
+	}
+}
+
+// Link sets an optional link to another record (its UUID); null or ""
+// removes it.
+func Link[T any](field func(*T) **string) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		s, ok := decodeString(raw)
+		if !ok {
+			return fail(path, "invalid_type", "must be a string or null")
+		}
+		if s == "" {
+			*field(rec) = nil
+			return nil
+		}
+		u, err := uuid.Parse(s)
+		if err != nil {
+			return fail(path, "invalid_id", "must be a UUID")
+		}
+		id := u.String()
+		*field(rec) = &id
+		return nil
+	}
+}
+
+// ExternalIDs sets a record's ids in other systems as a merge patch of a
+// map: {"onec": "a1b2…"} adds or replaces, {"onec": null} removes.
+func ExternalIDs[T any](field func(*T) *map[string]string) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		m := field(rec)
+		if isNull(raw) {
+			*m = map[string]string{}
+			return nil
+		}
+		var p map[string]*string
+		if err := json.Unmarshal(raw, &p); err != nil || p == nil {
+			return fail(path, "invalid_type", "must be an object of system name to id")
+		}
+		next := make(map[string]string, len(*m)+len(p))
+		for k, v := range *m {
+			next[k] = v
+		}
+		for k, v := range p {
+			if !validSystem(k) {
+				return fail(path+"."+k, "invalid_key", "system names are 1 to 50 of a-z, 0-9, _ . : -")
+			}
+			if v == nil {
+				delete(next, k)
+				continue
+			}
+			id, code := CleanText(*v, 200, false)
+			if code != "" || id == "" {
+				return fail(path+"."+k, "invalid", "must be a non-empty id of at most 200 characters")
+			}
+			next[k] = id
+		}
+		if len(next) > 20 {
+			return fail(path, "too_many", "at most 20 external ids")
+		}
+		*m = next
+		return nil
+	}
+}
+
+func validSystem(k string) bool {
+	if k == "" || len(k) > 50 {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("_.:-", c)) {
+			return false
+		}
+	}
+	return true
+}

@@ -31,6 +31,11 @@ type table[E any, P recordPtr[E]] struct {
 	targets func(P) []any // their scan targets, in order
 	// validate checks the whole record before every write.
 	validate func(P) error
+	// defaults, when set, fills a new record before its patch is applied.
+	defaults func(P)
+	// check, when set, checks rules that need the database (links to
+	// records that must exist and not be deleted) before every write.
+	check func(ctx context.Context, db dbtx, rec P) error
 	// sorts maps sort fields (columns, NOT NULL) to their cursor value.
 	sorts map[string]func(P) string
 
@@ -73,9 +78,22 @@ func (t *table[E, P]) apply(rec P, patch core.Patch) error {
 	return t.validate(rec)
 }
 
+func (t *table[E, P]) checkDB(ctx context.Context, db dbtx, rec P) error {
+	if t.check == nil {
+		return nil
+	}
+	return t.check(ctx, db, rec)
+}
+
 func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch) (*E, error) {
 	rec := P(new(E))
+	if t.defaults != nil {
+		t.defaults(rec)
+	}
 	if err := t.apply(rec, patch); err != nil {
+		return nil, err
+	}
+	if err := t.checkDB(ctx, s.db(ctx), rec); err != nil {
 		return nil, err
 	}
 	b := rec.Base()
@@ -130,6 +148,9 @@ func (t *table[E, P]) update(ctx context.Context, s *Store, id string, ifVersion
 		rec := P(new(E))
 		*rec = *old
 		if err := t.apply(rec, patch); err != nil {
+			return err
+		}
+		if err := t.checkDB(ctx, tx, rec); err != nil {
 			return err
 		}
 		b := rec.Base()

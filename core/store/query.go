@@ -1,8 +1,12 @@
 package store
 
 import (
+	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 // query collects the conditions and arguments of a filtered SELECT.
@@ -54,4 +58,31 @@ func (q *query) anyLike(text string, cols ...string) {
 		conds[i] = c + " ILIKE " + p
 	}
 	q.where("(" + strings.Join(conds, " OR ") + ")")
+}
+
+// externalID matches records whose external ids hold system → id (uses
+// the GIN index on external_ids).
+func (q *query) externalID(sysID [2]string) {
+	if sysID[0] == "" {
+		return
+	}
+	b, _ := json.Marshal(map[string]string{sysID[0]: sysID[1]})
+	q.where("external_ids @> " + q.arg(string(b)) + "::jsonb")
+}
+
+// mustExist checks that a link points at a live record of table; a link to
+// a missing or deleted record is an EINVALID naming the field.
+func mustExist(ctx context.Context, db dbtx, table, field string, id *string) error {
+	if id == nil {
+		return nil
+	}
+	var ok bool
+	err := db.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+table+" WHERE id = $1 AND deleted_at IS NULL)", *id).Scan(&ok)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return core.Invalid([]core.FieldError{{Field: field, Code: "not_found", Message: "refers to a record that does not exist"}})
+	}
+	return nil
 }

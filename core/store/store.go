@@ -36,7 +36,9 @@ type Store struct {
 
 // tables are the record kinds' table mappings, built once per store.
 type tables struct {
-	lead *table[core.Lead, *core.Lead]
+	lead    *table[core.Lead, *core.Lead]
+	account *table[core.Account, *core.Account]
+	contact *table[core.Contact, *core.Contact]
 }
 
 var (
@@ -51,7 +53,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	}
 	return &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
 		batch:  newBatcher(pool, batchWorkers, batchMax),
-		tables: tables{lead: newLeadTable()}}
+		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable()}}
 }
 
 // Group commit: workers each gather up to batchMax concurrent creates.

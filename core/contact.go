@@ -1,0 +1,84 @@
+package core
+
+import (
+	"context"
+	"sync"
+)
+
+// EntityContact names contacts in events, topics and errors.
+const EntityContact = "contact"
+
+// Contact is a person, usually at an account.
+type Contact struct {
+	Record
+	Salutation     string            `json:"salutation"`
+	FirstName      string            `json:"first_name"`
+	MiddleName     string            `json:"middle_name"` // отчество
+	LastName       string            `json:"last_name"`
+	Title          string            `json:"title"` // position
+	Department     string            `json:"department"`
+	Phone          string            `json:"phone"`
+	Mobile         string            `json:"mobile"`
+	OtherPhone     string            `json:"other_phone"`
+	Email          string            `json:"email"`
+	SecondaryEmail string            `json:"secondary_email"`
+	AccountID      *string           `json:"account_id"`
+	Source         string            `json:"source"`
+	DoNotCall      bool              `json:"do_not_call"`
+	EmailOptOut    bool              `json:"email_opt_out"`
+	Address        Address           `json:"address"`
+	Description    string            `json:"description"`
+	ExternalIDs    map[string]string `json:"external_ids"`
+}
+
+// ContactSchema returns the writable fields of a contact.
+func ContactSchema() *Schema[Contact] { return contactSchema() }
+
+var contactSchema = sync.OnceValue(func() *Schema[Contact] {
+	return NewSchema[Contact]("id", "created_at", "updated_at", "version").
+		Field("salutation", OneOf(Salutations(), func(c *Contact) *string { return &c.Salutation })).
+		Field("first_name", Text(80, false, func(c *Contact) *string { return &c.FirstName })).
+		Field("middle_name", Text(80, false, func(c *Contact) *string { return &c.MiddleName })).
+		Field("last_name", Text(80, false, func(c *Contact) *string { return &c.LastName })).
+		Field("title", Text(100, false, func(c *Contact) *string { return &c.Title })).
+		Field("department", Text(100, false, func(c *Contact) *string { return &c.Department })).
+		Field("phone", Phone(func(c *Contact) *string { return &c.Phone })).
+		Field("mobile", Phone(func(c *Contact) *string { return &c.Mobile })).
+		Field("other_phone", Phone(func(c *Contact) *string { return &c.OtherPhone })).
+		Field("email", Email(func(c *Contact) *string { return &c.Email })).
+		Field("secondary_email", Email(func(c *Contact) *string { return &c.SecondaryEmail })).
+		Field("account_id", Link(func(c *Contact) **string { return &c.AccountID })).
+		Field("source", OneOf(LeadSources(), func(c *Contact) *string { return &c.Source })).
+		Field("do_not_call", Bool(func(c *Contact) *bool { return &c.DoNotCall })).
+		Field("email_opt_out", Bool(func(c *Contact) *bool { return &c.EmailOptOut })).
+		Field("address", Object(AddressSchema(), func(c *Contact) *Address { return &c.Address })).
+		Field("description", Text(32_000, true, func(c *Contact) *string { return &c.Description })).
+		Field("owner_id", ID(func(c *Contact) *string { return &c.OwnerID })).
+		Field("external_ids", ExternalIDs(func(c *Contact) *map[string]string { return &c.ExternalIDs }))
+})
+
+// Validate checks that the last name is given (crm-model.md §1.3).
+func (c *Contact) Validate() error {
+	if c.LastName == "" {
+		return Invalid([]FieldError{{Field: "last_name", Code: "required", Message: "is required"}})
+	}
+	return nil
+}
+
+// ContactFilter selects contacts for a list.
+type ContactFilter struct {
+	ListParams
+	AccountID  string
+	Phone      string // E.164; matches phone, mobile or other phone
+	Email      string
+	Sources    []string
+	ExternalID [2]string
+}
+
+// ContactService keeps contacts.
+type ContactService interface {
+	Repository[Contact]
+	// List returns one page of contacts; Query matches name parts, e-mail
+	// and phone. Errors: EINVALID.
+	List(ctx context.Context, f ContactFilter) (Page[Contact], error)
+}

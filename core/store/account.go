@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// accounts keeps accounts; Store.Accounts returns it.
+type accounts struct {
+	s *Store
+	t *table[core.Account, *core.Account]
+}
+
+var _ core.AccountService = accounts{}
+
+func newAccountTable() *table[core.Account, *core.Account] {
+	return (&table[core.Account, *core.Account]{
+		entity: core.EntityAccount, name: "accounts", schema: core.AccountSchema,
+		columns: []string{"name", "type", "legal_form", "inn", "kpp", "ogrn", "okpo", "bank_name", "bik",
+			"correspondent_account", "settlement_account", "legal_address", "actual_address", "phone", "other_phone",
+			"fax", "email", "other_email", "website", "industry", "description", "external_ids"},
+		values: func(a *core.Account) []any {
+			return []any{a.Name, a.Type, a.LegalForm, a.INN, a.KPP, a.OGRN, a.OKPO, a.BankName, a.BIK,
+				a.CorrespondentAccount, a.SettlementAccount, a.LegalAddress, a.ActualAddress, a.Phone, a.OtherPhone,
+				a.Fax, a.Email, a.OtherEmail, a.Website, a.Industry, a.Description, a.ExternalIDs}
+		},
+		targets: func(a *core.Account) []any {
+			return []any{&a.Name, &a.Type, &a.LegalForm, &a.INN, &a.KPP, &a.OGRN, &a.OKPO, &a.BankName, &a.BIK,
+				&a.CorrespondentAccount, &a.SettlementAccount, &a.LegalAddress, &a.ActualAddress, &a.Phone, &a.OtherPhone,
+				&a.Fax, &a.Email, &a.OtherEmail, &a.Website, &a.Industry, &a.Description, &a.ExternalIDs}
+		},
+		defaults: func(a *core.Account) { a.Type, a.ExternalIDs = "customer", map[string]string{} },
+		validate: (*core.Account).Validate,
+		sorts:    commonSorts(map[string]func(*core.Account) string{"name": func(a *core.Account) string { return a.Name }}),
+	}).init()
+}
+
+// Accounts returns the account repository.
+func (s *Store) Accounts() core.AccountService { return accounts{s: s, t: s.tables.account} }
+
+func (r accounts) Create(ctx context.Context, p core.Patch) (*core.Account, error) {
+	return r.t.create(ctx, r.s, p)
+}
+
+func (r accounts) Get(ctx context.Context, id string) (*core.Account, error) {
+	return r.t.get(ctx, r.s.db(ctx), id, "")
+}
+
+func (r accounts) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Account, error) {
+	return r.t.update(ctx, r.s, id, ifVersion, p)
+}
+
+func (r accounts) Delete(ctx context.Context, id string, ifVersion int64) error {
+	return r.t.delete(ctx, r.s, id, ifVersion)
+}
+
+// List implements core.AccountService.
+func (r accounts) List(ctx context.Context, f core.AccountFilter) (core.Page[core.Account], error) {
+	q := &query{}
+	if len(f.Types) > 0 {
+		q.where("type = ANY(" + q.arg(f.Types) + ")")
+	}
+	if f.INN != "" {
+		q.where("inn = " + q.arg(f.INN))
+	}
+	if f.Phone != "" {
+		q.anyEqual(f.Phone, "phone", "other_phone", "fax")
+	}
+	if f.Email != "" {
+		q.anyEqual(f.Email, "email", "other_email")
+	}
+	q.externalID(f.ExternalID)
+	if f.Query != "" {
+		q.anyLike(f.Query, "name", "inn", "email", "phone")
+	}
+	return r.t.list(ctx, r.s, q, f.ListParams)
+}

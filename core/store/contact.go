@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// contacts keeps contacts; Store.Contacts returns it.
+type contacts struct {
+	s *Store
+	t *table[core.Contact, *core.Contact]
+}
+
+var _ core.ContactService = contacts{}
+
+func newContactTable() *table[core.Contact, *core.Contact] {
+	return (&table[core.Contact, *core.Contact]{
+		entity: core.EntityContact, name: "contacts", schema: core.ContactSchema,
+		columns: []string{"salutation", "first_name", "middle_name", "last_name", "title", "department", "phone",
+			"mobile", "other_phone", "email", "secondary_email", "account_id", "source", "do_not_call", "email_opt_out",
+			"address", "description", "external_ids"},
+		values: func(c *core.Contact) []any {
+			return []any{c.Salutation, c.FirstName, c.MiddleName, c.LastName, c.Title, c.Department, c.Phone,
+				c.Mobile, c.OtherPhone, c.Email, c.SecondaryEmail, c.AccountID, c.Source, c.DoNotCall, c.EmailOptOut,
+				c.Address, c.Description, c.ExternalIDs}
+		},
+		targets: func(c *core.Contact) []any {
+			return []any{&c.Salutation, &c.FirstName, &c.MiddleName, &c.LastName, &c.Title, &c.Department, &c.Phone,
+				&c.Mobile, &c.OtherPhone, &c.Email, &c.SecondaryEmail, &c.AccountID, &c.Source, &c.DoNotCall, &c.EmailOptOut,
+				&c.Address, &c.Description, &c.ExternalIDs}
+		},
+		defaults: func(c *core.Contact) { c.ExternalIDs = map[string]string{} },
+		validate: (*core.Contact).Validate,
+		check: func(ctx context.Context, db dbtx, c *core.Contact) error {
+			return mustExist(ctx, db, "accounts", "account_id", c.AccountID)
+		},
+		sorts: commonSorts(map[string]func(*core.Contact) string{"last_name": func(c *core.Contact) string { return c.LastName }}),
+	}).init()
+}
+
+// Contacts returns the contact repository.
+func (s *Store) Contacts() core.ContactService { return contacts{s: s, t: s.tables.contact} }
+
+func (r contacts) Create(ctx context.Context, p core.Patch) (*core.Contact, error) {
+	return r.t.create(ctx, r.s, p)
+}
+
+func (r contacts) Get(ctx context.Context, id string) (*core.Contact, error) {
+	return r.t.get(ctx, r.s.db(ctx), id, "")
+}
+
+func (r contacts) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Contact, error) {
+	return r.t.update(ctx, r.s, id, ifVersion, p)
+}
+
+func (r contacts) Delete(ctx context.Context, id string, ifVersion int64) error {
+	return r.t.delete(ctx, r.s, id, ifVersion)
+}
+
+// List implements core.ContactService.
+func (r contacts) List(ctx context.Context, f core.ContactFilter) (core.Page[core.Contact], error) {
+	q := &query{}
+	if f.AccountID != "" {
+		q.where("account_id = " + q.arg(f.AccountID))
+	}
+	if len(f.Sources) > 0 {
+		q.where("source = ANY(" + q.arg(f.Sources) + ")")
+	}
+	if f.Phone != "" {
+		q.anyEqual(f.Phone, "phone", "mobile", "other_phone")
+	}
+	if f.Email != "" {
+		q.anyEqual(f.Email, "email", "secondary_email")
+	}
+	q.externalID(f.ExternalID)
+	if f.Query != "" {
+		q.anyLike(f.Query, "first_name", "middle_name", "last_name", "email", "phone", "mobile")
+	}
+	return r.t.list(ctx, r.s, q, f.ListParams)
+}
