@@ -34,7 +34,7 @@ func setup(t testing.TB) *bundle {
 	t.Helper()
 	st := storetest.NewStore(t)
 	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, api.Deps{
-		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), APIKeys: st, Idempotency: st,
+		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), APIKeys: st, Idempotency: st,
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	})
 	require.NoError(t, err)
@@ -302,6 +302,9 @@ func TestAuth(t *testing.T) {
 	requireProblem(t, b.do(t, "GET", "/api/v1/leads", "", "", "Authorization", "Basic eDp5"), 401, "unauthorized")
 	requireProblem(t, b.do(t, "POST", "/api/v1/leads", b.reader, `{"last_name":"A","company":"B"}`), 403, "forbidden")
 	requireProblem(t, b.do(t, "GET", "/api/v1/apikeys", b.writer, ""), 403, "forbidden")
+	requireProblem(t, b.do(t, "POST", "/api/v1/users", b.writer, `{"name":"X"}`), 403, "forbidden")
+	require.Equal(t, 200, b.do(t, "GET", "/api/v1/users", b.reader, "").status, "anyone may list the owners to choose from")
+	require.Equal(t, 201, b.do(t, "POST", "/api/v1/users", b.admin, `{"name":"X"}`).status)
 
 	r = b.do(t, "GET", "/api/v1/leads", "", "", "X-API-Key", b.reader)
 	require.Equal(t, 200, r.status, "X-API-Key is accepted too")

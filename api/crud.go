@@ -18,14 +18,15 @@ type crud[E any, P recordPtr[E]] struct {
 	repo core.Repository[E]
 }
 
-// mount registers the routes of a record kind; list serves its GET.
-func mount[E any, P recordPtr[E]](s *Server, r fiber.Router, path string, repo core.Repository[E], list fiber.Handler) {
+// mount registers the routes of a record kind: list serves its GET, and
+// writes need the write scope.
+func mount[E any, P recordPtr[E]](s *Server, r fiber.Router, path string, repo core.Repository[E], list fiber.Handler, write core.Scope) {
 	h := crud[E, P]{path: "/api/v1" + path, repo: repo}
 	r.Get(path, need(core.ScopeRead), list)
-	r.Post(path, need(core.ScopeWrite), jsonBody, s.idempotent, h.create)
+	r.Post(path, need(write), jsonBody, s.idempotent, h.create)
 	r.Get(path+"/:id", need(core.ScopeRead), h.get)
-	r.Patch(path+"/:id", need(core.ScopeWrite), jsonBody, h.update)
-	r.Delete(path+"/:id", need(core.ScopeWrite), h.delete)
+	r.Patch(path+"/:id", need(write), jsonBody, h.update)
+	r.Delete(path+"/:id", need(write), h.delete)
 }
 
 func (h crud[E, P]) create(c *fiber.Ctx) error {

@@ -122,6 +122,11 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("GET", "/api/v1/contacts/"+conID, b.reader, "", 200)
 	check("GET", "/api/v1/contacts?account_id="+accID+"&sort=-last_name", b.reader, "", 200)
 	check("DELETE", "/api/v1/contacts/"+conID, b.writer, "", 204)
+	data = check("POST", "/api/v1/users", b.admin, `{"name":"Пётр","phone_extensions":["101"]}`, 201)
+	userID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("PATCH", "/api/v1/users/"+userID, b.admin, `{"active":false}`, 200)
+	check("GET", "/api/v1/users?active=false&extension=101", b.reader, "", 200)
+	check("DELETE", "/api/v1/users/"+userID, b.admin, "", 409)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -19,9 +19,10 @@ func (s *Server) routes() {
 	v1 := app.Group("/api/v1", s.authenticate)
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
 
-	mount[core.Lead](s, v1, "/leads", s.deps.Leads, s.listLeads)
-	mount[core.Account](s, v1, "/accounts", s.deps.Accounts, s.listAccounts)
-	mount[core.Contact](s, v1, "/contacts", s.deps.Contacts, s.listContacts)
+	mount[core.Lead](s, v1, "/leads", s.deps.Leads, s.listLeads, core.ScopeWrite)
+	mount[core.Account](s, v1, "/accounts", s.deps.Accounts, s.listAccounts, core.ScopeWrite)
+	mount[core.Contact](s, v1, "/contacts", s.deps.Contacts, s.listContacts, core.ScopeWrite)
+	mount[core.User](s, v1, "/users", s.deps.Users, s.listUsers, core.ScopeAdmin)
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)

@@ -62,6 +62,7 @@ type Deps struct {
 	Leads       core.LeadService
 	Accounts    core.AccountService
 	Contacts    core.ContactService
+	Users       core.UserService
 	APIKeys     core.APIKeyService
 	Idempotency core.Idempotency
 	// Ready reports whether the hub can serve: database reachable and
@@ -81,7 +82,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, deps Deps) (*Server, error) {
 	cfg.setDefaults()
-	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
+	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.Users == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
 		return nil, errors.New("api: every dependency is required")
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}

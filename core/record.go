@@ -9,7 +9,7 @@ import (
 // these members lead its JSON form.
 type Record struct {
 	ID        string    `json:"id"`
-	OwnerID   string    `json:"owner_id"`
+	OwnerID   string    `json:"owner_id,omitempty"` // empty only for users
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Version   int64     `json:"version"`

@@ -14,8 +14,13 @@ import (
 )
 
 // withStore opens the database (attaching to a running serve's embedded
-// cluster) for a CLI command, logging to stderr at warn level.
+// cluster) for a CLI command, logging to stderr at warn level. Unless the
+// command is migrate, the schema must be current.
 func (m *Main) withStore(ctx context.Context, cfgPath string, fn func(st *store.Store) error) error {
+	return m.openStore(ctx, cfgPath, true, fn)
+}
+
+func (m *Main) openStore(ctx context.Context, cfgPath string, needSchema bool, fn func(st *store.Store) error) error {
 	cfg, err := m.loadConfig(cfgPath)
 	if err != nil {
 		return err
@@ -30,6 +35,11 @@ func (m *Main) withStore(ctx context.Context, cfgPath string, fn func(st *store.
 		return err
 	}
 	defer db.close(ctx, log)
+	if needSchema {
+		if ok, err := store.MigrationsCurrent(ctx, db.pool); err != nil || !ok {
+			return fmt.Errorf("the database schema is not current: run 'crmhub migrate up' (or start 'crmhub serve') first")
+		}
+	}
 	st := store.New(db.pool, log)
 	defer st.Close()
 	return fn(st)
@@ -44,7 +54,7 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 		fs.Usage()
 		return usagef("migrate needs one of: up, status")
 	}
-	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
+	return m.openStore(ctx, *cfgPath, false, func(st *store.Store) error {
 		if fs.Arg(0) == "up" {
 			done, err := store.Migrate(ctx, st.Pool(), slog.New(slog.DiscardHandler))
 			if err != nil {

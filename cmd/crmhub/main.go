@@ -3,6 +3,7 @@
 //	crmhub serve                  run the hub
 //	crmhub migrate up|status      apply or list database migrations
 //	crmhub apikey create|list|revoke
+//	crmhub user add|list
 //	crmhub config show            print the effective configuration
 //	crmhub version
 //
@@ -66,6 +67,7 @@ func commands() []command {
 		{"serve", "run the hub: API, embedded PostgreSQL when no database URL is set", (*Main).serve},
 		{"migrate", "apply (up) or list (status) database migrations", (*Main).migrate},
 		{"apikey", "create, list or revoke API keys", (*Main).apikey},
+		{"user", "add or list users (record owners)", (*Main).user},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}

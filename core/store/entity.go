@@ -23,12 +23,14 @@ type recordPtr[E any] interface {
 // columns id, owner_id, created_at, updated_at, version and deleted_at
 // (records are deleted softly: kept for history, hidden from every read).
 type table[E any, P recordPtr[E]] struct {
-	entity  string // "lead": names events and errors
-	name    string // "leads"
-	schema  func() *core.Schema[E]
-	columns []string      // the kind's own columns
-	values  func(P) []any // their values, in order
-	targets func(P) []any // their scan targets, in order
+	entity string // "lead": names events and errors
+	name   string // "leads"
+	// ownerless tables (users) have no owner_id column.
+	ownerless bool
+	schema    func() *core.Schema[E]
+	columns   []string      // the kind's own columns
+	values    func(P) []any // their values, in order
+	targets   func(P) []any // their scan targets, in order
 	// validate checks the whole record before every write.
 	validate func(P) error
 	// defaults, when set, fills a new record before its patch is applied.
@@ -42,12 +44,19 @@ type table[E any, P recordPtr[E]] struct {
 	selectSQL, insertSQL, updateSQL string
 }
 
-var commonColumns = []string{"id", "owner_id", "created_at", "updated_at", "version"}
+// commonColumns are the columns of core.Record.
+func (t *table[E, P]) commonColumns() []string {
+	if t.ownerless {
+		return []string{"id", "created_at", "updated_at", "version"}
+	}
+	return []string{"id", "owner_id", "created_at", "updated_at", "version"}
+}
 
 // init builds the table's SQL once.
 func (t *table[E, P]) init() *table[E, P] {
-	cols := strings.Join(append(append([]string{}, t.columns...), commonColumns...), ", ")
-	n := len(t.columns) + len(commonColumns)
+	common := t.commonColumns()
+	cols := strings.Join(append(append([]string{}, t.columns...), common...), ", ")
+	n := len(t.columns) + len(common)
 	t.selectSQL = "SELECT " + cols + " FROM " + t.name
 	t.insertSQL = "INSERT INTO " + t.name + " (" + cols + ") VALUES (" + placeholders(n) + ")"
 	// $n+1 is the id, $n+2 the version the update is based on.
@@ -58,13 +67,20 @@ func (t *table[E, P]) init() *table[E, P] {
 
 func (t *table[E, P]) args(rec P) []any {
 	b := rec.Base()
+	if t.ownerless {
+		return append(t.values(rec), b.ID, b.CreatedAt, b.UpdatedAt, b.Version)
+	}
 	return append(t.values(rec), b.ID, b.OwnerID, b.CreatedAt, b.UpdatedAt, b.Version)
 }
 
 func (t *table[E, P]) scan(row pgx.Row) (P, error) {
 	rec := P(new(E))
 	b := rec.Base()
-	if err := row.Scan(append(t.targets(rec), &b.ID, &b.OwnerID, &b.CreatedAt, &b.UpdatedAt, &b.Version)...); err != nil {
+	targets := append(t.targets(rec), &b.ID, &b.OwnerID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
+	if t.ownerless {
+		targets = append(t.targets(rec), &b.ID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
+	}
+	if err := row.Scan(targets...); err != nil {
 		return nil, err
 	}
 	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
@@ -97,7 +113,7 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch) (*
 		return nil, err
 	}
 	b := rec.Base()
-	if b.OwnerID == "" {
+	if b.OwnerID == "" && !t.ownerless {
 		owner, err := s.defaultOwner(ctx)
 		if err != nil {
 			return nil, err
@@ -124,6 +140,15 @@ func (t *table[E, P]) get(ctx context.Context, db dbtx, id, lock string) (P, err
 		return nil, translate(err, t.entity)
 	}
 	return rec, nil
+}
+
+// get1 returns the first record matching a WHERE … clause.
+func (t *table[E, P]) get1(ctx context.Context, db dbtx, where string, args ...any) (*E, error) {
+	rec, err := t.scan(db.QueryRow(ctx, t.selectSQL+" "+where, args...))
+	if err != nil {
+		return nil, translate(err, t.entity)
+	}
+	return (*E)(rec), nil
 }
 
 // lockFor reads a record for a write and checks the expected version.

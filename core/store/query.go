@@ -86,3 +86,9 @@ func mustExist(ctx context.Context, db dbtx, table, field string, id *string) er
 	}
 	return nil
 }
+
+// jsonString renders s as a JSON string (for building patches).
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}

@@ -39,6 +39,7 @@ type tables struct {
 	lead    *table[core.Lead, *core.Lead]
 	account *table[core.Account, *core.Account]
 	contact *table[core.Contact, *core.Contact]
+	user    *table[core.User, *core.User]
 }
 
 var (
@@ -53,7 +54,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	}
 	return &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
 		batch:  newBatcher(pool, batchWorkers, batchMax),
-		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable()}}
+		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(), user: newUserTable()}}
 }
 
 // Group commit: workers each gather up to batchMax concurrent creates.

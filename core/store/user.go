@@ -4,14 +4,97 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/crmhub/crmhub/core"
 )
 
-// EnsureAdmin returns the first administrator user, creating one named name
-// when there is none (on the very first start). created says which.
+// users keeps users; Store.Users returns it.
+type users struct {
+	s *Store
+	t *table[core.User, *core.User]
+}
+
+var _ core.UserService = users{}
+
+func newUserTable() *table[core.User, *core.User] {
+	return (&table[core.User, *core.User]{
+		entity: core.EntityUser, name: "users", schema: core.UserSchema, ownerless: true,
+		columns: []string{"name", "email", "phone_extensions", "active", "is_admin"},
+		values: func(u *core.User) []any {
+			return []any{u.Name, u.Email, u.PhoneExtensions, u.Active, u.IsAdmin}
+		},
+		targets: func(u *core.User) []any {
+			return []any{&u.Name, &u.Email, &u.PhoneExtensions, &u.Active, &u.IsAdmin}
+		},
+		defaults: func(u *core.User) { u.Active, u.PhoneExtensions = true, []string{} },
+		validate: (*core.User).Validate,
+		check:    checkExtensions,
+		sorts:    commonSorts(map[string]func(*core.User) string{"name": func(u *core.User) string { return u.Name }}),
+	}).init()
+}
+
+// checkExtensions refuses an extension another live user already has: a
+// call to it must reach one person.
+func checkExtensions(ctx context.Context, db dbtx, u *core.User) error {
+	if len(u.PhoneExtensions) == 0 || !u.Active {
+		return nil
+	}
+	var taken []string
+	err := db.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT e), '{}') FROM users, unnest(phone_extensions) e
+		WHERE phone_extensions && $1 AND e = ANY($1) AND active AND deleted_at IS NULL AND id::text <> $2`,
+		u.PhoneExtensions, u.ID).Scan(&taken)
+	if err != nil {
+		return err
+	}
+	if len(taken) > 0 {
+		return core.Invalid([]core.FieldError{{Field: "phone_extensions", Code: "taken",
+			Message: fmt.Sprintf("already used by another active user: %v", taken)}})
+	}
+	return nil
+}
+
+// Users returns the user repository.
+func (s *Store) Users() core.UserService { return users{s: s, t: s.tables.user} }
+
+func (r users) Create(ctx context.Context, p core.Patch) (*core.User, error) {
+	return r.t.create(ctx, r.s, p)
+}
+
+func (r users) Get(ctx context.Context, id string) (*core.User, error) {
+	return r.t.get(ctx, r.s.db(ctx), id, "")
+}
+
+func (r users) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.User, error) {
+	return r.t.update(ctx, r.s, id, ifVersion, p)
+}
+
+// Delete implements core.UserService: users own records, so they are
+// deactivated rather than deleted.
+func (r users) Delete(ctx context.Context, id string, _ int64) error {
+	if _, err := r.Get(ctx, id); err != nil {
+		return err
+	}
+	return core.Errorf(core.ECONFLICT, "users are not deleted, since they own records: set active to false")
+}
+
+// List implements core.UserService.
+func (r users) List(ctx context.Context, f core.UserFilter) (core.Page[core.User], error) {
+	q := &query{}
+	if f.Active != nil {
+		q.where("active = " + q.arg(*f.Active))
+	}
+	if f.Extension != "" {
+		q.where(q.arg(f.Extension) + " = ANY(phone_extensions)")
+	}
+	if f.Query != "" {
+		q.anyLike(f.Query, "name", "email")
+	}
+	return r.t.list(ctx, r.s, q, f.ListParams)
+}
+
+// EnsureAdmin returns the first administrator, creating one named name when
+// there is none (on the very first start). created says which.
 func (s *Store) EnsureAdmin(ctx context.Context, name string) (u *core.User, created bool, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// Serialize concurrent first starts.
@@ -22,14 +105,10 @@ func (s *Store) EnsureAdmin(ctx context.Context, name string) (u *core.User, cre
 		if err == nil || core.ErrorCode(err) != core.ENOTFOUND {
 			return err
 		}
-		now := s.now()
-		u = &core.User{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Active: true, CreatedAt: now, UpdatedAt: now, Version: 1}
 		created = true
-		return s.write(ctx, tx, mutation{
-			sql: `INSERT INTO users (id, name, email, active, is_admin, created_at, updated_at, version)
-				VALUES ($1, $2, $3, $4, true, $5, $6, $7)`,
-			args:   []any{u.ID, u.Name, u.Email, u.Active, u.CreatedAt, u.UpdatedAt, u.Version},
-			entity: core.EntityUser, op: core.OpCreated, id: u.ID, version: 1, data: u, wantRows: 1})
+		u, err = s.tables.user.create(context.WithValue(ctx, txKey{}, tx), s,
+			core.Patch{"name": jsonString(name), "is_admin": []byte("true")})
+		return err
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("ensure admin user: %w", err)
@@ -38,14 +117,7 @@ func (s *Store) EnsureAdmin(ctx context.Context, name string) (u *core.User, cre
 }
 
 func (s *Store) adminUser(ctx context.Context, db dbtx) (*core.User, error) {
-	var u core.User
-	err := db.QueryRow(ctx, `SELECT id, name, email, active, created_at, updated_at, version
-		FROM users WHERE is_admin AND active ORDER BY created_at LIMIT 1`).
-		Scan(&u.ID, &u.Name, &u.Email, &u.Active, &u.CreatedAt, &u.UpdatedAt, &u.Version)
-	if err != nil {
-		return nil, translate(err, core.EntityUser)
-	}
-	return &u, nil
+	return s.tables.user.get1(ctx, db, "WHERE is_admin AND active AND deleted_at IS NULL ORDER BY created_at LIMIT 1")
 }
 
 // defaultOwner is the owner of a record created without one: the acting
