@@ -132,3 +132,27 @@ func (l *listQuery) externalID(name, v string) [2]string {
 	}
 	return [2]string{sys, id}
 }
+
+// date reads YYYY-MM-DD.
+func (l *listQuery) date(name, v string) core.Date {
+	d, err := core.ParseDate(v)
+	if err != nil {
+		l.bad(name, "invalid_date", "must be a date YYYY-MM-DD")
+	}
+	return d
+}
+
+// codes reads comma-separated codes (such as stage codes, whose validity
+// depends on the pipeline).
+func (l *listQuery) codes(name, v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 || len(out) > 50 {
+		l.bad(name, "invalid", "must be 1 to 50 comma-separated codes")
+	}
+	return out
+}

@@ -23,6 +23,18 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 	return m, nil
 }
 
+// observe records a request. Label values are kept by the registry, so the
+// method must not be Fiber's view into a reused request buffer: it is
+// mapped to a constant (the route is a registered path, also constant).
 func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
-	m.duration.WithLabelValues(method, route, strconv.Itoa(status)).Observe(d.Seconds())
+	m.duration.WithLabelValues(methodLabel(method), route, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+func methodLabel(m string) string {
+	for _, known := range []string{"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"} {
+		if m == known {
+			return known
+		}
+	}
+	return "OTHER"
 }

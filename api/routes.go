@@ -23,6 +23,10 @@ func (s *Server) routes() {
 	mount[core.Account](s, v1, "/accounts", s.deps.Accounts, s.listAccounts, core.ScopeWrite)
 	mount[core.Contact](s, v1, "/contacts", s.deps.Contacts, s.listContacts, core.ScopeWrite)
 	mount[core.User](s, v1, "/users", s.deps.Users, s.listUsers, core.ScopeAdmin)
+	mount[core.Pipeline](s, v1, "/pipelines", s.deps.Pipelines, s.listPipelines, core.ScopeAdmin)
+	mount[core.Deal](s, v1, "/deals", s.deps.Deals, s.listDeals, core.ScopeWrite)
+	v1.Post("/deals/:id/reopen", need(core.ScopeWrite), s.reopenDeal)
+	v1.Get("/deals/:id/stages", need(core.ScopeRead), s.dealStages)
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)

@@ -63,6 +63,8 @@ type Deps struct {
 	Accounts    core.AccountService
 	Contacts    core.ContactService
 	Users       core.UserService
+	Pipelines   core.PipelineService
+	Deals       core.DealService
 	APIKeys     core.APIKeyService
 	Idempotency core.Idempotency
 	// Ready reports whether the hub can serve: database reachable and
@@ -82,7 +84,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, deps Deps) (*Server, error) {
 	cfg.setDefaults()
-	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.Users == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
+	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.Users == nil || deps.Pipelines == nil || deps.Deals == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
 		return nil, errors.New("api: every dependency is required")
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 // Config is the hub's whole configuration. Every key is documented in
@@ -25,6 +27,43 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	HTTP     HTTPConfig     `yaml:"http"`
 	Database DatabaseConfig `yaml:"database"`
+	// Pipelines are created at serve start when no pipeline with their code
+	// exists; afterwards they are edited through the admin API.
+	Pipelines []PipelineConfig `yaml:"pipelines"`
+}
+
+// PipelineConfig is a deal pipeline in the configuration.
+type PipelineConfig struct {
+	Code    string        `yaml:"code"`
+	Name    string        `yaml:"name"`
+	Default bool          `yaml:"default"`
+	Stages  []StageConfig `yaml:"stages"`
+}
+
+// StageConfig is one stage of a configured pipeline.
+type StageConfig struct {
+	Code        string `yaml:"code"`
+	LabelRU     string `yaml:"label_ru"`
+	LabelEN     string `yaml:"label_en"`
+	Probability int    `yaml:"probability"`
+	Kind        string `yaml:"kind"`
+}
+
+func (p PipelineConfig) pipeline() core.Pipeline {
+	out := core.Pipeline{Code: p.Code, Name: p.Name, Default: p.Default, Active: true}
+	for _, s := range p.Stages {
+		out.Stages = append(out.Stages, core.Stage{Code: s.Code, LabelRU: s.LabelRU, LabelEN: s.LabelEN,
+			Probability: s.Probability, Kind: s.Kind})
+	}
+	return out
+}
+
+func pipelineConfig(p core.Pipeline) PipelineConfig {
+	out := PipelineConfig{Code: p.Code, Name: p.Name, Default: p.Default}
+	for _, s := range p.Stages {
+		out.Stages = append(out.Stages, StageConfig{s.Code, s.LabelRU, s.LabelEN, s.Probability, s.Kind})
+	}
+	return out
 }
 
 // LogConfig configures logging.
@@ -68,6 +107,7 @@ func defaultConfig() Config {
 			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second},
 		Database: DatabaseConfig{MaxConns: 32, MigrateOnStart: true,
 			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
+		Pipelines: []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
 	}
 }
 
@@ -117,6 +157,9 @@ func applyEnv(v reflect.Value, envPrefix, keyPrefix string, getenv func(string) 
 		f, fv := t.Field(i), v.Field(i)
 		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
 		key, env := keyPrefix+name, envPrefix+"_"+strings.ToUpper(name)
+		if f.Type.Kind() == reflect.Slice {
+			continue // lists are configured in the file only
+		}
 		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
 			if err := applyEnv(fv, env, key+".", getenv); err != nil {
 				return err
@@ -189,6 +232,20 @@ func (c *Config) Validate() error {
 		return bad("http.addr", "must be host:port such as 127.0.0.1:8080, got %q", c.HTTP.Addr)
 	} else if host != "" && net.ParseIP(host) == nil && host != "localhost" {
 		return bad("http.addr", "the host must be an IP address or localhost, got %q", host)
+	}
+	defaults := 0
+	for i, p := range c.Pipelines {
+		pl := p.pipeline()
+		if err := pl.Validate(); err != nil {
+			f := core.ErrorFields(err)[0]
+			return bad(fmt.Sprintf("pipelines[%d].%s", i, f.Field), "%s", f.Message)
+		}
+		if p.Default {
+			defaults++
+		}
+	}
+	if defaults > 1 {
+		return bad("pipelines", "at most one pipeline is the default")
 	}
 	if u := c.Database.URL; u != "" {
 		p, err := url.Parse(u)

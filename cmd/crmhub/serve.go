@@ -60,6 +60,15 @@ func (m *Main) prepare(ctx context.Context, cfg Config, st *store.Store, log *sl
 	if _, _, err := st.EnsureAdmin(ctx, "Administrator"); err != nil {
 		return err
 	}
+	pls := make([]core.Pipeline, len(cfg.Pipelines))
+	for i, p := range cfg.Pipelines {
+		pls[i] = p.pipeline()
+	}
+	if n, err := st.Pipelines().Ensure(core.NewContextWithActor(ctx, core.Actor{ID: "config", Source: "config"}), pls); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("pipelines_created", "count", n)
+	}
 	n, err := st.CountAPIKeys(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -86,7 +95,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, log *
 	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
 		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg},
-		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), APIKeys: st, Idempotency: st, Ready: readiness(st)})
+		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), APIKeys: st, Idempotency: st, Ready: readiness(st)})
 	if err != nil {
 		return err
 	}

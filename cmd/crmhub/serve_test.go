@@ -117,7 +117,9 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Equal(t, 200, status)
 	status, _, body = c.do(t, "GET", "/metrics", "")
 	require.Equal(t, 200, status)
-	for _, metric := range []string{"crmhub_http_request_duration_seconds_bucket", "crmhub_db_pool_connections", "crmhub_outbox_backlog 2", "go_goroutines"} {
+	require.Contains(t, string(body), `crmhub_http_request_duration_seconds_count{method="POST",route="/api/v1/leads",status="201"} 1`,
+		"labels survive the reuse of request buffers")
+	for _, metric := range []string{"crmhub_http_request_duration_seconds_bucket", "crmhub_db_pool_connections", "crmhub_outbox_backlog 3", "go_goroutines"} {
 		require.Contains(t, string(body), metric)
 	}
 

@@ -32,7 +32,7 @@ func newContactTable() *table[core.Contact, *core.Contact] {
 		},
 		defaults: func(c *core.Contact) { c.ExternalIDs = map[string]string{} },
 		validate: (*core.Contact).Validate,
-		check: func(ctx context.Context, db dbtx, c *core.Contact) error {
+		prepare: func(ctx context.Context, db dbtx, _, c *core.Contact) error {
 			return mustExist(ctx, db, "accounts", "account_id", c.AccountID)
 		},
 		sorts: commonSorts(map[string]func(*core.Contact) string{"last_name": func(c *core.Contact) string { return c.LastName }}),

@@ -35,9 +35,13 @@ type table[E any, P recordPtr[E]] struct {
 	validate func(P) error
 	// defaults, when set, fills a new record before its patch is applied.
 	defaults func(P)
-	// check, when set, checks rules that need the database (links to
-	// records that must exist and not be deleted) before every write.
-	check func(ctx context.Context, db dbtx, rec P) error
+	// prepare, when set, completes and checks a record against the database
+	// before every write: defaults taken from other records, links that
+	// must exist and not be deleted, transition rules. old is nil on create.
+	prepare func(ctx context.Context, db dbtx, old, rec P) error
+	// extra, when set, returns statements to run in the write's transaction
+	// after the record's own, such as a stage-history row.
+	extra func(ctx context.Context, old, rec P) []queuedStmt
 	// sorts maps sort fields (columns, NOT NULL) to their cursor value.
 	sorts map[string]func(P) string
 
@@ -94,11 +98,18 @@ func (t *table[E, P]) apply(rec P, patch core.Patch) error {
 	return t.validate(rec)
 }
 
-func (t *table[E, P]) checkDB(ctx context.Context, db dbtx, rec P) error {
-	if t.check == nil {
+func (t *table[E, P]) prepareDB(ctx context.Context, db dbtx, old, rec P) error {
+	if t.prepare == nil {
 		return nil
 	}
-	return t.check(ctx, db, rec)
+	return t.prepare(ctx, db, old, rec)
+}
+
+func (t *table[E, P]) extraStmts(ctx context.Context, old, rec P) []queuedStmt {
+	if t.extra == nil {
+		return nil
+	}
+	return t.extra(ctx, old, rec)
 }
 
 func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch) (*E, error) {
@@ -109,7 +120,7 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch) (*
 	if err := t.apply(rec, patch); err != nil {
 		return nil, err
 	}
-	if err := t.checkDB(ctx, s.db(ctx), rec); err != nil {
+	if err := t.prepareDB(ctx, s.db(ctx), nil, rec); err != nil {
 		return nil, err
 	}
 	b := rec.Base()
@@ -124,7 +135,7 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch) (*
 	b.CreatedAt = s.now()
 	b.UpdatedAt, b.Version = b.CreatedAt, 1
 	err := s.write(ctx, s.db(ctx), mutation{sql: t.insertSQL, args: t.args(rec), wantRows: 1,
-		entity: t.entity, op: core.OpCreated, id: b.ID, version: 1, data: rec})
+		entity: t.entity, op: core.OpCreated, id: b.ID, version: 1, data: rec, extra: t.extraStmts(ctx, nil, rec)})
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", t.entity, err)
 	}
@@ -175,7 +186,7 @@ func (t *table[E, P]) update(ctx context.Context, s *Store, id string, ifVersion
 		if err := t.apply(rec, patch); err != nil {
 			return err
 		}
-		if err := t.checkDB(ctx, tx, rec); err != nil {
+		if err := t.prepareDB(ctx, tx, old, rec); err != nil {
 			return err
 		}
 		b := rec.Base()
@@ -202,7 +213,8 @@ func (t *table[E, P]) rewrite(ctx context.Context, s *Store, tx pgx.Tx, old, rec
 	b, prev := rec.Base(), old.Base().Version
 	b.UpdatedAt, b.Version = s.now(), prev+1
 	err = s.write(ctx, tx, mutation{sql: t.updateSQL, args: append(t.args(rec), b.ID, prev), wantRows: 1,
-		entity: t.entity, op: op, id: b.ID, version: b.Version, data: rec, changed: changed})
+		entity: t.entity, op: op, id: b.ID, version: b.Version, data: rec, changed: changed,
+		extra: t.extraStmts(ctx, old, rec)})
 	if err == nil {
 		done()
 	}

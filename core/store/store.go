@@ -36,10 +36,12 @@ type Store struct {
 
 // tables are the record kinds' table mappings, built once per store.
 type tables struct {
-	lead    *table[core.Lead, *core.Lead]
-	account *table[core.Account, *core.Account]
-	contact *table[core.Contact, *core.Contact]
-	user    *table[core.User, *core.User]
+	lead     *table[core.Lead, *core.Lead]
+	account  *table[core.Account, *core.Account]
+	contact  *table[core.Contact, *core.Contact]
+	user     *table[core.User, *core.User]
+	pipeline *table[core.Pipeline, *core.Pipeline]
+	deal     *table[core.Deal, *core.Deal]
 }
 
 var (
@@ -52,9 +54,12 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
-		batch:  newBatcher(pool, batchWorkers, batchMax),
-		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(), user: newUserTable()}}
+	s := &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
+		batch: newBatcher(pool, batchWorkers, batchMax),
+		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
+			user: newUserTable(), pipeline: newPipelineTable()}}
+	s.tables.deal = s.newDealTable()
+	return s
 }
 
 // Group commit: workers each gather up to batchMax concurrent creates.
@@ -114,8 +119,9 @@ type mutation struct {
 	op      string
 	id      string
 	version int64
-	data    any      // the record after the change
-	changed []string // for updates
+	data    any          // the record after the change
+	changed []string     // for updates
+	extra   []queuedStmt // more statements of the same transaction
 	// wantRows is the number of rows the statement must affect (1).
 	wantRows int64
 }
@@ -131,7 +137,7 @@ func (s *Store) write(ctx context.Context, db dbtx, m mutation) error {
 	}
 	ev := outbox.NewEvent(ctx, m.entity, m.op, m.id, m.version, data, m.changed, s.now())
 	evSQL, evArgs := outbox.Insert(ev)
-	stmts := []queuedStmt{{m.sql, m.args}, {evSQL, evArgs}}
+	stmts := append(append([]queuedStmt{{m.sql, m.args}}, m.extra...), queuedStmt{evSQL, evArgs})
 	var tags []pgconn.CommandTag
 	if _, inTx := db.(pgx.Tx); !inTx && m.op == core.OpCreated {
 		// Inserts cannot miss their row, so they may share a transaction.

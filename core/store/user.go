@@ -29,14 +29,14 @@ func newUserTable() *table[core.User, *core.User] {
 		},
 		defaults: func(u *core.User) { u.Active, u.PhoneExtensions = true, []string{} },
 		validate: (*core.User).Validate,
-		check:    checkExtensions,
+		prepare:  checkExtensions,
 		sorts:    commonSorts(map[string]func(*core.User) string{"name": func(u *core.User) string { return u.Name }}),
 	}).init()
 }
 
 // checkExtensions refuses an extension another live user already has: a
 // call to it must reach one person.
-func checkExtensions(ctx context.Context, db dbtx, u *core.User) error {
+func checkExtensions(ctx context.Context, db dbtx, _, u *core.User) error {
 	if len(u.PhoneExtensions) == 0 || !u.Active {
 		return nil
 	}

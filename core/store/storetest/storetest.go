@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/pgembed"
 	"github.com/crmhub/crmhub/core/store"
 )
@@ -126,6 +127,9 @@ func NewStore(t testing.TB) *store.Store {
 	s := store.New(NewPool(t), slog.New(slog.DiscardHandler))
 	t.Cleanup(s.Close)
 	if _, _, err := s.EnsureAdmin(context.Background(), "Administrator"); err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	if _, err := s.Pipelines().Ensure(context.Background(), []core.Pipeline{core.DefaultPipeline()}); err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
 	return s

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// deals keeps deals; Store.Deals returns it.
+type deals struct {
+	s *Store
+	t *table[core.Deal, *core.Deal]
+}
+
+var _ core.DealService = deals{}
+
+type reopenKey struct{}
+
+func (s *Store) newDealTable() *table[core.Deal, *core.Deal] {
+	return (&table[core.Deal, *core.Deal]{
+		entity: core.EntityDeal, name: "deals", schema: core.DealSchema,
+		columns: []string{"name", "pipeline_id", "stage", "probability", "amount", "currency", "close_date",
+			"account_id", "contact_id", "source", "type", "next_step", "description", "closed_at", "lead_id", "external_ids"},
+		values: func(d *core.Deal) []any {
+			return []any{d.Name, d.PipelineID, d.Stage, d.Probability, d.Amount, d.Currency, d.CloseDate,
+				d.AccountID, d.ContactID, d.Source, d.Type, d.NextStep, d.Description, d.ClosedAt, d.LeadID, d.ExternalIDs}
+		},
+		targets: func(d *core.Deal) []any {
+			return []any{&d.Name, &d.PipelineID, &d.Stage, &d.Probability, &d.Amount, &d.Currency, &d.CloseDate,
+				&d.AccountID, &d.ContactID, &d.Source, &d.Type, &d.NextStep, &d.Description, &d.ClosedAt, &d.LeadID, &d.ExternalIDs}
+		},
+		defaults: func(d *core.Deal) { d.Currency, d.ExternalIDs = "RUB", map[string]string{} },
+		validate: (*core.Deal).Validate,
+		prepare:  s.prepareDeal,
+		extra:    stageHistory,
+		sorts: commonSorts(map[string]func(*core.Deal) string{
+			"name": func(d *core.Deal) string { return d.Name },
+		}),
+	}).init()
+}
+
+// prepareDeal applies the pipeline's rules: the stage belongs to the deal's
+// pipeline (the default one when none is given; a new deal starts in its
+// first open stage), the probability follows the stage unless given, a won
+// or lost deal is closed and changes only through Reopen.
+func (s *Store) prepareDeal(ctx context.Context, db dbtx, old, d *core.Deal) error {
+	reopening, _ := ctx.Value(reopenKey{}).(bool)
+	if old != nil && old.ClosedAt != nil && !reopening {
+		return core.Errorf(core.ECONFLICT, "the deal is closed (%s): reopen it first with POST /api/v1/deals/%s/reopen", old.Stage, old.ID)
+	}
+	p, err := pipelineFor(ctx, db, s.tables.pipeline, d.PipelineID)
+	if err != nil {
+		return err
+	}
+	d.PipelineID = p.ID
+	if d.Stage == "" || (old != nil && old.PipelineID != d.PipelineID && d.Stage == old.Stage && p.Stage(d.Stage) == nil) {
+		d.Stage = p.FirstOpen().Code
+	}
+	st := p.Stage(d.Stage)
+	if st == nil {
+		codes := make([]string, len(p.Stages))
+		for i, s := range p.Stages {
+			codes[i] = s.Code
+		}
+		return core.Invalid([]core.FieldError{{Field: "stage", Code: "invalid_choice",
+			Message: fmt.Sprintf("not a stage of pipeline %s: %s", p.Code, strings.Join(codes, ", "))}})
+	}
+	if reopening && st.Kind != core.StageOpen {
+		return core.Invalid([]core.FieldError{{Field: "stage", Code: "not_open", Message: "a deal is reopened into an open stage"}})
+	}
+	moved := old == nil || old.Stage != d.Stage || old.PipelineID != d.PipelineID
+	if moved && !d.ProbabilityGiven() {
+		d.Probability = int64(st.Probability)
+	}
+	switch {
+	case st.Kind == core.StageOpen:
+		d.ClosedAt = nil
+	case d.ClosedAt == nil:
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		d.ClosedAt = &now
+	}
+	if old == nil && d.CloseDate.IsZero() {
+		d.CloseDate = core.NewDate(time.Now().AddDate(0, 1, 0)) // a month ahead, as a starting estimate
+	}
+	if err := mustExist(ctx, db, "accounts", "account_id", d.AccountID); err != nil {
+		return err
+	}
+	return mustExist(ctx, db, "contacts", "contact_id", d.ContactID)
+}
+
+// stageHistory records a stage change in the deal's transaction.
+func stageHistory(ctx context.Context, old, d *core.Deal) []queuedStmt {
+	from := ""
+	if old != nil {
+		if old.Stage == d.Stage && old.PipelineID == d.PipelineID {
+			return nil
+		}
+		from = old.Stage
+	}
+	a := core.ActorFromContext(ctx)
+	return []queuedStmt{{`INSERT INTO deal_stage_history
+		(deal_id, pipeline_id, from_stage, to_stage, amount, probability, actor, user_id, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		[]any{d.ID, d.PipelineID, from, d.Stage, d.Amount, d.Probability, a.ID, a.UserID, d.UpdatedAt}}}
+}
+
+// Deals returns the deal repository.
+func (s *Store) Deals() core.DealService { return deals{s: s, t: s.tables.deal} }
+
+func (r deals) Create(ctx context.Context, p core.Patch) (*core.Deal, error) {
+	return r.t.create(ctx, r.s, p)
+}
+
+func (r deals) Get(ctx context.Context, id string) (*core.Deal, error) {
+	return r.t.get(ctx, r.s.db(ctx), id, "")
+}
+
+func (r deals) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Deal, error) {
+	return r.t.update(ctx, r.s, id, ifVersion, p)
+}
+
+// Delete implements core.DealService; a closed deal must be reopened first.
+func (r deals) Delete(ctx context.Context, id string, ifVersion int64) error {
+	d, err := r.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if d.ClosedAt != nil {
+		return core.Errorf(core.ECONFLICT, "the deal is closed (%s): reopen it before deleting", d.Stage)
+	}
+	return r.t.delete(ctx, r.s, id, ifVersion)
+}
+
+// Reopen implements core.DealService.
+func (r deals) Reopen(ctx context.Context, id string, ifVersion int64, stage string) (*core.Deal, error) {
+	d, err := r.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.ClosedAt == nil {
+		return nil, core.Errorf(core.ECONFLICT, "the deal is not closed")
+	}
+	if stage == "" {
+		// The open stage it was in before it closed.
+		err := r.s.db(ctx).QueryRow(ctx, `SELECT from_stage FROM deal_stage_history
+			WHERE deal_id = $1 AND to_stage = $2 ORDER BY id DESC LIMIT 1`, id, d.Stage).Scan(&stage)
+		if err != nil && err != pgx.ErrNoRows {
+			return nil, err
+		}
+	}
+	p := core.Patch{"stage": mustMarshal(stage)}
+	if stage == "" {
+		p["stage"] = []byte("null") // the pipeline's first open stage
+	}
+	return r.t.update(context.WithValue(ctx, reopenKey{}, true), r.s, id, ifVersion, p)
+}
+
+// List implements core.DealService.
+func (r deals) List(ctx context.Context, f core.DealFilter) (core.Page[core.Deal], error) {
+	q := &query{}
+	if f.PipelineID != "" {
+		q.where("pipeline_id = " + q.arg(f.PipelineID))
+	}
+	if len(f.Stages) > 0 {
+		q.where("stage = ANY(" + q.arg(f.Stages) + ")")
+	}
+	if f.AccountID != "" {
+		q.where("account_id = " + q.arg(f.AccountID))
+	}
+	if f.ContactID != "" {
+		q.where("contact_id = " + q.arg(f.ContactID))
+	}
+	if f.Open != nil && *f.Open {
+		q.where("closed_at IS NULL")
+	} else if f.Open != nil {
+		q.where("closed_at IS NOT NULL")
+	}
+	if !f.CloseFrom.IsZero() {
+		q.where("close_date >= " + q.arg(f.CloseFrom.Time))
+	}
+	if !f.CloseTo.IsZero() {
+		q.where("close_date <= " + q.arg(f.CloseTo.Time))
+	}
+	if f.Query != "" {
+		q.anyLike(f.Query, "name")
+	}
+	return r.t.list(ctx, r.s, q, f.ListParams)
+}
+
+// StageHistory implements core.DealService.
+func (r deals) StageHistory(ctx context.Context, id string) ([]core.StageChange, error) {
+	if _, err := r.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := r.s.db(ctx).Query(ctx, `SELECT deal_id::text, pipeline_id::text, from_stage, to_stage, amount, probability,
+		actor, user_id, at FROM deal_stage_history WHERE deal_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.StageChange, error) {
+		var c core.StageChange
+		err := row.Scan(&c.DealID, &c.PipelineID, &c.From, &c.To, &c.Amount, &c.Probability, &c.Actor, &c.UserID, &c.At)
+		c.At = c.At.UTC()
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stage history: %w", err)
+	}
+	return out, nil
+}
