@@ -5,9 +5,11 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -135,6 +137,14 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("POST", "/api/v1/deals/"+dealID+"/reopen", b.writer, `{"stage":"qualification"}`, 200)
 	check("GET", "/api/v1/deals/"+dealID+"/stages", b.reader, "", 200)
 	check("GET", "/api/v1/deals?open=true&stage=qualification&close_to=2027-01-01", b.reader, "", 200)
+	soon := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	later := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+	data = check("POST", "/api/v1/activities", b.writer, `{"kind":"call","subject":"Звонок","start_at":"`+soon+`","end_at":"`+later+`","deal_id":"`+dealID+`"}`, 201)
+	actID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("PATCH", "/api/v1/activities/"+actID, b.writer, `{"status":"not_held"}`, 200)
+	check("PATCH", "/api/v1/activities/"+actID, b.writer, `{"status":"in_progress"}`, 422)
+	check("POST", "/api/v1/activities", b.writer, `{"kind":"task","subject":"Счёт","start_at":"`+soon+`","due_at":"`+later+`","priority":"low"}`, 201)
+	check("GET", "/api/v1/activities?from="+url.QueryEscape(soon)+"&to="+url.QueryEscape(later)+"&kind=call,task&sort=start_at", b.reader, "", 200)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

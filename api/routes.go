@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", s.metricsHandler())
 	app.Get("/openapi.json", s.openapi)
+	app.Get("/calendar/:token.ics", s.calendarFeed)
 
 	v1 := app.Group("/api/v1", s.authenticate)
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
@@ -27,6 +28,8 @@ func (s *Server) routes() {
 	mount[core.Deal](s, v1, "/deals", s.deps.Deals, s.listDeals, core.ScopeWrite)
 	v1.Post("/deals/:id/reopen", need(core.ScopeWrite), s.reopenDeal)
 	v1.Get("/deals/:id/stages", need(core.ScopeRead), s.dealStages)
+	mount[core.Activity](s, v1, "/activities", s.deps.Activities, s.listActivities, core.ScopeWrite)
+	v1.Post("/users/:id/calendar-token", need(core.ScopeRead), s.issueCalendarToken)
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)
@@ -51,7 +54,7 @@ func fiberToOpenAPI(p string) string {
 	for i := 0; i < len(p); i++ {
 		if p[i] == ':' {
 			j := i + 1
-			for j < len(p) && p[j] != '/' {
+			for j < len(p) && p[j] != '/' && p[j] != '.' {
 				j++
 			}
 			out = append(out, '{')

@@ -87,3 +87,13 @@ type UserService interface {
 	// List returns one page of users; Query matches name and e-mail.
 	List(ctx context.Context, f UserFilter) (Page[User], error)
 }
+
+// CalendarFeeds issues the secret tokens of per-user iCalendar feeds.
+type CalendarFeeds interface {
+	// IssueCalendarToken makes a new feed token for the user, replacing
+	// (and so revoking) the previous one. Errors: ENOTFOUND.
+	IssueCalendarToken(ctx context.Context, userID string) (string, error)
+	// CalendarUser returns the active user a token belongs to.
+	// Errors: ENOTFOUND (unknown token or inactive user).
+	CalendarUser(ctx context.Context, token string) (*User, error)
+}

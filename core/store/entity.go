@@ -35,6 +35,10 @@ type table[E any, P recordPtr[E]] struct {
 	validate func(P) error
 	// defaults, when set, fills a new record before its patch is applied.
 	defaults func(P)
+	// guard, when set, refuses an update before the record is validated:
+	// for changes that no other field could make valid (an event turning
+	// into a task), so that the client hears the real reason.
+	guard func(old, rec P) error
 	// prepare, when set, completes and checks a record against the database
 	// before every write: defaults taken from other records, links that
 	// must exist and not be deleted, transition rules. old is nil on create.
@@ -91,9 +95,15 @@ func (t *table[E, P]) scan(row pgx.Row) (P, error) {
 	return rec, nil
 }
 
-func (t *table[E, P]) apply(rec P, patch core.Patch) error {
+// apply applies patch to rec (a copy of old, nil on create) and validates.
+func (t *table[E, P]) apply(old, rec P, patch core.Patch) error {
 	if err := core.Invalid(t.schema().Apply((*E)(rec), patch, "")); err != nil {
 		return err
+	}
+	if old != nil && t.guard != nil {
+		if err := t.guard(old, rec); err != nil {
+			return err
+		}
 	}
 	return t.validate(rec)
 }
@@ -117,7 +127,7 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch) (*
 	if t.defaults != nil {
 		t.defaults(rec)
 	}
-	if err := t.apply(rec, patch); err != nil {
+	if err := t.apply(nil, rec, patch); err != nil {
 		return nil, err
 	}
 	if err := t.prepareDB(ctx, s.db(ctx), nil, rec); err != nil {
@@ -183,7 +193,7 @@ func (t *table[E, P]) update(ctx context.Context, s *Store, id string, ifVersion
 		}
 		rec := P(new(E))
 		*rec = *old
-		if err := t.apply(rec, patch); err != nil {
+		if err := t.apply(old, rec, patch); err != nil {
 			return err
 		}
 		if err := t.prepareDB(ctx, tx, old, rec); err != nil {

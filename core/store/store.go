@@ -42,6 +42,7 @@ type tables struct {
 	user     *table[core.User, *core.User]
 	pipeline *table[core.Pipeline, *core.Pipeline]
 	deal     *table[core.Deal, *core.Deal]
+	activity *table[core.Activity, *core.Activity]
 }
 
 var (
@@ -59,6 +60,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
 			user: newUserTable(), pipeline: newPipelineTable()}}
 	s.tables.deal = s.newDealTable()
+	s.tables.activity = s.newActivityTable()
 	return s
 }
 
