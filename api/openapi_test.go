@@ -145,6 +145,12 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("PATCH", "/api/v1/activities/"+actID, b.writer, `{"status":"in_progress"}`, 422)
 	check("POST", "/api/v1/activities", b.writer, `{"kind":"task","subject":"Счёт","start_at":"`+soon+`","due_at":"`+later+`","priority":"low"}`, 201)
 	check("GET", "/api/v1/activities?from="+url.QueryEscape(soon)+"&to="+url.QueryEscape(later)+"&kind=call,task&sort=start_at", b.reader, "", 200)
+	data = check("POST", "/api/v1/leads", b.writer, `{"last_name":"Кузнецов","company":"ИП Кузнецов"}`, 201)
+	convID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("POST", "/api/v1/leads/"+convID+"/convert", b.writer, `{"deal":{"amount":"1000"}}`, 201)
+	check("POST", "/api/v1/leads/"+convID+"/convert", b.writer, `{"deal":{"amount":"1000"}}`, 200)
+	check("POST", "/api/v1/leads/"+convID+"/convert", b.writer, `{}`, 409)
+	check("GET", "/api/v1/leads/"+convID, b.reader, "", 200)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
 
 	mount[core.Lead](s, v1, "/leads", s.deps.Leads, s.listLeads, core.ScopeWrite)
+	v1.Post("/leads/:id/convert", need(core.ScopeWrite), s.convertLead)
 	mount[core.Account](s, v1, "/accounts", s.deps.Accounts, s.listAccounts, core.ScopeWrite)
 	mount[core.Contact](s, v1, "/contacts", s.deps.Contacts, s.listContacts, core.ScopeWrite)
 	mount[core.User](s, v1, "/users", s.deps.Users, s.listUsers, core.ScopeAdmin)

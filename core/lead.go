@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // EntityLead names leads in events, topics and errors.
@@ -33,6 +34,13 @@ type Lead struct {
 	Address        Address `json:"address"`
 	Description    string  `json:"description"`
 	Converted      bool    `json:"converted"`
+	// What the lead was converted into (null until it is).
+	ConvertedAt        *time.Time `json:"converted_at"`
+	ConvertedAccountID *string    `json:"converted_account_id"`
+	ConvertedContactID *string    `json:"converted_contact_id"`
+	ConvertedDealID    *string    `json:"converted_deal_id"`
+	// ConversionRequest fingerprints the request that converted the lead.
+	ConversionRequest []byte `json:"-"`
 }
 
 // Address is a postal address as vtiger keeps it on leads.
@@ -51,7 +59,8 @@ func LeadSchema() *Schema[Lead] { return leadSchema() }
 
 var leadSchema = sync.OnceValue(func() *Schema[Lead] {
 	status, source, salutation := LeadStatuses(), LeadSources(), Salutations()
-	return NewSchema[Lead]("id", "converted", "created_at", "updated_at", "version").
+	return NewSchema[Lead]("id", "converted", "created_at", "updated_at", "version", "converted_at",
+		"converted_account_id", "converted_contact_id", "converted_deal_id").
 		Field("salutation", OneOf(salutation, func(l *Lead) *string { return &l.Salutation })).
 		Field("first_name", Text(80, false, func(l *Lead) *string { return &l.FirstName })).
 		Field("last_name", Text(80, false, func(l *Lead) *string { return &l.LastName })).

@@ -54,6 +54,9 @@ func NewSchema[T any](readOnly ...string) *Schema[T] {
 	return s
 }
 
+// Has reports whether name is a writable member.
+func (s *Schema[T]) Has(name string) bool { _, ok := s.setters[name]; return ok }
+
 // Field registers a writable member.
 func (s *Schema[T]) Field(name string, set Setter[T]) *Schema[T] {
 	s.setters[name] = set

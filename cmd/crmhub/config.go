@@ -30,6 +30,9 @@ type Config struct {
 	// Pipelines are created at serve start when no pipeline with their code
 	// exists; afterwards they are edited through the admin API.
 	Pipelines []PipelineConfig `yaml:"pipelines"`
+	// Conversion maps lead fields onto the account, contact and deal a lead
+	// converts into.
+	Conversion core.ConversionMapping `yaml:"conversion"`
 }
 
 // PipelineConfig is a deal pipeline in the configuration.
@@ -107,7 +110,8 @@ func defaultConfig() Config {
 			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second},
 		Database: DatabaseConfig{MaxConns: 32, MigrateOnStart: true,
 			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
-		Pipelines: []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
+		Pipelines:  []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
+		Conversion: core.DefaultConversionMapping(),
 	}
 }
 
@@ -157,7 +161,7 @@ func applyEnv(v reflect.Value, envPrefix, keyPrefix string, getenv func(string) 
 		f, fv := t.Field(i), v.Field(i)
 		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
 		key, env := keyPrefix+name, envPrefix+"_"+strings.ToUpper(name)
-		if f.Type.Kind() == reflect.Slice {
+		if f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Map {
 			continue // lists are configured in the file only
 		}
 		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
@@ -246,6 +250,9 @@ func (c *Config) Validate() error {
 	}
 	if defaults > 1 {
 		return bad("pipelines", "at most one pipeline is the default")
+	}
+	if err := c.Conversion.Validate(); err != nil {
+		return bad("conversion", "%s", core.ErrorMessage(err))
 	}
 	if u := c.Database.URL; u != "" {
 		p, err := url.Parse(u)

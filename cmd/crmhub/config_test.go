@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -62,8 +64,8 @@ func TestExampleConfigDocumentsEveryKeyWithItsDefault(t *testing.T) {
 	require.NoError(t, decodeYAML(example, &cfg))
 	require.Equal(t, defaultConfig(), cfg, "the example shows the defaults")
 	for _, k := range yamlKeys(t, defaults) {
-		if k == "pipelines" {
-			continue // lists are configured in the file only
+		if k == "pipelines" || strings.HasPrefix(k, "conversion.") {
+			continue // lists and maps are configured in the file only
 		}
 		env := "CRMHUB_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
 		require.Contains(t, string(example), "$"+env, "the example names the variable of %s", k)
@@ -102,6 +104,8 @@ func TestEnvironmentOverrides(t *testing.T) {
 func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	badMapping := filepath.Join(dir, "mapping.yaml")
+	require.NoError(t, os.WriteFile(badMapping, []byte("conversion:\n  account:\n    inn_code: company\n"), 0o600))
 	unknown := filepath.Join(dir, "unknown.yaml")
 	require.NoError(t, os.WriteFile(unknown, []byte("http:\n  adress: x\n"), 0o600))
 	for _, tc := range []struct {
@@ -116,6 +120,7 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 		{map[string]string{"CRMHUB_HTTP_SHUTDOWN_TIMEOUT": "soon"}, nil, "http.shutdown_timeout"},
 		{map[string]string{"CRMHUB_DATABASE_URL": "mysql://x"}, nil, "database.url"},
 		{map[string]string{"CRMHUB_DATABASE_MAX_CONNS": "1"}, nil, "database.max_conns"},
+		{nil, []string{"--config", badMapping}, `conversion: account.inn_code: account has no writable field "inn_code"`},
 		{nil, []string{"--config", unknown}, "field adress not found"},
 		{nil, []string{"--config", filepath.Join(dir, "missing.yaml")}, "no such file"},
 	} {
@@ -158,4 +163,18 @@ func TestUsageAndExitCodes(t *testing.T) {
 	code, out, _ = run(t, nil, "version")
 	require.Equal(t, 0, code)
 	require.True(t, strings.HasPrefix(out, "crmhub "))
+}
+
+func TestConversionMappingMergesWithDefaults(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "hub.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("conversion:\n  deal:\n    next_step: title\n  contact:\n    title: ''\n"), 0o600))
+	cfg, err := loadConfig(file, envFunc(nil))
+	require.NoError(t, err)
+	require.Equal(t, "title", cfg.Conversion.Deal["next_step"], "added")
+	require.Equal(t, "company", cfg.Conversion.Deal["name"], "defaults kept")
+	p, err := cfg.Conversion.ContactPatch(&core.Lead{LastName: "Петров", Title: "Директор"})
+	require.NoError(t, err)
+	require.NotContains(t, p, "title", "an empty lead field removes the default")
+	require.Contains(t, p, "last_name")
 }

@@ -19,16 +19,18 @@ func newAccountTable() *table[core.Account, *core.Account] {
 		entity: core.EntityAccount, name: "accounts", schema: core.AccountSchema,
 		columns: []string{"name", "type", "legal_form", "inn", "kpp", "ogrn", "okpo", "bank_name", "bik",
 			"correspondent_account", "settlement_account", "legal_address", "actual_address", "phone", "other_phone",
-			"fax", "email", "other_email", "website", "industry", "description", "external_ids"},
+			"fax", "email", "other_email", "website", "industry", "description", "external_ids", "name_key"},
 		values: func(a *core.Account) []any {
 			return []any{a.Name, a.Type, a.LegalForm, a.INN, a.KPP, a.OGRN, a.OKPO, a.BankName, a.BIK,
 				a.CorrespondentAccount, a.SettlementAccount, a.LegalAddress, a.ActualAddress, a.Phone, a.OtherPhone,
-				a.Fax, a.Email, a.OtherEmail, a.Website, a.Industry, a.Description, a.ExternalIDs}
+				a.Fax, a.Email, a.OtherEmail, a.Website, a.Industry, a.Description, a.ExternalIDs,
+				core.NormalizeCompanyName(a.Name)}
 		},
 		targets: func(a *core.Account) []any {
 			return []any{&a.Name, &a.Type, &a.LegalForm, &a.INN, &a.KPP, &a.OGRN, &a.OKPO, &a.BankName, &a.BIK,
 				&a.CorrespondentAccount, &a.SettlementAccount, &a.LegalAddress, &a.ActualAddress, &a.Phone, &a.OtherPhone,
-				&a.Fax, &a.Email, &a.OtherEmail, &a.Website, &a.Industry, &a.Description, &a.ExternalIDs}
+				&a.Fax, &a.Email, &a.OtherEmail, &a.Website, &a.Industry, &a.Description, &a.ExternalIDs,
+				new(string)} // name_key is derived from the name
 		},
 		defaults: func(a *core.Account) { a.Type, a.ExternalIDs = "customer", map[string]string{} },
 		validate: (*core.Account).Validate,

@@ -122,13 +122,18 @@ func (t *table[E, P]) extraStmts(ctx context.Context, old, rec P) []queuedStmt {
 	return t.extra(ctx, old, rec)
 }
 
-func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch) (*E, error) {
+// create stores a new record from patch; fill, when given, sets what no
+// client may (such as the lead a deal came from) before the checks.
+func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch, fill ...func(P)) (*E, error) {
 	rec := P(new(E))
 	if t.defaults != nil {
 		t.defaults(rec)
 	}
 	if err := t.apply(nil, rec, patch); err != nil {
 		return nil, err
+	}
+	for _, f := range fill {
+		f(rec)
 	}
 	if err := t.prepareDB(ctx, s.db(ctx), nil, rec); err != nil {
 		return nil, err

@@ -20,20 +20,29 @@ func newLeadTable() *table[core.Lead, *core.Lead] {
 		columns: []string{"salutation", "first_name", "last_name", "company", "title", "email", "secondary_email",
 			"phone", "mobile", "fax", "website", "status", "source", "industry", "rating", "annual_revenue", "employees",
 			"addr_street", "addr_po_box", "addr_city", "addr_state", "addr_postcode", "addr_country",
-			"description", "converted"},
+			"description", "converted", "converted_at", "converted_account_id", "converted_contact_id",
+			"converted_deal_id", "conversion_request"},
 		values: func(l *core.Lead) []any {
 			a := &l.Address
 			return []any{l.Salutation, l.FirstName, l.LastName, l.Company, l.Title, l.Email, l.SecondaryEmail,
 				l.Phone, l.Mobile, l.Fax, l.Website, l.Status, l.Source, l.Industry, l.Rating, l.AnnualRevenue, l.Employees,
-				a.Street, a.POBox, a.City, a.State, a.Postcode, a.Country, l.Description, l.Converted}
+				a.Street, a.POBox, a.City, a.State, a.Postcode, a.Country, l.Description, l.Converted, l.ConvertedAt,
+				l.ConvertedAccountID, l.ConvertedContactID, l.ConvertedDealID, l.ConversionRequest}
 		},
 		targets: func(l *core.Lead) []any {
 			a := &l.Address
 			return []any{&l.Salutation, &l.FirstName, &l.LastName, &l.Company, &l.Title, &l.Email, &l.SecondaryEmail,
 				&l.Phone, &l.Mobile, &l.Fax, &l.Website, &l.Status, &l.Source, &l.Industry, &l.Rating, &l.AnnualRevenue, &l.Employees,
-				&a.Street, &a.POBox, &a.City, &a.State, &a.Postcode, &a.Country, &l.Description, &l.Converted}
+				&a.Street, &a.POBox, &a.City, &a.State, &a.Postcode, &a.Country, &l.Description, &l.Converted, &l.ConvertedAt,
+				&l.ConvertedAccountID, &l.ConvertedContactID, &l.ConvertedDealID, &l.ConversionRequest}
 		},
 		validate: (*core.Lead).Validate,
+		prepare: func(ctx context.Context, _ dbtx, old, _ *core.Lead) error {
+			if old != nil && old.Converted && ctx.Value(convertingKey{}) == nil {
+				return core.Errorf(core.ECONFLICT, "the lead is converted and read-only")
+			}
+			return nil
+		},
 		sorts: commonSorts(map[string]func(*core.Lead) string{
 			"last_name": func(l *core.Lead) string { return l.LastName },
 			"company":   func(l *core.Lead) string { return l.Company },
@@ -56,7 +65,16 @@ func (r leads) Update(ctx context.Context, id string, ifVersion int64, p core.Pa
 	return r.t.update(ctx, r.s, id, ifVersion, p)
 }
 
+// Delete implements core.LeadService; converted leads stay, as the record
+// of what became of them.
 func (r leads) Delete(ctx context.Context, id string, ifVersion int64) error {
+	l, err := r.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if l.Converted {
+		return core.Errorf(core.ECONFLICT, "the lead is converted and read-only")
+	}
 	return r.t.delete(ctx, r.s, id, ifVersion)
 }
 

@@ -26,12 +26,13 @@ import (
 
 // Store implements the core services on a pgx pool.
 type Store struct {
-	pool   *pgxpool.Pool
-	batch  *batcher
-	tables tables
-	log    *slog.Logger
-	now    func() time.Time
-	keys   keyCache
+	pool    *pgxpool.Pool
+	mapping core.ConversionMapping
+	batch   *batcher
+	tables  tables
+	log     *slog.Logger
+	now     func() time.Time
+	keys    keyCache
 }
 
 // tables are the record kinds' table mappings, built once per store.
@@ -56,7 +57,8 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
-		batch: newBatcher(pool, batchWorkers, batchMax),
+		mapping: core.DefaultConversionMapping(),
+		batch:   newBatcher(pool, batchWorkers, batchMax),
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
 			user: newUserTable(), pipeline: newPipelineTable()}}
 	s.tables.deal = s.newDealTable()

@@ -1,0 +1,257 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// convertingKey marks the context of a conversion, which alone may write a
+// lead that is (being) converted.
+type convertingKey struct{}
+
+var _ core.LeadConverter = (*Store)(nil)
+
+// SetConversionMapping replaces the lead conversion mapping (from config).
+func (s *Store) SetConversionMapping(m core.ConversionMapping) { s.mapping = m }
+
+// Convert implements core.LeadConverter. Everything happens in one
+// transaction through the ordinary repositories, so every record created or
+// changed gets its event and a failure anywhere leaves nothing behind.
+func (s *Store) Convert(ctx context.Context, leadID string, req core.ConvertRequest) (*core.Conversion, error) {
+	fingerprint, err := requestFingerprint(req)
+	if err != nil {
+		return nil, err
+	}
+	var out *core.Conversion
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		ctx := context.WithValue(context.WithValue(ctx, txKey{}, tx), convertingKey{}, true)
+		lead, err := s.tables.lead.get(ctx, tx, leadID, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if lead.Converted {
+			if !bytes.Equal(lead.ConversionRequest, fingerprint) {
+				return core.Errorf(core.ECONFLICT, "the lead was already converted with another request")
+			}
+			out, err = s.conversionOf(ctx, lead)
+			return err
+		}
+		out, err = s.convert(ctx, tx, lead, req, fingerprint)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("convert lead %s: %w", leadID, err)
+	}
+	return out, nil
+}
+
+func (s *Store) convert(ctx context.Context, tx pgx.Tx, lead *core.Lead, req core.ConvertRequest, fingerprint []byte) (*core.Conversion, error) {
+	owner := req.OwnerID
+	if owner == "" {
+		owner = lead.OwnerID
+	}
+	res := &core.Conversion{}
+	acc, reused, err := s.conversionAccount(ctx, tx, lead, req.Account, owner)
+	if err != nil {
+		return nil, err
+	}
+	res.Account, res.AccountReused = *acc, reused
+
+	cp, err := s.mapping.ContactPatch(lead)
+	if err != nil {
+		return nil, err
+	}
+	cp = merge(cp, req.Contact, owner)
+	cp["account_id"] = mustMarshal(acc.ID)
+	contact, err := s.tables.contact.create(ctx, s, cp)
+	if err != nil {
+		return nil, prefixFields(err, "contact.")
+	}
+	res.Contact = *contact
+
+	if req.Deal != nil {
+		dp, err := s.mapping.DealPatch(lead)
+		if err != nil {
+			return nil, err
+		}
+		dp = merge(dp, req.Deal, owner)
+		dp["account_id"], dp["contact_id"] = mustMarshal(acc.ID), mustMarshal(contact.ID)
+		leadID := lead.ID
+		deal, err := s.tables.deal.create(ctx, s, dp, func(d *core.Deal) { d.LeadID = &leadID })
+		if err != nil {
+			return nil, prefixFields(err, "deal.")
+		}
+		res.Deal = deal
+	}
+	if res.Relinked, err = s.relinkActivities(ctx, tx, lead.ID, acc.ID, contact.ID); err != nil {
+		return nil, err
+	}
+
+	// The lead records what it became and turns read-only.
+	done := *lead
+	now := s.now()
+	done.Converted, done.ConvertedAt, done.ConversionRequest = true, &now, fingerprint
+	done.ConvertedAccountID, done.ConvertedContactID = &acc.ID, &contact.ID
+	if res.Deal != nil {
+		done.ConvertedDealID = &res.Deal.ID
+	}
+	if err := s.tables.lead.rewrite(ctx, s, tx, lead, &done, core.OpUpdated, func() {}); err != nil {
+		return nil, err
+	}
+	res.Lead = done
+	return res, nil
+}
+
+// conversionAccount finds the account to use: the one named by id, else a
+// live account with the same ИНН, else one with the same normalized name;
+// else it creates one.
+func (s *Store) conversionAccount(ctx context.Context, tx pgx.Tx, lead *core.Lead, override core.Patch, owner string) (*core.Account, bool, error) {
+	if raw, ok := override["id"]; ok {
+		var id string
+		if json.Unmarshal(raw, &id) != nil {
+			return nil, false, core.Invalid([]core.FieldError{{Field: "account.id", Code: "invalid_id", Message: "must be an account id"}})
+		}
+		acc, err := s.tables.account.get(ctx, tx, id, "")
+		if core.ErrorCode(err) == core.ENOTFOUND {
+			return nil, false, core.Invalid([]core.FieldError{{Field: "account.id", Code: "not_found", Message: "no such account"}})
+		}
+		return acc, err == nil, err
+	}
+	ap, err := s.mapping.AccountPatch(lead)
+	if err != nil {
+		return nil, false, err
+	}
+	ap = merge(ap, override, owner)
+	// Validate what would be created first, so that an ИНН is compared in
+	// its checked, normalized form.
+	probe := &core.Account{ExternalIDs: map[string]string{}}
+	if err := core.Invalid(core.AccountSchema().Apply(probe, ap, "account.")); err != nil {
+		return nil, false, err
+	}
+	if probe.INN != "" {
+		acc, err := s.tables.account.get1(ctx, tx, `WHERE inn = $1 AND deleted_at IS NULL ORDER BY created_at LIMIT 1`, probe.INN)
+		if err == nil {
+			return acc, true, nil
+		} else if core.ErrorCode(err) != core.ENOTFOUND {
+			return nil, false, err
+		}
+	}
+	if key := core.NormalizeCompanyName(probe.Name); key != "" {
+		acc, err := s.tables.account.get1(ctx, tx, `WHERE name_key = $1 AND deleted_at IS NULL ORDER BY created_at LIMIT 1`, key)
+		if err == nil {
+			return acc, true, nil
+		} else if core.ErrorCode(err) != core.ENOTFOUND {
+			return nil, false, err
+		}
+	}
+	acc, err := s.tables.account.create(ctx, s, ap)
+	if err != nil {
+		return nil, false, prefixFields(err, "account.")
+	}
+	return acc, false, nil
+}
+
+// relinkActivities links the lead's activities to the account and contact
+// too (crm-model.md §2, step 8), each with its event.
+func (s *Store) relinkActivities(ctx context.Context, tx pgx.Tx, leadID, accountID, contactID string) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT id::text FROM activities WHERE lead_id = $1 AND deleted_at IS NULL ORDER BY created_at`, leadID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	p := core.Patch{"account_id": mustMarshal(accountID), "contact_id": mustMarshal(contactID)}
+	for _, id := range ids {
+		if _, err := s.tables.activity.update(ctx, s, id, 0, p); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// conversionOf rebuilds the result of an earlier conversion.
+func (s *Store) conversionOf(ctx context.Context, lead *core.Lead) (*core.Conversion, error) {
+	res := &core.Conversion{Lead: *lead, Replayed: true, Relinked: []string{}}
+	db := s.db(ctx)
+	acc, err := s.tables.account.get(ctx, db, *lead.ConvertedAccountID, "")
+	if err != nil {
+		return nil, err
+	}
+	contact, err := s.tables.contact.get(ctx, db, *lead.ConvertedContactID, "")
+	if err != nil {
+		return nil, err
+	}
+	res.Account, res.Contact = *acc, *contact
+	res.AccountReused = acc.CreatedAt.Before(*lead.ConvertedAt)
+	if lead.ConvertedDealID != nil {
+		if res.Deal, err = s.tables.deal.get(ctx, db, *lead.ConvertedDealID, ""); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// merge lays the request's overrides over the mapped fields and sets the
+// owner (unless the overrides name one).
+func merge(mapped, override core.Patch, owner string) core.Patch {
+	out := core.Patch{}
+	for k, v := range mapped {
+		out[k] = v
+	}
+	for k, v := range override {
+		out[k] = v
+	}
+	if _, ok := out["owner_id"]; !ok && owner != "" {
+		out["owner_id"] = mustMarshal(owner)
+	}
+	return out
+}
+
+// prefixFields names the part of the request a field error belongs to.
+func prefixFields(err error, prefix string) error {
+	fields := core.ErrorFields(err)
+	if len(fields) == 0 {
+		return err
+	}
+	out := make([]core.FieldError, len(fields))
+	for i, f := range fields {
+		f.Field = prefix + f.Field
+		out[i] = f
+	}
+	return core.Invalid(out)
+}
+
+// requestFingerprint hashes the request's canonical JSON (maps marshal
+// with sorted keys), so that a repeat can be told from a different one.
+func requestFingerprint(req core.ConvertRequest) ([]byte, error) {
+	canon := func(p core.Patch) map[string]any {
+		if p == nil {
+			return nil
+		}
+		m := map[string]any{}
+		for k, v := range p {
+			var x any
+			if err := json.Unmarshal(v, &x); err != nil {
+				return nil
+			}
+			m[k] = x
+		}
+		return m
+	}
+	b, err := json.Marshal(map[string]any{"account": canon(req.Account), "contact": canon(req.Contact),
+		"deal": canon(req.Deal), "has_deal": req.Deal != nil, "owner_id": req.OwnerID})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	return sum[:], nil
+}
