@@ -151,6 +151,10 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("POST", "/api/v1/leads/"+convID+"/convert", b.writer, `{"deal":{"amount":"1000"}}`, 200)
 	check("POST", "/api/v1/leads/"+convID+"/convert", b.writer, `{}`, 409)
 	check("GET", "/api/v1/leads/"+convID, b.reader, "", 200)
+	data = check("GET", "/api/v1/deals/"+dealID+"/history", b.reader, "", 200)
+	require.Contains(t, string(data), `{"field":"stage","from":"prospecting","to":"closed_won"}`)
+	check("GET", "/api/v1/leads/"+id+"/history", b.reader, "", 200)
+	check("GET", "/api/v1/accounts/0190a5c0-0000-7000-8000-000000000000/history", b.reader, "", 404)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

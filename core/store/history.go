@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var _ core.HistoryService = (*Store)(nil)
+
+// History implements core.HistoryService.
+func (s *Store) History(ctx context.Context, entity, id string) ([]core.HistoryEntry, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, core.Errorf(core.ENOTFOUND, "%s not found", entity)
+	}
+	rows, err := s.db(ctx).Query(ctx, `SELECT id::text, type, entity_version, occurred_at, source, actor, correlation_id,
+		coalesce(changed, '{}'), data FROM outbox WHERE entity_id = $1 AND entity = $2 ORDER BY entity_version, seq`, id, entity)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	defer rows.Close()
+	out := []core.HistoryEntry{}
+	var prev map[string]any
+	for rows.Next() {
+		var e core.HistoryEntry
+		var changed []string
+		var data []byte
+		if err := rows.Scan(&e.EventID, &e.Type, &e.Version, &e.At, &e.Source, &e.Actor, &e.CorrelationID, &changed, &data); err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		e.At = e.At.In(time.UTC)
+		var cur map[string]any
+		if err := json.Unmarshal(data, &cur); err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		e.Changes = []core.FieldChange{}
+		for _, f := range changed {
+			var from any
+			if prev != nil {
+				from = prev[f]
+			}
+			e.Changes = append(e.Changes, core.FieldChange{Field: f, From: from, To: cur[f]})
+		}
+		out = append(out, e)
+		prev = cur
+	}
+	if err := rows.Err(); err != nil && err != pgx.ErrNoRows {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, core.Errorf(core.ENOTFOUND, "%s not found", entity)
+	}
+	return out, nil
+}
