@@ -155,6 +155,9 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	require.Contains(t, string(data), `{"field":"stage","from":"prospecting","to":"closed_won"}`)
 	check("GET", "/api/v1/leads/"+id+"/history", b.reader, "", 200)
 	check("GET", "/api/v1/accounts/0190a5c0-0000-7000-8000-000000000000/history", b.reader, "", 404)
+	check("GET", "/api/v1/funnel", b.reader, "", 200)
+	check("GET", "/api/v1/funnel?from=2020-01-01&owner=0190a5c0-0000-7000-8000-000000000000", b.reader, "", 200)
+	check("GET", "/api/v1/funnel?pipline=x", b.reader, "", 422)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }
