@@ -158,6 +158,8 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("GET", "/api/v1/funnel", b.reader, "", 200)
 	check("GET", "/api/v1/funnel?from=2020-01-01&owner=0190a5c0-0000-7000-8000-000000000000", b.reader, "", 200)
 	check("GET", "/api/v1/funnel?pipline=x", b.reader, "", 422)
+	check("GET", "/api/v1/search?q="+url.QueryEscape("Сидоров"), b.reader, "", 200)
+	check("GET", "/api/v1/search?q=x", b.reader, "", 422)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	mount[core.Activity](s, v1, "/activities", s.deps.Activities, s.listActivities, core.ScopeWrite)
 	v1.Post("/users/:id/calendar-token", need(core.ScopeRead), s.issueCalendarToken)
 	v1.Get("/funnel", need(core.ScopeRead), s.funnel)
+	v1.Get("/search", need(core.ScopeRead), s.search)
 	for path, entity := range historyPaths {
 		v1.Get(path+"/:id/history", need(core.ScopeRead), s.history(entity))
 	}
