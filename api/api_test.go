@@ -34,7 +34,7 @@ func setup(t testing.TB) *bundle {
 	t.Helper()
 	st := storetest.NewStore(t)
 	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, api.Deps{
-		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, APIKeys: st, Idempotency: st,
+		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, APIKeys: st, Idempotency: st,
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	})
 	require.NoError(t, err)
@@ -368,4 +368,25 @@ func TestOperations(t *testing.T) {
 	require.Contains(t, string(r.body), `crmhub_http_request_duration_seconds_count{method="GET",route="/api/v1/leads",status="200"} 1`)
 	r = b.do(t, "GET", "/api/v1/picklists", b.reader, "")
 	require.Contains(t, string(r.body), "Горячий")
+}
+
+func TestDuplicatePoliciesOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := b.do(t, "POST", "/api/v1/contacts", b.writer, `{"last_name":"Иванов","mobile":"+7 (912) 3456789"}`)
+	require.Equal(t, 201, r.status)
+	id := r.json(t)["id"].(string)
+
+	b.store.SetDuplicatePolicy(core.DuplicatePolicy{Default: core.DupReject})
+	r = b.do(t, "POST", "/api/v1/contacts", b.writer, `{"last_name":"Иванов","phone":"8 912 345-67-89"}`)
+	requireProblem(t, r, 409, "conflict")
+	dups := r.json(t)["duplicates"].([]any)
+	require.Len(t, dups, 1)
+	require.Equal(t, id, dups[0].(map[string]any)["id"])
+
+	b.store.SetDuplicatePolicy(core.DuplicatePolicy{Default: core.DupMerge})
+	r = b.do(t, "POST", "/api/v1/contacts", b.writer, `{"last_name":"Иванов","phone":"8 912 345-67-89"}`)
+	require.Equal(t, 200, r.status, string(r.body))
+	require.Equal(t, id, r.header.Get("Duplicate-Of"))
+	require.Equal(t, id, r.json(t)["id"])
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/crmhub/crmhub/core"
@@ -34,6 +36,7 @@ func (h crud[E, P]) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now().Truncate(time.Microsecond)
 	rec, err := h.repo.Create(c.UserContext(), p)
 	if err != nil {
 		return err
@@ -41,6 +44,10 @@ func (h crud[E, P]) create(c *fiber.Ctx) error {
 	b := P(rec).Base()
 	c.Location(h.path + "/" + b.ID)
 	c.Set(fiber.HeaderETag, etag(b.Version))
+	if b.CreatedAt.Before(start) { // the merge duplicate policy gave an existing record
+		c.Set("Duplicate-Of", b.ID)
+		return c.JSON(rec)
+	}
 	return c.Status(fiber.StatusCreated).JSON(rec)
 }
 

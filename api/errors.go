@@ -18,6 +18,8 @@ type problem struct {
 	Instance  string            `json:"instance,omitempty"`
 	RequestID string            `json:"request_id,omitempty"`
 	Errors    []core.FieldError `json:"errors,omitempty"`
+	// Duplicates are the existing records a refused create duplicates.
+	Duplicates []core.DuplicateMatch `json:"duplicates,omitempty"`
 }
 
 const problemContentType = "application/problem+json"
@@ -67,6 +69,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		code := core.ErrorCode(err)
 		p.Status = codeStatus[code]
 		p.Type, p.Detail, p.Errors = problemType(code), core.ErrorMessage(err), core.ErrorFields(err)
+		var dup *core.DuplicatesError
+		if errors.As(err, &dup) {
+			p.Duplicates = dup.Matches
+		}
 		if code == core.EINTERNAL {
 			s.log.Error("internal_error", "error", err, "request_id", p.RequestID, "path", c.Path())
 		}

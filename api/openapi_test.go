@@ -160,6 +160,8 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("GET", "/api/v1/funnel?pipline=x", b.reader, "", 422)
 	check("GET", "/api/v1/search?q="+url.QueryEscape("Сидоров"), b.reader, "", 200)
 	check("GET", "/api/v1/search?q=x", b.reader, "", 422)
+	check("GET", "/api/v1/duplicates?inn=7707083893&phone="+url.QueryEscape("8 912 345-67-89"), b.reader, "", 200)
+	check("GET", "/api/v1/duplicates", b.reader, "", 422)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -33,6 +33,7 @@ func (s *Server) routes() {
 	v1.Post("/users/:id/calendar-token", need(core.ScopeRead), s.issueCalendarToken)
 	v1.Get("/funnel", need(core.ScopeRead), s.funnel)
 	v1.Get("/search", need(core.ScopeRead), s.search)
+	v1.Get("/duplicates", need(core.ScopeRead), s.duplicates)
 	for path, entity := range historyPaths {
 		v1.Get(path+"/:id/history", need(core.ScopeRead), s.history(entity))
 	}

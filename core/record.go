@@ -22,8 +22,10 @@ func (r *Record) Base() *Record { return r }
 // in the same transaction, with the actor and correlation id from ctx.
 type Repository[E any] interface {
 	// Create validates and stores a record built by applying patch to an
-	// empty one. An empty owner defaults to the actor's user.
-	// Errors: EINVALID (also for links to missing records), ECONFLICT.
+	// empty one. An empty owner defaults to the actor's user. Under the
+	// merge duplicate policy it may return an existing record instead (one
+	// created before the call). Errors: EINVALID (also for links to missing
+	// records), ECONFLICT (a *DuplicatesError under the reject policy).
 	Create(ctx context.Context, patch Patch) (*E, error)
 	// Get returns one record. Errors: ENOTFOUND.
 	Get(ctx context.Context, id string) (*E, error)

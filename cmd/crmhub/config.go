@@ -33,6 +33,9 @@ type Config struct {
 	// Conversion maps lead fields onto the account, contact and deal a lead
 	// converts into.
 	Conversion core.ConversionMapping `yaml:"conversion"`
+	// Duplicates says, per source of a write, what creating a lead, contact
+	// or account that shares a phone, e-mail or ИНН with existing records does.
+	Duplicates core.DuplicatePolicy `yaml:"duplicates"`
 }
 
 // PipelineConfig is a deal pipeline in the configuration.
@@ -112,6 +115,7 @@ func defaultConfig() Config {
 			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
 		Pipelines:  []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
 		Conversion: core.DefaultConversionMapping(),
+		Duplicates: core.DuplicatePolicy{Default: core.DupCreate, Sources: map[string]string{}},
 	}
 }
 
@@ -250,6 +254,9 @@ func (c *Config) Validate() error {
 	}
 	if defaults > 1 {
 		return bad("pipelines", "at most one pipeline is the default")
+	}
+	if err := c.Duplicates.Validate(); err != nil {
+		return bad("duplicates", "%s", core.ErrorMessage(err))
 	}
 	if err := c.Conversion.Validate(); err != nil {
 		return bad("conversion", "%s", core.ErrorMessage(err))

@@ -34,7 +34,10 @@ func newAccountTable() *table[core.Account, *core.Account] {
 		},
 		defaults: func(a *core.Account) { a.Type, a.ExternalIDs = "customer", map[string]string{} },
 		validate: (*core.Account).Validate,
-		sorts:    commonSorts(map[string]func(*core.Account) string{"name": func(a *core.Account) string { return a.Name }}),
+		dupKeys: func(a *core.Account) core.DuplicateKeys {
+			return core.DuplicateKeys{Phones: nonEmpty(a.Phone, a.OtherPhone), Emails: nonEmpty(a.Email, a.OtherEmail), INN: a.INN}
+		},
+		sorts: commonSorts(map[string]func(*core.Account) string{"name": func(a *core.Account) string { return a.Name }}),
 	}).init()
 }
 

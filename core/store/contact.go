@@ -32,6 +32,9 @@ func newContactTable() *table[core.Contact, *core.Contact] {
 		},
 		defaults: func(c *core.Contact) { c.ExternalIDs = map[string]string{} },
 		validate: (*core.Contact).Validate,
+		dupKeys: func(c *core.Contact) core.DuplicateKeys {
+			return core.DuplicateKeys{Phones: nonEmpty(c.Phone, c.Mobile, c.OtherPhone), Emails: nonEmpty(c.Email, c.SecondaryEmail)}
+		},
 		prepare: func(ctx context.Context, db dbtx, _, c *core.Contact) error {
 			return mustExist(ctx, db, "accounts", "account_id", c.AccountID)
 		},

@@ -35,6 +35,9 @@ type table[E any, P recordPtr[E]] struct {
 	validate func(P) error
 	// defaults, when set, fills a new record before its patch is applied.
 	defaults func(P)
+	// dupKeys, when set, gives a new record's duplicate keys, checked with
+	// the write's duplicate policy.
+	dupKeys func(P) core.DuplicateKeys
 	// guard, when set, refuses an update before the record is validated:
 	// for changes that no other field could make valid (an event turning
 	// into a task), so that the client hears the real reason.
@@ -134,6 +137,16 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch, fi
 	}
 	for _, f := range fill {
 		f(rec)
+	}
+	if t.dupKeys != nil {
+		existing, err := s.checkDuplicates(ctx, t.entity, t.dupKeys(rec))
+		if err != nil {
+			return nil, err
+		}
+		if existing != "" { // the merge policy: the existing record stands for the new one
+			rec, err := t.get(ctx, s.db(ctx), existing, "")
+			return (*E)(rec), err
+		}
 	}
 	if err := t.prepareDB(ctx, s.db(ctx), nil, rec); err != nil {
 		return nil, err

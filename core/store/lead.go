@@ -37,6 +37,9 @@ func newLeadTable() *table[core.Lead, *core.Lead] {
 				&l.ConvertedAccountID, &l.ConvertedContactID, &l.ConvertedDealID, &l.ConversionRequest}
 		},
 		validate: (*core.Lead).Validate,
+		dupKeys: func(l *core.Lead) core.DuplicateKeys {
+			return core.DuplicateKeys{Phones: nonEmpty(l.Phone, l.Mobile), Emails: nonEmpty(l.Email, l.SecondaryEmail)}
+		},
 		prepare: func(ctx context.Context, _ dbtx, old, _ *core.Lead) error {
 			if old != nil && old.Converted && ctx.Value(convertingKey{}) == nil {
 				return core.Errorf(core.ECONFLICT, "the lead is converted and read-only")

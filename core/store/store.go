@@ -26,13 +26,14 @@ import (
 
 // Store implements the core services on a pgx pool.
 type Store struct {
-	pool    *pgxpool.Pool
-	mapping core.ConversionMapping
-	batch   *batcher
-	tables  tables
-	log     *slog.Logger
-	now     func() time.Time
-	keys    keyCache
+	pool      *pgxpool.Pool
+	mapping   core.ConversionMapping
+	dupPolicy core.DuplicatePolicy
+	batch     *batcher
+	tables    tables
+	log       *slog.Logger
+	now       func() time.Time
+	keys      keyCache
 }
 
 // tables are the record kinds' table mappings, built once per store.

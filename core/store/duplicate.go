@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var _ core.DuplicateFinder = (*Store)(nil)
+
+// SetDuplicatePolicy sets what creates do about duplicates (from config).
+func (s *Store) SetDuplicatePolicy(p core.DuplicatePolicy) { s.dupPolicy = p }
+
+// dupSQL finds live records sharing a phone ($1), an e-mail ($2) or an ИНН
+// ($3), through the phone, e-mail and ИНН indexes.
+const dupSQL = `
+SELECT 'lead', id::text, btrim(last_name || ' ' || first_name || ' · ' || company),
+	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR mobile = ANY($1) THEN 'phone' END,
+		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL)
+FROM leads WHERE deleted_at IS NULL AND NOT converted
+	AND (phone = ANY($1) OR mobile = ANY($1) OR email = ANY($2) OR secondary_email = ANY($2))
+UNION ALL
+SELECT 'contact', id::text, btrim(last_name || ' ' || first_name || ' ' || middle_name),
+	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR mobile = ANY($1) OR other_phone = ANY($1) THEN 'phone' END,
+		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL)
+FROM contacts WHERE deleted_at IS NULL
+	AND (phone = ANY($1) OR mobile = ANY($1) OR other_phone = ANY($1) OR email = ANY($2) OR secondary_email = ANY($2))
+UNION ALL
+SELECT 'account', id::text, name,
+	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR other_phone = ANY($1) OR fax = ANY($1) THEN 'phone' END,
+		CASE WHEN email = ANY($2) OR other_email = ANY($2) THEN 'email' END,
+		CASE WHEN inn = $3 THEN 'inn' END], NULL)
+FROM accounts WHERE deleted_at IS NULL
+	AND (phone = ANY($1) OR other_phone = ANY($1) OR fax = ANY($1) OR email = ANY($2) OR other_email = ANY($2) OR inn = $3)
+LIMIT 50`
+
+// Duplicates implements core.DuplicateFinder.
+func (s *Store) Duplicates(ctx context.Context, k core.DuplicateKeys) ([]core.DuplicateMatch, error) {
+	out := []core.DuplicateMatch{}
+	if k.Empty() {
+		return out, nil
+	}
+	inn := k.INN
+	if inn == "" {
+		inn = "-" // never an ИНН
+	}
+	rows, err := s.db(ctx).Query(ctx, dupSQL, nonNil(k.Phones), nonNil(k.Emails), inn)
+	if err != nil {
+		return nil, fmt.Errorf("duplicates: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.DuplicateMatch, error) {
+		var m core.DuplicateMatch
+		err := row.Scan(&m.Entity, &m.ID, &m.Title, &m.MatchedOn)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("duplicates: %w", err)
+	}
+	return append(out, found...), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// checkDuplicates applies the source's duplicate policy to a new record:
+// nil to create it, the existing same-kind record's id to use instead
+// (merge), or a *core.DuplicatesError (reject).
+func (s *Store) checkDuplicates(ctx context.Context, entity string, keys core.DuplicateKeys) (string, error) {
+	policy := s.dupPolicy.For(core.ActorFromContext(ctx).Source)
+	// A conversion turns a lead into its contact: never its own duplicate.
+	if policy == core.DupCreate || keys.Empty() || ctx.Value(convertingKey{}) != nil {
+		return "", nil
+	}
+	matches, err := s.Duplicates(ctx, keys)
+	if err != nil || len(matches) == 0 {
+		return "", err
+	}
+	if policy == core.DupReject {
+		return "", &core.DuplicatesError{Matches: matches}
+	}
+	for _, m := range matches {
+		if m.Entity == entity {
+			return m.ID, nil
+		}
+	}
+	return "", nil // merge: nothing of this kind to attach to
+}
+
+func nonEmpty(vals ...string) []string {
+	var out []string
+	for _, v := range vals {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
