@@ -44,8 +44,19 @@ func main() {
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each test")
 	accessLog := flag.Bool("access-log", true, "keep the hub's access log on (its default)")
 	client := flag.String("client", "auto", "HTTP load generator: wrk, go, or auto (wrk when on PATH)")
+	crm := flag.Bool("crm", false, "instead: load a large CRM with COPY and time lists, searches and the funnel")
+	contacts := flag.Int("contacts", 1_000_000, "with -crm: contacts to load")
+	deals := flag.Int("deals", 200_000, "with -crm: deals to load")
+	iterations := flag.Int("iterations", 200, "with -crm: runs of each query")
 	flag.Parse()
 	ctx := context.Background()
+	if *crm {
+		if err := crmData(ctx, *contacts, *deals, *iterations); err != nil {
+			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *client == "auto" {
 		*client = "go"
 		if _, err := exec.LookPath("wrk"); err == nil {

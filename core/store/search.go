@@ -39,9 +39,11 @@ var searchKinds = []searchKind{
 }
 
 // Search implements core.SearchService. Each kind contributes its best
-// matches: exact phone, e-mail or ИНН (rank 2), full-text matches with
-// Russian morphology (1 + ts_rank), phone fragments (0.9), and partial or
-// inflected names by trigram word similarity (below 1).
+// matches: exact phone, e-mail or ИНН (rank 2); full-text matches with
+// Russian stemming (1 + ts_rank); phone fragments (0.9); the query's words,
+// stemmed, as prefixes of the record's words (0.8: Ивановым → иванов:*
+// finds Иванов, Иванова, since the stemmer does not fold surnames); and,
+// from 3 characters, any substring (0.5).
 func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchHit, error) {
 	q = strings.TrimSpace(q)
 	if utf8.RuneCountInString(q) < 2 || len(q) > 200 {
@@ -57,18 +59,19 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 	if len(digits) >= 4 && len(digits)*2 >= len(strings.ReplaceAll(q, " ", "")) {
 		fragment = digits // mostly digits: a phone fragment
 	}
-	like := arg("%" + escapeLike(q) + "%")
+	substring := ""
+	if utf8.RuneCountInString(q) >= 3 { // shorter ones cannot use the trigram index
+		substring = arg("%" + escapeLike(q) + "%")
+	}
 	var parts []string
 	for _, k := range searchKinds {
-		var conds, ranks []string
-		fts := fmt.Sprintf("to_tsvector('russian', %s)", k.title)
-		// Full-text search stems common words (поставка/поставки) but not
-		// surnames (Иванов/Ивановым): word similarity on trigrams catches
-		// those, and ILIKE any substring.
-		conds = append(conds, fmt.Sprintf("%s @@ websearch_to_tsquery('russian', $1)", fts),
-			fmt.Sprintf("(%s) ILIKE %s", k.title, like), fmt.Sprintf("$1 <%% (%s)", k.title))
-		ranks = append(ranks, fmt.Sprintf("CASE WHEN %s @@ websearch_to_tsquery('russian', $1) THEN 1 + ts_rank(%s, websearch_to_tsquery('russian', $1)) ELSE 0 END", fts, fts),
-			fmt.Sprintf("word_similarity($1, %s)", k.title))
+		conds := []string{"search_ru @@ (SELECT ru FROM sq)", "search_words @@ (SELECT words FROM sq)"}
+		ranks := []string{"CASE WHEN search_ru @@ (SELECT ru FROM sq) THEN 1 + ts_rank(search_ru, (SELECT ru FROM sq)) ELSE 0 END",
+			"CASE WHEN search_words @@ (SELECT words FROM sq) THEN 0.8 ELSE 0 END"}
+		if substring != "" {
+			conds = append(conds, fmt.Sprintf("(%s) ILIKE %s", k.title, substring))
+			ranks = append(ranks, fmt.Sprintf("CASE WHEN (%s) ILIKE %s THEN 0.5 ELSE 0 END", k.title, substring))
+		}
 		if k.phones != "" && isPhone {
 			p := arg("%" + phone + "%")
 			conds = append(conds, fmt.Sprintf("(%s) LIKE %s", k.phones, p))
@@ -99,7 +102,7 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 			FROM %s WHERE deleted_at IS NULL AND (%s) ORDER BY rank DESC LIMIT %d)`,
 			k.entity, k.title, k.details, strings.Join(ranks, ", "), k.table, strings.Join(conds, " OR "), limit))
 	}
-	sql := strings.Join(parts, " UNION ALL ") + fmt.Sprintf(" ORDER BY rank DESC, title LIMIT %d", limit)
+	sql := searchQueries + strings.Join(parts, " UNION ALL ") + fmt.Sprintf(" ORDER BY rank DESC, title LIMIT %d", limit)
 	rows, err := s.db(ctx).Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -117,6 +120,15 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 	}
 	return hits, nil
 }
+
+// searchQueries computes the two text queries once: the Russian full-text
+// query, and the query's words stemmed by the Russian dictionary as
+// prefixes for the unstemmed words (ё folded to е like search_words).
+const searchQueries = `WITH sq AS (SELECT websearch_to_tsquery('russian', $1) AS ru,
+	coalesce(to_tsquery('simple', nullif(array_to_string(ARRAY(
+		SELECT quote_literal(translate(lexeme, 'ё', 'е')) || ':*' FROM unnest(to_tsvector('russian', $1))), ' & '), '')),
+		'' ::tsquery) AS words)
+`
 
 func onlyDigits(s string) string {
 	var b strings.Builder
