@@ -13,22 +13,25 @@ const EntityDeal = "deal"
 // Deal is a sales opportunity («сделка») moving through a pipeline's stages.
 type Deal struct {
 	Record
-	Name        string            `json:"name"`
-	PipelineID  string            `json:"pipeline_id"`
-	Stage       string            `json:"stage"`
-	Probability int64             `json:"probability"`
-	Amount      *Money            `json:"amount"`
-	Currency    string            `json:"currency"`
-	CloseDate   Date              `json:"close_date"`
-	AccountID   *string           `json:"account_id"`
-	ContactID   *string           `json:"contact_id"`
-	Source      string            `json:"source"`
-	Type        string            `json:"type"`
-	NextStep    string            `json:"next_step"`
-	Description string            `json:"description"`
-	ClosedAt    *time.Time        `json:"closed_at"` // set when the deal is won or lost
-	LeadID      *string           `json:"lead_id"`   // the lead it was converted from
-	ExternalIDs map[string]string `json:"external_ids"`
+	Name       string `json:"name"`
+	PipelineID string `json:"pipeline_id"`
+	Stage      string `json:"stage"`
+	// FurthestStage is the furthest open stage the deal has reached (kept
+	// when it moves back or closes), for the funnel.
+	FurthestStage string            `json:"furthest_stage"`
+	Probability   int64             `json:"probability"`
+	Amount        *Money            `json:"amount"`
+	Currency      string            `json:"currency"`
+	CloseDate     Date              `json:"close_date"`
+	AccountID     *string           `json:"account_id"`
+	ContactID     *string           `json:"contact_id"`
+	Source        string            `json:"source"`
+	Type          string            `json:"type"`
+	NextStep      string            `json:"next_step"`
+	Description   string            `json:"description"`
+	ClosedAt      *time.Time        `json:"closed_at"` // set when the deal is won or lost
+	LeadID        *string           `json:"lead_id"`   // the lead it was converted from
+	ExternalIDs   map[string]string `json:"external_ids"`
 
 	probabilitySet bool // the last patch set probability explicitly
 }
@@ -65,7 +68,7 @@ var dealTypes = sync.OnceValue(func() *Picklist {
 func DealSchema() *Schema[Deal] { return dealSchema() }
 
 var dealSchema = sync.OnceValue(func() *Schema[Deal] {
-	return NewSchema[Deal]("id", "created_at", "updated_at", "version", "closed_at", "lead_id").
+	return NewSchema[Deal]("id", "created_at", "updated_at", "version", "closed_at", "lead_id", "furthest_stage").
 		Field("name", Text(250, false, func(d *Deal) *string { return &d.Name })).
 		Field("pipeline_id", ID(func(d *Deal) *string { return &d.PipelineID })).
 		Field("stage", Text(50, false, func(d *Deal) *string { return &d.Stage })).

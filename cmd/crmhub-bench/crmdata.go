@@ -264,15 +264,15 @@ func (g *gen) copyContacts(ctx context.Context, pool *pgxpool.Pool, n int) error
 // stage history that led it there; it returns the history rows loaded.
 func (g *gen) copyDeals(ctx context.Context, pool *pgxpool.Pool, p *core.Pipeline, n int) (int, error) {
 	type deal struct {
-		id, owner string
-		pos       int
-		at        time.Time
+		id, owner  string
+		pos, reach int // current stage, furthest open stage
+		at         time.Time
 	}
 	all := make([]deal, n)
 	lastOpen := len(p.Stages) - 3
 	i := 0
 	_, err := pool.CopyFrom(ctx, pgx.Identifier{"deals"},
-		[]string{"id", "name", "pipeline_id", "stage", "probability", "amount", "currency", "close_date", "account_id",
+		[]string{"id", "name", "pipeline_id", "stage", "furthest_stage", "probability", "amount", "currency", "close_date", "account_id",
 			"contact_id", "owner_id", "closed_at", "created_at", "updated_at", "version"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i == n {
@@ -283,6 +283,7 @@ func (g *gen) copyDeals(ctx context.Context, pool *pgxpool.Pool, p *core.Pipelin
 			for d.pos < lastOpen && g.r.IntN(100) < 65 {
 				d.pos++
 			}
+			d.reach = d.pos
 			switch r := g.r.IntN(100); {
 			case r < 25:
 				d.pos = lastOpen + 1 // won
@@ -298,7 +299,7 @@ func (g *gen) copyDeals(ctx context.Context, pool *pgxpool.Pool, p *core.Pipelin
 			amount := fmt.Sprintf("%d.%02d", 10_000+g.r.IntN(5_000_000), g.r.IntN(100))
 			name := dealWords[g.r.IntN(len(dealWords))] + " " + goods[g.r.IntN(len(goods))]
 			i++
-			return []any{d.id, name, p.ID, st.Code, st.Probability, amount, "RUB", d.at.AddDate(0, 1, 0), g.account(),
+			return []any{d.id, name, p.ID, st.Code, p.Stages[d.reach].Code, st.Probability, amount, "RUB", d.at.AddDate(0, 1, 0), g.account(),
 				g.contacts[g.r.IntN(len(g.contacts))], d.owner, closed, d.at, d.at, 1}, nil
 		}))
 	if err != nil {
@@ -312,10 +313,7 @@ func (g *gen) copyDeals(ctx context.Context, pool *pgxpool.Pool, p *core.Pipelin
 			for di < len(all) {
 				d := all[di]
 				// From "" to the first stage, then up to where the deal is.
-				reach := d.pos
-				if reach > lastOpen {
-					reach = g.r.IntN(lastOpen + 1)
-				}
+				reach := d.reach
 				if step <= reach || (d.pos > lastOpen && step == reach+1) {
 					from, to := "", p.Stages[0].Code
 					if step > 0 {

@@ -24,14 +24,14 @@ type reopenKey struct{}
 func (s *Store) newDealTable() *table[core.Deal, *core.Deal] {
 	return (&table[core.Deal, *core.Deal]{
 		entity: core.EntityDeal, name: "deals", schema: core.DealSchema,
-		columns: []string{"name", "pipeline_id", "stage", "probability", "amount", "currency", "close_date",
+		columns: []string{"name", "pipeline_id", "stage", "furthest_stage", "probability", "amount", "currency", "close_date",
 			"account_id", "contact_id", "source", "type", "next_step", "description", "closed_at", "lead_id", "external_ids"},
 		values: func(d *core.Deal) []any {
-			return []any{d.Name, d.PipelineID, d.Stage, d.Probability, d.Amount, d.Currency, d.CloseDate,
+			return []any{d.Name, d.PipelineID, d.Stage, d.FurthestStage, d.Probability, d.Amount, d.Currency, d.CloseDate,
 				d.AccountID, d.ContactID, d.Source, d.Type, d.NextStep, d.Description, d.ClosedAt, d.LeadID, d.ExternalIDs}
 		},
 		targets: func(d *core.Deal) []any {
-			return []any{&d.Name, &d.PipelineID, &d.Stage, &d.Probability, &d.Amount, &d.Currency, &d.CloseDate,
+			return []any{&d.Name, &d.PipelineID, &d.Stage, &d.FurthestStage, &d.Probability, &d.Amount, &d.Currency, &d.CloseDate,
 				&d.AccountID, &d.ContactID, &d.Source, &d.Type, &d.NextStep, &d.Description, &d.ClosedAt, &d.LeadID, &d.ExternalIDs}
 		},
 		defaults: func(d *core.Deal) { d.Currency, d.ExternalIDs = "RUB", map[string]string{} },
@@ -76,6 +76,14 @@ func (s *Store) prepareDeal(ctx context.Context, db dbtx, old, d *core.Deal) err
 	moved := old == nil || old.Stage != d.Stage || old.PipelineID != d.PipelineID
 	if moved && !d.ProbabilityGiven() {
 		d.Probability = int64(st.Probability)
+	}
+	// The furthest open stage: kept across moves back and closing; a new
+	// pipeline starts over.
+	if old == nil || old.PipelineID != d.PipelineID || p.Position(d.FurthestStage) < 0 {
+		d.FurthestStage = ""
+	}
+	if st.Kind == core.StageOpen && p.Position(d.Stage) > p.Position(d.FurthestStage) {
+		d.FurthestStage = d.Stage
 	}
 	switch {
 	case st.Kind == core.StageOpen:

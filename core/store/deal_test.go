@@ -52,6 +52,7 @@ func TestDealStagesAndHistory(t *testing.T) {
 	d, err = s.Deals().Update(ctx, d.ID, 0, patch(t, `{"stage":"closed_won"}`))
 	require.NoError(t, err)
 	require.NotNil(t, d.ClosedAt)
+	require.Equal(t, "negotiation_review", d.FurthestStage, "closing keeps how far the deal got")
 	require.EqualValues(t, 100, d.Probability)
 
 	before := count(t, s, "SELECT count(*) FROM outbox")

@@ -14,18 +14,14 @@ import (
 var _ core.FunnelService = (*Store)(nil)
 
 // funnelSQL groups the pipeline's deals by owner, current stage position
-// and furthest open stage position reached. $1 pipeline, $2..$4 the stage
-// codes, positions and kinds, $5 the last open position, then filters.
+// and furthest open stage position reached (won deals: all the way), from
+// the deals_funnel index alone. $1 pipeline, $2..$4 the stage codes,
+// positions and kinds, $5 the last open position, then filters.
 const funnelSQL = `WITH st AS (SELECT * FROM unnest($2::text[], $3::int[], $4::text[]) AS s(code, pos, kind)),
-hx AS (
-	SELECT h.deal_id, max(s.pos) AS pos FROM deal_stage_history h JOIN st s ON s.code = h.to_stage AND s.kind = 'open'
-	WHERE h.pipeline_id = $1 GROUP BY h.deal_id
-),
 d AS (
 	SELECT d.owner_id, d.amount, cs.pos AS cur, cs.kind,
-		CASE WHEN cs.kind = 'won' THEN $5
-		     ELSE greatest(CASE WHEN cs.kind = 'open' THEN cs.pos END, hx.pos) END AS reach
-	FROM deals d JOIN st cs ON cs.code = d.stage LEFT JOIN hx ON hx.deal_id = d.id
+		CASE WHEN cs.kind = 'won' THEN $5 ELSE fs.pos END AS reach
+	FROM deals d JOIN st cs ON cs.code = d.stage LEFT JOIN st fs ON fs.code = d.furthest_stage
 	WHERE d.pipeline_id = $1 AND d.deleted_at IS NULL %s
 )
 SELECT owner_id::text, cur, kind, coalesce(reach, -1), count(*), coalesce(sum(amount), 0)

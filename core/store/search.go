@@ -38,12 +38,14 @@ var searchKinds = []searchKind{
 	{entity: "deal", table: "deals", title: "name", details: "coalesce(amount::text, '')"},
 }
 
-// Search implements core.SearchService. Each kind contributes its best
-// matches: exact phone, e-mail or ИНН (rank 2); full-text matches with
-// Russian stemming (1 + ts_rank); phone fragments (0.9); the query's words,
-// stemmed, as prefixes of the record's words (0.8: Ивановым → иванов:*
-// finds Иванов, Иванова, since the stemmer does not fold surnames); and,
-// from 3 characters, any substring (0.5).
+// Search implements core.SearchService. Each kind contributes matches in
+// tiers of fixed rank, each tier limited on its own so that PostgreSQL
+// stops after a few rows even when thousands match (a common surname in a
+// million contacts): exact phone, e-mail or ИНН (2); Russian full-text
+// match (1); phone fragment (0.9); the query's words, stemmed, as prefixes
+// of the record's words (0.8: Ивановым -> иванов:* finds Иванов, Иванова,
+// since the stemmer does not fold surnames); from 3 characters, any
+// substring (0.5). A record in several tiers keeps its best rank.
 func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchHit, error) {
 	q = strings.TrimSpace(q)
 	if utf8.RuneCountInString(q) < 2 || len(q) > 200 {
@@ -63,46 +65,43 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 	if utf8.RuneCountInString(q) >= 3 { // shorter ones cannot use the trigram index
 		substring = arg("%" + escapeLike(q) + "%")
 	}
-	var parts []string
+	var tiers []string
+	tier := func(k searchKind, rank, cond string) {
+		tiers = append(tiers, fmt.Sprintf(`(SELECT '%s' AS entity, id, btrim(%s) AS title, %s AS details, %s::float8 AS rank
+			FROM %s WHERE deleted_at IS NULL AND %s LIMIT %d)`, k.entity, k.title, k.details, rank, k.table, cond, limit))
+	}
 	for _, k := range searchKinds {
-		conds := []string{"search_ru @@ (SELECT ru FROM sq)", "search_words @@ (SELECT words FROM sq)"}
-		ranks := []string{"CASE WHEN search_ru @@ (SELECT ru FROM sq) THEN 1 + ts_rank(search_ru, (SELECT ru FROM sq)) ELSE 0 END",
-			"CASE WHEN search_words @@ (SELECT words FROM sq) THEN 0.8 ELSE 0 END"}
-		if substring != "" {
-			conds = append(conds, fmt.Sprintf("(%s) ILIKE %s", k.title, substring))
-			ranks = append(ranks, fmt.Sprintf("CASE WHEN (%s) ILIKE %s THEN 0.5 ELSE 0 END", k.title, substring))
-		}
+		var exact []string
 		if k.phones != "" && isPhone {
-			p := arg("%" + phone + "%")
-			conds = append(conds, fmt.Sprintf("(%s) LIKE %s", k.phones, p))
-			ranks = append(ranks, fmt.Sprintf("CASE WHEN (%s) LIKE %s THEN 2 ELSE 0 END", k.phones, p))
-		} else if k.phones != "" && fragment != "" {
-			// A leading 8 is the Russian trunk prefix of a +7 number.
-			p, p7 := arg("%"+fragment+"%"), arg("%"+fragment+"%")
-			if fragment[0] == '8' {
-				args[len(args)-1] = "%+7" + fragment[1:] + "%"
-			}
-			m := fmt.Sprintf("((%s) LIKE %s OR (%s) LIKE %s)", k.phones, p, k.phones, p7)
-			conds = append(conds, m)
-			ranks = append(ranks, fmt.Sprintf("CASE WHEN %s THEN 0.9 ELSE 0 END", m))
+			exact = append(exact, fmt.Sprintf("(%s) LIKE %s", k.phones, arg("%"+phone+"%")))
 		}
 		if isEmail && len(k.emails) > 0 {
 			e := arg(email)
 			for _, col := range k.emails {
-				conds = append(conds, col+" = "+e)
-				ranks = append(ranks, fmt.Sprintf("CASE WHEN %s = %s THEN 2 ELSE 0 END", col, e))
+				exact = append(exact, col+" = "+e)
 			}
 		}
 		if k.inn && isINN {
-			i := arg(digits)
-			conds = append(conds, "inn = "+i)
-			ranks = append(ranks, fmt.Sprintf("CASE WHEN inn = %s THEN 2 ELSE 0 END", i))
+			exact = append(exact, "inn = "+arg(digits))
 		}
-		parts = append(parts, fmt.Sprintf(`(SELECT '%s' AS entity, id::text, btrim(%s) AS title, %s AS details, greatest(%s) AS rank
-			FROM %s WHERE deleted_at IS NULL AND (%s) ORDER BY rank DESC LIMIT %d)`,
-			k.entity, k.title, k.details, strings.Join(ranks, ", "), k.table, strings.Join(conds, " OR "), limit))
+		if len(exact) > 0 {
+			tier(k, "2", "("+strings.Join(exact, " OR ")+")")
+		}
+		tier(k, "1", "search_ru @@ (SELECT ru FROM sq)")
+		if k.phones != "" && fragment != "" && !isPhone {
+			p := "%" + fragment + "%"
+			if fragment[0] == '8' { // the Russian trunk prefix of a +7 number
+				p = "%+7" + fragment[1:] + "%"
+			}
+			tier(k, "0.9", fmt.Sprintf("((%s) LIKE %s OR (%s) LIKE %s)", k.phones, arg("%"+fragment+"%"), k.phones, arg(p)))
+		}
+		tier(k, "0.8", "search_words @@ (SELECT words FROM sq)")
+		if substring != "" {
+			tier(k, "0.5", fmt.Sprintf("(%s) ILIKE %s", k.title, substring))
+		}
 	}
-	sql := searchQueries + strings.Join(parts, " UNION ALL ") + fmt.Sprintf(" ORDER BY rank DESC, title LIMIT %d", limit)
+	sql := searchQueries + fmt.Sprintf(`SELECT entity, id::text, max(title), max(details), max(rank) AS best
+		FROM (%s) hits GROUP BY entity, id ORDER BY best DESC, max(title) LIMIT %d`, strings.Join(tiers, " UNION ALL "), limit)
 	rows, err := s.db(ctx).Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)

@@ -21,6 +21,7 @@ CREATE TABLE deals (
     name          text NOT NULL,
     pipeline_id   uuid NOT NULL REFERENCES pipelines (id),
     stage         text NOT NULL,
+    furthest_stage text NOT NULL DEFAULT '',  -- the furthest open stage reached, for the funnel
     probability   integer NOT NULL,
     amount        numeric(17, 2),
     currency      text NOT NULL DEFAULT 'RUB',
@@ -45,6 +46,8 @@ CREATE INDEX deals_updated ON deals (updated_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX deals_name ON deals (name, id) WHERE deleted_at IS NULL;
 CREATE INDEX deals_close_date ON deals (close_date, id) WHERE deleted_at IS NULL;
 CREATE INDEX deals_pipeline_stage ON deals (pipeline_id, stage) WHERE deleted_at IS NULL;
+-- The funnel reads only this index.
+CREATE INDEX deals_funnel ON deals (pipeline_id, owner_id, stage, furthest_stage) INCLUDE (amount, created_at) WHERE deleted_at IS NULL;
 CREATE INDEX deals_account ON deals (account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX deals_contact ON deals (contact_id) WHERE contact_id IS NOT NULL;
 CREATE INDEX deals_owner ON deals (owner_id);
