@@ -162,6 +162,13 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("GET", "/api/v1/search?q=x", b.reader, "", 422)
 	check("GET", "/api/v1/duplicates?inn=7707083893&phone="+url.QueryEscape("8 912 345-67-89"), b.reader, "", 200)
 	check("GET", "/api/v1/duplicates", b.reader, "", 422)
+	data = check("POST", "/api/v1/contacts", b.writer, `{"last_name":"Дубль","email":"dub@example.ru"}`, 201)
+	dupID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	data = check("POST", "/api/v1/contacts", b.writer, `{"last_name":"Основной"}`, 201)
+	mainID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	data = check("POST", "/api/v1/contacts/"+mainID+"/merge", b.writer, `{"duplicate_id":"`+dupID+`"}`, 200)
+	require.Contains(t, string(data), `"email":"dub@example.ru"`)
+	check("POST", "/api/v1/contacts/"+mainID+"/merge", b.writer, `{"duplicate_id":"`+mainID+`"}`, 422)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -34,6 +34,9 @@ func (s *Server) routes() {
 	v1.Get("/funnel", need(core.ScopeRead), s.funnel)
 	v1.Get("/search", need(core.ScopeRead), s.search)
 	v1.Get("/duplicates", need(core.ScopeRead), s.duplicates)
+	for path, entity := range mergePaths {
+		v1.Post(path+"/:id/merge", need(core.ScopeWrite), jsonBody, s.merge(entity))
+	}
 	for path, entity := range historyPaths {
 		v1.Get(path+"/:id/history", need(core.ScopeRead), s.history(entity))
 	}

@@ -72,6 +72,7 @@ type Deps struct {
 	Funnels     core.FunnelService
 	Search      core.SearchService
 	Duplicates  core.DuplicateFinder
+	Merger      core.Merger
 	APIKeys     core.APIKeyService
 	Idempotency core.Idempotency
 	// Ready reports whether the hub can serve: database reachable and
@@ -91,7 +92,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, deps Deps) (*Server, error) {
 	cfg.setDefaults()
-	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.Users == nil || deps.Pipelines == nil || deps.Deals == nil || deps.Activities == nil || deps.Calendars == nil || deps.Converter == nil || deps.History == nil || deps.Funnels == nil || deps.Search == nil || deps.Duplicates == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
+	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.Users == nil || deps.Pipelines == nil || deps.Deals == nil || deps.Activities == nil || deps.Calendars == nil || deps.Converter == nil || deps.History == nil || deps.Funnels == nil || deps.Search == nil || deps.Duplicates == nil || deps.Merger == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
 		return nil, errors.New("api: every dependency is required")
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}

@@ -87,3 +87,20 @@ func (e *DuplicatesError) Error() string { return "conflict: the record duplicat
 func (e *DuplicatesError) Unwrap() error {
 	return Errorf(ECONFLICT, "the record duplicates %d existing record(s); see duplicates", len(e.Matches))
 }
+
+// OpMerged names the event of a record merged into another (its data
+// carries merged_into).
+const OpMerged = "merged"
+
+// Merger merges duplicates.
+type Merger interface {
+	// Merge merges the duplicate into the target, both of kind entity
+	// (lead, contact or account), in one transaction: the target keeps its
+	// values and takes the duplicate's where it has none (external ids are
+	// united), every link to the duplicate moves to the target, and the
+	// duplicate is retired with a "<kind>.merged" event naming the target.
+	// It returns the target. Errors: ENOTFOUND, EINVALID (the same record,
+	// or a merged value the target's rules refuse), ECONFLICT (a converted
+	// lead).
+	Merge(ctx context.Context, entity, targetID, duplicateID string) (any, error)
+}
