@@ -32,7 +32,7 @@ var (
 )
 
 // crmData loads a large CRM with COPY and times the reads the issue names.
-func crmData(ctx context.Context, contacts, deals, iterations int) error {
+func crmData(ctx context.Context, contacts, deals, iterations int, hold time.Duration) error {
 	dir, err := os.MkdirTemp("", "crmhub-crmbench-")
 	if err != nil {
 		return err
@@ -181,6 +181,10 @@ func crmData(ctx context.Context, contacts, deals, iterations int) error {
 		if err := timeIt(s.name, s.target, s.fn); err != nil {
 			return err
 		}
+	}
+	if hold > 0 {
+		fmt.Printf("holding the database for %s: psql '%s'\n", hold, srv.URL())
+		time.Sleep(hold)
 	}
 	return nil
 }

@@ -48,10 +48,11 @@ func main() {
 	contacts := flag.Int("contacts", 1_000_000, "with -crm: contacts to load")
 	deals := flag.Int("deals", 200_000, "with -crm: deals to load")
 	iterations := flag.Int("iterations", 200, "with -crm: runs of each query")
+	hold := flag.Duration("hold", 0, "with -crm: keep the database up this long afterwards, to look at plans")
 	flag.Parse()
 	ctx := context.Background()
 	if *crm {
-		if err := crmData(ctx, *contacts, *deals, *iterations); err != nil {
+		if err := crmData(ctx, *contacts, *deals, *iterations, *hold); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
 			os.Exit(1)
 		}
