@@ -12,7 +12,7 @@ BIN     := bin/crmhub
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
 DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk
 
-.PHONY: help deps build run test bench lint fmt clean
+.PHONY: help deps build run test bench bench/crm lint fmt clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,10 @@ bench: deps build ## HTTP load test of POST /api/v1/leads against pgbench, and t
 	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
 	./bin/crmhub-bench -hub ./$(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+bench/crm: deps ## load 1M contacts and 200k deals, time lists, searches and the funnel
+	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
+	./bin/crmhub-bench -crm
 
 lint: ## go vet, gofmt check and the import rule
 	$(GO) vet ./...
