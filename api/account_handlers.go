@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,7 +13,7 @@ var accountSortFields = []string{"created_at", "updated_at", "name"}
 
 func (s *Server) listAccounts(c *fiber.Ctx) error {
 	var f core.AccountFilter
-	params, err := parseList(c.Context().QueryArgs().String(), accountSortFields, func(l *listQuery, name, v string) bool {
+	return serveList(c, accountSortFields, &f.ListParams, func(l *listQuery, name, v string) bool {
 		switch name {
 		case "type":
 			f.Types = l.choices(name, v, core.AccountTypes())
@@ -31,23 +32,16 @@ func (s *Server) listAccounts(c *fiber.Ctx) error {
 			return false
 		}
 		return true
+	}, func(ctx context.Context) (core.Page[core.Account], error) {
+		return s.deps.Accounts.List(ctx, f)
 	})
-	if err != nil {
-		return err
-	}
-	f.ListParams = params
-	page, err := s.deps.Accounts.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
 }
 
 var contactSortFields = []string{"created_at", "updated_at", "last_name"}
 
 func (s *Server) listContacts(c *fiber.Ctx) error {
 	var f core.ContactFilter
-	params, err := parseList(c.Context().QueryArgs().String(), contactSortFields, func(l *listQuery, name, v string) bool {
+	return serveList(c, contactSortFields, &f.ListParams, func(l *listQuery, name, v string) bool {
 		switch name {
 		case "account_id":
 			f.AccountID = l.id(name, v)
@@ -63,14 +57,7 @@ func (s *Server) listContacts(c *fiber.Ctx) error {
 			return false
 		}
 		return true
+	}, func(ctx context.Context) (core.Page[core.Contact], error) {
+		return s.deps.Contacts.List(ctx, f)
 	})
-	if err != nil {
-		return err
-	}
-	f.ListParams = params
-	page, err := s.deps.Contacts.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"time"
 
@@ -17,7 +18,7 @@ var activitySortFields = []string{"created_at", "updated_at", "start_at"}
 // ?from=&to=&owner=&status=&kind= (owner is also accepted as owner_id).
 func (s *Server) listActivities(c *fiber.Ctx) error {
 	var f core.ActivityFilter
-	params, err := parseList(c.Context().QueryArgs().String(), activitySortFields, func(l *listQuery, name, v string) bool {
+	return serveList(c, activitySortFields, &f.ListParams, func(l *listQuery, name, v string) bool {
 		switch name {
 		case "from":
 			f.From = l.time(name, v)
@@ -41,16 +42,9 @@ func (s *Server) listActivities(c *fiber.Ctx) error {
 			return false
 		}
 		return true
+	}, func(ctx context.Context) (core.Page[core.Activity], error) {
+		return s.deps.Activities.List(ctx, f)
 	})
-	if err != nil {
-		return err
-	}
-	f.ListParams = params
-	page, err := s.deps.Activities.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
 }
 
 // issueCalendarToken serves POST /users/{id}/calendar-token for an admin or

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,7 +13,7 @@ var dealSortFields = []string{"created_at", "updated_at", "name"}
 
 func (s *Server) listDeals(c *fiber.Ctx) error {
 	var f core.DealFilter
-	params, err := parseList(c.Context().QueryArgs().String(), dealSortFields, func(l *listQuery, name, v string) bool {
+	return serveList(c, dealSortFields, &f.ListParams, func(l *listQuery, name, v string) bool {
 		switch name {
 		case "pipeline_id":
 			f.PipelineID = l.id(name, v)
@@ -33,16 +34,9 @@ func (s *Server) listDeals(c *fiber.Ctx) error {
 			return false
 		}
 		return true
+	}, func(ctx context.Context) (core.Page[core.Deal], error) {
+		return s.deps.Deals.List(ctx, f)
 	})
-	if err != nil {
-		return err
-	}
-	f.ListParams = params
-	page, err := s.deps.Deals.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
 }
 
 // reopenDeal serves POST /deals/{id}/reopen with an optional {"stage": …}.
@@ -84,13 +78,8 @@ func (s *Server) dealStages(c *fiber.Ctx) error {
 var pipelineSortFields = []string{"created_at", "updated_at", "name"}
 
 func (s *Server) listPipelines(c *fiber.Ctx) error {
-	params, err := parseList(c.Context().QueryArgs().String(), pipelineSortFields, nil)
-	if err != nil {
-		return err
-	}
-	page, err := s.deps.Pipelines.List(c.UserContext(), params)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
+	var params core.ListParams
+	return serveList(c, pipelineSortFields, &params, nil, func(ctx context.Context) (core.Page[core.Pipeline], error) {
+		return s.deps.Pipelines.List(ctx, params)
+	})
 }

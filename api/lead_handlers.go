@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/crmhub/crmhub/core"
@@ -11,7 +12,7 @@ var leadSortFields = []string{"created_at", "updated_at", "last_name", "company"
 
 func (s *Server) listLeads(c *fiber.Ctx) error {
 	var f core.LeadFilter
-	params, err := parseList(c.Context().QueryArgs().String(), leadSortFields, func(l *listQuery, name, v string) bool {
+	return serveList(c, leadSortFields, &f.ListParams, func(l *listQuery, name, v string) bool {
 		switch name {
 		case "status":
 			f.Statuses = l.choices(name, v, core.LeadStatuses())
@@ -27,14 +28,7 @@ func (s *Server) listLeads(c *fiber.Ctx) error {
 			return false
 		}
 		return true
+	}, func(ctx context.Context) (core.Page[core.Lead], error) {
+		return s.deps.Leads.List(ctx, f)
 	})
-	if err != nil {
-		return err
-	}
-	f.ListParams = params
-	page, err := s.deps.Leads.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
 }

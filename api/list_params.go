@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
 	"github.com/crmhub/crmhub/core"
@@ -155,4 +157,20 @@ func (l *listQuery) codes(name, v string) []string {
 		l.bad(name, "invalid", "must be 1 to 50 comma-separated codes")
 	}
 	return out
+}
+
+// serveList parses a list request into params (with the kind's own
+// parameters through extra) and serves the page that list returns.
+func serveList[T any](c *fiber.Ctx, sorts []string, params *core.ListParams,
+	extra func(l *listQuery, name, value string) bool, list func(ctx context.Context) (core.Page[T], error)) error {
+	p, err := parseList(c.Context().QueryArgs().String(), sorts, extra)
+	if err != nil {
+		return err
+	}
+	*params = p
+	page, err := list(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
 }

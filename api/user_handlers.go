@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/crmhub/crmhub/core"
@@ -10,7 +11,7 @@ var userSortFields = []string{"created_at", "updated_at", "name"}
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
 	var f core.UserFilter
-	params, err := parseList(c.Context().QueryArgs().String(), userSortFields, func(l *listQuery, name, v string) bool {
+	return serveList(c, userSortFields, &f.ListParams, func(l *listQuery, name, v string) bool {
 		switch name {
 		case "active":
 			b := l.boolean(name, v)
@@ -21,14 +22,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 			return false
 		}
 		return true
+	}, func(ctx context.Context) (core.Page[core.User], error) {
+		return s.deps.Users.List(ctx, f)
 	})
-	if err != nil {
-		return err
-	}
-	f.ListParams = params
-	page, err := s.deps.Users.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
 }

@@ -8,8 +8,7 @@ import (
 
 // accounts keeps accounts; Store.Accounts returns it.
 type accounts struct {
-	s *Store
-	t *table[core.Account, *core.Account]
+	repo[core.Account, *core.Account]
 }
 
 var _ core.AccountService = accounts{}
@@ -42,22 +41,8 @@ func newAccountTable() *table[core.Account, *core.Account] {
 }
 
 // Accounts returns the account repository.
-func (s *Store) Accounts() core.AccountService { return accounts{s: s, t: s.tables.account} }
-
-func (r accounts) Create(ctx context.Context, p core.Patch) (*core.Account, error) {
-	return r.t.create(ctx, r.s, p)
-}
-
-func (r accounts) Get(ctx context.Context, id string) (*core.Account, error) {
-	return r.t.get(ctx, r.s.db(ctx), id, "")
-}
-
-func (r accounts) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Account, error) {
-	return r.t.update(ctx, r.s, id, ifVersion, p)
-}
-
-func (r accounts) Delete(ctx context.Context, id string, ifVersion int64) error {
-	return r.t.delete(ctx, r.s, id, ifVersion)
+func (s *Store) Accounts() core.AccountService {
+	return accounts{repo[core.Account, *core.Account]{s: s, t: s.tables.account}}
 }
 
 // List implements core.AccountService.

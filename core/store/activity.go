@@ -10,8 +10,7 @@ import (
 
 // activities keeps events and tasks; Store.Activities returns it.
 type activities struct {
-	s *Store
-	t *table[core.Activity, *core.Activity]
+	repo[core.Activity, *core.Activity]
 }
 
 var _ core.ActivityService = activities{}
@@ -90,22 +89,8 @@ func (s *Store) prepareActivity(ctx context.Context, db dbtx, old, a *core.Activ
 }
 
 // Activities returns the activity repository.
-func (s *Store) Activities() core.ActivityService { return activities{s: s, t: s.tables.activity} }
-
-func (r activities) Create(ctx context.Context, p core.Patch) (*core.Activity, error) {
-	return r.t.create(ctx, r.s, p)
-}
-
-func (r activities) Get(ctx context.Context, id string) (*core.Activity, error) {
-	return r.t.get(ctx, r.s.db(ctx), id, "")
-}
-
-func (r activities) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Activity, error) {
-	return r.t.update(ctx, r.s, id, ifVersion, p)
-}
-
-func (r activities) Delete(ctx context.Context, id string, ifVersion int64) error {
-	return r.t.delete(ctx, r.s, id, ifVersion)
+func (s *Store) Activities() core.ActivityService {
+	return activities{repo[core.Activity, *core.Activity]{s: s, t: s.tables.activity}}
 }
 
 // List implements core.ActivityService.

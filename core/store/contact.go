@@ -8,8 +8,7 @@ import (
 
 // contacts keeps contacts; Store.Contacts returns it.
 type contacts struct {
-	s *Store
-	t *table[core.Contact, *core.Contact]
+	repo[core.Contact, *core.Contact]
 }
 
 var _ core.ContactService = contacts{}
@@ -43,22 +42,8 @@ func newContactTable() *table[core.Contact, *core.Contact] {
 }
 
 // Contacts returns the contact repository.
-func (s *Store) Contacts() core.ContactService { return contacts{s: s, t: s.tables.contact} }
-
-func (r contacts) Create(ctx context.Context, p core.Patch) (*core.Contact, error) {
-	return r.t.create(ctx, r.s, p)
-}
-
-func (r contacts) Get(ctx context.Context, id string) (*core.Contact, error) {
-	return r.t.get(ctx, r.s.db(ctx), id, "")
-}
-
-func (r contacts) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Contact, error) {
-	return r.t.update(ctx, r.s, id, ifVersion, p)
-}
-
-func (r contacts) Delete(ctx context.Context, id string, ifVersion int64) error {
-	return r.t.delete(ctx, r.s, id, ifVersion)
+func (s *Store) Contacts() core.ContactService {
+	return contacts{repo[core.Contact, *core.Contact]{s: s, t: s.tables.contact}}
 }
 
 // List implements core.ContactService.

@@ -12,10 +12,7 @@ import (
 )
 
 // deals keeps deals; Store.Deals returns it.
-type deals struct {
-	s *Store
-	t *table[core.Deal, *core.Deal]
-}
+type deals struct{ repo[core.Deal, *core.Deal] }
 
 var _ core.DealService = deals{}
 
@@ -118,18 +115,8 @@ func stageHistory(ctx context.Context, old, d *core.Deal) []queuedStmt {
 }
 
 // Deals returns the deal repository.
-func (s *Store) Deals() core.DealService { return deals{s: s, t: s.tables.deal} }
-
-func (r deals) Create(ctx context.Context, p core.Patch) (*core.Deal, error) {
-	return r.t.create(ctx, r.s, p)
-}
-
-func (r deals) Get(ctx context.Context, id string) (*core.Deal, error) {
-	return r.t.get(ctx, r.s.db(ctx), id, "")
-}
-
-func (r deals) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Deal, error) {
-	return r.t.update(ctx, r.s, id, ifVersion, p)
+func (s *Store) Deals() core.DealService {
+	return deals{repo[core.Deal, *core.Deal]{s: s, t: s.tables.deal}}
 }
 
 // Delete implements core.DealService; a closed deal must be reopened first.

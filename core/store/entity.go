@@ -351,3 +351,31 @@ func commonSorts[E any, P recordPtr[E]](extra map[string]func(P) string) map[str
 	}
 	return m
 }
+
+// repo gives a kind its Create, Get, Update and Delete; a kind embeds it
+// and adds List (and overrides what it does differently).
+type repo[E any, P recordPtr[E]] struct {
+	s *Store
+	t *table[E, P]
+}
+
+// Create implements core.Repository.
+func (r repo[E, P]) Create(ctx context.Context, p core.Patch) (*E, error) {
+	return r.t.create(ctx, r.s, p)
+}
+
+// Get implements core.Repository.
+func (r repo[E, P]) Get(ctx context.Context, id string) (*E, error) {
+	rec, err := r.t.get(ctx, r.s.db(ctx), id, "")
+	return (*E)(rec), err
+}
+
+// Update implements core.Repository.
+func (r repo[E, P]) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*E, error) {
+	return r.t.update(ctx, r.s, id, ifVersion, p)
+}
+
+// Delete implements core.Repository.
+func (r repo[E, P]) Delete(ctx context.Context, id string, ifVersion int64) error {
+	return r.t.delete(ctx, r.s, id, ifVersion)
+}

@@ -7,10 +7,7 @@ import (
 )
 
 // leads keeps leads; Store.Leads returns it.
-type leads struct {
-	s *Store
-	t *table[core.Lead, *core.Lead]
-}
+type leads struct{ repo[core.Lead, *core.Lead] }
 
 var _ core.LeadService = leads{}
 
@@ -54,18 +51,8 @@ func newLeadTable() *table[core.Lead, *core.Lead] {
 }
 
 // Leads returns the lead repository.
-func (s *Store) Leads() core.LeadService { return leads{s: s, t: s.tables.lead} }
-
-func (r leads) Create(ctx context.Context, p core.Patch) (*core.Lead, error) {
-	return r.t.create(ctx, r.s, p)
-}
-
-func (r leads) Get(ctx context.Context, id string) (*core.Lead, error) {
-	return r.t.get(ctx, r.s.db(ctx), id, "")
-}
-
-func (r leads) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Lead, error) {
-	return r.t.update(ctx, r.s, id, ifVersion, p)
+func (s *Store) Leads() core.LeadService {
+	return leads{repo[core.Lead, *core.Lead]{s: s, t: s.tables.lead}}
 }
 
 // Delete implements core.LeadService; converted leads stay, as the record

@@ -10,8 +10,7 @@ import (
 
 // pipelines keeps pipelines; Store.Pipelines returns it.
 type pipelines struct {
-	s *Store
-	t *table[core.Pipeline, *core.Pipeline]
+	repo[core.Pipeline, *core.Pipeline]
 }
 
 var _ core.PipelineService = pipelines{}
@@ -68,18 +67,8 @@ func preparePipeline(ctx context.Context, db dbtx, old, p *core.Pipeline) error 
 }
 
 // Pipelines returns the pipeline repository.
-func (s *Store) Pipelines() core.PipelineService { return pipelines{s: s, t: s.tables.pipeline} }
-
-func (r pipelines) Create(ctx context.Context, p core.Patch) (*core.Pipeline, error) {
-	return r.t.create(ctx, r.s, p)
-}
-
-func (r pipelines) Get(ctx context.Context, id string) (*core.Pipeline, error) {
-	return r.t.get(ctx, r.s.db(ctx), id, "")
-}
-
-func (r pipelines) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.Pipeline, error) {
-	return r.t.update(ctx, r.s, id, ifVersion, p)
+func (s *Store) Pipelines() core.PipelineService {
+	return pipelines{repo[core.Pipeline, *core.Pipeline]{s: s, t: s.tables.pipeline}}
 }
 
 // Delete implements core.PipelineService.

@@ -10,10 +10,7 @@ import (
 )
 
 // users keeps users; Store.Users returns it.
-type users struct {
-	s *Store
-	t *table[core.User, *core.User]
-}
+type users struct{ repo[core.User, *core.User] }
 
 var _ core.UserService = users{}
 
@@ -55,18 +52,8 @@ func checkExtensions(ctx context.Context, db dbtx, _, u *core.User) error {
 }
 
 // Users returns the user repository.
-func (s *Store) Users() core.UserService { return users{s: s, t: s.tables.user} }
-
-func (r users) Create(ctx context.Context, p core.Patch) (*core.User, error) {
-	return r.t.create(ctx, r.s, p)
-}
-
-func (r users) Get(ctx context.Context, id string) (*core.User, error) {
-	return r.t.get(ctx, r.s.db(ctx), id, "")
-}
-
-func (r users) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.User, error) {
-	return r.t.update(ctx, r.s, id, ifVersion, p)
+func (s *Store) Users() core.UserService {
+	return users{repo[core.User, *core.User]{s: s, t: s.tables.user}}
 }
 
 // Delete implements core.UserService: users own records, so they are

@@ -1,7 +1,7 @@
 -- Search: stored tsvectors of what is searched by name, with Russian
 -- stemming (search_ru) and without (search_words, ё folded to е, for prefix
 -- matching of stemmed query words: иванов:* finds Иванов, Иванова,
--- Ивановым); trigrams for substrings and phone fragments. The expressions
+-- Ивановым); trigrams for phone fragments. The expressions
 -- must match store/search.go.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
@@ -20,19 +20,15 @@ ALTER TABLE deals
 
 CREATE INDEX contacts_search_ru ON contacts USING gin (search_ru) WHERE deleted_at IS NULL;
 CREATE INDEX contacts_search_words ON contacts USING gin (search_words) WHERE deleted_at IS NULL;
-CREATE INDEX contacts_trgm ON contacts USING gin ((last_name || ' ' || first_name || ' ' || middle_name) gin_trgm_ops) WHERE deleted_at IS NULL;
 CREATE INDEX contacts_phones_trgm ON contacts USING gin ((phone || ' ' || mobile || ' ' || other_phone) gin_trgm_ops) WHERE deleted_at IS NULL;
 
 CREATE INDEX leads_search_ru ON leads USING gin (search_ru) WHERE deleted_at IS NULL;
 CREATE INDEX leads_search_words ON leads USING gin (search_words) WHERE deleted_at IS NULL;
-CREATE INDEX leads_trgm ON leads USING gin ((last_name || ' ' || first_name || ' ' || company) gin_trgm_ops) WHERE deleted_at IS NULL;
 CREATE INDEX leads_phones_trgm ON leads USING gin ((phone || ' ' || mobile) gin_trgm_ops) WHERE deleted_at IS NULL;
 
 CREATE INDEX accounts_search_ru ON accounts USING gin (search_ru) WHERE deleted_at IS NULL;
 CREATE INDEX accounts_search_words ON accounts USING gin (search_words) WHERE deleted_at IS NULL;
-CREATE INDEX accounts_trgm ON accounts USING gin (name gin_trgm_ops) WHERE deleted_at IS NULL;
 CREATE INDEX accounts_phones_trgm ON accounts USING gin ((phone || ' ' || other_phone) gin_trgm_ops) WHERE deleted_at IS NULL;
 
 CREATE INDEX deals_search_ru ON deals USING gin (search_ru) WHERE deleted_at IS NULL;
 CREATE INDEX deals_search_words ON deals USING gin (search_words) WHERE deleted_at IS NULL;
-CREATE INDEX deals_trgm ON deals USING gin (name gin_trgm_ops) WHERE deleted_at IS NULL;
