@@ -61,11 +61,15 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 	if len(digits) >= 4 && len(digits)*2 >= len(strings.ReplaceAll(q, " ", "")) {
 		fragment = digits // mostly digits: a phone fragment
 	}
-	var tiers []string
-	tier := func(k searchKind, rank, cond string) {
-		tiers = append(tiers, fmt.Sprintf(`(SELECT '%s' AS entity, id, btrim(%s) AS title, %s AS details, %s::float8 AS rank
+	// Prefix matches rank below every other tier, and common prefixes are
+	// the costly ones: they are looked up only when the other tiers leave
+	// room in the page.
+	var tiers, prefixTiers []string
+	add := func(list *[]string, k searchKind, rank, cond string) {
+		*list = append(*list, fmt.Sprintf(`(SELECT '%s' AS entity, id, btrim(%s) AS title, %s AS details, %s::float8 AS rank
 			FROM %s WHERE deleted_at IS NULL AND %s LIMIT %d)`, k.entity, k.title, k.details, rank, k.table, cond, limit))
 	}
+	tier := func(k searchKind, rank, cond string) { add(&tiers, k, rank, cond) }
 	for _, k := range searchKinds {
 		var exact []string
 		if k.phones != "" && isPhone {
@@ -92,11 +96,13 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 			tier(k, "0.9", fmt.Sprintf("((%s) LIKE %s OR (%s) LIKE %s)", k.phones, arg("%"+fragment+"%"), k.phones, arg(p)))
 		}
 		if fragment == "" { // words of a name; digits are searched as phones
-			tier(k, "0.8", "search_words @@ (SELECT words FROM sq)")
+			add(&prefixTiers, k, "0.8", "search_words @@ (SELECT words FROM sq)")
 		}
 	}
-	sql := searchQueries + fmt.Sprintf(`SELECT entity, id::text, max(title), max(details), max(rank) AS best
-		FROM (%s) hits GROUP BY entity, id ORDER BY best DESC, max(title) LIMIT %d`, strings.Join(tiers, " UNION ALL "), limit)
+	query := func(tiers []string) string {
+		return searchQueries + fmt.Sprintf(`SELECT entity, id::text, max(title), max(details), max(rank) AS best
+			FROM (%s) hits GROUP BY entity, id ORDER BY best DESC, max(title) LIMIT %d`, strings.Join(tiers, " UNION ALL "), limit)
+	}
 	var hits []core.SearchHit
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// Every tier is a bitmap scan of its GIN index. With LIMIT and no
@@ -108,15 +114,20 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, sql, args...)
-		if err != nil {
+		var err error
+		if hits, err = searchRows(ctx, tx, query(tiers), args); err != nil || len(hits) >= limit || len(prefixTiers) == 0 {
 			return err
 		}
-		hits, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.SearchHit, error) {
-			var h core.SearchHit
-			err := row.Scan(&h.Entity, &h.ID, &h.Title, &h.Details, &h.Rank)
-			return h, err
-		})
+		more, err := searchRows(ctx, tx, query(prefixTiers), args[:1]) // prefix tiers use only $1
+		seen := map[string]bool{}
+		for _, h := range hits {
+			seen[h.Entity+h.ID] = true
+		}
+		for _, h := range more {
+			if len(hits) < limit && !seen[h.Entity+h.ID] {
+				hits = append(hits, h)
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -126,6 +137,18 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 		hits = []core.SearchHit{}
 	}
 	return hits, nil
+}
+
+func searchRows(ctx context.Context, tx pgx.Tx, sql string, args []any) ([]core.SearchHit, error) {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.SearchHit, error) {
+		var h core.SearchHit
+		err := row.Scan(&h.Entity, &h.ID, &h.Title, &h.Details, &h.Rank)
+		return h, err
+	})
 }
 
 // searchQueries computes the two text queries once: the Russian full-text
