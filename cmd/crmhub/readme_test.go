@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -34,21 +32,7 @@ func TestReadmeQuickStartWorksAsWritten(t *testing.T) {
 	dir := dataDir(t)
 	env := testEnv(dir)
 	env["CRMHUB_DATABASE_EMBEDDED_PORT"] = "5435"
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	var out, errb syncBuffer
-	m := &Main{Stdout: &out, Stderr: &errb, Getenv: envFunc(env), OnListen: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, errb.String())
-	case <-time.After(90 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	addr := serveInProcess(t, env).addr
 
 	script := quickStart(t)
 	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", "http://"+addr)
@@ -64,7 +48,4 @@ func TestReadmeQuickStartWorksAsWritten(t *testing.T) {
 	require.Contains(t, s, `"status":"hot"`)
 	require.Contains(t, s, `"version":2`)
 	require.True(t, strings.HasSuffix(strings.TrimSpace(s), "204"), s)
-
-	cancel()
-	require.Equal(t, 0, <-done)
 }

@@ -83,21 +83,8 @@ func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
 	env := testEnv(dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	var out, errb syncBuffer
-	m := &Main{Stdout: &out, Stderr: &errb, Getenv: envFunc(env), OnListen: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, errb.String())
-	case <-time.After(90 * time.Second):
-		t.Fatal("serve did not start")
-	}
-
+	h := serveInProcess(t, env)
+	addr, out := h.addr, &h.out
 	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
 	require.NoError(t, err)
 	fi, err := os.Stat(filepath.Join(dir, "admin.key"))
@@ -151,15 +138,46 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Regexp(t, regexp.MustCompile(`001\s+platform\s+20`), out2)
 
-	cancel()
-	select {
-	case code := <-done:
-		require.Equal(t, 0, code, errb.String())
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	require.Equal(t, 0, h.stop())
 	_, err = os.Stat(filepath.Join(dir, "pg", "data", "postmaster.pid"))
 	require.ErrorIs(t, err, os.ErrNotExist, "the embedded PostgreSQL was stopped cleanly")
+}
+
+// hub is a `crmhub serve` running in-process.
+type hub struct {
+	addr      string
+	out, errs syncBuffer
+	stop      func() int // stops it and returns its exit code
+}
+
+// serveInProcess runs `crmhub serve` with env until stop or the test's end.
+func serveInProcess(t *testing.T, env map[string]string) *hub {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &hub{}
+	addrc := make(chan string, 1)
+	m := &Main{Stdout: &h.out, Stderr: &h.errs, Getenv: envFunc(env), OnListen: func(a string) { addrc <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve"}) }()
+	h.stop = sync.OnceValue(func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(60 * time.Second):
+			t.Error("serve did not shut down")
+			return -1
+		}
+	})
+	t.Cleanup(func() { h.stop() })
+	select {
+	case h.addr = <-addrc:
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, h.errs.String())
+	case <-time.After(90 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return h
 }
 
 // syncBuffer is a bytes.Buffer safe for the serve goroutine and the test.
