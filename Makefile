@@ -10,7 +10,7 @@ BIN     := bin/crmhub
 
 # OS packages the hub and its tests use, as "command:debian-package".
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
-DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk
+DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat
 
 .PHONY: help deps build run test bench bench/crm lint fmt clean
 

@@ -174,3 +174,6 @@ type PipelineService interface {
 func DefaultPipeline() Pipeline {
 	return Pipeline{Code: "sales", Name: "Продажи", Default: true, Active: true, Stages: DefaultStages()}
 }
+
+// ValidCode reports whether s is a code: 1 to 50 of a-z, 0-9 and _.
+func ValidCode(s string) bool { _, ok := codeOK(s); return ok }

@@ -27,6 +27,7 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	HTTP     HTTPConfig     `yaml:"http"`
 	Database DatabaseConfig `yaml:"database"`
+	Kafka    KafkaConfig    `yaml:"kafka"`
 	// Pipelines are created at serve start when no pipeline with their code
 	// exists; afterwards they are edited through the admin API.
 	Pipelines []PipelineConfig `yaml:"pipelines"`
@@ -96,6 +97,41 @@ type DatabaseConfig struct {
 	Embedded       EmbeddedConfig `yaml:"embedded"`
 }
 
+// KafkaConfig configures the change stream.
+type KafkaConfig struct {
+	Brokers     string              `yaml:"brokers"` // comma-separated; empty: the embedded broker
+	TopicPrefix string              `yaml:"topic_prefix"`
+	ClientID    string              `yaml:"client_id"`
+	Partitions  int                 `yaml:"partitions"`
+	Embedded    KafkaEmbeddedConfig `yaml:"embedded"`
+	Relay       RelayConfig         `yaml:"relay"`
+}
+
+// KafkaEmbeddedConfig configures the embedded broker.
+type KafkaEmbeddedConfig struct {
+	Addr       string `yaml:"addr"`
+	SyncWrites bool   `yaml:"sync_writes"`
+}
+
+// RelayConfig configures the outbox relay.
+type RelayConfig struct {
+	Enabled      bool          `yaml:"enabled"`
+	BatchSize    int           `yaml:"batch_size"`
+	PollInterval time.Duration `yaml:"poll_interval"`
+	Retention    time.Duration `yaml:"retention"`
+}
+
+// brokers returns the configured brokers, none for the embedded one.
+func (k KafkaConfig) brokers() []string {
+	var out []string
+	for _, b := range strings.Split(k.Brokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // EmbeddedConfig configures the private cluster used when url is empty.
 type EmbeddedConfig struct {
 	Port    int    `yaml:"port"`
@@ -113,6 +149,9 @@ func defaultConfig() Config {
 			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second},
 		Database: DatabaseConfig{MaxConns: 32, MigrateOnStart: true,
 			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
+		Kafka: KafkaConfig{TopicPrefix: "crm", ClientID: "crmhub", Partitions: 6,
+			Embedded: KafkaEmbeddedConfig{Addr: "127.0.0.1:9092"},
+			Relay:    RelayConfig{Enabled: true, BatchSize: 1000, PollInterval: time.Second, Retention: 90 * 24 * time.Hour}},
 		Pipelines:  []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
 		Conversion: core.DefaultConversionMapping(),
 		Duplicates: core.DuplicatePolicy{Default: core.DupCreate, Sources: map[string]string{}},
@@ -240,6 +279,27 @@ func (c *Config) Validate() error {
 		return bad("http.addr", "must be host:port such as 127.0.0.1:8080, got %q", c.HTTP.Addr)
 	} else if host != "" && net.ParseIP(host) == nil && host != "localhost" {
 		return bad("http.addr", "the host must be an IP address or localhost, got %q", host)
+	}
+	for _, b := range c.Kafka.brokers() {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return bad("kafka.brokers", "must be host:port[,host:port…], got %q", b)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Kafka.Embedded.Addr); err != nil {
+		return bad("kafka.embedded.addr", "must be host:port, got %q", c.Kafka.Embedded.Addr)
+	}
+	if !core.ValidCode(c.Kafka.TopicPrefix) {
+		return bad("kafka.topic_prefix", "must be 1 to 50 of a-z, 0-9, _, got %q", c.Kafka.TopicPrefix)
+	}
+	switch {
+	case c.Kafka.Partitions < 1 || c.Kafka.Partitions > 1000:
+		return bad("kafka.partitions", "must be 1 to 1000, got %d", c.Kafka.Partitions)
+	case c.Kafka.Relay.BatchSize < 1 || c.Kafka.Relay.BatchSize > 100_000:
+		return bad("kafka.relay.batch_size", "must be 1 to 100000, got %d", c.Kafka.Relay.BatchSize)
+	case c.Kafka.Relay.PollInterval < time.Millisecond:
+		return bad("kafka.relay.poll_interval", "must be at least 1ms, got %s", c.Kafka.Relay.PollInterval)
+	case c.Kafka.Relay.Retention < 0:
+		return bad("kafka.relay.retention", "must be 0 (keep forever) or positive, got %s", c.Kafka.Relay.Retention)
 	}
 	defaults := 0
 	for i, p := range c.Pipelines {

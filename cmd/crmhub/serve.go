@@ -46,7 +46,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := m.prepare(ctx, cfg, st, log); err != nil {
 		return err
 	}
-	return m.runServer(ctx, cfg, st, log)
+	strm, err := startStream(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer strm.stop()
+	return m.runServer(ctx, cfg, st, strm, log)
 }
 
 // prepare migrates (when configured) and bootstraps the first administrator
@@ -87,7 +92,7 @@ func (m *Main) prepare(ctx context.Context, cfg Config, st *store.Store, log *sl
 	return nil
 }
 
-func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) error {
+func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm *stream, log *slog.Logger) error {
 	reg, err := newRegistry(st.Pool(), st.OutboxBacklog)
 	if err != nil {
 		return err
@@ -106,7 +111,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, log *
 		return fmt.Errorf("http.addr: %w", err)
 	}
 	log.Info("http_listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
-	fmt.Fprintf(m.Stdout, "crmhub is serving on http://%s (API under /api/v1, OpenAPI at /openapi.json); Ctrl-C stops it.\n", ln.Addr())
+	fmt.Fprintf(m.Stdout, "crmhub is serving on http://%s (API under /api/v1, OpenAPI at /openapi.json); changes stream to Kafka at %s (topics %s.<entity>); Ctrl-C stops it.\n",
+		ln.Addr(), strm.brokerAddr(cfg), cfg.Kafka.TopicPrefix)
 	if m.OnListen != nil {
 		m.OnListen(ln.Addr().String())
 	}

@@ -53,6 +53,7 @@ func testEnv(dir string) map[string]string {
 		"CRMHUB_LOG_LEVEL":                 "warn",
 		"CRMHUB_HTTP_SHUTDOWN_TIMEOUT":     "5s",
 		"CRMHUB_DATABASE_MIGRATE_ON_START": "true",
+		"CRMHUB_KAFKA_EMBEDDED_ADDR":       "127.0.0.1:0",
 	}
 }
 
@@ -106,9 +107,17 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Equal(t, 200, status)
 	require.Contains(t, string(body), `crmhub_http_request_duration_seconds_count{method="POST",route="/api/v1/leads",status="201"} 1`,
 		"labels survive the reuse of request buffers")
-	for _, metric := range []string{"crmhub_http_request_duration_seconds_bucket", "crmhub_db_pool_connections", "crmhub_outbox_backlog 3", "go_goroutines"} {
+	for _, metric := range []string{"crmhub_http_request_duration_seconds_bucket", "crmhub_db_pool_connections", "crmhub_outbox_backlog", "go_goroutines"} {
 		require.Contains(t, string(body), metric)
 	}
+
+	// The change reaches the embedded broker, readable by any Kafka client.
+	broker := regexp.MustCompile(`stream to Kafka at (\S+) `).FindStringSubmatch(out.String())
+	require.NotNil(t, broker, out.String())
+	require.Eventually(t, func() bool {
+		got, _ := exec.Command("kcat", "-b", broker[1], "-C", "-t", "crm.lead", "-o", "beginning", "-e", "-q", "-f", "%k %h\n").Output()
+		return strings.Contains(string(got), lead["id"].(string)+" ") && strings.Contains(string(got), "ce_type=crm.lead.created")
+	}, 30*time.Second, 200*time.Millisecond)
 
 	// A second serve on the same data dir refuses, clearly, and changes nothing.
 	code, _, stderr := run(t, env, "serve")

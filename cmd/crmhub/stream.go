@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/crmhub/crmhub/connectors/kafka"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/outbox"
+	"github.com/crmhub/crmhub/core/store"
+)
+
+// streamEntities are the kinds whose changes are streamed, a topic each.
+var streamEntities = []string{core.EntityLead, core.EntityAccount, core.EntityContact, core.EntityDeal,
+	core.EntityActivity, core.EntityUser, core.EntityPipeline}
+
+// stream is the running change stream: the embedded broker (if any), the
+// publisher and the relay.
+type stream struct {
+	broker *kafka.Embedded
+	pub    *kafka.Publisher
+	done   chan struct{}
+	cancel context.CancelFunc
+}
+
+// startStream starts the embedded broker when no brokers are configured,
+// connects the publisher, creates the topics and runs the relay.
+func startStream(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*stream, error) {
+	s := &stream{done: make(chan struct{})}
+	brokers := cfg.Kafka.brokers()
+	if len(brokers) == 0 {
+		b, err := kafka.StartEmbedded(kafka.EmbeddedConfig{Addr: cfg.Kafka.Embedded.Addr,
+			DataDir: filepath.Join(cfg.DataDir, "kafka"), SyncWrites: cfg.Kafka.Embedded.SyncWrites})
+		if err != nil {
+			return nil, err
+		}
+		s.broker, brokers = b, []string{b.Addr()}
+		log.Info("kafka_embedded", "addr", b.Addr())
+	}
+	pub, err := kafka.NewPublisher(kafka.Config{Brokers: brokers, TopicPrefix: cfg.Kafka.TopicPrefix,
+		ClientID: cfg.Kafka.ClientID, Partitions: int32(cfg.Kafka.Partitions), Logger: log})
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.pub = pub
+	if err := pub.EnsureTopics(ctx, streamEntities...); err != nil {
+		// Not fatal: the relay retries publishing until the brokers answer.
+		log.Warn("kafka_topics", "error", err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	s.cancel = cancel
+	if !cfg.Kafka.Relay.Enabled {
+		close(s.done)
+		return s, nil
+	}
+	relay := outbox.NewRelay(outbox.RelayConfig{BatchSize: cfg.Kafka.Relay.BatchSize, PollInterval: cfg.Kafka.Relay.PollInterval,
+		Retention: cfg.Kafka.Relay.Retention, Logger: log}, st.Pool(), pub)
+	go func() {
+		defer close(s.done)
+		if err := relay.Run(rctx); err != nil {
+			log.Error("relay", "error", err)
+		}
+	}()
+	return s, nil
+}
+
+// brokerAddr is where clients reach the stream.
+func (s *stream) brokerAddr(cfg Config) string {
+	if s.broker != nil {
+		return s.broker.Addr()
+	}
+	return cfg.Kafka.Brokers
+}
+
+// stop stops the relay, then the publisher, then the embedded broker.
+func (s *stream) stop() {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	if s.pub != nil {
+		s.pub.Close()
+	}
+	if s.broker != nil {
+		s.broker.Close()
+	}
+}

@@ -1,0 +1,69 @@
+package kafka
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// EmbeddedConfig configures the embedded broker.
+type EmbeddedConfig struct {
+	// Addr is host:port to listen on (port 0 picks one). Default
+	// 127.0.0.1:9092.
+	Addr string
+	// DataDir keeps topics and group offsets across restarts.
+	DataDir string
+	// SyncWrites fsyncs every produced batch.
+	SyncWrites bool
+}
+
+// Embedded is a single-broker Kafka-protocol cluster in the hub's process
+// (franz-go's kfake): enough for `make run`, development and tests;
+// production points kafka.brokers at Apache Kafka or Redpanda.
+type Embedded struct {
+	c *kfake.Cluster
+}
+
+// StartEmbedded starts the broker.
+func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:9092"
+	}
+	host, portStr, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.embedded.addr: %w", err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.embedded.addr: bad port %q", portStr)
+	}
+	opts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.Ports(port),
+		kfake.AllowAutoTopicCreation(),
+		// kfake listens on 127.0.0.1; honour the configured host.
+		kfake.ListenFn(func(network, address string) (net.Listener, error) {
+			_, p, _ := net.SplitHostPort(address)
+			return net.Listen(network, net.JoinHostPort(host, p))
+		}),
+	}
+	if cfg.DataDir != "" {
+		opts = append(opts, kfake.DataDir(cfg.DataDir))
+	}
+	if cfg.SyncWrites {
+		opts = append(opts, kfake.SyncWrites())
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("embedded kafka on %s: %w", cfg.Addr, err)
+	}
+	return &Embedded{c: c}, nil
+}
+
+// Addr is the address clients connect to.
+func (e *Embedded) Addr() string { return e.c.ListenAddrs()[0] }
+
+// Close stops the broker, flushing its data.
+func (e *Embedded) Close() { e.c.Close() }
