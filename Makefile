@@ -12,7 +12,7 @@ BIN     := bin/crmhub
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
 DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat
 
-.PHONY: help deps build run test bench bench/crm lint fmt clean
+.PHONY: help deps build run test bench bench/crm bench/stream lint fmt clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,10 @@ bench: deps build ## HTTP load test of POST /api/v1/leads against pgbench, and t
 bench/crm: deps ## load 1M contacts and 200k deals, time lists, searches and the funnel
 	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
 	./bin/crmhub-bench -crm
+
+bench/stream: deps ## relay throughput vs franz-go straight to the broker, and end-to-end latency
+	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
+	./bin/crmhub-bench -stream
 
 lint: ## go vet, gofmt check and the import rule
 	$(GO) vet ./...

@@ -49,8 +49,19 @@ func main() {
 	deals := flag.Int("deals", 200_000, "with -crm: deals to load")
 	iterations := flag.Int("iterations", 200, "with -crm: runs of each query")
 	hold := flag.Duration("hold", 0, "with -crm: keep the database up this long afterwards, to look at plans")
+	streamMode := flag.Bool("stream", false, "instead: relay throughput against franz-go's, and end-to-end latency")
+	backlog := flag.Int("backlog", 200_000, "with -stream: outbox events to drain")
+	rate := flag.Int("rate", 1000, "with -stream: writes a second for the latency test")
+	relayBatch := flag.Int("relay-batch", 1000, "with -stream: the relay's batch size")
 	flag.Parse()
 	ctx := context.Background()
+	if *streamMode {
+		if err := streamBench(ctx, *backlog, *rate, *relayBatch, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *crm {
 		if err := crmData(ctx, *contacts, *deals, *iterations, *hold); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)

@@ -84,14 +84,16 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// lead takes the relay lock on a dedicated connection (held for as long as
-// that session lives) and relays while it holds it.
+// lead takes the relay lock on a connection of its own (taken out of the
+// pool: it LISTENs, and the lock lives as long as its session) and relays
+// while it holds it. Closing the connection ends both.
 func (r *Relay) lead(ctx context.Context) error {
-	conn, err := r.pool.Acquire(ctx)
+	pc, err := r.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
+	conn := pc.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
 	for {
 		var got bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", int64(relayLockKey)).Scan(&got); err != nil {
@@ -104,16 +106,13 @@ func (r *Relay) lead(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	defer func() {
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(relayLockKey))
-	}()
 	if _, err := conn.Exec(ctx, "LISTEN crmhub_outbox"); err != nil {
 		return err
 	}
 	r.cfg.Logger.Info("relay_leading")
 	lastPrune := time.Time{}
 	for {
-		n, err := r.relayBatch(ctx, conn.Conn())
+		n, err := r.relayBatch(ctx, conn)
 		if err != nil {
 			r.cfg.Logger.Warn("relay_publish_failed", "error", err)
 			if !sleep(ctx, r.cfg.RetryBackoff) {
@@ -131,7 +130,7 @@ func (r *Relay) lead(ctx context.Context) error {
 			continue // a backlog: no waiting
 		}
 		wctx, cancel := context.WithTimeout(ctx, r.cfg.PollInterval)
-		_, err = conn.Conn().WaitForNotification(wctx)
+		_, err = conn.WaitForNotification(wctx)
 		cancel()
 		if err != nil && ctx.Err() != nil {
 			return ctx.Err()
@@ -180,7 +179,7 @@ func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (int, error) {
 func (r *Relay) prune(ctx context.Context) error {
 	for {
 		tag, err := r.pool.Exec(ctx, `DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox
-			WHERE published_at < now() - $1::interval LIMIT 10000)`, fmt.Sprintf("%d seconds", int(r.cfg.Retention.Seconds())))
+			WHERE published_at < now() - $1::interval ORDER BY seq LIMIT 10000)`, fmt.Sprintf("%d seconds", int(r.cfg.Retention.Seconds())))
 		if err != nil || tag.RowsAffected() < 10000 {
 			return err
 		}

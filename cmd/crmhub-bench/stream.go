@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/crmhub/crmhub/connectors/kafka"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/outbox"
+	"github.com/crmhub/crmhub/core/pgembed"
+	"github.com/crmhub/crmhub/core/store"
+)
+
+// streamBench measures the relay against franz-go producing straight to
+// the same embedded broker, and the end-to-end latency of a change.
+func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Duration) error {
+	dir, err := os.MkdirTemp("", "crmhub-streambench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	srv, err := pgembed.Start(ctx, pgembed.Config{Dir: filepath.Join(dir, "pg"), Port: 5496, Durable: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop(context.WithoutCancel(ctx))
+	pool, err := pgxpool.New(ctx, srv.URL())
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
+		return err
+	}
+	broker, err := kafka.StartEmbedded(kafka.EmbeddedConfig{Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "kafka")})
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+	fmt.Printf("crmhub-bench -stream: embedded broker (kfake) with a data dir, durable PostgreSQL, %d-event backlog\n", backlog)
+
+	// The same records, produced by franz-go straight to the broker.
+	events := syntheticEvents(backlog)
+	pub, err := kafka.NewPublisher(kafka.Config{Brokers: []string{broker.Addr()}, TopicPrefix: "ceiling", Partitions: 6})
+	if err != nil {
+		return err
+	}
+	if err := pub.EnsureTopics(ctx, core.EntityLead); err != nil {
+		return err
+	}
+	start := time.Now()
+	for i := 0; i < len(events); i += 1000 {
+		if err := pub.Publish(ctx, events[i:min(i+1000, len(events))]); err != nil {
+			return err
+		}
+	}
+	ceiling := float64(len(events)) / time.Since(start).Seconds()
+	pub.Close()
+
+	// The relay draining the same events from the outbox.
+	if err := copyOutbox(ctx, pool, events); err != nil {
+		return err
+	}
+	pub, err = kafka.NewPublisher(kafka.Config{Brokers: []string{broker.Addr()}, Partitions: 6})
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	if err := pub.EnsureTopics(ctx, core.EntityLead, core.EntityUser); err != nil {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	relay := outbox.NewRelay(outbox.RelayConfig{PollInterval: 100 * time.Millisecond, BatchSize: batch}, pool, pub)
+	start = time.Now()
+	go func() { _ = relay.Run(rctx) }()
+	for {
+		var left int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(&left); err != nil {
+			return err
+		}
+		if left == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	relayRate := float64(len(events)) / time.Since(start).Seconds()
+	verdict := "met"
+	if relayRate < 0.5*ceiling || relayRate < 20_000 {
+		verdict = "NOT MET"
+	}
+	fmt.Printf("%-46s %9.0f events/s\n%-46s %9.0f events/s  (%.0f%% of the ceiling; target >= 50%% and >= 20,000/s: %s)\n",
+		"ceiling: franz-go straight to the broker", ceiling, "relay: outbox -> broker", relayRate, 100*relayRate/ceiling, verdict)
+
+	return latency(ctx, pool, broker.Addr(), rate, duration)
+}
+
+// latency writes leads at a steady rate and measures commit -> consumer.
+func latency(ctx context.Context, pool *pgxpool.Pool, addr string, rate int, duration time.Duration) error {
+	st := store.New(pool, slog.New(slog.DiscardHandler))
+	defer st.Close()
+	if _, _, err := st.EnsureAdmin(ctx, "Administrator"); err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("crm.lead"), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()),
+		kgo.FetchMaxWait(50*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	// Wait until the consumer has its partitions and sits at their ends.
+	pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+	cl.PollFetches(pctx)
+	pcancel()
+
+	var mu sync.Mutex
+	committed := map[string]time.Time{}
+	received := map[string]time.Time{}
+	var writers sync.WaitGroup
+	var failed []error
+	writing := true
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		deadline := time.Now().Add(duration + 10*time.Second)
+		for time.Now().Before(deadline) {
+			fctx, cancel := context.WithTimeout(ctx, time.Second)
+			fs := cl.PollFetches(fctx)
+			cancel()
+			now := time.Now()
+			fs.EachRecord(func(r *kgo.Record) {
+				mu.Lock()
+				received[string(r.Key)] = now
+				mu.Unlock()
+			})
+			mu.Lock()
+			finished := !writing && len(received) >= len(committed)
+			mu.Unlock()
+			if finished {
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	end := time.Now().Add(duration)
+	n := 0
+	for time.Now().Before(end) {
+		<-tick.C
+		n++
+		writers.Add(1)
+		go func(i int) {
+			defer writers.Done()
+			l, err := st.Leads().Create(ctx, core.Patch{"last_name": []byte(fmt.Sprintf(`"L%d"`, i)), "company": []byte(`"C"`)})
+			if err != nil {
+				mu.Lock()
+				failed = append(failed, err)
+				mu.Unlock()
+				return
+			}
+			mu.Lock()
+			committed[l.ID] = time.Now() // the write has committed when Create returns
+			mu.Unlock()
+		}(n)
+	}
+	writers.Wait()
+	mu.Lock()
+	writing = false
+	mu.Unlock()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d writes failed, first: %w", len(failed), n, failed[0])
+	}
+	var lat []time.Duration
+	for id, at := range committed {
+		if got, ok := received[id]; ok {
+			lat = append(lat, max(got.Sub(at), 0)) // received before the writer noted its commit: ~0
+		}
+	}
+	p50, p99 := percentile(lat, 50), percentile(lat, 99)
+	verdict := "met"
+	if p99 > 250*time.Millisecond {
+		verdict = "NOT MET"
+	}
+	fmt.Printf("%-46s p50 %8s  p99 %8s  (%d of %d received; target p99 <= 250ms: %s)\n",
+		fmt.Sprintf("end to end, commit -> consumer, %d writes/s", rate), p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), len(lat), n, verdict)
+	return nil
+}
+
+// syntheticEvents makes lead events with distinct ~700-byte values.
+func syntheticEvents(n int) []core.Event {
+	out := make([]core.Event, n)
+	now := time.Now().UTC()
+	for i := range out {
+		id := uuid.Must(uuid.NewV7()).String()
+		data := fmt.Sprintf(`{"id":%q,"last_name":"Петров %d","company":"ООО Ромашка %d","phone":"+7912%07d","email":"u%d@example.ru","status":"hot","source":"web_site","description":"%s"}`,
+			id, i, i%1000, i, i, uuid.NewString()+uuid.NewString()+uuid.NewString())
+		out[i] = core.Event{ID: uuid.Must(uuid.NewV7()).String(), Type: "lead.created", Entity: "lead", EntityID: id, EntityVersion: 1,
+			OccurredAt: now, Source: "bench", Actor: "bench", Data: []byte(data)}
+	}
+	return out
+}
+
+func copyOutbox(ctx context.Context, pool *pgxpool.Pool, events []core.Event) error {
+	i := 0
+	_, err := pool.CopyFrom(ctx, pgx.Identifier{"outbox"},
+		[]string{"id", "type", "entity", "entity_id", "entity_version", "occurred_at", "source", "actor", "data"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(events) {
+				return nil, nil
+			}
+			e := events[i]
+			i++
+			return []any{e.ID, e.Type, e.Entity, e.EntityID, e.EntityVersion, e.OccurredAt, e.Source, e.Actor, string(e.Data)}, nil
+		}))
+	return err
+}
