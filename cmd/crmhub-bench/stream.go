@@ -105,7 +105,68 @@ func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Du
 	fmt.Printf("%-46s %9.0f events/s\n%-46s %9.0f events/s  (%.0f%% of the ceiling; target >= 50%% and >= 20,000/s: %s)\n",
 		"ceiling: franz-go straight to the broker", ceiling, "relay: outbox -> broker", relayRate, 100*relayRate/ceiling, verdict)
 
-	return latency(ctx, pool, broker.Addr(), rate, duration)
+	if err := latency(ctx, pool, broker.Addr(), rate, duration); err != nil {
+		return err
+	}
+	return inbound(ctx, pool, broker.Addr(), 20_000)
+}
+
+// inbound measures commands applied per second: n lead.create commands
+// waiting on the commands topic, then the consumer applies them.
+func inbound(ctx context.Context, pool *pgxpool.Pool, addr string, n int) error {
+	st := store.New(pool, slog.New(slog.DiscardHandler))
+	defer st.Close()
+	pub, err := kafka.NewPublisher(kafka.Config{Brokers: []string{addr}, Partitions: 6})
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	if err := pub.EnsureTopics(ctx, "commands", "commands.dlq"); err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for i := 0; i < n; i += 1000 {
+		recs := make([]*kgo.Record, 0, 1000)
+		for j := i; j < min(i+1000, n); j++ {
+			recs = append(recs, &kgo.Record{Topic: "crm.commands", Key: []byte(fmt.Sprint(j)), Value: []byte(fmt.Sprintf(
+				`{"id":"bench-%d","type":"lead.create","source":"bench","payload":{"last_name":"Командный %d","company":"ООО Ромашка","phone":"+7912%07d"}}`, j, j, j))})
+		}
+		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			return err
+		}
+	}
+	cc, err := kafka.NewCommandConsumer(kafka.CommandConfig{Brokers: []string{addr}, Group: "bench"}, st)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	go func() { _ = cc.Run(cctx) }()
+	for {
+		var done int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM inbound_commands WHERE source = 'bench'").Scan(&done); err != nil {
+			return err
+		}
+		if done >= n {
+			break
+		}
+		if time.Since(start) > 5*time.Minute {
+			return fmt.Errorf("only %d of %d commands applied", done, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	rate := float64(n) / time.Since(start).Seconds()
+	verdict := "met"
+	if rate < 5000 {
+		verdict = "NOT MET"
+	}
+	fmt.Printf("%-46s %9.0f commands/s  (%d lead.create on 6 partitions; target >= 5,000/s: %s)\n", "inbound: commands applied", rate, n, verdict)
+	return nil
 }
 
 // latency writes leads at a steady rate and measures commit -> consumer.

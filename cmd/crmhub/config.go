@@ -105,6 +105,14 @@ type KafkaConfig struct {
 	Partitions  int                 `yaml:"partitions"`
 	Embedded    KafkaEmbeddedConfig `yaml:"embedded"`
 	Relay       RelayConfig         `yaml:"relay"`
+	Commands    CommandsConfig      `yaml:"commands"`
+}
+
+// CommandsConfig configures the inbound command consumer.
+type CommandsConfig struct {
+	Enabled     bool   `yaml:"enabled"`
+	Group       string `yaml:"group"`
+	MaxAttempts int    `yaml:"max_attempts"`
 }
 
 // KafkaEmbeddedConfig configures the embedded broker.
@@ -151,7 +159,8 @@ func defaultConfig() Config {
 			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
 		Kafka: KafkaConfig{TopicPrefix: "crm", ClientID: "crmhub", Partitions: 6,
 			Embedded: KafkaEmbeddedConfig{Addr: "127.0.0.1:9092"},
-			Relay:    RelayConfig{Enabled: true, BatchSize: 1000, PollInterval: time.Second, Retention: 90 * 24 * time.Hour}},
+			Relay:    RelayConfig{Enabled: true, BatchSize: 1000, PollInterval: time.Second, Retention: 90 * 24 * time.Hour},
+			Commands: CommandsConfig{Enabled: true, Group: "crmhub-commands", MaxAttempts: 5}},
 		Pipelines:  []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
 		Conversion: core.DefaultConversionMapping(),
 		Duplicates: core.DuplicatePolicy{Default: core.DupCreate, Sources: map[string]string{}},
@@ -298,6 +307,10 @@ func (c *Config) Validate() error {
 		return bad("kafka.relay.batch_size", "must be 1 to 100000, got %d", c.Kafka.Relay.BatchSize)
 	case c.Kafka.Relay.PollInterval < time.Millisecond:
 		return bad("kafka.relay.poll_interval", "must be at least 1ms, got %s", c.Kafka.Relay.PollInterval)
+	case c.Kafka.Commands.Group == "":
+		return bad("kafka.commands.group", "must not be empty")
+	case c.Kafka.Commands.MaxAttempts < 1 || c.Kafka.Commands.MaxAttempts > 100:
+		return bad("kafka.commands.max_attempts", "must be 1 to 100, got %d", c.Kafka.Commands.MaxAttempts)
 	case c.Kafka.Relay.Retention < 0:
 		return bad("kafka.relay.retention", "must be 0 (keep forever) or positive, got %s", c.Kafka.Relay.Retention)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"sync"
 
 	"github.com/crmhub/crmhub/connectors/kafka"
 	"github.com/crmhub/crmhub/core"
@@ -16,7 +17,7 @@ var streamEntities = []string{core.EntityLead, core.EntityAccount, core.EntityCo
 	core.EntityActivity, core.EntityUser, core.EntityPipeline}
 
 // stream is the running change stream: the embedded broker (if any), the
-// publisher and the relay.
+// publisher, the relay and the inbound command consumer.
 type stream struct {
 	broker *kafka.Embedded
 	pub    *kafka.Publisher
@@ -45,24 +46,38 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, log *slog.Log
 		return nil, err
 	}
 	s.pub = pub
-	if err := pub.EnsureTopics(ctx, streamEntities...); err != nil {
+	if err := pub.EnsureTopics(ctx, append(streamEntities, "commands", "commands.dlq")...); err != nil {
 		// Not fatal: the relay retries publishing until the brokers answer.
 		log.Warn("kafka_topics", "error", err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
-	if !cfg.Kafka.Relay.Enabled {
-		close(s.done)
-		return s, nil
+	var runs []func(context.Context) error
+	if cfg.Kafka.Relay.Enabled {
+		runs = append(runs, outbox.NewRelay(outbox.RelayConfig{BatchSize: cfg.Kafka.Relay.BatchSize,
+			PollInterval: cfg.Kafka.Relay.PollInterval, Retention: cfg.Kafka.Relay.Retention, Logger: log}, st.Pool(), pub).Run)
 	}
-	relay := outbox.NewRelay(outbox.RelayConfig{BatchSize: cfg.Kafka.Relay.BatchSize, PollInterval: cfg.Kafka.Relay.PollInterval,
-		Retention: cfg.Kafka.Relay.Retention, Logger: log}, st.Pool(), pub)
-	go func() {
-		defer close(s.done)
-		if err := relay.Run(rctx); err != nil {
-			log.Error("relay", "error", err)
+	if cfg.Kafka.Commands.Enabled {
+		cc, err := kafka.NewCommandConsumer(kafka.CommandConfig{Brokers: brokers, Group: cfg.Kafka.Commands.Group,
+			Topic: pub.Topic("commands"), MaxAttempts: cfg.Kafka.Commands.MaxAttempts, Logger: log}, st)
+		if err != nil {
+			cancel()
+			s.stop()
+			return nil, err
 		}
-	}()
+		runs = append(runs, cc.Run)
+	}
+	var wg sync.WaitGroup
+	for _, run := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(rctx); err != nil {
+				log.Error("stream", "error", err)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(s.done) }()
 	return s, nil
 }
 

@@ -34,6 +34,12 @@ type Store struct {
 	log       *slog.Logger
 	now       func() time.Time
 	keys      keyCache
+	// admin remembers the first administrator, the default owner.
+	admin struct {
+		mu sync.Mutex
+		id string
+		at time.Time
+	}
 }
 
 // tables are the record kinds' table mappings, built once per store.

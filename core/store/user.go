@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -108,14 +109,24 @@ func (s *Store) adminUser(ctx context.Context, db dbtx) (*core.User, error) {
 }
 
 // defaultOwner is the owner of a record created without one: the acting
-// user, else the first administrator.
+// user, else the first administrator (remembered for a minute: connectors
+// create many records without an owner).
 func (s *Store) defaultOwner(ctx context.Context) (string, error) {
 	if a := core.ActorFromContext(ctx); a.UserID != "" {
 		return a.UserID, nil
+	}
+	s.admin.mu.Lock()
+	id, fresh := s.admin.id, time.Since(s.admin.at) < time.Minute
+	s.admin.mu.Unlock()
+	if fresh {
+		return id, nil
 	}
 	u, err := s.adminUser(ctx, s.db(ctx))
 	if err != nil {
 		return "", fmt.Errorf("default owner: %w", err)
 	}
+	s.admin.mu.Lock()
+	s.admin.id, s.admin.at = u.ID, time.Now()
+	s.admin.mu.Unlock()
 	return u.ID, nil
 }

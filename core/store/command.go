@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var _ core.CommandService = (*Store)(nil)
+
+// ApplyCommand implements core.CommandService.
+func (s *Store) ApplyCommand(ctx context.Context, cmd core.Command, pos core.StreamPosition) (bool, error) {
+	applied := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if applied, err = s.applyOne(ctx, tx, cmd, pos); err != nil {
+			return err
+		}
+		return moveOffset(ctx, tx, pos)
+	})
+	if err != nil {
+		return false, fmt.Errorf("command %s: %w", cmd.ID, err)
+	}
+	return applied, nil
+}
+
+// ApplyCommands implements core.CommandService: one transaction (one
+// commit, one WAL flush) for many commands, the offset moved once at the
+// end (moving it per command would update one row thousands of times in a
+// transaction, each update walking all the row's earlier versions). The
+// batch is applied all or nothing; when a command fails, the commands
+// before it are applied again on their own.
+func (s *Store) ApplyCommands(ctx context.Context, cmds []core.Command, pos []core.StreamPosition) (int, error) {
+	i, err := s.applyAll(ctx, cmds, pos)
+	if err == nil || i == 0 {
+		return i, err
+	}
+	if n, err2 := s.ApplyCommands(ctx, cmds[:i], pos[:i]); n < i {
+		return n, err2
+	}
+	return i, err
+}
+
+// applyAll applies every command in one transaction, or none: it returns
+// the index of the one that failed.
+func (s *Store) applyAll(ctx context.Context, cmds []core.Command, pos []core.StreamPosition) (int, error) {
+	failed := len(cmds)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		for i, cmd := range cmds {
+			if _, err := s.applyOne(ctx, tx, cmd, pos[i]); err != nil {
+				failed = i
+				return fmt.Errorf("command %s: %w", cmd.ID, err)
+			}
+		}
+		if len(cmds) == 0 {
+			return nil
+		}
+		return moveOffset(ctx, tx, pos[len(pos)-1])
+	})
+	if err != nil && failed == len(cmds) {
+		failed = 0 // the commit itself failed: nothing applied
+	}
+	return failed, err
+}
+
+// applyOne applies a command in tx with the record of its id and position
+// (the caller moves the offset).
+func (s *Store) applyOne(ctx context.Context, tx pgx.Tx, cmd core.Command, pos core.StreamPosition) (bool, error) {
+	if cmd.ID == "" || len(cmd.ID) > 200 {
+		return false, core.Invalid([]core.FieldError{{Field: "id", Code: "required", Message: "a command id of 1 to 200 characters"}})
+	}
+	source := "kafka"
+	if cmd.Source != "" {
+		if !core.ValidCode(cmd.Source) {
+			return false, core.Invalid([]core.FieldError{{Field: "source", Code: "invalid", Message: "1 to 50 of a-z, 0-9, _"}})
+		}
+		source = cmd.Source
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO inbound_commands (id, type, source, status, topic, partition, "offset")
+		VALUES ($1, $2, $3, 'applied', $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+		cmd.ID, cmd.Type, source, pos.Topic, pos.Partition, pos.Offset)
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil // seen before: its effects are already there
+	}
+	ctx = core.NewContextWithActor(context.WithValue(ctx, txKey{}, tx), core.Actor{ID: "command:" + cmd.ID, Source: source})
+	ctx = core.NewContextWithCorrelationID(ctx, cmd.ID)
+	return true, s.execute(ctx, tx, cmd)
+}
+
+func (s *Store) execute(ctx context.Context, tx pgx.Tx, cmd core.Command) error {
+	bad := func(msg string) error {
+		return core.Invalid([]core.FieldError{{Field: "payload", Code: "invalid", Message: msg}})
+	}
+	switch cmd.Type {
+	case core.CmdUpsertAccount, core.CmdUpsertContact:
+		var p core.UpsertPayload
+		if json.Unmarshal(cmd.Payload, &p) != nil {
+			return bad("expected {external_id, fields}")
+		}
+		sys, id, ok := strings.Cut(p.ExternalID, ":")
+		if !ok || sys == "" || id == "" {
+			return bad("external_id must be system:id")
+		}
+		if p.Fields == nil {
+			p.Fields = core.Patch{}
+		}
+		p.Fields["external_ids"] = mustMarshal(map[string]string{sys: id})
+		if cmd.Type == core.CmdUpsertAccount {
+			return upsert(ctx, s, tx, s.tables.account, sys, id, p.Fields)
+		}
+		return upsert(ctx, s, tx, s.tables.contact, sys, id, p.Fields)
+	case core.CmdCreateLead:
+		var p core.Patch
+		if json.Unmarshal(cmd.Payload, &p) != nil || p == nil {
+			return bad("expected the lead's fields")
+		}
+		_, err := s.tables.lead.create(ctx, s, p)
+		return err
+	case core.CmdDealStage:
+		var p core.DealStagePayload
+		if json.Unmarshal(cmd.Payload, &p) != nil || p.Stage == "" || (p.DealID == "") == (p.ExternalID == "") {
+			return bad("expected {deal_id or external_id, stage}")
+		}
+		dealID := p.DealID
+		if p.ExternalID != "" {
+			sys, id, _ := strings.Cut(p.ExternalID, ":")
+			d, err := s.tables.deal.get1(ctx, tx, `WHERE external_ids @> $1::jsonb AND deleted_at IS NULL`, mustMarshal(map[string]string{sys: id}))
+			if err != nil {
+				return err
+			}
+			dealID = d.ID
+		}
+		_, err := s.tables.deal.update(ctx, s, dealID, 0, core.Patch{"stage": mustMarshal(p.Stage)})
+		return err
+	}
+	return core.Invalid([]core.FieldError{{Field: "type", Code: "invalid_choice",
+		Message: "one of account.upsert, contact.upsert, lead.create, deal.stage"}})
+}
+
+// upsert updates the record with external id sys:id, or creates it.
+func upsert[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *table[E, P], sys, id string, fields core.Patch) error {
+	rec, err := t.get1(ctx, tx, `WHERE external_ids @> $1::jsonb AND deleted_at IS NULL ORDER BY created_at LIMIT 1`,
+		mustMarshal(map[string]string{sys: id}))
+	switch core.ErrorCode(err) {
+	case "":
+		_, err = t.update(ctx, s, P(rec).Base().ID, 0, fields)
+	case core.ENOTFOUND:
+		_, err = t.create(ctx, s, fields)
+	}
+	return err
+}
+
+// SkipCommand implements core.CommandService.
+func (s *Store) SkipCommand(ctx context.Context, pos core.StreamPosition, commandID, reason string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if commandID != "" && len(commandID) <= 200 {
+			if _, err := tx.Exec(ctx, `INSERT INTO inbound_commands (id, type, source, status, reason, topic, partition, "offset")
+				VALUES ($1, '', '', 'dead_letter', $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+				commandID, reason, pos.Topic, pos.Partition, pos.Offset); err != nil {
+				return err
+			}
+		}
+		return moveOffset(ctx, tx, pos)
+	})
+}
+
+func moveOffset(ctx context.Context, tx pgx.Tx, pos core.StreamPosition) error {
+	_, err := tx.Exec(ctx, `INSERT INTO stream_offsets ("group", topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+		ON CONFLICT ("group", topic, partition) DO UPDATE SET next_offset = greatest(stream_offsets.next_offset, excluded.next_offset)`,
+		pos.Group, pos.Topic, pos.Partition, pos.Offset+1)
+	return err
+}
+
+// StreamOffsets implements core.CommandService.
+func (s *Store) StreamOffsets(ctx context.Context, group, topic string) (map[int32]int64, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT partition, next_offset FROM stream_offsets WHERE "group" = $1 AND topic = $2`, group, topic)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int32]int64{}
+	for rows.Next() {
+		var p int32
+		var o int64
+		if err := rows.Scan(&p, &o); err != nil {
+			return nil, err
+		}
+		out[p] = o
+	}
+	return out, rows.Err()
+}
