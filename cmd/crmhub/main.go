@@ -4,6 +4,7 @@
 //	crmhub migrate up|status      apply or list database migrations
 //	crmhub apikey create|list|revoke
 //	crmhub user add|list
+//	crmhub stream resync|status
 //	crmhub config show            print the effective configuration
 //	crmhub version
 //
@@ -68,6 +69,7 @@ func commands() []command {
 		{"migrate", "apply (up) or list (status) database migrations", (*Main).migrate},
 		{"apikey", "create, list or revoke API keys", (*Main).apikey},
 		{"user", "add or list users (record owners)", (*Main).user},
+		{"stream", "resync snapshots to Kafka, or show the stream's status", (*Main).stream},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}

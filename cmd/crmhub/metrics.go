@@ -7,13 +7,46 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/crmhub/crmhub/core"
 )
 
+// streamMetrics count what the change stream does.
+type streamMetrics struct {
+	published   *prometheus.CounterVec
+	latency     prometheus.Histogram
+	applied     prometheus.Counter
+	deadLetters prometheus.Counter
+}
+
+func newStreamMetrics() *streamMetrics {
+	return &streamMetrics{
+		published: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhub_relay_published_total",
+			Help: "Events published to Kafka, by entity."}, []string{"entity"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "crmhub_relay_latency_seconds",
+			Help:    "From a change to its event acknowledged by Kafka.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}),
+		applied: prometheus.NewCounter(prometheus.CounterOpts{Name: "crmhub_commands_applied_total",
+			Help: "Inbound commands applied (repeats included, as no-ops)."}),
+		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{Name: "crmhub_commands_dead_letter_total",
+			Help: "Inbound commands sent to the dead-letter topic."}),
+	}
+}
+
+func (m *streamMetrics) onPublished(events []core.Event) {
+	now := time.Now()
+	for i := range events {
+		m.published.WithLabelValues(events[i].Entity).Inc()
+		m.latency.Observe(now.Sub(events[i].OccurredAt).Seconds())
+	}
+}
+
 // newRegistry returns the registry served at /metrics with the Go runtime,
-// process, database pool and outbox metrics.
-func newRegistry(pool *pgxpool.Pool, backlog func(context.Context) (int64, error)) (*prometheus.Registry, error) {
+// process, database pool, outbox and stream metrics.
+func newRegistry(pool *pgxpool.Pool, backlog func(context.Context) (int64, error), sm *streamMetrics) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
+		sm.published, sm.latency, sm.applied, sm.deadLetters,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&poolCollector{pool: pool},

@@ -46,12 +46,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := m.prepare(ctx, cfg, st, log); err != nil {
 		return err
 	}
-	strm, err := startStream(ctx, cfg, st, log)
+	sm := newStreamMetrics()
+	strm, err := startStream(ctx, cfg, st, sm, log)
 	if err != nil {
 		return err
 	}
 	defer strm.stop()
-	return m.runServer(ctx, cfg, st, strm, log)
+	return m.runServer(ctx, cfg, st, strm, sm, log)
 }
 
 // prepare migrates (when configured) and bootstraps the first administrator
@@ -92,8 +93,8 @@ func (m *Main) prepare(ctx context.Context, cfg Config, st *store.Store, log *sl
 	return nil
 }
 
-func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm *stream, log *slog.Logger) error {
-	reg, err := newRegistry(st.Pool(), st.OutboxBacklog)
+func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm *stream, sm *streamMetrics, log *slog.Logger) error {
+	reg, err := newRegistry(st.Pool(), st.OutboxBacklog, sm)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,21 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Contains(t, users, "101,102")
 	require.NotContains(t, users, "Анна")
 
-	code, out2, _ := run(t, env, "migrate", "status")
+	code, out2, _ := run(t, env, "stream", "resync", "--entity", "lead")
+	require.Equal(t, 0, code)
+	require.Contains(t, out2, "queued 1 lead snapshot(s)")
+	require.Eventually(t, func() bool {
+		got, _ := exec.Command("kcat", "-b", broker[1], "-C", "-t", "crm.lead", "-o", "beginning", "-e", "-q", "-f", "%h\n").Output()
+		return strings.Contains(string(got), "ce_type=crm.lead.snapshot")
+	}, 30*time.Second, 200*time.Millisecond)
+	code, out2, _ = run(t, env, "stream", "status")
+	require.Equal(t, 0, code)
+	require.Contains(t, out2, "last published")
+	require.Contains(t, out2, "commands")
+	_, _, body = c.do(t, "GET", "/metrics", "")
+	require.Contains(t, string(body), `crmhub_relay_published_total{entity="lead"}`)
+
+	code, out2, _ = run(t, env, "migrate", "status")
 	require.Equal(t, 0, code)
 	require.Regexp(t, regexp.MustCompile(`001\s+platform\s+20`), out2)
 

@@ -27,7 +27,7 @@ type stream struct {
 
 // startStream starts the embedded broker when no brokers are configured,
 // connects the publisher, creates the topics and runs the relay.
-func startStream(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*stream, error) {
+func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMetrics, log *slog.Logger) (*stream, error) {
 	s := &stream{done: make(chan struct{})}
 	brokers := cfg.Kafka.brokers()
 	if len(brokers) == 0 {
@@ -55,11 +55,13 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, log *slog.Log
 	var runs []func(context.Context) error
 	if cfg.Kafka.Relay.Enabled {
 		runs = append(runs, outbox.NewRelay(outbox.RelayConfig{BatchSize: cfg.Kafka.Relay.BatchSize,
-			PollInterval: cfg.Kafka.Relay.PollInterval, Retention: cfg.Kafka.Relay.Retention, Logger: log}, st.Pool(), pub).Run)
+			PollInterval: cfg.Kafka.Relay.PollInterval, Retention: cfg.Kafka.Relay.Retention, OnPublished: sm.onPublished,
+			Logger: log}, st.Pool(), pub).Run)
 	}
 	if cfg.Kafka.Commands.Enabled {
 		cc, err := kafka.NewCommandConsumer(kafka.CommandConfig{Brokers: brokers, Group: cfg.Kafka.Commands.Group,
-			Topic: pub.Topic("commands"), MaxAttempts: cfg.Kafka.Commands.MaxAttempts, Logger: log}, st)
+			Topic: pub.Topic("commands"), MaxAttempts: cfg.Kafka.Commands.MaxAttempts, Logger: log,
+			OnApplied: func(n int) { sm.applied.Add(float64(n)) }, OnDeadLetter: sm.deadLetters.Inc}, st)
 		if err != nil {
 			cancel()
 			s.stop()

@@ -26,6 +26,9 @@ type CommandConfig struct {
 	MaxAttempts int
 	// RetryBackoff is the first wait between tries (doubling). Default 200 ms.
 	RetryBackoff time.Duration
+	// OnApplied and OnDeadLetter, when set, count commands (metrics).
+	OnApplied    func(n int)
+	OnDeadLetter func()
 	Logger       *slog.Logger
 }
 
@@ -146,7 +149,11 @@ func (c *CommandConsumer) partition(ctx context.Context, recs []*kgo.Record) {
 		n := 0
 		if len(cmds) > 0 {
 			var err error
-			if n, err = c.svc.ApplyCommands(ctx, cmds, pos); err == nil && n == len(cmds) {
+			n, err = c.svc.ApplyCommands(ctx, cmds, pos)
+			if c.cfg.OnApplied != nil && n > 0 {
+				c.cfg.OnApplied(n)
+			}
+			if err == nil && n == len(cmds) {
 				recs = recs[n:]
 				continue
 			}
@@ -172,6 +179,9 @@ func (c *CommandConsumer) handle(ctx context.Context, r *kgo.Record) {
 	for attempt := 1; ; attempt++ {
 		_, err := c.svc.ApplyCommand(ctx, cmd, pos)
 		if err == nil {
+			if c.cfg.OnApplied != nil {
+				c.cfg.OnApplied(1)
+			}
 			return
 		}
 		code := core.ErrorCode(err)
@@ -218,6 +228,9 @@ func (c *CommandConsumer) deadLetter(ctx context.Context, r *kgo.Record, pos cor
 		}
 		if err == nil {
 			c.cfg.Logger.Warn("command_dead_letter", "id", id, "code", code, "reason", reason)
+			if c.cfg.OnDeadLetter != nil {
+				c.cfg.OnDeadLetter()
+			}
 			return
 		}
 		if errors.Is(err, context.Canceled) {

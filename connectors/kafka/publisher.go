@@ -142,3 +142,24 @@ func (p *Publisher) record(e *core.Event) *kgo.Record {
 
 // Close flushes and disconnects.
 func (p *Publisher) Close() { p.cl.Close() }
+
+// EndOffsets returns the next offset to be written per partition of a
+// topic (for consumer lag).
+func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int32]int64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	res, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int32]int64{}
+	res.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			out[o.Partition] = o.Offset
+		}
+	})
+	return out, nil
+}

@@ -20,7 +20,8 @@ func (s *Store) History(ctx context.Context, entity, id string) ([]core.HistoryE
 		return nil, core.Errorf(core.ENOTFOUND, "%s not found", entity)
 	}
 	rows, err := s.db(ctx).Query(ctx, `SELECT id::text, type, entity_version, occurred_at, source, actor, correlation_id,
-		coalesce(changed, '{}'), data FROM outbox WHERE entity_id = $1 AND entity = $2 ORDER BY entity_version, seq`, id, entity)
+		coalesce(changed, '{}'), data FROM outbox WHERE entity_id = $1 AND entity = $2 AND type NOT LIKE '%.snapshot'
+		ORDER BY entity_version, seq`, id, entity)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}

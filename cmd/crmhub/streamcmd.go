@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crmhub/crmhub/connectors/kafka"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store"
+)
+
+func (m *Main) stream(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(m.Stderr, "Usage: crmhub stream resync --entity KIND [--since TIME]\n       crmhub stream status")
+		if len(args) == 0 {
+			return usagef("stream needs a subcommand")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "resync":
+		return m.streamResync(ctx, args[1:])
+	case "status":
+		return m.streamStatus(ctx, args[1:])
+	}
+	return usagef("unknown stream subcommand %q: use resync or status", args[0])
+}
+
+func (m *Main) streamResync(ctx context.Context, args []string) error {
+	fs, cfgPath := m.flags("stream resync", "stream resync --entity KIND [--since TIME]")
+	entity := fs.String("entity", "", "lead, account, contact, deal, activity, user or pipeline (required)")
+	since := fs.String("since", "", "only records changed since (RFC 3339 or YYYY-MM-DD)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *entity == "" {
+		return usagef("--entity is required")
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := time.Parse(time.RFC3339, *since)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, *since); err != nil {
+				return usagef("--since: want RFC 3339 or YYYY-MM-DD, got %q", *since)
+			}
+		}
+		from = t
+	}
+	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
+		n, err := st.Resync(core.NewContextWithActor(ctx, core.Actor{ID: "cli", Source: "resync"}), *entity, from)
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(m.Stdout, "queued %d %s snapshot(s) (type %s.snapshot) for the relay\n", n, *entity, *entity)
+		return nil
+	})
+}
+
+func (m *Main) streamStatus(ctx context.Context, args []string) error {
+	fs, cfgPath := m.flags("stream status", "stream status")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := m.loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
+		s, err := st.StreamStatus(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "backlog\t%d event(s) not yet published", s.Backlog)
+		if s.OldestUnpublished != nil {
+			fmt.Fprintf(w, ", oldest from %s (%s ago)", s.OldestUnpublished.UTC().Format(time.RFC3339), time.Since(*s.OldestUnpublished).Round(time.Second))
+		}
+		fmt.Fprintln(w)
+		if s.LastPublished != nil {
+			fmt.Fprintf(w, "last published\t%s at %s\n", s.LastPublishedType, s.LastPublished.UTC().Format(time.RFC3339))
+		} else {
+			fmt.Fprintln(w, "last published\tnothing yet")
+		}
+		fmt.Fprintf(w, "commands\t%d applied, %d in the dead-letter topic\n", s.Applied, s.DeadLetters)
+		brokers := cfg.Kafka.brokers()
+		if len(brokers) == 0 {
+			brokers = []string{cfg.Kafka.Embedded.Addr}
+		}
+		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		topic := cfg.Kafka.TopicPrefix + ".commands"
+		ends, lagErr := kafka.EndOffsets(lctx, brokers, topic)
+		keys := make([]string, 0, len(s.Offsets))
+		for k := range s.Offsets {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			lag := "lag unknown (brokers unreachable)"
+			if lagErr == nil {
+				var p int32
+				_, _ = fmt.Sscanf(k[strings.LastIndexByte(k, '/')+1:], "%d", &p)
+				lag = fmt.Sprintf("lag %d", ends[p]-s.Offsets[k])
+			}
+			fmt.Fprintf(w, "consumer\t%s next offset %d, %s\n", k, s.Offsets[k], lag)
+		}
+		return w.Flush()
+	})
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// OpSnapshot names the events of a resync: a record's current state.
+const OpSnapshot = "snapshot"
+
+// Resync writes a "<kind>.snapshot" event with the current state of every
+// live record of entity changed since since (all, when zero) to the
+// outbox, for the relay to publish: a new consumer bootstraps from them.
+// Snapshots carry the record's version, so a consumer keeps whichever of a
+// snapshot and a change is newer. It returns how many it wrote.
+func (s *Store) Resync(ctx context.Context, entity string, since time.Time) (int, error) {
+	switch entity {
+	case core.EntityLead:
+		return resync(ctx, s, s.tables.lead, since)
+	case core.EntityAccount:
+		return resync(ctx, s, s.tables.account, since)
+	case core.EntityContact:
+		return resync(ctx, s, s.tables.contact, since)
+	case core.EntityDeal:
+		return resync(ctx, s, s.tables.deal, since)
+	case core.EntityActivity:
+		return resync(ctx, s, s.tables.activity, since)
+	case core.EntityUser:
+		return resync(ctx, s, s.tables.user, since)
+	case core.EntityPipeline:
+		return resync(ctx, s, s.tables.pipeline, since)
+	}
+	return 0, core.Errorf(core.EINVALID, "unknown entity %q: lead, account, contact, deal, activity, user or pipeline", entity)
+}
+
+func resync[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E, P], since time.Time) (int, error) {
+	a := core.ActorFromContext(ctx)
+	last, total := "00000000-0000-0000-0000-000000000000", 0
+	for {
+		rows, err := s.pool.Query(ctx, t.selectSQL+` WHERE deleted_at IS NULL AND updated_at >= $1 AND id > $2 ORDER BY id LIMIT 1000`, since, last)
+		if err != nil {
+			return total, err
+		}
+		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (P, error) { return t.scan(row) })
+		if err != nil || len(recs) == 0 {
+			return total, err
+		}
+		batch := make([][]any, len(recs))
+		now := s.now()
+		for i, rec := range recs {
+			b := rec.Base()
+			data, err := json.Marshal(rec)
+			if err != nil {
+				return total, err
+			}
+			batch[i] = []any{uuid.Must(uuid.NewV7()).String(), core.EventType(t.entity, OpSnapshot), t.entity, b.ID, b.Version,
+				now, a.Source, a.ID, core.CorrelationIDFromContext(ctx), string(data)}
+			last = b.ID
+		}
+		_, err = s.pool.CopyFrom(ctx, pgx.Identifier{"outbox"},
+			[]string{"id", "type", "entity", "entity_id", "entity_version", "occurred_at", "source", "actor", "correlation_id", "data"},
+			pgx.CopyFromRows(batch))
+		if err != nil {
+			return total, fmt.Errorf("resync %s: %w", t.name, err)
+		}
+		total += len(recs)
+	}
+}
+
+// StreamStatus is the state of the change stream as the database sees it.
+type StreamStatus struct {
+	Backlog           int64      // events not yet published
+	OldestUnpublished *time.Time // when the oldest of them happened
+	LastPublished     *time.Time // when the newest published event was published
+	LastPublishedType string
+	DeadLetters       int64            // inbound commands set aside
+	Applied           int64            // inbound commands applied
+	Offsets           map[string]int64 // "group topic/partition" -> next offset
+}
+
+// StreamStatus reads the stream's state.
+func (s *Store) StreamStatus(ctx context.Context) (*StreamStatus, error) {
+	st := &StreamStatus{Offsets: map[string]int64{}}
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL`).Scan(&st.Backlog, &st.OldestUnpublished)
+	if err != nil {
+		return nil, err
+	}
+	var at time.Time
+	var typ string
+	err = s.pool.QueryRow(ctx, `SELECT published_at, type FROM outbox WHERE published_at IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&at, &typ)
+	switch {
+	case err == nil:
+		st.LastPublished, st.LastPublishedType = &at, typ
+	case err != pgx.ErrNoRows:
+		return nil, err
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'dead_letter'), count(*) FILTER (WHERE status = 'applied')
+		FROM inbound_commands`).Scan(&st.DeadLetters, &st.Applied); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT "group", topic, partition, next_offset FROM stream_offsets ORDER BY 1, 2, 3`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g, topic string
+		var p int32
+		var o int64
+		if err := rows.Scan(&g, &topic, &p, &o); err != nil {
+			return nil, err
+		}
+		st.Offsets[fmt.Sprintf("%s %s/%d", g, topic, p)] = o
+	}
+	return st, rows.Err()
+}

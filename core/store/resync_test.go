@@ -1,0 +1,45 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store/storetest"
+)
+
+func TestResync(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	var last *core.Lead
+	for i := range 3 {
+		l, err := s.Leads().Create(ctx, patch(t, `{"last_name":"R`+string(rune('a'+i))+`","company":"C"}`))
+		require.NoError(t, err)
+		last = l
+	}
+	last, err := s.Leads().Update(ctx, last.ID, 0, patch(t, `{"title":"x"}`))
+	require.NoError(t, err)
+	deleted, err := s.Leads().Create(ctx, patch(t, `{"last_name":"Gone","company":"C"}`))
+	require.NoError(t, err)
+	require.NoError(t, s.Leads().Delete(ctx, deleted.ID, 0))
+
+	n, err := s.Resync(ctx, core.EntityLead, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "every live lead, not the deleted one")
+	var version int64
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT entity_version FROM outbox WHERE type = 'lead.snapshot' AND entity_id = $1`, last.ID).Scan(&version))
+	require.EqualValues(t, 2, version, "a snapshot carries the record's version")
+
+	n, err = s.Resync(ctx, core.EntityLead, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n, "--since filters by last change")
+	_, err = s.Resync(ctx, "invoice", time.Time{})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err))
+
+	h, err := s.History(ctx, core.EntityLead, last.ID)
+	require.NoError(t, err)
+	require.Len(t, h, 2, "snapshots are not changes: history leaves them out")
+}
