@@ -10,7 +10,7 @@ BIN     := bin/crmhub
 
 # OS packages the hub and its tests use, as "command:debian-package".
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
-DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat
+DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose
 
 .PHONY: help deps build run test bench bench/crm bench/stream lint fmt clean
 
@@ -59,11 +59,12 @@ bench/stream: deps ## relay throughput vs franz-go straight to the broker, and e
 	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
 	./bin/crmhub-bench -stream
 
-lint: ## go vet, gofmt check and the import rule
+lint: deps ## go vet, gofmt check, the import rule, and the compose file
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -count=1 -run 'TestImportRule' .
+	docker-compose -f deploy/docker-compose.yml config -q
 
 fmt: ## gofmt every file
 	gofmt -w $$(git ls-files '*.go')

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/crmhub/crmhub/connectors/kafka"
 	"github.com/crmhub/crmhub/core"
 )
 
@@ -103,6 +106,11 @@ type KafkaConfig struct {
 	TopicPrefix string              `yaml:"topic_prefix"`
 	ClientID    string              `yaml:"client_id"`
 	Partitions  int                 `yaml:"partitions"`
+	Compression string              `yaml:"compression"`
+	Linger      time.Duration       `yaml:"linger"`
+	AutoCreate  bool                `yaml:"auto_create_topics"`
+	SASL        SASLConfig          `yaml:"sasl"`
+	TLS         TLSConfig           `yaml:"tls"`
 	Embedded    KafkaEmbeddedConfig `yaml:"embedded"`
 	Relay       RelayConfig         `yaml:"relay"`
 	Commands    CommandsConfig      `yaml:"commands"`
@@ -113,6 +121,50 @@ type CommandsConfig struct {
 	Enabled     bool   `yaml:"enabled"`
 	Group       string `yaml:"group"`
 	MaxAttempts int    `yaml:"max_attempts"`
+}
+
+// SASLConfig is the brokers' authentication.
+type SASLConfig struct {
+	Mechanism string `yaml:"mechanism"`
+	User      string `yaml:"user"`
+	Password  string `yaml:"password"`
+}
+
+// TLSConfig is the brokers' encryption.
+type TLSConfig struct {
+	Enabled            bool   `yaml:"enabled"`
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// security builds the clients' security settings.
+func (k KafkaConfig) security() (kafka.Security, error) {
+	sec := kafka.Security{SASLMechanism: k.SASL.Mechanism, User: k.SASL.User, Password: k.SASL.Password}
+	if !k.TLS.Enabled {
+		return sec, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: k.TLS.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
+	if k.TLS.CAFile != "" {
+		pem, err := os.ReadFile(k.TLS.CAFile)
+		if err != nil {
+			return sec, fmt.Errorf("kafka.tls.ca_file: %w", err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return sec, fmt.Errorf("kafka.tls.ca_file: no certificates in %s", k.TLS.CAFile)
+		}
+	}
+	if k.TLS.CertFile != "" || k.TLS.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(k.TLS.CertFile, k.TLS.KeyFile)
+		if err != nil {
+			return sec, fmt.Errorf("kafka.tls.cert_file/key_file: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	sec.TLS = tc
+	return sec, nil
 }
 
 // KafkaEmbeddedConfig configures the embedded broker.
@@ -157,7 +209,8 @@ func defaultConfig() Config {
 			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second},
 		Database: DatabaseConfig{MaxConns: 32, MigrateOnStart: true,
 			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
-		Kafka: KafkaConfig{TopicPrefix: "crm", ClientID: "crmhub", Partitions: 6,
+		Kafka: KafkaConfig{TopicPrefix: "crm", ClientID: "crmhub", Partitions: 6, Compression: "snappy",
+			Linger: 5 * time.Millisecond, AutoCreate: true,
 			Embedded: KafkaEmbeddedConfig{Addr: "127.0.0.1:9092"},
 			Relay:    RelayConfig{Enabled: true, BatchSize: 1000, PollInterval: time.Second, Retention: 90 * 24 * time.Hour},
 			Commands: CommandsConfig{Enabled: true, Group: "crmhub-commands", MaxAttempts: 5}},
@@ -307,6 +360,14 @@ func (c *Config) Validate() error {
 		return bad("kafka.relay.batch_size", "must be 1 to 100000, got %d", c.Kafka.Relay.BatchSize)
 	case c.Kafka.Relay.PollInterval < time.Millisecond:
 		return bad("kafka.relay.poll_interval", "must be at least 1ms, got %s", c.Kafka.Relay.PollInterval)
+	case !kafka.ValidMechanism(c.Kafka.SASL.Mechanism):
+		return bad("kafka.sasl.mechanism", "must be empty, PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got %q", c.Kafka.SASL.Mechanism)
+	case c.Kafka.SASL.Mechanism != "" && c.Kafka.SASL.User == "":
+		return bad("kafka.sasl.user", "is required with a SASL mechanism")
+	case !oneOf(c.Kafka.Compression, "none", "gzip", "snappy", "lz4", "zstd"):
+		return bad("kafka.compression", "must be none, gzip, snappy, lz4 or zstd, got %q", c.Kafka.Compression)
+	case c.Kafka.Linger < 0 || c.Kafka.Linger > time.Second:
+		return bad("kafka.linger", "must be between 0 and 1s, got %s", c.Kafka.Linger)
 	case c.Kafka.Commands.Group == "":
 		return bad("kafka.commands.group", "must not be empty")
 	case c.Kafka.Commands.MaxAttempts < 1 || c.Kafka.Commands.MaxAttempts > 100:
@@ -352,8 +413,11 @@ func oneOf(s string, options ...string) bool {
 	return false
 }
 
-// Redacted returns a copy safe to print: passwords in URLs are replaced.
+// Redacted returns a copy safe to print: passwords are replaced.
 func (c Config) Redacted() Config {
+	if c.Kafka.SASL.Password != "" {
+		c.Kafka.SASL.Password = "REDACTED"
+	}
 	if c.Database.URL != "" {
 		if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {
 			if _, has := u.User.Password(); has {

@@ -120,6 +120,9 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 		{map[string]string{"CRMHUB_HTTP_SHUTDOWN_TIMEOUT": "soon"}, nil, "http.shutdown_timeout"},
 		{map[string]string{"CRMHUB_DATABASE_URL": "mysql://x"}, nil, "database.url"},
 		{map[string]string{"CRMHUB_DATABASE_MAX_CONNS": "1"}, nil, "database.max_conns"},
+		{map[string]string{"CRMHUB_KAFKA_SASL_MECHANISM": "GSSAPI"}, nil, "kafka.sasl.mechanism"},
+		{map[string]string{"CRMHUB_KAFKA_COMPRESSION": "brotli"}, nil, "kafka.compression"},
+		{map[string]string{"CRMHUB_KAFKA_BROKERS": "kafka-1"}, nil, "kafka.brokers"},
 		{nil, []string{"--config", badMapping}, `conversion: account.inn_code: account has no writable field "inn_code"`},
 		{nil, []string{"--config", unknown}, "field adress not found"},
 		{nil, []string{"--config", filepath.Join(dir, "missing.yaml")}, "no such file"},
@@ -132,9 +135,11 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 
 func TestConfigShowRedactsSecrets(t *testing.T) {
 	t.Parallel()
-	code, out, _ := run(t, map[string]string{"CRMHUB_DATABASE_URL": "postgres://crm:hunter2@db:5432/crm"}, "config", "show")
+	code, out, _ := run(t, map[string]string{"CRMHUB_DATABASE_URL": "postgres://crm:hunter2@db:5432/crm",
+		"CRMHUB_KAFKA_SASL_MECHANISM": "PLAIN", "CRMHUB_KAFKA_SASL_USER": "crm", "CRMHUB_KAFKA_SASL_PASSWORD": "hunter3"}, "config", "show")
 	require.Equal(t, 0, code)
 	require.NotContains(t, out, "hunter2")
+	require.NotContains(t, out, "hunter3")
 	require.Contains(t, out, "postgres://crm:REDACTED@db:5432/crm")
 }
 

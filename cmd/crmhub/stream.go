@@ -39,8 +39,16 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMet
 		s.broker, brokers = b, []string{b.Addr()}
 		log.Info("kafka_embedded", "addr", b.Addr())
 	}
+	sec := kafka.Security{}
+	if s.broker == nil { // the embedded broker listens in plaintext without SASL
+		var err error
+		if sec, err = cfg.Kafka.security(); err != nil {
+			return nil, err
+		}
+	}
 	pub, err := kafka.NewPublisher(kafka.Config{Brokers: brokers, TopicPrefix: cfg.Kafka.TopicPrefix,
-		ClientID: cfg.Kafka.ClientID, Partitions: int32(cfg.Kafka.Partitions), Logger: log})
+		ClientID: cfg.Kafka.ClientID, Partitions: int32(cfg.Kafka.Partitions), Compression: cfg.Kafka.Compression,
+		Linger: cfg.Kafka.Linger, AutoCreateTopics: cfg.Kafka.AutoCreate, Security: sec, Logger: log})
 	if err != nil {
 		s.stop()
 		return nil, err
@@ -60,7 +68,7 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMet
 	}
 	if cfg.Kafka.Commands.Enabled {
 		cc, err := kafka.NewCommandConsumer(kafka.CommandConfig{Brokers: brokers, Group: cfg.Kafka.Commands.Group,
-			Topic: pub.Topic("commands"), MaxAttempts: cfg.Kafka.Commands.MaxAttempts, Logger: log,
+			Topic: pub.Topic("commands"), MaxAttempts: cfg.Kafka.Commands.MaxAttempts, Logger: log, Security: sec,
 			OnApplied: func(n int) { sm.applied.Add(float64(n)) }, OnDeadLetter: sm.deadLetters.Inc}, st)
 		if err != nil {
 			cancel()

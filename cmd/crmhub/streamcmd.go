@@ -87,13 +87,17 @@ func (m *Main) streamStatus(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(w, "commands\t%d applied, %d in the dead-letter topic\n", s.Applied, s.DeadLetters)
 		brokers := cfg.Kafka.brokers()
+		sec, err := cfg.Kafka.security()
+		if err != nil {
+			return err
+		}
 		if len(brokers) == 0 {
-			brokers = []string{cfg.Kafka.Embedded.Addr}
+			brokers, sec = []string{cfg.Kafka.Embedded.Addr}, kafka.Security{}
 		}
 		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		topic := cfg.Kafka.TopicPrefix + ".commands"
-		ends, lagErr := kafka.EndOffsets(lctx, brokers, topic)
+		ends, lagErr := kafka.EndOffsets(lctx, brokers, sec, topic)
 		keys := make([]string, 0, len(s.Offsets))
 		for k := range s.Offsets {
 			keys = append(keys, k)

@@ -29,6 +29,7 @@ type CommandConfig struct {
 	// OnApplied and OnDeadLetter, when set, count commands (metrics).
 	OnApplied    func(n int)
 	OnDeadLetter func()
+	Security     Security
 	Logger       *slog.Logger
 }
 
@@ -69,16 +70,19 @@ type CommandConsumer struct {
 func NewCommandConsumer(cfg CommandConfig, svc core.CommandService) (*CommandConsumer, error) {
 	cfg.setDefaults()
 	c := &CommandConsumer{cfg: cfg, svc: svc}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.ClientID("crmhub-commands"),
+	opts, err := commonOpts(cfg.Brokers, "crmhub-commands", cfg.Security)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topic),
 		kgo.DisableAutoCommit(),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.OnPartitionsAssigned(c.resume),
 		kgo.AllowAutoTopicCreation(),
-	)
+		kgo.RequiredAcks(kgo.AllISRAcks()), // dead letters
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka commands: %w", err)
 	}

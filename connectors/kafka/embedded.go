@@ -17,6 +17,9 @@ type EmbeddedConfig struct {
 	DataDir string
 	// SyncWrites fsyncs every produced batch.
 	SyncWrites bool
+	// SASL, when Mechanism is set, requires clients to authenticate as
+	// User (tests of the production settings).
+	SASL Security
 }
 
 // Embedded is a single-broker Kafka-protocol cluster in the hub's process
@@ -54,6 +57,9 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 	if cfg.SyncWrites {
 		opts = append(opts, kfake.SyncWrites())
+	}
+	if cfg.SASL.SASLMechanism != "" {
+		opts = append(opts, kfake.EnableSASL(), kfake.Superuser(cfg.SASL.SASLMechanism, cfg.SASL.User, cfg.SASL.Password))
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {

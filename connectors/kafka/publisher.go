@@ -32,7 +32,12 @@ type Config struct {
 	ProduceTimeout time.Duration
 	// Linger lets records gather into batches. Default 5 ms.
 	Linger time.Duration
-	Logger *slog.Logger
+	// Compression of produced batches: none, gzip, snappy (default), lz4, zstd.
+	Compression string
+	// AutoCreateTopics lets producing create missing topics.
+	AutoCreateTopics bool
+	Security         Security
+	Logger           *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -51,6 +56,7 @@ func (c *Config) setDefaults() {
 	if c.Linger <= 0 {
 		c.Linger = 5 * time.Millisecond
 	}
+
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -70,14 +76,24 @@ func NewPublisher(cfg Config) (*Publisher, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("kafka: no brokers")
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.ClientID(cfg.ClientID),
+	opts, err := commonOpts(cfg.Brokers, cfg.ClientID, cfg.Security)
+	if err != nil {
+		return nil, err
+	}
+	codec, err := compression(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.RecordDeliveryTimeout(cfg.ProduceTimeout),
-		kgo.ProducerBatchCompression(kgo.SnappyCompression()),
+		kgo.ProducerBatchCompression(codec),
 	)
+	if cfg.AutoCreateTopics {
+		opts = append(opts, kgo.AllowAutoTopicCreation())
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
@@ -145,8 +161,12 @@ func (p *Publisher) Close() { p.cl.Close() }
 
 // EndOffsets returns the next offset to be written per partition of a
 // topic (for consumer lag).
-func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int32]int64, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+func EndOffsets(ctx context.Context, brokers []string, sec Security, topic string) (map[int32]int64, error) {
+	opts, err := commonOpts(brokers, "crmhub-status", sec)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, err
 	}
