@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -33,28 +32,13 @@ var (
 
 // crmData loads a large CRM with COPY and times the reads the issue names.
 func crmData(ctx context.Context, contacts, deals, iterations int, hold time.Duration) error {
-	dir, err := os.MkdirTemp("", "crmhub-crmbench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	srv, err := pgembed.Start(ctx, pgembed.Config{Dir: filepath.Join(dir, "pg"), Port: 5497, Logger: slog.New(slog.DiscardHandler),
+	db, err := newBenchDB(ctx, "crmbench", pgembed.Config{Port: 5497,
 		Settings: map[string]string{"maintenance_work_mem": "512MB", "work_mem": "32MB"}})
 	if err != nil {
 		return err
 	}
-	defer srv.Stop(context.WithoutCancel(ctx))
-	pool, err := pgxpool.New(ctx, srv.URL())
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if _, err := store.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
-		return err
-	}
+	defer db.close()
+	pool := db.pool
 	st := store.New(pool, slog.New(slog.DiscardHandler))
 	defer st.Close()
 	admin, _, err := st.EnsureAdmin(ctx, "Administrator")
@@ -183,7 +167,7 @@ func crmData(ctx context.Context, contacts, deals, iterations int, hold time.Dur
 		}
 	}
 	if hold > 0 {
-		fmt.Printf("holding the database for %s: psql '%s'\n", hold, srv.URL())
+		fmt.Printf("holding the database for %s: psql -h %s -p 5497 -U crmhub crmhub\n", hold, filepath.Join(db.dir, "pg", "run"))
 		time.Sleep(hold)
 	}
 	return nil

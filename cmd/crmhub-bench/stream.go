@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -24,27 +23,12 @@ import (
 // streamBench measures the relay against franz-go producing straight to
 // the same embedded broker, and the end-to-end latency of a change.
 func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Duration) error {
-	dir, err := os.MkdirTemp("", "crmhub-streambench-")
+	db, err := newBenchDB(ctx, "streambench", pgembed.Config{Port: 5496, Durable: true})
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	srv, err := pgembed.Start(ctx, pgembed.Config{Dir: filepath.Join(dir, "pg"), Port: 5496, Durable: true, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return err
-	}
-	defer srv.Stop(context.WithoutCancel(ctx))
-	pool, err := pgxpool.New(ctx, srv.URL())
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if _, err := store.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
-		return err
-	}
+	defer db.close()
+	pool, dir := db.pool, db.dir
 	broker, err := kafka.StartEmbedded(kafka.EmbeddedConfig{Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "kafka")})
 	if err != nil {
 		return err
