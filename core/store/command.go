@@ -47,14 +47,60 @@ func (s *Store) ApplyCommands(ctx context.Context, cmds []core.Command, pos []co
 }
 
 // applyAll applies every command in one transaction, or none: it returns
-// the index of the one that failed.
+// the index of the one that failed. The batch's ids are looked up in one
+// query and recorded in one insert; that insert has no ON CONFLICT, so a
+// command applied meanwhile by another partition's consumer fails the
+// batch (which the caller then applies command by command) rather than
+// applying twice.
 func (s *Store) applyAll(ctx context.Context, cmds []core.Command, pos []core.StreamPosition) (int, error) {
 	failed := len(cmds)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		ids := make([]string, len(cmds))
 		for i, cmd := range cmds {
-			if _, err := s.applyOne(ctx, tx, cmd, pos[i]); err != nil {
+			ids[i] = cmd.ID
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM inbound_commands WHERE id = ANY($1)`, ids)
+		if err != nil {
+			failed = 0
+			return err
+		}
+		seenIDs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			failed = 0
+			return err
+		}
+		seen := make(map[string]bool, len(seenIDs))
+		for _, id := range seenIDs {
+			seen[id] = true
+		}
+		var rec struct {
+			ids, types, sources, topics []string
+			parts                       []int32
+			offsets                     []int64
+		}
+		for i, cmd := range cmds {
+			source, err := commandSource(cmd)
+			if err != nil {
 				failed = i
 				return fmt.Errorf("command %s: %w", cmd.ID, err)
+			}
+			if seen[cmd.ID] {
+				continue // applied before (or earlier in this batch): no effect
+			}
+			seen[cmd.ID] = true
+			if err := s.execute(commandContext(ctx, tx, cmd, source), tx, cmd); err != nil {
+				failed = i
+				return fmt.Errorf("command %s: %w", cmd.ID, err)
+			}
+			rec.ids, rec.types, rec.sources = append(rec.ids, cmd.ID), append(rec.types, cmd.Type), append(rec.sources, source)
+			rec.topics, rec.parts, rec.offsets = append(rec.topics, pos[i].Topic), append(rec.parts, pos[i].Partition), append(rec.offsets, pos[i].Offset)
+		}
+		if len(rec.ids) > 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO inbound_commands (id, type, source, status, topic, partition, "offset")
+				SELECT i, t, s, 'applied', tp, p, o FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[])
+				AS x(i, t, s, tp, p, o)`, rec.ids, rec.types, rec.sources, rec.topics, rec.parts, rec.offsets); err != nil {
+				failed = 0
+				return fmt.Errorf("record commands: %w", err)
 			}
 		}
 		if len(cmds) == 0 {
@@ -68,18 +114,34 @@ func (s *Store) applyAll(ctx context.Context, cmds []core.Command, pos []core.St
 	return failed, err
 }
 
+// commandSource checks a command's id and source and returns the source
+// its changes carry.
+func commandSource(cmd core.Command) (string, error) {
+	if cmd.ID == "" || len(cmd.ID) > 200 {
+		return "", core.Invalid([]core.FieldError{{Field: "id", Code: "required", Message: "a command id of 1 to 200 characters"}})
+	}
+	if cmd.Source == "" {
+		return "kafka", nil
+	}
+	if !core.ValidCode(cmd.Source) {
+		return "", core.Invalid([]core.FieldError{{Field: "source", Code: "invalid", Message: "1 to 50 of a-z, 0-9, _"}})
+	}
+	return cmd.Source, nil
+}
+
+// commandContext is the context a command's changes are made in: its
+// transaction, its source as the actor, its id as the correlation id.
+func commandContext(ctx context.Context, tx pgx.Tx, cmd core.Command, source string) context.Context {
+	ctx = core.NewContextWithActor(context.WithValue(ctx, txKey{}, tx), core.Actor{ID: "command:" + cmd.ID, Source: source})
+	return core.NewContextWithCorrelationID(ctx, cmd.ID)
+}
+
 // applyOne applies a command in tx with the record of its id and position
 // (the caller moves the offset).
 func (s *Store) applyOne(ctx context.Context, tx pgx.Tx, cmd core.Command, pos core.StreamPosition) (bool, error) {
-	if cmd.ID == "" || len(cmd.ID) > 200 {
-		return false, core.Invalid([]core.FieldError{{Field: "id", Code: "required", Message: "a command id of 1 to 200 characters"}})
-	}
-	source := "kafka"
-	if cmd.Source != "" {
-		if !core.ValidCode(cmd.Source) {
-			return false, core.Invalid([]core.FieldError{{Field: "source", Code: "invalid", Message: "1 to 50 of a-z, 0-9, _"}})
-		}
-		source = cmd.Source
+	source, err := commandSource(cmd)
+	if err != nil {
+		return false, err
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO inbound_commands (id, type, source, status, topic, partition, "offset")
 		VALUES ($1, $2, $3, 'applied', $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
@@ -90,9 +152,7 @@ func (s *Store) applyOne(ctx context.Context, tx pgx.Tx, cmd core.Command, pos c
 	if tag.RowsAffected() == 0 {
 		return false, nil // seen before: its effects are already there
 	}
-	ctx = core.NewContextWithActor(context.WithValue(ctx, txKey{}, tx), core.Actor{ID: "command:" + cmd.ID, Source: source})
-	ctx = core.NewContextWithCorrelationID(ctx, cmd.ID)
-	return true, s.execute(ctx, tx, cmd)
+	return true, s.execute(commandContext(ctx, tx, cmd, source), tx, cmd)
 }
 
 func (s *Store) execute(ctx context.Context, tx pgx.Tx, cmd core.Command) error {
