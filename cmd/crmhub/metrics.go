@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ type streamMetrics struct {
 	latency     prometheus.Histogram
 	applied     prometheus.Counter
 	deadLetters prometheus.Counter
+	lag         *prometheus.GaugeVec
 }
 
 func newStreamMetrics() *streamMetrics {
@@ -30,7 +32,14 @@ func newStreamMetrics() *streamMetrics {
 			Help: "Inbound commands applied (repeats included, as no-ops)."}),
 		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{Name: "crmhub_commands_dead_letter_total",
 			Help: "Inbound commands sent to the dead-letter topic."}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "crmhub_commands_consumer_lag",
+			Help: "Inbound messages on the broker not yet applied, by topic and partition (as of the last fetch)."},
+			[]string{"topic", "partition"}),
 	}
+}
+
+func (m *streamMetrics) onLag(topic string, partition int32, lag int64) {
+	m.lag.WithLabelValues(topic, strconv.Itoa(int(partition))).Set(float64(lag))
 }
 
 func (m *streamMetrics) onPublished(events []core.Event) {
@@ -46,7 +55,7 @@ func (m *streamMetrics) onPublished(events []core.Event) {
 func newRegistry(pool *pgxpool.Pool, backlog func(context.Context) (int64, error), sm *streamMetrics) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		sm.published, sm.latency, sm.applied, sm.deadLetters,
+		sm.published, sm.latency, sm.applied, sm.deadLetters, sm.lag,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&poolCollector{pool: pool},

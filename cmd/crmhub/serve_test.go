@@ -157,6 +157,18 @@ func TestServeEndToEnd(t *testing.T) {
 	_, _, body = c.do(t, "GET", "/metrics", "")
 	require.Contains(t, string(body), `crmhub_relay_published_total{entity="lead"}`)
 
+	// A command from another system, through kcat, is applied and its
+	// partition's consumer lag reported.
+	kp := exec.Command("kcat", "-b", broker[1], "-P", "-t", "crm.commands")
+	kp.Stdin = strings.NewReader(`{"id":"pbx-1","type":"lead.create","source":"telephony","payload":{"last_name":"Звонок","company":"?"}}` + "\n")
+	out3, err := kp.CombinedOutput()
+	require.NoError(t, err, string(out3))
+	require.Eventually(t, func() bool {
+		_, _, body := c.do(t, "GET", "/metrics", "")
+		return strings.Contains(string(body), "crmhub_commands_applied_total 1") &&
+			regexp.MustCompile(`crmhub_commands_consumer_lag\{partition="\d+",topic="crm.commands"\} 0`).Match(body)
+	}, 30*time.Second, 200*time.Millisecond)
+
 	code, out2, _ = run(t, env, "migrate", "status")
 	require.Equal(t, 0, code)
 	require.Regexp(t, regexp.MustCompile(`001\s+platform\s+20`), out2)

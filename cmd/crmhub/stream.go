@@ -69,7 +69,7 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMet
 	if cfg.Kafka.Commands.Enabled {
 		cc, err := kafka.NewCommandConsumer(kafka.CommandConfig{Brokers: brokers, Group: cfg.Kafka.Commands.Group,
 			Topic: pub.Topic("commands"), MaxAttempts: cfg.Kafka.Commands.MaxAttempts, Logger: log, Security: sec,
-			OnApplied: func(n int) { sm.applied.Add(float64(n)) }, OnDeadLetter: sm.deadLetters.Inc}, st)
+			OnApplied: func(n int) { sm.applied.Add(float64(n)) }, OnDeadLetter: sm.deadLetters.Inc, OnLag: sm.onLag}, st)
 		if err != nil {
 			cancel()
 			s.stop()

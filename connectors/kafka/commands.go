@@ -29,8 +29,12 @@ type CommandConfig struct {
 	// OnApplied and OnDeadLetter, when set, count commands (metrics).
 	OnApplied    func(n int)
 	OnDeadLetter func()
-	Security     Security
-	Logger       *slog.Logger
+	// OnLag, when set, reports after each fetched batch of a partition how
+	// many messages the broker holds beyond it (its high watermark minus
+	// the next offset to apply): the consumer lag.
+	OnLag    func(topic string, partition int32, lag int64)
+	Security Security
+	Logger   *slog.Logger
 }
 
 func (c *CommandConfig) setDefaults() {
@@ -125,6 +129,10 @@ func (c *CommandConsumer) Run(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				c.partition(ctx, p.Records)
+				if c.cfg.OnLag != nil && len(p.Records) > 0 && ctx.Err() == nil {
+					next := p.Records[len(p.Records)-1].Offset + 1
+					c.cfg.OnLag(p.Topic, p.Partition, max(p.HighWatermark-next, 0))
+				}
 			}()
 		})
 		wg.Wait()

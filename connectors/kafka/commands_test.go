@@ -3,7 +3,9 @@ package kafka_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,7 +57,14 @@ func (f *flaky) ApplyCommand(ctx context.Context, cmd core.Command, pos core.Str
 
 func runConsumer(t *testing.T, b *bundle, svc core.CommandService) context.CancelFunc {
 	t.Helper()
-	c, err := kafka.NewCommandConsumer(kafka.CommandConfig{Brokers: []string{b.broker.Addr()}, RetryBackoff: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))}, svc)
+	return runConsumerWith(t, b, svc, kafka.CommandConfig{})
+}
+
+func runConsumerWith(t *testing.T, b *bundle, svc core.CommandService, cfg kafka.CommandConfig) context.CancelFunc {
+	t.Helper()
+	cfg.Brokers, cfg.RetryBackoff = []string{b.broker.Addr()}, 20*time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	c, err := kafka.NewCommandConsumer(cfg, svc)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -125,4 +134,36 @@ func TestInboundCommands(t *testing.T) {
 	require.Eventually(t, func() bool { return count(t, b, "SELECT count(*) FROM inbound_commands") == 6 }, 30*time.Second, 50*time.Millisecond)
 	require.Equal(t, 2, count(t, b, "SELECT count(*) FROM outbox WHERE entity = 'account'"))
 	require.Equal(t, 1, count(t, b, "SELECT count(*) FROM leads WHERE last_name = 'Новый'"))
+}
+
+func TestInboundConsumerLag(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	var msgs []string
+	for i := range 50 {
+		msgs = append(msgs, fmt.Sprintf(`{"id":"lag-%d","type":"lead.create","payload":{"last_name":"Лаг %d","company":"?"}}`, i, i))
+	}
+	produce(t, b.broker.Addr(), msgs...)
+
+	var mu sync.Mutex
+	lags := map[string]int64{}
+	runConsumerWith(t, b, b.st, kafka.CommandConfig{OnLag: func(topic string, p int32, lag int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		lags[fmt.Sprintf("%s/%d", topic, p)] = lag
+	}})
+	require.Eventually(t, func() bool { return count(t, b, "SELECT count(*) FROM inbound_commands") == 50 }, 30*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(lags) == 0 {
+			return false
+		}
+		for k, lag := range lags {
+			if k[:len("crm.commands/")] != "crm.commands/" || lag != 0 {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "everything fetched was applied: no lag left on any partition")
 }
