@@ -109,6 +109,7 @@ type KafkaConfig struct {
 	Compression string              `yaml:"compression"`
 	Linger      time.Duration       `yaml:"linger"`
 	AutoCreate  bool                `yaml:"auto_create_topics"`
+	StateTopics bool                `yaml:"state_topics"`
 	SASL        SASLConfig          `yaml:"sasl"`
 	TLS         TLSConfig           `yaml:"tls"`
 	Embedded    KafkaEmbeddedConfig `yaml:"embedded"`

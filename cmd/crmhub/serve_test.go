@@ -84,6 +84,7 @@ func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
 	env := testEnv(dir)
+	env["CRMHUB_KAFKA_STATE_TOPICS"] = "true"
 	h := serveInProcess(t, env)
 	addr, out := h.addr, &h.out
 	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
@@ -150,6 +151,9 @@ func TestServeEndToEnd(t *testing.T) {
 		got, _ := exec.Command("kcat", "-b", broker[1], "-C", "-t", "crm.lead", "-o", "beginning", "-e", "-q", "-f", "%h\n").Output()
 		return strings.Contains(string(got), "ce_type=crm.lead.snapshot")
 	}, 30*time.Second, 200*time.Millisecond)
+	got, err := exec.Command("kcat", "-b", broker[1], "-C", "-t", "crm.lead.state", "-o", "beginning", "-e", "-q", "-f", "%k\n").Output()
+	require.NoError(t, err)
+	require.Contains(t, string(got), lead["id"].(string), "with state_topics on, the lead's latest state is in its compacted topic")
 	code, out2, _ = run(t, env, "stream", "status")
 	require.Equal(t, 0, code)
 	require.Contains(t, out2, "last published")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -48,13 +49,14 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMet
 	}
 	pub, err := kafka.NewPublisher(kafka.Config{Brokers: brokers, TopicPrefix: cfg.Kafka.TopicPrefix,
 		ClientID: cfg.Kafka.ClientID, Partitions: int32(cfg.Kafka.Partitions), Compression: cfg.Kafka.Compression,
-		Linger: cfg.Kafka.Linger, AutoCreateTopics: cfg.Kafka.AutoCreate, Security: sec, Logger: log})
+		Linger: cfg.Kafka.Linger, AutoCreateTopics: cfg.Kafka.AutoCreate, StateTopics: cfg.Kafka.StateTopics, Security: sec, Logger: log})
 	if err != nil {
 		s.stop()
 		return nil, err
 	}
 	s.pub = pub
-	if err := pub.EnsureTopics(ctx, append(streamEntities, "commands", "commands.dlq")...); err != nil {
+	commands := pub.Topic("commands")
+	if err := errors.Join(pub.EnsureTopics(ctx, streamEntities...), pub.CreateTopics(ctx, commands, commands+".dlq")); err != nil {
 		// Not fatal: the relay retries publishing until the brokers answer.
 		log.Warn("kafka_topics", "error", err)
 	}

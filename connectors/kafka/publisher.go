@@ -36,8 +36,13 @@ type Config struct {
 	Compression string
 	// AutoCreateTopics lets producing create missing topics.
 	AutoCreateTopics bool
-	Security         Security
-	Logger           *slog.Logger
+	// StateTopics adds a compacted "<prefix>.<entity>.state" topic per
+	// entity holding each record's latest state under its id (a tombstone
+	// once it is deleted or merged away), for consumers that want the
+	// current table rather than the history of changes.
+	StateTopics bool
+	Security    Security
+	Logger      *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -103,13 +108,38 @@ func NewPublisher(cfg Config) (*Publisher, error) {
 // Topic is the topic of an entity's events, e.g. "crm.lead".
 func (p *Publisher) Topic(entity string) string { return p.cfg.TopicPrefix + "." + entity }
 
-// EnsureTopics creates the entities' topics that do not exist yet.
+// StateTopic is the compacted topic of an entity's latest states, e.g.
+// "crm.lead.state".
+func (p *Publisher) StateTopic(entity string) string { return p.Topic(entity) + ".state" }
+
+// EnsureTopics creates the entities' topics that do not exist yet (and
+// their compacted state topics when configured).
 func (p *Publisher) EnsureTopics(ctx context.Context, entities ...string) error {
 	topics := make([]string, len(entities))
 	for i, e := range entities {
 		topics[i] = p.Topic(e)
 	}
-	res, err := kadm.NewClient(p.cl).CreateTopics(ctx, p.cfg.Partitions, -1, nil, topics...)
+	if err := p.CreateTopics(ctx, topics...); err != nil {
+		return err
+	}
+	if !p.cfg.StateTopics {
+		return nil
+	}
+	for i, e := range entities {
+		topics[i] = p.StateTopic(e)
+	}
+	compact := "compact"
+	return p.createTopics(ctx, map[string]*string{"cleanup.policy": &compact}, topics)
+}
+
+// CreateTopics creates topics (full names, with the configured partitions
+// and the brokers' default settings) that do not exist yet.
+func (p *Publisher) CreateTopics(ctx context.Context, topics ...string) error {
+	return p.createTopics(ctx, nil, topics)
+}
+
+func (p *Publisher) createTopics(ctx context.Context, configs map[string]*string, topics []string) error {
+	res, err := kadm.NewClient(p.cl).CreateTopics(ctx, p.cfg.Partitions, -1, configs, topics...)
 	if err != nil {
 		return fmt.Errorf("kafka: create topics: %w", err)
 	}
@@ -124,9 +154,17 @@ func (p *Publisher) EnsureTopics(ctx context.Context, entities ...string) error 
 // Publish implements outbox.Publisher: it returns when every event is
 // acknowledged by all in-sync replicas.
 func (p *Publisher) Publish(ctx context.Context, events []core.Event) error {
-	recs := make([]*kgo.Record, len(events))
+	n := len(events)
+	if p.cfg.StateTopics {
+		n *= 2
+	}
+	recs := make([]*kgo.Record, 0, n)
 	for i := range events {
-		recs[i] = p.record(&events[i])
+		r := p.record(&events[i])
+		recs = append(recs, r)
+		if p.cfg.StateTopics {
+			recs = append(recs, p.stateRecord(&events[i], r))
+		}
 	}
 	if err := p.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return fmt.Errorf("kafka: produce: %w", err)
@@ -154,6 +192,17 @@ func (p *Publisher) record(e *core.Event) *kgo.Record {
 		h = append(h, kgo.RecordHeader{Key: "ce_changed", Value: []byte(strings.Join(e.Changed, ","))})
 	}
 	return &kgo.Record{Topic: p.Topic(e.Entity), Key: []byte(e.EntityID), Value: e.Data, Headers: h}
+}
+
+// stateRecord is the change's record in the entity's state topic: the same
+// key, headers and value, or no value (a tombstone, which compaction
+// eventually removes with the key) when the record is gone.
+func (p *Publisher) stateRecord(e *core.Event, r *kgo.Record) *kgo.Record {
+	s := &kgo.Record{Topic: p.StateTopic(e.Entity), Key: r.Key, Value: r.Value, Headers: r.Headers}
+	if op := e.Type[strings.LastIndexByte(e.Type, '.')+1:]; op == core.OpDeleted || op == core.OpMerged {
+		s.Value = nil
+	}
+	return s
 }
 
 // Close flushes and disconnects.

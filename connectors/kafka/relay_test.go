@@ -13,6 +13,8 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/crmhub/crmhub/connectors/kafka"
 	"github.com/crmhub/crmhub/core"
@@ -289,4 +291,54 @@ func TestRelayHandOver(t *testing.T) {
 		require.Equal(t, fmt.Sprint(next), h["ce_entityversion"], "versions in order across the hand-over")
 	}
 	require.Equal(t, 201, next)
+}
+
+func TestStateTopics(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	var err error
+	b.pub, err = kafka.NewPublisher(kafka.Config{Brokers: []string{b.broker.Addr()}, Partitions: 3, StateTopics: true})
+	require.NoError(t, err)
+	t.Cleanup(b.pub.Close)
+	ctx := context.Background()
+	require.NoError(t, b.pub.EnsureTopics(ctx, core.EntityLead, core.EntityUser, core.EntityPipeline))
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.broker.Addr()))
+	require.NoError(t, err)
+	defer cl.Close()
+	cfgs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, "crm.lead.state", "crm.lead")
+	require.NoError(t, err)
+	policy := map[string]string{}
+	for _, rc := range cfgs {
+		require.NoError(t, rc.Err)
+		for _, c := range rc.Configs {
+			if c.Key == "cleanup.policy" && c.Value != nil {
+				policy[rc.Name] = *c.Value
+			}
+		}
+	}
+	require.Equal(t, "compact", policy["crm.lead.state"])
+	require.NotEqual(t, "compact", policy["crm.lead"], "the change topic keeps history")
+
+	b.startRelay(t)
+	actx := apiCtx()
+	a, err := b.st.Leads().Create(actx, core.Patch{"last_name": []byte(`"Живой"`), "company": []byte(`"A"`)})
+	require.NoError(t, err)
+	_, err = b.st.Leads().Update(actx, a.ID, 0, core.Patch{"status": []byte(`"hot"`)})
+	require.NoError(t, err)
+	gone, err := b.st.Leads().Create(actx, core.Patch{"last_name": []byte(`"Удалённый"`), "company": []byte(`"B"`)})
+	require.NoError(t, err)
+	require.NoError(t, b.st.Leads().Delete(actx, gone.ID, 0))
+
+	latest := map[string][]byte{}
+	for _, m := range readUnique(t, b.broker.Addr(), "crm.lead.state", 4) {
+		latest[string(m.Key)] = m.Value
+		require.NotEmpty(t, headers(m)["ce_id"])
+	}
+	require.Len(t, latest, 2)
+	var state map[string]any
+	require.NoError(t, json.Unmarshal(latest[a.ID], &state))
+	require.Equal(t, "hot", state["status"], "the last state of a record is its latest")
+	require.Nil(t, latest[gone.ID], "a deleted record ends with a tombstone")
+	require.Len(t, readUnique(t, b.broker.Addr(), "crm.lead", 4), 4, "the change topic gets every change too")
 }
