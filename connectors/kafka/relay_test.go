@@ -78,18 +78,7 @@ func headers(m kafkago.Message) map[string]string {
 // read consumes n messages of topic with kafka-go in a consumer group.
 func read(t *testing.T, addr, topic string, n int) []kafkago.Message {
 	t.Helper()
-	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: []string{addr}, Topic: topic, GroupID: "test-" + topic,
-		StartOffset: kafkago.FirstOffset, MaxWait: 100 * time.Millisecond})
-	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out []kafkago.Message
-	for len(out) < n {
-		m, err := r.ReadMessage(ctx)
-		require.NoError(t, err, "after %d of %d messages", len(out), n)
-		out = append(out, m)
-	}
-	return out
+	return consume(t, addr, topic, "test-"+topic, n, false)
 }
 
 // readUnique consumes until it has seen n distinct events (by ce_id), as a
@@ -97,7 +86,12 @@ func read(t *testing.T, addr, topic string, n int) []kafkago.Message {
 // the order first seen.
 func readUnique(t *testing.T, addr, topic string, n int) []kafkago.Message {
 	t.Helper()
-	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: []string{addr}, Topic: topic, GroupID: "unique-" + topic,
+	return consume(t, addr, topic, "unique-"+topic, n, true)
+}
+
+func consume(t *testing.T, addr, topic, group string, n int, unique bool) []kafkago.Message {
+	t.Helper()
+	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: []string{addr}, Topic: topic, GroupID: group,
 		StartOffset: kafkago.FirstOffset, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -106,11 +100,15 @@ func readUnique(t *testing.T, addr, topic string, n int) []kafkago.Message {
 	var out []kafkago.Message
 	for len(out) < n {
 		m, err := r.ReadMessage(ctx)
-		require.NoError(t, err, "after %d of %d distinct events", len(out), n)
-		if id := headers(m)["ce_id"]; !seen[id] {
+		require.NoError(t, err, "after %d of %d messages", len(out), n)
+		if unique {
+			id := headers(m)["ce_id"]
+			if seen[id] {
+				continue
+			}
 			seen[id] = true
-			out = append(out, m)
 		}
+		out = append(out, m)
 	}
 	return out
 }
