@@ -32,7 +32,8 @@ type RelayConfig struct {
 	Retention time.Duration
 	// RetryBackoff bounds the wait between failed publishes. Default 5 s.
 	RetryBackoff time.Duration
-	// OnPublished, when set, is told of every batch published (metrics).
+	// OnPublished, when set, is told of every batch published and marked
+	// (metrics).
 	OnPublished func(events []core.Event)
 	Logger      *slog.Logger
 }
@@ -171,11 +172,11 @@ func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (int, error) {
 	if err := r.pub.Publish(ctx, events); err != nil {
 		return 0, err
 	}
-	if r.cfg.OnPublished != nil {
-		r.cfg.OnPublished(events)
-	}
 	if _, err := conn.Exec(ctx, `UPDATE outbox SET published_at = now() WHERE seq = ANY($1)`, seqs); err != nil {
 		return 0, fmt.Errorf("mark published: %w", err)
+	}
+	if r.cfg.OnPublished != nil {
+		r.cfg.OnPublished(events)
 	}
 	return len(events), nil
 }
