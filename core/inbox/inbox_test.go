@@ -1,0 +1,178 @@
+package inbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core/inbox"
+	"github.com/crmhub/crmhub/core/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+func status(t *testing.T, pool *pgxpool.Pool, id int64) (st string, attempts int, lastErr string) {
+	t.Helper()
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT status, attempts, last_error FROM inbox WHERE id = $1`, id).
+		Scan(&st, &attempts, &lastErr))
+	return st, attempts, lastErr
+}
+
+func run(t *testing.T, w *inbox.Worker) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func TestReceiveOnce(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	in := inbox.New(pool)
+	ctx := context.Background()
+	d := inbox.Delivery{Source: "telephony:mango", DedupeKey: "MTox:summary", Kind: "events/summary", Body: []byte(`{"entry_id":"MTox"}`)}
+	id, isNew, err := in.Receive(ctx, d)
+	require.NoError(t, err)
+	require.True(t, isNew)
+	id2, isNew, err := in.Receive(ctx, d)
+	require.NoError(t, err)
+	require.False(t, isNew, "a provider's retry is recognised")
+	require.Equal(t, id, id2)
+	d.Source = "telephony:zadarma"
+	_, isNew, err = in.Receive(ctx, d)
+	require.NoError(t, err)
+	require.True(t, isNew, "keys are per source")
+	s, err := in.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), s.Pending)
+	require.NotNil(t, s.OldestPending)
+
+	for _, bad := range []inbox.Delivery{{Source: "x"}, {DedupeKey: "x"}, {Source: "x", DedupeKey: string(make([]byte, 301))}} {
+		_, _, err := in.Receive(ctx, bad)
+		require.ErrorIs(t, err, inbox.ErrInvalid)
+	}
+}
+
+func TestWorkerRetriesAndFails(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	in := inbox.New(pool)
+	ctx := context.Background()
+	receive := func(key string) int64 {
+		id, _, err := in.Receive(ctx, inbox.Delivery{Source: "webform:contact", DedupeKey: key, Body: []byte(key)})
+		require.NoError(t, err)
+		return id
+	}
+	ok, flaky, malformed, panics, broken := receive("ok"), receive("flaky"), receive("malformed"), receive("panics"), receive("broken")
+	other, _, err := in.Receive(ctx, inbox.Delivery{Source: "webform:other", DedupeKey: "ok", Body: []byte("ok")})
+	require.NoError(t, err)
+
+	var mu sync.Mutex
+	seen := map[string]int{}
+	fixed := atomic.Bool{}
+	w := in.NewWorker(inbox.WorkerConfig{Source: "webform:contact", PollInterval: 20 * time.Millisecond, Backoff: 10 * time.Millisecond, MaxAttempts: 3},
+		func(ctx context.Context, d inbox.Delivery) error {
+			mu.Lock()
+			seen[string(d.Body)]++
+			n := seen[string(d.Body)]
+			mu.Unlock()
+			switch string(d.Body) {
+			case "flaky":
+				if n == 1 {
+					return errors.New("connection reset by peer")
+				}
+			case "malformed":
+				return inbox.Permanent(fmt.Errorf("not a form post: \xff\xfe"))
+			case "panics":
+				var m map[string]int
+				m["x"]++
+			case "broken":
+				if !fixed.Load() {
+					return errors.New("database is down")
+				}
+			}
+			return nil
+		})
+	run(t, w)
+	require.Eventually(t, func() bool {
+		st, _, _ := status(t, pool, broken)
+		return st == "failed"
+	}, 20*time.Second, 20*time.Millisecond)
+
+	st, attempts, _ := status(t, pool, ok)
+	require.Equal(t, "done", st)
+	require.Equal(t, 1, attempts)
+	st, attempts, _ = status(t, pool, flaky)
+	require.Equal(t, "done", st, "a transient failure is retried")
+	require.Equal(t, 2, attempts)
+	st, attempts, msg := status(t, pool, malformed)
+	require.Equal(t, "failed", st, "a permanent failure is not retried")
+	require.Equal(t, 1, attempts)
+	require.Contains(t, msg, "not a form post")
+	st, _, msg = status(t, pool, panics)
+	require.Equal(t, "failed", st, "a panicking handler fails the delivery, not the worker")
+	require.Contains(t, msg, "panic")
+	_, attempts, msg = status(t, pool, broken)
+	require.Equal(t, 3, attempts, "bounded retries")
+	require.Equal(t, "database is down", msg)
+	st, _, _ = status(t, pool, other)
+	require.Equal(t, "pending", st, "a worker takes only its source")
+
+	failed, err := in.Failed(ctx, "webform:contact", 10)
+	require.NoError(t, err)
+	require.Len(t, failed, 3)
+	require.Equal(t, "broken", failed[0].DedupeKey, "newest first")
+
+	fixed.Store(true)
+	n, err := in.Retry(ctx, "webform:contact")
+	require.NoError(t, err)
+	require.Equal(t, int64(3), n)
+	require.Eventually(t, func() bool {
+		st, _, _ := status(t, pool, broken)
+		return st == "done"
+	}, 10*time.Second, 20*time.Millisecond, "an operator's retry processes it once the cause is mended")
+}
+
+func TestWorkersShareWithoutDoubling(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	in := inbox.New(pool)
+	ctx := context.Background()
+	const n = 300
+	for i := range n {
+		_, _, err := in.Receive(ctx, inbox.Delivery{Source: "telephony:vats", DedupeKey: fmt.Sprint("call-", i), Body: []byte(fmt.Sprint(i))})
+		require.NoError(t, err)
+	}
+	var mu sync.Mutex
+	handled := map[string]int{}
+	var total atomic.Int64
+	h := func(ctx context.Context, d inbox.Delivery) error {
+		mu.Lock()
+		handled[d.DedupeKey]++
+		mu.Unlock()
+		total.Add(1)
+		return nil
+	}
+	for range 3 { // three hub instances
+		run(t, inbox.New(pool).NewWorker(inbox.WorkerConfig{Source: "telephony:vats", BatchSize: 7, PollInterval: 10 * time.Millisecond}, h))
+	}
+	require.Eventually(t, func() bool {
+		s, err := in.Stats(ctx)
+		return err == nil && s.Done == n
+	}, 30*time.Second, 20*time.Millisecond)
+	require.Equal(t, int64(n), total.Load())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, handled, n)
+	for k, c := range handled {
+		require.Equal(t, 1, c, "%s handled once", k)
+	}
+}
