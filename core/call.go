@@ -1,0 +1,190 @@
+package core
+
+import (
+	"strings"
+	"time"
+)
+
+// EntityCall names phone calls in events, topics and errors.
+const EntityCall = "call"
+
+// Call directions.
+const (
+	CallIn       = "in"
+	CallOut      = "out"
+	CallInternal = "internal"
+)
+
+// Call dispositions, from the most to the least telling: a call is
+// answered when any of its legs was; an unanswered one is missed, busy or
+// failed.
+const (
+	CallAnswered = "answered"
+	CallMissed   = "missed"
+	CallBusy     = "busy"
+	CallFailed   = "failed"
+)
+
+var dispositionRank = map[string]int{CallAnswered: 4, CallMissed: 3, CallBusy: 2, CallFailed: 1}
+
+// CallReport is what one provider event says about a call: PBXs report a
+// call in many events (a leg ringing, answered, ended, the summary, the
+// recording), out of order, and retry them. Empty fields say nothing.
+type CallReport struct {
+	Provider string // vats, mango, zadarma, asterisk, generic
+	// CallID identifies the whole call at the provider (VATS callid, Mango
+	// entry_id, Zadarma pbx_call_id, Asterisk Linkedid).
+	CallID       string
+	Direction    string // in, out, internal
+	From, To     string // numbers as the provider wrote them (or extensions, SIP URIs)
+	Extension    string // the employee's extension (the one who answered, when known)
+	PBXUser      string // the employee's login at the PBX (VATS user)
+	StartedAt    *time.Time
+	AnsweredAt   *time.Time
+	EndedAt      *time.Time
+	Duration     *int   // seconds, as the provider counts them
+	Disposition  string // answered, missed, busy, failed
+	RecordingURL string
+	// Final marks the provider's closing report of the call (VATS
+	// history, Mango summary, Zadarma NOTIFY_END, Asterisk Cdr).
+	Final bool
+}
+
+// CallState is a call as its reports so far describe it. Merging reports
+// is order-independent: any order of the same reports gives the same
+// state, so out-of-order and repeated deliveries need no sequencing.
+type CallState struct {
+	Provider     string     `json:"provider"`
+	CallID       string     `json:"provider_call_id"`
+	Direction    string     `json:"direction"`
+	From         string     `json:"from"` // E.164 when it is a phone number
+	To           string     `json:"to"`
+	Extension    string     `json:"extension"`          // an extension the call reached
+	AnsweredBy   string     `json:"answered_extension"` // the extension that answered
+	PBXUser      string     `json:"pbx_user"`
+	StartedAt    *time.Time `json:"started_at"`
+	AnsweredAt   *time.Time `json:"answered_at"`
+	EndedAt      *time.Time `json:"ended_at"`
+	Duration     int        `json:"duration"`
+	Disposition  string     `json:"disposition"`
+	RecordingURL string     `json:"recording_url"`
+	Final        bool       `json:"final"`
+}
+
+// ClientNumber is the outside party's number: the caller of an incoming
+// call, the callee of an outgoing one.
+func (c *CallState) ClientNumber() string {
+	if c.Direction == CallOut {
+		return c.To
+	}
+	return c.From
+}
+
+// Employee is the extension the call belongs to: the one that answered,
+// else one it reached.
+func (c *CallState) Employee() string { return firstOf(c.AnsweredBy, c.Extension) }
+
+// Missed reports whether the call is a finished incoming call nobody
+// answered (one that wants a call back).
+func (c *CallState) Missed() bool {
+	return c.Direction == CallIn && c.Final && c.Disposition != CallAnswered
+}
+
+// ValidateCallReport checks what every report needs.
+func ValidateCallReport(r *CallReport) error {
+	var errs []FieldError
+	if r.Provider == "" || !ValidCode(r.Provider) {
+		errs = append(errs, FieldError{Field: "provider", Code: "invalid", Message: "1 to 50 of a-z, 0-9, _"})
+	}
+	if r.CallID == "" || len(r.CallID) > 200 {
+		errs = append(errs, FieldError{Field: "provider_call_id", Code: "required", Message: "1 to 200 characters"})
+	}
+	if r.Direction != "" && r.Direction != CallIn && r.Direction != CallOut && r.Direction != CallInternal {
+		errs = append(errs, FieldError{Field: "direction", Code: "invalid_choice", Message: "in, out or internal"})
+	}
+	if _, ok := dispositionRank[r.Disposition]; r.Disposition != "" && !ok {
+		errs = append(errs, FieldError{Field: "disposition", Code: "invalid_choice", Message: "answered, missed, busy or failed"})
+	}
+	if r.Duration != nil && *r.Duration < 0 {
+		errs = append(errs, FieldError{Field: "duration", Code: "invalid", Message: "must not be negative"})
+	}
+	if len(errs) > 0 {
+		return Invalid(errs)
+	}
+	return nil
+}
+
+// Merge folds a report into the state. Numbers are normalized to E.164
+// where they are phone numbers. Every field combines so that order does
+// not matter: the earliest start and answer, the latest end, the longest
+// duration, the most telling disposition (a report with an answer time is
+// answered); text fields keep the smaller of two different values. A final
+// call with no disposition reported is not answered (see Missed).
+func (c *CallState) Merge(r CallReport) {
+	if c.Provider == "" {
+		c.Provider, c.CallID = r.Provider, r.CallID
+	}
+	c.Direction = smallerOf(c.Direction, r.Direction) // reports of one call agree; if not, still order-independent
+	c.From = smallerOf(c.From, callNumber(r.From))
+	c.To = smallerOf(c.To, callNumber(r.To))
+	c.PBXUser = smallerOf(c.PBXUser, r.PBXUser)
+	c.Extension = smallerOf(c.Extension, r.Extension)
+	if r.Disposition == CallAnswered || r.AnsweredAt != nil {
+		c.AnsweredBy = smallerOf(c.AnsweredBy, r.Extension)
+	}
+	c.StartedAt = earlier(c.StartedAt, r.StartedAt)
+	c.AnsweredAt = earlier(c.AnsweredAt, r.AnsweredAt)
+	if r.EndedAt != nil && (c.EndedAt == nil || r.EndedAt.After(*c.EndedAt)) {
+		t := r.EndedAt.UTC()
+		c.EndedAt = &t
+	}
+	if r.Duration != nil && *r.Duration > c.Duration {
+		c.Duration = *r.Duration
+	}
+	if r.AnsweredAt != nil {
+		r.Disposition = CallAnswered
+	}
+	if dispositionRank[r.Disposition] > dispositionRank[c.Disposition] {
+		c.Disposition = r.Disposition
+	}
+	c.RecordingURL = smallerOf(c.RecordingURL, r.RecordingURL)
+	c.Final = c.Final || r.Final
+}
+
+// callNumber is a number in E.164 when it is one, else as written (an
+// extension, a SIP URI), trimmed.
+func callNumber(s string) string {
+	s = strings.TrimSpace(s)
+	if e164, ok := NormalizePhone(s); ok && len(strings.Trim(s, "+ ()-.0123456789")) == 0 {
+		return e164
+	}
+	return s
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// smallerOf picks one of two values independently of their order (the
+// smaller non-empty one): two reports that disagree give the same state
+// whichever came first.
+func smallerOf(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "" || a <= b:
+		return a
+	}
+	return b
+}
+
+func earlier(a, b *time.Time) *time.Time {
+	if b == nil || a != nil && !b.Before(*a) {
+		return a
+	}
+	t := b.UTC()
+	return &t
+}
