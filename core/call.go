@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"strings"
 	"time"
 )
@@ -78,6 +79,22 @@ func (c *CallState) ClientNumber() string {
 		return c.To
 	}
 	return c.From
+}
+
+// Equal reports whether two states say the same (times compared as
+// instants).
+func (c *CallState) Equal(o *CallState) bool {
+	a, b := *c, *o
+	if !sameTime(a.StartedAt, b.StartedAt) || !sameTime(a.AnsweredAt, b.AnsweredAt) || !sameTime(a.EndedAt, b.EndedAt) {
+		return false
+	}
+	a.StartedAt, a.AnsweredAt, a.EndedAt = nil, nil, nil
+	b.StartedAt, b.AnsweredAt, b.EndedAt = nil, nil, nil
+	return a == b
+}
+
+func sameTime(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
 }
 
 // Employee is the extension the call belongs to: the one that answered,
@@ -187,4 +204,26 @@ func earlier(a, b *time.Time) *time.Time {
 	}
 	t := b.UTC()
 	return &t
+}
+
+// Call is a stored call: its merged state, its owner (the user whose
+// extension it belongs to) and the records it is attached to.
+type Call struct {
+	Record
+	CallState
+	LeadID     *string `json:"lead_id"`
+	ContactID  *string `json:"contact_id"`
+	AccountID  *string `json:"account_id"`
+	ActivityID *string `json:"activity_id"`
+}
+
+// CallService keeps calls.
+type CallService interface {
+	// ReportCall merges a provider's report into its call, creating the
+	// call on its first report, in one transaction with the change event.
+	// It returns the call and whether the report changed it (a repeated
+	// report changes nothing and writes no event).
+	ReportCall(ctx context.Context, r CallReport) (*Call, bool, error)
+	// GetCall returns a call by id.
+	GetCall(ctx context.Context, id string) (*Call, error)
 }

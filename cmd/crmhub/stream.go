@@ -15,7 +15,7 @@ import (
 
 // streamEntities are the kinds whose changes are streamed, a topic each.
 var streamEntities = []string{core.EntityLead, core.EntityAccount, core.EntityContact, core.EntityDeal,
-	core.EntityActivity, core.EntityUser, core.EntityPipeline}
+	core.EntityActivity, core.EntityUser, core.EntityPipeline, core.EntityCall}
 
 // stream is the running change stream: the embedded broker (if any), the
 // publisher, the relay and the inbound command consumer.

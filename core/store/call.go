@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var _ core.CallService = (*Store)(nil)
+
+const callColumns = `id, provider, provider_call_id, direction, from_number, to_number, extension, answered_extension,
+	pbx_user, started_at, answered_at, ended_at, duration, disposition, recording_url, final,
+	lead_id, contact_id, account_id, activity_id, owner_id, created_at, updated_at, version`
+
+func scanCall(row pgx.Row) (*core.Call, error) {
+	var c core.Call
+	err := row.Scan(&c.ID, &c.Provider, &c.CallID, &c.Direction, &c.From, &c.To, &c.Extension, &c.AnsweredBy,
+		&c.PBXUser, &c.StartedAt, &c.AnsweredAt, &c.EndedAt, &c.Duration, &c.Disposition, &c.RecordingURL, &c.Final,
+		&c.LeadID, &c.ContactID, &c.AccountID, &c.ActivityID, &c.OwnerID, &c.CreatedAt, &c.UpdatedAt, &c.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "call not found")
+	}
+	for _, t := range []*time.Time{c.StartedAt, c.AnsweredAt, c.EndedAt, &c.CreatedAt, &c.UpdatedAt} {
+		if t != nil {
+			*t = t.UTC()
+		}
+	}
+	return &c, err
+}
+
+// GetCall implements core.CallService.
+func (s *Store) GetCall(ctx context.Context, id string) (*core.Call, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, core.Errorf(core.ENOTFOUND, "call not found")
+	}
+	return scanCall(s.db(ctx).QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id))
+}
+
+// ReportCall implements core.CallService. The call's row is locked while
+// the report is merged, so concurrent reports of one call (PBXs send them
+// in parallel) are applied one after the other; the first two reports of a
+// new call may race to insert it, and the loser merges into the winner's row.
+func (s *Store) ReportCall(ctx context.Context, r core.CallReport) (*core.Call, bool, error) {
+	if err := core.ValidateCallReport(&r); err != nil {
+		return nil, false, err
+	}
+	// PostgreSQL keeps microseconds (rounding): truncated here, a stored
+	// time and the report it came from compare equal, so a repeat stays one.
+	for _, t := range []**time.Time{&r.StartedAt, &r.AnsweredAt, &r.EndedAt} {
+		if *t != nil {
+			v := (*t).Truncate(time.Microsecond)
+			*t = &v
+		}
+	}
+	var (
+		call    *core.Call
+		changed bool
+	)
+	for range 2 {
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			var err error
+			call, changed, err = s.reportCall(context.WithValue(ctx, txKey{}, tx), tx, r)
+			return err
+		})
+		if !errors.Is(err, errCallRace) {
+			return call, changed, err
+		}
+	}
+	return nil, false, core.Errorf(core.ECONFLICT, "call %s:%s changed concurrently; retry", r.Provider, r.CallID)
+}
+
+var errCallRace = errors.New("call inserted concurrently")
+
+func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, r core.CallReport) (*core.Call, bool, error) {
+	old, err := scanCall(tx.QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`,
+		r.Provider, r.CallID))
+	if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
+		return nil, false, err
+	}
+	c := &core.Call{}
+	if old != nil {
+		*c = *old
+	}
+	c.Merge(r)
+	if old != nil && c.CallState.Equal(&old.CallState) {
+		return old, false, nil // a repeat, or nothing new
+	}
+	if err := s.assignCallOwner(ctx, tx, c); err != nil {
+		return nil, false, err
+	}
+	now := s.now()
+	c.UpdatedAt = now
+	args := []any{c.Direction, c.From, c.To, c.ClientNumber(), c.Extension, c.AnsweredBy, c.PBXUser,
+		c.StartedAt, c.AnsweredAt, c.EndedAt, c.Duration, c.Disposition, c.RecordingURL, c.Final, c.OwnerID, now}
+	if old == nil {
+		c.ID, c.CreatedAt, c.Version = uuid.Must(uuid.NewV7()).String(), now, 1
+		err := s.write(ctx, tx, mutation{sql: `INSERT INTO calls (direction, from_number, to_number, client_number, extension,
+			answered_extension, pbx_user, started_at, answered_at, ended_at, duration, disposition, recording_url, final, owner_id,
+			updated_at, id, provider, provider_call_id, created_at, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1)
+			ON CONFLICT (provider, provider_call_id) DO NOTHING`, args: append(args, c.ID, c.Provider, c.CallID, now),
+			wantRows: 1, entity: core.EntityCall, op: core.OpCreated, id: c.ID, version: 1, data: c})
+		if core.ErrorCode(err) == core.ECONFLICT {
+			return nil, false, errCallRace // another report created it first: merge into that
+		}
+		return c, err == nil, err
+	}
+	c.Version = old.Version + 1
+	changed, err := core.ChangedFields(old, c, "updated_at", "version")
+	if err != nil {
+		return nil, false, err
+	}
+	return c, true, s.write(ctx, tx, mutation{sql: `UPDATE calls SET direction = $1, from_number = $2, to_number = $3,
+		client_number = $4, extension = $5, answered_extension = $6, pbx_user = $7, started_at = $8, answered_at = $9,
+		ended_at = $10, duration = $11, disposition = $12, recording_url = $13, final = $14, owner_id = $15, updated_at = $16,
+		version = version + 1 WHERE id = $17`, args: append(args, c.ID), wantRows: 1,
+		entity: core.EntityCall, op: core.OpUpdated, id: c.ID, version: c.Version, data: c, changed: changed})
+}
+
+// assignCallOwner gives the call to the active user with its extension
+// (the one who answered, else one it reached), else keeps its owner, else
+// the default owner.
+func (s *Store) assignCallOwner(ctx context.Context, tx pgx.Tx, c *core.Call) error {
+	if ext := c.Employee(); ext != "" {
+		var id string
+		err := tx.QueryRow(ctx, `SELECT id FROM users WHERE phone_extensions @> ARRAY[$1]::text[] AND active AND deleted_at IS NULL
+			ORDER BY created_at LIMIT 1`, ext).Scan(&id)
+		switch {
+		case err == nil:
+			c.OwnerID = id
+			return nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+	}
+	if c.OwnerID != "" {
+		return nil
+	}
+	id, err := s.defaultOwner(ctx)
+	c.OwnerID = id
+	return err
+}
