@@ -217,13 +217,28 @@ type Call struct {
 	ActivityID *string `json:"activity_id"`
 }
 
+// CallPolicy is what a finished call does in the CRM, per provider.
+type CallPolicy struct {
+	// CreateLeads makes an incoming call from an unknown number a lead
+	// (source incoming_call).
+	CreateLeads bool
+	// CallbackAfter is when the call-back task of a missed incoming call
+	// is due, counted from the call's start. Zero: no task.
+	CallbackAfter time.Duration
+}
+
 // CallService keeps calls.
 type CallService interface {
 	// ReportCall merges a provider's report into its call, creating the
 	// call on its first report, in one transaction with the change event.
 	// It returns the call and whether the report changed it (a repeated
 	// report changes nothing and writes no event).
-	ReportCall(ctx context.Context, r CallReport) (*Call, bool, error)
+	// When the report finishes the call, the call is attached to the
+	// record its client number belongs to (a contact, else an account,
+	// else a lead), or to a new lead; it is logged as an activity of kind
+	// call (held or not held); a missed incoming call gets a call-back
+	// task. All of that happens once per call.
+	ReportCall(ctx context.Context, r CallReport, p CallPolicy) (*Call, bool, error)
 	// GetCall returns a call by id.
 	GetCall(ctx context.Context, id string) (*Call, error)
 }

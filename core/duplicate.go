@@ -104,3 +104,13 @@ type Merger interface {
 	// lead).
 	Merge(ctx context.Context, entity, targetID, duplicateID string) (any, error)
 }
+
+// Has reports whether the record matched on key (phone, email, inn).
+func (m DuplicateMatch) Has(key string) bool {
+	for _, k := range m.MatchedOn {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}

@@ -82,6 +82,7 @@ var leadSourcesList = sync.OnceValue(func() *Picklist {
 		Choice{"web_site", "Веб-сайт", "Web Site"},
 		Choice{"word_of_mouth", "По наслышке", "Word of mouth"},
 		Choice{"other", "Другое", "Other"},
+		Choice{"incoming_call", "Входящий звонок", "Incoming Call"},
 	)
 })
 

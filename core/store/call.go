@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,7 +46,7 @@ func (s *Store) GetCall(ctx context.Context, id string) (*core.Call, error) {
 // the report is merged, so concurrent reports of one call (PBXs send them
 // in parallel) are applied one after the other; the first two reports of a
 // new call may race to insert it, and the loser merges into the winner's row.
-func (s *Store) ReportCall(ctx context.Context, r core.CallReport) (*core.Call, bool, error) {
+func (s *Store) ReportCall(ctx context.Context, r core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
 	if err := core.ValidateCallReport(&r); err != nil {
 		return nil, false, err
 	}
@@ -64,7 +65,7 @@ func (s *Store) ReportCall(ctx context.Context, r core.CallReport) (*core.Call, 
 	for range 2 {
 		err := s.inTx(ctx, func(tx pgx.Tx) error {
 			var err error
-			call, changed, err = s.reportCall(context.WithValue(ctx, txKey{}, tx), tx, r)
+			call, changed, err = s.reportCall(context.WithValue(ctx, txKey{}, tx), tx, r, p)
 			return err
 		})
 		if !errors.Is(err, errCallRace) {
@@ -76,7 +77,7 @@ func (s *Store) ReportCall(ctx context.Context, r core.CallReport) (*core.Call, 
 
 var errCallRace = errors.New("call inserted concurrently")
 
-func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, r core.CallReport) (*core.Call, bool, error) {
+func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, r core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
 	old, err := scanCall(tx.QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`,
 		r.Provider, r.CallID))
 	if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
@@ -94,15 +95,23 @@ func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, r core.CallReport) (*
 		return nil, false, err
 	}
 	now := s.now()
-	c.UpdatedAt = now
-	args := []any{c.Direction, c.From, c.To, c.ClientNumber(), c.Extension, c.AnsweredBy, c.PBXUser,
-		c.StartedAt, c.AnsweredAt, c.EndedAt, c.Duration, c.Disposition, c.RecordingURL, c.Final, c.OwnerID, now}
 	if old == nil {
 		c.ID, c.CreatedAt, c.Version = uuid.Must(uuid.NewV7()).String(), now, 1
+	}
+	if c.Final && c.ActivityID == nil {
+		if err := s.finishCall(ctx, c, p); err != nil {
+			return nil, false, fmt.Errorf("call %s:%s: %w", c.Provider, c.CallID, err)
+		}
+	}
+	c.UpdatedAt = now
+	args := []any{c.Direction, c.From, c.To, c.ClientNumber(), c.Extension, c.AnsweredBy, c.PBXUser,
+		c.StartedAt, c.AnsweredAt, c.EndedAt, c.Duration, c.Disposition, c.RecordingURL, c.Final, c.OwnerID, now,
+		c.LeadID, c.ContactID, c.AccountID, c.ActivityID}
+	if old == nil {
 		err := s.write(ctx, tx, mutation{sql: `INSERT INTO calls (direction, from_number, to_number, client_number, extension,
 			answered_extension, pbx_user, started_at, answered_at, ended_at, duration, disposition, recording_url, final, owner_id,
-			updated_at, id, provider, provider_call_id, created_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1)
+			updated_at, lead_id, contact_id, account_id, activity_id, id, provider, provider_call_id, created_at, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, 1)
 			ON CONFLICT (provider, provider_call_id) DO NOTHING`, args: append(args, c.ID, c.Provider, c.CallID, now),
 			wantRows: 1, entity: core.EntityCall, op: core.OpCreated, id: c.ID, version: 1, data: c})
 		if core.ErrorCode(err) == core.ECONFLICT {
@@ -118,7 +127,7 @@ func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, r core.CallReport) (*
 	return c, true, s.write(ctx, tx, mutation{sql: `UPDATE calls SET direction = $1, from_number = $2, to_number = $3,
 		client_number = $4, extension = $5, answered_extension = $6, pbx_user = $7, started_at = $8, answered_at = $9,
 		ended_at = $10, duration = $11, disposition = $12, recording_url = $13, final = $14, owner_id = $15, updated_at = $16,
-		version = version + 1 WHERE id = $17`, args: append(args, c.ID), wantRows: 1,
+		lead_id = $17, contact_id = $18, account_id = $19, activity_id = $20, version = version + 1 WHERE id = $21`, args: append(args, c.ID), wantRows: 1,
 		entity: core.EntityCall, op: core.OpUpdated, id: c.ID, version: c.Version, data: c, changed: changed})
 }
 
@@ -144,4 +153,107 @@ func (s *Store) assignCallOwner(ctx context.Context, tx pgx.Tx, c *core.Call) er
 	id, err := s.defaultOwner(ctx)
 	c.OwnerID = id
 	return err
+}
+
+// finishCall attaches a finished call to its client's record (or a new
+// lead), logs it as a call activity and, for a missed incoming call,
+// plans a call back; it runs in the call's transaction, once: the call
+// keeps the activity's id.
+func (s *Store) finishCall(ctx context.Context, c *core.Call, p core.CallPolicy) error {
+	client := c.ClientNumber()
+	if _, ok := core.NormalizePhone(client); ok && c.Direction != core.CallInternal {
+		// Two calls from one new number finishing at once must not make
+		// two leads: their lookups and creations go one after the other.
+		if _, err := s.db(ctx).Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('crmhub.call.client:' || $1, 0))`, client); err != nil {
+			return err
+		}
+		matches, err := s.Duplicates(ctx, core.DuplicateKeys{Phones: []string{client}})
+		if err != nil {
+			return err
+		}
+		for _, kind := range []string{core.EntityContact, core.EntityAccount, core.EntityLead} {
+			for _, m := range matches {
+				if m.Entity != kind || !m.Has("phone") {
+					continue
+				}
+				id := m.ID
+				switch kind {
+				case core.EntityContact:
+					c.ContactID = &id
+				case core.EntityAccount:
+					c.AccountID = &id
+				case core.EntityLead:
+					c.LeadID = &id
+				}
+				break
+			}
+			if c.ContactID != nil || c.AccountID != nil || c.LeadID != nil {
+				break
+			}
+		}
+		if c.ContactID == nil && c.AccountID == nil && c.LeadID == nil && c.Direction == core.CallIn && p.CreateLeads {
+			lead, err := s.tables.lead.create(ctx, s, core.Patch{
+				"last_name": mustMarshal(client), "company": mustMarshal("Не указана"), "phone": mustMarshal(client),
+				"source": mustMarshal("incoming_call"), "owner_id": mustMarshal(c.OwnerID),
+				"description": mustMarshal(fmt.Sprintf("Входящий звонок %s (%s)", client, c.Provider)),
+			})
+			if err != nil {
+				return fmt.Errorf("lead: %w", err)
+			}
+			c.LeadID = &lead.ID
+		}
+	}
+	start := c.StartedAt
+	if start == nil {
+		t := s.now()
+		start = &t
+	}
+	end := c.EndedAt
+	if end == nil || end.Before(*start) {
+		end = start
+	}
+	subject := map[string]string{core.CallIn: "Входящий звонок", core.CallOut: "Исходящий звонок"}[c.Direction]
+	if subject == "" {
+		subject = "Звонок"
+	}
+	status := "held"
+	if c.Disposition != core.CallAnswered {
+		status = "not_held"
+	}
+	links := func(pt core.Patch) core.Patch {
+		for k, v := range map[string]*string{"lead_id": c.LeadID, "contact_id": c.ContactID, "account_id": c.AccountID} {
+			if v != nil {
+				pt[k] = mustMarshal(*v)
+			}
+		}
+		return pt
+	}
+	act, err := s.tables.activity.create(ctx, s, links(core.Patch{
+		"kind": mustMarshal(core.KindCall), "subject": mustMarshal(subject + " " + client), "status": mustMarshal(status),
+		"start_at": mustMarshal(start), "end_at": mustMarshal(end), "owner_id": mustMarshal(c.OwnerID),
+		"description": mustMarshal(callDescription(c)),
+	}))
+	if err != nil {
+		return fmt.Errorf("activity: %w", err)
+	}
+	c.ActivityID = &act.ID
+	if c.Missed() && p.CallbackAfter > 0 {
+		due := start.Add(p.CallbackAfter)
+		if _, err := s.tables.activity.create(ctx, s, links(core.Patch{
+			"kind": mustMarshal(core.KindTask), "subject": mustMarshal("Перезвонить " + client), "priority": mustMarshal("high"),
+			"start_at": mustMarshal(start), "due_at": mustMarshal(due), "owner_id": mustMarshal(c.OwnerID),
+			"description": mustMarshal(fmt.Sprintf("Пропущенный звонок %s в %s", client, start.Format("02.01.2006 15:04 MST"))),
+		})); err != nil {
+			return fmt.Errorf("call-back task: %w", err)
+		}
+	}
+	return nil
+}
+
+func callDescription(c *core.Call) string {
+	d := fmt.Sprintf("%s, %s → %s, %d с, %s", c.Provider, c.From, c.To, c.Duration, c.Disposition)
+	if c.RecordingURL != "" {
+		d += "\nЗапись: " + c.RecordingURL
+	}
+	return d
 }

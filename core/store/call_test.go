@@ -23,7 +23,7 @@ func TestReportCall(t *testing.T) {
 	start := time.Date(2026, 11, 27, 10, 0, 0, 999_999_999, time.UTC) // PostgreSQL would round it up
 	ring := core.CallReport{Provider: "mango", CallID: "entry-1", Direction: core.CallIn, From: "8 495 123-45-67", Extension: "101", StartedAt: &start}
 
-	c, changed, err := s.ReportCall(tctx, ring)
+	c, changed, err := s.ReportCall(tctx, ring, core.CallPolicy{})
 	require.NoError(t, err)
 	require.True(t, changed)
 	require.Equal(t, "+74951234567", c.From)
@@ -31,12 +31,12 @@ func TestReportCall(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, admin.Items[0].ID, c.OwnerID, "no user has extension 101: the default owner")
 
-	_, changed, err = s.ReportCall(tctx, ring)
+	_, changed, err = s.ReportCall(tctx, ring, core.CallPolicy{})
 	require.NoError(t, err)
 	require.False(t, changed, "a repeated report changes nothing")
 
 	answered := start.Add(8 * time.Second)
-	c, changed, err = s.ReportCall(tctx, core.CallReport{Provider: "mango", CallID: "entry-1", Extension: "102", AnsweredAt: &answered})
+	c, changed, err = s.ReportCall(tctx, core.CallReport{Provider: "mango", CallID: "entry-1", Extension: "102", AnsweredAt: &answered}, core.CallPolicy{})
 	require.NoError(t, err)
 	require.True(t, changed)
 	require.Equal(t, anna.ID, c.OwnerID, "the call goes to the user whose extension answered")
@@ -57,7 +57,7 @@ func TestReportCall(t *testing.T) {
 	require.Subset(t, ev[1].Changed, []string{"answered_extension", "answered_at", "disposition", "owner_id"})
 	require.Equal(t, "+74951234567", ev[1].Data["from"])
 
-	_, _, err = s.ReportCall(tctx, core.CallReport{Provider: "mango"})
+	_, _, err = s.ReportCall(tctx, core.CallReport{Provider: "mango"}, core.CallPolicy{})
 	require.Equal(t, core.EINVALID, core.ErrorCode(err))
 }
 
@@ -76,7 +76,7 @@ func TestReportCallConcurrently(t *testing.T) {
 				defer wg.Done()
 				d := 60 + leg
 				_, _, err := s.ReportCall(ctx, core.CallReport{Provider: "zadarma", CallID: fmt.Sprint("in_", call),
-					Direction: core.CallIn, From: "79161234567", Extension: fmt.Sprint(100 + leg), Duration: &d, Final: leg == 7})
+					Direction: core.CallIn, From: "79161234567", Extension: fmt.Sprint(100 + leg), Duration: &d, Final: leg == 7}, core.CallPolicy{CreateLeads: true, CallbackAfter: time.Hour})
 				errs <- err
 			}()
 		}
@@ -89,4 +89,73 @@ func TestReportCallConcurrently(t *testing.T) {
 	require.Equal(t, 10, count(t, s, "SELECT count(*) FROM calls"))
 	require.Equal(t, 10, count(t, s, "SELECT count(*) FROM calls WHERE duration = 67 AND final AND extension = '100'"))
 	require.Equal(t, 10, count(t, s, "SELECT count(*) FROM outbox WHERE type = 'call.created'"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM leads"), "ten calls from one new number: one lead")
+	require.Equal(t, 10, count(t, s, "SELECT count(*) FROM activities WHERE kind = 'call'"), "each call logged once")
 }
+
+func TestFinishedCalls(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	tctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "zadarma", Source: "telephony"})
+	policy := core.CallPolicy{CreateLeads: true, CallbackAfter: 15 * time.Minute}
+	start := time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	end := start.Add(40 * time.Second)
+	zero := 0
+
+	// A missed call from a new number: one lead, one call, one call-back task.
+	missed := core.CallReport{Provider: "zadarma", CallID: "in_missed", Direction: core.CallIn, From: "79161112233",
+		To: "74957776655", Extension: "100", StartedAt: &start, EndedAt: &end, Duration: &zero, Disposition: core.CallMissed, Final: true}
+	c, _, err := s.ReportCall(tctx, missed, policy)
+	require.NoError(t, err)
+	require.NotNil(t, c.LeadID)
+	lead, err := s.Leads().Get(ctx, *c.LeadID)
+	require.NoError(t, err)
+	require.Equal(t, "+79161112233", lead.Phone)
+	require.Equal(t, "incoming_call", lead.Source)
+	require.Equal(t, c.OwnerID, lead.OwnerID)
+	_, changed, err := s.ReportCall(tctx, missed, policy)
+	require.NoError(t, err)
+	require.False(t, changed, "the same final report again")
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM leads"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM activities WHERE kind = 'call' AND status = 'not_held' AND lead_id IS NOT NULL"))
+	var due time.Time
+	require.NoError(t, s.Pool().QueryRow(context.Background(),
+		"SELECT due_at FROM activities WHERE kind = 'task' AND subject = 'Перезвонить +79161112233' AND priority = 'high'").Scan(&due))
+	require.True(t, due.Equal(start.Add(15*time.Minute)), "due %s", due)
+
+	// An answered call from a known contact: attached to it, no new lead.
+	contact, err := s.Contacts().Create(ctx, patch(t, `{"last_name":"Петров","mobile":"8 (916) 444-55-66"}`))
+	require.NoError(t, err)
+	c, _, err = s.ReportCall(tctx, core.CallReport{Provider: "zadarma", CallID: "in_known", Direction: core.CallIn, From: "79164445566",
+		Extension: "100", StartedAt: &start, AnsweredAt: &start, EndedAt: &end, Duration: intp(40), Disposition: core.CallAnswered, Final: true}, policy)
+	require.NoError(t, err)
+	require.Nil(t, c.LeadID)
+	require.Equal(t, contact.ID, *c.ContactID)
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM leads"))
+	act, err := s.Activities().Get(ctx, *c.ActivityID)
+	require.NoError(t, err)
+	require.Equal(t, "held", act.Status)
+	require.Equal(t, contact.ID, *act.ContactID)
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM activities WHERE kind = 'task'"), "answered: no call back")
+
+	// An unanswered outgoing call to an unknown number is logged only.
+	c, _, err = s.ReportCall(tctx, core.CallReport{Provider: "zadarma", CallID: "out_1", Direction: core.CallOut, From: "100",
+		To: "84951230000", StartedAt: &start, Disposition: core.CallBusy, Final: true}, policy)
+	require.NoError(t, err)
+	require.Nil(t, c.LeadID)
+	require.NotNil(t, c.ActivityID)
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM leads"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM activities WHERE kind = 'task'"))
+
+	// With lead creation off, an unknown caller makes no lead.
+	c, _, err = s.ReportCall(tctx, core.CallReport{Provider: "zadarma", CallID: "in_nolead", Direction: core.CallIn, From: "79990001122",
+		StartedAt: &start, Final: true}, core.CallPolicy{})
+	require.NoError(t, err)
+	require.Nil(t, c.LeadID)
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM leads"))
+	require.Empty(t, c.Disposition)
+	require.True(t, c.Missed(), "finished without a word of an answer")
+}
+
+func intp(n int) *int { return &n }
