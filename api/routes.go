@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	app.Get("/metrics", s.metricsHandler())
 	app.Get("/openapi.json", s.openapi)
 	app.Get("/calendar/:token.ics", s.calendarFeed)
+	s.mountWebhooks()
 
 	v1 := app.Group("/api/v1", s.authenticate)
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)

@@ -78,6 +78,8 @@ type Deps struct {
 	// Ready reports whether the hub can serve: database reachable and
 	// migrations current.
 	Ready func(ctx context.Context) error
+	// Webhooks are the connectors' endpoints under /hooks (optional).
+	Webhooks []core.Webhook
 }
 
 // Server is the HTTP API.

@@ -40,6 +40,27 @@ type Config struct {
 	// Duplicates says, per source of a write, what creating a lead, contact
 	// or account that shares a phone, e-mail or ИНН with existing records does.
 	Duplicates core.DuplicatePolicy `yaml:"duplicates"`
+	Telephony  TelephonyConfig      `yaml:"telephony"`
+}
+
+// TelephonyConfig configures the PBX connectors; a provider is enabled
+// when its secret is set.
+type TelephonyConfig struct {
+	Generic TelephonyProviderConfig `yaml:"generic"`
+}
+
+// TelephonyProviderConfig is one provider's settings.
+type TelephonyProviderConfig struct {
+	Secret string `yaml:"secret"`
+	// CreateLeads makes an incoming call from an unknown number a lead.
+	CreateLeads bool `yaml:"create_leads"`
+	// CallbackAfter is when the call-back task of a missed call is due
+	// (0: no task).
+	CallbackAfter time.Duration `yaml:"callback_after"`
+}
+
+func (p TelephonyProviderConfig) policy() core.CallPolicy {
+	return core.CallPolicy{CreateLeads: p.CreateLeads, CallbackAfter: p.CallbackAfter}
 }
 
 // PipelineConfig is a deal pipeline in the configuration.
@@ -218,6 +239,7 @@ func defaultConfig() Config {
 		Pipelines:  []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
 		Conversion: core.DefaultConversionMapping(),
 		Duplicates: core.DuplicatePolicy{Default: core.DupCreate, Sources: map[string]string{}},
+		Telephony:  TelephonyConfig{Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute}},
 	}
 }
 
@@ -375,6 +397,10 @@ func (c *Config) Validate() error {
 		return bad("kafka.commands.max_attempts", "must be 1 to 100, got %d", c.Kafka.Commands.MaxAttempts)
 	case c.Kafka.Relay.Retention < 0:
 		return bad("kafka.relay.retention", "must be 0 (keep forever) or positive, got %s", c.Kafka.Relay.Retention)
+	case c.Telephony.Generic.Secret != "" && len(c.Telephony.Generic.Secret) < 16:
+		return bad("telephony.generic.secret", "must be at least 16 characters (it signs the PBX's requests)")
+	case c.Telephony.Generic.CallbackAfter < 0 || c.Telephony.Generic.CallbackAfter > 30*24*time.Hour:
+		return bad("telephony.generic.callback_after", "must be between 0 (no task) and 720h, got %s", c.Telephony.Generic.CallbackAfter)
 	}
 	defaults := 0
 	for i, p := range c.Pipelines {
@@ -418,6 +444,9 @@ func oneOf(s string, options ...string) bool {
 func (c Config) Redacted() Config {
 	if c.Kafka.SASL.Password != "" {
 		c.Kafka.SASL.Password = "REDACTED"
+	}
+	if c.Telephony.Generic.Secret != "" {
+		c.Telephony.Generic.Secret = "REDACTED"
 	}
 	if c.Database.URL != "" {
 		if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {

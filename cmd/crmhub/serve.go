@@ -98,12 +98,20 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 	if err != nil {
 		return err
 	}
+	conns, err := newConnectors(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	wctx, stopWorkers := context.WithCancel(ctx)
+	defer conns.wait()
+	defer stopWorkers()
+	conns.start(wctx)
 	accessOut := newFlushWriter(m.Stderr, 200*time.Millisecond)
 	defer accessOut.Close()
 	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
 		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg},
-		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st)})
+		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st), Webhooks: conns.hooks})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/core/pgembed"
 )
 
@@ -85,6 +86,7 @@ func TestServeEndToEnd(t *testing.T) {
 	dir := dataDir(t)
 	env := testEnv(dir)
 	env["CRMHUB_KAFKA_STATE_TOPICS"] = "true"
+	env["CRMHUB_TELEPHONY_GENERIC_SECRET"] = "generic-pbx-secret-0001"
 	h := serveInProcess(t, env)
 	addr, out := h.addr, &h.out
 	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
@@ -172,6 +174,34 @@ func TestServeEndToEnd(t *testing.T) {
 		return strings.Contains(string(body), "crmhub_commands_applied_total 1") &&
 			regexp.MustCompile(`crmhub_commands_consumer_lag\{partition="\d+",topic="crm.commands"\} 0`).Match(body)
 	}, 30*time.Second, 200*time.Millisecond)
+
+	// A PBX reports a missed call through the generic webhook: refused
+	// unsigned, accepted signed, and the caller becomes a lead.
+	hook := func(body string, sign bool) (int, string) {
+		req, err := http.NewRequest("POST", c.base+"/hooks/telephony/generic", strings.NewReader(body))
+		require.NoError(t, err)
+		ts := time.Now().Unix()
+		req.Header.Set(telephony.HeaderTimestamp, fmt.Sprint(ts))
+		if sign {
+			req.Header.Set(telephony.HeaderSignature, telephony.Sign("generic-pbx-secret-0001", ts, []byte(body)))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	call := `{"event_id":"e2e-1","call_id":"e2e-call","direction":"in","from":"+7 903 111-22-33","started_at":"2026-11-27T08:00:00Z","final":true}`
+	hs, hb := hook(call, false)
+	require.Equal(t, 401, hs, hb)
+	hs, hb = hook(call, true)
+	require.Equal(t, 200, hs, hb)
+	require.Eventually(t, func() bool {
+		_, _, body := c.do(t, "GET", "/api/v1/leads?phone=89031112233", "")
+		return strings.Contains(string(body), `"source":"incoming_call"`)
+	}, 30*time.Second, 100*time.Millisecond)
+	status, _, _ = c.do(t, "POST", "/hooks/telephony/mango/events/summary", "")
+	require.Equal(t, 404, status, "a provider without a secret has no endpoint")
 
 	code, out2, _ = run(t, env, "migrate", "status")
 	require.Equal(t, 0, code)

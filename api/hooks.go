@@ -1,0 +1,39 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// mountWebhooks serves each connector's webhook under /hooks/<path> and its
+// sub-paths, without API keys: providers authenticate in their own way
+// (tokens, signatures), which the webhook checks.
+func (s *Server) mountWebhooks() {
+	for _, h := range s.deps.Webhooks {
+		prefix := "/hooks/" + strings.Trim(h.Path(), "/")
+		handler := func(c *fiber.Ctx) error {
+			req := core.WebhookRequest{
+				Method:   c.Method(),
+				SubPath:  strings.Trim(strings.TrimPrefix(c.Path(), prefix), "/"),
+				Query:    url.Values{},
+				Header:   http.Header{},
+				Body:     append([]byte(nil), c.Body()...),
+				RemoteIP: c.IP(),
+			}
+			c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) { req.Query.Add(string(k), string(v)) })
+			c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
+			resp := h.Handle(c.UserContext(), req)
+			if resp.ContentType != "" {
+				c.Set(fiber.HeaderContentType, resp.ContentType)
+			}
+			return c.Status(resp.Status).Send(resp.Body)
+		}
+		s.app.All(prefix, handler)
+		s.app.All(prefix+"/*", handler)
+	}
+}
