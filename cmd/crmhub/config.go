@@ -47,6 +47,20 @@ type Config struct {
 // when its secret is set.
 type TelephonyConfig struct {
 	Generic TelephonyProviderConfig `yaml:"generic"`
+	Zadarma ZadarmaConfig           `yaml:"zadarma"`
+}
+
+// ZadarmaConfig is Zadarma's settings: a provider's, and the account's time
+// zone (Zadarma sends local times without an offset).
+type ZadarmaConfig struct {
+	Secret        string        `yaml:"secret"`
+	CreateLeads   bool          `yaml:"create_leads"`
+	CallbackAfter time.Duration `yaml:"callback_after"`
+	Timezone      string        `yaml:"timezone"`
+}
+
+func (z ZadarmaConfig) provider() TelephonyProviderConfig {
+	return TelephonyProviderConfig{Secret: z.Secret, CreateLeads: z.CreateLeads, CallbackAfter: z.CallbackAfter}
 }
 
 // TelephonyProviderConfig is one provider's settings.
@@ -239,7 +253,9 @@ func defaultConfig() Config {
 		Pipelines:  []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
 		Conversion: core.DefaultConversionMapping(),
 		Duplicates: core.DuplicatePolicy{Default: core.DupCreate, Sources: map[string]string{}},
-		Telephony:  TelephonyConfig{Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute}},
+		Telephony: TelephonyConfig{
+			Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
+			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow"}},
 	}
 }
 
@@ -397,10 +413,23 @@ func (c *Config) Validate() error {
 		return bad("kafka.commands.max_attempts", "must be 1 to 100, got %d", c.Kafka.Commands.MaxAttempts)
 	case c.Kafka.Relay.Retention < 0:
 		return bad("kafka.relay.retention", "must be 0 (keep forever) or positive, got %s", c.Kafka.Relay.Retention)
-	case c.Telephony.Generic.Secret != "" && len(c.Telephony.Generic.Secret) < 16:
-		return bad("telephony.generic.secret", "must be at least 16 characters (it signs the PBX's requests)")
-	case c.Telephony.Generic.CallbackAfter < 0 || c.Telephony.Generic.CallbackAfter > 30*24*time.Hour:
-		return bad("telephony.generic.callback_after", "must be between 0 (no task) and 720h, got %s", c.Telephony.Generic.CallbackAfter)
+	}
+	for _, tp := range []struct {
+		name string
+		p    TelephonyProviderConfig
+	}{{"generic", c.Telephony.Generic}, {"zadarma", c.Telephony.Zadarma.provider()}} {
+		name, p, key := tp.name, tp.p, "telephony."+tp.name+"."
+		switch {
+		case name == "generic" && p.Secret != "" && len(p.Secret) < 16:
+			return bad(key+"secret", "must be at least 16 characters (it signs the PBX's requests)")
+		case p.CallbackAfter < 0 || p.CallbackAfter > 30*24*time.Hour:
+			return bad(key+"callback_after", "must be between 0 (no task) and 720h, got %s", p.CallbackAfter)
+		}
+	}
+	if z := c.Telephony.Zadarma; z.Secret != "" {
+		if _, err := time.LoadLocation(z.Timezone); err != nil || z.Timezone == "" {
+			return bad("telephony.zadarma.timezone", "must be a time zone such as Europe/Moscow, got %q", z.Timezone)
+		}
 	}
 	defaults := 0
 	for i, p := range c.Pipelines {
@@ -445,8 +474,10 @@ func (c Config) Redacted() Config {
 	if c.Kafka.SASL.Password != "" {
 		c.Kafka.SASL.Password = "REDACTED"
 	}
-	if c.Telephony.Generic.Secret != "" {
-		c.Telephony.Generic.Secret = "REDACTED"
+	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret} {
+		if *secret != "" {
+			*secret = "REDACTED"
+		}
 	}
 	if c.Database.URL != "" {
 		if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {

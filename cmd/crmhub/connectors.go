@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/core"
@@ -27,11 +29,26 @@ func newConnectors(cfg Config, st *store.Store, log *slog.Logger) (*connectors, 
 		if err != nil {
 			return nil, err
 		}
-		c.hooks = append(c.hooks, h)
-		c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: h.Source(), Logger: log}, h.Process))
-		log.Info("connector_enabled", "connector", "telephony/generic", "path", "/hooks/"+h.Path())
+		c.add(h, h.Source(), h.Process, in, log)
+	}
+	if z := cfg.Telephony.Zadarma; z.Secret != "" {
+		loc, err := time.LoadLocation(z.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("telephony.zadarma.timezone: %w", err)
+		}
+		h, err := telephony.NewZadarma(telephony.Config{Secret: z.Secret, Policy: z.provider().policy(), Logger: log}, loc, in, st)
+		if err != nil {
+			return nil, err
+		}
+		c.add(h, h.Source(), h.Process, in, log)
 	}
 	return c, nil
+}
+
+func (c *connectors) add(h core.Webhook, source string, process inbox.Handler, in *inbox.Inbox, log *slog.Logger) {
+	c.hooks = append(c.hooks, h)
+	c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: source, Logger: log}, process))
+	log.Info("connector_enabled", "connector", h.Path(), "path", "/hooks/"+h.Path())
 }
 
 // start runs the workers until ctx ends; wait waits for them.

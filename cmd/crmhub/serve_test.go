@@ -87,6 +87,7 @@ func TestServeEndToEnd(t *testing.T) {
 	env := testEnv(dir)
 	env["CRMHUB_KAFKA_STATE_TOPICS"] = "true"
 	env["CRMHUB_TELEPHONY_GENERIC_SECRET"] = "generic-pbx-secret-0001"
+	env["CRMHUB_TELEPHONY_ZADARMA_SECRET"] = "test-zadarma-secret"
 	h := serveInProcess(t, env)
 	addr, out := h.addr, &h.out
 	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
@@ -200,6 +201,11 @@ func TestServeEndToEnd(t *testing.T) {
 		_, _, body := c.do(t, "GET", "/api/v1/leads?phone=89031112233", "")
 		return strings.Contains(string(body), `"source":"incoming_call"`)
 	}, 30*time.Second, 100*time.Millisecond)
+	zresp, err := http.Get(c.base + "/hooks/telephony/zadarma?zd_echo=d41d8cd98f00b204")
+	require.NoError(t, err)
+	zbody, _ := io.ReadAll(zresp.Body)
+	zresp.Body.Close()
+	require.Equal(t, "d41d8cd98f00b204", string(zbody), "Zadarma's URL check, over HTTP")
 	status, _, _ = c.do(t, "POST", "/hooks/telephony/mango/events/summary", "")
 	require.Equal(t, 404, status, "a provider without a secret has no endpoint")
 

@@ -160,13 +160,18 @@ func parseGeneric(body []byte) (*GenericEvent, error) {
 		return nil, errors.New("event_id: at most 200 characters")
 	}
 	if err := core.ValidateCallReport(ev.report()); err != nil {
-		var ce *core.Error
-		if errors.As(err, &ce) && len(ce.Fields) > 0 {
-			return nil, fmt.Errorf("%s: %s", ce.Fields[0].Field, ce.Fields[0].Message)
-		}
-		return nil, err
+		return nil, firstFieldError(err)
 	}
 	return &ev, nil
+}
+
+// firstFieldError says which field of a report is wrong, for the provider.
+func firstFieldError(err error) error {
+	var ce *core.Error
+	if errors.As(err, &ce) && len(ce.Fields) > 0 {
+		return fmt.Errorf("%s: %s", ce.Fields[0].Field, ce.Fields[0].Message)
+	}
+	return err
 }
 
 func (ev *GenericEvent) report() *core.CallReport {
@@ -181,9 +186,15 @@ func (g *Generic) Process(ctx context.Context, d inbox.Delivery) error {
 	if err != nil {
 		return inbox.Permanent(err)
 	}
-	ctx = core.NewContextWithActor(ctx, core.Actor{ID: genericSource, Source: "telephony"})
+	return reportCall(ctx, g.calls, d, *ev.report(), g.cfg.Policy)
+}
+
+// reportCall applies a delivery's report as the telephony source; what
+// cannot succeed on a retry fails the delivery at once.
+func reportCall(ctx context.Context, calls core.CallService, d inbox.Delivery, r core.CallReport, p core.CallPolicy) error {
+	ctx = core.NewContextWithActor(ctx, core.Actor{ID: d.Source, Source: "telephony"})
 	ctx = core.NewContextWithCorrelationID(ctx, fmt.Sprintf("inbox:%d", d.ID))
-	_, _, err = g.calls.ReportCall(ctx, *ev.report(), g.cfg.Policy)
+	_, _, err := calls.ReportCall(ctx, r, p)
 	if code := core.ErrorCode(err); code == core.EINVALID || code == core.ENOTFOUND {
 		return inbox.Permanent(err)
 	}

@@ -1,0 +1,180 @@
+package telephony
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/inbox"
+)
+
+const zadarmaSource = "telephony:zadarma"
+
+// Zadarma receives Zadarma's (and Novofon's legacy) PBX notifications at
+// /hooks/telephony/zadarma: urlencoded NOTIFY_* posts signed in the
+// Signature header, and the zd_echo check when the URL is saved.
+type Zadarma struct {
+	cfg   Config
+	loc   *time.Location
+	inbox *inbox.Inbox
+	calls core.CallService
+}
+
+// NewZadarma returns the Zadarma webhook; call_start times are read in loc
+// (the account's time zone: Zadarma sends them without an offset).
+func NewZadarma(cfg Config, loc *time.Location, in *inbox.Inbox, calls core.CallService) (*Zadarma, error) {
+	if cfg.Secret == "" {
+		return nil, errors.New("telephony zadarma: a secret is required")
+	}
+	if loc == nil {
+		return nil, errors.New("telephony zadarma: a time zone is required")
+	}
+	cfg.setDefaults()
+	return &Zadarma{cfg: cfg, loc: loc, inbox: in, calls: calls}, nil
+}
+
+// Path implements core.Webhook.
+func (z *Zadarma) Path() string { return "telephony/zadarma" }
+
+// Source is the inbox source its deliveries are stored under.
+func (z *Zadarma) Source() string { return zadarmaSource }
+
+// ZadarmaSignature is the Signature header of a notification:
+// base64(hex(HMAC-SHA1(secret, the event's signed fields))).
+func ZadarmaSignature(secret string, form url.Values) (string, bool) {
+	var s string
+	switch form.Get("event") {
+	case "NOTIFY_START", "NOTIFY_INTERNAL", "NOTIFY_END", "NOTIFY_IVR":
+		s = form.Get("caller_id") + form.Get("called_did") + form.Get("call_start")
+	case "NOTIFY_ANSWER":
+		s = form.Get("caller_id") + form.Get("destination") + form.Get("call_start")
+	case "NOTIFY_OUT_START", "NOTIFY_OUT_END":
+		s = form.Get("internal") + form.Get("destination") + form.Get("call_start")
+	case "NOTIFY_RECORD":
+		s = form.Get("pbx_call_id") + form.Get("call_id_with_rec")
+	default:
+		return "", false
+	}
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write([]byte(s))
+	return base64.StdEncoding.EncodeToString([]byte(hex.EncodeToString(m.Sum(nil)))), true
+}
+
+// Handle implements core.Webhook.
+func (z *Zadarma) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookResponse {
+	if echo := r.Query.Get("zd_echo"); r.Method == "GET" && echo != "" {
+		// The URL check, before any authentication, as Zadarma requires.
+		return core.WebhookResponse{Status: 200, ContentType: "text/plain", Body: []byte(echo)}
+	}
+	if r.Method != "POST" || r.SubPath != "" {
+		return refuse(405, "POST Zadarma notifications to /hooks/telephony/zadarma")
+	}
+	form, err := url.ParseQuery(string(r.Body))
+	if err != nil {
+		return refuse(400, "the body is not a urlencoded form")
+	}
+	want, known := ZadarmaSignature(z.cfg.Secret, form)
+	if !known {
+		return reply(200, map[string]string{"status": "ignored"}) // an event crmhub does not use
+	}
+	if !hmac.Equal([]byte(want), []byte(strings.TrimSpace(r.Header.Get("Signature")))) {
+		return refuse(401, "invalid signature")
+	}
+	rep, err := z.report(form)
+	if err != nil {
+		return refuse(400, err.Error())
+	}
+	key := strings.Join([]string{form.Get("event"), rep.CallID, form.Get("internal"), form.Get("destination")}, "|")
+	_, isNew, err := z.inbox.Receive(ctx, inbox.Delivery{Source: zadarmaSource, DedupeKey: key, Kind: form.Get("event"),
+		ContentType: "application/x-www-form-urlencoded", Body: r.Body})
+	if err != nil {
+		z.cfg.Logger.Error("telephony_receive", "provider", "zadarma", "error", err)
+		return refuse(503, "could not store the notification; retry")
+	}
+	if !isNew {
+		return reply(200, map[string]string{"status": "duplicate"})
+	}
+	return reply(200, map[string]string{"status": "accepted"})
+}
+
+// zadarmaDisposition maps Zadarma's disposition onto the call model's.
+func zadarmaDisposition(d string) string {
+	switch d {
+	case "":
+		return ""
+	case "answered":
+		return core.CallAnswered
+	case "busy":
+		return core.CallBusy
+	case "no answer", "cancel":
+		return core.CallMissed
+	}
+	return core.CallFailed
+}
+
+// report reads a notification as a call report.
+func (z *Zadarma) report(form url.Values) (*core.CallReport, error) {
+	r := &core.CallReport{Provider: "zadarma", CallID: form.Get("pbx_call_id")}
+	if cs := form.Get("call_start"); cs != "" {
+		t, err := time.ParseInLocation("2006-01-02 15:04:05", cs, z.loc)
+		if err != nil {
+			return nil, fmt.Errorf("call_start: not YYYY-MM-DD hh:mm:ss: %q", cs)
+		}
+		r.StartedAt = &t
+	}
+	caller := form.Get("caller_id")
+	if caller == "0" {
+		caller = "" // hidden
+	}
+	switch ev := form.Get("event"); ev {
+	case "NOTIFY_START", "NOTIFY_INTERNAL", "NOTIFY_IVR", "NOTIFY_END":
+		r.Direction, r.From, r.To, r.Extension = core.CallIn, caller, form.Get("called_did"), form.Get("internal")
+		if ev == "NOTIFY_END" {
+			r.Final, r.Disposition = true, zadarmaDisposition(form.Get("disposition"))
+		}
+	case "NOTIFY_ANSWER":
+		r.Direction, r.From, r.Extension, r.Disposition = core.CallIn, caller, form.Get("destination"), core.CallAnswered
+	case "NOTIFY_OUT_START", "NOTIFY_OUT_END":
+		r.Direction, r.From, r.To, r.Extension = core.CallOut, form.Get("internal"), form.Get("destination"), form.Get("internal")
+		if ev == "NOTIFY_OUT_END" {
+			r.Final, r.Disposition = true, zadarmaDisposition(form.Get("disposition"))
+		}
+	}
+	if d := form.Get("duration"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return nil, fmt.Errorf("duration: not a number: %q", d)
+		}
+		r.Duration = &n
+		if r.StartedAt != nil && r.Final {
+			end := r.StartedAt.Add(time.Duration(n) * time.Second)
+			r.EndedAt = &end
+		}
+	}
+	if err := core.ValidateCallReport(r); err != nil {
+		return nil, firstFieldError(err)
+	}
+	return r, nil
+}
+
+// Process is the inbox handler of Zadarma's notifications.
+func (z *Zadarma) Process(ctx context.Context, d inbox.Delivery) error {
+	form, err := url.ParseQuery(string(d.Body))
+	if err != nil {
+		return inbox.Permanent(err)
+	}
+	r, err := z.report(form)
+	if err != nil {
+		return inbox.Permanent(err)
+	}
+	return reportCall(ctx, z.calls, d, *r, z.cfg.Policy)
+}
