@@ -48,6 +48,16 @@ type Config struct {
 type TelephonyConfig struct {
 	Generic TelephonyProviderConfig `yaml:"generic"`
 	Zadarma ZadarmaConfig           `yaml:"zadarma"`
+	Mango   MangoConfig             `yaml:"mango"`
+}
+
+// MangoConfig is MANGO OFFICE's settings: the product's API key and salt
+// (both sign every event) and a provider's policy.
+type MangoConfig struct {
+	APIKey        string        `yaml:"api_key"`
+	APISalt       string        `yaml:"api_salt"`
+	CreateLeads   bool          `yaml:"create_leads"`
+	CallbackAfter time.Duration `yaml:"callback_after"`
 }
 
 // ZadarmaConfig is Zadarma's settings: a provider's, and the account's time
@@ -255,7 +265,8 @@ func defaultConfig() Config {
 		Duplicates: core.DuplicatePolicy{Default: core.DupCreate, Sources: map[string]string{}},
 		Telephony: TelephonyConfig{
 			Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
-			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow"}},
+			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow"},
+			Mango:   MangoConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute}},
 	}
 }
 
@@ -417,7 +428,8 @@ func (c *Config) Validate() error {
 	for _, tp := range []struct {
 		name string
 		p    TelephonyProviderConfig
-	}{{"generic", c.Telephony.Generic}, {"zadarma", c.Telephony.Zadarma.provider()}} {
+	}{{"generic", c.Telephony.Generic}, {"zadarma", c.Telephony.Zadarma.provider()},
+		{"mango", TelephonyProviderConfig{Secret: c.Telephony.Mango.APISalt, CallbackAfter: c.Telephony.Mango.CallbackAfter}}} {
 		name, p, key := tp.name, tp.p, "telephony."+tp.name+"."
 		switch {
 		case name == "generic" && p.Secret != "" && len(p.Secret) < 16:
@@ -425,6 +437,9 @@ func (c *Config) Validate() error {
 		case p.CallbackAfter < 0 || p.CallbackAfter > 30*24*time.Hour:
 			return bad(key+"callback_after", "must be between 0 (no task) and 720h, got %s", p.CallbackAfter)
 		}
+	}
+	if mg := c.Telephony.Mango; (mg.APIKey == "") != (mg.APISalt == "") {
+		return bad("telephony.mango.api_key", "api_key and api_salt go together: set both or neither")
 	}
 	if z := c.Telephony.Zadarma; z.Secret != "" {
 		if _, err := time.LoadLocation(z.Timezone); err != nil || z.Timezone == "" {
@@ -474,7 +489,7 @@ func (c Config) Redacted() Config {
 	if c.Kafka.SASL.Password != "" {
 		c.Kafka.SASL.Password = "REDACTED"
 	}
-	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret} {
+	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt} {
 		if *secret != "" {
 			*secret = "REDACTED"
 		}

@@ -123,6 +123,10 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 		{map[string]string{"CRMHUB_KAFKA_SASL_MECHANISM": "GSSAPI"}, nil, "kafka.sasl.mechanism"},
 		{map[string]string{"CRMHUB_KAFKA_COMPRESSION": "brotli"}, nil, "kafka.compression"},
 		{map[string]string{"CRMHUB_KAFKA_BROKERS": "kafka-1"}, nil, "kafka.brokers"},
+		{map[string]string{"CRMHUB_TELEPHONY_GENERIC_SECRET": "short"}, nil, "telephony.generic.secret"},
+		{map[string]string{"CRMHUB_TELEPHONY_MANGO_API_KEY": "k"}, nil, "telephony.mango.api_key"},
+		{map[string]string{"CRMHUB_TELEPHONY_ZADARMA_SECRET": "s", "CRMHUB_TELEPHONY_ZADARMA_TIMEZONE": "Mars/Olympus"}, nil, "telephony.zadarma.timezone"},
+		{map[string]string{"CRMHUB_TELEPHONY_ZADARMA_CALLBACK_AFTER": "-1h"}, nil, "telephony.zadarma.callback_after"},
 		{nil, []string{"--config", badMapping}, `conversion: account.inn_code: account has no writable field "inn_code"`},
 		{nil, []string{"--config", unknown}, "field adress not found"},
 		{nil, []string{"--config", filepath.Join(dir, "missing.yaml")}, "no such file"},
@@ -136,10 +140,14 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 func TestConfigShowRedactsSecrets(t *testing.T) {
 	t.Parallel()
 	code, out, _ := run(t, map[string]string{"CRMHUB_DATABASE_URL": "postgres://crm:hunter2@db:5432/crm",
-		"CRMHUB_KAFKA_SASL_MECHANISM": "PLAIN", "CRMHUB_KAFKA_SASL_USER": "crm", "CRMHUB_KAFKA_SASL_PASSWORD": "hunter3"}, "config", "show")
+		"CRMHUB_KAFKA_SASL_MECHANISM": "PLAIN", "CRMHUB_KAFKA_SASL_USER": "crm", "CRMHUB_KAFKA_SASL_PASSWORD": "hunter3",
+		"CRMHUB_TELEPHONY_MANGO_API_KEY": "mango-key", "CRMHUB_TELEPHONY_MANGO_API_SALT": "hunter4",
+		"CRMHUB_TELEPHONY_ZADARMA_SECRET": "hunter5", "CRMHUB_TELEPHONY_GENERIC_SECRET": "hunter6-hunter6-hunter6"}, "config", "show")
 	require.Equal(t, 0, code)
-	require.NotContains(t, out, "hunter2")
-	require.NotContains(t, out, "hunter3")
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6"} {
+		require.NotContains(t, out, secret)
+	}
+	require.Contains(t, out, "api_key: mango-key", "the key names the product; the salt is the secret")
 	require.Contains(t, out, "postgres://crm:REDACTED@db:5432/crm")
 }
 

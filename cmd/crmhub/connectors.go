@@ -42,6 +42,14 @@ func newConnectors(cfg Config, st *store.Store, log *slog.Logger) (*connectors, 
 		}
 		c.add(h, h.Source(), h.Process, in, log)
 	}
+	if mg := cfg.Telephony.Mango; mg.APIKey != "" {
+		h, err := telephony.NewMango(telephony.Config{Secret: mg.APISalt, Logger: log,
+			Policy: core.CallPolicy{CreateLeads: mg.CreateLeads, CallbackAfter: mg.CallbackAfter}}, mg.APIKey, in, st)
+		if err != nil {
+			return nil, err
+		}
+		c.add(h, h.Source(), h.Process, in, log)
+	}
 	return c, nil
 }
 
