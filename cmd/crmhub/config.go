@@ -49,6 +49,15 @@ type TelephonyConfig struct {
 	Generic TelephonyProviderConfig `yaml:"generic"`
 	Zadarma ZadarmaConfig           `yaml:"zadarma"`
 	Mango   MangoConfig             `yaml:"mango"`
+	VATS    VATSConfig              `yaml:"vats"`
+}
+
+// VATSConfig is the universal VATS protocol's settings: the crm_token the
+// PBX sends (typed into the PBX cabinet) and a provider's policy.
+type VATSConfig struct {
+	Token         string        `yaml:"token"`
+	CreateLeads   bool          `yaml:"create_leads"`
+	CallbackAfter time.Duration `yaml:"callback_after"`
 }
 
 // MangoConfig is MANGO OFFICE's settings: the product's API key and salt
@@ -266,7 +275,8 @@ func defaultConfig() Config {
 		Telephony: TelephonyConfig{
 			Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
 			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow"},
-			Mango:   MangoConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute}},
+			Mango:   MangoConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
+			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute}},
 	}
 }
 
@@ -429,7 +439,8 @@ func (c *Config) Validate() error {
 		name string
 		p    TelephonyProviderConfig
 	}{{"generic", c.Telephony.Generic}, {"zadarma", c.Telephony.Zadarma.provider()},
-		{"mango", TelephonyProviderConfig{Secret: c.Telephony.Mango.APISalt, CallbackAfter: c.Telephony.Mango.CallbackAfter}}} {
+		{"mango", TelephonyProviderConfig{Secret: c.Telephony.Mango.APISalt, CallbackAfter: c.Telephony.Mango.CallbackAfter}},
+		{"vats", TelephonyProviderConfig{CallbackAfter: c.Telephony.VATS.CallbackAfter}}} {
 		name, p, key := tp.name, tp.p, "telephony."+tp.name+"."
 		switch {
 		case name == "generic" && p.Secret != "" && len(p.Secret) < 16:
@@ -489,7 +500,7 @@ func (c Config) Redacted() Config {
 	if c.Kafka.SASL.Password != "" {
 		c.Kafka.SASL.Password = "REDACTED"
 	}
-	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt} {
+	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt, &c.Telephony.VATS.Token} {
 		if *secret != "" {
 			*secret = "REDACTED"
 		}

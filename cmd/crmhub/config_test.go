@@ -142,9 +142,9 @@ func TestConfigShowRedactsSecrets(t *testing.T) {
 	code, out, _ := run(t, map[string]string{"CRMHUB_DATABASE_URL": "postgres://crm:hunter2@db:5432/crm",
 		"CRMHUB_KAFKA_SASL_MECHANISM": "PLAIN", "CRMHUB_KAFKA_SASL_USER": "crm", "CRMHUB_KAFKA_SASL_PASSWORD": "hunter3",
 		"CRMHUB_TELEPHONY_MANGO_API_KEY": "mango-key", "CRMHUB_TELEPHONY_MANGO_API_SALT": "hunter4",
-		"CRMHUB_TELEPHONY_ZADARMA_SECRET": "hunter5", "CRMHUB_TELEPHONY_GENERIC_SECRET": "hunter6-hunter6-hunter6"}, "config", "show")
+		"CRMHUB_TELEPHONY_ZADARMA_SECRET": "hunter5", "CRMHUB_TELEPHONY_GENERIC_SECRET": "hunter6-hunter6-hunter6", "CRMHUB_TELEPHONY_VATS_TOKEN": "hunter7"}, "config", "show")
 	require.Equal(t, 0, code)
-	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6"} {
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "hunter7"} {
 		require.NotContains(t, out, secret)
 	}
 	require.Contains(t, out, "api_key: mango-key", "the key names the product; the salt is the secret")

@@ -50,6 +50,14 @@ func newConnectors(cfg Config, st *store.Store, log *slog.Logger) (*connectors, 
 		}
 		c.add(h, h.Source(), h.Process, in, log)
 	}
+	if vc := cfg.Telephony.VATS; vc.Token != "" {
+		h, err := telephony.NewVATS(telephony.Config{Secret: vc.Token, Logger: log,
+			Policy: core.CallPolicy{CreateLeads: vc.CreateLeads, CallbackAfter: vc.CallbackAfter}}, in, st, st)
+		if err != nil {
+			return nil, err
+		}
+		c.add(h, h.Source(), h.Process, in, log)
+	}
 	return c, nil
 }
 

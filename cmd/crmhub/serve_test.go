@@ -88,6 +88,7 @@ func TestServeEndToEnd(t *testing.T) {
 	env["CRMHUB_KAFKA_STATE_TOPICS"] = "true"
 	env["CRMHUB_TELEPHONY_GENERIC_SECRET"] = "generic-pbx-secret-0001"
 	env["CRMHUB_TELEPHONY_ZADARMA_SECRET"] = "test-zadarma-secret"
+	env["CRMHUB_TELEPHONY_VATS_TOKEN"] = "test-crm-token"
 	h := serveInProcess(t, env)
 	addr, out := h.addr, &h.out
 	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
@@ -206,6 +207,13 @@ func TestServeEndToEnd(t *testing.T) {
 	zbody, _ := io.ReadAll(zresp.Body)
 	zresp.Body.Close()
 	require.Equal(t, "d41d8cd98f00b204", string(zbody), "Zadarma's URL check, over HTTP")
+	vresp, err := http.Post(c.base+"/hooks/telephony/vats", "application/x-www-form-urlencoded",
+		strings.NewReader("cmd=contact&phone=8+903+111-22-33&callid=e2e-2&crm_token=test-crm-token"))
+	require.NoError(t, err)
+	vbody, _ := io.ReadAll(vresp.Body)
+	vresp.Body.Close()
+	require.Equal(t, 200, vresp.StatusCode)
+	require.Contains(t, string(vbody), `"contact_name"`, "the PBX's lookup finds the lead the generic webhook made")
 	status, _, _ = c.do(t, "POST", "/hooks/telephony/mango/events/summary", "")
 	require.Equal(t, 404, status, "a provider without a secret has no endpoint")
 

@@ -257,3 +257,28 @@ func callDescription(c *core.Call) string {
 	}
 	return d
 }
+
+// PBXLogin returns the PBX login last seen on the user's calls.
+func (s *Store) PBXLogin(ctx context.Context, userID string) (string, error) {
+	var login string
+	err := s.db(ctx).QueryRow(ctx, `SELECT pbx_user FROM calls WHERE owner_id = $1 AND pbx_user <> ''
+		ORDER BY updated_at DESC LIMIT 1`, userID).Scan(&login)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return login, err
+}
+
+// OwnerOf returns the owner of a lead, contact or account.
+func (s *Store) OwnerOf(ctx context.Context, entity, id string) (string, error) {
+	table := map[string]string{core.EntityLead: "leads", core.EntityContact: "contacts", core.EntityAccount: "accounts"}[entity]
+	if table == "" {
+		return "", core.Errorf(core.EINVALID, "no owner lookup for %q", entity)
+	}
+	var owner string
+	err := s.db(ctx).QueryRow(ctx, `SELECT owner_id::text FROM `+table+` WHERE id = $1`, id).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", core.Errorf(core.ENOTFOUND, "%s not found", entity)
+	}
+	return owner, err
+}

@@ -17,7 +17,7 @@ func (s *Store) SetDuplicatePolicy(p core.DuplicatePolicy) { s.dupPolicy = p }
 // dupSQL finds live records sharing a phone ($1), an e-mail ($2) or an ИНН
 // ($3), through the phone, e-mail and ИНН indexes.
 const dupSQL = `
-SELECT 'lead', id::text, btrim(last_name || ' ' || first_name || ' · ' || company),
+SELECT 'lead', id::text, concat_ws(' · ', nullif(btrim(last_name || ' ' || first_name), ''), nullif(company, '')),
 	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR mobile = ANY($1) THEN 'phone' END,
 		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL)
 FROM leads WHERE deleted_at IS NULL AND NOT converted
