@@ -70,6 +70,7 @@ func commands() []command {
 		{"apikey", "create, list or revoke API keys", (*Main).apikey},
 		{"user", "add or list users (record owners)", (*Main).user},
 		{"stream", "resync snapshots to Kafka, or show the stream's status", (*Main).stream},
+		{"inbox", "webhook deliveries: status, failed ones, retry them", (*Main).inbox},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/inbox"
 )
 
 // streamMetrics count what the change stream does.
@@ -56,6 +57,7 @@ func newRegistry(pool *pgxpool.Pool, backlog func(context.Context) (int64, error
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
 		sm.published, sm.latency, sm.applied, sm.deadLetters, sm.lag,
+		&inboxCollector{in: inbox.New(pool)},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&poolCollector{pool: pool},
@@ -76,6 +78,26 @@ func newRegistry(pool *pgxpool.Pool, backlog func(context.Context) (int64, error
 		}
 	}
 	return reg, nil
+}
+
+var inboxDeliveries = prometheus.NewDesc("crmhub_inbox_deliveries", "Webhook deliveries in the inbox, by status (failed ones need an operator: crmhub inbox).", []string{"status"}, nil)
+
+// inboxCollector reports the inbox's counts at scrape time.
+type inboxCollector struct{ in *inbox.Inbox }
+
+func (c *inboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- inboxDeliveries }
+
+func (c *inboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s, err := c.in.Stats(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(inboxDeliveries, err)
+		return
+	}
+	for status, n := range map[string]int64{"pending": s.Pending, "done": s.Done, "failed": s.Failed} {
+		ch <- prometheus.MustNewConstMetric(inboxDeliveries, prometheus.GaugeValue, float64(n), status)
+	}
 }
 
 var (

@@ -214,6 +214,15 @@ func TestServeEndToEnd(t *testing.T) {
 	vresp.Body.Close()
 	require.Equal(t, 200, vresp.StatusCode)
 	require.Contains(t, string(vbody), `"contact_name"`, "the PBX's lookup finds the lead the generic webhook made")
+	require.Eventually(t, func() bool { // marked done just after the call commits
+		_, _, body := c.do(t, "GET", "/metrics", "")
+		return strings.Contains(string(body), `crmhub_inbox_deliveries{status="done"} 1`)
+	}, 10*time.Second, 50*time.Millisecond, "the generic webhook's delivery, processed")
+	code, inboxOut, stderr := run(t, env, "inbox", "status")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, inboxOut, "pending 0, done 1, failed 0")
+	code, _, stderr = run(t, env, "inbox", "retry", "--source", "telephony:generic")
+	require.Equal(t, 0, code, stderr)
 	status, _, _ = c.do(t, "POST", "/hooks/telephony/mango/events/summary", "")
 	require.Equal(t, 404, status, "a provider without a secret has no endpoint")
 
