@@ -53,8 +53,17 @@ func main() {
 	backlog := flag.Int("backlog", 200_000, "with -stream: outbox events to drain")
 	rate := flag.Int("rate", 1000, "with -stream: writes a second for the latency test")
 	relayBatch := flag.Int("relay-batch", 1000, "with -stream: the relay's batch size")
+	telephonyMode := flag.Bool("telephony", false, "instead: replay PBX notifications on loopback, calls/s end to end and response p99")
+	workers := flag.Int("workers", 4, "with -telephony: inbox workers")
 	flag.Parse()
 	ctx := context.Background()
+	if *telephonyMode {
+		if err := telephonyBench(ctx, *clients, *workers, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *streamMode {
 		if err := streamBench(ctx, *backlog, *rate, *relayBatch, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -155,7 +156,10 @@ type WorkerConfig struct {
 	// Backoff is the wait after the first failed try, doubling up to an
 	// hour. Default 5 s.
 	Backoff time.Duration
-	Logger  *slog.Logger
+	// Lease is how long a claimed delivery is kept from other workers
+	// while it is processed. Default 5 minutes.
+	Lease  time.Duration
+	Logger *slog.Logger
 }
 
 func (c *WorkerConfig) setDefaults() {
@@ -171,14 +175,17 @@ func (c *WorkerConfig) setDefaults() {
 	if c.Backoff <= 0 {
 		c.Backoff = 5 * time.Second
 	}
+	if c.Lease <= 0 {
+		c.Lease = 5 * time.Minute
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 }
 
 // Worker processes a source's deliveries in the order received. Several
-// workers (in several hub instances) may run: each delivery is claimed by
-// one of them (FOR UPDATE SKIP LOCKED).
+// workers (in several hub instances) may run: each delivery is leased to
+// one of them at a time (FOR UPDATE SKIP LOCKED, then a lease).
 type Worker struct {
 	in      *Inbox
 	cfg     WorkerConfig
@@ -216,16 +223,17 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // RunOnce claims the due deliveries (at most a batch), processes them and
-// records each outcome; it returns how many it claimed.
+// records each outcome; it returns how many it claimed. Claiming leases
+// the deliveries (their next attempt moves Lease ahead) and commits at
+// once, so no connection or lock is held while handlers run (they need
+// connections of their own); a worker that dies mid-batch leaves its
+// leases to expire, and another worker takes the deliveries up again.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	tx, err := w.in.pool.Begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	rows, err := tx.Query(ctx, `SELECT id, source, dedupe_key, kind, content_type, body, received_at, attempts
-		FROM inbox WHERE status = 'pending' AND next_attempt_at <= now() AND source = $1
-		ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`, w.cfg.Source, w.cfg.BatchSize)
+	rows, err := w.in.pool.Query(ctx, `UPDATE inbox SET next_attempt_at = now() + make_interval(secs => $3)
+		WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND next_attempt_at <= now() AND source = $1
+			ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING id, source, dedupe_key, kind, content_type, body, received_at, attempts`,
+		w.cfg.Source, w.cfg.BatchSize, w.cfg.Lease.Seconds())
 	if err != nil {
 		return 0, err
 	}
@@ -237,16 +245,24 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil || len(batch) == 0 {
 		return 0, err
 	}
-	for _, d := range batch {
+	sort.Slice(batch, func(i, j int) bool { return batch[i].ID < batch[j].ID }) // in the order received
+	for i, d := range batch {
 		herr := w.handle(ctx, d)
 		if ctx.Err() != nil {
-			return 0, nil // shutting down: leave the batch for the next run
+			// Shutting down: give the rest back now rather than when
+			// their leases expire.
+			ids := make([]int64, 0, len(batch)-i)
+			for _, d := range batch[i:] {
+				ids = append(ids, d.ID)
+			}
+			_, _ = w.in.pool.Exec(context.WithoutCancel(ctx), `UPDATE inbox SET next_attempt_at = now() WHERE id = ANY($1) AND status = 'pending'`, ids)
+			return i, nil
 		}
-		if err := w.record(ctx, tx, d, herr); err != nil {
-			return 0, err
+		if err := w.record(ctx, d, herr); err != nil {
+			return i, err
 		}
 	}
-	return len(batch), tx.Commit(ctx)
+	return len(batch), nil
 }
 
 // handle runs the handler, turning a panic into a permanent failure: one
@@ -260,9 +276,9 @@ func (w *Worker) handle(ctx context.Context, d Delivery) (err error) {
 	return w.handler(ctx, d)
 }
 
-func (w *Worker) record(ctx context.Context, tx pgx.Tx, d Delivery, herr error) error {
+func (w *Worker) record(ctx context.Context, d Delivery, herr error) error {
 	if herr == nil {
-		_, err := tx.Exec(ctx, `UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = now(), last_error = ''
+		_, err := w.in.pool.Exec(ctx, `UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = now(), last_error = ''
 			WHERE id = $1`, d.ID)
 		return err
 	}
@@ -281,7 +297,7 @@ func (w *Worker) record(ctx context.Context, tx pgx.Tx, d Delivery, herr error) 
 	if r := []rune(msg); len(r) > 1000 {
 		msg = string(r[:1000])
 	}
-	_, err := tx.Exec(ctx, `UPDATE inbox SET status = $2, attempts = $3, last_error = $4,
+	_, err := w.in.pool.Exec(ctx, `UPDATE inbox SET status = $2, attempts = $3, last_error = $4,
 		next_attempt_at = now() + make_interval(secs => $5) WHERE id = $1`, d.ID, status, attempts, msg, wait.Seconds())
 	return err
 }

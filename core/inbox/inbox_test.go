@@ -176,3 +176,33 @@ func TestWorkersShareWithoutDoubling(t *testing.T) {
 		require.Equal(t, 1, c, "%s handled once", k)
 	}
 }
+
+// TestHandlersNeedConnections runs more workers than the pool has
+// connections, with handlers that use the pool (as every real one does):
+// a worker must not hold a connection while its handler runs.
+func TestHandlersNeedConnections(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgxpool.ParseConfig(storetest.NewDatabase(t))
+	require.NoError(t, err)
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	in := inbox.New(pool)
+	ctx := context.Background()
+	for i := range 40 {
+		_, _, err := in.Receive(ctx, inbox.Delivery{Source: "webform:contact", DedupeKey: fmt.Sprint(i), Body: []byte("x")})
+		require.NoError(t, err)
+	}
+	for range 3 {
+		run(t, in.NewWorker(inbox.WorkerConfig{Source: "webform:contact", BatchSize: 5, PollInterval: 10 * time.Millisecond},
+			func(ctx context.Context, d inbox.Delivery) error {
+				_, err := pool.Exec(ctx, "SELECT pg_sleep(0.001)")
+				return err
+			}))
+	}
+	require.Eventually(t, func() bool {
+		s, err := in.Stats(ctx)
+		return err == nil && s.Done == 40
+	}, 30*time.Second, 20*time.Millisecond)
+}

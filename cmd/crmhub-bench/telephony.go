@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crmhub/crmhub/api"
+	"github.com/crmhub/crmhub/connectors/telephony"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/inbox"
+	"github.com/crmhub/crmhub/core/pgembed"
+	"github.com/crmhub/crmhub/core/store"
+)
+
+// telephonyBench replays Zadarma notifications (start, ringing, answer,
+// end of each call, signed as Zadarma signs them) from senders concurrent
+// HTTP clients on loopback for duration, half from numbers the CRM knows,
+// then waits until every delivery is processed and checks that each call
+// made one call row and each new number one lead.
+func telephonyBench(ctx context.Context, senders, workers int, duration time.Duration) error {
+	db, err := newBenchDB(ctx, "telbench", pgembed.Config{Port: 5497, Durable: true})
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	log := slog.New(slog.DiscardHandler)
+	st := store.New(db.pool, log)
+	defer st.Close()
+	if _, _, err := st.EnsureAdmin(ctx, "Administrator"); err != nil {
+		return err
+	}
+	const known = 500
+	actx := core.NewContextWithActor(ctx, core.Actor{ID: "bench", Source: "bench"})
+	for i := range known {
+		if _, err := st.Contacts().Create(actx, core.Patch{"last_name": []byte(fmt.Sprintf(`"Известный %d"`, i)),
+			"mobile": []byte(fmt.Sprintf(`"+7915%07d"`, i))}); err != nil {
+			return err
+		}
+	}
+	const secret = "bench-zadarma-secret"
+	in := inbox.New(db.pool)
+	z, err := telephony.NewZadarma(telephony.Config{Secret: secret, Logger: log,
+		Policy: core.CallPolicy{CreateLeads: true, CallbackAfter: 30 * time.Minute}}, time.FixedZone("MSK", 3*3600), in, st)
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(api.Config{Logger: log, Registry: prometheus.NewRegistry()},
+		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(),
+			Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st,
+			Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: func(context.Context) error { return nil },
+			Webhooks: []core.Webhook{z}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Shutdown(context.WithoutCancel(ctx))
+	wctx, stopWorkers := context.WithCancel(ctx)
+	var wwg sync.WaitGroup
+	for range workers {
+		wwg.Add(1)
+		go func() {
+			defer wwg.Done()
+			_ = in.NewWorker(inbox.WorkerConfig{Source: z.Source(), PollInterval: 50 * time.Millisecond}, z.Process).Run(wctx)
+		}()
+	}
+	defer func() { stopWorkers(); wwg.Wait() }()
+	fmt.Printf("crmhub-bench -telephony: %d senders replaying Zadarma notifications for %s, %d inbox workers, durable PostgreSQL\n",
+		senders, duration, workers)
+
+	hook := "http://" + ln.Addr().String() + "/hooks/telephony/zadarma"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
+	send := func(form url.Values) (time.Duration, error) {
+		sig, _ := telephony.ZadarmaSignature(secret, form)
+		req, _ := http.NewRequestWithContext(ctx, "POST", hook, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Signature", sig)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return 0, fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return time.Since(t0), nil
+	}
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		calls     atomic.Int64
+		newCalls  atomic.Int64
+		failures  atomic.Int64
+	)
+	deadline := time.Now().Add(duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := 0; time.Now().Before(deadline); i++ {
+				n := calls.Add(1)
+				caller := fmt.Sprintf("7915%07d", n%known) // a contact's number
+				if n%2 == 0 {
+					caller = fmt.Sprintf("79%09d", n) // a new number
+					newCalls.Add(1)
+				}
+				cs := time.Now().In(time.FixedZone("MSK", 3*3600)).Format("2006-01-02 15:04:05")
+				id := fmt.Sprintf("in_bench_%d_%d", s, i)
+				base := url.Values{"call_start": {cs}, "pbx_call_id": {id}, "caller_id": {caller}, "called_did": {"74951112233"}}
+				with := func(kv ...string) url.Values {
+					f := url.Values{}
+					for k, v := range base {
+						f[k] = v
+					}
+					for j := 0; j < len(kv); j += 2 {
+						f.Set(kv[j], kv[j+1])
+					}
+					return f
+				}
+				events := []url.Values{with("event", "NOTIFY_START"), with("event", "NOTIFY_INTERNAL", "internal", "100")}
+				disposition, duration := "no answer", "0"
+				if n%3 != 0 {
+					events = append(events, with("event", "NOTIFY_ANSWER", "destination", "100"))
+					disposition, duration = "answered", "42"
+				}
+				events = append(events, with("event", "NOTIFY_END", "internal", "100", "duration", duration, "disposition", disposition))
+				for _, ev := range events {
+					d, err := send(ev)
+					if err != nil {
+						failures.Add(1)
+						continue
+					}
+					mine = append(mine, d)
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	sent := time.Since(start)
+	for {
+		s, err := in.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if time.Since(start) > duration+5*time.Minute {
+			return fmt.Errorf("still %d deliveries pending (%d done)", s.Pending, s.Done)
+		}
+		if s.Pending == 0 {
+			if s.Failed > 0 {
+				return fmt.Errorf("%d deliveries failed", s.Failed)
+			}
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	processed := time.Since(start)
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	pct := func(p float64) time.Duration { return latencies[int(float64(len(latencies)-1)*p)] }
+	var rows, leads, dupCalls int64
+	if err := db.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM leads),
+		(SELECT count(*) FROM (SELECT provider_call_id FROM calls GROUP BY 1 HAVING count(*) > 1) d)`).Scan(&rows, &leads, &dupCalls); err != nil {
+		return err
+	}
+	total := calls.Load()
+	rate := float64(total) / processed.Seconds()
+	verdict := "met"
+	if rate < 2000 || pct(0.99) >= 50*time.Millisecond {
+		verdict = "NOT MET"
+	}
+	fmt.Printf("requests: %d in %s (%.0f/s), %d failed; response p50 %s p99 %s\n", len(latencies), sent.Round(time.Millisecond),
+		float64(len(latencies))/sent.Seconds(), failures.Load(), pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
+	fmt.Printf("calls: %d processed end to end in %s = %.0f calls/s (target >= 2,000 calls/s and p99 < 50ms: %s)\n",
+		total, processed.Round(time.Millisecond), rate, verdict)
+	check := "ok"
+	if rows != total || leads != newCalls.Load() || dupCalls != 0 {
+		check = "MISMATCH"
+	}
+	fmt.Printf("count check: %d call rows for %d calls, %d leads for %d calls from new numbers, %d doubled: %s\n",
+		rows, total, leads, newCalls.Load(), dupCalls, check)
+	if check != "ok" {
+		return fmt.Errorf("count check failed")
+	}
+	return nil
+}
