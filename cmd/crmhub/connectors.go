@@ -61,9 +61,16 @@ func newConnectors(cfg Config, st *store.Store, log *slog.Logger) (*connectors, 
 	return c, nil
 }
 
+// workersPerSource process a connector's deliveries side by side (each
+// leases its own batch); a call's reports may then be applied in any
+// order, which the call model allows.
+const workersPerSource = 4
+
 func (c *connectors) add(h core.Webhook, source string, process inbox.Handler, in *inbox.Inbox, log *slog.Logger) {
 	c.hooks = append(c.hooks, h)
-	c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: source, Logger: log}, process))
+	for range workersPerSource {
+		c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: source, Logger: log}, process))
+	}
 	log.Info("connector_enabled", "connector", h.Path(), "path", "/hooks/"+h.Path())
 }
 
