@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,12 +43,28 @@ const MaxKey = 300
 // Inbox stores deliveries.
 type Inbox struct {
 	pool *pgxpool.Pool
-	wake chan struct{}
+	mu   sync.Mutex
+	wake chan struct{} // closed (and replaced) to wake every waiting worker
 }
 
 // New returns the inbox kept in pool's database.
 func New(pool *pgxpool.Pool) *Inbox {
-	return &Inbox{pool: pool, wake: make(chan struct{}, 1)}
+	return &Inbox{pool: pool, wake: make(chan struct{})}
+}
+
+// notify wakes the workers of this process (of every source: each checks
+// its own).
+func (in *Inbox) notify() {
+	in.mu.Lock()
+	close(in.wake)
+	in.wake = make(chan struct{})
+	in.mu.Unlock()
+}
+
+func (in *Inbox) woken() <-chan struct{} {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.wake
 }
 
 // ErrInvalid is returned for a delivery without source or dedupe key, or
@@ -71,10 +88,7 @@ func (in *Inbox) Receive(ctx context.Context, d Delivery) (id int64, isNew bool,
 	if err != nil {
 		return 0, false, fmt.Errorf("inbox: %w", err)
 	}
-	select {
-	case in.wake <- struct{}{}:
-	default:
-	}
+	in.notify()
 	return id, true, nil
 }
 
@@ -122,10 +136,7 @@ func (in *Inbox) Retry(ctx context.Context, source string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	select {
-	case in.wake <- struct{}{}:
-	default:
-	}
+	in.notify()
 	return tag.RowsAffected(), nil
 }
 
@@ -203,6 +214,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	t := time.NewTicker(w.cfg.PollInterval)
 	defer t.Stop()
 	for {
+		wake := w.in.woken() // taken before looking, so a delivery stored meanwhile is not missed
 		n, err := w.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -216,7 +228,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-w.in.wake:
+		case <-wake:
 		case <-t.C:
 		}
 	}

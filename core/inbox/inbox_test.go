@@ -206,3 +206,23 @@ func TestHandlersNeedConnections(t *testing.T) {
 		return err == nil && s.Done == 40
 	}, 30*time.Second, 20*time.Millisecond)
 }
+
+// TestReceiveWakesWorkers: a stored delivery is processed at once, not at
+// the next poll, by the workers of its source even when workers of other
+// sources wait on the same inbox.
+func TestReceiveWakesWorkers(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	in := inbox.New(pool)
+	ctx := context.Background()
+	var done atomic.Int64
+	h := func(ctx context.Context, d inbox.Delivery) error { done.Add(1); return nil }
+	for _, src := range []string{"telephony:mango", "telephony:zadarma", "webform:contact"} {
+		run(t, in.NewWorker(inbox.WorkerConfig{Source: src, PollInterval: time.Hour}, h))
+	}
+	for i, src := range []string{"telephony:zadarma", "webform:contact", "telephony:mango"} {
+		_, _, err := in.Receive(ctx, inbox.Delivery{Source: src, DedupeKey: fmt.Sprint(i), Body: []byte("x")})
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return done.Load() == int64(i+1) }, 5*time.Second, 5*time.Millisecond, src)
+	}
+}
