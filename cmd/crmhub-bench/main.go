@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -56,7 +57,10 @@ func main() {
 	telephonyMode := flag.Bool("telephony", false, "instead: replay PBX notifications on loopback, calls/s end to end and response p99")
 	workers := flag.Int("workers", 4, "with -telephony: inbox workers")
 	flag.Parse()
-	ctx := context.Background()
+	// Interrupted or timed out, the benchmark still stops the clusters it
+	// started and removes their folders (deferred cleanups run).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if *telephonyMode {
 		if err := telephonyBench(ctx, *clients, *workers, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
