@@ -114,3 +114,16 @@ func (m DuplicateMatch) Has(key string) bool {
 	}
 	return false
 }
+
+// PhoneOwner picks, among matches, the record a phone number belongs to:
+// a contact, else an account, else a lead, matched on the phone.
+func PhoneOwner(matches []DuplicateMatch) (DuplicateMatch, bool) {
+	for _, kind := range []string{EntityContact, EntityAccount, EntityLead} {
+		for _, m := range matches {
+			if m.Entity == kind && m.Has("phone") {
+				return m, true
+			}
+		}
+	}
+	return DuplicateMatch{}, false
+}

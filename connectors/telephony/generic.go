@@ -113,6 +113,39 @@ func refuse(status int, msg string) core.WebhookResponse {
 	return reply(status, map[string]string{"error": msg})
 }
 
+// receive stores a delivery and answers the provider: accepted, or
+// duplicate for a retry; 503 (the provider retries) when it cannot be
+// stored.
+func (c *Config) receive(ctx context.Context, in *inbox.Inbox, d inbox.Delivery) core.WebhookResponse {
+	_, isNew, err := in.Receive(ctx, d)
+	if err != nil {
+		c.Logger.Error("telephony_receive", "source", d.Source, "error", err)
+		return refuse(503, "could not store the event; retry")
+	}
+	if !isNew {
+		return reply(200, map[string]string{"status": "duplicate"})
+	}
+	return reply(200, map[string]string{"status": "accepted"})
+}
+
+// setDuration reads a duration in seconds; a closing report's end is its
+// start plus the duration.
+func setDuration(r *core.CallReport, s string) error {
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("duration: not a number: %q", s)
+	}
+	r.Duration = &n
+	if r.StartedAt != nil && r.Final {
+		end := r.StartedAt.Add(time.Duration(n) * time.Second)
+		r.EndedAt = &end
+	}
+	return nil
+}
+
 // Handle implements core.Webhook: it checks the signature and the
 // timestamp, checks the payload is a call event, stores it and answers.
 func (g *Generic) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookResponse {
@@ -139,16 +172,8 @@ func (g *Generic) Handle(ctx context.Context, r core.WebhookRequest) core.Webhoo
 		sum := sha256.Sum256(r.Body)
 		key = "body:" + hex.EncodeToString(sum[:])
 	}
-	_, isNew, err := g.inbox.Receive(ctx, inbox.Delivery{Source: genericSource, DedupeKey: key, Kind: "call",
+	return g.cfg.receive(ctx, g.inbox, inbox.Delivery{Source: genericSource, DedupeKey: key, Kind: "call",
 		ContentType: "application/json", Body: r.Body})
-	if err != nil {
-		g.cfg.Logger.Error("telephony_receive", "provider", "generic", "error", err)
-		return refuse(503, "could not store the event; retry")
-	}
-	if !isNew {
-		return reply(200, map[string]string{"status": "duplicate"})
-	}
-	return reply(200, map[string]string{"status": "accepted"})
 }
 
 func parseGeneric(body []byte) (*GenericEvent, error) {

@@ -113,16 +113,8 @@ func (m *Mango) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookR
 	// Every event is kept (dtmf, sms and newer paths too: raw, for later);
 	// a repeat is one with the same path, leg, sequence and recording.
 	key := strings.Join([]string{r.SubPath, ev.EntryID, ev.CallID, strconv.FormatInt(int64(ev.Seq), 10), ev.RecordingID}, "|")
-	_, isNew, err := m.inbox.Receive(ctx, inbox.Delivery{Source: mangoSource, DedupeKey: key, Kind: r.SubPath,
+	return m.cfg.receive(ctx, m.inbox, inbox.Delivery{Source: mangoSource, DedupeKey: key, Kind: r.SubPath,
 		ContentType: "application/json", Body: []byte(js)})
-	if err != nil {
-		m.cfg.Logger.Error("telephony_receive", "provider", "mango", "error", err)
-		return refuse(503, "could not store the event; retry")
-	}
-	if !isNew {
-		return reply(200, map[string]string{"status": "duplicate"})
-	}
-	return reply(200, map[string]string{"status": "accepted"})
 }
 
 func unixTime(n flexInt) *time.Time {

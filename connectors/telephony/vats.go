@@ -102,13 +102,8 @@ func (v *VATS) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookRe
 	if cmd == "history" {
 		key = cmd + "|" + callID
 	}
-	_, _, err = v.inbox.Receive(ctx, inbox.Delivery{Source: vatsSource, DedupeKey: key, Kind: cmd,
+	return v.cfg.receive(ctx, v.inbox, inbox.Delivery{Source: vatsSource, DedupeKey: key, Kind: cmd,
 		ContentType: "application/x-www-form-urlencoded", Body: []byte(form.Encode())})
-	if err != nil {
-		v.cfg.Logger.Error("telephony_receive", "provider", "vats", "error", err)
-		return refuse(503, "Temporary failure")
-	}
-	return core.WebhookResponse{Status: 200}
 }
 
 // contact answers who a calling number is, before the PBX routes the call:
@@ -124,21 +119,17 @@ func (v *VATS) contact(ctx context.Context, phone string) core.WebhookResponse {
 		v.cfg.Logger.Warn("telephony_contact", "provider", "vats", "error", err)
 		return none // the call must go on
 	}
-	for _, kind := range []string{core.EntityContact, core.EntityAccount, core.EntityLead} {
-		for _, m := range matches {
-			if m.Entity != kind || !m.Has("phone") {
-				continue
-			}
-			out := map[string]string{"contact_name": m.Title}
-			if owner, err := v.dir.OwnerOf(ctx, m.Entity, m.ID); err == nil && owner != "" {
-				if login, err := v.dir.PBXLogin(ctx, owner); err == nil && login != "" {
-					out["responsible"] = login
-				}
-			}
-			return reply(200, out)
+	m, ok := core.PhoneOwner(matches)
+	if !ok {
+		return none
+	}
+	out := map[string]string{"contact_name": m.Title}
+	if owner, err := v.dir.OwnerOf(ctx, m.Entity, m.ID); err == nil && owner != "" {
+		if login, err := v.dir.PBXLogin(ctx, owner); err == nil && login != "" {
+			out["responsible"] = login
 		}
 	}
-	return none
+	return reply(200, out)
 }
 
 func vatsDisposition(status string) string {
@@ -179,16 +170,8 @@ func (v *VATS) report(form url.Values, received time.Time) (*core.CallReport, er
 			}
 			r.StartedAt = &t
 		}
-		if d := form.Get("duration"); d != "" {
-			n, err := strconv.Atoi(d)
-			if err != nil {
-				return nil, fmt.Errorf("duration: not a number: %q", d)
-			}
-			r.Duration = &n
-			if r.StartedAt != nil {
-				end := r.StartedAt.Add(time.Duration(n) * time.Second)
-				r.EndedAt = &end
-			}
+		if err := setDuration(r, form.Get("duration")); err != nil {
+			return nil, err
 		}
 	}
 	switch r.Direction {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -94,16 +93,8 @@ func (z *Zadarma) Handle(ctx context.Context, r core.WebhookRequest) core.Webhoo
 		return refuse(400, err.Error())
 	}
 	key := strings.Join([]string{form.Get("event"), rep.CallID, form.Get("internal"), form.Get("destination")}, "|")
-	_, isNew, err := z.inbox.Receive(ctx, inbox.Delivery{Source: zadarmaSource, DedupeKey: key, Kind: form.Get("event"),
+	return z.cfg.receive(ctx, z.inbox, inbox.Delivery{Source: zadarmaSource, DedupeKey: key, Kind: form.Get("event"),
 		ContentType: "application/x-www-form-urlencoded", Body: r.Body})
-	if err != nil {
-		z.cfg.Logger.Error("telephony_receive", "provider", "zadarma", "error", err)
-		return refuse(503, "could not store the notification; retry")
-	}
-	if !isNew {
-		return reply(200, map[string]string{"status": "duplicate"})
-	}
-	return reply(200, map[string]string{"status": "accepted"})
 }
 
 // zadarmaDisposition maps Zadarma's disposition onto the call model's.
@@ -149,16 +140,8 @@ func (z *Zadarma) report(form url.Values) (*core.CallReport, error) {
 			r.Final, r.Disposition = true, zadarmaDisposition(form.Get("disposition"))
 		}
 	}
-	if d := form.Get("duration"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil {
-			return nil, fmt.Errorf("duration: not a number: %q", d)
-		}
-		r.Duration = &n
-		if r.StartedAt != nil && r.Final {
-			end := r.StartedAt.Add(time.Duration(n) * time.Second)
-			r.EndedAt = &end
-		}
+	if err := setDuration(r, form.Get("duration")); err != nil {
+		return nil, err
 	}
 	if err := core.ValidateCallReport(r); err != nil {
 		return nil, firstFieldError(err)

@@ -171,27 +171,17 @@ func (s *Store) finishCall(ctx context.Context, c *core.Call, p core.CallPolicy)
 		if err != nil {
 			return err
 		}
-		for _, kind := range []string{core.EntityContact, core.EntityAccount, core.EntityLead} {
-			for _, m := range matches {
-				if m.Entity != kind || !m.Has("phone") {
-					continue
-				}
-				id := m.ID
-				switch kind {
-				case core.EntityContact:
-					c.ContactID = &id
-				case core.EntityAccount:
-					c.AccountID = &id
-				case core.EntityLead:
-					c.LeadID = &id
-				}
-				break
+		if m, ok := core.PhoneOwner(matches); ok {
+			id := m.ID
+			switch m.Entity {
+			case core.EntityContact:
+				c.ContactID = &id
+			case core.EntityAccount:
+				c.AccountID = &id
+			case core.EntityLead:
+				c.LeadID = &id
 			}
-			if c.ContactID != nil || c.AccountID != nil || c.LeadID != nil {
-				break
-			}
-		}
-		if c.ContactID == nil && c.AccountID == nil && c.LeadID == nil && c.Direction == core.CallIn && p.CreateLeads {
+		} else if c.Direction == core.CallIn && p.CreateLeads {
 			lead, err := s.tables.lead.create(ctx, s, core.Patch{
 				"last_name": mustMarshal(client), "company": mustMarshal("Не указана"), "phone": mustMarshal(client),
 				"source": mustMarshal("incoming_call"), "owner_id": mustMarshal(c.OwnerID),
