@@ -12,6 +12,7 @@ import (
 
 	"github.com/crmhub/crmhub/api"
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/store"
 )
 
@@ -162,7 +163,12 @@ func readiness(st *store.Store) func(context.Context) error {
 	}
 }
 
-// janitor prunes expired idempotency keys until ctx ends.
+// inboxRetention is how long processed webhook deliveries are kept (to
+// look into what a provider sent) before they are pruned.
+const inboxRetention = 30 * 24 * time.Hour
+
+// janitor prunes expired idempotency keys and old processed webhook
+// deliveries until ctx ends.
 func janitor(ctx context.Context, st *store.Store, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -175,6 +181,11 @@ func janitor(ctx context.Context, st *store.Store, log *slog.Logger) {
 				log.Warn("idempotency_prune", "error", err)
 			} else if n > 0 {
 				log.Info("idempotency_pruned", "keys", n)
+			}
+			if n, err := inbox.New(st.Pool()).Prune(ctx, inboxRetention); err != nil {
+				log.Warn("inbox_prune", "error", err)
+			} else if n > 0 {
+				log.Info("inbox_pruned", "deliveries", n)
 			}
 		}
 	}

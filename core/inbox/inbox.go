@@ -313,3 +313,15 @@ func (w *Worker) record(ctx context.Context, d Delivery, herr error) error {
 		next_attempt_at = now() + make_interval(secs => $5) WHERE id = $1`, d.ID, status, attempts, msg, wait.Seconds())
 	return err
 }
+
+// Prune deletes deliveries processed longer than keep ago (failed and
+// pending ones stay until an operator or a worker deals with them); it
+// returns how many.
+func (in *Inbox) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+	tag, err := in.pool.Exec(ctx, `DELETE FROM inbox WHERE status = 'done' AND processed_at < now() - make_interval(secs => $1)`,
+		keep.Seconds())
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
