@@ -34,7 +34,7 @@ func setup(t testing.TB) *bundle {
 	t.Helper()
 	st := storetest.NewStore(t)
 	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, api.Deps{
-		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st,
+		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, WebForms: st, Attachments: st,
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	})
 	require.NoError(t, err)

@@ -15,7 +15,18 @@ import (
 // (tokens, signatures), which the webhook checks.
 func (s *Server) mountWebhooks() {
 	for _, h := range s.deps.Webhooks {
-		prefix := "/hooks/" + strings.Trim(h.Path(), "/")
+		s.mountWebhook("/hooks/"+strings.Trim(h.Path(), "/"), h)
+	}
+	if s.deps.Forms != nil {
+		s.mountWebhook("/forms", s.deps.Forms)
+		// vtiger-generated form HTML posts here unchanged.
+		s.mountWebhook("/modules/Webforms/capture.php", s.deps.Forms)
+	}
+}
+
+// mountWebhook serves h at prefix and its sub-paths.
+func (s *Server) mountWebhook(prefix string, h core.Webhook) {
+	{
 		handler := func(c *fiber.Ctx) error {
 			req := core.WebhookRequest{
 				Method:   c.Method(),
@@ -28,6 +39,11 @@ func (s *Server) mountWebhooks() {
 			c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) { req.Query.Add(string(k), string(v)) })
 			c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
 			resp := h.Handle(c.UserContext(), req)
+			for k, vs := range resp.Header {
+				for _, v := range vs {
+					c.Response().Header.Add(k, v)
+				}
+			}
 			if resp.ContentType != "" {
 				c.Set(fiber.HeaderContentType, resp.ContentType)
 			}

@@ -67,7 +67,7 @@ func (s *Server) withRequest(c *fiber.Ctx) (err error) {
 				"bytes", len(c.Response().Body()))
 		}
 	}()
-	if len(c.Request().Body()) > s.cfg.BodyLimit {
+	if len(c.Request().Body()) > s.bodyLimit(c.Path()) {
 		return fiber.ErrRequestEntityTooLarge
 	}
 	return c.Next()
@@ -186,4 +186,12 @@ func ifMatch(c *fiber.Ctx) (int64, error) {
 		return 0, core.Errorf(core.EPRECONDITION, "If-Match %q names no version of this record", h)
 	}
 	return v, nil
+}
+
+// bodyLimit is the largest body accepted at path: forms take files.
+func (s *Server) bodyLimit(path string) int {
+	if s.deps.Forms != nil && (strings.HasPrefix(path, "/forms/") || strings.HasPrefix(path, "/modules/Webforms/")) {
+		return s.cfg.FormBodyLimit
+	}
+	return s.cfg.BodyLimit
 }

@@ -42,6 +42,8 @@ func (s *Server) routes() {
 		v1.Get(path+"/:id/history", need(core.ScopeRead), s.history(entity))
 	}
 
+	s.mountWebForms(v1)
+
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)
 	v1.Delete("/apikeys/:id", need(core.ScopeAdmin), s.revokeAPIKey)

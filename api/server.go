@@ -21,6 +21,9 @@ import (
 type Config struct {
 	// BodyLimit is the largest request body accepted (413 above). Default 1 MiB.
 	BodyLimit int
+	// FormBodyLimit is the largest body of a form post (forms carry files).
+	// Default 25 MiB.
+	FormBodyLimit int
 	// ReadTimeout and WriteTimeout bound one request. Defaults 30 s.
 	ReadTimeout, WriteTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections. Default 120 s.
@@ -36,6 +39,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.BodyLimit == 0 {
 		c.BodyLimit = 1 << 20
+	}
+	if c.FormBodyLimit == 0 {
+		c.FormBodyLimit = 25 << 20
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 30 * time.Second
@@ -80,6 +86,12 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Webhooks are the connectors' endpoints under /hooks (optional).
 	Webhooks []core.Webhook
+	// Forms is the website forms endpoint at /forms/{slug} (optional);
+	// WebForms and Attachments serve the admin API of forms and files.
+	Forms       core.Webhook
+	WebForms    core.WebFormService
+	ConfigForms func() []core.WebForm
+	Attachments core.AttachmentService
 }
 
 // Server is the HTTP API.
@@ -110,7 +122,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// reset the connection and the client may never see the response.
 		// Larger ones are refused on their Content-Length alone (still a 413
 		// problem), which a client that is still sending may see as a reset.
-		BodyLimit:             4 * cfg.BodyLimit,
+		BodyLimit:             max(4*cfg.BodyLimit, cfg.FormBodyLimit+cfg.FormBodyLimit/4),
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           cfg.IdleTimeout,

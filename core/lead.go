@@ -33,7 +33,9 @@ type Lead struct {
 	Employees      *int64  `json:"employees"`
 	Address        Address `json:"address"`
 	Description    string  `json:"description"`
-	Converted      bool    `json:"converted"`
+	// Marketing is where the lead came from on the web (forms fill it).
+	Marketing Marketing `json:"marketing"`
+	Converted bool      `json:"converted"`
 	// What the lead was converted into (null until it is).
 	ConvertedAt        *time.Time `json:"converted_at"`
 	ConvertedAccountID *string    `json:"converted_account_id"`
@@ -80,7 +82,40 @@ var leadSchema = sync.OnceValue(func() *Schema[Lead] {
 		Field("employees", Int(0, 10_000_000, func(l *Lead) **int64 { return &l.Employees })).
 		Field("address", Object(AddressSchema(), func(l *Lead) *Address { return &l.Address })).
 		Field("description", Text(32_000, true, func(l *Lead) *string { return &l.Description })).
+		Field("marketing", Object(MarketingSchema(), func(l *Lead) *Marketing { return &l.Marketing })).
 		Field("owner_id", ID(func(l *Lead) *string { return &l.OwnerID }))
+})
+
+// Marketing is a lead's web attribution: the UTM tags of the visit, the
+// advertising click id (yclid, gclid), the page before the site
+// (referrer) and the page the visitor landed on.
+type Marketing struct {
+	UTMSource   string `json:"utm_source"`
+	UTMMedium   string `json:"utm_medium"`
+	UTMCampaign string `json:"utm_campaign"`
+	UTMContent  string `json:"utm_content"`
+	UTMTerm     string `json:"utm_term"`
+	ClickID     string `json:"click_id"`
+	Referrer    string `json:"referrer"`
+	LandingPage string `json:"landing_page"`
+}
+
+// IsZero reports whether nothing is known.
+func (m Marketing) IsZero() bool { return m == Marketing{} }
+
+// MarketingSchema returns the writable fields of marketing attribution.
+func MarketingSchema() *Schema[Marketing] { return marketingSchema() }
+
+var marketingSchema = sync.OnceValue(func() *Schema[Marketing] {
+	return NewSchema[Marketing]().
+		Field("utm_source", Text(200, false, func(m *Marketing) *string { return &m.UTMSource })).
+		Field("utm_medium", Text(200, false, func(m *Marketing) *string { return &m.UTMMedium })).
+		Field("utm_campaign", Text(200, false, func(m *Marketing) *string { return &m.UTMCampaign })).
+		Field("utm_content", Text(200, false, func(m *Marketing) *string { return &m.UTMContent })).
+		Field("utm_term", Text(200, false, func(m *Marketing) *string { return &m.UTMTerm })).
+		Field("click_id", Text(200, false, func(m *Marketing) *string { return &m.ClickID })).
+		Field("referrer", Text(2000, false, func(m *Marketing) *string { return &m.Referrer })).
+		Field("landing_page", Text(2000, false, func(m *Marketing) *string { return &m.LandingPage }))
 })
 
 // AddressSchema returns the writable fields of an address (shared, immutable).

@@ -21,6 +21,7 @@ type WebhookRequest struct {
 type WebhookResponse struct {
 	Status      int
 	ContentType string
+	Header      http.Header // more headers (Location, CORS, Retry-After); may be nil
 	Body        []byte
 }
 

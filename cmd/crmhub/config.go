@@ -41,6 +41,30 @@ type Config struct {
 	// or account that shares a phone, e-mail or ИНН with existing records does.
 	Duplicates core.DuplicatePolicy `yaml:"duplicates"`
 	Telephony  TelephonyConfig      `yaml:"telephony"`
+	WebForms   WebFormsConfig       `yaml:"webforms"`
+}
+
+// WebFormsConfig configures the website forms endpoint (POST /forms/{slug}).
+// Forms are listed here or created through the admin API.
+type WebFormsConfig struct {
+	Forms []core.WebForm `yaml:"forms"`
+	// MaxBody bounds a whole form post; MaxFileSize, MaxFiles and
+	// MaxTotalFiles its files.
+	MaxBody       int   `yaml:"max_body"`
+	MaxFileSize   int64 `yaml:"max_file_size"`
+	MaxFiles      int   `yaml:"max_files"`
+	MaxTotalFiles int64 `yaml:"max_total_files"`
+	// RateLimit is per client IP across forms (0 per minute: off).
+	RateLimit struct {
+		PerMinute float64 `yaml:"per_minute"`
+		Burst     int     `yaml:"burst"`
+	} `yaml:"rate_limit"`
+	// Captcha is the server-side check of forms with captcha: true.
+	Captcha struct {
+		VerifyURL string        `yaml:"verify_url"`
+		Secret    string        `yaml:"secret"`
+		Timeout   time.Duration `yaml:"timeout"`
+	} `yaml:"captcha"`
 }
 
 // TelephonyConfig configures the PBX connectors; a provider is enabled
@@ -277,7 +301,15 @@ func defaultConfig() Config {
 			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow"},
 			Mango:   MangoConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
 			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute}},
+		WebForms: defaultWebForms(),
 	}
+}
+
+func defaultWebForms() WebFormsConfig {
+	w := WebFormsConfig{Forms: []core.WebForm{}, MaxBody: 25 << 20, MaxFileSize: 10 << 20, MaxFiles: 5, MaxTotalFiles: 20 << 20}
+	w.RateLimit.PerMinute, w.RateLimit.Burst = 20, 5
+	w.Captcha.Timeout = 5 * time.Second
+	return w
 }
 
 // defaultConfigPath is read when present and no other file is named.
@@ -457,6 +489,24 @@ func (c *Config) Validate() error {
 			return bad("telephony.zadarma.timezone", "must be a time zone such as Europe/Moscow, got %q", z.Timezone)
 		}
 	}
+	w := c.WebForms
+	switch {
+	case w.MaxBody < 1<<10 || w.MaxBody > 1<<30:
+		return bad("webforms.max_body", "must be 1 KiB to 1 GiB, got %d", w.MaxBody)
+	case w.MaxFileSize < 1 || w.MaxTotalFiles < w.MaxFileSize || int64(w.MaxBody) < w.MaxFileSize:
+		return bad("webforms.max_file_size", "must be positive and at most max_total_files and max_body")
+	case w.MaxFiles < 0 || w.MaxFiles > 100:
+		return bad("webforms.max_files", "must be 0 to 100, got %d", w.MaxFiles)
+	case w.RateLimit.PerMinute < 0 || w.RateLimit.Burst < 0:
+		return bad("webforms.rate_limit", "per_minute and burst must not be negative")
+	case w.Captcha.Secret != "" && w.Captcha.VerifyURL == "":
+		return bad("webforms.captcha.verify_url", "is required with a captcha secret")
+	}
+	if u := w.Captcha.VerifyURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return bad("webforms.captcha.verify_url", "must be an http(s) URL such as https://smartcaptcha.yandexcloud.net/validate")
+		}
+	}
 	defaults := 0
 	for i, p := range c.Pipelines {
 		pl := p.pipeline()
@@ -500,7 +550,14 @@ func (c Config) Redacted() Config {
 	if c.Kafka.SASL.Password != "" {
 		c.Kafka.SASL.Password = "REDACTED"
 	}
-	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt, &c.Telephony.VATS.Token} {
+	c.WebForms.Forms = append([]core.WebForm(nil), c.WebForms.Forms...)
+	for i := range c.WebForms.Forms {
+		if c.WebForms.Forms[i].APIKey != "" {
+			c.WebForms.Forms[i].APIKey = "REDACTED"
+		}
+	}
+	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt,
+		&c.Telephony.VATS.Token, &c.WebForms.Captcha.Secret} {
 		if *secret != "" {
 			*secret = "REDACTED"
 		}

@@ -7,7 +7,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/crmhub/crmhub/connectors/telephony"
+	"github.com/crmhub/crmhub/connectors/webforms"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/store"
@@ -17,13 +20,29 @@ import (
 // process what they receive.
 type connectors struct {
 	hooks   []core.Webhook
+	forms   *webforms.Handler
 	workers []*inbox.Worker
 	wg      sync.WaitGroup
 }
 
-func newConnectors(cfg Config, st *store.Store, log *slog.Logger) (*connectors, error) {
+func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
 	c := &connectors{}
 	in := inbox.New(st.Pool())
+	w := cfg.WebForms
+	wcfg := webforms.Config{Forms: w.Forms, Registry: reg, Logger: log,
+		Limits:    webforms.Limits{MaxFileSize: w.MaxFileSize, MaxFiles: w.MaxFiles, MaxTotalFiles: w.MaxTotalFiles},
+		RateLimit: webforms.RateLimit{PerMinute: w.RateLimit.PerMinute, Burst: w.RateLimit.Burst}}
+	if w.Captcha.VerifyURL != "" {
+		wcfg.Captcha = &webforms.Captcha{VerifyURL: w.Captcha.VerifyURL, Secret: w.Captcha.Secret, Timeout: w.Captcha.Timeout}
+	}
+	forms, err := webforms.New(wcfg, st, in)
+	if err != nil {
+		return nil, err
+	}
+	c.forms = forms
+	for range workersPerSource {
+		c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: webforms.Source, Logger: log}, forms.Process))
+	}
 	if g := cfg.Telephony.Generic; g.Secret != "" {
 		h, err := telephony.NewGeneric(telephony.Config{Secret: g.Secret, Policy: g.policy(), Logger: log}, in, st)
 		if err != nil {

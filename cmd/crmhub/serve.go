@@ -99,7 +99,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 	if err != nil {
 		return err
 	}
-	conns, err := newConnectors(cfg, st, log)
+	conns, err := newConnectors(cfg, st, reg, log)
 	if err != nil {
 		return err
 	}
@@ -109,10 +109,11 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 	conns.start(wctx)
 	accessOut := newFlushWriter(m.Stderr, 200*time.Millisecond)
 	defer accessOut.Close()
-	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, ReadTimeout: cfg.HTTP.ReadTimeout,
+	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, FormBodyLimit: cfg.WebForms.MaxBody, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
 		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg},
-		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st), Webhooks: conns.hooks})
+		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st), Webhooks: conns.hooks,
+			Forms: conns.forms, WebForms: st, ConfigForms: conns.forms.ConfigForms, Attachments: st})
 	if err != nil {
 		return err
 	}

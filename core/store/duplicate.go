@@ -75,7 +75,8 @@ func nonNil(s []string) []string {
 func (s *Store) checkDuplicates(ctx context.Context, entity string, keys core.DuplicateKeys) (string, error) {
 	policy := s.dupPolicy.For(core.ActorFromContext(ctx).Source)
 	// A conversion turns a lead into its contact: never its own duplicate.
-	if policy == core.DupCreate || keys.Empty() || ctx.Value(convertingKey{}) != nil {
+	// A form submission follows its form's own policy (CaptureForm).
+	if policy == core.DupCreate || keys.Empty() || ctx.Value(convertingKey{}) != nil || ctx.Value(formCaptureKey{}) != nil {
 		return "", nil
 	}
 	matches, err := s.Duplicates(ctx, keys)

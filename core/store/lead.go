@@ -17,20 +17,25 @@ func newLeadTable() *table[core.Lead, *core.Lead] {
 		columns: []string{"salutation", "first_name", "last_name", "company", "title", "email", "secondary_email",
 			"phone", "mobile", "fax", "website", "status", "source", "industry", "rating", "annual_revenue", "employees",
 			"addr_street", "addr_po_box", "addr_city", "addr_state", "addr_postcode", "addr_country",
-			"description", "converted", "converted_at", "converted_account_id", "converted_contact_id",
+			"description", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "click_id", "referrer",
+			"landing_page", "converted", "converted_at", "converted_account_id", "converted_contact_id",
 			"converted_deal_id", "conversion_request"},
 		values: func(l *core.Lead) []any {
-			a := &l.Address
+			a, m := &l.Address, &l.Marketing
 			return []any{l.Salutation, l.FirstName, l.LastName, l.Company, l.Title, l.Email, l.SecondaryEmail,
 				l.Phone, l.Mobile, l.Fax, l.Website, l.Status, l.Source, l.Industry, l.Rating, l.AnnualRevenue, l.Employees,
-				a.Street, a.POBox, a.City, a.State, a.Postcode, a.Country, l.Description, l.Converted, l.ConvertedAt,
+				a.Street, a.POBox, a.City, a.State, a.Postcode, a.Country, l.Description,
+				m.UTMSource, m.UTMMedium, m.UTMCampaign, m.UTMContent, m.UTMTerm, m.ClickID, m.Referrer, m.LandingPage,
+				l.Converted, l.ConvertedAt,
 				l.ConvertedAccountID, l.ConvertedContactID, l.ConvertedDealID, l.ConversionRequest}
 		},
 		targets: func(l *core.Lead) []any {
-			a := &l.Address
+			a, m := &l.Address, &l.Marketing
 			return []any{&l.Salutation, &l.FirstName, &l.LastName, &l.Company, &l.Title, &l.Email, &l.SecondaryEmail,
 				&l.Phone, &l.Mobile, &l.Fax, &l.Website, &l.Status, &l.Source, &l.Industry, &l.Rating, &l.AnnualRevenue, &l.Employees,
-				&a.Street, &a.POBox, &a.City, &a.State, &a.Postcode, &a.Country, &l.Description, &l.Converted, &l.ConvertedAt,
+				&a.Street, &a.POBox, &a.City, &a.State, &a.Postcode, &a.Country, &l.Description,
+				&m.UTMSource, &m.UTMMedium, &m.UTMCampaign, &m.UTMContent, &m.UTMTerm, &m.ClickID, &m.Referrer, &m.LandingPage,
+				&l.Converted, &l.ConvertedAt,
 				&l.ConvertedAccountID, &l.ConvertedContactID, &l.ConvertedDealID, &l.ConversionRequest}
 		},
 		validate: (*core.Lead).Validate,

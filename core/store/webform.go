@@ -1,0 +1,369 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var (
+	_ core.WebFormService    = (*Store)(nil)
+	_ core.AttachmentService = (*Store)(nil)
+)
+
+// formCaptureKey marks a write made for a form submission: the form's own
+// duplicate policy has decided already, so the global one does not apply.
+type formCaptureKey struct{}
+
+// CaptureForm implements core.WebFormService.
+func (s *Store) CaptureForm(ctx context.Context, sub core.FormSubmission) (*core.FormResult, error) {
+	if sub.Form == "" || sub.Key == "" {
+		return nil, core.Errorf(core.EINVALID, "a submission needs its form and key")
+	}
+	ctx = context.WithValue(ctx, formCaptureKey{}, true)
+	var res *core.FormResult
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		res, err = s.captureForm(context.WithValue(ctx, txKey{}, tx), tx, sub)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "webform_submissions_pkey" {
+		// The same submission captured concurrently: the other one won.
+		return s.formRepeat(ctx, sub)
+	}
+	return res, err
+}
+
+func (s *Store) formRepeat(ctx context.Context, sub core.FormSubmission) (*core.FormResult, error) {
+	res := &core.FormResult{Repeat: true}
+	err := s.db(ctx).QueryRow(ctx, `SELECT entity, record_id::text, created, task_id::text FROM webform_submissions
+		WHERE form = $1 AND submission_key = $2`, sub.Form, sub.Key).Scan(&res.Entity, &res.ID, &res.Created, &res.TaskID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return res, err
+}
+
+func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmission) (*core.FormResult, error) {
+	if res, err := s.formRepeat(ctx, sub); res != nil || err != nil {
+		return res, err
+	}
+	owner, err := s.formOwner(ctx, tx, sub)
+	if err != nil {
+		return nil, err
+	}
+	// Two submissions of one person at once must not make two records:
+	// their lookups and creations go one after the other.
+	if k := firstKey(sub.Dup); k != "" {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('crmhub.person:' || $1, 0))`, k); err != nil {
+			return nil, err
+		}
+	}
+	var match *core.DuplicateMatch
+	if !sub.Dup.Empty() && (sub.Duplicates == core.FormDupAttach || sub.Target == core.FormTargetDeal) {
+		matches, err := s.Duplicates(ctx, sub.Dup)
+		if err != nil {
+			return nil, err
+		}
+		if m, ok := formMatch(sub.Target, matches); ok {
+			match = &m
+		}
+	}
+	res := &core.FormResult{}
+	withOwner := func(p core.Patch, owner string) core.Patch {
+		out := core.Patch{}
+		for k, v := range p {
+			out[k] = v
+		}
+		if owner != "" {
+			out["owner_id"] = mustMarshal(owner)
+		}
+		return out
+	}
+	switch {
+	case sub.Target == core.FormTargetDeal:
+		deal := withOwner(sub.Record, owner)
+		if match != nil && sub.Duplicates == core.FormDupAttach {
+			linkDeal(deal, *match)
+		} else if len(sub.Contact) > 0 {
+			c, err := s.tables.contact.create(ctx, s, withOwner(sub.Contact, owner))
+			if err != nil {
+				return nil, fmt.Errorf("contact: %w", err)
+			}
+			deal["contact_id"] = mustMarshal(c.ID)
+		}
+		d, err := s.tables.deal.create(ctx, s, deal)
+		if err != nil {
+			return nil, err
+		}
+		res.Entity, res.ID, res.Created = core.EntityDeal, d.ID, true
+	case match != nil && sub.Duplicates == core.FormDupAttach:
+		res.Entity, res.ID = match.Entity, match.ID
+		recOwner, err := s.OwnerOf(ctx, match.Entity, match.ID)
+		if err != nil {
+			return nil, err
+		}
+		task := core.Patch{"kind": mustMarshal(core.KindTask), "subject": mustMarshal("Заявка с сайта: " + sub.Form),
+			"priority": mustMarshal("high"), "start_at": mustMarshal(s.now()), "due_at": mustMarshal(s.now().Add(time.Hour)),
+			"owner_id": mustMarshal(recOwner), "description": mustMarshal(sub.Summary),
+			match.Entity + "_id": mustMarshal(match.ID)}
+		a, err := s.tables.activity.create(ctx, s, task)
+		if err != nil {
+			return nil, fmt.Errorf("task: %w", err)
+		}
+		res.TaskID = &a.ID
+	case sub.Target == core.FormTargetContact:
+		c, err := s.tables.contact.create(ctx, s, withOwner(sub.Record, owner))
+		if err != nil {
+			return nil, err
+		}
+		res.Entity, res.ID, res.Created = core.EntityContact, c.ID, true
+	default:
+		l, err := s.tables.lead.create(ctx, s, withOwner(sub.Record, owner))
+		if err != nil {
+			return nil, err
+		}
+		res.Entity, res.ID, res.Created = core.EntityLead, l.ID, true
+	}
+	for _, f := range sub.Files {
+		if err := s.attach(ctx, tx, res.Entity, res.ID, "webform:"+sub.Form, f); err != nil {
+			return nil, err
+		}
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO webform_submissions (form, submission_key, entity, record_id, created, task_id, remote_ip, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, sub.Form, sub.Key, res.Entity, res.ID, res.Created, res.TaskID, sub.RemoteIP, s.now())
+	return res, err
+}
+
+func firstKey(k core.DuplicateKeys) string {
+	if len(k.Phones) > 0 {
+		return k.Phones[0]
+	}
+	if len(k.Emails) > 0 {
+		return k.Emails[0]
+	}
+	return ""
+}
+
+// formMatch picks the record a submission lands on: for a deal, the
+// person (a contact, else an account); otherwise the phone's owner rule
+// (contact, account, lead).
+func formMatch(target string, matches []core.DuplicateMatch) (core.DuplicateMatch, bool) {
+	if target == core.FormTargetDeal {
+		for _, want := range []string{core.EntityContact, core.EntityAccount} {
+			for _, m := range matches {
+				if m.Entity == want {
+					return m, true
+				}
+			}
+		}
+		return core.DuplicateMatch{}, false
+	}
+	return core.PhoneOwner(matches)
+}
+
+func linkDeal(deal core.Patch, m core.DuplicateMatch) {
+	deal[m.Entity+"_id"] = mustMarshal(m.ID)
+}
+
+// formOwner picks the owner of a new record: the next active user of the
+// round robin (the pointer is kept per form), else the form's owner.
+func (s *Store) formOwner(ctx context.Context, tx pgx.Tx, sub core.FormSubmission) (string, error) {
+	if len(sub.RoundRobin) == 0 {
+		return sub.OwnerID, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT id::text FROM users WHERE id = ANY($1::uuid[]) AND active AND deleted_at IS NULL
+		ORDER BY array_position($1::uuid[], id)`, sub.RoundRobin)
+	if err != nil {
+		return "", err
+	}
+	active, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(active) == 0 {
+		return sub.OwnerID, err
+	}
+	var n int64
+	err = tx.QueryRow(ctx, `INSERT INTO webform_state (slug, rr_next) VALUES ($1, 1)
+		ON CONFLICT (slug) DO UPDATE SET rr_next = webform_state.rr_next + 1 RETURNING rr_next - 1`, sub.Form).Scan(&n)
+	return active[n%int64(len(active))], err
+}
+
+// attach stores a file on a record, with its change event.
+func (s *Store) attach(ctx context.Context, tx pgx.Tx, entity, recordID, source string, f core.FormFile) error {
+	sum := sha256.Sum256(f.Data)
+	a := core.Attachment{ID: uuid.Must(uuid.NewV7()).String(), Entity: entity, RecordID: recordID, FileName: f.Name,
+		ContentType: f.ContentType, Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), Source: source,
+		CreatedAt: s.now()}
+	return s.write(ctx, tx, mutation{sql: `INSERT INTO attachments (id, entity, record_id, file_name, content_type, size,
+		sha256, data, source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		args:     []any{a.ID, a.Entity, a.RecordID, a.FileName, a.ContentType, a.Size, a.SHA256, f.Data, a.Source, a.CreatedAt},
+		wantRows: 1, entity: core.EntityAttachment, op: core.OpCreated, id: a.ID, version: 1, data: a})
+}
+
+const attachmentColumns = `id::text, entity, record_id::text, file_name, content_type, size, sha256, source, created_at`
+
+func scanAttachment(r pgx.CollectableRow) (core.Attachment, error) {
+	var a core.Attachment
+	err := r.Scan(&a.ID, &a.Entity, &a.RecordID, &a.FileName, &a.ContentType, &a.Size, &a.SHA256, &a.Source, &a.CreatedAt)
+	a.CreatedAt = a.CreatedAt.UTC()
+	return a, err
+}
+
+// Attachments implements core.AttachmentService.
+func (s *Store) Attachments(ctx context.Context, entity, recordID string) ([]core.Attachment, error) {
+	if _, err := uuid.Parse(recordID); err != nil {
+		return []core.Attachment{}, nil
+	}
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+attachmentColumns+` FROM attachments
+		WHERE entity = $1 AND record_id = $2 ORDER BY created_at, id LIMIT 1000`, entity, recordID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanAttachment)
+}
+
+// AttachmentContent implements core.AttachmentService.
+func (s *Store) AttachmentContent(ctx context.Context, id string) (*core.Attachment, []byte, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, nil, core.Errorf(core.ENOTFOUND, "attachment not found")
+	}
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+attachmentColumns+`, data FROM attachments WHERE id = $1`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var data []byte
+	a, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (core.Attachment, error) {
+		var a core.Attachment
+		err := r.Scan(&a.ID, &a.Entity, &a.RecordID, &a.FileName, &a.ContentType, &a.Size, &a.SHA256, &a.Source, &a.CreatedAt, &data)
+		return a, err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, core.Errorf(core.ENOTFOUND, "attachment not found")
+	}
+	return &a, data, err
+}
+
+func scanWebForm(def []byte, created, updated time.Time, version int64) (*core.WebForm, error) {
+	var f core.WebForm
+	if err := json.Unmarshal(def, &f); err != nil {
+		return nil, fmt.Errorf("stored web form: %w", err)
+	}
+	c, u := created.UTC(), updated.UTC()
+	f.CreatedAt, f.UpdatedAt, f.Version, f.Managed = &c, &u, version, "api"
+	return &f, nil
+}
+
+func (s *Store) webFormWhere(ctx context.Context, where string, arg any) (*core.WebForm, error) {
+	var (
+		def              []byte
+		created, updated time.Time
+		version          int64
+	)
+	err := s.db(ctx).QueryRow(ctx, `SELECT definition, created_at, updated_at, version FROM webforms WHERE `+where, arg).
+		Scan(&def, &created, &updated, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "web form not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return scanWebForm(def, created, updated, version)
+}
+
+// WebForm implements core.WebFormService.
+func (s *Store) WebForm(ctx context.Context, slug string) (*core.WebForm, error) {
+	return s.webFormWhere(ctx, "slug = $1", slug)
+}
+
+// WebFormByPublicID implements core.WebFormService.
+func (s *Store) WebFormByPublicID(ctx context.Context, publicID string) (*core.WebForm, error) {
+	if publicID == "" {
+		return nil, core.Errorf(core.ENOTFOUND, "web form not found")
+	}
+	return s.webFormWhere(ctx, "definition->>'public_id' = $1", publicID)
+}
+
+// WebForms implements core.WebFormService.
+func (s *Store) WebForms(ctx context.Context) ([]core.WebForm, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT definition, created_at, updated_at, version FROM webforms ORDER BY slug`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.WebForm, error) {
+		var (
+			def              []byte
+			created, updated time.Time
+			version          int64
+		)
+		if err := r.Scan(&def, &created, &updated, &version); err != nil {
+			return core.WebForm{}, err
+		}
+		f, err := scanWebForm(def, created, updated, version)
+		if err != nil {
+			return core.WebForm{}, err
+		}
+		return *f, nil
+	})
+}
+
+// PutWebForm implements core.WebFormService.
+func (s *Store) PutWebForm(ctx context.Context, f core.WebForm, ifVersion int64) (*core.WebForm, error) {
+	f.Normalize()
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	f.Managed, f.CreatedAt, f.UpdatedAt, f.Version = "", nil, nil, 0
+	def, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if ifVersion == 0 {
+		tag, err := s.db(ctx).Exec(ctx, `INSERT INTO webforms (slug, definition, created_at, updated_at, version)
+			VALUES ($1, $2, $3, $3, 1) ON CONFLICT (slug) DO NOTHING`, f.Slug, def, now)
+		if err != nil {
+			return nil, err
+		}
+		if tag.RowsAffected() == 0 {
+			return nil, core.Errorf(core.ECONFLICT, "web form %q exists", f.Slug)
+		}
+		return s.WebForm(ctx, f.Slug)
+	}
+	tag, err := s.db(ctx).Exec(ctx, `UPDATE webforms SET definition = $2, updated_at = $3, version = version + 1
+		WHERE slug = $1 AND version = $4`, f.Slug, def, now, ifVersion)
+	if err != nil {
+		return nil, err
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.WebForm(ctx, f.Slug); err != nil {
+			return nil, err
+		}
+		return nil, core.Errorf(core.EPRECONDITION, "web form %q changed since version %d", f.Slug, ifVersion)
+	}
+	return s.WebForm(ctx, f.Slug)
+}
+
+// DeleteWebForm implements core.WebFormService.
+func (s *Store) DeleteWebForm(ctx context.Context, slug string, ifVersion int64) error {
+	tag, err := s.db(ctx).Exec(ctx, `DELETE FROM webforms WHERE slug = $1 AND ($2 = 0 OR version = $2)`, slug, ifVersion)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.WebForm(ctx, slug); err != nil {
+			return err
+		}
+		return core.Errorf(core.EPRECONDITION, "web form %q changed since version %d", slug, ifVersion)
+	}
+	return nil
+}
