@@ -356,7 +356,7 @@ func TestSpamGuards(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	r := newRig(t, webforms.Config{Now: func() time.Time { return now },
 		RateLimit: webforms.RateLimit{PerMinute: 60, Burst: 3},
-		Forms: []core.WebForm{{Slug: "c", Honeypot: "website", TimingField: "form_ts", MinFillSeconds: 3}}})
+		Forms:     []core.WebForm{{Slug: "c", Honeypot: "website", TimingField: "form_ts", MinFillSeconds: 3}}})
 	ts := func(d time.Duration) string { return "&form_ts=" + strconv.FormatInt(now.Add(-d).Unix(), 10) }
 
 	resp := r.post(t, "c", urlencoded, []byte("name=Bot&phone=%2B79160000009&website=http://spam.example"+ts(time.Minute)))
