@@ -70,6 +70,7 @@ func resync[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E, P]
 		if err != nil {
 			return total, fmt.Errorf("resync %s: %w", t.name, err)
 		}
+		s.notify.poke()
 		total += len(recs)
 	}
 }

@@ -30,6 +30,7 @@ type Store struct {
 	mapping   core.ConversionMapping
 	dupPolicy core.DuplicatePolicy
 	batch     *batcher
+	notify    *notifier
 	tables    tables
 	log       *slog.Logger
 	now       func() time.Time
@@ -66,6 +67,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s := &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
 		mapping: core.DefaultConversionMapping(),
 		batch:   newBatcher(pool, batchWorkers, batchMax),
+		notify:  newNotifier(pool),
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
 			user: newUserTable(), pipeline: newPipelineTable()}}
 	s.tables.deal = s.newDealTable()
@@ -81,7 +83,10 @@ const (
 
 // Close finishes queued writes and stops the store's workers; call it
 // before closing the pool.
-func (s *Store) Close() { s.batch.close() }
+func (s *Store) Close() {
+	s.batch.close()
+	s.notify.close()
+}
 
 // now returns the current time at the database's precision.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
@@ -111,7 +116,8 @@ func (s *Store) db(ctx context.Context) dbtx {
 // inTx runs fn in a transaction: a savepoint inside the ctx's transaction
 // when there is one, else a new transaction.
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := s.db(ctx).Begin(ctx)
+	outer := s.db(ctx)
+	tx, err := outer.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -119,7 +125,13 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	if _, savepoint := outer.(pgx.Tx); !savepoint {
+		s.notify.poke() // it may have written events
+	}
+	return nil
 }
 
 // mutation is one write to a CRM record together with its event.
@@ -161,6 +173,9 @@ func (s *Store) write(ctx context.Context, db dbtx, m mutation) error {
 	}
 	if err != nil {
 		return translate(err, m.entity)
+	}
+	if _, inTx := db.(pgx.Tx); !inTx {
+		s.notify.poke() // committed: the statements ran in an implicit transaction
 	}
 	return nil
 }
