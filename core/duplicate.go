@@ -22,6 +22,7 @@ type DuplicateMatch struct {
 	ID        string   `json:"id"`
 	Title     string   `json:"title"`
 	MatchedOn []string `json:"matched_on"` // phone, email, inn
+	OwnerID   string   `json:"-"`          // the record's owner (for tasks about it)
 }
 
 // Duplicate policies.

@@ -15,51 +15,63 @@ var _ core.DuplicateFinder = (*Store)(nil)
 func (s *Store) SetDuplicatePolicy(p core.DuplicatePolicy) { s.dupPolicy = p }
 
 // dupSQL finds live records sharing a phone ($1), an e-mail ($2) or an ИНН
-// ($3), through the phone, e-mail and ИНН indexes.
+// ($3): all of them are in $4, matched against each kind's dup_keys index
+// (phones are E.164, e-mails have an @, an ИНН is digits: no key can be
+// mistaken for another kind's).
 const dupSQL = `
 SELECT 'lead', id::text, concat_ws(' · ', nullif(btrim(last_name || ' ' || first_name), ''), nullif(company, '')),
 	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR mobile = ANY($1) THEN 'phone' END,
-		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL)
-FROM leads WHERE deleted_at IS NULL AND NOT converted
-	AND (phone = ANY($1) OR mobile = ANY($1) OR email = ANY($2) OR secondary_email = ANY($2))
+		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL), owner_id::text
+FROM leads WHERE deleted_at IS NULL AND NOT converted AND ARRAY[phone, mobile, email, secondary_email] && $4::text[]
 UNION ALL
 SELECT 'contact', id::text, btrim(last_name || ' ' || first_name || ' ' || middle_name),
 	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR mobile = ANY($1) OR other_phone = ANY($1) THEN 'phone' END,
-		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL)
-FROM contacts WHERE deleted_at IS NULL
-	AND (phone = ANY($1) OR mobile = ANY($1) OR other_phone = ANY($1) OR email = ANY($2) OR secondary_email = ANY($2))
+		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL), owner_id::text
+FROM contacts WHERE deleted_at IS NULL AND ARRAY[phone, mobile, other_phone, email, secondary_email] && $4::text[]
 UNION ALL
 SELECT 'account', id::text, name,
 	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR other_phone = ANY($1) OR fax = ANY($1) THEN 'phone' END,
 		CASE WHEN email = ANY($2) OR other_email = ANY($2) THEN 'email' END,
-		CASE WHEN inn = $3 THEN 'inn' END], NULL)
-FROM accounts WHERE deleted_at IS NULL
-	AND (phone = ANY($1) OR other_phone = ANY($1) OR fax = ANY($1) OR email = ANY($2) OR other_email = ANY($2) OR inn = $3)
+		CASE WHEN inn = $3 THEN 'inn' END], NULL), owner_id::text
+FROM accounts WHERE deleted_at IS NULL AND ARRAY[phone, other_phone, fax, email, other_email, inn] && $4::text[]
 LIMIT 50`
 
 // Duplicates implements core.DuplicateFinder.
 func (s *Store) Duplicates(ctx context.Context, k core.DuplicateKeys) ([]core.DuplicateMatch, error) {
-	out := []core.DuplicateMatch{}
 	if k.Empty() {
-		return out, nil
+		return []core.DuplicateMatch{}, nil
 	}
+	rows, err := s.db(ctx).Query(ctx, dupSQL, dupArgs(k)...)
+	if err != nil {
+		return nil, fmt.Errorf("duplicates: %w", err)
+	}
+	return collectDuplicates(rows)
+}
+
+func dupArgs(k core.DuplicateKeys) []any {
 	inn := k.INN
 	if inn == "" {
 		inn = "-" // never an ИНН
 	}
-	rows, err := s.db(ctx).Query(ctx, dupSQL, nonNil(k.Phones), nonNil(k.Emails), inn)
-	if err != nil {
-		return nil, fmt.Errorf("duplicates: %w", err)
+	var keys []string
+	for _, v := range append(append(append([]string{}, k.Phones...), k.Emails...), k.INN) {
+		if v != "" { // empty columns must not match
+			keys = append(keys, v)
+		}
 	}
+	return []any{nonNil(k.Phones), nonNil(k.Emails), inn, nonNil(keys)}
+}
+
+func collectDuplicates(rows pgx.Rows) ([]core.DuplicateMatch, error) {
 	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.DuplicateMatch, error) {
 		var m core.DuplicateMatch
-		err := row.Scan(&m.Entity, &m.ID, &m.Title, &m.MatchedOn)
+		err := row.Scan(&m.Entity, &m.ID, &m.Title, &m.MatchedOn, &m.OwnerID)
 		return m, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("duplicates: %w", err)
 	}
-	return append(out, found...), nil
+	return append([]core.DuplicateMatch{}, found...), nil
 }
 
 func nonNil(s []string) []string {

@@ -23,8 +23,8 @@ func TestDuplicates(t *testing.T) {
 	m, err := s.Duplicates(ctx, core.DuplicateKeys{Phones: []string{phone}})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []core.DuplicateMatch{
-		{Entity: "contact", ID: c.ID, Title: "Иванов", MatchedOn: []string{"phone"}},
-		{Entity: "account", ID: a.ID, Title: "ПАО Сбербанк", MatchedOn: []string{"phone"}},
+		{Entity: "contact", ID: c.ID, Title: "Иванов", MatchedOn: []string{"phone"}, OwnerID: c.OwnerID},
+		{Entity: "account", ID: a.ID, Title: "ПАО Сбербанк", MatchedOn: []string{"phone"}, OwnerID: a.OwnerID},
 	}, m)
 	m, err = s.Duplicates(ctx, core.DuplicateKeys{Emails: []string{"ivan@example.ru"}, INN: "7707083893"})
 	require.NoError(t, err)
