@@ -163,7 +163,8 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch, fi
 	b.CreatedAt = s.now()
 	b.UpdatedAt, b.Version = b.CreatedAt, 1
 	err := s.write(ctx, s.db(ctx), mutation{sql: t.insertSQL, args: t.args(rec), wantRows: 1,
-		entity: t.entity, op: core.OpCreated, id: b.ID, version: 1, data: rec, extra: t.extraStmts(ctx, nil, rec)})
+		entity: t.entity, op: core.OpCreated, id: b.ID, version: 1, data: rec,
+		extra: append(t.extraStmts(ctx, nil, rec), createExtra(ctx, b.ID)...)})
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", t.entity, err)
 	}

@@ -25,22 +25,34 @@ var (
 // duplicate policy has decided already, so the global one does not apply.
 type formCaptureKey struct{}
 
-// CaptureForm implements core.WebFormService.
+// CaptureForm implements core.WebFormService. A submission that makes
+// one record (a lead or contact, or a task on a known one) is written as
+// one create with its submission row, through the group commit the API's
+// creates share; a deal or files take a transaction of their own.
 func (s *Store) CaptureForm(ctx context.Context, sub core.FormSubmission) (*core.FormResult, error) {
 	if sub.Form == "" || sub.Key == "" {
 		return nil, core.Errorf(core.EINVALID, "a submission needs its form and key")
 	}
 	ctx = context.WithValue(ctx, formCaptureKey{}, true)
-	var res *core.FormResult
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		res, err = s.captureForm(context.WithValue(ctx, txKey{}, tx), tx, sub)
-		return err
-	})
+	var (
+		res *core.FormResult
+		err error
+	)
+	if _, inTx := s.db(ctx).(pgx.Tx); inTx || sub.Target == core.FormTargetDeal || len(sub.Files) > 0 {
+		err = s.inTx(ctx, func(tx pgx.Tx) error {
+			var err error
+			res, err = s.captureForm(context.WithValue(ctx, txKey{}, tx), tx, sub)
+			return err
+		})
+	} else {
+		res, err = s.captureFormFast(ctx, sub)
+	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "webform_submissions_pkey" {
+	if (errors.As(err, &pgErr) && pgErr.Code == "23505") || core.ErrorCode(err) == core.ECONFLICT {
 		// The same submission captured concurrently: the other one won.
-		return s.formRepeat(ctx, sub)
+		if r, rerr := s.formRepeat(ctx, sub); rerr == nil && r != nil {
+			return r, nil
+		}
 	}
 	return res, err
 }
@@ -55,14 +67,117 @@ func (s *Store) formRepeat(ctx context.Context, sub core.FormSubmission) (*core.
 	return res, err
 }
 
-func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmission) (*core.FormResult, error) {
-	if res, err := s.formRepeat(ctx, sub); res != nil || err != nil {
-		return res, err
+// formLookups reads, in one round trip, whether the submission was
+// captured before and which record its person matches (when the policy
+// looks).
+func (s *Store) formLookups(ctx context.Context, sub core.FormSubmission) (*core.FormResult, *core.DuplicateMatch, error) {
+	var (
+		repeat  *core.FormResult
+		matches []core.DuplicateMatch
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT entity, record_id::text, created, task_id::text FROM webform_submissions
+		WHERE form = $1 AND submission_key = $2`, sub.Form, sub.Key).QueryRow(func(row pgx.Row) error {
+		r := &core.FormResult{Repeat: true}
+		err := row.Scan(&r.Entity, &r.ID, &r.Created, &r.TaskID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		repeat = r
+		return err
+	})
+	if !sub.Dup.Empty() && (sub.Duplicates == core.FormDupAttach || sub.Target == core.FormTargetDeal) {
+		b.Queue(dupSQL, dupArgs(sub.Dup)...).Query(func(rows pgx.Rows) error {
+			var err error
+			matches, err = collectDuplicates(rows)
+			return err
+		})
 	}
-	owner, err := s.formOwner(ctx, tx, sub)
+	if err := s.db(ctx).SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, err
+	}
+	if m, ok := formMatch(sub.Target, matches); ok {
+		return repeat, &m, nil
+	}
+	return repeat, nil, nil
+}
+
+// captureFormFast writes a submission that makes one record.
+func (s *Store) captureFormFast(ctx context.Context, sub core.FormSubmission) (*core.FormResult, error) {
+	repeat, match, err := s.formLookups(ctx, sub)
+	if repeat != nil || err != nil {
+		return repeat, err
+	}
+	owner, err := s.formOwner(ctx, s.pool, sub)
 	if err != nil {
 		return nil, err
 	}
+	res := &core.FormResult{}
+	row := func(id string) []queuedStmt {
+		return []queuedStmt{{`INSERT INTO webform_submissions (form, submission_key, entity, record_id, created, task_id, remote_ip, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{sub.Form, sub.Key, res.Entity, res.ID, res.Created, res.TaskID, sub.RemoteIP, s.now()}}}
+	}
+	if match != nil && sub.Duplicates == core.FormDupAttach {
+		res.Entity, res.ID = match.Entity, match.ID
+		_, err = s.tables.activity.create(withCreateExtra(ctx, func(id string) []queuedStmt {
+			res.TaskID = &id
+			return row(id)
+		}), s, formTask(sub, *match, s.now()))
+		return res, err
+	}
+	res.Created = true
+	extra := withCreateExtra(ctx, func(id string) []queuedStmt {
+		res.ID = id
+		return row(id)
+	})
+	if sub.Target == core.FormTargetContact {
+		res.Entity = core.EntityContact
+		_, err = s.tables.contact.create(extra, s, withOwner(sub.Record, owner))
+	} else {
+		res.Entity = core.EntityLead
+		_, err = s.tables.lead.create(extra, s, withOwner(sub.Record, owner))
+	}
+	return res, err
+}
+
+// createExtraKey carries statements a create runs in its transaction,
+// given the new record's id.
+type createExtraKey struct{}
+
+func withCreateExtra(ctx context.Context, fn func(id string) []queuedStmt) context.Context {
+	return context.WithValue(ctx, createExtraKey{}, fn)
+}
+
+func createExtra(ctx context.Context, id string) []queuedStmt {
+	if fn, ok := ctx.Value(createExtraKey{}).(func(string) []queuedStmt); ok {
+		return fn(id)
+	}
+	return nil
+}
+
+func withOwner(p core.Patch, owner string) core.Patch {
+	out := core.Patch{}
+	for k, v := range p {
+		out[k] = v
+	}
+	if owner != "" {
+		out["owner_id"] = mustMarshal(owner)
+	}
+	return out
+}
+
+// formTask is the task that tells a known record's owner about the
+// submission.
+func formTask(sub core.FormSubmission, m core.DuplicateMatch, now time.Time) core.Patch {
+	return core.Patch{"kind": mustMarshal(core.KindTask), "subject": mustMarshal("Заявка с сайта: " + sub.Form),
+		"priority": mustMarshal("high"), "start_at": mustMarshal(now), "due_at": mustMarshal(now.Add(time.Hour)),
+		"owner_id": mustMarshal(m.OwnerID), "description": mustMarshal(sub.Summary),
+		m.Entity + "_id": mustMarshal(m.ID)}
+}
+
+// captureForm writes a submission in tx: a deal with its contact, or a
+// submission with files.
+func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmission) (*core.FormResult, error) {
 	// Two submissions of one person at once must not make two records:
 	// their lookups and creations go one after the other.
 	if k := firstKey(sub.Dup); k != "" {
@@ -70,32 +185,20 @@ func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmiss
 			return nil, err
 		}
 	}
-	var match *core.DuplicateMatch
-	if !sub.Dup.Empty() && (sub.Duplicates == core.FormDupAttach || sub.Target == core.FormTargetDeal) {
-		matches, err := s.Duplicates(ctx, sub.Dup)
-		if err != nil {
-			return nil, err
-		}
-		if m, ok := formMatch(sub.Target, matches); ok {
-			match = &m
-		}
+	repeat, match, err := s.formLookups(ctx, sub)
+	if repeat != nil || err != nil {
+		return repeat, err
+	}
+	owner, err := s.formOwner(ctx, tx, sub)
+	if err != nil {
+		return nil, err
 	}
 	res := &core.FormResult{}
-	withOwner := func(p core.Patch, owner string) core.Patch {
-		out := core.Patch{}
-		for k, v := range p {
-			out[k] = v
-		}
-		if owner != "" {
-			out["owner_id"] = mustMarshal(owner)
-		}
-		return out
-	}
 	switch {
 	case sub.Target == core.FormTargetDeal:
 		deal := withOwner(sub.Record, owner)
 		if match != nil && sub.Duplicates == core.FormDupAttach {
-			linkDeal(deal, *match)
+			deal[match.Entity+"_id"] = mustMarshal(match.ID)
 		} else if len(sub.Contact) > 0 {
 			c, err := s.tables.contact.create(ctx, s, withOwner(sub.Contact, owner))
 			if err != nil {
@@ -110,15 +213,7 @@ func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmiss
 		res.Entity, res.ID, res.Created = core.EntityDeal, d.ID, true
 	case match != nil && sub.Duplicates == core.FormDupAttach:
 		res.Entity, res.ID = match.Entity, match.ID
-		recOwner, err := s.OwnerOf(ctx, match.Entity, match.ID)
-		if err != nil {
-			return nil, err
-		}
-		task := core.Patch{"kind": mustMarshal(core.KindTask), "subject": mustMarshal("Заявка с сайта: " + sub.Form),
-			"priority": mustMarshal("high"), "start_at": mustMarshal(s.now()), "due_at": mustMarshal(s.now().Add(time.Hour)),
-			"owner_id": mustMarshal(recOwner), "description": mustMarshal(sub.Summary),
-			match.Entity + "_id": mustMarshal(match.ID)}
-		a, err := s.tables.activity.create(ctx, s, task)
+		a, err := s.tables.activity.create(ctx, s, formTask(sub, *match, s.now()))
 		if err != nil {
 			return nil, fmt.Errorf("task: %w", err)
 		}
@@ -173,13 +268,9 @@ func formMatch(target string, matches []core.DuplicateMatch) (core.DuplicateMatc
 	return core.PhoneOwner(matches)
 }
 
-func linkDeal(deal core.Patch, m core.DuplicateMatch) {
-	deal[m.Entity+"_id"] = mustMarshal(m.ID)
-}
-
 // formOwner picks the owner of a new record: the next active user of the
 // round robin (the pointer is kept per form), else the form's owner.
-func (s *Store) formOwner(ctx context.Context, tx pgx.Tx, sub core.FormSubmission) (string, error) {
+func (s *Store) formOwner(ctx context.Context, tx dbtx, sub core.FormSubmission) (string, error) {
 	if len(sub.RoundRobin) == 0 {
 		return sub.OwnerID, nil
 	}
