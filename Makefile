@@ -12,7 +12,7 @@ BIN     := bin/crmhub
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
 DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose
 
-.PHONY: help deps build run test bench bench/crm bench/stream bench/telephony lint fmt clean
+.PHONY: help deps build run test bench bench/crm bench/stream bench/telephony bench/forms lint fmt clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,10 @@ bench/stream: deps ## relay throughput vs franz-go straight to the broker, and e
 bench/telephony: deps ## PBX notifications from 32 senders on loopback: calls/s end to end, response p99, count check
 	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
 	./bin/crmhub-bench -telephony
+
+bench/forms: deps ## form submissions from 32 senders on loopback: submissions/s end to end, response p99, count check
+	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
+	./bin/crmhub-bench -forms
 
 lint: deps ## go vet, gofmt check, the import rule, and the compose file
 	$(GO) vet ./...

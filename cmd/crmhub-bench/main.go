@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,11 +57,35 @@ func main() {
 	relayBatch := flag.Int("relay-batch", 1000, "with -stream: the relay's batch size")
 	telephonyMode := flag.Bool("telephony", false, "instead: replay PBX notifications on loopback, calls/s end to end and response p99")
 	workers := flag.Int("workers", 4, "with -telephony: inbox workers")
+	formsMode := flag.Bool("forms", false, "instead: post form submissions on loopback, submissions/s end to end and response p99")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benchmark process (in-process tests) to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	// Interrupted or timed out, the benchmark still stops the clusters it
 	// started and removes their folders (deferred cleanups run).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *formsMode {
+		// Go senders by default: they count exactly what they sent.
+		if *client == "auto" {
+			*client = "go"
+		}
+		if err := formsBench(ctx, *client, *clients, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *telephonyMode {
 		if err := telephonyBench(ctx, *clients, *workers, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)

@@ -48,6 +48,9 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 			return err
 		}
 	}
+	if err := db.seedLeads(ctx, seededLeads); err != nil {
+		return err
+	}
 	const secret = "bench-zadarma-secret"
 	in := inbox.New(db.pool)
 	z, err := telephony.NewZadarma(telephony.Config{Secret: secret, Logger: log,
@@ -55,20 +58,11 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(api.Config{Logger: log, Registry: prometheus.NewRegistry()},
-		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(),
-			Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st,
-			Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: func(context.Context) error { return nil },
-			Webhooks: []core.Webhook{z}})
+	addr, stopServer, err := serveBench(ctx, st, func(d *api.Deps) { d.Webhooks = []core.Webhook{z} })
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Shutdown(context.WithoutCancel(ctx))
+	defer stopServer()
 	wctx, stopWorkers := context.WithCancel(ctx)
 	var wwg sync.WaitGroup
 	for range workers {
@@ -82,7 +76,7 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 	fmt.Printf("crmhub-bench -telephony: %d senders replaying Zadarma notifications for %s, %d inbox workers, durable PostgreSQL\n",
 		senders, duration, workers)
 
-	hook := "http://" + ln.Addr().String() + "/hooks/telephony/zadarma"
+	hook := "http://" + addr + "/hooks/telephony/zadarma"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
 	send := func(form url.Values) (time.Duration, error) {
 		sig, _ := telephony.ZadarmaSignature(secret, form)
@@ -175,10 +169,9 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 		time.Sleep(100 * time.Millisecond)
 	}
 	processed := time.Since(start)
-	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
-	pct := func(p float64) time.Duration { return latencies[int(float64(len(latencies)-1)*p)] }
+	pct := percentiles(latencies)
 	var rows, leads, dupCalls int64
-	if err := db.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM leads),
+	if err := db.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM leads) - `+fmt.Sprint(seededLeads)+`,
 		(SELECT count(*) FROM (SELECT provider_call_id FROM calls GROUP BY 1 HAVING count(*) > 1) d)`).Scan(&rows, &leads, &dupCalls); err != nil {
 		return err
 	}
@@ -202,4 +195,34 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 		return fmt.Errorf("count check failed")
 	}
 	return nil
+}
+
+// serveBench serves the API of st on a loopback port, with what set adds
+// to its dependencies; stop shuts it down.
+func serveBench(ctx context.Context, st *store.Store, set func(*api.Deps)) (addr string, stop func(), err error) {
+	deps := api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(),
+		Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st,
+		Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: func(context.Context) error { return nil }}
+	set(&deps)
+	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()}, deps)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), func() { _ = srv.Shutdown(context.WithoutCancel(ctx)) }, nil
+}
+
+// percentiles sorts latencies and returns their percentile function.
+func percentiles(latencies []time.Duration) func(p float64) time.Duration {
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	return func(p float64) time.Duration {
+		if len(latencies) == 0 {
+			return 0
+		}
+		return latencies[int(float64(len(latencies)-1)*p)]
+	}
 }
