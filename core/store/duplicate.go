@@ -22,18 +22,18 @@ const dupSQL = `
 SELECT 'lead', id::text, concat_ws(' · ', nullif(btrim(last_name || ' ' || first_name), ''), nullif(company, '')),
 	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR mobile = ANY($1) THEN 'phone' END,
 		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL), owner_id::text
-FROM leads WHERE deleted_at IS NULL AND NOT converted AND ARRAY[phone, mobile, email, secondary_email] && $4::text[]
+FROM leads WHERE deleted_at IS NULL AND NOT converted AND array_remove(ARRAY[phone, mobile, email, secondary_email], '') && $4::text[]
 UNION ALL
 SELECT 'contact', id::text, btrim(last_name || ' ' || first_name || ' ' || middle_name),
 	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR mobile = ANY($1) OR other_phone = ANY($1) THEN 'phone' END,
 		CASE WHEN email = ANY($2) OR secondary_email = ANY($2) THEN 'email' END], NULL), owner_id::text
-FROM contacts WHERE deleted_at IS NULL AND ARRAY[phone, mobile, other_phone, email, secondary_email] && $4::text[]
+FROM contacts WHERE deleted_at IS NULL AND array_remove(ARRAY[phone, mobile, other_phone, email, secondary_email], '') && $4::text[]
 UNION ALL
 SELECT 'account', id::text, name,
 	array_remove(ARRAY[CASE WHEN phone = ANY($1) OR other_phone = ANY($1) OR fax = ANY($1) THEN 'phone' END,
 		CASE WHEN email = ANY($2) OR other_email = ANY($2) THEN 'email' END,
 		CASE WHEN inn = $3 THEN 'inn' END], NULL), owner_id::text
-FROM accounts WHERE deleted_at IS NULL AND ARRAY[phone, other_phone, fax, email, other_email, inn] && $4::text[]
+FROM accounts WHERE deleted_at IS NULL AND array_remove(ARRAY[phone, other_phone, fax, email, other_email, inn], '') && $4::text[]
 LIMIT 50`
 
 // Duplicates implements core.DuplicateFinder.
