@@ -74,6 +74,26 @@ type TelephonyConfig struct {
 	Zadarma ZadarmaConfig           `yaml:"zadarma"`
 	Mango   MangoConfig             `yaml:"mango"`
 	VATS    VATSConfig              `yaml:"vats"`
+	// Asterisk is an AMI client rather than a webhook: enabled when addr
+	// and secret are set.
+	Asterisk AsteriskConfig `yaml:"asterisk"`
+}
+
+// AsteriskConfig is the Asterisk manager interface to listen to.
+type AsteriskConfig struct {
+	Addr     string `yaml:"addr"`
+	Username string `yaml:"username"`
+	Secret   string `yaml:"secret"`
+	TLS      bool   `yaml:"tls"`
+	// Timezone is the Asterisk server's: Cdr times come without an offset.
+	Timezone string `yaml:"timezone"`
+	// Context and ChannelPrefix make click-to-call: the employee's phone
+	// is ChannelPrefix + extension (e.g. PJSIP/101), the number is dialled
+	// in Context.
+	Context       string        `yaml:"context"`
+	ChannelPrefix string        `yaml:"channel_prefix"`
+	CreateLeads   bool          `yaml:"create_leads"`
+	CallbackAfter time.Duration `yaml:"callback_after"`
 }
 
 // VATSConfig is the universal VATS protocol's settings: the crm_token the
@@ -300,7 +320,9 @@ func defaultConfig() Config {
 			Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
 			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow"},
 			Mango:   MangoConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
-			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute}},
+			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
+			Asterisk: AsteriskConfig{Username: "crmhub", Timezone: "Europe/Moscow", Context: "from-internal",
+				ChannelPrefix: "PJSIP/", CreateLeads: true, CallbackAfter: 30 * time.Minute}},
 		WebForms: defaultWebForms(),
 	}
 }
@@ -484,6 +506,20 @@ func (c *Config) Validate() error {
 	if mg := c.Telephony.Mango; (mg.APIKey == "") != (mg.APISalt == "") {
 		return bad("telephony.mango.api_key", "api_key and api_salt go together: set both or neither")
 	}
+	if as := c.Telephony.Asterisk; as.Addr != "" || as.Secret != "" {
+		if _, _, err := net.SplitHostPort(as.Addr); err != nil {
+			return bad("telephony.asterisk.addr", "must be host:port of the manager interface (5038), got %q", as.Addr)
+		}
+		if as.Secret == "" || as.Username == "" {
+			return bad("telephony.asterisk.secret", "username and secret are required with an addr")
+		}
+		if _, err := time.LoadLocation(as.Timezone); err != nil || as.Timezone == "" {
+			return bad("telephony.asterisk.timezone", "must be a time zone such as Europe/Moscow, got %q", as.Timezone)
+		}
+		if as.CallbackAfter < 0 || as.CallbackAfter > 30*24*time.Hour {
+			return bad("telephony.asterisk.callback_after", "must be between 0 (no task) and 720h, got %s", as.CallbackAfter)
+		}
+	}
 	if z := c.Telephony.Zadarma; z.Secret != "" {
 		if _, err := time.LoadLocation(z.Timezone); err != nil || z.Timezone == "" {
 			return bad("telephony.zadarma.timezone", "must be a time zone such as Europe/Moscow, got %q", z.Timezone)
@@ -557,7 +593,7 @@ func (c Config) Redacted() Config {
 		}
 	}
 	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt,
-		&c.Telephony.VATS.Token, &c.WebForms.Captcha.Secret} {
+		&c.Telephony.VATS.Token, &c.Telephony.Asterisk.Secret, &c.WebForms.Captcha.Secret} {
 		if *secret != "" {
 			*secret = "REDACTED"
 		}

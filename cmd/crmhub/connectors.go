@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -19,10 +21,11 @@ import (
 // connectors are the enabled webhook connectors and the inbox workers that
 // process what they receive.
 type connectors struct {
-	hooks   []core.Webhook
-	forms   *webforms.Handler
-	workers []*inbox.Worker
-	wg      sync.WaitGroup
+	hooks    []core.Webhook
+	forms    *webforms.Handler
+	asterisk *telephony.Asterisk
+	workers  []*inbox.Worker
+	wg       sync.WaitGroup
 }
 
 func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
@@ -77,6 +80,42 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 		}
 		c.add(h, h.Source(), h.Process, in, log)
 	}
+	if as := cfg.Telephony.Asterisk; as.Addr != "" && as.Secret != "" {
+		loc, err := time.LoadLocation(as.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("telephony.asterisk.timezone: %w", err)
+		}
+		acfg := telephony.AsteriskConfig{Addr: as.Addr, Username: as.Username, Secret: as.Secret, Location: loc, Logger: log,
+			Policy: core.CallPolicy{CreateLeads: as.CreateLeads, CallbackAfter: as.CallbackAfter}}
+		if as.TLS {
+			host, _, _ := net.SplitHostPort(as.Addr)
+			acfg.TLS = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		}
+		a, err := telephony.NewAsterisk(acfg, in, st)
+		if err != nil {
+			return nil, err
+		}
+		c.asterisk = a
+		for range workersPerSource {
+			c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: a.Source(), Logger: log}, a.Process))
+		}
+		if reg != nil {
+			if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crmhub_asterisk_connected",
+				Help: "1 while the AMI session is logged in."}, func() float64 {
+				if a.Status().Connected {
+					return 1
+				}
+				return 0
+			})); err != nil {
+				return nil, err
+			}
+			if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "crmhub_asterisk_reconnects_total",
+				Help: "AMI sessions lost (reconnected with backoff)."}, func() float64 { return float64(a.Status().Reconnects) })); err != nil {
+				return nil, err
+			}
+		}
+		log.Info("connector_enabled", "connector", "telephony/asterisk", "addr", as.Addr)
+	}
 	return c, nil
 }
 
@@ -95,6 +134,13 @@ func (c *connectors) add(h core.Webhook, source string, process inbox.Handler, i
 
 // start runs the workers until ctx ends; wait waits for them.
 func (c *connectors) start(ctx context.Context) {
+	if c.asterisk != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			_ = c.asterisk.Run(ctx)
+		}()
+	}
 	for _, w := range c.workers {
 		c.wg.Add(1)
 		go func() {
