@@ -343,4 +343,3 @@ func TestAsteriskOriginateAndPing(t *testing.T) {
 	require.Equal(t, int64(1), a.Status().Events, "OriginateResponse")
 	require.Error(t, a.Originate(ctx, "", "from-internal", "7916", "", nil))
 }
-
