@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"sync"
 	"bufio"
 	"context"
 	"encoding/json"
@@ -34,7 +35,7 @@ func setup(t testing.TB) *bundle {
 	t.Helper()
 	st := storetest.NewStore(t)
 	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, api.Deps{
-		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, WebForms: st, Attachments: st,
+		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, WebForms: st, Attachments: st, Calls: st, Dialers: []core.Dialer{&recordingDialer{}},
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	})
 	require.NoError(t, err)
@@ -389,4 +390,23 @@ func TestDuplicatePoliciesOverHTTP(t *testing.T) {
 	require.Equal(t, 200, r.status, string(r.body))
 	require.Equal(t, id, r.header.Get("Duplicate-Of"))
 	require.Equal(t, id, r.json(t)["id"])
+}
+
+// recordingDialer stands in for a PBX in tests of the dial handler's logic
+// (the PBX clients have their own tests against real servers).
+type recordingDialer struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (d *recordingDialer) Provider() string { return "asterisk" }
+
+func (d *recordingDialer) Dial(_ context.Context, u *core.User, number string) error {
+	if len(u.PhoneExtensions) == 0 {
+		return core.Invalid([]core.FieldError{{Field: "user_id", Code: "no_extension", Message: "the user has no phone extension"}})
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, u.PhoneExtensions[0]+"→"+number)
+	return nil
 }

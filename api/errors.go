@@ -61,7 +61,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			code = "http_" + http.StatusText(fe.Code)
 		}
 		p.Type, p.Detail = problemType(code), fe.Message
-		if fe.Code >= 500 {
+		if fe.Code >= 500 && fe.Code != fiber.StatusBadGateway { // a 502 names the upstream that failed
 			s.log.Error("http_error", "error", err, "request_id", p.RequestID)
 			p.Detail = "internal error"
 		}

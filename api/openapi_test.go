@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crmhub/crmhub/api"
+	"github.com/crmhub/crmhub/core"
 )
 
 func loadDoc(t *testing.T) *openapi3.T {
@@ -189,6 +190,24 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("GET", "/api/v1/webforms/contact", b.admin, "", 404)
 	check("GET", "/api/v1/leads/"+convID+"/attachments", b.reader, "", 200)
 	check("GET", "/api/v1/attachments/0190a5c0-0000-7000-8000-000000000000", b.reader, "", 404)
+	start := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	call, _, err := b.store.ReportCall(context.Background(), core.CallReport{Provider: "generic", CallID: "c-1", Direction: "in",
+		From: "+7 903 111-22-33", Extension: "101", StartedAt: &start, Disposition: "missed", Final: true},
+		core.CallPolicy{CreateLeads: true})
+	require.NoError(t, err)
+	data = check("GET", "/api/v1/calls?direction=in&disposition=missed,answered&phone="+url.QueryEscape("8 903 111 22 33")+"&limit=1", b.reader, "", 200)
+	require.Contains(t, string(data), call.ID)
+	check("GET", "/api/v1/calls?sort=-created_at&lead_id="+*call.LeadID, b.reader, "", 200)
+	check("GET", "/api/v1/calls?phone=x", b.reader, "", 422)
+	check("GET", "/api/v1/calls/"+call.ID, b.reader, "", 200)
+	check("GET", "/api/v1/calls/0190a5c0-0000-7000-8000-000000000000", b.reader, "", 404)
+	check("POST", "/api/v1/calls/dial", b.writer, `{"phone":"8 916 123-45-67","user_id":"`+userID+`"}`, 422) // deactivated
+	data = check("POST", "/api/v1/users", b.admin, `{"name":"Анна","phone_extensions":["102"]}`, 201)
+	annaID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	data = check("POST", "/api/v1/calls/dial", b.writer, `{"phone":"8 916 123-45-67","user_id":"`+annaID+`"}`, 202)
+	require.JSONEq(t, `{"status":"dialing","provider":"asterisk","user_id":"`+annaID+`","phone":"+79161234567"}`, string(data))
+	check("POST", "/api/v1/calls/dial", b.writer, `{"phone":"8 916 123-45-67"}`, 422) // a key without a user names one
+	check("POST", "/api/v1/calls/dial", b.writer, `{"phone":"12","user_id":"`+userID+`","provider":"vats"}`, 422)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -92,6 +92,9 @@ type Deps struct {
 	WebForms    core.WebFormService
 	ConfigForms func() []core.WebForm
 	Attachments core.AttachmentService
+	// Calls serves the calls list; Dialers click-to-call (optional).
+	Calls   core.CallService
+	Dialers []core.Dialer
 }
 
 // Server is the HTTP API.

@@ -241,4 +241,32 @@ type CallService interface {
 	ReportCall(ctx context.Context, r CallReport, p CallPolicy) (*Call, bool, error)
 	// GetCall returns a call by id.
 	GetCall(ctx context.Context, id string) (*Call, error)
+	// ListCalls returns one page of calls, newest first by default.
+	// Errors: EINVALID (bad cursor).
+	ListCalls(ctx context.Context, f CallFilter) (Page[Call], error)
+}
+
+// CallFilter selects calls for a list. Empty members do not filter.
+type CallFilter struct {
+	ListParams
+	Directions   []string
+	Dispositions []string
+	Provider     string
+	Phone        string // E.164: the client's number
+	Extension    string // reached or answered
+	LeadID       string
+	ContactID    string
+	AccountID    string
+}
+
+// Dialer starts click-to-call at a PBX: it rings the employee's phone
+// first, then dials the client.
+type Dialer interface {
+	// Provider names the PBX (asterisk, vats).
+	Provider() string
+	// Dial calls number (E.164) for the employee u (a PBX knows them by
+	// extension or by login). Errors: EINVALID (the employee cannot be
+	// reached at this PBX, or it refused the request); any other error: the
+	// PBX is unreachable.
+	Dial(ctx context.Context, u *User, number string) error
 }

@@ -99,7 +99,12 @@ type AsteriskConfig struct {
 // VATSConfig is the universal VATS protocol's settings: the crm_token the
 // PBX sends (typed into the PBX cabinet) and a provider's policy.
 type VATSConfig struct {
-	Token         string        `yaml:"token"`
+	Token string `yaml:"token"`
+	// APIURL and APIKey are the PBX's side, for click-to-call (makeCall):
+	// the legacy command URL (…/sys/crm_api.wcgp) or a REST v1 base
+	// (…/crmapi/v1), and the PBX key.
+	APIURL        string        `yaml:"api_url"`
+	APIKey        string        `yaml:"api_key"`
 	CreateLeads   bool          `yaml:"create_leads"`
 	CallbackAfter time.Duration `yaml:"callback_after"`
 }
@@ -506,6 +511,14 @@ func (c *Config) Validate() error {
 	if mg := c.Telephony.Mango; (mg.APIKey == "") != (mg.APISalt == "") {
 		return bad("telephony.mango.api_key", "api_key and api_salt go together: set both or neither")
 	}
+	if v := c.Telephony.VATS; v.APIURL != "" {
+		if u, err := url.Parse(v.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return bad("telephony.vats.api_url", "must be the PBX's https:// API address, got %q", v.APIURL)
+		}
+		if v.APIKey == "" {
+			return bad("telephony.vats.api_key", "is required with api_url")
+		}
+	}
 	if as := c.Telephony.Asterisk; as.Addr != "" || as.Secret != "" {
 		if _, _, err := net.SplitHostPort(as.Addr); err != nil {
 			return bad("telephony.asterisk.addr", "must be host:port of the manager interface (5038), got %q", as.Addr)
@@ -593,7 +606,7 @@ func (c Config) Redacted() Config {
 		}
 	}
 	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt,
-		&c.Telephony.VATS.Token, &c.Telephony.Asterisk.Secret, &c.WebForms.Captcha.Secret} {
+		&c.Telephony.VATS.Token, &c.Telephony.VATS.APIKey, &c.Telephony.Asterisk.Secret, &c.WebForms.Captcha.Secret} {
 		if *secret != "" {
 			*secret = "REDACTED"
 		}

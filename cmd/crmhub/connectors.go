@@ -22,6 +22,7 @@ import (
 // process what they receive.
 type connectors struct {
 	hooks    []core.Webhook
+	dialers  []core.Dialer
 	forms    *webforms.Handler
 	asterisk *telephony.Asterisk
 	workers  []*inbox.Worker
@@ -86,6 +87,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 			return nil, fmt.Errorf("telephony.asterisk.timezone: %w", err)
 		}
 		acfg := telephony.AsteriskConfig{Addr: as.Addr, Username: as.Username, Secret: as.Secret, Location: loc, Logger: log,
+			Context: as.Context, ChannelPrefix: as.ChannelPrefix,
 			Policy: core.CallPolicy{CreateLeads: as.CreateLeads, CallbackAfter: as.CallbackAfter}}
 		if as.TLS {
 			host, _, _ := net.SplitHostPort(as.Addr)
@@ -96,6 +98,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 			return nil, err
 		}
 		c.asterisk = a
+		c.dialers = append(c.dialers, a)
 		for range workersPerSource {
 			c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: a.Source(), Logger: log}, a.Process))
 		}
@@ -115,6 +118,9 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 			}
 		}
 		log.Info("connector_enabled", "connector", "telephony/asterisk", "addr", as.Addr)
+	}
+	if vc := cfg.Telephony.VATS; vc.APIURL != "" && vc.APIKey != "" {
+		c.dialers = append(c.dialers, &telephony.VATSDialer{APIURL: vc.APIURL, APIKey: vc.APIKey, Logins: st})
 	}
 	return c, nil
 }

@@ -40,6 +40,10 @@ type AsteriskConfig struct {
 	// (defaults 1 s and 30 s), doubling after each failure.
 	MinBackoff, MaxBackoff time.Duration
 	DialTimeout            time.Duration // default 10 s
+	// Click-to-call rings ChannelPrefix + the employee's extension
+	// (default "PJSIP/") and dials the number in Context (default
+	// "from-internal").
+	ChannelPrefix, Context string
 	Policy                 core.CallPolicy
 	Now                    func() time.Time
 	Logger                 *slog.Logger
@@ -63,6 +67,12 @@ func (c *AsteriskConfig) setDefaults() {
 	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = 10 * time.Second
+	}
+	if c.ChannelPrefix == "" {
+		c.ChannelPrefix = "PJSIP/"
+	}
+	if c.Context == "" {
+		c.Context = "from-internal"
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -312,6 +322,26 @@ func (a *Asterisk) Originate(ctx context.Context, channel, context_, number, cal
 		fields = append(fields, [2]string{"Variable", k + "=" + vars[k]})
 	}
 	_, err := a.action(ctx, fields)
+	return err
+}
+
+// Provider implements core.Dialer.
+func (a *Asterisk) Provider() string { return "asterisk" }
+
+// Dial implements core.Dialer: Originate from the employee's first
+// extension to the number's digits (as the fixture's dialplans take them).
+func (a *Asterisk) Dial(ctx context.Context, u *core.User, number string) error {
+	if len(u.PhoneExtensions) == 0 {
+		return core.Invalid([]core.FieldError{{Field: "user_id", Code: "no_extension", Message: "the user has no phone extension"}})
+	}
+	ext := u.PhoneExtensions[0]
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := a.Originate(ctx, a.cfg.ChannelPrefix+ext, a.cfg.Context, strings.TrimPrefix(number, "+"),
+		fmt.Sprintf("%q <%s>", "CRM", ext), map[string]string{"CRM_USER_ID": u.ID})
+	if err != nil && strings.HasPrefix(err.Error(), "asterisk: Originate:") {
+		return core.Errorf(core.EINVALID, "Asterisk refused the call: %s", strings.TrimPrefix(err.Error(), "asterisk: Originate: "))
+	}
 	return err
 }
 

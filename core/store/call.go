@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -271,4 +272,75 @@ func (s *Store) OwnerOf(ctx context.Context, entity, id string) (string, error) 
 		return "", core.Errorf(core.ENOTFOUND, "%s not found", entity)
 	}
 	return owner, err
+}
+
+// ListCalls implements core.CallService.
+func (s *Store) ListCalls(ctx context.Context, f core.CallFilter) (core.Page[core.Call], error) {
+	page := core.Page[core.Call]{Items: []core.Call{}}
+	q := &query{}
+	if len(f.Directions) > 0 {
+		q.where("direction = ANY(" + q.arg(f.Directions) + ")")
+	}
+	if len(f.Dispositions) > 0 {
+		q.where("disposition = ANY(" + q.arg(f.Dispositions) + ")")
+	}
+	for col, v := range map[string]string{"provider": f.Provider, "client_number": f.Phone, "owner_id": f.OwnerID,
+		"lead_id": f.LeadID, "contact_id": f.ContactID, "account_id": f.AccountID} {
+		if v != "" {
+			q.where(col + " = " + q.arg(v))
+		}
+	}
+	if f.Extension != "" {
+		q.anyEqual(f.Extension, "extension", "answered_extension")
+	}
+	if f.Query != "" {
+		q.anyLike(f.Query, "from_number", "to_number", "extension", "answered_extension")
+	}
+	if !f.CreatedFrom.IsZero() {
+		q.where("created_at >= " + q.arg(f.CreatedFrom))
+	}
+	if !f.CreatedTo.IsZero() {
+		q.where("created_at < " + q.arg(f.CreatedTo))
+	}
+	dir, cmp := "ASC", ">"
+	if f.Sort.Desc {
+		dir, cmp = "DESC", "<"
+	}
+	if f.Cursor != "" {
+		c, err := decodeCursor(f.Cursor, f.Sort)
+		if err != nil {
+			return page, err
+		}
+		tm, err := time.Parse(time.RFC3339Nano, c.Value)
+		if err != nil {
+			return page, badCursor()
+		}
+		q.where(fmt.Sprintf("(created_at, id) %s (%s, %s)", cmp, q.arg(tm), q.arg(c.ID)))
+	}
+	where := "true"
+	if len(q.conds) > 0 {
+		where = strings.Join(q.conds, " AND ")
+	}
+	rows, err := s.db(ctx).Query(ctx, fmt.Sprintf(`SELECT `+callColumns+` FROM calls WHERE %s ORDER BY created_at %s, id %s LIMIT %d`,
+		where, dir, dir, f.Limit+1), q.args...)
+	if err != nil {
+		return page, fmt.Errorf("list calls: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCall(rows)
+		if err != nil {
+			return page, fmt.Errorf("list calls: %w", err)
+		}
+		page.Items = append(page.Items, *c)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list calls: %w", err)
+	}
+	if len(page.Items) > f.Limit {
+		page.Items = page.Items[:f.Limit]
+		last := page.Items[f.Limit-1]
+		page.NextCursor = encodeCursor(f.Sort, last.CreatedAt.Format(time.RFC3339Nano), last.ID)
+	}
+	return page, nil
 }
