@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"sync"
 	"bufio"
 	"context"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
