@@ -239,6 +239,8 @@ type CallService interface {
 	// call (held or not held); a missed incoming call gets a call-back
 	// task. All of that happens once per call.
 	ReportCall(ctx context.Context, r CallReport, p CallPolicy) (*Call, bool, error)
+	// ReportCalls merges several reports of one call at once (one write).
+	ReportCalls(ctx context.Context, rs []CallReport, p CallPolicy) (*Call, bool, error)
 	// GetCall returns a call by id.
 	GetCall(ctx context.Context, id string) (*Call, error)
 	// ListCalls returns one page of calls, newest first by default.

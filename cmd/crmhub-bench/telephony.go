@@ -69,7 +69,7 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 		wwg.Add(1)
 		go func() {
 			defer wwg.Done()
-			_ = in.NewWorker(inbox.WorkerConfig{Source: z.Source(), PollInterval: 50 * time.Millisecond}, z.Process).Run(wctx)
+			_ = in.NewGroupWorker(inbox.WorkerConfig{Source: z.Source(), PollInterval: 50 * time.Millisecond}, z.Key, z.ProcessGroup).Run(wctx)
 		}()
 	}
 	defer func() { stopWorkers(); wwg.Wait() }()

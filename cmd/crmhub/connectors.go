@@ -52,7 +52,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 		if err != nil {
 			return nil, err
 		}
-		c.add(h, h.Source(), h.Process, in, log)
+		c.add(h, h, in, log)
 	}
 	if z := cfg.Telephony.Zadarma; z.Secret != "" {
 		loc, err := time.LoadLocation(z.Timezone)
@@ -63,7 +63,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 		if err != nil {
 			return nil, err
 		}
-		c.add(h, h.Source(), h.Process, in, log)
+		c.add(h, h, in, log)
 	}
 	if mg := cfg.Telephony.Mango; mg.APIKey != "" {
 		h, err := telephony.NewMango(telephony.Config{Secret: mg.APISalt, Logger: log,
@@ -71,7 +71,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 		if err != nil {
 			return nil, err
 		}
-		c.add(h, h.Source(), h.Process, in, log)
+		c.add(h, h, in, log)
 	}
 	if vc := cfg.Telephony.VATS; vc.Token != "" {
 		h, err := telephony.NewVATS(telephony.Config{Secret: vc.Token, Logger: log,
@@ -79,7 +79,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 		if err != nil {
 			return nil, err
 		}
-		c.add(h, h.Source(), h.Process, in, log)
+		c.add(h, h, in, log)
 	}
 	if as := cfg.Telephony.Asterisk; as.Addr != "" && as.Secret != "" {
 		loc, err := time.LoadLocation(as.Timezone)
@@ -99,9 +99,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 		}
 		c.asterisk = a
 		c.dialers = append(c.dialers, a)
-		for range workersPerSource {
-			c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: a.Source(), Logger: log}, a.Process))
-		}
+		c.addWorkers(a, in, log)
 		if reg != nil {
 			if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crmhub_asterisk_connected",
 				Help: "1 while the AMI session is logged in."}, func() float64 {
@@ -130,12 +128,24 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 // order, which the call model allows.
 const workersPerSource = 4
 
-func (c *connectors) add(h core.Webhook, source string, process inbox.Handler, in *inbox.Inbox, log *slog.Logger) {
+// callSource is a telephony connector's stored deliveries: grouped by call,
+// so that a call's events in one claimed batch cost one write.
+type callSource interface {
+	Source() string
+	Key(d inbox.Delivery) string
+	ProcessGroup(ctx context.Context, ds []inbox.Delivery) error
+}
+
+func (c *connectors) add(h core.Webhook, cs callSource, in *inbox.Inbox, log *slog.Logger) {
 	c.hooks = append(c.hooks, h)
-	for range workersPerSource {
-		c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: source, Logger: log}, process))
-	}
+	c.addWorkers(cs, in, log)
 	log.Info("connector_enabled", "connector", h.Path(), "path", "/hooks/"+h.Path())
+}
+
+func (c *connectors) addWorkers(cs callSource, in *inbox.Inbox, log *slog.Logger) {
+	for range workersPerSource {
+		c.workers = append(c.workers, in.NewGroupWorker(inbox.WorkerConfig{Source: cs.Source(), Logger: log}, cs.Key, cs.ProcessGroup))
+	}
 }
 
 // start runs the workers until ctx ends; wait waits for them.

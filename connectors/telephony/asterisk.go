@@ -90,9 +90,9 @@ func (c *AsteriskConfig) setDefaults() {
 // drops; the Cdr events, which carry the whole call, make up for events
 // missed meanwhile. Click-to-call goes out as Originate.
 type Asterisk struct {
+	processor
 	cfg   AsteriskConfig
 	inbox *inbox.Inbox
-	calls core.CallService
 
 	nextID atomic.Int64
 	mu     sync.Mutex // guards the fields below
@@ -118,8 +118,10 @@ func NewAsterisk(cfg AsteriskConfig, in *inbox.Inbox, calls core.CallService) (*
 		return nil, errors.New("telephony asterisk: addr, username and secret are required")
 	}
 	cfg.setDefaults()
-	return &Asterisk{cfg: cfg, inbox: in, calls: calls, wait: map[string]chan amiMessage{},
-		track: callTracker{calls: map[string]*amiCall{}, chans: map[string]string{}}}, nil
+	a := &Asterisk{cfg: cfg, inbox: in, wait: map[string]chan amiMessage{},
+		track: callTracker{calls: map[string]*amiCall{}, chans: map[string]string{}}}
+	a.processor = processor{calls: calls, policy: cfg.Policy, report: a.reportOf}
+	return a, nil
 }
 
 // Source is the inbox source its reports are stored under.
@@ -388,13 +390,12 @@ func (a *Asterisk) dispatch(ctx context.Context, m amiMessage) error {
 	return nil
 }
 
-// Process is the inbox handler of the AMI reports.
-func (a *Asterisk) Process(ctx context.Context, d inbox.Delivery) error {
+func (a *Asterisk) reportOf(d inbox.Delivery) (*core.CallReport, error) {
 	var r core.CallReport
 	if err := json.Unmarshal(d.Body, &r); err != nil {
-		return inbox.Permanent(err)
+		return nil, err
 	}
-	return reportCall(ctx, a.calls, d, r, a.cfg.Policy)
+	return &r, nil
 }
 
 // amiCall is what the channel events of one call (one Linkedid) told.

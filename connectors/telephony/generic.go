@@ -73,9 +73,9 @@ func (c *Config) setDefaults() {
 // Generic is the generic JSON webhook: POST /hooks/telephony/generic with a
 // GenericEvent, signed with HMAC-SHA256 over "<timestamp>.<body>".
 type Generic struct {
+	processor
 	cfg   Config
 	inbox *inbox.Inbox
-	calls core.CallService
 }
 
 // Source is the inbox source of the generic webhook's deliveries.
@@ -87,7 +87,9 @@ func NewGeneric(cfg Config, in *inbox.Inbox, calls core.CallService) (*Generic, 
 		return nil, errors.New("telephony generic: a secret is required")
 	}
 	cfg.setDefaults()
-	return &Generic{cfg: cfg, inbox: in, calls: calls}, nil
+	g := &Generic{cfg: cfg, inbox: in}
+	g.processor = processor{calls: calls, policy: cfg.Policy, report: g.reportOf}
+	return g, nil
 }
 
 // Path implements core.Webhook.
@@ -205,21 +207,61 @@ func (ev *GenericEvent) report() *core.CallReport {
 		Duration: ev.Duration, Disposition: ev.Disposition, RecordingURL: ev.RecordingURL, Final: ev.Final}
 }
 
-// Process is the inbox handler of the generic webhook's deliveries.
-func (g *Generic) Process(ctx context.Context, d inbox.Delivery) error {
+// reportOf reads a stored delivery's report.
+func (g *Generic) reportOf(d inbox.Delivery) (*core.CallReport, error) {
 	ev, err := parseGeneric(d.Body)
 	if err != nil {
-		return inbox.Permanent(err)
+		return nil, err
 	}
-	return reportCall(ctx, g.calls, d, *ev.report(), g.cfg.Policy)
+	return ev.report(), nil
 }
 
-// reportCall applies a delivery's report as the telephony source; what
-// cannot succeed on a retry fails the delivery at once.
-func reportCall(ctx context.Context, calls core.CallService, d inbox.Delivery, r core.CallReport, p core.CallPolicy) error {
-	ctx = core.NewContextWithActor(ctx, core.Actor{ID: d.Source, Source: "telephony"})
-	ctx = core.NewContextWithCorrelationID(ctx, fmt.Sprintf("inbox:%d", d.ID))
-	_, _, err := calls.ReportCall(ctx, r, p)
+// reporter reads a stored delivery's report: nil when it has nothing to
+// apply (a DTMF, a rating); an error means it never can be applied.
+type reporter func(d inbox.Delivery) (*core.CallReport, error)
+
+// processor applies a provider's stored deliveries: alone (Process) or,
+// for the inbox's group workers, the deliveries of one call together
+// (Key, ProcessGroup), in one write.
+type processor struct {
+	calls  core.CallService
+	policy core.CallPolicy
+	report reporter
+}
+
+// Process is the inbox handler of one delivery.
+func (p processor) Process(ctx context.Context, d inbox.Delivery) error {
+	return p.ProcessGroup(ctx, []inbox.Delivery{d})
+}
+
+// Key groups deliveries by call ("" keeps a delivery alone).
+func (p processor) Key(d inbox.Delivery) string {
+	r, err := p.report(d)
+	if err != nil || r == nil {
+		return ""
+	}
+	return r.Provider + ":" + r.CallID
+}
+
+// ProcessGroup applies the reports of deliveries of one call as the
+// telephony source; what cannot succeed on a retry fails at once.
+func (p processor) ProcessGroup(ctx context.Context, ds []inbox.Delivery) error {
+	rs := make([]core.CallReport, 0, len(ds))
+	for _, d := range ds {
+		r, err := p.report(d)
+		if err != nil {
+			return inbox.Permanent(fmt.Errorf("%s: %w", d.Kind, err))
+		}
+		if r != nil {
+			rs = append(rs, *r)
+		}
+	}
+	if len(rs) == 0 {
+		return nil // kept in the inbox, nothing to do
+	}
+	ctx = core.NewContextWithActor(ctx, core.Actor{ID: ds[0].Source, Source: "telephony"})
+	ctx = core.NewContextWithCorrelationID(ctx, fmt.Sprintf("inbox:%d", ds[0].ID))
+	_, _, err := p.calls.ReportCalls(ctx, rs, p.policy)
 	if code := core.ErrorCode(err); code == core.EINVALID || code == core.ENOTFOUND {
 		return inbox.Permanent(err)
 	}

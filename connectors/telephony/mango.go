@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,10 +23,10 @@ const mangoSource = "telephony:mango"
 // urlencoded vpbx_api_key, sign and json fields, sign being
 // hex(sha256(api key + json + salt)) over the json field exactly as sent.
 type Mango struct {
+	processor
 	cfg    Config // Secret is the API salt
 	apiKey string
 	inbox  *inbox.Inbox
-	calls  core.CallService
 }
 
 // NewMango returns the Mango webhook for the product's API key and salt.
@@ -36,7 +35,9 @@ func NewMango(cfg Config, apiKey string, in *inbox.Inbox, calls core.CallService
 		return nil, errors.New("telephony mango: the API key and salt are required")
 	}
 	cfg.setDefaults()
-	return &Mango{cfg: cfg, apiKey: apiKey, inbox: in, calls: calls}, nil
+	m := &Mango{cfg: cfg, apiKey: apiKey, inbox: in}
+	m.processor = processor{calls: calls, policy: cfg.Policy, report: m.reportOf}
+	return m, nil
 }
 
 // Path implements core.Webhook.
@@ -169,17 +170,17 @@ func mangoReport(kind string, ev *mangoEvent) *core.CallReport {
 }
 
 // Process is the inbox handler of Mango's events.
-func (m *Mango) Process(ctx context.Context, d inbox.Delivery) error {
+func (m *Mango) reportOf(d inbox.Delivery) (*core.CallReport, error) {
 	var ev mangoEvent
 	if err := json.Unmarshal(d.Body, &ev); err != nil {
-		return inbox.Permanent(err)
+		return nil, err
 	}
 	r := mangoReport(d.Kind, &ev)
 	if r == nil {
-		return nil // kept in the inbox, nothing to do
+		return nil, nil
 	}
 	if err := core.ValidateCallReport(r); err != nil {
-		return inbox.Permanent(fmt.Errorf("%s: %w", d.Kind, firstFieldError(err)))
+		return nil, firstFieldError(err)
 	}
-	return reportCall(ctx, m.calls, d, *r, m.cfg.Policy)
+	return r, nil
 }

@@ -33,9 +33,9 @@ type VATSDirectory interface {
 // /hooks/telephony/vats: commands contact, event, history and rating,
 // authenticated by the crm_token field.
 type VATS struct {
+	processor
 	cfg   Config // Secret is the crm_token
 	inbox *inbox.Inbox
-	calls core.CallService
 	dir   VATSDirectory
 }
 
@@ -45,7 +45,9 @@ func NewVATS(cfg Config, in *inbox.Inbox, calls core.CallService, dir VATSDirect
 		return nil, errors.New("telephony vats: a crm_token is required")
 	}
 	cfg.setDefaults()
-	return &VATS{cfg: cfg, inbox: in, calls: calls, dir: dir}, nil
+	v := &VATS{cfg: cfg, inbox: in, dir: dir}
+	v.processor = processor{calls: calls, policy: cfg.Policy, report: v.reportOf}
+	return v, nil
 }
 
 // Path implements core.Webhook.
@@ -187,17 +189,13 @@ func (v *VATS) report(form url.Values, received time.Time) (*core.CallReport, er
 }
 
 // Process is the inbox handler of the PBX's commands.
-func (v *VATS) Process(ctx context.Context, d inbox.Delivery) error {
+func (v *VATS) reportOf(d inbox.Delivery) (*core.CallReport, error) {
 	form, err := url.ParseQuery(string(d.Body))
 	if err != nil {
-		return inbox.Permanent(err)
+		return nil, err
 	}
 	if form.Get("cmd") == "rating" {
-		return nil // kept in the inbox; ratings are not on the call model yet
+		return nil, nil // kept in the inbox; ratings are not on the call model yet
 	}
-	r, err := v.report(form, d.ReceivedAt)
-	if err != nil {
-		return inbox.Permanent(err)
-	}
-	return reportCall(ctx, v.calls, d, *r, v.cfg.Policy)
+	return v.report(form, d.ReceivedAt)
 }

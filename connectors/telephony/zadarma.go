@@ -22,10 +22,10 @@ const zadarmaSource = "telephony:zadarma"
 // /hooks/telephony/zadarma: urlencoded NOTIFY_* posts signed in the
 // Signature header, and the zd_echo check when the URL is saved.
 type Zadarma struct {
+	processor
 	cfg   Config
 	loc   *time.Location
 	inbox *inbox.Inbox
-	calls core.CallService
 }
 
 // NewZadarma returns the Zadarma webhook; call_start times are read in loc
@@ -38,7 +38,9 @@ func NewZadarma(cfg Config, loc *time.Location, in *inbox.Inbox, calls core.Call
 		return nil, errors.New("telephony zadarma: a time zone is required")
 	}
 	cfg.setDefaults()
-	return &Zadarma{cfg: cfg, loc: loc, inbox: in, calls: calls}, nil
+	z := &Zadarma{cfg: cfg, loc: loc, inbox: in}
+	z.processor = processor{calls: calls, policy: cfg.Policy, report: z.reportOf}
+	return z, nil
 }
 
 // Path implements core.Webhook.
@@ -150,14 +152,10 @@ func (z *Zadarma) report(form url.Values) (*core.CallReport, error) {
 }
 
 // Process is the inbox handler of Zadarma's notifications.
-func (z *Zadarma) Process(ctx context.Context, d inbox.Delivery) error {
+func (z *Zadarma) reportOf(d inbox.Delivery) (*core.CallReport, error) {
 	form, err := url.ParseQuery(string(d.Body))
 	if err != nil {
-		return inbox.Permanent(err)
+		return nil, err
 	}
-	r, err := z.report(form)
-	if err != nil {
-		return inbox.Permanent(err)
-	}
-	return reportCall(ctx, z.calls, d, *r, z.cfg.Policy)
+	return z.report(form)
 }

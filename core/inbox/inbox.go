@@ -144,6 +144,10 @@ func (in *Inbox) Retry(ctx context.Context, source string) (int64, error) {
 // delivery at once; any other error is retried with backoff.
 type Handler func(ctx context.Context, d Delivery) error
 
+// GroupHandler processes deliveries that belong together (the events of
+// one call) at once; its error is each delivery's outcome.
+type GroupHandler func(ctx context.Context, ds []Delivery) error
+
 // permanent wraps an error that retrying cannot mend.
 type permanent struct{ err error }
 
@@ -201,12 +205,25 @@ type Worker struct {
 	in      *Inbox
 	cfg     WorkerConfig
 	handler Handler
+	// groupKey and group, when set, hand the deliveries of a claimed batch
+	// that share a key to group together ("" keeps one alone).
+	groupKey func(Delivery) string
+	group    GroupHandler
 }
 
 // NewWorker returns a worker for cfg.Source.
 func (in *Inbox) NewWorker(cfg WorkerConfig, h Handler) *Worker {
 	cfg.setDefaults()
 	return &Worker{in: in, cfg: cfg, handler: h}
+}
+
+// NewGroupWorker returns a worker that hands the deliveries of each claimed
+// batch that share key(d) to h together, in the order received: several
+// events of one call cost one write instead of one each.
+func (in *Inbox) NewGroupWorker(cfg WorkerConfig, key func(Delivery) string, h GroupHandler) *Worker {
+	cfg.setDefaults()
+	return &Worker{in: in, cfg: cfg, groupKey: key, group: h,
+		handler: func(ctx context.Context, d Delivery) error { return h(ctx, []Delivery{d}) }}
 }
 
 // Run processes deliveries until ctx ends.
@@ -258,42 +275,82 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	sort.Slice(batch, func(i, j int) bool { return batch[i].ID < batch[j].ID }) // in the order received
-	for i, d := range batch {
-		herr := w.handle(ctx, d)
+	// Successes are marked done together at the end (a crash before that
+	// processes them again: handlers are idempotent).
+	var done []int64
+	defer func() {
+		if len(done) > 0 {
+			_, _ = w.in.pool.Exec(context.WithoutCancel(ctx), `UPDATE inbox SET status = 'done', attempts = attempts + 1,
+				processed_at = now(), last_error = '' WHERE id = ANY($1)`, done)
+		}
+	}()
+	for i, group := range w.groups(batch) {
+		herr := w.handle(ctx, group)
 		if ctx.Err() != nil {
 			// Shutting down: give the rest back now rather than when
 			// their leases expire.
-			ids := make([]int64, 0, len(batch)-i)
-			for _, d := range batch[i:] {
-				ids = append(ids, d.ID)
+			var ids []int64
+			for _, g := range w.groups(batch)[i:] {
+				for _, d := range g {
+					ids = append(ids, d.ID)
+				}
 			}
 			_, _ = w.in.pool.Exec(context.WithoutCancel(ctx), `UPDATE inbox SET next_attempt_at = now() WHERE id = ANY($1) AND status = 'pending'`, ids)
-			return i, nil
+			return len(batch) - len(ids), nil
 		}
-		if err := w.record(ctx, d, herr); err != nil {
-			return i, err
+		for _, d := range group {
+			derr := herr
+			if herr != nil && len(group) > 1 {
+				derr = w.handle(ctx, []Delivery{d}) // the group failed: find the ones at fault
+			}
+			if derr == nil {
+				done = append(done, d.ID)
+				continue
+			}
+			if err := w.record(ctx, d, derr); err != nil {
+				return 0, err
+			}
 		}
 	}
 	return len(batch), nil
 }
 
+// groups splits a batch into the groups handled together, in the order of
+// their first delivery.
+func (w *Worker) groups(batch []Delivery) [][]Delivery {
+	out := make([][]Delivery, 0, len(batch))
+	at := map[string]int{}
+	for _, d := range batch {
+		k := ""
+		if w.groupKey != nil {
+			k = w.groupKey(d)
+		}
+		if i, ok := at[k]; ok && k != "" {
+			out[i] = append(out[i], d)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, []Delivery{d})
+	}
+	return out
+}
+
 // handle runs the handler, turning a panic into a permanent failure: one
 // hostile payload must not stop the worker.
-func (w *Worker) handle(ctx context.Context, d Delivery) (err error) {
+func (w *Worker) handle(ctx context.Context, ds []Delivery) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = Permanent(fmt.Errorf("panic: %v", p))
 		}
 	}()
-	return w.handler(ctx, d)
+	if len(ds) > 1 {
+		return w.group(ctx, ds)
+	}
+	return w.handler(ctx, ds[0])
 }
 
+// record stores a failed try.
 func (w *Worker) record(ctx context.Context, d Delivery, herr error) error {
-	if herr == nil {
-		_, err := w.in.pool.Exec(ctx, `UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = now(), last_error = ''
-			WHERE id = $1`, d.ID)
-		return err
-	}
 	attempts := d.Attempts + 1
 	status, wait := "pending", w.cfg.Backoff<<min(attempts-1, 20)
 	if wait > time.Hour || wait <= 0 {

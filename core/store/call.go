@@ -43,20 +43,34 @@ func (s *Store) GetCall(ctx context.Context, id string) (*core.Call, error) {
 	return scanCall(s.db(ctx).QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id))
 }
 
-// ReportCall implements core.CallService. The call's row is locked while
-// the report is merged, so concurrent reports of one call (PBXs send them
+// ReportCall implements core.CallService.
+func (s *Store) ReportCall(ctx context.Context, r core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
+	return s.ReportCalls(ctx, []core.CallReport{r}, p)
+}
+
+// ReportCalls implements core.CallService. The call's row is locked while
+// the reports are merged, so concurrent reports of one call (PBXs send them
 // in parallel) are applied one after the other; the first two reports of a
 // new call may race to insert it, and the loser merges into the winner's row.
-func (s *Store) ReportCall(ctx context.Context, r core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
-	if err := core.ValidateCallReport(&r); err != nil {
-		return nil, false, err
+func (s *Store) ReportCalls(ctx context.Context, rs []core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
+	if len(rs) == 0 {
+		return nil, false, core.Errorf(core.EINVALID, "no report")
 	}
-	// PostgreSQL keeps microseconds (rounding): truncated here, a stored
-	// time and the report it came from compare equal, so a repeat stays one.
-	for _, t := range []**time.Time{&r.StartedAt, &r.AnsweredAt, &r.EndedAt} {
-		if *t != nil {
-			v := (*t).Truncate(time.Microsecond)
-			*t = &v
+	for i := range rs {
+		r := &rs[i]
+		if err := core.ValidateCallReport(r); err != nil {
+			return nil, false, err
+		}
+		if r.Provider != rs[0].Provider || r.CallID != rs[0].CallID {
+			return nil, false, core.Errorf(core.EINVALID, "reports of different calls")
+		}
+		// PostgreSQL keeps microseconds (rounding): truncated here, a stored
+		// time and the report it came from compare equal, so a repeat stays one.
+		for _, t := range []**time.Time{&r.StartedAt, &r.AnsweredAt, &r.EndedAt} {
+			if *t != nil {
+				v := (*t).Truncate(time.Microsecond)
+				*t = &v
+			}
 		}
 	}
 	var (
@@ -66,21 +80,21 @@ func (s *Store) ReportCall(ctx context.Context, r core.CallReport, p core.CallPo
 	for range 2 {
 		err := s.inTx(ctx, func(tx pgx.Tx) error {
 			var err error
-			call, changed, err = s.reportCall(context.WithValue(ctx, txKey{}, tx), tx, r, p)
+			call, changed, err = s.reportCall(context.WithValue(ctx, txKey{}, tx), tx, rs, p)
 			return err
 		})
 		if !errors.Is(err, errCallRace) {
 			return call, changed, err
 		}
 	}
-	return nil, false, core.Errorf(core.ECONFLICT, "call %s:%s changed concurrently; retry", r.Provider, r.CallID)
+	return nil, false, core.Errorf(core.ECONFLICT, "call %s:%s changed concurrently; retry", rs[0].Provider, rs[0].CallID)
 }
 
 var errCallRace = errors.New("call inserted concurrently")
 
-func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, r core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
+func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, rs []core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
 	old, err := scanCall(tx.QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`,
-		r.Provider, r.CallID))
+		rs[0].Provider, rs[0].CallID))
 	if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
 		return nil, false, err
 	}
@@ -88,7 +102,9 @@ func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, r core.CallReport, p 
 	if old != nil {
 		*c = *old
 	}
-	c.Merge(r)
+	for _, r := range rs {
+		c.Merge(r)
+	}
 	if old != nil && c.CallState.Equal(&old.CallState) {
 		return old, false, nil // a repeat, or nothing new
 	}
