@@ -234,3 +234,48 @@ func TestReceiveWakesWorkers(t *testing.T) {
 		require.Eventually(t, func() bool { return done.Load() == int64(i+1) }, 5*time.Second, 5*time.Millisecond, src)
 	}
 }
+
+// TestGroupWorker: the deliveries of one key in a claimed batch go to the
+// group handler together; a group that fails is retried one by one, so
+// only the delivery at fault fails.
+func TestGroupWorker(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	in := inbox.New(pool)
+	ctx := context.Background()
+	ids := map[string]int64{}
+	for _, k := range []string{"a:1", "b:1", "a:2", "c:bad", "c:2", "a:3"} {
+		id, _, err := in.Receive(ctx, inbox.Delivery{Source: "s", DedupeKey: k, Body: []byte(k)})
+		require.NoError(t, err)
+		ids[k] = id
+	}
+	var groups [][]string
+	w := in.NewGroupWorker(inbox.WorkerConfig{Source: "s"},
+		func(d inbox.Delivery) string { return d.DedupeKey[:1] },
+		func(_ context.Context, ds []inbox.Delivery) error {
+			var keys []string
+			for _, d := range ds {
+				keys = append(keys, d.DedupeKey)
+				if d.DedupeKey == "c:bad" {
+					defer func() { groups = append(groups, keys) }()
+					return inbox.Permanent(errors.New("bad"))
+				}
+			}
+			groups = append(groups, keys)
+			return nil
+		})
+	n, err := w.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 6, n)
+	require.Equal(t, [][]string{{"a:1", "a:2", "a:3"}, {"b:1"}, {"c:bad"}, {"c:bad"}, {"c:2"}}, groups,
+		"a's together in order; c's group failed and was retried one by one")
+	for k, id := range ids {
+		st, attempts, _ := status(t, pool, id)
+		if k == "c:bad" {
+			require.Equal(t, "failed", st)
+			continue
+		}
+		require.Equal(t, "done", st, k)
+		require.Equal(t, 1, attempts, k)
+	}
+}
