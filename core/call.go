@@ -225,6 +225,9 @@ type CallPolicy struct {
 	// CallbackAfter is when the call-back task of a missed incoming call
 	// is due, counted from the call's start. Zero: no task.
 	CallbackAfter time.Duration
+	// Owners (user ids) own calls no extension maps to a user, and the
+	// leads they make: one is the default owner, several take turns.
+	Owners []string
 }
 
 // CallService keeps calls.

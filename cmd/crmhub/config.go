@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/crmhub/crmhub/connectors/kafka"
@@ -94,6 +95,9 @@ type AsteriskConfig struct {
 	ChannelPrefix string        `yaml:"channel_prefix"`
 	CreateLeads   bool          `yaml:"create_leads"`
 	CallbackAfter time.Duration `yaml:"callback_after"`
+	// Owners (user ids) own calls no extension maps to a user: one is the
+	// default owner, several take turns. Empty: the first administrator.
+	Owners []string `yaml:"owners"`
 }
 
 // VATSConfig is the universal VATS protocol's settings: the crm_token the
@@ -107,6 +111,9 @@ type VATSConfig struct {
 	APIKey        string        `yaml:"api_key"`
 	CreateLeads   bool          `yaml:"create_leads"`
 	CallbackAfter time.Duration `yaml:"callback_after"`
+	// Owners (user ids) own calls no extension maps to a user: one is the
+	// default owner, several take turns. Empty: the first administrator.
+	Owners []string `yaml:"owners"`
 }
 
 // MangoConfig is MANGO OFFICE's settings: the product's API key and salt
@@ -116,6 +123,9 @@ type MangoConfig struct {
 	APISalt       string        `yaml:"api_salt"`
 	CreateLeads   bool          `yaml:"create_leads"`
 	CallbackAfter time.Duration `yaml:"callback_after"`
+	// Owners (user ids) own calls no extension maps to a user: one is the
+	// default owner, several take turns. Empty: the first administrator.
+	Owners []string `yaml:"owners"`
 }
 
 // ZadarmaConfig is Zadarma's settings: a provider's, and the account's time
@@ -125,10 +135,13 @@ type ZadarmaConfig struct {
 	CreateLeads   bool          `yaml:"create_leads"`
 	CallbackAfter time.Duration `yaml:"callback_after"`
 	Timezone      string        `yaml:"timezone"`
+	// Owners (user ids) own calls no extension maps to a user: one is the
+	// default owner, several take turns. Empty: the first administrator.
+	Owners []string `yaml:"owners"`
 }
 
 func (z ZadarmaConfig) provider() TelephonyProviderConfig {
-	return TelephonyProviderConfig{Secret: z.Secret, CreateLeads: z.CreateLeads, CallbackAfter: z.CallbackAfter}
+	return TelephonyProviderConfig{Secret: z.Secret, CreateLeads: z.CreateLeads, CallbackAfter: z.CallbackAfter, Owners: z.Owners}
 }
 
 // TelephonyProviderConfig is one provider's settings.
@@ -139,10 +152,13 @@ type TelephonyProviderConfig struct {
 	// CallbackAfter is when the call-back task of a missed call is due
 	// (0: no task).
 	CallbackAfter time.Duration `yaml:"callback_after"`
+	// Owners (user ids) own calls no extension maps to a user: one is the
+	// default owner, several take turns. Empty: the first administrator.
+	Owners []string `yaml:"owners"`
 }
 
 func (p TelephonyProviderConfig) policy() core.CallPolicy {
-	return core.CallPolicy{CreateLeads: p.CreateLeads, CallbackAfter: p.CallbackAfter}
+	return core.CallPolicy{CreateLeads: p.CreateLeads, CallbackAfter: p.CallbackAfter, Owners: p.Owners}
 }
 
 // PipelineConfig is a deal pipeline in the configuration.
@@ -322,12 +338,12 @@ func defaultConfig() Config {
 		Conversion: core.DefaultConversionMapping(),
 		Duplicates: core.DuplicatePolicy{Default: core.DupCreate, Sources: map[string]string{}},
 		Telephony: TelephonyConfig{
-			Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
-			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow"},
-			Mango:   MangoConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
-			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute},
+			Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}},
+			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow", Owners: []string{}},
+			Mango:   MangoConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}},
+			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}},
 			Asterisk: AsteriskConfig{Username: "crmhub", Timezone: "Europe/Moscow", Context: "from-internal",
-				ChannelPrefix: "PJSIP/", CreateLeads: true, CallbackAfter: 30 * time.Minute}},
+				ChannelPrefix: "PJSIP/", CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}}},
 		WebForms: defaultWebForms(),
 	}
 }
@@ -506,6 +522,14 @@ func (c *Config) Validate() error {
 			return bad(key+"secret", "must be at least 16 characters (it signs the PBX's requests)")
 		case p.CallbackAfter < 0 || p.CallbackAfter > 30*24*time.Hour:
 			return bad(key+"callback_after", "must be between 0 (no task) and 720h, got %s", p.CallbackAfter)
+		}
+	}
+	for name, owners := range map[string][]string{"generic": c.Telephony.Generic.Owners, "zadarma": c.Telephony.Zadarma.Owners,
+		"mango": c.Telephony.Mango.Owners, "vats": c.Telephony.VATS.Owners, "asterisk": c.Telephony.Asterisk.Owners} {
+		for i, id := range owners {
+			if _, err := uuid.Parse(id); err != nil {
+				return bad(fmt.Sprintf("telephony.%s.owners[%d]", name, i), "must be a user id, got %q", id)
+			}
 		}
 	}
 	if mg := c.Telephony.Mango; (mg.APIKey == "") != (mg.APISalt == "") {

@@ -67,7 +67,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 	}
 	if mg := cfg.Telephony.Mango; mg.APIKey != "" {
 		h, err := telephony.NewMango(telephony.Config{Secret: mg.APISalt, Logger: log,
-			Policy: core.CallPolicy{CreateLeads: mg.CreateLeads, CallbackAfter: mg.CallbackAfter}}, mg.APIKey, in, st)
+			Policy: core.CallPolicy{CreateLeads: mg.CreateLeads, CallbackAfter: mg.CallbackAfter, Owners: mg.Owners}}, mg.APIKey, in, st)
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +75,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 	}
 	if vc := cfg.Telephony.VATS; vc.Token != "" {
 		h, err := telephony.NewVATS(telephony.Config{Secret: vc.Token, Logger: log,
-			Policy: core.CallPolicy{CreateLeads: vc.CreateLeads, CallbackAfter: vc.CallbackAfter}}, in, st, st)
+			Policy: core.CallPolicy{CreateLeads: vc.CreateLeads, CallbackAfter: vc.CallbackAfter, Owners: vc.Owners}}, in, st, st)
 		if err != nil {
 			return nil, err
 		}
@@ -88,7 +88,7 @@ func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *
 		}
 		acfg := telephony.AsteriskConfig{Addr: as.Addr, Username: as.Username, Secret: as.Secret, Location: loc, Logger: log,
 			Context: as.Context, ChannelPrefix: as.ChannelPrefix,
-			Policy: core.CallPolicy{CreateLeads: as.CreateLeads, CallbackAfter: as.CallbackAfter}}
+			Policy: core.CallPolicy{CreateLeads: as.CreateLeads, CallbackAfter: as.CallbackAfter, Owners: as.Owners}}
 		if as.TLS {
 			host, _, _ := net.SplitHostPort(as.Addr)
 			acfg.TLS = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}

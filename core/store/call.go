@@ -108,7 +108,7 @@ func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, rs []core.CallReport,
 	if old != nil && c.CallState.Equal(&old.CallState) {
 		return old, false, nil // a repeat, or nothing new
 	}
-	if err := s.assignCallOwner(ctx, tx, c); err != nil {
+	if err := s.assignCallOwner(ctx, tx, c, p); err != nil {
 		return nil, false, err
 	}
 	now := s.now()
@@ -150,8 +150,9 @@ func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, rs []core.CallReport,
 
 // assignCallOwner gives the call to the active user with its extension
 // (the one who answered, else one it reached), else keeps its owner, else
-// the default owner.
-func (s *Store) assignCallOwner(ctx context.Context, tx pgx.Tx, c *core.Call) error {
+// the policy's owner (or the next of its owners in turn), else the hub's
+// default owner.
+func (s *Store) assignCallOwner(ctx context.Context, tx pgx.Tx, c *core.Call, p core.CallPolicy) error {
 	if ext := c.Employee(); ext != "" {
 		var id string
 		err := tx.QueryRow(ctx, `SELECT id FROM users WHERE phone_extensions @> ARRAY[$1]::text[] AND active AND deleted_at IS NULL
@@ -167,7 +168,12 @@ func (s *Store) assignCallOwner(ctx context.Context, tx pgx.Tx, c *core.Call) er
 	if c.OwnerID != "" {
 		return nil
 	}
-	id, err := s.defaultOwner(ctx)
+	id, err := s.nextOwner(ctx, tx, "telephony:"+c.Provider, p.Owners)
+	if id != "" || err != nil {
+		c.OwnerID = id
+		return err
+	}
+	id, err = s.defaultOwner(ctx)
 	c.OwnerID = id
 	return err
 }

@@ -159,3 +159,31 @@ func TestFinishedCalls(t *testing.T) {
 }
 
 func intp(n int) *int { return &n }
+
+// TestCallOwnersTakeTurns: calls that reach no known extension go to the
+// policy's owners in turn, and so do the leads they make.
+func TestCallOwnersTakeTurns(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	var ids []string
+	for _, n := range []string{"Анна", "Борис"} {
+		u, err := s.Users().Create(ctx, patch(t, `{"name":"`+n+`","active":true}`))
+		require.NoError(t, err)
+		ids = append(ids, u.ID)
+	}
+	p := core.CallPolicy{CreateLeads: true, Owners: ids}
+	var owners, leadOwners []string
+	for i, from := range []string{"+79031110001", "+79031110002", "+79031110003"} {
+		c, _, err := s.ReportCall(ctx, core.CallReport{Provider: "generic", CallID: fmt.Sprint("rr-", i), Direction: "in",
+			From: from, Disposition: "answered", Final: true}, p)
+		require.NoError(t, err)
+		owners = append(owners, c.OwnerID)
+		l, err := s.Leads().Get(ctx, *c.LeadID)
+		require.NoError(t, err)
+		leadOwners = append(leadOwners, l.OwnerID)
+	}
+	want := []string{ids[0], ids[1], ids[0]}
+	require.Equal(t, want, owners)
+	require.Equal(t, want, leadOwners)
+}

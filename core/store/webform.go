@@ -270,22 +270,36 @@ func formMatch(target string, matches []core.DuplicateMatch) (core.DuplicateMatc
 
 // formOwner picks the owner of a new record: the next active user of the
 // round robin (the pointer is kept per form), else the form's owner.
-func (s *Store) formOwner(ctx context.Context, tx dbtx, sub core.FormSubmission) (string, error) {
-	if len(sub.RoundRobin) == 0 {
-		return sub.OwnerID, nil
+func (s *Store) formOwner(ctx context.Context, db dbtx, sub core.FormSubmission) (string, error) {
+	id, err := s.nextOwner(ctx, db, "webform:"+sub.Form, sub.RoundRobin)
+	if id == "" && err == nil {
+		id = sub.OwnerID
 	}
-	rows, err := tx.Query(ctx, `SELECT id::text FROM users WHERE id = ANY($1::uuid[]) AND active AND deleted_at IS NULL
-		ORDER BY array_position($1::uuid[], id)`, sub.RoundRobin)
+	return id, err
+}
+
+// nextOwner takes the next turn of the round robin name among the active
+// users of candidates ("" when none is active). One candidate is simply
+// the owner.
+func (s *Store) nextOwner(ctx context.Context, db dbtx, name string, candidates []string) (string, error) {
+	if len(candidates) == 0 {
+		return "", nil
+	}
+	rows, err := db.Query(ctx, `SELECT id::text FROM users WHERE id = ANY($1::uuid[]) AND active AND deleted_at IS NULL
+		ORDER BY array_position($1::uuid[], id)`, candidates)
 	if err != nil {
 		return "", err
 	}
 	active, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil || len(active) == 0 {
-		return sub.OwnerID, err
+	if err != nil || len(active) <= 1 {
+		if len(active) == 1 {
+			return active[0], err
+		}
+		return "", err
 	}
 	var n int64
-	err = tx.QueryRow(ctx, `INSERT INTO webform_state (slug, rr_next) VALUES ($1, 1)
-		ON CONFLICT (slug) DO UPDATE SET rr_next = webform_state.rr_next + 1 RETURNING rr_next - 1`, sub.Form).Scan(&n)
+	err = db.QueryRow(ctx, `INSERT INTO round_robin (name, next) VALUES ($1, 1)
+		ON CONFLICT (name) DO UPDATE SET next = round_robin.next + 1 RETURNING next - 1`, name).Scan(&n)
 	return active[n%int64(len(active))], err
 }
 

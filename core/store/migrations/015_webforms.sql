@@ -33,10 +33,11 @@ CREATE TABLE webforms (
     version    bigint NOT NULL
 );
 
--- The round-robin pointer of every form (config-defined ones too).
-CREATE TABLE webform_state (
-    slug    text PRIMARY KEY,
-    rr_next bigint NOT NULL DEFAULT 0
+-- Round-robin pointers: whose turn it is to own the next record, per form
+-- (config-defined ones too) or telephony provider.
+CREATE TABLE round_robin (
+    name text PRIMARY KEY,
+    next bigint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE webform_submissions (
