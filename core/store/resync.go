@@ -23,52 +23,89 @@ const OpSnapshot = "snapshot"
 func (s *Store) Resync(ctx context.Context, entity string, since time.Time) (int, error) {
 	switch entity {
 	case core.EntityLead:
-		return resync(ctx, s, s.tables.lead, since)
+		return s.resync(ctx, entity, tablePages(s, s.tables.lead, since))
 	case core.EntityAccount:
-		return resync(ctx, s, s.tables.account, since)
+		return s.resync(ctx, entity, tablePages(s, s.tables.account, since))
 	case core.EntityContact:
-		return resync(ctx, s, s.tables.contact, since)
+		return s.resync(ctx, entity, tablePages(s, s.tables.contact, since))
 	case core.EntityDeal:
-		return resync(ctx, s, s.tables.deal, since)
+		return s.resync(ctx, entity, tablePages(s, s.tables.deal, since))
 	case core.EntityActivity:
-		return resync(ctx, s, s.tables.activity, since)
+		return s.resync(ctx, entity, tablePages(s, s.tables.activity, since))
 	case core.EntityUser:
-		return resync(ctx, s, s.tables.user, since)
+		return s.resync(ctx, entity, tablePages(s, s.tables.user, since))
 	case core.EntityPipeline:
-		return resync(ctx, s, s.tables.pipeline, since)
+		return s.resync(ctx, entity, tablePages(s, s.tables.pipeline, since))
+	case core.EntityCall:
+		return s.resync(ctx, entity, func(ctx context.Context, after string) ([]snapshot, error) {
+			rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE updated_at >= $1 AND id > $2 ORDER BY id LIMIT 1000`,
+				since, after)
+			if err != nil {
+				return nil, err
+			}
+			return pgx.CollectRows(rows, func(row pgx.CollectableRow) (snapshot, error) {
+				c, err := scanCall(row)
+				if err != nil {
+					return snapshot{}, err
+				}
+				return snapshot{id: c.ID, version: c.Version, rec: c}, nil
+			})
+		})
 	}
-	return 0, core.Errorf(core.EINVALID, "unknown entity %q: lead, account, contact, deal, activity, user or pipeline", entity)
+	return 0, core.Errorf(core.EINVALID, "unknown entity %q: lead, account, contact, deal, activity, user, pipeline or call", entity)
 }
 
-func resync[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E, P], since time.Time) (int, error) {
+// snapshot is one record's current state for a resync.
+type snapshot struct {
+	id      string
+	version int64
+	rec     any
+}
+
+// tablePages pages through a table's live records changed since since.
+func tablePages[E any, P recordPtr[E]](s *Store, t *table[E, P], since time.Time) func(ctx context.Context, after string) ([]snapshot, error) {
+	return func(ctx context.Context, after string) ([]snapshot, error) {
+		rows, err := s.pool.Query(ctx, t.selectSQL+` WHERE deleted_at IS NULL AND updated_at >= $1 AND id > $2 ORDER BY id LIMIT 1000`,
+			since, after)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (snapshot, error) {
+			rec, err := t.scan(row)
+			if err != nil {
+				return snapshot{}, err
+			}
+			return snapshot{id: rec.Base().ID, version: rec.Base().Version, rec: rec}, nil
+		})
+	}
+}
+
+// resync writes snapshot events for every record page returns, a page
+// (in id order, after the last id) at a time, with COPY.
+func (s *Store) resync(ctx context.Context, entity string, page func(ctx context.Context, after string) ([]snapshot, error)) (int, error) {
 	a := core.ActorFromContext(ctx)
 	last, total := "00000000-0000-0000-0000-000000000000", 0
 	for {
-		rows, err := s.pool.Query(ctx, t.selectSQL+` WHERE deleted_at IS NULL AND updated_at >= $1 AND id > $2 ORDER BY id LIMIT 1000`, since, last)
-		if err != nil {
-			return total, err
-		}
-		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (P, error) { return t.scan(row) })
+		recs, err := page(ctx, last)
 		if err != nil || len(recs) == 0 {
 			return total, err
 		}
 		batch := make([][]any, len(recs))
 		now := s.now()
 		for i, rec := range recs {
-			b := rec.Base()
-			data, err := json.Marshal(rec)
+			data, err := json.Marshal(rec.rec)
 			if err != nil {
 				return total, err
 			}
-			batch[i] = []any{uuid.Must(uuid.NewV7()).String(), core.EventType(t.entity, OpSnapshot), t.entity, b.ID, b.Version,
+			batch[i] = []any{uuid.Must(uuid.NewV7()).String(), core.EventType(entity, OpSnapshot), entity, rec.id, rec.version,
 				now, a.Source, a.ID, core.CorrelationIDFromContext(ctx), string(data)}
-			last = b.ID
+			last = rec.id
 		}
 		_, err = s.pool.CopyFrom(ctx, pgx.Identifier{"outbox"},
 			[]string{"id", "type", "entity", "entity_id", "entity_version", "occurred_at", "source", "actor", "correlation_id", "data"},
 			pgx.CopyFromRows(batch))
 		if err != nil {
-			return total, fmt.Errorf("resync %s: %w", t.name, err)
+			return total, fmt.Errorf("resync %s: %w", entity, err)
 		}
 		s.notify.poke()
 		total += len(recs)

@@ -42,4 +42,15 @@ func TestResync(t *testing.T) {
 	h, err := s.History(ctx, core.EntityLead, last.ID)
 	require.NoError(t, err)
 	require.Len(t, h, 2, "snapshots are not changes: history leaves them out")
+
+	// Calls too (they stream as crm.call).
+	c, _, err := s.ReportCall(ctx, core.CallReport{Provider: "generic", CallID: "snap-1", Direction: "in", From: "+79031234567"},
+		core.CallPolicy{})
+	require.NoError(t, err)
+	n, err = s.Resync(ctx, core.EntityCall, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	var data string
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT data::text FROM outbox WHERE type = 'call.snapshot' AND entity_id = $1`, c.ID).Scan(&data))
+	require.Contains(t, data, `"provider_call_id": "snap-1"`)
 }
