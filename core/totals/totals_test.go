@@ -88,7 +88,7 @@ func TestHandChecked(t *testing.T) {
 		name string
 		doc  totals.Doc
 		// per line: net, VAT, total; then subtotal, VAT total, grand total
-		lines               [][3]string
+		lines                [][3]string
 		subtotal, vat, gross string
 	}{
 		{"on top 22%", totals.Doc{Mode: totals.Individual, Date: in2026, Lines: []totals.Line{line("1", "1000", "22")}},
