@@ -92,6 +92,11 @@ type Deps struct {
 	WebForms    core.WebFormService
 	ConfigForms func() []core.WebForm
 	Attachments core.AttachmentService
+	// The catalog (optional).
+	Products      core.ProductService
+	Services      core.ServiceService
+	ProductGroups core.ProductGroupService
+	PriceBooks    core.PriceBookService
 	// Calls serves the calls list; Dialers click-to-call (optional).
 	Calls   core.CallService
 	Dialers []core.Dialer

@@ -114,7 +114,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg},
 		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st), Webhooks: conns.hooks,
 			Forms: conns.forms, WebForms: st, ConfigForms: conns.forms.ConfigForms, Attachments: st,
-			Calls: st, Dialers: conns.dialers})
+			Calls: st, Dialers: conns.dialers, Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(),
+			PriceBooks: st.PriceBooks()})
 	if err != nil {
 		return err
 	}

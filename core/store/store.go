@@ -52,6 +52,11 @@ type tables struct {
 	pipeline *table[core.Pipeline, *core.Pipeline]
 	deal     *table[core.Deal, *core.Deal]
 	activity *table[core.Activity, *core.Activity]
+
+	product      *table[core.Product, *core.Product]
+	service      *table[core.Service, *core.Service]
+	productGroup *table[core.ProductGroup, *core.ProductGroup]
+	priceBook    *table[core.PriceBook, *core.PriceBook]
 }
 
 var (
@@ -69,7 +74,8 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 		batch:   newBatcher(pool, batchWorkers, batchMax),
 		notify:  newNotifier(pool),
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
-			user: newUserTable(), pipeline: newPipelineTable()}}
+			user: newUserTable(), pipeline: newPipelineTable(), product: newProductTable(), service: newServiceTable(),
+			productGroup: newProductGroupTable(), priceBook: newPriceBookTable()}}
 	s.tables.deal = s.newDealTable()
 	s.tables.activity = s.newActivityTable()
 	return s
@@ -178,6 +184,18 @@ func (s *Store) write(ctx context.Context, db dbtx, m mutation) error {
 		s.notify.poke() // committed: the statements ran in an implicit transaction
 	}
 	return nil
+}
+
+// emit records the event of a change already made in tx (for writes that
+// are not one statement on one record's row).
+func (s *Store) emit(ctx context.Context, tx pgx.Tx, entity, op, id string, version int64, data any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", entity, id, err)
+	}
+	sql, args := outbox.Insert(outbox.NewEvent(ctx, entity, op, id, version, b, nil, s.now()))
+	_, err = tx.Exec(ctx, sql, args...)
+	return err
 }
 
 // translate turns driver errors into core errors: no pgx type escapes.

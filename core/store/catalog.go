@@ -1,0 +1,310 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var (
+	_ core.ProductService      = products{}
+	_ core.ServiceService      = services{}
+	_ core.ProductGroupService = productGroups{}
+	_ core.PriceBookService    = priceBooks{}
+)
+
+var catalogColumns = []string{"name", "sku", "group_id", "unit", "unit_code", "vat_rate", "price", "currency", "active",
+	"description", "external_ids"}
+
+func catalogValues(c *core.CatalogItem) []any {
+	return []any{c.Name, c.SKU, c.GroupID, c.Unit, c.UnitCode, c.VATRate, c.Price, c.Currency, c.Active, c.Description, c.ExternalIDs}
+}
+
+func catalogTargets(c *core.CatalogItem) []any {
+	return []any{&c.Name, &c.SKU, &c.GroupID, &c.Unit, &c.UnitCode, &c.VATRate, &c.Price, &c.Currency, &c.Active, &c.Description,
+		&c.ExternalIDs}
+}
+
+func prepareCatalog(ctx context.Context, db dbtx, c *core.CatalogItem) error {
+	return mustExist(ctx, db, "product_groups", "group_id", c.GroupID)
+}
+
+func newProductTable() *table[core.Product, *core.Product] {
+	return (&table[core.Product, *core.Product]{
+		entity: core.EntityProduct, name: "products", schema: core.ProductSchema, ownerless: true,
+		columns: append(append([]string{}, catalogColumns...), "stock_quantity", "manufacturer", "country_of_origin",
+			"country_code", "customs_declaration"),
+		values: func(p *core.Product) []any {
+			return append(catalogValues(&p.CatalogItem), p.StockQuantity, p.Manufacturer, p.CountryOfOrigin, p.CountryCode,
+				p.CustomsDeclaration)
+		},
+		targets: func(p *core.Product) []any {
+			return append(catalogTargets(&p.CatalogItem), &p.StockQuantity, &p.Manufacturer, &p.CountryOfOrigin, &p.CountryCode,
+				&p.CustomsDeclaration)
+		},
+		defaults: func(p *core.Product) { p.CatalogItem = core.NewCatalogItem() },
+		validate: (*core.Product).Validate,
+		prepare: func(ctx context.Context, db dbtx, _, p *core.Product) error {
+			return prepareCatalog(ctx, db, &p.CatalogItem)
+		},
+		sorts: commonSorts(map[string]func(*core.Product) string{"name": func(p *core.Product) string { return p.Name }}),
+	}).init()
+}
+
+func newServiceTable() *table[core.Service, *core.Service] {
+	return (&table[core.Service, *core.Service]{
+		entity: core.EntityService, name: "services", schema: core.ServiceSchema, ownerless: true,
+		columns:  catalogColumns,
+		values:   func(s *core.Service) []any { return catalogValues(&s.CatalogItem) },
+		targets:  func(s *core.Service) []any { return catalogTargets(&s.CatalogItem) },
+		defaults: func(s *core.Service) { s.CatalogItem = core.NewCatalogItem() },
+		validate: (*core.Service).Validate,
+		prepare: func(ctx context.Context, db dbtx, _, s *core.Service) error {
+			return prepareCatalog(ctx, db, &s.CatalogItem)
+		},
+		sorts: commonSorts(map[string]func(*core.Service) string{"name": func(s *core.Service) string { return s.Name }}),
+	}).init()
+}
+
+func newProductGroupTable() *table[core.ProductGroup, *core.ProductGroup] {
+	return (&table[core.ProductGroup, *core.ProductGroup]{
+		entity: core.EntityProductGroup, name: "product_groups", schema: core.ProductGroupSchema, ownerless: true,
+		columns: []string{"name", "parent_id", "description", "external_ids"},
+		values:  func(g *core.ProductGroup) []any { return []any{g.Name, g.ParentID, g.Description, g.ExternalIDs} },
+		targets: func(g *core.ProductGroup) []any {
+			return []any{&g.Name, &g.ParentID, &g.Description, &g.ExternalIDs}
+		},
+		defaults: func(g *core.ProductGroup) { g.ExternalIDs = map[string]string{} },
+		validate: (*core.ProductGroup).Validate,
+		prepare: func(ctx context.Context, db dbtx, _, g *core.ProductGroup) error {
+			if err := mustExist(ctx, db, "product_groups", "parent_id", g.ParentID); err != nil || g.ParentID == nil || g.ID == "" {
+				return err
+			}
+			// The new parent must not be one of the group's own descendants.
+			var cycle bool
+			err := db.QueryRow(ctx, `WITH RECURSIVE up AS (
+					SELECT id, parent_id FROM product_groups WHERE id = $1
+					UNION SELECT g.id, g.parent_id FROM product_groups g JOIN up ON g.id = up.parent_id)
+				SELECT EXISTS (SELECT 1 FROM up WHERE id = $2)`, *g.ParentID, g.ID).Scan(&cycle)
+			if err == nil && cycle {
+				return core.Invalid([]core.FieldError{{Field: "parent_id", Code: "cycle", Message: "a group cannot be inside itself"}})
+			}
+			return err
+		},
+		sorts: commonSorts(map[string]func(*core.ProductGroup) string{"name": func(g *core.ProductGroup) string { return g.Name }}),
+	}).init()
+}
+
+func newPriceBookTable() *table[core.PriceBook, *core.PriceBook] {
+	return (&table[core.PriceBook, *core.PriceBook]{
+		entity: core.EntityPriceBook, name: "price_books", schema: core.PriceBookSchema, ownerless: true,
+		columns:  []string{"name", "currency", "active", "description"},
+		values:   func(b *core.PriceBook) []any { return []any{b.Name, b.Currency, b.Active, b.Description} },
+		targets:  func(b *core.PriceBook) []any { return []any{&b.Name, &b.Currency, &b.Active, &b.Description} },
+		defaults: func(b *core.PriceBook) { b.Active, b.Currency = true, "RUB" },
+		validate: (*core.PriceBook).Validate,
+		prepare: func(ctx context.Context, db dbtx, old, b *core.PriceBook) error {
+			if old == nil || old.Currency == b.Currency {
+				return nil
+			}
+			var priced bool
+			err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM prices WHERE price_book_id = $1)`, b.ID).Scan(&priced)
+			if err == nil && priced {
+				return core.Invalid([]core.FieldError{{Field: "currency", Code: "has_prices",
+					Message: "the price book has prices in " + old.Currency + ": remove them first"}})
+			}
+			return err
+		},
+		sorts: commonSorts(map[string]func(*core.PriceBook) string{"name": func(b *core.PriceBook) string { return b.Name }}),
+	}).init()
+}
+
+type products struct {
+	repo[core.Product, *core.Product]
+}
+type services struct {
+	repo[core.Service, *core.Service]
+}
+type productGroups struct {
+	repo[core.ProductGroup, *core.ProductGroup]
+}
+type priceBooks struct {
+	repo[core.PriceBook, *core.PriceBook]
+}
+
+// Products returns the product repository.
+func (s *Store) Products() core.ProductService {
+	return products{repo[core.Product, *core.Product]{s: s, t: s.tables.product}}
+}
+
+// Services returns the service repository.
+func (s *Store) Services() core.ServiceService {
+	return services{repo[core.Service, *core.Service]{s: s, t: s.tables.service}}
+}
+
+// ProductGroups returns the product group repository.
+func (s *Store) ProductGroups() core.ProductGroupService {
+	return productGroups{repo[core.ProductGroup, *core.ProductGroup]{s: s, t: s.tables.productGroup}}
+}
+
+// PriceBooks returns the price book repository.
+func (s *Store) PriceBooks() core.PriceBookService {
+	return priceBooks{repo[core.PriceBook, *core.PriceBook]{s: s, t: s.tables.priceBook}}
+}
+
+func catalogQuery(f core.CatalogFilter) *query {
+	q := &query{}
+	if f.GroupID != "" {
+		q.where("group_id = " + q.arg(f.GroupID))
+	}
+	if f.Active != nil {
+		q.where("active = " + q.arg(*f.Active))
+	}
+	if f.SKU != "" {
+		q.where("sku = " + q.arg(f.SKU))
+	}
+	q.externalID(f.ExternalID)
+	if f.Query != "" {
+		q.anyLike(f.Query, "name", "sku")
+	}
+	return q
+}
+
+// List implements core.ProductService.
+func (r products) List(ctx context.Context, f core.CatalogFilter) (core.Page[core.Product], error) {
+	return r.t.list(ctx, r.s, catalogQuery(f), f.ListParams)
+}
+
+// List implements core.ServiceService.
+func (r services) List(ctx context.Context, f core.CatalogFilter) (core.Page[core.Service], error) {
+	return r.t.list(ctx, r.s, catalogQuery(f), f.ListParams)
+}
+
+// List implements core.ProductGroupService.
+func (r productGroups) List(ctx context.Context, f core.ListParams) (core.Page[core.ProductGroup], error) {
+	q := &query{}
+	if f.Query != "" {
+		q.anyLike(f.Query, "name")
+	}
+	return r.t.list(ctx, r.s, q, f)
+}
+
+// List implements core.PriceBookService.
+func (r priceBooks) List(ctx context.Context, f core.ListParams) (core.Page[core.PriceBook], error) {
+	q := &query{}
+	if f.Query != "" {
+		q.anyLike(f.Query, "name")
+	}
+	return r.t.list(ctx, r.s, q, f)
+}
+
+// Prices implements core.PriceBookService.
+func (r priceBooks) Prices(ctx context.Context, bookID string) ([]core.Price, error) {
+	book, err := r.Get(ctx, bookID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.s.db(ctx).Query(ctx, `SELECT price_book_id::text, product_id::text, service_id::text, price, version
+		FROM prices WHERE price_book_id = $1 ORDER BY item_id`, bookID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Price, error) {
+		p := core.Price{Currency: book.Currency}
+		err := row.Scan(&p.PriceBookID, &p.ProductID, &p.ServiceID, &p.Price, &p.Version)
+		return p, err
+	})
+}
+
+// SetPrice implements core.PriceBookService.
+func (r priceBooks) SetPrice(ctx context.Context, p core.Price) (*core.Price, error) {
+	var errs []core.FieldError
+	item := ""
+	switch {
+	case (p.ProductID == nil) == (p.ServiceID == nil):
+		errs = append(errs, core.FieldError{Field: "product_id", Code: "required", Message: "give a product_id or a service_id"})
+	case p.ProductID != nil:
+		item = *p.ProductID
+	default:
+		item = *p.ServiceID
+	}
+	if _, err := uuid.Parse(item); item != "" && err != nil {
+		errs = append(errs, core.FieldError{Field: "product_id", Code: "invalid_id", Message: "must be a UUID"})
+	}
+	if p.Price.IsNegative() || !p.Price.Equal(p.Price.Round(2)) {
+		errs = append(errs, core.FieldError{Field: "price", Code: "invalid_decimal", Message: "must be a non-negative amount in kopecks"})
+	}
+	if err := core.Invalid(errs); err != nil {
+		return nil, err
+	}
+	var out *core.Price
+	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
+		ctx := context.WithValue(ctx, txKey{}, tx)
+		book, err := r.t.get(ctx, tx, p.PriceBookID, "FOR SHARE")
+		if err != nil {
+			return err
+		}
+		if p.Currency != "" && p.Currency != book.Currency {
+			return core.Invalid([]core.FieldError{{Field: "currency", Code: "currency_mismatch",
+				Message: "the price book is in " + book.Currency}})
+		}
+		table, field := "products", "product_id"
+		if p.ServiceID != nil {
+			table, field = "services", "service_id"
+		}
+		if err := mustExist(ctx, tx, table, field, &item); err != nil {
+			return err
+		}
+		var version int64
+		err = tx.QueryRow(ctx, `INSERT INTO prices (price_book_id, item_id, product_id, service_id, price, version)
+			VALUES ($1, $2, $3, $4, $5, 1)
+			ON CONFLICT (price_book_id, item_id) DO UPDATE SET price = EXCLUDED.price, version = prices.version + 1
+			RETURNING version`, book.ID, item, p.ProductID, p.ServiceID, p.Price).Scan(&version)
+		if err != nil {
+			return err
+		}
+		out = &core.Price{PriceBookID: book.ID, ProductID: p.ProductID, ServiceID: p.ServiceID, Price: p.Price,
+			Currency: book.Currency, Version: version}
+		op := core.OpUpdated
+		if version == 1 {
+			op = core.OpCreated
+		}
+		return r.s.emit(ctx, tx, core.EntityPrice, op, priceID(book.ID, item), version, out)
+	})
+	return out, err
+}
+
+// priceID names a price in events: a UUID derived from the price book and
+// the item, so that one price's events share a key (and a partition).
+func priceID(bookID, itemID string) string {
+	return uuid.NewSHA1(uuid.MustParse(bookID), []byte(itemID)).String()
+}
+
+// DeletePrice implements core.PriceBookService.
+func (r priceBooks) DeletePrice(ctx context.Context, bookID, itemID string) error {
+	if _, err := uuid.Parse(itemID); err != nil {
+		return core.Errorf(core.ENOTFOUND, "price not found")
+	}
+	if _, err := uuid.Parse(bookID); err != nil {
+		return core.Errorf(core.ENOTFOUND, "price book not found")
+	}
+	return r.s.inTx(ctx, func(tx pgx.Tx) error {
+		var p core.Price
+		err := tx.QueryRow(ctx, `DELETE FROM prices WHERE price_book_id = $1 AND item_id = $2
+			RETURNING price_book_id::text, product_id::text, service_id::text, price, version`, bookID, itemID).
+			Scan(&p.PriceBookID, &p.ProductID, &p.ServiceID, &p.Price, &p.Version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return core.Errorf(core.ENOTFOUND, "price not found")
+		}
+		if err != nil {
+			return fmt.Errorf("delete price: %w", err)
+		}
+		p.Version++
+		return r.s.emit(ctx, tx, core.EntityPrice, core.OpDeleted, priceID(bookID, itemID), p.Version, p)
+	})
+}
