@@ -35,6 +35,7 @@ type Store struct {
 	log       *slog.Logger
 	now       func() time.Time
 	keys      keyCache
+	numbering map[string]core.NumberFormat
 	// admin remembers the first administrator, the default owner.
 	admin struct {
 		mu sync.Mutex
@@ -57,6 +58,8 @@ type tables struct {
 	service      *table[core.Service, *core.Service]
 	productGroup *table[core.ProductGroup, *core.ProductGroup]
 	priceBook    *table[core.PriceBook, *core.PriceBook]
+	quote        *table[core.Quote, *core.Quote]
+	invoice      *table[core.Invoice, *core.Invoice]
 }
 
 var (
@@ -70,14 +73,16 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
-		mapping: core.DefaultConversionMapping(),
-		batch:   newBatcher(pool, batchWorkers, batchMax),
-		notify:  newNotifier(pool),
+		mapping: core.DefaultConversionMapping(), numbering: core.DefaultNumbering(),
+		batch:  newBatcher(pool, batchWorkers, batchMax),
+		notify: newNotifier(pool),
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
 			user: newUserTable(), pipeline: newPipelineTable(), product: newProductTable(), service: newServiceTable(),
 			productGroup: newProductGroupTable(), priceBook: newPriceBookTable()}}
 	s.tables.deal = s.newDealTable()
 	s.tables.activity = s.newActivityTable()
+	s.tables.quote = s.newQuoteTable()
+	s.tables.invoice = s.newInvoiceTable()
 	return s
 }
 

@@ -1,0 +1,417 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/crmhub/crmhub/core/totals"
+)
+
+// Sales document kinds, as events, topics and numbering name them.
+const (
+	EntityQuote   = "quote"
+	EntityInvoice = "invoice"
+)
+
+// QuoteStages are a quote's statuses (crm-model.md §1.7); "created" is
+// the draft.
+func QuoteStages() *Picklist { return quoteStages() }
+
+var quoteStages = sync.OnceValue(func() *Picklist {
+	return NewPicklist("quote_stage",
+		Choice{"created", "Создано", "Created"},
+		Choice{"delivered", "Доставка", "Delivered"},
+		Choice{"reviewed", "Просмотрено", "Reviewed"},
+		Choice{"accepted", "Принято", "Accepted"},
+		Choice{"rejected", "Отклонено", "Rejected"})
+})
+
+// InvoiceStatuses are an invoice's statuses (crm-model.md §1.7);
+// "autocreated" and "created" are drafts.
+func InvoiceStatuses() *Picklist { return invoiceStatuses() }
+
+var invoiceStatuses = sync.OnceValue(func() *Picklist {
+	return NewPicklist("invoice_status",
+		Choice{"autocreated", "Автосоздан", "AutoCreated"},
+		Choice{"created", "Создан", "Created"},
+		Choice{"approved", "Одобрен", "Approved"},
+		Choice{"sent", "Отправлен", "Sent"},
+		Choice{"overdue", "Просрочен", "Credit Invoice"},
+		Choice{"paid", "Оплачен", "Paid"},
+		Choice{"cancelled", "Отменен", "Cancel"})
+})
+
+// DocumentLine is a line of a sales document: a product, a service or
+// free text, with its computed amounts.
+type DocumentLine struct {
+	ID              string    `json:"id"` // stable across updates when the client sends it back
+	ProductID       *string   `json:"product_id"`
+	ServiceID       *string   `json:"service_id"`
+	Name            string    `json:"name"`
+	Quantity        Quantity  `json:"quantity"`
+	Unit            string    `json:"unit"`
+	UnitCode        string    `json:"unit_code"`
+	Price           *Money    `json:"price"` // nil: the price book's, else the catalog's
+	DiscountPercent *Quantity `json:"discount_percent"`
+	DiscountAmount  *Money    `json:"discount_amount"`
+	VATRate         string    `json:"vat_rate"`
+	// Computed.
+	NetAmount   Money `json:"net_amount"`
+	VATAmount   Money `json:"vat_amount"`
+	TotalAmount Money `json:"total_amount"`
+}
+
+// VATLine is one rate's VAT of a document, for «В том числе НДС 22%: …».
+type VATLine struct {
+	Rate string `json:"rate"`
+	Base Money  `json:"base"`
+	VAT  Money  `json:"vat"`
+}
+
+// DocumentBody is what every sales document has (JSON names as the issue
+// fixes them, alike for every kind).
+type DocumentBody struct {
+	Number          string         `json:"number"` // allocated on create
+	Date            Date           `json:"date"`
+	Status          string         `json:"status"`
+	Subject         string         `json:"subject"`
+	AccountID       *string        `json:"account_id"`
+	ContactID       *string        `json:"contact_id"`
+	DealID          *string        `json:"deal_id"`
+	Currency        string         `json:"currency"`
+	PriceBookID     *string        `json:"price_book_id"`
+	TaxMode         string         `json:"tax_mode"` // individual, group, inclusive
+	Lines           []DocumentLine `json:"lines"`
+	DiscountPercent *Quantity      `json:"discount_percent"`
+	DiscountAmount  *Money         `json:"discount_amount"`
+	ShippingAmount  Money          `json:"shipping_amount"`
+	ShippingVATRate string         `json:"shipping_vat_rate"`
+	Adjustment      Money          `json:"adjustment"` // signed
+	Terms           string         `json:"terms"`
+	Description     string         `json:"description"`
+	// Computed.
+	Subtotal      Money     `json:"subtotal"`
+	DiscountTotal Money     `json:"discount_total"`
+	VATTotal      Money     `json:"vat_total"`
+	GrandTotal    Money     `json:"grand_total"`
+	VATByRate     []VATLine `json:"vat_by_rate"`
+}
+
+// Quote is a commercial offer («Предложение»).
+type Quote struct {
+	Record
+	DocumentBody
+	ValidUntil Date `json:"valid_until"`
+}
+
+// Invoice is an invoice for payment («Счёт»).
+type Invoice struct {
+	Record
+	DocumentBody
+	DueDate Date    `json:"due_date"`
+	QuoteID *string `json:"quote_id"` // the quote it was made from
+}
+
+// computedFields are read-only in every document.
+var computedFields = []string{"id", "created_at", "updated_at", "version", "number", "subtotal", "discount_total",
+	"vat_total", "grand_total", "vat_by_rate"}
+
+// frozenFields may not change once a document is issued (not a draft):
+// it is corrected by cancelling it and issuing a new one.
+var frozenFields = []string{"date", "account_id", "currency", "price_book_id", "tax_mode", "lines", "discount_percent",
+	"discount_amount", "shipping_amount", "shipping_vat_rate", "adjustment"}
+
+// FrozenFields lists what an issued document keeps.
+func FrozenFields() []string { return frozenFields }
+
+func documentFields[T any](s *Schema[T], body func(*T) *DocumentBody, statuses *Picklist) *Schema[T] {
+	return s.
+		Field("date", DateField(func(t *T) *Date { return &body(t).Date })).
+		Field("status", OneOf(statuses, func(t *T) *string { return &body(t).Status })).
+		Field("subject", Text(250, false, func(t *T) *string { return &body(t).Subject })).
+		Field("account_id", Link(func(t *T) **string { return &body(t).AccountID })).
+		Field("contact_id", Link(func(t *T) **string { return &body(t).ContactID })).
+		Field("deal_id", Link(func(t *T) **string { return &body(t).DealID })).
+		Field("currency", Normalized("invalid_currency", "must be an ISO 4217 code such as RUB", currencyCode,
+			func(t *T) *string { return &body(t).Currency })).
+		Field("price_book_id", Link(func(t *T) **string { return &body(t).PriceBookID })).
+		Field("tax_mode", Normalized("invalid_choice", "must be individual, group or inclusive", func(s string) (string, bool) {
+			return s, s == string(totals.Individual) || s == string(totals.Group) || s == string(totals.Inclusive)
+		}, func(t *T) *string { return &body(t).TaxMode })).
+		Field("lines", LinesField(func(t *T) *[]DocumentLine { return &body(t).Lines })).
+		Field("discount_percent", PercentField(func(t *T) **Quantity { return &body(t).DiscountPercent })).
+		Field("discount_amount", Amount(func(t *T) **Money { return &body(t).DiscountAmount })).
+		Field("shipping_amount", requiredAmount(func(t *T) *Money { return &body(t).ShippingAmount })).
+		Field("shipping_vat_rate", VATRateField(func(t *T) *string { return &body(t).ShippingVATRate })).
+		Field("adjustment", SignedAmount(func(t *T) *Money { return &body(t).Adjustment })).
+		Field("terms", Text(32_000, true, func(t *T) *string { return &body(t).Terms })).
+		Field("description", Text(32_000, true, func(t *T) *string { return &body(t).Description }))
+}
+
+// QuoteSchema returns the writable fields of a quote.
+func QuoteSchema() *Schema[Quote] { return quoteSchema() }
+
+var quoteSchema = sync.OnceValue(func() *Schema[Quote] {
+	return documentFields(NewSchema[Quote](computedFields...), func(q *Quote) *DocumentBody { return &q.DocumentBody }, QuoteStages()).
+		Field("valid_until", DateField(func(q *Quote) *Date { return &q.ValidUntil })).
+		Field("owner_id", ID(func(q *Quote) *string { return &q.OwnerID }))
+})
+
+// InvoiceSchema returns the writable fields of an invoice.
+func InvoiceSchema() *Schema[Invoice] { return invoiceSchema() }
+
+var invoiceSchema = sync.OnceValue(func() *Schema[Invoice] {
+	return documentFields(NewSchema[Invoice](append(computedFields, "quote_id")...),
+		func(i *Invoice) *DocumentBody { return &i.DocumentBody }, InvoiceStatuses()).
+		Field("due_date", DateField(func(i *Invoice) *Date { return &i.DueDate })).
+		Field("owner_id", ID(func(i *Invoice) *string { return &i.OwnerID }))
+})
+
+// NewDocumentBody is a new document's defaults: today, RUB, VAT on top.
+func NewDocumentBody(now time.Time, status string) DocumentBody {
+	return DocumentBody{Date: NewDate(now), Status: status, Currency: "RUB", TaxMode: string(totals.Individual),
+		Lines: []DocumentLine{}, VATByRate: []VATLine{}}
+}
+
+// requiredAmount sets a non-negative amount that is never null (null is 0).
+func requiredAmount[T any](field func(*T) *Money) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		var m *Money
+		errs := Amount(func(*T) **Money { return &m })(rec, raw, path)
+		if len(errs) == 0 {
+			*field(rec) = Money{}
+			if m != nil {
+				*field(rec) = *m
+			}
+		}
+		return errs
+	}
+}
+
+// SignedAmount sets an amount that may be negative (an adjustment).
+func SignedAmount[T any](field func(*T) *Money) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = Money{}
+			return nil
+		}
+		s, ok := decodeString(raw)
+		d, err := decimal.NewFromString(strings.TrimSpace(s))
+		if !ok || err != nil || !d.Equal(d.Round(2)) || len(d.Abs().Truncate(0).String()) > 15 {
+			return fail(path, "invalid_decimal", `must be a decimal string such as "-10.50" with at most 2 fraction digits`)
+		}
+		*field(rec) = Money{d}
+		return nil
+	}
+}
+
+// PercentField sets an optional percent: 0 to 100 with at most 3
+// fraction digits.
+func PercentField[T any](field func(*T) **Quantity) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = nil
+			return nil
+		}
+		q, ok := ParseQuantity(raw)
+		if !ok || q.GreaterThan(decimal.NewFromInt(100)) {
+			return fail(path, "invalid_percent", "must be a percent from 0 to 100 with at most 3 fraction digits")
+		}
+		*field(rec) = &q
+		return nil
+	}
+}
+
+// lineSchema checks one line's writable fields.
+var lineSchema = sync.OnceValue(func() *Schema[DocumentLine] {
+	return NewSchema[DocumentLine]("net_amount", "vat_amount", "total_amount").
+		Field("id", Text(40, false, func(l *DocumentLine) *string { return &l.ID })).
+		Field("product_id", Link(func(l *DocumentLine) **string { return &l.ProductID })).
+		Field("service_id", Link(func(l *DocumentLine) **string { return &l.ServiceID })).
+		Field("name", Text(500, false, func(l *DocumentLine) *string { return &l.Name })).
+		Field("quantity", QuantityField(func(l *DocumentLine) *Quantity { return &l.Quantity })).
+		Field("unit", Text(20, false, func(l *DocumentLine) *string { return &l.Unit })).
+		Field("unit_code", Normalized("invalid_okei", "must be a 3-digit ОКЕИ code such as 796", digits(3),
+			func(l *DocumentLine) *string { return &l.UnitCode })).
+		Field("price", Amount(func(l *DocumentLine) **Money { return &l.Price })).
+		Field("discount_percent", PercentField(func(l *DocumentLine) **Quantity { return &l.DiscountPercent })).
+		Field("discount_amount", Amount(func(l *DocumentLine) **Money { return &l.DiscountAmount })).
+		Field("vat_rate", VATRateField(func(l *DocumentLine) *string { return &l.VATRate }))
+})
+
+// MaxLines bounds a document.
+const MaxLines = 1000
+
+// LinesField replaces a document's lines (a merge patch replaces arrays
+// whole); each line is checked by its own schema.
+func LinesField[T any](field func(*T) *[]DocumentLine) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = []DocumentLine{}
+			return nil
+		}
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return fail(path, "invalid_type", "must be an array of lines")
+		}
+		if len(items) > MaxLines {
+			return fail(path, "too_many", fmt.Sprintf("at most %d lines", MaxLines))
+		}
+		lines := make([]DocumentLine, len(items))
+		var errs []FieldError
+		for i, it := range items {
+			var p Patch
+			if err := json.Unmarshal(it, &p); err != nil || !bytes.HasPrefix(bytes.TrimSpace(it), []byte("{")) {
+				errs = append(errs, FieldError{Field: fmt.Sprintf("%s[%d]", path, i), Code: "invalid_type", Message: "must be an object"})
+				continue
+			}
+			lp := fmt.Sprintf("%s[%d].", path, i)
+			lines[i].Quantity = Quantity{decimal.NewFromInt(1)}
+			errs = append(errs, lineSchema().Apply(&lines[i], p, lp)...)
+			l := &lines[i]
+			if l.ProductID != nil && l.ServiceID != nil {
+				errs = append(errs, FieldError{Field: lp + "service_id", Code: "conflict", Message: "a line is a product or a service, not both"})
+			}
+			if l.ProductID == nil && l.ServiceID == nil && l.Name == "" {
+				errs = append(errs, FieldError{Field: lp + "name", Code: "required", Message: "a line without a product or service needs a name"})
+			}
+			if l.DiscountPercent != nil && l.DiscountAmount != nil {
+				errs = append(errs, FieldError{Field: lp + "discount_amount", Code: "conflict", Message: "give a discount percent or amount, not both"})
+			}
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+		*field(rec) = lines
+		return nil
+	}
+}
+
+// Compute fills the body's computed amounts with the totals engine; the
+// lines must be complete (prices and rates resolved). Invalid amounts are
+// an EINVALID naming the fields.
+func (b *DocumentBody) Compute() error {
+	doc := totals.Doc{Mode: totals.Mode(b.TaxMode), Date: b.Date.Time, Shipping: b.ShippingAmount.Decimal,
+		ShippingRate: totals.Rate(b.ShippingVATRate), Adjustment: b.Adjustment.Decimal}
+	if b.DiscountPercent != nil {
+		doc.Discount.Percent = &b.DiscountPercent.Decimal
+	}
+	if b.DiscountAmount != nil {
+		doc.Discount.Amount = &b.DiscountAmount.Decimal
+	}
+	for _, l := range b.Lines {
+		tl := totals.Line{Quantity: l.Quantity.Decimal, Rate: totals.Rate(l.VATRate)}
+		if l.Price != nil {
+			tl.Price = l.Price.Decimal
+		}
+		if l.DiscountPercent != nil {
+			tl.Discount.Percent = &l.DiscountPercent.Decimal
+		}
+		if l.DiscountAmount != nil {
+			tl.Discount.Amount = &l.DiscountAmount.Decimal
+		}
+		doc.Lines = append(doc.Lines, tl)
+	}
+	r, err := totals.Compute(doc)
+	if err != nil {
+		var te *totals.Error
+		if ok := asTotalsError(err, &te); ok {
+			fields := make([]FieldError, len(te.Fields))
+			for i, f := range te.Fields {
+				fields[i] = FieldError{Field: f.Field, Code: f.Code, Message: f.Message}
+			}
+			return Invalid(fields)
+		}
+		return err
+	}
+	for i := range b.Lines {
+		lr := r.Lines[i]
+		b.Lines[i].VATRate = string(lr.Rate)
+		b.Lines[i].NetAmount, b.Lines[i].VATAmount, b.Lines[i].TotalAmount = Money{lr.Net}, Money{lr.VAT}, Money{lr.Total}
+	}
+	b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal = Money{r.Subtotal}, Money{r.DiscountTotal}, Money{r.VATTotal}, Money{r.GrandTotal}
+	b.VATByRate = make([]VATLine, len(r.ByRate))
+	for i, rt := range r.ByRate {
+		b.VATByRate[i] = VATLine{Rate: string(rt.Rate), Base: Money{rt.Base}, VAT: Money{rt.VAT}}
+	}
+	return nil
+}
+
+func asTotalsError(err error, target **totals.Error) bool {
+	te, ok := err.(*totals.Error)
+	if ok {
+		*target = te
+	}
+	return ok
+}
+
+// IsDraft reports whether a document of kind in status may still change
+// its lines and amounts.
+func IsDraft(kind, status string) bool {
+	switch kind {
+	case EntityQuote:
+		return status == "created"
+	case EntityInvoice:
+		return status == "created" || status == "autocreated"
+	}
+	return false
+}
+
+// DocumentFilter selects documents for a list.
+type DocumentFilter struct {
+	ListParams
+	Statuses  []string
+	AccountID string
+	ContactID string
+	DealID    string
+	Number    string
+	DateFrom  Date
+	DateTo    Date
+}
+
+// QuoteService keeps quotes.
+type QuoteService interface {
+	Repository[Quote]
+	List(ctx context.Context, f DocumentFilter) (Page[Quote], error)
+	// ToInvoice makes an invoice of every field and line of a quote (not
+	// a rejected one); patch sets the invoice's own fields (date,
+	// due_date, status…). Errors: ENOTFOUND, EINVALID.
+	ToInvoice(ctx context.Context, quoteID string, patch Patch) (*Invoice, error)
+}
+
+// InvoiceService keeps invoices.
+type InvoiceService interface {
+	Repository[Invoice]
+	List(ctx context.Context, f DocumentFilter) (Page[Invoice], error)
+}
+
+// NumberFormat is how a kind's documents are numbered: Prefix with
+// "{year}" replaced, then the year's sequence zero-padded to Width.
+type NumberFormat struct {
+	Prefix string `yaml:"prefix" json:"prefix"`
+	Width  int    `yaml:"width" json:"width"`
+}
+
+// Format renders the n-th number of year.
+func (f NumberFormat) Format(year, n int) string {
+	w := f.Width
+	if w <= 0 {
+		w = 1
+	}
+	return strings.ReplaceAll(f.Prefix, "{year}", fmt.Sprint(year)) + fmt.Sprintf("%0*d", w, n)
+}
+
+// DefaultNumbering is the numbering of each kind unless configured.
+func DefaultNumbering() map[string]NumberFormat {
+	return map[string]NumberFormat{
+		EntityQuote:   {Prefix: "КП-{year}-", Width: 6},
+		EntityInvoice: {Prefix: "СЧ-{year}-", Width: 6},
+	}
+}

@@ -1,0 +1,429 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var (
+	_ core.QuoteService   = quotes{}
+	_ core.InvoiceService = invoices{}
+)
+
+// SetNumbering sets the number formats of document kinds (from config);
+// kinds left out keep core.DefaultNumbering.
+func (s *Store) SetNumbering(n map[string]core.NumberFormat) {
+	for k, f := range n {
+		s.numbering[k] = f
+	}
+}
+
+var documentColumns = []string{"number", "date", "status", "subject", "account_id", "contact_id", "deal_id", "currency",
+	"price_book_id", "tax_mode", "lines", "discount_percent", "discount_amount", "shipping_amount", "shipping_vat_rate",
+	"adjustment", "terms", "description", "subtotal", "discount_total", "vat_total", "grand_total", "vat_by_rate"}
+
+func documentValues(b *core.DocumentBody) []any {
+	return []any{b.Number, b.Date, b.Status, b.Subject, b.AccountID, b.ContactID, b.DealID, b.Currency, b.PriceBookID,
+		b.TaxMode, b.Lines, b.DiscountPercent, b.DiscountAmount, b.ShippingAmount, b.ShippingVATRate, b.Adjustment, b.Terms,
+		b.Description, b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal, b.VATByRate}
+}
+
+func documentTargets(b *core.DocumentBody) []any {
+	return []any{&b.Number, &b.Date, &b.Status, &b.Subject, &b.AccountID, &b.ContactID, &b.DealID, &b.Currency, &b.PriceBookID,
+		&b.TaxMode, &b.Lines, &b.DiscountPercent, &b.DiscountAmount, &b.ShippingAmount, &b.ShippingVATRate, &b.Adjustment,
+		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate}
+}
+
+func (s *Store) newQuoteTable() *table[core.Quote, *core.Quote] {
+	return (&table[core.Quote, *core.Quote]{
+		entity: core.EntityQuote, name: "quotes", schema: core.QuoteSchema,
+		columns:  append(append([]string{}, documentColumns...), "valid_until"),
+		values:   func(q *core.Quote) []any { return append(documentValues(&q.DocumentBody), q.ValidUntil) },
+		targets:  func(q *core.Quote) []any { return append(documentTargets(&q.DocumentBody), &q.ValidUntil) },
+		defaults: func(q *core.Quote) { q.DocumentBody = core.NewDocumentBody(s.now(), "created") },
+		validate: func(*core.Quote) error { return nil },
+		prepare: func(ctx context.Context, db dbtx, old, q *core.Quote) error {
+			var ob *core.DocumentBody
+			if old != nil {
+				ob = &old.DocumentBody
+			}
+			return s.prepareDocument(ctx, db, core.EntityQuote, ob, &q.DocumentBody, old == nil)
+		},
+		sorts: documentSorts(func(q *core.Quote) *core.DocumentBody { return &q.DocumentBody }),
+	}).init()
+}
+
+func (s *Store) newInvoiceTable() *table[core.Invoice, *core.Invoice] {
+	return (&table[core.Invoice, *core.Invoice]{
+		entity: core.EntityInvoice, name: "invoices", schema: core.InvoiceSchema,
+		columns:  append(append([]string{}, documentColumns...), "due_date", "quote_id"),
+		values:   func(i *core.Invoice) []any { return append(documentValues(&i.DocumentBody), i.DueDate, i.QuoteID) },
+		targets:  func(i *core.Invoice) []any { return append(documentTargets(&i.DocumentBody), &i.DueDate, &i.QuoteID) },
+		defaults: func(i *core.Invoice) { i.DocumentBody = core.NewDocumentBody(s.now(), "created") },
+		validate: func(*core.Invoice) error { return nil },
+		prepare: func(ctx context.Context, db dbtx, old, i *core.Invoice) error {
+			var ob *core.DocumentBody
+			if old != nil {
+				ob = &old.DocumentBody
+			}
+			return s.prepareDocument(ctx, db, core.EntityInvoice, ob, &i.DocumentBody, old == nil)
+		},
+		sorts: documentSorts(func(i *core.Invoice) *core.DocumentBody { return &i.DocumentBody }),
+	}).init()
+}
+
+func documentSorts[E any, P recordPtr[E]](body func(P) *core.DocumentBody) map[string]func(P) string {
+	return commonSorts(map[string]func(P) string{"number": func(d P) string { return body(d).Number }})
+}
+
+// prepareDocument completes and checks a document before it is written:
+// links that must exist, lines filled from the catalog and the price book,
+// the totals, the rule that an issued document keeps its lines and
+// amounts, and, for a new one, its number.
+func (s *Store) prepareDocument(ctx context.Context, db dbtx, kind string, old, b *core.DocumentBody, creating bool) error {
+	if old != nil {
+		if old.Status == "cancelled" && b.Status != "cancelled" {
+			return core.Errorf(core.ECONFLICT, "the %s is cancelled: issue a new one", kind)
+		}
+		if !core.IsDraft(kind, old.Status) {
+			changed, err := core.ChangedFields(old, b)
+			if err != nil {
+				return err
+			}
+			for _, f := range changed {
+				if slices.Contains(core.FrozenFields(), f) {
+					return core.Errorf(core.ECONFLICT, "the %s is issued (%s): %s cannot change; cancel it and issue a new one",
+						kind, old.Status, f)
+				}
+			}
+		}
+	}
+	for _, l := range []struct {
+		table, field string
+		id           *string
+	}{{"accounts", "account_id", b.AccountID}, {"contacts", "contact_id", b.ContactID}, {"deals", "deal_id", b.DealID},
+		{"price_books", "price_book_id", b.PriceBookID}} {
+		if err := mustExist(ctx, db, l.table, l.field, l.id); err != nil {
+			return err
+		}
+	}
+	if old == nil || !core.IsDraft(kind, old.Status) || linesChanged(old, b) || old.PriceBookID != b.PriceBookID {
+		if err := s.fillLines(ctx, db, b); err != nil {
+			return err
+		}
+	}
+	if err := b.Compute(); err != nil {
+		return err
+	}
+	if creating {
+		return s.allocateNumber(ctx, db, kind, b)
+	}
+	return nil
+}
+
+func linesChanged(old, b *core.DocumentBody) bool {
+	x, _ := json.Marshal(old.Lines)
+	y, _ := json.Marshal(b.Lines)
+	return string(x) != string(y)
+}
+
+// fillLines completes lines from the catalog: a product's or service's
+// name, unit, ОКЕИ code and VAT rate when the line leaves them empty, and
+// its price from the document's price book, else the catalog's, when the
+// line gives none. Each line gets an id.
+func (s *Store) fillLines(ctx context.Context, db dbtx, b *core.DocumentBody) error {
+	var productIDs, serviceIDs []string
+	for _, l := range b.Lines {
+		if l.ProductID != nil {
+			productIDs = append(productIDs, *l.ProductID)
+		}
+		if l.ServiceID != nil {
+			serviceIDs = append(serviceIDs, *l.ServiceID)
+		}
+	}
+	type item struct {
+		name, unit, unitCode, vat, currency string
+		price                               *core.Money
+		active                              bool
+	}
+	items := map[string]item{}
+	load := func(table string, ids []string) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		rows, err := db.Query(ctx, `SELECT id::text, name, unit, unit_code, vat_rate, price, currency, active FROM `+table+`
+			WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`, ids)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var it item
+			if err := rows.Scan(&id, &it.name, &it.unit, &it.unitCode, &it.vat, &it.price, &it.currency, &it.active); err != nil {
+				return err
+			}
+			items[id] = it
+		}
+		return rows.Err()
+	}
+	if err := load("products", productIDs); err != nil {
+		return err
+	}
+	if err := load("services", serviceIDs); err != nil {
+		return err
+	}
+	bookPrices := map[string]core.Money{}
+	if b.PriceBookID != nil {
+		var currency string
+		if err := db.QueryRow(ctx, `SELECT currency FROM price_books WHERE id = $1`, *b.PriceBookID).Scan(&currency); err != nil {
+			return err
+		}
+		if currency != b.Currency {
+			return core.Invalid([]core.FieldError{{Field: "price_book_id", Code: "currency_mismatch",
+				Message: fmt.Sprintf("the price book is in %s, the document in %s", currency, b.Currency)}})
+		}
+		rows, err := db.Query(ctx, `SELECT item_id::text, price FROM prices WHERE price_book_id = $1 AND item_id = ANY($2::uuid[])`,
+			*b.PriceBookID, append(productIDs, serviceIDs...))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var p core.Money
+			if err := rows.Scan(&id, &p); err != nil {
+				rows.Close()
+				return err
+			}
+			bookPrices[id] = p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	var errs []core.FieldError
+	seen := map[string]bool{}
+	for i := range b.Lines {
+		l := &b.Lines[i]
+		if l.ID == "" || seen[l.ID] {
+			l.ID = uuid.Must(uuid.NewV7()).String()
+		}
+		seen[l.ID] = true
+		p := fmt.Sprintf("lines[%d].", i)
+		id, field := "", ""
+		switch {
+		case l.ProductID != nil:
+			id, field = *l.ProductID, "product_id"
+		case l.ServiceID != nil:
+			id, field = *l.ServiceID, "service_id"
+		}
+		if id != "" {
+			it, ok := items[id]
+			if !ok {
+				errs = append(errs, core.FieldError{Field: p + field, Code: "not_found", Message: "refers to a record that does not exist"})
+				continue
+			}
+			if l.Name == "" {
+				l.Name = it.name
+			}
+			if l.Unit == "" {
+				l.Unit = it.unit
+			}
+			if l.UnitCode == "" {
+				l.UnitCode = it.unitCode
+			}
+			if l.VATRate == "" {
+				l.VATRate = it.vat
+			}
+			if l.Price == nil {
+				if bp, ok := bookPrices[id]; ok {
+					l.Price = &bp
+				} else if it.price != nil && it.currency == b.Currency {
+					l.Price = it.price
+				}
+			}
+		}
+		if l.Price == nil {
+			errs = append(errs, core.FieldError{Field: p + "price", Code: "required",
+				Message: "no price: give one, or choose a price book (or catalog item) with a price in " + b.Currency})
+		}
+	}
+	return core.Invalid(errs)
+}
+
+// allocateNumber gives a new document the next number of its kind and
+// year. The counter row is locked until the transaction ends, so numbers
+// are unique and, since a rolled-back creation rolls the counter back too,
+// gapless.
+func (s *Store) allocateNumber(ctx context.Context, db dbtx, kind string, b *core.DocumentBody) error {
+	if _, inTx := db.(pgx.Tx); !inTx {
+		return fmt.Errorf("number %s: needs the creation's transaction", kind)
+	}
+	year := b.Date.Year()
+	var seq int
+	if err := db.QueryRow(ctx, `INSERT INTO document_numbers (kind, year, seq) VALUES ($1, $2, 1)
+		ON CONFLICT (kind, year) DO UPDATE SET seq = document_numbers.seq + 1 RETURNING seq`, kind, year).Scan(&seq); err != nil {
+		return err
+	}
+	b.Number = s.numbering[kind].Format(year, seq)
+	return nil
+}
+
+type quotes struct{ repo[core.Quote, *core.Quote] }
+type invoices struct {
+	repo[core.Invoice, *core.Invoice]
+}
+
+// Quotes returns the quote repository.
+func (s *Store) Quotes() core.QuoteService {
+	return quotes{repo[core.Quote, *core.Quote]{s: s, t: s.tables.quote}}
+}
+
+// Invoices returns the invoice repository.
+func (s *Store) Invoices() core.InvoiceService {
+	return invoices{repo[core.Invoice, *core.Invoice]{s: s, t: s.tables.invoice}}
+}
+
+// createInTx creates a document in a transaction of its own (its number is
+// allocated in it).
+func createInTx[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E, P], patch core.Patch, fill ...func(P)) (*E, error) {
+	var out *E
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = t.create(context.WithValue(ctx, txKey{}, tx), s, patch, fill...)
+		return err
+	})
+	return out, err
+}
+
+// Create implements core.QuoteService.
+func (r quotes) Create(ctx context.Context, patch core.Patch) (*core.Quote, error) {
+	return createInTx(ctx, r.s, r.t, patch)
+}
+
+// Create implements core.InvoiceService.
+func (r invoices) Create(ctx context.Context, patch core.Patch) (*core.Invoice, error) {
+	return createInTx(ctx, r.s, r.t, patch)
+}
+
+func documentQuery(f core.DocumentFilter) *query {
+	q := &query{}
+	if len(f.Statuses) > 0 {
+		q.where("status = ANY(" + q.arg(f.Statuses) + ")")
+	}
+	for col, v := range map[string]string{"account_id": f.AccountID, "contact_id": f.ContactID, "deal_id": f.DealID, "number": f.Number} {
+		if v != "" {
+			q.where(col + " = " + q.arg(v))
+		}
+	}
+	if !f.DateFrom.IsZero() {
+		q.where("date >= " + q.arg(f.DateFrom))
+	}
+	if !f.DateTo.IsZero() {
+		q.where("date <= " + q.arg(f.DateTo))
+	}
+	if f.Query != "" {
+		q.anyLike(f.Query, "number", "subject")
+	}
+	return q
+}
+
+// List implements core.QuoteService.
+func (r quotes) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.Quote], error) {
+	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
+}
+
+// List implements core.InvoiceService.
+func (r invoices) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.Invoice], error) {
+	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
+}
+
+// Delete implements core.QuoteService: a quote invoices were made from
+// stays.
+func (r quotes) Delete(ctx context.Context, id string, ifVersion int64) error {
+	var n int
+	if _, err := uuid.Parse(id); err == nil {
+		if err := r.s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM invoices WHERE quote_id = $1 AND deleted_at IS NULL`, id).Scan(&n); err != nil {
+			return err
+		}
+	}
+	if n > 0 {
+		return core.Errorf(core.ECONFLICT, "the quote has %d invoice(s) made from it: delete or keep them first", n)
+	}
+	return r.t.delete(ctx, r.s, id, ifVersion)
+}
+
+// ToInvoice implements core.QuoteService.
+func (r quotes) ToInvoice(ctx context.Context, quoteID string, patch core.Patch) (*core.Invoice, error) {
+	var out *core.Invoice
+	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
+		ctx := context.WithValue(ctx, txKey{}, tx)
+		q, err := r.t.get(ctx, tx, quoteID, "FOR SHARE")
+		if err != nil {
+			return err
+		}
+		if q.Status == "rejected" {
+			return core.Invalid([]core.FieldError{{Field: "quote_id", Code: "rejected", Message: "the quote was rejected"}})
+		}
+		for k := range patch {
+			if slices.Contains(core.FrozenFields(), k) && k != "date" {
+				return core.Invalid([]core.FieldError{{Field: k, Code: "copied", Message: "is copied from the quote"}})
+			}
+		}
+		p := documentCopy(&q.DocumentBody)
+		for k, v := range patch {
+			p[k] = v
+		}
+		out, err = r.s.tables.invoice.create(ctx, r.s, p, func(i *core.Invoice) { i.QuoteID = &q.ID })
+		return err
+	})
+	return out, err
+}
+
+// documentCopy is the patch that makes a new document of the same
+// account, lines and amounts (the lines as entered: prices and rates
+// included, computed amounts left to the new document).
+func documentCopy(b *core.DocumentBody) core.Patch {
+	lines := make([]map[string]any, len(b.Lines))
+	for i, l := range b.Lines {
+		m := map[string]any{"name": l.Name, "quantity": l.Quantity, "unit": l.Unit, "unit_code": l.UnitCode, "price": l.Price,
+			"vat_rate": l.VATRate}
+		if l.ProductID != nil {
+			m["product_id"] = *l.ProductID
+		}
+		if l.ServiceID != nil {
+			m["service_id"] = *l.ServiceID
+		}
+		if l.DiscountPercent != nil {
+			m["discount_percent"] = l.DiscountPercent
+		}
+		if l.DiscountAmount != nil {
+			m["discount_amount"] = l.DiscountAmount
+		}
+		lines[i] = m
+	}
+	p := core.Patch{"subject": mustMarshal(b.Subject), "currency": mustMarshal(b.Currency), "tax_mode": mustMarshal(b.TaxMode),
+		"lines": mustMarshal(lines), "shipping_amount": mustMarshal(b.ShippingAmount), "shipping_vat_rate": mustMarshal(b.ShippingVATRate),
+		"adjustment": mustMarshal(b.Adjustment), "terms": mustMarshal(b.Terms)}
+	for k, v := range map[string]*string{"account_id": b.AccountID, "contact_id": b.ContactID, "deal_id": b.DealID,
+		"price_book_id": b.PriceBookID} {
+		if v != nil {
+			p[k] = mustMarshal(*v)
+		}
+	}
+	if b.DiscountPercent != nil {
+		p["discount_percent"] = mustMarshal(b.DiscountPercent)
+	}
+	if b.DiscountAmount != nil {
+		p["discount_amount"] = mustMarshal(b.DiscountAmount)
+	}
+	return p
+}

@@ -1,0 +1,123 @@
+package store_test
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store/storetest"
+)
+
+func TestQuoteToInvoice(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	acc, err := s.Accounts().Create(ctx, patch(t, `{"name":"ПАО Сбербанк","inn":"7707083893","kpp":"773601001"}`))
+	require.NoError(t, err)
+	sofa, err := s.Products().Create(ctx, patch(t, `{"name":"Диван","unit":"шт","unit_code":"796","vat_rate":"22","price":"50000"}`))
+	require.NoError(t, err)
+	delivery, err := s.Services().Create(ctx, patch(t, `{"name":"Доставка","unit":"усл","vat_rate":"22","price":"1500"}`))
+	require.NoError(t, err)
+	book, err := s.PriceBooks().Create(ctx, patch(t, `{"name":"Опт"}`))
+	require.NoError(t, err)
+	_, err = s.PriceBooks().SetPrice(ctx, core.Price{PriceBookID: book.ID, ProductID: &sofa.ID, Price: core.NewMoney(decimal.RequireFromString("45000"))})
+	require.NoError(t, err)
+
+	q, err := s.Quotes().Create(ctx, patch(t, `{"subject":"Мебель в офис","date":"2026-11-27","account_id":"`+acc.ID+`",
+		"price_book_id":"`+book.ID+`","discount_percent":"5","shipping_amount":"200","adjustment":"-0.50","lines":[
+		{"product_id":"`+sofa.ID+`","quantity":"2","discount_percent":"10"},
+		{"service_id":"`+delivery.ID+`"},
+		{"name":"Сборка","quantity":1,"price":"999.99","vat_rate":"none"}]}`))
+	require.NoError(t, err)
+	require.Equal(t, "КП-2026-000001", q.Number)
+	require.Equal(t, "created", q.Status)
+	require.Len(t, q.Lines, 3)
+	l := q.Lines[0]
+	require.Equal(t, []string{"Диван", "шт", "796", "22", "45000.00"}, []string{l.Name, l.Unit, l.UnitCode, l.VATRate, l.Price.StringFixed(2)},
+		"filled from the catalog, priced from the price book")
+	require.Equal(t, "81000.00", l.NetAmount.StringFixed(2))
+	require.Equal(t, "17820.00", l.VATAmount.StringFixed(2))
+	require.Equal(t, "1500.00", q.Lines[1].Price.StringFixed(2), "no book price: the catalog's")
+	// Subtotal 98820 + 1830 + 999.99 = 101649.99; 5% = 5082.4995 → 5082.50;
+	// S&H 200 + VAT 44 (the general rate); −0.50.
+	require.Equal(t, []string{"101649.99", "14082.50", "18194.00", "96810.99"},
+		[]string{q.Subtotal.StringFixed(2), q.DiscountTotal.StringFixed(2), q.VATTotal.StringFixed(2), q.GrandTotal.StringFixed(2)})
+
+	// A draft changes freely; an issued quote keeps its lines and amounts.
+	q, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"adjustment":"0.01"}`))
+	require.NoError(t, err)
+	require.Equal(t, "96811.50", q.GrandTotal.StringFixed(2))
+	q, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"status":"delivered","valid_until":"2026-12-31"}`))
+	require.NoError(t, err)
+	_, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"discount_percent":"7"}`))
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(err))
+	_, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"description":"Позвонить в пятницу","status":"accepted"}`))
+	require.NoError(t, err, "notes and status still change")
+
+	inv, err := s.Quotes().ToInvoice(ctx, q.ID, patch(t, `{"date":"2026-11-28","due_date":"2026-12-05"}`))
+	require.NoError(t, err)
+	require.Equal(t, "СЧ-2026-000001", inv.Number)
+	require.Equal(t, q.ID, *inv.QuoteID)
+	require.Equal(t, q.GrandTotal.String(), inv.GrandTotal.String(), "every line and amount copied")
+	require.Len(t, inv.Lines, 3)
+	require.NotEqual(t, q.Lines[0].ID, inv.Lines[0].ID)
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(s.Quotes().Delete(ctx, q.ID, 0)), "a quote with invoices stays")
+
+	rejected, err := s.Quotes().Create(ctx, patch(t, `{"status":"rejected","lines":[{"name":"x","price":"1"}]}`))
+	require.NoError(t, err)
+	_, err = s.Quotes().ToInvoice(ctx, rejected.ID, core.Patch{})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "no invoice from a rejected quote")
+
+	for _, bad := range []string{
+		`{"lines":[{"name":"x","price":"-1"}]}`, `{"lines":[{"name":"x","quantity":"-1","price":"1"}]}`,
+		`{"lines":[{"name":"x","price":"10","discount_percent":"101"}]}`, `{"lines":[{"name":"x","price":"10","discount_amount":"11"}]}`,
+		`{"lines":[{"name":"x","price":"10","vat_rate":"18"}]}`, `{"lines":[{"name":"x"}]}`, `{"lines":[{"price":"1"}]}`,
+		`{"date":"2025-06-01","lines":[{"name":"x","price":"1","vat_rate":"22"}]}`,
+		`{"currency":"USD","price_book_id":"` + book.ID + `","lines":[{"product_id":"` + sofa.ID + `"}]}`,
+	} {
+		_, err := s.Quotes().Create(ctx, patch(t, bad))
+		require.Equal(t, core.EINVALID, core.ErrorCode(err), bad)
+	}
+	require.Equal(t, 2, count(t, s, `SELECT count(*) FROM quotes`), "nothing written by bad input")
+}
+
+func TestDocumentNumbersAreGapless(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var numbers []string
+	failed := 0
+	for i := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := `{"date":"2026-03-01","lines":[{"name":"Работы","price":"100"}]}`
+			if i%4 == 0 { // an owner that does not exist: the insert fails after the number was taken
+				body = `{"date":"2026-03-01","owner_id":"0190a5c0-0000-7000-8000-000000000000","lines":[{"name":"Работы","price":"100"}]}`
+			}
+			inv, err := s.Invoices().Create(ctx, patch(t, body))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+				return
+			}
+			numbers = append(numbers, inv.Number)
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, 8, failed)
+	sort.Strings(numbers)
+	want := make([]string, 24)
+	for i := range want {
+		want[i] = fmt.Sprintf("СЧ-2026-%06d", i+1)
+	}
+	require.Equal(t, want, numbers, "24 invoices, numbers 1 to 24: none doubled, none burnt")
+}
