@@ -97,6 +97,9 @@ type Deps struct {
 	Services      core.ServiceService
 	ProductGroups core.ProductGroupService
 	PriceBooks    core.PriceBookService
+	// Sales documents (optional).
+	Quotes   core.QuoteService
+	Invoices core.InvoiceService
 	// Calls serves the calls list; Dialers click-to-call (optional).
 	Calls   core.CallService
 	Dialers []core.Dialer

@@ -43,6 +43,14 @@ type Config struct {
 	Duplicates core.DuplicatePolicy `yaml:"duplicates"`
 	Telephony  TelephonyConfig      `yaml:"telephony"`
 	WebForms   WebFormsConfig       `yaml:"webforms"`
+	Documents  DocumentsConfig      `yaml:"documents"`
+}
+
+// DocumentsConfig configures the sales documents.
+type DocumentsConfig struct {
+	// Numbering is each kind's number format: a prefix ("{year}" is the
+	// document's year) and the zero-padded width of the year's sequence.
+	Numbering map[string]core.NumberFormat `yaml:"numbering"`
 }
 
 // WebFormsConfig configures the website forms endpoint (POST /forms/{slug}).
@@ -344,7 +352,8 @@ func defaultConfig() Config {
 			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}},
 			Asterisk: AsteriskConfig{Username: "crmhub", Timezone: "Europe/Moscow", Context: "from-internal",
 				ChannelPrefix: "PJSIP/", CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}}},
-		WebForms: defaultWebForms(),
+		WebForms:  defaultWebForms(),
+		Documents: DocumentsConfig{Numbering: core.DefaultNumbering()},
 	}
 }
 
@@ -593,6 +602,14 @@ func (c *Config) Validate() error {
 	}
 	if defaults > 1 {
 		return bad("pipelines", "at most one pipeline is the default")
+	}
+	for kind, f := range c.Documents.Numbering {
+		if _, ok := core.DefaultNumbering()[kind]; !ok {
+			return bad("documents.numbering."+kind, "is not a document kind (quote, invoice)")
+		}
+		if f.Width < 1 || f.Width > 12 || len(f.Prefix) > 40 {
+			return bad("documents.numbering."+kind, "width must be 1 to 12 and the prefix at most 40 bytes")
+		}
 	}
 	if err := c.Duplicates.Validate(); err != nil {
 		return bad("duplicates", "%s", core.ErrorMessage(err))

@@ -16,7 +16,8 @@ import (
 // streamEntities are the kinds whose changes are streamed, a topic each.
 var streamEntities = []string{core.EntityLead, core.EntityAccount, core.EntityContact, core.EntityDeal,
 	core.EntityActivity, core.EntityUser, core.EntityPipeline, core.EntityCall, core.EntityAttachment,
-	core.EntityProduct, core.EntityService, core.EntityProductGroup, core.EntityPriceBook, core.EntityPrice}
+	core.EntityProduct, core.EntityService, core.EntityProductGroup, core.EntityPriceBook, core.EntityPrice,
+	core.EntityQuote, core.EntityInvoice}
 
 // stream is the running change stream: the embedded broker (if any), the
 // publisher, the relay and the inbound command consumer.
