@@ -7,8 +7,6 @@ import (
 	"sync"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/crmhub/crmhub/core/totals"
 )
 
 // Catalog kinds, as events and topics name them.
@@ -70,7 +68,7 @@ func QuantityField[T any](field func(*T) *Quantity) Setter[T] {
 func VATRateField[T any](field func(*T) *string) Setter[T] {
 	return func(rec *T, raw json.RawMessage, path string) []FieldError {
 		s, ok := decodeString(raw)
-		if !ok || (s != "" && !totals.Rate(s).Valid()) {
+		if !ok || (s != "" && !VATRate(s).Valid()) {
 			return fail(path, "invalid_vat_rate", `must be "22", "20", "10", "0", "5", "7" or "none"`)
 		}
 		*field(rec) = s

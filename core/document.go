@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/crmhub/crmhub/core/totals"
 )
 
 // Sales document kinds, as events, topics and numbering name them.
@@ -143,7 +141,7 @@ func documentFields[T any](s *Schema[T], body func(*T) *DocumentBody, statuses *
 			func(t *T) *string { return &body(t).Currency })).
 		Field("price_book_id", Link(func(t *T) **string { return &body(t).PriceBookID })).
 		Field("tax_mode", Normalized("invalid_choice", "must be individual, group or inclusive", func(s string) (string, bool) {
-			return s, s == string(totals.Individual) || s == string(totals.Group) || s == string(totals.Inclusive)
+			return s, s == string(TaxIndividual) || s == string(TaxGroup) || s == string(TaxInclusive)
 		}, func(t *T) *string { return &body(t).TaxMode })).
 		Field("lines", LinesField(func(t *T) *[]DocumentLine { return &body(t).Lines })).
 		Field("discount_percent", PercentField(func(t *T) **Quantity { return &body(t).DiscountPercent })).
@@ -176,7 +174,7 @@ var invoiceSchema = sync.OnceValue(func() *Schema[Invoice] {
 
 // NewDocumentBody is a new document's defaults: today, RUB, VAT on top.
 func NewDocumentBody(now time.Time, status string) DocumentBody {
-	return DocumentBody{Date: NewDate(now), Status: status, Currency: "RUB", TaxMode: string(totals.Individual),
+	return DocumentBody{Date: NewDate(now), Status: status, Currency: "RUB", TaxMode: string(TaxIndividual),
 		Lines: []DocumentLine{}, VATByRate: []VATLine{}}
 }
 
@@ -298,8 +296,8 @@ func LinesField[T any](field func(*T) *[]DocumentLine) Setter[T] {
 // lines must be complete (prices and rates resolved). Invalid amounts are
 // an EINVALID naming the fields.
 func (b *DocumentBody) Compute() error {
-	doc := totals.Doc{Mode: totals.Mode(b.TaxMode), Date: b.Date.Time, Shipping: b.ShippingAmount.Decimal,
-		ShippingRate: totals.Rate(b.ShippingVATRate), Adjustment: b.Adjustment.Decimal}
+	doc := TotalsDoc{TaxMode: TaxMode(b.TaxMode), Date: b.Date.Time, Shipping: b.ShippingAmount.Decimal,
+		ShippingRate: VATRate(b.ShippingVATRate), Adjustment: b.Adjustment.Decimal}
 	if b.DiscountPercent != nil {
 		doc.Discount.Percent = &b.DiscountPercent.Decimal
 	}
@@ -307,7 +305,7 @@ func (b *DocumentBody) Compute() error {
 		doc.Discount.Amount = &b.DiscountAmount.Decimal
 	}
 	for _, l := range b.Lines {
-		tl := totals.Line{Quantity: l.Quantity.Decimal, Rate: totals.Rate(l.VATRate)}
+		tl := TotalsLine{Quantity: l.Quantity.Decimal, VATRate: VATRate(l.VATRate)}
 		if l.Price != nil {
 			tl.Price = l.Price.Decimal
 		}
@@ -319,37 +317,21 @@ func (b *DocumentBody) Compute() error {
 		}
 		doc.Lines = append(doc.Lines, tl)
 	}
-	r, err := totals.Compute(doc)
+	r, err := ComputeTotals(doc)
 	if err != nil {
-		var te *totals.Error
-		if ok := asTotalsError(err, &te); ok {
-			fields := make([]FieldError, len(te.Fields))
-			for i, f := range te.Fields {
-				fields[i] = FieldError{Field: f.Field, Code: f.Code, Message: f.Message}
-			}
-			return Invalid(fields)
-		}
 		return err
 	}
 	for i := range b.Lines {
 		lr := r.Lines[i]
-		b.Lines[i].VATRate = string(lr.Rate)
+		b.Lines[i].VATRate = string(lr.VATRate)
 		b.Lines[i].NetAmount, b.Lines[i].VATAmount, b.Lines[i].TotalAmount = Money{lr.Net}, Money{lr.VAT}, Money{lr.Total}
 	}
 	b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal = Money{r.Subtotal}, Money{r.DiscountTotal}, Money{r.VATTotal}, Money{r.GrandTotal}
 	b.VATByRate = make([]VATLine, len(r.ByRate))
 	for i, rt := range r.ByRate {
-		b.VATByRate[i] = VATLine{Rate: string(rt.Rate), Base: Money{rt.Base}, VAT: Money{rt.VAT}}
+		b.VATByRate[i] = VATLine{Rate: string(rt.VATRate), Base: Money{rt.Base}, VAT: Money{rt.VAT}}
 	}
 	return nil
-}
-
-func asTotalsError(err error, target **totals.Error) bool {
-	te, ok := err.(*totals.Error)
-	if ok {
-		*target = te
-	}
-	return ok
 }
 
 // IsDraft reports whether a document of kind in status may still change

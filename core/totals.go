@@ -1,4 +1,4 @@
-// Package totals computes the amounts of a sales document (quote, order,
+// The totals engine computes the amounts of a sales document (quote, order,
 // invoice, act, realization) from its lines: line discounts, VAT in the
 // three tax modes of the seed (individual, group, tax-inclusive), the
 // overall discount, shipping and handling with its own VAT, the adjustment
@@ -9,7 +9,7 @@
 // totals are sums of the rounded line values, never recomputed on the
 // total (documents-and-tax.md §6), so that a счёт-фактура's rows add up.
 // The algorithm and its worked example are crm-model.md §3.
-package totals
+package core
 
 import (
 	"fmt"
@@ -18,48 +18,48 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Mode is how VAT is applied.
-type Mode string
+// TaxMode is how VAT is applied.
+type TaxMode string
 
 // Tax modes.
 const (
-	// Individual: each line's VAT is computed on its net amount and added.
-	Individual Mode = "individual"
-	// Group: one rate on the discounted subtotal, added at document level.
-	Group Mode = "group"
-	// Inclusive: prices include VAT; each line's VAT is extracted as
+	// TaxIndividual: each line's VAT is computed on its net amount and added.
+	TaxIndividual TaxMode = "individual"
+	// TaxGroup: one rate on the discounted subtotal, added at document level.
+	TaxGroup TaxMode = "group"
+	// TaxInclusive: prices include VAT; each line's VAT is extracted as
 	// net × r/(100+r) and nothing is added.
-	Inclusive Mode = "inclusive"
+	TaxInclusive TaxMode = "inclusive"
 )
 
-// Rate is a VAT rate as documents write it: "22", "20" (shipments before
+// VATRate is a VAT rate as documents write it: "22", "20" (shipments before
 // 2026 only), "10", "0", "5", "7", or "none" (без НДС).
-type Rate string
+type VATRate string
 
-// RateNone is "без НДС": no VAT at all (exempt), unlike "0".
-const RateNone Rate = "none"
+// VATNone is "без НДС": no VAT at all (exempt), unlike "0".
+const VATNone VATRate = "none"
 
-var rates = map[Rate]decimal.Decimal{
+var rates = map[VATRate]decimal.Decimal{
 	"22": decimal.NewFromInt(22), "20": decimal.NewFromInt(20), "10": decimal.NewFromInt(10), "0": decimal.Zero,
-	"5": decimal.NewFromInt(5), "7": decimal.NewFromInt(7), RateNone: decimal.Zero,
+	"5": decimal.NewFromInt(5), "7": decimal.NewFromInt(7), VATNone: decimal.Zero,
 }
 
-// Rates lists the rates in the order documents print them.
-func Rates() []Rate { return []Rate{"22", "20", "10", "7", "5", "0", RateNone} }
+// VATRates lists the rates in the order documents print them.
+func VATRates() []VATRate { return []VATRate{"22", "20", "10", "7", "5", "0", VATNone} }
 
 // Valid reports whether r is a known rate.
-func (r Rate) Valid() bool { _, ok := rates[r]; return ok }
+func (r VATRate) Valid() bool { _, ok := rates[r]; return ok }
 
 // Percent is the rate as a number (0 for "none").
-func (r Rate) Percent() decimal.Decimal { return rates[r] }
+func (r VATRate) Percent() decimal.Decimal { return rates[r] }
 
 // generalRateChange is when the general rate went from 20% to 22%
 // (Федеральный закон от 28.11.2025 № 425-ФЗ).
 var generalRateChange = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// GeneralRate is the general VAT rate in force on a shipment or document
+// GeneralVATRate is the general VAT rate in force on a shipment or document
 // date: 20% before 2026, 22% from 1 January 2026.
-func GeneralRate(date time.Time) Rate {
+func GeneralVATRate(date time.Time) VATRate {
 	if date.Before(generalRateChange) {
 		return "20"
 	}
@@ -72,72 +72,57 @@ type Discount struct {
 	Amount  *decimal.Decimal
 }
 
-// Line is a document line as entered.
-type Line struct {
+// TotalsLine is a document line as entered.
+type TotalsLine struct {
 	Quantity decimal.Decimal
-	Price    decimal.Decimal // excluding VAT, or including it in Inclusive mode
+	Price    decimal.Decimal // excluding VAT, or including it in TaxInclusive mode
 	Discount Discount
-	Rate     Rate // "" takes the general rate of the document's date
+	VATRate  VATRate // "" takes the general rate of the document's date
 }
 
-// Doc is a document's inputs.
-type Doc struct {
-	Mode     Mode
+// TotalsDoc is a document's inputs.
+type TotalsDoc struct {
+	TaxMode  TaxMode
 	Date     time.Time // the shipment or document date: it chooses the general rate
-	Lines    []Line
+	Lines    []TotalsLine
 	Discount Discount // overall
 	Shipping decimal.Decimal
 	// ShippingRate is the VAT of shipping and handling ("" takes the
 	// general rate).
-	ShippingRate Rate
+	ShippingRate VATRate
 	Adjustment   decimal.Decimal // signed
 }
 
-// LineResult is a line's computed amounts.
-type LineResult struct {
-	Rate     Rate
+// LineTotals is a line's computed amounts.
+type LineTotals struct {
+	VATRate  VATRate
 	Gross    decimal.Decimal // quantity × price
 	Discount decimal.Decimal
 	Net      decimal.Decimal // excluding VAT
-	VAT      decimal.Decimal // per line (zero in Group mode: VAT is at document level)
+	VAT      decimal.Decimal // per line (zero in TaxGroup mode: VAT is at document level)
 	Total    decimal.Decimal // what the line adds to the subtotal
 }
 
-// RateTotal is the VAT of one rate, for "В том числе НДС 22%: …".
-type RateTotal struct {
-	Rate Rate
-	Base decimal.Decimal // amounts excluding VAT taxed at the rate
-	VAT  decimal.Decimal
+// RateTotals is the VAT of one rate, for "В том числе НДС 22%: …".
+type RateTotals struct {
+	VATRate VATRate
+	Base    decimal.Decimal // amounts excluding VAT taxed at the rate
+	VAT     decimal.Decimal
 }
 
-// Result is a document's computed amounts.
-type Result struct {
-	Rate          Rate // the document-level rate of Group mode
-	Lines         []LineResult
+// Totals is a document's computed amounts.
+type Totals struct {
+	VATRate       VATRate // the document-level rate of TaxGroup mode
+	Lines         []LineTotals
 	Subtotal      decimal.Decimal // Σ line totals
 	DiscountTotal decimal.Decimal // line discounts + the overall discount
 	OverallDisc   decimal.Decimal
-	ShippingVAT   decimal.Decimal // added in Individual and Group mode, included in Inclusive
+	ShippingVAT   decimal.Decimal // added in TaxIndividual and TaxGroup mode, included in TaxInclusive
 	GroupVAT      decimal.Decimal
 	VATTotal      decimal.Decimal // all VAT in the grand total
 	PreTaxTotal   decimal.Decimal
 	GrandTotal    decimal.Decimal
-	ByRate        []RateTotal
-}
-
-// FieldError names an invalid input by its JSON path.
-type FieldError struct {
-	Field, Code, Message string
-}
-
-// Error lists the invalid inputs.
-type Error struct{ Fields []FieldError }
-
-func (e *Error) Error() string {
-	if len(e.Fields) == 0 {
-		return "totals: invalid document"
-	}
-	return fmt.Sprintf("totals: %s: %s", e.Fields[0].Field, e.Fields[0].Message)
+	ByRate        []RateTotals
 }
 
 var (
@@ -150,18 +135,18 @@ var (
 
 func round(d decimal.Decimal) decimal.Decimal { return d.Round(2) }
 
-// Compute computes a document. Invalid input is an *Error naming every
+// ComputeTotals computes a document. Invalid input is an *Error naming every
 // field at fault, nothing computed.
-func Compute(d Doc) (Result, error) {
+func ComputeTotals(d TotalsDoc) (Totals, error) {
 	var errs []FieldError
-	bad := func(field, code, msg string) { errs = append(errs, FieldError{field, code, msg}) }
-	switch d.Mode {
-	case Individual, Group, Inclusive:
+	bad := func(field, code, msg string) { errs = append(errs, FieldError{Field: field, Code: code, Message: msg}) }
+	switch d.TaxMode {
+	case TaxIndividual, TaxGroup, TaxInclusive:
 	default:
 		bad("tax_mode", "invalid_choice", "must be individual, group or inclusive")
 	}
-	general := GeneralRate(d.Date)
-	resolve := func(field string, r Rate) Rate {
+	general := GeneralVATRate(d.Date)
+	resolve := func(field string, r VATRate) VATRate {
 		switch {
 		case r == "":
 			return general
@@ -174,11 +159,11 @@ func Compute(d Doc) (Result, error) {
 		}
 		return r
 	}
-	res := Result{Lines: make([]LineResult, len(d.Lines))}
-	groupRate := Rate("")
+	res := Totals{Lines: make([]LineTotals, len(d.Lines))}
+	groupRate := VATRate("")
 	for i, l := range d.Lines {
 		p := fmt.Sprintf("lines[%d].", i)
-		lr := LineResult{Rate: resolve(p+"vat_rate", l.Rate)}
+		lr := LineTotals{VATRate: resolve(p+"vat_rate", l.VATRate)}
 		if l.Quantity.IsNegative() || l.Quantity.GreaterThan(maxQuantity) {
 			bad(p+"quantity", "out_of_range", "must be 0 to 1,000,000,000")
 		}
@@ -192,20 +177,20 @@ func Compute(d Doc) (Result, error) {
 		}
 		lr.Discount = disc
 		after := lr.Gross.Sub(disc)
-		switch d.Mode {
-		case Individual:
+		switch d.TaxMode {
+		case TaxIndividual:
 			lr.Net = after
-			lr.VAT = round(after.Mul(lr.Rate.Percent()).Div(hundred))
+			lr.VAT = round(after.Mul(lr.VATRate.Percent()).Div(hundred))
 			lr.Total = after.Add(lr.VAT)
-		case Group:
+		case TaxGroup:
 			lr.Net, lr.Total = after, after
 			if groupRate == "" {
-				groupRate = lr.Rate
-			} else if lr.Rate != groupRate {
+				groupRate = lr.VATRate
+			} else if lr.VATRate != groupRate {
 				bad(p+"vat_rate", "mixed_rates", "group tax mode takes one VAT rate for the whole document")
 			}
-		case Inclusive:
-			lr.VAT = extract(after, lr.Rate)
+		case TaxInclusive:
+			lr.VAT = extract(after, lr.VATRate)
 			lr.Net = after.Sub(lr.VAT) // so that net + VAT = gross exactly
 			lr.Total = after
 		}
@@ -219,7 +204,7 @@ func Compute(d Doc) (Result, error) {
 		bad("adjustment", "out_of_range", "is too large")
 	}
 	if len(errs) > 0 {
-		return Result{}, &Error{Fields: errs}
+		return Totals{}, Invalid(errs)
 	}
 	for _, lr := range res.Lines {
 		res.Subtotal = res.Subtotal.Add(lr.Total)
@@ -227,51 +212,51 @@ func Compute(d Doc) (Result, error) {
 	}
 	overall, ok := discount(d.Discount, res.Subtotal, "", bad)
 	if !ok {
-		return Result{}, &Error{Fields: errs}
+		return Totals{}, Invalid(errs)
 	}
 	res.OverallDisc = overall
 	res.DiscountTotal = res.DiscountTotal.Add(overall)
 	shipping := round(d.Shipping)
 	adjustment := round(d.Adjustment)
 	afterDisc := res.Subtotal.Sub(overall)
-	byRate := map[Rate]*RateTotal{}
-	add := func(r Rate, base, vat decimal.Decimal) {
+	byRate := map[VATRate]*RateTotals{}
+	add := func(r VATRate, base, vat decimal.Decimal) {
 		t := byRate[r]
 		if t == nil {
-			t = &RateTotal{Rate: r}
+			t = &RateTotals{VATRate: r}
 			byRate[r] = t
 		}
 		t.Base, t.VAT = t.Base.Add(base), t.VAT.Add(vat)
 	}
-	switch d.Mode {
-	case Individual:
+	switch d.TaxMode {
+	case TaxIndividual:
 		res.ShippingVAT = round(shipping.Mul(shipRate.Percent()).Div(hundred))
 		for _, lr := range res.Lines {
 			res.VATTotal = res.VATTotal.Add(lr.VAT)
 			res.PreTaxTotal = res.PreTaxTotal.Add(lr.Net)
-			add(lr.Rate, lr.Net, lr.VAT)
+			add(lr.VATRate, lr.Net, lr.VAT)
 		}
 		res.VATTotal = res.VATTotal.Add(res.ShippingVAT)
 		res.PreTaxTotal = res.PreTaxTotal.Add(shipping).Sub(overall)
 		res.GrandTotal = afterDisc.Add(shipping).Add(res.ShippingVAT).Add(adjustment)
-	case Group:
-		res.Rate = groupRate
+	case TaxGroup:
+		res.VATRate = groupRate
 		if groupRate == "" {
-			res.Rate = general
+			res.VATRate = general
 		}
 		res.ShippingVAT = round(shipping.Mul(shipRate.Percent()).Div(hundred))
-		res.GroupVAT = round(afterDisc.Mul(res.Rate.Percent()).Div(hundred))
+		res.GroupVAT = round(afterDisc.Mul(res.VATRate.Percent()).Div(hundred))
 		res.VATTotal = res.GroupVAT.Add(res.ShippingVAT)
 		res.PreTaxTotal = afterDisc.Add(shipping)
 		res.GrandTotal = afterDisc.Add(shipping).Add(res.ShippingVAT).Add(res.GroupVAT).Add(adjustment)
 		if len(res.Lines) > 0 {
-			add(res.Rate, afterDisc, res.GroupVAT)
+			add(res.VATRate, afterDisc, res.GroupVAT)
 		}
-	case Inclusive:
+	case TaxInclusive:
 		res.ShippingVAT = extract(shipping, shipRate)
 		for _, lr := range res.Lines {
 			res.VATTotal = res.VATTotal.Add(lr.VAT)
-			add(lr.Rate, lr.Net, lr.VAT)
+			add(lr.VATRate, lr.Net, lr.VAT)
 		}
 		res.VATTotal = res.VATTotal.Add(res.ShippingVAT)
 		res.PreTaxTotal = afterDisc.Add(shipping)
@@ -279,24 +264,24 @@ func Compute(d Doc) (Result, error) {
 	}
 	if !shipping.IsZero() {
 		base := shipping
-		if d.Mode == Inclusive {
+		if d.TaxMode == TaxInclusive {
 			base = shipping.Sub(res.ShippingVAT)
 		}
 		add(shipRate, base, res.ShippingVAT)
 	}
-	for _, r := range Rates() {
+	for _, r := range VATRates() {
 		if t := byRate[r]; t != nil {
 			res.ByRate = append(res.ByRate, *t)
 		}
 	}
 	if res.GrandTotal.IsNegative() {
-		return Result{}, &Error{Fields: []FieldError{{"adjustment", "negative_total", "the grand total would be negative"}}}
+		return Totals{}, Invalid([]FieldError{{Field: "adjustment", Code: "negative_total", Message: "the grand total would be negative"}})
 	}
 	return res, nil
 }
 
 // extract is the VAT included in a gross amount: gross × r/(100+r).
-func extract(gross decimal.Decimal, r Rate) decimal.Decimal {
+func extract(gross decimal.Decimal, r VATRate) decimal.Decimal {
 	p := r.Percent()
 	if p.IsZero() {
 		return decimal.Zero
