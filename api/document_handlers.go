@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -18,6 +19,60 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	mount[core.Quote](s, v1, "/quotes", s.deps.Quotes, s.listQuotes, core.ScopeWrite)
 	v1.Post("/quotes/:id/invoice", need(core.ScopeWrite), jsonBody, s.idempotent, s.quoteToInvoice)
 	mount[core.Invoice](s, v1, "/invoices", s.deps.Invoices, s.listInvoices, core.ScopeWrite)
+	v1.Post("/invoices/:id/payments", need(core.ScopeWrite), jsonBody, s.idempotent, s.payInvoice)
+	mount[core.Payment](s, v1, "/payments", s.deps.Payments, s.listPayments, core.ScopeWrite)
+}
+
+func (s *Server) listPayments(c *fiber.Ctx) error {
+	var f core.PaymentFilter
+	return serveList(c, documentSortFields, &f.ListParams, func(l *listQuery, name, v string) bool {
+		switch name {
+		case "direction":
+			if cs := l.choices(name, v, core.PaymentDirections()); len(cs) > 0 {
+				f.Direction = cs[0]
+			}
+		case "status":
+			f.Statuses = l.choices(name, v, core.PaymentStatuses())
+		case "account_id":
+			f.AccountID = l.id(name, v)
+		case "invoice_id":
+			f.InvoiceID = l.id(name, v)
+		case "date_from":
+			f.DateFrom = l.date(name, v)
+		case "date_to":
+			f.DateTo = l.date(name, v)
+		default:
+			return false
+		}
+		return true
+	}, func(ctx context.Context) (core.Page[core.Payment], error) { return s.deps.Payments.List(ctx, f) })
+}
+
+// payInvoice registers an incoming payment on an invoice (POST
+// /invoices/{id}/payments: amount, date, method, reference…); the invoice's
+// amount paid and balance change with it.
+func (s *Server) payInvoice(c *fiber.Ctx) error {
+	p, err := core.DecodePatch(c.Body())
+	if err != nil {
+		return err
+	}
+	for _, k := range []string{"invoice_id", "direction"} {
+		if _, ok := p[k]; ok {
+			return core.Invalid([]core.FieldError{{Field: k, Code: "unknown_field", Message: "is set by the URL"}})
+		}
+	}
+	if _, err := s.deps.Invoices.Get(c.UserContext(), c.Params("id")); err != nil {
+		return err
+	}
+	p["invoice_id"], _ = json.Marshal(c.Params("id"))
+	p["direction"] = json.RawMessage(`"incoming"`)
+	pay, err := s.deps.Payments.Create(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/payments/" + pay.ID)
+	c.Set(fiber.HeaderETag, etag(pay.Version))
+	return c.Status(fiber.StatusCreated).JSON(pay)
 }
 
 func documentFilter(f *core.DocumentFilter, statuses *core.Picklist) func(l *listQuery, name, v string) bool {

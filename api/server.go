@@ -100,6 +100,7 @@ type Deps struct {
 	// Sales documents (optional).
 	Quotes   core.QuoteService
 	Invoices core.InvoiceService
+	Payments core.PaymentService
 	// Calls serves the calls list; Dialers click-to-call (optional).
 	Calls   core.CallService
 	Dialers []core.Dialer

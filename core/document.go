@@ -115,6 +115,10 @@ type Invoice struct {
 	DocumentBody
 	DueDate Date    `json:"due_date"`
 	QuoteID *string `json:"quote_id"` // the quote it was made from
+	// Payments: executed incoming payments linked to the invoice.
+	AmountPaid Money `json:"amount_paid"`
+	Balance    Money `json:"balance"` // grand total − amount paid; negative when overpaid
+	Overpaid   bool  `json:"overpaid"`
 }
 
 // computedFields are read-only in every document.
@@ -166,7 +170,7 @@ var quoteSchema = sync.OnceValue(func() *Schema[Quote] {
 func InvoiceSchema() *Schema[Invoice] { return invoiceSchema() }
 
 var invoiceSchema = sync.OnceValue(func() *Schema[Invoice] {
-	return documentFields(NewSchema[Invoice](append(computedFields, "quote_id")...),
+	return documentFields(NewSchema[Invoice](append(computedFields, "quote_id", "amount_paid", "balance", "overpaid")...),
 		func(i *Invoice) *DocumentBody { return &i.DocumentBody }, InvoiceStatuses()).
 		Field("due_date", DateField(func(i *Invoice) *Date { return &i.DueDate })).
 		Field("owner_id", ID(func(i *Invoice) *string { return &i.OwnerID }))
@@ -395,5 +399,6 @@ func DefaultNumbering() map[string]NumberFormat {
 	return map[string]NumberFormat{
 		EntityQuote:   {Prefix: "КП-{year}-", Width: 6},
 		EntityInvoice: {Prefix: "СЧ-{year}-", Width: 6},
+		EntityPayment: {Prefix: "П-{year}-", Width: 6},
 	}
 }

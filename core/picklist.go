@@ -41,7 +41,8 @@ func (p *Picklist) Codes() []string {
 // Picklists returns every picklist crmhub knows, for the API's metadata
 // endpoint. Picklists are built once and shared: never modify them.
 func Picklists() []*Picklist {
-	return []*Picklist{LeadStatuses(), LeadSources(), Salutations(), AccountTypes(), QuoteStages(), InvoiceStatuses()}
+	return []*Picklist{LeadStatuses(), LeadSources(), Salutations(), AccountTypes(), QuoteStages(), InvoiceStatuses(),
+		PaymentStatuses(), PaymentDirections(), PaymentMethods()}
 }
 
 // LeadStatuses is the lead status picklist (crm-model.md §1.1); empty is

@@ -51,6 +51,9 @@ type DocumentsConfig struct {
 	// Numbering is each kind's number format: a prefix ("{year}" is the
 	// document's year) and the zero-padded width of the year's sequence.
 	Numbering map[string]core.NumberFormat `yaml:"numbering"`
+	// PaidOnFullPayment moves an invoice to paid when its executed
+	// payments cover it.
+	PaidOnFullPayment bool `yaml:"paid_on_full_payment"`
 }
 
 // WebFormsConfig configures the website forms endpoint (POST /forms/{slug}).
@@ -353,7 +356,7 @@ func defaultConfig() Config {
 			Asterisk: AsteriskConfig{Username: "crmhub", Timezone: "Europe/Moscow", Context: "from-internal",
 				ChannelPrefix: "PJSIP/", CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}}},
 		WebForms:  defaultWebForms(),
-		Documents: DocumentsConfig{Numbering: core.DefaultNumbering()},
+		Documents: DocumentsConfig{Numbering: core.DefaultNumbering(), PaidOnFullPayment: true},
 	}
 }
 
@@ -605,7 +608,7 @@ func (c *Config) Validate() error {
 	}
 	for kind, f := range c.Documents.Numbering {
 		if _, ok := core.DefaultNumbering()[kind]; !ok {
-			return bad("documents.numbering."+kind, "is not a document kind (quote, invoice)")
+			return bad("documents.numbering."+kind, "is not a numbered kind (quote, invoice, payment)")
 		}
 		if f.Width < 1 || f.Width > 12 || len(f.Prefix) > 40 {
 			return bad("documents.numbering."+kind, "width must be 1 to 12 and the prefix at most 40 bytes")

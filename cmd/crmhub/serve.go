@@ -45,6 +45,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	st.SetConversionMapping(cfg.Conversion)
 	st.SetDuplicatePolicy(cfg.Duplicates)
 	st.SetNumbering(cfg.Documents.Numbering)
+	st.SetPaidOnFullPayment(cfg.Documents.PaidOnFullPayment)
 	if err := m.prepare(ctx, cfg, st, log); err != nil {
 		return err
 	}
@@ -116,7 +117,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st), Webhooks: conns.hooks,
 			Forms: conns.forms, WebForms: st, ConfigForms: conns.forms.ConfigForms, Attachments: st,
 			Calls: st, Dialers: conns.dialers, Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(),
-			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices()})
+			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
+			Payments: st.Payments()})
 	if err != nil {
 		return err
 	}

@@ -63,9 +63,13 @@ func (s *Store) newQuoteTable() *table[core.Quote, *core.Quote] {
 func (s *Store) newInvoiceTable() *table[core.Invoice, *core.Invoice] {
 	return (&table[core.Invoice, *core.Invoice]{
 		entity: core.EntityInvoice, name: "invoices", schema: core.InvoiceSchema,
-		columns:  append(append([]string{}, documentColumns...), "due_date", "quote_id"),
-		values:   func(i *core.Invoice) []any { return append(documentValues(&i.DocumentBody), i.DueDate, i.QuoteID) },
-		targets:  func(i *core.Invoice) []any { return append(documentTargets(&i.DocumentBody), &i.DueDate, &i.QuoteID) },
+		columns: append(append([]string{}, documentColumns...), "due_date", "quote_id", "amount_paid", "balance", "overpaid"),
+		values: func(i *core.Invoice) []any {
+			return append(documentValues(&i.DocumentBody), i.DueDate, i.QuoteID, i.AmountPaid, i.Balance, i.Overpaid)
+		},
+		targets: func(i *core.Invoice) []any {
+			return append(documentTargets(&i.DocumentBody), &i.DueDate, &i.QuoteID, &i.AmountPaid, &i.Balance, &i.Overpaid)
+		},
 		defaults: func(i *core.Invoice) { i.DocumentBody = core.NewDocumentBody(s.now(), "created") },
 		validate: func(*core.Invoice) error { return nil },
 		prepare: func(ctx context.Context, db dbtx, old, i *core.Invoice) error {
@@ -73,7 +77,12 @@ func (s *Store) newInvoiceTable() *table[core.Invoice, *core.Invoice] {
 			if old != nil {
 				ob = &old.DocumentBody
 			}
-			return s.prepareDocument(ctx, db, core.EntityInvoice, ob, &i.DocumentBody, old == nil)
+			if err := s.prepareDocument(ctx, db, core.EntityInvoice, ob, &i.DocumentBody, old == nil); err != nil {
+				return err
+			}
+			i.Balance = core.NewMoney(i.GrandTotal.Sub(i.AmountPaid.Decimal))
+			i.Overpaid = i.AmountPaid.GreaterThan(i.GrandTotal.Decimal)
+			return nil
 		},
 		sorts: documentSorts(func(i *core.Invoice) *core.DocumentBody { return &i.DocumentBody }),
 	}).init()

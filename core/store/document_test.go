@@ -121,3 +121,41 @@ func TestDocumentNumbersAreGapless(t *testing.T) {
 	}
 	require.Equal(t, want, numbers, "24 invoices, numbers 1 to 24: none doubled, none burnt")
 }
+
+func TestInvoicePayments(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	inv, err := s.Invoices().Create(ctx, patch(t, `{"status":"sent","lines":[{"name":"Работы","price":"1000","vat_rate":"22"}]}`))
+	require.NoError(t, err)
+	require.Equal(t, "1220.00", inv.Balance.StringFixed(2))
+	pay := func(body string) (*core.Payment, error) { return s.Payments().Create(ctx, patch(t, body)) }
+	p1, err := pay(`{"invoice_id":"` + inv.ID + `","amount":"1000","method":"bank_transfer","reference":"п/п 17"}`)
+	require.NoError(t, err)
+	require.Equal(t, "П-2026-000001", p1.Number)
+	require.Equal(t, "RUB", p1.Currency)
+	inv, err = s.Invoices().Get(ctx, inv.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"1000.00", "220.00", "sent"}, []string{inv.AmountPaid.StringFixed(2), inv.Balance.StringFixed(2), inv.Status})
+	_, err = pay(`{"invoice_id":"` + inv.ID + `","amount":"300","method":"cash"}`)
+	require.NoError(t, err)
+	inv, err = s.Invoices().Get(ctx, inv.ID)
+	require.NoError(t, err)
+	require.Equal(t, []any{"1300.00", "-80.00", "paid", true}, []any{inv.AmountPaid.StringFixed(2), inv.Balance.StringFixed(2), inv.Status, inv.Overpaid},
+		"fully paid: paid, and the overpayment flagged")
+	_, err = s.Payments().Update(ctx, p1.ID, 0, patch(t, `{"status":"cancelled"}`))
+	require.NoError(t, err)
+	inv, err = s.Invoices().Get(ctx, inv.ID)
+	require.NoError(t, err)
+	require.Equal(t, []any{"300.00", "920.00", "sent", false}, []any{inv.AmountPaid.StringFixed(2), inv.Balance.StringFixed(2), inv.Status, inv.Overpaid})
+
+	for _, bad := range []string{`{"invoice_id":"` + inv.ID + `","amount":"10","method":"cash","currency":"USD"}`,
+		`{"invoice_id":"` + inv.ID + `","amount":"0","method":"cash"}`, `{"invoice_id":"` + inv.ID + `","amount":"10"}`,
+		`{"invoice_id":"` + inv.ID + `","amount":"10","method":"cheque"}`,
+		`{"invoice_id":"` + inv.ID + `","amount":"10","method":"cash","direction":"outgoing"}`} {
+		_, err := pay(bad)
+		require.Equal(t, core.EINVALID, core.ErrorCode(err), bad)
+	}
+	require.Equal(t, 2, count(t, s, `SELECT count(*) FROM payments`))
+	require.Equal(t, 2, count(t, s, `SELECT seq FROM document_numbers WHERE kind = 'payment'`), "no number burnt by refusals")
+}

@@ -36,6 +36,8 @@ type Store struct {
 	now       func() time.Time
 	keys      keyCache
 	numbering map[string]core.NumberFormat
+	// paidOnFull moves a fully paid invoice to paid.
+	paidOnFull bool
 	// admin remembers the first administrator, the default owner.
 	admin struct {
 		mu sync.Mutex
@@ -60,6 +62,7 @@ type tables struct {
 	priceBook    *table[core.PriceBook, *core.PriceBook]
 	quote        *table[core.Quote, *core.Quote]
 	invoice      *table[core.Invoice, *core.Invoice]
+	payment      *table[core.Payment, *core.Payment]
 }
 
 var (
@@ -73,7 +76,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
-		mapping: core.DefaultConversionMapping(), numbering: core.DefaultNumbering(),
+		mapping: core.DefaultConversionMapping(), numbering: core.DefaultNumbering(), paidOnFull: true,
 		batch:  newBatcher(pool, batchWorkers, batchMax),
 		notify: newNotifier(pool),
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
@@ -83,6 +86,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s.tables.activity = s.newActivityTable()
 	s.tables.quote = s.newQuoteTable()
 	s.tables.invoice = s.newInvoiceTable()
+	s.tables.payment = s.newPaymentTable()
 	return s
 }
 

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var _ core.PaymentService = payments{}
+
+func (s *Store) newPaymentTable() *table[core.Payment, *core.Payment] {
+	return (&table[core.Payment, *core.Payment]{
+		entity: core.EntityPayment, name: "payments", schema: core.PaymentSchema,
+		columns: []string{"number", "date", "direction", "status", "account_id", "contact_id", "invoice_id", "amount",
+			"currency", "method", "reference", "description"},
+		values: func(p *core.Payment) []any {
+			return []any{p.Number, p.Date, p.Direction, p.Status, p.AccountID, p.ContactID, p.InvoiceID, p.Amount, p.Currency,
+				p.Method, p.Reference, p.Description}
+		},
+		targets: func(p *core.Payment) []any {
+			return []any{&p.Number, &p.Date, &p.Direction, &p.Status, &p.AccountID, &p.ContactID, &p.InvoiceID, &p.Amount,
+				&p.Currency, &p.Method, &p.Reference, &p.Description}
+		},
+		defaults: func(p *core.Payment) {
+			p.Date, p.Status, p.Direction = core.NewDate(s.now()), core.PaymentExecuted, core.PaymentIncoming
+		},
+		validate: (*core.Payment).Validate,
+		prepare: func(ctx context.Context, db dbtx, old, p *core.Payment) error {
+			for _, l := range []struct {
+				table, field string
+				id           *string
+			}{{"accounts", "account_id", p.AccountID}, {"contacts", "contact_id", p.ContactID}, {"invoices", "invoice_id", p.InvoiceID}} {
+				if err := mustExist(ctx, db, l.table, l.field, l.id); err != nil {
+					return err
+				}
+			}
+			if p.InvoiceID != nil {
+				var currency, status string
+				var account *string
+				if err := db.QueryRow(ctx, `SELECT currency, status, account_id::text FROM invoices WHERE id = $1`, *p.InvoiceID).
+					Scan(&currency, &status, &account); err != nil {
+					return err
+				}
+				var errs []core.FieldError
+				if p.Direction != core.PaymentIncoming {
+					errs = append(errs, core.FieldError{Field: "direction", Code: "invalid", Message: "an invoice is paid by incoming payments"})
+				}
+				if p.Currency == "" {
+					p.Currency = currency
+				} else if p.Currency != currency {
+					errs = append(errs, core.FieldError{Field: "currency", Code: "currency_mismatch", Message: "the invoice is in " + currency})
+				}
+				if status == "cancelled" && (old == nil || old.InvoiceID == nil || *old.InvoiceID != *p.InvoiceID) {
+					errs = append(errs, core.FieldError{Field: "invoice_id", Code: "cancelled", Message: "the invoice is cancelled"})
+				}
+				if p.AccountID == nil {
+					p.AccountID = account
+				}
+				if err := core.Invalid(errs); err != nil {
+					return err
+				}
+			}
+			if p.Currency == "" {
+				p.Currency = "RUB"
+			}
+			if old == nil {
+				year := p.Date.Year()
+				var seq int
+				if err := db.QueryRow(ctx, `INSERT INTO document_numbers (kind, year, seq) VALUES ($1, $2, 1)
+					ON CONFLICT (kind, year) DO UPDATE SET seq = document_numbers.seq + 1 RETURNING seq`,
+					core.EntityPayment, year).Scan(&seq); err != nil {
+					return err
+				}
+				p.Number = s.numbering[core.EntityPayment].Format(year, seq)
+			}
+			return nil
+		},
+		sorts: commonSorts(map[string]func(*core.Payment) string{"number": func(p *core.Payment) string { return p.Number }}),
+	}).init()
+}
+
+type payments struct {
+	repo[core.Payment, *core.Payment]
+}
+
+// Payments returns the payment repository.
+func (s *Store) Payments() core.PaymentService {
+	return payments{repo[core.Payment, *core.Payment]{s: s, t: s.tables.payment}}
+}
+
+// Create implements core.PaymentService: the payment (numbered in its
+// transaction) and its invoice's new balance commit together.
+func (r payments) Create(ctx context.Context, patch core.Patch) (*core.Payment, error) {
+	var out *core.Payment
+	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
+		ctx := context.WithValue(ctx, txKey{}, tx)
+		var err error
+		if out, err = r.t.create(ctx, r.s, patch); err != nil {
+			return err
+		}
+		return r.s.refreshInvoice(ctx, tx, out.InvoiceID)
+	})
+	return out, err
+}
+
+// Update implements core.PaymentService.
+func (r payments) Update(ctx context.Context, id string, ifVersion int64, patch core.Patch) (*core.Payment, error) {
+	var out *core.Payment
+	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
+		ctx := context.WithValue(ctx, txKey{}, tx)
+		old, err := r.t.get(ctx, tx, id, "")
+		if err != nil {
+			return err
+		}
+		if out, err = r.t.update(ctx, r.s, id, ifVersion, patch); err != nil {
+			return err
+		}
+		if err := r.s.refreshInvoice(ctx, tx, old.InvoiceID); err != nil {
+			return err
+		}
+		if out.InvoiceID != nil && (old.InvoiceID == nil || *old.InvoiceID != *out.InvoiceID) {
+			return r.s.refreshInvoice(ctx, tx, out.InvoiceID)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Delete implements core.PaymentService.
+func (r payments) Delete(ctx context.Context, id string, ifVersion int64) error {
+	return r.s.inTx(ctx, func(tx pgx.Tx) error {
+		ctx := context.WithValue(ctx, txKey{}, tx)
+		old, err := r.t.get(ctx, tx, id, "")
+		if err != nil {
+			return err
+		}
+		if err := r.t.delete(ctx, r.s, id, ifVersion); err != nil {
+			return err
+		}
+		return r.s.refreshInvoice(ctx, tx, old.InvoiceID)
+	})
+}
+
+// List implements core.PaymentService.
+func (r payments) List(ctx context.Context, f core.PaymentFilter) (core.Page[core.Payment], error) {
+	q := &query{}
+	if f.Direction != "" {
+		q.where("direction = " + q.arg(f.Direction))
+	}
+	if len(f.Statuses) > 0 {
+		q.where("status = ANY(" + q.arg(f.Statuses) + ")")
+	}
+	for col, v := range map[string]string{"account_id": f.AccountID, "invoice_id": f.InvoiceID} {
+		if v != "" {
+			q.where(col + " = " + q.arg(v))
+		}
+	}
+	if !f.DateFrom.IsZero() {
+		q.where("date >= " + q.arg(f.DateFrom))
+	}
+	if !f.DateTo.IsZero() {
+		q.where("date <= " + q.arg(f.DateTo))
+	}
+	if f.Query != "" {
+		q.anyLike(f.Query, "number", "reference", "description")
+	}
+	return r.t.list(ctx, r.s, q, f.ListParams)
+}
+
+// invoiceOpen are the statuses a full payment moves to paid.
+var invoiceOpen = []string{"autocreated", "created", "approved", "sent", "overdue"}
+
+// refreshInvoice recomputes what an invoice's executed incoming payments
+// add up to, its balance and the overpayment flag; a fully paid open
+// invoice becomes paid (when the hub is so configured) and a paid one
+// that no longer is goes back to sent. Nothing is written when nothing
+// changed.
+func (s *Store) refreshInvoice(ctx context.Context, tx pgx.Tx, id *string) error {
+	if id == nil {
+		return nil
+	}
+	old, err := s.tables.invoice.get(ctx, tx, *id, "FOR UPDATE")
+	if err != nil {
+		return err
+	}
+	var paid decimal.Decimal
+	if err := tx.QueryRow(ctx, `SELECT coalesce(sum(amount), 0) FROM payments WHERE invoice_id = $1 AND direction = 'incoming'
+		AND status = 'executed' AND deleted_at IS NULL`, *id).Scan(&paid); err != nil {
+		return err
+	}
+	rec := *old
+	rec.AmountPaid = core.NewMoney(paid)
+	rec.Balance = core.NewMoney(rec.GrandTotal.Sub(paid))
+	rec.Overpaid = paid.GreaterThan(rec.GrandTotal.Decimal)
+	full := !rec.Balance.IsPositive() && rec.GrandTotal.IsPositive()
+	switch {
+	case full && s.paidOnFull && slices.Contains(invoiceOpen, rec.Status):
+		rec.Status = "paid"
+	case !full && rec.Status == "paid":
+		rec.Status = "sent"
+	}
+	return s.tables.invoice.rewrite(ctx, s, tx, old, &rec, core.OpUpdated, func() {})
+}
+
+// SetPaidOnFullPayment sets whether a fully paid invoice becomes paid by
+// itself (from config; default on).
+func (s *Store) SetPaidOnFullPayment(on bool) { s.paidOnFull = on }
