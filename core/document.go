@@ -14,8 +14,10 @@ import (
 
 // Sales document kinds, as events, topics and numbering name them.
 const (
-	EntityQuote   = "quote"
-	EntityInvoice = "invoice"
+	EntityQuote       = "quote"
+	EntityInvoice     = "invoice"
+	EntityAct         = "act"         // акт об оказании услуг
+	EntityRealization = "realization" // реализация (отгрузка товаров)
 )
 
 // QuoteStages are a quote's statuses (crm-model.md §1.7); "created" is
@@ -46,6 +48,29 @@ var invoiceStatuses = sync.OnceValue(func() *Picklist {
 		Choice{"cancelled", "Отменен", "Cancel"})
 })
 
+// ActStatuses are an act's statuses; "created" is the draft.
+func ActStatuses() *Picklist { return actStatuses() }
+
+var actStatuses = sync.OnceValue(func() *Picklist {
+	return NewPicklist("act_status",
+		Choice{"created", "Создан", "Created"},
+		Choice{"sent", "Отправлен", "Sent"},
+		Choice{"done", "Выполнен", "Done"},
+		Choice{"received", "Получен", "Received"},
+		Choice{"cancelled", "Отменен", "Cancelled"})
+})
+
+// RealizationStatuses are a realization's statuses; "created" is the
+// draft; a cancelled realization returns its goods to stock.
+func RealizationStatuses() *Picklist { return realizationStatuses() }
+
+var realizationStatuses = sync.OnceValue(func() *Picklist {
+	return NewPicklist("realization_status",
+		Choice{"created", "Создана", "Created"},
+		Choice{"sent", "Отправлена", "Sent"},
+		Choice{"cancelled", "Отменена", "Cancelled"})
+})
+
 // DocumentLine is a line of a sales document: a product, a service or
 // free text, with its computed amounts.
 type DocumentLine struct {
@@ -60,6 +85,9 @@ type DocumentLine struct {
 	DiscountPercent *Quantity `json:"discount_percent"`
 	DiscountAmount  *Money    `json:"discount_amount"`
 	VATRate         string    `json:"vat_rate"`
+	// SourceLineID is the invoice line an act's or realization's line
+	// bills (read-only: set when it is made from the invoice).
+	SourceLineID *string `json:"source_line_id,omitempty"`
 	// Computed.
 	NetAmount   Money `json:"net_amount"`
 	VATAmount   Money `json:"vat_amount"`
@@ -119,6 +147,26 @@ type Invoice struct {
 	AmountPaid Money `json:"amount_paid"`
 	Balance    Money `json:"balance"` // grand total − amount paid; negative when overpaid
 	Overpaid   bool  `json:"overpaid"`
+	// The acts and realizations made from the invoice.
+	ActIDs         []string `json:"act_ids"`
+	RealizationIDs []string `json:"realization_ids"`
+}
+
+// Act is an act of services rendered («Акт»), usually made from an
+// invoice's service lines.
+type Act struct {
+	Record
+	DocumentBody
+	InvoiceID *string `json:"invoice_id"`
+}
+
+// Realization is a shipment of goods («Реализация»: счёт-фактура,
+// ТОРГ-12), usually made from an invoice's product lines; it takes the
+// goods from stock.
+type Realization struct {
+	Record
+	DocumentBody
+	InvoiceID *string `json:"invoice_id"`
 }
 
 // computedFields are read-only in every document.
@@ -170,10 +218,29 @@ var quoteSchema = sync.OnceValue(func() *Schema[Quote] {
 func InvoiceSchema() *Schema[Invoice] { return invoiceSchema() }
 
 var invoiceSchema = sync.OnceValue(func() *Schema[Invoice] {
-	return documentFields(NewSchema[Invoice](append(computedFields, "quote_id", "amount_paid", "balance", "overpaid")...),
+	return documentFields(NewSchema[Invoice](append(computedFields, "quote_id", "amount_paid", "balance", "overpaid",
+		"act_ids", "realization_ids")...),
 		func(i *Invoice) *DocumentBody { return &i.DocumentBody }, InvoiceStatuses()).
 		Field("due_date", DateField(func(i *Invoice) *Date { return &i.DueDate })).
 		Field("owner_id", ID(func(i *Invoice) *string { return &i.OwnerID }))
+})
+
+// ActSchema returns the writable fields of an act.
+func ActSchema() *Schema[Act] { return actSchema() }
+
+var actSchema = sync.OnceValue(func() *Schema[Act] {
+	return documentFields(NewSchema[Act](append(computedFields, "invoice_id")...),
+		func(a *Act) *DocumentBody { return &a.DocumentBody }, ActStatuses()).
+		Field("owner_id", ID(func(a *Act) *string { return &a.OwnerID }))
+})
+
+// RealizationSchema returns the writable fields of a realization.
+func RealizationSchema() *Schema[Realization] { return realizationSchema() }
+
+var realizationSchema = sync.OnceValue(func() *Schema[Realization] {
+	return documentFields(NewSchema[Realization](append(computedFields, "invoice_id")...),
+		func(r *Realization) *DocumentBody { return &r.DocumentBody }, RealizationStatuses()).
+		Field("owner_id", ID(func(r *Realization) *string { return &r.OwnerID }))
 })
 
 // NewDocumentBody is a new document's defaults: today, RUB, VAT on top.
@@ -346,9 +413,15 @@ func IsDraft(kind, status string) bool {
 		return status == "created"
 	case EntityInvoice:
 		return status == "created" || status == "autocreated"
+	case EntityAct, EntityRealization:
+		return status == "created"
 	}
 	return false
 }
+
+// IsGoods reports whether a line ships goods (a product line); other
+// lines (services, free text) are acted.
+func (l *DocumentLine) IsGoods() bool { return l.ProductID != nil }
 
 // DocumentFilter selects documents for a list.
 type DocumentFilter struct {
@@ -376,6 +449,53 @@ type QuoteService interface {
 type InvoiceService interface {
 	Repository[Invoice]
 	List(ctx context.Context, f DocumentFilter) (Page[Invoice], error)
+	// ToAct makes an act of the invoice's service (and free-text) lines,
+	// ToRealization a realization of its product lines: all that is left
+	// of them, or the lines and quantities asked; nothing is billed twice.
+	// Errors: ENOTFOUND, EINVALID (a line that is not the kind's, more
+	// than is left, a cancelled invoice).
+	ToAct(ctx context.Context, invoiceID string, req ShipmentRequest) (*Act, error)
+	ToRealization(ctx context.Context, invoiceID string, req ShipmentRequest) (*Realization, error)
+	// Remaining lists each invoice line's quantity, what acts or
+	// realizations took of it, and what is left. Errors: ENOTFOUND.
+	Remaining(ctx context.Context, invoiceID string) ([]RemainingLine, error)
+}
+
+// ShipmentRequest asks for an act or realization of some invoice lines
+// (all that is left of the kind's lines when Lines is empty); Patch sets
+// the new document's own fields (date, status, subject…).
+type ShipmentRequest struct {
+	Lines []ShipmentLine
+	Patch Patch
+}
+
+// ShipmentLine is an invoice line to bill and how much of it (nil: all
+// that is left).
+type ShipmentLine struct {
+	LineID   string    `json:"line_id"`
+	Quantity *Quantity `json:"quantity"`
+}
+
+// RemainingLine is an invoice line's billing state.
+type RemainingLine struct {
+	LineID    string   `json:"line_id"`
+	Name      string   `json:"name"`
+	Goods     bool     `json:"goods"` // realized; otherwise acted
+	Quantity  Quantity `json:"quantity"`
+	Billed    Quantity `json:"billed"` // in acts or realizations that are not cancelled
+	Remaining Quantity `json:"remaining"`
+}
+
+// ActService keeps acts.
+type ActService interface {
+	Repository[Act]
+	List(ctx context.Context, f DocumentFilter) (Page[Act], error)
+}
+
+// RealizationService keeps realizations.
+type RealizationService interface {
+	Repository[Realization]
+	List(ctx context.Context, f DocumentFilter) (Page[Realization], error)
 }
 
 // NumberFormat is how a kind's documents are numbered: Prefix with
@@ -397,8 +517,10 @@ func (f NumberFormat) Format(year, n int) string {
 // DefaultNumbering is the numbering of each kind unless configured.
 func DefaultNumbering() map[string]NumberFormat {
 	return map[string]NumberFormat{
-		EntityQuote:   {Prefix: "КП-{year}-", Width: 6},
-		EntityInvoice: {Prefix: "СЧ-{year}-", Width: 6},
-		EntityPayment: {Prefix: "П-{year}-", Width: 6},
+		EntityQuote:       {Prefix: "КП-{year}-", Width: 6},
+		EntityInvoice:     {Prefix: "СЧ-{year}-", Width: 6},
+		EntityPayment:     {Prefix: "П-{year}-", Width: 6},
+		EntityAct:         {Prefix: "А-{year}-", Width: 6},
+		EntityRealization: {Prefix: "РЛ-{year}-", Width: 6},
 	}
 }

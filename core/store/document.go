@@ -41,51 +41,121 @@ func documentTargets(b *core.DocumentBody) []any {
 		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate}
 }
 
-func (s *Store) newQuoteTable() *table[core.Quote, *core.Quote] {
-	return (&table[core.Quote, *core.Quote]{
-		entity: core.EntityQuote, name: "quotes", schema: core.QuoteSchema,
-		columns:  append(append([]string{}, documentColumns...), "valid_until"),
-		values:   func(q *core.Quote) []any { return append(documentValues(&q.DocumentBody), q.ValidUntil) },
-		targets:  func(q *core.Quote) []any { return append(documentTargets(&q.DocumentBody), &q.ValidUntil) },
-		defaults: func(q *core.Quote) { q.DocumentBody = core.NewDocumentBody(s.now(), "created") },
-		validate: func(*core.Quote) error { return nil },
-		prepare: func(ctx context.Context, db dbtx, old, q *core.Quote) error {
+// docTable describes a kind of sales document for newDocumentTable.
+type docTable[E any, P recordPtr[E]] struct {
+	kind, name string
+	schema     func() *core.Schema[E]
+	body       func(P) *core.DocumentBody
+	// The kind's own columns, their values and scan targets.
+	columns []string
+	values  func(P) []any
+	targets func(P) []any
+	// after, when set, completes the kind's own checks and fields after
+	// the shared ones.
+	after func(ctx context.Context, db dbtx, old, rec P) error
+}
+
+// newDocumentTable builds the table of a document kind: the shared
+// columns and rules of sales documents plus the kind's own.
+func newDocumentTable[E any, P recordPtr[E]](s *Store, d docTable[E, P]) *table[E, P] {
+	return (&table[E, P]{
+		entity: d.kind, name: d.name, schema: d.schema,
+		columns:  append(append([]string{}, documentColumns...), d.columns...),
+		values:   func(r P) []any { return append(documentValues(d.body(r)), d.values(r)...) },
+		targets:  func(r P) []any { return append(documentTargets(d.body(r)), d.targets(r)...) },
+		defaults: func(r P) { *d.body(r) = core.NewDocumentBody(s.now(), "created") },
+		validate: func(P) error { return nil },
+		prepare: func(ctx context.Context, db dbtx, old, r P) error {
 			var ob *core.DocumentBody
 			if old != nil {
-				ob = &old.DocumentBody
+				ob = d.body(old)
 			}
-			return s.prepareDocument(ctx, db, core.EntityQuote, ob, &q.DocumentBody, old == nil)
+			if err := s.prepareDocument(ctx, db, d.kind, ob, d.body(r), old == nil); err != nil {
+				return err
+			}
+			if d.after != nil {
+				return d.after(ctx, db, old, r)
+			}
+			return nil
 		},
-		sorts: documentSorts(func(q *core.Quote) *core.DocumentBody { return &q.DocumentBody }),
+		sorts: documentSorts(d.body),
 	}).init()
 }
 
+func (s *Store) newQuoteTable() *table[core.Quote, *core.Quote] {
+	return newDocumentTable(s, docTable[core.Quote, *core.Quote]{kind: core.EntityQuote, name: "quotes", schema: core.QuoteSchema,
+		body:    func(q *core.Quote) *core.DocumentBody { return &q.DocumentBody },
+		columns: []string{"valid_until"},
+		values:  func(q *core.Quote) []any { return []any{q.ValidUntil} },
+		targets: func(q *core.Quote) []any { return []any{&q.ValidUntil} }})
+}
+
 func (s *Store) newInvoiceTable() *table[core.Invoice, *core.Invoice] {
-	return (&table[core.Invoice, *core.Invoice]{
-		entity: core.EntityInvoice, name: "invoices", schema: core.InvoiceSchema,
-		columns: append(append([]string{}, documentColumns...), "due_date", "quote_id", "amount_paid", "balance", "overpaid"),
+	return newDocumentTable(s, docTable[core.Invoice, *core.Invoice]{kind: core.EntityInvoice, name: "invoices",
+		schema:  core.InvoiceSchema,
+		body:    func(i *core.Invoice) *core.DocumentBody { return &i.DocumentBody },
+		columns: []string{"due_date", "quote_id", "amount_paid", "balance", "overpaid", "act_ids", "realization_ids"},
 		values: func(i *core.Invoice) []any {
-			return append(documentValues(&i.DocumentBody), i.DueDate, i.QuoteID, i.AmountPaid, i.Balance, i.Overpaid)
+			return []any{i.DueDate, i.QuoteID, i.AmountPaid, i.Balance, i.Overpaid, nonNil(i.ActIDs), nonNil(i.RealizationIDs)}
 		},
 		targets: func(i *core.Invoice) []any {
-			return append(documentTargets(&i.DocumentBody), &i.DueDate, &i.QuoteID, &i.AmountPaid, &i.Balance, &i.Overpaid)
+			return []any{&i.DueDate, &i.QuoteID, &i.AmountPaid, &i.Balance, &i.Overpaid, &i.ActIDs, &i.RealizationIDs}
 		},
-		defaults: func(i *core.Invoice) { i.DocumentBody = core.NewDocumentBody(s.now(), "created") },
-		validate: func(*core.Invoice) error { return nil },
-		prepare: func(ctx context.Context, db dbtx, old, i *core.Invoice) error {
+		after: func(ctx context.Context, db dbtx, old, i *core.Invoice) error {
+			i.ActIDs, i.RealizationIDs = nonNil(i.ActIDs), nonNil(i.RealizationIDs)
+			i.Balance = core.NewMoney(i.GrandTotal.Sub(i.AmountPaid.Decimal))
+			i.Overpaid = i.AmountPaid.GreaterThan(i.GrandTotal.Decimal)
+			if old != nil && old.Status != "cancelled" && i.Status == "cancelled" {
+				return s.cancelShipments(ctx, db, i.ID)
+			}
+			return nil
+		}})
+}
+
+func (s *Store) newActTable() *table[core.Act, *core.Act] {
+	return newDocumentTable(s, docTable[core.Act, *core.Act]{kind: core.EntityAct, name: "acts", schema: core.ActSchema,
+		body:    func(a *core.Act) *core.DocumentBody { return &a.DocumentBody },
+		columns: []string{"invoice_id"},
+		values:  func(a *core.Act) []any { return []any{a.InvoiceID} },
+		targets: func(a *core.Act) []any { return []any{&a.InvoiceID} },
+		after: func(_ context.Context, _ dbtx, old, a *core.Act) error {
+			return keepBilledLines(old != nil && old.InvoiceID != nil, oldBody(old), &a.DocumentBody)
+		}})
+}
+
+func (s *Store) newRealizationTable() *table[core.Realization, *core.Realization] {
+	return newDocumentTable(s, docTable[core.Realization, *core.Realization]{kind: core.EntityRealization, name: "realizations",
+		schema:  core.RealizationSchema,
+		body:    func(r *core.Realization) *core.DocumentBody { return &r.DocumentBody },
+		columns: []string{"invoice_id"},
+		values:  func(r *core.Realization) []any { return []any{r.InvoiceID} },
+		targets: func(r *core.Realization) []any { return []any{&r.InvoiceID} },
+		after: func(ctx context.Context, db dbtx, old, r *core.Realization) error {
 			var ob *core.DocumentBody
 			if old != nil {
 				ob = &old.DocumentBody
 			}
-			if err := s.prepareDocument(ctx, db, core.EntityInvoice, ob, &i.DocumentBody, old == nil); err != nil {
+			if err := keepBilledLines(old != nil && old.InvoiceID != nil, ob, &r.DocumentBody); err != nil {
 				return err
 			}
-			i.Balance = core.NewMoney(i.GrandTotal.Sub(i.AmountPaid.Decimal))
-			i.Overpaid = i.AmountPaid.GreaterThan(i.GrandTotal.Decimal)
-			return nil
-		},
-		sorts: documentSorts(func(i *core.Invoice) *core.DocumentBody { return &i.DocumentBody }),
-	}).init()
+			return s.moveStock(ctx, db, old, r)
+		}})
+}
+
+func oldBody(a *core.Act) *core.DocumentBody {
+	if a == nil {
+		return nil
+	}
+	return &a.DocumentBody
+}
+
+// keepBilledLines refuses new lines on a document made from an invoice:
+// its lines say which invoice lines they bill.
+func keepBilledLines(fromInvoice bool, old, b *core.DocumentBody) error {
+	if fromInvoice && linesChanged(old, b) {
+		return core.Errorf(core.ECONFLICT, "the lines come from the invoice: cancel this document and make a new one")
+	}
+	return nil
 }
 
 func documentSorts[E any, P recordPtr[E]](body func(P) *core.DocumentBody) map[string]func(P) string {
@@ -397,27 +467,32 @@ func (r quotes) ToInvoice(ctx context.Context, quoteID string, patch core.Patch)
 	return out, err
 }
 
+// lineCopy is a line as entered (what a copy of it is made of).
+func lineCopy(l *core.DocumentLine) map[string]any {
+	m := map[string]any{"name": l.Name, "quantity": l.Quantity, "unit": l.Unit, "unit_code": l.UnitCode, "price": l.Price,
+		"vat_rate": l.VATRate}
+	if l.ProductID != nil {
+		m["product_id"] = *l.ProductID
+	}
+	if l.ServiceID != nil {
+		m["service_id"] = *l.ServiceID
+	}
+	if l.DiscountPercent != nil {
+		m["discount_percent"] = l.DiscountPercent
+	}
+	if l.DiscountAmount != nil {
+		m["discount_amount"] = l.DiscountAmount
+	}
+	return m
+}
+
 // documentCopy is the patch that makes a new document of the same
 // account, lines and amounts (the lines as entered: prices and rates
 // included, computed amounts left to the new document).
 func documentCopy(b *core.DocumentBody) core.Patch {
 	lines := make([]map[string]any, len(b.Lines))
-	for i, l := range b.Lines {
-		m := map[string]any{"name": l.Name, "quantity": l.Quantity, "unit": l.Unit, "unit_code": l.UnitCode, "price": l.Price,
-			"vat_rate": l.VATRate}
-		if l.ProductID != nil {
-			m["product_id"] = *l.ProductID
-		}
-		if l.ServiceID != nil {
-			m["service_id"] = *l.ServiceID
-		}
-		if l.DiscountPercent != nil {
-			m["discount_percent"] = l.DiscountPercent
-		}
-		if l.DiscountAmount != nil {
-			m["discount_amount"] = l.DiscountAmount
-		}
-		lines[i] = m
+	for i := range b.Lines {
+		lines[i] = lineCopy(&b.Lines[i])
 	}
 	p := core.Patch{"subject": mustMarshal(b.Subject), "currency": mustMarshal(b.Currency), "tax_mode": mustMarshal(b.TaxMode),
 		"lines": mustMarshal(lines), "shipping_amount": mustMarshal(b.ShippingAmount), "shipping_vat_rate": mustMarshal(b.ShippingVATRate),

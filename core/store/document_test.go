@@ -159,3 +159,69 @@ func TestInvoicePayments(t *testing.T) {
 	require.Equal(t, 2, count(t, s, `SELECT count(*) FROM payments`))
 	require.Equal(t, 2, count(t, s, `SELECT seq FROM document_numbers WHERE kind = 'payment'`), "no number burnt by refusals")
 }
+
+func TestInvoiceChain(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	sofa, err := s.Products().Create(ctx, patch(t, `{"name":"Диван","unit":"шт","vat_rate":"22","price":"1000","stock_quantity":"25"}`))
+	require.NoError(t, err)
+	inv, err := s.Invoices().Create(ctx, patch(t, `{"status":"sent","lines":[{"product_id":"`+sofa.ID+`","quantity":"10"},
+		{"name":"Сборка","price":"500","vat_rate":"22","quantity":"2","discount_amount":"100"}]}`))
+	require.NoError(t, err)
+	goods, works := inv.Lines[0].ID, inv.Lines[1].ID
+	stock := func() string {
+		p, err := s.Products().Get(ctx, sofa.ID)
+		require.NoError(t, err)
+		return p.StockQuantity.String()
+	}
+	q := func(s string) *core.Quantity { v := core.Quantity{Decimal: decimal.RequireFromString(s)}; return &v }
+
+	r1, err := s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{Lines: []core.ShipmentLine{{LineID: goods, Quantity: q("4")}}})
+	require.NoError(t, err)
+	require.Equal(t, "РЛ-2026-000001", r1.Number)
+	require.Equal(t, "4", r1.Lines[0].Quantity.String())
+	require.Equal(t, goods, *r1.Lines[0].SourceLineID)
+	require.Equal(t, "4000.00", r1.Subtotal.Sub(r1.VATTotal.Decimal).StringFixed(2))
+	require.Equal(t, "21", stock(), "a realization takes its goods from stock")
+	_, err = s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{Lines: []core.ShipmentLine{{LineID: goods, Quantity: q("7")}}})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "only 6 are left")
+	_, err = s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{Lines: []core.ShipmentLine{{LineID: works}}})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "a service line goes to an act")
+	r2, err := s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{})
+	require.NoError(t, err)
+	require.Equal(t, "6", r2.Lines[0].Quantity.String(), "all that is left")
+	_, err = s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "nothing is billed twice")
+
+	act, err := s.Invoices().ToAct(ctx, inv.ID, core.ShipmentRequest{Lines: []core.ShipmentLine{{LineID: works, Quantity: q("1")}}})
+	require.NoError(t, err)
+	require.Equal(t, "50.00", act.Lines[0].DiscountAmount.StringFixed(2), "an amount discount in proportion")
+	require.Equal(t, "549.00", act.GrandTotal.StringFixed(2)) // (500 − 50) × 1.22
+
+	left, err := s.Invoices().Remaining(ctx, inv.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"0", "1"}, []string{left[0].Remaining.String(), left[1].Remaining.String()})
+	inv, err = s.Invoices().Get(ctx, inv.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{act.ID}, inv.ActIDs)
+	require.Equal(t, []string{r1.ID, r2.ID}, inv.RealizationIDs, "the links both ways")
+
+	_, err = s.Realizations().Update(ctx, r1.ID, 0, patch(t, `{"status":"cancelled"}`))
+	require.NoError(t, err)
+	require.Equal(t, "19", stock(), "a cancelled realization returns its goods")
+	left, _ = s.Invoices().Remaining(ctx, inv.ID)
+	require.Equal(t, "4", left[0].Remaining.String())
+	_, err = s.Realizations().Update(ctx, r2.ID, 0, patch(t, `{"lines":[]}`))
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(err), "lines billed from the invoice stay")
+
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(s.Invoices().Delete(ctx, inv.ID, 0)))
+	_, err = s.Invoices().Update(ctx, inv.ID, 0, patch(t, `{"status":"cancelled"}`))
+	require.NoError(t, err)
+	require.Equal(t, "25", stock(), "a cancelled invoice returns its stock")
+	a, err := s.Acts().Get(ctx, act.ID)
+	require.NoError(t, err)
+	require.Equal(t, "cancelled", a.Status)
+	_, err = s.Invoices().ToAct(ctx, inv.ID, core.ShipmentRequest{})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err))
+}

@@ -63,6 +63,8 @@ type tables struct {
 	quote        *table[core.Quote, *core.Quote]
 	invoice      *table[core.Invoice, *core.Invoice]
 	payment      *table[core.Payment, *core.Payment]
+	act          *table[core.Act, *core.Act]
+	realization  *table[core.Realization, *core.Realization]
 }
 
 var (
@@ -87,6 +89,8 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s.tables.quote = s.newQuoteTable()
 	s.tables.invoice = s.newInvoiceTable()
 	s.tables.payment = s.newPaymentTable()
+	s.tables.act = s.newActTable()
+	s.tables.realization = s.newRealizationTable()
 	return s
 }
 
