@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,6 +21,11 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	v1.Post("/quotes/:id/invoice", need(core.ScopeWrite), jsonBody, s.idempotent, s.quoteToInvoice)
 	mount[core.Invoice](s, v1, "/invoices", s.deps.Invoices, s.listInvoices, core.ScopeWrite)
 	v1.Post("/invoices/:id/payments", need(core.ScopeWrite), jsonBody, s.idempotent, s.payInvoice)
+	v1.Post("/invoices/:id/act", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(false))
+	v1.Post("/invoices/:id/realization", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(true))
+	v1.Get("/invoices/:id/remaining", need(core.ScopeRead), s.invoiceRemaining)
+	mount[core.Act](s, v1, "/acts", s.deps.Acts, s.listActs, core.ScopeWrite)
+	mount[core.Realization](s, v1, "/realizations", s.deps.Realizations, s.listRealizations, core.ScopeWrite)
 	mount[core.Payment](s, v1, "/payments", s.deps.Payments, s.listPayments, core.ScopeWrite)
 }
 
@@ -125,4 +131,68 @@ func (s *Server) quoteToInvoice(c *fiber.Ctx) error {
 	c.Location("/api/v1/invoices/" + inv.ID)
 	c.Set(fiber.HeaderETag, etag(inv.Version))
 	return c.Status(fiber.StatusCreated).JSON(inv)
+}
+
+func (s *Server) listActs(c *fiber.Ctx) error {
+	var f core.DocumentFilter
+	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.ActStatuses()),
+		func(ctx context.Context) (core.Page[core.Act], error) { return s.deps.Acts.List(ctx, f) })
+}
+
+func (s *Server) listRealizations(c *fiber.Ctx) error {
+	var f core.DocumentFilter
+	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.RealizationStatuses()),
+		func(ctx context.Context) (core.Page[core.Realization], error) {
+			return s.deps.Realizations.List(ctx, f)
+		})
+}
+
+// invoiceShipment makes an act (goods false) or a realization of an
+// invoice: {"lines": [{"line_id", "quantity"}]} picks lines and
+// quantities (all that is left of the kind's lines when absent); the other
+// members set the new document's own fields.
+func (s *Server) invoiceShipment(goods bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := core.DecodePatch(c.Body())
+		if err != nil {
+			return err
+		}
+		var req core.ShipmentRequest
+		if raw, ok := p["lines"]; ok {
+			dec := json.NewDecoder(strings.NewReader(string(raw)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&req.Lines); err != nil {
+				return core.Invalid([]core.FieldError{{Field: "lines", Code: "invalid",
+					Message: `must be [{"line_id": "…", "quantity": "…"}]: ` + err.Error()}})
+			}
+			delete(p, "lines")
+		}
+		req.Patch = p
+		if goods {
+			doc, err := s.deps.Invoices.ToRealization(c.UserContext(), c.Params("id"), req)
+			if err != nil {
+				return err
+			}
+			return created(c, "/api/v1/realizations/", doc.ID, doc.Version, doc)
+		}
+		doc, err := s.deps.Invoices.ToAct(c.UserContext(), c.Params("id"), req)
+		if err != nil {
+			return err
+		}
+		return created(c, "/api/v1/acts/", doc.ID, doc.Version, doc)
+	}
+}
+
+func created(c *fiber.Ctx, path, id string, version int64, v any) error {
+	c.Location(path + id)
+	c.Set(fiber.HeaderETag, etag(version))
+	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+func (s *Server) invoiceRemaining(c *fiber.Ctx) error {
+	lines, err := s.deps.Invoices.Remaining(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": lines})
 }

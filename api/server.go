@@ -98,9 +98,11 @@ type Deps struct {
 	ProductGroups core.ProductGroupService
 	PriceBooks    core.PriceBookService
 	// Sales documents (optional).
-	Quotes   core.QuoteService
-	Invoices core.InvoiceService
-	Payments core.PaymentService
+	Quotes       core.QuoteService
+	Invoices     core.InvoiceService
+	Payments     core.PaymentService
+	Acts         core.ActService
+	Realizations core.RealizationService
 	// Calls serves the calls list; Dialers click-to-call (optional).
 	Calls   core.CallService
 	Dialers []core.Dialer

@@ -17,7 +17,8 @@ import (
 var streamEntities = []string{core.EntityLead, core.EntityAccount, core.EntityContact, core.EntityDeal,
 	core.EntityActivity, core.EntityUser, core.EntityPipeline, core.EntityCall, core.EntityAttachment,
 	core.EntityProduct, core.EntityService, core.EntityProductGroup, core.EntityPriceBook, core.EntityPrice,
-	core.EntityQuote, core.EntityInvoice, core.EntityPayment}
+	core.EntityQuote, core.EntityInvoice, core.EntityPayment,
+	core.EntityAct, core.EntityRealization}
 
 // stream is the running change stream: the embedded broker (if any), the
 // publisher, the relay and the inbound command consumer.
