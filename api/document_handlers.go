@@ -19,6 +19,9 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	}
 	mount[core.Quote](s, v1, "/quotes", s.deps.Quotes, s.listQuotes, core.ScopeWrite)
 	v1.Post("/quotes/:id/invoice", need(core.ScopeWrite), jsonBody, s.idempotent, s.quoteToInvoice)
+	v1.Post("/quotes/:id/sales-order", need(core.ScopeWrite), jsonBody, s.idempotent, s.quoteToSalesOrder)
+	mount[core.SalesOrder](s, v1, "/sales-orders", s.deps.SalesOrders, s.listSalesOrders, core.ScopeWrite)
+	mount[core.PurchaseOrder](s, v1, "/purchase-orders", s.deps.PurchaseOrders, s.listPurchaseOrders, core.ScopeWrite)
 	mount[core.Invoice](s, v1, "/invoices", s.deps.Invoices, s.listInvoices, core.ScopeWrite)
 	v1.Post("/invoices/:id/payments", need(core.ScopeWrite), jsonBody, s.idempotent, s.payInvoice)
 	v1.Post("/invoices/:id/act", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(false))
@@ -195,4 +198,32 @@ func (s *Server) invoiceRemaining(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": lines})
+}
+
+func (s *Server) listSalesOrders(c *fiber.Ctx) error {
+	var f core.DocumentFilter
+	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.SalesOrderStatuses()),
+		func(ctx context.Context) (core.Page[core.SalesOrder], error) { return s.deps.SalesOrders.List(ctx, f) })
+}
+
+func (s *Server) listPurchaseOrders(c *fiber.Ctx) error {
+	var f core.DocumentFilter
+	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.PurchaseOrderStatuses()),
+		func(ctx context.Context) (core.Page[core.PurchaseOrder], error) {
+			return s.deps.PurchaseOrders.List(ctx, f)
+		})
+}
+
+// quoteToSalesOrder makes a sales order of a quote (POST
+// /quotes/{id}/sales-order).
+func (s *Server) quoteToSalesOrder(c *fiber.Ctx) error {
+	p, err := core.DecodePatch(c.Body())
+	if err != nil {
+		return err
+	}
+	o, err := s.deps.Quotes.ToSalesOrder(c.UserContext(), c.Params("id"), p)
+	if err != nil {
+		return err
+	}
+	return created(c, "/api/v1/sales-orders/", o.ID, o.Version, o)
 }

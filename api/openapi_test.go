@@ -264,6 +264,13 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("GET", "/api/v1/acts?sort=-number", b.reader, "", 200)
 	check("PATCH", "/api/v1/realizations/"+realID, b.writer, `{"status":"cancelled"}`, 200)
 	check("DELETE", "/api/v1/invoices/"+invoiceID, b.writer, "", 409)
+	check("POST", "/api/v1/quotes/"+quoteID+"/sales-order", b.writer, `{"due_date":"2026-12-20"}`, 201)
+	check("GET", "/api/v1/sales-orders?status=created", b.reader, "", 200)
+	data = check("POST", "/api/v1/purchase-orders", b.writer, `{"account_id":"`+accID+`","lines":[{"name":"Стол","price":"4000"}]}`, 201)
+	poID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("POST", "/api/v1/purchase-orders", b.writer, `{"lines":[{"name":"Стол","price":"4000"}]}`, 422)
+	check("POST", "/api/v1/payments", b.writer, `{"direction":"outgoing","purchase_order_id":"`+poID+`","amount":"4880","method":"bank_transfer"}`, 201)
+	check("GET", "/api/v1/purchase-orders/"+poID, b.reader, "", 200)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

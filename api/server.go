@@ -98,11 +98,13 @@ type Deps struct {
 	ProductGroups core.ProductGroupService
 	PriceBooks    core.PriceBookService
 	// Sales documents (optional).
-	Quotes       core.QuoteService
-	Invoices     core.InvoiceService
-	Payments     core.PaymentService
-	Acts         core.ActService
-	Realizations core.RealizationService
+	Quotes         core.QuoteService
+	Invoices       core.InvoiceService
+	Payments       core.PaymentService
+	SalesOrders    core.SalesOrderService
+	PurchaseOrders core.PurchaseOrderService
+	Acts           core.ActService
+	Realizations   core.RealizationService
 	// Calls serves the calls list; Dialers click-to-call (optional).
 	Calls   core.CallService
 	Dialers []core.Dialer

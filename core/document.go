@@ -14,10 +14,12 @@ import (
 
 // Sales document kinds, as events, topics and numbering name them.
 const (
-	EntityQuote       = "quote"
-	EntityInvoice     = "invoice"
-	EntityAct         = "act"         // акт об оказании услуг
-	EntityRealization = "realization" // реализация (отгрузка товаров)
+	EntityQuote         = "quote"
+	EntityInvoice       = "invoice"
+	EntitySalesOrder    = "sales_order"    // заказ покупателя
+	EntityPurchaseOrder = "purchase_order" // заказ поставщику
+	EntityAct           = "act"            // акт об оказании услуг
+	EntityRealization   = "realization"    // реализация (отгрузка товаров)
 )
 
 // QuoteStages are a quote's statuses (crm-model.md §1.7); "created" is
@@ -46,6 +48,30 @@ var invoiceStatuses = sync.OnceValue(func() *Picklist {
 		Choice{"overdue", "Просрочен", "Credit Invoice"},
 		Choice{"paid", "Оплачен", "Paid"},
 		Choice{"cancelled", "Отменен", "Cancel"})
+})
+
+// SalesOrderStatuses are a sales order's statuses; "created" is the draft.
+func SalesOrderStatuses() *Picklist { return salesOrderStatuses() }
+
+var salesOrderStatuses = sync.OnceValue(func() *Picklist {
+	return NewPicklist("sales_order_status",
+		Choice{"created", "Создано", "Created"},
+		Choice{"approved", "Одобрено", "Approved"},
+		Choice{"delivered", "Доставлено", "Delivered"},
+		Choice{"cancelled", "Отменено", "Cancelled"})
+})
+
+// PurchaseOrderStatuses are a purchase order's statuses; "created" is the
+// draft.
+func PurchaseOrderStatuses() *Picklist { return purchaseOrderStatuses() }
+
+var purchaseOrderStatuses = sync.OnceValue(func() *Picklist {
+	return NewPicklist("purchase_order_status",
+		Choice{"created", "Создано", "Created"},
+		Choice{"approved", "Одобрено", "Approved"},
+		Choice{"delivered", "Доставлено", "Delivered"},
+		Choice{"cancelled", "Отменено", "Cancelled"},
+		Choice{"received", "Получено с доставкой", "Received Shipment"})
 })
 
 // ActStatuses are an act's statuses; "created" is the draft.
@@ -152,6 +178,22 @@ type Invoice struct {
 	RealizationIDs []string `json:"realization_ids"`
 }
 
+// SalesOrder is a customer's order («Заказ»).
+type SalesOrder struct {
+	Record
+	DocumentBody
+	DueDate Date    `json:"due_date"`
+	QuoteID *string `json:"quote_id"`
+}
+
+// PurchaseOrder is an order to a vendor («Закупка»): account_id is the
+// vendor.
+type PurchaseOrder struct {
+	Record
+	DocumentBody
+	DueDate Date `json:"due_date"`
+}
+
 // Act is an act of services rendered («Акт»), usually made from an
 // invoice's service lines.
 type Act struct {
@@ -223,6 +265,26 @@ var invoiceSchema = sync.OnceValue(func() *Schema[Invoice] {
 		func(i *Invoice) *DocumentBody { return &i.DocumentBody }, InvoiceStatuses()).
 		Field("due_date", DateField(func(i *Invoice) *Date { return &i.DueDate })).
 		Field("owner_id", ID(func(i *Invoice) *string { return &i.OwnerID }))
+})
+
+// SalesOrderSchema returns the writable fields of a sales order.
+func SalesOrderSchema() *Schema[SalesOrder] { return salesOrderSchema() }
+
+var salesOrderSchema = sync.OnceValue(func() *Schema[SalesOrder] {
+	return documentFields(NewSchema[SalesOrder](append(computedFields, "quote_id")...),
+		func(o *SalesOrder) *DocumentBody { return &o.DocumentBody }, SalesOrderStatuses()).
+		Field("due_date", DateField(func(o *SalesOrder) *Date { return &o.DueDate })).
+		Field("owner_id", ID(func(o *SalesOrder) *string { return &o.OwnerID }))
+})
+
+// PurchaseOrderSchema returns the writable fields of a purchase order.
+func PurchaseOrderSchema() *Schema[PurchaseOrder] { return purchaseOrderSchema() }
+
+var purchaseOrderSchema = sync.OnceValue(func() *Schema[PurchaseOrder] {
+	return documentFields(NewSchema[PurchaseOrder](computedFields...),
+		func(o *PurchaseOrder) *DocumentBody { return &o.DocumentBody }, PurchaseOrderStatuses()).
+		Field("due_date", DateField(func(o *PurchaseOrder) *Date { return &o.DueDate })).
+		Field("owner_id", ID(func(o *PurchaseOrder) *string { return &o.OwnerID }))
 })
 
 // ActSchema returns the writable fields of an act.
@@ -413,7 +475,7 @@ func IsDraft(kind, status string) bool {
 		return status == "created"
 	case EntityInvoice:
 		return status == "created" || status == "autocreated"
-	case EntityAct, EntityRealization:
+	case EntityAct, EntityRealization, EntitySalesOrder, EntityPurchaseOrder:
 		return status == "created"
 	}
 	return false
@@ -443,6 +505,20 @@ type QuoteService interface {
 	// a rejected one); patch sets the invoice's own fields (date,
 	// due_date, status…). Errors: ENOTFOUND, EINVALID.
 	ToInvoice(ctx context.Context, quoteID string, patch Patch) (*Invoice, error)
+	// ToSalesOrder makes a sales order of a quote, as ToInvoice.
+	ToSalesOrder(ctx context.Context, quoteID string, patch Patch) (*SalesOrder, error)
+}
+
+// SalesOrderService keeps sales orders.
+type SalesOrderService interface {
+	Repository[SalesOrder]
+	List(ctx context.Context, f DocumentFilter) (Page[SalesOrder], error)
+}
+
+// PurchaseOrderService keeps purchase orders.
+type PurchaseOrderService interface {
+	Repository[PurchaseOrder]
+	List(ctx context.Context, f DocumentFilter) (Page[PurchaseOrder], error)
 }
 
 // InvoiceService keeps invoices.
@@ -517,10 +593,12 @@ func (f NumberFormat) Format(year, n int) string {
 // DefaultNumbering is the numbering of each kind unless configured.
 func DefaultNumbering() map[string]NumberFormat {
 	return map[string]NumberFormat{
-		EntityQuote:       {Prefix: "КП-{year}-", Width: 6},
-		EntityInvoice:     {Prefix: "СЧ-{year}-", Width: 6},
-		EntityPayment:     {Prefix: "П-{year}-", Width: 6},
-		EntityAct:         {Prefix: "А-{year}-", Width: 6},
-		EntityRealization: {Prefix: "РЛ-{year}-", Width: 6},
+		EntityQuote:         {Prefix: "КП-{year}-", Width: 6},
+		EntityInvoice:       {Prefix: "СЧ-{year}-", Width: 6},
+		EntityPayment:       {Prefix: "П-{year}-", Width: 6},
+		EntityAct:           {Prefix: "А-{year}-", Width: 6},
+		EntitySalesOrder:    {Prefix: "З-{year}-", Width: 6},
+		EntityPurchaseOrder: {Prefix: "ЗП-{year}-", Width: 6},
+		EntityRealization:   {Prefix: "РЛ-{year}-", Width: 6},
 	}
 }

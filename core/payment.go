@@ -59,10 +59,14 @@ type Payment struct {
 	AccountID *string `json:"account_id"` // the payer (incoming) or the vendor (outgoing)
 	ContactID *string `json:"contact_id"` // a person paying
 	InvoiceID *string `json:"invoice_id"`
-	Amount    *Money  `json:"amount"`
-	Currency  string  `json:"currency"`
-	Method    string  `json:"method"` // cash, bank_transfer
-	Reference string  `json:"reference"`
+	// SalesOrderID and PurchaseOrderID link a prepayment of an order, or a
+	// payment to a vendor's order.
+	SalesOrderID    *string `json:"sales_order_id"`
+	PurchaseOrderID *string `json:"purchase_order_id"`
+	Amount          *Money  `json:"amount"`
+	Currency        string  `json:"currency"`
+	Method          string  `json:"method"` // cash, bank_transfer
+	Reference       string  `json:"reference"`
 	// Description is the purpose of payment («назначение платежа»).
 	Description string `json:"description"`
 }
@@ -78,6 +82,8 @@ var paymentSchema = sync.OnceValue(func() *Schema[Payment] {
 		Field("account_id", Link(func(p *Payment) **string { return &p.AccountID })).
 		Field("contact_id", Link(func(p *Payment) **string { return &p.ContactID })).
 		Field("invoice_id", Link(func(p *Payment) **string { return &p.InvoiceID })).
+		Field("sales_order_id", Link(func(p *Payment) **string { return &p.SalesOrderID })).
+		Field("purchase_order_id", Link(func(p *Payment) **string { return &p.PurchaseOrderID })).
 		Field("amount", Amount(func(p *Payment) **Money { return &p.Amount })).
 		Field("currency", Normalized("invalid_currency", "must be an ISO 4217 code such as RUB", currencyCode,
 			func(p *Payment) *string { return &p.Currency })).
@@ -98,6 +104,20 @@ func (p *Payment) Validate() error {
 	}
 	if p.Direction == "" {
 		errs = append(errs, FieldError{Field: "direction", Code: "required", Message: "incoming or outgoing"})
+	}
+	links := 0
+	for _, l := range []*string{p.InvoiceID, p.SalesOrderID, p.PurchaseOrderID} {
+		if l != nil {
+			links++
+		}
+	}
+	switch {
+	case links > 1:
+		errs = append(errs, FieldError{Field: "invoice_id", Code: "conflict", Message: "a payment pays one invoice or order"})
+	case p.Direction == PaymentIncoming && p.PurchaseOrderID != nil:
+		errs = append(errs, FieldError{Field: "purchase_order_id", Code: "invalid", Message: "a purchase order is paid by outgoing payments"})
+	case p.Direction == PaymentOutgoing && (p.InvoiceID != nil || p.SalesOrderID != nil):
+		errs = append(errs, FieldError{Field: "direction", Code: "invalid", Message: "invoices and sales orders are paid by incoming payments"})
 	}
 	return Invalid(errs)
 }

@@ -42,7 +42,8 @@ func (p *Picklist) Codes() []string {
 // endpoint. Picklists are built once and shared: never modify them.
 func Picklists() []*Picklist {
 	return []*Picklist{LeadStatuses(), LeadSources(), Salutations(), AccountTypes(), QuoteStages(), InvoiceStatuses(),
-		PaymentStatuses(), PaymentDirections(), PaymentMethods(), ActStatuses(), RealizationStatuses()}
+		PaymentStatuses(), PaymentDirections(), PaymentMethods(), ActStatuses(), RealizationStatuses(),
+		SalesOrderStatuses(), PurchaseOrderStatuses()}
 }
 
 // LeadStatuses is the lead status picklist (crm-model.md §1.1); empty is

@@ -118,7 +118,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			Forms: conns.forms, WebForms: st, ConfigForms: conns.forms.ConfigForms, Attachments: st,
 			Calls: st, Dialers: conns.dialers, Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(),
 			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
-			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations()})
+			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
+			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders()})
 	if err != nil {
 		return err
 	}

@@ -112,6 +112,30 @@ func (s *Store) newInvoiceTable() *table[core.Invoice, *core.Invoice] {
 		}})
 }
 
+func (s *Store) newSalesOrderTable() *table[core.SalesOrder, *core.SalesOrder] {
+	return newDocumentTable(s, docTable[core.SalesOrder, *core.SalesOrder]{kind: core.EntitySalesOrder, name: "sales_orders",
+		schema:  core.SalesOrderSchema,
+		body:    func(o *core.SalesOrder) *core.DocumentBody { return &o.DocumentBody },
+		columns: []string{"due_date", "quote_id"},
+		values:  func(o *core.SalesOrder) []any { return []any{o.DueDate, o.QuoteID} },
+		targets: func(o *core.SalesOrder) []any { return []any{&o.DueDate, &o.QuoteID} }})
+}
+
+func (s *Store) newPurchaseOrderTable() *table[core.PurchaseOrder, *core.PurchaseOrder] {
+	return newDocumentTable(s, docTable[core.PurchaseOrder, *core.PurchaseOrder]{kind: core.EntityPurchaseOrder,
+		name: "purchase_orders", schema: core.PurchaseOrderSchema,
+		body:    func(o *core.PurchaseOrder) *core.DocumentBody { return &o.DocumentBody },
+		columns: []string{"due_date"},
+		values:  func(o *core.PurchaseOrder) []any { return []any{o.DueDate} },
+		targets: func(o *core.PurchaseOrder) []any { return []any{&o.DueDate} },
+		after: func(_ context.Context, _ dbtx, _, o *core.PurchaseOrder) error {
+			if o.AccountID == nil {
+				return core.Invalid([]core.FieldError{{Field: "account_id", Code: "required", Message: "the vendor is required"}})
+			}
+			return nil
+		}})
+}
+
 func (s *Store) newActTable() *table[core.Act, *core.Act] {
 	return newDocumentTable(s, docTable[core.Act, *core.Act]{kind: core.EntityAct, name: "acts", schema: core.ActSchema,
 		body:    func(a *core.Act) *core.DocumentBody { return &a.DocumentBody },
@@ -357,6 +381,43 @@ func (s *Store) allocateNumber(ctx context.Context, db dbtx, kind string, b *cor
 }
 
 type quotes struct{ repo[core.Quote, *core.Quote] }
+type salesOrders struct {
+	repo[core.SalesOrder, *core.SalesOrder]
+}
+type purchaseOrders struct {
+	repo[core.PurchaseOrder, *core.PurchaseOrder]
+}
+
+// SalesOrders returns the sales order repository.
+func (s *Store) SalesOrders() core.SalesOrderService {
+	return salesOrders{repo[core.SalesOrder, *core.SalesOrder]{s: s, t: s.tables.salesOrder}}
+}
+
+// PurchaseOrders returns the purchase order repository.
+func (s *Store) PurchaseOrders() core.PurchaseOrderService {
+	return purchaseOrders{repo[core.PurchaseOrder, *core.PurchaseOrder]{s: s, t: s.tables.purchaseOrder}}
+}
+
+// Create implements core.SalesOrderService.
+func (r salesOrders) Create(ctx context.Context, patch core.Patch) (*core.SalesOrder, error) {
+	return createInTx(ctx, r.s, r.t, patch)
+}
+
+// Create implements core.PurchaseOrderService.
+func (r purchaseOrders) Create(ctx context.Context, patch core.Patch) (*core.PurchaseOrder, error) {
+	return createInTx(ctx, r.s, r.t, patch)
+}
+
+// List implements core.SalesOrderService.
+func (r salesOrders) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.SalesOrder], error) {
+	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
+}
+
+// List implements core.PurchaseOrderService.
+func (r purchaseOrders) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.PurchaseOrder], error) {
+	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
+}
+
 type invoices struct {
 	repo[core.Invoice, *core.Invoice]
 }
@@ -430,12 +491,13 @@ func (r invoices) List(ctx context.Context, f core.DocumentFilter) (core.Page[co
 func (r quotes) Delete(ctx context.Context, id string, ifVersion int64) error {
 	var n int
 	if _, err := uuid.Parse(id); err == nil {
-		if err := r.s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM invoices WHERE quote_id = $1 AND deleted_at IS NULL`, id).Scan(&n); err != nil {
+		if err := r.s.db(ctx).QueryRow(ctx, `SELECT (SELECT count(*) FROM invoices WHERE quote_id = $1 AND deleted_at IS NULL) +
+			(SELECT count(*) FROM sales_orders WHERE quote_id = $1 AND deleted_at IS NULL)`, id).Scan(&n); err != nil {
 			return err
 		}
 	}
 	if n > 0 {
-		return core.Errorf(core.ECONFLICT, "the quote has %d invoice(s) made from it: delete or keep them first", n)
+		return core.Errorf(core.ECONFLICT, "the quote has %d invoice(s) or order(s) made from it: delete or keep them first", n)
 	}
 	return r.t.delete(ctx, r.s, id, ifVersion)
 }
@@ -443,7 +505,31 @@ func (r quotes) Delete(ctx context.Context, id string, ifVersion int64) error {
 // ToInvoice implements core.QuoteService.
 func (r quotes) ToInvoice(ctx context.Context, quoteID string, patch core.Patch) (*core.Invoice, error) {
 	var out *core.Invoice
-	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
+	err := r.fromQuote(ctx, quoteID, patch, func(ctx context.Context, q *core.Quote, p core.Patch) error {
+		var err error
+		out, err = r.s.tables.invoice.create(ctx, r.s, p, func(i *core.Invoice) { i.QuoteID = &q.ID })
+		return err
+	})
+	return out, err
+}
+
+// ToSalesOrder implements core.QuoteService.
+func (r quotes) ToSalesOrder(ctx context.Context, quoteID string, patch core.Patch) (*core.SalesOrder, error) {
+	var out *core.SalesOrder
+	err := r.fromQuote(ctx, quoteID, patch, func(ctx context.Context, q *core.Quote, p core.Patch) error {
+		var err error
+		out, err = r.s.tables.salesOrder.create(ctx, r.s, p, func(o *core.SalesOrder) { o.QuoteID = &q.ID })
+		return err
+	})
+	return out, err
+}
+
+// fromQuote makes a document of every field and line of a quote (not a
+// rejected one) in one transaction; patch sets the new document's own
+// fields.
+func (r quotes) fromQuote(ctx context.Context, quoteID string, patch core.Patch,
+	create func(ctx context.Context, q *core.Quote, p core.Patch) error) error {
+	return r.s.inTx(ctx, func(tx pgx.Tx) error {
 		ctx := context.WithValue(ctx, txKey{}, tx)
 		q, err := r.t.get(ctx, tx, quoteID, "FOR SHARE")
 		if err != nil {
@@ -461,10 +547,8 @@ func (r quotes) ToInvoice(ctx context.Context, quoteID string, patch core.Patch)
 		for k, v := range patch {
 			p[k] = v
 		}
-		out, err = r.s.tables.invoice.create(ctx, r.s, p, func(i *core.Invoice) { i.QuoteID = &q.ID })
-		return err
+		return create(ctx, q, p)
 	})
-	return out, err
 }
 
 // lineCopy is a line as entered (what a copy of it is made of).

@@ -225,3 +225,31 @@ func TestInvoiceChain(t *testing.T) {
 	_, err = s.Invoices().ToAct(ctx, inv.ID, core.ShipmentRequest{})
 	require.Equal(t, core.EINVALID, core.ErrorCode(err))
 }
+
+func TestOrders(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	vendor, err := s.Accounts().Create(ctx, patch(t, `{"name":"ООО Поставщик","type":"vendor"}`))
+	require.NoError(t, err)
+	q, err := s.Quotes().Create(ctx, patch(t, `{"lines":[{"name":"Стол","price":"7000"}]}`))
+	require.NoError(t, err)
+	so, err := s.Quotes().ToSalesOrder(ctx, q.ID, patch(t, `{"due_date":"2026-12-15"}`))
+	require.NoError(t, err)
+	require.Equal(t, "З-2026-000001", so.Number)
+	require.Equal(t, q.GrandTotal.String(), so.GrandTotal.String())
+	require.Equal(t, q.ID, *so.QuoteID)
+
+	_, err = s.PurchaseOrders().Create(ctx, patch(t, `{"lines":[{"name":"Стол","price":"4000"}]}`))
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "a purchase order names its vendor")
+	po, err := s.PurchaseOrders().Create(ctx, patch(t, `{"account_id":"`+vendor.ID+`","lines":[{"name":"Стол","price":"4000"}]}`))
+	require.NoError(t, err)
+	require.Equal(t, "ЗП-2026-000001", po.Number)
+	pay, err := s.Payments().Create(ctx, patch(t, `{"direction":"outgoing","purchase_order_id":"`+po.ID+`","amount":"4880","method":"bank_transfer"}`))
+	require.NoError(t, err)
+	require.Equal(t, vendor.ID, *pay.AccountID, "the recipient is the order's vendor")
+	_, err = s.Payments().Create(ctx, patch(t, `{"purchase_order_id":"`+po.ID+`","amount":"1","method":"cash"}`))
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "an incoming payment does not pay a purchase order")
+	_, err = s.Payments().Create(ctx, patch(t, `{"sales_order_id":"`+so.ID+`","amount":"1000","method":"cash"}`))
+	require.NoError(t, err, "a prepayment of a sales order")
+}

@@ -15,15 +15,15 @@ var _ core.PaymentService = payments{}
 func (s *Store) newPaymentTable() *table[core.Payment, *core.Payment] {
 	return (&table[core.Payment, *core.Payment]{
 		entity: core.EntityPayment, name: "payments", schema: core.PaymentSchema,
-		columns: []string{"number", "date", "direction", "status", "account_id", "contact_id", "invoice_id", "amount",
-			"currency", "method", "reference", "description"},
+		columns: []string{"number", "date", "direction", "status", "account_id", "contact_id", "invoice_id", "sales_order_id",
+			"purchase_order_id", "amount", "currency", "method", "reference", "description"},
 		values: func(p *core.Payment) []any {
-			return []any{p.Number, p.Date, p.Direction, p.Status, p.AccountID, p.ContactID, p.InvoiceID, p.Amount, p.Currency,
-				p.Method, p.Reference, p.Description}
+			return []any{p.Number, p.Date, p.Direction, p.Status, p.AccountID, p.ContactID, p.InvoiceID, p.SalesOrderID,
+				p.PurchaseOrderID, p.Amount, p.Currency, p.Method, p.Reference, p.Description}
 		},
 		targets: func(p *core.Payment) []any {
-			return []any{&p.Number, &p.Date, &p.Direction, &p.Status, &p.AccountID, &p.ContactID, &p.InvoiceID, &p.Amount,
-				&p.Currency, &p.Method, &p.Reference, &p.Description}
+			return []any{&p.Number, &p.Date, &p.Direction, &p.Status, &p.AccountID, &p.ContactID, &p.InvoiceID, &p.SalesOrderID,
+				&p.PurchaseOrderID, &p.Amount, &p.Currency, &p.Method, &p.Reference, &p.Description}
 		},
 		defaults: func(p *core.Payment) {
 			p.Date, p.Status, p.Direction = core.NewDate(s.now()), core.PaymentExecuted, core.PaymentIncoming
@@ -33,29 +33,33 @@ func (s *Store) newPaymentTable() *table[core.Payment, *core.Payment] {
 			for _, l := range []struct {
 				table, field string
 				id           *string
-			}{{"accounts", "account_id", p.AccountID}, {"contacts", "contact_id", p.ContactID}, {"invoices", "invoice_id", p.InvoiceID}} {
+			}{{"accounts", "account_id", p.AccountID}, {"contacts", "contact_id", p.ContactID}, {"invoices", "invoice_id", p.InvoiceID},
+				{"sales_orders", "sales_order_id", p.SalesOrderID}, {"purchase_orders", "purchase_order_id", p.PurchaseOrderID}} {
 				if err := mustExist(ctx, db, l.table, l.field, l.id); err != nil {
 					return err
 				}
 			}
-			if p.InvoiceID != nil {
+			table, field, doc := "invoices", "invoice_id", p.InvoiceID
+			if p.SalesOrderID != nil {
+				table, field, doc = "sales_orders", "sales_order_id", p.SalesOrderID
+			} else if p.PurchaseOrderID != nil {
+				table, field, doc = "purchase_orders", "purchase_order_id", p.PurchaseOrderID
+			}
+			if doc != nil {
 				var currency, status string
 				var account *string
-				if err := db.QueryRow(ctx, `SELECT currency, status, account_id::text FROM invoices WHERE id = $1`, *p.InvoiceID).
+				if err := db.QueryRow(ctx, `SELECT currency, status, account_id::text FROM `+table+` WHERE id = $1`, *doc).
 					Scan(&currency, &status, &account); err != nil {
 					return err
 				}
 				var errs []core.FieldError
-				if p.Direction != core.PaymentIncoming {
-					errs = append(errs, core.FieldError{Field: "direction", Code: "invalid", Message: "an invoice is paid by incoming payments"})
-				}
 				if p.Currency == "" {
 					p.Currency = currency
 				} else if p.Currency != currency {
-					errs = append(errs, core.FieldError{Field: "currency", Code: "currency_mismatch", Message: "the invoice is in " + currency})
+					errs = append(errs, core.FieldError{Field: "currency", Code: "currency_mismatch", Message: "the document is in " + currency})
 				}
-				if status == "cancelled" && (old == nil || old.InvoiceID == nil || *old.InvoiceID != *p.InvoiceID) {
-					errs = append(errs, core.FieldError{Field: "invoice_id", Code: "cancelled", Message: "the invoice is cancelled"})
+				if status == "cancelled" && old == nil {
+					errs = append(errs, core.FieldError{Field: field, Code: "cancelled", Message: "the document is cancelled"})
 				}
 				if p.AccountID == nil {
 					p.AccountID = account

@@ -65,6 +65,9 @@ type tables struct {
 	payment      *table[core.Payment, *core.Payment]
 	act          *table[core.Act, *core.Act]
 	realization  *table[core.Realization, *core.Realization]
+
+	salesOrder    *table[core.SalesOrder, *core.SalesOrder]
+	purchaseOrder *table[core.PurchaseOrder, *core.PurchaseOrder]
 }
 
 var (
@@ -91,6 +94,8 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s.tables.payment = s.newPaymentTable()
 	s.tables.act = s.newActTable()
 	s.tables.realization = s.newRealizationTable()
+	s.tables.salesOrder = s.newSalesOrderTable()
+	s.tables.purchaseOrder = s.newPurchaseOrderTable()
 	return s
 }
 
