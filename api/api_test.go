@@ -37,7 +37,7 @@ func setup(t testing.TB) *bundle {
 	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, api.Deps{
 		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, WebForms: st, Attachments: st, Calls: st, Dialers: []core.Dialer{&recordingDialer{}},
 		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(), Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
-		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(),
+		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"},
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	})
 	require.NoError(t, err)

@@ -28,6 +28,9 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	v1.Post("/invoices/:id/realization", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(true))
 	v1.Get("/invoices/:id/remaining", need(core.ScopeRead), s.invoiceRemaining)
 	mount[core.Act](s, v1, "/acts", s.deps.Acts, s.listActs, core.ScopeWrite)
+	if s.deps.Organization != nil {
+		v1.Get("/organization", need(core.ScopeRead), func(c *fiber.Ctx) error { return c.JSON(s.deps.Organization) })
+	}
 	mount[core.Realization](s, v1, "/realizations", s.deps.Realizations, s.listRealizations, core.ScopeWrite)
 	mount[core.Payment](s, v1, "/payments", s.deps.Payments, s.listPayments, core.ScopeWrite)
 }

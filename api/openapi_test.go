@@ -271,6 +271,7 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("POST", "/api/v1/purchase-orders", b.writer, `{"lines":[{"name":"Стол","price":"4000"}]}`, 422)
 	check("POST", "/api/v1/payments", b.writer, `{"direction":"outgoing","purchase_order_id":"`+poID+`","amount":"4880","method":"bank_transfer"}`, 201)
 	check("GET", "/api/v1/purchase-orders/"+poID, b.reader, "", 200)
+	check("GET", "/api/v1/organization", b.reader, "", 200)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

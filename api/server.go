@@ -98,9 +98,11 @@ type Deps struct {
 	ProductGroups core.ProductGroupService
 	PriceBooks    core.PriceBookService
 	// Sales documents (optional).
-	Quotes         core.QuoteService
-	Invoices       core.InvoiceService
-	Payments       core.PaymentService
+	Quotes   core.QuoteService
+	Invoices core.InvoiceService
+	Payments core.PaymentService
+	// Organization is our requisites (GET /api/v1/organization).
+	Organization   *core.Organization
 	SalesOrders    core.SalesOrderService
 	PurchaseOrders core.PurchaseOrderService
 	Acts           core.ActService

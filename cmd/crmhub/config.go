@@ -44,6 +44,8 @@ type Config struct {
 	Telephony  TelephonyConfig      `yaml:"telephony"`
 	WebForms   WebFormsConfig       `yaml:"webforms"`
 	Documents  DocumentsConfig      `yaml:"documents"`
+	// Organization is our company's requisites, printed on documents.
+	Organization core.Organization `yaml:"organization"`
 }
 
 // DocumentsConfig configures the sales documents.
@@ -613,6 +615,10 @@ func (c *Config) Validate() error {
 		if f.Width < 1 || f.Width > 12 || len(f.Prefix) > 40 {
 			return bad("documents.numbering."+kind, "width must be 1 to 12 and the prefix at most 40 bytes")
 		}
+	}
+	if err := c.Organization.Validate(); err != nil {
+		f := core.ErrorFields(err)[0]
+		return bad("organization."+f.Field, "%s", f.Message)
 	}
 	if err := c.Duplicates.Validate(); err != nil {
 		return bad("duplicates", "%s", core.ErrorMessage(err))

@@ -191,3 +191,18 @@ func TestConversionMappingMergesWithDefaults(t *testing.T) {
 	require.NotContains(t, p, "title", "an empty lead field removes the default")
 	require.Contains(t, p, "last_name")
 }
+
+func TestOrganizationRequisitesAreChecked(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hub.yaml")
+	good := "organization:\n  name: ПАО Сбербанк\n  inn: \"7707083893\"\n  kpp: \"773601001\"\n  ogrn: \"1027700132195\"\n" +
+		"  bank:\n    bik: \"044525225\"\n    correspondent_account: \"30101810400000000225\"\n"
+	require.NoError(t, os.WriteFile(file, []byte(good), 0o600))
+	cfg, err := loadConfig(file, envFunc(nil))
+	require.NoError(t, err)
+	require.Equal(t, "7707083893", cfg.Organization.INN)
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(good, "7707083893", "7707083894", 1)), 0o600))
+	_, err = loadConfig(file, envFunc(nil))
+	require.ErrorContains(t, err, "organization.inn")
+}

@@ -119,7 +119,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			Calls: st, Dialers: conns.dialers, Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(),
 			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
 			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
-			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders()})
+			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization})
 	if err != nil {
 		return err
 	}
