@@ -595,3 +595,34 @@ func documentCopy(b *core.DocumentBody) core.Patch {
 	}
 	return p
 }
+
+// refuseIfPaid refuses to delete a document payments refer to.
+func (s *Store) refuseIfPaid(ctx context.Context, column, id, what string) error {
+	var n int
+	if _, err := uuid.Parse(id); err != nil {
+		return nil
+	}
+	if err := s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM payments WHERE `+column+` = $1 AND deleted_at IS NULL`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return core.Errorf(core.ECONFLICT, "the %s has %d payment(s): cancel it instead", what, n)
+	}
+	return nil
+}
+
+// Delete implements core.SalesOrderService: an order with payments stays.
+func (r salesOrders) Delete(ctx context.Context, id string, ifVersion int64) error {
+	if err := r.s.refuseIfPaid(ctx, "sales_order_id", id, "sales order"); err != nil {
+		return err
+	}
+	return r.t.delete(ctx, r.s, id, ifVersion)
+}
+
+// Delete implements core.PurchaseOrderService: an order with payments stays.
+func (r purchaseOrders) Delete(ctx context.Context, id string, ifVersion int64) error {
+	if err := r.s.refuseIfPaid(ctx, "purchase_order_id", id, "purchase order"); err != nil {
+		return err
+	}
+	return r.t.delete(ctx, r.s, id, ifVersion)
+}

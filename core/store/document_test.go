@@ -252,4 +252,7 @@ func TestOrders(t *testing.T) {
 	require.Equal(t, core.EINVALID, core.ErrorCode(err), "an incoming payment does not pay a purchase order")
 	_, err = s.Payments().Create(ctx, patch(t, `{"sales_order_id":"`+so.ID+`","amount":"1000","method":"cash"}`))
 	require.NoError(t, err, "a prepayment of a sales order")
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(s.SalesOrders().Delete(ctx, so.ID, 0)), "an order with payments stays")
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(s.PurchaseOrders().Delete(ctx, po.ID, 0)))
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(s.Quotes().Delete(ctx, q.ID, 0)), "a quote with an order stays")
 }
