@@ -17,21 +17,21 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	if s.deps.Quotes == nil {
 		return
 	}
-	mount[core.Quote](s, v1, "/quotes", s.deps.Quotes, s.listQuotes, core.ScopeWrite)
+	mount[core.Quote](s, v1, "/quotes", s.deps.Quotes, listDocuments(core.QuoteStages(), s.deps.Quotes.List), core.ScopeWrite)
 	v1.Post("/quotes/:id/invoice", need(core.ScopeWrite), jsonBody, s.idempotent, s.quoteToInvoice)
 	v1.Post("/quotes/:id/sales-order", need(core.ScopeWrite), jsonBody, s.idempotent, s.quoteToSalesOrder)
-	mount[core.SalesOrder](s, v1, "/sales-orders", s.deps.SalesOrders, s.listSalesOrders, core.ScopeWrite)
-	mount[core.PurchaseOrder](s, v1, "/purchase-orders", s.deps.PurchaseOrders, s.listPurchaseOrders, core.ScopeWrite)
-	mount[core.Invoice](s, v1, "/invoices", s.deps.Invoices, s.listInvoices, core.ScopeWrite)
+	mount[core.SalesOrder](s, v1, "/sales-orders", s.deps.SalesOrders, listDocuments(core.SalesOrderStatuses(), s.deps.SalesOrders.List), core.ScopeWrite)
+	mount[core.PurchaseOrder](s, v1, "/purchase-orders", s.deps.PurchaseOrders, listDocuments(core.PurchaseOrderStatuses(), s.deps.PurchaseOrders.List), core.ScopeWrite)
+	mount[core.Invoice](s, v1, "/invoices", s.deps.Invoices, listDocuments(core.InvoiceStatuses(), s.deps.Invoices.List), core.ScopeWrite)
 	v1.Post("/invoices/:id/payments", need(core.ScopeWrite), jsonBody, s.idempotent, s.payInvoice)
 	v1.Post("/invoices/:id/act", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(false))
 	v1.Post("/invoices/:id/realization", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(true))
 	v1.Get("/invoices/:id/remaining", need(core.ScopeRead), s.invoiceRemaining)
-	mount[core.Act](s, v1, "/acts", s.deps.Acts, s.listActs, core.ScopeWrite)
+	mount[core.Act](s, v1, "/acts", s.deps.Acts, listDocuments(core.ActStatuses(), s.deps.Acts.List), core.ScopeWrite)
 	if s.deps.Organization != nil {
 		v1.Get("/organization", need(core.ScopeRead), func(c *fiber.Ctx) error { return c.JSON(s.deps.Organization) })
 	}
-	mount[core.Realization](s, v1, "/realizations", s.deps.Realizations, s.listRealizations, core.ScopeWrite)
+	mount[core.Realization](s, v1, "/realizations", s.deps.Realizations, listDocuments(core.RealizationStatuses(), s.deps.Realizations.List), core.ScopeWrite)
 	mount[core.Payment](s, v1, "/payments", s.deps.Payments, s.listPayments, core.ScopeWrite)
 }
 
@@ -87,6 +87,15 @@ func (s *Server) payInvoice(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(pay)
 }
 
+// listDocuments serves a document kind's list with the document filters.
+func listDocuments[E any](statuses *core.Picklist, list func(context.Context, core.DocumentFilter) (core.Page[E], error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var f core.DocumentFilter
+		return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, statuses),
+			func(ctx context.Context) (core.Page[E], error) { return list(ctx, f) })
+	}
+}
+
 func documentFilter(f *core.DocumentFilter, statuses *core.Picklist) func(l *listQuery, name, v string) bool {
 	return func(l *listQuery, name, v string) bool {
 		switch name {
@@ -111,18 +120,6 @@ func documentFilter(f *core.DocumentFilter, statuses *core.Picklist) func(l *lis
 	}
 }
 
-func (s *Server) listQuotes(c *fiber.Ctx) error {
-	var f core.DocumentFilter
-	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.QuoteStages()),
-		func(ctx context.Context) (core.Page[core.Quote], error) { return s.deps.Quotes.List(ctx, f) })
-}
-
-func (s *Server) listInvoices(c *fiber.Ctx) error {
-	var f core.DocumentFilter
-	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.InvoiceStatuses()),
-		func(ctx context.Context) (core.Page[core.Invoice], error) { return s.deps.Invoices.List(ctx, f) })
-}
-
 // quoteToInvoice makes an invoice of a quote (POST /quotes/{id}/invoice);
 // the body sets the invoice's own fields (date, due_date, status…).
 func (s *Server) quoteToInvoice(c *fiber.Ctx) error {
@@ -137,20 +134,6 @@ func (s *Server) quoteToInvoice(c *fiber.Ctx) error {
 	c.Location("/api/v1/invoices/" + inv.ID)
 	c.Set(fiber.HeaderETag, etag(inv.Version))
 	return c.Status(fiber.StatusCreated).JSON(inv)
-}
-
-func (s *Server) listActs(c *fiber.Ctx) error {
-	var f core.DocumentFilter
-	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.ActStatuses()),
-		func(ctx context.Context) (core.Page[core.Act], error) { return s.deps.Acts.List(ctx, f) })
-}
-
-func (s *Server) listRealizations(c *fiber.Ctx) error {
-	var f core.DocumentFilter
-	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.RealizationStatuses()),
-		func(ctx context.Context) (core.Page[core.Realization], error) {
-			return s.deps.Realizations.List(ctx, f)
-		})
 }
 
 // invoiceShipment makes an act (goods false) or a realization of an
@@ -201,20 +184,6 @@ func (s *Server) invoiceRemaining(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": lines})
-}
-
-func (s *Server) listSalesOrders(c *fiber.Ctx) error {
-	var f core.DocumentFilter
-	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.SalesOrderStatuses()),
-		func(ctx context.Context) (core.Page[core.SalesOrder], error) { return s.deps.SalesOrders.List(ctx, f) })
-}
-
-func (s *Server) listPurchaseOrders(c *fiber.Ctx) error {
-	var f core.DocumentFilter
-	return serveList(c, documentSortFields, &f.ListParams, documentFilter(&f, core.PurchaseOrderStatuses()),
-		func(ctx context.Context) (core.Page[core.PurchaseOrder], error) {
-			return s.deps.PurchaseOrders.List(ctx, f)
-		})
 }
 
 // quoteToSalesOrder makes a sales order of a quote (POST

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,67 +66,25 @@ func formsBench(ctx context.Context, client string, senders int, duration time.D
 		return formsWithWrk(ctx, db, target, senders, duration)
 	}
 	fmt.Printf("crmhub-bench -forms: %d senders (Go) posting Tilda submissions for %s, durable PostgreSQL\n", senders, duration)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
-	send := func(body string) (time.Duration, error) {
-		req, _ := http.NewRequestWithContext(ctx, "POST", target, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		t0 := time.Now()
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0, err
+	send := poster(ctx, target, senders)
+	var submissions, fromKnown atomic.Int64
+	load := runLoad(senders, duration, func(_, _ int, record func(time.Duration, error)) {
+		n := submissions.Add(1)
+		phone := fmt.Sprintf("+7 (926) %03d-%02d-%02d", n/10000%1000, n/100%100, n%100)
+		if n%3 == 0 {
+			phone = fmt.Sprintf("+7915%07d", n%known)
+			fromKnown.Add(1)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return 0, fmt.Errorf("status %d", resp.StatusCode)
+		body := url.Values{"Name": {fmt.Sprintf("Покупатель %d", n)}, "Phone": {phone},
+			"Email": {fmt.Sprintf("buyer%d@example.ru", n)}, "Comments": {"Перезвоните после 18:00"},
+			"utm_source": {"yandex"}, "utm_medium": {"cpc"}, "utm_campaign": {"brand_msk"},
+			"tranid": {fmt.Sprintf("4312345:%d", n)}, "formid": {"form512345678"}, "website": {""}}.Encode()
+		record(send(body))
+		if n%10 == 0 {
+			record(send(body)) // Tilda retries
 		}
-		return time.Since(t0), nil
-	}
-	var (
-		mu          sync.Mutex
-		latencies   []time.Duration
-		submissions atomic.Int64
-		fromKnown   atomic.Int64
-		failures    atomic.Int64
-	)
-	deadline := time.Now().Add(duration)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				n := submissions.Add(1)
-				phone := fmt.Sprintf("+7 (926) %03d-%02d-%02d", n/10000%1000, n/100%100, n%100)
-				if n%3 == 0 {
-					phone = fmt.Sprintf("+7915%07d", n%known)
-					fromKnown.Add(1)
-				}
-				body := url.Values{"Name": {fmt.Sprintf("Покупатель %d", n)}, "Phone": {phone},
-					"Email": {fmt.Sprintf("buyer%d@example.ru", n)}, "Comments": {"Перезвоните после 18:00"},
-					"utm_source": {"yandex"}, "utm_medium": {"cpc"}, "utm_campaign": {"brand_msk"},
-					"tranid": {fmt.Sprintf("4312345:%d", n)}, "formid": {"form512345678"}, "website": {""}}.Encode()
-				sends := 1
-				if n%10 == 0 {
-					sends = 2 // Tilda retries
-				}
-				for range sends {
-					d, err := send(body)
-					if err != nil {
-						failures.Add(1)
-						continue
-					}
-					mine = append(mine, d)
-				}
-			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	})
+	latencies, failures, elapsed := load.latencies, load.failures, load.elapsed
 	pct := percentiles(latencies)
 	c, err := formCounts(ctx, db)
 	if err != nil {
@@ -143,10 +98,10 @@ func formsBench(ctx context.Context, client string, senders int, duration time.D
 		verdict = "NOT MET"
 	}
 	fmt.Printf("requests: %d (retries included) in %s, %d failed; response p50 %s p99 %s\n", len(latencies),
-		elapsed.Round(time.Millisecond), failures.Load(), pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
+		elapsed.Round(time.Millisecond), failures, pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
 	fmt.Printf("submissions: %d captured end to end = %.0f submissions/s (target >= 2,000/s: %s)\n", total, rate, verdict)
 	check := "ok"
-	if failures.Load() != 0 || rows != total || leads != total-fromKnown.Load() || tasks != fromKnown.Load() || c.doubled != 0 {
+	if failures != 0 || rows != total || leads != total-fromKnown.Load() || tasks != fromKnown.Load() || c.doubled != 0 {
 		check = "MISMATCH"
 	}
 	fmt.Printf("count check: %d submission rows for %d submissions, %d leads for %d new people, %d tasks for %d known: %s\n",

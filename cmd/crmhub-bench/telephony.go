@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,82 +74,42 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 	fmt.Printf("crmhub-bench -telephony: %d senders replaying Zadarma notifications for %s, %d inbox workers, durable PostgreSQL\n",
 		senders, duration, workers)
 
-	hook := "http://" + addr + "/hooks/telephony/zadarma"
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
-	send := func(form url.Values) (time.Duration, error) {
-		sig, _ := telephony.ZadarmaSignature(secret, form)
-		req, _ := http.NewRequestWithContext(ctx, "POST", hook, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Signature", sig)
-		t0 := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return 0, fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return time.Since(t0), nil
-	}
-	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		calls     atomic.Int64
-		newCalls  atomic.Int64
-		failures  atomic.Int64
-	)
-	deadline := time.Now().Add(duration)
+	send := poster(ctx, "http://"+addr+"/hooks/telephony/zadarma", senders)
+	var calls, newCalls atomic.Int64
 	start := time.Now()
-	var wg sync.WaitGroup
-	for s := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for i := 0; time.Now().Before(deadline); i++ {
-				n := calls.Add(1)
-				caller := fmt.Sprintf("7915%07d", n%known) // a contact's number
-				if n%2 == 0 {
-					caller = fmt.Sprintf("79%09d", n) // a new number
-					newCalls.Add(1)
-				}
-				cs := time.Now().In(time.FixedZone("MSK", 3*3600)).Format("2006-01-02 15:04:05")
-				id := fmt.Sprintf("in_bench_%d_%d", s, i)
-				base := url.Values{"call_start": {cs}, "pbx_call_id": {id}, "caller_id": {caller}, "called_did": {"74951112233"}}
-				with := func(kv ...string) url.Values {
-					f := url.Values{}
-					for k, v := range base {
-						f[k] = v
-					}
-					for j := 0; j < len(kv); j += 2 {
-						f.Set(kv[j], kv[j+1])
-					}
-					return f
-				}
-				events := []url.Values{with("event", "NOTIFY_START"), with("event", "NOTIFY_INTERNAL", "internal", "100")}
-				disposition, duration := "no answer", "0"
-				if n%3 != 0 {
-					events = append(events, with("event", "NOTIFY_ANSWER", "destination", "100"))
-					disposition, duration = "answered", "42"
-				}
-				events = append(events, with("event", "NOTIFY_END", "internal", "100", "duration", duration, "disposition", disposition))
-				for _, ev := range events {
-					d, err := send(ev)
-					if err != nil {
-						failures.Add(1)
-						continue
-					}
-					mine = append(mine, d)
-				}
+	load := runLoad(senders, duration, func(s, i int, record func(time.Duration, error)) {
+		n := calls.Add(1)
+		caller := fmt.Sprintf("7915%07d", n%known) // a contact's number
+		if n%2 == 0 {
+			caller = fmt.Sprintf("79%09d", n) // a new number
+			newCalls.Add(1)
+		}
+		cs := time.Now().In(time.FixedZone("MSK", 3*3600)).Format("2006-01-02 15:04:05")
+		id := fmt.Sprintf("in_bench_%d_%d", s, i)
+		base := url.Values{"call_start": {cs}, "pbx_call_id": {id}, "caller_id": {caller}, "called_did": {"74951112233"}}
+		with := func(kv ...string) url.Values {
+			f := url.Values{}
+			for k, v := range base {
+				f[k] = v
 			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	sent := time.Since(start)
+			for j := 0; j < len(kv); j += 2 {
+				f.Set(kv[j], kv[j+1])
+			}
+			return f
+		}
+		events := []url.Values{with("event", "NOTIFY_START"), with("event", "NOTIFY_INTERNAL", "internal", "100")}
+		disposition, talk := "no answer", "0"
+		if n%3 != 0 {
+			events = append(events, with("event", "NOTIFY_ANSWER", "destination", "100"))
+			disposition, talk = "answered", "42"
+		}
+		events = append(events, with("event", "NOTIFY_END", "internal", "100", "duration", talk, "disposition", disposition))
+		for _, ev := range events {
+			sig, _ := telephony.ZadarmaSignature(secret, ev)
+			record(send(ev.Encode(), "Signature", sig))
+		}
+	})
+	latencies, sent := load.latencies, load.elapsed
 	for {
 		s, err := in.Stats(ctx)
 		if err != nil {
@@ -182,7 +140,7 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 		verdict = "NOT MET"
 	}
 	fmt.Printf("requests: %d in %s (%.0f/s), %d failed; response p50 %s p99 %s\n", len(latencies), sent.Round(time.Millisecond),
-		float64(len(latencies))/sent.Seconds(), failures.Load(), pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
+		float64(len(latencies))/sent.Seconds(), load.failures, pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
 	fmt.Printf("calls: %d processed end to end in %s = %.0f calls/s (target >= 2,000 calls/s and p99 < 50ms: %s)\n",
 		total, processed.Round(time.Millisecond), rate, verdict)
 	check := "ok"

@@ -380,56 +380,57 @@ func (s *Store) allocateNumber(ctx context.Context, db dbtx, kind string, b *cor
 	return nil
 }
 
-type quotes struct{ repo[core.Quote, *core.Quote] }
+// docRepo is a document kind's repository: the record's, with creations
+// in a transaction of their own (the number is allocated in it) and the
+// document filters.
+type docRepo[E any, P recordPtr[E]] struct{ repo[E, P] }
+
+// Create creates a document in a transaction of its own.
+func (r docRepo[E, P]) Create(ctx context.Context, patch core.Patch) (*E, error) {
+	return createInTx(ctx, r.s, r.t, patch)
+}
+
+// List lists documents.
+func (r docRepo[E, P]) List(ctx context.Context, f core.DocumentFilter) (core.Page[E], error) {
+	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
+}
+
+func newDocRepo[E any, P recordPtr[E]](s *Store, t *table[E, P]) docRepo[E, P] {
+	return docRepo[E, P]{repo[E, P]{s: s, t: t}}
+}
+
+type quotes struct {
+	docRepo[core.Quote, *core.Quote]
+}
 type salesOrders struct {
-	repo[core.SalesOrder, *core.SalesOrder]
+	docRepo[core.SalesOrder, *core.SalesOrder]
 }
 type purchaseOrders struct {
-	repo[core.PurchaseOrder, *core.PurchaseOrder]
+	docRepo[core.PurchaseOrder, *core.PurchaseOrder]
 }
 
 // SalesOrders returns the sales order repository.
 func (s *Store) SalesOrders() core.SalesOrderService {
-	return salesOrders{repo[core.SalesOrder, *core.SalesOrder]{s: s, t: s.tables.salesOrder}}
+	return salesOrders{newDocRepo(s, s.tables.salesOrder)}
 }
 
 // PurchaseOrders returns the purchase order repository.
 func (s *Store) PurchaseOrders() core.PurchaseOrderService {
-	return purchaseOrders{repo[core.PurchaseOrder, *core.PurchaseOrder]{s: s, t: s.tables.purchaseOrder}}
-}
-
-// Create implements core.SalesOrderService.
-func (r salesOrders) Create(ctx context.Context, patch core.Patch) (*core.SalesOrder, error) {
-	return createInTx(ctx, r.s, r.t, patch)
-}
-
-// Create implements core.PurchaseOrderService.
-func (r purchaseOrders) Create(ctx context.Context, patch core.Patch) (*core.PurchaseOrder, error) {
-	return createInTx(ctx, r.s, r.t, patch)
-}
-
-// List implements core.SalesOrderService.
-func (r salesOrders) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.SalesOrder], error) {
-	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
-}
-
-// List implements core.PurchaseOrderService.
-func (r purchaseOrders) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.PurchaseOrder], error) {
-	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
+	return purchaseOrders{newDocRepo(s, s.tables.purchaseOrder)}
 }
 
 type invoices struct {
-	repo[core.Invoice, *core.Invoice]
+	docRepo[core.Invoice, *core.Invoice]
 }
 
 // Quotes returns the quote repository.
 func (s *Store) Quotes() core.QuoteService {
-	return quotes{repo[core.Quote, *core.Quote]{s: s, t: s.tables.quote}}
+	return quotes{newDocRepo(s, s.tables.quote)}
 }
 
 // Invoices returns the invoice repository.
 func (s *Store) Invoices() core.InvoiceService {
-	return invoices{repo[core.Invoice, *core.Invoice]{s: s, t: s.tables.invoice}}
+	return invoices{newDocRepo(s, s.tables.invoice)}
 }
 
 // createInTx creates a document in a transaction of its own (its number is
@@ -442,16 +443,6 @@ func createInTx[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E
 		return err
 	})
 	return out, err
-}
-
-// Create implements core.QuoteService.
-func (r quotes) Create(ctx context.Context, patch core.Patch) (*core.Quote, error) {
-	return createInTx(ctx, r.s, r.t, patch)
-}
-
-// Create implements core.InvoiceService.
-func (r invoices) Create(ctx context.Context, patch core.Patch) (*core.Invoice, error) {
-	return createInTx(ctx, r.s, r.t, patch)
 }
 
 func documentQuery(f core.DocumentFilter) *query {
@@ -474,16 +465,6 @@ func documentQuery(f core.DocumentFilter) *query {
 		q.anyLike(f.Query, "number", "subject")
 	}
 	return q
-}
-
-// List implements core.QuoteService.
-func (r quotes) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.Quote], error) {
-	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
-}
-
-// List implements core.InvoiceService.
-func (r invoices) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.Invoice], error) {
-	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
 }
 
 // Delete implements core.QuoteService: a quote invoices were made from

@@ -15,37 +15,17 @@ var (
 	_ core.RealizationService = realizations{}
 )
 
-type acts struct{ repo[core.Act, *core.Act] }
+type acts struct{ docRepo[core.Act, *core.Act] }
 type realizations struct {
-	repo[core.Realization, *core.Realization]
+	docRepo[core.Realization, *core.Realization]
 }
 
 // Acts returns the act repository.
-func (s *Store) Acts() core.ActService { return acts{repo[core.Act, *core.Act]{s: s, t: s.tables.act}} }
+func (s *Store) Acts() core.ActService { return acts{newDocRepo(s, s.tables.act)} }
 
 // Realizations returns the realization repository.
 func (s *Store) Realizations() core.RealizationService {
-	return realizations{repo[core.Realization, *core.Realization]{s: s, t: s.tables.realization}}
-}
-
-// Create implements core.ActService.
-func (r acts) Create(ctx context.Context, patch core.Patch) (*core.Act, error) {
-	return createInTx(ctx, r.s, r.t, patch)
-}
-
-// Create implements core.RealizationService.
-func (r realizations) Create(ctx context.Context, patch core.Patch) (*core.Realization, error) {
-	return createInTx(ctx, r.s, r.t, patch)
-}
-
-// List implements core.ActService.
-func (r acts) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.Act], error) {
-	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
-}
-
-// List implements core.RealizationService.
-func (r realizations) List(ctx context.Context, f core.DocumentFilter) (core.Page[core.Realization], error) {
-	return r.t.list(ctx, r.s, documentQuery(f), f.ListParams)
+	return realizations{newDocRepo(s, s.tables.realization)}
 }
 
 // Delete implements core.ActService: the invoice forgets the act.
