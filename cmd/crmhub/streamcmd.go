@@ -32,7 +32,8 @@ func (m *Main) stream(ctx context.Context, args []string) error {
 
 func (m *Main) streamResync(ctx context.Context, args []string) error {
 	fs, cfgPath := m.flags("stream resync", "stream resync --entity KIND [--since TIME]")
-	entity := fs.String("entity", "", "lead, account, contact, deal, activity, user, pipeline or call (required)")
+	entity := fs.String("entity", "", "lead, account, contact, deal, activity, user, pipeline, call, product, service, "+
+		"product_group, price_book, quote, sales_order, purchase_order, invoice, act, realization or payment (required)")
 	since := fs.String("since", "", "only records changed since (RFC 3339 or YYYY-MM-DD)")
 	if err := parse(fs, args); err != nil {
 		return err

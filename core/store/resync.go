@@ -36,6 +36,28 @@ func (s *Store) Resync(ctx context.Context, entity string, since time.Time) (int
 		return s.resync(ctx, entity, tablePages(s, s.tables.user, since))
 	case core.EntityPipeline:
 		return s.resync(ctx, entity, tablePages(s, s.tables.pipeline, since))
+	case core.EntityProduct:
+		return s.resync(ctx, entity, tablePages(s, s.tables.product, since))
+	case core.EntityService:
+		return s.resync(ctx, entity, tablePages(s, s.tables.service, since))
+	case core.EntityProductGroup:
+		return s.resync(ctx, entity, tablePages(s, s.tables.productGroup, since))
+	case core.EntityPriceBook:
+		return s.resync(ctx, entity, tablePages(s, s.tables.priceBook, since))
+	case core.EntityQuote:
+		return s.resync(ctx, entity, tablePages(s, s.tables.quote, since))
+	case core.EntitySalesOrder:
+		return s.resync(ctx, entity, tablePages(s, s.tables.salesOrder, since))
+	case core.EntityPurchaseOrder:
+		return s.resync(ctx, entity, tablePages(s, s.tables.purchaseOrder, since))
+	case core.EntityInvoice:
+		return s.resync(ctx, entity, tablePages(s, s.tables.invoice, since))
+	case core.EntityAct:
+		return s.resync(ctx, entity, tablePages(s, s.tables.act, since))
+	case core.EntityRealization:
+		return s.resync(ctx, entity, tablePages(s, s.tables.realization, since))
+	case core.EntityPayment:
+		return s.resync(ctx, entity, tablePages(s, s.tables.payment, since))
 	case core.EntityCall:
 		return s.resync(ctx, entity, func(ctx context.Context, after string) ([]snapshot, error) {
 			rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE updated_at >= $1 AND id > $2 ORDER BY id LIMIT 1000`,
@@ -52,7 +74,8 @@ func (s *Store) Resync(ctx context.Context, entity string, since time.Time) (int
 			})
 		})
 	}
-	return 0, core.Errorf(core.EINVALID, "unknown entity %q: lead, account, contact, deal, activity, user, pipeline or call", entity)
+	return 0, core.Errorf(core.EINVALID, "unknown entity %q: lead, account, contact, deal, activity, user, pipeline, call, "+
+		"product, service, product_group, price_book, quote, sales_order, purchase_order, invoice, act, realization or payment", entity)
 }
 
 // snapshot is one record's current state for a resync.

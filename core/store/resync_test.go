@@ -36,7 +36,7 @@ func TestResync(t *testing.T) {
 	n, err = s.Resync(ctx, core.EntityLead, time.Now().Add(time.Hour))
 	require.NoError(t, err)
 	require.Zero(t, n, "--since filters by last change")
-	_, err = s.Resync(ctx, "invoice", time.Time{})
+	_, err = s.Resync(ctx, "ticket", time.Time{})
 	require.Equal(t, core.EINVALID, core.ErrorCode(err))
 
 	h, err := s.History(ctx, core.EntityLead, last.ID)
@@ -53,4 +53,13 @@ func TestResync(t *testing.T) {
 	var data string
 	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT data::text FROM outbox WHERE type = 'call.snapshot' AND entity_id = $1`, c.ID).Scan(&data))
 	require.Contains(t, data, `"provider_call_id": "snap-1"`)
+
+	// Documents carry their lines.
+	inv, err := s.Invoices().Create(ctx, patch(t, `{"lines":[{"name":"Работы","price":"100"}]}`))
+	require.NoError(t, err)
+	n, err = s.Resync(ctx, core.EntityInvoice, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT data->'lines'->0->>'name' FROM outbox WHERE type = 'invoice.snapshot' AND entity_id = $1`, inv.ID).Scan(&data))
+	require.Equal(t, "Работы", data)
 }
