@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,6 +53,20 @@ func TestDocumentChain(t *testing.T) {
 	require.Equal(t, []any{"78080.00", "0.00", "paid", false}, []any{inv["amount_paid"], inv["balance"], inv["status"], inv["overpaid"]})
 	require.Equal(t, []any{act["id"]}, inv["act_ids"])
 	require.Equal(t, []any{real["id"]}, inv["realization_ids"])
+
+	// The invoice prints: a PDF named after it, with its number, customer,
+	// total and the total in words.
+	r := must(200, b.do(t, "GET", "/api/v1/invoices/"+invID+"/pdf", b.reader, ""))
+	require.Equal(t, "application/pdf", r.header.Get("Content-Type"))
+	require.Contains(t, r.header.Get("Content-Disposition"), "attachment")
+	cmd := exec.Command("pdftotext", "-layout", "-", "-")
+	cmd.Stdin = bytes.NewReader(r.body)
+	text, err := cmd.Output()
+	require.NoError(t, err)
+	for _, want := range []string{"Счёт на оплату № " + inv["number"].(string), "ООО Ромашка, ИНН 7707083893",
+		"78 080,00", "Семьдесят восемь тысяч восемьдесят рублей 00 копеек"} {
+		require.Contains(t, string(text), want)
+	}
 
 	// The events: every document, its lines in the data, and the invoice's
 	// changes in order.

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"mime"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +29,11 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	v1.Post("/invoices/:id/realization", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(true))
 	v1.Get("/invoices/:id/remaining", need(core.ScopeRead), s.invoiceRemaining)
 	mount[core.Act](s, v1, "/acts", s.deps.Acts, listDocuments(core.ActStatuses(), s.deps.Acts.List), core.ScopeWrite)
+	if s.deps.Printer != nil {
+		for path, kind := range map[string]string{"/quotes": core.EntityQuote, "/invoices": core.EntityInvoice, "/acts": core.EntityAct} {
+			v1.Get(path+"/:id/pdf", need(core.ScopeRead), s.printDocument(kind))
+		}
+	}
 	if s.deps.Organization != nil {
 		v1.Get("/organization", need(core.ScopeRead), func(c *fiber.Ctx) error { return c.JSON(s.deps.Organization) })
 	}
@@ -198,4 +204,27 @@ func (s *Server) quoteToSalesOrder(c *fiber.Ctx) error {
 		return err
 	}
 	return created(c, "/api/v1/sales-orders/", o.ID, o.Version, o)
+}
+
+// printDocument serves a document's print form as PDF (?form=…, default the
+// kind's own), as a download with a Russian file name.
+func (s *Server) printDocument(kind string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var errs []core.FieldError
+		c.Request().URI().QueryArgs().VisitAll(func(k, _ []byte) {
+			if string(k) != "form" {
+				errs = append(errs, core.FieldError{Field: string(k), Code: "unknown_parameter", Message: "no such parameter"})
+			}
+		})
+		if err := core.Invalid(errs); err != nil {
+			return err
+		}
+		pdf, name, err := s.deps.Printer.Print(c.UserContext(), kind, c.Params("id"), c.Query("form"))
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "application/pdf")
+		c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+		return c.Send(pdf)
+	}
 }

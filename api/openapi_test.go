@@ -272,6 +272,10 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("POST", "/api/v1/payments", b.writer, `{"direction":"outgoing","purchase_order_id":"`+poID+`","amount":"4880","method":"bank_transfer"}`, 201)
 	check("GET", "/api/v1/purchase-orders/"+poID, b.reader, "", 200)
 	check("GET", "/api/v1/organization", b.reader, "", 200)
+	data = check("GET", "/api/v1/invoices/"+invoiceID+"/pdf", b.reader, "", 200)
+	require.True(t, bytes.HasPrefix(data, []byte("%PDF-")))
+	check("GET", "/api/v1/quotes/"+quoteID+"/pdf?form=quote", b.reader, "", 200)
+	check("GET", "/api/v1/invoices/"+invoiceID+"/pdf?form=torg12", b.reader, "", 422)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/exchange/printform"
 )
 
 // Config configures the API server.
@@ -101,6 +102,8 @@ type Deps struct {
 	Quotes   core.QuoteService
 	Invoices core.InvoiceService
 	Payments core.PaymentService
+	// Printer renders documents' print forms (GET …/{id}/pdf).
+	Printer *printform.Printer
 	// Organization is our requisites (GET /api/v1/organization).
 	Organization   *core.Organization
 	SalesOrders    core.SalesOrderService

@@ -71,6 +71,7 @@ func commands() []command {
 		{"user", "add or list users (record owners)", (*Main).user},
 		{"stream", "resync snapshots to Kafka, or show the stream's status", (*Main).stream},
 		{"inbox", "webhook deliveries: status, failed ones, retry them", (*Main).inbox},
+		{"print", "print a document as PDF (счёт на оплату, акт, коммерческое предложение)", (*Main).print},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}

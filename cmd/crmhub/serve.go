@@ -14,6 +14,7 @@ import (
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/store"
+	"github.com/crmhub/crmhub/exchange/printform"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -119,7 +120,9 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			Calls: st, Dialers: conns.dialers, Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(),
 			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
 			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
-			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization})
+			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization,
+			Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
+				Org: cfg.Organization}})
 	if err != nil {
 		return err
 	}

@@ -148,6 +148,21 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Contains(t, users, "101,102")
 	require.NotContains(t, users, "Анна")
 
+	// crmhub print writes a document's PDF.
+	status, _, body = c.do(t, "POST", "/api/v1/invoices", `{"lines":[{"name":"Работы","price":"1000","vat_rate":"22"}]}`)
+	require.Equal(t, 201, status, string(body))
+	var inv map[string]any
+	require.NoError(t, json.Unmarshal(body, &inv))
+	pdfPath := filepath.Join(env["CRMHUB_DATA_DIR"], "invoice.pdf")
+	code, printed, stderr := run(t, env, "print", "--form", "invoice", "--id", inv["id"].(string), "-o", pdfPath)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, printed, "invoice.pdf")
+	pdf, err := os.ReadFile(pdfPath)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(pdf), "%PDF-"))
+	code, _, stderr = run(t, env, "print", "--form", "torg13", "--id", inv["id"].(string))
+	require.Equal(t, 2, code, stderr)
+
 	code, out2, _ := run(t, env, "stream", "resync", "--entity", "lead")
 	require.Equal(t, 0, code)
 	require.Contains(t, out2, "queued 1 lead snapshot(s)")

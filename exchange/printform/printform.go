@@ -1,0 +1,472 @@
+// Package printform renders sales documents as the PDF print forms a
+// Russian accountant expects (documents-and-tax.md): the счёт на оплату,
+// the акт об оказании услуг and the коммерческое предложение. Amounts come
+// from the totals engine as stored on the document (never recomputed),
+// written with a decimal comma and spaces between thousands, dates as
+// «27 ноября 2026 г.», the amount in words from core, «--» for an empty
+// mandatory detail. The fonts (the Go fonts, with Cyrillic) are embedded,
+// so a form renders the same on every machine.
+package printform
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/johnfercher/maroto/v2"
+	"github.com/johnfercher/maroto/v2/pkg/components/col"
+	"github.com/johnfercher/maroto/v2/pkg/components/image"
+	"github.com/johnfercher/maroto/v2/pkg/components/line"
+	"github.com/johnfercher/maroto/v2/pkg/components/page"
+	"github.com/johnfercher/maroto/v2/pkg/components/row"
+	"github.com/johnfercher/maroto/v2/pkg/components/text"
+	"github.com/johnfercher/maroto/v2/pkg/config"
+	"github.com/johnfercher/maroto/v2/pkg/consts/align"
+	"github.com/johnfercher/maroto/v2/pkg/consts/border"
+	"github.com/johnfercher/maroto/v2/pkg/consts/extension"
+	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
+	mcore "github.com/johnfercher/maroto/v2/pkg/core"
+	"github.com/johnfercher/maroto/v2/pkg/props"
+	"github.com/johnfercher/maroto/v2/pkg/repository"
+	"github.com/shopspring/decimal"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// Form names, as the API's ?form= takes them.
+const (
+	FormQuote   = "quote"
+	FormInvoice = "invoice"
+	FormAct     = "act"
+)
+
+// Images are the optional pictures of our organization: PNG or JPEG bytes.
+type Images struct {
+	Logo, Stamp, Signature []byte
+}
+
+// Party is one side of a document as it is printed.
+type Party struct {
+	Name, INN, KPP, Address, Phone      string
+	BankName, BIK, Account, CorrAccount string
+}
+
+// OrgParty is our organization as a party.
+func OrgParty(o core.Organization) Party {
+	return Party{Name: o.Name, INN: o.INN, KPP: o.KPP, Address: o.LegalAddress, Phone: o.Phone,
+		BankName: o.Bank.Name, BIK: o.Bank.BIK, Account: o.Bank.Account, CorrAccount: o.Bank.CorrespondentAccount}
+}
+
+// AccountParty is a customer's account as a party (nil: unknown).
+func AccountParty(a *core.Account) Party {
+	if a == nil {
+		return Party{}
+	}
+	addr := a.LegalAddress.Line
+	if addr == "" {
+		parts := []string{a.LegalAddress.Postcode, a.LegalAddress.Region, a.LegalAddress.City, a.LegalAddress.Street,
+			a.LegalAddress.House, a.LegalAddress.Flat}
+		var keep []string
+		for _, p := range parts {
+			if p != "" {
+				keep = append(keep, p)
+			}
+		}
+		addr = strings.Join(keep, ", ")
+	}
+	return Party{Name: a.Name, INN: a.INN, KPP: a.KPP, Address: addr, Phone: a.Phone, BankName: a.BankName, BIK: a.BIK,
+		Account: a.SettlementAccount, CorrAccount: a.CorrespondentAccount}
+}
+
+// Input is what a form is printed from.
+type Input struct {
+	Form   string
+	Doc    *core.DocumentBody
+	Seller core.Organization
+	Buyer  Party
+	// Basis is the «Основание» line (e.g. the invoice an act bills).
+	Basis string
+	// Until is a quote's validity or an invoice's due date (zero: none).
+	Until  time.Time
+	Images Images
+}
+
+// dash stands for an empty mandatory detail.
+func dash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "--"
+	}
+	return s
+}
+
+func money(m core.Money) string { return core.FormatAmount(m.Decimal) }
+
+// partyLine is a party in one line: name, ИНН, КПП, address, phone.
+func partyLine(p Party) string {
+	parts := []string{dash(p.Name), "ИНН " + dash(p.INN)}
+	if p.KPP != "" {
+		parts = append(parts, "КПП "+p.KPP)
+	}
+	parts = append(parts, dash(p.Address))
+	if p.Phone != "" {
+		parts = append(parts, "тел. "+p.Phone)
+	}
+	return strings.Join(parts, ", ")
+}
+
+const (
+	fontFamily = "go"
+	rowH       = 5.0 // a table row, in mm
+)
+
+var (
+	bold   = props.Text{Style: fontstyle.Bold, Size: 9, Family: fontFamily, Top: 1}
+	plain  = props.Text{Size: 9, Family: fontFamily, Top: 1}
+	small  = props.Text{Size: 7, Family: fontFamily, Top: 0.5}
+	right  = props.Text{Size: 9, Family: fontFamily, Top: 1, Align: align.Right, Right: 1}
+	rightB = props.Text{Size: 9, Family: fontFamily, Top: 1, Align: align.Right, Right: 1, Style: fontstyle.Bold}
+	cellB  = &props.Cell{BorderType: border.Full, BorderThickness: 0.2}
+	title  = props.Text{Style: fontstyle.Bold, Size: 13, Family: fontFamily, Top: 2}
+)
+
+// Render prints a form as PDF.
+func Render(in Input) ([]byte, error) {
+	if in.Doc == nil {
+		return nil, fmt.Errorf("printform: no document")
+	}
+	s, err := sheetOf(in)
+	if err != nil {
+		return nil, err
+	}
+	fonts, err := repository.New().
+		AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, goregular.TTF).
+		AddUTF8FontFromBytes(fontFamily, fontstyle.Bold, gobold.TTF).
+		Load()
+	if err != nil {
+		return nil, err
+	}
+	cfg := config.NewBuilder().WithCustomFonts(fonts).WithDefaultFont(&props.Font{Family: fontFamily, Size: 9}).
+		WithLeftMargin(15).WithRightMargin(10).WithTopMargin(10).
+		WithTitle(s.title, true).WithAuthor(in.Seller.Name, true).WithCreationDate(in.Doc.Date.Time).
+		WithPageNumber(props.PageNumber{Pattern: "Страница {current} из {total}", Place: props.RightBottom, Family: fontFamily, Size: 7}).
+		Build()
+	m := maroto.New(cfg)
+	s.render(m, in.Images)
+	doc, err := m.Generate()
+	if err != nil {
+		return nil, fmt.Errorf("printform: %w", err)
+	}
+	return doc.GetBytes(), nil
+}
+
+// sheet is a form's content, laid out the same way for every form: a
+// preamble, the title, the parties, the items table, the totals, closing
+// lines and signatures.
+type sheet struct {
+	preamble  func(m mcore.Maroto)
+	title     string
+	parties   [][2]string // label, value
+	columns   []column
+	rows      [][]string
+	totals    [][2]string // label, amount
+	summary   []string    // lines after the totals (the count and sum, the amount in words…)
+	closing   []string
+	signature func(m mcore.Maroto)
+}
+
+type column struct {
+	name  string
+	size  int
+	right bool
+}
+
+// render lays the sheet out; the items table repeats its header on each
+// page and keeps its last row with the totals.
+func (s *sheet) render(m mcore.Maroto, img Images) {
+	if img.Logo != nil {
+		m.AddRow(15, image.NewFromBytesCol(3, img.Logo, extension.Png), col.New(9))
+	}
+	if s.preamble != nil {
+		s.preamble(m)
+	}
+	m.AddRow(10, text.NewCol(12, s.title, title))
+	m.AddRow(2, line.NewCol(12, props.Line{Thickness: 0.8}))
+	for _, p := range s.parties {
+		m.AddAutoRow(text.NewCol(3, p[0], bold), text.NewCol(9, p[1], plain))
+	}
+	m.AddRow(3)
+	header := func() {
+		cols := make([]mcore.Col, len(s.columns))
+		for i, c := range s.columns {
+			cols[i] = text.NewCol(c.size, c.name, props.Text{Style: fontstyle.Bold, Size: 8, Family: fontFamily, Top: 1,
+				Align: align.Center}).WithStyle(cellB)
+		}
+		m.AddRow(rowH+1, cols...)
+	}
+	header()
+	totalsH := float64(len(s.totals)+len(s.summary)+4) * rowH
+	for i, r := range s.rows {
+		need := rowH
+		if i == len(s.rows)-1 {
+			need += totalsH // the last row stays with the totals
+		}
+		if !m.FitlnCurrentPage(need) {
+			m.AddPages(page.New())
+			header()
+		}
+		cols := make([]mcore.Col, len(s.columns))
+		for j, c := range s.columns {
+			p := props.Text{Size: 8, Family: fontFamily, Top: 1, Bottom: 1, Left: 1}
+			if c.right {
+				p.Align, p.Right = align.Right, 1
+			}
+			cols[j] = text.NewCol(c.size, r[j], p).WithStyle(cellB)
+		}
+		m.AddAutoRow(cols...)
+	}
+	for _, t := range s.totals {
+		m.AddRow(rowH, text.NewCol(9, t[0], rightB), text.NewCol(3, t[1], rightB))
+	}
+	m.AddRow(2)
+	for i, l := range s.summary {
+		st := plain
+		if i == len(s.summary)-1 {
+			st = bold
+		}
+		m.AddAutoRow(text.NewCol(12, l, st))
+	}
+	for _, l := range s.closing {
+		m.AddAutoRow(text.NewCol(12, l, plain))
+	}
+	m.AddRow(4)
+	m.AddRow(2, line.NewCol(12, props.Line{Thickness: 0.8}))
+	if s.signature != nil {
+		s.signature(m)
+	}
+	if img.Stamp != nil || img.Signature != nil {
+		var cols []mcore.Col
+		for _, b := range [][]byte{img.Signature, img.Stamp} {
+			if b != nil {
+				cols = append(cols, image.NewFromBytesCol(3, b, extension.Png))
+			}
+		}
+		m.AddRow(30, append(cols, col.New(12-3*len(cols)))...)
+	}
+}
+
+// itemRows are the lines as the table prints them; discount says whether
+// any line has one (the table then gets a «Скидка» column).
+func itemRows(d *core.DocumentBody, withSKU bool) (cols []column, rows [][]string) {
+	discount := false
+	for _, l := range d.Lines {
+		if l.DiscountPercent != nil || l.DiscountAmount != nil {
+			discount = true
+		}
+	}
+	name := 6
+	if discount {
+		name--
+	}
+	cols = []column{{"№", 1, false}, {"Товары (работы, услуги)", name, false}, {"Кол-во", 1, true}, {"Ед.", 1, false},
+		{"Цена", 1, true}}
+	if discount {
+		cols = append(cols, column{"Скидка", 1, true})
+	}
+	cols = append(cols, column{"Сумма", 2, true})
+	for i, l := range d.Lines {
+		price := ""
+		if l.Price != nil {
+			price = money(*l.Price)
+		}
+		sum := l.NetAmount
+		if d.TaxMode == string(core.TaxInclusive) {
+			sum = l.TotalAmount
+		}
+		r := []string{fmt.Sprint(i + 1), dash(l.Name), core.FormatQuantity(l.Quantity.Decimal), dash(l.Unit), price}
+		if discount {
+			disc := ""
+			switch {
+			case l.DiscountPercent != nil:
+				disc = core.FormatQuantity(l.DiscountPercent.Decimal) + "%"
+			case l.DiscountAmount != nil:
+				disc = money(*l.DiscountAmount)
+			}
+			r = append(r, disc)
+		}
+		rows = append(rows, append(r, money(sum)))
+	}
+	return cols, rows
+}
+
+// totalLines are the totals block as the reference writes it for the
+// document's tax mode, with VAT per rate.
+func totalLines(d *core.DocumentBody, vatExempt bool) [][2]string {
+	var out [][2]string
+	inclusive := d.TaxMode == string(core.TaxInclusive)
+	net := decimal.Zero
+	for _, l := range d.Lines {
+		if inclusive {
+			net = net.Add(l.TotalAmount.Decimal)
+		} else {
+			net = net.Add(l.NetAmount.Decimal)
+		}
+	}
+	out = append(out, [2]string{"Итого:", core.FormatAmount(net)})
+	overall := d.DiscountTotal.Sub(lineDiscounts(d))
+	if overall.IsPositive() {
+		out = append(out, [2]string{"Скидка:", "-" + core.FormatAmount(overall)})
+	}
+	if d.ShippingAmount.IsPositive() {
+		out = append(out, [2]string{"Доставка:", money(d.ShippingAmount)})
+	}
+	for _, v := range d.VATByRate {
+		switch {
+		case vatExempt || v.Rate == string(core.VATNone):
+			out = append(out, [2]string{"Без налога (НДС)", "-"})
+		case inclusive:
+			out = append(out, [2]string{fmt.Sprintf("В том числе НДС (%s%%):", v.Rate), money(v.VAT)})
+		default:
+			out = append(out, [2]string{fmt.Sprintf("Сумма НДС (%s%%):", v.Rate), money(v.VAT)})
+		}
+	}
+	if len(d.VATByRate) == 0 {
+		out = append(out, [2]string{"Без налога (НДС)", "-"})
+	}
+	if !d.Adjustment.IsZero() {
+		out = append(out, [2]string{"Корректировка:", money(d.Adjustment)})
+	}
+	return append(out, [2]string{"Всего к оплате:", money(d.GrandTotal)})
+}
+
+func lineDiscounts(d *core.DocumentBody) decimal.Decimal {
+	sum := decimal.Zero
+	for _, l := range d.Lines {
+		gross := l.Quantity.Mul(priceOf(l)).Round(2)
+		after := l.NetAmount.Decimal
+		if d.TaxMode == string(core.TaxInclusive) {
+			after = l.TotalAmount.Decimal
+		}
+		sum = sum.Add(gross.Sub(after))
+	}
+	return sum
+}
+
+func priceOf(l core.DocumentLine) decimal.Decimal {
+	if l.Price == nil {
+		return decimal.Zero
+	}
+	return l.Price.Decimal
+}
+
+func countLine(what string, d *core.DocumentBody) string {
+	return fmt.Sprintf("%s %d, на сумму %s руб.", what, len(d.Lines), money(d.GrandTotal))
+}
+
+// signatures prints one or two signature columns.
+func signatures(sides ...[]string) func(m mcore.Maroto) {
+	return func(m mcore.Maroto) {
+		size := 12 / len(sides)
+		for i := 0; ; i++ {
+			any := false
+			cols := make([]mcore.Col, len(sides))
+			for j, side := range sides {
+				v := ""
+				if i < len(side) {
+					v, any = side[i], true
+				}
+				st := plain
+				if i == 0 {
+					st = bold
+				}
+				cols[j] = text.NewCol(size, v, st)
+			}
+			if !any {
+				return
+			}
+			m.AddAutoRow(cols...)
+		}
+	}
+}
+
+// signer is a signature line; an unknown name is left for the hand.
+func signer(role, name string) string {
+	if name == "" {
+		name = "________________"
+	}
+	return strings.TrimSpace(role + " ____________________ /" + name + "/")
+}
+
+func sheetOf(in Input) (*sheet, error) {
+	d := in.Doc
+	seller := OrgParty(in.Seller)
+	cols, rows := itemRows(d, false)
+	s := &sheet{columns: cols, rows: rows, totals: totalLines(d, in.Seller.VATExempt)}
+	words := core.AmountInWords(d.GrandTotal.Decimal)
+	switch in.Form {
+	case FormInvoice:
+		s.preamble = bankBlock(seller)
+		s.title = fmt.Sprintf("Счёт на оплату № %s от %s", d.Number, core.FormatDateLong(d.Date.Time))
+		s.parties = [][2]string{{"Поставщик (Исполнитель):", partyLine(seller)}, {"Покупатель (Заказчик):", partyLine(in.Buyer)}}
+		if in.Basis != "" {
+			s.parties = append(s.parties, [2]string{"Основание:", in.Basis})
+		}
+		s.summary = []string{countLine("Всего наименований", d), words}
+		if !in.Until.IsZero() {
+			s.closing = []string{"Оплатить не позднее " + core.FormatDateLong(in.Until)}
+		}
+		s.signature = signatures([]string{signer("Руководитель", in.Seller.Director)},
+			[]string{signer("Бухгалтер", in.Seller.ChiefAccountant)})
+	case FormAct:
+		s.title = fmt.Sprintf("Акт № %s от %s", d.Number, core.FormatDateLong(d.Date.Time))
+		s.columns[1].name = "Наименование работ, услуг"
+		s.parties = [][2]string{{"Исполнитель:", partyLine(seller)}, {"Заказчик:", partyLine(in.Buyer)},
+			{"Основание:", dash(in.Basis)}}
+		s.summary = []string{countLine("Всего оказано услуг", d), words}
+		s.closing = []string{"Вышеперечисленные услуги выполнены полностью и в срок. Заказчик претензий по объему, " +
+			"качеству и срокам оказания услуг не имеет."}
+		s.signature = signatures(
+			[]string{"ИСПОЛНИТЕЛЬ", dash(in.Seller.Name), "Руководитель", signer("", in.Seller.Director), "М.П."},
+			[]string{"ЗАКАЗЧИК", dash(in.Buyer.Name), "Должность ____________________", signer("", ""), "М.П."})
+	case FormQuote:
+		s.title = fmt.Sprintf("Коммерческое предложение № %s от %s", d.Number, core.FormatDateLong(d.Date.Time))
+		s.parties = [][2]string{{"От:", partyLine(seller)}, {"Кому:", partyLine(in.Buyer)}}
+		if d.Subject != "" {
+			s.parties = append(s.parties, [2]string{"Тема:", d.Subject})
+		}
+		s.summary = []string{countLine("Всего наименований", d), words}
+		if !in.Until.IsZero() {
+			s.closing = append(s.closing, "Предложение действительно до "+core.FormatDateLong(in.Until))
+		}
+		if d.Terms != "" {
+			s.closing = append(s.closing, d.Terms)
+		}
+		s.signature = signatures([]string{signer("Руководитель", in.Seller.Director)})
+	default:
+		return nil, fmt.Errorf("printform: unknown form %q", in.Form)
+	}
+	return s, nil
+}
+
+// bankBlock is the invoice's bordered grid shaped like a payment order.
+func bankBlock(p Party) func(m mcore.Maroto) {
+	return func(m mcore.Maroto) {
+		c := func(size int, s string, st props.Text, b border.Type) mcore.Col {
+			return text.NewCol(size, s, st).WithStyle(&props.Cell{BorderType: b, BorderThickness: 0.2})
+		}
+		m.AddRows(
+			row.New(rowH).Add(c(7, dash(p.BankName), plain, border.Left|border.Top|border.Right), c(1, "БИК", plain, border.Full),
+				c(4, dash(p.BIK), plain, border.Left|border.Top|border.Right)),
+			row.New(rowH).Add(c(7, "Банк получателя", small, border.Left|border.Bottom|border.Right), c(1, "Сч. №", plain, border.Full),
+				c(4, dash(p.CorrAccount), plain, border.Left|border.Bottom|border.Right)),
+			row.New(rowH).Add(c(3, "ИНН "+dash(p.INN), plain, border.Full), c(4, "КПП "+p.KPP, plain, border.Full),
+				c(1, "Сч. №", plain, border.Left|border.Top|border.Right), c(4, dash(p.Account), plain, border.Left|border.Top|border.Right)),
+			row.New(rowH).Add(c(7, dash(p.Name), plain, border.Left|border.Right), c(1, "", plain, border.Left|border.Right),
+				c(4, "", plain, border.Left|border.Right)),
+			row.New(rowH).Add(c(7, "Получатель", small, border.Left|border.Bottom|border.Right),
+				c(1, "", plain, border.Left|border.Bottom|border.Right), c(4, "", plain, border.Left|border.Bottom|border.Right)),
+		)
+		m.AddRow(4)
+	}
+}
