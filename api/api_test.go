@@ -40,6 +40,7 @@ func setup(t testing.TB) *bundle {
 		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(), Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
 		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"},
 		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
+			Realizations: st.Realizations(), Products: st.Products(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	})

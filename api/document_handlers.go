@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"mime"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/exchange/printform"
 )
 
 var documentSortFields = []string{"created_at", "updated_at", "number"}
@@ -30,7 +32,8 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	v1.Get("/invoices/:id/remaining", need(core.ScopeRead), s.invoiceRemaining)
 	mount[core.Act](s, v1, "/acts", s.deps.Acts, listDocuments(core.ActStatuses(), s.deps.Acts.List), core.ScopeWrite)
 	if s.deps.Printer != nil {
-		for path, kind := range map[string]string{"/quotes": core.EntityQuote, "/invoices": core.EntityInvoice, "/acts": core.EntityAct} {
+		for path, kind := range map[string]string{"/quotes": core.EntityQuote, "/invoices": core.EntityInvoice, "/acts": core.EntityAct,
+			"/realizations": core.EntityRealization} {
 			v1.Get(path+"/:id/pdf", need(core.ScopeRead), s.printDocument(kind))
 		}
 	}
@@ -211,15 +214,24 @@ func (s *Server) quoteToSalesOrder(c *fiber.Ctx) error {
 func (s *Server) printDocument(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var errs []core.FieldError
-		c.Request().URI().QueryArgs().VisitAll(func(k, _ []byte) {
-			if string(k) != "form" {
+		req := printform.Request{Kind: kind, ID: c.Params("id"), Form: c.Query("form")}
+		c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
+			switch string(k) {
+			case "form":
+			case "status":
+				if n, err := strconv.Atoi(string(v)); err == nil && (n == 1 || n == 2) {
+					req.UPDStatus = n
+				} else {
+					errs = append(errs, core.FieldError{Field: "status", Code: "invalid_choice", Message: "a УПД's status is 1 or 2"})
+				}
+			default:
 				errs = append(errs, core.FieldError{Field: string(k), Code: "unknown_parameter", Message: "no such parameter"})
 			}
 		})
 		if err := core.Invalid(errs); err != nil {
 			return err
 		}
-		pdf, name, err := s.deps.Printer.Print(c.UserContext(), kind, c.Params("id"), c.Query("form"))
+		pdf, name, err := s.deps.Printer.Print(c.UserContext(), req)
 		if err != nil {
 			return err
 		}

@@ -276,6 +276,10 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	require.True(t, bytes.HasPrefix(data, []byte("%PDF-")))
 	check("GET", "/api/v1/quotes/"+quoteID+"/pdf?form=quote", b.reader, "", 200)
 	check("GET", "/api/v1/invoices/"+invoiceID+"/pdf?form=torg12", b.reader, "", 422)
+	check("GET", "/api/v1/realizations/"+realID+"/pdf", b.reader, "", 200)
+	check("GET", "/api/v1/realizations/"+realID+"/pdf?form=upd&status=2", b.reader, "", 200)
+	check("GET", "/api/v1/realizations/"+realID+"/pdf?form=torg12", b.reader, "", 200)
+	check("GET", "/api/v1/realizations/"+realID+"/pdf?form=upd&status=3", b.reader, "", 422)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

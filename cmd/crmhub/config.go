@@ -56,6 +56,8 @@ type DocumentsConfig struct {
 	// PaidOnFullPayment moves an invoice to paid when its executed
 	// payments cover it.
 	PaidOnFullPayment bool `yaml:"paid_on_full_payment"`
+	// SchetFakturaEdition is the счёт-фактура's edition caption.
+	SchetFakturaEdition string `yaml:"schet_faktura_edition"`
 }
 
 // WebFormsConfig configures the website forms endpoint (POST /forms/{slug}).
@@ -357,8 +359,9 @@ func defaultConfig() Config {
 			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}},
 			Asterisk: AsteriskConfig{Username: "crmhub", Timezone: "Europe/Moscow", Context: "from-internal",
 				ChannelPrefix: "PJSIP/", CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}}},
-		WebForms:  defaultWebForms(),
-		Documents: DocumentsConfig{Numbering: core.DefaultNumbering(), PaidOnFullPayment: true},
+		WebForms: defaultWebForms(),
+		Documents: DocumentsConfig{Numbering: core.DefaultNumbering(), PaidOnFullPayment: true,
+			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)"},
 	}
 }
 

@@ -12,11 +12,14 @@ import (
 
 // formKinds says which document kind each form prints.
 var formKinds = map[string]string{printform.FormQuote: core.EntityQuote, printform.FormInvoice: core.EntityInvoice,
-	printform.FormAct: core.EntityAct}
+	printform.FormAct: core.EntityAct, printform.FormSchetFaktura: core.EntityRealization, printform.FormTorg12: core.EntityRealization,
+	printform.FormUPD: core.EntityRealization}
 
 func (m *Main) print(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("print", "print --form invoice|quote|act --id ID [-o FILE]")
-	form := fs.String("form", "", "the form: invoice (счёт на оплату), quote (коммерческое предложение) or act (акт) (required)")
+	fs, cfgPath := m.flags("print", "print --form invoice|quote|act|schet-faktura|torg12|upd --id ID [-o FILE]")
+	form := fs.String("form", "", "the form: invoice (счёт на оплату), quote (коммерческое предложение), act (акт), "+
+		"schet-faktura, torg12 or upd (of a realization) (required)")
+	status := fs.Int("status", 0, "with --form upd: the УПД's status, 1 or 2 (default: 1 for a VAT payer)")
 	id := fs.String("id", "", "the document's id (required)")
 	out := fs.String("o", "", "the PDF file to write (default: the document's own file name in this folder)")
 	if err := parse(fs, args); err != nil {
@@ -24,7 +27,7 @@ func (m *Main) print(ctx context.Context, args []string) error {
 	}
 	kind, ok := formKinds[*form]
 	if !ok {
-		return usagef("--form: want invoice, quote or act, got %q", *form)
+		return usagef("--form: want invoice, quote, act, schet-faktura, torg12 or upd, got %q", *form)
 	}
 	if *id == "" {
 		return usagef("--id is required")
@@ -34,9 +37,7 @@ func (m *Main) print(ctx context.Context, args []string) error {
 		return err
 	}
 	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
-		p := &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
-			Org: cfg.Organization}
-		pdf, name, err := p.Print(ctx, kind, *id, *form)
+		pdf, name, err := newPrinter(st, cfg).Print(ctx, printform.Request{Kind: kind, ID: *id, Form: *form, UPDStatus: *status})
 		if err != nil {
 			return describe(err)
 		}
@@ -49,4 +50,10 @@ func (m *Main) print(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "wrote %s (%d bytes)\n", *out, len(pdf))
 		return nil
 	})
+}
+
+// newPrinter is the hub's document printer.
+func newPrinter(st *store.Store, cfg Config) *printform.Printer {
+	return &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Realizations: st.Realizations(),
+		Products: st.Products(), Accounts: st.Accounts(), Org: cfg.Organization, Edition: cfg.Documents.SchetFakturaEdition}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/store"
-	"github.com/crmhub/crmhub/exchange/printform"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -121,8 +120,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
 			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
 			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization,
-			Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
-				Org: cfg.Organization}})
+			Printer: newPrinter(st, cfg)})
 	if err != nil {
 		return err
 	}

@@ -11,27 +11,40 @@ import (
 // Printer prints stored documents: it reads the document, its customer
 // and what it refers to, and renders the form.
 type Printer struct {
-	Quotes   core.QuoteService
-	Invoices core.InvoiceService
-	Acts     core.ActService
-	Accounts core.AccountService
-	Org      core.Organization
-	Images   Images
+	Quotes       core.QuoteService
+	Invoices     core.InvoiceService
+	Acts         core.ActService
+	Realizations core.RealizationService
+	Products     core.ProductService
+	Accounts     core.AccountService
+	Org          core.Organization
+	Images       Images
+	// Edition is the счёт-фактура's edition caption ("": DefaultEdition).
+	Edition string
 }
 
 // Forms are the forms each document kind prints, its natural one first.
 var Forms = map[string][]string{
-	core.EntityQuote:   {FormQuote},
-	core.EntityInvoice: {FormInvoice},
-	core.EntityAct:     {FormAct},
+	core.EntityQuote:       {FormQuote},
+	core.EntityInvoice:     {FormInvoice},
+	core.EntityAct:         {FormAct},
+	core.EntityRealization: {FormSchetFaktura, FormTorg12, FormUPD},
 }
 
-var titles = map[string]string{FormQuote: "Коммерческое предложение", FormInvoice: "Счёт на оплату", FormAct: "Акт"}
+var titles = map[string]string{FormQuote: "Коммерческое предложение", FormInvoice: "Счёт на оплату", FormAct: "Акт",
+	FormSchetFaktura: "Счёт-фактура", FormTorg12: "ТОРГ-12", FormUPD: "УПД"}
 
-// Print renders document id of kind (quote, invoice, act) as form ("": the
-// kind's own) and names the file. Errors: ENOTFOUND, EINVALID (a form the
-// kind does not print).
-func (p *Printer) Print(ctx context.Context, kind, id, form string) (pdf []byte, fileName string, err error) {
+// Request names what to print: a document (kind and id), the form (""
+// for the kind's own) and, for a УПД, its status (0: by the seller's VAT).
+type Request struct {
+	Kind, ID, Form string
+	UPDStatus      int
+}
+
+// Print renders a document as a form and names the file. Errors:
+// ENOTFOUND, EINVALID (a form the kind does not print).
+func (p *Printer) Print(ctx context.Context, r Request) (pdf []byte, fileName string, err error) {
+	kind, id, form := r.Kind, r.ID, r.Form
 	forms, ok := Forms[kind]
 	if !ok {
 		return nil, "", core.Errorf(core.EINVALID, "%s documents have no print forms yet", kind)
@@ -43,7 +56,7 @@ func (p *Printer) Print(ctx context.Context, kind, id, form string) (pdf []byte,
 		return nil, "", core.Invalid([]core.FieldError{{Field: "form", Code: "invalid_choice",
 			Message: fmt.Sprintf("a %s prints as %v", kind, forms)}})
 	}
-	in := Input{Form: form, Seller: p.Org, Images: p.Images}
+	in := Input{Form: form, Seller: p.Org, Images: p.Images, UPDStatus: r.UPDStatus, Edition: p.Edition}
 	var account *string
 	switch kind {
 	case core.EntityQuote:
@@ -64,12 +77,31 @@ func (p *Printer) Print(ctx context.Context, kind, id, form string) (pdf []byte,
 			return nil, "", err
 		}
 		in.Doc, account = &a.DocumentBody, a.AccountID
-		if a.InvoiceID != nil {
-			inv, err := p.Invoices.Get(ctx, *a.InvoiceID)
-			if err != nil {
+		if in.Basis, err = p.basis(ctx, a.InvoiceID); err != nil {
+			return nil, "", err
+		}
+	case core.EntityRealization:
+		x, err := p.Realizations.Get(ctx, id)
+		if err != nil {
+			return nil, "", err
+		}
+		in.Doc, account = &x.DocumentBody, x.AccountID
+		if in.Basis, err = p.basis(ctx, x.InvoiceID); err != nil {
+			return nil, "", err
+		}
+		in.Goods = map[string]Goods{}
+		for _, l := range x.Lines {
+			if l.ProductID == nil {
+				continue
+			}
+			pr, err := p.Products.Get(ctx, *l.ProductID)
+			if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
 				return nil, "", err
 			}
-			in.Basis = fmt.Sprintf("Счёт на оплату № %s от %s", inv.Number, core.FormatDateLong(inv.Date.Time))
+			if pr != nil {
+				in.Goods[pr.ID] = Goods{Code: pr.SKU, CountryCode: pr.CountryCode, CountryName: pr.CountryOfOrigin,
+					Customs: pr.CustomsDeclaration}
+			}
 		}
 	}
 	if account != nil {
@@ -84,4 +116,16 @@ func (p *Printer) Print(ctx context.Context, kind, id, form string) (pdf []byte,
 		return nil, "", err
 	}
 	return pdf, fmt.Sprintf("%s %s от %s.pdf", titles[form], in.Doc.Number, in.Doc.Date.Format("02.01.2006")), nil
+}
+
+// basis is the «Основание» of a document made from an invoice.
+func (p *Printer) basis(ctx context.Context, invoiceID *string) (string, error) {
+	if invoiceID == nil {
+		return "", nil
+	}
+	inv, err := p.Invoices.Get(ctx, *invoiceID)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Счёт на оплату № %s от %s", inv.Number, core.FormatDateLong(inv.Date.Time)), nil
 }

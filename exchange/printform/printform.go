@@ -25,6 +25,7 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/consts/border"
 	"github.com/johnfercher/maroto/v2/pkg/consts/extension"
 	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
+	"github.com/johnfercher/maroto/v2/pkg/consts/orientation"
 	mcore "github.com/johnfercher/maroto/v2/pkg/core"
 	"github.com/johnfercher/maroto/v2/pkg/props"
 	"github.com/johnfercher/maroto/v2/pkg/repository"
@@ -91,6 +92,12 @@ type Input struct {
 	// Until is a quote's validity or an invoice's due date (zero: none).
 	Until  time.Time
 	Images Images
+	// For the tax forms of a realization: the products' catalog details,
+	// the УПД status (1 or 2; 0: 1 for a VAT payer, 2 for an exempt one)
+	// and the счёт-фактура's edition caption ("": DefaultEdition).
+	Goods     map[string]Goods
+	UPDStatus int
+	Edition   string
 }
 
 // dash stands for an empty mandatory detail.
@@ -136,9 +143,23 @@ func Render(in Input) ([]byte, error) {
 	if in.Doc == nil {
 		return nil, fmt.Errorf("printform: no document")
 	}
-	s, err := sheetOf(in)
-	if err != nil {
-		return nil, err
+	tax := map[string]func(*Input, mcore.Maroto){FormSchetFaktura: (*Input).renderSchetFaktura, FormUPD: (*Input).renderUPD,
+		FormTorg12: (*Input).renderTorg12}
+	var s *sheet
+	render, isTax := tax[in.Form]
+	if isTax {
+		if in.Doc.TaxMode == string(core.TaxGroup) {
+			return nil, core.Invalid([]core.FieldError{{Field: "form", Code: "group_tax",
+				Message: "a document in group tax mode has no VAT per line, which this form prints: use individual or inclusive"}})
+		}
+		if in.UPDStatus < 0 || in.UPDStatus > 2 {
+			return nil, core.Invalid([]core.FieldError{{Field: "status", Code: "invalid_choice", Message: "a УПД's status is 1 or 2"}})
+		}
+	} else {
+		var err error
+		if s, err = sheetOf(in); err != nil {
+			return nil, err
+		}
 	}
 	fonts, err := repository.New().
 		AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, goregular.TTF).
@@ -147,13 +168,22 @@ func Render(in Input) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := config.NewBuilder().WithCustomFonts(fonts).WithDefaultFont(&props.Font{Family: fontFamily, Size: 9}).
+	b := config.NewBuilder().WithCustomFonts(fonts).WithDefaultFont(&props.Font{Family: fontFamily, Size: 9}).
 		WithLeftMargin(15).WithRightMargin(10).WithTopMargin(10).
-		WithTitle(s.title, true).WithAuthor(in.Seller.Name, true).WithCreationDate(in.Doc.Date.Time).
-		WithPageNumber(props.PageNumber{Pattern: "Страница {current} из {total}", Place: props.RightBottom, Family: fontFamily, Size: 7}).
-		Build()
-	m := maroto.New(cfg)
-	s.render(m, in.Images)
+		WithAuthor(in.Seller.Name, true).WithCreationDate(in.Doc.Date.Time).
+		WithPageNumber(props.PageNumber{Pattern: "Страница {current} из {total}", Place: props.RightBottom, Family: fontFamily, Size: 7})
+	if isTax {
+		b = b.WithOrientation(orientation.Horizontal).WithMaxGridSize(grid).WithLeftMargin(10).WithTopMargin(7).
+			WithTitle(in.Form+" "+in.Doc.Number, true)
+	} else {
+		b = b.WithTitle(s.title, true)
+	}
+	m := maroto.New(b.Build())
+	if isTax {
+		render(&in, m)
+	} else {
+		s.render(m, in.Images)
+	}
 	doc, err := m.Generate()
 	if err != nil {
 		return nil, fmt.Errorf("printform: %w", err)

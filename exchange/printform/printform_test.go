@@ -182,3 +182,97 @@ func BenchmarkInvoice120Lines(b *testing.B) {
 		}
 	}
 }
+
+// goodsDoc is a realization of n product lines with their catalog details.
+func goodsDoc(t testing.TB, n int) (*core.DocumentBody, map[string]printform.Goods) {
+	d := document(t, n, core.TaxIndividual)
+	d.Number = "РЛ-2026-000031"
+	goods := map[string]printform.Goods{}
+	for i := range d.Lines {
+		id := fmt.Sprintf("0190a5c0-0000-7000-8000-%012d", i%4)
+		d.Lines[i].ProductID, d.Lines[i].UnitCode = &id, "796"
+		goods[id] = printform.Goods{Code: fmt.Sprintf("D-%02d", i%4), CountryCode: "156", CountryName: "Китай",
+			Customs: "10702070/250126/3012345/1"}
+	}
+	return d, goods
+}
+
+func TestTaxForms(t *testing.T) {
+	t.Parallel()
+	d, goods := goodsDoc(t, 4)
+	in := printform.Input{Doc: d, Seller: org(), Buyer: buyer(), Goods: goods, Basis: "Счёт на оплату № СЧ-2026-000057 от 27 ноября 2026 г."}
+	vat := core.FormatAmount(d.VATTotal.Decimal)
+	net := core.FormatAmount(d.GrandTotal.Sub(d.VATTotal.Decimal))
+
+	in.Form = printform.FormSchetFaktura
+	pdf, err := printform.Render(in)
+	require.NoError(t, err)
+	text := pdfText(t, pdf)
+	for _, want := range []string{"Приложение № 1 к постановлению Правительства Российской Федерации от 26 декабря 2011 г. № 1137",
+		printform.DefaultEdition, "СЧЁТ-ФАКТУРА № РЛ-2026-000031 от 27 ноября 2026 г.", "(1а)", "ИНН/КПП продавца: 7707083893/773601001",
+		"Грузоотправитель и его адрес: он же", "Документ об отгрузке № п/п 1-4 № РЛ-2026-000031 от 27 ноября 2026 г.", "(5б)",
+		"ИНН/КПП покупателя: 500100732259", "Российский рубль, 643", "без акциза", "22%", "10%", "156", "Китай",
+		"10702070/250126/3012345/1", "Всего к оплате", net, vat, core.FormatAmount(d.GrandTotal.Decimal),
+		"Руководитель организации или иное уполномоченное лицо", "Главный бухгалтер или иное уполномоченное лицо"} {
+		require.Contains(t, text, want)
+	}
+	golden(t, "schet-faktura", text)
+
+	in.Form = printform.FormUPD
+	pdf, err = printform.Render(in)
+	require.NoError(t, err)
+	text = pdfText(t, pdf)
+	for _, want := range []string{"Универсальный\nпередаточный\nдокумент", "Статус: 1", "Код товара", "D-00", "[10]", "[12]", "[17]", "[21]",
+		"Дата отгрузки, передачи (сдачи): 27 ноября 2026 г.", "Счёт на оплату № СЧ-2026-000057"} {
+		require.Contains(t, text, want)
+	}
+	golden(t, "upd", text)
+	in.UPDStatus = 2
+	pdf, err = printform.Render(in)
+	require.NoError(t, err)
+	require.Contains(t, pdfText(t, pdf), "Статус: 2")
+	in.UPDStatus = 0
+
+	in.Form = printform.FormTorg12
+	pdf, err = printform.Render(in)
+	require.NoError(t, err)
+	text = pdfText(t, pdf)
+	for _, want := range []string{"Унифицированная форма № ТОРГ-12", "Форма по ОКУД 0330212", "ТОВАРНАЯ НАКЛАДНАЯ", "РЛ-2026-000031",
+		"27.11.2026", "Грузоотправитель", "Плательщик", "Всего по накладной", "содержит четыре порядковых номера записей",
+		"Всего отпущено на сумму: " + core.AmountInWords(d.GrandTotal.Decimal), "Отпуск груза разрешил", "Груз получил грузополучатель"} {
+		require.Contains(t, text, want)
+	}
+	golden(t, "torg12", text)
+
+	group := document(t, 2, core.TaxGroup)
+	_, err = printform.Render(printform.Input{Form: printform.FormSchetFaktura, Doc: group, Seller: org()})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "group mode has no VAT per line")
+}
+
+func TestLongTorg12SpansPages(t *testing.T) {
+	t.Parallel()
+	d, goods := goodsDoc(t, 120)
+	pdf, err := printform.Render(printform.Input{Form: printform.FormTorg12, Doc: d, Seller: org(), Buyer: buyer(), Goods: goods})
+	require.NoError(t, err)
+	pages := strings.Split(pdfText(t, pdf), "\f")
+	if strings.TrimSpace(pages[len(pages)-1]) == "" {
+		pages = pages[:len(pages)-1]
+	}
+	require.Greater(t, len(pages), 2)
+	for i, p := range pages {
+		require.Contains(t, p, "Товар: наименование, характеристика", "page %d repeats the header", i+1)
+	}
+	require.Contains(t, pages[len(pages)-1], "Всего по накладной")
+	require.Contains(t, pages[len(pages)-1], "сто двадцать порядковых номеров")
+}
+
+func BenchmarkTorg12_120Lines(b *testing.B) {
+	d, goods := goodsDoc(b, 120)
+	in := printform.Input{Form: printform.FormTorg12, Doc: d, Seller: org(), Buyer: buyer(), Goods: goods}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := printform.Render(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
