@@ -10,7 +10,8 @@ BIN     := bin/crmhub
 
 # OS packages the hub and its tests use, as "command:debian-package".
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
-DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils
+DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
+        dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd
 
 .PHONY: help deps build run test bench bench/crm bench/stream bench/telephony bench/forms lint fmt clean
 
@@ -30,6 +31,7 @@ deps: ## install missing OS packages (apt-get when root; otherwise print what to
 		echo "deps: installing$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+		case "$$missing" in *opensmtpd*) [ -x /etc/init.d/opensmtpd ] && /etc/init.d/opensmtpd stop >/dev/null 2>&1 || true;; esac; \
 	else \
 		echo "deps: missing OS packages:$$missing"; \
 		echo "      install them (Debian/Ubuntu: sudo apt-get install$$missing), or set CRMHUB_DATABASE_URL"; \

@@ -16,9 +16,12 @@ const (
 	KindCall    = "call"
 	KindMeeting = "meeting"
 	KindTask    = "task"
+	// KindEmail records a sent e-mail: an event whose start and end are
+	// the moment the server accepted it.
+	KindEmail = "email"
 )
 
-// Activity is an event (call, meeting) or a task, linked to any of a lead,
+// Activity is an event (call, meeting, a sent e-mail) or a task, linked to any of a lead,
 // contact, account and deal.
 type Activity struct {
 	Record
@@ -39,7 +42,11 @@ type Activity struct {
 }
 
 // IsEvent reports whether the activity is a call or a meeting.
-func (a *Activity) IsEvent() bool { return a.Kind == KindCall || a.Kind == KindMeeting }
+func (a *Activity) IsEvent() bool { return isEventKind(a.Kind) }
+
+func isEventKind(kind string) bool {
+	return kind == KindCall || kind == KindMeeting || kind == KindEmail
+}
 
 // EventStatuses is the event status picklist.
 func EventStatuses() *Picklist { return eventStatuses() }
@@ -103,7 +110,7 @@ func CanTransition(kind, from, to string) bool {
 		return true
 	}
 	table := taskTransitions
-	if kind == KindCall || kind == KindMeeting {
+	if isEventKind(kind) {
 		table = eventTransitions
 	}
 	for _, s := range table[from] {
@@ -124,7 +131,8 @@ var activitySchema = sync.OnceValue(func() *Schema[Activity] {
 	}
 	return NewSchema[Activity]("id", "created_at", "updated_at", "version", "completed_at").
 		Field("kind", OneOf(NewPicklist("activity_kind", Choice{KindCall, "Звонок", "Call"},
-			Choice{KindMeeting, "Встреча", "Meeting"}, Choice{KindTask, "Задача", "Task"}),
+			Choice{KindMeeting, "Встреча", "Meeting"}, Choice{KindTask, "Задача", "Task"},
+			Choice{KindEmail, "Письмо", "Email"}),
 			func(a *Activity) *string { return &a.Kind })).
 		Field("subject", Text(250, false, func(a *Activity) *string { return &a.Subject })).
 		Field("status", Text(30, false, func(a *Activity) *string { return &a.Status })). // checked per kind in Validate
@@ -173,7 +181,7 @@ func (a *Activity) Validate() error {
 		bad("subject", "required", "is required")
 	}
 	if a.Kind == "" {
-		bad("kind", "required", "is required: call, meeting or task")
+		bad("kind", "required", "is required: call, meeting, task or email")
 		return Invalid(errs)
 	}
 	if a.StartAt == nil {

@@ -58,6 +58,8 @@ func (s *Store) Resync(ctx context.Context, entity string, since time.Time) (int
 		return s.resync(ctx, entity, tablePages(s, s.tables.realization, since))
 	case core.EntityPayment:
 		return s.resync(ctx, entity, tablePages(s, s.tables.payment, since))
+	case core.EntityEmail:
+		return s.resync(ctx, entity, tablePages(s, s.tables.email, since))
 	case core.EntityCall:
 		return s.resync(ctx, entity, func(ctx context.Context, after string) ([]snapshot, error) {
 			rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE updated_at >= $1 AND id > $2 ORDER BY id LIMIT 1000`,
@@ -75,7 +77,7 @@ func (s *Store) Resync(ctx context.Context, entity string, since time.Time) (int
 		})
 	}
 	return 0, core.Errorf(core.EINVALID, "unknown entity %q: lead, account, contact, deal, activity, user, pipeline, call, "+
-		"product, service, product_group, price_book, quote, sales_order, purchase_order, invoice, act, realization or payment", entity)
+		"product, service, product_group, price_book, quote, sales_order, purchase_order, invoice, act, realization, payment or email", entity)
 }
 
 // snapshot is one record's current state for a resync.

@@ -68,6 +68,7 @@ type tables struct {
 
 	salesOrder    *table[core.SalesOrder, *core.SalesOrder]
 	purchaseOrder *table[core.PurchaseOrder, *core.PurchaseOrder]
+	email         *table[core.EmailMessage, *core.EmailMessage]
 }
 
 var (
@@ -96,6 +97,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s.tables.realization = s.newRealizationTable()
 	s.tables.salesOrder = s.newSalesOrderTable()
 	s.tables.purchaseOrder = s.newPurchaseOrderTable()
+	s.tables.email = newEmailTable()
 	return s
 }
 

@@ -232,7 +232,7 @@ func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmiss
 		res.Entity, res.ID, res.Created = core.EntityLead, l.ID, true
 	}
 	for _, f := range sub.Files {
-		if err := s.attach(ctx, tx, res.Entity, res.ID, "webform:"+sub.Form, f); err != nil {
+		if _, err := s.attach(ctx, tx, res.Entity, res.ID, "webform:"+sub.Form, f); err != nil {
 			return nil, err
 		}
 	}
@@ -303,13 +303,14 @@ func (s *Store) nextOwner(ctx context.Context, db dbtx, name string, candidates 
 	return active[n%int64(len(active))], err
 }
 
-// attach stores a file on a record, with its change event.
-func (s *Store) attach(ctx context.Context, tx pgx.Tx, entity, recordID, source string, f core.FormFile) error {
+// attach stores a file on a record, with its change event; it returns the
+// attachment's id.
+func (s *Store) attach(ctx context.Context, tx pgx.Tx, entity, recordID, source string, f core.FormFile) (string, error) {
 	sum := sha256.Sum256(f.Data)
 	a := core.Attachment{ID: uuid.Must(uuid.NewV7()).String(), Entity: entity, RecordID: recordID, FileName: f.Name,
 		ContentType: f.ContentType, Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), Source: source,
 		CreatedAt: s.now()}
-	return s.write(ctx, tx, mutation{sql: `INSERT INTO attachments (id, entity, record_id, file_name, content_type, size,
+	return a.ID, s.write(ctx, tx, mutation{sql: `INSERT INTO attachments (id, entity, record_id, file_name, content_type, size,
 		sha256, data, source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		args:     []any{a.ID, a.Entity, a.RecordID, a.FileName, a.ContentType, a.Size, a.SHA256, f.Data, a.Source, a.CreatedAt},
 		wantRows: 1, entity: core.EntityAttachment, op: core.OpCreated, id: a.ID, version: 1, data: a})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/crmhub/crmhub/core"
 )
@@ -44,16 +45,37 @@ type Request struct {
 // Print renders a document as a form and names the file. Errors:
 // ENOTFOUND, EINVALID (a form the kind does not print).
 func (p *Printer) Print(ctx context.Context, r Request) (pdf []byte, fileName string, err error) {
+	d, err := p.Document(ctx, r)
+	if err != nil {
+		return nil, "", err
+	}
+	return d.PDF, d.FileName, nil
+}
+
+// Printed is a rendered form with the document it was printed from.
+type Printed struct {
+	PDF      []byte
+	FileName string
+	Form     string
+	Title    string // of the form, such as «Счёт на оплату»
+	Doc      *core.DocumentBody
+	// Until is a quote's valid-until or an invoice's due date (zero if none).
+	Until time.Time
+}
+
+// Document renders a document as a form and returns it with the document.
+// Errors: ENOTFOUND, EINVALID (a form the kind does not print).
+func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 	kind, id, form := r.Kind, r.ID, r.Form
 	forms, ok := Forms[kind]
 	if !ok {
-		return nil, "", core.Errorf(core.EINVALID, "%s documents have no print forms yet", kind)
+		return nil, core.Errorf(core.EINVALID, "%s documents have no print forms yet", kind)
 	}
 	if form == "" {
 		form = forms[0]
 	}
 	if !slices.Contains(forms, form) {
-		return nil, "", core.Invalid([]core.FieldError{{Field: "form", Code: "invalid_choice",
+		return nil, core.Invalid([]core.FieldError{{Field: "form", Code: "invalid_choice",
 			Message: fmt.Sprintf("a %s prints as %v", kind, forms)}})
 	}
 	in := Input{Form: form, Seller: p.Org, Images: p.Images, UPDStatus: r.UPDStatus, Edition: p.Edition}
@@ -62,32 +84,32 @@ func (p *Printer) Print(ctx context.Context, r Request) (pdf []byte, fileName st
 	case core.EntityQuote:
 		q, err := p.Quotes.Get(ctx, id)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		in.Doc, in.Until, account = &q.DocumentBody, q.ValidUntil.Time, q.AccountID
 	case core.EntityInvoice:
 		inv, err := p.Invoices.Get(ctx, id)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		in.Doc, in.Until, account = &inv.DocumentBody, inv.DueDate.Time, inv.AccountID
 	case core.EntityAct:
 		a, err := p.Acts.Get(ctx, id)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		in.Doc, account = &a.DocumentBody, a.AccountID
 		if in.Basis, err = p.basis(ctx, a.InvoiceID); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	case core.EntityRealization:
 		x, err := p.Realizations.Get(ctx, id)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		in.Doc, account = &x.DocumentBody, x.AccountID
 		if in.Basis, err = p.basis(ctx, x.InvoiceID); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		in.Goods = map[string]Goods{}
 		for _, l := range x.Lines {
@@ -96,7 +118,7 @@ func (p *Printer) Print(ctx context.Context, r Request) (pdf []byte, fileName st
 			}
 			pr, err := p.Products.Get(ctx, *l.ProductID)
 			if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
-				return nil, "", err
+				return nil, err
 			}
 			if pr != nil {
 				in.Goods[pr.ID] = Goods{Code: pr.SKU, CountryCode: pr.CountryCode, CountryName: pr.CountryOfOrigin,
@@ -107,15 +129,16 @@ func (p *Printer) Print(ctx context.Context, r Request) (pdf []byte, fileName st
 	if account != nil {
 		acc, err := p.Accounts.Get(ctx, *account)
 		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
-			return nil, "", err
+			return nil, err
 		}
 		in.Buyer = AccountParty(acc)
 	}
-	pdf, err = Render(in)
+	pdf, err := Render(in)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return pdf, fmt.Sprintf("%s %s от %s.pdf", titles[form], in.Doc.Number, in.Doc.Date.Format("02.01.2006")), nil
+	return &Printed{PDF: pdf, Form: form, Title: titles[form], Doc: in.Doc, Until: in.Until,
+		FileName: fmt.Sprintf("%s %s от %s.pdf", titles[form], in.Doc.Number, in.Doc.Date.Format("02.01.2006"))}, nil
 }
 
 // basis is the «Основание» of a document made from an invoice.
