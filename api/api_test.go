@@ -32,18 +32,25 @@ type bundle struct {
 	admin, reader, writer string
 }
 
-func setup(t testing.TB) *bundle {
+// setup starts a server on a fresh database; tune, when given, completes
+// its dependencies (a mailer, say).
+func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 	t.Helper()
 	st := storetest.NewStore(t)
-	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, api.Deps{
+	deps := api.Deps{
 		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, WebForms: st, Attachments: st, Calls: st, Dialers: []core.Dialer{&recordingDialer{}},
 		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(), Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
 		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"},
 		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
 			Realizations: st.Realizations(), Products: st.Products(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
+		Emails: st.Emails(), EmailTemplates: st,
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
-	})
+	}
+	for _, f := range tune {
+		f(st, &deps)
+	}
+	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, deps)
 	require.NoError(t, err)
 	b := &bundle{srv: srv, store: st}
 	for _, k := range []struct {

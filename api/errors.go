@@ -32,6 +32,7 @@ var codeStatus = map[string]int{
 	core.EPRECONDITION: http.StatusPreconditionFailed,
 	core.EUNAUTHORIZED: http.StatusUnauthorized,
 	core.EFORBIDDEN:    http.StatusForbidden,
+	core.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	core.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -122,6 +122,14 @@ func need(scope core.Scope) fiber.Handler {
 	}
 }
 
+// jsonBodyIfAny requires a body, when there is one, to be JSON.
+func jsonBodyIfAny(c *fiber.Ctx) error {
+	if len(c.Body()) == 0 {
+		return c.Next()
+	}
+	return jsonBody(c)
+}
+
 // jsonBody requires a JSON request body (415 otherwise).
 func jsonBody(c *fiber.Ctx) error {
 	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))

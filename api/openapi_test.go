@@ -57,49 +57,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 // against the document's schemas.
 func TestResponsesMatchTheDocument(t *testing.T) {
 	t.Parallel()
-	doc := loadDoc(t)
-	router, err := gorillamux.NewRouter(doc)
-	require.NoError(t, err)
 	b := setup(t)
-
-	check := func(method, path, key, body string, want int, headers ...string) []byte {
-		t.Helper()
-		var rd io.Reader
-		if body != "" {
-			rd = strings.NewReader(body)
-		}
-		req := httptest.NewRequest(method, "http://localhost"+path, rd)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if key != "" {
-			req.Header.Set("Authorization", "Bearer "+key)
-		}
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		route, params, err := router.FindRoute(req)
-		require.NoError(t, err, "%s %s is documented", method, path)
-		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
-		if want < 400 {
-			require.NoError(t, openapi3filter.ValidateRequest(context.Background(), in))
-		}
-		if body != "" { // the validator consumed it
-			req.Body = io.NopCloser(strings.NewReader(body))
-		}
-		resp, err := b.srv.App().Test(req, -1)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		require.Equal(t, want, resp.StatusCode, string(data))
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode,
-			Header: resp.Header, Body: io.NopCloser(bytes.NewReader(data)),
-			Options: &openapi3filter.Options{IncludeResponseStatus: true}}
-		require.NoError(t, openapi3filter.ValidateResponse(context.Background(), out), string(data))
-		return data
-	}
+	check := openAPIChecker(t, b)
 
 	data := check("POST", "/api/v1/leads", b.writer, `{"last_name":"Иванов","company":"ООО","phone":"8 912 345 67 89","employees":12,"annual_revenue":"100.5"}`, 201)
 	id := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
@@ -280,6 +239,73 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("GET", "/api/v1/realizations/"+realID+"/pdf?form=upd&status=2", b.reader, "", 200)
 	check("GET", "/api/v1/realizations/"+realID+"/pdf?form=torg12", b.reader, "", 200)
 	check("GET", "/api/v1/realizations/"+realID+"/pdf?form=upd&status=3", b.reader, "", 422)
+	// E-mail: without SMTP sending is a 503 that says what to set; the
+	// templates and the (empty) list work.
+	data = check("POST", "/api/v1/invoices/"+invoiceID+"/send", b.writer, `{"to":["a@b.ru"]}`, 503)
+	require.Contains(t, string(data), "smtp.host")
+	check("GET", "/api/v1/emails?document_id="+invoiceID+"&status=sent,failed&sort=-created_at", b.reader, "", 200)
+	check("GET", "/api/v1/emails?status=lost", b.reader, "", 422)
+	check("GET", "/api/v1/emails/0190a5c0-0000-7000-8000-000000000000", b.reader, "", 404)
+	data = check("GET", "/api/v1/email-templates", b.reader, "", 200)
+	require.Contains(t, string(data), `"name":"realization"`)
+	check("GET", "/api/v1/email-templates/invoice", b.reader, "", 200)
+	check("GET", "/api/v1/email-templates/nosuch", b.reader, "", 404)
+	check("PUT", "/api/v1/email-templates/invoice", b.writer, `{"subject":"x","body":"y"}`, 403)
+	data = check("PUT", "/api/v1/email-templates/invoice", b.admin, `{"subject":"Счёт {{.Document.Number}}","body":"{{.Greeting}}"}`, 200)
+	require.Contains(t, string(data), `"custom":true`)
+	check("PUT", "/api/v1/email-templates/invoice", b.admin, `{"subject":"x","body":"y"}`, 412, "If-Match", `"7"`)
+	check("PUT", "/api/v1/email-templates/reminder", b.admin, `{"subject":"{{.Document.Numbr}}","body":"y"}`, 422)
+	check("PUT", "/api/v1/email-templates/Bad%20Name", b.admin, `{"subject":"x","body":"y"}`, 422)
+	check("DELETE", "/api/v1/email-templates/invoice", b.admin, "", 204)
+	check("DELETE", "/api/v1/email-templates/invoice", b.admin, "", 404)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
+}
+
+// openAPIChecker returns a function that sends a request through b's
+// server, checks the status, and validates the request and the response
+// against the OpenAPI document.
+func openAPIChecker(t *testing.T, b *bundle) func(method, path, key, body string, want int, headers ...string) []byte {
+	doc := loadDoc(t)
+	router, err := gorillamux.NewRouter(doc)
+	require.NoError(t, err)
+	return func(method, path, key, body string, want int, headers ...string) []byte {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req := httptest.NewRequest(method, "http://localhost"+path, rd)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		route, params, err := router.FindRoute(req)
+		require.NoError(t, err, "%s %s is documented", method, path)
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		if want < 400 {
+			require.NoError(t, openapi3filter.ValidateRequest(context.Background(), in))
+		}
+		if body != "" { // the validator consumed it
+			req.Body = io.NopCloser(strings.NewReader(body))
+		}
+		resp, err := b.srv.App().Test(req, -1)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, want, resp.StatusCode, string(data))
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode,
+			Header: resp.Header, Body: io.NopCloser(bytes.NewReader(data)),
+			Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+		require.NoError(t, openapi3filter.ValidateResponse(context.Background(), out), string(data))
+		return data
+	}
+
 }

@@ -110,6 +110,11 @@ type Deps struct {
 	PurchaseOrders core.PurchaseOrderService
 	Acts           core.ActService
 	Realizations   core.RealizationService
+	// Emails keeps documents' e-mails, EmailTemplates their templates;
+	// Mailer sends them (nil when SMTP is not configured: sending is a 503).
+	Emails         core.EmailService
+	EmailTemplates core.EmailTemplateService
+	Mailer         core.DocumentMailer
 	// Calls serves the calls list; Dialers click-to-call (optional).
 	Calls   core.CallService
 	Dialers []core.Dialer

@@ -14,6 +14,7 @@ const (
 	EPRECONDITION = "precondition_failed" // an expected version did not match
 	EUNAUTHORIZED = "unauthorized"        // no valid credentials
 	EFORBIDDEN    = "forbidden"           // valid credentials without the right
+	EUNAVAILABLE  = "unavailable"         // a service the request needs is not configured or not reachable
 	EINTERNAL     = "internal"            // anything else; its text never reaches a client
 )
 

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/crmhub/crmhub/connectors/kafka"
+	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/core"
 )
 
@@ -46,6 +47,7 @@ type Config struct {
 	Documents  DocumentsConfig      `yaml:"documents"`
 	// Organization is our company's requisites, printed on documents.
 	Organization core.Organization `yaml:"organization"`
+	SMTP         SMTPConfig        `yaml:"smtp"`
 }
 
 // DocumentsConfig configures the sales documents.
@@ -58,6 +60,47 @@ type DocumentsConfig struct {
 	PaidOnFullPayment bool `yaml:"paid_on_full_payment"`
 	// SchetFakturaEdition is the счёт-фактура's edition caption.
 	SchetFakturaEdition string `yaml:"schet_faktura_edition"`
+	// Images are files (PNG or JPEG) printed on the счёт, акт and
+	// коммерческое предложение: the logo on top, the signature and the
+	// stamp under the signatures.
+	Images struct {
+		Logo      string `yaml:"logo"`
+		Stamp     string `yaml:"stamp"`
+		Signature string `yaml:"signature"`
+	} `yaml:"images"`
+}
+
+// SMTPConfig is the server documents are e-mailed through; sending is off
+// while Host is empty.
+type SMTPConfig struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	TLS      string `yaml:"tls"`
+	CAFile   string `yaml:"ca_file"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	From     string `yaml:"from"`
+	FromName string `yaml:"from_name"`
+	ReplyTo  string `yaml:"reply_to"`
+	HELO     string `yaml:"helo"`
+	// Timeout bounds a connection's dial and each SMTP command.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxAttempts and RetryBackoff: temporary failures are retried after
+	// RetryBackoff, doubling (up to an hour), MaxAttempts tries in all.
+	MaxAttempts  int           `yaml:"max_attempts"`
+	RetryBackoff time.Duration `yaml:"retry_backoff"`
+}
+
+// mailout returns the mailer's SMTP settings (the From name defaults to
+// the organization's short name).
+func (c Config) mailout() mailout.SMTPConfig {
+	s := c.SMTP
+	name := s.FromName
+	if name == "" {
+		name = c.Organization.ShortName
+	}
+	return mailout.SMTPConfig{Host: s.Host, Port: s.Port, TLS: s.TLS, CAFile: s.CAFile, Username: s.Username,
+		Password: s.Password, From: s.From, FromName: name, ReplyTo: s.ReplyTo, HELO: s.HELO, Timeout: s.Timeout}
 }
 
 // WebFormsConfig configures the website forms endpoint (POST /forms/{slug}).
@@ -362,6 +405,7 @@ func defaultConfig() Config {
 		WebForms: defaultWebForms(),
 		Documents: DocumentsConfig{Numbering: core.DefaultNumbering(), PaidOnFullPayment: true,
 			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)"},
+		SMTP: SMTPConfig{TLS: mailout.TLSStartTLS, Timeout: 15 * time.Second, MaxAttempts: 8, RetryBackoff: time.Minute},
 	}
 }
 
@@ -623,6 +667,15 @@ func (c *Config) Validate() error {
 		f := core.ErrorFields(err)[0]
 		return bad("organization."+f.Field, "%s", f.Message)
 	}
+	if c.SMTP.Host != "" {
+		m := c.mailout()
+		if err := m.Validate(); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if c.SMTP.MaxAttempts < 1 || c.SMTP.RetryBackoff <= 0 {
+			return bad("smtp.max_attempts", "max_attempts must be at least 1 and retry_backoff positive")
+		}
+	}
 	if err := c.Duplicates.Validate(); err != nil {
 		return bad("duplicates", "%s", core.ErrorMessage(err))
 	}
@@ -658,7 +711,7 @@ func (c Config) Redacted() Config {
 			c.WebForms.Forms[i].APIKey = "REDACTED"
 		}
 	}
-	for _, secret := range []*string{&c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt,
+	for _, secret := range []*string{&c.SMTP.Password, &c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt,
 		&c.Telephony.VATS.Token, &c.Telephony.VATS.APIKey, &c.Telephony.Asterisk.Secret, &c.WebForms.Captcha.Secret} {
 		if *secret != "" {
 			*secret = "REDACTED"

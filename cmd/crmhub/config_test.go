@@ -127,6 +127,10 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 		{map[string]string{"CRMHUB_TELEPHONY_MANGO_API_KEY": "k"}, nil, "telephony.mango.api_key"},
 		{map[string]string{"CRMHUB_TELEPHONY_ZADARMA_SECRET": "s", "CRMHUB_TELEPHONY_ZADARMA_TIMEZONE": "Mars/Olympus"}, nil, "telephony.zadarma.timezone"},
 		{map[string]string{"CRMHUB_TELEPHONY_ZADARMA_CALLBACK_AFTER": "-1h"}, nil, "telephony.zadarma.callback_after"},
+		{map[string]string{"CRMHUB_SMTP_HOST": "smtp.example.ru"}, nil, "smtp.from"},
+		{map[string]string{"CRMHUB_SMTP_HOST": "smtp.example.ru", "CRMHUB_SMTP_FROM": "a@b.ru", "CRMHUB_SMTP_TLS": "ssl"}, nil, "smtp.tls"},
+		{map[string]string{"CRMHUB_SMTP_HOST": "smtp.example.ru", "CRMHUB_SMTP_FROM": "a@b.ru", "CRMHUB_SMTP_TLS": "none",
+			"CRMHUB_SMTP_USERNAME": "u"}, nil, "only over TLS"},
 		{nil, []string{"--config", badMapping}, `conversion: account.inn_code: account has no writable field "inn_code"`},
 		{nil, []string{"--config", unknown}, "field adress not found"},
 		{nil, []string{"--config", filepath.Join(dir, "missing.yaml")}, "no such file"},
@@ -142,9 +146,10 @@ func TestConfigShowRedactsSecrets(t *testing.T) {
 	code, out, _ := run(t, map[string]string{"CRMHUB_DATABASE_URL": "postgres://crm:hunter2@db:5432/crm",
 		"CRMHUB_KAFKA_SASL_MECHANISM": "PLAIN", "CRMHUB_KAFKA_SASL_USER": "crm", "CRMHUB_KAFKA_SASL_PASSWORD": "hunter3",
 		"CRMHUB_TELEPHONY_MANGO_API_KEY": "mango-key", "CRMHUB_TELEPHONY_MANGO_API_SALT": "hunter4",
-		"CRMHUB_TELEPHONY_ZADARMA_SECRET": "hunter5", "CRMHUB_TELEPHONY_GENERIC_SECRET": "hunter6-hunter6-hunter6", "CRMHUB_TELEPHONY_VATS_TOKEN": "hunter7"}, "config", "show")
+		"CRMHUB_TELEPHONY_ZADARMA_SECRET": "hunter5", "CRMHUB_TELEPHONY_GENERIC_SECRET": "hunter6-hunter6-hunter6", "CRMHUB_TELEPHONY_VATS_TOKEN": "hunter7",
+		"CRMHUB_SMTP_HOST": "smtp.example.ru", "CRMHUB_SMTP_FROM": "a@b.ru", "CRMHUB_SMTP_USERNAME": "a@b.ru", "CRMHUB_SMTP_PASSWORD": "hunter8"}, "config", "show")
 	require.Equal(t, 0, code)
-	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "hunter7"} {
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "hunter7", "hunter8"} {
 		require.NotContains(t, out, secret)
 	}
 	require.Contains(t, out, "api_key: mango-key", "the key names the product; the salt is the secret")

@@ -11,11 +11,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/connectors/webforms"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/store"
+	"github.com/crmhub/crmhub/exchange/printform"
 )
 
 // connectors are the enabled webhook connectors and the inbox workers that
@@ -25,12 +27,24 @@ type connectors struct {
 	dialers  []core.Dialer
 	forms    *webforms.Handler
 	asterisk *telephony.Asterisk
+	mail     *mailout.Mailer // nil without SMTP
 	workers  []*inbox.Worker
 	wg       sync.WaitGroup
 }
 
-func newConnectors(cfg Config, st *store.Store, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
+func newConnectors(cfg Config, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
 	c := &connectors{}
+	if cfg.SMTP.Host != "" {
+		m, err := mailout.New(mailout.Config{SMTP: cfg.mailout(), MaxAttempts: cfg.SMTP.MaxAttempts, Backoff: cfg.SMTP.RetryBackoff,
+			Logger: log, Registry: reg},
+			mailout.Deps{Printer: printer, Emails: st.Emails(), Templates: st, Attachments: st, Contacts: st.Contacts(),
+				Accounts: st.Accounts(), Org: cfg.Organization})
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		c.mail = m
+		log.Info("connector_enabled", "connector", "smtp", "host", cfg.SMTP.Host)
+	}
 	in := inbox.New(st.Pool())
 	w := cfg.WebForms
 	wcfg := webforms.Config{Forms: w.Forms, Registry: reg, Logger: log,
@@ -148,8 +162,23 @@ func (c *connectors) addWorkers(cs callSource, in *inbox.Inbox, log *slog.Logger
 	}
 }
 
+// mailer is the document mailer, nil (not a typed nil) without SMTP.
+func (c *connectors) mailer() core.DocumentMailer {
+	if c.mail == nil {
+		return nil
+	}
+	return c.mail
+}
+
 // start runs the workers until ctx ends; wait waits for them.
 func (c *connectors) start(ctx context.Context) {
+	if c.mail != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			_ = c.mail.Run(ctx)
+		}()
+	}
 	if c.asterisk != nil {
 		c.wg.Add(1)
 		go func() {

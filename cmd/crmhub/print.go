@@ -37,7 +37,11 @@ func (m *Main) print(ctx context.Context, args []string) error {
 		return err
 	}
 	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
-		pdf, name, err := newPrinter(st, cfg).Print(ctx, printform.Request{Kind: kind, ID: *id, Form: *form, UPDStatus: *status})
+		p, err := newPrinter(st, cfg)
+		if err != nil {
+			return err
+		}
+		pdf, name, err := p.Print(ctx, printform.Request{Kind: kind, ID: *id, Form: *form, UPDStatus: *status})
 		if err != nil {
 			return describe(err)
 		}
@@ -53,7 +57,35 @@ func (m *Main) print(ctx context.Context, args []string) error {
 }
 
 // newPrinter is the hub's document printer.
-func newPrinter(st *store.Store, cfg Config) *printform.Printer {
+func newPrinter(st *store.Store, cfg Config) (*printform.Printer, error) {
+	img, err := loadImages(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Realizations: st.Realizations(),
-		Products: st.Products(), Accounts: st.Accounts(), Org: cfg.Organization, Edition: cfg.Documents.SchetFakturaEdition}
+		Products: st.Products(), Accounts: st.Accounts(), Org: cfg.Organization, Edition: cfg.Documents.SchetFakturaEdition,
+		Images: img}, nil
+}
+
+// loadImages reads and checks the configured pictures.
+func loadImages(cfg Config) (printform.Images, error) {
+	var img printform.Images
+	im := cfg.Documents.Images
+	for _, f := range []struct {
+		key, path string
+		dst       *[]byte
+	}{{"logo", im.Logo, &img.Logo}, {"stamp", im.Stamp, &img.Stamp}, {"signature", im.Signature, &img.Signature}} {
+		if f.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
+		if err == nil {
+			err = printform.CheckImage(b)
+		}
+		if err != nil {
+			return img, fmt.Errorf("config: documents.images.%s: %s: %w", f.key, f.path, err)
+		}
+		*f.dst = b
+	}
+	return img, nil
 }

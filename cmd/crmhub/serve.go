@@ -101,7 +101,11 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 	if err != nil {
 		return err
 	}
-	conns, err := newConnectors(cfg, st, reg, log)
+	printer, err := newPrinter(st, cfg)
+	if err != nil {
+		return err
+	}
+	conns, err := newConnectors(cfg, st, printer, reg, log)
 	if err != nil {
 		return err
 	}
@@ -120,7 +124,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
 			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
 			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization,
-			Printer: newPrinter(st, cfg)})
+			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer()})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,12 @@
 package printform
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	stdimage "image"
+	_ "image/jpeg" // CheckImage decodes JPEG headers
+	_ "image/png"  // and PNG ones
 	"strings"
 	"time"
 
@@ -43,9 +48,37 @@ const (
 	FormAct     = "act"
 )
 
-// Images are the optional pictures of our organization: PNG or JPEG bytes.
+// Images are the optional pictures of our organization: PNG or JPEG bytes
+// (checked by CheckImage).
 type Images struct {
 	Logo, Stamp, Signature []byte
+}
+
+// MaxImage bounds one picture.
+const MaxImage = 2 << 20
+
+// CheckImage checks that b is a PNG or JPEG picture of sensible size.
+func CheckImage(b []byte) error {
+	if len(b) > MaxImage {
+		return fmt.Errorf("the picture is %d bytes; at most %d", len(b), MaxImage)
+	}
+	cfg, format, err := stdimage.DecodeConfig(bytes.NewReader(b))
+	if err != nil || format != "png" && format != "jpeg" {
+		return errors.New("not a PNG or JPEG picture")
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > 10_000 || cfg.Height > 10_000 {
+		return fmt.Errorf("the picture is %d×%d pixels; at most 10000×10000", cfg.Width, cfg.Height)
+	}
+	return nil
+}
+
+// imageCol places a picture in a column of size, scaled to fit.
+func imageCol(size int, b []byte, center bool) mcore.Col {
+	ext := extension.Jpg
+	if bytes.HasPrefix(b, []byte("\x89PNG")) {
+		ext = extension.Png
+	}
+	return image.NewFromBytesCol(size, b, ext, props.Rect{Center: center, Percent: 100})
 }
 
 // Party is one side of a document as it is printed.
@@ -216,7 +249,7 @@ type column struct {
 // page and keeps its last row with the totals.
 func (s *sheet) render(m mcore.Maroto, img Images) {
 	if img.Logo != nil {
-		m.AddRow(15, image.NewFromBytesCol(3, img.Logo, extension.Png), col.New(9))
+		m.AddRow(15, imageCol(3, img.Logo, false), col.New(9))
 	}
 	if s.preamble != nil {
 		s.preamble(m)
@@ -279,7 +312,7 @@ func (s *sheet) render(m mcore.Maroto, img Images) {
 		var cols []mcore.Col
 		for _, b := range [][]byte{img.Signature, img.Stamp} {
 			if b != nil {
-				cols = append(cols, image.NewFromBytesCol(3, b, extension.Png))
+				cols = append(cols, imageCol(3, b, true))
 			}
 		}
 		m.AddRow(30, append(cols, col.New(12-3*len(cols)))...)

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -275,4 +279,56 @@ func BenchmarkTorg12_120Lines(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// picture encodes a w×h picture as PNG or JPEG.
+func picture(t *testing.T, w, h int, asPNG bool) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		for y := range h {
+			img.Set(x, y, color.RGBA{R: uint8(x), G: uint8(y), B: 160, A: 255})
+		}
+	}
+	var b bytes.Buffer
+	if asPNG {
+		require.NoError(t, png.Encode(&b, img))
+	} else {
+		require.NoError(t, jpeg.Encode(&b, img, nil))
+	}
+	return b.Bytes()
+}
+
+func TestImages(t *testing.T) {
+	t.Parallel()
+	logo, stamp, sig := picture(t, 120, 40, true), picture(t, 90, 90, false), picture(t, 80, 30, true)
+	for _, b := range [][]byte{logo, stamp, sig} {
+		require.NoError(t, printform.CheckImage(b))
+	}
+	require.ErrorContains(t, printform.CheckImage([]byte("GIF89a....")), "not a PNG or JPEG")
+	require.ErrorContains(t, printform.CheckImage(make([]byte, printform.MaxImage+1)), "at most")
+
+	pdf, err := printform.Render(printform.Input{Form: printform.FormInvoice, Doc: document(t, 3, core.TaxIndividual),
+		Seller: org(), Buyer: buyer(), Images: printform.Images{Logo: logo, Stamp: stamp, Signature: sig}})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"120x40", "90x90", "80x30"}, pdfImages(t, pdf))
+	// Without pictures, none.
+	pdf, err = printform.Render(printform.Input{Form: printform.FormAct, Doc: document(t, 3, core.TaxIndividual), Seller: org(), Buyer: buyer()})
+	require.NoError(t, err)
+	require.Empty(t, pdfImages(t, pdf))
+}
+
+// pdfImages lists the pixel sizes of the pictures a PDF holds, with
+// poppler's pdfimages.
+func pdfImages(t *testing.T, pdf []byte) []string {
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	require.NoError(t, os.WriteFile(path, pdf, 0o600))
+	out, err := exec.Command("pdfimages", "-list", path).Output()
+	require.NoError(t, err, "pdfimages (poppler-utils)")
+	var sizes []string
+	for _, l := range strings.Split(string(out), "\n")[2:] {
+		if f := strings.Fields(l); len(f) > 4 {
+			sizes = append(sizes, f[3]+"x"+f[4])
+		}
+	}
+	return sizes
 }
