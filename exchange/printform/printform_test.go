@@ -268,6 +268,33 @@ func TestLongTorg12SpansPages(t *testing.T) {
 	}
 	require.Contains(t, pages[len(pages)-1], "Всего по накладной")
 	require.Contains(t, pages[len(pages)-1], "сто двадцать порядковых номеров")
+	// Each page ends its part of the table with «Итого» over its own lines
+	// (column 15, the last amount); the pages add up to the whole.
+	var sum decimal.Decimal
+	lastAmount := func(line string) decimal.Decimal {
+		f := strings.Fields(line)
+		// the amount is the trailing "1 234,56" (its groups split by spaces)
+		amount := f[len(f)-1]
+		for i := len(f) - 2; i >= 0 && len(f[i]) <= 3 && strings.Trim(f[i], "0123456789") == ""; i-- {
+			amount = f[i] + amount
+		}
+		return decimal.RequireFromString(strings.ReplaceAll(amount, ",", "."))
+	}
+	for i, p := range pages {
+		var itogo []string
+		for _, l := range strings.Split(p, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "Итого") {
+				itogo = append(itogo, l)
+			}
+		}
+		require.Len(t, itogo, 1, "page %d has one «Итого»", i+1)
+		sum = sum.Add(lastAmount(itogo[0]))
+	}
+	var want decimal.Decimal
+	for _, l := range d.Lines {
+		want = want.Add(l.NetAmount.Add(l.VATAmount.Decimal))
+	}
+	require.Equal(t, want.StringFixed(2), sum.StringFixed(2))
 }
 
 func BenchmarkTorg12_120Lines(b *testing.B) {

@@ -70,13 +70,13 @@ type taxCol struct {
 	num, title string
 	size       int
 	value      func(i int, l core.DocumentLine) string
-	total      func() string // the «Всего» row; nil: empty
+	total      func(lines []core.DocumentLine) string // the «Итого» and «Всего» rows; nil: empty
 	right      bool
 }
 
 // taxTable prints a table whose header (titles, then column numbers)
 // repeats on each page, then its totals row.
-func taxTable(m mcore.Maroto, cols []taxCol, lines []core.DocumentLine, totalLabel string, labelCols int) {
+func taxTable(m mcore.Maroto, cols []taxCol, lines []core.DocumentLine, totalLabel string, labelCols int, pageLabel string) {
 	header := func() {
 		titles := make([]mcore.Col, len(cols))
 		nums := make([]mcore.Col, len(cols))
@@ -87,15 +87,39 @@ func taxTable(m mcore.Maroto, cols []taxCol, lines []core.DocumentLine, totalLab
 		m.AddAutoRow(titles...)
 		m.AddRow(3.5, nums...)
 	}
+	span := 0
+	for _, c := range cols[:labelCols] {
+		span += c.size
+	}
+	totals := func(label string, part []core.DocumentLine) {
+		row := []mcore.Col{text.NewCol(span, label, tinyB).WithStyle(cellB)}
+		for _, c := range cols[labelCols:] {
+			v := ""
+			if c.total != nil {
+				v = c.total(part)
+			}
+			row = append(row, text.NewCol(c.size, v, props.Text{Size: 6, Family: fontFamily, Top: 0.5, Bottom: 0.5,
+				Right: 0.5, Align: align.Right, Style: fontstyle.Bold}).WithStyle(cellB))
+		}
+		m.AddAutoRow(row...)
+	}
 	header()
+	start := 0 // the first line of the page
 	for i, l := range lines {
 		need := 8.0
+		if pageLabel != "" {
+			need += 5 // the page's «Итого»
+		}
 		if i == len(lines)-1 {
 			need += 60 // the last row stays with the totals and signatures
 		}
 		if !m.FitlnCurrentPage(need) {
+			if pageLabel != "" && i > start {
+				totals(pageLabel, lines[start:i])
+			}
 			m.AddPages(page.New())
 			header()
+			start = i
 		}
 		row := make([]mcore.Col, len(cols))
 		for j, c := range cols {
@@ -107,20 +131,10 @@ func taxTable(m mcore.Maroto, cols []taxCol, lines []core.DocumentLine, totalLab
 		}
 		m.AddAutoRow(row...)
 	}
-	span := 0
-	for _, c := range cols[:labelCols] {
-		span += c.size
+	if pageLabel != "" {
+		totals(pageLabel, lines[start:])
 	}
-	totals := []mcore.Col{text.NewCol(span, totalLabel, tinyB).WithStyle(cellB)}
-	for _, c := range cols[labelCols:] {
-		v := ""
-		if c.total != nil {
-			v = c.total()
-		}
-		totals = append(totals, text.NewCol(c.size, v, props.Text{Size: 6, Family: fontFamily, Top: 0.5, Bottom: 0.5,
-			Right: 0.5, Align: align.Right, Style: fontstyle.Bold}).WithStyle(cellB))
-	}
-	m.AddAutoRow(totals...)
+	totals(totalLabel, lines)
 }
 
 func sum(lines []core.DocumentLine, f func(core.DocumentLine) decimal.Decimal) string {
@@ -164,13 +178,13 @@ func (in *Input) invoiceColumns(withCode bool) []taxCol {
 			value: func(_ int, l core.DocumentLine) string { return unitPrice(l) }},
 		taxCol{num: "5", title: "Стоимость товаров (работ, услуг), имущественных прав без налога — всего", size: 3, right: true,
 			value: func(_ int, l core.DocumentLine) string { return money(l.NetAmount) },
-			total: func() string {
-				return sum(in.Doc.Lines, func(l core.DocumentLine) decimal.Decimal { return l.NetAmount.Decimal })
+			total: func(ls []core.DocumentLine) string {
+				return sum(ls, func(l core.DocumentLine) decimal.Decimal { return l.NetAmount.Decimal })
 			}},
 		taxCol{num: "6", title: "В том числе сумма акциза", size: 2,
-			value: func(int, core.DocumentLine) string { return "без акциза" }, total: func() string { return "X" }},
+			value: func(int, core.DocumentLine) string { return "без акциза" }, total: func(ls []core.DocumentLine) string { return "X" }},
 		taxCol{num: "7", title: "Налоговая ставка", size: 2,
-			value: func(_ int, l core.DocumentLine) string { return rateText(l.VATRate, exempt) }, total: func() string { return "X" }},
+			value: func(_ int, l core.DocumentLine) string { return rateText(l.VATRate, exempt) }, total: func(ls []core.DocumentLine) string { return "X" }},
 		taxCol{num: "8", title: "Сумма налога, предъявляемая покупателю", size: 3, right: true,
 			value: func(_ int, l core.DocumentLine) string {
 				if rateText(l.VATRate, exempt) == "без НДС" {
@@ -178,15 +192,15 @@ func (in *Input) invoiceColumns(withCode bool) []taxCol {
 				}
 				return money(l.VATAmount)
 			},
-			total: func() string {
-				return sum(in.Doc.Lines, func(l core.DocumentLine) decimal.Decimal { return l.VATAmount.Decimal })
+			total: func(ls []core.DocumentLine) string {
+				return sum(ls, func(l core.DocumentLine) decimal.Decimal { return l.VATAmount.Decimal })
 			}},
 		taxCol{num: "9", title: "Стоимость товаров (работ, услуг), имущественных прав с налогом — всего", size: 3, right: true,
 			value: func(_ int, l core.DocumentLine) string {
 				return core.FormatAmount(l.NetAmount.Add(l.VATAmount.Decimal))
 			},
-			total: func() string {
-				return sum(in.Doc.Lines, func(l core.DocumentLine) decimal.Decimal { return l.NetAmount.Add(l.VATAmount.Decimal) })
+			total: func(ls []core.DocumentLine) string {
+				return sum(ls, func(l core.DocumentLine) decimal.Decimal { return l.NetAmount.Add(l.VATAmount.Decimal) })
 			}},
 		taxCol{num: "10", title: "Страна происхождения товара: цифровой код", size: 2,
 			value: func(_ int, l core.DocumentLine) string { return dash(in.goods(l).CountryCode) }},
@@ -253,7 +267,7 @@ func (in *Input) renderSchetFaktura(m mcore.Maroto) {
 	m.AddAutoRow(text.NewCol(grid, "Приложение № 1 к постановлению Правительства Российской Федерации от 26 декабря 2011 г. № 1137", caption))
 	m.AddAutoRow(text.NewCol(grid, edition, caption))
 	in.invoiceHeader(m, grid)
-	taxTable(m, in.invoiceColumns(false), in.Doc.Lines, "Всего к оплате", 7)
+	taxTable(m, in.invoiceColumns(false), in.Doc.Lines, "Всего к оплате", 7, "")
 	m.AddRow(4)
 	in.taxSignatures(m, grid)
 }
@@ -274,7 +288,7 @@ func (in *Input) renderUPD(m mcore.Maroto) {
 	m.AddAutoRow(text.NewCol(6, fmt.Sprintf("Статус: %d", status), headB),
 		text.NewCol(34, "1 – счёт-фактура и передаточный документ (акт); 2 – передаточный документ (акт)", headS))
 	in.invoiceHeader(m, grid)
-	taxTable(m, in.invoiceColumns(true), in.Doc.Lines, "Всего к оплате", 8)
+	taxTable(m, in.invoiceColumns(true), in.Doc.Lines, "Всего к оплате", 8, "")
 	m.AddRow(3)
 	in.taxSignatures(m, grid)
 	m.AddRow(2, line.NewCol(grid, props.Line{Thickness: 0.4}))
@@ -343,29 +357,31 @@ func (in *Input) renderTorg12(m mcore.Maroto) {
 		{num: "6", title: "Вид упаковки", size: 2, value: func(int, core.DocumentLine) string { return "--" }},
 		{num: "7", title: "Количество: в одном месте", size: 2, value: func(int, core.DocumentLine) string { return "--" }},
 		{num: "8", title: "Количество: мест, штук", size: 2, value: func(int, core.DocumentLine) string { return "--" },
-			total: func() string { return "--" }},
+			total: func(ls []core.DocumentLine) string { return "--" }},
 		{num: "9", title: "Масса брутто", size: 2, value: func(int, core.DocumentLine) string { return "--" },
-			total: func() string { return "--" }},
+			total: func(ls []core.DocumentLine) string { return "--" }},
 		{num: "10", title: "Количество (масса нетто)", size: 2, right: true,
 			value: func(_ int, l core.DocumentLine) string { return core.FormatQuantity(l.Quantity.Decimal) },
-			total: func() string { return strings.TrimSuffix(strings.TrimSuffix(sum(d.Lines, qty), "00"), ",") }},
+			total: func(ls []core.DocumentLine) string {
+				return strings.TrimSuffix(strings.TrimSuffix(sum(ls, qty), "00"), ",")
+			}},
 		{num: "11", title: "Цена, руб. коп.", size: 3, right: true, value: func(_ int, l core.DocumentLine) string { return unitPrice(l) },
-			total: func() string { return "X" }},
+			total: func(ls []core.DocumentLine) string { return "X" }},
 		{num: "12", title: "Сумма без учёта НДС, руб. коп.", size: 3, right: true,
-			value: func(_ int, l core.DocumentLine) string { return money(l.NetAmount) }, total: func() string { return sum(d.Lines, net) }},
+			value: func(_ int, l core.DocumentLine) string { return money(l.NetAmount) }, total: func(ls []core.DocumentLine) string { return sum(ls, net) }},
 		{num: "13", title: "НДС: ставка, %", size: 2, value: func(_ int, l core.DocumentLine) string { return rateText(l.VATRate, exempt) },
-			total: func() string { return "X" }},
+			total: func(ls []core.DocumentLine) string { return "X" }},
 		{num: "14", title: "НДС: сумма, руб. коп.", size: 3, right: true,
-			value: func(_ int, l core.DocumentLine) string { return money(l.VATAmount) }, total: func() string { return sum(d.Lines, vat) }},
+			value: func(_ int, l core.DocumentLine) string { return money(l.VATAmount) }, total: func(ls []core.DocumentLine) string { return sum(ls, vat) }},
 		{num: "15", title: "Сумма с учётом НДС, руб. коп.", size: 4, right: true,
 			value: func(_ int, l core.DocumentLine) string {
 				return core.FormatAmount(l.NetAmount.Add(l.VATAmount.Decimal))
 			},
-			total: func() string {
-				return sum(d.Lines, func(l core.DocumentLine) decimal.Decimal { return l.NetAmount.Add(l.VATAmount.Decimal) })
+			total: func(ls []core.DocumentLine) string {
+				return sum(ls, func(l core.DocumentLine) decimal.Decimal { return l.NetAmount.Add(l.VATAmount.Decimal) })
 			}},
 	}
-	taxTable(m, cols, d.Lines, "Всего по накладной", 7)
+	taxTable(m, cols, d.Lines, "Всего по накладной", 7, "Итого")
 	m.AddRow(3)
 	n := int64(len(d.Lines))
 	m.AddAutoRow(text.NewCol(grid, fmt.Sprintf("Товарная накладная имеет приложение на -- листах и содержит %s %s записей",
