@@ -209,7 +209,14 @@ type Realization struct {
 	Record
 	DocumentBody
 	InvoiceID *string `json:"invoice_id"`
+	// SchetFakturaNumber is the счёт-фактура's number (its own sequence,
+	// also a status-1 УПД's), allocated with the realization.
+	SchetFakturaNumber string `json:"schet_faktura_number"`
 }
+
+// NumberingSchetFaktura names the счёт-фактура's sequence in
+// documents.numbering.
+const NumberingSchetFaktura = "schet_faktura"
 
 // computedFields are read-only in every document.
 var computedFields = []string{"id", "created_at", "updated_at", "version", "number", "subtotal", "discount_total",
@@ -300,7 +307,7 @@ var actSchema = sync.OnceValue(func() *Schema[Act] {
 func RealizationSchema() *Schema[Realization] { return realizationSchema() }
 
 var realizationSchema = sync.OnceValue(func() *Schema[Realization] {
-	return documentFields(NewSchema[Realization](append(computedFields, "invoice_id")...),
+	return documentFields(NewSchema[Realization](append(computedFields, "invoice_id", "schet_faktura_number")...),
 		func(r *Realization) *DocumentBody { return &r.DocumentBody }, RealizationStatuses()).
 		Field("owner_id", ID(func(r *Realization) *string { return &r.OwnerID }))
 })
@@ -600,5 +607,7 @@ func DefaultNumbering() map[string]NumberFormat {
 		EntitySalesOrder:    {Prefix: "З-{year}-", Width: 6},
 		EntityPurchaseOrder: {Prefix: "ЗП-{year}-", Width: 6},
 		EntityRealization:   {Prefix: "РЛ-{year}-", Width: 6},
+		// Plain numbers restarting each year, as accountants keep them.
+		NumberingSchetFaktura: {Width: 1},
 	}
 }

@@ -657,7 +657,7 @@ func (c *Config) Validate() error {
 	}
 	for kind, f := range c.Documents.Numbering {
 		if _, ok := core.DefaultNumbering()[kind]; !ok {
-			return bad("documents.numbering."+kind, "is not a numbered kind (quote, sales_order, purchase_order, invoice, act, realization, payment)")
+			return bad("documents.numbering."+kind, "is not a numbered kind (quote, sales_order, purchase_order, invoice, act, realization, payment, schet_faktura)")
 		}
 		if f.Width < 1 || f.Width > 12 || len(f.Prefix) > 40 {
 			return bad("documents.numbering."+kind, "width must be 1 to 12 and the prefix at most 40 bytes")

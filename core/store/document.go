@@ -151,10 +151,17 @@ func (s *Store) newRealizationTable() *table[core.Realization, *core.Realization
 	return newDocumentTable(s, docTable[core.Realization, *core.Realization]{kind: core.EntityRealization, name: "realizations",
 		schema:  core.RealizationSchema,
 		body:    func(r *core.Realization) *core.DocumentBody { return &r.DocumentBody },
-		columns: []string{"invoice_id"},
-		values:  func(r *core.Realization) []any { return []any{r.InvoiceID} },
-		targets: func(r *core.Realization) []any { return []any{&r.InvoiceID} },
+		columns: []string{"invoice_id", "schet_faktura_number"},
+		values:  func(r *core.Realization) []any { return []any{r.InvoiceID, r.SchetFakturaNumber} },
+		targets: func(r *core.Realization) []any { return []any{&r.InvoiceID, &r.SchetFakturaNumber} },
 		after: func(ctx context.Context, db dbtx, old, r *core.Realization) error {
+			if old == nil {
+				n, err := s.nextNumber(ctx, db, core.NumberingSchetFaktura, r.Date.Year())
+				if err != nil {
+					return err
+				}
+				r.SchetFakturaNumber = n
+			}
 			var ob *core.DocumentBody
 			if old != nil {
 				ob = &old.DocumentBody
@@ -367,17 +374,23 @@ func (s *Store) fillLines(ctx context.Context, db dbtx, b *core.DocumentBody) er
 // are unique and, since a rolled-back creation rolls the counter back too,
 // gapless.
 func (s *Store) allocateNumber(ctx context.Context, db dbtx, kind string, b *core.DocumentBody) error {
+	n, err := s.nextNumber(ctx, db, kind, b.Date.Year())
+	b.Number = n
+	return err
+}
+
+// nextNumber takes the next number of a sequence (a document kind, or the
+// счёт-фактура's) in the year, in the caller's transaction.
+func (s *Store) nextNumber(ctx context.Context, db dbtx, kind string, year int) (string, error) {
 	if _, inTx := db.(pgx.Tx); !inTx {
-		return fmt.Errorf("number %s: needs the creation's transaction", kind)
+		return "", fmt.Errorf("number %s: needs the creation's transaction", kind)
 	}
-	year := b.Date.Year()
 	var seq int
 	if err := db.QueryRow(ctx, `INSERT INTO document_numbers (kind, year, seq) VALUES ($1, $2, 1)
 		ON CONFLICT (kind, year) DO UPDATE SET seq = document_numbers.seq + 1 RETURNING seq`, kind, year).Scan(&seq); err != nil {
-		return err
+		return "", err
 	}
-	b.Number = s.numbering[kind].Format(year, seq)
-	return nil
+	return s.numbering[kind].Format(year, seq), nil
 }
 
 // docRepo is a document kind's repository: the record's, with creations

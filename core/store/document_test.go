@@ -179,7 +179,8 @@ func TestInvoiceChain(t *testing.T) {
 
 	r1, err := s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{Lines: []core.ShipmentLine{{LineID: goods, Quantity: q("4")}}})
 	require.NoError(t, err)
-	require.Equal(t, "РЛ-2026-000001", r1.Number)
+	require.Equal(t, fmt.Sprintf("РЛ-%d-000001", r1.Date.Year()), r1.Number)
+	require.Equal(t, "1", r1.SchetFakturaNumber, "the счёт-фактура's own sequence")
 	require.Equal(t, "4", r1.Lines[0].Quantity.String())
 	require.Equal(t, goods, *r1.Lines[0].SourceLineID)
 	require.Equal(t, "4000.00", r1.Subtotal.Sub(r1.VATTotal.Decimal).StringFixed(2))
@@ -191,6 +192,7 @@ func TestInvoiceChain(t *testing.T) {
 	r2, err := s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{})
 	require.NoError(t, err)
 	require.Equal(t, "6", r2.Lines[0].Quantity.String(), "all that is left")
+	require.Equal(t, "2", r2.SchetFakturaNumber)
 	_, err = s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{})
 	require.Equal(t, core.EINVALID, core.ErrorCode(err), "nothing is billed twice")
 

@@ -107,7 +107,7 @@ func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 		if err != nil {
 			return nil, err
 		}
-		in.Doc, account = &x.DocumentBody, x.AccountID
+		in.Doc, account, in.SchetFakturaNumber = &x.DocumentBody, x.AccountID, x.SchetFakturaNumber
 		if in.Basis, err = p.basis(ctx, x.InvoiceID); err != nil {
 			return nil, err
 		}

@@ -131,6 +131,9 @@ type Input struct {
 	Goods     map[string]Goods
 	UPDStatus int
 	Edition   string
+	// SchetFakturaNumber is the счёт-фактура's number (its own sequence;
+	// "": the document's).
+	SchetFakturaNumber string
 }
 
 // dash stands for an empty mandatory detail.
@@ -194,9 +197,13 @@ func Render(in Input) ([]byte, error) {
 			return nil, err
 		}
 	}
+	// Each render gets its own copy of the fonts: gofpdf pads font tables
+	// by appending to sub-slices of the bytes it is given, which writes
+	// into the shared arrays (a data race between concurrent renders, and
+	// the package-level font bytes corrupted).
 	fonts, err := repository.New().
-		AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, goregular.TTF).
-		AddUTF8FontFromBytes(fontFamily, fontstyle.Bold, gobold.TTF).
+		AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, bytes.Clone(goregular.TTF)).
+		AddUTF8FontFromBytes(fontFamily, fontstyle.Bold, bytes.Clone(gobold.TTF)).
 		Load()
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,7 +205,8 @@ func goodsDoc(t testing.TB, n int) (*core.DocumentBody, map[string]printform.Goo
 func TestTaxForms(t *testing.T) {
 	t.Parallel()
 	d, goods := goodsDoc(t, 4)
-	in := printform.Input{Doc: d, Seller: org(), Buyer: buyer(), Goods: goods, Basis: "Счёт на оплату № СЧ-2026-000057 от 27 ноября 2026 г."}
+	in := printform.Input{Doc: d, Seller: org(), Buyer: buyer(), Goods: goods, Basis: "Счёт на оплату № СЧ-2026-000057 от 27 ноября 2026 г.",
+		SchetFakturaNumber: "412"}
 	vat := core.FormatAmount(d.VATTotal.Decimal)
 	net := core.FormatAmount(d.GrandTotal.Sub(d.VATTotal.Decimal))
 
@@ -213,7 +215,7 @@ func TestTaxForms(t *testing.T) {
 	require.NoError(t, err)
 	text := pdfText(t, pdf)
 	for _, want := range []string{"Приложение № 1 к постановлению Правительства Российской Федерации от 26 декабря 2011 г. № 1137",
-		printform.DefaultEdition, "СЧЁТ-ФАКТУРА № РЛ-2026-000031 от 27 ноября 2026 г.", "(1а)", "ИНН/КПП продавца: 7707083893/773601001",
+		printform.DefaultEdition, "СЧЁТ-ФАКТУРА № 412 от 27 ноября 2026 г.", "(1а)", "ИНН/КПП продавца: 7707083893/773601001",
 		"Грузоотправитель и его адрес: он же", "Документ об отгрузке № п/п 1-4 № РЛ-2026-000031 от 27 ноября 2026 г.", "(5б)",
 		"ИНН/КПП покупателя: 500100732259", "Российский рубль, 643", "без акциза", "22%", "10%", "156", "Китай",
 		"10702070/250126/3012345/1", "Всего к оплате", net, vat, core.FormatAmount(d.GrandTotal.Decimal),
@@ -226,7 +228,7 @@ func TestTaxForms(t *testing.T) {
 	pdf, err = printform.Render(in)
 	require.NoError(t, err)
 	text = pdfText(t, pdf)
-	for _, want := range []string{"Универсальный\nпередаточный\nдокумент", "Статус: 1", "Код товара", "D-00", "[10]", "[12]", "[17]", "[21]",
+	for _, want := range []string{"Универсальный\nпередаточный\nдокумент", "Статус: 1", "СЧЁТ-ФАКТУРА № 412 от", "Код товара", "D-00", "[10]", "[12]", "[17]", "[21]",
 		"Дата отгрузки, передачи (сдачи): 27 ноября 2026 г.", "Счёт на оплату № СЧ-2026-000057"} {
 		require.Contains(t, text, want)
 	}
@@ -234,7 +236,10 @@ func TestTaxForms(t *testing.T) {
 	in.UPDStatus = 2
 	pdf, err = printform.Render(in)
 	require.NoError(t, err)
-	require.Contains(t, pdfText(t, pdf), "Статус: 2")
+	text = pdfText(t, pdf)
+	require.Contains(t, text, "Статус: 2")
+	require.Contains(t, text, "№ РЛ-2026-000031 от 27 ноября 2026 г.", "a transfer document only keeps the realization's number")
+	require.NotContains(t, text, "№ 412")
 	in.UPDStatus = 0
 
 	in.Form = printform.FormTorg12
@@ -358,4 +363,26 @@ func pdfImages(t *testing.T, pdf []byte) []string {
 		}
 	}
 	return sizes
+}
+
+// TestConcurrentRendersAgree renders one document from several goroutines:
+// every PDF reads the same (the renders share no mutable state; run with
+// -race, which caught gofpdf padding the shared font bytes).
+func TestConcurrentRendersAgree(t *testing.T) {
+	t.Parallel()
+	in := printform.Input{Form: printform.FormInvoice, Doc: document(t, 5, core.TaxIndividual), Seller: org(), Buyer: buyer()}
+	first, err := printform.Render(in)
+	require.NoError(t, err)
+	out := make([][]byte, 6)
+	errs := make([]error, len(out))
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() { out[i], errs[i] = printform.Render(in) })
+	}
+	wg.Wait()
+	want := pdfText(t, first)
+	for i := range out {
+		require.NoError(t, errs[i])
+		require.Equal(t, want, pdfText(t, out[i]), "render %d", i)
+	}
 }

@@ -212,7 +212,7 @@ func (in *Input) invoiceColumns(withCode bool) []taxCol {
 }
 
 // invoiceHeader prints the счёт-фактура's lines (1)–(8).
-func (in *Input) invoiceHeader(m mcore.Maroto, width int) {
+func (in *Input) invoiceHeader(m mcore.Maroto, width int, number string) {
 	d, seller, buyer := in.Doc, OrgParty(in.Seller), in.Buyer
 	innKPP := func(p Party) string {
 		if p.KPP == "" {
@@ -237,7 +237,7 @@ func (in *Input) invoiceHeader(m mcore.Maroto, width int) {
 		{"Валюта: наименование, код " + dash(currencies[d.Currency]), "(7)"},
 		{"Идентификатор государственного контракта, договора (соглашения) (при наличии): --", "(8)"},
 	}
-	m.AddAutoRow(text.NewCol(width-2, fmt.Sprintf("СЧЁТ-ФАКТУРА № %s от %s", d.Number, date), headB), text.NewCol(2, "(1)", headS))
+	m.AddAutoRow(text.NewCol(width-2, fmt.Sprintf("СЧЁТ-ФАКТУРА № %s от %s", number, date), headB), text.NewCol(2, "(1)", headS))
 	for _, l := range lines {
 		m.AddAutoRow(text.NewCol(width-2, l[0], headS), text.NewCol(2, l[1], headS))
 	}
@@ -258,6 +258,15 @@ func (in *Input) taxSignatures(m mcore.Maroto, width int) {
 		text.NewCol(width-half, "Главный бухгалтер или иное уполномоченное лицо ____________ (подпись) "+dash(in.Seller.ChiefAccountant)+" (ф.и.о.)", headS))
 }
 
+// schetFakturaNumber is the счёт-фактура's own number, or the
+// document's when it has none.
+func (in *Input) schetFakturaNumber() string {
+	if in.SchetFakturaNumber != "" {
+		return in.SchetFakturaNumber
+	}
+	return in.Doc.Number
+}
+
 // renderSchetFaktura prints the счёт-фактура.
 func (in *Input) renderSchetFaktura(m mcore.Maroto) {
 	edition := in.Edition
@@ -266,7 +275,7 @@ func (in *Input) renderSchetFaktura(m mcore.Maroto) {
 	}
 	m.AddAutoRow(text.NewCol(grid, "Приложение № 1 к постановлению Правительства Российской Федерации от 26 декабря 2011 г. № 1137", caption))
 	m.AddAutoRow(text.NewCol(grid, edition, caption))
-	in.invoiceHeader(m, grid)
+	in.invoiceHeader(m, grid, in.schetFakturaNumber())
 	taxTable(m, in.invoiceColumns(false), in.Doc.Lines, "Всего к оплате", 7, "")
 	m.AddRow(4)
 	in.taxSignatures(m, grid)
@@ -287,7 +296,13 @@ func (in *Input) renderUPD(m mcore.Maroto) {
 			in.editionText(), caption))
 	m.AddAutoRow(text.NewCol(6, fmt.Sprintf("Статус: %d", status), headB),
 		text.NewCol(34, "1 – счёт-фактура и передаточный документ (акт); 2 – передаточный документ (акт)", headS))
-	in.invoiceHeader(m, grid)
+	// Status 1 is a счёт-фактура and takes its sequence; status 2 is the
+	// transfer document only and keeps the realization's number.
+	number := in.Doc.Number
+	if status == 1 {
+		number = in.schetFakturaNumber()
+	}
+	in.invoiceHeader(m, grid, number)
 	taxTable(m, in.invoiceColumns(true), in.Doc.Lines, "Всего к оплате", 8, "")
 	m.AddRow(3)
 	in.taxSignatures(m, grid)
