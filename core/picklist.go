@@ -85,6 +85,7 @@ var leadSourcesList = sync.OnceValue(func() *Picklist {
 		Choice{"word_of_mouth", "По наслышке", "Word of mouth"},
 		Choice{"other", "Другое", "Other"},
 		Choice{"incoming_call", "Входящий звонок", "Incoming Call"},
+		Choice{"email", "Электронная почта", "E-mail"},
 	)
 })
 

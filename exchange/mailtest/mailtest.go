@@ -55,9 +55,14 @@ func (s *Server) IMAPAddr() string { return "127.0.0.1:" + strconv.Itoa(s.IMAPPo
 
 // Start starts both servers for the test (stopped when it ends); a missing
 // binary fails the test with what to install.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return startT(t, true) }
+
+// StartIMAP starts Dovecot alone (IMAP and LMTP; no machine-wide lock).
+func StartIMAP(t testing.TB) *Server { return startT(t, false) }
+
+func startT(t testing.TB, withSMTP bool) *Server {
 	t.Helper()
-	s, err := start()
+	s, err := start(withSMTP)
 	if err != nil {
 		t.Fatalf("mailtest: %v", err)
 	}
@@ -91,14 +96,16 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func start() (*Server, error) {
+func start(withSMTP bool) (*Server, error) {
 	dovecot, err := lookPath("dovecot", "/usr/sbin")
 	if err != nil {
 		return nil, err
 	}
-	smtpd, err := lookPath("smtpd", "/usr/sbin")
-	if err != nil {
-		return nil, err
+	smtpd := ""
+	if withSMTP {
+		if smtpd, err = lookPath("smtpd", "/usr/sbin"); err != nil {
+			return nil, err
+		}
 	}
 	if !isExec("/usr/lib/dovecot/lmtp") {
 		return nil, errors.New("/usr/lib/dovecot/lmtp not found: install dovecot-lmtpd (make deps)")
@@ -141,6 +148,10 @@ func start() (*Server, error) {
 	}
 	if err := waitPort(s.IMAPPort, s.dovecot); err != nil {
 		return nil, fmt.Errorf("dovecot: %w (%s)", err, tail(filepath.Join(root, "dovecot.log")))
+	}
+	if !withSMTP {
+		ok = true
+		return s, nil
 	}
 
 	// One OpenSMTPD per machine: wait for the lock, then clear a leftover
@@ -354,18 +365,78 @@ func (s *Server) fetchOnce(user, messageID string) ([]byte, error) {
 }
 
 // Count returns how many messages user's INBOX holds.
-func (s *Server) Count(user string) (uint32, error) {
+func (s *Server) Count(user string) (uint32, error) { return s.Messages(user, "INBOX") }
+
+// login opens an IMAP session as user.
+func (s *Server) login(user string) (*imapclient.Client, error) {
 	c, err := imapclient.DialInsecure(s.IMAPAddr(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Login(user, Password).Wait(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Append puts messages into user's folder (created when missing) by IMAP
+// APPEND, over one connection.
+func (s *Server) Append(user, folder string, msgs ...[]byte) error {
+	c, err := s.login(user)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if folder != "INBOX" {
+		if err := c.Create(folder, nil).Wait(); err != nil {
+			var ie *imap.Error
+			if !errors.As(err, &ie) || ie.Code != imap.ResponseCodeAlreadyExists {
+				return err
+			}
+		}
+	}
+	for _, raw := range msgs {
+		cmd := c.Append(folder, int64(len(raw)), nil)
+		if _, err := cmd.Write(raw); err != nil {
+			return err
+		}
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		if _, err := cmd.Wait(); err != nil {
+			return err
+		}
+	}
+	return c.Logout().Wait()
+}
+
+// Messages returns how many messages user's folder holds (0 when it does
+// not exist).
+func (s *Server) Messages(user, folder string) (uint32, error) {
+	c, err := s.login(user)
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
-	if err := c.Login(user, Password).Wait(); err != nil {
-		return 0, err
-	}
-	sel, err := c.Select("INBOX", nil).Wait()
+	st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
 	if err != nil {
+		var ie *imap.Error
+		if errors.As(err, &ie) && ie.Code == imap.ResponseCodeNonExistent {
+			return 0, nil
+		}
 		return 0, err
 	}
-	return sel.NumMessages, nil
+	return *st.NumMessages, nil
+}
+
+// DeleteFolder deletes user's folder (its next incarnation gets a new
+// UIDVALIDITY).
+func (s *Server) DeleteFolder(user, folder string) error {
+	c, err := s.login(user)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Delete(folder).Wait()
 }

@@ -1,0 +1,574 @@
+// Package mailscan is the mail scanner: it watches IMAP mailboxes and
+// turns each new message into a lead (or a contact or account), or files
+// it on the record it belongs to, by rules evaluated in order
+// (crm-model.md §4).
+//
+// Scanning is exactly once in effect: a folder's UIDVALIDITY and last
+// processed UID are kept in PostgreSQL and advanced in the transaction that
+// applies a message to the CRM, so a crash between the two cannot happen;
+// a UIDVALIDITY change rescans the folder and the Message-ID recognizes
+// what was processed. The after-action (mark seen, move) runs once the
+// message is recorded, and again over every recorded UID when the scanner
+// reconnects, so a crash in between leaves nothing behind.
+package mailscan
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message/charset"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// TLS modes.
+const (
+	TLSNone     = "none" // loopback only
+	TLSStartTLS = "starttls"
+	TLSImplicit = "tls"
+)
+
+// Mailbox is one watched mailbox.
+type Mailbox struct {
+	Name string
+	Host string
+	// Port defaults to 993 (tls) or 143.
+	Port int
+	// TLS is tls (default), starttls or none (loopback only). Certificates
+	// are verified (against CAFile when set) unless InsecureSkipVerify.
+	TLS                string
+	CAFile             string
+	InsecureSkipVerify bool
+	Username, Password string
+	// Folders to scan (default INBOX).
+	Folders []string
+	// After is what happens to a processed message: seen (default),
+	// leave, or move:<folder>.
+	After string
+	// PollInterval is how often the folders are checked (default 1
+	// minute); with IDLE (a single folder and a server that has it) new
+	// mail is seen at once.
+	PollInterval time.Duration
+	IDLE         bool
+	// Owner is the user owning what the mailbox creates ("": the default).
+	Owner         string
+	Rules         []Rule
+	DefaultAction string
+	Limits        Limits
+	// MaxMessage bounds a message read (larger ones fail). Default 40 MiB.
+	MaxMessage int64
+	// BatchSize is how many messages are fetched at once. Default 50.
+	BatchSize int
+}
+
+func (m *Mailbox) setDefaults() {
+	if m.TLS == "" {
+		m.TLS = TLSImplicit
+	}
+	if m.Port == 0 {
+		m.Port = 143
+		if m.TLS == TLSImplicit {
+			m.Port = 993
+		}
+	}
+	if len(m.Folders) == 0 {
+		m.Folders = []string{"INBOX"}
+	}
+	if m.After == "" {
+		m.After = "seen"
+	}
+	if m.PollInterval <= 0 {
+		m.PollInterval = time.Minute
+	}
+	if m.MaxMessage <= 0 {
+		m.MaxMessage = 40 << 20
+	}
+	if m.BatchSize <= 0 {
+		m.BatchSize = 50
+	}
+	if m.Name == "" {
+		m.Name = m.Username + "@" + m.Host
+	}
+}
+
+// Validate checks a mailbox and fills its defaults.
+func (m *Mailbox) Validate() error {
+	m.setDefaults()
+	switch {
+	case m.Host == "" || m.Username == "":
+		return errors.New("host and username are required")
+	case m.TLS != TLSNone && m.TLS != TLSStartTLS && m.TLS != TLSImplicit:
+		return fmt.Errorf("tls: none, starttls or tls, not %q", m.TLS)
+	case m.TLS == TLSNone && !isLoopback(m.Host):
+		return errors.New("tls none is allowed only to a loopback server (the password would cross the network in clear)")
+	case m.Port < 1 || m.Port > 65535:
+		return fmt.Errorf("port %d is out of range", m.Port)
+	case m.After != "seen" && m.After != "leave" && !(strings.HasPrefix(m.After, "move:") && len(m.After) > 5):
+		return fmt.Errorf("after: seen, leave or move:<folder>, not %q", m.After)
+	}
+	_, err := CompileRules(m.Rules, m.DefaultAction, m.Owner)
+	return err
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ParseURL reads a mailbox from imap://user:password@host:port/FOLDER
+// ?tls=none|starttls|tls&after=seen|leave|move:Processed (the form of
+// CRMHUB_MAILSCAN_URL); its default rule creates a lead from each message
+// whose sender is unknown.
+func ParseURL(raw string) (Mailbox, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Mailbox{}, fmt.Errorf("mailscan url: %w", err)
+	}
+	if u.Scheme != "imap" && u.Scheme != "imaps" {
+		return Mailbox{}, fmt.Errorf("mailscan url: the scheme is imap:// (or imaps://), not %q", u.Scheme)
+	}
+	m := Mailbox{Host: u.Hostname(), DefaultAction: core.MailCreateLead, IDLE: true}
+	if u.User != nil {
+		m.Username = u.User.Username()
+		m.Password, _ = u.User.Password()
+	}
+	if p := u.Port(); p != "" {
+		if m.Port, err = strconv.Atoi(p); err != nil {
+			return Mailbox{}, fmt.Errorf("mailscan url: port %q", p)
+		}
+	}
+	if f := strings.Trim(u.Path, "/"); f != "" {
+		m.Folders = []string{f}
+	}
+	q := u.Query()
+	for k := range q {
+		if k != "tls" && k != "after" && k != "poll" {
+			return Mailbox{}, fmt.Errorf("mailscan url: unknown parameter %q (tls, after, poll)", k)
+		}
+	}
+	m.TLS, m.After = q.Get("tls"), q.Get("after")
+	if m.TLS == "" && u.Scheme == "imaps" {
+		m.TLS = TLSImplicit
+	}
+	if p := q.Get("poll"); p != "" {
+		if m.PollInterval, err = time.ParseDuration(p); err != nil {
+			return Mailbox{}, fmt.Errorf("mailscan url: poll: %w", err)
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return Mailbox{}, fmt.Errorf("mailscan url: %w", err)
+	}
+	return m, nil
+}
+
+// Status is what an operator sees of a mailbox.
+type Status struct {
+	Name      string     `json:"name"`
+	Host      string     `json:"host"`
+	Folders   []string   `json:"folders"`
+	Connected bool       `json:"connected"`
+	IDLE      bool       `json:"idle"`
+	LastPoll  *time.Time `json:"last_poll"`
+	LastError string     `json:"last_error"`
+	ErrorAt   *time.Time `json:"last_error_at"`
+	Processed int64      `json:"processed"`
+	Failed    int64      `json:"failed"`
+}
+
+// Metrics are the scanners' Prometheus metrics.
+type Metrics struct {
+	messages *prometheus.CounterVec
+	errors   *prometheus.CounterVec
+	lastPoll *prometheus.GaugeVec
+}
+
+// NewMetrics registers the metrics with reg (nil: unregistered).
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhub_mailscan_messages_total",
+			Help: "Messages scanned, by mailbox and outcome (created, attached, duplicate, unmatched, skipped, failed)."}, []string{"mailbox", "outcome"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhub_mailscan_errors_total",
+			Help: "Connection and scan errors, by mailbox."}, []string{"mailbox"}),
+		lastPoll: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "crmhub_mailscan_last_poll_timestamp_seconds",
+			Help: "When the mailbox was last scanned to the end."}, []string{"mailbox"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.messages, m.errors, m.lastPoll} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+// Scanner watches one mailbox.
+type Scanner struct {
+	box     Mailbox
+	rules   *Rules
+	store   core.MailStore
+	log     *slog.Logger
+	metrics *Metrics
+
+	mu     sync.Mutex
+	status Status
+	kick   chan struct{}
+}
+
+// New returns a scanner of box, applying messages through store.
+func New(box Mailbox, store core.MailStore, metrics *Metrics, log *slog.Logger) (*Scanner, error) {
+	if err := box.Validate(); err != nil {
+		return nil, fmt.Errorf("mailbox %s: %w", box.Name, err)
+	}
+	rules, err := CompileRules(box.Rules, box.DefaultAction, box.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if metrics == nil {
+		if metrics, err = NewMetrics(nil); err != nil {
+			return nil, err
+		}
+	}
+	return &Scanner{box: box, rules: rules, store: store, log: log.With("mailbox", box.Name), metrics: metrics,
+		status: Status{Name: box.Name, Host: box.Host, Folders: box.Folders}, kick: make(chan struct{}, 1)}, nil
+}
+
+// Status returns the mailbox's status.
+func (s *Scanner) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.status
+	st.Folders = slices.Clone(st.Folders)
+	return st
+}
+
+// ScanNow wakes the scanner for a scan ("Scan now").
+func (s *Scanner) ScanNow() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Scanner) update(f func(*Status)) {
+	s.mu.Lock()
+	f(&s.status)
+	s.mu.Unlock()
+}
+
+// Run scans until ctx ends, reconnecting with backoff (1 s doubling to
+// 2 minutes) after an error.
+func (s *Scanner) Run(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		started := time.Now()
+		err := s.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		now := time.Now()
+		s.metrics.errors.WithLabelValues(s.box.Name).Inc()
+		s.update(func(st *Status) { st.Connected, st.LastError, st.ErrorAt = false, err.Error(), &now })
+		s.log.Warn("mailscan_error", "error", err, "retry_in", backoff)
+		if time.Since(started) > 2*time.Minute {
+			backoff = time.Second // it had been working: start over
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Minute)
+	}
+}
+
+// dial connects and logs in; updates receives the new message counts the
+// server announces (for IDLE).
+func (s *Scanner) dial(updates chan<- uint32) (*imapclient.Client, error) {
+	opts := &imapclient.Options{
+		WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader},
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					select { // the handler must not block the client
+					case updates <- *d.NumMessages:
+					default:
+					}
+				}
+			},
+		},
+	}
+	tc := &tls.Config{ServerName: s.box.Host, InsecureSkipVerify: s.box.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // an operator's explicit choice
+	if s.box.CAFile != "" {
+		pem, err := os.ReadFile(s.box.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", s.box.CAFile)
+		}
+	}
+	opts.TLSConfig = tc
+	addr := net.JoinHostPort(s.box.Host, strconv.Itoa(s.box.Port))
+	var (
+		c   *imapclient.Client
+		err error
+	)
+	switch s.box.TLS {
+	case TLSImplicit:
+		c, err = imapclient.DialTLS(addr, opts)
+	case TLSStartTLS:
+		c, err = imapclient.DialStartTLS(addr, opts)
+	default:
+		c, err = imapclient.DialInsecure(addr, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	if err := c.Login(s.box.Username, s.box.Password).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("login as %s: %w", s.box.Username, err)
+	}
+	return c, nil
+}
+
+// session is one connection: scan every folder, then wait (IDLE or poll),
+// until ctx ends or an error.
+func (s *Scanner) session(ctx context.Context) error {
+	updates := make(chan uint32, 16)
+	c, err := s.dial(updates)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() }) // unblocks a pending command
+	defer stop()
+	idle := s.box.IDLE && len(s.box.Folders) == 1 && c.Caps().Has(imap.CapIdle)
+	s.update(func(st *Status) { st.Connected, st.IDLE = true, idle })
+	repaired := map[string]bool{}
+	for {
+		for _, f := range s.box.Folders {
+			if err := s.scanFolder(ctx, c, f, !repaired[f]); err != nil {
+				return fmt.Errorf("folder %s: %w", f, err)
+			}
+			repaired[f] = true
+		}
+		now := time.Now()
+		s.metrics.lastPoll.WithLabelValues(s.box.Name).Set(float64(now.Unix()))
+		s.update(func(st *Status) { st.LastPoll, st.LastError, st.ErrorAt = &now, "", nil })
+		if err := s.wait(ctx, c, idle, updates); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// wait returns when there may be new mail: the server announced some
+// (IDLE), the poll interval passed, or ScanNow was called.
+func (s *Scanner) wait(ctx context.Context, c *imapclient.Client, idle bool, updates <-chan uint32) error {
+	timer := time.NewTimer(s.box.PollInterval)
+	defer timer.Stop()
+	if !idle {
+		select {
+		case <-ctx.Done():
+		case <-timer.C:
+		case <-s.kick:
+		}
+		return nil
+	}
+	// Drain announcements of mail already scanned.
+	for len(updates) > 0 {
+		<-updates
+	}
+	cmd, err := c.Idle()
+	if err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	case <-updates:
+	case <-s.kick:
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("idle done: %w", err)
+	}
+	return cmd.Wait()
+}
+
+// scanFolder processes the folder's new messages in UID order, a batch
+// at a time; repair first re-applies the after-action to every recorded
+// message (a crash may have come between the record and the action).
+func (s *Scanner) scanFolder(ctx context.Context, c *imapclient.Client, folder string, repair bool) error {
+	sel, err := c.Select(folder, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("select: %w", err)
+	}
+	st, err := s.store.MailFolder(ctx, s.box.Name, folder)
+	if err != nil {
+		return err
+	}
+	if st.UIDValidity != sel.UIDValidity {
+		if st.UIDValidity != 0 {
+			s.log.Warn("mailscan_uidvalidity_changed", "folder", folder, "was", st.UIDValidity, "now", sel.UIDValidity)
+		}
+		if err := s.store.ResetMailFolder(ctx, s.box.Name, folder, sel.UIDValidity); err != nil {
+			return err
+		}
+		st = core.MailFolderState{UIDValidity: sel.UIDValidity}
+	}
+	if sel.NumMessages == 0 {
+		return nil
+	}
+	if repair && st.LastUID > 0 {
+		if err := s.after(c, imap.UIDSet{imap.UIDRange{Start: 1, Stop: imap.UID(st.LastUID)}}); err != nil {
+			return err
+		}
+	}
+	found, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{{imap.UIDRange{Start: imap.UID(st.LastUID + 1), Stop: 0}}}}, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	var uids []imap.UID
+	for _, u := range found.AllUIDs() {
+		if uint32(u) > st.LastUID { // "n:*" always names the last message
+			uids = append(uids, u)
+		}
+	}
+	slices.Sort(uids)
+	for len(uids) > 0 {
+		n := min(len(uids), s.box.BatchSize)
+		if err := s.batch(ctx, c, folder, sel.UIDValidity, uids[:n]); err != nil {
+			return err
+		}
+		uids = uids[n:]
+	}
+	return nil
+}
+
+// batch fetches and applies messages, then runs the after-action on them.
+func (s *Scanner) batch(ctx context.Context, c *imapclient.Client, folder string, uidValidity uint32, uids []imap.UID) error {
+	sec := &imap.FetchItemBodySection{Peek: true}
+	// The sizes first: a message over the limit is never downloaded.
+	sizes, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	if err != nil {
+		return fmt.Errorf("fetch sizes: %w", err)
+	}
+	big := map[imap.UID]int64{}
+	var small []imap.UID
+	for _, m := range sizes {
+		if m.RFC822Size > s.box.MaxMessage {
+			big[m.UID] = m.RFC822Size
+		} else {
+			small = append(small, m.UID)
+		}
+	}
+	bodies := map[imap.UID][]byte{}
+	if len(small) > 0 {
+		msgs, err := c.Fetch(imap.UIDSetNum(small...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{sec}}).Collect()
+		if err != nil {
+			return fmt.Errorf("fetch: %w", err)
+		}
+		for _, m := range msgs {
+			bodies[m.UID] = m.FindBodySection(sec)
+		}
+	}
+	var done []imap.UID
+	for _, uid := range uids {
+		if ctx.Err() != nil {
+			break
+		}
+		o := core.MailOrigin{Mailbox: s.box.Name, Folder: folder, UIDValidity: uidValidity, UID: uint32(uid)}
+		raw, ok := bodies[uid]
+		var reason string
+		switch {
+		case big[uid] > 0:
+			reason = fmt.Sprintf("the message is %d bytes, over the limit of %d", big[uid], s.box.MaxMessage)
+		case !ok:
+			continue // expunged meanwhile
+		}
+		var m *core.InboundMail
+		if reason == "" {
+			if m, err = Parse(raw, s.box.Limits); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason != "" {
+			id := fmt.Sprintf("uid-%d-%d@%s", uidValidity, uid, folder)
+			if m != nil {
+				id = m.MessageID
+			}
+			if err := s.store.FailMail(ctx, o, id, reason); err != nil {
+				return err
+			}
+			s.metrics.messages.WithLabelValues(s.box.Name, "failed").Inc()
+			s.update(func(st *Status) { st.Failed++ })
+			s.log.Warn("mailscan_message_failed", "folder", folder, "uid", uid, "reason", reason)
+			done = append(done, uid)
+			continue
+		}
+		res, err := s.store.IngestMail(ctx, o, m, s.rules.Steps(m))
+		if err != nil {
+			return err
+		}
+		s.metrics.messages.WithLabelValues(s.box.Name, res.Outcome).Inc()
+		s.update(func(st *Status) { st.Processed++ })
+		s.log.Info("mailscan_message", "folder", folder, "uid", uid, "message_id", m.MessageID, "outcome", res.Outcome,
+			"rule", res.Rule, "entity", res.Entity, "record_id", res.RecordID)
+		done = append(done, uid)
+	}
+	if len(done) == 0 {
+		return ctx.Err()
+	}
+	return s.after(c, imap.UIDSetNum(done...))
+}
+
+// after marks processed messages seen, moves them, or leaves them.
+func (s *Scanner) after(c *imapclient.Client, set imap.UIDSet) error {
+	switch {
+	case s.box.After == "seen":
+		if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
+			return fmt.Errorf("mark seen: %w", err)
+		}
+	case strings.HasPrefix(s.box.After, "move:"):
+		target := strings.TrimPrefix(s.box.After, "move:")
+		if _, err := c.Move(set, target).Wait(); err != nil {
+			var ie *imap.Error
+			if !errors.As(err, &ie) || ie.Code != imap.ResponseCodeTryCreate {
+				return fmt.Errorf("move to %s: %w", target, err)
+			}
+			if err := c.Create(target, nil).Wait(); err != nil {
+				return fmt.Errorf("create %s: %w", target, err)
+			}
+			if _, err := c.Move(set, target).Wait(); err != nil {
+				return fmt.Errorf("move to %s: %w", target, err)
+			}
+		}
+	}
+	return nil
+}
