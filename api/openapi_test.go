@@ -258,6 +258,10 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("PUT", "/api/v1/email-templates/Bad%20Name", b.admin, `{"subject":"x","body":"y"}`, 422)
 	check("DELETE", "/api/v1/email-templates/invoice", b.admin, "", 204)
 	check("DELETE", "/api/v1/email-templates/invoice", b.admin, "", 404)
+	data = check("GET", "/api/v1/mailscan/status", b.reader, "", 200)
+	require.JSONEq(t, `{"items":[]}`, string(data))
+	check("POST", "/api/v1/mailscan/mailboxes/sales/scan", b.admin, "", 404)
+	check("POST", "/api/v1/mailscan/mailboxes/sales/scan", b.writer, "", 403)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

@@ -47,6 +47,7 @@ func (s *Server) routes() {
 	s.mountCatalog(v1)
 	s.mountDocuments(v1)
 	s.mountEmails(v1)
+	s.mountMailScan(v1)
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)

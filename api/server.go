@@ -115,6 +115,8 @@ type Deps struct {
 	Emails         core.EmailService
 	EmailTemplates core.EmailTemplateService
 	Mailer         core.DocumentMailer
+	// MailScanner is the running mail scanner (nil: no mailboxes).
+	MailScanner core.MailScanner
 	// Calls serves the calls list; Dialers click-to-call (optional).
 	Calls   core.CallService
 	Dialers []core.Dialer

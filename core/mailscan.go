@@ -99,3 +99,28 @@ type MailStore interface {
 	// kept) and advances the folder past it.
 	FailMail(ctx context.Context, o MailOrigin, messageID, reason string) error
 }
+
+// MailboxStatus is what an operator sees of a scanned mailbox.
+type MailboxStatus struct {
+	Name      string     `json:"name"`
+	Host      string     `json:"host"`
+	Username  string     `json:"username"`
+	Folders   []string   `json:"folders"`
+	After     string     `json:"after"`
+	Connected bool       `json:"connected"`
+	IDLE      bool       `json:"idle"`
+	LastPoll  *time.Time `json:"last_poll"`
+	LastError string     `json:"last_error"`
+	ErrorAt   *time.Time `json:"last_error_at"`
+	Processed int64      `json:"processed"`
+	Failed    int64      `json:"failed"`
+}
+
+// MailScanner is the running mail scanner, as the API sees it.
+type MailScanner interface {
+	// MailboxStatuses returns every mailbox's status, by name.
+	MailboxStatuses() []MailboxStatus
+	// ScanNow wakes a mailbox's scanner; false when there is no such
+	// mailbox.
+	ScanNow(name string) bool
+}

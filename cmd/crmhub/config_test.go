@@ -64,7 +64,7 @@ func TestExampleConfigDocumentsEveryKeyWithItsDefault(t *testing.T) {
 	require.NoError(t, decodeYAML(example, &cfg))
 	require.Equal(t, defaultConfig(), cfg, "the example shows the defaults")
 	for _, k := range yamlKeys(t, defaults) {
-		if k == "pipelines" || strings.HasPrefix(k, "conversion.") || k == "duplicates.sources" || k == "webforms.forms" || strings.HasSuffix(k, ".owners") || strings.HasPrefix(k, "documents.numbering") {
+		if k == "pipelines" || strings.HasPrefix(k, "conversion.") || k == "duplicates.sources" || k == "webforms.forms" || k == "mailscan.mailboxes" || strings.HasSuffix(k, ".owners") || strings.HasPrefix(k, "documents.numbering") {
 			continue // lists and maps are configured in the file only
 		}
 		env := "CRMHUB_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
@@ -128,6 +128,8 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 		{map[string]string{"CRMHUB_TELEPHONY_ZADARMA_SECRET": "s", "CRMHUB_TELEPHONY_ZADARMA_TIMEZONE": "Mars/Olympus"}, nil, "telephony.zadarma.timezone"},
 		{map[string]string{"CRMHUB_TELEPHONY_ZADARMA_CALLBACK_AFTER": "-1h"}, nil, "telephony.zadarma.callback_after"},
 		{map[string]string{"CRMHUB_SMTP_HOST": "smtp.example.ru"}, nil, "smtp.from"},
+		{map[string]string{"CRMHUB_MAILSCAN_URL": "imap://u:p@imap.example.ru/INBOX?tls=none"}, nil, "mailscan.url: tls none is allowed only to a loopback server"},
+		{map[string]string{"CRMHUB_MAILSCAN_URL": "pop3://u:p@mail.example.ru"}, nil, "mailscan.url"},
 		{map[string]string{"CRMHUB_SMTP_HOST": "smtp.example.ru", "CRMHUB_SMTP_FROM": "a@b.ru", "CRMHUB_SMTP_TLS": "ssl"}, nil, "smtp.tls"},
 		{map[string]string{"CRMHUB_SMTP_HOST": "smtp.example.ru", "CRMHUB_SMTP_FROM": "a@b.ru", "CRMHUB_SMTP_TLS": "none",
 			"CRMHUB_SMTP_USERNAME": "u"}, nil, "only over TLS"},
@@ -147,13 +149,15 @@ func TestConfigShowRedactsSecrets(t *testing.T) {
 		"CRMHUB_KAFKA_SASL_MECHANISM": "PLAIN", "CRMHUB_KAFKA_SASL_USER": "crm", "CRMHUB_KAFKA_SASL_PASSWORD": "hunter3",
 		"CRMHUB_TELEPHONY_MANGO_API_KEY": "mango-key", "CRMHUB_TELEPHONY_MANGO_API_SALT": "hunter4",
 		"CRMHUB_TELEPHONY_ZADARMA_SECRET": "hunter5", "CRMHUB_TELEPHONY_GENERIC_SECRET": "hunter6-hunter6-hunter6", "CRMHUB_TELEPHONY_VATS_TOKEN": "hunter7",
-		"CRMHUB_SMTP_HOST": "smtp.example.ru", "CRMHUB_SMTP_FROM": "a@b.ru", "CRMHUB_SMTP_USERNAME": "a@b.ru", "CRMHUB_SMTP_PASSWORD": "hunter8"}, "config", "show")
+		"CRMHUB_SMTP_HOST": "smtp.example.ru", "CRMHUB_SMTP_FROM": "a@b.ru", "CRMHUB_SMTP_USERNAME": "a@b.ru", "CRMHUB_SMTP_PASSWORD": "hunter8",
+		"CRMHUB_MAILSCAN_URL": "imap://sales:hunter9@imap.example.ru/INBOX"}, "config", "show")
 	require.Equal(t, 0, code)
-	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "hunter7", "hunter8"} {
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "hunter7", "hunter8", "hunter9"} {
 		require.NotContains(t, out, secret)
 	}
 	require.Contains(t, out, "api_key: mango-key", "the key names the product; the salt is the secret")
 	require.Contains(t, out, "postgres://crm:REDACTED@db:5432/crm")
+	require.Contains(t, out, "imap://sales:REDACTED@imap.example.ru/INBOX")
 }
 
 func TestUsageAndExitCodes(t *testing.T) {

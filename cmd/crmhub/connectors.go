@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crmhub/crmhub/connectors/mailout"
+	"github.com/crmhub/crmhub/connectors/mailscan"
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/connectors/webforms"
 	"github.com/crmhub/crmhub/core"
@@ -28,12 +29,33 @@ type connectors struct {
 	forms    *webforms.Handler
 	asterisk *telephony.Asterisk
 	mail     *mailout.Mailer // nil without SMTP
+	scan     *mailscan.Group // nil without mailboxes
 	workers  []*inbox.Worker
 	wg       sync.WaitGroup
 }
 
-func newConnectors(cfg Config, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
+func newConnectors(cfg Config, getenv func(string) string, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
 	c := &connectors{}
+	boxes, err := cfg.mailboxes(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(boxes) > 0 {
+		metrics, err := mailscan.NewMetrics(reg)
+		if err != nil {
+			return nil, err
+		}
+		var scanners []*mailscan.Scanner
+		for _, b := range boxes {
+			s, err := mailscan.New(b, st, metrics, log)
+			if err != nil {
+				return nil, fmt.Errorf("config: mailscan: %w", err)
+			}
+			scanners = append(scanners, s)
+			log.Info("connector_enabled", "connector", "mailscan", "mailbox", b.Name, "host", b.Host, "folders", b.Folders)
+		}
+		c.scan = mailscan.NewGroup(scanners...)
+	}
 	if cfg.SMTP.Host != "" {
 		m, err := mailout.New(mailout.Config{SMTP: cfg.mailout(), MaxAttempts: cfg.SMTP.MaxAttempts, Backoff: cfg.SMTP.RetryBackoff,
 			Logger: log, Registry: reg},
@@ -170,8 +192,23 @@ func (c *connectors) mailer() core.DocumentMailer {
 	return c.mail
 }
 
+// mailScanner is the mail scanner, nil (not a typed nil) without mailboxes.
+func (c *connectors) mailScanner() core.MailScanner {
+	if c.scan == nil {
+		return nil
+	}
+	return c.scan
+}
+
 // start runs the workers until ctx ends; wait waits for them.
 func (c *connectors) start(ctx context.Context) {
+	if c.scan != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.scan.Run(ctx)
+		}()
+	}
 	if c.mail != nil {
 		c.wg.Add(1)
 		go func() {

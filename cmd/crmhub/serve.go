@@ -105,7 +105,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 	if err != nil {
 		return err
 	}
-	conns, err := newConnectors(cfg, st, printer, reg, log)
+	conns, err := newConnectors(cfg, m.Getenv, st, printer, reg, log)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
 			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
 			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization,
-			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer()})
+			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer(),
+			MailScanner: conns.mailScanner()})
 	if err != nil {
 		return err
 	}

@@ -141,10 +141,10 @@ func isLoopback(host string) bool {
 func ParseURL(raw string) (Mailbox, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Mailbox{}, fmt.Errorf("mailscan url: %w", err)
+		return Mailbox{}, fmt.Errorf("%w", err)
 	}
 	if u.Scheme != "imap" && u.Scheme != "imaps" {
-		return Mailbox{}, fmt.Errorf("mailscan url: the scheme is imap:// (or imaps://), not %q", u.Scheme)
+		return Mailbox{}, fmt.Errorf("the scheme is imap:// (or imaps://), not %q", u.Scheme)
 	}
 	m := Mailbox{Host: u.Hostname(), DefaultAction: core.MailCreateLead, IDLE: true}
 	if u.User != nil {
@@ -153,7 +153,7 @@ func ParseURL(raw string) (Mailbox, error) {
 	}
 	if p := u.Port(); p != "" {
 		if m.Port, err = strconv.Atoi(p); err != nil {
-			return Mailbox{}, fmt.Errorf("mailscan url: port %q", p)
+			return Mailbox{}, fmt.Errorf("port %q", p)
 		}
 	}
 	if f := strings.Trim(u.Path, "/"); f != "" {
@@ -162,7 +162,7 @@ func ParseURL(raw string) (Mailbox, error) {
 	q := u.Query()
 	for k := range q {
 		if k != "tls" && k != "after" && k != "poll" {
-			return Mailbox{}, fmt.Errorf("mailscan url: unknown parameter %q (tls, after, poll)", k)
+			return Mailbox{}, fmt.Errorf("unknown parameter %q (tls, after, poll)", k)
 		}
 	}
 	m.TLS, m.After = q.Get("tls"), q.Get("after")
@@ -171,27 +171,13 @@ func ParseURL(raw string) (Mailbox, error) {
 	}
 	if p := q.Get("poll"); p != "" {
 		if m.PollInterval, err = time.ParseDuration(p); err != nil {
-			return Mailbox{}, fmt.Errorf("mailscan url: poll: %w", err)
+			return Mailbox{}, fmt.Errorf("poll: %w", err)
 		}
 	}
 	if err := m.Validate(); err != nil {
-		return Mailbox{}, fmt.Errorf("mailscan url: %w", err)
+		return Mailbox{}, fmt.Errorf("%w", err)
 	}
 	return m, nil
-}
-
-// Status is what an operator sees of a mailbox.
-type Status struct {
-	Name      string     `json:"name"`
-	Host      string     `json:"host"`
-	Folders   []string   `json:"folders"`
-	Connected bool       `json:"connected"`
-	IDLE      bool       `json:"idle"`
-	LastPoll  *time.Time `json:"last_poll"`
-	LastError string     `json:"last_error"`
-	ErrorAt   *time.Time `json:"last_error_at"`
-	Processed int64      `json:"processed"`
-	Failed    int64      `json:"failed"`
 }
 
 // Metrics are the scanners' Prometheus metrics.
@@ -230,7 +216,7 @@ type Scanner struct {
 	metrics *Metrics
 
 	mu     sync.Mutex
-	status Status
+	status core.MailboxStatus
 	kick   chan struct{}
 }
 
@@ -252,11 +238,12 @@ func New(box Mailbox, store core.MailStore, metrics *Metrics, log *slog.Logger) 
 		}
 	}
 	return &Scanner{box: box, rules: rules, store: store, log: log.With("mailbox", box.Name), metrics: metrics,
-		status: Status{Name: box.Name, Host: box.Host, Folders: box.Folders}, kick: make(chan struct{}, 1)}, nil
+		status: core.MailboxStatus{Name: box.Name, Host: box.Host, Username: box.Username, Folders: box.Folders, After: box.After},
+		kick:   make(chan struct{}, 1)}, nil
 }
 
 // Status returns the mailbox's status.
-func (s *Scanner) Status() Status {
+func (s *Scanner) Status() core.MailboxStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.status
@@ -272,7 +259,7 @@ func (s *Scanner) ScanNow() {
 	}
 }
 
-func (s *Scanner) update(f func(*Status)) {
+func (s *Scanner) update(f func(*core.MailboxStatus)) {
 	s.mu.Lock()
 	f(&s.status)
 	s.mu.Unlock()
@@ -290,7 +277,7 @@ func (s *Scanner) Run(ctx context.Context) error {
 		}
 		now := time.Now()
 		s.metrics.errors.WithLabelValues(s.box.Name).Inc()
-		s.update(func(st *Status) { st.Connected, st.LastError, st.ErrorAt = false, err.Error(), &now })
+		s.update(func(st *core.MailboxStatus) { st.Connected, st.LastError, st.ErrorAt = false, err.Error(), &now })
 		s.log.Warn("mailscan_error", "error", err, "retry_in", backoff)
 		if time.Since(started) > 2*time.Minute {
 			backoff = time.Second // it had been working: start over
@@ -367,7 +354,7 @@ func (s *Scanner) session(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { c.Close() }) // unblocks a pending command
 	defer stop()
 	idle := s.box.IDLE && len(s.box.Folders) == 1 && c.Caps().Has(imap.CapIdle)
-	s.update(func(st *Status) { st.Connected, st.IDLE = true, idle })
+	s.update(func(st *core.MailboxStatus) { st.Connected, st.IDLE = true, idle })
 	repaired := map[string]bool{}
 	for {
 		for _, f := range s.box.Folders {
@@ -378,7 +365,7 @@ func (s *Scanner) session(ctx context.Context) error {
 		}
 		now := time.Now()
 		s.metrics.lastPoll.WithLabelValues(s.box.Name).Set(float64(now.Unix()))
-		s.update(func(st *Status) { st.LastPoll, st.LastError, st.ErrorAt = &now, "", nil })
+		s.update(func(st *core.MailboxStatus) { st.LastPoll, st.LastError, st.ErrorAt = &now, "", nil })
 		if err := s.wait(ctx, c, idle, updates); err != nil {
 			return err
 		}
@@ -527,7 +514,7 @@ func (s *Scanner) batch(ctx context.Context, c *imapclient.Client, folder string
 				return err
 			}
 			s.metrics.messages.WithLabelValues(s.box.Name, "failed").Inc()
-			s.update(func(st *Status) { st.Failed++ })
+			s.update(func(st *core.MailboxStatus) { st.Failed++ })
 			s.log.Warn("mailscan_message_failed", "folder", folder, "uid", uid, "reason", reason)
 			done = append(done, uid)
 			continue
@@ -537,7 +524,7 @@ func (s *Scanner) batch(ctx context.Context, c *imapclient.Client, folder string
 			return err
 		}
 		s.metrics.messages.WithLabelValues(s.box.Name, res.Outcome).Inc()
-		s.update(func(st *Status) { st.Processed++ })
+		s.update(func(st *core.MailboxStatus) { st.Processed++ })
 		s.log.Info("mailscan_message", "folder", folder, "uid", uid, "message_id", m.MessageID, "outcome", res.Outcome,
 			"rule", res.Rule, "entity", res.Entity, "record_id", res.RecordID)
 		done = append(done, uid)
@@ -571,4 +558,41 @@ func (s *Scanner) after(c *imapclient.Client, set imap.UIDSet) error {
 		}
 	}
 	return nil
+}
+
+// Group runs several mailboxes' scanners; it implements core.MailScanner.
+type Group struct{ scanners []*Scanner }
+
+var _ core.MailScanner = (*Group)(nil)
+
+// NewGroup groups scanners (their names are unique).
+func NewGroup(scanners ...*Scanner) *Group { return &Group{scanners: scanners} }
+
+// Run runs every scanner until ctx ends.
+func (g *Group) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, s := range g.scanners {
+		wg.Go(func() { _ = s.Run(ctx) })
+	}
+	wg.Wait()
+}
+
+// MailboxStatuses implements core.MailScanner.
+func (g *Group) MailboxStatuses() []core.MailboxStatus {
+	out := make([]core.MailboxStatus, 0, len(g.scanners))
+	for _, s := range g.scanners {
+		out = append(out, s.Status())
+	}
+	return out
+}
+
+// ScanNow implements core.MailScanner.
+func (g *Group) ScanNow(name string) bool {
+	for _, s := range g.scanners {
+		if s.box.Name == name {
+			s.ScanNow()
+			return true
+		}
+	}
+	return false
 }

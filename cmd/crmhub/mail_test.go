@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/exchange/mailtest"
+)
+
+// TestServeMailInAndOut runs the hub with the mail settings operators use
+// (CRMHUB_SMTP_*, CRMHUB_MAILSCAN_URL) against real OpenSMTPD and Dovecot:
+// an invoice goes out by e-mail, and a customer's message comes in as a
+// lead.
+func TestServeMailInAndOut(t *testing.T) {
+	t.Parallel()
+	mail := mailtest.Start(t)
+	dir := dataDir(t)
+	env := testEnv(dir)
+	env["CRMHUB_DATABASE_EMBEDDED_PORT"] = "5437"
+	env["CRMHUB_SMTP_HOST"] = "127.0.0.1"
+	env["CRMHUB_SMTP_PORT"] = strconv.Itoa(mail.SMTPPort)
+	env["CRMHUB_SMTP_TLS"] = "none"
+	env["CRMHUB_SMTP_FROM"] = "sales@romashka.ru"
+	env["CRMHUB_MAILSCAN_URL"] = fmt.Sprintf("imap://hubsales:%s@127.0.0.1:%d/INBOX?tls=none&after=move:Processed",
+		mailtest.Password, mail.IMAPPort)
+	h := serveInProcess(t, env)
+	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
+	require.NoError(t, err)
+	c := client{base: "http://" + h.addr, key: strings.TrimSpace(string(key))}
+
+	status, _, body := c.do(t, "POST", "/api/v1/accounts", `{"name":"ООО Лютик","email":"hubbuyer@example.ru"}`)
+	require.Equal(t, 201, status, string(body))
+	var acc map[string]any
+	require.NoError(t, json.Unmarshal(body, &acc))
+	status, _, body = c.do(t, "POST", "/api/v1/invoices", `{"account_id":"`+acc["id"].(string)+`","lines":[{"name":"Работы","price":"1000"}]}`)
+	require.Equal(t, 201, status, string(body))
+	var inv map[string]any
+	require.NoError(t, json.Unmarshal(body, &inv))
+	status, _, body = c.do(t, "POST", "/api/v1/invoices/"+inv["id"].(string)+"/send", "")
+	require.Equal(t, 201, status, string(body))
+	var sent map[string]any
+	require.NoError(t, json.Unmarshal(body, &sent))
+	require.Equal(t, "sent", sent["status"], sent["last_error"])
+	_, err = mail.Fetch(context.Background(), "hubbuyer", "<"+sent["message_id"].(string)+">", 10*time.Second)
+	require.NoError(t, err)
+
+	// The customer writes to sales@: the scanner makes a lead of it.
+	msg := "From: =?UTF-8?B?" + "0J7Qu9GM0LPQsA==" + "?= <olga@vasilek.ru>\r\nTo: hubsales@example.ru\r\nSubject: Price\r\n" +
+		"Message-ID: <hub-1@vasilek.ru>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease send the price list.\r\n"
+	require.NoError(t, mail.Append("hubsales", "INBOX", []byte(msg)))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, _, body = c.do(t, "GET", "/api/v1/leads?email=olga@vasilek.ru", "")
+		require.Equal(t, 200, status, string(body))
+		if strings.Contains(string(body), `"first_name":"Ольга"`) || strings.Contains(string(body), `"last_name":"Ольга"`) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no lead from the message: %s", body)
+		time.Sleep(100 * time.Millisecond)
+	}
+	status, _, body = c.do(t, "GET", "/api/v1/mailscan/status", "")
+	require.Equal(t, 200, status)
+	require.Contains(t, string(body), `"processed":1`)
+	require.Contains(t, string(body), `"connected":true`)
+}
