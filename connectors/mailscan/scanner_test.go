@@ -267,3 +267,48 @@ func TestUIDValidityChangeRescansWithoutDuplicates(t *testing.T) {
 	require.Equal(t, 3, count(t, st, `SELECT count(*) FROM leads WHERE email LIKE '_@firm-_.ru'`), "no duplicates")
 	require.Equal(t, 3, count(t, st, `SELECT count(*) FROM activities WHERE kind = 'email'`))
 }
+
+func TestImplicitTLSVerifiesTheCertificate(t *testing.T) {
+	srv := mailtest.StartIMAP(t)
+	st := storetest.NewStore(t)
+	u := user(t)
+	require.NoError(t, srv.Append(u, "INBOX", eml{from: "tls@firm.ru", to: u + "@example.ru", subject: "TLS", id: "tls@firm.ru", text: "x"}.bytes()))
+
+	// Without the CA the certificate is refused, and the status says so.
+	untrusted := mailbox(srv, u, func(b *mailscan.Mailbox) { b.Name, b.TLS, b.Port = u+"-untrusted", mailscan.TLSImplicit, srv.IMAPSPort })
+	s, _ := run(t, untrusted, st)
+	eventually(t, "the certificate error reported", func() bool { return s.Status().LastError != "" })
+	require.Contains(t, s.Status().LastError, "certificate")
+	require.False(t, s.Status().Connected)
+
+	trusted := mailbox(srv, u, func(b *mailscan.Mailbox) { b.TLS, b.Port, b.CAFile = mailscan.TLSImplicit, srv.IMAPSPort, srv.CAFile })
+	run(t, trusted, st)
+	eventually(t, "scanned over TLS", func() bool {
+		return count(t, st, `SELECT count(*) FROM leads WHERE email = 'tls@firm.ru'`) == 1
+	})
+}
+
+func TestBadMessagesAreRecordedAndSkipped(t *testing.T) {
+	srv := mailtest.StartIMAP(t)
+	st := storetest.NewStore(t)
+	u := user(t)
+	require.NoError(t, srv.Append(u, "INBOX",
+		[]byte("Subject: no sender at all\r\nMessage-ID: <bad-1@x.ru>\r\n\r\nbody\r\n"),
+		eml{from: "good@firm.ru", to: u + "@example.ru", subject: "Хорошее", id: "good@firm.ru", text: "x"}.bytes()))
+	// A wrong password first: the scanner reports it and keeps trying.
+	wrong := mailbox(srv, u, func(b *mailscan.Mailbox) { b.Name, b.Password = u+"-wrong", "not-the-password" })
+	s, stop := run(t, wrong, st)
+	eventually(t, "the login error reported", func() bool { return s.Status().LastError != "" })
+	require.Contains(t, s.Status().LastError, "login")
+	stop()
+
+	run(t, mailbox(srv, u, nil), st)
+	eventually(t, "both recorded", func() bool {
+		return count(t, st, `SELECT count(*) FROM mailscan_messages WHERE mailbox = $1`, u) == 2
+	})
+	var reason string
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT error FROM mailscan_messages
+		WHERE mailbox = $1 AND status = 'failed'`, u).Scan(&reason))
+	require.Contains(t, reason, "no sender")
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM leads WHERE email = 'good@firm.ru'`), "the folder went on")
+}

@@ -15,8 +15,15 @@ package mailtest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"mime"
 	"net"
 	"os"
@@ -43,8 +50,12 @@ const RejectedRecipient = "rejected@example.ru"
 type Server struct {
 	Root                         string
 	IMAPPort, LMTPPort, SMTPPort int
-	dovecot, smtpd               *exec.Cmd
-	lock                         *os.File
+	// IMAPSPort serves IMAP over TLS with a certificate for localhost and
+	// 127.0.0.1 signed by the CA in CAFile.
+	IMAPSPort      int
+	CAFile         string
+	dovecot, smtpd *exec.Cmd
+	lock           *os.File
 }
 
 // SMTPAddr and IMAPAddr are the servers' host:port.
@@ -133,13 +144,16 @@ func start(withSMTP bool) (*Server, error) {
 	if err := chownNobody(filepath.Join(root, "home")); err != nil {
 		return nil, err
 	}
-	for _, p := range []*int{&s.IMAPPort, &s.LMTPPort, &s.SMTPPort} {
+	if s.CAFile, err = writeCerts(root); err != nil {
+		return nil, err
+	}
+	for _, p := range []*int{&s.IMAPPort, &s.IMAPSPort, &s.LMTPPort, &s.SMTPPort} {
 		if *p, err = freePort(); err != nil {
 			return nil, err
 		}
 	}
 	conf := filepath.Join(root, "dovecot.conf")
-	if err := os.WriteFile(conf, []byte(dovecotConf(root, s.IMAPPort, s.LMTPPort)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(dovecotConf(root, s.IMAPPort, s.IMAPSPort, s.LMTPPort)), 0o644); err != nil {
 		return nil, err
 	}
 	s.dovecot = exec.Command(dovecot, "-F", "-c", conf)
@@ -176,6 +190,50 @@ func start(withSMTP bool) (*Server, error) {
 	}
 	ok = true
 	return s, nil
+}
+
+// writeCerts makes a CA and a server certificate for localhost and
+// 127.0.0.1 (cert.pem, key.pem), and returns the CA's file.
+func writeCerts(root string) (string, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "crmhub mailtest CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		return "", err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return "", err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", err
+	}
+	files := map[string][]byte{
+		"ca.pem":   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(root, name), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Join(root, "ca.pem"), nil
 }
 
 // run starts a server as a child that dies with the test binary.
@@ -264,15 +322,18 @@ func (s *Server) Close() {
 	_ = os.RemoveAll(s.Root)
 }
 
-func dovecotConf(root string, imapPort, lmtpPort int) string {
-	return strings.NewReplacer("ROOT", root, "IMAPPORT", strconv.Itoa(imapPort), "LMTPPORT", strconv.Itoa(lmtpPort)).Replace(`
+func dovecotConf(root string, imapPort, imapsPort, lmtpPort int) string {
+	return strings.NewReplacer("ROOT", root, "IMAPSPORT", strconv.Itoa(imapsPort), "IMAPPORT", strconv.Itoa(imapPort),
+		"LMTPPORT", strconv.Itoa(lmtpPort)).Replace(`
 protocols = imap lmtp
 listen = 127.0.0.1
 base_dir = ROOT/run
 state_dir = ROOT/state
 instance_name = crmhub-mailtest
 log_path = ROOT/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <ROOT/cert.pem
+ssl_key = <ROOT/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -296,7 +357,15 @@ service imap-login {
     port = IMAPPORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = IMAPSPORT
+    ssl = yes
+  }
+}
+# No growing delays after failed logins (tests try wrong passwords).
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
   }
 }
 service lmtp {
