@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crmhub/crmhub/api"
+	"github.com/crmhub/crmhub/connectors/mailscan"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
@@ -44,9 +45,12 @@ func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
 			Realizations: st.Realizations(), Products: st.Products(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
-		Emails: st.Emails(), EmailTemplates: st,
+		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st,
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	}
+	scan, err := mailscan.NewGroup(nil, nil, st, st, nil, nil) // not running: mailboxes are stored, not scanned
+	require.NoError(t, err)
+	deps.MailScanner = scan
 	for _, f := range tune {
 		f(st, &deps)
 	}

@@ -115,8 +115,10 @@ type Deps struct {
 	Emails         core.EmailService
 	EmailTemplates core.EmailTemplateService
 	Mailer         core.DocumentMailer
-	// MailScanner is the running mail scanner (nil: no mailboxes).
+	// MailScanner is the running mail scanner and Mailboxes the mailboxes
+	// managed through the admin API (both optional).
 	MailScanner core.MailScanner
+	Mailboxes   core.MailboxStore
 	// Calls serves the calls list; Dialers click-to-call (optional).
 	Calls   core.CallService
 	Dialers []core.Dialer

@@ -123,4 +123,101 @@ type MailScanner interface {
 	// ScanNow wakes a mailbox's scanner; false when there is no such
 	// mailbox.
 	ScanNow(name string) bool
+	// ConfigMailboxes are the mailboxes of the config file and the
+	// environment (read-only in the API; passwords left out).
+	ConfigMailboxes() []MailboxConfig
+	// Check validates a mailbox definition as the scanner would take it.
+	// Errors: EINVALID.
+	Check(m MailboxConfig) error
+	// Reload starts, restarts and stops scanners to match the stored
+	// mailboxes.
+	Reload(ctx context.Context) error
+}
+
+// MailCondition tests one part of a message: field from, to (any
+// recipient), cc, subject or body; operator contains, not_contains,
+// equals, not_equals, begins_with, ends_with or regex (RE2,
+// case-insensitive).
+type MailCondition struct {
+	Field    string `yaml:"field" json:"field"`
+	Operator string `yaml:"operator" json:"operator"`
+	Value    string `yaml:"value" json:"value"`
+}
+
+// MailRule is a mailbox's rule: conditions combined with all (AND, the
+// default) or any (OR), and one action (MailActions). A rule without
+// conditions matches only in any mode.
+type MailRule struct {
+	Name       string          `yaml:"name" json:"name"`
+	Match      string          `yaml:"match" json:"match"`
+	Conditions []MailCondition `yaml:"conditions" json:"conditions"`
+	Action     string          `yaml:"action" json:"action"`
+	// Owner is the user id owning what the rule creates ("": the
+	// mailbox's owner).
+	Owner string `yaml:"owner" json:"owner"`
+	// DocumentPattern, for link_deal, finds a document number in the
+	// subject (default: the hub's numbering, such as СЧ-2026-000123).
+	DocumentPattern string `yaml:"document_pattern" json:"document_pattern"`
+}
+
+// MailboxConfig defines a watched mailbox, in the config file or through
+// the admin API.
+type MailboxConfig struct {
+	Name               string `yaml:"name" json:"name"`
+	Host               string `yaml:"host" json:"host"`
+	Port               int    `yaml:"port" json:"port"`
+	TLS                string `yaml:"tls" json:"tls"` // tls (default), starttls, none (loopback only)
+	CAFile             string `yaml:"ca_file" json:"ca_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify" json:"insecure_skip_verify"`
+	Username           string `yaml:"username" json:"username"`
+	// Password is write-only in the API; PasswordEnv names an environment
+	// variable holding it (config file only).
+	Password      string     `yaml:"password" json:"password,omitempty"`
+	PasswordEnv   string     `yaml:"password_env" json:"-"`
+	Folders       []string   `yaml:"folders" json:"folders"`
+	After         string     `yaml:"after" json:"after"` // seen (default), leave, move:<folder>
+	PollInterval  Duration   `yaml:"poll_interval" json:"poll_interval"`
+	IDLE          *bool      `yaml:"idle" json:"idle"`
+	Owner         string     `yaml:"owner" json:"owner"`
+	Rules         []MailRule `yaml:"rules" json:"rules"`
+	DefaultAction string     `yaml:"default_action" json:"default_action"`
+	MaxAttachment int64      `yaml:"max_attachment" json:"max_attachment"`
+	// Managed: "config" (read-only) or "api".
+	Managed   string     `yaml:"-" json:"managed"`
+	CreatedAt *time.Time `yaml:"-" json:"created_at,omitempty"`
+	UpdatedAt *time.Time `yaml:"-" json:"updated_at,omitempty"`
+	Version   int64      `yaml:"-" json:"version,omitempty"`
+}
+
+// Duration is a time.Duration written as "90s" or "1m" in JSON and YAML.
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MailboxStore keeps the mailboxes managed through the admin API.
+type MailboxStore interface {
+	Mailboxes(ctx context.Context) ([]MailboxConfig, error)
+	// Mailbox returns one. Errors: ENOTFOUND.
+	Mailbox(ctx context.Context, name string) (*MailboxConfig, error)
+	// PutMailbox creates a mailbox (ifVersion 0; ECONFLICT when it exists)
+	// or replaces it (ifVersion its version; EPRECONDITION otherwise). A
+	// replacement without a password keeps the stored one.
+	PutMailbox(ctx context.Context, m MailboxConfig, ifVersion int64) (*MailboxConfig, error)
+	// DeleteMailbox deletes one (ifVersion 0: any version).
+	DeleteMailbox(ctx context.Context, name string, ifVersion int64) error
 }

@@ -52,40 +52,19 @@ type Config struct {
 	MailScan     MailScanConfig    `yaml:"mailscan"`
 }
 
-// MailScanConfig lists the mailboxes the mail scanner watches.
+// MailScanConfig lists the mailboxes the mail scanner watches (more are
+// added through the admin API).
 type MailScanConfig struct {
 	// URL is one mailbox in a line, for operators and scripts:
 	// imap://user:password@host:port/INBOX?tls=none|starttls|tls&after=seen|move:Processed
 	// (its default rule makes a lead of each message from an unknown sender).
-	URL       string          `yaml:"url"`
-	Mailboxes []MailboxConfig `yaml:"mailboxes"`
+	URL       string               `yaml:"url"`
+	Mailboxes []core.MailboxConfig `yaml:"mailboxes"`
 }
 
-// MailboxConfig is one watched mailbox.
-type MailboxConfig struct {
-	Name               string `yaml:"name"`
-	Host               string `yaml:"host"`
-	Port               int    `yaml:"port"`
-	TLS                string `yaml:"tls"`
-	CAFile             string `yaml:"ca_file"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-	Username           string `yaml:"username"`
-	Password           string `yaml:"password"`
-	// PasswordEnv names an environment variable holding the password.
-	PasswordEnv   string          `yaml:"password_env"`
-	Folders       []string        `yaml:"folders"`
-	After         string          `yaml:"after"`
-	PollInterval  time.Duration   `yaml:"poll_interval"`
-	IDLE          *bool           `yaml:"idle"`
-	Owner         string          `yaml:"owner"`
-	Rules         []mailscan.Rule `yaml:"rules"`
-	DefaultAction string          `yaml:"default_action"`
-	MaxAttachment int64           `yaml:"max_attachment"`
-}
-
-// mailboxes returns the configured mailboxes, the URL's first, checked.
-func (c Config) mailboxes(getenv func(string) string) ([]mailscan.Mailbox, error) {
-	var out []mailscan.Mailbox
+// mailboxes returns the configured mailboxes, the URL's first.
+func (c Config) mailboxes() ([]core.MailboxConfig, error) {
+	var out []core.MailboxConfig
 	if c.MailScan.URL != "" {
 		m, err := mailscan.ParseURL(c.MailScan.URL)
 		if err != nil {
@@ -93,27 +72,7 @@ func (c Config) mailboxes(getenv func(string) string) ([]mailscan.Mailbox, error
 		}
 		out = append(out, m)
 	}
-	for i, b := range c.MailScan.Mailboxes {
-		m := mailscan.Mailbox{Name: b.Name, Host: b.Host, Port: b.Port, TLS: b.TLS, CAFile: b.CAFile,
-			InsecureSkipVerify: b.InsecureSkipVerify, Username: b.Username, Password: b.Password, Folders: b.Folders,
-			After: b.After, PollInterval: b.PollInterval, IDLE: b.IDLE == nil || *b.IDLE, Owner: b.Owner, Rules: b.Rules,
-			DefaultAction: b.DefaultAction, Limits: mailscan.Limits{MaxAttachment: b.MaxAttachment}}
-		if b.PasswordEnv != "" {
-			m.Password = getenv(b.PasswordEnv)
-		}
-		if err := m.Validate(); err != nil {
-			return nil, fmt.Errorf("mailscan.mailboxes[%d]: %w", i, err)
-		}
-		out = append(out, m)
-	}
-	seen := map[string]bool{}
-	for _, m := range out {
-		if seen[m.Name] {
-			return nil, fmt.Errorf("mailscan: two mailboxes are named %q", m.Name)
-		}
-		seen[m.Name] = true
-	}
-	return out, nil
+	return append(out, c.MailScan.Mailboxes...), nil
 }
 
 // DocumentsConfig configures the sales documents.
@@ -472,7 +431,7 @@ func defaultConfig() Config {
 		Documents: DocumentsConfig{Numbering: core.DefaultNumbering(), PaidOnFullPayment: true,
 			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)"},
 		SMTP:     SMTPConfig{TLS: mailout.TLSStartTLS, Timeout: 15 * time.Second, MaxAttempts: 8, RetryBackoff: time.Minute},
-		MailScan: MailScanConfig{Mailboxes: []MailboxConfig{}},
+		MailScan: MailScanConfig{Mailboxes: []core.MailboxConfig{}},
 	}
 }
 
@@ -734,7 +693,11 @@ func (c *Config) Validate() error {
 		f := core.ErrorFields(err)[0]
 		return bad("organization."+f.Field, "%s", f.Message)
 	}
-	if _, err := c.mailboxes(func(string) string { return "" }); err != nil { // the passwords are read at serve start
+	boxes, err := c.mailboxes()
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if _, err := mailscan.NewGroup(boxes, nil, nil, nil, nil, nil); err != nil { // passwords are read at serve start
 		return fmt.Errorf("config: %w", err)
 	}
 	if c.SMTP.Host != "" {
@@ -775,7 +738,7 @@ func (c Config) Redacted() Config {
 	if c.Kafka.SASL.Password != "" {
 		c.Kafka.SASL.Password = "REDACTED"
 	}
-	c.MailScan.Mailboxes = append([]MailboxConfig(nil), c.MailScan.Mailboxes...)
+	c.MailScan.Mailboxes = append([]core.MailboxConfig(nil), c.MailScan.Mailboxes...)
 	for i := range c.MailScan.Mailboxes {
 		if c.MailScan.Mailboxes[i].Password != "" {
 			c.MailScan.Mailboxes[i].Password = "REDACTED"

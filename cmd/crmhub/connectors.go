@@ -29,32 +29,27 @@ type connectors struct {
 	forms    *webforms.Handler
 	asterisk *telephony.Asterisk
 	mail     *mailout.Mailer // nil without SMTP
-	scan     *mailscan.Group // nil without mailboxes
+	scan     *mailscan.Group
 	workers  []*inbox.Worker
 	wg       sync.WaitGroup
 }
 
 func newConnectors(cfg Config, getenv func(string) string, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
 	c := &connectors{}
-	boxes, err := cfg.mailboxes(getenv)
+	boxes, err := cfg.mailboxes()
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if len(boxes) > 0 {
-		metrics, err := mailscan.NewMetrics(reg)
-		if err != nil {
-			return nil, err
-		}
-		var scanners []*mailscan.Scanner
-		for _, b := range boxes {
-			s, err := mailscan.New(b, st, metrics, log)
-			if err != nil {
-				return nil, fmt.Errorf("config: mailscan: %w", err)
-			}
-			scanners = append(scanners, s)
-			log.Info("connector_enabled", "connector", "mailscan", "mailbox", b.Name, "host", b.Host, "folders", b.Folders)
-		}
-		c.scan = mailscan.NewGroup(scanners...)
+	metrics, err := mailscan.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	// Always running: mailboxes may be added through the admin API.
+	if c.scan, err = mailscan.NewGroup(boxes, getenv, st, st, metrics, log); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	for _, b := range boxes {
+		log.Info("connector_enabled", "connector", "mailscan", "mailbox", b.Name, "host", b.Host)
 	}
 	if cfg.SMTP.Host != "" {
 		m, err := mailout.New(mailout.Config{SMTP: cfg.mailout(), MaxAttempts: cfg.SMTP.MaxAttempts, Backoff: cfg.SMTP.RetryBackoff,
@@ -192,23 +187,13 @@ func (c *connectors) mailer() core.DocumentMailer {
 	return c.mail
 }
 
-// mailScanner is the mail scanner, nil (not a typed nil) without mailboxes.
-func (c *connectors) mailScanner() core.MailScanner {
-	if c.scan == nil {
-		return nil
-	}
-	return c.scan
-}
-
 // start runs the workers until ctx ends; wait waits for them.
 func (c *connectors) start(ctx context.Context) {
-	if c.scan != nil {
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			c.scan.Run(ctx)
-		}()
-	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.scan.Run(ctx)
+	}()
 	if c.mail != nil {
 		c.wg.Add(1)
 		go func() {

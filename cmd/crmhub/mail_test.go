@@ -71,4 +71,32 @@ func TestServeMailInAndOut(t *testing.T) {
 	require.Equal(t, 200, status)
 	require.Contains(t, string(body), `"processed":1`)
 	require.Contains(t, string(body), `"connected":true`)
+
+	// A second mailbox through the admin API starts scanning at once.
+	status, _, body = c.do(t, "POST", "/api/v1/mailscan/mailboxes", fmt.Sprintf(`{"name":"support","host":"127.0.0.1","port":%d,`+
+		`"tls":"none","username":"hubsupport","password":"%s","after":"seen","default_action":"create_contact"}`, mail.IMAPPort, mailtest.Password))
+	require.Equal(t, 201, status, string(body))
+	require.NoError(t, mail.Append("hubsupport", "INBOX", []byte("From: petr@vasilek.ru\r\nTo: hubsupport@example.ru\r\n"+
+		"Subject: Help\r\nMessage-ID: <hub-2@vasilek.ru>\r\n\r\nIt broke.\r\n")))
+	for {
+		status, _, body = c.do(t, "GET", "/api/v1/contacts?q=petr@vasilek.ru", "")
+		require.Equal(t, 200, status, string(body))
+		if strings.Contains(string(body), `"email":"petr@vasilek.ru"`) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline.Add(20*time.Second)), "no contact from the support mailbox: %s", body)
+		time.Sleep(100 * time.Millisecond)
+	}
+	status, _, body = c.do(t, "GET", "/api/v1/mailscan/mailboxes", "")
+	require.Equal(t, 200, status)
+	require.Contains(t, string(body), `"managed":"config"`)
+	require.Contains(t, string(body), `"managed":"api"`)
+	require.NotContains(t, string(body), mailtest.Password, "passwords are write-only")
+	status, _, _ = c.do(t, "DELETE", "/api/v1/mailscan/mailboxes/hubsales@127.0.0.1", "")
+	require.Equal(t, 409, status, "the config's mailbox is read-only here")
+	status, _, _ = c.do(t, "DELETE", "/api/v1/mailscan/mailboxes/support", "")
+	require.Equal(t, 204, status)
+	status, _, body = c.do(t, "GET", "/api/v1/mailscan/status", "")
+	require.Equal(t, 200, status)
+	require.NotContains(t, string(body), `"name":"support"`, "its scanner stopped")
 }

@@ -125,7 +125,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
 			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization,
 			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer(),
-			MailScanner: conns.mailScanner()})
+			MailScanner: conns.scan, Mailboxes: st})
 	if err != nil {
 		return err
 	}

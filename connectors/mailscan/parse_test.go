@@ -224,16 +224,20 @@ func TestRules(t *testing.T) {
 }
 
 func TestParseURL(t *testing.T) {
-	m, err := mailscan.ParseURL("imap://sales%40example.ru:p%40ss@127.0.0.1:10143/INBOX?tls=none&after=move:Processed")
+	c, err := mailscan.ParseURL("imap://sales%40example.ru:p%40ss@127.0.0.1:10143/INBOX?tls=none&after=move:Processed")
 	require.NoError(t, err)
+	m := mailscan.FromConfig(c, nil)
+	require.NoError(t, m.Validate())
 	require.Equal(t, "sales@example.ru", m.Username)
 	require.Equal(t, "p@ss", m.Password)
 	require.Equal(t, 10143, m.Port)
 	require.Equal(t, []string{"INBOX"}, m.Folders)
 	require.Equal(t, "move:Processed", m.After)
 	require.Equal(t, core.MailCreateLead, m.DefaultAction)
-	m, err = mailscan.ParseURL("imap://u:p@imap.yandex.ru")
+	c, err = mailscan.ParseURL("imap://u:p@imap.yandex.ru")
 	require.NoError(t, err)
+	m = mailscan.FromConfig(c, nil)
+	require.NoError(t, m.Validate())
 	require.Equal(t, 993, m.Port)
 	require.Equal(t, "tls", m.TLS)
 	for _, bad := range []string{"http://u:p@h/", "imap://u:p@imap.example.ru/?tls=none", "imap://u:p@h/?after=delete",

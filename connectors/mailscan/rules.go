@@ -26,30 +26,11 @@ var (
 	fields = []string{"from", "to", "cc", "subject", "body"}
 )
 
-// Condition tests one part of a message.
-type Condition struct {
-	Field    string `yaml:"field" json:"field"` // from, to (any recipient), cc, subject, body
-	Operator string `yaml:"operator" json:"operator"`
-	Value    string `yaml:"value" json:"value"`
-}
+// Condition tests one part of a message (core.MailCondition).
+type Condition = core.MailCondition
 
-// Rule is a mailbox's rule: conditions combined with all (AND) or any
-// (OR), and one action. A rule without conditions matches only in any
-// mode (as the seed's scanner does).
-type Rule struct {
-	Name       string      `yaml:"name" json:"name"`
-	Match      string      `yaml:"match" json:"match"` // all (default) or any
-	Conditions []Condition `yaml:"conditions" json:"conditions"`
-	// Action: create_lead, create_contact, create_account, link_from,
-	// link_to, link_deal or skip.
-	Action string `yaml:"action" json:"action"`
-	// Owner is the user id owning what the rule creates ("": the
-	// mailbox's owner).
-	Owner string `yaml:"owner" json:"owner"`
-	// DocumentPattern, for link_deal, finds a document number in the
-	// subject (default: the hub's numbering such as СЧ-2026-000123).
-	DocumentPattern string `yaml:"document_pattern" json:"document_pattern"`
-}
+// Rule is a mailbox's rule (core.MailRule).
+type Rule = core.MailRule
 
 // DefaultDocumentPattern matches the hub's default document numbers.
 const DefaultDocumentPattern = `[А-ЯЁA-Z]{1,4}-\d{4}-\d{3,10}`

@@ -138,46 +138,48 @@ func isLoopback(host string) bool {
 // ?tls=none|starttls|tls&after=seen|leave|move:Processed (the form of
 // CRMHUB_MAILSCAN_URL); its default rule creates a lead from each message
 // whose sender is unknown.
-func ParseURL(raw string) (Mailbox, error) {
+func ParseURL(raw string) (core.MailboxConfig, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Mailbox{}, fmt.Errorf("%w", err)
+		return core.MailboxConfig{}, err
 	}
 	if u.Scheme != "imap" && u.Scheme != "imaps" {
-		return Mailbox{}, fmt.Errorf("the scheme is imap:// (or imaps://), not %q", u.Scheme)
+		return core.MailboxConfig{}, fmt.Errorf("the scheme is imap:// (or imaps://), not %q", u.Scheme)
 	}
-	m := Mailbox{Host: u.Hostname(), DefaultAction: core.MailCreateLead, IDLE: true}
+	c := core.MailboxConfig{Host: u.Hostname(), DefaultAction: core.MailCreateLead}
 	if u.User != nil {
-		m.Username = u.User.Username()
-		m.Password, _ = u.User.Password()
+		c.Username = u.User.Username()
+		c.Password, _ = u.User.Password()
 	}
 	if p := u.Port(); p != "" {
-		if m.Port, err = strconv.Atoi(p); err != nil {
-			return Mailbox{}, fmt.Errorf("port %q", p)
+		if c.Port, err = strconv.Atoi(p); err != nil {
+			return core.MailboxConfig{}, fmt.Errorf("port %q", p)
 		}
 	}
 	if f := strings.Trim(u.Path, "/"); f != "" {
-		m.Folders = []string{f}
+		c.Folders = []string{f}
 	}
 	q := u.Query()
 	for k := range q {
 		if k != "tls" && k != "after" && k != "poll" {
-			return Mailbox{}, fmt.Errorf("unknown parameter %q (tls, after, poll)", k)
+			return core.MailboxConfig{}, fmt.Errorf("unknown parameter %q (tls, after, poll)", k)
 		}
 	}
-	m.TLS, m.After = q.Get("tls"), q.Get("after")
-	if m.TLS == "" && u.Scheme == "imaps" {
-		m.TLS = TLSImplicit
+	c.TLS, c.After = q.Get("tls"), q.Get("after")
+	if c.TLS == "" && u.Scheme == "imaps" {
+		c.TLS = TLSImplicit
 	}
 	if p := q.Get("poll"); p != "" {
-		if m.PollInterval, err = time.ParseDuration(p); err != nil {
-			return Mailbox{}, fmt.Errorf("poll: %w", err)
+		if err := c.PollInterval.UnmarshalText([]byte(p)); err != nil {
+			return core.MailboxConfig{}, fmt.Errorf("poll: %w", err)
 		}
 	}
+	m := FromConfig(c, nil)
 	if err := m.Validate(); err != nil {
-		return Mailbox{}, fmt.Errorf("%w", err)
+		return core.MailboxConfig{}, err
 	}
-	return m, nil
+	c.Name = m.Name
+	return c, nil
 }
 
 // Metrics are the scanners' Prometheus metrics.
@@ -560,39 +562,195 @@ func (s *Scanner) after(c *imapclient.Client, set imap.UIDSet) error {
 	return nil
 }
 
-// Group runs several mailboxes' scanners; it implements core.MailScanner.
-type Group struct{ scanners []*Scanner }
+// FromConfig makes a mailbox of its definition; getenv reads PasswordEnv.
+func FromConfig(c core.MailboxConfig, getenv func(string) string) Mailbox {
+	m := Mailbox{Name: c.Name, Host: c.Host, Port: c.Port, TLS: c.TLS, CAFile: c.CAFile, InsecureSkipVerify: c.InsecureSkipVerify,
+		Username: c.Username, Password: c.Password, Folders: slices.Clone(c.Folders), After: c.After,
+		PollInterval: time.Duration(c.PollInterval), IDLE: c.IDLE == nil || *c.IDLE, Owner: c.Owner, Rules: slices.Clone(c.Rules),
+		DefaultAction: c.DefaultAction, Limits: Limits{MaxAttachment: c.MaxAttachment}}
+	if c.PasswordEnv != "" && getenv != nil {
+		m.Password = getenv(c.PasswordEnv)
+	}
+	return m
+}
+
+// Group runs the mailboxes' scanners: those of the config file and the
+// environment, and those managed through the admin API, which Reload
+// starts, restarts and stops. It implements core.MailScanner.
+type Group struct {
+	config  []Mailbox
+	defs    []core.MailboxConfig // the config's, as shown in the API
+	store   core.MailStore
+	boxes   core.MailboxStore // nil: config mailboxes only
+	metrics *Metrics
+	log     *slog.Logger
+	mu      sync.Mutex
+	ctx     context.Context // set by Run
+	running map[string]*running
+	wg      sync.WaitGroup
+}
+
+type running struct {
+	s      *Scanner
+	cancel context.CancelFunc
+	done   chan struct{}
+	key    string // the definition it runs, to see changes
+}
 
 var _ core.MailScanner = (*Group)(nil)
 
-// NewGroup groups scanners (their names are unique).
-func NewGroup(scanners ...*Scanner) *Group { return &Group{scanners: scanners} }
-
-// Run runs every scanner until ctx ends.
-func (g *Group) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, s := range g.scanners {
-		wg.Go(func() { _ = s.Run(ctx) })
+// NewGroup checks the config's mailboxes and returns a group of them and
+// of those boxes keeps (nil: none).
+func NewGroup(config []core.MailboxConfig, getenv func(string) string, store core.MailStore, boxes core.MailboxStore,
+	metrics *Metrics, log *slog.Logger) (*Group, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	wg.Wait()
+	if metrics == nil {
+		var err error
+		if metrics, err = NewMetrics(nil); err != nil {
+			return nil, err
+		}
+	}
+	g := &Group{store: store, boxes: boxes, metrics: metrics, log: log, running: map[string]*running{}}
+	seen := map[string]bool{}
+	for i, c := range config {
+		m := FromConfig(c, getenv)
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("mailscan.mailboxes[%d]: %w", i, err)
+		}
+		if seen[m.Name] {
+			return nil, fmt.Errorf("mailscan: two mailboxes are named %q", m.Name)
+		}
+		seen[m.Name] = true
+		c.Name, c.Password, c.PasswordEnv, c.Managed = m.Name, "", "", "config"
+		g.config, g.defs = append(g.config, m), append(g.defs, c)
+	}
+	return g, nil
+}
+
+// ConfigMailboxes implements core.MailScanner.
+func (g *Group) ConfigMailboxes() []core.MailboxConfig { return slices.Clone(g.defs) }
+
+// Check implements core.MailScanner.
+func (g *Group) Check(c core.MailboxConfig) error {
+	var errs []core.FieldError
+	if c.Name == "" || len(c.Name) > 100 || strings.ContainsAny(c.Name, "/\\ ") {
+		errs = append(errs, core.FieldError{Field: "name", Code: "invalid", Message: "1 to 100 characters without spaces or slashes"})
+	}
+	for _, m := range g.config {
+		if m.Name == c.Name {
+			errs = append(errs, core.FieldError{Field: "name", Code: "conflict", Message: "a mailbox of the config file has this name"})
+		}
+	}
+	if c.CAFile != "" {
+		errs = append(errs, core.FieldError{Field: "ca_file", Code: "not_allowed", Message: "files are named in the config file only"})
+	}
+	m := FromConfig(c, nil)
+	if err := m.Validate(); err != nil {
+		errs = append(errs, core.FieldError{Field: "", Code: "invalid", Message: err.Error()})
+	}
+	return core.Invalid(errs)
+}
+
+// Run runs the scanners until ctx ends.
+func (g *Group) Run(ctx context.Context) {
+	g.mu.Lock()
+	g.ctx = ctx
+	g.mu.Unlock()
+	if err := g.Reload(ctx); err != nil {
+		g.log.Warn("mailscan_reload", "error", err)
+	}
+	<-ctx.Done()
+	g.mu.Lock()
+	for name, r := range g.running {
+		r.cancel()
+		delete(g.running, name)
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+}
+
+// Reload implements core.MailScanner.
+func (g *Group) Reload(ctx context.Context) error {
+	want := slices.Clone(g.config)
+	if g.boxes != nil {
+		stored, err := g.boxes.Mailboxes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range stored {
+			m := FromConfig(c, nil)
+			if err := m.Validate(); err != nil {
+				g.log.Warn("mailscan_mailbox_invalid", "mailbox", c.Name, "error", err)
+				continue
+			}
+			if slices.ContainsFunc(want, func(w Mailbox) bool { return w.Name == m.Name }) {
+				continue // the config's wins
+			}
+			want = append(want, m)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ctx == nil {
+		return nil // Run starts them
+	}
+	keep := map[string]bool{}
+	for _, m := range want {
+		key := fmt.Sprintf("%+v", m)
+		keep[m.Name] = true
+		if r, ok := g.running[m.Name]; ok {
+			if r.key == key {
+				continue
+			}
+			r.cancel() // changed: restart it
+			<-r.done
+		}
+		s, err := New(m, g.store, g.metrics, g.log)
+		if err != nil {
+			g.log.Warn("mailscan_mailbox_invalid", "mailbox", m.Name, "error", err)
+			continue
+		}
+		rctx, cancel := context.WithCancel(g.ctx)
+		r := &running{s: s, cancel: cancel, done: make(chan struct{}), key: key}
+		g.running[m.Name] = r
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			defer close(r.done)
+			_ = s.Run(rctx)
+		}()
+	}
+	for name, r := range g.running {
+		if !keep[name] {
+			r.cancel()
+			<-r.done
+			delete(g.running, name)
+		}
+	}
+	return nil
 }
 
 // MailboxStatuses implements core.MailScanner.
 func (g *Group) MailboxStatuses() []core.MailboxStatus {
-	out := make([]core.MailboxStatus, 0, len(g.scanners))
-	for _, s := range g.scanners {
-		out = append(out, s.Status())
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]core.MailboxStatus, 0, len(g.running))
+	for _, r := range g.running {
+		out = append(out, r.s.Status())
 	}
+	slices.SortFunc(out, func(a, b core.MailboxStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
 // ScanNow implements core.MailScanner.
 func (g *Group) ScanNow(name string) bool {
-	for _, s := range g.scanners {
-		if s.box.Name == name {
-			s.ScanNow()
-			return true
-		}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r, ok := g.running[name]; ok {
+		r.s.ScanNow()
+		return true
 	}
 	return false
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -425,3 +426,122 @@ func (s *Store) fileMail(ctx context.Context, tx pgx.Tx, mailbox string, m *core
 
 // moscow shows mail dates the way the office reads them.
 var moscow = time.FixedZone("MSK", 3*60*60)
+
+var _ core.MailboxStore = (*Store)(nil)
+
+func scanMailbox(def []byte, created, updated time.Time, version int64) (core.MailboxConfig, error) {
+	var m core.MailboxConfig
+	if err := json.Unmarshal(def, &m); err != nil {
+		return m, fmt.Errorf("stored mailbox: %w", err)
+	}
+	c, u := created.UTC(), updated.UTC()
+	m.CreatedAt, m.UpdatedAt, m.Version, m.Managed = &c, &u, version, "api"
+	return m, nil
+}
+
+// Mailboxes implements core.MailboxStore.
+func (s *Store) Mailboxes(ctx context.Context) ([]core.MailboxConfig, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT definition, created_at, updated_at, version FROM mailscan_mailboxes ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.MailboxConfig, error) {
+		var (
+			def              []byte
+			created, updated time.Time
+			version          int64
+		)
+		if err := r.Scan(&def, &created, &updated, &version); err != nil {
+			return core.MailboxConfig{}, err
+		}
+		return scanMailbox(def, created, updated, version)
+	})
+}
+
+// Mailbox implements core.MailboxStore.
+func (s *Store) Mailbox(ctx context.Context, name string) (*core.MailboxConfig, error) {
+	var (
+		def              []byte
+		created, updated time.Time
+		version          int64
+	)
+	err := s.db(ctx).QueryRow(ctx, `SELECT definition, created_at, updated_at, version FROM mailscan_mailboxes WHERE name = $1`, name).
+		Scan(&def, &created, &updated, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "mailbox %q not found", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := scanMailbox(def, created, updated, version)
+	return &m, err
+}
+
+// PutMailbox implements core.MailboxStore (the caller has checked the
+// definition with the scanner's rules).
+func (s *Store) PutMailbox(ctx context.Context, m core.MailboxConfig, ifVersion int64) (*core.MailboxConfig, error) {
+	m.Managed, m.CreatedAt, m.UpdatedAt, m.Version, m.PasswordEnv = "", nil, nil, 0, ""
+	now := s.now()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if ifVersion == 0 {
+			def, err := json.Marshal(m)
+			if err != nil {
+				return err
+			}
+			tag, err := tx.Exec(ctx, `INSERT INTO mailscan_mailboxes (name, definition, created_at, updated_at, version)
+				VALUES ($1, $2, $3, $3, 1) ON CONFLICT (name) DO NOTHING`, m.Name, def, now)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return core.Errorf(core.ECONFLICT, "mailbox %q exists", m.Name)
+			}
+			return nil
+		}
+		var old []byte
+		var version int64
+		err := tx.QueryRow(ctx, `SELECT definition, version FROM mailscan_mailboxes WHERE name = $1 FOR UPDATE`, m.Name).Scan(&old, &version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return core.Errorf(core.ENOTFOUND, "mailbox %q not found", m.Name)
+		}
+		if err != nil {
+			return err
+		}
+		if version != ifVersion {
+			return core.Errorf(core.EPRECONDITION, "mailbox %q changed since version %d", m.Name, ifVersion)
+		}
+		if m.Password == "" { // write-only: a replacement without it keeps it
+			var prev core.MailboxConfig
+			if err := json.Unmarshal(old, &prev); err != nil {
+				return err
+			}
+			m.Password = prev.Password
+		}
+		def, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE mailscan_mailboxes SET definition = $2, updated_at = $3, version = version + 1 WHERE name = $1`,
+			m.Name, def, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Mailbox(ctx, m.Name)
+}
+
+// DeleteMailbox implements core.MailboxStore.
+func (s *Store) DeleteMailbox(ctx context.Context, name string, ifVersion int64) error {
+	tag, err := s.db(ctx).Exec(ctx, `DELETE FROM mailscan_mailboxes WHERE name = $1 AND ($2 = 0 OR version = $2)`, name, ifVersion)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.Mailbox(ctx, name); err != nil {
+			return err
+		}
+		return core.Errorf(core.EPRECONDITION, "mailbox %q changed since version %d", name, ifVersion)
+	}
+	return nil
+}
