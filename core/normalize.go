@@ -1,6 +1,7 @@
 package core
 
 import (
+	"net"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -123,4 +124,15 @@ func CleanText(s string, max int, multiline bool) (string, string) {
 		}
 	}
 	return s, ""
+}
+
+// IsLoopbackHost reports whether host names this machine (localhost or a
+// loopback address): plain-text protocols with passwords are allowed only
+// there.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -20,13 +20,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/mail"
 	"os"
 	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 // TLS modes.
@@ -87,7 +88,7 @@ func (c *SMTPConfig) Validate() error {
 			return fmt.Errorf("smtp.reply_to: %w", err)
 		}
 	}
-	if c.TLS == TLSNone && c.Username != "" && !isLoopback(c.Host) {
+	if c.TLS == TLSNone && c.Username != "" && !core.IsLoopbackHost(c.Host) {
 		return errors.New("smtp: a password is sent only over TLS (smtp.tls starttls or tls) or to a loopback server")
 	}
 	if c.HELO == "" {
@@ -97,14 +98,6 @@ func (c *SMTPConfig) Validate() error {
 		c.Timeout = 15 * time.Second
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Attachment is a file attached to a message.

@@ -115,7 +115,7 @@ func (m *Mailbox) Validate() error {
 		return errors.New("host and username are required")
 	case m.TLS != TLSNone && m.TLS != TLSStartTLS && m.TLS != TLSImplicit:
 		return fmt.Errorf("tls: none, starttls or tls, not %q", m.TLS)
-	case m.TLS == TLSNone && !isLoopback(m.Host):
+	case m.TLS == TLSNone && !core.IsLoopbackHost(m.Host):
 		return errors.New("tls none is allowed only to a loopback server (the password would cross the network in clear)")
 	case m.Port < 1 || m.Port > 65535:
 		return fmt.Errorf("port %d is out of range", m.Port)
@@ -124,14 +124,6 @@ func (m *Mailbox) Validate() error {
 	}
 	_, err := CompileRules(m.Rules, m.DefaultAction, m.Owner)
 	return err
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // ParseURL reads a mailbox from imap://user:password@host:port/FOLDER
