@@ -168,6 +168,25 @@ func serveList[T any](c *fiber.Ctx, sorts []string, params *core.ListParams,
 		return err
 	}
 	*params = p
+	if sink, ok := c.Locals(exportKey{}).(rowSink); ok {
+		// An export: every page of the same list goes into the workbook.
+		params.Limit, params.Cursor = exportPage, ""
+		for {
+			page, err := list(c.UserContext())
+			if err != nil {
+				return err
+			}
+			for i := range page.Items {
+				if err := sink.Write(&page.Items[i]); err != nil {
+					return err
+				}
+			}
+			if page.NextCursor == "" || len(page.Items) == 0 {
+				return nil
+			}
+			params.Cursor = page.NextCursor
+		}
+	}
 	page, err := list(c.UserContext())
 	if err != nil {
 		return err

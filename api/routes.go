@@ -20,6 +20,18 @@ func (s *Server) routes() {
 
 	v1 := app.Group("/api/v1", s.authenticate)
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
+	exports := map[string]fiber.Handler{core.EntityLead: s.listLeads, core.EntityContact: s.listContacts,
+		core.EntityAccount: s.listAccounts, core.EntityDeal: s.listDeals, core.EntityActivity: s.listActivities}
+	if s.deps.Products != nil {
+		exports[core.EntityProduct] = s.listProducts
+	}
+	if s.deps.Invoices != nil {
+		exports[core.EntityInvoice] = listDocuments(core.InvoiceStatuses(), s.deps.Invoices.List)
+	}
+	if s.deps.Payments != nil {
+		exports[core.EntityPayment] = s.listPayments
+	}
+	s.mountExports(v1, exports)
 
 	mount[core.Lead](s, v1, "/leads", s.deps.Leads, s.listLeads, core.ScopeWrite)
 	v1.Post("/leads/:id/convert", need(core.ScopeWrite), s.convertLead)

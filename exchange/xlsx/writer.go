@@ -1,0 +1,263 @@
+package xlsx
+
+import (
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// SheetName is the sheet exports write and templates carry.
+const SheetName = "Данные"
+
+// Writer streams records of one kind into a workbook: rows go to
+// excelize's StreamWriter (which spills to a temporary file), so memory
+// stays flat however many rows there are.
+type Writer struct {
+	f      *excelize.File
+	sw     *excelize.StreamWriter
+	cols   []Column
+	access []accessor
+	styles map[Kind]int
+	row    int
+	typ    reflect.Type
+	loc    *time.Location
+}
+
+// NewWriter starts a workbook of the entity's columns with its header
+// row; times are written in loc (nil: Europe/Moscow).
+func NewWriter(entity string, loc *time.Location) (*Writer, error) {
+	cols := Columns(entity)
+	if cols == nil {
+		return nil, core.Errorf(core.EINVALID, "%s does not export", entity)
+	}
+	if loc == nil {
+		loc = time.FixedZone("MSK", 3*3600)
+	}
+	f := excelize.NewFile()
+	if err := f.SetSheetName("Sheet1", SheetName); err != nil {
+		return nil, err
+	}
+	w := &Writer{f: f, cols: cols, loc: loc, styles: map[Kind]int{}}
+	for kind, format := range map[Kind]string{Date: "dd.mm.yyyy", DateTime: "dd.mm.yyyy hh:mm", Money: "#,##0.00",
+		Number: "#,##0.###", Int: "0"} {
+		f := format
+		id, err := w.f.NewStyle(&excelize.Style{CustomNumFmt: &f})
+		if err != nil {
+			return nil, err
+		}
+		w.styles[kind] = id
+	}
+	head, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE6F0"}},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}})
+	if err != nil {
+		return nil, err
+	}
+	if w.sw, err = f.NewStreamWriter(SheetName); err != nil {
+		return nil, err
+	}
+	for i, c := range cols {
+		width := c.Width
+		if width == 0 {
+			width = 14
+		}
+		if err := w.sw.SetColWidth(i+1, i+1, width); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, err
+	}
+	header := make([]any, len(cols))
+	for i, c := range cols {
+		header[i] = excelize.Cell{StyleID: head, Value: c.Header}
+	}
+	if err := w.sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
+		return nil, err
+	}
+	w.row = 1
+	return w, nil
+}
+
+// Rows is how many records were written.
+func (w *Writer) Rows() int { return w.row - 1 }
+
+// Write adds a record (a pointer to, or a value of, the entity's type).
+func (w *Writer) Write(rec any) error {
+	v := reflect.ValueOf(rec)
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if w.typ == nil {
+		w.typ = v.Type()
+		w.access = make([]accessor, len(w.cols))
+		for i, c := range w.cols {
+			w.access[i] = accessorOf(w.typ, c.Key)
+		}
+	} else if v.Type() != w.typ {
+		return fmt.Errorf("xlsx: a %s among %s records", v.Type(), w.typ)
+	}
+	if w.row >= excelize.TotalRows {
+		return core.Errorf(core.EINVALID, "more than %d rows do not fit a sheet: narrow the filters", excelize.TotalRows-1)
+	}
+	w.row++
+	cells := make([]any, len(w.cols))
+	for i, c := range w.cols {
+		cells[i] = w.cell(c.Kind, w.access[i].get(v))
+	}
+	cell, err := excelize.CoordinatesToCellName(1, w.row)
+	if err != nil {
+		return err
+	}
+	return w.sw.SetRow(cell, cells)
+}
+
+// cell turns a field value into a typed cell.
+func (w *Writer) cell(kind Kind, v any) any {
+	styled := func(val any) any { return excelize.Cell{StyleID: w.styles[kind], Value: val} }
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case core.Date:
+		if x.IsZero() {
+			return nil
+		}
+		return styled(x.Time)
+	case time.Time:
+		if x.IsZero() {
+			return nil
+		}
+		// Excel has no zones: the wall-clock time in the office's zone.
+		t := x.In(w.loc)
+		return styled(time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC))
+	case core.Money:
+		f, _ := x.Round(2).Float64() // a cell holds a double; two decimals survive it
+		return styled(f)
+	case core.Quantity:
+		f, _ := x.Float64()
+		return styled(f)
+	case decimal.Decimal:
+		f, _ := x.Float64()
+		return styled(f)
+	case int64:
+		return styled(x)
+	case int:
+		return styled(x)
+	case bool:
+		if x {
+			return "да"
+		}
+		return "нет"
+	case string:
+		if x == "" {
+			return nil
+		}
+		return x
+	case []string:
+		return strings.Join(x, ", ")
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// Close finishes the workbook and writes it to out.
+func (w *Writer) Close(out io.Writer) error {
+	last, err := excelize.CoordinatesToCellName(len(w.cols), max(w.row, 2))
+	if err != nil {
+		return err
+	}
+	// A table over the rows gives the header its filter buttons.
+	if err := w.sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "data", StyleName: "TableStyleLight1"}); err != nil {
+		return err
+	}
+	if err := w.sw.Flush(); err != nil {
+		return err
+	}
+	defer w.f.Close()
+	_, err = w.f.WriteTo(out)
+	return err
+}
+
+// accessor reads a JSON field (a path such as "address.city") from a
+// record by reflection, found once per type.
+type accessor struct {
+	path [][]int // field indexes, one per path step
+}
+
+var accessorCache sync.Map // reflect.Type + key → accessor
+
+func accessorOf(t reflect.Type, key string) accessor {
+	type cacheKey struct {
+		t   reflect.Type
+		key string
+	}
+	if a, ok := accessorCache.Load(cacheKey{t, key}); ok {
+		return a.(accessor)
+	}
+	var a accessor
+	cur := t
+	for _, part := range strings.Split(key, ".") {
+		idx, ft, ok := fieldByJSON(cur, part)
+		if !ok {
+			a.path = nil
+			break
+		}
+		a.path = append(a.path, idx)
+		cur = ft
+		for cur.Kind() == reflect.Pointer {
+			cur = cur.Elem()
+		}
+	}
+	accessorCache.Store(cacheKey{t, key}, a)
+	return a
+}
+
+// fieldByJSON finds the field tagged name, through embedded structs.
+func fieldByJSON(t reflect.Type, name string) ([]int, reflect.Type, bool) {
+	if t.Kind() != reflect.Struct {
+		return nil, nil, false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("json"), ",")[0]
+		if tag == name {
+			return []int{i}, f.Type, true
+		}
+		if f.Anonymous && tag == "" {
+			if idx, ft, ok := fieldByJSON(f.Type, name); ok {
+				return append([]int{i}, idx...), ft, true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+func (a accessor) get(v reflect.Value) any {
+	if a.path == nil {
+		return nil
+	}
+	for _, idx := range a.path {
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return nil
+			}
+			v = v.Elem()
+		}
+		v = v.FieldByIndex(idx)
+	}
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	return v.Interface()
+}
