@@ -1,0 +1,263 @@
+// Package imports runs Excel import jobs: it reads a workbook row by row
+// (never the whole sheet in memory), finds the header row, maps its
+// columns onto the entity's fields by their Russian or English names,
+// parses each cell as its field's kind, and hands the rows to the store in
+// batches that commit with the job's progress, so a killed import resumes
+// where it stopped.
+package imports
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/exchange/xlsx"
+)
+
+// Config configures a Runner.
+type Config struct {
+	// BatchSize is how many rows commit together. Default 500.
+	BatchSize int
+	// PollInterval is how often queued jobs are looked for. Default 1 s.
+	PollInterval time.Duration
+	// Lease keeps a running job from other runners. Default 2 minutes
+	// (extended by every batch).
+	Lease  time.Duration
+	Limits xlsx.Limits
+	Logger *slog.Logger
+}
+
+// Runner runs import jobs.
+type Runner struct {
+	cfg   Config
+	store core.ImportService
+	wake  chan struct{}
+}
+
+// New returns a runner of the jobs store keeps.
+func New(cfg Config, store core.ImportService) *Runner {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{cfg: cfg, store: store, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes the runner look for jobs now (a job was queued).
+func (r *Runner) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs queued jobs until ctx ends.
+func (r *Runner) Run(ctx context.Context) error {
+	t := time.NewTicker(r.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		for {
+			ran, err := r.RunOnce(ctx, nil)
+			if err != nil && ctx.Err() == nil {
+				r.cfg.Logger.Warn("import_runner", "error", err)
+			}
+			if !ran || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-r.wake:
+		}
+	}
+}
+
+// Progress is told how far a job got.
+type Progress func(done, total int64)
+
+// RunOnce runs the oldest queued job (or one whose runner died), if any.
+func (r *Runner) RunOnce(ctx context.Context, progress Progress) (bool, error) {
+	im, file, err := r.store.ClaimImport(ctx, r.cfg.Lease)
+	if err != nil || im == nil {
+		return false, err
+	}
+	err = r.process(ctx, im, file, progress)
+	if ctx.Err() != nil {
+		return true, ctx.Err() // stopped: the lease expires and the job resumes
+	}
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+		if c := core.ErrorCode(err); c != core.EINTERNAL {
+			msg = core.ErrorMessage(err)
+		}
+	}
+	r.cfg.Logger.Info("import_done", "id", im.ID, "entity", im.Options.Entity, "error", msg)
+	return true, r.store.FinishImport(context.WithoutCancel(ctx), im.ID, msg)
+}
+
+// headerSearch is how many rows the header may be preceded by (titles).
+const headerSearch = 30
+
+func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, progress Progress) error {
+	o := im.Options
+	book, err := xlsx.Open(bytes.NewReader(file), r.cfg.Limits)
+	if err != nil {
+		return err
+	}
+	defer book.Close()
+	// First pass: the header row and the number of data rows.
+	var (
+		header    []string
+		headerRow int
+		total     int64
+	)
+	stop := errors.New("stop")
+	err = book.Rows(o.Sheet, func(row xlsx.Row, wide bool) error {
+		if headerRow == 0 {
+			if !wide && xlsx.FindHeader(o.Entity, row.Cells) {
+				header, headerRow = row.Cells, row.Number
+			} else if row.Number >= headerSearch {
+				return stop
+			}
+			return nil
+		}
+		if wide || !blank(row.Cells) {
+			total++
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, stop) {
+		return err
+	}
+	if headerRow == 0 {
+		return core.Errorf(core.EINVALID, "no header row naming %s fields in the first %d rows (e.g. «Фамилия», «Телефон», «E-mail»)",
+			o.Entity, headerSearch)
+	}
+	mapping, err := xlsx.MatchHeader(o.Entity, header, o.Mapping)
+	if err != nil {
+		return err
+	}
+	shown := map[string]string{}
+	for i, c := range mapping.Columns {
+		if c.Key != "" {
+			shown[header[i]] = c.Key
+		}
+	}
+	if err := r.store.StartImport(ctx, im.ID, header, shown, mapping.Unmapped, total); err != nil {
+		return err
+	}
+	// Second pass: the data rows, past those already applied (a resumed job).
+	skip, done := im.RowsDone, im.RowsDone
+	var batch []core.ImportRow
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := r.store.ApplyImportRows(ctx, im.ID, batch, r.cfg.Lease); err != nil {
+			return err
+		}
+		done += int64(len(batch))
+		batch = batch[:0]
+		if progress != nil {
+			progress(done, total)
+		}
+		return nil
+	}
+	err = book.Rows(o.Sheet, func(row xlsx.Row, wide bool) error {
+		if row.Number <= headerRow || !wide && blank(row.Cells) {
+			return nil
+		}
+		if skip > 0 {
+			skip--
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch = append(batch, r.row(o, mapping, row, wide))
+		if len(batch) >= r.cfg.BatchSize {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// row turns a sheet row into an import row: the patch, the duplicate key
+// and what was wrong with the cells.
+func (r *Runner) row(o core.ImportOptions, m xlsx.Mapping, row xlsx.Row, wide bool) core.ImportRow {
+	if wide {
+		return core.ImportRow{Number: row.Number, Errors: []core.FieldError{{Field: "row", Code: "too_wide",
+			Message: fmt.Sprintf("more than %d columns", r.limits().MaxColumns)}}}
+	}
+	p, errs := m.Patch(row.Cells, r.limits().MaxCell)
+	ir := core.ImportRow{Number: row.Number, Cells: row.Cells, Patch: p, Errors: errs}
+	if raw, ok := p["id"]; ok {
+		delete(p, "id") // ids are the store's; an exported id finds the record
+		if o.Key == "id" {
+			_ = json.Unmarshal(raw, &ir.Key)
+		}
+	}
+	if o.Key != "id" {
+		var v string
+		if raw, ok := p[o.Key]; ok {
+			_ = json.Unmarshal(raw, &v)
+		} else if o.Key == "phone" {
+			if raw, ok := p["mobile"]; ok {
+				_ = json.Unmarshal(raw, &v)
+			}
+		}
+		switch o.Key {
+		case "email":
+			if n, ok := core.NormalizeEmail(v); ok {
+				v = n
+			}
+		case "phone":
+			if n, ok := core.NormalizePhone(v); ok {
+				v = n
+			}
+		}
+		ir.Key = v
+	}
+	return ir
+}
+
+func (r *Runner) limits() xlsx.Limits {
+	l := r.cfg.Limits
+	if l.MaxColumns <= 0 {
+		l.MaxColumns = 200
+	}
+	if l.MaxCell <= 0 {
+		l.MaxCell = 32_767
+	}
+	return l
+}

@@ -1,0 +1,93 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Duplicate strategies of an import: what a row whose key matches an
+// existing record (or an earlier row of the file) does.
+const (
+	ImportSkip   = "skip"
+	ImportUpdate = "update"
+	ImportCreate = "create"
+)
+
+// ImportKeys are the keys a duplicate is recognized by.
+var ImportKeys = []string{"id", "email", "phone", "inn", "sku"}
+
+// ImportOptions say what to import and how.
+type ImportOptions struct {
+	Entity      string            `json:"entity"`
+	DryRun      bool              `json:"dry_run"`
+	OnDuplicate string            `json:"on_duplicate"` // skip (default), update, create
+	Key         string            `json:"key"`          // id, email, phone, inn, sku ("": the entity's natural one)
+	Mapping     map[string]string `json:"mapping"`      // header → field, over the automatic match
+	Sheet       string            `json:"sheet"`
+}
+
+// Import is an import job and its progress.
+type Import struct {
+	ID         string            `json:"id"`
+	Status     string            `json:"status"` // queued, running, done, failed
+	Options    ImportOptions     `json:"options"`
+	FileName   string            `json:"file_name"`
+	Header     []string          `json:"header"`
+	Mapping    map[string]string `json:"mapping"` // header → field
+	Unmapped   []string          `json:"unmapped"`
+	RowsTotal  int64             `json:"rows_total"`
+	RowsDone   int64             `json:"rows_done"`
+	Created    int64             `json:"created"`
+	Updated    int64             `json:"updated"`
+	Skipped    int64             `json:"skipped"`
+	Failed     int64             `json:"failed"`
+	Error      string            `json:"error"`
+	RowsPerSec float64           `json:"rows_per_second"`
+	ETASeconds *float64          `json:"eta_seconds"`
+	OwnerID    string            `json:"owner_id"`
+	StartedAt  *time.Time        `json:"started_at"`
+	FinishedAt *time.Time        `json:"finished_at"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// ImportRow is a data row to apply: its sheet row number, its original
+// cells (for the error workbook), the patch made of it, the value of the
+// duplicate key and the problems found while reading it.
+type ImportRow struct {
+	Number int
+	Cells  []string
+	Patch  Patch
+	Key    string
+	Errors []FieldError
+}
+
+// ImportFailure is a row that failed, as the error workbook shows it.
+type ImportFailure struct {
+	Row    int
+	Cells  []string
+	Reason string
+}
+
+// ImportService keeps import jobs and applies their rows.
+type ImportService interface {
+	// CreateImport stores a queued job with its file.
+	CreateImport(ctx context.Context, o ImportOptions, fileName string, file []byte) (*Import, error)
+	// GetImport returns a job. Errors: ENOTFOUND.
+	GetImport(ctx context.Context, id string) (*Import, error)
+	// ClaimImport leases the oldest queued (or abandoned running) job to
+	// the caller, with its file; nil when there is none.
+	ClaimImport(ctx context.Context, lease time.Duration) (*Import, []byte, error)
+	// StartImport records what the runner found: the header, the mapping
+	// and the row count.
+	StartImport(ctx context.Context, id string, header []string, mapping map[string]string, unmapped []string, total int64) error
+	// ApplyImportRows applies a batch of rows (each alone: a bad row does
+	// not spoil the others; a dry run writes nothing to the CRM) and
+	// advances the job's counts and rows_done in the same transaction;
+	// lease extends the job's lease.
+	ApplyImportRows(ctx context.Context, id string, rows []ImportRow, lease time.Duration) error
+	// FinishImport ends a job (errMsg "" for done).
+	FinishImport(ctx context.Context, id, errMsg string) error
+	// ImportFailures returns the failed rows, in sheet order.
+	ImportFailures(ctx context.Context, id string) ([]ImportFailure, error)
+}

@@ -1,0 +1,333 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+var _ core.ImportService = (*Store)(nil)
+
+// importKinds are the entities an import writes, with their natural key.
+var importKinds = map[string]string{core.EntityLead: "email", core.EntityContact: "email", core.EntityAccount: "inn",
+	core.EntityDeal: "id", core.EntityProduct: "sku"}
+
+// CheckImportOptions fills an import's defaults and checks it.
+func CheckImportOptions(o *core.ImportOptions) error {
+	var errs []core.FieldError
+	natural, ok := importKinds[o.Entity]
+	if !ok {
+		errs = append(errs, core.FieldError{Field: "entity", Code: "invalid_choice", Message: "lead, contact, account, deal or product"})
+	}
+	if o.OnDuplicate == "" {
+		o.OnDuplicate = core.ImportSkip
+	}
+	if o.OnDuplicate != core.ImportSkip && o.OnDuplicate != core.ImportUpdate && o.OnDuplicate != core.ImportCreate {
+		errs = append(errs, core.FieldError{Field: "on_duplicate", Code: "invalid_choice", Message: "skip, update or create"})
+	}
+	if o.Key == "" {
+		o.Key = natural
+	}
+	if !slices.Contains(core.ImportKeys, o.Key) {
+		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: strings.Join(core.ImportKeys, ", ")})
+	}
+	if ok && keySQL(o.Entity, o.Key) == "" {
+		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: fmt.Sprintf("%s records are not found by %s", o.Entity, o.Key)})
+	}
+	return core.Invalid(errs)
+}
+
+// keySQL finds a live record by a key value ($1), or "" when the entity
+// has no such key.
+func keySQL(entity, key string) string {
+	table := map[string]string{core.EntityLead: "leads", core.EntityContact: "contacts", core.EntityAccount: "accounts",
+		core.EntityDeal: "deals", core.EntityProduct: "products"}[entity]
+	cond := ""
+	switch key {
+	case "id":
+		cond = "id = $1::uuid"
+	case "email":
+		cond = map[string]string{"leads": "(email = $1 OR secondary_email = $1)", "contacts": "(email = $1 OR secondary_email = $1)",
+			"accounts": "(email = $1 OR other_email = $1)"}[table]
+	case "phone":
+		cond = map[string]string{"leads": "(phone = $1 OR mobile = $1)", "contacts": "(phone = $1 OR mobile = $1 OR other_phone = $1)",
+			"accounts": "(phone = $1 OR other_phone = $1)"}[table]
+	case "inn":
+		if table == "accounts" {
+			cond = "inn = $1"
+		}
+	case "sku":
+		if table == "products" {
+			cond = "sku = $1"
+		}
+	}
+	if cond == "" {
+		return ""
+	}
+	return "SELECT id::text FROM " + table + " WHERE " + cond + " AND deleted_at IS NULL ORDER BY created_at LIMIT 1"
+}
+
+const importColumns = `id::text, status, options, file_name, header, mapping, unmapped, rows_total, rows_done, created, updated,
+	skipped, failed, error, owner_id::text, started_at, finished_at, created_at, updated_at`
+
+func scanImport(row pgx.Row) (*core.Import, error) {
+	var (
+		im                         core.Import
+		opts, header, mapping, unm []byte
+	)
+	if err := row.Scan(&im.ID, &im.Status, &opts, &im.FileName, &header, &mapping, &unm, &im.RowsTotal, &im.RowsDone,
+		&im.Created, &im.Updated, &im.Skipped, &im.Failed, &im.Error, &im.OwnerID, &im.StartedAt, &im.FinishedAt,
+		&im.CreatedAt, &im.UpdatedAt); err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		b   []byte
+		dst any
+	}{{opts, &im.Options}, {header, &im.Header}, {mapping, &im.Mapping}, {unm, &im.Unmapped}} {
+		if err := json.Unmarshal(p.b, p.dst); err != nil {
+			return nil, err
+		}
+	}
+	if im.StartedAt != nil && im.RowsDone > 0 {
+		end := time.Now()
+		if im.FinishedAt != nil {
+			end = *im.FinishedAt
+		}
+		if secs := end.Sub(*im.StartedAt).Seconds(); secs > 0 {
+			im.RowsPerSec = float64(im.RowsDone) / secs
+			if im.Status == "running" && im.RowsTotal > im.RowsDone {
+				eta := float64(im.RowsTotal-im.RowsDone) / im.RowsPerSec
+				im.ETASeconds = &eta
+			}
+		}
+	}
+	return &im, nil
+}
+
+// CreateImport implements core.ImportService.
+func (s *Store) CreateImport(ctx context.Context, o core.ImportOptions, fileName string, file []byte) (*core.Import, error) {
+	if err := CheckImportOptions(&o); err != nil {
+		return nil, err
+	}
+	owner, err := s.defaultOwner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	now := s.now()
+	if _, err := s.db(ctx).Exec(ctx, `INSERT INTO imports (id, entity, status, options, file_name, file, owner_id, created_at, updated_at)
+		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $7)`, id, o.Entity, opts, fileName, file, owner, now); err != nil {
+		return nil, err
+	}
+	return s.GetImport(ctx, id)
+}
+
+// GetImport implements core.ImportService.
+func (s *Store) GetImport(ctx context.Context, id string) (*core.Import, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, core.Errorf(core.ENOTFOUND, "import not found")
+	}
+	im, err := scanImport(s.db(ctx).QueryRow(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "import not found")
+	}
+	return im, err
+}
+
+// ClaimImport implements core.ImportService.
+func (s *Store) ClaimImport(ctx context.Context, lease time.Duration) (*core.Import, []byte, error) {
+	var id string
+	var file []byte
+	err := s.db(ctx).QueryRow(ctx, `UPDATE imports SET status = 'running', lease_until = now() + make_interval(secs => $1),
+			started_at = coalesce(started_at, now()), updated_at = now()
+		WHERE id = (SELECT id FROM imports WHERE status = 'queued' OR status = 'running' AND lease_until < now()
+			ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING id::text, file`, lease.Seconds()).Scan(&id, &file)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	im, err := s.GetImport(ctx, id)
+	return im, file, err
+}
+
+// StartImport implements core.ImportService.
+func (s *Store) StartImport(ctx context.Context, id string, header []string, mapping map[string]string, unmapped []string, total int64) error {
+	h, _ := json.Marshal(nonNil(header))
+	m, _ := json.Marshal(mapping)
+	u, _ := json.Marshal(nonNil(unmapped))
+	_, err := s.db(ctx).Exec(ctx, `UPDATE imports SET header = $2, mapping = $3, unmapped = $4, rows_total = $5, updated_at = now()
+		WHERE id = $1`, id, h, m, u, total)
+	return err
+}
+
+// FinishImport implements core.ImportService.
+func (s *Store) FinishImport(ctx context.Context, id, errMsg string) error {
+	status := "done"
+	if errMsg != "" {
+		status = "failed"
+	}
+	_, err := s.db(ctx).Exec(ctx, `UPDATE imports SET status = $2, error = $3, finished_at = now(), updated_at = now(),
+		lease_until = NULL, file = CASE WHEN $2 = 'done' THEN ''::bytea ELSE file END WHERE id = $1`, id, status, clip(errMsg, 2000))
+	return err
+}
+
+// errDryRun rolls a dry run's row back.
+var errDryRun = errors.New("dry run")
+
+// ApplyImportRows implements core.ImportService.
+func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.ImportRow, lease time.Duration) error {
+	im, err := s.GetImport(ctx, id)
+	if err != nil {
+		return err
+	}
+	o := im.Options
+	ctx = core.NewContextWithActor(ctx, core.Actor{ID: "import:" + id, Source: "excel", UserID: im.OwnerID})
+	var created, updated, skipped, failed int64
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		ctx := context.WithValue(ctx, txKey{}, tx)
+		for _, r := range rows {
+			outcome, rerr := "", error(nil)
+			if len(r.Errors) > 0 {
+				rerr = core.Invalid(r.Errors)
+			} else {
+				// Each row alone, in a savepoint: a bad row does not spoil
+				// the batch; a dry run's rows are always rolled back.
+				rerr = s.inTx(ctx, func(tx pgx.Tx) error {
+					ctx := context.WithValue(ctx, txKey{}, tx)
+					var err error
+					if outcome, err = s.importRow(ctx, tx, o, r); err != nil {
+						return err
+					}
+					if o.DryRun {
+						return errDryRun
+					}
+					return nil
+				})
+				if errors.Is(rerr, errDryRun) {
+					rerr = nil
+				}
+			}
+			if rerr != nil {
+				failed++
+				cells, _ := json.Marshal(nonNil(r.Cells))
+				if _, err := tx.Exec(ctx, `INSERT INTO import_errors (import_id, row_number, cells, reason) VALUES ($1, $2, $3, $4)
+					ON CONFLICT DO NOTHING`, id, r.Number, cells, clip(reason(rerr), 2000)); err != nil {
+					return err
+				}
+				continue
+			}
+			switch outcome {
+			case "created":
+				created++
+			case "updated":
+				updated++
+			default:
+				skipped++
+			}
+		}
+		_, err := tx.Exec(ctx, `UPDATE imports SET rows_done = rows_done + $2, created = created + $3, updated = updated + $4,
+			skipped = skipped + $5, failed = failed + $6, lease_until = now() + make_interval(secs => $7), updated_at = now()
+			WHERE id = $1`, id, len(rows), created, updated, skipped, failed, lease.Seconds())
+		return err
+	})
+}
+
+// reason says why a row failed, naming the fields.
+func reason(err error) string {
+	fields := core.ErrorFields(err)
+	if len(fields) == 0 {
+		if code := core.ErrorCode(err); code != core.EINTERNAL {
+			return core.ErrorMessage(err)
+		}
+		return "internal error"
+	}
+	var parts []string
+	for _, f := range fields {
+		parts = append(parts, f.Field+": "+f.Message)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// importRow writes one row by the duplicate strategy; it returns created,
+// updated or skipped.
+func (s *Store) importRow(ctx context.Context, tx pgx.Tx, o core.ImportOptions, r core.ImportRow) (string, error) {
+	existing := ""
+	if r.Key != "" && o.OnDuplicate != core.ImportCreate {
+		q := keySQL(o.Entity, o.Key)
+		if o.Key == "id" {
+			if _, err := uuid.Parse(r.Key); err != nil {
+				return "", core.Invalid([]core.FieldError{{Field: "ID", Code: "invalid", Message: "is not a record id"}})
+			}
+		}
+		if err := tx.QueryRow(ctx, q, r.Key).Scan(&existing); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return "", err
+		}
+	}
+	if existing != "" {
+		if o.OnDuplicate == core.ImportSkip {
+			return "skipped", nil
+		}
+		var err error
+		switch o.Entity {
+		case core.EntityLead:
+			_, err = s.Leads().Update(ctx, existing, 0, r.Patch)
+		case core.EntityContact:
+			_, err = s.Contacts().Update(ctx, existing, 0, r.Patch)
+		case core.EntityAccount:
+			_, err = s.Accounts().Update(ctx, existing, 0, r.Patch)
+		case core.EntityDeal:
+			_, err = s.Deals().Update(ctx, existing, 0, r.Patch)
+		case core.EntityProduct:
+			_, err = s.Products().Update(ctx, existing, 0, r.Patch)
+		}
+		return "updated", err
+	}
+	var err error
+	switch o.Entity {
+	case core.EntityLead:
+		_, err = s.Leads().Create(ctx, r.Patch)
+	case core.EntityContact:
+		_, err = s.Contacts().Create(ctx, r.Patch)
+	case core.EntityAccount:
+		_, err = s.Accounts().Create(ctx, r.Patch)
+	case core.EntityDeal:
+		_, err = s.Deals().Create(ctx, r.Patch)
+	case core.EntityProduct:
+		_, err = s.Products().Create(ctx, r.Patch)
+	default:
+		err = core.Errorf(core.EINVALID, "%s does not import", o.Entity)
+	}
+	return "created", err
+}
+
+// ImportFailures implements core.ImportService.
+func (s *Store) ImportFailures(ctx context.Context, id string) ([]core.ImportFailure, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT row_number, cells, reason FROM import_errors WHERE import_id = $1 ORDER BY row_number`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.ImportFailure, error) {
+		var f core.ImportFailure
+		var cells []byte
+		if err := r.Scan(&f.Row, &cells, &f.Reason); err != nil {
+			return f, err
+		}
+		return f, json.Unmarshal(cells, &f.Cells)
+	})
+}
