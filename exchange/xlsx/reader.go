@@ -148,7 +148,7 @@ func normHeader(s string) string {
 type Mapping struct {
 	Columns []Column // the entity's column for each sheet column (Key "" for unmapped)
 	// Unmapped names the headers no field matched.
-	Unmapped []string
+	Unmapped  []string
 	HeaderRow int
 }
 
