@@ -3,7 +3,9 @@ package imports_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
@@ -12,6 +14,7 @@ import (
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
+	"github.com/crmhub/crmhub/exchange/xlsx"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -91,4 +94,179 @@ func TestImportContacts(t *testing.T) {
 	require.Contains(t, fails[1].Reason, "phone")
 	require.Contains(t, fails[2].Reason, "Не звонить")
 	require.Equal(t, "Кузнецов", fails[2].Cells[1], "the original cells are kept for the error workbook")
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	st := storetest.NewStore(t)
+	file := book(t, []any{"Наименование", "ИНН", "КПП"}, []any{"ПАО Сбербанк", 7707083893, "773601001"}, []any{"ООО Плохой ИНН", "7707083894", ""})
+	im := run(t, st, core.ImportOptions{Entity: core.EntityAccount, DryRun: true}, file)
+	require.Equal(t, "done", im.Status, im.Error)
+	require.Equal(t, []int64{1, 1}, []int64{im.Created, im.Failed})
+	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM accounts`))
+	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM outbox WHERE entity = 'account'`))
+	fails, err := st.ImportFailures(context.Background(), im.ID)
+	require.NoError(t, err)
+	require.Contains(t, fails[0].Reason, "inn")
+}
+
+func TestAccountsDealsAndStrategies(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	// A 10-digit ИНН of region 05 that Excel stored as a number loses its zero.
+	file := book(t, []any{"Наименование", "ИНН", "КПП", "Юридический адрес", "Банк"},
+		[]any{"ООО Дагестан", 541018037, "054101001", "Махачкала, ул. Ленина, 1", "Сбербанк"},
+		[]any{"ПАО Сбербанк", "7707083893", "773601001", "", ""})
+	im := run(t, st, core.ImportOptions{Entity: core.EntityAccount}, file)
+	fails, err := st.ImportFailures(ctx, im.ID)
+	require.NoError(t, err)
+	require.Equal(t, []int64{2, 0}, []int64{im.Created, im.Failed}, "%v", fails)
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE inn = '0541018037'`))
+
+	// Again with update: the same ИНН finds the record.
+	file = book(t, []any{"Наименование", "ИНН", "КПП", "Банк"}, []any{"ООО «Дагестан»", "0541018037", "054101001", "Альфа-Банк"})
+	im = run(t, st, core.ImportOptions{Entity: core.EntityAccount, OnDuplicate: core.ImportUpdate}, file)
+	require.Equal(t, []int64{0, 1}, []int64{im.Created, im.Updated}, im.Error)
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE name = 'ООО «Дагестан»' AND bank_name = 'Альфа-Банк'`))
+	// create: a second record despite the key.
+	im = run(t, st, core.ImportOptions{Entity: core.EntityAccount, OnDuplicate: core.ImportCreate}, file)
+	require.EqualValues(t, 1, im.Created)
+	require.Equal(t, 2, count(t, st, `SELECT count(*) FROM accounts WHERE inn = '0541018037'`))
+
+	// Deals: Russian money, dates as text and as serial numbers.
+	file = book(t, []any{"Название", "Сумма", "Дата закрытия", "Вероятность, %"},
+		[]any{"Поставка мебели", "1 234 567,89", "27.11.2026", 40},
+		[]any{"Монтаж", 15000.5, 46353, ""},
+		[]any{"Ошибка", "много", "31.02.2026", ""})
+	im = run(t, st, core.ImportOptions{Entity: core.EntityDeal}, file)
+	require.Equal(t, []int64{2, 1}, []int64{im.Created, im.Failed}, im.Error)
+	var amount string
+	var closeDate time.Time
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT amount::text, close_date FROM deals WHERE name = 'Поставка мебели'`).Scan(&amount, &closeDate))
+	require.Equal(t, "1234567.89", amount)
+	require.Equal(t, "2026-11-27", closeDate.Format("2006-01-02"))
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT amount::text, close_date FROM deals WHERE name = 'Монтаж'`).Scan(&amount, &closeDate))
+	require.Equal(t, "15000.50", amount)
+	require.Equal(t, "2026-11-27", closeDate.Format("2006-01-02"), "serial 46353")
+	fails, err = st.ImportFailures(ctx, im.ID)
+	require.NoError(t, err)
+	require.Contains(t, fails[0].Reason, "Сумма")
+	require.Contains(t, fails[0].Reason, "Дата закрытия")
+}
+
+func TestExportImportsBackUnchanged(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	for i := range 5 {
+		_, err := st.Contacts().Create(ctx, core.Patch{"last_name": []byte(fmt.Sprintf(`"Фамилия %d"`, i)), "first_name": []byte(`"Имя"`),
+			"phone": []byte(fmt.Sprintf(`"8 912 000-00-0%d"`, i)), "email": []byte(fmt.Sprintf(`"c%d@firm.ru"`, i)),
+			"do_not_call": []byte(`true`), "address": []byte(`{"city":"Тула","postcode":"300000"}`)})
+		require.NoError(t, err)
+	}
+	page, err := st.Contacts().List(ctx, core.ContactFilter{ListParams: core.ListParams{Limit: 100, Sort: core.Sort{Field: "created_at"}}})
+	require.NoError(t, err)
+	w, err := xlsx.NewWriter(core.EntityContact, nil)
+	require.NoError(t, err)
+	for i := range page.Items {
+		require.NoError(t, w.Write(&page.Items[i]))
+	}
+	var b bytes.Buffer
+	require.NoError(t, w.Close(&b))
+	before := count(t, st, `SELECT count(*) FROM outbox`)
+
+	im := run(t, st, core.ImportOptions{Entity: core.EntityContact, Key: "id", OnDuplicate: core.ImportUpdate}, b.Bytes())
+	require.Equal(t, "done", im.Status, im.Error)
+	require.Equal(t, []int64{0, 5, 0}, []int64{im.Created, im.Updated, im.Failed}, "%+v", im)
+	require.Equal(t, before, count(t, st, `SELECT count(*) FROM outbox`), "nothing changed, so no events")
+	require.Equal(t, 5, count(t, st, `SELECT count(*) FROM contacts WHERE version = 1`))
+}
+
+// stopping cancels the import after n batches, as a killed process would.
+type stopping struct {
+	core.ImportService
+	n      int
+	cancel context.CancelFunc
+}
+
+func (s *stopping) ApplyImportRows(ctx context.Context, id string, rows []core.ImportRow, lease time.Duration) error {
+	if s.n--; s.n < 0 {
+		s.cancel()
+		return ctx.Err()
+	}
+	return s.ImportService.ApplyImportRows(ctx, id, rows, lease)
+}
+
+func TestKilledImportResumes(t *testing.T) {
+	st := storetest.NewStore(t)
+	rows := [][]any{{"Фамилия", "Компания", "E-mail"}}
+	for i := range 50 {
+		rows = append(rows, []any{fmt.Sprintf("Клиент %d", i), "ООО", fmt.Sprintf("l%d@firm.ru", i)})
+	}
+	im, err := st.CreateImport(context.Background(), core.ImportOptions{Entity: core.EntityLead}, "leads.xlsx", book(t, rows...))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	killed := imports.New(imports.Config{BatchSize: 10, Lease: 50 * time.Millisecond}, &stopping{ImportService: st, n: 2, cancel: cancel})
+	_, err = killed.RunOnce(ctx, nil)
+	require.Error(t, err)
+	require.Equal(t, 20, count(t, st, `SELECT count(*) FROM leads`), "two batches committed")
+
+	time.Sleep(100 * time.Millisecond) // the dead runner's lease expires
+	var seen []int64
+	_, err = imports.New(imports.Config{BatchSize: 10}, st).RunOnce(context.Background(), func(done, total int64) { seen = append(seen, done) })
+	require.NoError(t, err)
+	im, err = st.GetImport(context.Background(), im.ID)
+	require.NoError(t, err)
+	require.Equal(t, "done", im.Status, im.Error)
+	require.EqualValues(t, 50, im.Created)
+	require.Equal(t, 50, count(t, st, `SELECT count(*) FROM leads`), "each row once")
+	require.Equal(t, []int64{30, 40, 50}, seen, "it went on from row 21")
+}
+
+func TestHostileFiles(t *testing.T) {
+	st := storetest.NewStore(t)
+	for name, c := range map[string]struct {
+		file []byte
+		want string
+	}{
+		"xls":       {append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 100)...), "Excel 97–2003"},
+		"csv":       {[]byte("Фамилия;Телефон\nИванов;123\n"), "not an .xlsx"},
+		"corrupt":   {[]byte("PK\x03\x04 this is not really a zip"), "damaged"},
+		"no header": {book(t, []any{"a", "b"}, []any{"1", "2"}), "no header row"},
+	} {
+		im := run(t, st, core.ImportOptions{Entity: core.EntityContact}, c.file)
+		require.Equal(t, "failed", im.Status, name)
+		require.Contains(t, im.Error, c.want, name)
+	}
+	// A zip bomb: a sheet that unpacks far beyond the limit.
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	require.NoError(t, err)
+	require.NoError(t, sw.SetRow("A1", []any{"Фамилия", "Компания"}))
+	for i := 2; i < 40000; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i)
+		require.NoError(t, sw.SetRow(cell, []any{"ааааааааааааааааааааааааааааааааааааааааааааааааааааа", "ООО"}))
+	}
+	require.NoError(t, sw.Flush())
+	var b bytes.Buffer
+	_, err = f.WriteTo(&b)
+	require.NoError(t, err)
+	im, err := st.CreateImport(context.Background(), core.ImportOptions{Entity: core.EntityLead}, "bomb.xlsx", b.Bytes())
+	require.NoError(t, err)
+	_, err = imports.New(imports.Config{Limits: xlsx.Limits{MaxUnzipped: 1 << 20}}, st).RunOnce(context.Background(), nil)
+	require.NoError(t, err)
+	im, err = st.GetImport(context.Background(), im.ID)
+	require.NoError(t, err)
+	require.Equal(t, "failed", im.Status)
+	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM leads`), "nothing written")
+
+	// A row 10,000 columns wide and a 1 MB cell: those rows fail, the rest go on.
+	wide := make([]any, 10000)
+	for i := range wide {
+		wide[i] = "x"
+	}
+	wide[0], wide[1] = "Широкий", "ООО"
+	file := book(t, []any{"Фамилия", "Компания", "Описание"}, wide, []any{"Большой", "ООО", string(bytes.Repeat([]byte("я"), 600_000))},
+		[]any{"Нормальный", "ООО", "ok"})
+	im = run(t, st, core.ImportOptions{Entity: core.EntityLead}, file)
+	require.Equal(t, "done", im.Status, im.Error)
+	require.Equal(t, []int64{1, 2}, []int64{im.Created, im.Failed})
 }
