@@ -45,7 +45,7 @@ func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
 			Realizations: st.Realizations(), Products: st.Products(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
-		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st,
+		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st, Imports: st,
 		Ready: func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	}
 	scan, err := mailscan.NewGroup(nil, nil, st, st, nil, nil) // not running: mailboxes are stored, not scanned

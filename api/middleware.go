@@ -198,6 +198,9 @@ func ifMatch(c *fiber.Ctx) (int64, error) {
 
 // bodyLimit is the largest body accepted at path: forms take files.
 func (s *Server) bodyLimit(path string) int {
+	if s.deps.Imports != nil && path == "/api/v1/imports" {
+		return s.cfg.ImportBodyLimit
+	}
 	if s.deps.Forms != nil && (strings.HasPrefix(path, "/forms/") || strings.HasPrefix(path, "/modules/Webforms/")) {
 		return s.cfg.FormBodyLimit
 	}

@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	s.mountDocuments(v1)
 	s.mountEmails(v1)
 	s.mountMailScan(v1)
+	s.mountImports(v1)
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)

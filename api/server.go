@@ -25,6 +25,8 @@ type Config struct {
 	// FormBodyLimit is the largest body of a form post (forms carry files).
 	// Default 25 MiB.
 	FormBodyLimit int
+	// ImportBodyLimit is the largest workbook an import takes. Default 64 MiB.
+	ImportBodyLimit int
 	// ReadTimeout and WriteTimeout bound one request. Defaults 30 s.
 	ReadTimeout, WriteTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections. Default 120 s.
@@ -43,6 +45,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FormBodyLimit == 0 {
 		c.FormBodyLimit = 25 << 20
+	}
+	if c.ImportBodyLimit == 0 {
+		c.ImportBodyLimit = 64 << 20
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 30 * time.Second
@@ -115,6 +120,9 @@ type Deps struct {
 	Emails         core.EmailService
 	EmailTemplates core.EmailTemplateService
 	Mailer         core.DocumentMailer
+	// Imports keeps Excel import jobs; ImportQueued wakes their runner.
+	Imports      core.ImportService
+	ImportQueued func()
 	// MailScanner is the running mail scanner and Mailboxes the mailboxes
 	// managed through the admin API (both optional).
 	MailScanner core.MailScanner
@@ -152,7 +160,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// reset the connection and the client may never see the response.
 		// Larger ones are refused on their Content-Length alone (still a 413
 		// problem), which a client that is still sending may see as a reset.
-		BodyLimit:             max(4*cfg.BodyLimit, cfg.FormBodyLimit+cfg.FormBodyLimit/4),
+		BodyLimit:             max(4*cfg.BodyLimit, cfg.FormBodyLimit+cfg.FormBodyLimit/4, cfg.ImportBodyLimit+cfg.ImportBodyLimit/4),
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           cfg.IdleTimeout,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/crmhub/crmhub/connectors/imports"
 	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/connectors/mailscan"
 	"github.com/crmhub/crmhub/connectors/telephony"
@@ -29,13 +30,14 @@ type connectors struct {
 	forms    *webforms.Handler
 	asterisk *telephony.Asterisk
 	mail     *mailout.Mailer // nil without SMTP
+	imports  *imports.Runner
 	scan     *mailscan.Group
 	workers  []*inbox.Worker
 	wg       sync.WaitGroup
 }
 
 func newConnectors(cfg Config, getenv func(string) string, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
-	c := &connectors{}
+	c := &connectors{imports: imports.New(imports.Config{Logger: log}, st)}
 	boxes, err := cfg.mailboxes()
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -189,10 +191,14 @@ func (c *connectors) mailer() core.DocumentMailer {
 
 // start runs the workers until ctx ends; wait waits for them.
 func (c *connectors) start(ctx context.Context) {
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go func() {
 		defer c.wg.Done()
 		c.scan.Run(ctx)
+	}()
+	go func() {
+		defer c.wg.Done()
+		_ = c.imports.Run(ctx)
 	}()
 	if c.mail != nil {
 		c.wg.Add(1)

@@ -125,7 +125,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
 			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization,
 			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer(),
-			MailScanner: conns.scan, Mailboxes: st})
+			MailScanner: conns.scan, Mailboxes: st,
+			Imports: st, ImportQueued: conns.imports.Wake})
 	if err != nil {
 		return err
 	}

@@ -261,3 +261,101 @@ func (a accessor) get(v reflect.Value) any {
 	}
 	return v.Interface()
 }
+
+// WriteTable writes a plain workbook: a bold header and rows of text
+// (the error workbook: the failed rows as they came, with the reason).
+func WriteTable(out io.Writer, header []string, rows [][]string) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", SheetName); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(SheetName)
+	if err != nil {
+		return err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return err
+	}
+	cells := make([]any, len(header))
+	for i, h := range header {
+		cells[i] = excelize.Cell{StyleID: bold, Value: h}
+	}
+	if err := sw.SetRow("A1", cells); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		vals := make([]any, len(r))
+		for j, v := range r {
+			vals[j] = v
+		}
+		cell, err := excelize.CoordinatesToCellName(1, i+2)
+		if err != nil {
+			return err
+		}
+		if err := sw.SetRow(cell, vals); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	_, err = f.WriteTo(out)
+	return err
+}
+
+// Template writes an entity's import template: its headers (without the
+// hub's own columns) and a sample row.
+func Template(out io.Writer, entity string) error {
+	cols := Columns(entity)
+	if cols == nil {
+		return core.Errorf(core.ENOTFOUND, "%s has no import template", entity)
+	}
+	var header, sample []string
+	for _, c := range cols {
+		switch c.Key {
+		case "id", "owner_id", "created_at", "updated_at":
+			continue
+		}
+		header = append(header, c.Header)
+		sample = append(sample, sampleValue(c))
+	}
+	return WriteTable(out, header, [][]string{sample})
+}
+
+func sampleValue(c Column) string {
+	switch c.Kind {
+	case Date:
+		return "27.11.2026"
+	case DateTime:
+		return "27.11.2026 10:30"
+	case Money:
+		return "1 234,56"
+	case Number:
+		return "10"
+	case Int:
+		return "25"
+	case Bool:
+		return "нет"
+	case Phone:
+		return "+7 (495) 123-45-67"
+	}
+	switch {
+	case c.Key == "email":
+		return "info@example.ru"
+	case c.Key == "inn":
+		return "7707083893"
+	case c.Key == "kpp":
+		return "773601001"
+	case strings.HasSuffix(c.Key, "_id"):
+		return ""
+	case c.Key == "last_name":
+		return "Иванов"
+	case c.Key == "first_name":
+		return "Иван"
+	case c.Key == "name" || c.Key == "company":
+		return "ООО «Ромашка»"
+	}
+	return ""
+}
