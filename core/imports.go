@@ -75,9 +75,10 @@ type ImportService interface {
 	CreateImport(ctx context.Context, o ImportOptions, fileName string, file []byte) (*Import, error)
 	// GetImport returns a job. Errors: ENOTFOUND.
 	GetImport(ctx context.Context, id string) (*Import, error)
-	// ClaimImport leases the oldest queued (or abandoned running) job to
-	// the caller, with its file; nil when there is none.
-	ClaimImport(ctx context.Context, lease time.Duration) (*Import, []byte, error)
+	// ClaimImport leases a queued (or abandoned running) job to the
+	// caller, with its file: the one named by id, else the oldest; nil
+	// when there is none.
+	ClaimImport(ctx context.Context, id string, lease time.Duration) (*Import, []byte, error)
 	// StartImport records what the runner found: the header, the mapping
 	// and the row count.
 	StartImport(ctx context.Context, id string, header []string, mapping map[string]string, unmapped []string, total int64) error

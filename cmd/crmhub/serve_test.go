@@ -163,6 +163,21 @@ func TestServeEndToEnd(t *testing.T) {
 	code, _, stderr = run(t, env, "print", "--form", "torg13", "--id", inv["id"].(string))
 	require.Equal(t, 2, code, stderr)
 
+	// crmhub export writes the leads; crmhub import reads them back (by
+	// id, updating: nothing changes) and reports a bad file clearly.
+	xlsxPath := filepath.Join(env["CRMHUB_DATA_DIR"], "leads.xlsx")
+	code, exported, stderr := run(t, env, "export", "--entity", "leads", "-o", xlsxPath)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, exported, "(1 rows)")
+	code, imported, stderr := run(t, env, "import", xlsxPath, "--entity", "leads", "--key", "id", "--on-duplicate", "update")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, imported, "1 rows; created 0, updated 1, skipped 0, failed 0")
+	code, _, stderr = run(t, env, "import", pdfPath, "--entity", "leads")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "not an .xlsx workbook")
+	code, _, stderr = run(t, env, "export", "--entity", "tickets", "-o", xlsxPath)
+	require.Equal(t, 2, code, stderr)
+
 	code, out2, _ := run(t, env, "stream", "resync", "--entity", "lead")
 	require.Equal(t, 0, code)
 	require.Contains(t, out2, "queued 1 lead snapshot(s)")

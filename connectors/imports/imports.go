@@ -93,7 +93,12 @@ type Progress func(done, total int64)
 
 // RunOnce runs the oldest queued job (or one whose runner died), if any.
 func (r *Runner) RunOnce(ctx context.Context, progress Progress) (bool, error) {
-	im, file, err := r.store.ClaimImport(ctx, r.cfg.Lease)
+	return r.RunJob(ctx, "", progress)
+}
+
+// RunJob runs the job id ("" for the oldest queued one), if it is queued.
+func (r *Runner) RunJob(ctx context.Context, id string, progress Progress) (bool, error) {
+	im, file, err := r.store.ClaimImport(ctx, id, r.cfg.Lease)
 	if err != nil || im == nil {
 		return false, err
 	}

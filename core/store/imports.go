@@ -148,14 +148,14 @@ func (s *Store) GetImport(ctx context.Context, id string) (*core.Import, error) 
 }
 
 // ClaimImport implements core.ImportService.
-func (s *Store) ClaimImport(ctx context.Context, lease time.Duration) (*core.Import, []byte, error) {
+func (s *Store) ClaimImport(ctx context.Context, only string, lease time.Duration) (*core.Import, []byte, error) {
 	var id string
 	var file []byte
 	err := s.db(ctx).QueryRow(ctx, `UPDATE imports SET status = 'running', lease_until = now() + make_interval(secs => $1),
 			started_at = coalesce(started_at, now()), updated_at = now()
-		WHERE id = (SELECT id FROM imports WHERE status = 'queued' OR status = 'running' AND lease_until < now()
-			ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-		RETURNING id::text, file`, lease.Seconds()).Scan(&id, &file)
+		WHERE id = (SELECT id FROM imports WHERE (status = 'queued' OR status = 'running' AND lease_until < now())
+			AND ($2 = '' OR id::text = $2) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING id::text, file`, lease.Seconds(), only).Scan(&id, &file)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, nil
 	}
