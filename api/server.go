@@ -25,7 +25,9 @@ type Config struct {
 	// FormBodyLimit is the largest body of a form post (forms carry files).
 	// Default 25 MiB.
 	FormBodyLimit int
-	// ImportBodyLimit is the largest workbook an import takes. Default 64 MiB.
+	// ImportBodyLimit is the largest workbook an import takes through the
+	// API. Default 25 MiB (larger files: crmhub import). Every limit raises
+	// what the transport reads before refusing on Content-Length alone.
 	ImportBodyLimit int
 	// ReadTimeout and WriteTimeout bound one request. Defaults 30 s.
 	ReadTimeout, WriteTimeout time.Duration
@@ -47,7 +49,7 @@ func (c *Config) setDefaults() {
 		c.FormBodyLimit = 25 << 20
 	}
 	if c.ImportBodyLimit == 0 {
-		c.ImportBodyLimit = 64 << 20
+		c.ImportBodyLimit = 25 << 20
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 30 * time.Second

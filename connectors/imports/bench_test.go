@@ -1,0 +1,126 @@
+package imports_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/crmhub/crmhub/connectors/imports"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store/storetest"
+	"github.com/crmhub/crmhub/exchange/xlsx"
+)
+
+// peakRSS is the process's peak resident set (VmHWM), in MB.
+func peakRSS(b *testing.B) float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// contactsBook writes n rows of 10 columns, streaming.
+func contactsBook(b *testing.B, n int) string {
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = sw.SetRow("A1", []any{"Фамилия", "Имя", "Отчество", "Должность", "Отдел", "Телефон", "Мобильный", "E-mail", "Город", "Не звонить"})
+	for i := range n {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		_ = sw.SetRow(cell, []any{fmt.Sprintf("Фамилия%d", i), "Иван", "Петрович", "Менеджер", "Продажи",
+			fmt.Sprintf("8 (495) %03d-%02d-%02d", i/10000%1000, i/100%100, i%100), fmt.Sprintf("+7 9%02d %07d", i%100, i),
+			fmt.Sprintf("c%d@firm%d.ru", i, i%1000), "Москва", "нет"})
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "contacts.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkImport100k imports a 100,000-row, 10-column contacts workbook
+// (one op is the whole file) into the test database (fsync off).
+func BenchmarkImport100k(b *testing.B) {
+	const n = 100_000
+	st := storetest.NewStore(b)
+	path := contactsBook(b, n)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "bench", Source: "excel"})
+	for b.Loop() {
+		b.StopTimer()
+		_, _ = st.Pool().Exec(ctx, `TRUNCATE contacts CASCADE`)
+		im, err := st.CreateImport(ctx, core.ImportOptions{Entity: core.EntityContact, OnDuplicate: core.ImportCreate}, "c.xlsx", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := imports.New(imports.Config{}, st).RunJob(ctx, im.ID, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		im, _ = st.GetImport(ctx, im.ID)
+		if im.Created != n {
+			b.Fatalf("created %d of %d: %s", im.Created, n, im.Error)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(peakRSS(b), "peak-RSS-MB")
+}
+
+func benchmarkExport(b *testing.B, n int) {
+	c := core.Contact{FirstName: "Иван", MiddleName: "Петрович", Title: "Менеджер", Phone: "+74951234567", Email: "c@firm.ru",
+		Address: core.Address{City: "Москва", Street: "ул. Ленина, 1"}}
+	c.CreatedAt, c.UpdatedAt = time.Now(), time.Now()
+	for b.Loop() {
+		w, err := xlsx.NewWriter(core.EntityContact, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			c.LastName = "Фамилия" + strconv.Itoa(i)
+			if err := w.Write(&c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		f, err := os.Create(filepath.Join(b.TempDir(), "out.xlsx"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Close(f); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(peakRSS(b), "peak-RSS-MB")
+}
+
+// BenchmarkExport100k and BenchmarkExport1M write contacts (24 columns)
+// through the streaming writer; run each alone to read its peak RSS.
+func BenchmarkExport100k(b *testing.B) { benchmarkExport(b, 100_000) }
+
+// BenchmarkExport1M is BenchmarkExport100k with a million rows.
+func BenchmarkExport1M(b *testing.B) { benchmarkExport(b, 1_000_000) }
