@@ -1,0 +1,62 @@
+package xlsx_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/exchange/xlsx"
+)
+
+func TestParseNumber(t *testing.T) {
+	for raw, want := range map[string]string{"1 234,56": "1234.56", "1\u00a0234\u00a0567": "1234567", "1234.5": "1234.5",
+		"-5": "-5", "12 500 ₽": "12500", "0,1": "0.1", "1\u202f000": "1000"} {
+		d, err := xlsx.ParseNumber(raw)
+		require.NoError(t, err, raw)
+		require.Equal(t, want, d.String(), raw)
+	}
+	for _, raw := range []string{"", "много", "1,2,3", "1.234,56"} {
+		_, err := xlsx.ParseNumber(raw)
+		require.Error(t, err, raw)
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	for raw, want := range map[string]string{"27.11.2026": "2026-11-27 00:00", "27.11.26": "2026-11-27 00:00", "7/1/2026": "2026-01-07 00:00",
+		"46353": "2026-11-27 00:00", "46353.5": "2026-11-27 12:00", "27.11.2026 15:04": "2026-11-27 15:04", "2026-11-27": "2026-11-27 00:00"} {
+		tm, err := xlsx.ParseTime(raw)
+		require.NoError(t, err, raw)
+		require.Equal(t, want, tm.Format("2006-01-02 15:04"), raw)
+	}
+	for _, raw := range []string{"31.02.2026", "вчера", "0", "27.13.2026", "25:00"} {
+		_, err := xlsx.ParseTime(raw)
+		require.Error(t, err, raw)
+	}
+}
+
+func TestMatchHeader(t *testing.T) {
+	m, err := xlsx.MatchHeader(core.EntityContact, []string{"ФАМИЛИЯ ", "Тел.", "Моб. тел", "E-Mail:", "Почта", "", "Цвет"}, nil)
+	require.NoError(t, err)
+	keys := make([]string, len(m.Columns))
+	for i, c := range m.Columns {
+		keys[i] = c.Key
+	}
+	// «Почта» would be the e-mail too, but a field takes one column.
+	require.Equal(t, []string{"last_name", "phone", "", "email", "", "", ""}, keys)
+	require.Equal(t, []string{"Моб. тел", "Почта", "Цвет"}, m.Unmapped)
+
+	m, err = xlsx.MatchHeader(core.EntityContact, []string{"Клиент", "Сотовый"}, map[string]string{"Клиент": "last_name"})
+	require.NoError(t, err)
+	require.Equal(t, "last_name", m.Columns[0].Key)
+	require.Equal(t, "mobile", m.Columns[1].Key)
+	_, err = xlsx.MatchHeader(core.EntityContact, []string{"Клиент"}, map[string]string{"Клиент": "shoe_size"})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err))
+	_, err = xlsx.MatchHeader(core.EntityContact, []string{"a", "b"}, nil)
+	require.Equal(t, core.EINVALID, core.ErrorCode(err))
+
+	p, errs := m.Patch([]string{"Иванов", "8 912 345 67 89"}, 100)
+	require.Empty(t, errs)
+	require.JSONEq(t, `"Иванов"`, string(p["last_name"]))
+	require.JSONEq(t, `"8 912 345 67 89"`, string(p["mobile"]), "phones are normalized by the record's own rules")
+}
