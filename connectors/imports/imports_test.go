@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -269,4 +270,39 @@ func TestHostileFiles(t *testing.T) {
 	im = run(t, st, core.ImportOptions{Entity: core.EntityLead}, file)
 	require.Equal(t, "done", im.Status, im.Error)
 	require.Equal(t, []int64{1, 2}, []int64{im.Created, im.Failed})
+}
+
+// TestWorkbooksFromLibreOffice imports files LibreOffice wrote (see
+// testdata/SOURCES.md): title rows, Russian headers, real number and date
+// cells.
+func TestWorkbooksFromLibreOffice(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	read := func(name string) []byte {
+		b, err := os.ReadFile("testdata/" + name)
+		require.NoError(t, err)
+		return b
+	}
+	im := run(t, st, core.ImportOptions{Entity: core.EntityContact}, read("contacts.xlsx"))
+	require.Equal(t, "done", im.Status, im.Error)
+	require.Equal(t, []int64{3, 0}, []int64{im.Created, im.Failed})
+	var phone string
+	var dnc bool
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT phone, do_not_call FROM contacts WHERE last_name = 'Иванов'`).Scan(&phone, &dnc))
+	require.Equal(t, "+79123456789", phone)
+	require.True(t, dnc)
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM contacts WHERE last_name = 'Петрова' AND phone = '+74951234567' AND NOT do_not_call`))
+
+	im = run(t, st, core.ImportOptions{Entity: core.EntityDeal}, read("deals.xlsx"))
+	require.Equal(t, "done", im.Status, im.Error)
+	require.Equal(t, []int64{3, 0}, []int64{im.Created, im.Failed})
+	var amount string
+	var closeDate time.Time
+	var prob int
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT amount::text, close_date, probability FROM deals WHERE name = 'Поставка мебели'`).
+		Scan(&amount, &closeDate, &prob))
+	require.Equal(t, "1234567.89", amount)
+	require.Equal(t, "2026-11-27", closeDate.Format("2006-01-02"))
+	require.Equal(t, 40, prob)
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM deals WHERE name = 'Монтаж' AND amount = 15000.50 AND close_date = '2026-12-01'`))
 }
