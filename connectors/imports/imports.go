@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -22,7 +21,7 @@ import (
 
 // Config configures a Runner.
 type Config struct {
-	// BatchSize is how many rows commit together. Default 500.
+	// BatchSize is how many rows commit together. Default 2000.
 	BatchSize int
 	// PollInterval is how often queued jobs are looked for. Default 1 s.
 	PollInterval time.Duration
@@ -43,7 +42,7 @@ type Runner struct {
 // New returns a runner of the jobs store keeps.
 func New(cfg Config, store core.ImportService) *Runner {
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 500
+		cfg.BatchSize = 2000
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
@@ -127,48 +126,17 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 		return err
 	}
 	defer book.Close()
-	// First pass: the header row and the number of data rows.
+	// One pass: the header row (below any titles), then the data rows,
+	// past those already applied (a resumed job). The total is the sheet's
+	// declared dimension until the end, then the rows counted.
 	var (
 		header    []string
 		headerRow int
+		mapping   xlsx.Mapping
+		shown     map[string]string
 		total     int64
+		counted   int64
 	)
-	stop := errors.New("stop")
-	err = book.Rows(o.Sheet, func(row xlsx.Row, wide bool) error {
-		if headerRow == 0 {
-			if !wide && xlsx.FindHeader(o.Entity, row.Cells) {
-				header, headerRow = row.Cells, row.Number
-			} else if row.Number >= headerSearch {
-				return stop
-			}
-			return nil
-		}
-		if wide || !blank(row.Cells) {
-			total++
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, stop) {
-		return err
-	}
-	if headerRow == 0 {
-		return core.Errorf(core.EINVALID, "no header row naming %s fields in the first %d rows (e.g. «Фамилия», «Телефон», «E-mail»)",
-			o.Entity, headerSearch)
-	}
-	mapping, err := xlsx.MatchHeader(o.Entity, header, o.Mapping)
-	if err != nil {
-		return err
-	}
-	shown := map[string]string{}
-	for i, c := range mapping.Columns {
-		if c.Key != "" {
-			shown[header[i]] = c.Key
-		}
-	}
-	if err := r.store.StartImport(ctx, im.ID, header, shown, mapping.Unmapped, total); err != nil {
-		return err
-	}
-	// Second pass: the data rows, past those already applied (a resumed job).
 	skip, done := im.RowsDone, im.RowsDone
 	var batch []core.ImportRow
 	flush := func() error {
@@ -181,14 +149,37 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 		done += int64(len(batch))
 		batch = batch[:0]
 		if progress != nil {
-			progress(done, total)
+			progress(done, max(total, done))
 		}
 		return nil
 	}
 	err = book.Rows(o.Sheet, func(row xlsx.Row, wide bool) error {
-		if row.Number <= headerRow || !wide && blank(row.Cells) {
+		if headerRow == 0 {
+			if wide || !xlsx.FindHeader(o.Entity, row.Cells) {
+				if row.Number >= headerSearch {
+					return core.Errorf(core.EINVALID, "no header row naming %s fields in the first %d rows (e.g. «Фамилия», «Телефон», «E-mail»)",
+						o.Entity, headerSearch)
+				}
+				return nil
+			}
+			header, headerRow = row.Cells, row.Number
+			var err error
+			if mapping, err = xlsx.MatchHeader(o.Entity, header, o.Mapping); err != nil {
+				return err
+			}
+			shown = map[string]string{}
+			for i, c := range mapping.Columns {
+				if c.Key != "" {
+					shown[header[i]] = c.Key
+				}
+			}
+			total = int64(max(xlsx.LastRow(file, o.Sheet)-headerRow, 0))
+			return r.store.StartImport(ctx, im.ID, header, shown, mapping.Unmapped, total)
+		}
+		if !wide && blank(row.Cells) {
 			return nil
 		}
+		counted++
 		if skip > 0 {
 			skip--
 			return nil
@@ -205,7 +196,17 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 	if err != nil {
 		return err
 	}
-	return flush()
+	if headerRow == 0 {
+		return core.Errorf(core.EINVALID, "no header row naming %s fields in the first %d rows (e.g. «Фамилия», «Телефон», «E-mail»)",
+			o.Entity, headerSearch)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if progress != nil && total != counted {
+		progress(done, counted) // the estimate was off: the real count
+	}
+	return r.store.StartImport(ctx, im.ID, header, shown, mapping.Unmapped, counted)
 }
 
 func blank(cells []string) bool {

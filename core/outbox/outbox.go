@@ -40,3 +40,13 @@ func Insert(ev core.Event) (sql string, args []any) {
 	return insertSQL, []any{ev.ID, ev.Type, ev.Entity, ev.EntityID, ev.EntityVersion, ev.OccurredAt,
 		ev.Source, ev.Actor, ev.CorrelationID, []byte(ev.Data), ev.Changed}
 }
+
+// Columns are the outbox's columns, in the order of Values (for COPY).
+var Columns = []string{"id", "type", "entity", "entity_id", "entity_version", "occurred_at", "source", "actor",
+	"correlation_id", "data", "changed"}
+
+// Values returns an event's values in the order of Columns.
+func Values(ev core.Event) []any {
+	_, args := Insert(ev)
+	return args
+}

@@ -1,10 +1,12 @@
 package xlsx
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"regexp"
@@ -399,4 +401,58 @@ func restoreINN(raw string) string {
 		return "0" + s
 	}
 	return s
+}
+
+var (
+	dimensionRef = regexp.MustCompile(`<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"`)
+	sheetEntry   = regexp.MustCompile(`<sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]*)"`)
+	relEntry     = regexp.MustCompile(`<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"`)
+)
+
+// LastRow reads the last row number a sheet declares in its dimension
+// ("" for the first sheet) without reading the sheet: a hint for progress
+// (0 when the file does not say).
+func LastRow(file []byte, sheet string) int {
+	zr, err := zip.NewReader(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		return 0
+	}
+	read := func(name string, limit int64) string {
+		for _, f := range zr.File {
+			if f.Name == name {
+				r, err := f.Open()
+				if err != nil {
+					return ""
+				}
+				defer r.Close()
+				b, _ := io.ReadAll(io.LimitReader(r, limit))
+				return string(b)
+			}
+		}
+		return ""
+	}
+	rid := ""
+	for _, m := range sheetEntry.FindAllStringSubmatch(read("xl/workbook.xml", 1<<20), -1) {
+		if sheet == "" || html.UnescapeString(m[1]) == sheet {
+			rid = m[2]
+			break
+		}
+	}
+	target := ""
+	for _, m := range relEntry.FindAllStringSubmatch(read("xl/_rels/workbook.xml.rels", 1<<20), -1) {
+		if m[1] == rid {
+			target = strings.TrimPrefix(m[2], "/")
+			if !strings.HasPrefix(target, "xl/") {
+				target = "xl/" + target
+			}
+		}
+	}
+	if target == "" {
+		return 0
+	}
+	if m := dimensionRef.FindStringSubmatch(read(target, 8<<10)); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
 }

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/outbox"
+)
+
+// bulkRow is a row of a bulk import with where it stands.
+type bulkRow struct {
+	row     core.ImportRow
+	outcome string // created, updated, skipped; "" failed; "slow" for the row-by-row path
+	err     error
+}
+
+// importBulk applies a batch of import rows the fast way: records built
+// and validated in Go, duplicates by key found with one query, the new
+// records and their events written by COPY. Rows it cannot settle so
+// (updates, links to check, a COPY that fails on a constraint) are marked
+// for the row-by-row path.
+func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *table[E, P], o core.ImportOptions,
+	owner string, rows []bulkRow) error {
+	// Existing records by key, in one query.
+	existing := map[string]bool{}
+	if o.OnDuplicate != core.ImportCreate {
+		var keys []string
+		for _, r := range rows {
+			if r.row.Key != "" {
+				keys = append(keys, r.row.Key)
+			}
+		}
+		if len(keys) > 0 {
+			q := keyBatchSQL(o.Entity, o.Key)
+			if q == "" {
+				return errors.New("no batch key query")
+			}
+			found, err := tx.Query(ctx, q, keys)
+			if err != nil {
+				return err
+			}
+			vals, err := pgx.CollectRows(found, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			for _, v := range vals {
+				existing[v] = true
+			}
+		}
+	}
+	now := s.now()
+	var recs []P
+	var idx []int
+	seen := map[string]bool{}
+	for i := range rows {
+		r := &rows[i]
+		if r.outcome != "" || r.err != nil {
+			continue
+		}
+		if len(r.row.Errors) > 0 {
+			r.err = core.Invalid(r.row.Errors)
+			continue
+		}
+		if k := r.row.Key; k != "" && o.OnDuplicate != core.ImportCreate && (existing[k] || seen[k]) {
+			if o.OnDuplicate == core.ImportSkip {
+				r.outcome = "skipped"
+			} else {
+				r.outcome = "slow" // an update goes through the record's own path
+			}
+			continue
+		}
+		rec := P(new(E))
+		if t.defaults != nil {
+			t.defaults(rec)
+		}
+		if err := t.apply(nil, rec, r.row.Patch); err != nil {
+			r.err = err
+			continue
+		}
+		if needsPrepare(rec) {
+			r.outcome = "slow" // links to check against the database
+			continue
+		}
+		b := rec.Base()
+		if b.OwnerID == "" {
+			b.OwnerID = owner
+		}
+		b.ID = uuid.Must(uuid.NewV7()).String()
+		b.CreatedAt, b.UpdatedAt, b.Version = now, now, 1
+		if k := r.row.Key; k != "" {
+			seen[k] = true
+		}
+		recs = append(recs, rec)
+		idx = append(idx, i)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	records := make([][]any, len(recs))
+	events := make([][]any, len(recs))
+	for i, rec := range recs {
+		records[i] = t.args(rec)
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		events[i] = outbox.Values(outbox.NewEvent(ctx, t.entity, core.OpCreated, rec.Base().ID, 1, data, nil, now))
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, append(append([]string{}, t.columns...), t.commonColumns()...),
+			pgx.CopyFromRows(records)); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, outbox.Columns, pgx.CopyFromRows(events))
+		return err
+	})
+	if err != nil {
+		// A constraint the checks could not see: row by row, to say which.
+		for _, i := range idx {
+			rows[i].outcome = "slow"
+		}
+		return nil
+	}
+	for _, i := range idx {
+		rows[i].outcome = "created"
+	}
+	return nil
+}
+
+// needsPrepare reports whether a new record has links its table's prepare
+// must check against the database.
+func needsPrepare(rec any) bool {
+	switch r := rec.(type) {
+	case *core.Contact:
+		return r.AccountID != nil
+	case *core.Lead, *core.Account:
+		return false
+	}
+	return true
+}
+
+// keyBatchSQL finds the live records having any of the key values ($1),
+// returning the values found, or "" when the entity has no such key.
+func keyBatchSQL(entity, key string) string {
+	table := map[string]string{core.EntityLead: "leads", core.EntityContact: "contacts", core.EntityAccount: "accounts"}[entity]
+	if table == "" {
+		return ""
+	}
+	cols := map[string]map[string][]string{
+		"id":    {"leads": {"id::text"}, "contacts": {"id::text"}, "accounts": {"id::text"}},
+		"email": {"leads": {"email", "secondary_email"}, "contacts": {"email", "secondary_email"}, "accounts": {"email", "other_email"}},
+		"phone": {"leads": {"phone", "mobile"}, "contacts": {"phone", "mobile", "other_phone"}, "accounts": {"phone", "other_phone"}},
+		"inn":   {"accounts": {"inn"}},
+	}[key][table]
+	if len(cols) == 0 {
+		return ""
+	}
+	q := ""
+	for i, c := range cols {
+		if i > 0 {
+			q += " UNION "
+		}
+		q += fmt.Sprintf("SELECT %s FROM %s WHERE %s = ANY($1) AND deleted_at IS NULL", c, table, c)
+	}
+	return q
+}
