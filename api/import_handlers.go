@@ -143,9 +143,9 @@ func (s *Server) importTemplate(c *fiber.Ctx) error {
 	}
 	entity = strings.TrimSuffix(entity, "s")
 	switch entity {
-	case core.EntityLead, core.EntityContact, core.EntityAccount, core.EntityDeal, core.EntityProduct:
+	case core.EntityLead, core.EntityContact, core.EntityAccount, core.EntityDeal, core.EntityProduct, core.EntityService, core.EntityPrice:
 	default:
-		return core.Errorf(core.ENOTFOUND, "no template for %q: leads, contacts, accounts, deals or products", c.Params("file"))
+		return core.Errorf(core.ENOTFOUND, "no template for %q: leads, contacts, accounts, deals, products, services or prices", c.Params("file"))
 	}
 	c.Set(fiber.HeaderContentType, xlsxType)
 	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": entity + "s.xlsx"}))

@@ -72,7 +72,7 @@ func commands() []command {
 		{"stream", "resync snapshots to Kafka, or show the stream's status", (*Main).stream},
 		{"inbox", "webhook deliveries: status, failed ones, retry them", (*Main).inbox},
 		{"print", "print a document as PDF (счёт на оплату, акт, коммерческое предложение)", (*Main).print},
-		{"import", "import an .xlsx workbook of leads, contacts, accounts, deals or products", (*Main).importCmd},
+		{"import", "import an .xlsx workbook of leads, contacts, accounts, deals, products, services or prices", (*Main).importCmd},
 		{"export", "export records to an .xlsx workbook", (*Main).exportCmd},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},

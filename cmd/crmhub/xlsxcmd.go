@@ -19,8 +19,8 @@ import (
 const maxImportFile = 512 << 20
 
 func (m *Main) importCmd(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("import", "import FILE.xlsx --entity leads|contacts|accounts|deals|products [--dry-run] [--on-duplicate skip|update|create] [--key K]")
-	entity := fs.String("entity", "", "what the rows are: leads, contacts, accounts, deals or products (required)")
+	fs, cfgPath := m.flags("import", "import FILE.xlsx --entity leads|contacts|accounts|deals|products|services|prices [--dry-run] [--on-duplicate skip|update|create] [--key K]")
+	entity := fs.String("entity", "", "what the rows are: leads, contacts, accounts, deals, products, services or prices (required)")
 	dry := fs.Bool("dry-run", false, "validate every row, write nothing")
 	onDup := fs.String("on-duplicate", "skip", "a row whose key matches an existing record: skip, update or create")
 	key := fs.String("key", "", "the duplicate key: id, email, phone, inn or sku (default: the entity's natural one)")

@@ -307,3 +307,29 @@ func TestWorkbooksFromLibreOffice(t *testing.T) {
 	require.Equal(t, 40, prob)
 	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM deals WHERE name = 'Монтаж' AND amount = 15000.50 AND close_date = '2026-12-01'`))
 }
+
+func TestServicesAndPriceBookPrices(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	_, err := st.Products().Create(ctx, core.Patch{"name": []byte(`"Диван"`), "sku": []byte(`"D-1"`), "vat_rate": []byte(`"22"`)})
+	require.NoError(t, err)
+	_, err = st.PriceBooks().Create(ctx, core.Patch{"name": []byte(`"Розница"`)})
+	require.NoError(t, err)
+	im := run(t, st, core.ImportOptions{Entity: core.EntityService}, book(t,
+		[]any{"Наименование", "Артикул", "Ставка НДС", "Цена"}, []any{"Сборка", "S-1", "22", "1 500,00"}))
+	require.Equal(t, []int64{1, 0}, []int64{im.Created, im.Failed}, im.Error)
+
+	prices := book(t, []any{"Прайс-лист", "Артикул", "Цена"},
+		[]any{"Розница", "D-1", "45 990"}, []any{"Розница", "S-1", "1 200,50"},
+		[]any{"Розница", "X-404", "1"}, []any{"Опт", "D-1", "40 000"})
+	im = run(t, st, core.ImportOptions{Entity: core.EntityPrice}, prices)
+	require.Equal(t, []int64{2, 0, 2}, []int64{im.Created, im.Updated, im.Failed}, im.Error)
+	fails, err := st.ImportFailures(ctx, im.ID)
+	require.NoError(t, err)
+	require.Contains(t, fails[0].Reason, "X-404")
+	require.Contains(t, fails[1].Reason, "Опт")
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM prices WHERE price = 45990`))
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM prices WHERE price = 1200.50 AND service_id IS NOT NULL`))
+	im = run(t, st, core.ImportOptions{Entity: core.EntityPrice}, prices)
+	require.Equal(t, []int64{0, 2}, []int64{im.Created, im.Updated}, "the same file again sets the same prices")
+}

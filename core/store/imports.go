@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/crmhub/crmhub/core"
 )
@@ -19,14 +20,14 @@ var _ core.ImportService = (*Store)(nil)
 
 // importKinds are the entities an import writes, with their natural key.
 var importKinds = map[string]string{core.EntityLead: "email", core.EntityContact: "email", core.EntityAccount: "inn",
-	core.EntityDeal: "id", core.EntityProduct: "sku"}
+	core.EntityDeal: "id", core.EntityProduct: "sku", core.EntityService: "sku", core.EntityPrice: "sku"}
 
 // CheckImportOptions fills an import's defaults and checks it.
 func CheckImportOptions(o *core.ImportOptions) error {
 	var errs []core.FieldError
 	natural, ok := importKinds[o.Entity]
 	if !ok {
-		errs = append(errs, core.FieldError{Field: "entity", Code: "invalid_choice", Message: "lead, contact, account, deal or product"})
+		errs = append(errs, core.FieldError{Field: "entity", Code: "invalid_choice", Message: "lead, contact, account, deal, product, service or price"})
 	}
 	if o.OnDuplicate == "" {
 		o.OnDuplicate = core.ImportSkip
@@ -40,7 +41,7 @@ func CheckImportOptions(o *core.ImportOptions) error {
 	if !slices.Contains(core.ImportKeys, o.Key) {
 		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: strings.Join(core.ImportKeys, ", ")})
 	}
-	if ok && keySQL(o.Entity, o.Key) == "" {
+	if ok && o.Entity != core.EntityPrice && keySQL(o.Entity, o.Key) == "" {
 		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: fmt.Sprintf("%s records are not found by %s", o.Entity, o.Key)})
 	}
 	return core.Invalid(errs)
@@ -50,7 +51,7 @@ func CheckImportOptions(o *core.ImportOptions) error {
 // has no such key.
 func keySQL(entity, key string) string {
 	table := map[string]string{core.EntityLead: "leads", core.EntityContact: "contacts", core.EntityAccount: "accounts",
-		core.EntityDeal: "deals", core.EntityProduct: "products"}[entity]
+		core.EntityDeal: "deals", core.EntityProduct: "products", core.EntityService: "services"}[entity]
 	cond := ""
 	switch key {
 	case "id":
@@ -66,7 +67,7 @@ func keySQL(entity, key string) string {
 			cond = "inn = $1"
 		}
 	case "sku":
-		if table == "products" {
+		if table == "products" || table == "services" {
 			cond = "sku = $1"
 		}
 	}
@@ -290,6 +291,9 @@ func reason(err error) string {
 // importRow writes one row by the duplicate strategy; it returns created,
 // updated or skipped.
 func (s *Store) importRow(ctx context.Context, tx pgx.Tx, o core.ImportOptions, r core.ImportRow) (string, error) {
+	if o.Entity == core.EntityPrice {
+		return s.importPrice(ctx, tx, r)
+	}
 	existing := ""
 	if r.Key != "" && o.OnDuplicate != core.ImportCreate {
 		q := keySQL(o.Entity, o.Key)
@@ -318,6 +322,8 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, o core.ImportOptions, 
 			_, err = s.Deals().Update(ctx, existing, 0, r.Patch)
 		case core.EntityProduct:
 			_, err = s.Products().Update(ctx, existing, 0, r.Patch)
+		case core.EntityService:
+			_, err = s.Services().Update(ctx, existing, 0, r.Patch)
 		}
 		return "updated", err
 	}
@@ -333,10 +339,69 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, o core.ImportOptions, 
 		_, err = s.Deals().Create(ctx, r.Patch)
 	case core.EntityProduct:
 		_, err = s.Products().Create(ctx, r.Patch)
+	case core.EntityService:
+		_, err = s.Services().Create(ctx, r.Patch)
 	default:
 		err = core.Errorf(core.EINVALID, "%s does not import", o.Entity)
 	}
 	return "created", err
+}
+
+// importPrice sets a list price: the price book by name (or id), the
+// product or service by SKU.
+func (s *Store) importPrice(ctx context.Context, tx pgx.Tx, r core.ImportRow) (string, error) {
+	var book, sku, price string
+	_ = json.Unmarshal(r.Patch["price_book"], &book)
+	_ = json.Unmarshal(r.Patch["sku"], &sku)
+	_ = json.Unmarshal(r.Patch["price"], &price)
+	var errs []core.FieldError
+	for _, f := range []struct{ name, v string }{{"Прайс-лист", book}, {"Артикул", sku}, {"Цена", price}} {
+		if f.v == "" {
+			errs = append(errs, core.FieldError{Field: f.name, Code: "required", Message: "is required"})
+		}
+	}
+	if err := core.Invalid(errs); err != nil {
+		return "", err
+	}
+	var bookID string
+	err := tx.QueryRow(ctx, `SELECT id::text FROM price_books WHERE (name = $1 OR id::text = $1) AND deleted_at IS NULL
+		ORDER BY created_at LIMIT 1`, book).Scan(&bookID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", core.Invalid([]core.FieldError{{Field: "Прайс-лист", Code: "not_found", Message: fmt.Sprintf("no price book %q", book)}})
+	}
+	if err != nil {
+		return "", err
+	}
+	var kind, itemID string
+	err = tx.QueryRow(ctx, `SELECT 'product', id::text FROM products WHERE sku = $1 AND deleted_at IS NULL
+		UNION ALL SELECT 'service', id::text FROM services WHERE sku = $1 AND deleted_at IS NULL LIMIT 1`, sku).Scan(&kind, &itemID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", core.Invalid([]core.FieldError{{Field: "Артикул", Code: "not_found", Message: fmt.Sprintf("no product or service with SKU %q", sku)}})
+	}
+	if err != nil {
+		return "", err
+	}
+	var had bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM prices WHERE price_book_id = $1 AND item_id = $2)`, bookID, itemID).Scan(&had); err != nil {
+		return "", err
+	}
+	amount, err := decimal.NewFromString(price)
+	if err != nil {
+		return "", core.Invalid([]core.FieldError{{Field: "Цена", Code: "invalid", Message: "is not an amount"}})
+	}
+	p := core.Price{PriceBookID: bookID, Price: core.NewMoney(amount)}
+	if kind == "product" {
+		p.ProductID = &itemID
+	} else {
+		p.ServiceID = &itemID
+	}
+	if _, err := s.PriceBooks().SetPrice(ctx, p); err != nil {
+		return "", err
+	}
+	if had {
+		return "updated", nil
+	}
+	return "created", nil
 }
 
 // ImportFailures implements core.ImportService.

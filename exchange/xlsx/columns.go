@@ -139,6 +139,25 @@ func Columns(entity string) []Column {
 			{Key: "customs_declaration", Header: "ГТД", Width: 24, Synonyms: []string{"номер гтд", "декларация"}},
 			{Key: "description", Header: "Описание", Width: 30, Synonyms: []string{"description"}},
 		}
+	case core.EntityService:
+		cols = []Column{
+			{Key: "name", Header: "Наименование", Width: 30, Synonyms: []string{"название", "услуга", "name", "service"}},
+			{Key: "sku", Header: "Артикул", Width: 14, Synonyms: []string{"sku", "код"}},
+			{Key: "unit", Header: "Ед. изм.", Width: 8, Synonyms: []string{"единица", "единица измерения", "unit"}},
+			{Key: "unit_code", Header: "Код ОКЕИ", Width: 8, Synonyms: []string{"океи", "unit code"}},
+			{Key: "vat_rate", Header: "Ставка НДС", Width: 8, Synonyms: []string{"ндс", "vat", "vat rate"}},
+			{Key: "price", Header: "Цена", Kind: Money, Width: 14, Synonyms: []string{"price", "цена, руб."}},
+			{Key: "currency", Header: "Валюта", Width: 8, Synonyms: []string{"currency"}},
+			{Key: "active", Header: "Активна", Kind: Bool, Width: 8, Synonyms: []string{"active", "активен"}},
+			{Key: "description", Header: "Описание", Width: 30, Synonyms: []string{"description"}},
+		}
+	case core.EntityPrice:
+		// A list price in a price book; no record columns of its own.
+		return []Column{
+			{Key: "price_book", Header: "Прайс-лист", Width: 20, Synonyms: []string{"каталог", "прайс", "price book", "pricebook"}},
+			{Key: "sku", Header: "Артикул", Width: 14, Synonyms: []string{"sku", "код", "артикул товара"}},
+			{Key: "price", Header: "Цена", Kind: Money, Width: 14, Synonyms: []string{"price", "цена, руб.", "цена по прайсу"}},
+		}
 	case core.EntityInvoice:
 		cols = []Column{
 			{Key: "number", Header: "Номер", Width: 16},

@@ -342,6 +342,10 @@ func sampleValue(c Column) string {
 		return "+7 (495) 123-45-67"
 	}
 	switch {
+	case c.Key == "price_book":
+		return "Розница"
+	case c.Key == "sku":
+		return "D-001"
 	case c.Key == "email":
 		return "info@example.ru"
 	case c.Key == "inn":
