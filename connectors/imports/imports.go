@@ -139,6 +139,10 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 	)
 	skip, done := im.RowsDone, im.RowsDone
 	var batch []core.ImportRow
+	// Merged cells carry their value (in the top-left cell) to every row
+	// and column they cover, as the user sees it.
+	merged := xlsx.MergedRanges(file, o.Sheet, 10_000)
+	mergedValue := map[int]string{}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -176,6 +180,9 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 			total = int64(max(xlsx.LastRow(file, o.Sheet)-headerRow, 0))
 			return r.store.StartImport(ctx, im.ID, header, shown, mapping.Unmapped, total)
 		}
+		if !wide && len(merged) > 0 {
+			row.Cells = fillMerged(row, merged, mergedValue)
+		}
 		if !wide && blank(row.Cells) {
 			return nil
 		}
@@ -207,6 +214,35 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 		progress(done, counted) // the estimate was off: the real count
 	}
 	return r.store.StartImport(ctx, im.ID, header, shown, mapping.Unmapped, counted)
+}
+
+// fillMerged gives the cells a merged range covers its top-left value
+// (values keeps the top-left values by range index).
+func fillMerged(row xlsx.Row, ranges []xlsx.Range, values map[int]string) []string {
+	cells := row.Cells
+	for i, rg := range ranges {
+		if row.Number < rg.Row1 || row.Number > rg.Row2 {
+			continue
+		}
+		if row.Number == rg.Row1 {
+			if rg.Col1 <= len(cells) {
+				values[i] = cells[rg.Col1-1]
+			}
+		}
+		v, ok := values[i]
+		if !ok || v == "" {
+			continue
+		}
+		for c := rg.Col1; c <= rg.Col2 && c <= 200; c++ {
+			for len(cells) < c {
+				cells = append(cells, "")
+			}
+			if cells[c-1] == "" {
+				cells[c-1] = v
+			}
+		}
+	}
+	return cells
 }
 
 func blank(cells []string) bool {

@@ -333,3 +333,21 @@ func TestServicesAndPriceBookPrices(t *testing.T) {
 	im = run(t, st, core.ImportOptions{Entity: core.EntityPrice}, prices)
 	require.Equal(t, []int64{0, 2}, []int64{im.Created, im.Updated}, "the same file again sets the same prices")
 }
+
+func TestMergedCellsFillTheirRows(t *testing.T) {
+	st := storetest.NewStore(t)
+	f := excelize.NewFile()
+	rows := [][]any{{"Фамилия", "Компания", "Телефон"}, {"Иванов", "ООО «Ромашка»", "+7 495 111-11-11"}, {"Петров", nil, "+7 495 222-22-22"},
+		{"Сидоров", nil, "+7 495 333-33-33"}, {"Кузнецов", "ИП Кузнецов", "+7 495 444-44-44"}}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		require.NoError(t, f.SetSheetRow("Sheet1", cell, &r))
+	}
+	require.NoError(t, f.MergeCell("Sheet1", "B2", "B4")) // one company over three people
+	var b bytes.Buffer
+	_, err := f.WriteTo(&b)
+	require.NoError(t, err)
+	im := run(t, st, core.ImportOptions{Entity: core.EntityLead}, b.Bytes())
+	require.Equal(t, []int64{4, 0}, []int64{im.Created, im.Failed}, im.Error)
+	require.Equal(t, 3, count(t, st, `SELECT count(*) FROM leads WHERE company = 'ООО «Ромашка»'`))
+}

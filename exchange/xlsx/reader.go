@@ -409,27 +409,33 @@ var (
 	relEntry     = regexp.MustCompile(`<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"`)
 )
 
-// LastRow reads the last row number a sheet declares in its dimension
-// ("" for the first sheet) without reading the sheet: a hint for progress
-// (0 when the file does not say).
-func LastRow(file []byte, sheet string) int {
+// sheetPart opens the zip part of a sheet ("" for the first), nil when
+// it cannot be found.
+func sheetPart(file []byte, sheet string) *zip.File {
 	zr, err := zip.NewReader(bytes.NewReader(file), int64(len(file)))
 	if err != nil {
-		return 0
+		return nil
 	}
-	read := func(name string, limit int64) string {
+	part := func(name string) *zip.File {
 		for _, f := range zr.File {
 			if f.Name == name {
-				r, err := f.Open()
-				if err != nil {
-					return ""
-				}
-				defer r.Close()
-				b, _ := io.ReadAll(io.LimitReader(r, limit))
-				return string(b)
+				return f
 			}
 		}
-		return ""
+		return nil
+	}
+	read := func(name string, limit int64) string {
+		f := part(name)
+		if f == nil {
+			return ""
+		}
+		r, err := f.Open()
+		if err != nil {
+			return ""
+		}
+		defer r.Close()
+		b, _ := io.ReadAll(io.LimitReader(r, limit))
+		return string(b)
 	}
 	rid := ""
 	for _, m := range sheetEntry.FindAllStringSubmatch(read("xl/workbook.xml", 1<<20), -1) {
@@ -448,11 +454,76 @@ func LastRow(file []byte, sheet string) int {
 		}
 	}
 	if target == "" {
+		return nil
+	}
+	return part(target)
+}
+
+// LastRow reads the last row number a sheet declares in its dimension
+// ("" for the first sheet) without reading the sheet: a hint for progress
+// (0 when the file does not say).
+func LastRow(file []byte, sheet string) int {
+	f := sheetPart(file, sheet)
+	if f == nil {
 		return 0
 	}
-	if m := dimensionRef.FindStringSubmatch(read(target, 8<<10)); m != nil {
-		n, _ := strconv.Atoi(m[1])
+	r, err := f.Open()
+	if err != nil {
+		return 0
+	}
+	defer r.Close()
+	head, _ := io.ReadAll(io.LimitReader(r, 8<<10))
+	if m := dimensionRef.FindSubmatch(head); m != nil {
+		n, _ := strconv.Atoi(string(m[1]))
 		return n
 	}
 	return 0
+}
+
+// Range is a merged cell range (1-based, inclusive).
+type Range struct{ Col1, Row1, Col2, Row2 int }
+
+var mergeCell = regexp.MustCompile(`<mergeCell ref="([A-Z]+\d+):([A-Z]+\d+)"`)
+
+// MergedRanges lists a sheet's merged cells, scanning the sheet's XML as
+// a stream (its merge list comes after the rows); at most limit ranges.
+func MergedRanges(file []byte, sheet string, limit int) []Range {
+	f := sheetPart(file, sheet)
+	if f == nil {
+		return nil
+	}
+	r, err := f.Open()
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	var out []Range
+	buf := make([]byte, 1<<20)
+	carry := []byte{}
+	for len(out) < limit {
+		n, err := r.Read(buf)
+		chunk := append(carry, buf[:n]...)
+		for _, m := range mergeCell.FindAllSubmatch(chunk, -1) {
+			c1, r1, e1 := excelize.CellNameToCoordinates(string(m[1]))
+			c2, r2, e2 := excelize.CellNameToCoordinates(string(m[2]))
+			if e1 == nil && e2 == nil && len(out) < limit {
+				out = append(out, Range{c1, r1, c2, r2})
+			}
+		}
+		// Keep the tail: a tag may straddle two reads.
+		if len(chunk) > 64 {
+			carry = append(carry[:0], chunk[len(chunk)-64:]...)
+			if i := bytes.LastIndex(carry, []byte("<")); i >= 0 {
+				carry = carry[i:]
+			} else {
+				carry = carry[:0]
+			}
+		} else {
+			carry = chunk
+		}
+		if err != nil {
+			break
+		}
+	}
+	return out
 }
