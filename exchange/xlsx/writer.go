@@ -1,6 +1,7 @@
 package xlsx
 
 import (
+	"archive/zip"
 	"fmt"
 	"io"
 	"reflect"
@@ -182,7 +183,17 @@ func (w *Writer) Close(out io.Writer) error {
 		return err
 	}
 	defer w.f.Close()
-	_, err = w.f.WriteTo(out)
+	return writeStreaming(w.f, out)
+}
+
+// writeStreaming writes the workbook's zip straight to out: excelize's
+// WriteTo assembles the whole archive in memory first (a million rows
+// were 100 MB more), so its zip writer is pointed at out instead and the
+// empty buffer it fills is discarded.
+func writeStreaming(f *excelize.File, out io.Writer) error {
+	zw := zip.NewWriter(out)
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zw })
+	_, err := f.WriteTo(io.Discard)
 	return err
 }
 
@@ -301,8 +312,7 @@ func WriteTable(out io.Writer, header []string, rows [][]string) error {
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	_, err = f.WriteTo(out)
-	return err
+	return writeStreaming(f, out)
 }
 
 // Template writes an entity's import template: its headers (without the
