@@ -143,18 +143,47 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 	// and column they cover, as the user sees it.
 	merged := xlsx.MergedRanges(file, o.Sheet, 10_000)
 	mergedValue := map[int]string{}
+	// Reading the sheet (CPU) and applying batches (mostly PostgreSQL)
+	// overlap: a writer goroutine applies one batch while the next is read.
+	batches := make(chan []core.ImportRow, 1)
+	werr := make(chan error, 1)
+	wctx, stopWriter := context.WithCancel(ctx)
+	defer stopWriter()
+	go func() {
+		defer close(werr)
+		for b := range batches {
+			if err := r.store.ApplyImportRows(wctx, im.ID, b, r.cfg.Lease); err != nil {
+				werr <- err
+				stopWriter()
+				for range batches { // let the reader finish sending
+				}
+				return
+			}
+			done += int64(len(b))
+			if progress != nil {
+				progress(done, max(total, done))
+			}
+		}
+	}()
+	writerDone := false
+	wait := func() error {
+		if !writerDone {
+			writerDone = true
+			close(batches)
+		}
+		return <-werr
+	}
+	defer func() { _ = wait() }()
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := r.store.ApplyImportRows(ctx, im.ID, batch, r.cfg.Lease); err != nil {
-			return err
+		select {
+		case batches <- batch:
+		case <-wctx.Done():
+			return wait()
 		}
-		done += int64(len(batch))
-		batch = batch[:0]
-		if progress != nil {
-			progress(done, max(total, done))
-		}
+		batch = make([]core.ImportRow, 0, r.cfg.BatchSize)
 		return nil
 	}
 	err = book.Rows(o.Sheet, func(row xlsx.Row, wide bool) error {
@@ -201,6 +230,9 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 		return nil
 	})
 	if err != nil {
+		if werr := wait(); werr != nil {
+			return werr // the writer's failure is the cause
+		}
 		return err
 	}
 	if headerRow == 0 {
@@ -208,6 +240,9 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 			o.Entity, headerSearch)
 	}
 	if err := flush(); err != nil {
+		return err
+	}
+	if err := wait(); err != nil {
 		return err
 	}
 	if progress != nil && total != counted {

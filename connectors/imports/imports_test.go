@@ -95,6 +95,11 @@ func TestImportContacts(t *testing.T) {
 	require.Contains(t, fails[1].Reason, "phone")
 	require.Contains(t, fails[2].Reason, "Не звонить")
 	require.Equal(t, "Кузнецов", fails[2].Cells[1], "the original cells are kept for the error workbook")
+
+	// The same file again: the known people are skipped, nothing doubles.
+	again := run(t, st, core.ImportOptions{Entity: core.EntityContact}, file)
+	require.Equal(t, []int64{0, 0, 3, 3}, []int64{again.Created, again.Updated, again.Skipped, again.Failed})
+	require.Equal(t, 2, count(t, st, `SELECT count(*) FROM contacts`))
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
