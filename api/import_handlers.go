@@ -42,13 +42,14 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 	}
 	for k := range form.Value {
 		switch k {
-		case "entity", "dry_run", "on_duplicate", "key", "mapping", "sheet":
+		case "entity", "dry_run", "on_duplicate", "key", "mapping", "sheet", "external_system":
 		default:
-			errs = append(errs, core.FieldError{Field: k, Code: "unknown_field", Message: "entity, dry_run, on_duplicate, key, mapping or sheet"})
+			errs = append(errs, core.FieldError{Field: k, Code: "unknown_field",
+				Message: "entity, dry_run, on_duplicate, key, mapping, sheet or external_system"})
 		}
 	}
 	o := core.ImportOptions{Entity: strings.TrimSuffix(value("entity"), "s"), OnDuplicate: value("on_duplicate"), Key: value("key"),
-		Sheet: value("sheet")}
+		Sheet: value("sheet"), ExternalSystem: value("external_system")}
 	if v := value("dry_run"); v != "" {
 		if o.DryRun, err = strconv.ParseBool(v); err != nil {
 			errs = append(errs, core.FieldError{Field: "dry_run", Code: "invalid", Message: "true or false"})

@@ -14,7 +14,7 @@ const (
 )
 
 // ImportKeys are the keys a duplicate is recognized by.
-var ImportKeys = []string{"id", "email", "phone", "inn", "sku"}
+var ImportKeys = []string{"id", "email", "phone", "inn", "sku", "external_id"}
 
 // ImportOptions say what to import and how.
 type ImportOptions struct {
@@ -24,6 +24,9 @@ type ImportOptions struct {
 	Key         string            `json:"key"`          // id, email, phone, inn, sku ("": the entity's natural one)
 	Mapping     map[string]string `json:"mapping"`      // header → field, over the automatic match
 	Sheet       string            `json:"sheet"`
+	// ExternalSystem names the system of the «Внешний код» column (the
+	// external_ids key; default onec, the 1C Ид).
+	ExternalSystem string `json:"external_system"`
 }
 
 // Import is an import job and its progress.

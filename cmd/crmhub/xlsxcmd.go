@@ -23,7 +23,8 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	entity := fs.String("entity", "", "what the rows are: leads, contacts, accounts, deals, products, services or prices (required)")
 	dry := fs.Bool("dry-run", false, "validate every row, write nothing")
 	onDup := fs.String("on-duplicate", "skip", "a row whose key matches an existing record: skip, update or create")
-	key := fs.String("key", "", "the duplicate key: id, email, phone, inn or sku (default: the entity's natural one)")
+	key := fs.String("key", "", "the duplicate key: id, email, phone, inn, sku or external_id (default: the entity's natural one)")
+	system := fs.String("external-system", "", "the system of the «Внешний код» column (default onec, the 1C Ид)")
 	sheet := fs.String("sheet", "", "the sheet (default: the first)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -50,7 +51,8 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := core.ImportOptions{Entity: strings.TrimSuffix(*entity, "s"), DryRun: *dry, OnDuplicate: *onDup, Key: *key, Sheet: *sheet}
+	o := core.ImportOptions{Entity: strings.TrimSuffix(*entity, "s"), DryRun: *dry, OnDuplicate: *onDup, Key: *key, Sheet: *sheet,
+		ExternalSystem: *system}
 	if err := store.CheckImportOptions(&o); err != nil {
 		return usagef("%s", core.ErrorFields(err)[0].Field+": "+core.ErrorFields(err)[0].Message)
 	}
@@ -60,17 +62,25 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return describe(err)
 		}
-		bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription("rows"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		// The bar is made once the total is known: an open-ended one runs a
+		// spinner goroutine that races with updates (progressbar v3.19).
+		var bar *progressbar.ProgressBar
 		r := imports.New(imports.Config{}, s)
 		if _, err := r.RunJob(ctx, im.ID, func(done, total int64) {
-			bar.ChangeMax64(total)
+			if bar == nil {
+				bar = progressbar.NewOptions64(max(total, done, 1), progressbar.OptionSetWriter(m.Stderr),
+					progressbar.OptionSetDescription("rows"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+					progressbar.OptionSetItsString("rows"), progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionClearOnFinish())
+			}
+			bar.ChangeMax64(max(total, done, 1))
 			_ = bar.Set64(done)
 		}); err != nil {
 			return err
 		}
-		_ = bar.Finish()
+		if bar != nil {
+			_ = bar.Finish()
+		}
 		if im, err = s.GetImport(ctx, im.ID); err != nil {
 			return err
 		}

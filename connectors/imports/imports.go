@@ -304,7 +304,16 @@ func (r *Runner) row(o core.ImportOptions, m xlsx.Mapping, row xlsx.Row, wide bo
 			_ = json.Unmarshal(raw, &ir.Key)
 		}
 	}
-	if o.Key != "id" {
+	if raw, ok := p["external_id"]; ok {
+		delete(p, "external_id")
+		var v string
+		_ = json.Unmarshal(raw, &v)
+		p["external_ids"], _ = json.Marshal(map[string]string{o.ExternalSystem: v})
+		if o.Key == "external_id" {
+			ir.Key = v
+		}
+	}
+	if o.Key != "id" && o.Key != "external_id" {
 		var v string
 		if raw, ok := p[o.Key]; ok {
 			_ = json.Unmarshal(raw, &v)

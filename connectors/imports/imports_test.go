@@ -356,3 +356,18 @@ func TestMergedCellsFillTheirRows(t *testing.T) {
 	require.Equal(t, []int64{4, 0}, []int64{im.Created, im.Failed}, im.Error)
 	require.Equal(t, 3, count(t, st, `SELECT count(*) FROM leads WHERE company = 'ООО «Ромашка»'`))
 }
+
+func TestExternalIDKey(t *testing.T) {
+	st := storetest.NewStore(t)
+	file := book(t, []any{"Наименование", "ИНН", "КПП", "Ид 1С"},
+		[]any{"ПАО Сбербанк", "7707083893", "773601001", "b2c1f0a8-1c00-11ee-be56-0242ac120002"})
+	im := run(t, st, core.ImportOptions{Entity: core.EntityAccount, Key: "external_id"}, file)
+	require.EqualValues(t, 1, im.Created, im.Error)
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE external_ids->>'onec' = 'b2c1f0a8-1c00-11ee-be56-0242ac120002'`))
+	file = book(t, []any{"Наименование", "Ид 1С"}, []any{"Сбербанк России", "b2c1f0a8-1c00-11ee-be56-0242ac120002"})
+	im = run(t, st, core.ImportOptions{Entity: core.EntityAccount, Key: "external_id", OnDuplicate: core.ImportUpdate}, file)
+	require.EqualValues(t, 1, im.Updated, im.Error)
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE name = 'Сбербанк России'`))
+	_, err := st.CreateImport(context.Background(), core.ImportOptions{Entity: core.EntityLead, Key: "external_id"}, "x.xlsx", file)
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "leads keep no external ids")
+}

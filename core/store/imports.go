@@ -38,18 +38,36 @@ func CheckImportOptions(o *core.ImportOptions) error {
 	if o.Key == "" {
 		o.Key = natural
 	}
+	if o.ExternalSystem == "" {
+		o.ExternalSystem = "onec"
+	}
+	if !validSystem(o.ExternalSystem) {
+		errs = append(errs, core.FieldError{Field: "external_system", Code: "invalid", Message: "1 to 30 lowercase letters, digits and _"})
+	}
 	if !slices.Contains(core.ImportKeys, o.Key) {
 		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: strings.Join(core.ImportKeys, ", ")})
 	}
-	if ok && o.Entity != core.EntityPrice && keySQL(o.Entity, o.Key) == "" {
+	if ok && o.Entity != core.EntityPrice && keySQL(o.Entity, o.Key, o.ExternalSystem) == "" {
 		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: fmt.Sprintf("%s records are not found by %s", o.Entity, o.Key)})
 	}
 	return core.Invalid(errs)
 }
 
+func validSystem(s string) bool {
+	if len(s) == 0 || len(s) > 30 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // keySQL finds a live record by a key value ($1), or "" when the entity
-// has no such key.
-func keySQL(entity, key string) string {
+// has no such key; system names the external id's system (checked).
+func keySQL(entity, key, system string) string {
 	table := map[string]string{core.EntityLead: "leads", core.EntityContact: "contacts", core.EntityAccount: "accounts",
 		core.EntityDeal: "deals", core.EntityProduct: "products", core.EntityService: "services"}[entity]
 	cond := ""
@@ -69,6 +87,10 @@ func keySQL(entity, key string) string {
 	case "sku":
 		if table == "products" || table == "services" {
 			cond = "sku = $1"
+		}
+	case "external_id":
+		if table != "leads" && table != "" && validSystem(system) {
+			cond = "external_ids @> jsonb_build_object('" + system + "', $1::text)"
 		}
 	}
 	if cond == "" {
@@ -207,7 +229,7 @@ func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.Impo
 			res[i] = bulkRow{row: r}
 		}
 		// The fast path: new leads, contacts and accounts by COPY.
-		fast := !o.DryRun && o.Key != "id" && s.dupPolicy.For("excel") == core.DupCreate
+		fast := !o.DryRun && o.Key != "id" && o.Key != "external_id" && s.dupPolicy.For("excel") == core.DupCreate
 		switch {
 		case fast && o.Entity == core.EntityLead:
 			err = importBulk(ctx, s, tx, s.tables.lead, o, im.OwnerID, res)
@@ -296,7 +318,7 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, o core.ImportOptions, 
 	}
 	existing := ""
 	if r.Key != "" && o.OnDuplicate != core.ImportCreate {
-		q := keySQL(o.Entity, o.Key)
+		q := keySQL(o.Entity, o.Key, o.ExternalSystem)
 		if o.Key == "id" {
 			if _, err := uuid.Parse(r.Key); err != nil {
 				return "", core.Invalid([]core.FieldError{{Field: "ID", Code: "invalid", Message: "is not a record id"}})

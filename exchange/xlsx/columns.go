@@ -30,7 +30,14 @@ type Column struct {
 	Width  float64
 	// Synonyms are other headers that mean this column on import.
 	Synonyms []string
+	// ImportOnly columns are not exported.
+	ImportOnly bool
 }
+
+// externalID is the column of an external system's id (the 1C Ид by
+// default): a duplicate key on import, stored in external_ids.
+var externalID = Column{Key: "external_id", Header: "Внешний код", Width: 38, ImportOnly: true,
+	Synonyms: []string{"внешний id", "external id", "ид", "ид 1с", "код 1с", "guid", "идентификатор"}}
 
 // Kinds are the entities that export and import.
 var Kinds = []string{core.EntityLead, core.EntityContact, core.EntityAccount, core.EntityDeal, core.EntityProduct,
@@ -204,6 +211,9 @@ func Columns(entity string) []Column {
 		}
 	default:
 		return nil
+	}
+	if entity != core.EntityLead && entity != core.EntityInvoice && entity != core.EntityPayment && entity != core.EntityActivity {
+		cols = append(cols, externalID)
 	}
 	return append(append(common, cols...), tail...)
 }

@@ -35,7 +35,12 @@ type Writer struct {
 // NewWriter starts a workbook of the entity's columns with its header
 // row; times are written in loc (nil: Europe/Moscow).
 func NewWriter(entity string, loc *time.Location) (*Writer, error) {
-	cols := Columns(entity)
+	var cols []Column
+	for _, c := range Columns(entity) {
+		if !c.ImportOnly {
+			cols = append(cols, c)
+		}
+	}
 	if cols == nil {
 		return nil, core.Errorf(core.EINVALID, "%s does not export", entity)
 	}
