@@ -189,3 +189,65 @@ func TestHostileDocuments(t *testing.T) {
 	require.Contains(t, ce.Error(), "Товар is larger than")
 	require.Contains(t, ce.Path, "Каталог/Товары/Товар")
 }
+
+func TestOrdersRoundTrip(t *testing.T) {
+	docs := []*commerceml.Document{{
+		ID: "0190a5c0-0000-7000-8000-000000000001", Number: "З-2026-000001", Date: "2026-11-27", Time: "10:15:00",
+		Operation: "Заказ товара", Role: "Продавец", Currency: "RUB", Rate: "1", Sum: "61000.00", Comment: "Позвонить до доставки",
+		Counterparties: []commerceml.Counterparty{{Party: commerceml.Party{ID: "acc-1", Name: "ООО «Лютик»", OfficialName: "ООО «Лютик»",
+			INN: "5001007322", KPP: "500101001"}, Role: "Покупатель", Address: "141400, г. Химки, ул. Ленина, д. 1"}},
+		Lines: []commerceml.Line{
+			{ID: "bd72d913-55bc-11d9-848a-00112f43529a#b02e2814", Name: "Диван «Уют»", Unit: commerceml.Unit{Code: "796", Name: "шт"},
+				PricePerUnit: "30000.00", Quantity: "2", Sum: "60000.00",
+				TaxRates:   []commerceml.TaxRate{{Name: "НДС", Rate: "22"}},
+				Requisites: []commerceml.Requisite{{Name: "ВидНоменклатуры", Value: "Товар"}, {Name: "ТипНоменклатуры", Value: "Товар"}}},
+			{ID: "ORDER_DELIVERY", Name: "Доставка", Unit: commerceml.Unit{Code: "796", Name: "шт"}, PricePerUnit: "1000.00", Quantity: "1",
+				Sum: "1000.00", Requisites: []commerceml.Requisite{{Name: "ТипНоменклатуры", Value: "Услуга"}}},
+		},
+		Requisites: []commerceml.Requisite{{Name: "Статус заказа", Value: "Принят"}, {Name: "Заказ оплачен", Value: "false"}},
+	}, {ID: "0190a5c0-0000-7000-8000-000000000002", Number: "З-2026-000002", Date: "2026-11-27", Operation: "Заказ товара",
+		Role: "Продавец", Currency: "RUB", Rate: "1", Sum: "0"}}
+	for _, enc := range []string{commerceml.Windows1251, commerceml.UTF8} {
+		var b strings.Builder
+		e, err := commerceml.NewEncoder(&b, enc)
+		require.NoError(t, err)
+		require.NoError(t, e.Begin("2026-11-27T10:20:00"))
+		for _, d := range docs {
+			require.NoError(t, e.Document(d))
+		}
+		require.NoError(t, e.End())
+		require.True(t, strings.HasPrefix(b.String(), `<?xml version="1.0" encoding="`+enc+`"?>`))
+		if enc == commerceml.Windows1251 {
+			require.NotContains(t, b.String(), "Диван", "the bytes are windows-1251")
+		}
+		it, err := decodeAll(t, strings.NewReader(b.String()))
+		require.NoError(t, err, enc)
+		require.Equal(t, "2.08", it.info.Version)
+		require.Len(t, it.documents, 2)
+		got := it.documents[0]
+		require.Equal(t, docs[0].Number, got.Number)
+		require.Equal(t, docs[0].Sum, got.Sum)
+		require.Equal(t, docs[0].Comment, got.Comment)
+		require.Equal(t, "5001007322", got.Counterparties[0].INN)
+		require.Equal(t, "500101001", got.Counterparties[0].KPP)
+		require.Equal(t, docs[0].Counterparties[0].Address, got.Counterparties[0].Address)
+		require.Len(t, got.Lines, 2)
+		require.Equal(t, docs[0].Lines[0].ID, got.Lines[0].ID)
+		require.Equal(t, "Диван «Уют»", got.Lines[0].Name)
+		require.Equal(t, "796", got.Lines[0].Unit.Code)
+		require.Equal(t, "30000.00", got.Lines[0].Price())
+		require.Equal(t, "22", got.Lines[0].TaxRates[0].Rate)
+		require.True(t, got.Lines[1].Delivery())
+		require.Equal(t, "Принят", got.Requisite("Статус заказа"))
+		require.Empty(t, it.documents[1].Lines)
+	}
+	// An empty answer is still a valid document.
+	var b strings.Builder
+	e, err := commerceml.NewEncoder(&b, commerceml.UTF8)
+	require.NoError(t, err)
+	require.NoError(t, e.Begin("2026-11-27T10:20:00"))
+	require.NoError(t, e.End())
+	it, err := decodeAll(t, strings.NewReader(b.String()))
+	require.NoError(t, err)
+	require.Empty(t, it.documents)
+}
