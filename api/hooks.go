@@ -17,6 +17,9 @@ func (s *Server) mountWebhooks() {
 	for _, h := range s.deps.Webhooks {
 		s.mountWebhook("/hooks/"+strings.Trim(h.Path(), "/"), h)
 	}
+	if s.deps.OneC != nil {
+		s.mountWebhook(s.deps.OneCPath, s.deps.OneC)
+	}
 	if s.deps.Forms != nil {
 		s.mountWebhook("/forms", s.deps.Forms)
 		// vtiger-generated form HTML posts here unchanged.

@@ -198,6 +198,9 @@ func ifMatch(c *fiber.Ctx) (int64, error) {
 
 // bodyLimit is the largest body accepted at path: forms take files.
 func (s *Server) bodyLimit(path string) int {
+	if s.deps.OneC != nil && path == s.deps.OneCPath {
+		return s.deps.OneCLimit + 64<<10 // a chunk of file_limit bytes
+	}
 	if s.deps.Imports != nil && path == "/api/v1/imports" {
 		return s.cfg.ImportBodyLimit
 	}

@@ -282,6 +282,7 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("DELETE", "/api/v1/mailscan/mailboxes/sales", b.admin, "", 204)
 	check("GET", "/api/v1/mailscan/mailboxes/sales", b.admin, "", 404)
 	check("POST", "/api/v1/mailscan/mailboxes/sales/scan", b.writer, "", 403)
+	check("GET", "/api/v1/onec/jobs/nope", b.reader, "", 404)
 	check("GET", "/healthz", "", "", 200)
 	check("GET", "/readyz", "", "", 200)
 }

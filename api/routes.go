@@ -61,6 +61,15 @@ func (s *Server) routes() {
 	s.mountEmails(v1)
 	s.mountMailScan(v1)
 	s.mountImports(v1)
+	if s.deps.OneCJob != nil {
+		v1.Get("/onec/jobs/:id", need(core.ScopeRead), func(c *fiber.Ctx) error {
+			j, err := s.deps.OneCJob(c.Params("id"))
+			if err != nil {
+				return err
+			}
+			return c.JSON(j)
+		})
+	}
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
 	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)

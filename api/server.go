@@ -122,6 +122,12 @@ type Deps struct {
 	Emails         core.EmailService
 	EmailTemplates core.EmailTemplateService
 	Mailer         core.DocumentMailer
+	// OneC is the 1C exchange endpoint served at OneCPath (optional);
+	// OneCJob returns one of its import jobs.
+	OneC      core.Webhook
+	OneCPath  string
+	OneCLimit int
+	OneCJob   func(id string) (any, error)
 	// Imports keeps Excel import jobs; ImportQueued wakes their runner.
 	Imports      core.ImportService
 	ImportQueued func()

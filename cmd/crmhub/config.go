@@ -50,6 +50,20 @@ type Config struct {
 	Organization core.Organization `yaml:"organization"`
 	SMTP         SMTPConfig        `yaml:"smtp"`
 	MailScan     MailScanConfig    `yaml:"mailscan"`
+	OneC         OneCConfig        `yaml:"onec"`
+}
+
+// OneCConfig is the 1C:Enterprise exchange endpoint ("обмен с сайтом"),
+// enabled when user and password are set.
+type OneCConfig struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	// Path is where 1C is pointed (the site address in its exchange node).
+	Path string `yaml:"path"`
+	// FileLimit is the largest chunk 1C sends (file_limit).
+	FileLimit int64 `yaml:"file_limit"`
+	// CRMFields are product fields 1C never overwrites.
+	CRMFields []string `yaml:"crm_fields"`
 }
 
 // MailScanConfig lists the mailboxes the mail scanner watches (more are
@@ -432,6 +446,7 @@ func defaultConfig() Config {
 			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)"},
 		SMTP:     SMTPConfig{TLS: mailout.TLSStartTLS, Timeout: 15 * time.Second, MaxAttempts: 8, RetryBackoff: time.Minute},
 		MailScan: MailScanConfig{Mailboxes: []core.MailboxConfig{}},
+		OneC:     OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}},
 	}
 }
 
@@ -697,6 +712,15 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	if (c.OneC.User == "") != (c.OneC.Password == "") {
+		return bad("onec.password", "set both onec.user and onec.password (CRMHUB_ONEC_USER, CRMHUB_ONEC_PASSWORD), or neither")
+	}
+	if !strings.HasPrefix(c.OneC.Path, "/") || strings.HasPrefix(c.OneC.Path, "/api/") || c.OneC.Path == "/" {
+		return bad("onec.path", "must be a path such as /1c/exchange (not under /api/)")
+	}
+	if c.OneC.FileLimit < 1<<20 || c.OneC.FileLimit > 24<<20 {
+		return bad("onec.file_limit", "must be 1 MiB to 24 MiB")
+	}
 	if _, err := mailscan.NewGroup(boxes, nil, nil, nil, nil, nil); err != nil { // passwords are read at serve start
 		return fmt.Errorf("config: %w", err)
 	}
@@ -758,7 +782,7 @@ func (c Config) Redacted() Config {
 			c.WebForms.Forms[i].APIKey = "REDACTED"
 		}
 	}
-	for _, secret := range []*string{&c.SMTP.Password, &c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt,
+	for _, secret := range []*string{&c.SMTP.Password, &c.OneC.Password, &c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt,
 		&c.Telephony.VATS.Token, &c.Telephony.VATS.APIKey, &c.Telephony.Asterisk.Secret, &c.WebForms.Captcha.Secret} {
 		if *secret != "" {
 			*secret = "REDACTED"

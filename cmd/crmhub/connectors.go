@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/crmhub/crmhub/connectors/imports"
 	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/connectors/mailscan"
+	"github.com/crmhub/crmhub/connectors/onec"
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/connectors/webforms"
 	"github.com/crmhub/crmhub/core"
@@ -31,6 +33,7 @@ type connectors struct {
 	asterisk *telephony.Asterisk
 	mail     *mailout.Mailer // nil without SMTP
 	imports  *imports.Runner
+	onec     *onec.Exchange // nil unless configured
 	scan     *mailscan.Group
 	workers  []*inbox.Worker
 	wg       sync.WaitGroup
@@ -52,6 +55,16 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 	}
 	for _, b := range boxes {
 		log.Info("connector_enabled", "connector", "mailscan", "mailbox", b.Name, "host", b.Host)
+	}
+	if o := cfg.OneC; o.User != "" {
+		x, err := onec.New(onec.Config{User: o.User, Password: o.Password, WorkDir: filepath.Join(cfg.DataDir, "onec"),
+			FileLimit: o.FileLimit, CRMFields: o.CRMFields, Logger: log},
+			onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks()})
+		if err != nil {
+			return nil, err
+		}
+		c.onec = x
+		log.Info("connector_enabled", "connector", "onec", "path", o.Path)
 	}
 	if cfg.SMTP.Host != "" {
 		m, err := mailout.New(mailout.Config{SMTP: cfg.mailout(), MaxAttempts: cfg.SMTP.MaxAttempts, Backoff: cfg.SMTP.RetryBackoff,
@@ -224,3 +237,19 @@ func (c *connectors) start(ctx context.Context) {
 }
 
 func (c *connectors) wait() { c.wg.Wait() }
+
+// onecHook is the 1C exchange endpoint, nil (not a typed nil) when off.
+func (c *connectors) onecHook() core.Webhook {
+	if c.onec == nil {
+		return nil
+	}
+	return c.onec
+}
+
+// onecJob reads the 1C import jobs, nil when the exchange is off.
+func (c *connectors) onecJob() func(string) (any, error) {
+	if c.onec == nil {
+		return nil
+	}
+	return func(id string) (any, error) { return c.onec.Job(id) }
+}

@@ -126,7 +126,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization,
 			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer(),
 			MailScanner: conns.scan, Mailboxes: st,
-			Imports: st, ImportQueued: conns.imports.Wake})
+			Imports: st, ImportQueued: conns.imports.Wake, OneC: conns.onecHook(), OneCPath: cfg.OneC.Path,
+			OneCLimit: int(cfg.OneC.FileLimit), OneCJob: conns.onecJob()})
 	if err != nil {
 		return err
 	}

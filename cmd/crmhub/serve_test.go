@@ -89,6 +89,7 @@ func TestServeEndToEnd(t *testing.T) {
 	env["CRMHUB_TELEPHONY_GENERIC_SECRET"] = "generic-pbx-secret-0001"
 	env["CRMHUB_TELEPHONY_ZADARMA_SECRET"] = "test-zadarma-secret"
 	env["CRMHUB_TELEPHONY_VATS_TOKEN"] = "test-crm-token"
+	env["CRMHUB_ONEC_USER"], env["CRMHUB_ONEC_PASSWORD"] = "1c-exchange", "1c-s3cret"
 	h := serveInProcess(t, env)
 	addr, out := h.addr, &h.out
 	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
@@ -108,6 +109,24 @@ func TestServeEndToEnd(t *testing.T) {
 
 	status, _, _ = c.do(t, "GET", "/readyz", "")
 	require.Equal(t, 200, status)
+
+	// 1C's exchange answers at /1c/exchange with the credentials from the
+	// environment, in the protocol's plain lines.
+	req, err := http.NewRequest("GET", "http://"+addr+"/1c/exchange?type=catalog&mode=checkauth", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth("1c-exchange", "1c-s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(answer), "success\nCRMHUB_1C\n"), string(answer))
+	req.SetBasicAuth("1c-exchange", "wrong")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	answer, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.True(t, strings.HasPrefix(string(answer), "failure\n"), string(answer))
 	status, _, body = c.do(t, "GET", "/metrics", "")
 	require.Equal(t, 200, status)
 	require.Contains(t, string(body), `crmhub_http_request_duration_seconds_count{method="POST",route="/api/v1/leads",status="201"} 1`,

@@ -1,0 +1,374 @@
+package onec
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/exchange/commerceml"
+)
+
+// System is the external_ids key of 1C's Ид.
+const System = "onec"
+
+// CatalogDeps are the services a catalog is applied through (each write
+// with its change event).
+type CatalogDeps struct {
+	Products   core.ProductService
+	Services   core.ServiceService
+	Groups     core.ProductGroupService
+	PriceBooks core.PriceBookService
+}
+
+// Catalog applies CommerceML catalogs and offer packages.
+type Catalog struct {
+	deps      CatalogDeps
+	crmFields []string
+	log       *slog.Logger
+}
+
+func raw(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// Apply reads a document and applies what it holds: groups, goods (as
+// products, or services when ТипНоменклатуры is Услуга, upserted by Ид),
+// price types (price books by name), prices and stock; a full catalog
+// (СодержитТолькоИзменения=false) then deactivates the goods it did not
+// list. Row-level problems are recorded on the job and skipped.
+func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
+	d := commerceml.NewDecoder(r, commerceml.Limits{})
+	groups, err := c.groupIndex(ctx)
+	if err != nil {
+		return err
+	}
+	books := map[string]string{} // price type Ид → price book id
+	seen := map[string]bool{}
+	full := false
+	for {
+		item, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err // the decoder names the element and the line
+		}
+		switch v := item.(type) {
+		case *commerceml.Catalog:
+			full = full || !v.OnlyChanges
+		case *commerceml.Group:
+			for _, g := range v.Flatten() {
+				if err := c.group(ctx, groups, g); err != nil {
+					j.fail(fmt.Sprintf("Группа %s: %v", g.ID, err))
+				}
+			}
+		case *commerceml.Good:
+			j.update(func(s *JobStatus) { s.Processed++ })
+			seen[v.ID] = true
+			outcome, err := c.good(ctx, groups, v)
+			c.count(j, outcome, err, "Товар "+v.ID)
+		case *commerceml.PriceType:
+			id, err := c.priceBook(ctx, v)
+			if err != nil {
+				j.fail(fmt.Sprintf("ТипЦены %s: %v", v.ID, err))
+				continue
+			}
+			books[v.ID] = id
+		case *commerceml.Offer:
+			j.update(func(s *JobStatus) { s.Processed++ })
+			outcome, err := c.offer(ctx, books, v)
+			c.count(j, outcome, err, "Предложение "+v.ID)
+		}
+	}
+	if full {
+		n, err := c.deactivateMissing(ctx, seen)
+		j.update(func(s *JobStatus) { s.Deactivated += n })
+		return err
+	}
+	return nil
+}
+
+func (c *Catalog) count(j *Job, outcome string, err error, where string) {
+	if err != nil {
+		msg := core.ErrorMessage(err)
+		if f := core.ErrorFields(err); len(f) > 0 {
+			msg = f[0].Field + ": " + f[0].Message
+		}
+		j.fail(where + ": " + msg)
+		return
+	}
+	j.update(func(s *JobStatus) {
+		switch outcome {
+		case "created":
+			s.Created++
+		case "updated":
+			s.Updated++
+		default:
+			s.Skipped++
+		}
+	})
+}
+
+// groupIndex maps the 1C Ид of the stored groups to their ids.
+func (c *Catalog) groupIndex(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	p := core.ListParams{Limit: 500, Sort: core.Sort{Field: "created_at"}}
+	for {
+		page, err := c.deps.Groups.List(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page.Items {
+			if id := g.ExternalIDs[System]; id != "" {
+				out[id] = g.ID
+			}
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		p.Cursor = page.NextCursor
+	}
+}
+
+func (c *Catalog) group(ctx context.Context, index map[string]string, g commerceml.Group) error {
+	patch := core.Patch{"name": raw(strings.TrimSpace(g.Name)), "external_ids": raw(map[string]string{System: g.ID})}
+	if g.Parent != "" {
+		if pid, ok := index[g.Parent]; ok {
+			patch["parent_id"] = raw(pid)
+		}
+	}
+	if id, ok := index[g.ID]; ok {
+		_, err := c.deps.Groups.Update(ctx, id, 0, patch)
+		return err
+	}
+	created, err := c.deps.Groups.Create(ctx, patch)
+	if err != nil {
+		return err
+	}
+	index[g.ID] = created.ID
+	return nil
+}
+
+// vatRate maps a СтавкаНалога onto the hub's codes ("" = the general rate
+// of the document's date: 20 and 18 are older general rates).
+func vatRate(rates []commerceml.TaxRate) string {
+	for _, r := range rates {
+		if !strings.Contains(strings.ToUpper(r.Name), "НДС") && r.Name != "" {
+			continue
+		}
+		v := strings.TrimSuffix(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(r.Rate)), " ", ""), "%")
+		switch {
+		case strings.Contains(v, "без"):
+			return "none"
+		case v == "10" || v == "0" || v == "5" || v == "7":
+			return v
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// findItem finds a product or service by its 1C Ид.
+func (c *Catalog) findItem(ctx context.Context, id string) (kind, itemID string, err error) {
+	f := core.CatalogFilter{ListParams: core.ListParams{Limit: 1, Sort: core.Sort{Field: "created_at"}}, ExternalID: [2]string{System, id}}
+	prods, err := c.deps.Products.List(ctx, f)
+	if err != nil {
+		return "", "", err
+	}
+	if len(prods.Items) > 0 {
+		return core.EntityProduct, prods.Items[0].ID, nil
+	}
+	svcs, err := c.deps.Services.List(ctx, f)
+	if err != nil {
+		return "", "", err
+	}
+	if len(svcs.Items) > 0 {
+		return core.EntityService, svcs.Items[0].ID, nil
+	}
+	return "", "", nil
+}
+
+func (c *Catalog) good(ctx context.Context, groups map[string]string, g *commerceml.Good) (string, error) {
+	if g.ID == "" {
+		return "", core.Errorf(core.EINVALID, "no Ид")
+	}
+	name := g.Requisite("Полное наименование")
+	if name == "" {
+		name = g.Name
+	}
+	patch := core.Patch{"name": raw(clip(name, 250)), "sku": raw(clip(g.SKU, 100)), "unit": raw(clip(g.Unit.Name, 20)),
+		"vat_rate": raw(vatRate(g.TaxRates)), "description": raw(clip(g.Description, 32000)), "active": raw(!g.Deleted()),
+		"external_ids": raw(map[string]string{System: g.ID})}
+	if code := g.Unit.Code; len(code) == 3 && strings.Trim(code, "0123456789") == "" {
+		patch["unit_code"] = raw(code)
+	}
+	if len(g.GroupIDs) > 0 {
+		if id, ok := groups[g.GroupIDs[0]]; ok {
+			patch["group_id"] = raw(id)
+		}
+	}
+	for _, f := range c.crmFields {
+		delete(patch, f)
+	}
+	service := strings.EqualFold(g.Requisite("ТипНоменклатуры"), "Услуга")
+	kind, id, err := c.findItem(ctx, g.ID)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case kind == core.EntityProduct:
+		_, err = c.deps.Products.Update(ctx, id, 0, patch)
+		return "updated", err
+	case kind == core.EntityService:
+		_, err = c.deps.Services.Update(ctx, id, 0, patch)
+		return "updated", err
+	case service:
+		_, err = c.deps.Services.Create(ctx, patch)
+	default:
+		_, err = c.deps.Products.Create(ctx, patch)
+	}
+	return "created", err
+}
+
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// currency normalizes 1C's currency names.
+func currency(s string) string {
+	switch v := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), ".")); v {
+	case "", "руб", "рубль", "rub", "643":
+		return "RUB"
+	default:
+		return strings.ToUpper(v)
+	}
+}
+
+// priceBook finds the price book named as the price type, or makes it.
+func (c *Catalog) priceBook(ctx context.Context, t *commerceml.PriceType) (string, error) {
+	p := core.ListParams{Limit: 500, Sort: core.Sort{Field: "created_at"}}
+	for {
+		page, err := c.deps.PriceBooks.List(ctx, p)
+		if err != nil {
+			return "", err
+		}
+		for _, b := range page.Items {
+			if strings.EqualFold(b.Name, strings.TrimSpace(t.Name)) {
+				return b.ID, nil
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		p.Cursor = page.NextCursor
+	}
+	b, err := c.deps.PriceBooks.Create(ctx, core.Patch{"name": raw(clip(t.Name, 100)), "currency": raw(currency(t.Currency))})
+	if err != nil {
+		return "", err
+	}
+	return b.ID, nil
+}
+
+// offer applies an offer's prices and stock to its good; characteristics
+// (variants, "product#characteristic") are not modelled and are skipped.
+func (c *Catalog) offer(ctx context.Context, books map[string]string, o *commerceml.Offer) (string, error) {
+	if o.CharacteristicID() != "" {
+		return "skipped", nil
+	}
+	kind, id, err := c.findItem(ctx, o.ProductID())
+	if err != nil {
+		return "", err
+	}
+	if kind == "" {
+		return "", core.Errorf(core.ENOTFOUND, "no good with this Ид (import.xml first)")
+	}
+	changed := false
+	for _, p := range o.Prices {
+		book, ok := books[p.PriceTypeID]
+		if !ok {
+			continue // a price type of another file of the package
+		}
+		amount, err := decimal.NewFromString(strings.ReplaceAll(strings.TrimSpace(p.PerUnit), ",", "."))
+		if err != nil {
+			return "", core.Errorf(core.EINVALID, "price %q is not a number", p.PerUnit)
+		}
+		price := core.Price{PriceBookID: book, Price: core.NewMoney(amount.Round(2))}
+		if kind == core.EntityProduct {
+			price.ProductID = &id
+		} else {
+			price.ServiceID = &id
+		}
+		if _, err := c.deps.PriceBooks.SetPrice(ctx, price); err != nil {
+			return "", err
+		}
+		changed = true
+	}
+	qty := strings.TrimSpace(o.Quantity)
+	if qty == "" && len(o.Stocks()) > 0 {
+		total := decimal.Zero
+		for _, s := range o.Stocks() {
+			q, err := decimal.NewFromString(strings.TrimSpace(s.Quantity))
+			if err == nil {
+				total = total.Add(q)
+			}
+		}
+		qty = total.String()
+	}
+	if qty != "" && kind == core.EntityProduct && !slices.Contains(c.crmFields, "stock_quantity") {
+		q, err := decimal.NewFromString(strings.ReplaceAll(qty, ",", "."))
+		if err != nil {
+			return "", core.Errorf(core.EINVALID, "quantity %q is not a number", qty)
+		}
+		if _, err := c.deps.Products.Update(ctx, id, 0, core.Patch{"stock_quantity": raw(q.String())}); err != nil {
+			return "", err
+		}
+		changed = true
+	}
+	if !changed {
+		return "skipped", nil
+	}
+	return "updated", nil
+}
+
+// deactivateMissing turns off the 1C goods a full catalog did not list.
+func (c *Catalog) deactivateMissing(ctx context.Context, seen map[string]bool) (int64, error) {
+	var n int64
+	active := true
+	f := core.CatalogFilter{ListParams: core.ListParams{Limit: 500, Sort: core.Sort{Field: "created_at"}}, Active: &active}
+	var stale []string
+	for {
+		page, err := c.deps.Products.List(ctx, f)
+		if err != nil {
+			return n, err
+		}
+		for _, p := range page.Items {
+			if id := p.ExternalIDs[System]; id != "" && !seen[id] {
+				stale = append(stale, p.ID)
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	for _, id := range stale {
+		if _, err := c.deps.Products.Update(ctx, id, 0, core.Patch{"active": raw(false)}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,306 @@
+// Package onec is the 1C:Enterprise exchange endpoint: crmhub answers the
+// "обмен с сайтом" HTTP protocol (commerceml.md §1–3) so that 1C can be
+// pointed at it with no adapter. type=catalog uploads goods, prices and
+// stock (applied to the catalog through the store, each change with its
+// event); the answers are plain lines whose first is success, progress or
+// failure.
+package onec
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// Config configures the exchange.
+type Config struct {
+	// User and Password are the default profile's credentials
+	// (CRMHUB_ONEC_USER, CRMHUB_ONEC_PASSWORD): the endpoint is enabled
+	// when they are set.
+	User, Password string
+	// WorkDir holds each session's uploaded files.
+	WorkDir string
+	// FileLimit is the largest chunk 1C may send (file_limit). Default 8 MiB.
+	FileLimit int64
+	// MaxUpload bounds all files of a session. Default 2 GiB.
+	MaxUpload int64
+	// SessionTTL expires a session after so long without a request.
+	// Default 2 hours.
+	SessionTTL time.Duration
+	// CRMFields are product fields the CRM owns: 1C never overwrites them.
+	CRMFields []string
+	Logger    *slog.Logger
+}
+
+const cookieName = "CRMHUB_1C"
+
+// Exchange is the endpoint; it implements core.Webhook.
+type Exchange struct {
+	cfg     Config
+	catalog *Catalog
+	mu      sync.Mutex
+	session map[string]*session
+	jobs    *jobs
+}
+
+type session struct {
+	id, typ, dir string
+	last         time.Time
+	uploaded     int64
+}
+
+// New returns the exchange over the catalog services.
+func New(cfg Config, cat CatalogDeps) (*Exchange, error) {
+	if cfg.User == "" || cfg.Password == "" {
+		return nil, fmt.Errorf("onec: user and password are required")
+	}
+	if cfg.WorkDir == "" {
+		return nil, fmt.Errorf("onec: a work folder is required")
+	}
+	if cfg.FileLimit <= 0 {
+		cfg.FileLimit = 8 << 20
+	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = 2 << 30
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 2 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
+		return nil, err
+	}
+	j := newJobs()
+	return &Exchange{cfg: cfg, catalog: &Catalog{deps: cat, crmFields: cfg.CRMFields, log: cfg.Logger}, session: map[string]*session{},
+		jobs: j}, nil
+}
+
+// Path is where the exchange is served ("" here: the API mounts it at its
+// configured path).
+func (x *Exchange) Path() string { return "" }
+
+// reply is a protocol answer: lines, windows-1251 like Bitrix.
+func reply(status int, lines ...string) core.WebhookResponse {
+	body := strings.Join(lines, "\n")
+	enc, err := charmap.Windows1251.NewEncoder().String(body)
+	if err != nil {
+		enc = body
+	}
+	return core.WebhookResponse{Status: status, ContentType: "text/plain; charset=windows-1251", Body: []byte(enc)}
+}
+
+func failure(format string, args ...any) core.WebhookResponse {
+	msg := fmt.Sprintf(format, args...)
+	return reply(http.StatusOK, "failure", strings.ReplaceAll(msg, "\n", " "))
+}
+
+// Handle implements core.Webhook.
+func (x *Exchange) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookResponse {
+	typ, mode := r.Query.Get("type"), r.Query.Get("mode")
+	if typ != "catalog" && typ != "sale" {
+		return failure("unknown type %q: catalog or sale", typ)
+	}
+	if mode == "checkauth" {
+		return x.checkauth(r, typ)
+	}
+	s := x.sessionOf(r)
+	if s == nil {
+		return failure("no session: start with mode=checkauth")
+	}
+	ctx = core.NewContextWithActor(ctx, core.Actor{ID: "1c:" + x.cfg.User, Source: "onec"})
+	switch mode {
+	case "init":
+		return x.init(s, r)
+	case "file":
+		return x.file(s, r)
+	case "import":
+		return x.importFile(ctx, s, r)
+	case "deactivate", "complete":
+		return reply(http.StatusOK, "success", "ok")
+	case "query", "success":
+		if typ == "sale" {
+			return failure("orders exchange (type=sale) is not enabled yet")
+		}
+	}
+	return failure("unknown mode %q", mode)
+}
+
+func (x *Exchange) checkauth(r core.WebhookRequest, typ string) core.WebhookResponse {
+	user, pass, ok := basicAuth(r.Header.Get("Authorization"))
+	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(x.cfg.User)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(pass), []byte(x.cfg.Password)) != 1 {
+		return failure("wrong login or password")
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	now := time.Now()
+	for k, s := range x.session { // expire idle sessions
+		if now.Sub(s.last) > x.cfg.SessionTTL {
+			_ = os.RemoveAll(s.dir)
+			delete(x.session, k)
+		}
+	}
+	x.session[id] = &session{id: id, typ: typ, dir: filepath.Join(x.cfg.WorkDir, id), last: now}
+	return reply(http.StatusOK, "success", cookieName, id)
+}
+
+func basicAuth(h string) (string, string, bool) {
+	const prefix = "Basic "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", "", false
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return "", "", false
+	}
+	u, p, ok := strings.Cut(string(b), ":")
+	return u, p, ok
+}
+
+// sessionOf finds the request's session by its cookie.
+func (x *Exchange) sessionOf(r core.WebhookRequest) *session {
+	id := ""
+	for _, c := range (&http.Request{Header: http.Header{"Cookie": r.Header.Values("Cookie")}}).Cookies() {
+		if c.Name == cookieName {
+			id = c.Value
+		}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.session[id]
+	if s == nil || time.Since(s.last) > x.cfg.SessionTTL {
+		return nil
+	}
+	s.last = time.Now()
+	return s
+}
+
+func (x *Exchange) init(s *session, r core.WebhookRequest) core.WebhookResponse {
+	// A fresh work folder: chunks are appended, stale files must not be.
+	if err := os.RemoveAll(s.dir); err != nil {
+		return failure("cannot clean the work folder: %v", err)
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return failure("cannot make the work folder: %v", err)
+	}
+	s.uploaded = 0
+	x.jobs.forget(s.id + "/")
+	lines := []string{"zip=no", fmt.Sprintf("file_limit=%d", x.cfg.FileLimit)}
+	if v := r.Query.Get("version"); v != "" {
+		lines = append(lines, "version="+v)
+	}
+	return reply(http.StatusOK, lines...)
+}
+
+// cleanName makes an uploaded file's name a safe path inside the work
+// folder: backslashes as slashes, 1C's absolute prefixes dropped, no "..".
+func cleanName(name string) (string, error) {
+	n := strings.ReplaceAll(strings.TrimSpace(name), "\\", "/")
+	for _, prefix := range []string{"/tmp/", "upload/1c/webdata/", "/upload/1c/webdata/"} {
+		n = strings.TrimPrefix(n, prefix)
+	}
+	n = strings.TrimLeft(n, "/")
+	if n == "" || len(n) > 255 {
+		return "", fmt.Errorf("bad file name %q", name)
+	}
+	for _, part := range strings.Split(n, "/") {
+		if part == ".." || part == "" || strings.ContainsRune(part, 0) {
+			return "", fmt.Errorf("file name %q leaves the work folder", name)
+		}
+	}
+	return path.Clean(n), nil
+}
+
+func (x *Exchange) file(s *session, r core.WebhookRequest) core.WebhookResponse {
+	name, err := cleanName(r.Query.Get("filename"))
+	if err != nil {
+		return failure("%v", err)
+	}
+	if int64(len(r.Body)) > x.cfg.FileLimit {
+		return failure("the chunk is %d bytes, over file_limit %d", len(r.Body), x.cfg.FileLimit)
+	}
+	x.mu.Lock()
+	s.uploaded += int64(len(r.Body))
+	over := s.uploaded > x.cfg.MaxUpload
+	x.mu.Unlock()
+	if over {
+		return failure("the upload is over %d bytes", x.cfg.MaxUpload)
+	}
+	full := filepath.Join(s.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
+		return failure("cannot store %s: %v", name, err)
+	}
+	f, err := os.OpenFile(full, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return failure("cannot store %s: %v", name, err)
+	}
+	n, err := f.Write(r.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || n != len(r.Body) {
+		return failure("cannot store %s: wrote %d of %d bytes (%v)", name, n, len(r.Body), err)
+	}
+	return reply(http.StatusOK, "success")
+}
+
+// importFile applies an uploaded file: the first call starts a job, and
+// 1C hears progress until it ends (1C repeats the same request).
+func (x *Exchange) importFile(ctx context.Context, s *session, r core.WebhookRequest) core.WebhookResponse {
+	name, err := cleanName(r.Query.Get("filename"))
+	if err != nil {
+		return failure("%v", err)
+	}
+	if s.typ != "catalog" {
+		return failure("orders exchange (type=sale) is not enabled yet")
+	}
+	full := filepath.Join(s.dir, filepath.FromSlash(name))
+	if _, err := os.Stat(full); err != nil {
+		return failure("no uploaded file %s", name)
+	}
+	j := x.jobs.start(s.id+"/"+name, name, func(ctx context.Context, j *Job) error {
+		f, err := os.Open(full)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return x.catalog.Apply(ctx, f, j)
+	}, context.WithoutCancel(ctx))
+	// Wait a little: small files answer success at once.
+	select {
+	case <-j.done:
+	case <-time.After(2 * time.Second):
+	}
+	st := j.snapshot()
+	switch st.Status {
+	case "running":
+		return reply(http.StatusOK, "progress", fmt.Sprintf("%s: %d processed", name, st.Processed))
+	case "failed":
+		return failure("%s: %s", name, st.Error)
+	}
+	return reply(http.StatusOK, "success", fmt.Sprintf("%s: created %d, updated %d, deactivated %d, skipped %d, errors %d (job %s)",
+		name, st.Created, st.Updated, st.Deactivated, st.Skipped, len(st.Errors), st.ID))
+}
+
+// Job returns an import job's summary. Errors: ENOTFOUND.
+func (x *Exchange) Job(id string) (*JobStatus, error) { return x.jobs.get(id) }

@@ -1,0 +1,153 @@
+package onec_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/crmhub/crmhub/connectors/onec"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store"
+	"github.com/crmhub/crmhub/core/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// client talks to the exchange as 1C does.
+type client struct {
+	t      *testing.T
+	x      *onec.Exchange
+	cookie string
+	auth   string
+}
+
+func (c *client) do(method, query string, body []byte) []string {
+	c.t.Helper()
+	q, err := url.ParseQuery(query)
+	require.NoError(c.t, err)
+	h := http.Header{}
+	if c.auth != "" {
+		h.Set("Authorization", c.auth)
+	}
+	if c.cookie != "" {
+		h.Set("Cookie", c.cookie)
+	}
+	resp := c.x.Handle(context.Background(), core.WebhookRequest{Method: method, Query: q, Header: h, Body: body})
+	require.Equal(c.t, 200, resp.Status)
+	text, err := charmap.Windows1251.NewDecoder().String(string(resp.Body))
+	require.NoError(c.t, err)
+	return strings.Split(text, "\n")
+}
+
+// importFile uploads a file in three chunks and imports it, repeating
+// the request while the answer is progress, as 1C does.
+func (c *client) importFile(name string, data []byte) []string {
+	c.t.Helper()
+	third := len(data) / 3
+	for _, chunk := range [][]byte{data[:third], data[third : 2*third], data[2*third:]} {
+		require.Equal(c.t, "success", c.do("POST", "type=catalog&mode=file&filename="+name, chunk)[0])
+	}
+	for range 100 {
+		lines := c.do("GET", "type=catalog&mode=import&filename="+name, nil)
+		if lines[0] != "progress" {
+			return lines
+		}
+	}
+	c.t.Fatal("import never ended")
+	return nil
+}
+
+func newExchange(t *testing.T, st *store.Store) *onec.Exchange {
+	x, err := onec.New(onec.Config{User: "1c", Password: "s3cret", WorkDir: t.TempDir()},
+		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks()})
+	require.NoError(t, err)
+	return x
+}
+
+func login(t *testing.T, x *onec.Exchange) *client {
+	c := &client{t: t, x: x, auth: "Basic " + base64.StdEncoding.EncodeToString([]byte("1c:s3cret"))}
+	lines := c.do("GET", "type=catalog&mode=checkauth", nil)
+	require.Equal(t, "success", lines[0])
+	require.Equal(t, "CRMHUB_1C", lines[1])
+	c.cookie, c.auth = lines[1]+"="+lines[2], "" // the cookie carries the session from here
+	lines = c.do("GET", "type=catalog&mode=init", nil)
+	require.Equal(t, "zip=no", lines[0])
+	require.True(t, strings.HasPrefix(lines[1], "file_limit="))
+	return c
+}
+
+func count(t *testing.T, st *store.Store, sql string) int {
+	var n int
+	require.NoError(t, st.Pool().QueryRow(context.Background(), sql).Scan(&n))
+	return n
+}
+
+func TestCatalogExchange(t *testing.T) {
+	st := storetest.NewStore(t)
+	x := newExchange(t, st)
+	imp, err := os.ReadFile("testdata/import0_1.xml")
+	require.NoError(t, err)
+	off, err := os.ReadFile("testdata/offers0_1.xml")
+	require.NoError(t, err)
+
+	c := login(t, x)
+	lines := c.importFile("import0_1.xml", imp)
+	require.Equal(t, "success", lines[0], lines)
+	require.Contains(t, lines[1], "created 36")
+	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM products WHERE external_ids ? 'onec'`)+
+		count(t, st, `SELECT count(*) FROM services WHERE external_ids ? 'onec'`))
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM product_groups WHERE external_ids ? 'onec'`))
+	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM products WHERE group_id IS NOT NULL`), "goods are in their group")
+	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM outbox WHERE entity = 'product' AND type = 'product.created'`),
+		"every change has its event")
+
+	lines = c.importFile("offers0_1.xml", off)
+	require.Equal(t, "success", lines[0], lines)
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM price_books`))
+	require.Positive(t, count(t, st, `SELECT count(*) FROM prices`))
+	require.Positive(t, count(t, st, `SELECT count(*) FROM products WHERE stock_quantity > 0`))
+
+	// The same catalog again, in a new session: nothing new is created.
+	c = login(t, x)
+	lines = c.importFile("import0_1.xml", imp)
+	require.Equal(t, "success", lines[0], lines)
+	require.Contains(t, lines[1], "created 0, updated 36")
+	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM products`))
+	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM outbox WHERE entity = 'product' AND type = 'product.created'`))
+}
+
+func TestExchangeRefusals(t *testing.T) {
+	st := storetest.NewStore(t)
+	x := newExchange(t, st)
+	bad := &client{t: t, x: x, auth: "Basic " + base64.StdEncoding.EncodeToString([]byte("1c:wrong"))}
+	require.Equal(t, []string{"failure", "wrong login or password"}, bad.do("GET", "type=catalog&mode=checkauth", nil))
+	require.Equal(t, "failure", (&client{t: t, x: x}).do("GET", "type=catalog&mode=init", nil)[0], "no session")
+	c := login(t, x)
+	for _, name := range []string{"../../etc/passwd", "a/../../b.xml", ""} {
+		require.Equal(t, "failure", c.do("POST", "type=catalog&mode=file&filename="+url.QueryEscape(name), []byte("x"))[0], name)
+	}
+	require.Equal(t, "failure", c.do("GET", "type=catalog&mode=import&filename=missing.xml", nil)[0])
+	require.Equal(t, "failure", c.do("GET", "type=catalog&mode=frobnicate", nil)[0])
+	require.Equal(t, "failure", c.do("GET", "type=bogus&mode=init", nil)[0])
+	// 1C on Linux sends paths with backslashes and prefixes: normalized.
+	require.Equal(t, "success", c.do("POST", "type=catalog&mode=file&filename="+url.QueryEscape(`import_files\ab\pic.jpg`), []byte("jpg"))[0])
+	// A broken file fails its import with the element and line.
+	require.Equal(t, "success", c.do("POST", "type=catalog&mode=file&filename=broken.xml",
+		[]byte("<КоммерческаяИнформация><Каталог><Товары><Товар><Ид>1</Ид>"))[0])
+	var lines []string
+	deadline := time.Now().Add(10 * time.Second)
+	for lines = c.do("GET", "type=catalog&mode=import&filename=broken.xml", nil); lines[0] == "progress" && time.Now().Before(deadline); {
+		lines = c.do("GET", "type=catalog&mode=import&filename=broken.xml", nil)
+	}
+	require.Equal(t, "failure", lines[0])
+	require.Contains(t, lines[1], "line 1")
+	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM products`))
+}
