@@ -44,7 +44,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// CRMFields are product fields the CRM owns: 1C never overwrites them.
 	CRMFields []string
-	Logger    *slog.Logger
+	// SaleEncoding is the orders document's encoding: windows-1251
+	// (default, what 1C reads best) or UTF-8.
+	SaleEncoding string
+	Logger       *slog.Logger
 }
 
 const cookieName = "CRMHUB_1C"
@@ -53,6 +56,7 @@ const cookieName = "CRMHUB_1C"
 type Exchange struct {
 	cfg     Config
 	catalog *Catalog
+	sale    SaleDeps
 	mu      sync.Mutex
 	session map[string]*session
 	jobs    *jobs
@@ -62,10 +66,13 @@ type session struct {
 	id, typ, dir string
 	last         time.Time
 	uploaded     int64
+	version      string           // the protocol version 1C gave in init ("" for old modules)
+	pending      map[string]int64 // the orders the last query sent, by id, with their versions
 }
 
-// New returns the exchange over the catalog services.
-func New(cfg Config, cat CatalogDeps) (*Exchange, error) {
+// New returns the exchange over the catalog services and, when
+// sale.SalesOrders is set, the orders.
+func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 	if cfg.User == "" || cfg.Password == "" {
 		return nil, fmt.Errorf("onec: user and password are required")
 	}
@@ -84,12 +91,15 @@ func New(cfg Config, cat CatalogDeps) (*Exchange, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.SaleEncoding == "" {
+		cfg.SaleEncoding = "windows-1251"
+	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, err
 	}
 	j := newJobs()
-	return &Exchange{cfg: cfg, catalog: &Catalog{deps: cat, crmFields: cfg.CRMFields, log: cfg.Logger}, session: map[string]*session{},
-		jobs: j}, nil
+	return &Exchange{cfg: cfg, catalog: &Catalog{deps: cat, crmFields: cfg.CRMFields, log: cfg.Logger}, sale: sale,
+		session: map[string]*session{}, jobs: j}, nil
 }
 
 // Path is where the exchange is served ("" here: the API mounts it at its
@@ -135,9 +145,23 @@ func (x *Exchange) Handle(ctx context.Context, r core.WebhookRequest) core.Webho
 	case "deactivate", "complete":
 		return reply(http.StatusOK, "success", "ok")
 	case "query", "success":
-		if typ == "sale" {
-			return failure("orders exchange (type=sale) is not enabled yet")
+		if typ != "sale" || s.typ != "sale" {
+			break
 		}
+		if x.sale.SalesOrders == nil {
+			return failure("the orders exchange is off")
+		}
+		if mode == "success" {
+			if err := x.success(ctx, s); err != nil {
+				return failure("cannot record the export: %v", err)
+			}
+			return reply(http.StatusOK, "success")
+		}
+		body, err := x.query(ctx, s)
+		if err != nil {
+			return failure("cannot list the orders: %v", err)
+		}
+		return core.WebhookResponse{Status: http.StatusOK, ContentType: "application/xml; charset=" + x.cfg.SaleEncoding, Body: body}
 	}
 	return failure("unknown mode %q", mode)
 }
@@ -204,6 +228,7 @@ func (x *Exchange) init(s *session, r core.WebhookRequest) core.WebhookResponse 
 		return failure("cannot make the work folder: %v", err)
 	}
 	s.uploaded = 0
+	s.version = r.Query.Get("version")
 	x.jobs.forget(s.id + "/")
 	lines := []string{"zip=no", fmt.Sprintf("file_limit=%d", x.cfg.FileLimit)}
 	if v := r.Query.Get("version"); v != "" {
@@ -261,6 +286,10 @@ func (x *Exchange) file(s *session, r core.WebhookRequest) core.WebhookResponse 
 	if err != nil || n != len(r.Body) {
 		return failure("cannot store %s: wrote %d of %d bytes (%v)", name, n, len(r.Body), err)
 	}
+	if s.typ == "sale" && s.version == "" {
+		// Old modules send no import call: the file is processed now.
+		return x.importFile(core.NewContextWithActor(context.Background(), core.Actor{ID: "1c:" + x.cfg.User, Source: "onec"}), s, r)
+	}
 	return reply(http.StatusOK, "success")
 }
 
@@ -271,8 +300,8 @@ func (x *Exchange) importFile(ctx context.Context, s *session, r core.WebhookReq
 	if err != nil {
 		return failure("%v", err)
 	}
-	if s.typ != "catalog" {
-		return failure("orders exchange (type=sale) is not enabled yet")
+	if s.typ == "sale" && x.sale.SalesOrders == nil {
+		return failure("the orders exchange is off")
 	}
 	full := filepath.Join(s.dir, filepath.FromSlash(name))
 	if _, err := os.Stat(full); err != nil {
@@ -284,6 +313,9 @@ func (x *Exchange) importFile(ctx context.Context, s *session, r core.WebhookReq
 			return err
 		}
 		defer f.Close()
+		if s.typ == "sale" {
+			return x.applyOrders(ctx, f, j)
+		}
 		return x.catalog.Apply(ctx, f, j)
 	}, context.WithoutCancel(ctx))
 	// Wait a little: small files answer success at once.

@@ -1,8 +1,10 @@
 package onec_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +19,7 @@ import (
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
+	"github.com/crmhub/crmhub/exchange/commerceml"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -67,18 +70,27 @@ func (c *client) importFile(name string, data []byte) []string {
 
 func newExchange(t *testing.T, st *store.Store) *onec.Exchange {
 	x, err := onec.New(onec.Config{User: "1c", Password: "s3cret", WorkDir: t.TempDir()},
-		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks()})
+		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks()},
+		onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
+			Payments: st.Payments(), Exports: st})
 	require.NoError(t, err)
 	return x
 }
 
-func login(t *testing.T, x *onec.Exchange) *client {
+func login(t *testing.T, x *onec.Exchange) *client { return loginAs(t, x, "catalog", "") }
+
+// loginAs opens a session of typ; version is what 1C sends in init.
+func loginAs(t *testing.T, x *onec.Exchange, typ, version string) *client {
 	c := &client{t: t, x: x, auth: "Basic " + base64.StdEncoding.EncodeToString([]byte("1c:s3cret"))}
-	lines := c.do("GET", "type=catalog&mode=checkauth", nil)
+	lines := c.do("GET", "type="+typ+"&mode=checkauth", nil)
 	require.Equal(t, "success", lines[0])
 	require.Equal(t, "CRMHUB_1C", lines[1])
 	c.cookie, c.auth = lines[1]+"="+lines[2], "" // the cookie carries the session from here
-	lines = c.do("GET", "type=catalog&mode=init", nil)
+	init := "type=" + typ + "&mode=init"
+	if version != "" {
+		init += "&version=" + version
+	}
+	lines = c.do("GET", init, nil)
 	require.Equal(t, "zip=no", lines[0])
 	require.True(t, strings.HasPrefix(lines[1], "file_limit="))
 	return c
@@ -150,4 +162,93 @@ func TestExchangeRefusals(t *testing.T) {
 	require.Equal(t, "failure", lines[0])
 	require.Contains(t, lines[1], "line 1")
 	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM products`))
+}
+
+// raw sends a request and returns the raw answer (for the XML of query).
+func (c *client) raw(query string) core.WebhookResponse {
+	q, err := url.ParseQuery(query)
+	require.NoError(c.t, err)
+	h := http.Header{"Cookie": {c.cookie}}
+	return c.x.Handle(context.Background(), core.WebhookRequest{Method: "GET", Query: q, Header: h})
+}
+
+func decodeOrders(t *testing.T, body []byte) []*commerceml.Document {
+	d := commerceml.NewDecoder(bytes.NewReader(body), commerceml.Limits{})
+	var out []*commerceml.Document
+	for {
+		v, err := d.Next()
+		if err == io.EOF {
+			return out
+		}
+		require.NoError(t, err)
+		if doc, ok := v.(*commerceml.Document); ok {
+			out = append(out, doc)
+		}
+	}
+}
+
+func TestOrdersExchange(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	x := newExchange(t, st)
+	acc, err := st.Accounts().Create(ctx, core.Patch{"name": []byte(`"ООО Лютик"`), "inn": []byte(`"7707083893"`),
+		"kpp": []byte(`"773601001"`)})
+	require.NoError(t, err)
+	prod, err := st.Products().Create(ctx, core.Patch{"name": []byte(`"Диван"`), "vat_rate": []byte(`"22"`), "unit": []byte(`"шт"`),
+		"unit_code": []byte(`"796"`), "external_ids": []byte(`{"onec":"bd72d913-55bc-11d9-848a-00112f43529a"}`)})
+	require.NoError(t, err)
+	order, err := st.SalesOrders().Create(ctx, core.Patch{"account_id": []byte(`"` + acc.ID + `"`), "shipping_amount": []byte(`"500"`),
+		"lines": []byte(`[{"product_id":"` + prod.ID + `","quantity":"2","price":"30000"}]`)})
+	require.NoError(t, err)
+
+	c := loginAs(t, x, "sale", "2.08")
+	resp := c.raw("type=sale&mode=query")
+	require.Equal(t, "application/xml; charset=windows-1251", resp.ContentType)
+	docs := decodeOrders(t, resp.Body)
+	require.Len(t, docs, 1)
+	d := docs[0]
+	require.Equal(t, order.ID, d.ID)
+	require.Equal(t, order.Number, d.Number)
+	require.Equal(t, order.GrandTotal.StringFixed(2), d.Sum)
+	require.Equal(t, "7707083893", d.Counterparties[0].INN)
+	require.Equal(t, "bd72d913-55bc-11d9-848a-00112f43529a", d.Lines[0].ID, "the good's 1C Ид")
+	require.Equal(t, "30000.00", d.Lines[0].Price())
+	require.True(t, d.Lines[1].Delivery())
+	// Not confirmed: the next query sends it again; confirmed: not any more.
+	require.Len(t, decodeOrders(t, c.raw("type=sale&mode=query").Body), 1)
+	require.Equal(t, "success", c.do("GET", "type=sale&mode=success", nil)[0])
+	require.Empty(t, decodeOrders(t, c.raw("type=sale&mode=query").Body))
+
+	// 1C posts the order and registers its payment.
+	var file bytes.Buffer
+	enc, err := commerceml.NewEncoder(&file, commerceml.UTF8)
+	require.NoError(t, err)
+	require.NoError(t, enc.Begin("2026-11-27T12:00:00"))
+	require.NoError(t, enc.Document(&commerceml.Document{ID: order.ID, Number: order.Number, Date: "2026-11-27", Operation: "Заказ товара",
+		Role: "Продавец", Currency: "RUB", Rate: "1", Sum: d.Sum, Requisites: []commerceml.Requisite{
+			{Name: "Проведен", Value: "true"}, {Name: "Оплачен", Value: "true"}, {Name: "Номер оплаты по 1С", Value: "00042"},
+			{Name: "Дата оплаты по 1С", Value: "2026-11-27T9:49:02"}}}))
+	require.NoError(t, enc.Document(&commerceml.Document{ID: "made-in-1c", Number: "УТ-1", Date: "2026-11-27"}))
+	require.NoError(t, enc.End())
+	for range 2 { // the same file twice changes nothing the second time
+		c = loginAs(t, x, "sale", "2.08")
+		require.Equal(t, "success", c.do("POST", "type=sale&mode=file&filename=orders.xml", file.Bytes())[0])
+		lines := c.do("GET", "type=sale&mode=import&filename=orders.xml", nil)
+		require.Equal(t, "success", lines[0], lines)
+	}
+	got, err := st.SalesOrders().Get(ctx, order.ID)
+	require.NoError(t, err)
+	require.Equal(t, "approved", got.Status)
+	pays, err := st.Payments().List(ctx, core.PaymentFilter{ListParams: core.ListParams{Limit: 10, Sort: core.Sort{Field: "created_at"}}})
+	require.NoError(t, err)
+	require.Len(t, pays.Items, 1)
+	require.Equal(t, "1С 00042", pays.Items[0].Reference)
+	require.Equal(t, "2026-11-27", pays.Items[0].Date.Format("2006-01-02"))
+	require.Equal(t, order.GrandTotal.StringFixed(2), pays.Items[0].Amount.StringFixed(2))
+	// The changed order goes to 1C again.
+	require.Len(t, decodeOrders(t, c.raw("type=sale&mode=query").Body), 1)
+
+	// An old module (no version in init) has its file processed on upload.
+	c = loginAs(t, x, "sale", "")
+	require.Equal(t, "success", c.do("POST", "type=sale&mode=file&filename=old.xml", file.Bytes())[0])
 }

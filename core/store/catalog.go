@@ -308,3 +308,40 @@ func (r priceBooks) DeletePrice(ctx context.Context, bookID, itemID string) erro
 		return r.s.emit(ctx, tx, core.EntityPrice, core.OpDeleted, priceID(bookID, itemID), p.Version, p)
 	})
 }
+
+// OneCExported returns the versions of the documents of entity 1C has
+// confirmed, by id.
+func (s *Store) OneCExported(ctx context.Context, entity string) (map[string]int64, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT id::text, version FROM onec_exports WHERE entity = $1`, entity)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, err
+		}
+		out[id] = v
+	}
+	return out, rows.Err()
+}
+
+// MarkOneCExported records the versions 1C confirmed.
+func (s *Store) MarkOneCExported(ctx context.Context, entity string, versions map[string]int64) error {
+	if len(versions) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(versions))
+	vs := make([]int64, 0, len(versions))
+	for id, v := range versions {
+		ids, vs = append(ids, id), append(vs, v)
+	}
+	_, err := s.db(ctx).Exec(ctx, `INSERT INTO onec_exports (entity, id, version, exported_at)
+		SELECT $1, u.id::uuid, u.v, now() FROM unnest($2::text[], $3::bigint[]) AS u(id, v)
+		ON CONFLICT (entity, id) DO UPDATE SET version = greatest(onec_exports.version, EXCLUDED.version), exported_at = now()`,
+		entity, ids, vs)
+	return err
+}

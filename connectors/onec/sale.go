@@ -1,0 +1,276 @@
+package onec
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/exchange/commerceml"
+)
+
+// Exports remembers which documents 1C has confirmed (mode=success).
+type Exports interface {
+	OneCExported(ctx context.Context, entity string) (map[string]int64, error)
+	MarkOneCExported(ctx context.Context, entity string, versions map[string]int64) error
+}
+
+// SaleDeps are the services the orders exchange reads and writes.
+type SaleDeps struct {
+	SalesOrders core.SalesOrderService
+	Accounts    core.AccountService
+	Products    core.ProductService
+	Services    core.ServiceService
+	Payments    core.PaymentService
+	Exports     Exports
+}
+
+// query answers mode=query: the sales orders 1C has not confirmed in
+// their current version, as a CommerceML document; they are marked
+// exported only when 1C answers success.
+func (x *Exchange) query(ctx context.Context, s *session) ([]byte, error) {
+	deps := x.sale
+	exported, err := deps.Exports.OneCExported(ctx, core.EntitySalesOrder)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc, err := commerceml.NewEncoder(&buf, x.cfg.SaleEncoding)
+	if err != nil {
+		return nil, err
+	}
+	if err := enc.Begin(time.Now().In(moscow).Format("2006-01-02T15:04:05")); err != nil {
+		return nil, err
+	}
+	pending := map[string]int64{}
+	itemIDs := map[string]string{} // our product/service id → the 1C Ид
+	f := core.DocumentFilter{ListParams: core.ListParams{Limit: 500, Sort: core.Sort{Field: "created_at"}}}
+	for {
+		page, err := deps.SalesOrders.List(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page.Items {
+			o := &page.Items[i]
+			if v, ok := exported[o.ID]; ok && v >= o.Version {
+				continue
+			}
+			doc, err := x.orderDocument(ctx, o, itemIDs)
+			if err != nil {
+				return nil, err
+			}
+			if err := enc.Document(doc); err != nil {
+				return nil, err
+			}
+			pending[o.ID] = o.Version
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	if err := enc.End(); err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	s.pending = pending
+	x.mu.Unlock()
+	return buf.Bytes(), nil
+}
+
+var moscow = time.FixedZone("MSK", 3*3600)
+
+// statusLabel is a sales order status as 1C users read it.
+func statusLabel(code string) string {
+	for _, c := range core.SalesOrderStatuses().Choices {
+		if c.Code == code {
+			return c.RU
+		}
+	}
+	return code
+}
+
+// orderDocument is a sales order as 1C reads it.
+func (x *Exchange) orderDocument(ctx context.Context, o *core.SalesOrder, itemIDs map[string]string) (*commerceml.Document, error) {
+	deps := x.sale
+	d := &commerceml.Document{ID: o.ID, Number: o.Number, Date: o.Date.Format("2006-01-02"),
+		Time: o.CreatedAt.In(moscow).Format("15:04:05"), Operation: "Заказ товара", Role: "Продавец",
+		Currency: o.Currency, Rate: "1", Sum: o.GrandTotal.StringFixed(2), Comment: o.Description,
+		Requisites: []commerceml.Requisite{
+			{Name: "Статус заказа", Value: statusLabel(o.Status)},
+			{Name: "Отменен", Value: fmt.Sprint(o.Status == "cancelled")},
+			{Name: "Сайт", Value: "crmhub"},
+		}}
+	if o.AccountID != nil {
+		acc, err := deps.Accounts.Get(ctx, *o.AccountID)
+		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
+			return nil, err
+		}
+		if acc != nil {
+			cp := commerceml.Counterparty{Party: commerceml.Party{ID: acc.ID, Name: acc.Name, OfficialName: acc.Name, FullName: acc.Name,
+				INN: acc.INN, KPP: acc.KPP}, Role: "Покупатель", Address: acc.LegalAddress.Line}
+			if id := acc.ExternalIDs[System]; id != "" {
+				cp.ID = id
+			}
+			d.Counterparties = append(d.Counterparties, cp)
+		}
+	}
+	for _, l := range o.Lines {
+		kind, ours := "Товар", ""
+		switch {
+		case l.ProductID != nil:
+			ours = *l.ProductID
+		case l.ServiceID != nil:
+			kind, ours = "Услуга", *l.ServiceID
+		}
+		id := l.ID
+		if ours != "" {
+			if _, ok := itemIDs[ours]; !ok {
+				itemIDs[ours] = ours
+				if kind == "Товар" {
+					if p, err := deps.Products.Get(ctx, ours); err == nil && p.ExternalIDs[System] != "" {
+						itemIDs[ours] = p.ExternalIDs[System]
+					}
+				} else if sv, err := deps.Services.Get(ctx, ours); err == nil && sv.ExternalIDs[System] != "" {
+					itemIDs[ours] = sv.ExternalIDs[System]
+				}
+			}
+			id = itemIDs[ours]
+		}
+		price := decimal.Zero
+		if l.Price != nil {
+			price = l.Price.Decimal
+		}
+		line := commerceml.Line{ID: id, Name: l.Name, Unit: commerceml.Unit{Code: l.UnitCode, Name: l.Unit},
+			PricePerUnit: price.StringFixed(2), Quantity: l.Quantity.String(), Sum: l.TotalAmount.StringFixed(2),
+			Requisites: []commerceml.Requisite{{Name: "ВидНоменклатуры", Value: kind}, {Name: "ТипНоменклатуры", Value: kind}}}
+		if rate := l.VATRate; rate != "" {
+			if rate == "none" {
+				rate = "Без НДС"
+			}
+			line.TaxRates = []commerceml.TaxRate{{Name: "НДС", Rate: rate}}
+		}
+		d.Lines = append(d.Lines, line)
+	}
+	if o.ShippingAmount.IsPositive() {
+		d.Lines = append(d.Lines, commerceml.Line{ID: "ORDER_DELIVERY", Name: "Доставка", Unit: commerceml.Unit{Code: "796", Name: "шт"},
+			PricePerUnit: o.ShippingAmount.StringFixed(2), Quantity: "1", Sum: o.ShippingAmount.StringFixed(2),
+			Requisites: []commerceml.Requisite{{Name: "ВидНоменклатуры", Value: "Услуга"}, {Name: "ТипНоменклатуры", Value: "Услуга"}}})
+	}
+	return d, nil
+}
+
+// success commits the documents the last query sent.
+func (x *Exchange) success(ctx context.Context, s *session) error {
+	x.mu.Lock()
+	pending := s.pending
+	s.pending = nil
+	x.mu.Unlock()
+	return x.sale.Exports.MarkOneCExported(ctx, core.EntitySalesOrder, pending)
+}
+
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "да", "1":
+		return true
+	}
+	return false
+}
+
+// applyOrders reads 1C's order changes: deletion marks and cancellations
+// cancel, posting approves, shipment delivers, and a payment registered
+// in 1C becomes a payment on the order (once: its reference names the 1C
+// payment). Documents 1C made itself (not ours) are skipped.
+func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
+	deps := x.sale
+	d := commerceml.NewDecoder(r, commerceml.Limits{})
+	for {
+		item, err := d.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		doc, ok := item.(*commerceml.Document)
+		if !ok {
+			continue
+		}
+		j.update(func(s *JobStatus) { s.Processed++ })
+		o, err := deps.SalesOrders.Get(ctx, doc.ID)
+		if err != nil {
+			if core.ErrorCode(err) == core.ENOTFOUND {
+				j.update(func(s *JobStatus) { s.Skipped++ })
+				continue
+			}
+			return err
+		}
+		outcome, err := x.applyOrder(ctx, o, doc)
+		if err != nil {
+			j.fail(fmt.Sprintf("Документ %s (%s): %s", doc.ID, doc.Number, core.ErrorMessage(err)))
+			continue
+		}
+		j.update(func(s *JobStatus) {
+			if outcome == "updated" {
+				s.Updated++
+			} else {
+				s.Skipped++
+			}
+		})
+	}
+}
+
+func (x *Exchange) applyOrder(ctx context.Context, o *core.SalesOrder, doc *commerceml.Document) (string, error) {
+	deps := x.sale
+	changed := false
+	status := o.Status
+	switch {
+	case truthy(doc.DeletionMark) || truthy(doc.Requisite("ПометкаУдаления")) || truthy(doc.Requisite("Отменен")):
+		status = "cancelled"
+	case truthy(doc.Requisite("Отгружен")) && status != "cancelled":
+		status = "delivered"
+	case truthy(doc.Requisite("Проведен")) && status == "created":
+		status = "approved"
+	}
+	if status != o.Status {
+		if _, err := deps.SalesOrders.Update(ctx, o.ID, 0, core.Patch{"status": raw(status)}); err != nil {
+			return "", err
+		}
+		changed = true
+	}
+	if num := doc.Requisite("Номер оплаты по 1С"); truthy(doc.Requisite("Оплачен")) && num != "" {
+		ref := clip("1С "+num, 100)
+		page, err := deps.Payments.List(ctx, core.PaymentFilter{ListParams: core.ListParams{Limit: 100, Query: ref,
+			Sort: core.Sort{Field: "created_at"}}})
+		if err != nil {
+			return "", err
+		}
+		known := false
+		for _, p := range page.Items {
+			if p.Reference == ref && p.SalesOrderID != nil && *p.SalesOrderID == o.ID {
+				known = true
+			}
+		}
+		if !known {
+			patch := core.Patch{"direction": raw(core.PaymentIncoming), "method": raw(core.PaymentBankTransfer),
+				"sales_order_id": raw(o.ID), "amount": raw(o.GrandTotal.StringFixed(2)), "reference": raw(ref),
+				"description": raw("Оплата по 1С № " + num)}
+			if dt := doc.Requisite("Дата оплаты по 1С"); len(dt) >= 10 {
+				patch["date"] = raw(dt[:10])
+			}
+			if _, err := deps.Payments.Create(ctx, patch); err != nil {
+				return "", err
+			}
+			changed = true
+		}
+	}
+	if changed {
+		return "updated", nil
+	}
+	return "skipped", nil
+}
