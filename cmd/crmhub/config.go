@@ -64,6 +64,8 @@ type OneCConfig struct {
 	FileLimit int64 `yaml:"file_limit"`
 	// CRMFields are product fields 1C never overwrites.
 	CRMFields []string `yaml:"crm_fields"`
+	// Zip lets 1C send one zip archive (unpacked within limits).
+	Zip bool `yaml:"zip"`
 }
 
 // MailScanConfig lists the mailboxes the mail scanner watches (more are
@@ -446,7 +448,7 @@ func defaultConfig() Config {
 			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)"},
 		SMTP:     SMTPConfig{TLS: mailout.TLSStartTLS, Timeout: 15 * time.Second, MaxAttempts: 8, RetryBackoff: time.Minute},
 		MailScan: MailScanConfig{Mailboxes: []core.MailboxConfig{}},
-		OneC:     OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}},
+		OneC:     OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true},
 	}
 }
 

@@ -47,7 +47,17 @@ type Config struct {
 	// SaleEncoding is the orders document's encoding: windows-1251
 	// (default, what 1C reads best) or UTF-8.
 	SaleEncoding string
-	Logger       *slog.Logger
+	// Zip lets 1C send one zip archive (zip=yes); it is unpacked on the
+	// first import call, within MaxUnzipped bytes, MaxFiles files and a
+	// compression ratio of at most MaxRatio. Defaults 2 GiB, 100,000, 200.
+	Zip         bool
+	MaxUnzipped int64
+	MaxFiles    int
+	MaxRatio    int64
+	// ImportWait is how long an import request waits for its job before
+	// answering progress. Default 2 s.
+	ImportWait time.Duration
+	Logger     *slog.Logger
 }
 
 const cookieName = "CRMHUB_1C"
@@ -93,6 +103,18 @@ func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 	}
 	if cfg.SaleEncoding == "" {
 		cfg.SaleEncoding = "windows-1251"
+	}
+	if cfg.MaxUnzipped <= 0 {
+		cfg.MaxUnzipped = 2 << 30
+	}
+	if cfg.MaxFiles <= 0 {
+		cfg.MaxFiles = 100_000
+	}
+	if cfg.MaxRatio <= 0 {
+		cfg.MaxRatio = 200
+	}
+	if cfg.ImportWait == 0 {
+		cfg.ImportWait = 2 * time.Second
 	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, err
@@ -230,7 +252,11 @@ func (x *Exchange) init(s *session, r core.WebhookRequest) core.WebhookResponse 
 	s.uploaded = 0
 	s.version = r.Query.Get("version")
 	x.jobs.forget(s.id + "/")
-	lines := []string{"zip=no", fmt.Sprintf("file_limit=%d", x.cfg.FileLimit)}
+	zip := "zip=no"
+	if x.cfg.Zip {
+		zip = "zip=yes"
+	}
+	lines := []string{zip, fmt.Sprintf("file_limit=%d", x.cfg.FileLimit)}
 	if v := r.Query.Get("version"); v != "" {
 		lines = append(lines, "version="+v)
 	}
@@ -303,6 +329,13 @@ func (x *Exchange) importFile(ctx context.Context, s *session, r core.WebhookReq
 	if s.typ == "sale" && x.sale.SalesOrders == nil {
 		return failure("the orders exchange is off")
 	}
+	// An uploaded archive is unpacked first (one progress answer, as
+	// Bitrix does); 1C repeats the request and the import begins.
+	if n, err := x.unpack(s); err != nil {
+		return failure("%v", err)
+	} else if n > 0 {
+		return reply(http.StatusOK, "progress", fmt.Sprintf("unpacked %d files", n))
+	}
 	full := filepath.Join(s.dir, filepath.FromSlash(name))
 	if _, err := os.Stat(full); err != nil {
 		return failure("no uploaded file %s", name)
@@ -319,9 +352,11 @@ func (x *Exchange) importFile(ctx context.Context, s *session, r core.WebhookReq
 		return x.catalog.Apply(ctx, f, j)
 	}, context.WithoutCancel(ctx))
 	// Wait a little: small files answer success at once.
-	select {
-	case <-j.done:
-	case <-time.After(2 * time.Second):
+	if x.cfg.ImportWait > 0 {
+		select {
+		case <-j.done:
+		case <-time.After(x.cfg.ImportWait):
+		}
 	}
 	st := j.snapshot()
 	switch st.Status {

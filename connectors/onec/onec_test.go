@@ -1,6 +1,7 @@
 package onec_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -68,8 +69,12 @@ func (c *client) importFile(name string, data []byte) []string {
 	return nil
 }
 
-func newExchange(t *testing.T, st *store.Store) *onec.Exchange {
-	x, err := onec.New(onec.Config{User: "1c", Password: "s3cret", WorkDir: t.TempDir()},
+func newExchange(t *testing.T, st *store.Store, tune ...func(*onec.Config)) *onec.Exchange {
+	cfg := onec.Config{User: "1c", Password: "s3cret", WorkDir: t.TempDir()}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	x, err := onec.New(cfg,
 		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks()},
 		onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
 			Payments: st.Payments(), Exports: st})
@@ -91,7 +96,7 @@ func loginAs(t *testing.T, x *onec.Exchange, typ, version string) *client {
 		init += "&version=" + version
 	}
 	lines = c.do("GET", init, nil)
-	require.Equal(t, "zip=no", lines[0])
+	require.True(t, lines[0] == "zip=no" || lines[0] == "zip=yes", lines)
 	require.True(t, strings.HasPrefix(lines[1], "file_limit="))
 	return c
 }
@@ -251,4 +256,56 @@ func TestOrdersExchange(t *testing.T) {
 	// An old module (no version in init) has its file processed on upload.
 	c = loginAs(t, x, "sale", "")
 	require.Equal(t, "success", c.do("POST", "type=sale&mode=file&filename=old.xml", file.Bytes())[0])
+}
+
+func zipOf(t *testing.T, files map[string][]byte) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for name, data := range files {
+		w, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = w.Write(data)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	return b.Bytes()
+}
+
+func TestZipUpload(t *testing.T) {
+	st := storetest.NewStore(t)
+	x := newExchange(t, st, func(c *onec.Config) { c.Zip, c.ImportWait = true, -1 })
+	imp, err := os.ReadFile("testdata/import0_1.xml")
+	require.NoError(t, err)
+	off, err := os.ReadFile("testdata/offers0_1.xml")
+	require.NoError(t, err)
+	archive := zipOf(t, map[string][]byte{"import0_1.xml": imp, "offers0_1.xml": off, "import_files/ab/pic.jpg": []byte("jpg")})
+
+	c := login(t, x)
+	half := len(archive) / 2
+	require.Equal(t, "success", c.do("POST", "type=catalog&mode=file&filename=v8_3B8F_3e.zip", archive[:half])[0])
+	require.Equal(t, "success", c.do("POST", "type=catalog&mode=file&filename=v8_3B8F_3e.zip", archive[half:])[0])
+	lines := c.do("GET", "type=catalog&mode=import&filename=import0_1.xml", nil)
+	require.Equal(t, []string{"progress", "unpacked 3 files"}, lines)
+	progress := 0
+	for lines = c.do("GET", "type=catalog&mode=import&filename=import0_1.xml", nil); lines[0] == "progress"; {
+		progress++
+		time.Sleep(10 * time.Millisecond)
+		lines = c.do("GET", "type=catalog&mode=import&filename=import0_1.xml", nil)
+	}
+	require.Equal(t, "success", lines[0], lines)
+	require.Positive(t, progress, "the import answered progress while it ran")
+	require.Contains(t, lines[1], "created 36")
+
+	// Hostile archives: a bomb and an escaping path.
+	bomb := zipOf(t, map[string][]byte{"import.xml": make([]byte, 20<<20)})
+	c = login(t, x)
+	require.Equal(t, "success", c.do("POST", "type=catalog&mode=file&filename=bomb.zip", bomb)[0])
+	lines = c.do("GET", "type=catalog&mode=import&filename=import.xml", nil)
+	require.Equal(t, "failure", lines[0])
+	require.Contains(t, lines[1], "beyond the limits")
+	c = login(t, x)
+	require.Equal(t, "success", c.do("POST", "type=catalog&mode=file&filename=evil.zip", zipOf(t, map[string][]byte{"../../evil.xml": []byte("x")}))[0])
+	lines = c.do("GET", "type=catalog&mode=import&filename=evil.xml", nil)
+	require.Equal(t, "failure", lines[0])
+	require.Contains(t, lines[1], "leaves the work folder")
 }
