@@ -74,6 +74,7 @@ func commands() []command {
 		{"print", "print a document as PDF (счёт на оплату, акт, коммерческое предложение)", (*Main).print},
 		{"import", "import an .xlsx workbook of leads, contacts, accounts, deals, products, services or prices", (*Main).importCmd},
 		{"export", "export records to an .xlsx workbook", (*Main).exportCmd},
+		{"onec", "import CommerceML files from disk, or export the orders for 1C", (*Main).onecCmd},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}

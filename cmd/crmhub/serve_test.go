@@ -197,6 +197,15 @@ func TestServeEndToEnd(t *testing.T) {
 	code, _, stderr = run(t, env, "export", "--entity", "tickets", "-o", xlsxPath)
 	require.Equal(t, 2, code, stderr)
 
+	// crmhub onec import applies a CommerceML catalog from disk.
+	code, imported1c, stderr := run(t, env, "onec", "import", "../../connectors/onec/testdata/import0_1.xml")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, imported1c, "36 items; created 36")
+	ordersPath := filepath.Join(env["CRMHUB_DATA_DIR"], "orders.xml")
+	code, _, stderr = run(t, env, "onec", "export-orders", "-o", ordersPath)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "0 orders written")
+
 	code, out2, _ := run(t, env, "stream", "resync", "--entity", "lead")
 	require.Equal(t, 0, code)
 	require.Contains(t, out2, "queued 1 lead snapshot(s)")

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -25,6 +26,46 @@ type CatalogDeps struct {
 	Services   core.ServiceService
 	Groups     core.ProductGroupService
 	PriceBooks core.PriceBookService
+}
+
+// NewCatalog returns a catalog applier (for the CLI: the same import
+// from disk).
+func NewCatalog(deps CatalogDeps, crmFields []string, log *slog.Logger) *Catalog {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Catalog{deps: deps, crmFields: crmFields, log: log}
+}
+
+// Run applies a document as one job and returns its summary; progress,
+// when set, is told how many items were processed, about once a second.
+func (c *Catalog) Run(ctx context.Context, name string, r io.Reader, progress func(processed int64)) JobStatus {
+	j := &Job{st: JobStatus{File: name, Status: "running", StartedAt: time.Now().UTC(), Errors: []string{}}, done: make(chan struct{})}
+	stop := make(chan struct{})
+	if progress != nil {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					progress(j.snapshot().Processed)
+				}
+			}
+		}()
+	}
+	err := c.Apply(ctx, r, j)
+	close(stop)
+	now := time.Now().UTC()
+	j.update(func(s *JobStatus) {
+		s.Status, s.FinishedAt = "done", &now
+		if err != nil {
+			s.Status, s.Error = "failed", err.Error()
+		}
+	})
+	return j.snapshot()
 }
 
 // Catalog applies CommerceML catalogs and offer packages.

@@ -34,13 +34,29 @@ type SaleDeps struct {
 // their current version, as a CommerceML document; they are marked
 // exported only when 1C answers success.
 func (x *Exchange) query(ctx context.Context, s *session) ([]byte, error) {
-	deps := x.sale
-	exported, err := deps.Exports.OneCExported(ctx, core.EntitySalesOrder)
+	var buf bytes.Buffer
+	pending, err := ExportOrders(ctx, x.sale, &buf, x.cfg.SaleEncoding, false)
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc, err := commerceml.NewEncoder(&buf, x.cfg.SaleEncoding)
+	x.mu.Lock()
+	s.pending = pending
+	x.mu.Unlock()
+	return buf.Bytes(), nil
+}
+
+// ExportOrders writes the sales orders 1C has not confirmed in their
+// current version (all of them with all) as a CommerceML document, and
+// returns their versions (to record once 1C confirms them).
+func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, encoding string, all bool) (map[string]int64, error) {
+	exported := map[string]int64{}
+	if !all {
+		var err error
+		if exported, err = deps.Exports.OneCExported(ctx, core.EntitySalesOrder); err != nil {
+			return nil, err
+		}
+	}
+	enc, err := commerceml.NewEncoder(w, encoding)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +76,7 @@ func (x *Exchange) query(ctx context.Context, s *session) ([]byte, error) {
 			if v, ok := exported[o.ID]; ok && v >= o.Version {
 				continue
 			}
-			doc, err := x.orderDocument(ctx, o, itemIDs)
+			doc, err := orderDocument(ctx, deps, o, itemIDs)
 			if err != nil {
 				return nil, err
 			}
@@ -77,10 +93,7 @@ func (x *Exchange) query(ctx context.Context, s *session) ([]byte, error) {
 	if err := enc.End(); err != nil {
 		return nil, err
 	}
-	x.mu.Lock()
-	s.pending = pending
-	x.mu.Unlock()
-	return buf.Bytes(), nil
+	return pending, nil
 }
 
 var moscow = time.FixedZone("MSK", 3*3600)
@@ -96,8 +109,7 @@ func statusLabel(code string) string {
 }
 
 // orderDocument is a sales order as 1C reads it.
-func (x *Exchange) orderDocument(ctx context.Context, o *core.SalesOrder, itemIDs map[string]string) (*commerceml.Document, error) {
-	deps := x.sale
+func orderDocument(ctx context.Context, deps SaleDeps, o *core.SalesOrder, itemIDs map[string]string) (*commerceml.Document, error) {
 	d := &commerceml.Document{ID: o.ID, Number: o.Number, Date: o.Date.Format("2006-01-02"),
 		Time: o.CreatedAt.In(moscow).Format("15:04:05"), Operation: "Заказ товара", Role: "Продавец",
 		Currency: o.Currency, Rate: "1", Sum: o.GrandTotal.StringFixed(2), Comment: o.Description,

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/crmhub/crmhub/connectors/onec"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store"
+)
+
+func (m *Main) onecCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(m.Stderr, "Usage: crmhub onec import FILE.xml...\n       crmhub onec export-orders [-o FILE] [--all] [--mark]")
+		if len(args) == 0 {
+			return usagef("onec needs a subcommand")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "import":
+		return m.onecImport(ctx, args[1:])
+	case "export-orders":
+		return m.onecExport(ctx, args[1:])
+	}
+	return usagef("unknown onec subcommand %q: use import or export-orders", args[0])
+}
+
+// onecImport applies CommerceML files from disk (import.xml before
+// offers.xml), as the exchange would.
+func (m *Main) onecImport(ctx context.Context, args []string) error {
+	fs, cfgPath := m.flags("onec import", "onec import FILE.xml...")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var files []string
+	for fs.NArg() > 0 {
+		files = append(files, fs.Arg(0))
+		if err := parse(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
+	if len(files) == 0 {
+		return usagef("give the CommerceML files (import.xml, then offers.xml)")
+	}
+	cfg, err := m.loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	return m.withStore(ctx, *cfgPath, func(s *store.Store) error {
+		ctx := core.NewContextWithActor(ctx, core.Actor{ID: "cli", Source: "onec"})
+		cat := onec.NewCatalog(onec.CatalogDeps{Products: s.Products(), Services: s.Services(), Groups: s.ProductGroups(),
+			PriceBooks: s.PriceBooks()}, cfg.OneC.CRMFields, nil)
+		for _, path := range files {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			st := cat.Run(ctx, path, f, func(n int64) { fmt.Fprintf(m.Stderr, "\r%s: %d items", path, n) })
+			f.Close()
+			fmt.Fprintf(m.Stdout, "%s: %d items; created %d, updated %d, deactivated %d, skipped %d, errors %d\n", path,
+				st.Processed, st.Created, st.Updated, st.Deactivated, st.Skipped, len(st.Errors))
+			for i, e := range st.Errors {
+				if i == 20 {
+					fmt.Fprintf(m.Stdout, "  … and %d more\n", len(st.Errors)-20)
+					break
+				}
+				fmt.Fprintln(m.Stdout, "  "+e)
+			}
+			if st.Status == "failed" {
+				return fmt.Errorf("%s: %s", path, st.Error)
+			}
+		}
+		return nil
+	})
+}
+
+// onecExport writes the orders 1C has not confirmed (or all) as
+// CommerceML; --mark records them as sent.
+func (m *Main) onecExport(ctx context.Context, args []string) error {
+	fs, cfgPath := m.flags("onec export-orders", "onec export-orders [-o FILE] [--all] [--mark] [--encoding windows-1251|UTF-8]")
+	out := fs.String("o", "", "the file to write (default: standard output)")
+	all := fs.Bool("all", false, "every sales order, not only those 1C has not confirmed")
+	mark := fs.Bool("mark", false, "record the written orders as confirmed by 1C")
+	enc := fs.String("encoding", "windows-1251", "windows-1251 or UTF-8")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return m.withStore(ctx, *cfgPath, func(s *store.Store) error {
+		var w io.Writer = m.Stdout
+		if *out != "" {
+			f, err := os.Create(*out)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w = f
+		}
+		sent, err := onec.ExportOrders(ctx, onec.SaleDeps{SalesOrders: s.SalesOrders(), Accounts: s.Accounts(), Products: s.Products(),
+			Services: s.Services(), Payments: s.Payments(), Exports: s}, w, *enc, *all)
+		if err != nil {
+			return describe(err)
+		}
+		if *mark {
+			if err := s.MarkOneCExported(ctx, core.EntitySalesOrder, sent); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(m.Stderr, "%d orders written\n", len(sent))
+		return nil
+	})
+}
