@@ -312,3 +312,9 @@ type PriceBookService interface {
 	// DeletePrice removes a product's or service's price. Errors: ENOTFOUND.
 	DeletePrice(ctx context.Context, bookID, itemID string) error
 }
+
+// OneCItem is what the 1C exchange last applied to a good: the product or
+// service it became and a digest of the fields 1C sent.
+type OneCItem struct {
+	OneCID, Entity, ItemID, Digest string
+}

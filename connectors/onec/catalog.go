@@ -2,6 +2,8 @@ package onec
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +28,15 @@ type CatalogDeps struct {
 	Services   core.ServiceService
 	Groups     core.ProductGroupService
 	PriceBooks core.PriceBookService
+	// Items, when set, remembers what each good became and a digest of
+	// what 1C sent: a repeated catalog skips the goods that did not change.
+	Items ItemIndex
+}
+
+// ItemIndex keeps the goods the exchange applied.
+type ItemIndex interface {
+	OneCItems(ctx context.Context) (map[string]core.OneCItem, error)
+	SaveOneCItems(ctx context.Context, items []core.OneCItem) error
 }
 
 // NewCatalog returns a catalog applier (for the CLI: the same import
@@ -94,6 +105,21 @@ func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
 	books := map[string]string{} // price type Ид → price book id
 	seen := map[string]bool{}
 	full := false
+	var index map[string]core.OneCItem
+	var done []core.OneCItem // applied since the last save
+	if c.deps.Items != nil {
+		if index, err = c.deps.Items.OneCItems(ctx); err != nil {
+			return err
+		}
+	}
+	save := func() error {
+		if c.deps.Items == nil || len(done) == 0 {
+			return nil
+		}
+		err := c.deps.Items.SaveOneCItems(ctx, done)
+		done = done[:0]
+		return err
+	}
 	for {
 		item, err := d.Next()
 		if err == io.EOF {
@@ -114,8 +140,18 @@ func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
 		case *commerceml.Good:
 			j.update(func(s *JobStatus) { s.Processed++ })
 			seen[v.ID] = true
-			outcome, err := c.good(ctx, groups, v)
+			outcome, item, err := c.good(ctx, groups, index, v)
 			c.count(j, outcome, err, "Товар "+v.ID)
+			if err == nil && item != nil {
+				if index != nil {
+					index[v.ID] = *item
+				}
+				if done = append(done, *item); len(done) >= 500 {
+					if err := save(); err != nil {
+						return err
+					}
+				}
+			}
 		case *commerceml.PriceType:
 			id, err := c.priceBook(ctx, v)
 			if err != nil {
@@ -128,6 +164,9 @@ func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
 			outcome, err := c.offer(ctx, books, v)
 			c.count(j, outcome, err, "Предложение "+v.ID)
 		}
+	}
+	if err := save(); err != nil {
+		return err
 	}
 	if full {
 		n, err := c.deactivateMissing(ctx, seen)
@@ -238,9 +277,10 @@ func (c *Catalog) findItem(ctx context.Context, id string) (kind, itemID string,
 	return "", "", nil
 }
 
-func (c *Catalog) good(ctx context.Context, groups map[string]string, g *commerceml.Good) (string, error) {
+func (c *Catalog) good(ctx context.Context, groups map[string]string, index map[string]core.OneCItem,
+	g *commerceml.Good) (string, *core.OneCItem, error) {
 	if g.ID == "" {
-		return "", core.Errorf(core.EINVALID, "no Ид")
+		return "", nil, core.Errorf(core.EINVALID, "no Ид")
 	}
 	name := g.Requisite("Полное наименование")
 	if name == "" {
@@ -261,23 +301,44 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, g *commerc
 		delete(patch, f)
 	}
 	service := strings.EqualFold(g.Requisite("ТипНоменклатуры"), "Услуга")
-	kind, id, err := c.findItem(ctx, g.ID)
-	if err != nil {
-		return "", err
+	sum := sha256.Sum256(raw(patch)) // a map marshals with sorted keys
+	digest := hex.EncodeToString(sum[:16])
+	kind, id := "", ""
+	if it, ok := index[g.ID]; ok {
+		if it.Digest == digest {
+			return "skipped", nil, nil // as 1C sent it last time
+		}
+		kind, id = it.Entity, it.ItemID
+	} else {
+		var err error
+		if kind, id, err = c.findItem(ctx, g.ID); err != nil {
+			return "", nil, err
+		}
 	}
+	var err error
+	outcome := "updated"
 	switch {
 	case kind == core.EntityProduct:
 		_, err = c.deps.Products.Update(ctx, id, 0, patch)
-		return "updated", err
 	case kind == core.EntityService:
 		_, err = c.deps.Services.Update(ctx, id, 0, patch)
-		return "updated", err
 	case service:
-		_, err = c.deps.Services.Create(ctx, patch)
+		outcome, kind = "created", core.EntityService
+		var s *core.Service
+		if s, err = c.deps.Services.Create(ctx, patch); err == nil {
+			id = s.ID
+		}
 	default:
-		_, err = c.deps.Products.Create(ctx, patch)
+		outcome, kind = "created", core.EntityProduct
+		var p *core.Product
+		if p, err = c.deps.Products.Create(ctx, patch); err == nil {
+			id = p.ID
+		}
 	}
-	return "created", err
+	if err != nil {
+		return "", nil, err
+	}
+	return outcome, &core.OneCItem{OneCID: g.ID, Entity: kind, ItemID: id, Digest: digest}, nil
 }
 
 func clip(s string, n int) string {

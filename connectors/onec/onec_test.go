@@ -75,7 +75,7 @@ func newExchange(t *testing.T, st *store.Store, tune ...func(*onec.Config)) *one
 		f(&cfg)
 	}
 	x, err := onec.New(cfg,
-		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks()},
+		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st},
 		onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
 			Payments: st.Payments(), Exports: st})
 	require.NoError(t, err)
@@ -136,7 +136,7 @@ func TestCatalogExchange(t *testing.T) {
 	c = login(t, x)
 	lines = c.importFile("import0_1.xml", imp)
 	require.Equal(t, "success", lines[0], lines)
-	require.Contains(t, lines[1], "created 0, updated 36")
+	require.Contains(t, lines[1], "created 0, updated 0, deactivated 0, skipped 36", "unchanged goods are skipped")
 	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM products`))
 	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM outbox WHERE entity = 'product' AND type = 'product.created'`))
 }

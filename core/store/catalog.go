@@ -345,3 +345,40 @@ func (s *Store) MarkOneCExported(ctx context.Context, entity string, versions ma
 		entity, ids, vs)
 	return err
 }
+
+// OneCItems returns the goods the exchange applied whose product or
+// service still lives, by 1C Ид.
+func (s *Store) OneCItems(ctx context.Context) (map[string]core.OneCItem, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT o.onec_id, o.entity, o.item_id::text, o.digest FROM onec_items o
+		WHERE EXISTS (SELECT 1 FROM products p WHERE p.id = o.item_id AND p.deleted_at IS NULL)
+		   OR EXISTS (SELECT 1 FROM services v WHERE v.id = o.item_id AND v.deleted_at IS NULL)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]core.OneCItem{}
+	for rows.Next() {
+		var it core.OneCItem
+		if err := rows.Scan(&it.OneCID, &it.Entity, &it.ItemID, &it.Digest); err != nil {
+			return nil, err
+		}
+		out[it.OneCID] = it
+	}
+	return out, rows.Err()
+}
+
+// SaveOneCItems records what the exchange applied.
+func (s *Store) SaveOneCItems(ctx context.Context, items []core.OneCItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids, ents, items2, digests := make([]string, len(items)), make([]string, len(items)), make([]string, len(items)), make([]string, len(items))
+	for i, it := range items {
+		ids[i], ents[i], items2[i], digests[i] = it.OneCID, it.Entity, it.ItemID, it.Digest
+	}
+	_, err := s.db(ctx).Exec(ctx, `INSERT INTO onec_items (onec_id, entity, item_id, digest, updated_at)
+		SELECT u.a, u.b, u.c::uuid, u.d, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(a, b, c, d)
+		ON CONFLICT (onec_id) DO UPDATE SET entity = EXCLUDED.entity, item_id = EXCLUDED.item_id, digest = EXCLUDED.digest,
+			updated_at = now()`, ids, ents, items2, digests)
+	return err
+}

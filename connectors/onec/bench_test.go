@@ -1,0 +1,86 @@
+package onec_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/crmhub/crmhub/connectors/onec"
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store/storetest"
+)
+
+func peakRSS(b *testing.B) float64 {
+	data, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// catalogFile writes an import.xml of n goods as 1C does.
+func catalogFile(b *testing.B, n int) string {
+	path := b.TempDir() + "/import.xml"
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprint(f, "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация xmlns=\"urn:1C.ru:commerceml_2\" ВерсияСхемы=\"2.07\">"+
+		"<Классификатор><Ид>cls</Ид><Наименование>К</Наименование><Группы><Группа><Ид>g1</Ид><Наименование>Мебель</Наименование></Группа></Группы></Классификатор>"+
+		"<Каталог СодержитТолькоИзменения=\"false\"><Ид>cat</Ид><Наименование>Каталог</Наименование><Товары>\n")
+	for i := range n {
+		fmt.Fprintf(f, `<Товар><Ид>%08d-0000-0000-0000-000000000000</Ид><Артикул>A-%d</Артикул><Наименование>Товар %d</Наименование>`+
+			`<БазоваяЕдиница Код="796">шт</БазоваяЕдиница><Группы><Ид>g1</Ид></Группы><Описание>Описание %d</Описание>`+
+			`<СтавкиНалогов><СтавкаНалога><Наименование>НДС</Наименование><Ставка>22</Ставка></СтавкаНалога></СтавкиНалогов>`+
+			`<ЗначенияРеквизитов><ЗначениеРеквизита><Наименование>ТипНоменклатуры</Наименование><Значение>Товар</Значение></ЗначениеРеквизита></ЗначенияРеквизитов></Товар>`+"\n", i, i, i, i)
+	}
+	fmt.Fprint(f, "</Товары></Каталог></КоммерческаяИнформация>\n")
+	return path
+}
+
+// BenchmarkCatalogImport applies a catalog of CATALOG_GOODS goods
+// (default 10,000) twice: a first import (all created) and a repeat (all
+// unchanged); one op is both. The test database runs with fsync off.
+func BenchmarkCatalogImport(b *testing.B) {
+	n := 10_000
+	if v, err := strconv.Atoi(os.Getenv("CATALOG_GOODS")); err == nil && v > 0 {
+		n = v
+	}
+	path := catalogFile(b, n)
+	st := storetest.NewStore(b)
+	ctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "bench", Source: "onec"})
+	cat := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
+		PriceBooks: st.PriceBooks(), Items: st}, nil, nil)
+	apply := func() onec.JobStatus {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		return cat.Run(ctx, "import.xml", io.Reader(f), nil)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		_, _ = st.Pool().Exec(ctx, `TRUNCATE products, onec_items CASCADE`)
+		b.StartTimer()
+		first := apply()
+		if first.Created != int64(n) {
+			b.Fatalf("first import: %+v", first)
+		}
+		repeat := apply()
+		if repeat.Skipped != int64(n) || repeat.Created != 0 {
+			b.Fatalf("repeat import: %+v", repeat)
+		}
+		b.ReportMetric(first.FinishedAt.Sub(first.StartedAt).Seconds(), "first-s")
+		b.ReportMetric(repeat.FinishedAt.Sub(repeat.StartedAt).Seconds(), "repeat-s")
+	}
+	b.ReportMetric(peakRSS(b), "peak-RSS-MB")
+}
