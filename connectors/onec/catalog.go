@@ -33,10 +33,18 @@ type CatalogDeps struct {
 	Items ItemIndex
 }
 
-// ItemIndex keeps the goods the exchange applied.
+// ItemIndex keeps the goods the exchange applied, and creates new ones in
+// bulk (COPY).
 type ItemIndex interface {
 	OneCItems(ctx context.Context) (map[string]core.OneCItem, error)
 	SaveOneCItems(ctx context.Context, items []core.OneCItem) error
+	CreateCatalogBulk(ctx context.Context, entity string, patches []core.Patch) ([]string, []error, error)
+}
+
+// newGood is a good to create, waiting for its batch.
+type newGood struct {
+	id, digest string
+	patch      core.Patch
 }
 
 // NewCatalog returns a catalog applier (for the CLI: the same import
@@ -120,6 +128,32 @@ func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
 		done = done[:0]
 		return err
 	}
+	// New goods are created in batches, by COPY.
+	creates := map[string][]newGood{}
+	flush := func(kind string) error {
+		batch := creates[kind]
+		if len(batch) == 0 {
+			return nil
+		}
+		creates[kind] = nil
+		patches := make([]core.Patch, len(batch))
+		for i, g := range batch {
+			patches[i] = g.patch
+		}
+		ids, errs, err := c.deps.Items.CreateCatalogBulk(ctx, kind, patches)
+		if err != nil {
+			return err
+		}
+		for i, g := range batch {
+			c.count(j, "created", errs[i], "Товар "+g.id)
+			if errs[i] == nil {
+				it := core.OneCItem{OneCID: g.id, Entity: kind, ItemID: ids[i], Digest: g.digest}
+				index[g.id] = it
+				done = append(done, it)
+			}
+		}
+		return save()
+	}
 	for {
 		item, err := d.Next()
 		if err == io.EOF {
@@ -140,7 +174,16 @@ func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
 		case *commerceml.Good:
 			j.update(func(s *JobStatus) { s.Processed++ })
 			seen[v.ID] = true
-			outcome, item, err := c.good(ctx, groups, index, v)
+			outcome, item, patch, err := c.good(ctx, groups, index, v)
+			if outcome == "new" { // waits for its batch
+				creates[item.Entity] = append(creates[item.Entity], newGood{id: v.ID, digest: item.Digest, patch: patch})
+				if len(creates[item.Entity]) >= 1000 {
+					if err := flush(item.Entity); err != nil {
+						return err
+					}
+				}
+				continue
+			}
 			c.count(j, outcome, err, "Товар "+v.ID)
 			if err == nil && item != nil {
 				if index != nil {
@@ -152,6 +195,15 @@ func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
 					}
 				}
 			}
+		case *commerceml.Offer, *commerceml.PriceType:
+			// Offers refer to goods: those still waiting are created first.
+			for _, kind := range []string{core.EntityProduct, core.EntityService} {
+				if err := flush(kind); err != nil {
+					return err
+				}
+			}
+		}
+		switch v := item.(type) {
 		case *commerceml.PriceType:
 			id, err := c.priceBook(ctx, v)
 			if err != nil {
@@ -163,6 +215,11 @@ func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
 			j.update(func(s *JobStatus) { s.Processed++ })
 			outcome, err := c.offer(ctx, books, v)
 			c.count(j, outcome, err, "Предложение "+v.ID)
+		}
+	}
+	for _, kind := range []string{core.EntityProduct, core.EntityService} {
+		if err := flush(kind); err != nil {
+			return err
 		}
 	}
 	if err := save(); err != nil {
@@ -278,9 +335,9 @@ func (c *Catalog) findItem(ctx context.Context, id string) (kind, itemID string,
 }
 
 func (c *Catalog) good(ctx context.Context, groups map[string]string, index map[string]core.OneCItem,
-	g *commerceml.Good) (string, *core.OneCItem, error) {
+	g *commerceml.Good) (string, *core.OneCItem, core.Patch, error) {
 	if g.ID == "" {
-		return "", nil, core.Errorf(core.EINVALID, "no Ид")
+		return "", nil, nil, core.Errorf(core.EINVALID, "no Ид")
 	}
 	name := g.Requisite("Полное наименование")
 	if name == "" {
@@ -306,13 +363,20 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, index map[
 	kind, id := "", ""
 	if it, ok := index[g.ID]; ok {
 		if it.Digest == digest {
-			return "skipped", nil, nil // as 1C sent it last time
+			return "skipped", nil, nil, nil // as 1C sent it last time
 		}
 		kind, id = it.Entity, it.ItemID
+	} else if index != nil {
+		// Not known by its Ид: a new good, created with its batch.
+		kind = core.EntityProduct
+		if service {
+			kind = core.EntityService
+		}
+		return "new", &core.OneCItem{OneCID: g.ID, Entity: kind, Digest: digest}, patch, nil
 	} else {
 		var err error
 		if kind, id, err = c.findItem(ctx, g.ID); err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 	}
 	var err error
@@ -336,9 +400,9 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, index map[
 		}
 	}
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	return outcome, &core.OneCItem{OneCID: g.ID, Entity: kind, ItemID: id, Digest: digest}, nil
+	return outcome, &core.OneCItem{OneCID: g.ID, Entity: kind, ItemID: id, Digest: digest}, nil, nil
 }
 
 func clip(s string, n int) string {

@@ -170,3 +170,67 @@ func keyBatchSQL(entity, key string) string {
 	}
 	return q
 }
+
+// copyCreate creates records of an ownerless or owned table from patches
+// by COPY (records and events), in a savepoint; see CreateCatalogBulk.
+func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E, P], patches []core.Patch) ([]string, []error, error) {
+	ids := make([]string, len(patches))
+	errs := make([]error, len(patches))
+	owner := ""
+	if !t.ownerless {
+		var err error
+		if owner, err = s.defaultOwner(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	now := s.now()
+	var records, events [][]any
+	var idx []int
+	for i, p := range patches {
+		rec := P(new(E))
+		if t.defaults != nil {
+			t.defaults(rec)
+		}
+		if err := t.apply(nil, rec, p); err != nil {
+			errs[i] = err
+			continue
+		}
+		b := rec.Base()
+		if b.OwnerID == "" {
+			b.OwnerID = owner
+		}
+		b.ID = uuid.Must(uuid.NewV7()).String()
+		b.CreatedAt, b.UpdatedAt, b.Version = now, now, 1
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return nil, nil, err
+		}
+		records = append(records, t.args(rec))
+		events = append(events, outbox.Values(outbox.NewEvent(ctx, t.entity, core.OpCreated, b.ID, 1, data, nil, now)))
+		ids[i] = b.ID
+		idx = append(idx, i)
+	}
+	if len(records) == 0 {
+		return ids, errs, nil
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, append(append([]string{}, t.columns...), t.commonColumns()...),
+			pgx.CopyFromRows(records)); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, outbox.Columns, pgx.CopyFromRows(events))
+		return err
+	})
+	if err == nil {
+		return ids, errs, nil
+	}
+	for _, i := range idx { // one by one, to say which failed
+		rec, err := t.create(ctx, s, patches[i])
+		if err != nil {
+			ids[i], errs[i] = "", err
+			continue
+		}
+		ids[i] = P(rec).Base().ID
+	}
+	return ids, errs, nil
+}

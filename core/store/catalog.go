@@ -349,9 +349,19 @@ func (s *Store) MarkOneCExported(ctx context.Context, entity string, versions ma
 // OneCItems returns the goods the exchange applied whose product or
 // service still lives, by 1C Ид.
 func (s *Store) OneCItems(ctx context.Context) (map[string]core.OneCItem, error) {
+	// Goods applied before, and goods carrying a 1C Ид from elsewhere
+	// (an Excel import, the API) with no digest yet.
 	rows, err := s.db(ctx).Query(ctx, `SELECT o.onec_id, o.entity, o.item_id::text, o.digest FROM onec_items o
 		WHERE EXISTS (SELECT 1 FROM products p WHERE p.id = o.item_id AND p.deleted_at IS NULL)
-		   OR EXISTS (SELECT 1 FROM services v WHERE v.id = o.item_id AND v.deleted_at IS NULL)`)
+		   OR EXISTS (SELECT 1 FROM services v WHERE v.id = o.item_id AND v.deleted_at IS NULL)
+		UNION ALL
+		SELECT p.external_ids->>'onec', 'product', p.id::text, '' FROM products p
+		WHERE p.external_ids ? 'onec' AND p.deleted_at IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM onec_items o WHERE o.onec_id = p.external_ids->>'onec')
+		UNION ALL
+		SELECT v.external_ids->>'onec', 'service', v.id::text, '' FROM services v
+		WHERE v.external_ids ? 'onec' AND v.deleted_at IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM onec_items o WHERE o.onec_id = v.external_ids->>'onec')`)
 	if err != nil {
 		return nil, err
 	}
@@ -381,4 +391,18 @@ func (s *Store) SaveOneCItems(ctx context.Context, items []core.OneCItem) error 
 		ON CONFLICT (onec_id) DO UPDATE SET entity = EXCLUDED.entity, item_id = EXCLUDED.item_id, digest = EXCLUDED.digest,
 			updated_at = now()`, ids, ents, items2, digests)
 	return err
+}
+
+// CreateCatalogBulk creates products or services (entity) from patches,
+// each validated as a create would be, written with their events by COPY;
+// it returns each one's id or error. When the COPY fails on a constraint
+// the checks could not see, they are created one by one to say which.
+func (s *Store) CreateCatalogBulk(ctx context.Context, entity string, patches []core.Patch) ([]string, []error, error) {
+	switch entity {
+	case core.EntityProduct:
+		return copyCreate(ctx, s, s.tables.product, patches)
+	case core.EntityService:
+		return copyCreate(ctx, s, s.tables.service, patches)
+	}
+	return nil, nil, fmt.Errorf("bulk create of %s", entity)
 }
