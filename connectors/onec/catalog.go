@@ -213,7 +213,7 @@ func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
 			books[v.ID] = id
 		case *commerceml.Offer:
 			j.update(func(s *JobStatus) { s.Processed++ })
-			outcome, err := c.offer(ctx, books, v)
+			outcome, err := c.offer(ctx, books, index, v)
 			c.count(j, outcome, err, "Предложение "+v.ID)
 		}
 	}
@@ -450,13 +450,18 @@ func (c *Catalog) priceBook(ctx context.Context, t *commerceml.PriceType) (strin
 
 // offer applies an offer's prices and stock to its good; characteristics
 // (variants, "product#characteristic") are not modelled and are skipped.
-func (c *Catalog) offer(ctx context.Context, books map[string]string, o *commerceml.Offer) (string, error) {
+func (c *Catalog) offer(ctx context.Context, books map[string]string, index map[string]core.OneCItem, o *commerceml.Offer) (string, error) {
 	if o.CharacteristicID() != "" {
 		return "skipped", nil
 	}
-	kind, id, err := c.findItem(ctx, o.ProductID())
-	if err != nil {
-		return "", err
+	var kind, id string
+	if it, ok := index[o.ProductID()]; ok {
+		kind, id = it.Entity, it.ItemID
+	} else if index == nil {
+		var err error
+		if kind, id, err = c.findItem(ctx, o.ProductID()); err != nil {
+			return "", err
+		}
 	}
 	if kind == "" {
 		return "", core.Errorf(core.ENOTFOUND, "no good with this Ид (import.xml first)")
