@@ -52,7 +52,7 @@ func (m *Main) onecImport(ctx context.Context, args []string) error {
 	return m.withStore(ctx, *cfgPath, func(s *store.Store) error {
 		ctx := core.NewContextWithActor(ctx, core.Actor{ID: "cli", Source: "onec"})
 		cat := onec.NewCatalog(onec.CatalogDeps{Products: s.Products(), Services: s.Services(), Groups: s.ProductGroups(),
-			PriceBooks: s.PriceBooks(), Items: s}, cfg.OneC.CRMFields, nil)
+			PriceBooks: s.PriceBooks(), Items: s, Tx: s}, cfg.OneC.CRMFields, nil)
 		for _, path := range files {
 			f, err := os.Open(path)
 			if err != nil {

@@ -58,7 +58,7 @@ func BenchmarkCatalogImport(b *testing.B) {
 	st := storetest.NewStore(b)
 	ctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "bench", Source: "onec"})
 	cat := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
-		PriceBooks: st.PriceBooks(), Items: st}, nil, nil)
+		PriceBooks: st.PriceBooks(), Items: st, Tx: st}, nil, nil)
 	apply := func() onec.JobStatus {
 		f, err := os.Open(path)
 		if err != nil {

@@ -31,6 +31,11 @@ type CatalogDeps struct {
 	// Items, when set, remembers what each good became and a digest of
 	// what 1C sent: a repeated catalog skips the goods that did not change.
 	Items ItemIndex
+	// Tx, when set, applies each file in one transaction: a file that
+	// fails halfway leaves the catalog as it was.
+	Tx interface {
+		Atomically(ctx context.Context, fn func(ctx context.Context) error) error
+	}
 }
 
 // ItemIndex keeps the goods the exchange applied, and creates new ones in
@@ -105,6 +110,18 @@ func raw(v any) json.RawMessage {
 // (СодержитТолькоИзменения=false) then deactivates the goods it did not
 // list. Row-level problems are recorded on the job and skipped.
 func (c *Catalog) Apply(ctx context.Context, r io.Reader, j *Job) error {
+	if c.deps.Tx == nil {
+		return c.apply(ctx, r, j)
+	}
+	err := c.deps.Tx.Atomically(ctx, func(ctx context.Context) error { return c.apply(ctx, r, j) })
+	if err != nil {
+		// Rolled back: nothing of the file was applied.
+		j.update(func(s *JobStatus) { s.Created, s.Updated, s.Deactivated = 0, 0, 0 })
+	}
+	return err
+}
+
+func (c *Catalog) apply(ctx context.Context, r io.Reader, j *Job) error {
 	d := commerceml.NewDecoder(r, commerceml.Limits{})
 	groups, err := c.groupIndex(ctx)
 	if err != nil {

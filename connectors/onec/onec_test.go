@@ -75,7 +75,7 @@ func newExchange(t *testing.T, st *store.Store, tune ...func(*onec.Config)) *one
 		f(&cfg)
 	}
 	x, err := onec.New(cfg,
-		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st},
+		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st},
 		onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
 			Payments: st.Payments(), Exports: st})
 	require.NoError(t, err)
@@ -167,6 +167,19 @@ func TestExchangeRefusals(t *testing.T) {
 	require.Equal(t, "failure", lines[0])
 	require.Contains(t, lines[1], "line 1")
 	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM products`))
+
+	// A file that breaks after some goods leaves the catalog as it was.
+	imp, err := os.ReadFile("testdata/import0_1.xml")
+	require.NoError(t, err)
+	cut := bytes.Index(imp, []byte("</Товары>")) - 2000 // inside the last goods
+	require.Equal(t, "success", c.do("POST", "type=catalog&mode=file&filename=cut.xml", imp[:cut])[0])
+	for lines = c.do("GET", "type=catalog&mode=import&filename=cut.xml", nil); lines[0] == "progress"; {
+		lines = c.do("GET", "type=catalog&mode=import&filename=cut.xml", nil)
+	}
+	require.Equal(t, "failure", lines[0])
+	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM products`), "rolled back")
+	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM product_groups`), "its group too")
+	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM outbox WHERE entity = 'product'`), "no events of it either")
 }
 
 // raw sends a request and returns the raw answer (for the XML of query).

@@ -260,3 +260,9 @@ type cachedKey struct {
 }
 
 const keyCacheTTL = 10 * time.Second
+
+// Atomically runs fn in one transaction carried by its context: every
+// store call fn makes commits with the others, or none does.
+func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error { return fn(context.WithValue(ctx, txKey{}, tx)) })
+}
