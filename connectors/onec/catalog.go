@@ -44,6 +44,8 @@ type ItemIndex interface {
 	OneCItems(ctx context.Context) (map[string]core.OneCItem, error)
 	SaveOneCItems(ctx context.Context, items []core.OneCItem) error
 	CreateCatalogBulk(ctx context.Context, entity string, patches []core.Patch) ([]string, []error, error)
+	SetPricesBulk(ctx context.Context, bookID string, prices []core.Price) (int, error)
+	SetStockBulk(ctx context.Context, stock map[string]decimal.Decimal) (int, error)
 }
 
 // newGood is a good to create, waiting for its batch.
@@ -145,8 +147,10 @@ func (c *Catalog) apply(ctx context.Context, r io.Reader, j *Job) error {
 		done = done[:0]
 		return err
 	}
-	// New goods are created in batches, by COPY.
+	// New goods are created in batches, by COPY; offers are applied in
+	// batches too.
 	creates := map[string][]newGood{}
+	var offers []*commerceml.Offer
 	flush := func(kind string) error {
 		batch := creates[kind]
 		if len(batch) == 0 {
@@ -230,6 +234,15 @@ func (c *Catalog) apply(ctx context.Context, r io.Reader, j *Job) error {
 			books[v.ID] = id
 		case *commerceml.Offer:
 			j.update(func(s *JobStatus) { s.Processed++ })
+			if c.deps.Items != nil && index != nil {
+				if offers = append(offers, v); len(offers) >= 1000 {
+					if err := c.offerBatch(ctx, books, index, offers, j); err != nil {
+						return err
+					}
+					offers = offers[:0]
+				}
+				continue
+			}
 			outcome, err := c.offer(ctx, books, index, v)
 			c.count(j, outcome, err, "Предложение "+v.ID)
 		}
@@ -238,6 +251,9 @@ func (c *Catalog) apply(ctx context.Context, r io.Reader, j *Job) error {
 		if err := flush(kind); err != nil {
 			return err
 		}
+	}
+	if err := c.offerBatch(ctx, books, index, offers, j); err != nil {
+		return err
 	}
 	if err := save(); err != nil {
 		return err
@@ -529,6 +545,100 @@ func (c *Catalog) offer(ctx context.Context, books map[string]string, index map[
 		return "skipped", nil
 	}
 	return "updated", nil
+}
+
+// offerBatch applies offers together: their prices per price book and the
+// stock, each in one statement (unchanged values untouched). A batch the
+// database refuses goes offer by offer, to say which.
+func (c *Catalog) offerBatch(ctx context.Context, books map[string]string, index map[string]core.OneCItem,
+	offers []*commerceml.Offer, j *Job) error {
+	if len(offers) == 0 {
+		return nil
+	}
+	prices := map[string][]core.Price{}
+	stock := map[string]decimal.Decimal{}
+	outcome := make([]string, len(offers))
+	errs := make([]error, len(offers))
+	for i, o := range offers {
+		if o.CharacteristicID() != "" {
+			outcome[i] = "skipped"
+			continue
+		}
+		it, ok := index[o.ProductID()]
+		if !ok {
+			errs[i] = core.Errorf(core.ENOTFOUND, "no good with this Ид (import.xml first)")
+			continue
+		}
+		outcome[i] = "skipped"
+		for _, p := range o.Prices {
+			book, ok := books[p.PriceTypeID]
+			if !ok {
+				continue
+			}
+			amount, err := decimal.NewFromString(strings.ReplaceAll(strings.TrimSpace(p.PerUnit), ",", "."))
+			if err != nil || amount.IsNegative() {
+				errs[i] = core.Errorf(core.EINVALID, "price %q is not an amount", p.PerUnit)
+				break
+			}
+			id := it.ItemID
+			price := core.Price{PriceBookID: book, Price: core.NewMoney(amount.Round(2))}
+			if it.Entity == core.EntityProduct {
+				price.ProductID = &id
+			} else {
+				price.ServiceID = &id
+			}
+			prices[book] = append(prices[book], price)
+			outcome[i] = "updated"
+		}
+		if errs[i] != nil {
+			continue
+		}
+		qty := strings.TrimSpace(o.Quantity)
+		if qty == "" && len(o.Stocks()) > 0 {
+			total := decimal.Zero
+			for _, s := range o.Stocks() {
+				if q, err := decimal.NewFromString(strings.TrimSpace(s.Quantity)); err == nil {
+					total = total.Add(q)
+				}
+			}
+			qty = total.String()
+		}
+		if qty != "" && it.Entity == core.EntityProduct && !slices.Contains(c.crmFields, "stock_quantity") {
+			q, err := decimal.NewFromString(strings.ReplaceAll(qty, ",", "."))
+			if err != nil {
+				errs[i] = core.Errorf(core.EINVALID, "quantity %q is not a number", qty)
+				continue
+			}
+			stock[it.ItemID] = q
+			outcome[i] = "updated"
+		}
+	}
+	bulk := func(ctx context.Context) error {
+		for book, ps := range prices {
+			if _, err := c.deps.Items.SetPricesBulk(ctx, book, ps); err != nil {
+				return err
+			}
+		}
+		_, err := c.deps.Items.SetStockBulk(ctx, stock)
+		return err
+	}
+	var err error
+	if c.deps.Tx != nil {
+		err = c.deps.Tx.Atomically(ctx, bulk) // a savepoint inside the file's transaction
+	} else {
+		err = bulk(ctx)
+	}
+	if err != nil {
+		for i, o := range offers { // one by one, to say which
+			if errs[i] == nil {
+				outcome[i], errs[i] = c.offer(ctx, books, index, o)
+			}
+		}
+	}
+	for i, o := range offers {
+		c.count(j, outcome[i], errs[i], "Предложение "+o.ID)
+	}
+	return nil
 }
 
 // deactivateMissing turns off the 1C goods a full catalog did not list.

@@ -65,6 +65,7 @@ func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, encoding stri
 	}
 	pending := map[string]int64{}
 	itemIDs := map[string]string{} // our product/service id → the 1C Ид
+	accounts := map[string]*core.Account{}
 	f := core.DocumentFilter{ListParams: core.ListParams{Limit: 500, Sort: core.Sort{Field: "created_at"}}}
 	for {
 		page, err := deps.SalesOrders.List(ctx, f)
@@ -76,7 +77,7 @@ func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, encoding stri
 			if v, ok := exported[o.ID]; ok && v >= o.Version {
 				continue
 			}
-			doc, err := orderDocument(ctx, deps, o, itemIDs)
+			doc, err := orderDocument(ctx, deps, o, itemIDs, accounts)
 			if err != nil {
 				return nil, err
 			}
@@ -109,7 +110,8 @@ func statusLabel(code string) string {
 }
 
 // orderDocument is a sales order as 1C reads it.
-func orderDocument(ctx context.Context, deps SaleDeps, o *core.SalesOrder, itemIDs map[string]string) (*commerceml.Document, error) {
+func orderDocument(ctx context.Context, deps SaleDeps, o *core.SalesOrder, itemIDs map[string]string,
+	accounts map[string]*core.Account) (*commerceml.Document, error) {
 	d := &commerceml.Document{ID: o.ID, Number: o.Number, Date: o.Date.Format("2006-01-02"),
 		Time: o.CreatedAt.In(moscow).Format("15:04:05"), Operation: "Заказ товара", Role: "Продавец",
 		Currency: o.Currency, Rate: "1", Sum: o.GrandTotal.StringFixed(2), Comment: o.Description,
@@ -119,9 +121,13 @@ func orderDocument(ctx context.Context, deps SaleDeps, o *core.SalesOrder, itemI
 			{Name: "Сайт", Value: "crmhub"},
 		}}
 	if o.AccountID != nil {
-		acc, err := deps.Accounts.Get(ctx, *o.AccountID)
-		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
-			return nil, err
+		acc, cached := accounts[*o.AccountID]
+		if !cached {
+			var err error
+			if acc, err = deps.Accounts.Get(ctx, *o.AccountID); err != nil && core.ErrorCode(err) != core.ENOTFOUND {
+				return nil, err
+			}
+			accounts[*o.AccountID] = acc
 		}
 		if acc != nil {
 			cp := commerceml.Counterparty{Party: commerceml.Party{ID: acc.ID, Name: acc.Name, OfficialName: acc.Name, FullName: acc.Name,

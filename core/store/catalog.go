@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/crmhub/crmhub/core/outbox"
+	"github.com/shopspring/decimal"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -405,4 +409,127 @@ func (s *Store) CreateCatalogBulk(ctx context.Context, entity string, patches []
 		return copyCreate(ctx, s, s.tables.service, patches)
 	}
 	return nil, nil, fmt.Errorf("bulk create of %s", entity)
+}
+
+// SetPricesBulk sets many list prices of one price book at once (for the
+// 1C exchange): unchanged prices are left alone, each change has its
+// event; it returns how many changed. Unknown items fail the batch (FK).
+func (s *Store) SetPricesBulk(ctx context.Context, bookID string, prices []core.Price) (int, error) {
+	if len(prices) == 0 {
+		return 0, nil
+	}
+	items, prods, svcs := make([]string, len(prices)), make([]*string, len(prices)), make([]*string, len(prices))
+	amounts := make([]decimal.Decimal, len(prices))
+	for i, p := range prices {
+		if p.ProductID != nil {
+			items[i] = *p.ProductID
+		} else if p.ServiceID != nil {
+			items[i] = *p.ServiceID
+		}
+		prods[i], svcs[i], amounts[i] = p.ProductID, p.ServiceID, p.Price.Round(2)
+	}
+	changed := 0
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		ctx := context.WithValue(ctx, txKey{}, tx)
+		book, err := s.tables.priceBook.get(ctx, tx, bookID, "FOR SHARE")
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `INSERT INTO prices AS p (price_book_id, item_id, product_id, service_id, price, version)
+			SELECT $1, u.item::uuid, u.prod::uuid, u.svc::uuid, u.price, 1
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::numeric[]) AS u(item, prod, svc, price)
+			ON CONFLICT (price_book_id, item_id) DO UPDATE SET price = EXCLUDED.price, version = p.version + 1
+				WHERE p.price IS DISTINCT FROM EXCLUDED.price
+			RETURNING item_id::text, product_id::text, service_id::text, price, version`, book.ID, items, prods, svcs, amounts)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			item      string
+			prod, svc *string
+			price     decimal.Decimal
+			version   int64
+		}
+		got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.item, &x.prod, &x.svc, &x.price, &x.version)
+			return x, err
+		})
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		events := make([][]any, 0, len(got))
+		for _, x := range got {
+			p := core.Price{PriceBookID: book.ID, ProductID: x.prod, ServiceID: x.svc, Price: core.NewMoney(x.price),
+				Currency: book.Currency, Version: x.version}
+			data, err := json.Marshal(p)
+			if err != nil {
+				return err
+			}
+			op := core.OpUpdated
+			if x.version == 1 {
+				op = core.OpCreated
+			}
+			events = append(events, outbox.Values(outbox.NewEvent(ctx, core.EntityPrice, op, priceID(book.ID, x.item), x.version, data, nil, now)))
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, outbox.Columns, pgx.CopyFromRows(events)); err != nil {
+			return err
+		}
+		changed = len(got)
+		return nil
+	})
+	return changed, err
+}
+
+// SetStockBulk sets the stock of many products at once (for the 1C
+// exchange): unchanged ones are left alone, each change has its event; it
+// returns how many changed.
+func (s *Store) SetStockBulk(ctx context.Context, stock map[string]decimal.Decimal) (int, error) {
+	if len(stock) == 0 {
+		return 0, nil
+	}
+	ids, qty := make([]string, 0, len(stock)), make([]decimal.Decimal, 0, len(stock))
+	for id, q := range stock {
+		ids, qty = append(ids, id), append(qty, q)
+	}
+	t := s.tables.product
+	cols := strings.Join(append(append([]string{}, t.columns...), t.commonColumns()...), ", p.")
+	changed := 0
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE products p SET stock_quantity = u.q, version = p.version + 1, updated_at = $3
+			FROM unnest($1::text[], $2::numeric[]) AS u(id, q)
+			WHERE p.id = u.id::uuid AND p.stock_quantity IS DISTINCT FROM u.q AND p.deleted_at IS NULL
+			RETURNING p.`+cols, ids, qty, s.now())
+		if err != nil {
+			return err
+		}
+		var events [][]any
+		now := s.now()
+		for rows.Next() {
+			rec, err := t.scan(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			data, err := json.Marshal(rec)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			b := rec.Base()
+			events = append(events, outbox.Values(outbox.NewEvent(ctx, core.EntityProduct, core.OpUpdated, b.ID, b.Version, data,
+				[]string{"stock_quantity"}, now)))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, outbox.Columns, pgx.CopyFromRows(events)); err != nil {
+			return err
+		}
+		changed = len(events)
+		return nil
+	})
+	return changed, err
 }
