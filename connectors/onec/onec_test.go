@@ -246,13 +246,19 @@ func TestOrdersExchange(t *testing.T) {
 		Role: "Продавец", Currency: "RUB", Rate: "1", Sum: d.Sum, Requisites: []commerceml.Requisite{
 			{Name: "Проведен", Value: "true"}, {Name: "Оплачен", Value: "true"}, {Name: "Номер оплаты по 1С", Value: "00042"},
 			{Name: "Дата оплаты по 1С", Value: "2026-11-27T9:49:02"}}}))
-	require.NoError(t, enc.Document(&commerceml.Document{ID: "made-in-1c", Number: "УТ-1", Date: "2026-11-27"}))
+	require.NoError(t, enc.Document(&commerceml.Document{ID: "made-in-1c", Number: "УТ-1", Date: "2026-11-27",
+		Counterparties: []commerceml.Counterparty{{Party: commerceml.Party{ID: "1c-cp-1", Name: "ООО Новый клиент",
+			OfficialName: "ООО «Новый клиент»", INN: "5001007329", KPP: "500101001"}, Role: "Покупатель"}}}))
+	require.NoError(t, enc.Document(&commerceml.Document{ID: "made-in-1c-2", Number: "УТ-2", Date: "2026-11-27",
+		Counterparties: []commerceml.Counterparty{{Party: commerceml.Party{ID: "1c-cp-2", Name: "ООО Опечатка",
+			INN: "5001007322"}, Role: "Покупатель"}}}))
 	require.NoError(t, enc.End())
 	for range 2 { // the same file twice changes nothing the second time
 		c = loginAs(t, x, "sale", "2.08")
 		require.Equal(t, "success", c.do("POST", "type=sale&mode=file&filename=orders.xml", file.Bytes())[0])
 		lines := c.do("GET", "type=sale&mode=import&filename=orders.xml", nil)
 		require.Equal(t, "success", lines[0], lines)
+		require.Contains(t, lines[1], "errors 1", "the buyer with a wrong ИНН is reported")
 	}
 	got, err := st.SalesOrders().Get(ctx, order.ID)
 	require.NoError(t, err)
@@ -263,6 +269,10 @@ func TestOrdersExchange(t *testing.T) {
 	require.Equal(t, "1С 00042", pays.Items[0].Reference)
 	require.Equal(t, "2026-11-27", pays.Items[0].Date.Format("2006-01-02"))
 	require.Equal(t, order.GrandTotal.StringFixed(2), pays.Items[0].Amount.StringFixed(2))
+	// The buyer of the document 1C made itself became an account, once.
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE inn = '5001007329' AND kpp = '500101001'
+		AND name = 'ООО «Новый клиент»' AND external_ids->>'onec' = '1c-cp-1'`))
+	require.Equal(t, 0, count(t, st, `SELECT count(*) FROM accounts WHERE inn = '5001007322'`))
 	// The changed order goes to 1C again.
 	require.Len(t, decodeOrders(t, c.raw("type=sale&mode=query").Body), 1)
 

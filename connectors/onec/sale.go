@@ -220,6 +220,16 @@ func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
 			continue
 		}
 		j.update(func(s *JobStatus) { s.Processed++ })
+		// The buyer: matched to an account by ИНН and КПП, created when
+		// missing (with its 1C Ид). A buyer the CRM refuses (a wrong ИНН)
+		// is reported and does not hold up the order's status and payment.
+		buyer, err := x.counterparty(ctx, doc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			j.fail(fmt.Sprintf("Документ %s (%s): Контрагент: %s", doc.ID, doc.Number, core.ErrorMessage(err)))
+		}
 		o, err := deps.SalesOrders.Get(ctx, doc.ID)
 		if err != nil {
 			if core.ErrorCode(err) == core.ENOTFOUND {
@@ -228,7 +238,7 @@ func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
 			}
 			return err
 		}
-		outcome, err := x.applyOrder(ctx, o, doc)
+		outcome, err := x.applyOrder(ctx, o, doc, buyer)
 		if err != nil {
 			j.fail(fmt.Sprintf("Документ %s (%s): %s", doc.ID, doc.Number, core.ErrorMessage(err)))
 			continue
@@ -243,9 +253,15 @@ func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
 	}
 }
 
-func (x *Exchange) applyOrder(ctx context.Context, o *core.SalesOrder, doc *commerceml.Document) (string, error) {
+func (x *Exchange) applyOrder(ctx context.Context, o *core.SalesOrder, doc *commerceml.Document, buyer string) (string, error) {
 	deps := x.sale
 	changed := false
+	if o.AccountID == nil && buyer != "" {
+		if _, err := deps.SalesOrders.Update(ctx, o.ID, 0, core.Patch{"account_id": raw(buyer)}); err != nil {
+			return "", err
+		}
+		changed = true
+	}
 	status := o.Status
 	switch {
 	case truthy(doc.DeletionMark) || truthy(doc.Requisite("ПометкаУдаления")) || truthy(doc.Requisite("Отменен")):
@@ -291,4 +307,47 @@ func (x *Exchange) applyOrder(ctx context.Context, o *core.SalesOrder, doc *comm
 		return "updated", nil
 	}
 	return "skipped", nil
+}
+
+// counterparty finds the account of a document's buyer by ИНН and КПП
+// (by ИНН alone for an ИП), or creates it; "" when the document names no
+// buyer with an ИНН.
+func (x *Exchange) counterparty(ctx context.Context, doc *commerceml.Document) (string, error) {
+	var cp *commerceml.Counterparty
+	for i := range doc.Counterparties {
+		c := &doc.Counterparties[i]
+		if strings.TrimSpace(c.INN) != "" && (c.Role == "" || strings.EqualFold(c.Role, "Покупатель")) {
+			cp = c
+			break
+		}
+	}
+	if cp == nil {
+		return "", nil
+	}
+	inn, kpp := strings.TrimSpace(cp.INN), strings.TrimSpace(cp.KPP)
+	page, err := x.sale.Accounts.List(ctx, core.AccountFilter{INN: inn, ListParams: core.ListParams{Limit: 50, Sort: core.Sort{Field: "created_at"}}})
+	if err != nil {
+		return "", err
+	}
+	for _, a := range page.Items {
+		if a.KPP == kpp || kpp == "" || a.KPP == "" {
+			return a.ID, nil
+		}
+	}
+	name := strings.TrimSpace(cp.OfficialName)
+	if name == "" {
+		name = strings.TrimSpace(cp.Name)
+	}
+	patch := core.Patch{"name": raw(clip(name, 250)), "inn": raw(inn)}
+	if kpp != "" {
+		patch["kpp"] = raw(kpp)
+	}
+	if cp.ID != "" {
+		patch["external_ids"] = raw(map[string]string{System: cp.ID})
+	}
+	a, err := x.sale.Accounts.Create(ctx, patch)
+	if err != nil {
+		return "", err
+	}
+	return a.ID, nil
 }
