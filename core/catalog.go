@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -108,6 +109,9 @@ type CatalogItem struct {
 	Active      bool              `json:"active"`
 	Description string            `json:"description"`
 	ExternalIDs map[string]string `json:"external_ids"` // e.g. the 1C Ид
+	// Attributes are named characteristics (1C's properties and
+	// requisites: «Цвет», «Вес», «Штрихкод»); a write replaces them all.
+	Attributes map[string]string `json:"attributes"`
 }
 
 // Product is goods with stock.
@@ -141,7 +145,47 @@ func catalogFields[T any](s *Schema[T], item func(*T) *CatalogItem) *Schema[T] {
 			func(t *T) *string { return &item(t).Currency })).
 		Field("active", Bool(func(t *T) *bool { return &item(t).Active })).
 		Field("description", Text(32_000, true, func(t *T) *string { return &item(t).Description })).
-		Field("external_ids", ExternalIDs(func(t *T) *map[string]string { return &item(t).ExternalIDs }))
+		Field("external_ids", ExternalIDs(func(t *T) *map[string]string { return &item(t).ExternalIDs })).
+		Field("attributes", Attributes(func(t *T) *map[string]string { return &item(t).Attributes }))
+}
+
+// Attribute limits: names, values, count.
+const (
+	maxAttributeName  = 200
+	maxAttributeValue = 2000
+	maxAttributes     = 200
+)
+
+// Attributes sets a name → value map as a whole (null or {} clears it):
+// names of 1 to 200 characters, values of up to 2,000, at most 200.
+func Attributes[T any](field func(*T) *map[string]string) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = map[string]string{}
+			return nil
+		}
+		var in map[string]string
+		if err := json.Unmarshal(raw, &in); err != nil || in == nil {
+			return fail(path, "invalid_type", "must be an object of names to text values")
+		}
+		if len(in) > maxAttributes {
+			return fail(path, "too_many", fmt.Sprintf("at most %d attributes", maxAttributes))
+		}
+		out := make(map[string]string, len(in))
+		for k, v := range in {
+			name, code := CleanText(k, maxAttributeName, false)
+			if code != "" || name == "" {
+				return fail(path+"."+k, "invalid_key", fmt.Sprintf("names are 1 to %d characters of text", maxAttributeName))
+			}
+			val, code := CleanText(v, maxAttributeValue, true)
+			if code != "" {
+				return fail(path+"."+k, code, fmt.Sprintf("must be text of at most %d characters", maxAttributeValue))
+			}
+			out[name] = val
+		}
+		*field(rec) = out
+		return nil
+	}
 }
 
 // currencyCode normalizes an ISO 4217 code.
@@ -195,7 +239,7 @@ func validateCatalog(c *CatalogItem) error {
 
 // NewCatalogItem is an item's defaults: active, in roubles, pieces.
 func NewCatalogItem() CatalogItem {
-	return CatalogItem{Active: true, Currency: "RUB", ExternalIDs: map[string]string{}}
+	return CatalogItem{Active: true, Currency: "RUB", ExternalIDs: map[string]string{}, Attributes: map[string]string{}}
 }
 
 // ProductGroup groups products and services (a tree).
@@ -317,4 +361,12 @@ type PriceBookService interface {
 // service it became and a digest of the fields 1C sent.
 type OneCItem struct {
 	OneCID, Entity, ItemID, Digest string
+}
+
+// OneCProperty is a 1C classifier property (Свойство) the exchange has
+// seen: its name and, for a Справочник property, its values by Ид.
+type OneCProperty struct {
+	OneCID   string
+	Name     string
+	Variants map[string]string
 }

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -92,4 +93,39 @@ func TestScopes(t *testing.T) {
 	require.False(t, core.Actor{Scopes: []core.Scope{"root"}}.Has(core.ScopeRead))
 	_, err := core.ParseScopes("read, bogus")
 	require.Error(t, err)
+}
+
+func TestCatalogAttributes(t *testing.T) {
+	t.Parallel()
+	p := core.Product{CatalogItem: core.NewCatalogItem()}
+	patch, err := core.DecodePatch([]byte(`{"name":"Коврик","attributes":{" Цвет ":" синий ","Вес":"1,4"}}`))
+	require.NoError(t, err)
+	require.Empty(t, core.ProductSchema().Apply(&p, patch, ""))
+	require.Equal(t, map[string]string{"Цвет": "синий", "Вес": "1,4"}, p.Attributes, "names and values trimmed")
+
+	patch, _ = core.DecodePatch([]byte(`{"attributes":{"Размер":"42"}}`))
+	require.Empty(t, core.ProductSchema().Apply(&p, patch, ""))
+	require.Equal(t, map[string]string{"Размер": "42"}, p.Attributes, "a write replaces the set")
+	patch, _ = core.DecodePatch([]byte(`{"attributes":null}`))
+	require.Empty(t, core.ProductSchema().Apply(&p, patch, ""))
+	require.Empty(t, p.Attributes)
+
+	many := map[string]string{}
+	for i := range 201 {
+		many[fmt.Sprint("a", i)] = "x"
+	}
+	b, _ := json.Marshal(map[string]any{"attributes": many})
+	for body, code := range map[string]string{
+		`{"attributes":{"":"x"}}`:        "invalid_key",
+		`{"attributes":{"a":1}}`:         "invalid_type",
+		`{"attributes":["a"]}`:           "invalid_type",
+		`{"attributes":{"a":"b\u0001"}}`: "control_character",
+		string(b):                        "too_many",
+	} {
+		patch, err := core.DecodePatch([]byte(body))
+		require.NoError(t, err)
+		errs := core.ServiceSchema().Apply(&core.Service{CatalogItem: core.NewCatalogItem()}, patch, "")
+		require.Len(t, errs, 1, body)
+		require.Equal(t, code, errs[0].Code, body)
+	}
 }

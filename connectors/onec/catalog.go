@@ -46,6 +46,8 @@ type ItemIndex interface {
 	CreateCatalogBulk(ctx context.Context, entity string, patches []core.Patch) ([]string, []error, error)
 	SetPricesBulk(ctx context.Context, bookID string, prices []core.Price) (int, error)
 	SetStockBulk(ctx context.Context, stock map[string]decimal.Decimal) (int, error)
+	OneCProperties(ctx context.Context) (map[string]core.OneCProperty, error)
+	SaveOneCProperty(ctx context.Context, p core.OneCProperty) error
 }
 
 // newGood is a good to create, waiting for its batch.
@@ -133,9 +135,13 @@ func (c *Catalog) apply(ctx context.Context, r io.Reader, j *Job) error {
 	seen := map[string]bool{}
 	full := false
 	var index map[string]core.OneCItem
-	var done []core.OneCItem // applied since the last save
+	var done []core.OneCItem                // applied since the last save
+	props := map[string]core.OneCProperty{} // properties, also from earlier files
 	if c.deps.Items != nil {
 		if index, err = c.deps.Items.OneCItems(ctx); err != nil {
+			return err
+		}
+		if props, err = c.deps.Items.OneCProperties(ctx); err != nil {
 			return err
 		}
 	}
@@ -192,10 +198,14 @@ func (c *Catalog) apply(ctx context.Context, r io.Reader, j *Job) error {
 					j.fail(fmt.Sprintf("Группа %s: %v", g.ID, err))
 				}
 			}
+		case *commerceml.Property:
+			if err := c.property(ctx, props, v); err != nil {
+				j.fail(fmt.Sprintf("Свойство %s: %v", v.ID, err))
+			}
 		case *commerceml.Good:
 			j.update(func(s *JobStatus) { s.Processed++ })
 			seen[v.ID] = true
-			outcome, item, patch, err := c.good(ctx, groups, index, v)
+			outcome, item, patch, err := c.good(ctx, groups, props, index, v)
 			if outcome == "new" { // waits for its batch
 				creates[item.Entity] = append(creates[item.Entity], newGood{id: v.ID, digest: item.Digest, patch: patch})
 				if len(creates[item.Entity]) >= 1000 {
@@ -367,8 +377,66 @@ func (c *Catalog) findItem(ctx context.Context, id string) (kind, itemID string,
 	return "", "", nil
 }
 
-func (c *Catalog) good(ctx context.Context, groups map[string]string, index map[string]core.OneCItem,
-	g *commerceml.Good) (string, *core.OneCItem, core.Patch, error) {
+// property remembers a classifier property: its name names the goods'
+// values, and a Справочник's values are given by Ид.
+func (c *Catalog) property(ctx context.Context, props map[string]core.OneCProperty, p *commerceml.Property) error {
+	if p.ID == "" {
+		return core.Errorf(core.EINVALID, "no Ид")
+	}
+	prop := core.OneCProperty{OneCID: p.ID, Name: strings.TrimSpace(p.Name), Variants: map[string]string{}}
+	for _, v := range p.Variants {
+		if v.ID != "" {
+			prop.Variants[v.ID] = strings.TrimSpace(v.Value)
+		}
+	}
+	if prop.Name == "" {
+		prop.Name = p.ID
+	}
+	props[p.ID] = prop
+	if c.deps.Items == nil {
+		return nil
+	}
+	return c.deps.Items.SaveOneCProperty(ctx, prop)
+}
+
+// attributes are a good's property values (named by their properties,
+// Справочник values resolved), its requisites and its barcode.
+func attributes(props map[string]core.OneCProperty, g *commerceml.Good) map[string]string {
+	out := map[string]string{}
+	put := func(name, value string) {
+		name, value = clip(strings.TrimSpace(name), 200), clip(strings.TrimSpace(value), 2000)
+		if name != "" && value != "" && len(out) < 200 {
+			out[name] = value
+		}
+	}
+	for _, r := range g.Requisites {
+		if r.Name != "Полное наименование" {
+			put(r.Name, r.Value)
+		}
+	}
+	for _, pv := range g.PropertyValues {
+		p, known := props[pv.ID]
+		name := pv.ID
+		if known {
+			name = p.Name
+		}
+		var vals []string
+		for _, v := range pv.Values {
+			if s, ok := p.Variants[v]; ok {
+				v = s
+			}
+			if v = strings.TrimSpace(v); v != "" {
+				vals = append(vals, v)
+			}
+		}
+		put(name, strings.Join(vals, ", "))
+	}
+	put("Штрихкод", g.Barcode)
+	return out
+}
+
+func (c *Catalog) good(ctx context.Context, groups map[string]string, props map[string]core.OneCProperty,
+	index map[string]core.OneCItem, g *commerceml.Good) (string, *core.OneCItem, core.Patch, error) {
 	if g.ID == "" {
 		return "", nil, nil, core.Errorf(core.EINVALID, "no Ид")
 	}
@@ -378,7 +446,7 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, index map[
 	}
 	patch := core.Patch{"name": raw(clip(name, 250)), "sku": raw(clip(g.SKU, 100)), "unit": raw(clip(g.Unit.Name, 20)),
 		"vat_rate": raw(vatRate(g.TaxRates)), "description": raw(clip(g.Description, 32000)), "active": raw(!g.Deleted()),
-		"external_ids": raw(map[string]string{System: g.ID})}
+		"external_ids": raw(map[string]string{System: g.ID}), "attributes": raw(attributes(props, g))}
 	if code := g.Unit.Code; len(code) == 3 && strings.Trim(code, "0123456789") == "" {
 		patch["unit_code"] = raw(code)
 	}
@@ -387,10 +455,13 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, index map[
 			patch["group_id"] = raw(id)
 		}
 	}
+	service := strings.EqualFold(g.Requisite("ТипНоменклатуры"), "Услуга")
+	if m := strings.TrimSpace(g.Manufacturer.Name); m != "" && !service {
+		patch["manufacturer"] = raw(clip(m, 200))
+	}
 	for _, f := range c.crmFields {
 		delete(patch, f)
 	}
-	service := strings.EqualFold(g.Requisite("ТипНоменклатуры"), "Услуга")
 	sum := sha256.Sum256(raw(patch)) // a map marshals with sorted keys
 	digest := hex.EncodeToString(sum[:16])
 	kind, id := "", ""

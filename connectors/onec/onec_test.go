@@ -125,6 +125,19 @@ func TestCatalogExchange(t *testing.T) {
 	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM products WHERE group_id IS NOT NULL`), "goods are in their group")
 	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM outbox WHERE entity = 'product' AND type = 'product.created'`),
 		"every change has its event")
+	// Properties are stored by name, a Справочник value as its text;
+	// requisites, the barcode and the manufacturer too.
+	var attrs map[string]string
+	var maker string
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT attributes, manufacturer FROM products
+		WHERE external_ids->>'onec' = 'bd8c4e15-18f9-11e7-80c2-0cc47ab29cd1'`).Scan(&attrs, &maker))
+	require.Equal(t, "КОРЕЯ, РЕСПУБЛИКА", attrs["Страна производства"])
+	require.Equal(t, "149831179", attrs["Код ОЗОН"])
+	require.Equal(t, "1,4", attrs["Габарит_Вес"])
+	require.Equal(t, "8809288404089", attrs["Штрихкод"])
+	require.Equal(t, "Товар", attrs["ТипНоменклатуры"])
+	require.Equal(t, "Crazy Boom", maker)
+	require.Positive(t, count(t, st, `SELECT count(*) FROM onec_properties`))
 
 	lines = c.importFile("offers0_1.xml", off)
 	require.Equal(t, "success", lines[0], lines)

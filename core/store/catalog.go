@@ -23,15 +23,16 @@ var (
 )
 
 var catalogColumns = []string{"name", "sku", "group_id", "unit", "unit_code", "vat_rate", "price", "currency", "active",
-	"description", "external_ids"}
+	"description", "external_ids", "attributes"}
 
 func catalogValues(c *core.CatalogItem) []any {
-	return []any{c.Name, c.SKU, c.GroupID, c.Unit, c.UnitCode, c.VATRate, c.Price, c.Currency, c.Active, c.Description, c.ExternalIDs}
+	return []any{c.Name, c.SKU, c.GroupID, c.Unit, c.UnitCode, c.VATRate, c.Price, c.Currency, c.Active, c.Description, c.ExternalIDs,
+		c.Attributes}
 }
 
 func catalogTargets(c *core.CatalogItem) []any {
 	return []any{&c.Name, &c.SKU, &c.GroupID, &c.Unit, &c.UnitCode, &c.VATRate, &c.Price, &c.Currency, &c.Active, &c.Description,
-		&c.ExternalIDs}
+		&c.ExternalIDs, &c.Attributes}
 }
 
 func prepareCatalog(ctx context.Context, db dbtx, c *core.CatalogItem) error {
@@ -394,6 +395,36 @@ func (s *Store) SaveOneCItems(ctx context.Context, items []core.OneCItem) error 
 		SELECT u.a, u.b, u.c::uuid, u.d, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(a, b, c, d)
 		ON CONFLICT (onec_id) DO UPDATE SET entity = EXCLUDED.entity, item_id = EXCLUDED.item_id, digest = EXCLUDED.digest,
 			updated_at = now()`, ids, ents, items2, digests)
+	return err
+}
+
+// OneCProperties returns the 1C properties the exchange has seen.
+func (s *Store) OneCProperties(ctx context.Context) (map[string]core.OneCProperty, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT onec_id, name, variants FROM onec_properties`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]core.OneCProperty{}
+	for rows.Next() {
+		var p core.OneCProperty
+		if err := rows.Scan(&p.OneCID, &p.Name, &p.Variants); err != nil {
+			return nil, err
+		}
+		out[p.OneCID] = p
+	}
+	return out, rows.Err()
+}
+
+// SaveOneCProperty records a 1C property (its name and values).
+func (s *Store) SaveOneCProperty(ctx context.Context, p core.OneCProperty) error {
+	if p.Variants == nil {
+		p.Variants = map[string]string{}
+	}
+	_, err := s.db(ctx).Exec(ctx, `INSERT INTO onec_properties (onec_id, name, variants, updated_at) VALUES ($1, $2, $3, now())
+		ON CONFLICT (onec_id) DO UPDATE SET name = EXCLUDED.name, variants = EXCLUDED.variants, updated_at = now()
+		WHERE (onec_properties.name, onec_properties.variants) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.variants)`,
+		p.OneCID, p.Name, p.Variants)
 	return err
 }
 
