@@ -46,8 +46,11 @@ func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 			Realizations: st.Realizations(), Products: st.Products(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
 		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st, Imports: st,
-		OneCJob: func(string) (any, error) { return nil, core.Errorf(core.ENOTFOUND, "1C job not found") },
-		Ready:   func(ctx context.Context) error { return st.Pool().Ping(ctx) },
+		OneCJob: func(context.Context, string) (any, error) {
+			return nil, core.Errorf(core.ENOTFOUND, "1C job not found")
+		},
+		OneCJobs: func(context.Context, int) (any, error) { return []any{}, nil },
+		Ready:    func(ctx context.Context) error { return st.Pool().Ping(ctx) },
 	}
 	scan, err := mailscan.NewGroup(nil, nil, st, st, nil, nil) // not running: mailboxes are stored, not scanned
 	require.NoError(t, err)

@@ -63,12 +63,15 @@ func (s *Server) routes() {
 	s.mountImports(v1)
 	if s.deps.OneCJob != nil {
 		v1.Get("/onec/jobs/:id", need(core.ScopeRead), func(c *fiber.Ctx) error {
-			j, err := s.deps.OneCJob(c.Params("id"))
+			j, err := s.deps.OneCJob(c.UserContext(), c.Params("id"))
 			if err != nil {
 				return err
 			}
 			return c.JSON(j)
 		})
+	}
+	if s.deps.OneCJobs != nil {
+		v1.Get("/onec/jobs", need(core.ScopeRead), s.listOneCJobs)
 	}
 
 	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)

@@ -123,11 +123,13 @@ type Deps struct {
 	EmailTemplates core.EmailTemplateService
 	Mailer         core.DocumentMailer
 	// OneC is the 1C exchange endpoint served at OneCPath (optional);
-	// OneCJob returns one of its import jobs.
+	// OneCJob returns one of its import jobs, OneCJobs the newest (the
+	// exchange log).
 	OneC      core.Webhook
 	OneCPath  string
 	OneCLimit int
-	OneCJob   func(id string) (any, error)
+	OneCJob   func(ctx context.Context, id string) (any, error)
+	OneCJobs  func(ctx context.Context, limit int) (any, error)
 	// Imports keeps Excel import jobs; ImportQueued wakes their runner.
 	Imports      core.ImportService
 	ImportQueued func()

@@ -58,7 +58,7 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 	}
 	if o := cfg.OneC; o.User != "" {
 		x, err := onec.New(onec.Config{User: o.User, Password: o.Password, WorkDir: filepath.Join(cfg.DataDir, "onec"),
-			FileLimit: o.FileLimit, CRMFields: o.CRMFields, Zip: o.Zip, Logger: log},
+			FileLimit: o.FileLimit, CRMFields: o.CRMFields, Zip: o.Zip, Jobs: st, Logger: log},
 			onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st},
 			onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
 				Payments: st.Payments(), Exports: st})
@@ -249,9 +249,17 @@ func (c *connectors) onecHook() core.Webhook {
 }
 
 // onecJob reads the 1C import jobs, nil when the exchange is off.
-func (c *connectors) onecJob() func(string) (any, error) {
+func (c *connectors) onecJob() func(context.Context, string) (any, error) {
 	if c.onec == nil {
 		return nil
 	}
-	return func(id string) (any, error) { return c.onec.Job(id) }
+	return func(ctx context.Context, id string) (any, error) { return c.onec.Job(ctx, id) }
+}
+
+// onecJobs reads the 1C exchange log, nil when the exchange is off.
+func (c *connectors) onecJobs() func(context.Context, int) (any, error) {
+	if c.onec == nil {
+		return nil
+	}
+	return func(ctx context.Context, limit int) (any, error) { return c.onec.Jobs(ctx, limit) }
 }

@@ -127,7 +127,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer(),
 			MailScanner: conns.scan, Mailboxes: st,
 			Imports: st, ImportQueued: conns.imports.Wake, OneC: conns.onecHook(), OneCPath: cfg.OneC.Path,
-			OneCLimit: int(cfg.OneC.FileLimit), OneCJob: conns.onecJob()})
+			OneCLimit: int(cfg.OneC.FileLimit), OneCJob: conns.onecJob(), OneCJobs: conns.onecJobs()})
 	if err != nil {
 		return err
 	}

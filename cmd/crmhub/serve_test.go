@@ -127,6 +127,9 @@ func TestServeEndToEnd(t *testing.T) {
 	answer, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.True(t, strings.HasPrefix(string(answer), "failure\n"), string(answer))
+	status, _, body = c.do(t, "GET", "/api/v1/onec/jobs?limit=5", "")
+	require.Equal(t, 200, status, string(body))
+	require.JSONEq(t, `{"items":[]}`, string(body), "the exchange log is served, empty before any import")
 	status, _, body = c.do(t, "GET", "/metrics", "")
 	require.Equal(t, 200, status)
 	require.Contains(t, string(body), `crmhub_http_request_duration_seconds_count{method="POST",route="/api/v1/leads",status="201"} 1`,

@@ -57,7 +57,10 @@ type Config struct {
 	// ImportWait is how long an import request waits for its job before
 	// answering progress. Default 2 s.
 	ImportWait time.Duration
-	Logger     *slog.Logger
+	// Jobs, when set, keeps the import jobs (the exchange log) beyond a
+	// restart; without it they live in memory.
+	Jobs   JobLog
+	Logger *slog.Logger
 }
 
 const cookieName = "CRMHUB_1C"
@@ -119,7 +122,7 @@ func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, err
 	}
-	j := newJobs()
+	j := newJobs(cfg.Jobs, cfg.Logger)
 	return &Exchange{cfg: cfg, catalog: &Catalog{deps: cat, crmFields: cfg.CRMFields, log: cfg.Logger}, sale: sale,
 		session: map[string]*session{}, jobs: j}, nil
 }
@@ -204,6 +207,7 @@ func (x *Exchange) checkauth(r core.WebhookRequest, typ string) core.WebhookResp
 		if now.Sub(s.last) > x.cfg.SessionTTL {
 			_ = os.RemoveAll(s.dir)
 			delete(x.session, k)
+			x.jobs.forget(k + "/")
 		}
 	}
 	x.session[id] = &session{id: id, typ: typ, dir: filepath.Join(x.cfg.WorkDir, id), last: now}
@@ -370,4 +374,11 @@ func (x *Exchange) importFile(ctx context.Context, s *session, r core.WebhookReq
 }
 
 // Job returns an import job's summary. Errors: ENOTFOUND.
-func (x *Exchange) Job(id string) (*JobStatus, error) { return x.jobs.get(id) }
+func (x *Exchange) Job(ctx context.Context, id string) (*JobStatus, error) {
+	return x.jobs.get(ctx, id)
+}
+
+// Jobs returns the exchange log: the newest import jobs, at most limit.
+func (x *Exchange) Jobs(ctx context.Context, limit int) ([]JobStatus, error) {
+	return x.jobs.list(ctx, limit)
+}

@@ -70,7 +70,7 @@ func (c *client) importFile(name string, data []byte) []string {
 }
 
 func newExchange(t *testing.T, st *store.Store, tune ...func(*onec.Config)) *onec.Exchange {
-	cfg := onec.Config{User: "1c", Password: "s3cret", WorkDir: t.TempDir()}
+	cfg := onec.Config{User: "1c", Password: "s3cret", WorkDir: t.TempDir(), Jobs: st}
 	for _, f := range tune {
 		f(&cfg)
 	}
@@ -152,6 +152,32 @@ func TestCatalogExchange(t *testing.T) {
 	require.Contains(t, lines[1], "created 0, updated 0, deactivated 0, skipped 36", "unchanged goods are skipped")
 	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM products`))
 	require.Equal(t, 36, count(t, st, `SELECT count(*) FROM outbox WHERE entity = 'product' AND type = 'product.created'`))
+
+	// The exchange log outlives the process: a new exchange (a restarted
+	// hub) shows the three jobs, newest first, with their summaries.
+	ctx := context.Background()
+	jobID := lines[1][strings.LastIndex(lines[1], "job ")+4 : len(lines[1])-1]
+	restarted := newExchange(t, st)
+	log, err := restarted.Jobs(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, log, 3)
+	require.Equal(t, jobID, log[0].ID)
+	require.Equal(t, []string{"import0_1.xml", "offers0_1.xml", "import0_1.xml"}, []string{log[0].File, log[1].File, log[2].File})
+	job, err := restarted.Job(ctx, log[2].ID)
+	require.NoError(t, err)
+	require.Equal(t, "done", job.Status)
+	require.EqualValues(t, 36, job.Created)
+	require.NotNil(t, job.FinishedAt)
+	// A job the hub was running when it stopped reads as interrupted.
+	started := time.Now().UTC()
+	require.NoError(t, st.SaveOneCJob(ctx, "cut-short", "import.xml", "running", started, nil,
+		[]byte(`{"id":"cut-short","file":"import.xml","status":"running","errors":[],"started_at":"`+started.Format(time.RFC3339Nano)+`"}`)))
+	job, err = restarted.Job(ctx, "cut-short")
+	require.NoError(t, err)
+	require.Equal(t, "failed", job.Status)
+	require.Contains(t, job.Error, "interrupted")
+	_, err = restarted.Job(ctx, "no-such-job")
+	require.Equal(t, core.ENOTFOUND, core.ErrorCode(err))
 }
 
 func TestExchangeRefusals(t *testing.T) {
