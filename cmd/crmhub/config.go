@@ -21,6 +21,7 @@ import (
 	"github.com/crmhub/crmhub/connectors/kafka"
 	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/connectors/mailscan"
+	"github.com/crmhub/crmhub/connectors/onec"
 	"github.com/crmhub/crmhub/core"
 )
 
@@ -66,6 +67,9 @@ type OneCConfig struct {
 	CRMFields []string `yaml:"crm_fields"`
 	// Zip lets 1C send one zip archive (unpacked within limits).
 	Zip bool `yaml:"zip"`
+	// Documents are what 1C is sent on mode=query: sales_orders and/or
+	// invoices.
+	Documents []string `yaml:"documents"`
 }
 
 // MailScanConfig lists the mailboxes the mail scanner watches (more are
@@ -448,7 +452,8 @@ func defaultConfig() Config {
 			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)"},
 		SMTP:     SMTPConfig{TLS: mailout.TLSStartTLS, Timeout: 15 * time.Second, MaxAttempts: 8, RetryBackoff: time.Minute},
 		MailScan: MailScanConfig{Mailboxes: []core.MailboxConfig{}},
-		OneC:     OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true},
+		OneC: OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true,
+			Documents: []string{onec.DocSalesOrders}},
 	}
 }
 
@@ -722,6 +727,14 @@ func (c *Config) Validate() error {
 	}
 	if c.OneC.FileLimit < 1<<20 || c.OneC.FileLimit > 24<<20 {
 		return bad("onec.file_limit", "must be 1 MiB to 24 MiB")
+	}
+	if len(c.OneC.Documents) == 0 {
+		return bad("onec.documents", "must name sales_orders and/or invoices")
+	}
+	for _, d := range c.OneC.Documents {
+		if d != onec.DocSalesOrders && d != onec.DocInvoices {
+			return bad("onec.documents", "%q is not sales_orders or invoices", d)
+		}
 	}
 	if _, err := mailscan.NewGroup(boxes, nil, nil, nil, nil, nil); err != nil { // passwords are read at serve start
 		return fmt.Errorf("config: %w", err)

@@ -58,10 +58,9 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 	}
 	if o := cfg.OneC; o.User != "" {
 		x, err := onec.New(onec.Config{User: o.User, Password: o.Password, WorkDir: filepath.Join(cfg.DataDir, "onec"),
-			FileLimit: o.FileLimit, CRMFields: o.CRMFields, Zip: o.Zip, Jobs: st, Logger: log},
+			FileLimit: o.FileLimit, CRMFields: o.CRMFields, Zip: o.Zip, Documents: o.Documents, Jobs: st, Logger: log},
 			onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st},
-			onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
-				Payments: st.Payments(), Exports: st})
+			saleDeps(st))
 		if err != nil {
 			return nil, err
 		}

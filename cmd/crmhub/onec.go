@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/crmhub/crmhub/connectors/onec"
 	"github.com/crmhub/crmhub/core"
@@ -13,7 +14,7 @@ import (
 
 func (m *Main) onecCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stderr, "Usage: crmhub onec import FILE.xml...\n       crmhub onec export-orders [-o FILE] [--all] [--mark]")
+		fmt.Fprintln(m.Stderr, "Usage: crmhub onec import FILE.xml...\n       crmhub onec export-orders [-o FILE] [--all] [--mark] [--documents sales_orders,invoices]")
 		if len(args) == 0 {
 			return usagef("onec needs a subcommand")
 		}
@@ -80,13 +81,28 @@ func (m *Main) onecImport(ctx context.Context, args []string) error {
 // onecExport writes the orders 1C has not confirmed (or all) as
 // CommerceML; --mark records them as sent.
 func (m *Main) onecExport(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("onec export-orders", "onec export-orders [-o FILE] [--all] [--mark] [--encoding windows-1251|UTF-8]")
+	fs, cfgPath := m.flags("onec export-orders",
+		"onec export-orders [-o FILE] [--all] [--mark] [--encoding windows-1251|UTF-8] [--documents sales_orders,invoices]")
 	out := fs.String("o", "", "the file to write (default: standard output)")
-	all := fs.Bool("all", false, "every sales order, not only those 1C has not confirmed")
+	all := fs.Bool("all", false, "every document, not only those 1C has not confirmed")
+	docs := fs.String("documents", "", "sales_orders and/or invoices, comma-separated (default: onec.documents)")
 	mark := fs.Bool("mark", false, "record the written orders as confirmed by 1C")
 	enc := fs.String("encoding", "windows-1251", "windows-1251 or UTF-8")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	cfg, err := m.loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	kinds := cfg.OneC.Documents
+	if *docs != "" {
+		kinds = strings.Split(*docs, ",")
+		for _, k := range kinds {
+			if k != onec.DocSalesOrders && k != onec.DocInvoices {
+				return usagef("--documents: %q is not sales_orders or invoices", k)
+			}
+		}
 	}
 	return m.withStore(ctx, *cfgPath, func(s *store.Store) error {
 		var w io.Writer = m.Stdout
@@ -98,17 +114,30 @@ func (m *Main) onecExport(ctx context.Context, args []string) error {
 			defer f.Close()
 			w = f
 		}
-		sent, err := onec.ExportOrders(ctx, onec.SaleDeps{SalesOrders: s.SalesOrders(), Accounts: s.Accounts(), Products: s.Products(),
-			Services: s.Services(), Payments: s.Payments(), Exports: s}, w, *enc, *all)
+		sent, err := onec.ExportOrders(ctx, saleDeps(s), w, *enc, kinds, *all)
 		if err != nil {
 			return describe(err)
 		}
 		if *mark {
-			if err := s.MarkOneCExported(ctx, core.EntitySalesOrder, sent); err != nil {
+			if err := onec.MarkExported(ctx, s, sent); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(m.Stderr, "%d orders written\n", len(sent))
+		var counts []string
+		for _, k := range kinds {
+			entity, label := core.EntitySalesOrder, "sales orders"
+			if k == onec.DocInvoices {
+				entity, label = core.EntityInvoice, "invoices"
+			}
+			counts = append(counts, fmt.Sprintf("%d %s", len(sent[entity]), label))
+		}
+		fmt.Fprintf(m.Stderr, "%s written\n", strings.Join(counts, ", "))
 		return nil
 	})
+}
+
+// saleDeps are the services the 1C orders exchange uses.
+func saleDeps(s *store.Store) onec.SaleDeps {
+	return onec.SaleDeps{SalesOrders: s.SalesOrders(), Invoices: s.Invoices(), Accounts: s.Accounts(), Products: s.Products(),
+		Services: s.Services(), Payments: s.Payments(), Exports: s}
 }

@@ -113,11 +113,11 @@ func BenchmarkOrdersExport(b *testing.B) {
 	deps := onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
 		Payments: st.Payments(), Exports: st}
 	for b.Loop() {
-		sent, err := onec.ExportOrders(ctx, deps, io.Discard, "windows-1251", true)
+		sent, err := onec.ExportOrders(ctx, deps, io.Discard, "windows-1251", nil, true)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(sent) != 10_000 {
+		if len(sent[core.EntitySalesOrder]) != 10_000 {
 			b.Fatalf("%d orders", len(sent))
 		}
 	}

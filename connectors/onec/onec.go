@@ -47,6 +47,9 @@ type Config struct {
 	// SaleEncoding is the orders document's encoding: windows-1251
 	// (default, what 1C reads best) or UTF-8.
 	SaleEncoding string
+	// Documents are the kinds sent to 1C on mode=query: sales_orders
+	// (default) and/or invoices.
+	Documents []string
 	// Zip lets 1C send one zip archive (zip=yes); it is unpacked on the
 	// first import call, within MaxUnzipped bytes, MaxFiles files and a
 	// compression ratio of at most MaxRatio. Defaults 2 GiB, 100,000, 200.
@@ -79,8 +82,8 @@ type session struct {
 	id, typ, dir string
 	last         time.Time
 	uploaded     int64
-	version      string           // the protocol version 1C gave in init ("" for old modules)
-	pending      map[string]int64 // the orders the last query sent, by id, with their versions
+	version      string // the protocol version 1C gave in init ("" for old modules)
+	pending      Sent   // the documents the last query sent, with their versions
 }
 
 // New returns the exchange over the catalog services and, when
@@ -106,6 +109,17 @@ func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 	}
 	if cfg.SaleEncoding == "" {
 		cfg.SaleEncoding = "windows-1251"
+	}
+	if len(cfg.Documents) == 0 {
+		cfg.Documents = []string{DocSalesOrders}
+	}
+	for _, d := range cfg.Documents {
+		if _, ok := docEntity[d]; !ok {
+			return nil, fmt.Errorf("onec: documents: %q is not sales_orders or invoices", d)
+		}
+		if d == DocInvoices && sale.SalesOrders != nil && sale.Invoices == nil {
+			return nil, fmt.Errorf("onec: documents: invoices without the invoice service")
+		}
 	}
 	if cfg.MaxUnzipped <= 0 {
 		cfg.MaxUnzipped = 2 << 30

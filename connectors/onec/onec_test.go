@@ -76,8 +76,8 @@ func newExchange(t *testing.T, st *store.Store, tune ...func(*onec.Config)) *one
 	}
 	x, err := onec.New(cfg,
 		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st},
-		onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
-			Payments: st.Payments(), Exports: st})
+		onec.SaleDeps{SalesOrders: st.SalesOrders(), Invoices: st.Invoices(), Accounts: st.Accounts(), Products: st.Products(),
+			Services: st.Services(), Payments: st.Payments(), Exports: st})
 	require.NoError(t, err)
 	return x
 }
@@ -370,4 +370,66 @@ func TestZipUpload(t *testing.T) {
 	lines = c.do("GET", "type=catalog&mode=import&filename=evil.xml", nil)
 	require.Equal(t, "failure", lines[0])
 	require.Contains(t, lines[1], "leaves the work folder")
+}
+
+func TestInvoicesExchange(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	x := newExchange(t, st, func(c *onec.Config) { c.Documents = []string{onec.DocSalesOrders, onec.DocInvoices} })
+	svc, err := st.Services().Create(ctx, core.Patch{"name": []byte(`"Монтаж"`), "vat_rate": []byte(`"22"`), "unit": []byte(`"усл"`)})
+	require.NoError(t, err)
+	inv, err := st.Invoices().Create(ctx, core.Patch{"lines": []byte(`[{"service_id":"` + svc.ID + `","quantity":"3","price":"1000"}]`)})
+	require.NoError(t, err)
+	order, err := st.SalesOrders().Create(ctx, core.Patch{"lines": []byte(`[{"service_id":"` + svc.ID + `","quantity":"1","price":"10"}]`)})
+	require.NoError(t, err)
+
+	// Both kinds go to 1C, each as its operation, and are confirmed together.
+	c := loginAs(t, x, "sale", "2.08")
+	docs := decodeOrders(t, c.raw("type=sale&mode=query").Body)
+	require.Len(t, docs, 2)
+	byID := map[string]*commerceml.Document{docs[0].ID: docs[0], docs[1].ID: docs[1]}
+	require.Equal(t, "Заказ товара", byID[order.ID].Operation)
+	d := byID[inv.ID]
+	require.NotNil(t, d)
+	require.Equal(t, "Счет на оплату", d.Operation)
+	require.Equal(t, inv.Number, d.Number)
+	require.Equal(t, "3660.00", d.Sum, "3 × 1,000 + 22 % VAT")
+	require.Equal(t, "Создан", d.Requisite("Статус счета"))
+	require.Contains(t, d.Lines[0].Requisites, commerceml.Requisite{Name: "ТипНоменклатуры", Value: "Услуга"})
+	require.Equal(t, "success", c.do("GET", "type=sale&mode=success", nil)[0])
+	require.Empty(t, decodeOrders(t, c.raw("type=sale&mode=query").Body))
+
+	// 1C posts the invoice and registers its payment; the buyer is new.
+	var file bytes.Buffer
+	enc, err := commerceml.NewEncoder(&file, commerceml.UTF8)
+	require.NoError(t, err)
+	require.NoError(t, enc.Begin("2026-11-27T12:00:00"))
+	require.NoError(t, enc.Document(&commerceml.Document{ID: inv.ID, Number: inv.Number, Date: "2026-11-27", Operation: "Счет на оплату",
+		Role: "Продавец", Currency: "RUB", Sum: d.Sum, Counterparties: []commerceml.Counterparty{{Party: commerceml.Party{ID: "cp-9",
+			Name: "ИП Петров", INN: "500100732259"}, Role: "Покупатель"}},
+		Requisites: []commerceml.Requisite{{Name: "Проведен", Value: "true"}, {Name: "Оплачен", Value: "true"},
+			{Name: "Номер оплаты по 1С", Value: "77"}, {Name: "Дата оплаты по 1С", Value: "2026-11-28T10:00:00"}}}))
+	require.NoError(t, enc.End())
+	for i := range 2 { // the same file twice changes nothing the second time
+		c = loginAs(t, x, "sale", "2.08")
+		require.Equal(t, "success", c.do("POST", "type=sale&mode=file&filename=docs.xml", file.Bytes())[0])
+		lines := c.do("GET", "type=sale&mode=import&filename=docs.xml", nil)
+		require.Equal(t, "success", lines[0], lines)
+		require.Contains(t, lines[1], []string{"updated 1", "updated 0"}[i], lines)
+	}
+	got, err := st.Invoices().Get(ctx, inv.ID)
+	require.NoError(t, err)
+	require.Equal(t, "paid", got.Status, "posted, then paid in full")
+	require.Equal(t, "3660.00", got.AmountPaid.StringFixed(2))
+	require.NotNil(t, got.AccountID, "the buyer became the invoice's account")
+	acc, err := st.Accounts().Get(ctx, *got.AccountID)
+	require.NoError(t, err)
+	require.Equal(t, "500100732259", acc.INN)
+	require.Equal(t, "cp-9", acc.ExternalIDs["onec"])
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM payments WHERE reference = '1С 77'`))
+	// The changed invoice goes to 1C again; the order did not change.
+	docs = decodeOrders(t, c.raw("type=sale&mode=query").Body)
+	require.Len(t, docs, 1)
+	require.Equal(t, inv.ID, docs[0].ID)
+	require.Equal(t, "Оплачен", docs[0].Requisite("Статус счета"))
 }

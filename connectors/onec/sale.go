@@ -23,6 +23,7 @@ type Exports interface {
 // SaleDeps are the services the orders exchange reads and writes.
 type SaleDeps struct {
 	SalesOrders core.SalesOrderService
+	Invoices    core.InvoiceService
 	Accounts    core.AccountService
 	Products    core.ProductService
 	Services    core.ServiceService
@@ -30,12 +31,24 @@ type SaleDeps struct {
 	Exports     Exports
 }
 
-// query answers mode=query: the sales orders 1C has not confirmed in
-// their current version, as a CommerceML document; they are marked
-// exported only when 1C answers success.
+// The documents 1C can be sent (onec.documents).
+const (
+	DocSalesOrders = "sales_orders"
+	DocInvoices    = "invoices"
+)
+
+// docEntity is the entity of a kind of document sent to 1C.
+var docEntity = map[string]string{DocSalesOrders: core.EntitySalesOrder, DocInvoices: core.EntityInvoice}
+
+// Sent are the documents a query sent: entity → id → version.
+type Sent map[string]map[string]int64
+
+// query answers mode=query: the documents 1C has not confirmed in their
+// current version, as a CommerceML document; they are marked exported
+// only when 1C answers success.
 func (x *Exchange) query(ctx context.Context, s *session) ([]byte, error) {
 	var buf bytes.Buffer
-	pending, err := ExportOrders(ctx, x.sale, &buf, x.cfg.SaleEncoding, false)
+	pending, err := ExportOrders(ctx, x.sale, &buf, x.cfg.SaleEncoding, x.cfg.Documents, false)
 	if err != nil {
 		return nil, err
 	}
@@ -45,16 +58,13 @@ func (x *Exchange) query(ctx context.Context, s *session) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// ExportOrders writes the sales orders 1C has not confirmed in their
-// current version (all of them with all) as a CommerceML document, and
-// returns their versions (to record once 1C confirms them).
-func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, encoding string, all bool) (map[string]int64, error) {
-	exported := map[string]int64{}
-	if !all {
-		var err error
-		if exported, err = deps.Exports.OneCExported(ctx, core.EntitySalesOrder); err != nil {
-			return nil, err
-		}
+// ExportOrders writes the documents of the kinds asked (sales orders by
+// default, invoices) that 1C has not confirmed in their current version
+// (all of them with all) as a CommerceML document, and returns their
+// versions (to record once 1C confirms them).
+func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, encoding string, kinds []string, all bool) (Sent, error) {
+	if len(kinds) == 0 {
+		kinds = []string{DocSalesOrders}
 	}
 	enc, err := commerceml.NewEncoder(w, encoding)
 	if err != nil {
@@ -63,45 +73,85 @@ func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, encoding stri
 	if err := enc.Begin(time.Now().In(moscow).Format("2006-01-02T15:04:05")); err != nil {
 		return nil, err
 	}
-	pending := map[string]int64{}
-	itemIDs := map[string]string{} // our product/service id → the 1C Ид
-	accounts := map[string]*core.Account{}
-	f := core.DocumentFilter{ListParams: core.ListParams{Limit: 500, Sort: core.Sort{Field: "created_at"}}}
-	for {
-		page, err := deps.SalesOrders.List(ctx, f)
+	sent := Sent{}
+	cache := &exportCache{items: map[string]string{}, accounts: map[string]*core.Account{}}
+	for _, kind := range kinds {
+		entity, ok := docEntity[kind]
+		if !ok {
+			return nil, fmt.Errorf("onec: unknown document kind %q (sales_orders, invoices)", kind)
+		}
+		exported := map[string]int64{}
+		if !all {
+			if exported, err = deps.Exports.OneCExported(ctx, entity); err != nil {
+				return nil, err
+			}
+		}
+		pending := map[string]int64{}
+		emit := func(r *core.Record, b *core.DocumentBody) error {
+			if v, ok := exported[r.ID]; ok && v >= r.Version {
+				return nil
+			}
+			doc, err := document(ctx, deps, cache, entity, r, b)
+			if err != nil {
+				return err
+			}
+			pending[r.ID] = r.Version
+			return enc.Document(doc)
+		}
+		switch entity {
+		case core.EntitySalesOrder:
+			err = eachDocument(ctx, deps.SalesOrders.List, func(o *core.SalesOrder) error { return emit(&o.Record, &o.DocumentBody) })
+		case core.EntityInvoice:
+			err = eachDocument(ctx, deps.Invoices.List, func(i *core.Invoice) error { return emit(&i.Record, &i.DocumentBody) })
+		}
 		if err != nil {
 			return nil, err
 		}
-		for i := range page.Items {
-			o := &page.Items[i]
-			if v, ok := exported[o.ID]; ok && v >= o.Version {
-				continue
-			}
-			doc, err := orderDocument(ctx, deps, o, itemIDs, accounts)
-			if err != nil {
-				return nil, err
-			}
-			if err := enc.Document(doc); err != nil {
-				return nil, err
-			}
-			pending[o.ID] = o.Version
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
+		sent[entity] = pending
 	}
 	if err := enc.End(); err != nil {
 		return nil, err
 	}
-	return pending, nil
+	return sent, nil
+}
+
+// eachDocument calls fn for every document of a kind, oldest first.
+func eachDocument[T any](ctx context.Context, list func(context.Context, core.DocumentFilter) (core.Page[T], error),
+	fn func(*T) error) error {
+	f := core.DocumentFilter{ListParams: core.ListParams{Limit: 500, Sort: core.Sort{Field: "created_at"}}}
+	for {
+		page, err := list(ctx, f)
+		if err != nil {
+			return err
+		}
+		for i := range page.Items {
+			if err := fn(&page.Items[i]); err != nil {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
+// exportCache keeps what one export looked up: the goods' 1C Ид by our
+// id, and the accounts.
+type exportCache struct {
+	items    map[string]string
+	accounts map[string]*core.Account
 }
 
 var moscow = time.FixedZone("MSK", 3*3600)
 
-// statusLabel is a sales order status as 1C users read it.
-func statusLabel(code string) string {
-	for _, c := range core.SalesOrderStatuses().Choices {
+// statusLabel is a document's status as 1C users read it.
+func statusLabel(entity, code string) string {
+	list := core.SalesOrderStatuses()
+	if entity == core.EntityInvoice {
+		list = core.InvoiceStatuses()
+	}
+	for _, c := range list.Choices {
 		if c.Code == code {
 			return c.RU
 		}
@@ -109,14 +159,19 @@ func statusLabel(code string) string {
 	return code
 }
 
-// orderDocument is a sales order as 1C reads it.
-func orderDocument(ctx context.Context, deps SaleDeps, o *core.SalesOrder, itemIDs map[string]string,
-	accounts map[string]*core.Account) (*commerceml.Document, error) {
-	d := &commerceml.Document{ID: o.ID, Number: o.Number, Date: o.Date.Format("2006-01-02"),
-		Time: o.CreatedAt.In(moscow).Format("15:04:05"), Operation: "Заказ товара", Role: "Продавец",
+// document is a sales order or an invoice as 1C reads it.
+func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity string, r *core.Record,
+	o *core.DocumentBody) (*commerceml.Document, error) {
+	itemIDs, accounts := cache.items, cache.accounts
+	op, statusName := "Заказ товара", "Статус заказа"
+	if entity == core.EntityInvoice {
+		op, statusName = "Счет на оплату", "Статус счета"
+	}
+	d := &commerceml.Document{ID: r.ID, Number: o.Number, Date: o.Date.Format("2006-01-02"),
+		Time: r.CreatedAt.In(moscow).Format("15:04:05"), Operation: op, Role: "Продавец",
 		Currency: o.Currency, Rate: "1", Sum: o.GrandTotal.StringFixed(2), Comment: o.Description,
 		Requisites: []commerceml.Requisite{
-			{Name: "Статус заказа", Value: statusLabel(o.Status)},
+			{Name: statusName, Value: statusLabel(entity, o.Status)},
 			{Name: "Отменен", Value: fmt.Sprint(o.Status == "cancelled")},
 			{Name: "Сайт", Value: "crmhub"},
 		}}
@@ -189,7 +244,17 @@ func (x *Exchange) success(ctx context.Context, s *session) error {
 	pending := s.pending
 	s.pending = nil
 	x.mu.Unlock()
-	return x.sale.Exports.MarkOneCExported(ctx, core.EntitySalesOrder, pending)
+	return MarkExported(ctx, x.sale.Exports, pending)
+}
+
+// MarkExported records that 1C has the documents sent.
+func MarkExported(ctx context.Context, ex Exports, sent Sent) error {
+	for entity, versions := range sent {
+		if err := ex.MarkOneCExported(ctx, entity, versions); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func truthy(v string) bool {
@@ -200,12 +265,12 @@ func truthy(v string) bool {
 	return false
 }
 
-// applyOrders reads 1C's order changes: deletion marks and cancellations
-// cancel, posting approves, shipment delivers, and a payment registered
-// in 1C becomes a payment on the order (once: its reference names the 1C
-// payment). Documents 1C made itself (not ours) are skipped.
+// applyOrders reads 1C's changes to our sales orders and invoices:
+// deletion marks and cancellations cancel, posting approves, shipment
+// delivers an order, and a payment registered in 1C becomes a payment on
+// the document (once: its reference names the 1C payment). Buyers are
+// matched to accounts or created. Documents 1C made itself are skipped.
 func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
-	deps := x.sale
 	d := commerceml.NewDecoder(r, commerceml.Limits{})
 	for {
 		item, err := d.Next()
@@ -230,15 +295,10 @@ func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
 			}
 			j.fail(fmt.Sprintf("Документ %s (%s): Контрагент: %s", doc.ID, doc.Number, core.ErrorMessage(err)))
 		}
-		o, err := deps.SalesOrders.Get(ctx, doc.ID)
-		if err != nil {
-			if core.ErrorCode(err) == core.ENOTFOUND {
-				j.update(func(s *JobStatus) { s.Skipped++ })
-				continue
-			}
+		outcome, err := x.applyDocument(ctx, doc, buyer)
+		if err != nil && ctx.Err() != nil {
 			return err
 		}
-		outcome, err := x.applyOrder(ctx, o, doc, buyer)
 		if err != nil {
 			j.fail(fmt.Sprintf("Документ %s (%s): %s", doc.ID, doc.Number, core.ErrorMessage(err)))
 			continue
@@ -251,6 +311,29 @@ func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
 			}
 		})
 	}
+}
+
+// applyDocument applies a document from 1C to our sales order or invoice
+// of its Ид; one we do not have (1C made it) is skipped.
+func (x *Exchange) applyDocument(ctx context.Context, doc *commerceml.Document, buyer string) (string, error) {
+	deps := x.sale
+	o, err := deps.SalesOrders.Get(ctx, doc.ID)
+	if err == nil {
+		return x.applyOrder(ctx, o, doc, buyer)
+	}
+	if core.ErrorCode(err) != core.ENOTFOUND {
+		return "", err
+	}
+	if deps.Invoices != nil {
+		inv, err := deps.Invoices.Get(ctx, doc.ID)
+		if err == nil {
+			return x.applyInvoice(ctx, inv, doc, buyer)
+		}
+		if core.ErrorCode(err) != core.ENOTFOUND {
+			return "", err
+		}
+	}
+	return "skipped", nil
 }
 
 func (x *Exchange) applyOrder(ctx context.Context, o *core.SalesOrder, doc *commerceml.Document, buyer string) (string, error) {
@@ -277,36 +360,90 @@ func (x *Exchange) applyOrder(ctx context.Context, o *core.SalesOrder, doc *comm
 		}
 		changed = true
 	}
-	if num := doc.Requisite("Номер оплаты по 1С"); truthy(doc.Requisite("Оплачен")) && num != "" {
-		ref := clip("1С "+num, 100)
-		page, err := deps.Payments.List(ctx, core.PaymentFilter{ListParams: core.ListParams{Limit: 100, Query: ref,
-			Sort: core.Sort{Field: "created_at"}}})
-		if err != nil {
-			return "", err
-		}
-		known := false
-		for _, p := range page.Items {
-			if p.Reference == ref && p.SalesOrderID != nil && *p.SalesOrderID == o.ID {
-				known = true
-			}
-		}
-		if !known {
-			patch := core.Patch{"direction": raw(core.PaymentIncoming), "method": raw(core.PaymentBankTransfer),
-				"sales_order_id": raw(o.ID), "amount": raw(o.GrandTotal.StringFixed(2)), "reference": raw(ref),
-				"description": raw("Оплата по 1С № " + num)}
-			if dt := doc.Requisite("Дата оплаты по 1С"); len(dt) >= 10 {
-				patch["date"] = raw(dt[:10])
-			}
-			if _, err := deps.Payments.Create(ctx, patch); err != nil {
-				return "", err
-			}
-			changed = true
-		}
+	paid, err := x.payment(ctx, doc, "sales_order_id", o.ID, o.GrandTotal.Decimal)
+	if err != nil {
+		return "", err
 	}
+	changed = changed || paid
 	if changed {
 		return "updated", nil
 	}
 	return "skipped", nil
+}
+
+// applyInvoice applies 1C's changes to an invoice: deletion marks and
+// cancellations cancel it, posting approves a draft, and a payment
+// registered in 1C pays what is left of it (once).
+func (x *Exchange) applyInvoice(ctx context.Context, inv *core.Invoice, doc *commerceml.Document, buyer string) (string, error) {
+	deps := x.sale
+	patch := core.Patch{}
+	if inv.AccountID == nil && buyer != "" {
+		patch["account_id"] = raw(buyer)
+	}
+	status := inv.Status
+	switch {
+	case truthy(doc.DeletionMark) || truthy(doc.Requisite("ПометкаУдаления")) || truthy(doc.Requisite("Отменен")):
+		status = "cancelled"
+	case truthy(doc.Requisite("Проведен")) && (status == "created" || status == "autocreated"):
+		status = "approved"
+	}
+	if status != inv.Status {
+		patch["status"] = raw(status)
+	}
+	if len(patch) > 0 {
+		var err error
+		if inv, err = deps.Invoices.Update(ctx, inv.ID, 0, patch); err != nil {
+			return "", err
+		}
+	}
+	paid := false
+	if inv.Status != "cancelled" && inv.Balance.IsPositive() {
+		var err error
+		if paid, err = x.payment(ctx, doc, "invoice_id", inv.ID, inv.Balance.Decimal); err != nil {
+			return "", err
+		}
+	}
+	if len(patch) > 0 || paid {
+		return "updated", nil
+	}
+	return "skipped", nil
+}
+
+// payment records the payment a document from 1C registers («Оплачен»,
+// «Номер оплаты по 1С», «Дата оплаты по 1С») on the order or invoice
+// (link names which), once: its reference names the 1C payment. It
+// reports whether it made one.
+func (x *Exchange) payment(ctx context.Context, doc *commerceml.Document, link, id string, amount decimal.Decimal) (bool, error) {
+	num := strings.TrimSpace(doc.Requisite("Номер оплаты по 1С"))
+	if !truthy(doc.Requisite("Оплачен")) || num == "" {
+		return false, nil
+	}
+	deps := x.sale
+	ref := clip("1С "+num, 100)
+	page, err := deps.Payments.List(ctx, core.PaymentFilter{ListParams: core.ListParams{Limit: 100, Query: ref,
+		Sort: core.Sort{Field: "created_at"}}})
+	if err != nil {
+		return false, err
+	}
+	for _, p := range page.Items {
+		if p.Reference != ref {
+			continue
+		}
+		if (link == "invoice_id" && p.InvoiceID != nil && *p.InvoiceID == id) ||
+			(link == "sales_order_id" && p.SalesOrderID != nil && *p.SalesOrderID == id) {
+			return false, nil
+		}
+	}
+	patch := core.Patch{"direction": raw(core.PaymentIncoming), "method": raw(core.PaymentBankTransfer),
+		link: raw(id), "amount": raw(amount.StringFixed(2)), "reference": raw(ref),
+		"description": raw("Оплата по 1С № " + num)}
+	if dt := doc.Requisite("Дата оплаты по 1С"); len(dt) >= 10 {
+		patch["date"] = raw(dt[:10])
+	}
+	if _, err := deps.Payments.Create(ctx, patch); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // counterparty finds the account of a document's buyer by ИНН and КПП
