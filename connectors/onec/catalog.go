@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -552,14 +553,20 @@ func (c *Catalog) priceBook(ctx context.Context, t *commerceml.PriceType) (strin
 	return b.ID, nil
 }
 
-// offer applies an offer's prices and stock to its good; characteristics
-// (variants, "product#characteristic") are not modelled and are skipped.
+// offer applies an offer's prices and stock to its good, or to the
+// product of its characteristic (a variant, "good#characteristic").
 func (c *Catalog) offer(ctx context.Context, books map[string]string, index map[string]core.OneCItem, o *commerceml.Offer) (string, error) {
-	if o.CharacteristicID() != "" {
-		return "skipped", nil
-	}
 	var kind, id string
-	if it, ok := index[o.ProductID()]; ok {
+	if o.CharacteristicID() != "" {
+		if index == nil {
+			return "skipped", nil // variants need the exchange's item index
+		}
+		it, err := c.variant(ctx, index, o)
+		if err != nil {
+			return "", err
+		}
+		kind, id = it.Entity, it.ItemID
+	} else if it, ok := index[o.ProductID()]; ok {
 		kind, id = it.Entity, it.ItemID
 	} else if index == nil {
 		var err error
@@ -618,6 +625,89 @@ func (c *Catalog) offer(ctx context.Context, books map[string]string, index map[
 	return "updated", nil
 }
 
+// variant finds or makes the product a characteristic offer stands for
+// (1C's "good#characteristic"): a copy of its good, named by the offer
+// (or the good's name with the characteristic's values), its
+// characteristic in attributes, keyed by the offer's whole Ид. Its name,
+// article and characteristic follow the offer when they change.
+func (c *Catalog) variant(ctx context.Context, index map[string]core.OneCItem, o *commerceml.Offer) (*core.OneCItem, error) {
+	parent, ok := index[o.ProductID()]
+	if !ok {
+		return nil, core.Errorf(core.ENOTFOUND, "no good with this Ид (import.xml first)")
+	}
+	if parent.Entity != core.EntityProduct {
+		return nil, core.Errorf(core.EINVALID, "a service has no characteristics")
+	}
+	chars := map[string]string{}
+	var parts []string
+	for _, ch := range o.Characteristics {
+		n, v := clip(strings.TrimSpace(ch.Name), 200), clip(strings.TrimSpace(ch.Value), 2000)
+		if n != "" && v != "" {
+			chars[n] = v
+			parts = append(parts, n+": "+v)
+		}
+	}
+	own := core.Patch{"name": raw(clip(strings.TrimSpace(o.Name), 250)), "sku": raw(clip(strings.TrimSpace(o.SKU), 100)),
+		"characteristic": raw(chars)}
+	sum := sha256.Sum256(raw(own))
+	digest := hex.EncodeToString(sum[:16])
+	known, exists := index[o.ID]
+	if exists && known.Digest == digest {
+		return &known, nil
+	}
+	good, err := c.deps.Products.Get(ctx, parent.ItemID)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(o.Name)
+	if name == "" || name == good.Name {
+		name = good.Name
+		if len(parts) > 0 {
+			name += " (" + strings.Join(parts, ", ") + ")"
+		}
+	}
+	attrs := maps.Clone(good.Attributes)
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	for n, v := range chars {
+		if len(attrs) < 200 || attrs[n] != "" {
+			attrs[n] = v
+		}
+	}
+	sku := strings.TrimSpace(o.SKU)
+	if sku == "" {
+		sku = good.SKU
+	}
+	patch := core.Patch{"name": raw(clip(name, 250)), "sku": raw(clip(sku, 100)), "attributes": raw(attrs),
+		"external_ids": raw(map[string]string{System: o.ID})}
+	it := core.OneCItem{OneCID: o.ID, Entity: core.EntityProduct, Digest: digest}
+	if exists {
+		for _, f := range c.crmFields {
+			delete(patch, f)
+		}
+		if _, err := c.deps.Products.Update(ctx, known.ItemID, 0, patch); err != nil {
+			return nil, err
+		}
+		it.ItemID = known.ItemID
+	} else {
+		patch["unit"], patch["unit_code"], patch["vat_rate"] = raw(good.Unit), raw(good.UnitCode), raw(good.VATRate)
+		patch["group_id"], patch["description"], patch["manufacturer"] = raw(good.GroupID), raw(good.Description), raw(good.Manufacturer)
+		patch["country_of_origin"], patch["country_code"] = raw(good.CountryOfOrigin), raw(good.CountryCode)
+		patch["active"] = raw(good.Active)
+		p, err := c.deps.Products.Create(ctx, patch)
+		if err != nil {
+			return nil, err
+		}
+		it.ItemID = p.ID
+	}
+	index[o.ID] = it
+	if err := c.deps.Items.SaveOneCItems(ctx, []core.OneCItem{it}); err != nil {
+		return nil, err
+	}
+	return &it, nil
+}
+
 // offerBatch applies offers together: their prices per price book and the
 // stock, each in one statement (unchanged values untouched). A batch the
 // database refuses goes offer by offer, to say which.
@@ -631,11 +721,18 @@ func (c *Catalog) offerBatch(ctx context.Context, books map[string]string, index
 	outcome := make([]string, len(offers))
 	errs := make([]error, len(offers))
 	for i, o := range offers {
-		if o.CharacteristicID() != "" {
-			outcome[i] = "skipped"
-			continue
-		}
 		it, ok := index[o.ProductID()]
+		if o.CharacteristicID() != "" {
+			v, err := c.variant(ctx, index, o)
+			if err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				errs[i] = err
+				continue
+			}
+			it, ok = *v, true
+		}
 		if !ok {
 			errs[i] = core.Errorf(core.ENOTFOUND, "no good with this Ид (import.xml first)")
 			continue
@@ -724,7 +821,8 @@ func (c *Catalog) deactivateMissing(ctx context.Context, seen map[string]bool) (
 			return n, err
 		}
 		for _, p := range page.Items {
-			if id := p.ExternalIDs[System]; id != "" && !seen[id] {
+			// A variant ("good#characteristic") goes with its good.
+			if id, _, _ := strings.Cut(p.ExternalIDs[System], "#"); id != "" && !seen[id] {
 				stale = append(stale, p.ID)
 			}
 		}

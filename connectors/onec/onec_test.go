@@ -433,3 +433,70 @@ func TestInvoicesExchange(t *testing.T) {
 	require.Equal(t, inv.ID, docs[0].ID)
 	require.Equal(t, "Оплачен", docs[0].Requisite("Статус счета"))
 }
+
+// variantOffers is an offers package with two characteristics of one good
+// (1C's "good#characteristic"), as 1C:УТ sends sizes.
+func variantOffers(price44 string) []byte {
+	offer := func(char, name, size, price, qty string) string {
+		return `<Предложение><Ид>bd8c4e15-18f9-11e7-80c2-0cc47ab29cd1#` + char + `</Ид><Наименование>` + name + `</Наименование>
+<ХарактеристикиТовара><ХарактеристикаТовара><Наименование>Размер</Наименование><Значение>` + size + `</Значение></ХарактеристикаТовара></ХарактеристикиТовара>
+<Цены><Цена><ИдТипаЦены>pt-1</ИдТипаЦены><ЦенаЗаЕдиницу>` + price + `</ЦенаЗаЕдиницу><Валюта>RUB</Валюта></Цена></Цены>
+<Количество>` + qty + `</Количество></Предложение>`
+	}
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<КоммерческаяИнформация ВерсияСхемы="2.08"><ПакетПредложений СодержитТолькоИзменения="true"><Ид>cat#</Ид>
+<ТипыЦен><ТипЦены><Ид>pt-1</Ид><Наименование>Розничная</Наименование><Валюта>RUB</Валюта></ТипЦены></ТипыЦен>
+<Предложения>` + offer("size-42", "", "42", "1500", "5") + offer("size-44", "Коврик Portable, размер 44", "44", price44, "3") + `
+<Предложение><Ид>no-such-good#x</Ид><Цены/></Предложение>
+</Предложения></ПакетПредложений></КоммерческаяИнформация>`)
+}
+
+func TestCharacteristicOffers(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	x := newExchange(t, st)
+	imp, err := os.ReadFile("testdata/import0_1.xml")
+	require.NoError(t, err)
+	c := login(t, x)
+	require.Equal(t, "success", c.importFile("import0_1.xml", imp)[0])
+
+	lines := c.importFile("offers.xml", variantOffers("1700"))
+	require.Equal(t, "success", lines[0], lines)
+	require.Contains(t, lines[1], "updated 2", lines)
+	require.Contains(t, lines[1], "errors 1", "the offer of an unknown good")
+	// Each characteristic is a product of its own, a copy of its good.
+	type variant struct {
+		name, sku, size, group, stock, price string
+	}
+	read := func(id string) variant {
+		var v variant
+		require.NoError(t, st.Pool().QueryRow(ctx, `SELECT p.name, p.sku, p.attributes->>'Размер', coalesce(p.group_id::text, ''),
+			p.stock_quantity::text, pr.price::text FROM products p JOIN prices pr ON pr.product_id = p.id
+			WHERE p.external_ids->>'onec' = $1 AND p.active`, "bd8c4e15-18f9-11e7-80c2-0cc47ab29cd1#"+id).
+			Scan(&v.name, &v.sku, &v.size, &v.group, &v.stock, &v.price))
+		return v
+	}
+	var good variant
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT name, sku, group_id::text FROM products
+		WHERE external_ids->>'onec' = 'bd8c4e15-18f9-11e7-80c2-0cc47ab29cd1'`).Scan(&good.name, &good.sku, &good.group))
+	v42, v44 := read("size-42"), read("size-44")
+	require.Equal(t, variant{good.name + " (Размер: 42)", good.sku, "42", good.group, "5.000", "1500.00"}, v42)
+	require.Equal(t, variant{"Коврик Portable, размер 44", good.sku, "44", good.group, "3.000", "1700.00"}, v44)
+
+	// The same offers again: nothing changes, no event; a new price is applied.
+	events := count(t, st, `SELECT count(*) FROM outbox`)
+	c = login(t, x) // 1C uploads each file once per session
+	lines = c.importFile("offers.xml", variantOffers("1700"))
+	require.Contains(t, lines[1], "updated 2", lines) // offers counted as applied; nothing written
+	require.Equal(t, events, count(t, st, `SELECT count(*) FROM outbox`))
+	c = login(t, x)
+	lines = c.importFile("offers.xml", variantOffers("1800"))
+	require.Equal(t, "success", lines[0], lines)
+	require.Equal(t, "1800.00", read("size-44").price)
+	require.Equal(t, 2, count(t, st, `SELECT count(*) FROM products WHERE external_ids->>'onec' LIKE 'bd8c4e15-%#%'`))
+
+	// A full catalog that lists the good keeps its variants active.
+	c = login(t, x)
+	require.Equal(t, "success", c.importFile("import0_1.xml", imp)[0])
+	require.Equal(t, 2, count(t, st, `SELECT count(*) FROM products WHERE external_ids->>'onec' LIKE 'bd8c4e15-%#%' AND active`))
+}
