@@ -193,6 +193,7 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 			d.Counterparties = append(d.Counterparties, cp)
 		}
 	}
+	lineDiscounts := decimal.Zero
 	for _, l := range o.Lines {
 		kind, ours := "Товар", ""
 		switch {
@@ -227,8 +228,39 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 				rate = "Без НДС"
 			}
 			line.TaxRates = []commerceml.TaxRate{{Name: "НДС", Rate: rate}}
+			if rate != "Без НДС" {
+				// The line's sum includes its VAT.
+				line.Taxes = []commerceml.Tax{{Name: "НДС", Included: "true", Sum: l.VATAmount.StringFixed(2), Rate: rate}}
+			}
+		}
+		// A line discount: what the list price loses on the way to the
+		// line's amount before VAT (with VAT in tax-inclusive mode).
+		if l.DiscountPercent != nil || l.DiscountAmount != nil {
+			base := l.NetAmount.Decimal
+			if o.TaxMode == "inclusive" {
+				base = l.TotalAmount.Decimal
+			}
+			if disc := price.Mul(l.Quantity.Decimal).Round(2).Sub(base); disc.IsPositive() {
+				dc := commerceml.Discount{Name: "Скидка", Sum: disc.StringFixed(2), Included: "true"}
+				if l.DiscountPercent != nil {
+					dc.Percent = l.DiscountPercent.String()
+				}
+				line.Discounts = []commerceml.Discount{dc}
+				lineDiscounts = lineDiscounts.Add(disc)
+			}
 		}
 		d.Lines = append(d.Lines, line)
+	}
+	if o.VATTotal.IsPositive() {
+		d.Taxes = []commerceml.Tax{{Name: "НДС", Included: "true", Sum: o.VATTotal.StringFixed(2)}}
+	}
+	// The discount on the whole document: the total less the lines'.
+	if overall := o.DiscountTotal.Sub(lineDiscounts); overall.IsPositive() {
+		dc := commerceml.Discount{Name: "Скидка на документ", Sum: overall.StringFixed(2), Included: "true"}
+		if o.DiscountPercent != nil {
+			dc.Percent = o.DiscountPercent.String()
+		}
+		d.Discounts = []commerceml.Discount{dc}
 	}
 	if o.ShippingAmount.IsPositive() {
 		d.Lines = append(d.Lines, commerceml.Line{ID: "ORDER_DELIVERY", Name: "Доставка", Unit: commerceml.Unit{Code: "796", Name: "шт"},
