@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -128,4 +129,31 @@ func TestCatalogAttributes(t *testing.T) {
 		require.Len(t, errs, 1, body)
 		require.Equal(t, code, errs[0].Code, body)
 	}
+}
+
+func TestReportPeriods(t *testing.T) {
+	t.Parallel()
+	msk := time.FixedZone("MSK", 3*3600)
+	now := time.Date(2026, 11, 27, 22, 30, 0, 0, time.UTC) // Saturday 01:30 in Moscow
+	day := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
+	for preset, want := range map[string][2]string{
+		"today":        {"2026-11-28", "2026-11-29"},
+		"yesterday":    {"2026-11-27", "2026-11-28"},
+		"this_week":    {"2026-11-23", "2026-11-30"},
+		"last_week":    {"2026-11-16", "2026-11-23"},
+		"this_month":   {"2026-11-01", "2026-12-01"},
+		"last_month":   {"2026-10-01", "2026-11-01"},
+		"this_quarter": {"2026-10-01", "2027-01-01"},
+		"last_quarter": {"2026-07-01", "2026-10-01"},
+		"this_year":    {"2026-01-01", "2027-01-01"},
+		"last_year":    {"2025-01-01", "2026-01-01"},
+		"last_7_days":  {"2026-11-22", "2026-11-29"},
+		"last_30_days": {"2026-10-30", "2026-11-29"},
+	} {
+		from, to, ok := core.Period(preset, now, msk)
+		require.True(t, ok, preset)
+		require.Equal(t, [2]time.Time{day(want[0]), day(want[1])}, [2]time.Time{from, to}, preset)
+	}
+	_, _, ok := core.Period("forever", now, msk)
+	require.False(t, ok)
 }

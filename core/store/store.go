@@ -38,6 +38,9 @@ type Store struct {
 	numbering map[string]core.NumberFormat
 	// paidOnFull moves a fully paid invoice to paid.
 	paidOnFull bool
+	// reportReg is what reports may name; reportLimits bound their runs.
+	reportReg    map[string]*rEntity
+	reportLimits reportLimits
 	// admin remembers the first administrator, the default owner.
 	admin struct {
 		mu sync.Mutex
@@ -69,6 +72,7 @@ type tables struct {
 	salesOrder    *table[core.SalesOrder, *core.SalesOrder]
 	purchaseOrder *table[core.PurchaseOrder, *core.PurchaseOrder]
 	email         *table[core.EmailMessage, *core.EmailMessage]
+	report        *table[core.Report, *core.Report]
 }
 
 var (
@@ -98,6 +102,8 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s.tables.salesOrder = s.newSalesOrderTable()
 	s.tables.purchaseOrder = s.newPurchaseOrderTable()
 	s.tables.email = newEmailTable()
+	s.reportReg = reportRegistry()
+	s.tables.report = s.newReportTable()
 	return s
 }
 
