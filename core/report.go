@@ -352,16 +352,22 @@ func Period(preset string, now time.Time, loc *time.Location) (from, to time.Tim
 type ReportColumn struct {
 	Key   string `json:"key"`   // "account.name", "sum_amount"
 	Label string `json:"label"` // for people
-	// Type: text, integer, number, money, date, datetime, boolean.
+	// Type: text, integer, number, money, date, datetime, boolean, id.
 	Type string `json:"type"`
+	// DatePart is a date group's period (day, week, month, quarter, year):
+	// its value is the period's first day.
+	DatePart string `json:"date_part,omitempty"`
 }
 
 // ReportSubtotal is one group's aggregates at a grouping level (1 is the
-// outermost): Keys holds the values of levels 1..Level.
+// outermost): Keys holds the values of levels 1..Level. Subtotals are
+// listed in print order; AfterRow says how many rows precede it (a
+// subtotal follows its group's rows).
 type ReportSubtotal struct {
-	Level  int            `json:"level"`
-	Keys   []any          `json:"keys"`
-	Values map[string]any `json:"values"`
+	Level    int            `json:"level"`
+	Keys     []any          `json:"keys"`
+	Values   map[string]any `json:"values"`
+	AfterRow int            `json:"after_row"`
 }
 
 // ReportResult is a report's run: typed columns, rows (detail rows, or

@@ -136,6 +136,7 @@ type plan struct {
 	summary string // ORDER BY of the summary query
 	limit   int
 	params  map[string]string
+	rowKeys [][]any // a detail report's rows' group values
 }
 
 type planGroup struct {
@@ -395,7 +396,12 @@ func (r reports) Run(ctx context.Context, rep *core.Report, run core.ReportRun) 
 			}
 		}
 		if len(p.groups) > 0 || len(p.aggs) > 0 {
-			return p.runSummary(ctx, tx, res)
+			if err := p.runSummary(ctx, tx, res); err != nil {
+				return err
+			}
+		}
+		if len(p.cols) > 0 && len(p.groups) > 0 {
+			p.place(res)
 		}
 		return nil
 	})
@@ -418,10 +424,13 @@ func (p *plan) whereSQL() string {
 
 // runDetail reads the detail rows (grouped rows together).
 func (p *plan) runDetail(ctx context.Context, tx pgx.Tx, res *core.ReportResult) error {
-	sel := make([]string, len(p.cols))
+	sel := make([]string, len(p.cols), len(p.cols)+len(p.groups))
 	for i, col := range p.cols {
 		sel[i] = out(col.expr, col.typ)
 		res.Columns = append(res.Columns, core.ReportColumn{Key: col.key, Label: col.label, Type: col.typ})
+	}
+	for _, g := range p.groups { // each row's groups, to place the subtotals
+		sel = append(sel, out(g.expr, g.typ))
 	}
 	sql := "SELECT " + strings.Join(sel, ", ") + " FROM " + p.c.from() + p.whereSQL() + " ORDER BY " + p.detail +
 		" LIMIT " + strconv.Itoa(p.limit+1)
@@ -439,9 +448,37 @@ func (p *plan) runDetail(ctx context.Context, tx pgx.Tx, res *core.ReportResult)
 			res.Truncated = true
 			break
 		}
-		res.Rows = append(res.Rows, normalize(vals))
+		vals = normalize(vals)
+		res.Rows = append(res.Rows, vals[:len(p.cols)])
+		if len(p.groups) > 0 {
+			p.rowKeys = append(p.rowKeys, vals[len(p.cols):])
+		}
 	}
 	return rows.Err()
+}
+
+// place sets where each subtotal of a detail report goes: after the last
+// row of its group.
+func (p *plan) place(res *core.ReportResult) {
+	last := map[string]int{}
+	for i, keys := range p.rowKeys {
+		for l := 1; l <= len(keys); l++ {
+			last[keyString(keys[:l])] = i + 1
+		}
+	}
+	for i := range res.Subtotals {
+		st := &res.Subtotals[i]
+		if n, ok := last[keyString(st.Keys)]; ok {
+			st.AfterRow = n
+		} else {
+			st.AfterRow = len(res.Rows)
+		}
+	}
+}
+
+func keyString(keys []any) string {
+	b, _ := json.Marshal(keys)
+	return string(b)
 }
 
 // runSummary reads the groups with ROLLUP: each group's aggregates, the
@@ -483,9 +520,7 @@ func (p *plan) runSummary(ctx context.Context, tx pgx.Tx, res *core.ReportResult
 	n := len(p.groups)
 	if len(p.cols) == 0 {
 		for _, g := range p.groups {
-			label := g.ref.label
-			col := core.ReportColumn{Key: g.key, Label: label, Type: g.typ}
-			res.Columns = append(res.Columns, col)
+			res.Columns = append(res.Columns, core.ReportColumn{Key: g.key, Label: g.ref.label, Type: g.typ, DatePart: g.part})
 		}
 		for _, a := range p.aggs {
 			res.Columns = append(res.Columns, core.ReportColumn{Key: a.key, Label: aggLabel(a), Type: a.typ})
@@ -515,7 +550,8 @@ func (p *plan) runSummary(ctx context.Context, tx pgx.Tx, res *core.ReportResult
 		case level == n && len(p.cols) == 0:
 			res.Rows = append(res.Rows, vals[1:])
 		default:
-			res.Subtotals = append(res.Subtotals, core.ReportSubtotal{Level: level, Keys: keys[:level], Values: values})
+			res.Subtotals = append(res.Subtotals, core.ReportSubtotal{Level: level, Keys: keys[:level], Values: values,
+				AfterRow: len(res.Rows)})
 		}
 	}
 	return rows.Err()

@@ -127,8 +127,8 @@ func runStd(t *testing.T, st *store.Store, slug string, run core.ReportRun) *cor
 	return res
 }
 
-func sub(level int, keys []any, values map[string]any) core.ReportSubtotal {
-	return core.ReportSubtotal{Level: level, Keys: keys, Values: values}
+func sub(level int, keys []any, values map[string]any, after int) core.ReportSubtotal {
+	return core.ReportSubtotal{Level: level, Keys: keys, Values: values, AfterRow: after}
 }
 
 func TestStandardReports(t *testing.T) {
@@ -155,16 +155,16 @@ func TestStandardReports(t *testing.T) {
 
 	res = runStd(t, st, "closed-deals", core.ReportRun{})
 	require.Equal(t, [][]any{{m, "lost", int64(1), "2000.00"}, {m, "won", int64(1), "5000.00"}}, res.Rows)
-	require.Equal(t, []core.ReportSubtotal{sub(1, []any{m}, map[string]any{"count": int64(2), "sum_amount": "7000.00"})}, res.Subtotals)
+	require.Equal(t, []core.ReportSubtotal{sub(1, []any{m}, map[string]any{"count": int64(2), "sum_amount": "7000.00"}, 2)}, res.Subtotals)
 	require.Equal(t, map[string]any{"count": int64(2), "sum_amount": "7000.00"}, res.Totals)
 
 	res = runStd(t, st, "activities", core.ReportRun{})
 	require.Equal(t, [][]any{{m, "Анна", "completed", int64(1)}, {m, "Анна", "not_started", int64(1)},
 		{m, "Борис", "not_started", int64(1)}}, res.Rows)
 	require.Equal(t, []core.ReportSubtotal{ // each after its group's rows, as a report prints them
-		sub(2, []any{m, "Анна"}, map[string]any{"count": int64(2)}),
-		sub(2, []any{m, "Борис"}, map[string]any{"count": int64(1)}),
-		sub(1, []any{m}, map[string]any{"count": int64(3)}),
+		sub(2, []any{m, "Анна"}, map[string]any{"count": int64(2)}, 2),
+		sub(2, []any{m, "Борис"}, map[string]any{"count": int64(1)}, 3),
+		sub(1, []any{m}, map[string]any{"count": int64(3)}, 3),
 	}, res.Subtotals)
 
 	res = runStd(t, st, "open-quotes", core.ReportRun{})
@@ -189,9 +189,9 @@ func TestStandardReports(t *testing.T) {
 	require.Equal(t, []any{"2440.00", "2000.00", int64(45)}, res.Rows[1][4:])
 	require.Equal(t, []any{"610.00", "610.00", int64(100)}, res.Rows[2][4:])
 	require.Equal(t, []core.ReportSubtotal{
-		sub(1, []any{"0–30"}, map[string]any{"count": int64(1), "sum_balance": "2440.00"}),
-		sub(1, []any{"31–60"}, map[string]any{"count": int64(1), "sum_balance": "2000.00"}),
-		sub(1, []any{"90+"}, map[string]any{"count": int64(1), "sum_balance": "610.00"}),
+		sub(1, []any{"0–30"}, map[string]any{"count": int64(1), "sum_balance": "2440.00"}, 1),
+		sub(1, []any{"31–60"}, map[string]any{"count": int64(1), "sum_balance": "2000.00"}, 2),
+		sub(1, []any{"90+"}, map[string]any{"count": int64(1), "sum_balance": "610.00"}, 3),
 	}, res.Subtotals)
 	require.Equal(t, map[string]any{"count": int64(3), "sum_balance": "5050.00"}, res.Totals)
 
