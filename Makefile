@@ -11,7 +11,7 @@ BIN     := bin/crmhub
 # OS packages the hub and its tests use, as "command:debian-package".
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
 DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
-        dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd
+        dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui
 
 .PHONY: help deps build run test bench bench/crm bench/stream bench/telephony bench/forms lint fmt clean
 
