@@ -357,6 +357,8 @@ type ReportColumn struct {
 	// DatePart is a date group's period (day, week, month, quarter, year):
 	// its value is the period's first day.
 	DatePart string `json:"date_part,omitempty"`
+	// Labels name a picklist column's codes for people.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // ReportSubtotal is one group's aggregates at a grouping level (1 is the

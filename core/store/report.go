@@ -427,7 +427,7 @@ func (p *plan) runDetail(ctx context.Context, tx pgx.Tx, res *core.ReportResult)
 	sel := make([]string, len(p.cols), len(p.cols)+len(p.groups))
 	for i, col := range p.cols {
 		sel[i] = out(col.expr, col.typ)
-		res.Columns = append(res.Columns, core.ReportColumn{Key: col.key, Label: col.label, Type: col.typ})
+		res.Columns = append(res.Columns, core.ReportColumn{Key: col.key, Label: col.label, Type: col.typ, Labels: col.labels})
 	}
 	for _, g := range p.groups { // each row's groups, to place the subtotals
 		sel = append(sel, out(g.expr, g.typ))
@@ -520,7 +520,11 @@ func (p *plan) runSummary(ctx context.Context, tx pgx.Tx, res *core.ReportResult
 	n := len(p.groups)
 	if len(p.cols) == 0 {
 		for _, g := range p.groups {
-			res.Columns = append(res.Columns, core.ReportColumn{Key: g.key, Label: g.ref.label, Type: g.typ, DatePart: g.part})
+			col := core.ReportColumn{Key: g.key, Label: g.ref.label, Type: g.typ, DatePart: g.part}
+			if g.part == "" {
+				col.Labels = g.ref.labels
+			}
+			res.Columns = append(res.Columns, col)
 		}
 		for _, a := range p.aggs {
 			res.Columns = append(res.Columns, core.ReportColumn{Key: a.key, Label: aggLabel(a), Type: a.typ})

@@ -18,11 +18,12 @@ import (
 // parameter (today's date in the report time zone too).
 
 type rRef struct {
-	key   string // as the definition names it: "account.name"
-	expr  string // SQL
-	typ   string
-	label string
-	order string // SQL its groups sort by, "" for expr
+	key    string // as the definition names it: "account.name"
+	expr   string // SQL
+	typ    string
+	label  string
+	order  string // SQL its groups sort by, "" for expr
+	labels map[string]string
 }
 
 type compiler struct {
@@ -131,7 +132,7 @@ func (c *compiler) ref(key, where string) (rRef, bool) {
 		}
 		today = c.today
 	}
-	r := rRef{key: key, expr: fmt.Sprintf(f.expr, c.alias[path], today), typ: f.typ, label: label}
+	r := rRef{key: key, expr: fmt.Sprintf(f.expr, c.alias[path], today), typ: f.typ, label: label, labels: f.labels}
 	if f.order != "" {
 		r.order = fmt.Sprintf(f.order, c.alias[path], today)
 	}

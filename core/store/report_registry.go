@@ -1,6 +1,10 @@
 package store
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/crmhub/crmhub/core"
+)
 
 // The report registry: the entities a report may start from, their fields
 // as SQL expressions and their links. Reports name fields and links only
@@ -26,6 +30,8 @@ type rField struct {
 	// order, when set, is what the field's groups sort by (a deal's stage
 	// by its place in the pipeline, not by its code).
 	order string
+	// labels name a picklist's codes for people.
+	labels map[string]string
 }
 
 type rLink struct {
@@ -82,6 +88,21 @@ func (e *rEntity) ordered(name, order string) *rEntity {
 	return e
 }
 
+// labelled names the codes of a field by a picklist (or pairs).
+func (e *rEntity) labelled(name string, lists ...*core.Picklist) *rEntity {
+	f := e.fields[name]
+	if f.labels == nil {
+		f.labels = map[string]string{}
+	}
+	for _, l := range lists {
+		for _, c := range l.Choices {
+			f.labels[c.Code] = c.RU
+		}
+	}
+	e.fields[name] = f
+	return e
+}
+
 func (e *rEntity) computed(name, typ, label, expr string) *rEntity {
 	e.fields[name] = rField{expr: expr, typ: typ, label: label}
 	return e
@@ -99,6 +120,14 @@ func document(name, label, table string, extra ...string) *rEntity {
 		link("deal", "deal", "deal_id", "Сделка")
 }
 
+func stagePicklist() *core.Picklist {
+	var cs []core.Choice
+	for _, st := range core.DefaultStages() {
+		cs = append(cs, core.Choice{Code: st.Code, RU: st.LabelRU})
+	}
+	return core.NewPicklist("deal_stage", cs...)
+}
+
 // reportRegistry builds the registry.
 func reportRegistry() map[string]*rEntity {
 	es := []*rEntity{
@@ -107,6 +136,7 @@ func reportRegistry() map[string]*rEntity {
 			"title text Должность", "email text E-mail", "phone text Телефон", "mobile text Мобильный", "status text Статус",
 			"source text Источник", "industry text Отрасль", "rating text Рейтинг", "annual_revenue money Годовой доход",
 			"employees integer Сотрудников", "converted boolean Конвертировано").owned().
+			labelled("status", core.LeadStatuses()).labelled("source", core.LeadSources()).
 			computed("city", rText, "Город", "%[1]s.addr_city"),
 		entity("contact", "Контакт", "contacts", true, "first_name text Имя", "middle_name text Отчество",
 			"last_name text Фамилия", "title text Должность", "department text Отдел", "phone text Телефон",
@@ -114,7 +144,7 @@ func reportRegistry() map[string]*rEntity {
 			link("account", "account", "account_id", "Контрагент"),
 		entity("account", "Контрагент", "accounts", true, "name text Название", "type text Тип", "legal_form text Форма",
 			"inn text ИНН", "kpp text КПП", "ogrn text ОГРН", "phone text Телефон", "email text E-mail",
-			"website text Сайт", "industry text Отрасль").owned(),
+			"website text Сайт", "industry text Отрасль").owned().labelled("type", core.AccountTypes()),
 		entity("deal", "Сделка", "deals", true, "name text Название", "stage text Этап", "probability integer Вероятность",
 			"amount money Сумма", "currency text Валюта", "close_date date Дата закрытия", "source text Источник",
 			"type text Тип", "closed_at datetime Закрыта").owned().
@@ -122,20 +152,27 @@ func reportRegistry() map[string]*rEntity {
 			link("contact", "contact", "contact_id", "Контакт").
 			ordered("stage", `(SELECT o FROM pipelines p, jsonb_array_elements(p.stages) WITH ORDINALITY s(v, o)
 				WHERE p.id = %[1]s.pipeline_id AND v->>'code' = %[1]s.stage LIMIT 1)`).
+			labelled("stage", stagePicklist()).labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
 			computed("weighted_amount", rMoney, "Взвешенная сумма", "round(%[1]s.amount * %[1]s.probability / 100.0, 2)").
 			computed("stage_kind", rText, "Итог этапа", `coalesce((SELECT s->>'kind' FROM pipelines p, jsonb_array_elements(p.stages) s
-				WHERE p.id = %[1]s.pipeline_id AND s->>'code' = %[1]s.stage LIMIT 1), 'open')`),
+				WHERE p.id = %[1]s.pipeline_id AND s->>'code' = %[1]s.stage LIMIT 1), 'open')`).
+			labelled("stage_kind", core.NewPicklist("stage_kind", core.Choice{Code: "open", RU: "В работе"},
+				core.Choice{Code: "won", RU: "Выиграна"}, core.Choice{Code: "lost", RU: "Проиграна"})),
 		entity("activity", "Активность", "activities", true, "kind text Вид", "subject text Тема", "status text Статус",
 			"priority text Приоритет", "start_at datetime Начало", "end_at datetime Окончание", "due_at datetime Срок",
 			"completed_at datetime Выполнено", "location text Место").owned().
+			labelled("status", core.EventStatuses(), core.TaskStatuses()).labelled("priority", core.TaskPriorities()).
+			labelled("kind", core.NewPicklist("activity_kind", core.Choice{Code: core.KindCall, RU: "Звонок"},
+				core.Choice{Code: core.KindMeeting, RU: "Встреча"}, core.Choice{Code: core.KindTask, RU: "Задача"},
+				core.Choice{Code: core.KindEmail, RU: "Письмо"})).
 			link("lead", "lead", "lead_id", "Обращение").
 			link("contact", "contact", "contact_id", "Контакт").
 			link("account", "account", "account_id", "Контрагент").
 			link("deal", "deal", "deal_id", "Сделка"),
-		document("quote", "Предложение", "quotes", "valid_until date Действительно до"),
-		document("sales_order", "Заказ", "sales_orders", "due_date date Срок"),
+		document("quote", "Предложение", "quotes", "valid_until date Действительно до").labelled("status", core.QuoteStages()),
+		document("sales_order", "Заказ", "sales_orders", "due_date date Срок").labelled("status", core.SalesOrderStatuses()),
 		document("invoice", "Счёт", "invoices", "due_date date Срок оплаты", "amount_paid money Оплачено",
-			"balance money Остаток").
+			"balance money Остаток").labelled("status", core.InvoiceStatuses()).
 			computed("overdue_days", rInteger, "Дней просрочки",
 				"greatest(0, (%[2]s - coalesce(%[1]s.due_date, %[1]s.date)))::bigint").
 			computed("aging_bucket", rText, "Просрочка", `CASE WHEN %[2]s - coalesce(%[1]s.due_date, %[1]s.date) <= 30 THEN '0–30'
@@ -144,6 +181,8 @@ func reportRegistry() map[string]*rEntity {
 		entity("payment", "Платёж", "payments", true, "number text Номер", "date date Дата", "direction text Направление",
 			"status text Статус", "amount money Сумма", "currency text Валюта", "method text Способ",
 			"reference text Основание").owned().
+			labelled("direction", core.PaymentDirections()).labelled("status", core.PaymentStatuses()).
+			labelled("method", core.PaymentMethods()).
 			link("account", "account", "account_id", "Контрагент").
 			link("contact", "contact", "contact_id", "Контакт").
 			link("invoice", "invoice", "invoice_id", "Счёт").

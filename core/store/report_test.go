@@ -139,8 +139,10 @@ func TestStandardReports(t *testing.T) {
 	res := runStd(t, st, "leads-by-source", core.ReportRun{})
 	require.Equal(t, [][]any{{"cold_call", int64(3)}, {"partner", int64(2)}, {"", int64(1)}}, res.Rows)
 	require.Equal(t, map[string]any{"count": int64(6)}, res.Totals)
-	require.Equal(t, []core.ReportColumn{{Key: "source", Label: "Источник", Type: "text"}, {Key: "count", Label: "Количество", Type: "integer"}},
-		res.Columns)
+	require.Len(t, res.Columns, 2)
+	require.Equal(t, [3]string{"source", "Источник", "text"}, [3]string{res.Columns[0].Key, res.Columns[0].Label, res.Columns[0].Type})
+	require.Equal(t, "Холодный звонок", res.Columns[0].Labels["cold_call"], "codes come with their labels")
+	require.Equal(t, core.ReportColumn{Key: "count", Label: "Количество", Type: "integer"}, res.Columns[1])
 	res = runStd(t, st, "leads-by-source", core.ReportRun{Parameters: map[string]string{"owner": d.anna}})
 	require.Equal(t, [][]any{{"cold_call", int64(2)}, {"partner", int64(1)}}, res.Rows)
 	require.Equal(t, map[string]string{"owner": d.anna}, res.Parameters)

@@ -5,14 +5,17 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/crmhub/crmhub/core"
 )
 
 // WriteCSV writes a result as CSV in UTF-8 with a BOM (so Excel reads the
-// Cyrillic right): a header of column labels, then the rows with values
-// as the API gives them (decimal points, ISO dates), the subtotals and the
-// total. sep is ',' or ';' (what Russian Excel expects).
+// Cyrillic right): a header of column labels, then the rows, the
+// subtotals and the total. With sep ',' values are as the API gives them
+// (codes, decimal points, ISO dates); with ';', for Russian Excel, as
+// people read them: decimal commas, 27.11.2026, picklist labels.
 func WriteCSV(w io.Writer, res *core.ReportResult, sep rune) error {
 	if sep != ',' && sep != ';' {
 		return fmt.Errorf("reportout: separator %q: use , or ;", sep)
@@ -34,8 +37,16 @@ func WriteCSV(w io.Writer, res *core.ReportResult, sep rune) error {
 	for _, l := range Lines(res) {
 		for i := range rec {
 			rec[i] = ""
-			if i < len(l.Cells) && l.Cells[i] != nil {
-				rec[i] = fmt.Sprint(l.Cells[i])
+			if i >= len(l.Cells) || l.Cells[i] == nil {
+				continue
+			}
+			v := l.Cells[i]
+			s, _ := v.(string)
+			switch {
+			case sep == ';' && (l.Kind == LineRow || !isLabel(s)):
+				rec[i] = russian(res.Columns[i], v)
+			default:
+				rec[i] = fmt.Sprint(v)
 			}
 		}
 		if err := cw.Write(rec); err != nil {
@@ -47,4 +58,13 @@ func WriteCSV(w io.Writer, res *core.ReportResult, sep rune) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// russian is a value as Russian Excel reads it: numbers with a decimal
+// comma and no grouping, dates as 27.11.2026, labels for codes.
+func russian(col core.ReportColumn, v any) string {
+	if s, ok := v.(string); ok && (col.Type == "money" || col.Type == "number") {
+		return strings.Replace(s, ".", ",", 1)
+	}
+	return Text(col, v, time.UTC)
 }

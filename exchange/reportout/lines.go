@@ -37,8 +37,7 @@ func Lines(res *core.ReportResult) []Line {
 	for i, c := range res.Columns {
 		colOf[c.Key] = i
 	}
-	summary := len(res.Groups) > 0 && len(res.Columns) == len(res.Groups)+len(res.Aggregates) &&
-		(len(res.Groups) == 0 || res.Columns[0].Key == res.Groups[0])
+	summary := isSummary(res)
 	place := func(values map[string]any, cells []any) string {
 		var extra []string
 		for _, key := range res.Aggregates {
@@ -110,6 +109,12 @@ func Lines(res *core.ReportResult) []Line {
 	return out
 }
 
+// isSummary tells a summary (a row per group: the group columns, then
+// the aggregates) from a detail report.
+func isSummary(res *core.ReportResult) bool {
+	return len(res.Groups) > 0 && len(res.Columns) == len(res.Groups)+len(res.Aggregates) && res.Columns[0].Key == res.Groups[0]
+}
+
 func aggName(key string) string {
 	switch {
 	case key == "count":
@@ -152,6 +157,9 @@ func Text(col core.ReportColumn, v any, loc *time.Location) string {
 	case int64:
 		return core.FormatQuantity(decimal.NewFromInt(x))
 	case string:
+		if l, ok := col.Labels[x]; ok {
+			return l
+		}
 		switch col.Type {
 		case "money":
 			if d, err := decimal.NewFromString(x); err == nil {

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"image"
+	imgpng "image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -23,7 +25,8 @@ func summary() *core.ReportResult {
 	return &core.ReportResult{Name: "Платежи по месяцам", Entity: "payment", RanAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
 		Parameters: map[string]string{"from": "2026-01-01"},
 		Columns: []core.ReportColumn{{Key: "date:month", Label: "Дата", Type: "date", DatePart: "month"},
-			{Key: "direction", Label: "Направление", Type: "text"}, {Key: "count", Label: "Количество", Type: "integer"},
+			{Key: "direction", Label: "Направление", Type: "text", Labels: map[string]string{"incoming": "Приход", "outgoing": "Расход"}},
+			{Key: "count", Label: "Количество", Type: "integer"},
 			{Key: "sum_amount", Label: "Сумма: Сумма", Type: "money"}},
 		Groups: []string{"date:month", "direction"}, Aggregates: []string{"count", "sum_amount"},
 		Rows: [][]any{{"2026-10-01", "incoming", int64(2), "1500.00"}, {"2026-10-01", "outgoing", int64(1), "300.00"},
@@ -83,8 +86,13 @@ func TestCSV(t *testing.T) {
 	recs, err := r.ReadAll()
 	require.NoError(t, err)
 	require.Equal(t, []string{"Дата", "Направление", "Количество", "Сумма: Сумма"}, recs[0])
-	require.Equal(t, []string{"2026-11-01", "incoming", "3", "12345.67"}, recs[4])
-	require.Equal(t, []string{"Всего", "", "6", "14145.67"}, recs[6])
+	require.Equal(t, []string{"ноябрь 2026", "Приход", "3", "12345,67"}, recs[4], "for Russian Excel")
+	require.Equal(t, []string{"Всего", "", "6", "14145,67"}, recs[6])
+	b.Reset()
+	require.NoError(t, reportout.WriteCSV(&b, summary(), ','))
+	recs, err = csv.NewReader(bytes.NewReader(b.Bytes()[3:])).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"2026-11-01", "incoming", "3", "12345.67"}, recs[4], "as the API gives them")
 	require.Error(t, reportout.WriteCSV(io.Discard, summary(), '\t'))
 }
 
@@ -159,3 +167,54 @@ func readZip(t *testing.T, zr *zip.Reader, name string) string {
 	return ""
 }
 
+func TestChartImages(t *testing.T) {
+	for _, res := range []*core.ReportResult{summary(), detail()} {
+		for _, typ := range []string{"bar", "horizontal_bar", "line", "pie", "funnel"} {
+			d := reportout.ChartOf(res, time.UTC)
+			require.NotNil(t, d)
+			var png bytes.Buffer
+			require.NoError(t, reportout.WriteChart(&png, d, typ, "png", 640, 360), typ)
+			img, err := imgpng.Decode(bytes.NewReader(png.Bytes()))
+			require.NoError(t, err, typ)
+			require.Equal(t, image.Rect(0, 0, 640, 360), img.Bounds(), typ)
+			var svg bytes.Buffer
+			require.NoError(t, reportout.WriteChart(&svg, d, typ, "svg", 0, 0), typ)
+			require.Contains(t, svg.String(), "<svg", typ)
+			if os.Getenv("CHART_DIR") != "" { // to look at them
+				require.NoError(t, os.WriteFile(filepath.Join(os.Getenv("CHART_DIR"), res.Entity+"-"+typ+".png"), png.Bytes(), 0o600))
+			}
+		}
+	}
+	d := reportout.ChartOf(summary(), time.UTC)
+	require.Equal(t, []string{"октябрь 2026", "ноябрь 2026"}, d.Categories, "two-level groups chart their first level")
+	require.Equal(t, []reportout.ChartSeries{{Name: "Сумма: Сумма", Values: []float64{1800, 12345.67}}}, d.Series)
+	require.Error(t, reportout.WriteChart(io.Discard, d, "bar", "gif", 0, 0))
+	require.Error(t, reportout.WriteChart(io.Discard, &reportout.ChartData{}, "bar", "png", 0, 0))
+}
+
+func TestPDF(t *testing.T) {
+	for _, res := range []*core.ReportResult{summary(), detail()} {
+		var b bytes.Buffer
+		require.NoError(t, reportout.WritePDF(&b, res, time.UTC))
+		dir := t.TempDir()
+		path := filepath.Join(dir, "r.pdf")
+		require.NoError(t, os.WriteFile(path, b.Bytes(), 0o600))
+		text, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+		require.NoError(t, err)
+		require.Contains(t, string(text), res.Name)
+		images, err := exec.Command("pdfimages", "-list", path).Output()
+		require.NoError(t, err)
+		require.Regexp(t, `image +900 +500`, string(images), "the chart is in it")
+		if os.Getenv("CHART_DIR") != "" {
+			require.NoError(t, os.WriteFile(filepath.Join(os.Getenv("CHART_DIR"), res.Entity+".pdf"), b.Bytes(), 0o600))
+		}
+		switch res.Entity {
+		case "payment":
+			require.Contains(t, string(text), "ноябрь 2026")
+			require.Contains(t, string(text), "14 145,67", "the total, formatted")
+		case "invoice":
+			require.Contains(t, string(text), "Итого: 31–60 (количество: 1)")
+			require.Contains(t, string(text), "4 440,00")
+		}
+	}
+}

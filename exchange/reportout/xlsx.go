@@ -192,6 +192,9 @@ func (st *xlsxStyles) cellOf(col core.ReportColumn, v any, kind string, loc *tim
 	case bool:
 		return styled("text", Text(col, x, loc))
 	case string:
+		if l, ok := col.Labels[x]; ok {
+			x = l
+		}
 		switch col.Type {
 		case "money", "number":
 			if d, err := decimal.NewFromString(x); err == nil {
@@ -265,7 +268,7 @@ func ChartOf(res *core.ReportResult, loc *time.Location) *ChartData {
 	d := &ChartData{Title: res.Name}
 	var points []map[string]any
 	var keys []any
-	if len(res.Groups) == 1 && len(res.Columns) == len(res.Groups)+len(res.Aggregates) {
+	if len(res.Groups) == 1 && isSummary(res) {
 		for _, r := range res.Rows {
 			keys = append(keys, r[0])
 			vals := map[string]any{}
@@ -291,8 +294,11 @@ func ChartOf(res *core.ReportResult, loc *time.Location) *ChartData {
 	}
 	for _, a := range aggs {
 		s := ChartSeries{Name: labels[a]}
-		if s.Name == "" {
-			s.Name = a
+		if s.Name == "" { // a detail report: the aggregate of a column
+			s.Name = aggName(a)
+			if _, field, ok := strings.Cut(a, "_"); ok && labels[field] != "" {
+				s.Name += ": " + labels[field]
+			}
 		}
 		for _, p := range points {
 			s.Values = append(s.Values, number(p[a]))

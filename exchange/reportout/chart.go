@@ -1,0 +1,202 @@
+package reportout
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Chart image sizes, in pixels.
+const (
+	ChartWidth  = 900
+	ChartHeight = 500
+	chartDPI    = 96
+)
+
+var palette = []color.Color{
+	color.RGBA{R: 0x2f, G: 0x6f, B: 0xb5, A: 0xff}, color.RGBA{R: 0xe0, G: 0x7b, B: 0x28, A: 0xff},
+	color.RGBA{R: 0x3a, G: 0x9e, B: 0x5b, A: 0xff}, color.RGBA{R: 0xc0, G: 0x39, B: 0x2b, A: 0xff},
+	color.RGBA{R: 0x8e, G: 0x5e, B: 0xa2, A: 0xff}, color.RGBA{R: 0x16, G: 0xa0, B: 0x85, A: 0xff},
+	color.RGBA{R: 0xd4, G: 0xac, B: 0x0d, A: 0xff}, color.RGBA{R: 0x7f, G: 0x8c, B: 0x8d, A: 0xff},
+}
+
+// WriteChart draws a chart (bar, horizontal_bar, line, pie, funnel) as
+// SVG or PNG of width × height pixels (0: the defaults), with the
+// Liberation fonts gonum/plot embeds (Cyrillic included).
+func WriteChart(w io.Writer, d *ChartData, typ, format string, width, height int) error {
+	if d == nil || len(d.Categories) == 0 || len(d.Series) == 0 {
+		return fmt.Errorf("reportout: nothing to chart")
+	}
+	if width <= 0 {
+		width = ChartWidth
+	}
+	if height <= 0 {
+		height = ChartHeight
+	}
+	p, err := chartPlot(d, typ)
+	if err != nil {
+		return err
+	}
+	wd := vg.Length(width) * vg.Inch / chartDPI
+	ht := vg.Length(height) * vg.Inch / chartDPI
+	switch format {
+	case "svg":
+		c := vgsvg.NewWith(vgsvg.UseWH(wd, ht))
+		p.Draw(draw.New(c))
+		_, err = c.WriteTo(w)
+	case "png":
+		c := vgimg.NewWith(vgimg.UseWH(wd, ht), vgimg.UseDPI(chartDPI))
+		p.Draw(draw.New(c))
+		_, err = vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+	default:
+		err = fmt.Errorf("reportout: chart format %q: use svg or png", format)
+	}
+	return err
+}
+
+// sans is Liberation Sans (gonum/plot's default is the serif).
+func sans(size float64) font.Font {
+	return font.Font{Typeface: "Liberation", Variant: "Sans", Size: vg.Points(size)}
+}
+
+func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = d.Title
+	p.Title.TextStyle.Font = sans(15)
+	p.Title.Padding = vg.Points(8)
+	p.X.Tick.Label.Font, p.Y.Tick.Label.Font = sans(10), sans(10)
+	p.Legend.TextStyle.Font = sans(11)
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.XOffs = vg.Points(60)
+	switch typ {
+	case "pie":
+		p.HideAxes()
+		pie := &pieChart{values: d.Series[0].Values, labels: d.Categories}
+		p.Add(pie)
+		for i, c := range d.Categories {
+			p.Legend.Add(c, swatch{palette[i%len(palette)]})
+		}
+		p.Legend.XOffs = 0
+		return p, nil
+	case "line":
+		p.NominalX(d.Categories...)
+		for i, s := range d.Series {
+			pts := make(plotter.XYs, len(s.Values))
+			for j, v := range s.Values {
+				pts[j] = plotter.XY{X: float64(j), Y: v}
+			}
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, err
+			}
+			l.Color, l.Width = palette[i%len(palette)], vg.Points(2)
+			p.Add(l)
+			p.Legend.Add(s.Name, l)
+		}
+		p.X.Min, p.X.Max, p.Y.Min = -0.5, float64(len(d.Categories))-0.5, math.Min(0, p.Y.Min)
+		p.Add(plotter.NewGrid())
+		return p, nil
+	}
+	horizontal := typ == "horizontal_bar" || typ == "funnel"
+	if horizontal { // the first category on top
+		d = reversed(d)
+	}
+	n := float64(len(d.Series))
+	barWidth := vg.Points(math.Max(6, math.Min(40, 480/(n*float64(len(d.Categories))))))
+	for i, s := range d.Series {
+		bars, err := plotter.NewBarChart(plotter.Values(s.Values), barWidth)
+		if err != nil {
+			return nil, err
+		}
+		bars.Color, bars.LineStyle.Width = palette[i%len(palette)], 0
+		bars.Horizontal = horizontal
+		bars.Offset = vg.Length(float64(i)-(n-1)/2) * barWidth
+		p.Add(bars)
+		p.Legend.Add(s.Name, bars)
+	}
+	pad := float64(len(d.Categories)) - 0.5
+	if horizontal {
+		p.NominalY(d.Categories...)
+		p.X.Min, p.Y.Min, p.Y.Max = 0, -0.5, pad+0.6 // room for the legend
+		p.X.Max *= 1.05
+	} else {
+		p.NominalX(d.Categories...)
+		p.Y.Min, p.X.Min, p.X.Max = 0, -0.5, pad
+		p.Y.Max *= 1.12 // room for the legend
+	}
+	p.Add(plotter.NewGrid())
+	return p, nil
+}
+
+func reversed(d *ChartData) *ChartData {
+	r := &ChartData{Title: d.Title}
+	for i := len(d.Categories) - 1; i >= 0; i-- {
+		r.Categories = append(r.Categories, d.Categories[i])
+	}
+	for _, s := range d.Series {
+		rs := ChartSeries{Name: s.Name}
+		for i := len(s.Values) - 1; i >= 0; i-- {
+			rs.Values = append(rs.Values, s.Values[i])
+		}
+		r.Series = append(r.Series, rs)
+	}
+	return r
+}
+
+// swatch is a legend entry of a colour.
+type swatch struct{ c color.Color }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(s.c, []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y},
+		{X: c.Min.X, Y: c.Max.Y}})
+}
+
+// pieChart draws a pie (gonum/plot has none): a slice per category with
+// its share in percent.
+type pieChart struct {
+	values []float64
+	labels []string
+}
+
+func (pc *pieChart) Plot(c draw.Canvas, _ *plot.Plot) {
+	total := 0.0
+	for _, v := range pc.values {
+		total += math.Max(0, v)
+	}
+	if total == 0 {
+		return
+	}
+	cx, cy := (c.Min.X+c.Max.X)/2, (c.Min.Y+c.Max.Y)/2
+	r := vg.Length(math.Min(float64(c.Max.X-c.Min.X), float64(c.Max.Y-c.Min.Y))) * 0.42
+	angle := math.Pi / 2
+	sty := draw.TextStyle{Color: color.White, Font: sans(12), Handler: plot.DefaultTextHandler,
+		XAlign: draw.XCenter, YAlign: draw.YCenter}
+	for i, v := range pc.values {
+		if v <= 0 {
+			continue
+		}
+		sweep := 2 * math.Pi * v / total
+		var path vg.Path
+		path.Move(vg.Point{X: cx, Y: cy})
+		path.Arc(vg.Point{X: cx, Y: cy}, r, angle, -sweep)
+		path.Close()
+		c.SetColor(palette[i%len(palette)])
+		c.Fill(path)
+		mid := angle - sweep/2
+		if sweep > 0.25 {
+			at := vg.Point{X: cx + r*0.65*vg.Length(math.Cos(mid)), Y: cy + r*0.65*vg.Length(math.Sin(mid))}
+			c.FillText(sty, at, fmt.Sprintf("%.0f%%", 100*v/total))
+		}
+		angle -= sweep
+	}
+}
