@@ -45,7 +45,7 @@ func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
 			Realizations: st.Realizations(), Products: st.Products(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
-		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st, Imports: st,
+		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st, Imports: st, Reports: st.Reports(),
 		OneCJob: func(context.Context, string) (any, error) {
 			return nil, core.Errorf(core.ENOTFOUND, "1C job not found")
 		},

@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	s.mountEmails(v1)
 	s.mountMailScan(v1)
 	s.mountImports(v1)
+	s.mountReports(v1)
 	if s.deps.OneCJob != nil {
 		v1.Get("/onec/jobs/:id", need(core.ScopeRead), func(c *fiber.Ctx) error {
 			j, err := s.deps.OneCJob(c.UserContext(), c.Params("id"))

@@ -130,6 +130,10 @@ type Deps struct {
 	OneCLimit int
 	OneCJob   func(ctx context.Context, id string) (any, error)
 	OneCJobs  func(ctx context.Context, limit int) (any, error)
+	// Reports keeps report definitions and runs them; ReportLocation is
+	// the time zone their files print times in.
+	Reports        core.ReportService
+	ReportLocation *time.Location
 	// Imports keeps Excel import jobs; ImportQueued wakes their runner.
 	Imports      core.ImportService
 	ImportQueued func()

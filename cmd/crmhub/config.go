@@ -52,6 +52,7 @@ type Config struct {
 	SMTP         SMTPConfig        `yaml:"smtp"`
 	MailScan     MailScanConfig    `yaml:"mailscan"`
 	OneC         OneCConfig        `yaml:"onec"`
+	Reports      ReportsConfig     `yaml:"reports"`
 }
 
 // OneCConfig is the 1C:Enterprise exchange endpoint ("обмен с сайтом"),
@@ -70,6 +71,26 @@ type OneCConfig struct {
 	// Documents are what 1C is sent on mode=query: sales_orders and/or
 	// invoices.
 	Documents []string `yaml:"documents"`
+}
+
+// ReportsConfig bounds report runs and says which time zone their dates
+// are in.
+type ReportsConfig struct {
+	// MaxRows is the most rows a run returns (1 to 1,000,000).
+	MaxRows int `yaml:"max_rows"`
+	// StatementTimeout stops a run's query (1s to 10m).
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	// TimeZone is where "today", date groups and printed times are.
+	TimeZone string `yaml:"time_zone"`
+}
+
+// Location is the reports' time zone (checked by validate).
+func (r ReportsConfig) Location() *time.Location {
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // MailScanConfig lists the mailboxes the mail scanner watches (more are
@@ -452,6 +473,7 @@ func defaultConfig() Config {
 			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)"},
 		SMTP:     SMTPConfig{TLS: mailout.TLSStartTLS, Timeout: 15 * time.Second, MaxAttempts: 8, RetryBackoff: time.Minute},
 		MailScan: MailScanConfig{Mailboxes: []core.MailboxConfig{}},
+		Reports:  ReportsConfig{MaxRows: 100_000, StatementTimeout: 30 * time.Second, TimeZone: "Europe/Moscow"},
 		OneC: OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true,
 			Documents: []string{onec.DocSalesOrders}},
 	}
@@ -727,6 +749,15 @@ func (c *Config) Validate() error {
 	}
 	if c.OneC.FileLimit < 1<<20 || c.OneC.FileLimit > 24<<20 {
 		return bad("onec.file_limit", "must be 1 MiB to 24 MiB")
+	}
+	if c.Reports.MaxRows < 1 || c.Reports.MaxRows > 1_000_000 {
+		return bad("reports.max_rows", "must be 1 to 1000000")
+	}
+	if c.Reports.StatementTimeout < time.Second || c.Reports.StatementTimeout > 10*time.Minute {
+		return bad("reports.statement_timeout", "must be 1s to 10m")
+	}
+	if _, err := time.LoadLocation(c.Reports.TimeZone); err != nil || c.Reports.TimeZone == "" {
+		return bad("reports.time_zone", "must be a time zone such as Europe/Moscow, got %q", c.Reports.TimeZone)
 	}
 	if len(c.OneC.Documents) == 0 {
 		return bad("onec.documents", "must name sales_orders and/or invoices")

@@ -46,6 +46,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	st.SetDuplicatePolicy(cfg.Duplicates)
 	st.SetNumbering(cfg.Documents.Numbering)
 	st.SetPaidOnFullPayment(cfg.Documents.PaidOnFullPayment)
+	st.SetReportLimits(cfg.Reports.MaxRows, cfg.Reports.StatementTimeout, cfg.Reports.Location())
 	if err := m.prepare(ctx, cfg, st, log); err != nil {
 		return err
 	}
@@ -127,7 +128,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer(),
 			MailScanner: conns.scan, Mailboxes: st,
 			Imports: st, ImportQueued: conns.imports.Wake, OneC: conns.onecHook(), OneCPath: cfg.OneC.Path,
-			OneCLimit: int(cfg.OneC.FileLimit), OneCJob: conns.onecJob(), OneCJobs: conns.onecJobs()})
+			OneCLimit: int(cfg.OneC.FileLimit), OneCJob: conns.onecJob(), OneCJobs: conns.onecJobs(),
+			Reports: st.Reports(), ReportLocation: cfg.Reports.Location()})
 	if err != nil {
 		return err
 	}

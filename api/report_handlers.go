@@ -1,0 +1,146 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"mime"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/exchange/reportout"
+)
+
+// mountReports registers report definitions, the standard reports and
+// their runs.
+func (s *Server) mountReports(v1 fiber.Router) {
+	if s.deps.Reports == nil {
+		return
+	}
+	h := crud[core.Report, *core.Report]{path: "/api/v1/reports", repo: s.deps.Reports}
+	v1.Get("/reports", need(core.ScopeRead), s.listReports)
+	v1.Post("/reports", need(core.ScopeWrite), jsonBody, s.idempotent, h.create)
+	v1.Get("/reports/standard", need(core.ScopeRead), s.standardReports)
+	v1.Get("/reports/:id", need(core.ScopeRead), s.getReport)
+	v1.Patch("/reports/:id", need(core.ScopeWrite), jsonBody, h.update)
+	v1.Delete("/reports/:id", need(core.ScopeWrite), h.delete)
+	v1.Get("/reports/:id/run", need(core.ScopeRead), s.runReport)
+}
+
+func (s *Server) listReports(c *fiber.Ctx) error {
+	var f core.ListParams
+	return serveList(c, []string{"created_at", "updated_at", "name"}, &f, nil, func(ctx context.Context) (core.Page[core.Report], error) {
+		return s.deps.Reports.List(ctx, f)
+	})
+}
+
+func (s *Server) standardReports(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"items": core.StandardReports()})
+}
+
+// getReport answers a stored report by id or slug, or a standard one by
+// its slug.
+func (s *Server) getReport(c *fiber.Ctx) error {
+	r, err := s.deps.Reports.Find(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if r.ID != "" {
+		c.Set(fiber.HeaderETag, etag(r.Version))
+	}
+	return c.JSON(r)
+}
+
+// runReport runs a report: ?format=json|csv|xlsx|pdf|svg|png, from and to
+// (dates, inclusive) on its date field, limit, sep=comma|semicolon for
+// CSV, width and height for chart images; any other parameter is one the
+// report declares.
+func (s *Server) runReport(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	r, err := s.deps.Reports.Find(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	run := core.ReportRun{Parameters: map[string]string{}}
+	format := "json"
+	opts := reportout.Options{Location: s.deps.ReportLocation}
+	var errs []core.FieldError
+	bad := func(field, code, msg string) {
+		errs = append(errs, core.FieldError{Field: field, Code: code, Message: msg})
+	}
+	date := func(name, v string) *time.Time {
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			bad(name, "invalid_date", "must be a date such as 2026-11-27")
+			return nil
+		}
+		return &t
+	}
+	pixels := func(name, v string) int {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 || n > 4000 {
+			bad(name, "out_of_range", "must be 100 to 4000 pixels")
+		}
+		return n
+	}
+	for name, v := range c.Queries() {
+		switch name {
+		case "format":
+			format = v
+		case "from":
+			run.From = date(name, v)
+		case "to":
+			run.To = date(name, v)
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				bad(name, "out_of_range", "must be a positive integer")
+			}
+			run.Limit = n
+		case "sep":
+			switch v {
+			case "comma", ",":
+				opts.CSVSep = ','
+			case "semicolon", ";":
+				opts.CSVSep = ';'
+			default:
+				bad(name, "invalid_choice", "must be comma or semicolon")
+			}
+		case "width":
+			opts.Width = pixels(name, v)
+		case "height":
+			opts.Height = pixels(name, v)
+		default:
+			run.Parameters[name] = v
+		}
+	}
+	f, ok := reportout.FormatOf(format)
+	if !ok {
+		bad("format", "invalid_choice", "must be json, csv, xlsx, pdf, svg or png")
+	}
+	if len(errs) > 0 {
+		return core.Invalid(errs)
+	}
+	res, err := s.deps.Reports.Run(ctx, r, run)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return c.JSON(res)
+	}
+	var b bytes.Buffer
+	if err := reportout.Render(&b, res, format, opts); err != nil {
+		return err
+	}
+	name := res.Name
+	if r.Slug != "" {
+		name = r.Slug
+	}
+	c.Set(fiber.HeaderContentType, f.ContentType)
+	if format != "svg" && format != "png" {
+		c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name + "." + f.Ext}))
+	}
+	return c.Send(b.Bytes())
+}

@@ -1,0 +1,76 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+)
+
+func TestReportsThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	check := openAPIChecker(t, b)
+	for _, body := range []string{`{"last_name":"А","company":"X","source":"cold_call"}`, `{"last_name":"Б","company":"X","source":"cold_call"}`,
+		`{"last_name":"В","company":"X","source":"partner"}`} {
+		check("POST", "/api/v1/leads", b.writer, body, 201)
+	}
+	// The standard reports, by slug.
+	data := check("GET", "/api/v1/reports/standard", b.reader, "", 200)
+	require.Contains(t, string(data), `"slug":"unpaid-invoices"`)
+	check("GET", "/api/v1/reports/leads-by-source", b.reader, "", 200)
+	data = check("GET", "/api/v1/reports/leads-by-source/run", b.reader, "", 200)
+	var res struct {
+		Rows   [][]any        `json:"rows"`
+		Totals map[string]any `json:"totals"`
+	}
+	require.NoError(t, json.Unmarshal(data, &res))
+	require.Equal(t, [][]any{{"cold_call", float64(2)}, {"partner", float64(1)}}, res.Rows)
+	require.Equal(t, map[string]any{"count": float64(3)}, res.Totals)
+
+	// A stored definition: created, found by slug, run in every format.
+	data = check("POST", "/api/v1/reports", b.writer, `{"name":"Обращения по источникам и статусам","slug":"leads-mine","entity":"lead",
+		"group_by":[{"field":"source"}],"aggregates":[{"fn":"count"}],"chart":{"type":"pie"},
+		"filters":{"op":"and","conditions":[{"field":"created_at","operator":"period","value":"this_year"}]}}`, 201)
+	id := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("GET", "/api/v1/reports/leads-mine", b.reader, "", 200)
+	check("GET", "/api/v1/reports?q=статус", b.reader, "", 200)
+	check("PATCH", "/api/v1/reports/"+id, b.writer, `{"description":"для отдела продаж"}`, 200)
+	check("GET", "/api/v1/reports/"+id+"/run?format=csv&sep=semicolon", b.reader, "", 200)
+	x := check("GET", "/api/v1/reports/"+id+"/run?format=xlsx", b.reader, "", 200)
+	f, err := excelize.OpenReader(bytes.NewReader(x))
+	require.NoError(t, err)
+	require.Equal(t, []string{"Отчёт", "Диаграмма"}, f.GetSheetList())
+	require.NoError(t, f.Close())
+	p := check("GET", "/api/v1/reports/"+id+"/run?format=pdf", b.reader, "", 200)
+	require.True(t, bytes.HasPrefix(p, []byte("%PDF")))
+	img := check("GET", "/api/v1/reports/"+id+"/run?format=png&width=400&height=300", b.reader, "", 200)
+	cfg, err := png.DecodeConfig(bytes.NewReader(img))
+	require.NoError(t, err)
+	require.Equal(t, [2]int{400, 300}, [2]int{cfg.Width, cfg.Height})
+	svg := b.do(t, "GET", "/api/v1/reports/"+id+"/run?format=svg", b.reader, "") // the validator has no SVG decoder
+	require.Equal(t, 200, svg.status)
+	require.Equal(t, "image/svg+xml", svg.header.Get("Content-Type"))
+	require.True(t, strings.Contains(string(svg.body), "Холодный звонок"), "labels, in Cyrillic")
+
+	// Bad input is a 422 that names the problem; nothing is stored.
+	data = check("POST", "/api/v1/reports", b.writer, `{"name":"x","entity":"lead","columns":["last_name; DROP TABLE leads"]}`, 422)
+	require.Contains(t, string(data), `"columns[0]"`)
+	data = check("POST", "/api/v1/reports", b.writer, `{"name":"x","slug":"lead-status","entity":"lead","columns":["id"]}`, 422)
+	require.Contains(t, string(data), `"reserved"`)
+	data = check("GET", "/api/v1/reports/leads-by-source/run?format=doc", b.reader, "", 422)
+	require.Contains(t, string(data), `"format"`)
+	data = check("GET", "/api/v1/reports/leads-by-source/run?"+url.Values{"owner; --": {"x"}}.Encode(), b.reader, "", 422)
+	require.Contains(t, string(data), "unknown_parameter")
+	check("GET", "/api/v1/reports/leads-by-source/run?owner=not-an-id", b.reader, "", 422)
+	check("GET", "/api/v1/reports/leads-by-source/run?from=27.11.2026", b.reader, "", 422)
+	check("GET", "/api/v1/reports/open-quotes/run?format=png", b.reader, "", 422) // no chart
+	check("GET", "/api/v1/reports/no-such-report/run", b.reader, "", 404)
+	check("DELETE", "/api/v1/reports/"+id, b.writer, "", 204)
+	check("GET", "/api/v1/reports/leads-mine", b.reader, "", 404)
+}
