@@ -75,6 +75,7 @@ func commands() []command {
 		{"import", "import an .xlsx workbook of leads, contacts, accounts, deals, products, services or prices", (*Main).importCmd},
 		{"export", "export records to an .xlsx workbook", (*Main).exportCmd},
 		{"onec", "import CommerceML files from disk, or export the orders for 1C", (*Main).onecCmd},
+		{"report", "list the reports, or run one to JSON, CSV, Excel, PDF or a chart image", (*Main).reportCmd},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -211,6 +213,25 @@ func TestServeEndToEnd(t *testing.T) {
 	code, _, stderr = run(t, env, "onec", "export-orders", "-o", ordersPath, "--documents", "sales_orders,invoices")
 	require.Equal(t, 0, code, stderr)
 	require.Regexp(t, `^0 sales orders, [1-9][0-9]* invoices written`, stderr, "the invoices made above")
+	// crmhub report lists and runs reports.
+	code, listed, _ := run(t, env, "report", "list")
+	require.Equal(t, 0, code)
+	require.Contains(t, listed, "unpaid-invoices")
+	reportPath := filepath.Join(env["CRMHUB_DATA_DIR"], "leads.xlsx")
+	code, _, stderr = run(t, env, "report", "run", "leads-by-source", "--format", "xlsx", "-o", reportPath, "--from", "2026-01-01")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "Обращения по источникам:")
+	xlsx, err := os.ReadFile(reportPath)
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(xlsx, []byte("PK")), "a workbook")
+	code, jsonOut, stderr := run(t, env, "report", "run", "lead-status", "--param", "owner="+uuid.NewString())
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, jsonOut, `"rows":[]`, "nobody owns leads under a new id")
+	code, _, stderr = run(t, env, "report", "run", "lead-status", "--param", "nope=1")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "nope")
+	code, _, _ = run(t, env, "report", "run", "no-such-report")
+	require.Equal(t, 1, code)
 	code, _, stderr = run(t, env, "onec", "export-orders", "--documents", "acts")
 	require.Equal(t, 2, code, stderr)
 	require.Contains(t, stderr, `"acts" is not sales_orders or invoices`)
