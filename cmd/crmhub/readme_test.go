@@ -154,3 +154,24 @@ func TestReadmeHTMLFormWorksAsWritten(t *testing.T) {
 	require.Equal(t, 200, status)
 	require.Contains(t, string(out), `crmhub_webform_submissions_total{form="contact",outcome="created"} 1`)
 }
+
+// TestReadmeReportWorksAsWritten runs the README's report example against
+// a live hub.
+func TestReadmeReportWorksAsWritten(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	env := testEnv(dir)
+	env["CRMHUB_DATABASE_EMBEDDED_PORT"] = "5438"
+	addr := serveInProcess(t, env).addr
+	script := readmeBlock(t, "## Reports", "sh")
+	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", "http://"+addr)
+	script = strings.ReplaceAll(script, "var/admin.key", filepath.Join(dir, "admin.key"))
+	script = strings.ReplaceAll(script, "/tmp/report.xlsx", filepath.Join(dir, "report.xlsx"))
+	got, err := exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
+	require.NoError(t, err, string(got))
+	require.Contains(t, string(got), `"slug":"invoices-by-owner"`)
+	require.Contains(t, string(got), `"name":"Неоплаченные счета"`)
+	x, err := os.ReadFile(filepath.Join(dir, "report.xlsx"))
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(x, []byte("PK")), "a workbook: %.200s", x)
+}
