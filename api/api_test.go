@@ -19,6 +19,7 @@ import (
 
 	"github.com/crmhub/crmhub/api"
 	"github.com/crmhub/crmhub/connectors/mailscan"
+	"github.com/crmhub/crmhub/connectors/reportmail"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
@@ -45,7 +46,8 @@ func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
 			Realizations: st.Realizations(), Products: st.Products(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
-		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st, Imports: st, Reports: st.Reports(),
+		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st, Imports: st, Reports: st.Reports(), ReportSchedules: st.ReportSchedules(),
+		ReportRunner: &reportmail.Scheduler{Schedules: st.ReportSchedules(), Reports: st.Reports()},
 		OneCJob: func(context.Context, string) (any, error) {
 			return nil, core.Errorf(core.ENOTFOUND, "1C job not found")
 		},

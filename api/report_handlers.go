@@ -27,6 +27,49 @@ func (s *Server) mountReports(v1 fiber.Router) {
 	v1.Patch("/reports/:id", need(core.ScopeWrite), jsonBody, h.update)
 	v1.Delete("/reports/:id", need(core.ScopeWrite), h.delete)
 	v1.Get("/reports/:id/run", need(core.ScopeRead), s.runReport)
+	if s.deps.ReportSchedules != nil {
+		mount[core.ReportSchedule](s, v1, "/report-schedules", s.deps.ReportSchedules, s.listReportSchedules, core.ScopeWrite)
+		v1.Get("/report-schedules/:id/runs", need(core.ScopeRead), s.reportRuns)
+		if s.deps.ReportRunner != nil {
+			v1.Post("/report-schedules/:id/run", need(core.ScopeWrite), s.runScheduleNow)
+		}
+	}
+}
+
+func (s *Server) listReportSchedules(c *fiber.Ctx) error {
+	var f core.ListParams
+	return serveList(c, []string{"created_at", "updated_at", "name"}, &f, nil, func(ctx context.Context) (core.Page[core.ReportSchedule], error) {
+		return s.deps.ReportSchedules.List(ctx, f)
+	})
+}
+
+// reportRuns lists a schedule's runs, newest first (?limit=1..500, 50).
+func (s *Server) reportRuns(c *fiber.Ctx) error {
+	limit := 50
+	for name, v := range c.Queries() {
+		if name != "limit" {
+			return core.Invalid([]core.FieldError{{Field: name, Code: "unknown_parameter", Message: "is not a parameter of this list"}})
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return core.Invalid([]core.FieldError{{Field: name, Code: "out_of_range", Message: "must be an integer from 1 to 500"}})
+		}
+		limit = n
+	}
+	runs, err := s.deps.ReportSchedules.Runs(c.UserContext(), c.Params("id"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": runs})
+}
+
+// runScheduleNow runs a schedule at once and answers with the run.
+func (s *Server) runScheduleNow(c *fiber.Ctx) error {
+	run, err := s.deps.ReportRunner.RunNow(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(run)
 }
 
 func (s *Server) listReports(c *fiber.Ctx) error {

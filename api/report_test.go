@@ -71,6 +71,23 @@ func TestReportsThroughTheAPI(t *testing.T) {
 	check("GET", "/api/v1/reports/leads-by-source/run?from=27.11.2026", b.reader, "", 422)
 	check("GET", "/api/v1/reports/open-quotes/run?format=png", b.reader, "", 422) // no chart
 	check("GET", "/api/v1/reports/no-such-report/run", b.reader, "", 404)
+	// Schedules: stored with their next run; a run now without SMTP is
+	// recorded as failed, saying why.
+	data = check("POST", "/api/v1/report-schedules", b.writer, `{"name":"Каждый понедельник","report":"leads-mine","frequency":"weekly",
+		"weekday":1,"at":"09:00","format":"pdf","recipients":["boss@example.ru"]}`, 201)
+	require.Contains(t, string(data), `"next_run_at":"20`)
+	sid := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+	check("GET", "/api/v1/report-schedules?q=понедельник", b.reader, "", 200)
+	check("POST", "/api/v1/report-schedules", b.writer, `{"name":"x","report":"leads-mine","frequency":"weekly","recipients":["a@b.ru"]}`, 422)
+	check("POST", "/api/v1/report-schedules", b.writer, `{"name":"x","report":"leads-mine","recipients":["not an address"]}`, 422)
+	data = check("POST", "/api/v1/report-schedules/"+sid+"/run", b.writer, "", 200)
+	require.Contains(t, string(data), `"status":"failed"`)
+	require.Contains(t, string(data), "smtp.host")
+	data = check("GET", "/api/v1/report-schedules/"+sid+"/runs", b.reader, "", 200)
+	require.Contains(t, string(data), `"rows":2`)
+	data = check("PATCH", "/api/v1/report-schedules/"+sid, b.writer, `{"active":false}`, 200)
+	require.Contains(t, string(data), `"next_run_at":null`)
+	check("DELETE", "/api/v1/report-schedules/"+sid, b.writer, "", 204)
 	check("DELETE", "/api/v1/reports/"+id, b.writer, "", 204)
 	check("GET", "/api/v1/reports/leads-mine", b.reader, "", 404)
 }

@@ -134,6 +134,11 @@ type Deps struct {
 	// the time zone their files print times in.
 	Reports        core.ReportService
 	ReportLocation *time.Location
+	// ReportSchedules keeps the schedules; ReportRunner runs one now.
+	ReportSchedules core.ReportScheduleService
+	ReportRunner    interface {
+		RunNow(ctx context.Context, scheduleID string) (*core.ReportRunRecord, error)
+	}
 	// Imports keeps Excel import jobs; ImportQueued wakes their runner.
 	Imports      core.ImportService
 	ImportQueued func()

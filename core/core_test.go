@@ -157,3 +157,27 @@ func TestReportPeriods(t *testing.T) {
 	_, _, ok := core.Period("forever", now, msk)
 	require.False(t, ok)
 }
+
+func TestScheduleNext(t *testing.T) {
+	t.Parallel()
+	msk, err := time.LoadLocation("Europe/Moscow")
+	require.NoError(t, err)
+	at := func(s string) time.Time { v, _ := time.ParseInLocation("2006-01-02 15:04", s, msk); return v }
+	for _, c := range []struct {
+		s           core.ReportSchedule
+		after, want string
+	}{
+		{core.ReportSchedule{Frequency: "daily", At: "09:00", TimeZone: "Europe/Moscow"}, "2026-11-27 08:59", "2026-11-27 09:00"},
+		{core.ReportSchedule{Frequency: "daily", At: "09:00", TimeZone: "Europe/Moscow"}, "2026-11-27 09:00", "2026-11-28 09:00"},
+		{core.ReportSchedule{Frequency: "weekly", Weekday: 1, At: "08:30", TimeZone: "Europe/Moscow"}, "2026-11-27 10:00", "2026-11-30 08:30"},
+		{core.ReportSchedule{Frequency: "weekly", Weekday: 7, At: "23:00", TimeZone: "Europe/Moscow"}, "2026-11-29 23:00", "2026-12-06 23:00"},
+		{core.ReportSchedule{Frequency: "monthly", Day: 1, At: "07:00", TimeZone: "Europe/Moscow"}, "2026-11-27 10:00", "2026-12-01 07:00"},
+		{core.ReportSchedule{Frequency: "monthly", Day: 31, At: "18:00", TimeZone: "Europe/Moscow"}, "2026-11-27 10:00", "2026-11-30 18:00"},
+		{core.ReportSchedule{Frequency: "monthly", Day: 31, At: "18:00", TimeZone: "Europe/Moscow"}, "2027-02-01 10:00", "2027-02-28 18:00"},
+	} {
+		require.Equal(t, at(c.want).UTC(), c.s.Next(at(c.after)).UTC(), "%+v after %s", c.s, c.after)
+	}
+	// In another zone: 09:00 in Vladivostok is 02:00 in Moscow.
+	s := core.ReportSchedule{Frequency: "daily", At: "09:00", TimeZone: "Asia/Vladivostok"}
+	require.Equal(t, at("2026-11-28 02:00").UTC(), s.Next(at("2026-11-27 10:00")).UTC())
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"path"
 	"strings"
 	"text/template"
 	"time"
@@ -319,4 +320,22 @@ type EmailTemplateService interface {
 	// ResetEmailTemplate drops the edit of a built-in template (or deletes
 	// a custom one). Errors: ENOTFOUND.
 	ResetEmailTemplate(ctx context.Context, name string) error
+}
+
+// FileContentType is the media type of an attachment by its name's
+// extension (PDF when unknown, as documents are).
+func FileContentType(name string) string {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".xlsx":
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case ".csv":
+		return "text/csv; charset=utf-8"
+	case ".png":
+		return "image/png"
+	case ".svg":
+		return "image/svg+xml"
+	case ".json":
+		return "application/json"
+	}
+	return "application/pdf"
 }

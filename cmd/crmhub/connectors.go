@@ -16,6 +16,7 @@ import (
 	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/connectors/mailscan"
 	"github.com/crmhub/crmhub/connectors/onec"
+	"github.com/crmhub/crmhub/connectors/reportmail"
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/connectors/webforms"
 	"github.com/crmhub/crmhub/core"
@@ -34,6 +35,7 @@ type connectors struct {
 	mail     *mailout.Mailer // nil without SMTP
 	imports  *imports.Runner
 	onec     *onec.Exchange // nil unless configured
+	reports  *reportmail.Scheduler
 	scan     *mailscan.Group
 	workers  []*inbox.Worker
 	wg       sync.WaitGroup
@@ -167,6 +169,12 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 	if vc := cfg.Telephony.VATS; vc.APIURL != "" && vc.APIKey != "" {
 		c.dialers = append(c.dialers, &telephony.VATSDialer{APIURL: vc.APIURL, APIKey: vc.APIKey, Logins: st})
 	}
+	// Scheduled reports always run: without SMTP a run fails saying so.
+	c.reports = &reportmail.Scheduler{Schedules: st.ReportSchedules(), Reports: st.Reports(), Location: cfg.Reports.Location(),
+		Log: log}
+	if c.mail != nil {
+		c.reports.Mailer = c.mail
+	}
 	return c, nil
 }
 
@@ -205,10 +213,14 @@ func (c *connectors) mailer() core.DocumentMailer {
 
 // start runs the workers until ctx ends; wait waits for them.
 func (c *connectors) start(ctx context.Context) {
-	c.wg.Add(2)
+	c.wg.Add(3)
 	go func() {
 		defer c.wg.Done()
 		c.scan.Run(ctx)
+	}()
+	go func() {
+		defer c.wg.Done()
+		_ = c.reports.Run(ctx)
 	}()
 	go func() {
 		defer c.wg.Done()

@@ -129,7 +129,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			MailScanner: conns.scan, Mailboxes: st,
 			Imports: st, ImportQueued: conns.imports.Wake, OneC: conns.onecHook(), OneCPath: cfg.OneC.Path,
 			OneCLimit: int(cfg.OneC.FileLimit), OneCJob: conns.onecJob(), OneCJobs: conns.onecJobs(),
-			Reports: st.Reports(), ReportLocation: cfg.Reports.Location()})
+			Reports: st.Reports(), ReportLocation: cfg.Reports.Location(), ReportSchedules: st.ReportSchedules(),
+			ReportRunner: conns.reports})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"strings"
 	"time"
 
@@ -131,6 +132,29 @@ func (m *Mailer) Send(ctx context.Context, r core.SendDocument) (*core.EmailMess
 	}
 	out, err := m.deliver(ctx, queued, doc.PDF)
 	return out, false, err
+}
+
+// SendFile queues an e-mail with one file (a report's result) and tries
+// to deliver it at once; the worker retries it like a document's.
+func (m *Mailer) SendFile(ctx context.Context, f core.SendFile) (*core.EmailMessage, error) {
+	to, errs := core.ParseRecipients("to", f.To)
+	if len(to) == 0 && len(errs) == 0 {
+		errs = append(errs, core.FieldError{Field: "to", Code: "required", Message: "at least one recipient"})
+	}
+	if len(errs) > 0 {
+		return nil, core.Invalid(errs)
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	e := core.EmailMessage{DocumentKind: f.Kind, DocumentID: f.ID, Form: strings.TrimPrefix(path.Ext(f.FileName), "."),
+		From: m.sender.From(), To: to, Cc: []string{}, Subject: strings.Join(strings.Fields(f.Subject), " "), Body: f.Body,
+		AttachmentName: f.FileName, MessageID: id + "@" + m.sender.Domain()}
+	e.ID = id
+	queued, replayed, err := m.deps.Emails.Queue(ctx, core.QueuedEmail{Email: e, Attachment: f.Data, IdempotencyKey: f.IdempotencyKey},
+		m.cfg.Lease)
+	if err != nil || replayed {
+		return queued, err
+	}
+	return m.deliver(ctx, queued, f.Data)
 }
 
 // check validates a request's own fields.
@@ -265,7 +289,7 @@ func (m *Mailer) deliver(ctx context.Context, e *core.EmailMessage, pdf []byte) 
 			}
 			pdf = data
 		}
-		msg.Attachments = []Attachment{{Name: e.AttachmentName, ContentType: "application/pdf", Data: pdf}}
+		msg.Attachments = []Attachment{{Name: e.AttachmentName, ContentType: core.FileContentType(e.AttachmentName), Data: pdf}}
 	}
 	var out core.EmailOutcome
 	if err := m.sender.Send(ctx, msg); err != nil {

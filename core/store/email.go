@@ -95,7 +95,7 @@ func (r emails) Queue(ctx context.Context, q core.QueuedEmail, lease time.Durati
 		}
 		if q.Attachment != nil {
 			id, err := r.s.attach(ctx, tx, core.EntityEmail, e.ID, "email",
-				core.FormFile{Name: e.AttachmentName, ContentType: "application/pdf", Data: q.Attachment})
+				core.FormFile{Name: e.AttachmentName, ContentType: core.FileContentType(e.AttachmentName), Data: q.Attachment})
 			if err != nil {
 				return err
 			}
@@ -191,11 +191,13 @@ func (r emails) RecordAttempt(ctx context.Context, id string, o core.EmailOutcom
 		switch {
 		case o.Sent:
 			rec.Status, rec.SentAt, rec.LastError, rec.NextAttemptAt = core.EmailSent, &now, "", nil
-			act, err := r.s.tables.activity.create(ctx, r.s, emailActivity(&rec, now))
-			if err != nil {
-				return fmt.Errorf("activity: %w", err)
+			if rec.DocumentKind != core.EntityReportSchedule { // a report to colleagues is no customer activity
+				act, err := r.s.tables.activity.create(ctx, r.s, emailActivity(&rec, now))
+				if err != nil {
+					return fmt.Errorf("activity: %w", err)
+				}
+				rec.ActivityID = &act.ID
 			}
-			rec.ActivityID = &act.ID
 		default:
 			msg := strings.ToValidUTF8(o.Error, "?")
 			if rs := []rune(msg); len(rs) > maxErrorText {

@@ -69,10 +69,11 @@ type tables struct {
 	act          *table[core.Act, *core.Act]
 	realization  *table[core.Realization, *core.Realization]
 
-	salesOrder    *table[core.SalesOrder, *core.SalesOrder]
-	purchaseOrder *table[core.PurchaseOrder, *core.PurchaseOrder]
-	email         *table[core.EmailMessage, *core.EmailMessage]
-	report        *table[core.Report, *core.Report]
+	salesOrder     *table[core.SalesOrder, *core.SalesOrder]
+	purchaseOrder  *table[core.PurchaseOrder, *core.PurchaseOrder]
+	email          *table[core.EmailMessage, *core.EmailMessage]
+	report         *table[core.Report, *core.Report]
+	reportSchedule *table[core.ReportSchedule, *core.ReportSchedule]
 }
 
 var (
@@ -104,6 +105,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s.tables.email = newEmailTable()
 	s.reportReg = reportRegistry()
 	s.tables.report = s.newReportTable()
+	s.tables.reportSchedule = s.newReportScheduleTable()
 	return s
 }
 
