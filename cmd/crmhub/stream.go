@@ -18,7 +18,8 @@ var streamEntities = []string{core.EntityLead, core.EntityAccount, core.EntityCo
 	core.EntityActivity, core.EntityUser, core.EntityPipeline, core.EntityCall, core.EntityAttachment,
 	core.EntityProduct, core.EntityService, core.EntityProductGroup, core.EntityPriceBook, core.EntityPrice,
 	core.EntityQuote, core.EntityInvoice, core.EntityPayment,
-	core.EntityAct, core.EntityRealization, core.EntitySalesOrder, core.EntityPurchaseOrder, core.EntityEmail}
+	core.EntityAct, core.EntityRealization, core.EntitySalesOrder, core.EntityPurchaseOrder, core.EntityEmail,
+	core.EntityReport, core.EntityReportSchedule}
 
 // stream is the running change stream: the embedded broker (if any), the
 // publisher, the relay and the inbound command consumer.

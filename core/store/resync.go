@@ -60,6 +60,10 @@ func (s *Store) Resync(ctx context.Context, entity string, since time.Time) (int
 		return s.resync(ctx, entity, tablePages(s, s.tables.payment, since))
 	case core.EntityEmail:
 		return s.resync(ctx, entity, tablePages(s, s.tables.email, since))
+	case core.EntityReport:
+		return s.resync(ctx, entity, tablePages(s, s.tables.report, since))
+	case core.EntityReportSchedule:
+		return s.resync(ctx, entity, tablePages(s, s.tables.reportSchedule, since))
 	case core.EntityCall:
 		return s.resync(ctx, entity, func(ctx context.Context, after string) ([]snapshot, error) {
 			rows, err := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE updated_at >= $1 AND id > $2 ORDER BY id LIMIT 1000`,
@@ -77,7 +81,8 @@ func (s *Store) Resync(ctx context.Context, entity string, since time.Time) (int
 		})
 	}
 	return 0, core.Errorf(core.EINVALID, "unknown entity %q: lead, account, contact, deal, activity, user, pipeline, call, "+
-		"product, service, product_group, price_book, quote, sales_order, purchase_order, invoice, act, realization, payment or email", entity)
+		"product, service, product_group, price_book, quote, sales_order, purchase_order, invoice, act, realization, payment, email, "+
+		"report or report_schedule", entity)
 }
 
 // snapshot is one record's current state for a resync.
