@@ -13,7 +13,7 @@ BIN     := bin/crmhub
 DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
         dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui
 
-.PHONY: help deps build run test bench bench/crm bench/stream bench/telephony bench/forms lint fmt clean
+.PHONY: help deps build run test bench bench/crm bench/stream bench/telephony bench/forms bench/reports lint fmt clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,6 +68,9 @@ bench/telephony: deps ## PBX notifications from 32 senders on loopback: calls/s 
 bench/forms: deps ## form submissions from 32 senders on loopback: submissions/s end to end, response p99, count check
 	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
 	./bin/crmhub-bench -forms
+
+bench/reports: deps ## reports over 1M deals and 500k invoices: summary by month and owner, unpaid invoices, 100k rows to Excel
+	$(GO) test -run '^$$' -bench BenchmarkReports -benchtime 3x -benchmem ./api/
 
 lint: deps ## go vet, gofmt check, the import rule, and the compose file
 	$(GO) vet ./...

@@ -212,6 +212,49 @@ func TestStandardReports(t *testing.T) {
 	require.Equal(t, map[string]any{"count": int64(4), "sum_grand_total": "6710.00", "sum_amount_paid": "1660.00"}, res.Totals)
 }
 
+// TestReportAggregates checks count of a field, avg, min and max per group,
+// in subtotals and in the grand total, against plain SQL over the same rows
+// (the summary aggregates the finest groups first, then rolls them up).
+func TestReportAggregates(t *testing.T) {
+	st := storetest.NewStore(t)
+	seedReports(t, st)
+	ctx := context.Background()
+	rep := &core.Report{Name: "Счета", ReportDefinition: core.ReportDefinition{Entity: "invoice", Related: []string{"owner"},
+		GroupBy: []core.ReportGroup{{Field: "owner.name"}, {Field: "status"}},
+		Aggregates: []core.ReportAggregate{{Fn: "count"}, {Fn: "count", Field: "due_date"}, {Fn: "avg", Field: "grand_total"},
+			{Fn: "min", Field: "grand_total"}, {Fn: "max", Field: "date"}, {Fn: "sum", Field: "balance"}}}}
+	res, err := st.Reports().Run(ctx, rep, core.ReportRun{})
+	require.NoError(t, err)
+	const q = `SELECT %s, count(*), count(i.due_date), to_char(round(avg(i.grand_total), 2), 'FM999999990.00'),
+		to_char(min(i.grand_total), 'FM999999990.00'), max(i.date)::text, to_char(sum(i.balance), 'FM999999990.00')
+		FROM invoices i LEFT JOIN users u ON u.id = i.owner_id WHERE i.deleted_at IS NULL %s`
+	want := func(cols, group string) [][]any {
+		rows, err := st.Pool().Query(ctx, fmt.Sprintf(q, cols, group))
+		require.NoError(t, err)
+		var out [][]any
+		for rows.Next() {
+			v, err := rows.Values()
+			require.NoError(t, err)
+			out = append(out, v)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	got := func(keys []any, vals map[string]any) []any {
+		return append(keys, vals["count"], vals["count_due_date"], vals["avg_grand_total"], vals["min_grand_total"],
+			vals["max_date"], vals["sum_balance"])
+	}
+	require.Equal(t, want("u.name, i.status", "GROUP BY 1, 2 ORDER BY 1, 2"), res.Rows)
+	var subs [][]any
+	for _, s := range res.Subtotals {
+		subs = append(subs, got(s.Keys, s.Values))
+	}
+	require.Equal(t, want("u.name", "GROUP BY 1 ORDER BY 1"), subs)
+	total := want("'total'", "")[0][1:]
+	require.Equal(t, total, got(nil, res.Totals))
+	require.Equal(t, int64(6), total[0], "the seed's six invoices")
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func fieldsOf(t *testing.T, err error) map[string]string {
