@@ -72,7 +72,7 @@ func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Du
 	// Progress is counted by the relay's callback: polling the outbox
 	// (a scan of the whole backlog) would take CPU from what is measured.
 	var pending int64 // the backlog and whatever else the database holds (its first user's event)
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(&pending); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox_pending").Scan(&pending); err != nil {
 		return err
 	}
 	var published atomic.Int64
@@ -87,7 +87,7 @@ func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Du
 	<-drained
 	relayRate := float64(pending) / time.Since(start).Seconds()
 	var left int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(&left); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox_pending").Scan(&left); err != nil {
 		return err
 	}
 	if left != 0 {

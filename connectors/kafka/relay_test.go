@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -144,7 +145,7 @@ func TestRelayPublishesCloudEvents(t *testing.T) {
 	require.Equal(t, "status", headers(msgs[1])["ce_changed"])
 	var pending int
 	require.Eventually(t, func() bool {
-		_ = b.st.Pool().QueryRow(ctx, "SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(&pending)
+		_ = b.st.Pool().QueryRow(ctx, "SELECT count(*) FROM outbox_pending").Scan(&pending)
 		return pending == 0
 	}, 10*time.Second, 50*time.Millisecond, "everything is marked published")
 
@@ -239,7 +240,7 @@ func TestRelayKilledMidBatch(t *testing.T) {
 		&crashingPublisher{Publisher: b.pub, kill: kill})
 	require.NoError(t, first.Run(rctx)) // published the batch, died before marking it
 	var unmarked int
-	require.NoError(t, b.st.Pool().QueryRow(ctx, "SELECT count(*) FROM outbox WHERE entity = 'lead' AND published_at IS NULL").Scan(&unmarked))
+	require.NoError(t, b.st.Pool().QueryRow(ctx, "SELECT count(*) FROM outbox_pending WHERE entity = 'lead'").Scan(&unmarked))
 	require.Equal(t, 50, unmarked)
 
 	b.startRelay(t) // the next relay resumes
@@ -339,4 +340,62 @@ func TestStateTopics(t *testing.T) {
 	require.Equal(t, "hot", state["status"], "the last state of a record is its latest")
 	require.Nil(t, latest[gone.ID], "a deleted record ends with a tombstone")
 	require.Len(t, readUnique(t, b.broker.Addr(), "crm.lead", 4), 4, "the change topic gets every change too")
+}
+
+// TestRelayGaps: an event whose transaction commits after later events were
+// published (its position became a gap) is still published, once; a
+// position taken by a transaction that rolls back is given up; and a
+// transaction whose first write is the event (as stream resync's are)
+// cannot be skipped.
+func TestRelayGaps(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	b.startRelay(t)
+	ctx := apiCtx()
+	pool := b.st.Pool()
+	event := func(name string) core.Event {
+		return outbox.NewEvent(ctx, core.EntityLead, "snapshot", uuid.NewString(), 1, []byte(`{"last_name":"`+name+`"}`), nil, time.Now())
+	}
+	slow, err := pool.Begin(ctx) // takes a position first, commits last
+	require.NoError(t, err)
+	sql, args := outbox.Insert(event("slow"))
+	_, err = slow.Exec(ctx, sql, args...)
+	require.NoError(t, err)
+	undone, err := pool.Begin(ctx) // takes a position, then rolls back
+	require.NoError(t, err)
+	sql, args = outbox.Insert(event("undone"))
+	_, err = undone.Exec(ctx, sql, args...)
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err := b.st.Leads().Create(ctx, core.Patch{"last_name": []byte(fmt.Sprintf(`"G%d"`, i)), "company": []byte(`"C"`)})
+		require.NoError(t, err)
+	}
+	first := read(t, b.broker.Addr(), "crm.lead", 3)
+	gaps := func() int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT cardinality(gap_from) FROM outbox_relay`).Scan(&n))
+		return n
+	}
+	require.Eventually(t, func() bool { return gaps() == 1 }, 10*time.Second, 20*time.Millisecond,
+		"the relay read past two running transactions' positions (one range)")
+
+	require.NoError(t, undone.Rollback(ctx))
+	require.NoError(t, slow.Commit(ctx))
+	_, err = pool.Exec(ctx, `SELECT pg_notify('crmhub_outbox', '')`)
+	require.NoError(t, err)
+	second := read(t, b.broker.Addr(), "crm.lead", 1) // the same group reads on
+	require.Contains(t, string(second[0].Value), "slow", "the late event arrives")
+	require.Equal(t, "crm.lead.snapshot", headers(second[0])["ce_type"])
+	for _, m := range first {
+		require.NotContains(t, string(m.Value), "slow")
+	}
+	require.Eventually(t, func() bool { return gaps() == 0 }, 10*time.Second, 20*time.Millisecond,
+		"the rolled-back position is given up once no older transaction runs")
+	var pending int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM outbox_pending").Scan(&pending))
+	require.Zero(t, pending)
+	all := readUnique(t, b.broker.Addr(), "crm.lead", 4)
+	for _, m := range all {
+		require.NotContains(t, string(m.Value), "undone")
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -112,10 +114,14 @@ func (r *Relay) lead(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN crmhub_outbox"); err != nil {
 		return err
 	}
-	r.cfg.Logger.Info("relay_leading")
+	var pos position
+	if err := pos.load(ctx, conn); err != nil {
+		return fmt.Errorf("read the relay's position: %w", err)
+	}
+	r.cfg.Logger.Info("relay_leading", "cursor", pos.cursor, "gaps", len(pos.gaps))
 	lastPrune := time.Time{}
 	for {
-		n, err := r.relayBatch(ctx, conn)
+		more, err := r.relayBatch(ctx, conn, &pos)
 		if err != nil {
 			r.cfg.Logger.Warn("relay_publish_failed", "error", err)
 			if !sleep(ctx, r.cfg.RetryBackoff) {
@@ -129,7 +135,7 @@ func (r *Relay) lead(ctx context.Context) error {
 			}
 			lastPrune = time.Now()
 		}
-		if n == r.cfg.BatchSize {
+		if more {
 			continue // a backlog: no waiting
 		}
 		wctx, cancel := context.WithTimeout(ctx, r.cfg.PollInterval)
@@ -144,48 +150,192 @@ func (r *Relay) lead(ctx context.Context) error {
 	}
 }
 
-// relayBatch publishes the oldest unpublished events and marks them.
-func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (int, error) {
-	rows, err := conn.Query(ctx, `SELECT seq, id::text, type, entity, entity_id::text, entity_version, occurred_at, source,
-		actor, correlation_id, data, coalesce(changed, '{}') FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`, r.cfg.BatchSize)
-	if err != nil {
-		return 0, err
-	}
-	var seqs []int64
-	var events []core.Event
-	for rows.Next() {
-		var seq int64
-		var e core.Event
-		var data []byte
-		if err := rows.Scan(&seq, &e.ID, &e.Type, &e.Entity, &e.EntityID, &e.EntityVersion, &e.OccurredAt, &e.Source,
-			&e.Actor, &e.CorrelationID, &data, &e.Changed); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		e.Data, e.OccurredAt = data, e.OccurredAt.UTC()
-		seqs, events = append(seqs, seq), append(events, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(events) == 0 {
-		return 0, err
-	}
-	if err := r.pub.Publish(ctx, events); err != nil {
-		return 0, err
-	}
-	if _, err := conn.Exec(ctx, `UPDATE outbox SET published_at = now() WHERE seq = ANY($1)`, seqs); err != nil {
-		return 0, fmt.Errorf("mark published: %w", err)
-	}
-	if r.cfg.OnPublished != nil {
-		r.cfg.OnPublished(events)
-	}
-	return len(events), nil
+// position is how far the relay got: every event at or below cursor was
+// published, except those in gaps (positions whose events were not visible
+// when the relay read past them: their transactions were running, or rolled
+// back). A gap's horizon is the snapshot xmax when it was seen: once no
+// transaction older than that runs, a missing event never comes
+// (migration 035).
+type position struct {
+	cursor int64
+	gaps   []gap
 }
 
-// prune deletes events published longer ago than the retention, in chunks.
+type gap struct{ from, to, horizon int64 }
+
+// load reads the relay's position (the previous leader's, after a
+// hand-over).
+func (p *position) load(ctx context.Context, conn *pgx.Conn) error {
+	var from, to, horizons []int64
+	if err := conn.QueryRow(ctx, `SELECT cursor, gap_from, gap_to, horizons FROM outbox_relay`).Scan(&p.cursor, &from, &to, &horizons); err != nil {
+		return err
+	}
+	p.gaps = p.gaps[:0]
+	for i := range from {
+		p.gaps = append(p.gaps, gap{from[i], to[i], horizons[i]})
+	}
+	return nil
+}
+
+func (p *position) save(ctx context.Context, conn *pgx.Conn, published bool) error {
+	from, to, horizons := make([]int64, len(p.gaps)), make([]int64, len(p.gaps)), make([]int64, len(p.gaps))
+	for i, g := range p.gaps {
+		from[i], to[i], horizons[i] = g.from, g.to, g.horizon
+	}
+	_, err := conn.Exec(ctx, `UPDATE outbox_relay SET cursor = $1, gap_from = $2, gap_to = $3, horizons = $4,
+		published_at = CASE WHEN $5 THEN now() ELSE published_at END`, p.cursor, from, to, horizons, published)
+	return err
+}
+
+const eventColumns = `o.seq, o.id::text, o.type, o.entity, o.entity_id::text, o.entity_version, o.occurred_at, o.source,
+	o.actor, o.correlation_id, o.data, coalesce(o.changed, '{}')`
+
+// relayBatch publishes the next events and moves the position past them;
+// more says a batch came back full. The reads share one snapshot and one
+// round trip: the oldest running transaction, the events that have
+// committed into gaps since, and the events after the cursor.
+func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn, pos *position) (more bool, err error) {
+	from, to := make([]int64, len(pos.gaps)), make([]int64, len(pos.gaps))
+	for i, g := range pos.gaps {
+		from[i], to[i] = g.from, g.to
+	}
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	b.Queue(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_snapshot_xmax(pg_current_snapshot())::text::bigint`)
+	if len(pos.gaps) > 0 { // each gap a range scan of the primary key
+		b.Queue(`SELECT o.* FROM unnest($1::bigint[], $2::bigint[]) g(lo, hi),
+			LATERAL (SELECT `+eventColumns+` FROM outbox o WHERE o.seq BETWEEN g.lo AND g.hi ORDER BY o.seq LIMIT $3) o
+			ORDER BY 1 LIMIT $3`, from, to, r.cfg.BatchSize)
+	}
+	b.Queue(`SELECT `+eventColumns+` FROM outbox o WHERE o.seq > $1 ORDER BY o.seq LIMIT $2`, pos.cursor, r.cfg.BatchSize)
+	b.Queue(`COMMIT`)
+	br := conn.SendBatch(ctx, b)
+	var xmin, xmax int64
+	var late, next []row
+	_, err = br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&xmin, &xmax)
+	}
+	if err == nil && len(pos.gaps) > 0 {
+		late, err = scanEvents(br)
+	}
+	if err == nil {
+		next, err = scanEvents(br)
+	}
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, err
+	}
+	lateFull := len(late) == r.cfg.BatchSize
+	np := pos.advance(late, lateFull, next, xmin, xmax)
+	rows := append(late, next...)
+	sort.Slice(rows, func(i, j int) bool { return rows[i].seq < rows[j].seq })
+	events := make([]core.Event, len(rows))
+	for i, e := range rows {
+		events[i] = e.ev
+	}
+	if len(events) > 0 {
+		if err := r.pub.Publish(ctx, events); err != nil {
+			return false, err
+		}
+	}
+	if np.same(pos) {
+		return false, nil
+	}
+	if err := np.save(ctx, conn, len(events) > 0); err != nil {
+		return false, fmt.Errorf("move the relay's position: %w", err)
+	}
+	*pos = np
+	if r.cfg.OnPublished != nil && len(events) > 0 {
+		r.cfg.OnPublished(events)
+	}
+	return lateFull || len(next) == r.cfg.BatchSize, nil
+}
+
+type row struct {
+	seq int64
+	ev  core.Event
+}
+
+func scanEvents(br pgx.BatchResults) ([]row, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []row
+	for rows.Next() {
+		var x row
+		var data []byte
+		e := &x.ev
+		if err := rows.Scan(&x.seq, &e.ID, &e.Type, &e.Entity, &e.EntityID, &e.EntityVersion, &e.OccurredAt, &e.Source,
+			&e.Actor, &e.CorrelationID, &data, &e.Changed); err != nil {
+			return nil, err
+		}
+		e.Data, e.OccurredAt = data, e.OccurredAt.UTC()
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// advance returns the position after publishing late (events committed
+// into gaps, in order; lateFull when more may be left there) and next (the
+// events after the cursor, in order), read in a snapshot whose oldest
+// running transaction is xmin and whose xmax is xmax. Found events leave
+// their gaps; a gap no running transaction can fill any more is given up
+// (unless late was cut short); positions skipped between the cursor and
+// next's last event become gaps.
+func (p *position) advance(late []row, lateFull bool, next []row, xmin, xmax int64) position {
+	np := position{cursor: p.cursor}
+	i := 0
+	for _, g := range p.gaps {
+		lo := g.from
+		for ; i < len(late) && late[i].seq <= g.to; i++ {
+			if s := late[i].seq; s >= lo {
+				if s > lo {
+					np.gaps = append(np.gaps, gap{lo, s - 1, g.horizon})
+				}
+				lo = s + 1
+			}
+		}
+		if lo <= g.to {
+			np.gaps = append(np.gaps, gap{lo, g.to, g.horizon})
+		}
+	}
+	if !lateFull {
+		kept := np.gaps[:0]
+		for _, g := range np.gaps {
+			if g.horizon > xmin {
+				kept = append(kept, g)
+			}
+		}
+		np.gaps = kept
+	}
+	for _, x := range next {
+		if x.seq > np.cursor+1 {
+			np.gaps = append(np.gaps, gap{np.cursor + 1, x.seq - 1, xmax})
+		}
+		np.cursor = x.seq
+	}
+	return np
+}
+
+func (p *position) same(o *position) bool {
+	return p.cursor == o.cursor && slices.Equal(p.gaps, o.gaps)
+}
+
+// prune deletes published events older than the retention, in chunks.
 func (r *Relay) prune(ctx context.Context) error {
 	for {
-		tag, err := r.pool.Exec(ctx, `DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox
-			WHERE published_at < now() - $1::interval ORDER BY seq LIMIT 10000)`, fmt.Sprintf("%d seconds", int(r.cfg.Retention.Seconds())))
+		tag, err := r.pool.Exec(ctx, `DELETE FROM outbox WHERE seq IN (SELECT o.seq FROM outbox o, outbox_relay r
+			WHERE o.seq <= r.cursor AND NOT EXISTS (SELECT 1 FROM unnest(r.gap_from, r.gap_to) g(lo, hi) WHERE o.seq BETWEEN g.lo AND g.hi)
+			AND o.occurred_at < now() - $1::interval ORDER BY o.seq LIMIT 10000)`,
+			fmt.Sprintf("%d seconds", int(r.cfg.Retention.Seconds())))
 		if err != nil || tag.RowsAffected() < 10000 {
 			return err
 		}

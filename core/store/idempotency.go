@@ -77,6 +77,6 @@ func (s *Store) PruneIdempotencyKeys(ctx context.Context) (int64, error) {
 // OutboxBacklog returns the number of events not yet published.
 func (s *Store) OutboxBacklog(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&n)
+	err := s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM outbox_pending`).Scan(&n)
 	return n, err
 }

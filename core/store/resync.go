@@ -156,13 +156,14 @@ type StreamStatus struct {
 // StreamStatus reads the stream's state.
 func (s *Store) StreamStatus(ctx context.Context) (*StreamStatus, error) {
 	st := &StreamStatus{Offsets: map[string]int64{}}
-	err := s.pool.QueryRow(ctx, `SELECT count(*), min(occurred_at) FROM outbox WHERE published_at IS NULL`).Scan(&st.Backlog, &st.OldestUnpublished)
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(occurred_at) FROM outbox_pending`).Scan(&st.Backlog, &st.OldestUnpublished)
 	if err != nil {
 		return nil, err
 	}
 	var at time.Time
 	var typ string
-	err = s.pool.QueryRow(ctx, `SELECT published_at, type FROM outbox WHERE published_at IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&at, &typ)
+	err = s.pool.QueryRow(ctx, `SELECT r.published_at, o.type FROM outbox_relay r JOIN outbox o ON o.seq <= r.cursor
+		WHERE r.published_at IS NOT NULL ORDER BY o.seq DESC LIMIT 1`).Scan(&at, &typ)
 	switch {
 	case err == nil:
 		st.LastPublished, st.LastPublishedType = &at, typ
