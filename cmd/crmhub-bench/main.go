@@ -54,7 +54,7 @@ func main() {
 	streamMode := flag.Bool("stream", false, "instead: relay throughput against franz-go's, and end-to-end latency")
 	backlog := flag.Int("backlog", 200_000, "with -stream: outbox events to drain")
 	rate := flag.Int("rate", 1000, "with -stream: writes a second for the latency test")
-	relayBatch := flag.Int("relay-batch", 1000, "with -stream: the relay's batch size")
+	relayBatch := flag.Int("relay-batch", 5000, "with -stream: the relay's batch size")
 	telephonyMode := flag.Bool("telephony", false, "instead: replay PBX notifications on loopback, calls/s end to end and response p99")
 	workers := flag.Int("workers", 4, "with -telephony: inbox workers")
 	formsMode := flag.Bool("forms", false, "instead: post form submissions on loopback, submissions/s end to end and response p99")

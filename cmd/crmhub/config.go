@@ -456,7 +456,7 @@ func defaultConfig() Config {
 		Kafka: KafkaConfig{TopicPrefix: "crm", ClientID: "crmhub", Partitions: 6, Compression: "snappy",
 			Linger: 5 * time.Millisecond, AutoCreate: true,
 			Embedded: KafkaEmbeddedConfig{Addr: "127.0.0.1:9092"},
-			Relay:    RelayConfig{Enabled: true, BatchSize: 1000, PollInterval: time.Second, Retention: 90 * 24 * time.Hour},
+			Relay:    RelayConfig{Enabled: true, BatchSize: 5000, PollInterval: time.Second, Retention: 90 * 24 * time.Hour},
 			Commands: CommandsConfig{Enabled: true, Group: "crmhub-commands", MaxAttempts: 5}},
 		Pipelines:  []PipelineConfig{pipelineConfig(core.DefaultPipeline())},
 		Conversion: core.DefaultConversionMapping(),

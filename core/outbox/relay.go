@@ -24,7 +24,7 @@ type Publisher interface {
 
 // RelayConfig configures the relay.
 type RelayConfig struct {
-	// BatchSize is the most events published at once. Default 1000.
+	// BatchSize is the most events read and published at once. Default 5000.
 	BatchSize int
 	// PollInterval is how often the outbox is checked without a wake-up
 	// (LISTEN/NOTIFY is the fast path). Default 1 s.
@@ -42,7 +42,7 @@ type RelayConfig struct {
 
 func (c *RelayConfig) setDefaults() {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 1000
+		c.BatchSize = 5000
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second
@@ -119,11 +119,59 @@ func (r *Relay) lead(ctx context.Context) error {
 		return fmt.Errorf("read the relay's position: %w", err)
 	}
 	r.cfg.Logger.Info("relay_leading", "cursor", pos.cursor, "gaps", len(pos.gaps))
+	return r.relay(ctx, conn, pos)
+}
+
+// batch is a read of the outbox: its events in order, the position after
+// them, and whether more were left.
+type batch struct {
+	events []core.Event
+	pos    position
+	more   bool
+}
+
+// publishing is a batch on its way to the stream.
+type publishing struct {
+	batch
+	done chan error
+}
+
+// relay publishes batch after batch from saved (the position in the
+// database), reading the next batch while the previous one is published:
+// the outbox read and the broker's acknowledgement overlap. A position is
+// saved only after its batch was acknowledged (with the next read, in its
+// round trip), so a crash or a failed publish repeats events, never skips
+// them.
+func (r *Relay) relay(ctx context.Context, conn *pgx.Conn, saved position) error {
+	cur := saved           // the position after the last batch read
+	var flying *publishing // the batch being published
+	var unsaved *batch     // acknowledged, its position not yet saved
 	lastPrune := time.Time{}
+	wait := func() error { // for the batch in flight
+		if flying == nil {
+			return nil
+		}
+		err := <-flying.done
+		if err == nil {
+			unsaved = &flying.batch
+		}
+		flying = nil
+		return err
+	}
+	defer func() { _ = wait() }()
 	for {
-		more, err := r.relayBatch(ctx, conn, &pos)
+		b, err := r.read(ctx, conn, cur, unsaved)
 		if err != nil {
+			return err
+		}
+		if unsaved != nil {
+			saved = unsaved.pos
+			r.published(unsaved)
+			unsaved = nil
+		}
+		if err := wait(); err != nil {
 			r.cfg.Logger.Warn("relay_publish_failed", "error", err)
+			cur = saved // read again from the last acknowledged position
 			if !sleep(ctx, r.cfg.RetryBackoff) {
 				return ctx.Err()
 			}
@@ -135,8 +183,29 @@ func (r *Relay) lead(ctx context.Context) error {
 			}
 			lastPrune = time.Now()
 		}
-		if more {
-			continue // a backlog: no waiting
+		if len(b.events) > 0 {
+			flying = &publishing{batch: b, done: make(chan error, 1)}
+			go func(p *publishing) { p.done <- r.pub.Publish(ctx, p.events) }(flying)
+			cur = b.pos
+			continue // read on while it is published
+		}
+		if !b.pos.same(&cur) { // only gaps given up: save with what was acknowledged
+			acked := &batch{pos: b.pos}
+			if unsaved != nil {
+				acked.events = unsaved.events
+			}
+			cur, unsaved = b.pos, acked
+		}
+		if unsaved != nil { // idle: save now
+			if err := unsaved.pos.save(ctx, conn, len(unsaved.events) > 0); err != nil {
+				return fmt.Errorf("move the relay's position: %w", err)
+			}
+			saved = unsaved.pos
+			r.published(unsaved)
+			unsaved = nil
+		}
+		if b.more {
+			continue
 		}
 		wctx, cancel := context.WithTimeout(ctx, r.cfg.PollInterval)
 		_, err = conn.WaitForNotification(wctx)
@@ -147,6 +216,12 @@ func (r *Relay) lead(ctx context.Context) error {
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("wait for outbox: %w", err)
 		}
+	}
+}
+
+func (r *Relay) published(b *batch) {
+	if r.cfg.OnPublished != nil && len(b.events) > 0 {
+		r.cfg.OnPublished(b.events)
 	}
 }
 
@@ -178,45 +253,53 @@ func (p *position) load(ctx context.Context, conn *pgx.Conn) error {
 }
 
 func (p *position) save(ctx context.Context, conn *pgx.Conn, published bool) error {
+	b := &pgx.Batch{}
+	p.queueSave(b, published)
+	return conn.SendBatch(ctx, b).Close()
+}
+
+func (p *position) queueSave(b *pgx.Batch, published bool) {
 	from, to, horizons := make([]int64, len(p.gaps)), make([]int64, len(p.gaps)), make([]int64, len(p.gaps))
 	for i, g := range p.gaps {
 		from[i], to[i], horizons[i] = g.from, g.to, g.horizon
 	}
-	_, err := conn.Exec(ctx, `UPDATE outbox_relay SET cursor = $1, gap_from = $2, gap_to = $3, horizons = $4,
+	b.Queue(`UPDATE outbox_relay SET cursor = $1, gap_from = $2, gap_to = $3, horizons = $4,
 		published_at = CASE WHEN $5 THEN now() ELSE published_at END`, p.cursor, from, to, horizons, published)
-	return err
 }
 
 const eventColumns = `o.seq, o.id::text, o.type, o.entity, o.entity_id::text, o.entity_version, o.occurred_at, o.source,
 	o.actor, o.correlation_id, o.data, coalesce(o.changed, '{}')`
 
-// relayBatch publishes the next events and moves the position past them;
-// more says a batch came back full. The reads share one snapshot and one
-// round trip: the oldest running transaction, the events that have
-// committed into gaps since, and the events after the cursor.
-func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn, pos *position) (more bool, err error) {
-	from, to := make([]int64, len(pos.gaps)), make([]int64, len(pos.gaps))
-	for i, g := range pos.gaps {
-		from[i], to[i] = g.from, g.to
-	}
+// read reads the batch after cur, and saves save's position (an
+// acknowledged batch's) when given. The reads share one snapshot and the whole
+// exchange one round trip: the oldest running transaction, the events that
+// have committed into gaps since, and the events after the cursor.
+func (r *Relay) read(ctx context.Context, conn *pgx.Conn, cur position, save *batch) (batch, error) {
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
 	b.Queue(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_snapshot_xmax(pg_current_snapshot())::text::bigint`)
-	if len(pos.gaps) > 0 { // each gap a range scan of the primary key
+	if len(cur.gaps) > 0 { // each gap a range scan of the primary key
+		from, to := make([]int64, len(cur.gaps)), make([]int64, len(cur.gaps))
+		for i, g := range cur.gaps {
+			from[i], to[i] = g.from, g.to
+		}
 		b.Queue(`SELECT o.* FROM unnest($1::bigint[], $2::bigint[]) g(lo, hi),
 			LATERAL (SELECT `+eventColumns+` FROM outbox o WHERE o.seq BETWEEN g.lo AND g.hi ORDER BY o.seq LIMIT $3) o
 			ORDER BY 1 LIMIT $3`, from, to, r.cfg.BatchSize)
 	}
-	b.Queue(`SELECT `+eventColumns+` FROM outbox o WHERE o.seq > $1 ORDER BY o.seq LIMIT $2`, pos.cursor, r.cfg.BatchSize)
+	b.Queue(`SELECT `+eventColumns+` FROM outbox o WHERE o.seq > $1 ORDER BY o.seq LIMIT $2`, cur.cursor, r.cfg.BatchSize)
 	b.Queue(`COMMIT`)
+	if save != nil { // after the read's transaction, in a transaction of its own
+		save.pos.queueSave(b, len(save.events) > 0)
+	}
 	br := conn.SendBatch(ctx, b)
 	var xmin, xmax int64
 	var late, next []row
-	_, err = br.Exec()
+	_, err := br.Exec()
 	if err == nil {
 		err = br.QueryRow().Scan(&xmin, &xmax)
 	}
-	if err == nil && len(pos.gaps) > 0 {
+	if err == nil && len(cur.gaps) > 0 {
 		late, err = scanEvents(br)
 	}
 	if err == nil {
@@ -225,36 +308,26 @@ func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn, pos *position) (
 	if err == nil {
 		_, err = br.Exec()
 	}
+	if err == nil && save != nil {
+		if _, err = br.Exec(); err != nil {
+			err = fmt.Errorf("move the relay's position: %w", err)
+		}
+	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return false, err
+		return batch{}, err
 	}
 	lateFull := len(late) == r.cfg.BatchSize
-	np := pos.advance(late, lateFull, next, xmin, xmax)
+	out := batch{pos: cur.advance(late, lateFull, next, xmin, xmax), more: lateFull || len(next) == r.cfg.BatchSize}
 	rows := append(late, next...)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].seq < rows[j].seq })
-	events := make([]core.Event, len(rows))
+	out.events = make([]core.Event, len(rows))
 	for i, e := range rows {
-		events[i] = e.ev
+		out.events[i] = e.ev
 	}
-	if len(events) > 0 {
-		if err := r.pub.Publish(ctx, events); err != nil {
-			return false, err
-		}
-	}
-	if np.same(pos) {
-		return false, nil
-	}
-	if err := np.save(ctx, conn, len(events) > 0); err != nil {
-		return false, fmt.Errorf("move the relay's position: %w", err)
-	}
-	*pos = np
-	if r.cfg.OnPublished != nil && len(events) > 0 {
-		r.cfg.OnPublished(events)
-	}
-	return lateFull || len(next) == r.cfg.BatchSize, nil
+	return out, nil
 }
 
 type row struct {
