@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ func poster(ctx context.Context, target string, conns int) func(body string, hea
 		if err != nil {
 			return 0, err
 		}
+		_, _ = io.Copy(io.Discard, resp.Body) // read to the end, or the connection is not reused
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			return 0, fmt.Errorf("status %d", resp.StatusCode)

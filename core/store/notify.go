@@ -25,6 +25,10 @@ type notifier struct {
 	once sync.Once
 }
 
+// notifyInterval spaces wake-ups: a few milliseconds of relay latency
+// against a transaction per commit.
+const notifyInterval = 2 * time.Millisecond
+
 func newNotifier(pool *pgxpool.Pool) *notifier {
 	n := &notifier{pool: pool, kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	n.wg.Add(1)
@@ -50,6 +54,13 @@ func (n *notifier) run() {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			_, _ = n.pool.Exec(ctx, "SELECT pg_notify('crmhub_outbox', '')") // best effort: the relay also polls
 			cancel()
+			// At most one wake-up per interval: under load the relay reads
+			// a batch per wake-up anyway, and each NOTIFY is a transaction.
+			select {
+			case <-n.stop:
+				return
+			case <-time.After(notifyInterval):
+			}
 		}
 	}
 }
