@@ -91,7 +91,7 @@ func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Du
 		return err
 	}
 	if left != 0 {
-		return fmt.Errorf("%d events published but not marked", left)
+		return fmt.Errorf("%d events published but the relay's position not saved", left)
 	}
 	verdict := "met"
 	if relayRate < 0.5*ceiling || relayRate < 20_000 {

@@ -34,7 +34,7 @@ type RelayConfig struct {
 	Retention time.Duration
 	// RetryBackoff bounds the wait between failed publishes. Default 5 s.
 	RetryBackoff time.Duration
-	// OnPublished, when set, is told of every batch published and marked
+	// OnPublished, when set, is told of every batch published and saved
 	// (metrics).
 	OnPublished func(events []core.Event)
 	Logger      *slog.Logger
@@ -58,9 +58,9 @@ func (c *RelayConfig) setDefaults() {
 // relayLockKey makes one hub instance the relay at a time.
 const relayLockKey = 0x63726d6875620010
 
-// Relay drains the outbox to a Publisher in outbox order, marking what was
-// published. It is at-least-once: a crash between publishing and marking
-// sends those events again, with the same ids.
+// Relay drains the outbox to a Publisher in outbox order and keeps its
+// position (outbox_relay). It is at-least-once: a crash between publishing
+// and saving the position sends those events again, with the same ids.
 type Relay struct {
 	cfg  RelayConfig
 	pool *pgxpool.Pool

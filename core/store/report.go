@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -422,7 +423,7 @@ func (r reports) Run(ctx context.Context, rep *core.Report, run core.ReportRun) 
 		if len(p.cols) > 0 && len(p.groups) > 0 {
 			p.place(res)
 		}
-		return nil
+		return p.liveLabels(ctx, tx, res)
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "57014" {
@@ -432,6 +433,56 @@ func (r reports) Run(ctx context.Context, rep *core.Report, run core.ReportRun) 
 		return nil, err
 	}
 	return res, nil
+}
+
+// liveLabels gives the result's columns the labels their fields read when
+// a report runs (over the registry's; the registry's maps stay as they are).
+func (p *plan) liveLabels(ctx context.Context, tx pgx.Tx, res *core.ReportResult) error {
+	live := map[string]string{}
+	for _, c := range p.cols {
+		live[c.key] = c.live
+	}
+	for _, g := range p.groups {
+		if g.part == "" {
+			live[g.key] = g.ref.live
+		}
+	}
+	read := map[string]map[string]string{} // by query: a field in two columns is read once
+	for i := range res.Columns {
+		col := &res.Columns[i]
+		sql := live[col.Key]
+		if sql == "" {
+			continue
+		}
+		labels, ok := read[sql]
+		if !ok {
+			labels = map[string]string{}
+			rows, err := tx.Query(ctx, sql)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var code, label string
+				if err := rows.Scan(&code, &label); err != nil {
+					rows.Close()
+					return err
+				}
+				if label != "" {
+					labels[code] = label
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			read[sql] = labels
+		}
+		merged := make(map[string]string, len(col.Labels)+len(labels))
+		maps.Copy(merged, col.Labels)
+		maps.Copy(merged, labels)
+		col.Labels = merged
+	}
+	return nil
 }
 
 func (p *plan) whereSQL() string {

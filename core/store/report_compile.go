@@ -24,6 +24,7 @@ type rRef struct {
 	label  string
 	order  string // SQL its groups sort by, "" for expr
 	labels map[string]string
+	live   string // the field's liveLabels
 }
 
 type compiler struct {
@@ -132,7 +133,7 @@ func (c *compiler) ref(key, where string) (rRef, bool) {
 		}
 		today = c.today
 	}
-	r := rRef{key: key, expr: fmt.Sprintf(f.expr, c.alias[path], today), typ: f.typ, label: label, labels: f.labels}
+	r := rRef{key: key, expr: fmt.Sprintf(f.expr, c.alias[path], today), typ: f.typ, label: label, labels: f.labels, live: f.liveLabels}
 	if f.order != "" {
 		r.order = fmt.Sprintf(f.order, c.alias[path], today)
 	}

@@ -30,8 +30,11 @@ type rField struct {
 	// order, when set, is what the field's groups sort by (a deal's stage
 	// by its place in the pipeline, not by its code).
 	order string
-	// labels name a picklist's codes for people.
-	labels map[string]string
+	// labels name a picklist's codes for people; liveLabels, when set,
+	// reads more of them (code, label) when a report runs, over these (a
+	// deal stage's names come from every pipeline, not only the default).
+	labels     map[string]string
+	liveLabels string
 }
 
 type rLink struct {
@@ -89,6 +92,15 @@ func (e *rEntity) ordered(name, order string) *rEntity {
 }
 
 // labelled names the codes of a field by a picklist (or pairs).
+// liveLabelled sets the query that reads a field's labels when a report
+// runs.
+func (e *rEntity) liveLabelled(name, sql string) *rEntity {
+	f := e.fields[name]
+	f.liveLabels = sql
+	e.fields[name] = f
+	return e
+}
+
 func (e *rEntity) labelled(name string, lists ...*core.Picklist) *rEntity {
 	f := e.fields[name]
 	if f.labels == nil {
@@ -152,7 +164,8 @@ func reportRegistry() map[string]*rEntity {
 			link("contact", "contact", "contact_id", "Контакт").
 			ordered("stage", `(SELECT o FROM pipelines p, jsonb_array_elements(p.stages) WITH ORDINALITY s(v, o)
 				WHERE p.id = %[1]s.pipeline_id AND v->>'code' = %[1]s.stage LIMIT 1)`).
-			labelled("stage", stagePicklist()).labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
+			labelled("stage", stagePicklist()).liveLabelled("stage", `SELECT DISTINCT ON (s->>'code') s->>'code', s->>'label_ru'
+				FROM pipelines p, jsonb_array_elements(p.stages) s WHERE p.deleted_at IS NULL ORDER BY s->>'code', p.created_at`).labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
 			computed("weighted_amount", rMoney, "Взвешенная сумма", "round(%[1]s.amount * %[1]s.probability / 100.0, 2)").
 			computed("stage_kind", rText, "Итог этапа", `coalesce((SELECT s->>'kind' FROM pipelines p, jsonb_array_elements(p.stages) s
 				WHERE p.id = %[1]s.pipeline_id AND s->>'code' = %[1]s.stage LIMIT 1), 'open')`).

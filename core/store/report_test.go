@@ -255,6 +255,36 @@ func TestReportAggregates(t *testing.T) {
 	require.Equal(t, int64(6), total[0], "the seed's six invoices")
 }
 
+// TestReportStageLabels: a deal stage is named by its pipeline, whichever
+// pipeline it is, in a summary and in a detail report.
+func TestReportStageLabels(t *testing.T) {
+	st := storetest.NewStore(t)
+	seedReports(t, st)
+	ctx := context.Background()
+	tenders, err := st.Pipelines().Create(ctx, fields(t, map[string]any{"code": "tenders", "name": "Тендеры", "stages": []map[string]any{
+		{"code": "announced", "label_ru": "Объявлен", "label_en": "Announced", "probability": 5, "kind": "open"},
+		{"code": "won", "label_ru": "Выигран", "label_en": "Won", "probability": 100, "kind": "won"},
+		{"code": "lost", "label_ru": "Проигран", "label_en": "Lost", "probability": 0, "kind": "lost"}}}))
+	require.NoError(t, err)
+	_, err = st.Deals().Create(ctx, fields(t, map[string]any{"name": "Тендер", "pipeline_id": tenders.ID, "amount": "100"}))
+	require.NoError(t, err)
+	for _, def := range []core.ReportDefinition{
+		{Entity: "deal", GroupBy: []core.ReportGroup{{Field: "stage"}}, Aggregates: []core.ReportAggregate{{Fn: "count"}}},
+		{Entity: "deal", Columns: []string{"name", "stage"}},
+	} {
+		res, err := st.Reports().Run(ctx, &core.Report{Name: "Этапы", ReportDefinition: def}, core.ReportRun{})
+		require.NoError(t, err)
+		var labels map[string]string
+		for _, c := range res.Columns {
+			if c.Key == "stage" {
+				labels = c.Labels
+			}
+		}
+		require.Equal(t, "Объявлен", labels["announced"], "the custom pipeline's stage")
+		require.Equal(t, "Переговоры/ознакомление", labels["negotiation_review"], "the default pipeline's stages too")
+	}
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func fieldsOf(t *testing.T, err error) map[string]string {
