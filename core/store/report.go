@@ -301,10 +301,19 @@ func (s *Store) compile(d *core.ReportDefinition, run core.ReportRun, now time.T
 	return p
 }
 
+// summarySort is a sort key of the summary: a group's level, or an
+// aggregate's SQL.
+type summarySort struct {
+	group int // -1 for an aggregate
+	agg   string
+	dir   string
+}
+
 // order compiles the sort keys for both queries.
 func (p *plan) order(keys []string) {
 	c := p.c
-	var detail, summary []string
+	var detail []string
+	var sorts []summarySort
 	for i, k := range keys {
 		w := fmt.Sprintf("sort[%d]", i)
 		dir := " ASC NULLS LAST"
@@ -317,13 +326,13 @@ func (p *plan) order(keys []string) {
 			found := false
 			for gi, g := range p.groups {
 				if g.key == k || g.ref.key == k {
-					summary, found = append(summary, g.sortSQL(gi)+dir), true
+					sorts, found = append(sorts, summarySort{group: gi, dir: dir}), true
 					break
 				}
 			}
 			for ai, a := range p.aggs {
 				if !found && (a.key == k || (a.ref != nil && a.ref.key == k)) {
-					summary, found = append(summary, fmt.Sprintf("%s%s", aggSQL(a, ai), dir)), true
+					sorts, found = append(sorts, summarySort{group: -1, agg: aggSQL(a, ai), dir: dir}), true
 				}
 			}
 			if !found && len(p.cols) == 0 {
@@ -337,21 +346,52 @@ func (p *plan) order(keys []string) {
 			}
 		}
 	}
-	// Groups come together in the detail, and in order in the summary.
+	// Groups come together in the detail.
 	var lead []string
-	for gi, g := range p.groups {
+	for _, g := range p.groups {
 		if g.ordered() {
 			lead = append(lead, g.ref.order+" ASC NULLS LAST")
 		}
 		lead = append(lead, g.expr+" ASC NULLS LAST")
-		summary = append(summary, g.sortSQL(gi)+" ASC NULLS LAST")
 	}
 	detail = append(lead, detail...)
 	if p.c.base != nil { // a stable order for equal keys
 		detail = append(detail, fmt.Sprintf(p.c.base.fields["id"].expr, "t0"))
 	}
 	p.detail = strings.Join(detail, ", ")
-	p.summary = strings.Join(summary, ", ")
+	p.summary = p.summaryOrder(sorts)
+}
+
+// summaryOrder orders the ROLLUP's rows as a report prints them: level by
+// level, the groups under one parent sorted by the sort keys (an aggregate
+// as it is at that level: a parent by its subtotal, not by its biggest
+// child), each group's rows before its subtotal, the grand total last.
+func (p *plan) summaryOrder(sorts []summarySort) string {
+	n := len(p.groups)
+	gcols := make([]string, n)
+	for i := range gcols {
+		gcols[i] = fmt.Sprintf("g%d", i+1)
+	}
+	var out []string
+	for l := range n {
+		out = append(out, fmt.Sprintf("GROUPING(g%d)", l+1)) // a group's rows before its subtotal
+		for _, s := range sorts {
+			switch {
+			case s.group == l:
+				out = append(out, p.groups[l].sortSQL(l)+s.dir)
+			case s.group >= 0:
+			case l == n-1:
+				out = append(out, s.agg+s.dir)
+			default: // the value on this level's subtotal row, for all its rows
+				prefix := strings.Join(gcols[:l+1], ", ")
+				rest := strings.Join(gcols[l+1:], ", ")
+				out = append(out, fmt.Sprintf("max(CASE WHEN GROUPING(%s) = %d THEN %s END) OVER (PARTITION BY %s, GROUPING(%s))%s",
+					rest, 1<<(n-l-1)-1, s.agg, prefix, prefix, s.dir))
+			}
+		}
+		out = append(out, p.groups[l].sortSQL(l)+" ASC NULLS LAST")
+	}
+	return strings.Join(out, ", ")
 }
 
 // aggSQL is an aggregate over the summary's pre-aggregated groups (see

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/crmhub/crmhub/core"
@@ -253,6 +254,42 @@ func TestReportAggregates(t *testing.T) {
 	total := want("'total'", "")[0][1:]
 	require.Equal(t, total, got(nil, res.Totals))
 	require.Equal(t, int64(6), total[0], "the seed's six invoices")
+}
+
+// TestReportSortByAggregate: sorting a two-level summary by an aggregate
+// orders the owners by their subtotals and each owner's statuses by their
+// own sums, every subtotal after its rows.
+func TestReportSortByAggregate(t *testing.T) {
+	st := storetest.NewStore(t)
+	seedReports(t, st)
+	ctx := context.Background()
+	rep := &core.Report{Name: "Счета", ReportDefinition: core.ReportDefinition{Entity: "invoice", Related: []string{"owner"},
+		GroupBy:    []core.ReportGroup{{Field: "owner.name"}, {Field: "status"}},
+		Aggregates: []core.ReportAggregate{{Fn: "sum", Field: "grand_total"}}, Sort: []string{"-sum_grand_total"}}}
+	res, err := st.Reports().Run(ctx, rep, core.ReportRun{})
+	require.NoError(t, err)
+	num := func(v any) decimal.Decimal { return decimal.RequireFromString(v.(string)) }
+	require.Len(t, res.Subtotals, 2, "two owners")
+	a, b := res.Subtotals[0], res.Subtotals[1]
+	require.True(t, num(a.Values["sum_grand_total"]).GreaterThanOrEqual(num(b.Values["sum_grand_total"])),
+		"owners by their subtotals, descending: %v then %v", a.Values, b.Values)
+	require.NotEqual(t, a.Keys[0], b.Keys[0])
+	start := 0
+	for _, sub := range res.Subtotals {
+		rows := res.Rows[start:sub.AfterRow]
+		require.NotEmpty(t, rows)
+		total := decimal.Zero
+		for i, r := range rows {
+			require.Equal(t, sub.Keys[0], r[0], "the owner's rows come together, before the subtotal")
+			if i > 0 {
+				require.True(t, num(rows[i-1][2]).GreaterThanOrEqual(num(r[2])), "statuses by their sums, descending")
+			}
+			total = total.Add(num(r[2]))
+		}
+		require.True(t, total.Equal(num(sub.Values["sum_grand_total"])), "the subtotal is its rows' sum")
+		start = sub.AfterRow
+	}
+	require.Equal(t, len(res.Rows), start)
 }
 
 // TestReportStageLabels: a deal stage is named by its pipeline, whichever
