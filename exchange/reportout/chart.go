@@ -5,7 +5,9 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strings"
 
+	"github.com/shopspring/decimal"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -13,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 // Chart image sizes, in pixels.
@@ -88,6 +92,12 @@ func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
 		}
 		p.Legend.XOffs = 0
 		return p, nil
+	case "funnel":
+		p.HideAxes()
+		p.Add(&funnelChart{values: d.Series[0].Values, labels: d.Categories})
+		p.Legend.Add(d.Series[0].Name, swatch{palette[0]})
+		p.Legend.XOffs = 0
+		return p, nil
 	case "line":
 		p.NominalX(d.Categories...)
 		for i, s := range d.Series {
@@ -107,7 +117,7 @@ func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
 		p.Add(plotter.NewGrid())
 		return p, nil
 	}
-	horizontal := typ == "horizontal_bar" || typ == "funnel"
+	horizontal := typ == "horizontal_bar"
 	if horizontal { // the first category on top
 		d = reversed(d)
 	}
@@ -199,4 +209,56 @@ func (pc *pieChart) Plot(c draw.Canvas, _ *plot.Plot) {
 		}
 		angle -= sweep
 	}
+}
+
+// funnelChart draws a sales funnel (gonum/plot has none): a stage per
+// category, top to bottom, each a band as wide as its value against the
+// widest, joined to the next by a trapezoid; the stage, its value and its
+// share of the first stage are written on the left.
+type funnelChart struct {
+	values []float64
+	labels []string
+}
+
+func (fc *funnelChart) Plot(c draw.Canvas, _ *plot.Plot) {
+	top := 0.0
+	for _, v := range fc.values {
+		top = math.Max(top, v)
+	}
+	n := len(fc.values)
+	if top <= 0 || n == 0 {
+		return
+	}
+	labelW := (c.Max.X - c.Min.X) * 0.36
+	left, right := c.Min.X+labelW, c.Max.X
+	cx := (left + right) / 2
+	full := (right - left) * 0.96
+	step := (c.Max.Y - c.Min.Y) / vg.Length(n)
+	band, neck := step*0.62, step*0.38
+	sty := draw.TextStyle{Color: color.Black, Font: sans(11), Handler: plot.DefaultTextHandler,
+		XAlign: draw.XRight, YAlign: draw.YCenter}
+	half := func(v float64) vg.Length { return full * vg.Length(math.Max(0, v)/top) / 2 }
+	for i, v := range fc.values {
+		y := c.Max.Y - step*vg.Length(i) // the band's top
+		w := half(v)
+		c.SetColor(palette[i%len(palette)])
+		c.FillPolygon(palette[i%len(palette)], []vg.Point{{X: cx - w, Y: y}, {X: cx + w, Y: y},
+			{X: cx + w, Y: y - band}, {X: cx - w, Y: y - band}})
+		if i+1 < n { // the neck narrows to the next stage
+			nw := half(fc.values[i+1])
+			c.FillPolygon(color.RGBA{R: 0xd5, G: 0xdb, B: 0xe3, A: 0xff}, []vg.Point{{X: cx - w, Y: y - band},
+				{X: cx + w, Y: y - band}, {X: cx + nw, Y: y - band - neck}, {X: cx - nw, Y: y - band - neck}})
+		}
+		text := fmt.Sprintf("%s — %s", fc.labels[i], compact(v))
+		if i > 0 && fc.values[0] > 0 {
+			text += fmt.Sprintf(" (%.0f%%)", 100*v/fc.values[0])
+		}
+		c.FillText(sty, vg.Point{X: left - vg.Points(8), Y: y - band/2}, text)
+	}
+}
+
+// compact writes a value as documents do («1 234 567,89»), without
+// kopecks when there are none (counts).
+func compact(v float64) string {
+	return strings.TrimSuffix(core.FormatAmount(decimal.NewFromFloat(v).Round(2)), ",00")
 }
