@@ -68,6 +68,13 @@ func BenchmarkReports(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(res.Rows)), "groups")
 	})
+	sorted := *summary
+	sorted.Sort = []string{"-sum_amount"}
+	b.Run("summary-sorted-by-sum", func(b *testing.B) {
+		for b.Loop() {
+			run(b, &sorted)
+		}
+	})
 	b.Run("unpaid-invoices", func(b *testing.B) {
 		var res *core.ReportResult
 		for b.Loop() {
