@@ -10,38 +10,49 @@ BIN     := bin/crmhub
 
 # OS packages the hub and its tests use, as "command:debian-package".
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
-DEPS := initdb:postgresql pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
+# `make run` needs only PostgreSQL; tests, benchmarks and lint need the rest.
+RUN_DEPS := initdb:postgresql
+DEPS := $(RUN_DEPS) pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
         dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui
 
-.PHONY: help deps build run test bench bench/crm bench/stream bench/telephony bench/forms bench/reports lint fmt clean
+.PHONY: help deps deps/run build run test bench bench/crm bench/stream bench/telephony bench/forms bench/reports lint fmt clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## install missing OS packages (apt-get when root; otherwise print what to install)
-	@missing=""; \
-	for d in $(DEPS); do \
-		cmd=$${d%%:*}; pkg=$${d##*:}; \
-		command -v $$cmd >/dev/null 2>&1 && continue; \
-		ls /usr/lib/postgresql/*/bin/$$cmd >/dev/null 2>&1 && continue; \
-		case " $$missing " in *" $$pkg "*) ;; *) missing="$$missing $$pkg";; esac; \
-	done; \
-	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "deps: installing$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
-		case "$$missing" in *opensmtpd*) [ -x /etc/init.d/opensmtpd ] && /etc/init.d/opensmtpd stop >/dev/null 2>&1 || true;; esac; \
-	else \
-		echo "deps: missing OS packages:$$missing"; \
-		echo "      install them (Debian/Ubuntu: sudo apt-get install$$missing), or set CRMHUB_DATABASE_URL"; \
-		exit 1; \
-	fi
+# install_deps installs the packages of $(1) that are missing (apt-get when
+# root; otherwise it prints what to install).
+define install_deps
+missing=""; \
+for d in $(1); do \
+	cmd=$${d%%:*}; pkg=$${d##*:}; \
+	command -v $$cmd >/dev/null 2>&1 && continue; \
+	ls /usr/lib/postgresql/*/bin/$$cmd >/dev/null 2>&1 && continue; \
+	case " $$missing " in *" $$pkg "*) ;; *) missing="$$missing $$pkg";; esac; \
+done; \
+if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	echo "deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	case "$$missing" in *opensmtpd*) [ -x /etc/init.d/opensmtpd ] && /etc/init.d/opensmtpd stop >/dev/null 2>&1 || true;; esac; \
+else \
+	echo "deps: missing OS packages:$$missing"; \
+	echo "      install them (Debian/Ubuntu: sudo apt-get install$$missing), or set CRMHUB_DATABASE_URL"; \
+	exit 1; \
+fi
+endef
+
+deps: ## install missing OS packages for tests, benchmarks and lint (apt-get when root)
+	@$(call install_deps,$(DEPS))
+
+deps/run: ## install what `make run` needs (PostgreSQL) when missing
+	@$(call install_deps,$(RUN_DEPS))
 
 build: ## build bin/crmhub
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/crmhub
 
-run: deps build ## run the hub on embedded defaults (PostgreSQL under ./var/pg, API on 127.0.0.1:8080)
+run: deps/run build ## run the hub on embedded defaults (PostgreSQL under ./var/pg, API on 127.0.0.1:8080)
 	./$(BIN) serve
 
 test: deps ## run every test, with the race detector (real PostgreSQL, started by the tests themselves)
