@@ -21,6 +21,10 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	// The time zone database inside the binary: schedules, documents and
+	// PBX times name zones such as Europe/Moscow, and a slim container
+	// image may have no /usr/share/zoneinfo.
+	_ "time/tzdata"
 )
 
 // Set by -ldflags "-X main.version=… -X main.commit=…".
