@@ -41,6 +41,9 @@ type Store struct {
 	// reportReg is what reports may name; reportLimits bound their runs.
 	reportReg    map[string]*rEntity
 	reportLimits reportLimits
+	// forms lets one delivery of a form submission at a time be captured
+	// (a repeat that arrives meanwhile waits, then finds it done).
+	forms keyedLock
 	// admin remembers the first administrator, the default owner.
 	admin struct {
 		mu sync.Mutex

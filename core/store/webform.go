@@ -33,11 +33,13 @@ func (s *Store) CaptureForm(ctx context.Context, sub core.FormSubmission) (*core
 	if sub.Form == "" || sub.Key == "" {
 		return nil, core.Errorf(core.EINVALID, "a submission needs its form and key")
 	}
+	unlock, err := s.forms.lock(ctx, sub.Form+"\x00"+sub.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	ctx = context.WithValue(ctx, formCaptureKey{}, true)
-	var (
-		res *core.FormResult
-		err error
-	)
+	var res *core.FormResult
 	if _, inTx := s.db(ctx).(pgx.Tx); inTx || sub.Target == core.FormTargetDeal || len(sub.Files) > 0 {
 		err = s.inTx(ctx, func(tx pgx.Tx) error {
 			var err error
