@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os/exec"
@@ -398,4 +399,53 @@ func TestRelayGaps(t *testing.T) {
 	for _, m := range all {
 		require.NotContains(t, string(m.Value), "undone")
 	}
+}
+
+type failingPublisher struct{}
+
+func (failingPublisher) Publish(context.Context, []core.Event) error {
+	return errors.New("broker away")
+}
+
+// TestRelayPrunes: events older than the retention are deleted once
+// published, never before; newer ones stay (record history reads them).
+func TestRelayPrunes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := apiCtx()
+	pool := b.st.Pool()
+	for i := range 3 {
+		sql, args := outbox.Insert(outbox.NewEvent(ctx, core.EntityLead, "updated", uuid.NewString(), int64(i+1),
+			[]byte(`{"old":true}`), nil, time.Now().Add(-2*time.Hour)))
+		_, err := pool.Exec(ctx, sql, args...)
+		require.NoError(t, err)
+	}
+	for i := range 2 {
+		_, err := b.st.Leads().Create(ctx, core.Patch{"last_name": []byte(fmt.Sprintf(`"P%d"`, i)), "company": []byte(`"C"`)})
+		require.NoError(t, err)
+	}
+	count := func(where string) int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE entity = 'lead' AND "+where).Scan(&n))
+		return n
+	}
+	cfg := outbox.RelayConfig{Retention: time.Hour, PruneEvery: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond,
+		RetryBackoff: 20 * time.Millisecond}
+	run := func(pub outbox.Publisher) (stop func()) {
+		rctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = outbox.NewRelay(cfg, pool, pub).Run(rctx); close(done) }()
+		return func() { cancel(); <-done }
+	}
+	stop := run(failingPublisher{})
+	time.Sleep(300 * time.Millisecond) // a dozen prune intervals while nothing can be published
+	stop()
+	require.Equal(t, 3, count(`data->>'old' = 'true'`), "old events are kept until they are published")
+
+	stop = run(b.pub)
+	defer stop()
+	read(t, b.broker.Addr(), "crm.lead", 5)
+	require.Eventually(t, func() bool { return count(`data->>'old' = 'true'`) == 0 }, 10*time.Second, 20*time.Millisecond,
+		"published events older than the retention are pruned")
+	require.Equal(t, 2, count(`type = 'lead.created'`), "newer events stay")
 }

@@ -32,6 +32,8 @@ type RelayConfig struct {
 	// Retention is how long published events are kept (record history is
 	// read from them). Zero keeps them forever.
 	Retention time.Duration
+	// PruneEvery is how often the relay prunes. Default 1 minute.
+	PruneEvery time.Duration
 	// RetryBackoff bounds the wait between failed publishes. Default 5 s.
 	RetryBackoff time.Duration
 	// OnPublished, when set, is told of every batch published and saved
@@ -49,6 +51,9 @@ func (c *RelayConfig) setDefaults() {
 	}
 	if c.RetryBackoff <= 0 {
 		c.RetryBackoff = 5 * time.Second
+	}
+	if c.PruneEvery <= 0 {
+		c.PruneEvery = time.Minute
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -177,7 +182,7 @@ func (r *Relay) relay(ctx context.Context, conn *pgx.Conn, saved position) error
 			}
 			continue
 		}
-		if r.cfg.Retention > 0 && time.Since(lastPrune) > time.Minute {
+		if r.cfg.Retention > 0 && time.Since(lastPrune) > r.cfg.PruneEvery {
 			if err := r.prune(ctx); err != nil {
 				r.cfg.Logger.Warn("relay_prune_failed", "error", err)
 			}
