@@ -85,22 +85,10 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 }
 
 func (m *Main) apikey(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stderr, "Usage: crmhub apikey create --name NAME [--scopes read,write,admin] [--user ID]\n       crmhub apikey list\n       crmhub apikey revoke ID")
-		if len(args) == 0 {
-			return usagef("apikey needs a subcommand")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "create":
-		return m.apikeyCreate(ctx, args[1:])
-	case "list":
-		return m.apikeyList(ctx, args[1:])
-	case "revoke":
-		return m.apikeyRevoke(ctx, args[1:])
-	}
-	return usagef("unknown apikey subcommand %q: use create, list or revoke", args[0])
+	return m.dispatch(ctx, "apikey", "Usage: crmhub apikey create --name NAME [--scopes read,write,admin] [--user ID]\n       crmhub apikey list\n       crmhub apikey revoke ID", args,
+		subcommand{"create", m.apikeyCreate},
+		subcommand{"list", m.apikeyList},
+		subcommand{"revoke", m.apikeyRevoke})
 }
 
 func (m *Main) apikeyCreate(ctx context.Context, args []string) error {

@@ -215,3 +215,21 @@ func TestOrganizationRequisitesAreChecked(t *testing.T) {
 	_, err = loadConfig(file, envFunc(nil))
 	require.ErrorContains(t, err, "organization.inn")
 }
+
+func TestSubcommands(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"user"}, 2, "user needs a subcommand"},
+		{[]string{"apikey", "frob"}, 2, `unknown apikey subcommand "frob": use create, list or revoke`},
+		{[]string{"onec", "x"}, 2, `unknown onec subcommand "x": use import or export-orders`},
+		{[]string{"report", "--help"}, 0, "crmhub report run ID-OR-SLUG"},
+		{[]string{"stream", "-h"}, 0, "crmhub stream resync --entity KIND"},
+	} {
+		code, _, stderr := run(t, nil, c.args...)
+		require.Equal(t, c.code, code, c.args)
+		require.Contains(t, stderr, c.stderr, c.args)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	// The time zone database inside the binary: schedules, documents and
 	// PBX times name zones such as Europe/Moscow, and a slim container
@@ -61,6 +62,37 @@ const (
 type usageError struct{ error }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// subcommand is one verb of a command group (crmhub user add).
+type subcommand struct {
+	name string
+	run  func(context.Context, []string) error
+}
+
+// dispatch runs the subcommand args[0] names: usage is printed for -h or
+// --help (and, as a usage error, when there is none), an unknown one is
+// refused with the list.
+func (m *Main) dispatch(ctx context.Context, group, usage string, args []string, subs ...subcommand) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(m.Stderr, usage)
+		if len(args) == 0 {
+			return usagef("%s needs a subcommand", group)
+		}
+		return nil
+	}
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, args[1:])
+		}
+		names[i] = s.name
+	}
+	list := names[0]
+	if n := len(names); n > 1 {
+		list = strings.Join(names[:n-1], ", ") + " or " + names[n-1]
+	}
+	return usagef("unknown %s subcommand %q: use %s", group, args[0], list)
+}
 
 type command struct {
 	name, summary string

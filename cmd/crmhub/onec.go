@@ -13,20 +13,9 @@ import (
 )
 
 func (m *Main) onecCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stderr, "Usage: crmhub onec import FILE.xml...\n       crmhub onec export-orders [-o FILE] [--all] [--mark] [--documents sales_orders,invoices]")
-		if len(args) == 0 {
-			return usagef("onec needs a subcommand")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "import":
-		return m.onecImport(ctx, args[1:])
-	case "export-orders":
-		return m.onecExport(ctx, args[1:])
-	}
-	return usagef("unknown onec subcommand %q: use import or export-orders", args[0])
+	return m.dispatch(ctx, "onec", "Usage: crmhub onec import FILE.xml...\n       crmhub onec export-orders [-o FILE] [--all] [--mark] [--documents sales_orders,invoices]", args,
+		subcommand{"import", m.onecImport},
+		subcommand{"export-orders", m.onecExport})
 }
 
 // onecImport applies CommerceML files from disk (import.xml before

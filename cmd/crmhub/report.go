@@ -14,21 +14,10 @@ import (
 )
 
 func (m *Main) reportCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stderr, "Usage: crmhub report list\n       crmhub report run ID-OR-SLUG [--format json|csv|xlsx|pdf|svg|png] [-o FILE]"+
-			" [--from DATE] [--to DATE] [--param name=value]... [--limit N] [--sep comma|semicolon]")
-		if len(args) == 0 {
-			return usagef("report needs a subcommand")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "list":
-		return m.reportList(ctx, args[1:])
-	case "run":
-		return m.reportRun(ctx, args[1:])
-	}
-	return usagef("unknown report subcommand %q: use list or run", args[0])
+	return m.dispatch(ctx, "report", "Usage: crmhub report list\n       crmhub report run ID-OR-SLUG [--format json|csv|xlsx|pdf|svg|png] [-o FILE]"+
+		" [--from DATE] [--to DATE] [--param name=value]... [--limit N] [--sep comma|semicolon]", args,
+		subcommand{"list", m.reportList},
+		subcommand{"run", m.reportRun})
 }
 
 // reportList prints the standard reports and the stored ones.

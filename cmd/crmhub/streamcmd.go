@@ -14,20 +14,9 @@ import (
 )
 
 func (m *Main) stream(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stderr, "Usage: crmhub stream resync --entity KIND [--since TIME]\n       crmhub stream status")
-		if len(args) == 0 {
-			return usagef("stream needs a subcommand")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "resync":
-		return m.streamResync(ctx, args[1:])
-	case "status":
-		return m.streamStatus(ctx, args[1:])
-	}
-	return usagef("unknown stream subcommand %q: use resync or status", args[0])
+	return m.dispatch(ctx, "stream", "Usage: crmhub stream resync --entity KIND [--since TIME]\n       crmhub stream status", args,
+		subcommand{"resync", m.streamResync},
+		subcommand{"status", m.streamStatus})
 }
 
 func (m *Main) streamResync(ctx context.Context, args []string) error {

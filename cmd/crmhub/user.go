@@ -17,20 +17,9 @@ func cliContext(ctx context.Context) context.Context {
 }
 
 func (m *Main) user(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stderr, "Usage: crmhub user add --name NAME [--email E] [--ext 101,102] [--admin]\n       crmhub user list [--all]")
-		if len(args) == 0 {
-			return usagef("user needs a subcommand")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "add":
-		return m.userAdd(ctx, args[1:])
-	case "list":
-		return m.userList(ctx, args[1:])
-	}
-	return usagef("unknown user subcommand %q: use add or list", args[0])
+	return m.dispatch(ctx, "user", "Usage: crmhub user add --name NAME [--email E] [--ext 101,102] [--admin]\n       crmhub user list [--all]", args,
+		subcommand{"add", m.userAdd},
+		subcommand{"list", m.userList})
 }
 
 func (m *Main) userAdd(ctx context.Context, args []string) error {
