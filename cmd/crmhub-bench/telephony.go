@@ -26,7 +26,7 @@ import (
 // HTTP clients on loopback for duration, half from numbers the CRM knows,
 // then waits until every delivery is processed and checks that each call
 // made one call row and each new number one lead.
-func telephonyBench(ctx context.Context, senders, workers int, duration time.Duration) error {
+func telephonyBench(ctx context.Context, senders, workers, callRate int, duration time.Duration) error {
 	db, err := newBenchDB(ctx, "telbench", pgembed.Config{Port: 5497, Durable: true})
 	if err != nil {
 		return err
@@ -76,8 +76,22 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 
 	send := poster(ctx, "http://"+addr+"/hooks/telephony/zadarma", senders)
 	var calls, newCalls atomic.Int64
+	// With a call rate, calls start at that pace (an open loop) and each
+	// call's end is timed to its call record becoming final: the capacity
+	// at which a call still lands in the CRM within a second.
+	var tokens <-chan time.Time
+	if callRate > 0 {
+		t := time.NewTicker(time.Second / time.Duration(callRate))
+		defer t.Stop()
+		tokens = t.C
+	}
+	var endsMu sync.Mutex
+	ends := map[string]time.Time{}
 	start := time.Now()
 	load := runLoad(senders, duration, func(s, i int, record func(time.Duration, error)) {
+		if tokens != nil {
+			<-tokens
+		}
 		n := calls.Add(1)
 		caller := fmt.Sprintf("7915%07d", n%known) // a contact's number
 		if n%2 == 0 {
@@ -108,6 +122,9 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 			sig, _ := telephony.ZadarmaSignature(secret, ev)
 			record(send(ev.Encode(), "Signature", sig))
 		}
+		endsMu.Lock()
+		ends[id] = time.Now()
+		endsMu.Unlock()
 	})
 	latencies, sent := load.latencies, load.elapsed
 	// Waiting reads the inbox's queue index (counting the whole inbox ten
@@ -146,6 +163,11 @@ func telephonyBench(ctx context.Context, senders, workers int, duration time.Dur
 		float64(len(latencies))/sent.Seconds(), load.failures, pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
 	fmt.Printf("calls: %d processed end to end in %s = %.0f calls/s (target >= 2,000 calls/s and p99 < 50ms: %s)\n",
 		total, processed.Round(time.Millisecond), rate, verdict)
+	if callRate > 0 {
+		if err := callLatency(ctx, db, ends, float64(total)/sent.Seconds()); err != nil {
+			return err
+		}
+	}
 	check := "ok"
 	if rows != total || leads != newCalls.Load() || dupCalls != 0 {
 		check = "MISMATCH"
@@ -178,6 +200,40 @@ func serveBench(ctx context.Context, st *store.Store, set func(*api.Deps)) (addr
 }
 
 // percentiles sorts latencies and returns their percentile function.
+// callLatency prints how long after its last notification was answered
+// each call's record became final (its activity, lead or task written).
+func callLatency(ctx context.Context, db *benchDB, ends map[string]time.Time, offered float64) error {
+	rows, err := db.pool.Query(ctx, `SELECT provider_call_id, updated_at FROM calls WHERE final`)
+	if err != nil {
+		return err
+	}
+	var lat []time.Duration
+	within := 0
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		if end, ok := ends[id]; ok {
+			d := max(at.Sub(end), 0)
+			lat = append(lat, d)
+			if d <= time.Second {
+				within++
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	pct := percentiles(lat)
+	fmt.Printf("paced at %.0f calls/s: call end -> final call record p50 %s p99 %s, %.1f%% within 1 s (%d calls)\n", offered,
+		pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), 100*float64(within)/float64(max(len(lat), 1)), len(lat))
+	return nil
+}
+
 func percentiles(latencies []time.Duration) func(p float64) time.Duration {
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	return func(p float64) time.Duration {
