@@ -159,11 +159,19 @@ func (b *batcher) run(group []*pendingWrite) {
 		}
 		return
 	}
-	// The implicit transaction rolled back as a whole: run each alone.
+	// The implicit transaction rolled back as a whole: run each alone, at
+	// once (they are independent; one after the other, one conflict made
+	// every caller of the batch wait for all the others' round trips).
+	var wg sync.WaitGroup
 	for _, w := range live {
-		tags, err := execAlone(ctx, b.pool, w)
-		w.done <- writeResult{tags, err}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tags, err := execAlone(ctx, b.pool, w)
+			w.done <- writeResult{tags, err}
+		}()
 	}
+	wg.Wait()
 }
 
 // execAlone runs one caller's statements as their own implicit transaction.
