@@ -399,9 +399,7 @@ func (p *plan) summaryOrder(sorts []summarySort) string {
 // average is the parts' sum over their count.
 func aggSQL(a planAgg, i int) string {
 	switch {
-	case a.ref == nil:
-		return fmt.Sprintf("sum(s.p%d)::bigint", i+1)
-	case a.a.Fn == "count":
+	case a.ref == nil || a.a.Fn == "count": // 0, not null, over no rows
 		return fmt.Sprintf("coalesce(sum(s.p%d), 0)::bigint", i+1)
 	case a.a.Fn == "avg":
 		return fmt.Sprintf("sum(s.p%d) / nullif(sum(s.c%d), 0)", i+1, i+1)

@@ -292,6 +292,21 @@ func TestReportSortByAggregate(t *testing.T) {
 	require.Equal(t, len(res.Rows), start)
 }
 
+// TestReportOverNoRows: a summary over no rows counts 0 (not null) and
+// sums to null, grouped or not.
+func TestReportOverNoRows(t *testing.T) {
+	st := storetest.NewStore(t)
+	st.SetReportLimits(0, 0, time.UTC)
+	res := runStd(t, st, "leads-by-source", core.ReportRun{})
+	require.Empty(t, res.Rows)
+	require.Equal(t, map[string]any{"count": int64(0)}, res.Totals)
+	res, err := st.Reports().Run(context.Background(), &core.Report{Name: "Пусто", ReportDefinition: core.ReportDefinition{
+		Entity: "invoice", Aggregates: []core.ReportAggregate{{Fn: "count"}, {Fn: "count", Field: "due_date"}, {Fn: "sum", Field: "balance"}}}},
+		core.ReportRun{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"count": int64(0), "count_due_date": int64(0), "sum_balance": nil}, res.Totals)
+}
+
 // TestReportStageLabels: a deal stage is named by its pipeline, whichever
 // pipeline it is, in a summary and in a detail report.
 func TestReportStageLabels(t *testing.T) {
