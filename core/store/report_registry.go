@@ -164,7 +164,7 @@ func reportRegistry() map[string]*rEntity {
 			link("contact", "contact", "contact_id", "Контакт").
 			ordered("stage", `(SELECT o FROM pipelines p, jsonb_array_elements(p.stages) WITH ORDINALITY s(v, o)
 				WHERE p.id = %[1]s.pipeline_id AND v->>'code' = %[1]s.stage LIMIT 1)`).
-			labelled("stage", stagePicklist()).liveLabelled("stage", `SELECT DISTINCT ON (s->>'code') s->>'code', s->>'label_ru'
+			labelled("stage", stagePicklist()).liveLabelled("stage", `SELECT DISTINCT ON (s->>'code') s->>'code', coalesce(s->>'label_ru', '')
 				FROM pipelines p, jsonb_array_elements(p.stages) s WHERE p.deleted_at IS NULL ORDER BY s->>'code', p.created_at`).labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
 			computed("weighted_amount", rMoney, "Взвешенная сумма", "round(%[1]s.amount * %[1]s.probability / 100.0, 2)").
 			computed("stage_kind", rText, "Итог этапа", `coalesce((SELECT s->>'kind' FROM pipelines p, jsonb_array_elements(p.stages) s
