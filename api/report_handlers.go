@@ -23,6 +23,7 @@ func (s *Server) mountReports(v1 fiber.Router) {
 	v1.Get("/reports", need(core.ScopeRead), s.listReports)
 	v1.Post("/reports", need(core.ScopeWrite), jsonBody, s.idempotent, h.create)
 	v1.Get("/reports/standard", need(core.ScopeRead), s.standardReports)
+	v1.Get("/reports/fields", need(core.ScopeRead), s.reportFields)
 	v1.Get("/reports/:id", need(core.ScopeRead), s.getReport)
 	v1.Patch("/reports/:id", need(core.ScopeWrite), jsonBody, h.update)
 	v1.Delete("/reports/:id", need(core.ScopeWrite), h.delete)
@@ -81,6 +82,16 @@ func (s *Server) listReports(c *fiber.Ctx) error {
 
 func (s *Server) standardReports(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": core.StandardReports()})
+}
+
+// reportFields answers what definitions may name: entities, their fields
+// and links.
+func (s *Server) reportFields(c *fiber.Ctx) error {
+	items, err := s.deps.Reports.Catalog(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items})
 }
 
 // getReport answers a stored report by id or slug, or a standard one by

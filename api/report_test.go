@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image/png"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 func TestReportsThroughTheAPI(t *testing.T) {
@@ -90,4 +93,57 @@ func TestReportsThroughTheAPI(t *testing.T) {
 	check("DELETE", "/api/v1/report-schedules/"+sid, b.writer, "", 204)
 	check("DELETE", "/api/v1/reports/"+id, b.writer, "", 204)
 	check("GET", "/api/v1/reports/leads-mine", b.reader, "", 404)
+}
+
+// TestReportFields: the catalog answers what definitions may name, and
+// every field and link it lists runs — as a column, a filter and a
+// group of the entity's own and through each link.
+func TestReportFields(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	check := openAPIChecker(t, b)
+	data := check("GET", "/api/v1/reports/fields", b.reader, "", 200)
+	var cat struct {
+		Items []core.ReportEntityInfo `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(data, &cat))
+	byName := map[string]core.ReportEntityInfo{}
+	for _, e := range cat.Items {
+		byName[e.Name] = e
+	}
+	for _, want := range []string{"lead", "contact", "account", "deal", "activity", "quote", "sales_order", "invoice", "payment",
+		"product", "call", "user"} {
+		require.Contains(t, byName, want)
+	}
+	var stage *core.ReportFieldInfo
+	for i, f := range byName["deal"].Fields {
+		if f.Key == "stage" {
+			stage = &byName["deal"].Fields[i]
+		}
+	}
+	require.NotNil(t, stage)
+	require.Equal(t, "text", stage.Type)
+	require.Equal(t, "Переговоры/ознакомление", stage.Labels["negotiation_review"])
+	require.Contains(t, byName["invoice"].Links, core.ReportLinkInfo{Name: "account", Entity: "account", Label: "Контрагент"})
+
+	ctx := context.Background()
+	reps := b.store.Reports()
+	for _, e := range cat.Items {
+		for _, f := range e.Fields {
+			def := core.ReportDefinition{Entity: e.Name, Columns: []string{f.Key},
+				Filters: &core.ReportFilter{Op: "and", Conditions: []core.ReportCondition{{Field: f.Key, Operator: "empty"}}}}
+			_, err := reps.Run(ctx, &core.Report{Name: "x", ReportDefinition: def}, core.ReportRun{Limit: 1})
+			require.NoError(t, err, "%s.%s as a column and a filter", e.Name, f.Key)
+			def = core.ReportDefinition{Entity: e.Name, GroupBy: []core.ReportGroup{{Field: f.Key}}, Aggregates: []core.ReportAggregate{{Fn: "count"}}}
+			_, err = reps.Run(ctx, &core.Report{Name: "x", ReportDefinition: def}, core.ReportRun{Limit: 1})
+			require.NoError(t, err, "%s.%s as a group", e.Name, f.Key)
+		}
+		for _, l := range e.Links {
+			target := byName[l.Entity]
+			require.NotEmpty(t, target.Fields, "%s links to %s, which the catalog lists", e.Name, l.Entity)
+			def := core.ReportDefinition{Entity: e.Name, Related: []string{l.Name}, Columns: []string{l.Name + "." + target.Fields[0].Key}}
+			_, err := reps.Run(ctx, &core.Report{Name: "x", ReportDefinition: def}, core.ReportRun{Limit: 1})
+			require.NoError(t, err, "%s → %s", e.Name, l.Name)
+		}
+	}
 }

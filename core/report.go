@@ -401,9 +401,37 @@ type ReportRun struct {
 	Limit      int // rows; 0: the configured limit
 }
 
+// ReportEntityInfo is what a report may name of an entity: its fields
+// and its links to others (for "related" and "link.field" keys).
+type ReportEntityInfo struct {
+	Name   string            `json:"name"`
+	Label  string            `json:"label"`
+	Fields []ReportFieldInfo `json:"fields"`
+	Links  []ReportLinkInfo  `json:"links"`
+}
+
+// ReportFieldInfo is a field a report may show, filter, group and
+// aggregate; Labels name a picklist field's codes.
+type ReportFieldInfo struct {
+	Key    string            `json:"key"`
+	Label  string            `json:"label"`
+	Type   string            `json:"type"` // text, integer, number, money, date, datetime, boolean, id
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// ReportLinkInfo is a link from an entity to another.
+type ReportLinkInfo struct {
+	Name   string `json:"name"`
+	Entity string `json:"entity"`
+	Label  string `json:"label"`
+}
+
 // ReportService keeps report definitions and runs them.
 type ReportService interface {
 	Repository[Report]
+	// Catalog lists the entities a report may start from or link to, with
+	// their fields and links, as the compiler accepts them.
+	Catalog(ctx context.Context) ([]ReportEntityInfo, error)
 	List(ctx context.Context, f ListParams) (Page[Report], error)
 	// Find returns a stored report by id or slug, or a standard one by
 	// its slug. Errors: ENOTFOUND.

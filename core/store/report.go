@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -419,6 +420,42 @@ func preAggSQL(a planAgg, i int) string {
 	return fmt.Sprintf("%s(%s) AS p%d", a.a.Fn, a.ref.expr, i+1)
 }
 
+// Catalog implements core.ReportService: the registry as the compiler
+// reads it, in name order, with picklist labels (a deal stage's from every
+// pipeline).
+func (r reports) Catalog(ctx context.Context) ([]core.ReportEntityInfo, error) {
+	live := map[string]map[string]string{}
+	out := make([]core.ReportEntityInfo, 0, len(r.s.reportReg))
+	for _, name := range slices.Sorted(maps.Keys(r.s.reportReg)) {
+		e := r.s.reportReg[name]
+		info := core.ReportEntityInfo{Name: e.name, Label: e.label, Fields: []core.ReportFieldInfo{}, Links: []core.ReportLinkInfo{}}
+		for _, key := range slices.Sorted(maps.Keys(e.fields)) {
+			f := e.fields[key]
+			fi := core.ReportFieldInfo{Key: key, Label: f.label, Type: f.typ, Labels: f.labels}
+			if f.liveLabels != "" {
+				labels, ok := live[f.liveLabels]
+				if !ok {
+					var err error
+					if labels, err = readLabels(ctx, r.s.pool, f.liveLabels); err != nil {
+						return nil, err
+					}
+					live[f.liveLabels] = labels
+				}
+				fi.Labels = make(map[string]string, len(f.labels)+len(labels))
+				maps.Copy(fi.Labels, f.labels)
+				maps.Copy(fi.Labels, labels)
+			}
+			info.Fields = append(info.Fields, fi)
+		}
+		for _, link := range slices.Sorted(maps.Keys(e.links)) {
+			l := e.links[link]
+			info.Links = append(info.Links, core.ReportLinkInfo{Name: link, Entity: l.target, Label: l.label})
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
 // Run runs a report within the statement timeout and row limit.
 func (r reports) Run(ctx context.Context, rep *core.Report, run core.ReportRun) (*core.ReportResult, error) {
 	s := r.s
@@ -494,23 +531,8 @@ func (p *plan) liveLabels(ctx context.Context, tx pgx.Tx, res *core.ReportResult
 		}
 		labels, ok := read[sql]
 		if !ok {
-			labels = map[string]string{}
-			rows, err := tx.Query(ctx, sql)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var code, label string
-				if err := rows.Scan(&code, &label); err != nil {
-					rows.Close()
-					return err
-				}
-				if label != "" {
-					labels[code] = label
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			var err error
+			if labels, err = readLabels(ctx, tx, sql); err != nil {
 				return err
 			}
 			read[sql] = labels
@@ -521,6 +543,26 @@ func (p *plan) liveLabels(ctx context.Context, tx pgx.Tx, res *core.ReportResult
 		col.Labels = merged
 	}
 	return nil
+}
+
+// readLabels runs a field's label query: (code, label) rows.
+func readLabels(ctx context.Context, db dbtx, sql string) (map[string]string, error) {
+	rows, err := db.Query(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	labels := map[string]string{}
+	for rows.Next() {
+		var code, label string
+		if err := rows.Scan(&code, &label); err != nil {
+			return nil, err
+		}
+		if label != "" {
+			labels[code] = label
+		}
+	}
+	return labels, rows.Err()
 }
 
 func (p *plan) whereSQL() string {
