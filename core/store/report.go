@@ -302,12 +302,13 @@ func (s *Store) compile(d *core.ReportDefinition, run core.ReportRun, now time.T
 	return p
 }
 
-// summarySort is a sort key of the summary: a group's level, or an
-// aggregate's SQL.
+// summarySort is a sort key of a grouped report: a group's level, or an
+// aggregate (agg over the summary's pre-aggregated rows, win over the
+// detail's rows as a window).
 type summarySort struct {
-	group int // -1 for an aggregate
-	agg   string
-	dir   string
+	group    int // -1 for an aggregate
+	agg, win string
+	dir      string
 }
 
 // order compiles the sort keys for both queries.
@@ -321,46 +322,74 @@ func (p *plan) order(keys []string) {
 		if strings.HasPrefix(k, "-") {
 			k, dir = k[1:], " DESC NULLS LAST"
 		}
-		// The summary sorts by a group or an aggregate (a field that is
-		// aggregated sorts by its first aggregate).
+		// A grouped report sorts its groups by a group or an aggregate (a
+		// field that is aggregated sorts them by its first aggregate, and
+		// a detail's rows by its value).
+		byGroup := false
 		if len(p.groups) > 0 {
-			found := false
+			found, aggKey := false, false
 			for gi, g := range p.groups {
 				if g.key == k || g.ref.key == k {
-					sorts, found = append(sorts, summarySort{group: gi, dir: dir}), true
+					sorts, found, byGroup = append(sorts, summarySort{group: gi, dir: dir}), true, true
 					break
 				}
 			}
 			for ai, a := range p.aggs {
 				if !found && (a.key == k || (a.ref != nil && a.ref.key == k)) {
-					sorts, found = append(sorts, summarySort{group: -1, agg: aggSQL(a, ai), dir: dir}), true
+					win := "count(*)"
+					if a.ref != nil {
+						win = fmt.Sprintf("%s(%s)", a.a.Fn, a.ref.expr)
+					}
+					sorts, found = append(sorts, summarySort{group: -1, agg: aggSQL(a, ai), win: win, dir: dir}), true
+					aggKey = a.key == k
 				}
 			}
 			if !found && len(p.cols) == 0 {
 				c.bad(w, "unknown_sort", fmt.Sprintf("%q is not a group or an aggregate of this report", k))
 				continue
 			}
+			if aggKey {
+				continue // not a field: it orders the groups only
+			}
 		}
-		if len(p.cols) > 0 || len(p.groups) == 0 {
+		if (len(p.cols) > 0 || len(p.groups) == 0) && !byGroup {
 			if r, ok := c.ref(k, w); ok {
 				detail = append(detail, r.expr+dir)
 			}
 		}
 	}
-	// Groups come together in the detail.
-	var lead []string
-	for _, g := range p.groups {
-		if g.ordered() {
-			lead = append(lead, g.ref.order+" ASC NULLS LAST")
-		}
-		lead = append(lead, g.expr+" ASC NULLS LAST")
-	}
-	detail = append(lead, detail...)
+	detail = append(p.detailLead(sorts), detail...)
 	if p.c.base != nil { // a stable order for equal keys
 		detail = append(detail, fmt.Sprintf(p.c.base.fields["id"].expr, "t0"))
 	}
 	p.detail = strings.Join(detail, ", ")
 	p.summary = p.summaryOrder(sorts)
+}
+
+// detailLead keeps a detail's groups together, level by level, in the
+// order the summary prints them: by the sort keys (an aggregate as a
+// window over the group), then the group's own order.
+func (p *plan) detailLead(sorts []summarySort) []string {
+	var lead, partition []string
+	for l, g := range p.groups {
+		partition = append(partition, g.expr)
+		for _, s := range sorts {
+			switch {
+			case s.group == l:
+				if g.ordered() {
+					lead = append(lead, g.ref.order+s.dir)
+				}
+				lead = append(lead, g.expr+s.dir)
+			case s.group < 0:
+				lead = append(lead, fmt.Sprintf("%s OVER (PARTITION BY %s)%s", s.win, strings.Join(partition, ", "), s.dir))
+			}
+		}
+		if g.ordered() {
+			lead = append(lead, g.ref.order+" ASC NULLS LAST")
+		}
+		lead = append(lead, g.expr+" ASC NULLS LAST")
+	}
+	return lead
 }
 
 // summaryOrder orders the ROLLUP's rows as a report prints them: level by

@@ -292,6 +292,33 @@ func TestReportSortByAggregate(t *testing.T) {
 	require.Equal(t, len(res.Rows), start)
 }
 
+// TestReportDetailSortedByAggregate: a detail report's groups follow an
+// aggregate sort too, each subtotal right after its own rows.
+func TestReportDetailSortedByAggregate(t *testing.T) {
+	st := storetest.NewStore(t)
+	seedReports(t, st)
+	for _, c := range []struct {
+		sort  string
+		order []any
+	}{{"count", []any{"Борис", "Анна"}}, {"-count", []any{"Анна", "Борис"}}, {"-owner.name", []any{"Борис", "Анна"}}} {
+		rep := &core.Report{Name: "Счета", ReportDefinition: core.ReportDefinition{Entity: "invoice", Related: []string{"owner"},
+			Columns: []string{"number", "owner.name"}, GroupBy: []core.ReportGroup{{Field: "owner.name"}},
+			Aggregates: []core.ReportAggregate{{Fn: "count"}}, Sort: []string{c.sort}}}
+		res, err := st.Reports().Run(context.Background(), rep, core.ReportRun{})
+		require.NoError(t, err, c.sort)
+		require.Len(t, res.Subtotals, 2)
+		start := 0
+		for i, sub := range res.Subtotals {
+			require.Equal(t, c.order[i], sub.Keys[0], c.sort)
+			require.Equal(t, sub.Values["count"], int64(sub.AfterRow-start), "%s: the subtotal follows its own rows", c.sort)
+			for _, r := range res.Rows[start:sub.AfterRow] {
+				require.Equal(t, sub.Keys[0], r[1], c.sort)
+			}
+			start = sub.AfterRow
+		}
+	}
+}
+
 // TestReportOverNoRows: a summary over no rows counts 0 (not null) and
 // sums to null, grouped or not.
 func TestReportOverNoRows(t *testing.T) {
