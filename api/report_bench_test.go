@@ -3,13 +3,11 @@ package api_test
 import (
 	"context"
 	"io"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/benchtest"
 	"github.com/crmhub/crmhub/exchange/reportout"
 )
 
@@ -94,21 +92,6 @@ func BenchmarkReports(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(len(res.Rows)), "rows")
-		b.ReportMetric(peakRSS(), "peak-RSS-MB")
+		benchtest.PeakRSS(b)
 	})
-}
-
-// peakRSS is the process's peak resident set (VmHWM), in MB.
-func peakRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			kb, _ := strconv.Atoi(strings.Fields(l)[1])
-			return float64(kb) / 1024
-		}
-	}
-	return 0
 }

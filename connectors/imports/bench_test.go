@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,24 +13,10 @@ import (
 
 	"github.com/crmhub/crmhub/connectors/imports"
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/benchtest"
 	"github.com/crmhub/crmhub/core/store/storetest"
 	"github.com/crmhub/crmhub/exchange/xlsx"
 )
-
-// peakRSS is the process's peak resident set (VmHWM), in MB.
-func peakRSS(b *testing.B) float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
 
 // contactsBook writes n rows of 10 columns, streaming.
 func contactsBook(b *testing.B, n int) string {
@@ -87,7 +72,7 @@ func BenchmarkImport100k(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(peakRSS(b), "peak-RSS-MB")
+	benchtest.PeakRSS(b)
 }
 
 func benchmarkExport(b *testing.B, n int) {
@@ -115,7 +100,7 @@ func benchmarkExport(b *testing.B, n int) {
 		f.Close()
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(peakRSS(b), "peak-RSS-MB")
+	benchtest.PeakRSS(b)
 }
 
 // BenchmarkExport100k and BenchmarkExport1M write contacts (24 columns)

@@ -6,24 +6,13 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/crmhub/crmhub/connectors/onec"
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/benchtest"
 	"github.com/crmhub/crmhub/core/store/storetest"
 )
-
-func peakRSS(b *testing.B) float64 {
-	data, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
 
 // catalogFile writes an import.xml of n goods as 1C does.
 func catalogFile(b *testing.B, n int) string {
@@ -82,7 +71,7 @@ func BenchmarkCatalogImport(b *testing.B) {
 		b.ReportMetric(first.FinishedAt.Sub(first.StartedAt).Seconds(), "first-s")
 		b.ReportMetric(repeat.FinishedAt.Sub(repeat.StartedAt).Seconds(), "repeat-s")
 	}
-	b.ReportMetric(peakRSS(b), "peak-RSS-MB")
+	benchtest.PeakRSS(b)
 }
 
 // BenchmarkOrdersExport writes 10,000 sales orders (3 lines each, 100
