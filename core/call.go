@@ -230,6 +230,14 @@ type CallPolicy struct {
 	Owners []string
 }
 
+// CallReports are reports of one call that arrived together.
+type CallReports struct {
+	Reports []CallReport
+	// CorrelationID, when set, is the correlation id of the changes they
+	// make (the delivery that brought them); else the context's.
+	CorrelationID string
+}
+
 // CallService keeps calls.
 type CallService interface {
 	// ReportCall merges a provider's report into its call, creating the
@@ -244,6 +252,11 @@ type CallService interface {
 	ReportCall(ctx context.Context, r CallReport, p CallPolicy) (*Call, bool, error)
 	// ReportCalls merges several reports of one call at once (one write).
 	ReportCalls(ctx context.Context, rs []CallReport, p CallPolicy) (*Call, bool, error)
+	// ReportCallBatch applies the reports of many calls, each call as
+	// ReportCalls would, together in one transaction (a few statements for
+	// the whole batch rather than a dozen a call); errs[i] is the outcome of
+	// calls[i]: a call at fault fails alone.
+	ReportCallBatch(ctx context.Context, calls []CallReports, p CallPolicy) (errs []error)
 	// GetCall returns a call by id.
 	GetCall(ctx context.Context, id string) (*Call, error)
 	// ListCalls returns one page of calls, newest first by default.

@@ -57,6 +57,7 @@ func main() {
 	relayBatch := flag.Int("relay-batch", 5000, "with -stream: the relay's batch size")
 	telephonyMode := flag.Bool("telephony", false, "instead: replay PBX notifications on loopback, calls/s end to end and response p99")
 	workers := flag.Int("workers", 4, "with -telephony: inbox workers")
+	batchSize := flag.Int("batch", 100, "with -telephony: deliveries an inbox worker claims at once")
 	callRate := flag.Int("call-rate", 0, "with -telephony: start calls at this pace (calls/s) and time each call's end to its final record; 0: as fast as the senders go")
 	formsMode := flag.Bool("forms", false, "instead: post form submissions on loopback, submissions/s end to end and response p99")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benchmark process (in-process tests) to this file")
@@ -88,7 +89,7 @@ func main() {
 		return
 	}
 	if *telephonyMode {
-		if err := telephonyBench(ctx, *clients, *workers, *callRate, *duration); err != nil {
+		if err := telephonyBench(ctx, *clients, *workers, *batchSize, *callRate, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
 			os.Exit(1)
 		}

@@ -26,7 +26,7 @@ import (
 // HTTP clients on loopback for duration, half from numbers the CRM knows,
 // then waits until every delivery is processed and checks that each call
 // made one call row and each new number one lead.
-func telephonyBench(ctx context.Context, senders, workers, callRate int, duration time.Duration) error {
+func telephonyBench(ctx context.Context, senders, workers, batch, callRate int, duration time.Duration) error {
 	db, err := newBenchDB(ctx, "telbench", pgembed.Config{Port: 5497, Durable: true})
 	if err != nil {
 		return err
@@ -67,12 +67,12 @@ func telephonyBench(ctx context.Context, senders, workers, callRate int, duratio
 		wwg.Add(1)
 		go func() {
 			defer wwg.Done()
-			_ = in.NewGroupWorker(inbox.WorkerConfig{Source: z.Source(), PollInterval: 50 * time.Millisecond}, z.Key, z.ProcessGroup).Run(wctx)
+			_ = in.NewBatchWorker(inbox.WorkerConfig{Source: z.Source(), BatchSize: batch, PollInterval: 50 * time.Millisecond}, z.ProcessBatch).Run(wctx)
 		}()
 	}
 	defer func() { stopWorkers(); wwg.Wait() }()
-	fmt.Printf("crmhub-bench -telephony: %d senders replaying Zadarma notifications for %s, %d inbox workers, durable PostgreSQL\n",
-		senders, duration, workers)
+	fmt.Printf("crmhub-bench -telephony: %d senders replaying Zadarma notifications for %s, %d inbox workers claiming %d, durable PostgreSQL\n",
+		senders, duration, workers, batch)
 
 	send := poster(ctx, "http://"+addr+"/hooks/telephony/zadarma", senders)
 	var calls, newCalls atomic.Int64

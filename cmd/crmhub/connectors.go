@@ -183,12 +183,11 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 // order, which the call model allows.
 const workersPerSource = 4
 
-// callSource is a telephony connector's stored deliveries: grouped by call,
-// so that a call's events in one claimed batch cost one write.
+// callSource is a telephony connector's stored deliveries: each claimed
+// batch applied at once, a few statements for all its calls.
 type callSource interface {
 	Source() string
-	Key(d inbox.Delivery) string
-	ProcessGroup(ctx context.Context, ds []inbox.Delivery) error
+	ProcessBatch(ctx context.Context, ds []inbox.Delivery) []error
 }
 
 func (c *connectors) add(h core.Webhook, cs callSource, in *inbox.Inbox, log *slog.Logger) {
@@ -199,7 +198,7 @@ func (c *connectors) add(h core.Webhook, cs callSource, in *inbox.Inbox, log *sl
 
 func (c *connectors) addWorkers(cs callSource, in *inbox.Inbox, log *slog.Logger) {
 	for range workersPerSource {
-		c.workers = append(c.workers, in.NewGroupWorker(inbox.WorkerConfig{Source: cs.Source(), Logger: log}, cs.Key, cs.ProcessGroup))
+		c.workers = append(c.workers, in.NewBatchWorker(inbox.WorkerConfig{Source: cs.Source(), Logger: log}, cs.ProcessBatch))
 	}
 }
 

@@ -221,8 +221,8 @@ func (g *Generic) reportOf(d inbox.Delivery) (*core.CallReport, error) {
 type reporter func(d inbox.Delivery) (*core.CallReport, error)
 
 // processor applies a provider's stored deliveries: alone (Process) or,
-// for the inbox's group workers, the deliveries of one call together
-// (Key, ProcessGroup), in one write.
+// for the inbox's batch workers, a claimed batch at once (ProcessBatch):
+// the reports of each call merged, all the calls in one transaction.
 type processor struct {
 	calls  core.CallService
 	policy core.CallPolicy
@@ -231,39 +231,47 @@ type processor struct {
 
 // Process is the inbox handler of one delivery.
 func (p processor) Process(ctx context.Context, d inbox.Delivery) error {
-	return p.ProcessGroup(ctx, []inbox.Delivery{d})
+	return p.ProcessBatch(ctx, []inbox.Delivery{d})[0]
 }
 
-// Key groups deliveries by call ("" keeps a delivery alone).
-func (p processor) Key(d inbox.Delivery) string {
-	r, err := p.report(d)
-	if err != nil || r == nil {
-		return ""
-	}
-	return r.Provider + ":" + r.CallID
-}
-
-// ProcessGroup applies the reports of deliveries of one call as the
-// telephony source; what cannot succeed on a retry fails at once.
-func (p processor) ProcessGroup(ctx context.Context, ds []inbox.Delivery) error {
-	rs := make([]core.CallReport, 0, len(ds))
-	for _, d := range ds {
+// ProcessBatch is the inbox batch handler: the reports of the deliveries
+// of each call are applied together, as the telephony source; what cannot
+// succeed on a retry fails at once.
+func (p processor) ProcessBatch(ctx context.Context, ds []inbox.Delivery) []error {
+	errs := make([]error, len(ds))
+	var calls []core.CallReports
+	var of [][]int // the deliveries of each call
+	at := map[string]int{}
+	for i, d := range ds {
 		r, err := p.report(d)
 		if err != nil {
-			return inbox.Permanent(fmt.Errorf("%s: %w", d.Kind, err))
+			errs[i] = inbox.Permanent(fmt.Errorf("%s: %w", d.Kind, err))
+			continue
 		}
-		if r != nil {
-			rs = append(rs, *r)
+		if r == nil {
+			continue // kept in the inbox, nothing to do
 		}
+		k := r.Provider + "\x00" + r.CallID
+		j, ok := at[k]
+		if !ok {
+			j, at[k] = len(calls), len(calls)
+			calls = append(calls, core.CallReports{CorrelationID: fmt.Sprintf("inbox:%d", d.ID)})
+			of = append(of, nil)
+		}
+		calls[j].Reports = append(calls[j].Reports, *r)
+		of[j] = append(of[j], i)
 	}
-	if len(rs) == 0 {
-		return nil // kept in the inbox, nothing to do
+	if len(calls) == 0 {
+		return errs
 	}
 	ctx = core.NewContextWithActor(ctx, core.Actor{ID: ds[0].Source, Source: "telephony"})
-	ctx = core.NewContextWithCorrelationID(ctx, fmt.Sprintf("inbox:%d", ds[0].ID))
-	_, _, err := p.calls.ReportCalls(ctx, rs, p.policy)
-	if code := core.ErrorCode(err); code == core.EINVALID || code == core.ENOTFOUND {
-		return inbox.Permanent(err)
+	for j, err := range p.calls.ReportCallBatch(ctx, calls, p.policy) {
+		if code := core.ErrorCode(err); code == core.EINVALID || code == core.ENOTFOUND {
+			err = inbox.Permanent(err)
+		}
+		for _, i := range of[j] {
+			errs[i] = err
+		}
 	}
-	return err
+	return errs
 }

@@ -45,7 +45,32 @@ type Inbox struct {
 	pool *pgxpool.Pool
 	mu   sync.Mutex
 	wake chan struct{} // closed (and replaced) to wake every waiting worker
+
+	// Group commit of Receive: deliveries arriving together are stored by
+	// one statement and one commit (see Receive).
+	rmu     sync.Mutex
+	pending []*receipt
+	leaders int // flushes running
 }
+
+// receipt is one Receive waiting for its delivery to be stored.
+type receipt struct {
+	d     Delivery
+	id    int64
+	isNew bool
+	err   error
+	// done gets true when the outcome is in, false when the receipt is
+	// to lead the next flush.
+	done chan bool
+}
+
+// maxLeaders bounds the flushes of one inbox running at once (one storing,
+// one gathering the next, like PostgreSQL's own group commit); maxFlush
+// bounds the deliveries of one flush.
+const (
+	maxLeaders = 2
+	maxFlush   = 1000
+)
 
 // New returns the inbox kept in pool's database.
 func New(pool *pgxpool.Pool) *Inbox {
@@ -73,23 +98,162 @@ var ErrInvalid = errors.New("inbox: source and dedupe key must be 1 to 300 chara
 
 // Receive stores a delivery and reports whether it is new: a delivery with
 // the source and dedupe key of a stored one is a repeat and is not stored
-// again. Workers of this process are woken at once.
+// again. It returns once the delivery is committed; deliveries received
+// together are stored together (one statement, one commit: the PBX's
+// answer waits for one WAL flush shared by all of them). Workers of this
+// process are woken at once.
 func (in *Inbox) Receive(ctx context.Context, d Delivery) (id int64, isNew bool, err error) {
 	if d.Source == "" || d.DedupeKey == "" || len(d.Source) > MaxKey || len(d.DedupeKey) > MaxKey || len(d.Kind) > MaxKey {
 		return 0, false, ErrInvalid
 	}
-	err = in.pool.QueryRow(ctx, `INSERT INTO inbox (source, dedupe_key, kind, content_type, body)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id`,
-		d.Source, d.DedupeKey, d.Kind, d.ContentType, d.Body).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = in.pool.QueryRow(ctx, `SELECT id FROM inbox WHERE source = $1 AND dedupe_key = $2`, d.Source, d.DedupeKey).Scan(&id)
-		return id, false, err
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
 	}
-	if err != nil {
-		return 0, false, fmt.Errorf("inbox: %w", err)
+	r := &receipt{d: d, done: make(chan bool, 1)}
+	in.rmu.Lock()
+	lead := in.leaders < maxLeaders
+	if lead {
+		in.leaders++
+	} else {
+		in.pending = append(in.pending, r)
 	}
-	in.notify()
-	return id, true, nil
+	in.rmu.Unlock()
+	// A queued receipt is waited for even when ctx ends: it may be handed
+	// the lead, and the flush it is in is bounded by flushTimeout.
+	if lead || !<-r.done {
+		in.lead(ctx, r)
+		<-r.done
+	}
+	return r.id, r.isNew, r.err
+}
+
+// flushTimeout bounds one flush.
+const flushTimeout = 30 * time.Second
+
+// lead stores own and what is pending, then hands the lead to the first
+// receipt that arrived meanwhile (taken out of the queue: its caller
+// flushes next), or gives it up.
+func (in *Inbox) lead(ctx context.Context, own *receipt) {
+	in.rmu.Lock()
+	n := min(len(in.pending), maxFlush-1)
+	batch := append([]*receipt{own}, in.pending[:n]...)
+	in.pending = in.pending[n:]
+	in.rmu.Unlock()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	in.flush(fctx, batch)
+	cancel()
+	in.rmu.Lock()
+	if len(in.pending) > 0 {
+		next := in.pending[0]
+		in.pending = in.pending[1:]
+		in.rmu.Unlock()
+		next.done <- false
+		return
+	}
+	in.leaders--
+	in.rmu.Unlock()
+}
+
+// flush stores a batch of deliveries with one statement and tells each
+// receipt its outcome. Within the batch a repeated key is stored once (its
+// repeats are not new). A batch the database refuses is stored one by one,
+// so only the delivery at fault fails.
+func (in *Inbox) flush(ctx context.Context, batch []*receipt) {
+	type key struct{ source, dedupe string }
+	first := map[key]*receipt{}
+	var uniq []*receipt
+	for _, r := range batch {
+		k := key{r.d.Source, r.d.DedupeKey}
+		if _, ok := first[k]; !ok {
+			first[k] = r
+			uniq = append(uniq, r)
+		}
+	}
+	if err := in.store(ctx, uniq); err != nil {
+		if len(uniq) == 1 {
+			uniq[0].err = err
+		} else {
+			for _, r := range uniq {
+				r.err = in.store(ctx, []*receipt{r})
+			}
+		}
+	}
+	woke := false
+	for _, r := range batch {
+		if f := first[key{r.d.Source, r.d.DedupeKey}]; f != r {
+			r.id, r.err = f.id, f.err
+		}
+		woke = woke || r.isNew
+	}
+	if woke {
+		in.notify()
+	}
+	for _, r := range batch {
+		r.done <- true
+	}
+}
+
+// store inserts deliveries of distinct keys with one statement, in key
+// order (flushes storing the same keys at once then wait for each other
+// rather than deadlock), and sets each one's id and whether it is new;
+// repeats of stored deliveries are looked up.
+func (in *Inbox) store(ctx context.Context, rs []*receipt) error {
+	sort.Slice(rs, func(i, j int) bool {
+		a, b := rs[i].d, rs[j].d
+		return a.Source < b.Source || a.Source == b.Source && a.DedupeKey < b.DedupeKey
+	})
+	cols := make([][]string, 4)
+	bodies := make([][]byte, len(rs))
+	at := make(map[[2]string]*receipt, len(rs))
+	for i, r := range rs {
+		r.id, r.isNew = 0, false // a batch that failed may have set them
+		for c, v := range []string{r.d.Source, r.d.DedupeKey, r.d.Kind, r.d.ContentType} {
+			cols[c] = append(cols[c], v)
+		}
+		if bodies[i] = r.d.Body; bodies[i] == nil {
+			bodies[i] = []byte{}
+		}
+		at[[2]string{r.d.Source, r.d.DedupeKey}] = r
+	}
+	found := 0
+	scan := func(rows pgx.Rows, err error, isNew bool) error {
+		if err != nil {
+			return fmt.Errorf("inbox: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var k [2]string
+			if err := rows.Scan(&id, &k[0], &k[1]); err != nil {
+				return fmt.Errorf("inbox: %w", err)
+			}
+			if r := at[k]; r != nil && r.id == 0 {
+				r.id, r.isNew = id, isNew
+				found++
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("inbox: %w", err)
+		}
+		return nil
+	}
+	rows, err := in.pool.Query(ctx, `INSERT INTO inbox (source, dedupe_key, kind, content_type, body)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])
+		ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id, source, dedupe_key`, cols[0], cols[1], cols[2], cols[3], bodies)
+	if err := scan(rows, err, true); err != nil {
+		return err
+	}
+	if found < len(rs) {
+		rows, err := in.pool.Query(ctx, `SELECT id, source, dedupe_key FROM inbox
+			WHERE (source, dedupe_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cols[0], cols[1])
+		if err := scan(rows, err, false); err != nil {
+			return err
+		}
+	}
+	if found < len(rs) {
+		return errors.New("inbox: a delivery was neither stored nor found")
+	}
+	return nil
 }
 
 // Stats are what an operator looks at.
@@ -144,9 +308,9 @@ func (in *Inbox) Retry(ctx context.Context, source string) (int64, error) {
 // delivery at once; any other error is retried with backoff.
 type Handler func(ctx context.Context, d Delivery) error
 
-// GroupHandler processes deliveries that belong together (the events of
-// one call) at once; its error is each delivery's outcome.
-type GroupHandler func(ctx context.Context, ds []Delivery) error
+// BatchHandler processes a claimed batch at once (the events of many calls
+// in one transaction); errs[i] is the outcome of ds[i], as a Handler's.
+type BatchHandler func(ctx context.Context, ds []Delivery) (errs []error)
 
 // permanent wraps an error that retrying cannot mend.
 type permanent struct{ err error }
@@ -202,28 +366,31 @@ func (c *WorkerConfig) setDefaults() {
 // workers (in several hub instances) may run: each delivery is leased to
 // one of them at a time (FOR UPDATE SKIP LOCKED, then a lease).
 type Worker struct {
-	in      *Inbox
-	cfg     WorkerConfig
-	handler Handler
-	// groupKey and group, when set, hand the deliveries of a claimed batch
-	// that share a key to group together ("" keeps one alone).
-	groupKey func(Delivery) string
-	group    GroupHandler
+	in    *Inbox
+	cfg   WorkerConfig
+	batch BatchHandler
 }
 
-// NewWorker returns a worker for cfg.Source.
+// NewWorker returns a worker for cfg.Source that hands deliveries to h one
+// at a time.
 func (in *Inbox) NewWorker(cfg WorkerConfig, h Handler) *Worker {
-	cfg.setDefaults()
-	return &Worker{in: in, cfg: cfg, handler: h}
+	return in.NewBatchWorker(cfg, func(ctx context.Context, ds []Delivery) []error {
+		errs := make([]error, len(ds))
+		for i, d := range ds {
+			if errs[i] = ctx.Err(); errs[i] == nil {
+				errs[i] = safely(func() error { return h(ctx, d) })
+			}
+		}
+		return errs
+	})
 }
 
-// NewGroupWorker returns a worker that hands the deliveries of each claimed
-// batch that share key(d) to h together, in the order received: several
-// events of one call cost one write instead of one each.
-func (in *Inbox) NewGroupWorker(cfg WorkerConfig, key func(Delivery) string, h GroupHandler) *Worker {
+// NewBatchWorker returns a worker that hands each claimed batch to h
+// whole, in the order received: the events of many calls cost a few
+// statements instead of a dozen each.
+func (in *Inbox) NewBatchWorker(cfg WorkerConfig, h BatchHandler) *Worker {
 	cfg.setDefaults()
-	return &Worker{in: in, cfg: cfg, groupKey: key, group: h,
-		handler: func(ctx context.Context, d Delivery) error { return h(ctx, []Delivery{d}) }}
+	return &Worker{in: in, cfg: cfg, batch: h}
 }
 
 // Run processes deliveries until ctx ends.
@@ -275,78 +442,69 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	sort.Slice(batch, func(i, j int) bool { return batch[i].ID < batch[j].ID }) // in the order received
-	// Successes are marked done together at the end (a crash before that
-	// processes them again: handlers are idempotent).
-	var done []int64
-	defer func() {
-		if len(done) > 0 {
-			_, _ = w.in.pool.Exec(context.WithoutCancel(ctx), `UPDATE inbox SET status = 'done', attempts = attempts + 1,
-				processed_at = now(), last_error = '' WHERE id = ANY($1)`, done)
-		}
-	}()
-	for i, group := range w.groups(batch) {
-		herr := w.handle(ctx, group)
-		if ctx.Err() != nil {
-			// Shutting down: give the rest back now rather than when
-			// their leases expire.
-			var ids []int64
-			for _, g := range w.groups(batch)[i:] {
-				for _, d := range g {
-					ids = append(ids, d.ID)
-				}
-			}
-			_, _ = w.in.pool.Exec(context.WithoutCancel(ctx), `UPDATE inbox SET next_attempt_at = now() WHERE id = ANY($1) AND status = 'pending'`, ids)
-			return len(batch) - len(ids), nil
-		}
-		for _, d := range group {
-			derr := herr
-			if herr != nil && len(group) > 1 {
-				derr = w.handle(ctx, []Delivery{d}) // the group failed: find the ones at fault
-			}
-			if derr == nil {
-				done = append(done, d.ID)
-				continue
-			}
-			if err := w.record(ctx, d, derr); err != nil {
+	errs := w.handle(ctx, batch)
+	// Successes are marked done together (a crash before that processes
+	// them again: handlers are idempotent); when shutting down, what did
+	// not succeed is given back now rather than when its lease expires.
+	var done, back []int64
+	for i, d := range batch {
+		switch {
+		case errs[i] == nil:
+			done = append(done, d.ID)
+		case ctx.Err() != nil:
+			back = append(back, d.ID)
+		default:
+			if err := w.record(ctx, d, errs[i]); err != nil {
 				return 0, err
 			}
 		}
 	}
-	return len(batch), nil
-}
-
-// groups splits a batch into the groups handled together, in the order of
-// their first delivery.
-func (w *Worker) groups(batch []Delivery) [][]Delivery {
-	out := make([][]Delivery, 0, len(batch))
-	at := map[string]int{}
-	for _, d := range batch {
-		k := ""
-		if w.groupKey != nil {
-			k = w.groupKey(d)
+	bg := context.WithoutCancel(ctx)
+	if len(done) > 0 {
+		if _, err := w.in.pool.Exec(bg, `UPDATE inbox SET status = 'done', attempts = attempts + 1,
+			processed_at = now(), last_error = '' WHERE id = ANY($1)`, done); err != nil {
+			return 0, err
 		}
-		if i, ok := at[k]; ok && k != "" {
-			out[i] = append(out[i], d)
-			continue
-		}
-		at[k] = len(out)
-		out = append(out, []Delivery{d})
 	}
-	return out
+	if len(back) > 0 {
+		_, _ = w.in.pool.Exec(bg, `UPDATE inbox SET next_attempt_at = now() WHERE id = ANY($1) AND status = 'pending'`, back)
+	}
+	return len(batch) - len(back), nil
 }
 
-// handle runs the handler, turning a panic into a permanent failure: one
-// hostile payload must not stop the worker.
-func (w *Worker) handle(ctx context.Context, ds []Delivery) (err error) {
+// handle runs the batch handler. A panic (one hostile payload must not
+// stop the worker nor fail the others) runs the batch again delivery by
+// delivery, so that only the one at fault fails, for good.
+func (w *Worker) handle(ctx context.Context, batch []Delivery) []error {
+	var errs []error
+	err := safely(func() error { errs = w.batch(ctx, batch); return nil })
+	switch {
+	case err != nil && len(batch) > 1:
+		errs = make([]error, len(batch))
+		for i := range batch {
+			errs[i] = w.handle(ctx, batch[i:i+1])[0]
+		}
+		return errs
+	case err == nil && len(errs) == len(batch):
+		return errs
+	case err == nil:
+		err = fmt.Errorf("inbox: the handler returned %d outcomes for %d deliveries", len(errs), len(batch))
+	}
+	errs = make([]error, len(batch))
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}
+
+// safely runs fn, turning a panic into a permanent failure.
+func safely(fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = Permanent(fmt.Errorf("panic: %v", p))
 		}
 	}()
-	if len(ds) > 1 {
-		return w.group(ctx, ds)
-	}
-	return w.handler(ctx, ds[0])
+	return fn()
 }
 
 // record stores a failed try.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/crmhub/crmhub/core/inbox"
@@ -59,6 +60,63 @@ func TestReceiveOnce(t *testing.T) {
 		_, _, err := in.Receive(ctx, bad)
 		require.ErrorIs(t, err, inbox.ErrInvalid)
 	}
+}
+
+// TestReceiveConcurrently: deliveries received at once are stored together
+// (group commit); every key is stored once and reported new once, however
+// its repeats fall within and across flushes, and a delivery the database
+// refuses fails alone.
+func TestReceiveConcurrently(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	in := inbox.New(pool)
+	ctx := context.Background()
+	const senders, each, keys = 48, 150, 2000
+	var mu sync.Mutex
+	ids := map[string]map[int64]bool{}
+	news := map[string]int{}
+	var refused atomic.Int64
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				k := fmt.Sprint((s*7919 + i*31) % keys)
+				d := inbox.Delivery{Source: "telephony:zadarma", DedupeKey: k, Kind: "NOTIFY_START", Body: []byte(k)}
+				if i%50 == 7 {
+					d.DedupeKey, d.Kind = fmt.Sprintf("bad-%d-%d", s, i), "NUL\x00" // PostgreSQL's text cannot hold it
+					_, _, err := in.Receive(ctx, d)
+					if err != nil {
+						refused.Add(1)
+					}
+					continue
+				}
+				id, isNew, err := in.Receive(ctx, d)
+				if !assert.NoError(t, err) {
+					return
+				}
+				mu.Lock()
+				if ids[k] == nil {
+					ids[k] = map[int64]bool{}
+				}
+				ids[k][id] = true
+				if isNew {
+					news[k]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	var stored int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox`).Scan(&stored))
+	require.Equal(t, len(ids), stored, "each key stored once, nothing refused stored")
+	for k, set := range ids {
+		require.Len(t, set, 1, "every receipt of %s has the stored id", k)
+		require.Equal(t, 1, news[k], "%s reported new once", k)
+	}
+	require.Equal(t, int64(senders*each/50), refused.Load(), "each refused delivery failed, alone")
 }
 
 func TestWorkerRetriesAndFails(t *testing.T) {
@@ -235,47 +293,61 @@ func TestReceiveWakesWorkers(t *testing.T) {
 	}
 }
 
-// TestGroupWorker: the deliveries of one key in a claimed batch go to the
-// group handler together; a group that fails is retried one by one, so
-// only the delivery at fault fails.
-func TestGroupWorker(t *testing.T) {
+// TestBatchWorker: a claimed batch goes to the handler whole, in the order
+// received, and each delivery gets its own outcome; a batch whose handler
+// panics runs again delivery by delivery, so only the one at fault fails.
+func TestBatchWorker(t *testing.T) {
 	t.Parallel()
 	pool := storetest.NewPool(t)
 	in := inbox.New(pool)
 	ctx := context.Background()
 	ids := map[string]int64{}
-	for _, k := range []string{"a:1", "b:1", "a:2", "c:bad", "c:2", "a:3"} {
+	keys := []string{"a:1", "b:1", "a:2", "c:bad", "c:2", "p:panic", "a:3"}
+	for _, k := range keys {
 		id, _, err := in.Receive(ctx, inbox.Delivery{Source: "s", DedupeKey: k, Body: []byte(k)})
 		require.NoError(t, err)
 		ids[k] = id
 	}
-	var groups [][]string
-	w := in.NewGroupWorker(inbox.WorkerConfig{Source: "s"},
-		func(d inbox.Delivery) string { return d.DedupeKey[:1] },
-		func(_ context.Context, ds []inbox.Delivery) error {
-			var keys []string
-			for _, d := range ds {
-				keys = append(keys, d.DedupeKey)
-				if d.DedupeKey == "c:bad" {
-					defer func() { groups = append(groups, keys) }()
-					return inbox.Permanent(errors.New("bad"))
-				}
+	var batches [][]string
+	w := in.NewBatchWorker(inbox.WorkerConfig{Source: "s", Backoff: time.Hour}, func(_ context.Context, ds []inbox.Delivery) []error {
+		var got []string
+		errs := make([]error, len(ds))
+		for i, d := range ds {
+			got = append(got, d.DedupeKey)
+			switch d.DedupeKey {
+			case "c:bad":
+				errs[i] = inbox.Permanent(errors.New("bad"))
+			case "b:1":
+				errs[i] = errors.New("try again")
 			}
-			groups = append(groups, keys)
-			return nil
-		})
+		}
+		batches = append(batches, got)
+		for _, d := range ds {
+			if d.DedupeKey == "p:panic" {
+				panic("hostile")
+			}
+		}
+		return errs
+	})
 	n, err := w.RunOnce(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 6, n)
-	require.Equal(t, [][]string{{"a:1", "a:2", "a:3"}, {"b:1"}, {"c:bad"}, {"c:bad"}, {"c:2"}}, groups,
-		"a's together in order; c's group failed and was retried one by one")
+	require.Equal(t, len(keys), n)
+	want := [][]string{keys}
+	for _, k := range keys {
+		want = append(want, []string{k})
+	}
+	require.Equal(t, want, batches, "the batch whole, in order; after the panic one by one")
 	for k, id := range ids {
-		st, attempts, _ := status(t, pool, id)
-		if k == "c:bad" {
-			require.Equal(t, "failed", st)
-			continue
+		st, attempts, lastErr := status(t, pool, id)
+		switch k {
+		case "c:bad", "p:panic":
+			require.Equal(t, "failed", st, k)
+		case "b:1":
+			require.Equal(t, "pending", st, k)
+			require.Equal(t, "try again", lastErr)
+		default:
+			require.Equal(t, "done", st, k)
 		}
-		require.Equal(t, "done", st, k)
 		require.Equal(t, 1, attempts, k)
 	}
 }

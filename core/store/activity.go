@@ -48,6 +48,24 @@ func (s *Store) newActivityTable() *table[core.Activity, *core.Activity] {
 // transition tables; an event is held only once it has started; a task
 // records when it was completed; links point at live records.
 func (s *Store) prepareActivity(ctx context.Context, db dbtx, old, a *core.Activity) error {
+	if err := s.completeActivity(old, a); err != nil {
+		return err
+	}
+	for _, l := range []struct {
+		table, field string
+		id           *string
+	}{{"leads", "lead_id", a.LeadID}, {"contacts", "contact_id", a.ContactID}, {"accounts", "account_id", a.AccountID}, {"deals", "deal_id", a.DealID}} {
+		if err := mustExist(ctx, db, l.table, l.field, l.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// completeActivity fills an activity's defaults (status, priority, when
+// it was completed) and checks its status transition: what prepare does
+// without the database.
+func (s *Store) completeActivity(old, a *core.Activity) error {
 	bad := func(field, code, msg string) error {
 		return core.Invalid([]core.FieldError{{Field: field, Code: code, Message: msg}})
 	}
@@ -76,14 +94,6 @@ func (s *Store) prepareActivity(ctx context.Context, db dbtx, old, a *core.Activ
 		a.CompletedAt = &now
 	case a.Status != "completed":
 		a.CompletedAt = nil
-	}
-	for _, l := range []struct {
-		table, field string
-		id           *string
-	}{{"leads", "lead_id", a.LeadID}, {"contacts", "contact_id", a.ContactID}, {"accounts", "account_id", a.AccountID}, {"deals", "deal_id", a.DealID}} {
-		if err := mustExist(ctx, db, l.table, l.field, l.id); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -113,12 +114,10 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 		events[i] = outbox.Values(outbox.NewEvent(ctx, t.entity, core.OpCreated, rec.Base().ID, 1, data, nil, now))
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, append(append([]string{}, t.columns...), t.commonColumns()...),
-			pgx.CopyFromRows(records)); err != nil {
+		if err := copyRows(ctx, tx, t, records); err != nil {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, outbox.Columns, pgx.CopyFromRows(events))
-		return err
+		return copyEvents(ctx, tx, events)
 	})
 	if err != nil {
 		// A constraint the checks could not see: row by row, to say which.
@@ -131,6 +130,45 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 		rows[i].outcome = "created"
 	}
 	return nil
+}
+
+// newRecord builds a new record of t from patch as create does before its
+// database checks (defaults, the patch, validation), with its id, owner
+// (when the patch names none) and times: ready for copyRows.
+func newRecord[E any, P recordPtr[E]](t *table[E, P], patch core.Patch, owner string, now time.Time) (P, error) {
+	rec := P(new(E))
+	if t.defaults != nil {
+		t.defaults(rec)
+	}
+	if err := t.apply(nil, rec, patch); err != nil {
+		return nil, err
+	}
+	b := rec.Base()
+	if b.OwnerID == "" && !t.ownerless {
+		b.OwnerID = owner
+	}
+	b.ID = uuid.Must(uuid.NewV7()).String()
+	b.CreatedAt, b.UpdatedAt, b.Version = now, now, 1
+	return rec, nil
+}
+
+// copyRows writes new records of t (their args) by COPY.
+func copyRows[E any, P recordPtr[E]](ctx context.Context, tx pgx.Tx, t *table[E, P], rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, append(append([]string{}, t.columns...), t.commonColumns()...),
+		pgx.CopyFromRows(rows))
+	return err
+}
+
+// copyEvents writes change events (outbox.Values) by COPY.
+func copyEvents(ctx context.Context, tx pgx.Tx, events [][]any) error {
+	if len(events) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, outbox.Columns, pgx.CopyFromRows(events))
+	return err
 }
 
 // needsPrepare reports whether a new record has links its table's prepare
@@ -187,20 +225,12 @@ func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E
 	var records, events [][]any
 	var idx []int
 	for i, p := range patches {
-		rec := P(new(E))
-		if t.defaults != nil {
-			t.defaults(rec)
-		}
-		if err := t.apply(nil, rec, p); err != nil {
+		rec, err := newRecord(t, p, owner, now)
+		if err != nil {
 			errs[i] = err
 			continue
 		}
 		b := rec.Base()
-		if b.OwnerID == "" {
-			b.OwnerID = owner
-		}
-		b.ID = uuid.Must(uuid.NewV7()).String()
-		b.CreatedAt, b.UpdatedAt, b.Version = now, now, 1
 		data, err := json.Marshal(rec)
 		if err != nil {
 			return nil, nil, err
@@ -214,12 +244,10 @@ func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E
 		return ids, errs, nil
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, append(append([]string{}, t.columns...), t.commonColumns()...),
-			pgx.CopyFromRows(records)); err != nil {
+		if err := copyRows(ctx, tx, t, records); err != nil {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, outbox.Columns, pgx.CopyFromRows(events))
-		return err
+		return copyEvents(ctx, tx, events)
 	})
 	if err == nil {
 		return ids, errs, nil

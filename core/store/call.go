@@ -2,15 +2,19 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/outbox"
 )
 
 var _ core.CallService = (*Store)(nil)
@@ -48,24 +52,94 @@ func (s *Store) ReportCall(ctx context.Context, r core.CallReport, p core.CallPo
 	return s.ReportCalls(ctx, []core.CallReport{r}, p)
 }
 
-// ReportCalls implements core.CallService. The call's row is locked while
-// the reports are merged, so concurrent reports of one call (PBXs send them
-// in parallel) are applied one after the other; the first two reports of a
-// new call may race to insert it, and the loser merges into the winner's row.
+// ReportCalls implements core.CallService: a batch of one call.
 func (s *Store) ReportCalls(ctx context.Context, rs []core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
+	w := &callWork{reports: rs}
+	if w.err = prepareReports(rs); w.err == nil {
+		w.err = s.applyCalls(ctx, []*callWork{w}, p)
+	}
+	if w.err != nil {
+		return nil, false, w.err
+	}
+	return w.call, w.changed, nil
+}
+
+// ReportCallBatch implements core.CallService. The batch's calls are
+// locked in one order (provider, call id), and so are their client numbers,
+// so concurrent batches wait for each other rather than deadlock; the first
+// reports of a new call may race another batch to insert it, and then the
+// batch runs again and merges into the winner's row. A batch that fails as
+// a whole runs again call by call, so only the call at fault fails.
+func (s *Store) ReportCallBatch(ctx context.Context, calls []core.CallReports, p core.CallPolicy) []error {
+	errs := make([]error, len(calls))
+	of := make([]*callWork, len(calls))
+	at := map[string]*callWork{}
+	var work []*callWork
+	for i, cr := range calls {
+		if errs[i] = prepareReports(cr.Reports); errs[i] != nil {
+			continue
+		}
+		k := cr.Reports[0].Provider + "\x00" + cr.Reports[0].CallID
+		if w, ok := at[k]; ok { // the same call twice: one write
+			w.reports = append(w.reports, cr.Reports...)
+			of[i] = w
+			continue
+		}
+		w := &callWork{reports: append([]core.CallReport(nil), cr.Reports...), correlation: cr.CorrelationID}
+		at[k], of[i] = w, w
+		work = append(work, w)
+	}
+	if err := s.applyCalls(ctx, work, p); err != nil {
+		if len(work) == 1 {
+			work[0].err = err
+		} else {
+			for _, w := range work {
+				w.err = s.applyCalls(ctx, []*callWork{w}, p)
+			}
+		}
+	}
+	for i, w := range of {
+		if w != nil {
+			errs[i] = w.err
+		}
+	}
+	return errs
+}
+
+// callWork is one call of a batch: its reports in, its outcome out.
+type callWork struct {
+	reports     []core.CallReport
+	correlation string
+	old, call   *core.Call // the stored call (nil when new) and the merged one
+	changed     bool
+	err         error
+}
+
+func (w *callWork) key() string { return w.reports[0].Provider + "\x00" + w.reports[0].CallID }
+
+// ctx is the context of the call's changes: its correlation id.
+func (w *callWork) ctx(ctx context.Context) context.Context {
+	if w.correlation == "" {
+		return ctx
+	}
+	return core.NewContextWithCorrelationID(ctx, w.correlation)
+}
+
+// prepareReports checks the reports of one call and truncates their times
+// to what PostgreSQL keeps (microseconds, rounding): a stored time and the
+// report it came from then compare equal, so a repeat stays one.
+func prepareReports(rs []core.CallReport) error {
 	if len(rs) == 0 {
-		return nil, false, core.Errorf(core.EINVALID, "no report")
+		return core.Errorf(core.EINVALID, "no report")
 	}
 	for i := range rs {
 		r := &rs[i]
 		if err := core.ValidateCallReport(r); err != nil {
-			return nil, false, err
+			return err
 		}
 		if r.Provider != rs[0].Provider || r.CallID != rs[0].CallID {
-			return nil, false, core.Errorf(core.EINVALID, "reports of different calls")
+			return core.Errorf(core.EINVALID, "reports of different calls")
 		}
-		// PostgreSQL keeps microseconds (rounding): truncated here, a stored
-		// time and the report it came from compare equal, so a repeat stays one.
 		for _, t := range []**time.Time{&r.StartedAt, &r.AnsweredAt, &r.EndedAt} {
 			if *t != nil {
 				v := (*t).Truncate(time.Microsecond)
@@ -73,153 +147,284 @@ func (s *Store) ReportCalls(ctx context.Context, rs []core.CallReport, p core.Ca
 			}
 		}
 	}
-	var (
-		call    *core.Call
-		changed bool
-	)
-	for range 2 {
-		err := s.inTx(ctx, func(tx pgx.Tx) error {
-			var err error
-			call, changed, err = s.reportCall(context.WithValue(ctx, txKey{}, tx), tx, rs, p)
-			return err
-		})
-		if !errors.Is(err, errCallRace) {
-			return call, changed, err
-		}
-	}
-	return nil, false, core.Errorf(core.ECONFLICT, "call %s:%s changed concurrently; retry", rs[0].Provider, rs[0].CallID)
+	return nil
 }
 
 var errCallRace = errors.New("call inserted concurrently")
 
-func (s *Store) reportCall(ctx context.Context, tx pgx.Tx, rs []core.CallReport, p core.CallPolicy) (*core.Call, bool, error) {
-	old, err := scanCall(tx.QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`,
-		rs[0].Provider, rs[0].CallID))
-	if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
-		return nil, false, err
+// applyCalls applies the calls in one transaction, again when another
+// transaction inserted one of them first or a lock wait turned out a
+// deadlock.
+func (s *Store) applyCalls(ctx context.Context, work []*callWork, p core.CallPolicy) error {
+	if len(work) == 0 {
+		return nil
 	}
-	c := &core.Call{}
-	if old != nil {
-		*c = *old
-	}
-	for _, r := range rs {
-		c.Merge(r)
-	}
-	if old != nil && c.CallState.Equal(&old.CallState) {
-		return old, false, nil // a repeat, or nothing new
-	}
-	if err := s.assignCallOwner(ctx, tx, c, p); err != nil {
-		return nil, false, err
-	}
-	now := s.now()
-	if old == nil {
-		c.ID, c.CreatedAt, c.Version = uuid.Must(uuid.NewV7()).String(), now, 1
-	}
-	if c.Final && c.ActivityID == nil {
-		if err := s.finishCall(ctx, c, p); err != nil {
-			return nil, false, fmt.Errorf("call %s:%s: %w", c.Provider, c.CallID, err)
+	sort.Slice(work, func(i, j int) bool { return work[i].key() < work[j].key() })
+	for range 3 {
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			return s.applyCallsTx(context.WithValue(ctx, txKey{}, tx), tx, work, p)
+		})
+		var pg *pgconn.PgError
+		if !errors.Is(err, errCallRace) && !(errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")) {
+			return err
 		}
 	}
-	c.UpdatedAt = now
-	args := []any{c.Direction, c.From, c.To, c.ClientNumber(), c.Extension, c.AnsweredBy, c.PBXUser,
-		c.StartedAt, c.AnsweredAt, c.EndedAt, c.Duration, c.Disposition, c.RecordingURL, c.Final, c.OwnerID, now,
-		c.LeadID, c.ContactID, c.AccountID, c.ActivityID}
-	if old == nil {
-		err := s.write(ctx, tx, mutation{sql: `INSERT INTO calls (direction, from_number, to_number, client_number, extension,
-			answered_extension, pbx_user, started_at, answered_at, ended_at, duration, disposition, recording_url, final, owner_id,
-			updated_at, lead_id, contact_id, account_id, activity_id, id, provider, provider_call_id, created_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, 1)
-			ON CONFLICT (provider, provider_call_id) DO NOTHING`, args: append(args, c.ID, c.Provider, c.CallID, now),
-			wantRows: 1, entity: core.EntityCall, op: core.OpCreated, id: c.ID, version: 1, data: c})
-		if core.ErrorCode(err) == core.ECONFLICT {
-			return nil, false, errCallRace // another report created it first: merge into that
-		}
-		return c, err == nil, err
-	}
-	c.Version = old.Version + 1
-	changed, err := core.ChangedFields(old, c, "updated_at", "version")
-	if err != nil {
-		return nil, false, err
-	}
-	return c, true, s.write(ctx, tx, mutation{sql: `UPDATE calls SET direction = $1, from_number = $2, to_number = $3,
-		client_number = $4, extension = $5, answered_extension = $6, pbx_user = $7, started_at = $8, answered_at = $9,
-		ended_at = $10, duration = $11, disposition = $12, recording_url = $13, final = $14, owner_id = $15, updated_at = $16,
-		lead_id = $17, contact_id = $18, account_id = $19, activity_id = $20, version = version + 1 WHERE id = $21`, args: append(args, c.ID), wantRows: 1,
-		entity: core.EntityCall, op: core.OpUpdated, id: c.ID, version: c.Version, data: c, changed: changed})
+	return core.Errorf(core.ECONFLICT, "calls changed concurrently; retry")
 }
 
-// assignCallOwner gives the call to the active user with its extension
+// applyCallsTx merges each call's reports into its stored state and writes
+// what changed: the calls, and for each call that finished, its lead,
+// activity and call-back task, with their events; a few statements
+// whatever the number of calls.
+func (s *Store) applyCallsTx(ctx context.Context, tx pgx.Tx, work []*callWork, p core.CallPolicy) error {
+	providers, ids := make([]string, len(work)), make([]string, len(work))
+	for i, w := range work {
+		providers[i], ids[i] = w.reports[0].Provider, w.reports[0].CallID
+		w.old, w.call, w.changed = nil, nil, false
+	}
+	rows, err := tx.Query(ctx, `SELECT `+callColumns+` FROM calls
+		WHERE (provider, provider_call_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		ORDER BY provider, provider_call_id FOR UPDATE`, providers, ids)
+	if err != nil {
+		return err
+	}
+	stored := map[string]*core.Call{}
+	for rows.Next() {
+		c, err := scanCall(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		stored[c.Provider+"\x00"+c.CallID] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	now := s.now()
+	var changed []*callWork
+	for _, w := range work {
+		w.old = stored[w.key()]
+		c := &core.Call{}
+		if w.old != nil {
+			*c = *w.old
+		}
+		for _, r := range w.reports {
+			c.Merge(r)
+		}
+		if w.old != nil && c.CallState.Equal(&w.old.CallState) {
+			w.call = w.old // a repeat, or nothing new
+			continue
+		}
+		if w.old == nil {
+			c.ID, c.CreatedAt, c.Version = uuid.Must(uuid.NewV7()).String(), now, 0
+		}
+		c.UpdatedAt, c.Version = now, c.Version+1
+		w.call, w.changed = c, true
+		changed = append(changed, w)
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := s.assignCallOwners(ctx, tx, changed, p); err != nil {
+		return err
+	}
+	var out newRecords
+	var finishing []*callWork
+	for _, w := range changed {
+		if w.call.Final && w.call.ActivityID == nil {
+			finishing = append(finishing, w)
+		}
+	}
+	if err := s.finishCalls(ctx, tx, finishing, p, now, &out); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, s.tables.lead, out.leads); err != nil {
+		return fmt.Errorf("leads: %w", err)
+	}
+	if err := copyRows(ctx, tx, s.tables.activity, out.activities); err != nil {
+		return fmt.Errorf("activities: %w", err)
+	}
+	if err := s.writeCalls(ctx, tx, changed, &out); err != nil {
+		return err
+	}
+	return copyEvents(ctx, tx, out.events)
+}
+
+// newRecords are the rows and events a batch writes by COPY.
+type newRecords struct {
+	leads, activities, events [][]any
+}
+
+// event adds the event of a change.
+func (n *newRecords) event(ctx context.Context, entity, op, id string, version int64, data any, changed []string, now time.Time) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", entity, id, err)
+	}
+	n.events = append(n.events, outbox.Values(outbox.NewEvent(ctx, entity, op, id, version, b, changed, now)))
+	return nil
+}
+
+// assignCallOwners gives each call to the active user with its extension
 // (the one who answered, else one it reached), else keeps its owner, else
 // the policy's owner (or the next of its owners in turn), else the hub's
 // default owner.
-func (s *Store) assignCallOwner(ctx context.Context, tx pgx.Tx, c *core.Call, p core.CallPolicy) error {
-	if ext := c.Employee(); ext != "" {
-		var id string
-		err := tx.QueryRow(ctx, `SELECT id FROM users WHERE phone_extensions @> ARRAY[$1]::text[] AND active AND deleted_at IS NULL
-			ORDER BY created_at LIMIT 1`, ext).Scan(&id)
-		switch {
-		case err == nil:
-			c.OwnerID = id
-			return nil
-		case !errors.Is(err, pgx.ErrNoRows):
-			return err
+func (s *Store) assignCallOwners(ctx context.Context, tx pgx.Tx, work []*callWork, p core.CallPolicy) error {
+	var exts []string
+	for _, w := range work {
+		if e := w.call.Employee(); e != "" {
+			exts = append(exts, e)
 		}
 	}
-	if c.OwnerID != "" {
-		return nil
-	}
-	id, err := s.nextOwner(ctx, tx, "telephony:"+c.Provider, p.Owners)
-	if id != "" || err != nil {
-		c.OwnerID = id
-		return err
-	}
-	id, err = s.defaultOwner(ctx)
-	c.OwnerID = id
-	return err
-}
-
-// finishCall attaches a finished call to its client's record (or a new
-// lead), logs it as a call activity and, for a missed incoming call,
-// plans a call back; it runs in the call's transaction, once: the call
-// keeps the activity's id.
-func (s *Store) finishCall(ctx context.Context, c *core.Call, p core.CallPolicy) error {
-	client := c.ClientNumber()
-	if _, ok := core.NormalizePhone(client); ok && c.Direction != core.CallInternal {
-		// Two calls from one new number finishing at once must not make
-		// two leads: their lookups and creations go one after the other.
-		if _, err := s.db(ctx).Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('crmhub.call.client:' || $1, 0))`, client); err != nil {
-			return err
-		}
-		matches, err := s.Duplicates(ctx, core.DuplicateKeys{Phones: []string{client}})
+	byExt := map[string]string{}
+	if len(exts) > 0 {
+		rows, err := tx.Query(ctx, `SELECT DISTINCT ON (e) e, id::text FROM users, unnest(phone_extensions) e
+			WHERE phone_extensions && $1::text[] AND e = ANY($1::text[]) AND active AND deleted_at IS NULL
+			ORDER BY e, created_at`, exts)
 		if err != nil {
 			return err
 		}
-		if m, ok := core.PhoneOwner(matches); ok {
-			id := m.ID
-			switch m.Entity {
-			case core.EntityContact:
-				c.ContactID = &id
-			case core.EntityAccount:
-				c.AccountID = &id
-			case core.EntityLead:
-				c.LeadID = &id
+		for rows.Next() {
+			var e, id string
+			if err := rows.Scan(&e, &id); err != nil {
+				rows.Close()
+				return err
 			}
-		} else if c.Direction == core.CallIn && p.CreateLeads {
-			lead, err := s.tables.lead.create(ctx, s, core.Patch{
-				"last_name": mustMarshal(client), "company": mustMarshal("Не указана"), "phone": mustMarshal(client),
-				"source": mustMarshal("incoming_call"), "owner_id": mustMarshal(c.OwnerID),
-				"description": mustMarshal(fmt.Sprintf("Входящий звонок %s (%s)", client, c.Provider)),
-			})
-			if err != nil {
-				return fmt.Errorf("lead: %w", err)
-			}
-			c.LeadID = &lead.ID
+			byExt[e] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
+	unowned := map[string][]*core.Call{} // by provider: each has its own turns
+	var providers []string
+	for _, w := range work {
+		c := w.call
+		if id := byExt[c.Employee()]; id != "" {
+			c.OwnerID = id
+		} else if c.OwnerID == "" {
+			if unowned[c.Provider] == nil {
+				providers = append(providers, c.Provider)
+			}
+			unowned[c.Provider] = append(unowned[c.Provider], c)
+		}
+	}
+	for _, prov := range providers {
+		calls := unowned[prov]
+		ids, err := s.nextOwners(ctx, tx, "telephony:"+prov, p.Owners, len(calls))
+		if err != nil {
+			return err
+		}
+		for i, c := range calls {
+			if ids != nil {
+				c.OwnerID = ids[i]
+			} else if c.OwnerID, err = s.defaultOwner(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// finishCalls attaches each finished call to its client's record (or a new
+// lead), logs it as a call activity and, for a missed incoming call, plans
+// a call back; the new records go to out. It runs in the calls'
+// transaction, once per call: the call keeps the activity's id.
+func (s *Store) finishCalls(ctx context.Context, tx pgx.Tx, work []*callWork, p core.CallPolicy, now time.Time, out *newRecords) error {
+	if len(work) == 0 {
+		return nil
+	}
+	var numbers []string
+	for _, w := range work {
+		if client, ok := clientNumber(w.call); ok {
+			numbers = append(numbers, client)
+		}
+	}
+	var owners map[string]core.DuplicateMatch
+	if len(numbers) > 0 {
+		// Two calls from one new number finishing at once must not make
+		// two leads: their lookups and creations go one after the other
+		// (locks taken in one order: batches wait, never deadlock).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended('crmhub.call.client:' || n, 0) AS k
+			FROM unnest($1::text[]) n ORDER BY 1) l`, numbers); err != nil {
+			return err
+		}
+		var err error
+		if owners, err = phoneOwners(ctx, tx, numbers); err != nil {
+			return err
+		}
+	}
+	newLeads := map[string]string{} // number → the lead this batch made for it
+	for _, w := range work {
+		c := w.call
+		wctx := w.ctx(ctx)
+		if client, ok := clientNumber(c); ok {
+			if m, ok := owners[client]; ok {
+				id := m.ID
+				switch m.Entity {
+				case core.EntityContact:
+					c.ContactID = &id
+				case core.EntityAccount:
+					c.AccountID = &id
+				case core.EntityLead:
+					c.LeadID = &id
+				}
+			} else if id, ok := newLeads[client]; ok {
+				c.LeadID = &id
+			} else if c.Direction == core.CallIn && p.CreateLeads {
+				lead, err := newRecord(s.tables.lead, core.Patch{
+					"last_name": mustMarshal(client), "company": mustMarshal("Не указана"), "phone": mustMarshal(client),
+					"source": mustMarshal("incoming_call"), "description": mustMarshal(fmt.Sprintf("Входящий звонок %s (%s)", client, c.Provider)),
+				}, c.OwnerID, now)
+				if err != nil {
+					return fmt.Errorf("call %s:%s: lead: %w", c.Provider, c.CallID, err)
+				}
+				out.leads = append(out.leads, s.tables.lead.args(lead))
+				if err := out.event(wctx, core.EntityLead, core.OpCreated, lead.ID, 1, lead, nil, now); err != nil {
+					return err
+				}
+				newLeads[client], c.LeadID = lead.ID, &lead.ID
+			}
+		}
+		for _, a := range callActivities(c, p, now) {
+			act, err := newRecord(s.tables.activity, a, c.OwnerID, now)
+			if err == nil {
+				err = s.completeActivity(nil, act)
+			}
+			if err != nil {
+				return fmt.Errorf("call %s:%s: activity: %w", c.Provider, c.CallID, err)
+			}
+			out.activities = append(out.activities, s.tables.activity.args(act))
+			if err := out.event(wctx, core.EntityActivity, core.OpCreated, act.ID, 1, act, nil, now); err != nil {
+				return err
+			}
+			if c.ActivityID == nil {
+				c.ActivityID = &act.ID // the call's own activity comes first
+			}
+		}
+	}
+	return nil
+}
+
+// clientNumber is the call's client's phone number, when it has one the
+// CRM can look up.
+func clientNumber(c *core.Call) (string, bool) {
+	client := c.ClientNumber()
+	if _, ok := core.NormalizePhone(client); !ok || c.Direction == core.CallInternal {
+		return "", false
+	}
+	return client, true
+}
+
+// callActivities are the patches of a finished call's activity (kind call,
+// held or not) and, for a missed incoming call, its call-back task.
+func callActivities(c *core.Call, p core.CallPolicy, now time.Time) []core.Patch {
+	client := c.ClientNumber()
 	start := c.StartedAt
 	if start == nil {
-		t := s.now()
-		start = &t
+		start = &now
 	}
 	end := c.EndedAt
 	if end == nil || end.Before(*start) {
@@ -241,26 +446,18 @@ func (s *Store) finishCall(ctx context.Context, c *core.Call, p core.CallPolicy)
 		}
 		return pt
 	}
-	act, err := s.tables.activity.create(ctx, s, links(core.Patch{
+	out := []core.Patch{links(core.Patch{
 		"kind": mustMarshal(core.KindCall), "subject": mustMarshal(subject + " " + client), "status": mustMarshal(status),
-		"start_at": mustMarshal(start), "end_at": mustMarshal(end), "owner_id": mustMarshal(c.OwnerID),
-		"description": mustMarshal(callDescription(c)),
-	}))
-	if err != nil {
-		return fmt.Errorf("activity: %w", err)
-	}
-	c.ActivityID = &act.ID
+		"start_at": mustMarshal(start), "end_at": mustMarshal(end), "description": mustMarshal(callDescription(c)),
+	})}
 	if c.Missed() && p.CallbackAfter > 0 {
-		due := start.Add(p.CallbackAfter)
-		if _, err := s.tables.activity.create(ctx, s, links(core.Patch{
+		out = append(out, links(core.Patch{
 			"kind": mustMarshal(core.KindTask), "subject": mustMarshal("Перезвонить " + client), "priority": mustMarshal("high"),
-			"start_at": mustMarshal(start), "due_at": mustMarshal(due), "owner_id": mustMarshal(c.OwnerID),
+			"start_at": mustMarshal(start), "due_at": mustMarshal(start.Add(p.CallbackAfter)),
 			"description": mustMarshal(fmt.Sprintf("Пропущенный звонок %s в %s", client, start.Format("02.01.2006 15:04 MST"))),
-		})); err != nil {
-			return fmt.Errorf("call-back task: %w", err)
-		}
+		}))
 	}
-	return nil
+	return out
 }
 
 func callDescription(c *core.Call) string {
@@ -269,6 +466,157 @@ func callDescription(c *core.Call) string {
 		d += "\nЗапись: " + c.RecordingURL
 	}
 	return d
+}
+
+// phoneOwnersSQL finds the live records with any of the numbers ($1) among
+// their phones, oldest first, through each kind's dup_keys index.
+const phoneOwnersSQL = `
+SELECT 'contact', id::text, ARRAY[phone, mobile, other_phone], owner_id::text, created_at FROM contacts
+WHERE deleted_at IS NULL AND array_remove(ARRAY[phone, mobile, other_phone, email, secondary_email], '') && $1::text[]
+UNION ALL
+SELECT 'account', id::text, ARRAY[phone, other_phone, fax], owner_id::text, created_at FROM accounts
+WHERE deleted_at IS NULL AND array_remove(ARRAY[phone, other_phone, fax, email, other_email, inn], '') && $1::text[]
+UNION ALL
+SELECT 'lead', id::text, ARRAY[phone, mobile], owner_id::text, created_at FROM leads
+WHERE deleted_at IS NULL AND NOT converted AND array_remove(ARRAY[phone, mobile, email, secondary_email], '') && $1::text[]
+ORDER BY 5, 2`
+
+// phoneOwners returns, for each number that has one, the record it belongs
+// to (core.PhoneOwner: a contact, else an account, else a lead; the
+// oldest of a kind).
+func phoneOwners(ctx context.Context, db dbtx, numbers []string) (map[string]core.DuplicateMatch, error) {
+	rows, err := db.Query(ctx, phoneOwnersSQL, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("phone owners: %w", err)
+	}
+	want := map[string]bool{}
+	for _, n := range numbers {
+		want[n] = true
+	}
+	matches := map[string][]core.DuplicateMatch{}
+	for rows.Next() {
+		var m core.DuplicateMatch
+		var phones []string
+		var created time.Time
+		if err := rows.Scan(&m.Entity, &m.ID, &phones, &m.OwnerID, &created); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("phone owners: %w", err)
+		}
+		m.MatchedOn = []string{"phone"}
+		for _, ph := range phones {
+			if want[ph] {
+				matches[ph] = append(matches[ph], m)
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("phone owners: %w", err)
+	}
+	out := make(map[string]core.DuplicateMatch, len(matches))
+	for n, ms := range matches {
+		if m, ok := core.PhoneOwner(ms); ok {
+			out[n] = m
+		}
+	}
+	return out, nil
+}
+
+// callsInsertSQL and callsUpdateSQL write many calls with one statement,
+// each column an array (callArrays).
+const (
+	callArrayCols = `id, direction, from_number, to_number, client_number, extension, answered_extension, pbx_user,
+		started_at, answered_at, ended_at, duration, disposition, recording_url, final, owner_id, lead_id, contact_id,
+		account_id, activity_id, updated_at, provider, provider_call_id`
+	callUnnest = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::int[], $13::text[], $14::text[], $15::bool[],
+		$16::uuid[], $17::uuid[], $18::uuid[], $19::uuid[], $20::uuid[], $21::timestamptz[], $22::text[], $23::text[])
+		AS u(` + callArrayCols + `)`
+	// New calls are inserted in the order their rows are locked.
+	callsInsertSQL = `INSERT INTO calls (` + callArrayCols + `, created_at, version)
+		SELECT *, updated_at, 1 FROM ` + callUnnest + ` ORDER BY provider, provider_call_id
+		ON CONFLICT (provider, provider_call_id) DO NOTHING`
+	callsUpdateSQL = `UPDATE calls c SET direction = u.direction, from_number = u.from_number, to_number = u.to_number,
+		client_number = u.client_number, extension = u.extension, answered_extension = u.answered_extension,
+		pbx_user = u.pbx_user, started_at = u.started_at, answered_at = u.answered_at, ended_at = u.ended_at,
+		duration = u.duration, disposition = u.disposition, recording_url = u.recording_url, final = u.final,
+		owner_id = u.owner_id, lead_id = u.lead_id, contact_id = u.contact_id, account_id = u.account_id,
+		activity_id = u.activity_id, updated_at = u.updated_at, version = c.version + 1
+		FROM ` + callUnnest + ` WHERE c.id = u.id`
+)
+
+// callArrays holds calls column by column, for callUnnest.
+type callArrays struct {
+	id, direction, from, to, client, ext, answered, pbxUser []string
+	started, answeredAt, ended                              []*time.Time
+	duration                                                []int
+	disposition, recording                                  []string
+	final                                                   []bool
+	owner                                                   []string
+	lead, contact, account, activity                        []*string
+	updated                                                 []time.Time
+	provider, callID                                        []string
+}
+
+func (a *callArrays) add(c *core.Call) {
+	a.id, a.direction, a.from, a.to = append(a.id, c.ID), append(a.direction, c.Direction), append(a.from, c.From), append(a.to, c.To)
+	a.client, a.ext, a.answered = append(a.client, c.ClientNumber()), append(a.ext, c.Extension), append(a.answered, c.AnsweredBy)
+	a.pbxUser, a.started, a.answeredAt = append(a.pbxUser, c.PBXUser), append(a.started, c.StartedAt), append(a.answeredAt, c.AnsweredAt)
+	a.ended, a.duration, a.disposition = append(a.ended, c.EndedAt), append(a.duration, c.Duration), append(a.disposition, c.Disposition)
+	a.recording, a.final, a.owner = append(a.recording, c.RecordingURL), append(a.final, c.Final), append(a.owner, c.OwnerID)
+	a.lead, a.contact, a.account = append(a.lead, c.LeadID), append(a.contact, c.ContactID), append(a.account, c.AccountID)
+	a.activity, a.updated = append(a.activity, c.ActivityID), append(a.updated, c.UpdatedAt)
+	a.provider, a.callID = append(a.provider, c.Provider), append(a.callID, c.CallID)
+}
+
+func (a *callArrays) args() []any {
+	return []any{a.id, a.direction, a.from, a.to, a.client, a.ext, a.answered, a.pbxUser, a.started, a.answeredAt, a.ended,
+		a.duration, a.disposition, a.recording, a.final, a.owner, a.lead, a.contact, a.account, a.activity, a.updated,
+		a.provider, a.callID}
+}
+
+// writeCalls inserts the new calls and updates the changed ones, one
+// statement each, and adds their events to out. A new call another
+// transaction inserted first is errCallRace: the batch runs again.
+func (s *Store) writeCalls(ctx context.Context, tx pgx.Tx, work []*callWork, out *newRecords) error {
+	var ins, upd callArrays
+	for _, w := range work {
+		c := w.call
+		if w.old == nil {
+			ins.add(c)
+			if err := out.event(w.ctx(ctx), core.EntityCall, core.OpCreated, c.ID, 1, c, nil, c.UpdatedAt); err != nil {
+				return err
+			}
+			continue
+		}
+		upd.add(c)
+		changed, err := core.ChangedFields(w.old, c, "updated_at", "version")
+		if err != nil {
+			return err
+		}
+		if err := out.event(w.ctx(ctx), core.EntityCall, core.OpUpdated, c.ID, c.Version, c, changed, c.UpdatedAt); err != nil {
+			return err
+		}
+	}
+	if n := len(ins.id); n > 0 {
+		tag, err := tx.Exec(ctx, callsInsertSQL, ins.args()...)
+		if err != nil {
+			return translate(err, core.EntityCall)
+		}
+		if tag.RowsAffected() != int64(n) {
+			return errCallRace // another batch inserted one first: merge into its row
+		}
+	}
+	if n := len(upd.id); n > 0 {
+		tag, err := tx.Exec(ctx, callsUpdateSQL, upd.args()...)
+		if err != nil {
+			return translate(err, core.EntityCall)
+		}
+		if tag.RowsAffected() != int64(n) {
+			return core.Errorf(core.ECONFLICT, "a call changed concurrently; retry")
+		}
+	}
+	return nil
 }
 
 // PBXLogin returns the PBX login last seen on the user's calls.

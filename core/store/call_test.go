@@ -187,3 +187,104 @@ func TestCallOwnersTakeTurns(t *testing.T) {
 	require.Equal(t, want, owners)
 	require.Equal(t, want, leadOwners)
 }
+
+// TestReportCallBatch: the calls of a batch are applied together as each
+// would be alone: two calls from one new number make one lead, a known
+// number links its contact, a missed call gets its task, a repeat changes
+// nothing, and a call at fault fails alone.
+func TestReportCallBatch(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	anna, err := s.Users().Create(ctx, patch(t, `{"name":"Анна","phone_extensions":["102"]}`))
+	require.NoError(t, err)
+	known, err := s.Contacts().Create(ctx, patch(t, `{"last_name":"Известный","mobile":"+79165550000"}`))
+	require.NoError(t, err)
+	tctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "zadarma", Source: "telephony"})
+	policy := core.CallPolicy{CreateLeads: true, CallbackAfter: time.Hour}
+	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	call := func(id, from, disposition string) core.CallReports {
+		return core.CallReports{CorrelationID: "inbox:" + id, Reports: []core.CallReport{
+			{Provider: "zadarma", CallID: id, Direction: core.CallIn, From: from, Extension: "102", StartedAt: &start},
+			{Provider: "zadarma", CallID: id, Final: true, Disposition: disposition},
+		}}
+	}
+	batch := []core.CallReports{
+		call("new-1", "79031112233", core.CallAnswered),
+		call("known", "79165550000", core.CallAnswered),
+		{Reports: []core.CallReport{{Provider: "zadarma", CallID: ""}}}, // no call id
+		call("new-2", "+7 903 111-22-33", core.CallMissed),
+		{Reports: []core.CallReport{{Provider: "zadarma", CallID: "new-1", RecordingURL: "https://pbx/rec/1"}}}, // the same call again
+	}
+	errs := s.ReportCallBatch(tctx, batch, policy)
+	require.Len(t, errs, len(batch))
+	for i, err := range errs {
+		if i == 2 {
+			require.Equal(t, core.EINVALID, core.ErrorCode(err))
+			continue
+		}
+		require.NoError(t, err, i)
+	}
+	require.Equal(t, 3, count(t, s, "SELECT count(*) FROM calls"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM leads"), "two calls from one new number: one lead")
+	require.Equal(t, 2, count(t, s, "SELECT count(*) FROM calls WHERE lead_id = (SELECT id FROM leads) AND owner_id = '"+anna.ID+"'"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM calls WHERE provider_call_id = 'known' AND contact_id = '"+known.ID+"' AND lead_id IS NULL"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM calls WHERE provider_call_id = 'new-1' AND recording_url = 'https://pbx/rec/1'"),
+		"both parts of new-1 merged")
+	require.Equal(t, 3, count(t, s, "SELECT count(*) FROM activities a JOIN calls c ON c.activity_id = a.id WHERE a.kind = 'call'"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM activities WHERE kind = 'task' AND subject = 'Перезвонить +79031112233' AND owner_id = '"+anna.ID+"'"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM activities WHERE status = 'not_held'"))
+	require.Equal(t, 3, count(t, s, "SELECT count(*) FROM outbox WHERE type = 'call.created' AND correlation_id LIKE 'inbox:%'"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM outbox WHERE type = 'lead.created' AND correlation_id = 'inbox:new-1'"))
+	require.Equal(t, 4, count(t, s, "SELECT count(*) FROM outbox WHERE type = 'activity.created'"))
+	events := count(t, s, "SELECT count(*) FROM outbox")
+
+	// Delivered again: nothing changes, nothing is written.
+	for i, err := range s.ReportCallBatch(tctx, batch, policy) {
+		if i != 2 {
+			require.NoError(t, err, i)
+		}
+	}
+	require.Equal(t, events, count(t, s, "SELECT count(*) FROM outbox"))
+	require.Equal(t, 1, count(t, s, "SELECT count(*) FROM leads"))
+}
+
+// TestReportCallBatchesConcurrently: batch workers share a call's events
+// out of order — here 6 batches at once, each holding a part of every one
+// of 40 calls in its own order — and still make each call once, one lead
+// per new number and one activity per call, without a deadlock surfacing.
+func TestReportCallBatchesConcurrently(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	tctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "zadarma", Source: "telephony"})
+	policy := core.CallPolicy{CreateLeads: true, CallbackAfter: time.Hour}
+	const calls, batches = 40, 6
+	var wg sync.WaitGroup
+	errs := make(chan error, calls*batches)
+	for b := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var batch []core.CallReports
+			for i := range calls {
+				n := (i*7 + b*13) % calls // every batch in its own order
+				d := 10 * (b + 1)
+				batch = append(batch, core.CallReports{Reports: []core.CallReport{{Provider: "zadarma", CallID: fmt.Sprint("c", n),
+					Direction: core.CallIn, From: fmt.Sprintf("7903000%04d", n%10), Extension: fmt.Sprint(100 + b), Duration: &d,
+					Final: b == batches-1 || b == 2}}})
+			}
+			for _, err := range s.ReportCallBatch(tctx, batch, policy) {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, calls, count(t, s, "SELECT count(*) FROM calls WHERE final AND duration = 60 AND extension = '100'"))
+	require.Equal(t, 10, count(t, s, "SELECT count(*) FROM leads"), "one lead per new number")
+	require.Equal(t, calls, count(t, s, "SELECT count(*) FROM activities WHERE kind = 'call'"), "each call logged once")
+	require.Equal(t, calls, count(t, s, "SELECT count(*) FROM outbox WHERE type = 'call.created'"))
+}

@@ -284,25 +284,42 @@ func (s *Store) formOwner(ctx context.Context, db dbtx, sub core.FormSubmission)
 // users of candidates ("" when none is active). One candidate is simply
 // the owner.
 func (s *Store) nextOwner(ctx context.Context, db dbtx, name string, candidates []string) (string, error) {
-	if len(candidates) == 0 {
-		return "", nil
+	ids, err := s.nextOwners(ctx, db, name, candidates, 1)
+	if len(ids) == 0 {
+		return "", err
+	}
+	return ids[0], err
+}
+
+// nextOwners takes the next n turns of the round robin name at once (nil
+// when no candidate is active).
+func (s *Store) nextOwners(ctx context.Context, db dbtx, name string, candidates []string, n int) ([]string, error) {
+	if len(candidates) == 0 || n <= 0 {
+		return nil, nil
 	}
 	rows, err := db.Query(ctx, `SELECT id::text FROM users WHERE id = ANY($1::uuid[]) AND active AND deleted_at IS NULL
 		ORDER BY array_position($1::uuid[], id)`, candidates)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	active, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil || len(active) <= 1 {
-		if len(active) == 1 {
-			return active[0], err
-		}
-		return "", err
+	if err != nil || len(active) == 0 {
+		return nil, err
 	}
-	var n int64
-	err = db.QueryRow(ctx, `INSERT INTO round_robin (name, next) VALUES ($1, 1)
-		ON CONFLICT (name) DO UPDATE SET next = round_robin.next + 1 RETURNING next - 1`, name).Scan(&n)
-	return active[n%int64(len(active))], err
+	out := make([]string, n)
+	if len(active) == 1 {
+		for i := range out {
+			out[i] = active[0]
+		}
+		return out, nil
+	}
+	var first int64
+	err = db.QueryRow(ctx, `INSERT INTO round_robin (name, next) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET next = round_robin.next + $2 RETURNING next - $2`, name, n).Scan(&first)
+	for i := range out {
+		out[i] = active[(first+int64(i))%int64(len(active))]
+	}
+	return out, err
 }
 
 // attach stores a file on a record, with its change event; it returns the
