@@ -56,9 +56,10 @@ func main() {
 	rate := flag.Int("rate", 1000, "with -stream: writes a second for the latency test")
 	relayBatch := flag.Int("relay-batch", 5000, "with -stream: the relay's batch size")
 	telephonyMode := flag.Bool("telephony", false, "instead: replay PBX notifications on loopback, calls/s end to end and response p99")
-	workers := flag.Int("workers", 4, "with -telephony: inbox workers")
-	batchSize := flag.Int("batch", 100, "with -telephony: deliveries an inbox worker claims at once")
+	workers := flag.Int("workers", 1, "with -telephony: inbox workers (the hub runs 1)")
+	batchSize := flag.Int("batch", 500, "with -telephony: deliveries an inbox worker claims at once (the hub's: 500)")
 	callRate := flag.Int("call-rate", 0, "with -telephony: start calls at this pace (calls/s) and time each call's end to its final record; 0: as fast as the senders go")
+	statements := flag.Int("statements", 0, "with -telephony: print the N statements PostgreSQL spent most time on (pg_stat_statements)")
 	formsMode := flag.Bool("forms", false, "instead: post form submissions on loopback, submissions/s end to end and response p99")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benchmark process (in-process tests) to this file")
 	flag.Parse()
@@ -89,7 +90,7 @@ func main() {
 		return
 	}
 	if *telephonyMode {
-		if err := telephonyBench(ctx, *clients, *workers, *batchSize, *callRate, *duration); err != nil {
+		if err := telephonyBench(ctx, *clients, *workers, *batchSize, *callRate, *statements, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
 			os.Exit(1)
 		}

@@ -26,8 +26,12 @@ import (
 // HTTP clients on loopback for duration, half from numbers the CRM knows,
 // then waits until every delivery is processed and checks that each call
 // made one call row and each new number one lead.
-func telephonyBench(ctx context.Context, senders, workers, batch, callRate int, duration time.Duration) error {
-	db, err := newBenchDB(ctx, "telbench", pgembed.Config{Port: 5497, Durable: true})
+func telephonyBench(ctx context.Context, senders, workers, batch, callRate, statements int, duration time.Duration) error {
+	cfg := pgembed.Config{Port: 5497, Durable: true}
+	if statements > 0 {
+		cfg.Settings = map[string]string{"shared_preload_libraries": "pg_stat_statements"}
+	}
+	db, err := newBenchDB(ctx, "telbench", cfg)
 	if err != nil {
 		return err
 	}
@@ -47,6 +51,9 @@ func telephonyBench(ctx context.Context, senders, workers, batch, callRate int, 
 		}
 	}
 	if err := db.seedLeads(ctx, seededLeads); err != nil {
+		return err
+	}
+	if err := db.seedCalls(ctx); err != nil {
 		return err
 	}
 	const secret = "bench-zadarma-secret"
@@ -149,7 +156,7 @@ func telephonyBench(ctx context.Context, senders, workers, batch, callRate int, 
 	}
 	pct := percentiles(latencies)
 	var rows, leads, dupCalls int64
-	if err := db.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM leads) - `+fmt.Sprint(seededLeads)+`,
+	if err := db.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM calls) - `+fmt.Sprint(seededLeads)+`, (SELECT count(*) FROM leads) - `+fmt.Sprint(seededLeads)+`,
 		(SELECT count(*) FROM (SELECT provider_call_id FROM calls GROUP BY 1 HAVING count(*) > 1) d)`).Scan(&rows, &leads, &dupCalls); err != nil {
 		return err
 	}
@@ -165,6 +172,11 @@ func telephonyBench(ctx context.Context, senders, workers, batch, callRate int, 
 		total, processed.Round(time.Millisecond), rate, verdict)
 	if callRate > 0 {
 		if err := callLatency(ctx, db, ends, float64(total)/sent.Seconds()); err != nil {
+			return err
+		}
+	}
+	if statements > 0 {
+		if err := db.printStatements(ctx, statements); err != nil {
 			return err
 		}
 	}
