@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -26,6 +27,27 @@ func BenchmarkPhonenumbersParseClean(b *testing.B) {
 	for b.Loop() {
 		n, _ := phonenumbers.Parse("+79123456789", "RU")
 		_ = phonenumbers.IsPossibleNumber(n)
+	}
+}
+
+// TestShortDigitsAreNoPhoneNumbers: every string of one to five digits
+// (extensions, short codes), which NormalizePhone refuses without the
+// library, is refused by the library too.
+func TestShortDigitsAreNoPhoneNumbers(t *testing.T) {
+	t.Parallel()
+	for n := 1; n <= 5; n++ {
+		limit := 1
+		for range n {
+			limit *= 10
+		}
+		for i := range limit {
+			in := fmt.Sprintf("%0*d", n, i)
+			_, ok := core.NormalizePhone(in)
+			num, err := phonenumbers.Parse(in, core.DefaultPhoneRegion)
+			if ok || err == nil && phonenumbers.IsPossibleNumber(num) {
+				t.Fatalf("%q: NormalizePhone %v, library possible %v", in, ok, err == nil && phonenumbers.IsPossibleNumber(num))
+			}
+		}
 	}
 }
 
