@@ -141,7 +141,19 @@ func (in *Inbox) lead(ctx context.Context, own *receipt) {
 	in.pending = in.pending[n:]
 	in.rmu.Unlock()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
-	in.flush(fctx, batch)
+	func() {
+		defer func() {
+			// flush tells the receipts their outcome last: a panic before
+			// that must not leave them, and the queue behind, waiting.
+			if p := recover(); p != nil {
+				for _, r := range batch {
+					r.err = fmt.Errorf("inbox: storing failed: %v", p)
+					r.done <- true
+				}
+			}
+		}()
+		in.flush(fctx, batch)
+	}()
 	cancel()
 	in.rmu.Lock()
 	if len(in.pending) > 0 {
