@@ -83,23 +83,18 @@ func telephonyBench(ctx context.Context, senders, workers, batch, callRate, stat
 
 	send := poster(ctx, "http://"+addr+"/hooks/telephony/zadarma", senders)
 	var calls, newCalls atomic.Int64
-	// With a call rate, calls start at that pace (an open loop) and each
-	// call's end is timed to its call record becoming final: the capacity
-	// at which a call still lands in the CRM within a second.
-	var tokens <-chan time.Time
-	if callRate > 0 {
-		t := time.NewTicker(time.Second / time.Duration(callRate))
-		defer t.Stop()
-		tokens = t.C
-	}
+	// With a call rate, call n starts at n/rate seconds (an open loop: a
+	// ticker drops ticks while every sender is busy) and each call's end is
+	// timed to its call record becoming final: the capacity at which a
+	// call still lands in the CRM within a second.
 	var endsMu sync.Mutex
 	ends := map[string]time.Time{}
 	start := time.Now()
 	load := runLoad(senders, duration, func(s, i int, record func(time.Duration, error)) {
-		if tokens != nil {
-			<-tokens
-		}
 		n := calls.Add(1)
+		if callRate > 0 {
+			time.Sleep(time.Until(start.Add(time.Duration(n) * time.Second / time.Duration(callRate))))
+		}
 		caller := fmt.Sprintf("7915%07d", n%known) // a contact's number
 		if n%2 == 0 {
 			caller = fmt.Sprintf("79%09d", n) // a new number
@@ -163,7 +158,10 @@ func telephonyBench(ctx context.Context, senders, workers, batch, callRate, stat
 	total := calls.Load()
 	rate := float64(total) / processed.Seconds()
 	verdict := "met"
-	if rate < 2000 || pct(0.99) >= 50*time.Millisecond {
+	switch {
+	case callRate > 0:
+		verdict = "not measured: the pace set the rate"
+	case rate < 2000 || pct(0.99) >= 50*time.Millisecond:
 		verdict = "NOT MET"
 	}
 	fmt.Printf("requests: %d in %s (%.0f/s), %d failed; response p50 %s p99 %s\n", len(latencies), sent.Round(time.Millisecond),
