@@ -422,12 +422,15 @@ func clientNumber(c *core.Call) (string, bool) {
 // held or not) and, for a missed incoming call, its call-back task.
 func callActivities(c *core.Call, p core.CallPolicy, now time.Time) []core.Patch {
 	client := c.ClientNumber()
+	// A call has not started after it ended here: a start in the future is
+	// the PBX's clock running ahead (or its time zone set wrong), and would
+	// make the activity refused (held before its start).
 	start := c.StartedAt
-	if start == nil {
+	if start == nil || start.After(now) {
 		start = &now
 	}
 	end := c.EndedAt
-	if end == nil || end.Before(*start) {
+	if end == nil || end.Before(*start) || end.After(now) {
 		end = start
 	}
 	subject := map[string]string{core.CallIn: "Входящий звонок", core.CallOut: "Исходящий звонок"}[c.Direction]

@@ -288,3 +288,35 @@ func TestReportCallBatchesConcurrently(t *testing.T) {
 	require.Equal(t, calls, count(t, s, "SELECT count(*) FROM activities WHERE kind = 'call'"), "each call logged once")
 	require.Equal(t, calls, count(t, s, "SELECT count(*) FROM outbox WHERE type = 'call.created'"))
 }
+
+// TestReportCallBatchIsolatesFailures: a call the database refuses (here a
+// trigger stands for any constraint the checks cannot see) fails alone,
+// the rest of its batch is applied; and a call whose PBX clock runs an hour
+// ahead is still logged, its activity held now rather than refused as held
+// before its start.
+func TestReportCallBatchIsolatesFailures(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := context.Background()
+	_, err := s.Pool().Exec(ctx, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.subject LIKE '%+79990000666' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse BEFORE INSERT ON activities FOR EACH ROW EXECUTE FUNCTION refuse()`)
+	require.NoError(t, err)
+	tctx := core.NewContextWithActor(ctx, core.Actor{ID: "zadarma", Source: "telephony"})
+	ahead := time.Now().Add(time.Hour)
+	call := func(id, from string, start *time.Time) core.CallReports {
+		return core.CallReports{Reports: []core.CallReport{{Provider: "zadarma", CallID: id, Direction: core.CallIn, From: from,
+			StartedAt: start, Final: true, Disposition: core.CallAnswered}}}
+	}
+	errs := s.ReportCallBatch(tctx, []core.CallReports{call("a", "79031110001", nil), call("refused", "79990000666", nil),
+		call("ahead", "79031110002", &ahead)}, core.CallPolicy{CreateLeads: true})
+	require.NoError(t, errs[0])
+	require.Error(t, errs[1])
+	require.NoError(t, errs[2])
+	require.Equal(t, 2, count(t, s, "SELECT count(*) FROM calls WHERE final AND activity_id IS NOT NULL"))
+	require.Equal(t, 2, count(t, s, "SELECT count(*) FROM leads"), "the refused call's lead went with it")
+	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM activities a JOIN calls c ON c.activity_id = a.id
+		WHERE c.provider_call_id = 'ahead' AND a.status = 'held' AND a.start_at <= now() AND c.started_at > now()`),
+		"the call keeps the PBX's time, its activity is held now")
+	require.Equal(t, 0, count(t, s, "SELECT count(*) FROM outbox WHERE data->>'phone' = '+79990000666'"))
+}
