@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -169,8 +170,8 @@ func (in *Inbox) lead(ctx context.Context, own *receipt) {
 
 // flush stores a batch of deliveries with one statement and tells each
 // receipt its outcome. Within the batch a repeated key is stored once (its
-// repeats are not new). A batch the database refuses is stored one by one,
-// so only the delivery at fault fails.
+// repeats are not new). A batch the database refuses for its data is
+// stored one by one, so only the delivery at fault fails.
 func (in *Inbox) flush(ctx context.Context, batch []*receipt) {
 	type key struct{ source, dedupe string }
 	first := map[key]*receipt{}
@@ -183,11 +184,16 @@ func (in *Inbox) flush(ctx context.Context, batch []*receipt) {
 		}
 	}
 	if err := in.store(ctx, uniq); err != nil {
-		if len(uniq) == 1 {
-			uniq[0].err = err
-		} else {
+		var pg *pgconn.PgError
+		if len(uniq) > 1 && errors.As(err, &pg) && (pg.Code[:2] == "22" || pg.Code[:2] == "23") {
+			// A delivery the database refuses (bad text, a constraint):
+			// one by one, to fail only that one.
 			for _, r := range uniq {
 				r.err = in.store(ctx, []*receipt{r})
+			}
+		} else { // the database is out of reach: every delivery fails, the PBX retries
+			for _, r := range uniq {
+				r.err = err
 			}
 		}
 	}

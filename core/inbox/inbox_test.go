@@ -119,6 +119,29 @@ func TestReceiveConcurrently(t *testing.T) {
 	require.Equal(t, int64(senders*each/50), refused.Load(), "each refused delivery failed, alone")
 }
 
+// TestReceiveWithoutDatabase: with the database out of reach every
+// delivery received at once fails (the provider retries), and none is left
+// waiting.
+func TestReceiveWithoutDatabase(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	in := inbox.New(pool)
+	pool.Close()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := in.Receive(context.Background(), inbox.Delivery{Source: "s", DedupeKey: fmt.Sprint(i)}); err != nil {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, int64(20), failed.Load())
+}
+
 func TestWorkerRetriesAndFails(t *testing.T) {
 	t.Parallel()
 	pool := storetest.NewPool(t)
