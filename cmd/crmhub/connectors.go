@@ -184,11 +184,13 @@ const workersPerSource = 4
 
 // A telephony source is worked off by one batch worker per hub, claiming
 // up to callBatch deliveries at once and applying all their calls in one
-// transaction: on two cores that made 2,100 calls/s end to end, where
-// two workers made 1,600 (their batches share calls, so they wait for
-// each other's locks, and they take CPU from the intake) and batches of
-// 100 made 1,250. More hub instances add workers; a call's reports may
-// then be applied in any order, which the call model allows.
+// transaction. On two cores (crmhub-bench -telephony) that made 2,160
+// calls/s end to end; two such workers made 1,680 (their batches share
+// calls: they wait for each other's locks and rerun after insert races,
+// taking CPU from the intake), four of 100 1,390, one of 100 1,440 (it
+// fell behind), one of 1,000 2,210 (twice the wait per batch). More hub
+// instances add workers; a call's reports may then be applied in any
+// order, which the call model allows.
 const (
 	callWorkers = 1
 	callBatch   = 500
