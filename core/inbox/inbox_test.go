@@ -142,6 +142,43 @@ func TestReceiveWithoutDatabase(t *testing.T) {
 	require.Equal(t, int64(20), failed.Load())
 }
 
+// TestStatsAndPruneAtScale: pruning deletes in chunks, every expired
+// processed delivery and nothing else; Stats counts exactly on a small
+// inbox and, once the table's statistics say it is big, estimates the
+// processed ones instead of reading them all (pending and failed stay
+// exact).
+func TestStatsAndPruneAtScale(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	in := inbox.New(pool)
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, `INSERT INTO inbox (source, dedupe_key, body, status, processed_at)
+		SELECT 's', 'old-' || i, '', 'done', now() - interval '40 days' FROM generate_series(1, 25000) i;
+		INSERT INTO inbox (source, dedupe_key, body, status, processed_at)
+		SELECT 's', 'new-' || i, '', 'done', now() - interval '1 day' FROM generate_series(1, 300) i;
+		INSERT INTO inbox (source, dedupe_key, body, status) VALUES ('s', 'p1', '', 'pending'), ('s', 'p2', '', 'pending'),
+			('s', 'f1', '', 'failed')`)
+	require.NoError(t, err)
+	s, err := in.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, inbox.Stats{Pending: 2, Done: 25300, Failed: 1}, inbox.Stats{Pending: s.Pending, Done: s.Done, Failed: s.Failed})
+
+	pruned, err := in.Prune(ctx, 30*24*time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, int64(25000), pruned, "three chunks, to the last one")
+	var left int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox`).Scan(&left))
+	require.Equal(t, 303, left)
+
+	// A big inbox: its statistics say two million rows (what ANALYZE
+	// would say of thirty busy days).
+	_, err = pool.Exec(ctx, `UPDATE pg_class SET reltuples = 2000000 WHERE oid = 'inbox'::regclass`)
+	require.NoError(t, err)
+	s, err = in.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, inbox.Stats{Pending: 2, Done: 2000000 - 3, Failed: 1}, inbox.Stats{Pending: s.Pending, Done: s.Done, Failed: s.Failed})
+}
+
 func TestWorkerRetriesAndFails(t *testing.T) {
 	t.Parallel()
 	pool := storetest.NewPool(t)
