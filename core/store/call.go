@@ -430,8 +430,11 @@ func callActivities(c *core.Call, p core.CallPolicy, now time.Time) []core.Patch
 		start = &now
 	}
 	end := c.EndedAt
-	if end == nil || end.Before(*start) || end.After(now) {
+	switch {
+	case end == nil || end.Before(*start):
 		end = start
+	case end.After(now):
+		end = &now
 	}
 	subject := map[string]string{core.CallIn: "Входящий звонок", core.CallOut: "Исходящий звонок"}[c.Direction]
 	if subject == "" {
