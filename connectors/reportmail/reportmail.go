@@ -6,7 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,11 +172,7 @@ func body(res *core.ReportResult, sc *core.ReportSchedule, loc *time.Location) s
 		for _, c := range res.Columns {
 			cols[c.Key] = c
 		}
-		keys := make([]string, 0, len(res.Totals))
-		for k := range res.Totals {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(res.Totals))
 		b.WriteString("\nИтого:\n")
 		for _, k := range keys {
 			c, ok := cols[k]

@@ -236,22 +236,18 @@ func (in *Inbox) store(ctx context.Context, rs []*receipt) error {
 	}
 	found := 0
 	scan := func(rows pgx.Rows, err error, isNew bool) error {
+		var id int64
+		var k [2]string
+		if err == nil {
+			_, err = pgx.ForEachRow(rows, []any{&id, &k[0], &k[1]}, func() error {
+				if r := at[k]; r != nil && r.id == 0 {
+					r.id, r.isNew = id, isNew
+					found++
+				}
+				return nil
+			})
+		}
 		if err != nil {
-			return fmt.Errorf("inbox: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var k [2]string
-			if err := rows.Scan(&id, &k[0], &k[1]); err != nil {
-				return fmt.Errorf("inbox: %w", err)
-			}
-			if r := at[k]; r != nil && r.id == 0 {
-				r.id, r.isNew = id, isNew
-				found++
-			}
-		}
-		if err := rows.Err(); err != nil {
 			return fmt.Errorf("inbox: %w", err)
 		}
 		return nil

@@ -79,14 +79,13 @@ func (s *Store) ReportCallBatch(ctx context.Context, calls []core.CallReports, p
 		if errs[i] = prepareReports(cr.Reports); errs[i] != nil {
 			continue
 		}
-		k := cr.Reports[0].Provider + "\x00" + cr.Reports[0].CallID
-		if w, ok := at[k]; ok { // the same call twice: one write
-			w.reports = append(w.reports, cr.Reports...)
-			of[i] = w
+		w := &callWork{reports: append([]core.CallReport(nil), cr.Reports...), correlation: cr.CorrelationID}
+		if first, ok := at[w.key()]; ok { // the same call twice: one write
+			first.reports = append(first.reports, cr.Reports...)
+			of[i] = first
 			continue
 		}
-		w := &callWork{reports: append([]core.CallReport(nil), cr.Reports...), correlation: cr.CorrelationID}
-		at[k], of[i] = w, w
+		at[w.key()], of[i] = w, w
 		work = append(work, w)
 	}
 	if err := s.applyCalls(ctx, work, p); err != nil {
@@ -188,18 +187,13 @@ func (s *Store) applyCallsTx(ctx context.Context, tx pgx.Tx, work []*callWork, p
 	if err != nil {
 		return err
 	}
-	stored := map[string]*core.Call{}
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		stored[c.Provider+"\x00"+c.CallID] = c
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	calls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*core.Call, error) { return scanCall(r) })
+	if err != nil {
 		return err
+	}
+	stored := make(map[string]*core.Call, len(calls))
+	for _, c := range calls {
+		stored[c.Provider+"\x00"+c.CallID] = c
 	}
 	now := s.now()
 	var changed []*callWork
@@ -285,16 +279,8 @@ func (s *Store) assignCallOwners(ctx context.Context, tx pgx.Tx, work []*callWor
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var e, id string
-			if err := rows.Scan(&e, &id); err != nil {
-				rows.Close()
-				return err
-			}
-			byExt[e] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		var e, id string
+		if _, err := pgx.ForEachRow(rows, []any{&e, &id}, func() error { byExt[e] = id; return nil }); err != nil {
 			return err
 		}
 	}
@@ -500,23 +486,18 @@ func phoneOwners(ctx context.Context, db dbtx, numbers []string) (map[string]cor
 		want[n] = true
 	}
 	matches := map[string][]core.DuplicateMatch{}
-	for rows.Next() {
-		var m core.DuplicateMatch
-		var phones []string
-		var created time.Time
-		if err := rows.Scan(&m.Entity, &m.ID, &phones, &m.OwnerID, &created); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("phone owners: %w", err)
-		}
-		m.MatchedOn = []string{"phone"}
+	var m core.DuplicateMatch
+	var phones []string
+	var created time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&m.Entity, &m.ID, &phones, &m.OwnerID, &created}, func() error {
 		for _, ph := range phones {
 			if want[ph] {
-				matches[ph] = append(matches[ph], m)
+				matches[ph] = append(matches[ph], core.DuplicateMatch{Entity: m.Entity, ID: m.ID, OwnerID: m.OwnerID,
+					MatchedOn: []string{"phone"}})
 			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("phone owners: %w", err)
 	}
 	out := make(map[string]core.DuplicateMatch, len(matches))

@@ -258,11 +258,7 @@ func (s *Store) compile(d *core.ReportDefinition, run core.ReportRun, now time.T
 	for _, prm := range d.Parameters {
 		declared[prm.Name] = prm
 	}
-	names := make([]string, 0, len(run.Parameters))
-	for n := range run.Parameters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(run.Parameters))
 	for _, n := range names {
 		v := run.Parameters[n]
 		prm, ok := declared[n]
