@@ -190,7 +190,7 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("DELETE", "/api/v1/price-books/"+bookID+"/prices/"+serviceID, b.writer, "", 404)
 	check("GET", "/api/v1/price-books?sort=-name", b.reader, "", 200)
 	data = check("POST", "/api/v1/quotes", b.writer, `{"subject":"Диван в офис","account_id":"`+accID+`","price_book_id":"`+bookID+`",`+
-		`"discount_percent":"5","shipping_amount":"300","adjustment":"-0.5","valid_until":"2026-12-31","lines":[`+
+		`"discount_percent":"5","shipping_amount":"300","valid_until":"2026-12-31","lines":[`+
 		`{"product_id":"`+productID+`","quantity":2,"discount_percent":10},{"name":"Сборка","price":"999.99","vat_rate":"none"}]}`, 201)
 	quoteID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
 	require.Contains(t, string(data), `"price":"39990.00"`, "priced from the price book")
@@ -198,6 +198,8 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	check("PATCH", "/api/v1/quotes/"+quoteID, b.writer, `{"lines":[]}`, 409)
 	check("GET", "/api/v1/quotes?status=delivered&account_id="+accID+"&date_from=2020-01-01&sort=-number", b.reader, "", 200)
 	check("POST", "/api/v1/quotes", b.writer, `{"lines":[{"name":"x","price":"10","discount_percent":"101"}]}`, 422)
+	check("POST", "/api/v1/quotes", b.writer, `{"adjustment":"-0.5","lines":[{"name":"x","price":"10","vat_rate":"22"}]}`, 422)
+	check("POST", "/api/v1/quotes", b.writer, `{"tax_mode":"inclusive","adjustment":"-0.5","lines":[{"name":"x","price":"10","vat_rate":"22"}]}`, 201)
 	data = check("POST", "/api/v1/quotes/"+quoteID+"/invoice", b.writer, `{"due_date":"2026-12-10"}`, 201)
 	invoiceID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
 	check("GET", "/api/v1/invoices/"+invoiceID, b.reader, "", 200)

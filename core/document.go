@@ -111,14 +111,47 @@ type DocumentLine struct {
 	DiscountPercent *Quantity `json:"discount_percent"`
 	DiscountAmount  *Money    `json:"discount_amount"`
 	VATRate         string    `json:"vat_rate"`
+	// Kind is goods (closed by a realization) or service (closed by an
+	// act); a catalog line takes its item's, a free-text line may say it,
+	// and one that does not is closed by whichever comes first.
+	Kind string `json:"kind"`
 	// SourceLineID is the invoice line an act's or realization's line
-	// bills (read-only: set when it is made from the invoice).
+	// bills (read-only: set when it is made from the invoice;
+	// ShippingLineID for the invoice's shipping and handling). Such a
+	// line carries the invoice line's figures, in proportion to the
+	// quantity it bills.
 	SourceLineID *string `json:"source_line_id,omitempty"`
-	// Computed.
-	NetAmount   Money `json:"net_amount"`
-	VATAmount   Money `json:"vat_amount"`
-	TotalAmount Money `json:"total_amount"`
+	// Computed, in the document's price terms: Amount is round(quantity ×
+	// price); DiscountShare the line's part of the overall discount and
+	// adjustment; the net, VAT and total are the final ones after both
+	// discounts.
+	Amount        Money `json:"amount"`
+	DiscountShare Money `json:"discount_share"`
+	NetAmount     Money `json:"net_amount"`
+	VATAmount     Money `json:"vat_amount"`
+	TotalAmount   Money `json:"total_amount"`
 }
+
+// Line kinds.
+const (
+	KindGoods   = "goods"
+	KindService = "service"
+)
+
+// ShippingLineID is the source line id of the line that bills an
+// invoice's shipping and handling in a closing document.
+const ShippingLineID = "shipping"
+
+// Totals rules: how a document's figures were computed.
+const (
+	// TotalsSpread: the overall discount spread over the lines before VAT
+	// (documents-and-tax.md §6a).
+	TotalsSpread = "spread"
+	// TotalsVtiger: VAT before the overall discount, as vtiger computes;
+	// kept by documents issued before crmhub followed §6a (they are legal
+	// documents with the figures they were issued with).
+	TotalsVtiger = "vtiger"
+)
 
 // VATLine is one rate's VAT of a document, for «В том числе НДС 22%: …».
 type VATLine struct {
@@ -148,12 +181,20 @@ type DocumentBody struct {
 	Adjustment      Money          `json:"adjustment"` // signed
 	Terms           string         `json:"terms"`
 	Description     string         `json:"description"`
-	// Computed.
+	// Computed: Subtotal is the lines after their own discounts, before
+	// the overall discount, in price terms; DiscountTotal the overall
+	// discount and the adjustment spread over the lines; NetTotal, VATTotal
+	// and GrandTotal the sums of the lines' final figures and shipping.
 	Subtotal      Money     `json:"subtotal"`
 	DiscountTotal Money     `json:"discount_total"`
+	NetTotal      Money     `json:"net_total"`
 	VATTotal      Money     `json:"vat_total"`
 	GrandTotal    Money     `json:"grand_total"`
 	VATByRate     []VATLine `json:"vat_by_rate"`
+	TotalsRule    string    `json:"totals_rule"`
+	// Warnings say what the hub decided on the request's behalf (a line
+	// billed at the rate of its shipment date); not stored.
+	Warnings []FieldError `json:"warnings,omitempty"`
 }
 
 // Quote is a commercial offer («Предложение»).
@@ -200,6 +241,9 @@ type Act struct {
 	Record
 	DocumentBody
 	InvoiceID *string `json:"invoice_id"`
+	// SchetFakturaNumber is the number of the act's счёт-фактура (and
+	// status-1 УПД) for the services, in the счёт-фактура sequence.
+	SchetFakturaNumber string `json:"schet_faktura_number"`
 }
 
 // Realization is a shipment of goods («Реализация»: счёт-фактура,
@@ -214,13 +258,27 @@ type Realization struct {
 	SchetFakturaNumber string `json:"schet_faktura_number"`
 }
 
+// ClosingRules are how closing documents bill an invoice's shipping and
+// handling: as a service line named ShippingLineName of the first act
+// (ShippingClosedBy EntityAct) or of the first realization
+// (EntityRealization).
+type ClosingRules struct {
+	ShippingClosedBy string
+	ShippingLineName string
+}
+
+// DefaultClosingRules: shipping is billed by an act, as «Доставка».
+func DefaultClosingRules() ClosingRules {
+	return ClosingRules{ShippingClosedBy: EntityAct, ShippingLineName: "Доставка"}
+}
+
 // NumberingSchetFaktura names the счёт-фактура's sequence in
 // documents.numbering.
 const NumberingSchetFaktura = "schet_faktura"
 
 // computedFields are read-only in every document.
 var computedFields = []string{"id", "created_at", "updated_at", "version", "number", "subtotal", "discount_total",
-	"vat_total", "grand_total", "vat_by_rate"}
+	"net_total", "vat_total", "grand_total", "vat_by_rate", "totals_rule", "warnings"}
 
 // frozenFields may not change once a document is issued (not a draft):
 // it is corrected by cancelling it and issuing a new one.
@@ -298,7 +356,7 @@ var purchaseOrderSchema = sync.OnceValue(func() *Schema[PurchaseOrder] {
 func ActSchema() *Schema[Act] { return actSchema() }
 
 var actSchema = sync.OnceValue(func() *Schema[Act] {
-	return documentFields(NewSchema[Act](append(computedFields, "invoice_id")...),
+	return documentFields(NewSchema[Act](append(computedFields, "invoice_id", "schet_faktura_number")...),
 		func(a *Act) *DocumentBody { return &a.DocumentBody }, ActStatuses()).
 		Field("owner_id", ID(func(a *Act) *string { return &a.OwnerID }))
 })
@@ -369,7 +427,7 @@ func PercentField[T any](field func(*T) **Quantity) Setter[T] {
 
 // lineSchema checks one line's writable fields.
 var lineSchema = sync.OnceValue(func() *Schema[DocumentLine] {
-	return NewSchema[DocumentLine]("net_amount", "vat_amount", "total_amount").
+	return NewSchema[DocumentLine]("amount", "discount_share", "net_amount", "vat_amount", "total_amount", "source_line_id").
 		Field("id", Text(40, false, func(l *DocumentLine) *string { return &l.ID })).
 		Field("product_id", Link(func(l *DocumentLine) **string { return &l.ProductID })).
 		Field("service_id", Link(func(l *DocumentLine) **string { return &l.ServiceID })).
@@ -381,7 +439,10 @@ var lineSchema = sync.OnceValue(func() *Schema[DocumentLine] {
 		Field("price", Amount(func(l *DocumentLine) **Money { return &l.Price })).
 		Field("discount_percent", PercentField(func(l *DocumentLine) **Quantity { return &l.DiscountPercent })).
 		Field("discount_amount", Amount(func(l *DocumentLine) **Money { return &l.DiscountAmount })).
-		Field("vat_rate", VATRateField(func(l *DocumentLine) *string { return &l.VATRate }))
+		Field("vat_rate", VATRateField(func(l *DocumentLine) *string { return &l.VATRate })).
+		Field("kind", Normalized("invalid_choice", "must be goods or service", func(s string) (string, bool) {
+			return s, s == "" || s == KindGoods || s == KindService
+		}, func(l *DocumentLine) *string { return &l.Kind }))
 })
 
 // MaxLines bounds a document.
@@ -433,9 +494,20 @@ func LinesField[T any](field func(*T) *[]DocumentLine) Setter[T] {
 }
 
 // Compute fills the body's computed amounts with the totals engine; the
-// lines must be complete (prices and rates resolved). Invalid amounts are
-// an EINVALID naming the fields.
+// lines must be complete (prices and rates resolved). A line that bills an
+// invoice line (SourceLineID) keeps the figures it carries. Invalid
+// amounts are an EINVALID naming the fields.
 func (b *DocumentBody) Compute() error {
+	r, err := ComputeTotals(b.totalsDoc())
+	if err != nil {
+		return err
+	}
+	b.apply(r)
+	return nil
+}
+
+// totalsDoc is the body as the totals engine takes it.
+func (b *DocumentBody) totalsDoc() TotalsDoc {
 	doc := TotalsDoc{TaxMode: TaxMode(b.TaxMode), Date: b.Date.Time, Shipping: b.ShippingAmount.Decimal,
 		ShippingRate: VATRate(b.ShippingVATRate), Adjustment: b.Adjustment.Decimal}
 	if b.DiscountPercent != nil {
@@ -444,7 +516,8 @@ func (b *DocumentBody) Compute() error {
 	if b.DiscountAmount != nil {
 		doc.Discount.Amount = &b.DiscountAmount.Decimal
 	}
-	for _, l := range b.Lines {
+	doc.Lines = make([]TotalsLine, len(b.Lines))
+	for i, l := range b.Lines {
 		tl := TotalsLine{Quantity: l.Quantity.Decimal, VATRate: VATRate(l.VATRate)}
 		if l.Price != nil {
 			tl.Price = l.Price.Decimal
@@ -455,23 +528,37 @@ func (b *DocumentBody) Compute() error {
 		if l.DiscountAmount != nil {
 			tl.Discount.Amount = &l.DiscountAmount.Decimal
 		}
-		doc.Lines = append(doc.Lines, tl)
+		if l.SourceLineID != nil {
+			tl.Carried = &Carried{Amount: l.Amount.Decimal, Share: l.DiscountShare.Decimal, VAT: l.VATAmount.Decimal}
+			if l.DiscountAmount != nil {
+				tl.Carried.LineDiscount = l.DiscountAmount.Decimal
+			}
+		}
+		doc.Lines[i] = tl
 	}
-	r, err := ComputeTotals(doc)
-	if err != nil {
-		return err
-	}
+	return doc
+}
+
+// Figures are the body's totals by the engine, without changing it.
+func (b *DocumentBody) Figures() (Totals, error) { return ComputeTotals(b.totalsDoc()) }
+
+func (b *DocumentBody) apply(r Totals) {
 	for i := range b.Lines {
-		lr := r.Lines[i]
-		b.Lines[i].VATRate = string(lr.VATRate)
-		b.Lines[i].NetAmount, b.Lines[i].VATAmount, b.Lines[i].TotalAmount = Money{lr.Net}, Money{lr.VAT}, Money{lr.Total}
+		lr, l := r.Lines[i], &b.Lines[i]
+		l.VATRate = string(lr.VATRate)
+		l.Amount, l.DiscountShare = Money{lr.Amount}, Money{lr.Share}
+		l.NetAmount, l.VATAmount, l.TotalAmount = Money{lr.Net}, Money{lr.VAT}, Money{lr.Total}
 	}
-	b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal = Money{r.Subtotal}, Money{r.DiscountTotal}, Money{r.VATTotal}, Money{r.GrandTotal}
+	b.Subtotal, b.DiscountTotal, b.NetTotal = Money{r.Subtotal}, Money{r.DiscountTotal}, Money{r.NetTotal}
+	b.VATTotal, b.GrandTotal = Money{r.VATTotal}, Money{r.GrandTotal}
+	if b.ShippingVATRate == "" && !b.ShippingAmount.IsZero() {
+		b.ShippingVATRate = string(r.Shipping.VATRate)
+	}
 	b.VATByRate = make([]VATLine, len(r.ByRate))
 	for i, rt := range r.ByRate {
 		b.VATByRate[i] = VATLine{Rate: string(rt.VATRate), Base: Money{rt.Base}, VAT: Money{rt.VAT}}
 	}
-	return nil
+	b.TotalsRule = TotalsSpread
 }
 
 // IsDraft reports whether a document of kind in status may still change
@@ -488,9 +575,18 @@ func IsDraft(kind, status string) bool {
 	return false
 }
 
-// IsGoods reports whether a line ships goods (a product line); other
-// lines (services, free text) are acted.
-func (l *DocumentLine) IsGoods() bool { return l.ProductID != nil }
+// ClosedBy is the closing document kind that bills a line:
+// EntityRealization for goods, EntityAct for services, "" for a
+// free-text line that says neither (either may).
+func (l *DocumentLine) ClosedBy() string {
+	switch l.Kind {
+	case KindGoods:
+		return EntityRealization
+	case KindService:
+		return EntityAct
+	}
+	return ""
+}
 
 // DocumentFilter selects documents for a list.
 type DocumentFilter struct {
@@ -559,10 +655,12 @@ type ShipmentLine struct {
 	Quantity *Quantity `json:"quantity"`
 }
 
-// RemainingLine is an invoice line's billing state.
+// RemainingLine is an invoice line's billing state (the invoice's
+// shipping and handling is the line ShippingLineID until it is billed).
 type RemainingLine struct {
 	LineID    string   `json:"line_id"`
 	Name      string   `json:"name"`
+	Kind      string   `json:"kind"`  // goods, service, or "" (either closes it)
 	Goods     bool     `json:"goods"` // realized; otherwise acted
 	Quantity  Quantity `json:"quantity"`
 	Billed    Quantity `json:"billed"` // in acts or realizations that are not cancelled

@@ -1,14 +1,21 @@
 // The totals engine computes the amounts of a sales document (quote, order,
-// invoice, act, realization) from its lines: line discounts, VAT in the
-// three tax modes of the seed (individual, group, tax-inclusive), the
-// overall discount, shipping and handling with its own VAT, the adjustment
-// and the grand total.
+// invoice, act, realization) from its lines, by the rules of
+// documents-and-tax.md §6a (ст. 154, 168 НК РФ), the way 1C computes them:
 //
-// Everything is decimal and rounded half-up to kopecks where the documents
-// round: each line's amounts and VAT, and every document figure. Document
-// totals are sums of the rounded line values, never recomputed on the
-// total (documents-and-tax.md §6), so that a счёт-фактура's rows add up.
-// The algorithm and its worked example are crm-model.md §3.
+//  1. a line's amount is round(quantity × price), less its own discount;
+//  2. the overall discount (and, where it has a tax basis, the adjustment)
+//     is spread over the lines in proportion to their amounts, the
+//     rounding remainder going to the largest line, so every line carries
+//     its share and the tax base is the price actually charged;
+//  3. VAT is computed per line on the line's final amount, and every
+//     document figure is a sum of line figures, never recomputed on the
+//     total, so that a счёт-фактура's rows add up;
+//  4. shipping and handling is not discounted and has its own rate.
+//
+// Amounts are in the document's price terms: net of VAT in the individual
+// and group modes, VAT-inclusive in the inclusive mode. Everything is
+// decimal, rounded half-up to kopecks. vtiger/SalesPlatform take VAT before
+// the overall discount (crm-model.md §3); that is not followed here.
 package core
 
 import (
@@ -23,12 +30,13 @@ type TaxMode string
 
 // Tax modes.
 const (
-	// TaxIndividual: each line's VAT is computed on its net amount and added.
+	// TaxIndividual: prices exclude VAT; each line's VAT is computed on its
+	// final amount and added.
 	TaxIndividual TaxMode = "individual"
-	// TaxGroup: one rate on the discounted subtotal, added at document level.
+	// TaxGroup: as TaxIndividual with one rate for the whole document.
 	TaxGroup TaxMode = "group"
 	// TaxInclusive: prices include VAT; each line's VAT is extracted as
-	// net × r/(100+r) and nothing is added.
+	// amount × r/(100+r) and nothing is added.
 	TaxInclusive TaxMode = "inclusive"
 )
 
@@ -66,6 +74,17 @@ func GeneralVATRate(date time.Time) VATRate {
 	return "22"
 }
 
+// RateOnDate is the rate a line of rate r is billed at on a shipment date:
+// the general rate follows the shipment date (20% before 2026, 22% from
+// then), every other rate stays. changed reports a move.
+func RateOnDate(r VATRate, date time.Time) (VATRate, bool) {
+	if r != "20" && r != "22" {
+		return r, false
+	}
+	g := GeneralVATRate(date)
+	return g, g != r
+}
+
 // Discount is a percent or an amount (at most one is set).
 type Discount struct {
 	Percent *decimal.Decimal
@@ -78,50 +97,63 @@ type TotalsLine struct {
 	Price    decimal.Decimal // excluding VAT, or including it in TaxInclusive mode
 	Discount Discount
 	VATRate  VATRate // "" takes the general rate of the document's date
+	// Carried, when set, are the figures of the invoice line (or of the
+	// part of it) that this line of a closing document bills: they are
+	// taken as they are, so that the parts add up to the invoice line.
+	Carried *Carried
 }
 
-// TotalsDoc is a document's inputs.
-type TotalsDoc struct {
-	TaxMode  TaxMode
-	Date     time.Time // the shipment or document date: it chooses the general rate
-	Lines    []TotalsLine
-	Discount Discount // overall
-	Shipping decimal.Decimal
-	// ShippingRate is the VAT of shipping and handling ("" takes the
-	// general rate).
-	ShippingRate VATRate
-	Adjustment   decimal.Decimal // signed
+// Carried are a billed line's figures in price terms (see BillPart).
+type Carried struct {
+	Amount       decimal.Decimal // before the line's own discount
+	LineDiscount decimal.Decimal
+	Share        decimal.Decimal // of the overall discount and adjustment
+	VAT          decimal.Decimal
 }
 
 // LineTotals is a line's computed amounts.
 type LineTotals struct {
-	VATRate  VATRate
-	Gross    decimal.Decimal // quantity × price
-	Discount decimal.Decimal
-	Net      decimal.Decimal // excluding VAT
-	VAT      decimal.Decimal // per line (zero in TaxGroup mode: VAT is at document level)
-	Total    decimal.Decimal // what the line adds to the subtotal
+	VATRate      VATRate
+	Amount       decimal.Decimal // round(quantity × price)
+	LineDiscount decimal.Decimal // the line's own discount
+	Share        decimal.Decimal // its part of the overall discount and adjustment (negative: an increase)
+	Final        decimal.Decimal // Amount − LineDiscount − Share, in price terms
+	Net          decimal.Decimal // excluding VAT
+	VAT          decimal.Decimal
+	Total        decimal.Decimal // Net + VAT
 }
+
+// After is the line's amount after its own discount.
+func (l LineTotals) After() decimal.Decimal { return l.Amount.Sub(l.LineDiscount) }
 
 // RateTotals is the VAT of one rate, for "В том числе НДС 22%: …".
 type RateTotals struct {
 	VATRate VATRate
-	Base    decimal.Decimal // amounts excluding VAT taxed at the rate
+	Base    decimal.Decimal // final amounts excluding VAT taxed at the rate
 	VAT     decimal.Decimal
+}
+
+// ShippingTotals are shipping and handling's amounts.
+type ShippingTotals struct {
+	VATRate VATRate
+	Net     decimal.Decimal
+	VAT     decimal.Decimal
+	Total   decimal.Decimal
 }
 
 // Totals is a document's computed amounts.
 type Totals struct {
-	VATRate       VATRate // the document-level rate of TaxGroup mode
-	Lines         []LineTotals
-	Subtotal      decimal.Decimal // Σ line totals
-	DiscountTotal decimal.Decimal // line discounts + the overall discount
-	OverallDisc   decimal.Decimal
-	ShippingVAT   decimal.Decimal // added in TaxIndividual and TaxGroup mode, included in TaxInclusive
-	GroupVAT      decimal.Decimal
-	VATTotal      decimal.Decimal // all VAT in the grand total
-	PreTaxTotal   decimal.Decimal
-	GrandTotal    decimal.Decimal
+	VATRate  VATRate // the document's one rate in TaxGroup mode
+	Lines    []LineTotals
+	Subtotal decimal.Decimal // Σ lines after their own discounts, in price terms
+	// Discount is the overall discount; DiscountTotal what was spread over
+	// the lines: the overall discount less the adjustment.
+	Discount      decimal.Decimal
+	DiscountTotal decimal.Decimal
+	Shipping      ShippingTotals
+	NetTotal      decimal.Decimal // Σ line net + shipping net
+	VATTotal      decimal.Decimal // Σ line VAT + shipping VAT
+	GrandTotal    decimal.Decimal // Σ line totals + shipping total
 	ByRate        []RateTotals
 }
 
@@ -135,158 +167,208 @@ var (
 
 func round(d decimal.Decimal) decimal.Decimal { return d.Round(2) }
 
+// VATOn is the VAT of a line's final amount in a tax mode: on top
+// round(amount × r/100), included round(amount × r/(100+r)).
+func VATOn(amount decimal.Decimal, r VATRate, mode TaxMode) decimal.Decimal {
+	p := r.Percent()
+	if p.IsZero() {
+		return decimal.Zero
+	}
+	if mode == TaxInclusive {
+		return round(amount.Mul(p).Div(hundred.Add(p)))
+	}
+	return round(amount.Mul(p).Div(hundred))
+}
+
+// totalsCheck collects the field errors of a computation.
+type totalsCheck struct {
+	errs    []FieldError
+	general VATRate
+}
+
+func (c *totalsCheck) bad(field, code, msg string) {
+	c.errs = append(c.errs, FieldError{Field: field, Code: code, Message: msg})
+}
+
+func (c *totalsCheck) rate(field string, r VATRate) VATRate {
+	switch {
+	case r == "":
+		return c.general
+	case !r.Valid():
+		c.bad(field, "invalid_choice", `must be "22", "20", "10", "0", "5", "7" or "none"`)
+	case r == "22" && c.general == "20":
+		c.bad(field, "rate_not_in_force", "22% applies to shipments from 1 January 2026")
+	case r == "20" && c.general == "22":
+		c.bad(field, "rate_not_in_force", "20% applies to shipments before 1 January 2026")
+	}
+	return r
+}
+
 // ComputeTotals computes a document. Invalid input is an *Error naming every
 // field at fault, nothing computed.
 func ComputeTotals(d TotalsDoc) (Totals, error) {
-	var errs []FieldError
-	bad := func(field, code, msg string) { errs = append(errs, FieldError{Field: field, Code: code, Message: msg}) }
+	c := &totalsCheck{general: GeneralVATRate(d.Date)}
 	switch d.TaxMode {
 	case TaxIndividual, TaxGroup, TaxInclusive:
 	default:
-		bad("tax_mode", "invalid_choice", "must be individual, group or inclusive")
-	}
-	general := GeneralVATRate(d.Date)
-	resolve := func(field string, r VATRate) VATRate {
-		switch {
-		case r == "":
-			return general
-		case !r.Valid():
-			bad(field, "invalid_choice", `must be "22", "20", "10", "0", "5", "7" or "none"`)
-		case r == "22" && general == "20":
-			bad(field, "rate_not_in_force", "22% applies to shipments from 1 January 2026")
-		case r == "20" && general == "22":
-			bad(field, "rate_not_in_force", "20% applies to shipments before 1 January 2026")
-		}
-		return r
+		c.bad("tax_mode", "invalid_choice", "must be individual, group or inclusive")
 	}
 	res := Totals{Lines: make([]LineTotals, len(d.Lines))}
-	groupRate := VATRate("")
 	for i, l := range d.Lines {
-		p := fmt.Sprintf("lines[%d].", i)
-		lr := LineTotals{VATRate: resolve(p+"vat_rate", l.VATRate)}
-		if l.Quantity.IsNegative() || l.Quantity.GreaterThan(maxQuantity) {
-			bad(p+"quantity", "out_of_range", "must be 0 to 1,000,000,000")
+		res.Lines[i] = c.line(fmt.Sprintf("lines[%d].", i), l)
+		if d.TaxMode == TaxGroup {
+			c.oneRate(i, res.Lines[i].VATRate, &res.VATRate)
 		}
-		if l.Price.IsNegative() || l.Price.GreaterThan(maxAmount) {
-			bad(p+"price", "out_of_range", "must not be negative")
-		}
-		lr.Gross = round(l.Quantity.Mul(l.Price))
-		disc, ok := discount(l.Discount, lr.Gross, p, bad)
-		if !ok {
-			continue
-		}
-		lr.Discount = disc
-		after := lr.Gross.Sub(disc)
-		switch d.TaxMode {
-		case TaxIndividual:
-			lr.Net = after
-			lr.VAT = round(after.Mul(lr.VATRate.Percent()).Div(hundred))
-			lr.Total = after.Add(lr.VAT)
-		case TaxGroup:
-			lr.Net, lr.Total = after, after
-			if groupRate == "" {
-				groupRate = lr.VATRate
-			} else if lr.VATRate != groupRate {
-				bad(p+"vat_rate", "mixed_rates", "group tax mode takes one VAT rate for the whole document")
-			}
-		case TaxInclusive:
-			lr.VAT = extract(after, lr.VATRate)
-			lr.Net = after.Sub(lr.VAT) // so that net + VAT = gross exactly
-			lr.Total = after
-		}
-		res.Lines[i] = lr
 	}
-	shipRate := resolve("shipping_vat_rate", d.ShippingRate)
+	shipRate := c.rate("shipping_vat_rate", d.ShippingRate)
 	if d.Shipping.IsNegative() || d.Shipping.GreaterThan(maxAmount) {
-		bad("shipping_amount", "out_of_range", "must not be negative")
+		c.bad("shipping_amount", "out_of_range", "must not be negative")
 	}
 	if d.Adjustment.Abs().GreaterThan(maxAmount) {
-		bad("adjustment", "out_of_range", "is too large")
+		c.bad("adjustment", "out_of_range", "is too large")
 	}
-	if len(errs) > 0 {
-		return Totals{}, Invalid(errs)
+	if len(c.errs) > 0 {
+		return Totals{}, Invalid(c.errs)
 	}
-	for _, lr := range res.Lines {
-		res.Subtotal = res.Subtotal.Add(lr.Total)
-		res.DiscountTotal = res.DiscountTotal.Add(lr.Discount)
+	afters := make([]decimal.Decimal, len(res.Lines))
+	for i, lr := range res.Lines {
+		res.Subtotal = res.Subtotal.Add(lr.After())
+		if d.Lines[i].Carried == nil { // a billed line keeps the share it carries
+			afters[i] = lr.After()
+		}
 	}
-	overall, ok := discount(d.Discount, res.Subtotal, "", bad)
+	spreadable := decimal.Sum(decimal.Zero, afters...)
+	overall, ok := discount(d.Discount, spreadable, "", c.bad)
 	if !ok {
-		return Totals{}, Invalid(errs)
+		return Totals{}, Invalid(c.errs)
 	}
-	res.OverallDisc = overall
-	res.DiscountTotal = res.DiscountTotal.Add(overall)
-	shipping := round(d.Shipping)
+	res.Discount = overall
 	adjustment := round(d.Adjustment)
-	afterDisc := res.Subtotal.Sub(overall)
+	if !adjustment.IsZero() {
+		c.checkAdjustment(d, res.Lines)
+	}
+	spread := overall.Sub(adjustment)
+	switch {
+	case spread.GreaterThan(spreadable):
+		c.bad("adjustment", "negative_total", "the adjustment would make the lines negative")
+	case !spread.IsZero() && spreadable.IsZero():
+		c.bad("adjustment", "nothing_to_adjust", "the document has no line amounts to spread the adjustment over")
+	}
+	if len(c.errs) > 0 {
+		return Totals{}, Invalid(c.errs)
+	}
+	shares := Spread(spread, afters)
 	byRate := map[VATRate]*RateTotals{}
-	add := func(r VATRate, base, vat decimal.Decimal) {
+	add := func(r VATRate, net, vat decimal.Decimal) {
 		t := byRate[r]
 		if t == nil {
 			t = &RateTotals{VATRate: r}
 			byRate[r] = t
 		}
-		t.Base, t.VAT = t.Base.Add(base), t.VAT.Add(vat)
+		t.Base, t.VAT = t.Base.Add(net), t.VAT.Add(vat)
 	}
-	switch d.TaxMode {
-	case TaxIndividual:
-		res.ShippingVAT = round(shipping.Mul(shipRate.Percent()).Div(hundred))
-		for _, lr := range res.Lines {
-			res.VATTotal = res.VATTotal.Add(lr.VAT)
-			res.PreTaxTotal = res.PreTaxTotal.Add(lr.Net)
-			add(lr.VATRate, lr.Net, lr.VAT)
+	for i := range res.Lines {
+		lr := &res.Lines[i]
+		if d.Lines[i].Carried == nil {
+			lr.Share = shares[i]
+			lr.Final = lr.After().Sub(lr.Share)
+			lr.VAT = VATOn(lr.Final, lr.VATRate, d.TaxMode)
 		}
-		res.VATTotal = res.VATTotal.Add(res.ShippingVAT)
-		res.PreTaxTotal = res.PreTaxTotal.Add(shipping).Sub(overall)
-		res.GrandTotal = afterDisc.Add(shipping).Add(res.ShippingVAT).Add(adjustment)
-	case TaxGroup:
-		res.VATRate = groupRate
-		if groupRate == "" {
-			res.VATRate = general
-		}
-		res.ShippingVAT = round(shipping.Mul(shipRate.Percent()).Div(hundred))
-		res.GroupVAT = round(afterDisc.Mul(res.VATRate.Percent()).Div(hundred))
-		res.VATTotal = res.GroupVAT.Add(res.ShippingVAT)
-		res.PreTaxTotal = afterDisc.Add(shipping)
-		res.GrandTotal = afterDisc.Add(shipping).Add(res.ShippingVAT).Add(res.GroupVAT).Add(adjustment)
-		if len(res.Lines) > 0 {
-			add(res.VATRate, afterDisc, res.GroupVAT)
-		}
-	case TaxInclusive:
-		res.ShippingVAT = extract(shipping, shipRate)
-		for _, lr := range res.Lines {
-			res.VATTotal = res.VATTotal.Add(lr.VAT)
-			add(lr.VATRate, lr.Net, lr.VAT)
-		}
-		res.VATTotal = res.VATTotal.Add(res.ShippingVAT)
-		res.PreTaxTotal = afterDisc.Add(shipping)
-		res.GrandTotal = afterDisc.Add(shipping).Add(adjustment)
-	}
-	if !shipping.IsZero() {
-		base := shipping
+		lr.Net, lr.Total = lr.Final, lr.Final.Add(lr.VAT)
 		if d.TaxMode == TaxInclusive {
-			base = shipping.Sub(res.ShippingVAT)
+			lr.Net, lr.Total = lr.Final.Sub(lr.VAT), lr.Final
 		}
-		add(shipRate, base, res.ShippingVAT)
+		res.DiscountTotal = res.DiscountTotal.Add(lr.Share)
+		res.NetTotal, res.VATTotal, res.GrandTotal = res.NetTotal.Add(lr.Net), res.VATTotal.Add(lr.VAT), res.GrandTotal.Add(lr.Total)
+		add(lr.VATRate, lr.Net, lr.VAT)
+	}
+	if shipping := round(d.Shipping); !shipping.IsZero() {
+		s := ShippingTotals{VATRate: shipRate, Net: shipping, VAT: VATOn(shipping, shipRate, d.TaxMode)}
+		s.Total = s.Net.Add(s.VAT)
+		if d.TaxMode == TaxInclusive {
+			s.Net, s.Total = shipping.Sub(s.VAT), shipping
+		}
+		res.Shipping = s
+		res.NetTotal, res.VATTotal, res.GrandTotal = res.NetTotal.Add(s.Net), res.VATTotal.Add(s.VAT), res.GrandTotal.Add(s.Total)
+		add(shipRate, s.Net, s.VAT)
+	} else {
+		res.Shipping.VATRate = shipRate
+	}
+	if d.TaxMode == TaxGroup && res.VATRate == "" {
+		res.VATRate = c.general
 	}
 	for _, r := range VATRates() {
 		if t := byRate[r]; t != nil {
 			res.ByRate = append(res.ByRate, *t)
 		}
 	}
-	if res.GrandTotal.IsNegative() {
-		return Totals{}, Invalid([]FieldError{{Field: "adjustment", Code: "negative_total", Message: "the grand total would be negative"}})
-	}
 	return res, nil
 }
 
-// extract is the VAT included in a gross amount: gross × r/(100+r).
-func extract(gross decimal.Decimal, r VATRate) decimal.Decimal {
-	p := r.Percent()
-	if p.IsZero() {
-		return decimal.Zero
+// oneRate keeps group mode to one rate: the first line's.
+func (c *totalsCheck) oneRate(i int, r VATRate, group *VATRate) {
+	switch {
+	case *group == "":
+		*group = r
+	case r != *group:
+		c.bad(fmt.Sprintf("lines[%d].vat_rate", i), "mixed_rates", "group tax mode takes one VAT rate for the whole document")
 	}
-	return round(gross.Mul(p).Div(hundred.Add(p)))
+}
+
+// line checks a line and computes its amount after its own discount (or
+// takes the figures it carries).
+func (c *totalsCheck) line(p string, l TotalsLine) LineTotals {
+	lr := LineTotals{VATRate: c.rate(p+"vat_rate", l.VATRate)}
+	if l.Quantity.IsNegative() || l.Quantity.GreaterThan(maxQuantity) {
+		c.bad(p+"quantity", "out_of_range", "must be 0 to 1,000,000,000")
+	}
+	if l.Price.IsNegative() || l.Price.GreaterThan(maxAmount) {
+		c.bad(p+"price", "out_of_range", "must not be negative")
+	}
+	if k := l.Carried; k != nil {
+		lr.Amount, lr.LineDiscount, lr.Share, lr.VAT = round(k.Amount), round(k.LineDiscount), round(k.Share), round(k.VAT)
+		lr.Final = lr.After().Sub(lr.Share)
+		if lr.Amount.IsNegative() || lr.LineDiscount.IsNegative() || lr.Final.IsNegative() || lr.VAT.IsNegative() ||
+			lr.Amount.GreaterThan(maxAmount) || lr.Final.GreaterThan(maxAmount) {
+			c.bad(p+"net_amount", "inconsistent", "the billed line's amounts do not add up")
+		}
+		return lr
+	}
+	lr.Amount = round(l.Quantity.Mul(l.Price))
+	disc, _ := discount(l.Discount, lr.Amount, p, c.bad)
+	lr.LineDiscount = disc
+	return lr
+}
+
+// checkAdjustment allows an adjustment only where it has a tax basis: in
+// a VAT-inclusive document, or one whose lines are all без НДС.
+func (c *totalsCheck) checkAdjustment(d TotalsDoc, lines []LineTotals) {
+	if d.TaxMode == TaxInclusive {
+		return
+	}
+	exempt := len(lines) > 0
+	for _, l := range lines {
+		exempt = exempt && l.VATRate == VATNone
+	}
+	if !exempt {
+		c.bad("adjustment", "no_tax_basis", "an adjustment has no tax basis in a document with VAT on top "+
+			"(a счёт-фактура cannot carry it): give a discount_amount or discount_percent instead")
+	}
+}
+
+// TotalsDoc is a document's inputs.
+type TotalsDoc struct {
+	TaxMode  TaxMode
+	Date     time.Time // the shipment or document date: it chooses the general rate
+	Lines    []TotalsLine
+	Discount Discount // overall
+	Shipping decimal.Decimal
+	// ShippingRate is the VAT of shipping and handling ("" takes the
+	// general rate).
+	ShippingRate VATRate
+	// Adjustment is signed: −0.45 lowers the payable by 0.45. It is
+	// spread over the lines like a discount of the opposite sign.
+	Adjustment decimal.Decimal
 }
 
 // discount computes a percent or amount discount of base; path prefixes

@@ -62,7 +62,11 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 				return err
 			}
 			fmt.Fprintf(m.Stdout, "applied %d migration(s) %v\n", len(done), done)
-			return nil
+			n, err := st.RecomputeDrafts(ctx)
+			if n > 0 {
+				fmt.Fprintf(m.Stdout, "recomputed %d draft document(s) by the spread rule\n", n)
+			}
+			return err
 		}
 		list, err := store.MigrationsStatus(ctx, st.Pool())
 		if err != nil {

@@ -126,6 +126,12 @@ type DocumentsConfig struct {
 	PaidOnFullPayment bool `yaml:"paid_on_full_payment"`
 	// SchetFakturaEdition is the счёт-фактура's edition caption.
 	SchetFakturaEdition string `yaml:"schet_faktura_edition"`
+	// ShippingClosedBy is the closing document that bills an invoice's
+	// shipping and handling as a service line: act (the default) or
+	// realization (the first one carries it).
+	ShippingClosedBy string `yaml:"shipping_closed_by"`
+	// ShippingLineName names that line («Доставка»).
+	ShippingLineName string `yaml:"shipping_line_name"`
 	// Images are files (PNG or JPEG) printed on the счёт, акт and
 	// коммерческое предложение: the logo on top, the signature and the
 	// stamp under the signatures.
@@ -470,7 +476,8 @@ func defaultConfig() Config {
 				ChannelPrefix: "PJSIP/", CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}}},
 		WebForms: defaultWebForms(),
 		Documents: DocumentsConfig{Numbering: core.DefaultNumbering(), PaidOnFullPayment: true,
-			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)"},
+			SchetFakturaEdition: "(в ред. постановления Правительства РФ от 16 августа 2024 г. № 1096)",
+			ShippingClosedBy:    core.DefaultClosingRules().ShippingClosedBy, ShippingLineName: core.DefaultClosingRules().ShippingLineName},
 		SMTP:     SMTPConfig{TLS: mailout.TLSStartTLS, Timeout: 15 * time.Second, MaxAttempts: 8, RetryBackoff: time.Minute},
 		MailScan: MailScanConfig{Mailboxes: []core.MailboxConfig{}},
 		Reports:  ReportsConfig{MaxRows: 100_000, StatementTimeout: 30 * time.Second, TimeZone: "Europe/Moscow"},
@@ -732,6 +739,14 @@ func (c *Config) Validate() error {
 		if f.Width < 1 || f.Width > 12 || len(f.Prefix) > 40 {
 			return bad("documents.numbering."+kind, "width must be 1 to 12 and the prefix at most 40 bytes")
 		}
+	}
+	switch c.Documents.ShippingClosedBy {
+	case core.EntityAct, core.EntityRealization:
+	default:
+		return bad("documents.shipping_closed_by", "must be act or realization")
+	}
+	if n := strings.TrimSpace(c.Documents.ShippingLineName); n == "" || len(n) > 500 {
+		return bad("documents.shipping_line_name", "must be a name of 1 to 500 bytes")
 	}
 	if err := c.Organization.Validate(); err != nil {
 		f := core.ErrorFields(err)[0]

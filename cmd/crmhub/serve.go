@@ -46,6 +46,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	st.SetDuplicatePolicy(cfg.Duplicates)
 	st.SetNumbering(cfg.Documents.Numbering)
 	st.SetPaidOnFullPayment(cfg.Documents.PaidOnFullPayment)
+	st.SetClosingRules(core.ClosingRules{ShippingClosedBy: cfg.Documents.ShippingClosedBy, ShippingLineName: cfg.Documents.ShippingLineName})
 	st.SetReportLimits(cfg.Reports.MaxRows, cfg.Reports.StatementTimeout, cfg.Reports.Location())
 	if err := m.prepare(ctx, cfg, st, log); err != nil {
 		return err
@@ -68,6 +69,11 @@ func (m *Main) prepare(ctx context.Context, cfg Config, st *store.Store, log *sl
 		}
 	} else if ok, err := store.MigrationsCurrent(ctx, st.Pool()); err != nil || !ok {
 		return fmt.Errorf("the database schema is not current and database.migrate_on_start is false: run 'crmhub migrate up' (%v)", err)
+	}
+	if n, err := st.RecomputeDrafts(ctx); err != nil {
+		return fmt.Errorf("recompute draft documents: %w", err)
+	} else if n > 0 {
+		log.Info("draft_documents_recomputed", "count", n)
 	}
 	if _, _, err := st.EnsureAdmin(ctx, "Administrator"); err != nil {
 		return err

@@ -231,7 +231,7 @@ func (m *Mailer) texts(ctx context.Context, r core.SendDocument, doc *printform.
 // data is what templates see of a document.
 func (m *Mailer) data(kind string, doc *printform.Printed, c *core.Contact, a *core.Account) core.EmailData {
 	var d core.EmailData
-	d.Document.Kind, d.Document.Title, d.Document.Number = kind, doc.Title, doc.Doc.Number
+	d.Document.Kind, d.Document.Title, d.Document.Number = kind, doc.Title, doc.Number
 	d.Document.Date = core.FormatDateLong(doc.Doc.Date.Time)
 	d.Document.Currency = doc.Doc.Currency
 	d.Document.Total = core.FormatAmount(doc.Doc.GrandTotal.Decimal) + " " + currencySign(doc.Doc.Currency)

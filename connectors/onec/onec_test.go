@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/charmap"
 
@@ -378,7 +379,7 @@ func TestInvoicesExchange(t *testing.T) {
 	x := newExchange(t, st, func(c *onec.Config) { c.Documents = []string{onec.DocSalesOrders, onec.DocInvoices} })
 	svc, err := st.Services().Create(ctx, core.Patch{"name": []byte(`"Монтаж"`), "vat_rate": []byte(`"22"`), "unit": []byte(`"усл"`)})
 	require.NoError(t, err)
-	inv, err := st.Invoices().Create(ctx, core.Patch{"discount_amount": []byte(`"100"`),
+	inv, err := st.Invoices().Create(ctx, core.Patch{"discount_amount": []byte(`"100"`), "shipping_amount": []byte(`"100"`),
 		"lines": []byte(`[{"service_id":"` + svc.ID + `","quantity":"3","price":"1000","discount_percent":"10"}]`)})
 	require.NoError(t, err)
 	order, err := st.SalesOrders().Create(ctx, core.Patch{"lines": []byte(`[{"service_id":"` + svc.ID + `","quantity":"1","price":"10"}]`)})
@@ -395,12 +396,15 @@ func TestInvoicesExchange(t *testing.T) {
 	require.Equal(t, "Счет на оплату", d.Operation)
 	require.Equal(t, inv.Number, d.Number)
 	require.Equal(t, inv.GrandTotal.StringFixed(2), d.Sum)
-	require.Equal(t, "3194.00", d.Sum, "(3 × 1,000 − 10 %) + 22 % VAT − 100 (the overall discount comes off the total, as in vtiger)")
-	// Taxes and discounts as 1C reads them: in the sums.
-	require.Equal(t, []commerceml.Tax{{Name: "НДС", Included: "true", Sum: inv.Lines[0].VATAmount.StringFixed(2), Rate: "22"}}, d.Lines[0].Taxes)
-	require.Equal(t, []commerceml.Discount{{Name: "Скидка", Sum: "300.00", Percent: "10", Included: "true"}}, d.Lines[0].Discounts)
+	require.Equal(t, "3294.00", d.Sum, "(3 × 1,000 − 10 % − 100) + 22 % VAT: the overall discount lowers the tax base; delivery 100 + 22")
+	require.Equal(t, []string{"ORDER_DELIVERY", "122.00"}, []string{d.Lines[1].ID, d.Lines[1].Sum})
+	// Taxes and discounts as 1C reads them: in the sums, the overall
+	// discount in the line's, so 1C computes the same VAT per line.
+	require.Equal(t, []commerceml.Tax{{Name: "НДС", Included: "true", Sum: "572.00", Rate: "22"}}, d.Lines[0].Taxes)
+	require.Equal(t, []commerceml.Discount{{Name: "Скидка", Sum: "400.00", Included: "true"}}, d.Lines[0].Discounts)
 	require.Equal(t, []commerceml.Tax{{Name: "НДС", Included: "true", Sum: inv.VATTotal.StringFixed(2)}}, d.Taxes)
-	require.Equal(t, []commerceml.Discount{{Name: "Скидка на документ", Sum: "100.00", Included: "true"}}, d.Discounts)
+	require.Empty(t, d.Discounts, "no document discount on top of the lines'")
+	recomputeAsOneC(t, d)
 	require.Equal(t, "Создан", d.Requisite("Статус счета"))
 	require.Contains(t, d.Lines[0].Requisites, commerceml.Requisite{Name: "ТипНоменклатуры", Value: "Услуга"})
 	require.Equal(t, "success", c.do("GET", "type=sale&mode=success", nil)[0])
@@ -506,4 +510,40 @@ func TestCharacteristicOffers(t *testing.T) {
 	c = login(t, x)
 	require.Equal(t, "success", c.importFile("import0_1.xml", imp)[0])
 	require.Equal(t, 2, count(t, st, `SELECT count(*) FROM products WHERE external_ids->>'onec' LIKE 'bd8c4e15-%#%' AND active`))
+}
+
+// recomputeAsOneC recomputes every line of an exported document the way
+// 1C does (documents-and-tax.md §6a, rules 1–4, VAT on top): quantity ×
+// price less the discounts in the sum gives the tax base, its VAT at the
+// line's rate is the line's tax, and the lines add up to the document.
+func recomputeAsOneC(t *testing.T, d *commerceml.Document) {
+	t.Helper()
+	dec := func(s string) decimal.Decimal {
+		if s == "" {
+			return decimal.Zero
+		}
+		return decimal.RequireFromString(s)
+	}
+	total, vat := decimal.Zero, decimal.Zero
+	for _, l := range d.Lines {
+		base := dec(l.Price()).Mul(dec(l.Quantity)).Round(2)
+		for _, dc := range l.Discounts {
+			base = base.Sub(dec(dc.Sum))
+		}
+		tax := decimal.Zero
+		if len(l.TaxRates) == 1 && l.TaxRates[0].Rate != "Без НДС" {
+			tax = base.Mul(dec(l.TaxRates[0].Rate)).Div(decimal.NewFromInt(100)).Round(2)
+		}
+		lineTax := decimal.Zero
+		for _, tx := range l.Taxes {
+			lineTax = lineTax.Add(dec(tx.Sum))
+		}
+		require.Equal(t, tax.StringFixed(2), lineTax.StringFixed(2), "%s: VAT on its discounted amount", l.Name)
+		require.Equal(t, base.Add(tax).StringFixed(2), l.Sum, "%s: the sum is the base and its VAT", l.Name)
+		total, vat = total.Add(dec(l.Sum)), vat.Add(lineTax)
+	}
+	require.Equal(t, d.Sum, total.StringFixed(2), "the lines add up to the document")
+	if len(d.Taxes) > 0 {
+		require.Equal(t, d.Taxes[0].Sum, vat.StringFixed(2))
+	}
 }

@@ -193,7 +193,6 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 			d.Counterparties = append(d.Counterparties, cp)
 		}
 	}
-	lineDiscounts := decimal.Zero
 	for _, l := range o.Lines {
 		kind, ours := "Товар", ""
 		switch {
@@ -233,41 +232,57 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 				line.Taxes = []commerceml.Tax{{Name: "НДС", Included: "true", Sum: l.VATAmount.StringFixed(2), Rate: rate}}
 			}
 		}
-		// A line discount: what the list price loses on the way to the
-		// line's amount before VAT (with VAT in tax-inclusive mode).
-		if l.DiscountPercent != nil || l.DiscountAmount != nil {
-			base := l.NetAmount.Decimal
-			if o.TaxMode == "inclusive" {
-				base = l.TotalAmount.Decimal
+		// The line's discounts, its own and its share of the overall one
+		// (documents-and-tax.md §6a): what its amount loses on the way to
+		// the final amount its VAT was computed on, already in its sum, so
+		// that 1C computes the same VAT per line.
+		final := l.NetAmount.Decimal
+		if o.TaxMode == "inclusive" {
+			final = l.TotalAmount.Decimal
+		}
+		if disc := l.Amount.Sub(final); disc.IsPositive() {
+			dc := commerceml.Discount{Name: "Скидка", Sum: disc.StringFixed(2), Included: "true"}
+			if l.DiscountPercent != nil && l.DiscountShare.IsZero() {
+				dc.Percent = l.DiscountPercent.String()
 			}
-			if disc := price.Mul(l.Quantity.Decimal).Round(2).Sub(base); disc.IsPositive() {
-				dc := commerceml.Discount{Name: "Скидка", Sum: disc.StringFixed(2), Included: "true"}
-				if l.DiscountPercent != nil {
-					dc.Percent = l.DiscountPercent.String()
-				}
-				line.Discounts = []commerceml.Discount{dc}
-				lineDiscounts = lineDiscounts.Add(disc)
-			}
+			line.Discounts = []commerceml.Discount{dc}
 		}
 		d.Lines = append(d.Lines, line)
 	}
 	if o.VATTotal.IsPositive() {
 		d.Taxes = []commerceml.Tax{{Name: "НДС", Included: "true", Sum: o.VATTotal.StringFixed(2)}}
 	}
-	// The discount on the whole document: the total less the lines'.
-	if overall := o.DiscountTotal.Sub(lineDiscounts); overall.IsPositive() {
-		dc := commerceml.Discount{Name: "Скидка на документ", Sum: overall.StringFixed(2), Included: "true"}
-		if o.DiscountPercent != nil {
-			dc.Percent = o.DiscountPercent.String()
-		}
-		d.Discounts = []commerceml.Discount{dc}
-	}
 	if o.ShippingAmount.IsPositive() {
-		d.Lines = append(d.Lines, commerceml.Line{ID: "ORDER_DELIVERY", Name: "Доставка", Unit: commerceml.Unit{Code: "796", Name: "шт"},
-			PricePerUnit: o.ShippingAmount.StringFixed(2), Quantity: "1", Sum: o.ShippingAmount.StringFixed(2),
-			Requisites: []commerceml.Requisite{{Name: "ВидНоменклатуры", Value: "Услуга"}, {Name: "ТипНоменклатуры", Value: "Услуга"}}})
+		d.Lines = append(d.Lines, shippingLine(o))
 	}
 	return d, nil
+}
+
+// shippingLine is the document's shipping and handling as 1C's delivery
+// line: not discounted, with its own VAT, its sum with the VAT.
+func shippingLine(o *core.DocumentBody) commerceml.Line {
+	fig, err := o.Figures()
+	sh := core.ShippingTotals{Net: o.ShippingAmount.Decimal, Total: o.ShippingAmount.Decimal, VATRate: core.VATRate(o.ShippingVATRate)}
+	if err == nil {
+		sh = fig.Shipping
+	}
+	price := sh.Net
+	if o.TaxMode == "inclusive" {
+		price = sh.Total
+	}
+	line := commerceml.Line{ID: "ORDER_DELIVERY", Name: "Доставка", Unit: commerceml.Unit{Code: "796", Name: "шт"},
+		PricePerUnit: price.StringFixed(2), Quantity: "1", Sum: sh.Total.StringFixed(2),
+		Requisites: []commerceml.Requisite{{Name: "ВидНоменклатуры", Value: "Услуга"}, {Name: "ТипНоменклатуры", Value: "Услуга"}}}
+	if rate := string(sh.VATRate); rate != "" {
+		if rate == "none" {
+			rate = "Без НДС"
+		}
+		line.TaxRates = []commerceml.TaxRate{{Name: "НДС", Rate: rate}}
+		if rate != "Без НДС" {
+			line.Taxes = []commerceml.Tax{{Name: "НДС", Included: "true", Sum: sh.VAT.StringFixed(2), Rate: rate}}
+		}
+	}
+	return line
 }
 
 // success commits the documents the last query sent.

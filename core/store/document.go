@@ -17,6 +17,9 @@ var (
 	_ core.InvoiceService = invoices{}
 )
 
+// SetClosingRules sets how closing documents bill shipping (from config).
+func (s *Store) SetClosingRules(r core.ClosingRules) { s.closing = r }
+
 // SetNumbering sets the number formats of document kinds (from config);
 // kinds left out keep core.DefaultNumbering.
 func (s *Store) SetNumbering(n map[string]core.NumberFormat) {
@@ -27,18 +30,19 @@ func (s *Store) SetNumbering(n map[string]core.NumberFormat) {
 
 var documentColumns = []string{"number", "date", "status", "subject", "account_id", "contact_id", "deal_id", "currency",
 	"price_book_id", "tax_mode", "lines", "discount_percent", "discount_amount", "shipping_amount", "shipping_vat_rate",
-	"adjustment", "terms", "description", "subtotal", "discount_total", "vat_total", "grand_total", "vat_by_rate"}
+	"adjustment", "terms", "description", "subtotal", "discount_total", "vat_total", "grand_total", "vat_by_rate", "net_total",
+	"totals_rule"}
 
 func documentValues(b *core.DocumentBody) []any {
 	return []any{b.Number, b.Date, b.Status, b.Subject, b.AccountID, b.ContactID, b.DealID, b.Currency, b.PriceBookID,
 		b.TaxMode, b.Lines, b.DiscountPercent, b.DiscountAmount, b.ShippingAmount, b.ShippingVATRate, b.Adjustment, b.Terms,
-		b.Description, b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal, b.VATByRate}
+		b.Description, b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal, b.VATByRate, b.NetTotal, b.TotalsRule}
 }
 
 func documentTargets(b *core.DocumentBody) []any {
 	return []any{&b.Number, &b.Date, &b.Status, &b.Subject, &b.AccountID, &b.ContactID, &b.DealID, &b.Currency, &b.PriceBookID,
 		&b.TaxMode, &b.Lines, &b.DiscountPercent, &b.DiscountAmount, &b.ShippingAmount, &b.ShippingVATRate, &b.Adjustment,
-		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate}
+		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate, &b.NetTotal, &b.TotalsRule}
 }
 
 // docTable describes a kind of sales document for newDocumentTable.
@@ -139,10 +143,13 @@ func (s *Store) newPurchaseOrderTable() *table[core.PurchaseOrder, *core.Purchas
 func (s *Store) newActTable() *table[core.Act, *core.Act] {
 	return newDocumentTable(s, docTable[core.Act, *core.Act]{kind: core.EntityAct, name: "acts", schema: core.ActSchema,
 		body:    func(a *core.Act) *core.DocumentBody { return &a.DocumentBody },
-		columns: []string{"invoice_id"},
-		values:  func(a *core.Act) []any { return []any{a.InvoiceID} },
-		targets: func(a *core.Act) []any { return []any{&a.InvoiceID} },
-		after: func(_ context.Context, _ dbtx, old, a *core.Act) error {
+		columns: []string{"invoice_id", "schet_faktura_number"},
+		values:  func(a *core.Act) []any { return []any{a.InvoiceID, a.SchetFakturaNumber} },
+		targets: func(a *core.Act) []any { return []any{&a.InvoiceID, &a.SchetFakturaNumber} },
+		after: func(ctx context.Context, db dbtx, old, a *core.Act) error {
+			if err := s.schetFakturaNumber(ctx, db, old == nil, &a.SchetFakturaNumber, a.Date.Year()); err != nil {
+				return err
+			}
 			return keepBilledLines(old != nil && old.InvoiceID != nil, oldBody(old), &a.DocumentBody)
 		}})
 }
@@ -155,12 +162,8 @@ func (s *Store) newRealizationTable() *table[core.Realization, *core.Realization
 		values:  func(r *core.Realization) []any { return []any{r.InvoiceID, r.SchetFakturaNumber} },
 		targets: func(r *core.Realization) []any { return []any{&r.InvoiceID, &r.SchetFakturaNumber} },
 		after: func(ctx context.Context, db dbtx, old, r *core.Realization) error {
-			if old == nil {
-				n, err := s.nextNumber(ctx, db, core.NumberingSchetFaktura, r.Date.Year())
-				if err != nil {
-					return err
-				}
-				r.SchetFakturaNumber = n
+			if err := s.schetFakturaNumber(ctx, db, old == nil, &r.SchetFakturaNumber, r.Date.Year()); err != nil {
+				return err
 			}
 			var ob *core.DocumentBody
 			if old != nil {
@@ -171,6 +174,17 @@ func (s *Store) newRealizationTable() *table[core.Realization, *core.Realization
 			}
 			return s.moveStock(ctx, db, old, r)
 		}})
+}
+
+// schetFakturaNumber gives a new act or realization the next number of
+// the счёт-фактура sequence (its счёт-фактура and status-1 УПД print it).
+func (s *Store) schetFakturaNumber(ctx context.Context, db dbtx, creating bool, n *string, year int) error {
+	if !creating {
+		return nil
+	}
+	var err error
+	*n, err = s.nextNumber(ctx, db, core.NumberingSchetFaktura, year)
+	return err
 }
 
 func oldBody(a *core.Act) *core.DocumentBody {
@@ -229,6 +243,9 @@ func (s *Store) prepareDocument(ctx context.Context, db dbtx, kind string, old, 
 			return err
 		}
 	}
+	if keepsFigures(kind, old, b) {
+		return nil
+	}
 	if err := b.Compute(); err != nil {
 		return err
 	}
@@ -236,6 +253,13 @@ func (s *Store) prepareDocument(ctx context.Context, db dbtx, kind string, old, 
 		return s.allocateNumber(ctx, db, kind, b)
 	}
 	return nil
+}
+
+// keepsFigures reports whether an issued document computed by vtiger's
+// rule keeps its figures: it is a legal document, and nothing that its
+// figures come from can change once issued.
+func keepsFigures(kind string, old, b *core.DocumentBody) bool {
+	return old != nil && old.TotalsRule == core.TotalsVtiger && !core.IsDraft(kind, old.Status) && !linesChanged(old, b)
 }
 
 func linesChanged(old, b *core.DocumentBody) bool {
@@ -340,6 +364,10 @@ func (s *Store) fillLines(ctx context.Context, db dbtx, b *core.DocumentBody) er
 			if !ok {
 				errs = append(errs, core.FieldError{Field: p + field, Code: "not_found", Message: "refers to a record that does not exist"})
 				continue
+			}
+			l.Kind = core.KindService
+			if field == "product_id" {
+				l.Kind = core.KindGoods
 			}
 			if l.Name == "" {
 				l.Name = it.name
@@ -548,7 +576,7 @@ func (r quotes) fromQuote(ctx context.Context, quoteID string, patch core.Patch,
 // lineCopy is a line as entered (what a copy of it is made of).
 func lineCopy(l *core.DocumentLine) map[string]any {
 	m := map[string]any{"name": l.Name, "quantity": l.Quantity, "unit": l.Unit, "unit_code": l.UnitCode, "price": l.Price,
-		"vat_rate": l.VATRate}
+		"vat_rate": l.VATRate, "kind": l.Kind}
 	if l.ProductID != nil {
 		m["product_id"] = *l.ProductID
 	}

@@ -29,7 +29,7 @@ func TestQuoteToInvoice(t *testing.T) {
 	require.NoError(t, err)
 
 	q, err := s.Quotes().Create(ctx, patch(t, `{"subject":"Мебель в офис","date":"2026-11-27","account_id":"`+acc.ID+`",
-		"price_book_id":"`+book.ID+`","discount_percent":"5","shipping_amount":"200","adjustment":"-0.50","lines":[
+		"price_book_id":"`+book.ID+`","discount_percent":"5","shipping_amount":"200","lines":[
 		{"product_id":"`+sofa.ID+`","quantity":"2","discount_percent":"10"},
 		{"service_id":"`+delivery.ID+`"},
 		{"name":"Сборка","quantity":1,"price":"999.99","vat_rate":"none"}]}`))
@@ -40,18 +40,31 @@ func TestQuoteToInvoice(t *testing.T) {
 	l := q.Lines[0]
 	require.Equal(t, []string{"Диван", "шт", "796", "22", "45000.00"}, []string{l.Name, l.Unit, l.UnitCode, l.VATRate, l.Price.StringFixed(2)},
 		"filled from the catalog, priced from the price book")
-	require.Equal(t, "81000.00", l.NetAmount.StringFixed(2))
-	require.Equal(t, "17820.00", l.VATAmount.StringFixed(2))
+	// 2 × 45000 − 10% = 81000.00; the lines after their discounts come
+	// to 83499.99, 5% of it is 4175.00, spread: 4050.00 (81000/83499.99),
+	// 75.00 and 50.00; VAT on what is left: 76950.00 × 22% = 16929.00.
+	require.Equal(t, []string{"90000.00", "4050.00", "76950.00", "16929.00", "93879.00", "goods"},
+		[]string{l.Amount.StringFixed(2), l.DiscountShare.StringFixed(2), l.NetAmount.StringFixed(2), l.VATAmount.StringFixed(2),
+			l.TotalAmount.StringFixed(2), l.Kind})
 	require.Equal(t, "1500.00", q.Lines[1].Price.StringFixed(2), "no book price: the catalog's")
-	// Subtotal 98820 + 1830 + 999.99 = 101649.99; 5% = 5082.4995 → 5082.50;
-	// S&H 200 + VAT 44 (the general rate); −0.50.
-	require.Equal(t, []string{"101649.99", "14082.50", "18194.00", "96810.99"},
-		[]string{q.Subtotal.StringFixed(2), q.DiscountTotal.StringFixed(2), q.VATTotal.StringFixed(2), q.GrandTotal.StringFixed(2)})
+	require.Equal(t, []string{"75.00", "313.50", "service"}, []string{q.Lines[1].DiscountShare.StringFixed(2),
+		q.Lines[1].VATAmount.StringFixed(2), q.Lines[1].Kind})
+	require.Equal(t, []string{"50.00", "949.99", "0.00"}, []string{q.Lines[2].DiscountShare.StringFixed(2),
+		q.Lines[2].NetAmount.StringFixed(2), q.Lines[2].VATAmount.StringFixed(2)})
+	// S&H 200 + VAT 44 (the general rate), not discounted.
+	require.Equal(t, []string{"83499.99", "4175.00", "79524.99", "17286.50", "96811.49", core.TotalsSpread},
+		[]string{q.Subtotal.StringFixed(2), q.DiscountTotal.StringFixed(2), q.NetTotal.StringFixed(2), q.VATTotal.StringFixed(2),
+			q.GrandTotal.StringFixed(2), q.TotalsRule})
+
+	// An adjustment has no tax basis with VAT on top.
+	_, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"adjustment":"-0.50"}`))
+	require.Equal(t, "adjustment", core.ErrorFields(err)[0].Field)
+	require.Equal(t, "no_tax_basis", core.ErrorFields(err)[0].Code)
 
 	// A draft changes freely; an issued quote keeps its lines and amounts.
-	q, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"adjustment":"0.01"}`))
+	q, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"shipping_amount":"300"}`))
 	require.NoError(t, err)
-	require.Equal(t, "96811.50", q.GrandTotal.StringFixed(2))
+	require.Equal(t, "96933.49", q.GrandTotal.StringFixed(2))
 	q, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"status":"delivered","valid_until":"2026-12-31"}`))
 	require.NoError(t, err)
 	_, err = s.Quotes().Update(ctx, q.ID, 0, patch(t, `{"discount_percent":"7"}`))
@@ -167,7 +180,7 @@ func TestInvoiceChain(t *testing.T) {
 	sofa, err := s.Products().Create(ctx, patch(t, `{"name":"Диван","unit":"шт","vat_rate":"22","price":"1000","stock_quantity":"25"}`))
 	require.NoError(t, err)
 	inv, err := s.Invoices().Create(ctx, patch(t, `{"status":"sent","lines":[{"product_id":"`+sofa.ID+`","quantity":"10"},
-		{"name":"Сборка","price":"500","vat_rate":"22","quantity":"2","discount_amount":"100"}]}`))
+		{"name":"Сборка","kind":"service","price":"500","vat_rate":"22","quantity":"2","discount_amount":"100"}]}`))
 	require.NoError(t, err)
 	goods, works := inv.Lines[0].ID, inv.Lines[1].ID
 	stock := func() string {
@@ -183,7 +196,7 @@ func TestInvoiceChain(t *testing.T) {
 	require.Equal(t, "1", r1.SchetFakturaNumber, "the счёт-фактура's own sequence")
 	require.Equal(t, "4", r1.Lines[0].Quantity.String())
 	require.Equal(t, goods, *r1.Lines[0].SourceLineID)
-	require.Equal(t, "4000.00", r1.Subtotal.Sub(r1.VATTotal.Decimal).StringFixed(2))
+	require.Equal(t, "4000.00", r1.NetTotal.StringFixed(2))
 	require.Equal(t, "21", stock(), "a realization takes its goods from stock")
 	_, err = s.Invoices().ToRealization(ctx, inv.ID, core.ShipmentRequest{Lines: []core.ShipmentLine{{LineID: goods, Quantity: q("7")}}})
 	require.Equal(t, core.EINVALID, core.ErrorCode(err), "only 6 are left")

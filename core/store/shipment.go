@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -161,27 +162,30 @@ func (s *Store) cancelShipments(ctx context.Context, db dbtx, invoiceID string) 
 	return nil
 }
 
-// billed sums, per invoice line, what acts or realizations (table) that
-// are not cancelled took of it.
-func billed(ctx context.Context, db dbtx, table, invoiceID string) (map[string]decimal.Decimal, error) {
-	rows, err := db.Query(ctx, `SELECT l->>'source_line_id', sum((l->>'quantity')::numeric)
-		FROM `+table+` d, jsonb_array_elements(d.lines) l
-		WHERE d.invoice_id = $1 AND d.status <> 'cancelled' AND d.deleted_at IS NULL AND l ? 'source_line_id'
+// billedParts sums, per invoice line (and core.ShippingLineID), what the
+// invoice's acts and realizations that are not cancelled took of it: the
+// quantity and the figures of their parts.
+func billedParts(ctx context.Context, db dbtx, invoiceID string) (map[string]core.Billed, error) {
+	rows, err := db.Query(ctx, `SELECT l->>'source_line_id', sum((l->>'quantity')::numeric),
+			coalesce(sum((l->>'amount')::numeric), 0), coalesce(sum((l->>'discount_amount')::numeric), 0),
+			coalesce(sum((l->>'discount_share')::numeric), 0), coalesce(sum((l->>'vat_amount')::numeric), 0)
+		FROM (SELECT lines FROM acts WHERE invoice_id = $1 AND status <> 'cancelled' AND deleted_at IS NULL
+			UNION ALL
+			SELECT lines FROM realizations WHERE invoice_id = $1 AND status <> 'cancelled' AND deleted_at IS NULL) d,
+			jsonb_array_elements(d.lines) l
+		WHERE l ? 'source_line_id'
 		GROUP BY 1`, invoiceID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]decimal.Decimal{}
-	for rows.Next() {
-		var id string
-		var q decimal.Decimal
-		if err := rows.Scan(&id, &q); err != nil {
-			return nil, err
-		}
-		out[id] = q
-	}
-	return out, rows.Err()
+	out := map[string]core.Billed{}
+	var id string
+	var b core.Billed
+	_, err = pgx.ForEachRow(rows, []any{&id, &b.Quantity, &b.Amount, &b.LineDiscount, &b.Share, &b.VAT}, func() error {
+		out[id] = b
+		return nil
+	})
+	return out, err
 }
 
 // Remaining implements core.InvoiceService.
@@ -190,42 +194,41 @@ func (r invoices) Remaining(ctx context.Context, invoiceID string) ([]core.Remai
 	if err != nil {
 		return nil, err
 	}
-	return r.s.remaining(ctx, r.s.db(ctx), inv)
+	left, _, err := r.s.remaining(ctx, r.s.db(ctx), inv)
+	return left, err
 }
 
-func (s *Store) remaining(ctx context.Context, db dbtx, inv *core.Invoice) ([]core.RemainingLine, error) {
-	acted, err := billed(ctx, db, "acts", inv.ID)
+// remaining is each invoice line's billing state, the shipping and
+// handling last (until it is billed), with what was billed of each.
+func (s *Store) remaining(ctx context.Context, db dbtx, inv *core.Invoice) ([]core.RemainingLine, map[string]core.Billed, error) {
+	billed, err := billedParts(ctx, db, inv.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	shipped, err := billed(ctx, db, "realizations", inv.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]core.RemainingLine, len(inv.Lines))
-	for i, l := range inv.Lines {
-		done := acted[l.ID]
-		if l.IsGoods() {
-			done = shipped[l.ID]
-		}
-		left := l.Quantity.Sub(done)
-		if left.IsNegative() {
-			left = decimal.Zero
-		}
-		out[i] = core.RemainingLine{LineID: l.ID, Name: l.Name, Goods: l.IsGoods(), Quantity: l.Quantity,
+	state := func(id, name, kind string, qty decimal.Decimal) core.RemainingLine {
+		done := billed[id].Quantity
+		left := decimal.Max(qty.Sub(done), decimal.Zero)
+		return core.RemainingLine{LineID: id, Name: name, Kind: kind, Goods: kind == core.KindGoods, Quantity: core.Quantity{Decimal: qty},
 			Billed: core.Quantity{Decimal: done}, Remaining: core.Quantity{Decimal: left}}
 	}
-	return out, nil
+	out := make([]core.RemainingLine, 0, len(inv.Lines)+1)
+	for _, l := range inv.Lines {
+		out = append(out, state(l.ID, l.Name, l.Kind, l.Quantity.Decimal))
+	}
+	if inv.ShippingAmount.IsPositive() {
+		out = append(out, state(core.ShippingLineID, s.closing.ShippingLineName, core.KindService, decimal.NewFromInt(1)))
+	}
+	return out, billed, nil
 }
 
 // ToAct implements core.InvoiceService.
 func (r invoices) ToAct(ctx context.Context, invoiceID string, req core.ShipmentRequest) (*core.Act, error) {
 	var out *core.Act
-	err := r.ship(ctx, invoiceID, req, false, func(ctx context.Context, inv *core.Invoice, p core.Patch, src []string) error {
+	err := r.ship(ctx, invoiceID, req, core.EntityAct, func(ctx context.Context, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error {
 		var err error
 		out, err = r.s.tables.act.create(ctx, r.s, p, func(a *core.Act) {
 			a.InvoiceID = &inv.ID
-			setSources(a.Lines, src)
+			fill(&a.DocumentBody)
 		})
 		return err
 	})
@@ -235,35 +238,33 @@ func (r invoices) ToAct(ctx context.Context, invoiceID string, req core.Shipment
 // ToRealization implements core.InvoiceService.
 func (r invoices) ToRealization(ctx context.Context, invoiceID string, req core.ShipmentRequest) (*core.Realization, error) {
 	var out *core.Realization
-	err := r.ship(ctx, invoiceID, req, true, func(ctx context.Context, inv *core.Invoice, p core.Patch, src []string) error {
+	err := r.ship(ctx, invoiceID, req, core.EntityRealization, func(ctx context.Context, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error {
 		var err error
 		out, err = r.s.tables.realization.create(ctx, r.s, p, func(x *core.Realization) {
 			x.InvoiceID = &inv.ID
-			setSources(x.Lines, src)
+			fill(&x.DocumentBody)
 		})
 		return err
 	})
 	return out, err
 }
 
-func setSources(lines []core.DocumentLine, src []string) {
-	for i := range lines {
-		if i < len(src) {
-			id := src[i]
-			lines[i].SourceLineID = &id
-		}
-	}
+// pick is an invoice line (or its shipping) a closing document bills, and
+// how much of it.
+type pick struct {
+	line   core.DocumentLine // as the closing document copies it
+	totals core.LineTotals   // the invoice line's figures
+	qty    decimal.Decimal
+	before core.Billed
 }
 
-// ship makes an act (goods false) or a realization of an invoice's
-// remaining lines, in one transaction with the invoice locked, so that two
-// at once cannot bill one line twice.
-func (r invoices) ship(ctx context.Context, invoiceID string, req core.ShipmentRequest, goods bool,
-	create func(ctx context.Context, inv *core.Invoice, p core.Patch, src []string) error) error {
-	kind := "act"
-	if goods {
-		kind = "realization"
-	}
+// ship makes an act or a realization (kind) of an invoice's remaining
+// lines, in one transaction with the invoice locked, so that two at once
+// cannot bill one line twice. Each line carries its part of the invoice
+// line's final figures (core.BillPart), so the closing documents add up to
+// the invoice; the shipping is a service line of the kind that closes it.
+func (r invoices) ship(ctx context.Context, invoiceID string, req core.ShipmentRequest, kind string,
+	create func(ctx context.Context, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error) error {
 	return r.s.inTx(ctx, func(tx pgx.Tx) error {
 		ctx := context.WithValue(ctx, txKey{}, tx)
 		inv, err := r.t.get(ctx, tx, invoiceID, "FOR UPDATE")
@@ -273,95 +274,150 @@ func (r invoices) ship(ctx context.Context, invoiceID string, req core.ShipmentR
 		if inv.Status == "cancelled" {
 			return core.Invalid([]core.FieldError{{Field: "invoice_id", Code: "cancelled", Message: "the invoice is cancelled"}})
 		}
-		left, err := r.s.remaining(ctx, tx, inv)
+		picks, err := r.s.picks(ctx, tx, inv, req.Lines, kind)
 		if err != nil {
 			return err
 		}
-		type pick struct {
-			line *core.DocumentLine
-			qty  decimal.Decimal
-		}
-		var picks []pick
-		var errs []core.FieldError
-		if len(req.Lines) == 0 {
-			for i := range inv.Lines {
-				if left[i].Goods == goods && left[i].Remaining.IsPositive() {
-					picks = append(picks, pick{&inv.Lines[i], left[i].Remaining.Decimal})
-				}
-			}
-			if len(picks) == 0 {
-				return core.Invalid([]core.FieldError{{Field: "lines", Code: "nothing_left",
-					Message: fmt.Sprintf("no %s lines are left to bill on the invoice", map[bool]string{true: "product", false: "service"}[goods])}})
-			}
-		}
-		for i, sl := range req.Lines {
-			p := fmt.Sprintf("lines[%d].", i)
-			j := -1
-			for k := range inv.Lines {
-				if inv.Lines[k].ID == sl.LineID {
-					j = k
-				}
-			}
-			switch {
-			case j < 0:
-				errs = append(errs, core.FieldError{Field: p + "line_id", Code: "not_found", Message: "is not a line of the invoice"})
-				continue
-			case left[j].Goods != goods:
-				errs = append(errs, core.FieldError{Field: p + "line_id", Code: "wrong_kind",
-					Message: map[bool]string{true: "a service line goes to an act", false: "a product line goes to a realization"}[goods]})
-				continue
-			}
-			q := left[j].Remaining.Decimal
-			if sl.Quantity != nil {
-				q = sl.Quantity.Decimal
-			}
-			if !q.IsPositive() || q.GreaterThan(left[j].Remaining.Decimal) {
-				errs = append(errs, core.FieldError{Field: p + "quantity", Code: "out_of_range",
-					Message: fmt.Sprintf("must be more than 0 and at most %s (what is left)", left[j].Remaining.String())})
-				continue
-			}
-			picks = append(picks, pick{&inv.Lines[j], q})
-		}
-		if err := core.Invalid(errs); err != nil {
-			return err
-		}
-		// The whole invoice at once keeps its shipping, adjustment and
-		// amount discount; a part takes its lines and percent discount.
-		whole := len(picks) == len(inv.Lines)
-		for _, pk := range picks {
-			whole = whole && pk.qty.Equal(pk.line.Quantity.Decimal)
-		}
 		p := documentCopy(&inv.DocumentBody)
-		delete(p, "price_book_id") // the prices are the invoice's
-		if !whole {
-			for _, k := range []string{"shipping_amount", "adjustment", "discount_amount"} {
-				delete(p, k)
-			}
+		// The lines carry the invoice's discounts, adjustment and shipping.
+		for _, k := range []string{"price_book_id", "shipping_amount", "shipping_vat_rate", "adjustment", "discount_amount", "discount_percent"} {
+			delete(p, k)
 		}
 		lines := make([]map[string]any, len(picks))
-		src := make([]string, len(picks))
-		for i, pk := range picks {
-			l := lineCopy(pk.line)
-			l["quantity"] = core.Quantity{Decimal: pk.qty}
-			if pk.line.DiscountAmount != nil && !pk.qty.Equal(pk.line.Quantity.Decimal) {
-				part := pk.line.DiscountAmount.Mul(pk.qty).Div(pk.line.Quantity.Decimal).Round(2)
-				l["discount_amount"] = core.NewMoney(part)
-			}
-			lines[i], src[i] = l, pk.line.ID
+		for i := range picks {
+			lines[i] = lineCopy(&picks[i].line)
+			lines[i]["quantity"] = core.Quantity{Decimal: picks[i].qty}
+			delete(lines[i], "discount_percent")
+			delete(lines[i], "discount_amount")
 		}
 		p["lines"] = mustMarshal(lines)
-		p["subject"] = mustMarshal(inv.Subject)
 		for k, v := range req.Patch {
 			if k == "lines" || k == "invoice_id" {
 				return core.Invalid([]core.FieldError{{Field: k, Code: "copied", Message: "comes from the invoice"}})
 			}
 			p[k] = v
 		}
-		if err := create(ctx, inv, p, src); err != nil {
+		mode := core.TaxMode(inv.TaxMode)
+		fill := func(b *core.DocumentBody) { billLines(b, picks, mode) }
+		if err := create(ctx, inv, p, fill); err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
 		return r.s.refreshInvoiceLinks(ctx, tx, &inv.ID)
 	})
+}
+
+// billLines gives a closing document's lines the figures of the parts they
+// bill, at the rate of the document's (shipment) date: a line of an
+// invoice at 20% shipped in 2026 is billed at 22%, with a warning.
+func billLines(b *core.DocumentBody, picks []pick, mode core.TaxMode) {
+	for i := range b.Lines {
+		if i >= len(picks) {
+			break
+		}
+		pk, l := picks[i], &b.Lines[i]
+		part := core.BillPart(pk.totals, pk.line.Quantity.Decimal, pk.before, pk.qty)
+		src := pk.line.ID
+		l.SourceLineID = &src
+		l.Amount, l.DiscountShare, l.VATAmount = core.NewMoney(part.Amount), core.NewMoney(part.Share), core.NewMoney(part.VAT)
+		l.DiscountPercent, l.DiscountAmount = nil, nil
+		if part.LineDiscount.IsPositive() {
+			d := core.NewMoney(part.LineDiscount)
+			l.DiscountAmount = &d
+		}
+		if rate, moved := core.RateOnDate(core.VATRate(l.VATRate), b.Date.Time); moved {
+			final := part.Amount.Sub(part.LineDiscount).Sub(part.Share)
+			l.VATRate, l.VATAmount = string(rate), core.NewMoney(core.VATOn(final, rate, mode))
+			b.Warnings = append(b.Warnings, core.FieldError{Field: fmt.Sprintf("lines[%d].vat_rate", i), Code: "rate_by_shipment_date",
+				Message: fmt.Sprintf("billed at %s%%, the rate in force on the shipment date %s (the invoice says %s%%)",
+					rate, b.Date.Format("02.01.2006"), pk.line.VATRate)})
+		}
+	}
+}
+
+// picks chooses what a closing document of kind bills: the lines asked
+// (all that is left of the lines it may close when none are), each with
+// the invoice line's figures and what earlier parts took.
+func (s *Store) picks(ctx context.Context, db dbtx, inv *core.Invoice, asked []core.ShipmentLine, kind string) ([]pick, error) {
+	left, billed, err := s.remaining(ctx, db, inv)
+	if err != nil {
+		return nil, err
+	}
+	fig, err := inv.Figures()
+	if err != nil {
+		return nil, fmt.Errorf("the invoice's figures: %w", err)
+	}
+	lines := append([]core.DocumentLine{}, inv.Lines...)
+	totals := append([]core.LineTotals{}, fig.Lines...)
+	if inv.ShippingAmount.IsPositive() {
+		sh := fig.Shipping
+		amount := sh.Net
+		if inv.TaxMode == string(core.TaxInclusive) {
+			amount = sh.Total
+		}
+		price := core.NewMoney(amount)
+		lines = append(lines, core.DocumentLine{ID: core.ShippingLineID, Name: s.closing.ShippingLineName, Kind: core.KindService,
+			Quantity: core.Quantity{Decimal: decimal.NewFromInt(1)}, Unit: "усл. ед.", UnitCode: "876", Price: &price,
+			VATRate: string(sh.VATRate)})
+		totals = append(totals, core.LineTotals{VATRate: sh.VATRate, Amount: amount, Final: amount, Net: sh.Net, VAT: sh.VAT, Total: sh.Total})
+	}
+	closes := func(j int) bool {
+		if lines[j].ID == core.ShippingLineID {
+			return s.closing.ShippingClosedBy == kind
+		}
+		by := lines[j].ClosedBy()
+		return by == "" || by == kind
+	}
+	var picks []pick
+	add := func(j int, q decimal.Decimal) {
+		picks = append(picks, pick{line: lines[j], totals: totals[j], qty: q, before: billed[lines[j].ID]})
+	}
+	if len(asked) == 0 {
+		for j := range lines {
+			if closes(j) && left[j].Remaining.IsPositive() {
+				add(j, left[j].Remaining.Decimal)
+			}
+		}
+		if len(picks) == 0 {
+			what := map[string]string{core.EntityAct: "service", core.EntityRealization: "goods"}[kind]
+			return nil, core.Invalid([]core.FieldError{{Field: "lines", Code: "nothing_left",
+				Message: fmt.Sprintf("no %s lines are left to bill on the invoice", what)}})
+		}
+		return picks, nil
+	}
+	var errs []core.FieldError
+	for i, sl := range asked {
+		p := fmt.Sprintf("lines[%d].", i)
+		j := slices.IndexFunc(lines, func(l core.DocumentLine) bool { return l.ID == sl.LineID })
+		switch {
+		case j < 0:
+			errs = append(errs, core.FieldError{Field: p + "line_id", Code: "not_found", Message: "is not a line of the invoice"})
+			continue
+		case !closes(j):
+			errs = append(errs, core.FieldError{Field: p + "line_id", Code: "wrong_kind", Message: wrongKind(lines[j], kind)})
+			continue
+		}
+		q := left[j].Remaining.Decimal
+		if sl.Quantity != nil {
+			q = sl.Quantity.Decimal
+		}
+		if !q.IsPositive() || q.GreaterThan(left[j].Remaining.Decimal) {
+			errs = append(errs, core.FieldError{Field: p + "quantity", Code: "out_of_range",
+				Message: fmt.Sprintf("must be more than 0 and at most %s (what is left)", left[j].Remaining.String())})
+			continue
+		}
+		add(j, q)
+	}
+	return picks, core.Invalid(errs)
+}
+
+func wrongKind(l core.DocumentLine, kind string) string {
+	if l.ID == core.ShippingLineID {
+		return "the shipping is billed by the other kind of closing document (documents.shipping_closed_by)"
+	}
+	if kind == core.EntityAct {
+		return "a goods line goes to a realization"
+	}
+	return "a service line goes to an act"
 }
 
 // refreshInvoiceLinks keeps an invoice's list of its acts and

@@ -38,6 +38,8 @@ type Store struct {
 	numbering map[string]core.NumberFormat
 	// paidOnFull moves a fully paid invoice to paid.
 	paidOnFull bool
+	// closing is how closing documents bill an invoice's shipping.
+	closing core.ClosingRules
 	// reportReg is what reports may name; reportLimits bound their runs.
 	reportReg    map[string]*rEntity
 	reportLimits reportLimits
@@ -91,8 +93,9 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	}
 	s := &Store{pool: pool, log: log, now: now, keys: keyCache{m: map[string]cachedKey{}},
 		mapping: core.DefaultConversionMapping(), numbering: core.DefaultNumbering(), paidOnFull: true,
-		batch:  newBatcher(pool, batchWorkers, batchMax),
-		notify: newNotifier(pool),
+		closing: core.DefaultClosingRules(),
+		batch:   newBatcher(pool, batchWorkers, batchMax),
+		notify:  newNotifier(pool),
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
 			user: newUserTable(), pipeline: newPipelineTable(), product: newProductTable(), service: newServiceTable(),
 			productGroup: newProductGroupTable(), priceBook: newPriceBookTable()}}

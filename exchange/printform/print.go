@@ -28,8 +28,8 @@ type Printer struct {
 var Forms = map[string][]string{
 	core.EntityQuote:       {FormQuote},
 	core.EntityInvoice:     {FormInvoice},
-	core.EntityAct:         {FormAct},
-	core.EntityRealization: {FormSchetFaktura, FormTorg12, FormUPD},
+	core.EntityAct:         {FormAct, FormSchetFaktura, FormUPD},
+	core.EntityRealization: {FormSchetFaktura, FormTorg12, FormUPD, FormAct},
 }
 
 var titles = map[string]string{FormQuote: "Коммерческое предложение", FormInvoice: "Счёт на оплату", FormAct: "Акт",
@@ -61,6 +61,8 @@ type Printed struct {
 	Doc      *core.DocumentBody
 	// Until is a quote's valid-until or an invoice's due date (zero if none).
 	Until time.Time
+	// Number is the number the form prints (a счёт-фактура's own).
+	Number string
 }
 
 // Document renders a document as a form and returns it with the document.
@@ -98,7 +100,7 @@ func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 		if err != nil {
 			return nil, err
 		}
-		in.Doc, account = &a.DocumentBody, a.AccountID
+		in.Doc, account, in.SchetFakturaNumber = &a.DocumentBody, a.AccountID, a.SchetFakturaNumber
 		if in.Basis, err = p.basis(ctx, a.InvoiceID); err != nil {
 			return nil, err
 		}
@@ -108,6 +110,7 @@ func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 			return nil, err
 		}
 		in.Doc, account, in.SchetFakturaNumber = &x.DocumentBody, x.AccountID, x.SchetFakturaNumber
+		in.ServicesOnly = form == FormAct // the delivery a realization bills
 		if in.Basis, err = p.basis(ctx, x.InvoiceID); err != nil {
 			return nil, err
 		}
@@ -137,8 +140,9 @@ func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Printed{PDF: pdf, Form: form, Title: titles[form], Doc: in.Doc, Until: in.Until,
-		FileName: fmt.Sprintf("%s %s от %s.pdf", titles[form], in.Doc.Number, in.Doc.Date.Format("02.01.2006"))}, nil
+	number := in.PrintedNumber()
+	return &Printed{PDF: pdf, Form: form, Title: titles[form], Doc: in.Doc, Until: in.Until, Number: number,
+		FileName: fmt.Sprintf("%s %s от %s.pdf", titles[form], number, in.Doc.Date.Format("02.01.2006"))}, nil
 }
 
 // basis is the «Основание» of a document made from an invoice.

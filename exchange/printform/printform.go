@@ -134,6 +134,9 @@ type Input struct {
 	// SchetFakturaNumber is the счёт-фактура's number (its own sequence;
 	// "": the document's).
 	SchetFakturaNumber string
+	// ServicesOnly prints only the service lines (the «Акт» of a
+	// realization that carries the delivery).
+	ServicesOnly bool
 }
 
 // dash stands for an empty mandatory detail.
@@ -184,10 +187,6 @@ func Render(in Input) ([]byte, error) {
 	var s *sheet
 	render, isTax := tax[in.Form]
 	if isTax {
-		if in.Doc.TaxMode == string(core.TaxGroup) {
-			return nil, core.Invalid([]core.FieldError{{Field: "form", Code: "group_tax",
-				Message: "a document in group tax mode has no VAT per line, which this form prints: use individual or inclusive"}})
-		}
 		if in.UPDStatus < 0 || in.UPDStatus > 2 {
 			return nil, core.Invalid([]core.FieldError{{Field: "status", Code: "invalid_choice", Message: "a УПД's status is 1 or 2"}})
 		}
@@ -326,112 +325,104 @@ func (s *sheet) render(m mcore.Maroto, img Images) {
 	}
 }
 
-// itemRows are the lines as the table prints them; discount says whether
-// any line has one (the table then gets a «Скидка» column).
-func itemRows(d *core.DocumentBody, withSKU bool) (cols []column, rows [][]string) {
-	discount := false
-	for _, l := range d.Lines {
-		if l.DiscountPercent != nil || l.DiscountAmount != nil {
-			discount = true
-		}
+// sheetLines are the rows a form's items table prints: the document's
+// lines with their final amounts, and its shipping and handling as a row
+// «Доставка» (a quote, an order or an invoice; a closing document has it
+// as a line).
+func sheetLines(d *core.DocumentBody) []core.DocumentLine {
+	lines := append([]core.DocumentLine{}, d.Lines...)
+	if d.ShippingAmount.IsZero() {
+		return lines
 	}
-	name := 6
-	if discount {
-		name--
+	sh := core.ShippingTotals{Net: d.ShippingAmount.Decimal, Total: d.ShippingAmount.Decimal, VATRate: core.VATRate(d.ShippingVATRate)}
+	if fig, err := d.Figures(); err == nil {
+		sh = fig.Shipping
 	}
-	cols = []column{{"№", 1, false}, {"Товары (работы, услуги)", name, false}, {"Кол-во", 1, true}, {"Ед.", 1, false},
-		{"Цена", 1, true}}
-	if discount {
-		cols = append(cols, column{"Скидка", 1, true})
+	final := sh.Net
+	if d.TaxMode == string(core.TaxInclusive) {
+		final = sh.Total
 	}
-	cols = append(cols, column{"Сумма", 2, true})
-	for i, l := range d.Lines {
-		price := ""
-		if l.Price != nil {
-			price = money(*l.Price)
-		}
-		sum := l.NetAmount
-		if d.TaxMode == string(core.TaxInclusive) {
-			sum = l.TotalAmount
-		}
-		r := []string{fmt.Sprint(i + 1), dash(l.Name), core.FormatQuantity(l.Quantity.Decimal), dash(l.Unit), price}
-		if discount {
-			disc := ""
-			switch {
-			case l.DiscountPercent != nil:
-				disc = core.FormatQuantity(l.DiscountPercent.Decimal) + "%"
-			case l.DiscountAmount != nil:
-				disc = money(*l.DiscountAmount)
-			}
-			r = append(r, disc)
-		}
-		rows = append(rows, append(r, money(sum)))
+	price := core.NewMoney(final)
+	return append(lines, core.DocumentLine{Name: "Доставка", Kind: core.KindService, Quantity: core.Quantity{Decimal: decimal.NewFromInt(1)},
+		Unit: "усл. ед.", UnitCode: "876", Price: &price, VATRate: string(sh.VATRate), Amount: price,
+		NetAmount: core.NewMoney(sh.Net), VATAmount: core.NewMoney(sh.VAT), TotalAmount: core.NewMoney(sh.Total)})
+}
+
+// final is a line's final amount in the document's price terms.
+func final(mode string, l core.DocumentLine) decimal.Decimal {
+	if mode == string(core.TaxInclusive) {
+		return l.TotalAmount.Decimal
+	}
+	return l.NetAmount.Decimal
+}
+
+// priceAfter is the unit price after every discount: the final amount per
+// unit, rounded (the amount column keeps the exact figure).
+func priceAfter(amount decimal.Decimal, qty core.Quantity) string {
+	if qty.IsZero() {
+		return core.FormatAmount(decimal.Zero)
+	}
+	return core.FormatAmount(amount.Div(qty.Decimal).Round(2))
+}
+
+// itemRows are the lines as the table prints them: the price after
+// discounts and the final amount, which the totals add up.
+func itemRows(d *core.DocumentBody, lines []core.DocumentLine) (cols []column, rows [][]string) {
+	cols = []column{{"№", 1, false}, {"Товары (работы, услуги)", 6, false}, {"Кол-во", 1, true}, {"Ед.", 1, false},
+		{"Цена", 1, true}, {"Сумма", 2, true}}
+	for i, l := range lines {
+		f := final(d.TaxMode, l)
+		rows = append(rows, []string{fmt.Sprint(i + 1), dash(l.Name), core.FormatQuantity(l.Quantity.Decimal), dash(l.Unit),
+			priceAfter(f, l.Quantity), core.FormatAmount(f)})
 	}
 	return cols, rows
 }
 
+// printedTotals are the sums of printed lines: in price terms, VAT per rate
+// and with VAT.
+type printedTotals struct {
+	final, total decimal.Decimal
+	vat          map[string]decimal.Decimal
+}
+
+func sumLines(mode string, lines []core.DocumentLine) printedTotals {
+	t := printedTotals{vat: map[string]decimal.Decimal{}}
+	for _, l := range lines {
+		t.final, t.total = t.final.Add(final(mode, l)), t.total.Add(l.TotalAmount.Decimal)
+		t.vat[l.VATRate] = t.vat[l.VATRate].Add(l.VATAmount.Decimal)
+	}
+	return t
+}
+
 // totalLines are the totals block as the reference writes it for the
-// document's tax mode, with VAT per rate.
-func totalLines(d *core.DocumentBody, vatExempt bool) [][2]string {
-	var out [][2]string
+// document's tax mode, with VAT per rate: sums of the printed lines.
+func totalLines(d *core.DocumentBody, t printedTotals, vatExempt bool) [][2]string {
 	inclusive := d.TaxMode == string(core.TaxInclusive)
-	net := decimal.Zero
-	for _, l := range d.Lines {
-		if inclusive {
-			net = net.Add(l.TotalAmount.Decimal)
-		} else {
-			net = net.Add(l.NetAmount.Decimal)
+	out := [][2]string{{"Итого:", core.FormatAmount(t.final)}}
+	rates := 0
+	for _, r := range core.VATRates() {
+		v, ok := t.vat[string(r)]
+		if !ok {
+			continue
 		}
-	}
-	out = append(out, [2]string{"Итого:", core.FormatAmount(net)})
-	overall := d.DiscountTotal.Sub(lineDiscounts(d))
-	if overall.IsPositive() {
-		out = append(out, [2]string{"Скидка:", "-" + core.FormatAmount(overall)})
-	}
-	if d.ShippingAmount.IsPositive() {
-		out = append(out, [2]string{"Доставка:", money(d.ShippingAmount)})
-	}
-	for _, v := range d.VATByRate {
+		rates++
 		switch {
-		case vatExempt || v.Rate == string(core.VATNone):
+		case vatExempt || r == core.VATNone:
 			out = append(out, [2]string{"Без налога (НДС)", "-"})
 		case inclusive:
-			out = append(out, [2]string{fmt.Sprintf("В том числе НДС (%s%%):", v.Rate), money(v.VAT)})
+			out = append(out, [2]string{fmt.Sprintf("В том числе НДС (%s%%):", r), core.FormatAmount(v)})
 		default:
-			out = append(out, [2]string{fmt.Sprintf("Сумма НДС (%s%%):", v.Rate), money(v.VAT)})
+			out = append(out, [2]string{fmt.Sprintf("Сумма НДС (%s%%):", r), core.FormatAmount(v)})
 		}
 	}
-	if len(d.VATByRate) == 0 {
+	if rates == 0 {
 		out = append(out, [2]string{"Без налога (НДС)", "-"})
 	}
-	if !d.Adjustment.IsZero() {
-		out = append(out, [2]string{"Корректировка:", money(d.Adjustment)})
-	}
-	return append(out, [2]string{"Всего к оплате:", money(d.GrandTotal)})
+	return append(out, [2]string{"Всего к оплате:", core.FormatAmount(t.total)})
 }
 
-func lineDiscounts(d *core.DocumentBody) decimal.Decimal {
-	sum := decimal.Zero
-	for _, l := range d.Lines {
-		gross := l.Quantity.Mul(priceOf(l)).Round(2)
-		after := l.NetAmount.Decimal
-		if d.TaxMode == string(core.TaxInclusive) {
-			after = l.TotalAmount.Decimal
-		}
-		sum = sum.Add(gross.Sub(after))
-	}
-	return sum
-}
-
-func priceOf(l core.DocumentLine) decimal.Decimal {
-	if l.Price == nil {
-		return decimal.Zero
-	}
-	return l.Price.Decimal
-}
-
-func countLine(what string, d *core.DocumentBody) string {
-	return fmt.Sprintf("%s %d, на сумму %s руб.", what, len(d.Lines), money(d.GrandTotal))
+func countLine(what string, n int, t printedTotals) string {
+	return fmt.Sprintf("%s %d, на сумму %s руб.", what, n, core.FormatAmount(t.total))
 }
 
 // signatures prints one or two signature columns.
@@ -471,9 +462,21 @@ func signer(role, name string) string {
 func sheetOf(in Input) (*sheet, error) {
 	d := in.Doc
 	seller := OrgParty(in.Seller)
-	cols, rows := itemRows(d, false)
-	s := &sheet{columns: cols, rows: rows, totals: totalLines(d, in.Seller.VATExempt)}
-	words := core.AmountInWords(d.GrandTotal.Decimal)
+	lines := sheetLines(d)
+	if in.ServicesOnly {
+		lines = services(lines)
+	}
+	if len(lines) == 0 {
+		return nil, core.Invalid([]core.FieldError{{Field: "form", Code: "no_lines", Message: "the document has no lines this form prints"}})
+	}
+	cols, rows := itemRows(d, lines)
+	t := sumLines(d.TaxMode, lines)
+	s := &sheet{columns: cols, rows: rows, totals: totalLines(d, t, in.Seller.VATExempt)}
+	words := core.AmountInWords(t.total)
+	var note []string
+	if d.DiscountTotal.IsPositive() {
+		note = []string{"Цены и суммы указаны с учётом скидки " + money(d.DiscountTotal) + " руб."}
+	}
 	switch in.Form {
 	case FormInvoice:
 		s.preamble = bankBlock(seller)
@@ -482,7 +485,7 @@ func sheetOf(in Input) (*sheet, error) {
 		if in.Basis != "" {
 			s.parties = append(s.parties, [2]string{"Основание:", in.Basis})
 		}
-		s.summary = []string{countLine("Всего наименований", d), words}
+		s.summary = append(note, countLine("Всего наименований", len(lines), t), words)
 		if !in.Until.IsZero() {
 			s.closing = []string{"Оплатить не позднее " + core.FormatDateLong(in.Until)}
 		}
@@ -493,7 +496,7 @@ func sheetOf(in Input) (*sheet, error) {
 		s.columns[1].name = "Наименование работ, услуг"
 		s.parties = [][2]string{{"Исполнитель:", partyLine(seller)}, {"Заказчик:", partyLine(in.Buyer)},
 			{"Основание:", dash(in.Basis)}}
-		s.summary = []string{countLine("Всего оказано услуг", d), words}
+		s.summary = []string{countLine("Всего оказано услуг", len(lines), t), words}
 		s.closing = []string{"Вышеперечисленные услуги выполнены полностью и в срок. Заказчик претензий по объему, " +
 			"качеству и срокам оказания услуг не имеет."}
 		s.signature = signatures(
@@ -505,7 +508,7 @@ func sheetOf(in Input) (*sheet, error) {
 		if d.Subject != "" {
 			s.parties = append(s.parties, [2]string{"Тема:", d.Subject})
 		}
-		s.summary = []string{countLine("Всего наименований", d), words}
+		s.summary = append(note, countLine("Всего наименований", len(lines), t), words)
 		if !in.Until.IsZero() {
 			s.closing = append(s.closing, "Предложение действительно до "+core.FormatDateLong(in.Until))
 		}
@@ -517,6 +520,29 @@ func sheetOf(in Input) (*sheet, error) {
 		return nil, fmt.Errorf("printform: unknown form %q", in.Form)
 	}
 	return s, nil
+}
+
+// services are the service lines of a document.
+func services(lines []core.DocumentLine) []core.DocumentLine {
+	var out []core.DocumentLine
+	for _, l := range lines {
+		if l.Kind == core.KindService || l.ServiceID != nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// goodsOnly are the lines of a document that are not services: what a
+// waybill (ТОРГ-12) lists.
+func goodsOnly(lines []core.DocumentLine) []core.DocumentLine {
+	var out []core.DocumentLine
+	for _, l := range lines {
+		if l.Kind != core.KindService && l.ServiceID == nil {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // bankBlock is the invoice's bordered grid shaped like a payment order.

@@ -122,7 +122,6 @@ func TestActAndQuoteForms(t *testing.T) {
 
 	q := document(t, 2, core.TaxIndividual)
 	q.Number, q.Subject = "КП-2026-000003", "Мебель для офиса"
-	q.Lines[0].VATRate = ""
 	pdf, err = printform.Render(printform.Input{Form: printform.FormQuote, Doc: q, Seller: org(), Buyer: printform.Party{},
 		Until: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
@@ -253,9 +252,17 @@ func TestTaxForms(t *testing.T) {
 	}
 	golden(t, "torg12", text)
 
+	// Group mode prints VAT per line like individual mode.
 	group := document(t, 2, core.TaxGroup)
-	_, err = printform.Render(printform.Input{Form: printform.FormSchetFaktura, Doc: group, Seller: org()})
-	require.Equal(t, core.EINVALID, core.ErrorCode(err), "group mode has no VAT per line")
+	group.Lines[1].VATRate = "22"
+	require.NoError(t, group.Compute())
+	pdf, err = printform.Render(printform.Input{Form: printform.FormSchetFaktura, Doc: group, Seller: org()})
+	require.NoError(t, err)
+	text = pdfText(t, pdf)
+	for _, l := range group.Lines {
+		require.Contains(t, text, core.FormatAmount(l.VATAmount.Decimal))
+	}
+	require.Contains(t, text, core.FormatAmount(group.VATTotal.Decimal))
 }
 
 func TestLongTorg12SpansPages(t *testing.T) {

@@ -221,15 +221,20 @@ func (in *Input) invoiceHeader(m mcore.Maroto, width int, number string) {
 		return dash(p.INN) + "/" + p.KPP
 	}
 	date := core.FormatDateLong(d.Date.Time)
+	// Lines (3) and (4) are «--» for works and services.
+	shipper, consignee := "--", "--"
+	if len(goodsOnly(sheetLines(d))) > 0 {
+		shipper, consignee = "он же", dash(strings.Trim(buyer.Name+", "+buyer.Address, ", "))
+	}
 	lines := [][2]string{
 		{"ИСПРАВЛЕНИЕ № -- от --", "(1а)"},
 		{"Продавец: " + dash(seller.Name), "(2)"},
 		{"Адрес: " + dash(seller.Address), "(2а)"},
 		{"ИНН/КПП продавца: " + innKPP(seller), "(2б)"},
-		{"Грузоотправитель и его адрес: он же", "(3)"},
-		{"Грузополучатель и его адрес: " + dash(strings.Trim(buyer.Name+", "+buyer.Address, ", ")), "(4)"},
+		{"Грузоотправитель и его адрес: " + shipper, "(3)"},
+		{"Грузополучатель и его адрес: " + consignee, "(4)"},
 		{"К платёжно-расчётному документу № -- от --", "(5)"},
-		{fmt.Sprintf("Документ об отгрузке № п/п 1-%d № %s от %s", len(d.Lines), d.Number, date), "(5а)"},
+		{fmt.Sprintf("Документ об отгрузке № п/п 1-%d № %s от %s", len(sheetLines(d)), d.Number, date), "(5а)"},
 		{"К счёту-фактуре (счетам-фактурам), выставленному при получении оплаты, частичной оплаты: № -- от --, исправление № -- от --", "(5б)"},
 		{"Покупатель: " + dash(buyer.Name), "(6)"},
 		{"Адрес: " + dash(buyer.Address), "(6а)"},
@@ -276,7 +281,7 @@ func (in *Input) renderSchetFaktura(m mcore.Maroto) {
 	m.AddAutoRow(text.NewCol(grid, "Приложение № 1 к постановлению Правительства Российской Федерации от 26 декабря 2011 г. № 1137", caption))
 	m.AddAutoRow(text.NewCol(grid, edition, caption))
 	in.invoiceHeader(m, grid, in.schetFakturaNumber())
-	taxTable(m, in.invoiceColumns(false), in.Doc.Lines, "Всего к оплате", 7, "")
+	taxTable(m, in.invoiceColumns(false), sheetLines(in.Doc), "Всего к оплате", 7, "")
 	m.AddRow(4)
 	in.taxSignatures(m, grid)
 }
@@ -284,13 +289,7 @@ func (in *Input) renderSchetFaktura(m mcore.Maroto) {
 // renderUPD prints the УПД with its status (1: счёт-фактура and transfer
 // document; 2: transfer document only).
 func (in *Input) renderUPD(m mcore.Maroto) {
-	status := in.UPDStatus
-	if status == 0 {
-		status = 1
-		if in.Seller.VATExempt {
-			status = 2
-		}
-	}
+	status := in.updStatus()
 	m.AddAutoRow(text.NewCol(6, "Универсальный передаточный документ", headB),
 		text.NewCol(34, "Приложение № 1 к постановлению Правительства Российской Федерации от 26 декабря 2011 г. № 1137 "+
 			in.editionText(), caption))
@@ -298,12 +297,8 @@ func (in *Input) renderUPD(m mcore.Maroto) {
 		text.NewCol(34, "1 – счёт-фактура и передаточный документ (акт); 2 – передаточный документ (акт)", headS))
 	// Status 1 is a счёт-фактура and takes its sequence; status 2 is the
 	// transfer document only and keeps the realization's number.
-	number := in.Doc.Number
-	if status == 1 {
-		number = in.schetFakturaNumber()
-	}
-	in.invoiceHeader(m, grid, number)
-	taxTable(m, in.invoiceColumns(true), in.Doc.Lines, "Всего к оплате", 8, "")
+	in.invoiceHeader(m, grid, in.PrintedNumber())
+	taxTable(m, in.invoiceColumns(true), sheetLines(in.Doc), "Всего к оплате", 8, "")
 	m.AddRow(3)
 	in.taxSignatures(m, grid)
 	m.AddRow(2, line.NewCol(grid, props.Line{Thickness: 0.4}))
@@ -326,6 +321,27 @@ func (in *Input) renderUPD(m mcore.Maroto) {
 	for _, p := range pairs {
 		m.AddAutoRow(text.NewCol(half, p[0], headS), text.NewCol(grid-half, p[1], headS))
 	}
+}
+
+// updStatus is the УПД's status: as asked, else 1 for a VAT payer and 2
+// for an exempt seller.
+func (in *Input) updStatus() int {
+	if in.UPDStatus != 0 {
+		return in.UPDStatus
+	}
+	if in.Seller.VATExempt {
+		return 2
+	}
+	return 1
+}
+
+// PrintedNumber is the number the form prints: a счёт-фактура's and a
+// status-1 УПД's from the счёт-фактура sequence, else the document's.
+func (in *Input) PrintedNumber() string {
+	if in.Form == FormSchetFaktura || in.Form == FormUPD && in.updStatus() == 1 {
+		return in.schetFakturaNumber()
+	}
+	return in.Doc.Number
 }
 
 func (in *Input) editionText() string {
@@ -396,12 +412,15 @@ func (in *Input) renderTorg12(m mcore.Maroto) {
 				return sum(ls, func(l core.DocumentLine) decimal.Decimal { return l.NetAmount.Add(l.VATAmount.Decimal) })
 			}},
 	}
-	taxTable(m, cols, d.Lines, "Всего по накладной", 7, "Итого")
+	// A waybill lists the goods: a delivery the realization bills is on
+	// its счёт-фактура and УПД, not here.
+	goods := goodsOnly(sheetLines(d))
+	taxTable(m, cols, goods, "Всего по накладной", 7, "Итого")
 	m.AddRow(3)
-	n := int64(len(d.Lines))
+	n := int64(len(goods))
 	m.AddAutoRow(text.NewCol(grid, fmt.Sprintf("Товарная накладная имеет приложение на -- листах и содержит %s %s записей",
-		core.NumberInWords(n, true), core.Plural(n, "порядковый номер", "порядковых номера", "порядковых номеров")), headS))
-	m.AddAutoRow(text.NewCol(grid, "Всего отпущено на сумму: "+core.AmountInWords(d.GrandTotal.Decimal), props.Text{Size: 7,
+		core.NumberInWords(n, false), core.Plural(n, "порядковый номер", "порядковых номера", "порядковых номеров")), headS))
+	m.AddAutoRow(text.NewCol(grid, "Всего отпущено на сумму: "+core.AmountInWords(sumLines(d.TaxMode, goods).total), props.Text{Size: 7,
 		Family: fontFamily, Style: fontstyle.Bold, Top: 0.5}))
 	half := grid / 2
 	for _, p := range [][2]string{
