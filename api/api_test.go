@@ -42,7 +42,7 @@ func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 	deps := api.Deps{
 		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, WebForms: st, Attachments: st, Calls: st, Dialers: []core.Dialer{&recordingDialer{}},
 		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(), Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
-		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"},
+		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Rates: st, Organization: &core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"},
 		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
 			Realizations: st.Realizations(), Products: st.Products(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},

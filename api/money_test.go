@@ -2,12 +2,14 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -217,4 +219,31 @@ func TestMoneyWalk(t *testing.T) {
 	require.Contains(t, pdf.header.Get("Content-Disposition"), "%D0%A1%D1%87%D1%91%D1%82-%D1%84%D0%B0%D0%BA%D1%82%D1%83%D1%80%D0%B0%20"+
 		fmt.Sprint(act["schet_faktura_number"]), "the file is named after the number it prints")
 	require.True(t, slices.Contains([]string{"3", "4"}, fmt.Sprint(act["schet_faktura_number"])), "after the two realizations'")
+}
+
+// TestForeignCurrencyInvoice: rates in, a dollar invoice takes the rate of
+// its date, prints its currency and the amount in dollars in words with
+// the total in roubles; XYZ is no currency.
+func TestForeignCurrencyInvoice(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.store.PutRates(context.Background(), []core.CurrencyRate{{Currency: "USD", Nominal: 1,
+		Rate: decimal.RequireFromString("93.2801"), Date: core.NewDate(time.Date(2023, 11, 2, 0, 0, 0, 0, time.UTC))}})
+	require.NoError(t, err)
+	r := b.do(t, "GET", "/api/v1/currency-rates?date=2023-11-02", b.reader, "")
+	require.Equal(t, 200, r.status, string(r.body))
+	require.JSONEq(t, `{"items":[{"currency":"USD","nominal":1,"rate":"93.2801","date":"2023-11-02"}]}`, string(r.body))
+	require.Equal(t, 422, b.do(t, "GET", "/api/v1/currency-rates?date=02.11.2023", b.reader, "").status)
+	require.Equal(t, 422, b.do(t, "POST", "/api/v1/invoices", b.writer, `{"currency":"XYZ","lines":[]}`).status)
+	r = b.do(t, "POST", "/api/v1/invoices", b.writer, `{"currency":"usd","date":"2023-11-03","lines":[{"name":"Лицензия","price":"1000","vat_rate":"20"}]}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	inv := r.json(t)
+	require.Equal(t, []any{"USD", "93.2801", "1200.00"}, []any{inv["currency"], inv["conversion_rate"], inv["grand_total"]})
+	pdf := b.do(t, "GET", "/api/v1/invoices/"+inv["id"].(string)+"/pdf", b.reader, "")
+	require.Equal(t, 200, pdf.status)
+	text, _ := figures(t, pdf.body)
+	for _, want := range []string{"Одна тысяча двести долларов США 00 центов", "на сумму 1 200,00 USD",
+		"Курс ЦБ РФ на 03.11.2023: 1 USD = 93,2801 руб.; сумма в рублях: 111 936,12 руб."} {
+		require.Contains(t, text, want)
+	}
 }

@@ -20,6 +20,9 @@ func (s *Server) routes() {
 
 	v1 := app.Group("/api/v1", s.authenticate)
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
+	if s.deps.Rates != nil {
+		v1.Get("/currency-rates", need(core.ScopeRead), s.currencyRates)
+	}
 	exports := map[string]fiber.Handler{core.EntityLead: s.listLeads, core.EntityContact: s.listContacts,
 		core.EntityAccount: s.listAccounts, core.EntityDeal: s.listDeals, core.EntityActivity: s.listActivities}
 	if s.deps.Products != nil {

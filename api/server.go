@@ -112,7 +112,9 @@ type Deps struct {
 	// Printer renders documents' print forms (GET …/{id}/pdf).
 	Printer *printform.Printer
 	// Organization is our requisites (GET /api/v1/organization).
-	Organization   *core.Organization
+	Organization *core.Organization
+	// Rates are the Bank of Russia's daily rates (GET /api/v1/currency-rates).
+	Rates          core.CurrencyRates
 	SalesOrders    core.SalesOrderService
 	PurchaseOrders core.PurchaseOrderService
 	Acts           core.ActService

@@ -191,15 +191,7 @@ func Attributes[T any](field func(*T) *map[string]string) Setter[T] {
 // currencyCode normalizes an ISO 4217 code.
 func currencyCode(s string) (string, bool) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	if len(s) != 3 {
-		return s, false
-	}
-	for _, r := range s {
-		if r < 'A' || r > 'Z' {
-			return s, false
-		}
-	}
-	return s, true
+	return s, ValidCurrency(s)
 }
 
 // ProductSchema returns the writable fields of a product.

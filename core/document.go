@@ -163,24 +163,28 @@ type VATLine struct {
 // DocumentBody is what every sales document has (JSON names as the issue
 // fixes them, alike for every kind).
 type DocumentBody struct {
-	Number          string         `json:"number"` // allocated on create
-	Date            Date           `json:"date"`
-	Status          string         `json:"status"`
-	Subject         string         `json:"subject"`
-	AccountID       *string        `json:"account_id"`
-	ContactID       *string        `json:"contact_id"`
-	DealID          *string        `json:"deal_id"`
-	Currency        string         `json:"currency"`
-	PriceBookID     *string        `json:"price_book_id"`
-	TaxMode         string         `json:"tax_mode"` // individual, group, inclusive
-	Lines           []DocumentLine `json:"lines"`
-	DiscountPercent *Quantity      `json:"discount_percent"`
-	DiscountAmount  *Money         `json:"discount_amount"`
-	ShippingAmount  Money          `json:"shipping_amount"`
-	ShippingVATRate string         `json:"shipping_vat_rate"`
-	Adjustment      Money          `json:"adjustment"` // signed
-	Terms           string         `json:"terms"`
-	Description     string         `json:"description"`
+	Number    string  `json:"number"` // allocated on create
+	Date      Date    `json:"date"`
+	Status    string  `json:"status"`
+	Subject   string  `json:"subject"`
+	AccountID *string `json:"account_id"`
+	ContactID *string `json:"contact_id"`
+	DealID    *string `json:"deal_id"`
+	Currency  string  `json:"currency"`
+	// ConversionRate is roubles per unit of Currency on the document's
+	// date: 1 for RUB; given, or the Bank of Russia's rate in force on the
+	// date (crmhub rates import, rates.url).
+	ConversionRate  decimal.Decimal `json:"conversion_rate"`
+	PriceBookID     *string         `json:"price_book_id"`
+	TaxMode         string          `json:"tax_mode"` // individual, group, inclusive
+	Lines           []DocumentLine  `json:"lines"`
+	DiscountPercent *Quantity       `json:"discount_percent"`
+	DiscountAmount  *Money          `json:"discount_amount"`
+	ShippingAmount  Money           `json:"shipping_amount"`
+	ShippingVATRate string          `json:"shipping_vat_rate"`
+	Adjustment      Money           `json:"adjustment"` // signed
+	Terms           string          `json:"terms"`
+	Description     string          `json:"description"`
 	// Computed: Subtotal is the lines after their own discounts, before
 	// the overall discount, in price terms; DiscountTotal the overall
 	// discount and the adjustment spread over the lines; NetTotal, VATTotal
@@ -282,7 +286,7 @@ var computedFields = []string{"id", "created_at", "updated_at", "version", "numb
 
 // frozenFields may not change once a document is issued (not a draft):
 // it is corrected by cancelling it and issuing a new one.
-var frozenFields = []string{"date", "account_id", "currency", "price_book_id", "tax_mode", "lines", "discount_percent",
+var frozenFields = []string{"date", "account_id", "currency", "conversion_rate", "price_book_id", "tax_mode", "lines", "discount_percent",
 	"discount_amount", "shipping_amount", "shipping_vat_rate", "adjustment"}
 
 // FrozenFields lists what an issued document keeps.
@@ -298,6 +302,7 @@ func documentFields[T any](s *Schema[T], body func(*T) *DocumentBody, statuses *
 		Field("deal_id", Link(func(t *T) **string { return &body(t).DealID })).
 		Field("currency", Normalized("invalid_currency", "must be an ISO 4217 code such as RUB", currencyCode,
 			func(t *T) *string { return &body(t).Currency })).
+		Field("conversion_rate", RateField(func(t *T) *decimal.Decimal { return &body(t).ConversionRate })).
 		Field("price_book_id", Link(func(t *T) **string { return &body(t).PriceBookID })).
 		Field("tax_mode", Normalized("invalid_choice", "must be individual, group or inclusive", func(s string) (string, bool) {
 			return s, s == string(TaxIndividual) || s == string(TaxGroup) || s == string(TaxInclusive)
@@ -370,10 +375,29 @@ var realizationSchema = sync.OnceValue(func() *Schema[Realization] {
 		Field("owner_id", ID(func(r *Realization) *string { return &r.OwnerID }))
 })
 
-// NewDocumentBody is a new document's defaults: today, RUB, VAT on top.
+// NewDocumentBody is a new document's defaults: today, RUB, VAT on top;
+// the conversion rate is left to be found for the currency and date.
 func NewDocumentBody(now time.Time, status string) DocumentBody {
-	return DocumentBody{Date: NewDate(now), Status: status, Currency: "RUB", TaxMode: string(TaxIndividual),
+	return DocumentBody{Date: NewDate(now), Status: status, Currency: BaseCurrency, TaxMode: string(TaxIndividual),
 		Lines: []DocumentLine{}, VATByRate: []VATLine{}}
+}
+
+// RateField sets a conversion rate: a positive decimal string with at
+// most 6 fraction digits; null leaves it to the rates table.
+func RateField[T any](field func(*T) *decimal.Decimal) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = decimal.Zero
+			return nil
+		}
+		s, ok := decodeString(raw)
+		d, err := decimal.NewFromString(strings.TrimSpace(s))
+		if !ok || err != nil || !d.IsPositive() || !d.Equal(d.Round(6)) || d.GreaterThan(decimal.NewFromInt(1_000_000)) {
+			return fail(path, "invalid_rate", `must be a positive decimal string such as "93.2801" with at most 6 fraction digits`)
+		}
+		*field(rec) = d
+		return nil
+	}
 }
 
 // requiredAmount sets a non-negative amount that is never null (null is 0).

@@ -22,6 +22,7 @@ import (
 	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/connectors/mailscan"
 	"github.com/crmhub/crmhub/connectors/onec"
+	"github.com/crmhub/crmhub/connectors/ratesfeed"
 	"github.com/crmhub/crmhub/core"
 )
 
@@ -53,6 +54,17 @@ type Config struct {
 	MailScan     MailScanConfig    `yaml:"mailscan"`
 	OneC         OneCConfig        `yaml:"onec"`
 	Reports      ReportsConfig     `yaml:"reports"`
+	Rates        RatesConfig       `yaml:"rates"`
+}
+
+// RatesConfig is where the Bank of Russia's daily rates are fetched from
+// (off while URL is empty; crmhub rates import loads a file by hand).
+type RatesConfig struct {
+	// URL serves the daily rates XML (the Bank's XML_daily.asp or a
+	// mirror).
+	URL string `yaml:"url"`
+	// Interval between fetches.
+	Interval time.Duration `yaml:"interval"`
 }
 
 // OneCConfig is the 1C:Enterprise exchange endpoint ("обмен с сайтом"),
@@ -481,6 +493,7 @@ func defaultConfig() Config {
 		SMTP:     SMTPConfig{TLS: mailout.TLSStartTLS, Timeout: 15 * time.Second, MaxAttempts: 8, RetryBackoff: time.Minute},
 		MailScan: MailScanConfig{Mailboxes: []core.MailboxConfig{}},
 		Reports:  ReportsConfig{MaxRows: 100_000, StatementTimeout: 30 * time.Second, TimeZone: "Europe/Moscow"},
+		Rates:    RatesConfig{Interval: 6 * time.Hour},
 		OneC: OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true,
 			Documents: []string{onec.DocSalesOrders}},
 	}
@@ -738,6 +751,11 @@ func (c *Config) Validate() error {
 		}
 		if f.Width < 1 || f.Width > 12 || len(f.Prefix) > 40 {
 			return bad("documents.numbering."+kind, "width must be 1 to 12 and the prefix at most 40 bytes")
+		}
+	}
+	if c.Rates.URL != "" {
+		if err := (ratesfeed.Config{URL: c.Rates.URL, Interval: c.Rates.Interval}).Validate(); err != nil {
+			return fmt.Errorf("config: %w", err)
 		}
 	}
 	switch c.Documents.ShippingClosedBy {

@@ -16,6 +16,7 @@ import (
 	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/connectors/mailscan"
 	"github.com/crmhub/crmhub/connectors/onec"
+	"github.com/crmhub/crmhub/connectors/ratesfeed"
 	"github.com/crmhub/crmhub/connectors/reportmail"
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/connectors/webforms"
@@ -38,11 +39,19 @@ type connectors struct {
 	reports  *reportmail.Scheduler
 	scan     *mailscan.Group
 	workers  []*inbox.Worker
+	rates    *ratesfeed.Feed // nil unless rates.url is set
 	wg       sync.WaitGroup
 }
 
 func newConnectors(cfg Config, getenv func(string) string, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
 	c := &connectors{imports: imports.New(imports.Config{Logger: log}, st)}
+	if cfg.Rates.URL != "" {
+		var err error
+		if c.rates, err = ratesfeed.New(ratesfeed.Config{URL: cfg.Rates.URL, Interval: cfg.Rates.Interval, Logger: log}, st); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		log.Info("connector_enabled", "connector", "rates")
+	}
 	boxes, err := cfg.mailboxes()
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -244,6 +253,13 @@ func (c *connectors) start(ctx context.Context) {
 		go func() {
 			defer c.wg.Done()
 			_ = c.mail.Run(ctx)
+		}()
+	}
+	if c.rates != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			_ = c.rates.Run(ctx)
 		}()
 	}
 	if c.asterisk != nil {

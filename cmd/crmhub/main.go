@@ -112,6 +112,7 @@ func commands() []command {
 		{"export", "export records to an .xlsx workbook", (*Main).exportCmd},
 		{"onec", "import CommerceML files from disk, or export the orders for 1C", (*Main).onecCmd},
 		{"report", "list the reports, or run one to JSON, CSV, Excel, PDF or a chart image", (*Main).reportCmd},
+		{"rates", "import the Bank of Russia's daily rates from a file, or list them", (*Main).rates},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}

@@ -130,7 +130,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			Calls: st, Dialers: conns.dialers, Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(),
 			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
 			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
-			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization,
+			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization, Rates: st,
 			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer(),
 			MailScanner: conns.scan, Mailboxes: st,
 			Imports: st, ImportQueued: conns.imports.Wake, OneC: conns.onecHook(), OneCPath: cfg.OneC.Path,

@@ -187,6 +187,21 @@ func TestServeEndToEnd(t *testing.T) {
 	code, _, stderr = run(t, env, "print", "--form", "torg13", "--id", inv["id"].(string))
 	require.Equal(t, 2, code, stderr)
 
+	// crmhub rates import loads the Bank of Russia's file; a document in
+	// dollars then takes the rate of its date, which the API lists.
+	code, ratesOut, stderr := run(t, env, "rates", "import", "../../exchange/cbrrates/testdata/cbrXMLdaily-XML_daily.xml")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, ratesOut, "imported 34 rates of 15.03.2022")
+	code, _, stderr = run(t, env, "rates", "import", "../../exchange/cbrrates/testdata/diplom-pipeline-cbr.xml")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "declares encoding windows-1251 but its bytes are UTF-8")
+	status, _, body = c.do(t, "GET", "/api/v1/currency-rates?date=2022-03-16", "")
+	require.Equal(t, 200, status, string(body))
+	require.Contains(t, string(body), `{"currency":"USD","nominal":1,"rate":"115.1963","date":"2022-03-15"}`)
+	status, _, body = c.do(t, "POST", "/api/v1/invoices", `{"currency":"USD","date":"2022-03-16","lines":[{"name":"Работы","price":"10","vat_rate":"20"}]}`)
+	require.Equal(t, 201, status, string(body))
+	require.Contains(t, string(body), `"conversion_rate":"115.1963"`)
+
 	// crmhub export writes the leads; crmhub import reads them back (by
 	// id, updating: nothing changes) and reports a bad file clearly.
 	xlsxPath := filepath.Join(env["CRMHUB_DATA_DIR"], "leads.xlsx")

@@ -169,7 +169,7 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 	}
 	d := &commerceml.Document{ID: r.ID, Number: o.Number, Date: o.Date.Format("2006-01-02"),
 		Time: r.CreatedAt.In(moscow).Format("15:04:05"), Operation: op, Role: "Продавец",
-		Currency: o.Currency, Rate: "1", Sum: o.GrandTotal.StringFixed(2), Comment: o.Description,
+		Currency: o.Currency, Rate: rateOf(o), Sum: o.GrandTotal.StringFixed(2), Comment: o.Description,
 		Requisites: []commerceml.Requisite{
 			{Name: statusName, Value: statusLabel(entity, o.Status)},
 			{Name: "Отменен", Value: fmt.Sprint(o.Status == "cancelled")},
@@ -534,4 +534,13 @@ func (x *Exchange) counterparty(ctx context.Context, doc *commerceml.Document) (
 		return "", err
 	}
 	return a.ID, nil
+}
+
+// rateOf is the document's «Курс»: roubles per unit of its currency, 1 for
+// roubles.
+func rateOf(o *core.DocumentBody) string {
+	if !o.ConversionRate.IsPositive() || o.Currency == core.BaseCurrency {
+		return "1"
+	}
+	return o.ConversionRate.String()
 }

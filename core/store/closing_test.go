@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -166,4 +167,41 @@ func TestRecomputeDrafts(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"220.00", "1120.00", core.TotalsVtiger}, []string{inv.VATTotal.StringFixed(2), inv.GrandTotal.StringFixed(2), inv.TotalsRule},
 		"an issued document is a legal document: its figures stay")
+}
+
+// TestForeignCurrencyDocument: a document in dollars takes the Bank of
+// Russia's rate in force on its date, or the one given; without either it
+// is a 422 that says what to do; XYZ is no currency.
+func TestForeignCurrencyDocument(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	body := `{"currency":"USD","date":"2023-11-03","lines":[{"name":"A","price":"100","vat_rate":"20"}]}`
+	_, err := s.Invoices().Create(ctx, patch(t, body))
+	require.Equal(t, "no_rate", core.ErrorFields(err)[0].Code)
+	_, err = s.Invoices().Create(ctx, patch(t, `{"currency":"XYZ","lines":[]}`))
+	require.Equal(t, "currency", core.ErrorFields(err)[0].Field)
+	_, err = s.PutRates(ctx, []core.CurrencyRate{
+		{Currency: "USD", Nominal: 1, Rate: decimal.RequireFromString("93.2801"), Date: core.NewDate(time.Date(2023, 11, 2, 0, 0, 0, 0, time.UTC))},
+		{Currency: "KZT", Nominal: 100, Rate: decimal.RequireFromString("20.1234"), Date: core.NewDate(time.Date(2023, 11, 2, 0, 0, 0, 0, time.UTC))},
+	})
+	require.NoError(t, err)
+	inv, err := s.Invoices().Create(ctx, patch(t, body))
+	require.NoError(t, err)
+	require.Equal(t, "93.2801", inv.ConversionRate.String(), "the rate in force on 3 November: the 2 November publication")
+	kzt, err := s.Invoices().Create(ctx, patch(t, `{"currency":"KZT","date":"2023-11-02","lines":[]}`))
+	require.NoError(t, err)
+	require.Equal(t, "0.201234", kzt.ConversionRate.String(), "per one tenge")
+	given, err := s.Invoices().Create(ctx, patch(t, `{"currency":"USD","conversion_rate":"90.5","lines":[]}`))
+	require.NoError(t, err)
+	require.Equal(t, "90.5", given.ConversionRate.String())
+	rub, err := s.Invoices().Create(ctx, patch(t, `{"lines":[]}`))
+	require.NoError(t, err)
+	require.Equal(t, "1", rub.ConversionRate.String())
+	rates, err := s.Rates(ctx, time.Date(2023, 11, 10, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	require.Len(t, rates, 2)
+	none, err := s.Rates(ctx, time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	require.Empty(t, none, "nothing published before 2 November")
 }

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/crmhub/crmhub/core"
 )
@@ -31,18 +33,18 @@ func (s *Store) SetNumbering(n map[string]core.NumberFormat) {
 var documentColumns = []string{"number", "date", "status", "subject", "account_id", "contact_id", "deal_id", "currency",
 	"price_book_id", "tax_mode", "lines", "discount_percent", "discount_amount", "shipping_amount", "shipping_vat_rate",
 	"adjustment", "terms", "description", "subtotal", "discount_total", "vat_total", "grand_total", "vat_by_rate", "net_total",
-	"totals_rule"}
+	"totals_rule", "conversion_rate"}
 
 func documentValues(b *core.DocumentBody) []any {
 	return []any{b.Number, b.Date, b.Status, b.Subject, b.AccountID, b.ContactID, b.DealID, b.Currency, b.PriceBookID,
 		b.TaxMode, b.Lines, b.DiscountPercent, b.DiscountAmount, b.ShippingAmount, b.ShippingVATRate, b.Adjustment, b.Terms,
-		b.Description, b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal, b.VATByRate, b.NetTotal, b.TotalsRule}
+		b.Description, b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal, b.VATByRate, b.NetTotal, b.TotalsRule, b.ConversionRate}
 }
 
 func documentTargets(b *core.DocumentBody) []any {
 	return []any{&b.Number, &b.Date, &b.Status, &b.Subject, &b.AccountID, &b.ContactID, &b.DealID, &b.Currency, &b.PriceBookID,
 		&b.TaxMode, &b.Lines, &b.DiscountPercent, &b.DiscountAmount, &b.ShippingAmount, &b.ShippingVATRate, &b.Adjustment,
-		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate, &b.NetTotal, &b.TotalsRule}
+		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate, &b.NetTotal, &b.TotalsRule, &b.ConversionRate}
 }
 
 // docTable describes a kind of sales document for newDocumentTable.
@@ -238,6 +240,9 @@ func (s *Store) prepareDocument(ctx context.Context, db dbtx, kind string, old, 
 			return err
 		}
 	}
+	if err := conversionRate(ctx, db, old, b); err != nil {
+		return err
+	}
 	if old == nil || !core.IsDraft(kind, old.Status) || linesChanged(old, b) || old.PriceBookID != b.PriceBookID {
 		if err := s.fillLines(ctx, db, b); err != nil {
 			return err
@@ -252,6 +257,35 @@ func (s *Store) prepareDocument(ctx context.Context, db dbtx, kind string, old, 
 	if creating {
 		return s.allocateNumber(ctx, db, kind, b)
 	}
+	return nil
+}
+
+// conversionRate fills a document's rate to roubles: 1 for RUB; for
+// another currency, when none is given (or the currency or date changed
+// and the old rate came along), the Bank of Russia's rate in force on the
+// document's date.
+func conversionRate(ctx context.Context, db dbtx, old, b *core.DocumentBody) error {
+	if b.Currency == core.BaseCurrency {
+		b.ConversionRate = decimal.NewFromInt(1)
+		return nil
+	}
+	moved := old != nil && (old.Currency != b.Currency || !old.Date.Equal(b.Date.Time)) && old.ConversionRate.Equal(b.ConversionRate)
+	if !b.ConversionRate.IsZero() && !moved {
+		return nil
+	}
+	var nominal int
+	var rate decimal.Decimal
+	err := db.QueryRow(ctx, `SELECT nominal, rate FROM currency_rates WHERE currency = $1 AND date <= $2 ORDER BY date DESC LIMIT 1`,
+		b.Currency, b.Date.Time).Scan(&nominal, &rate)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return core.Invalid([]core.FieldError{{Field: "conversion_rate", Code: "no_rate", Message: fmt.Sprintf(
+			"no Bank of Russia rate for %s on or before %s: give conversion_rate, or import the rates (crmhub rates import)",
+			b.Currency, b.Date.Format("2006-01-02"))}})
+	}
+	if err != nil {
+		return err
+	}
+	b.ConversionRate = core.CurrencyRate{Nominal: nominal, Rate: rate}.PerUnit()
 	return nil
 }
 

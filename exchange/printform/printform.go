@@ -421,8 +421,29 @@ func totalLines(d *core.DocumentBody, t printedTotals, vatExempt bool) [][2]stri
 	return append(out, [2]string{"Всего к оплате:", core.FormatAmount(t.total)})
 }
 
-func countLine(what string, n int, t printedTotals) string {
-	return fmt.Sprintf("%s %d, на сумму %s руб.", what, n, core.FormatAmount(t.total))
+func countLine(what string, n int, t printedTotals, currency string) string {
+	return fmt.Sprintf("%s %d, на сумму %s %s", what, n, core.FormatAmount(t.total), unitOf(currency))
+}
+
+// unitOf is how a sum names its currency: «руб.» for roubles, else the
+// ISO code.
+func unitOf(currency string) string {
+	if currency == "" || currency == core.BaseCurrency {
+		return "руб."
+	}
+	return currency
+}
+
+// inRoubles is the line under a foreign-currency document's total: the
+// Bank of Russia's rate it was made at and the total in roubles.
+func inRoubles(d *core.DocumentBody, total decimal.Decimal) []string {
+	if d.Currency == "" || d.Currency == core.BaseCurrency || !d.ConversionRate.IsPositive() {
+		return nil
+	}
+	c := core.CurrencyOf(d.Currency)
+	return []string{fmt.Sprintf("Валюта: %s (%s). Курс ЦБ РФ на %s: 1 %s = %s руб.; сумма в рублях: %s руб.", c.Name, d.Currency,
+		d.Date.Format("02.01.2006"), d.Currency, strings.Replace(d.ConversionRate.StringFixed(4), ".", ",", 1),
+		core.FormatAmount(total.Mul(d.ConversionRate).Round(2)))}
 }
 
 // signatures prints one or two signature columns.
@@ -472,10 +493,10 @@ func sheetOf(in Input) (*sheet, error) {
 	cols, rows := itemRows(d, lines)
 	t := sumLines(d.TaxMode, lines)
 	s := &sheet{columns: cols, rows: rows, totals: totalLines(d, t, in.Seller.VATExempt)}
-	words := core.AmountInWords(t.total)
-	var note []string
+	words := core.AmountInWordsIn(t.total, currencyOr(d.Currency))
+	note := inRoubles(d, t.total)
 	if d.DiscountTotal.IsPositive() {
-		note = []string{"Цены и суммы указаны с учётом скидки " + money(d.DiscountTotal) + " руб."}
+		note = append(note, "Цены и суммы указаны с учётом скидки "+money(d.DiscountTotal)+" "+unitOf(d.Currency))
 	}
 	switch in.Form {
 	case FormInvoice:
@@ -485,7 +506,7 @@ func sheetOf(in Input) (*sheet, error) {
 		if in.Basis != "" {
 			s.parties = append(s.parties, [2]string{"Основание:", in.Basis})
 		}
-		s.summary = append(note, countLine("Всего наименований", len(lines), t), words)
+		s.summary = append(note, countLine("Всего наименований", len(lines), t, d.Currency), words)
 		if !in.Until.IsZero() {
 			s.closing = []string{"Оплатить не позднее " + core.FormatDateLong(in.Until)}
 		}
@@ -496,7 +517,7 @@ func sheetOf(in Input) (*sheet, error) {
 		s.columns[1].name = "Наименование работ, услуг"
 		s.parties = [][2]string{{"Исполнитель:", partyLine(seller)}, {"Заказчик:", partyLine(in.Buyer)},
 			{"Основание:", dash(in.Basis)}}
-		s.summary = []string{countLine("Всего оказано услуг", len(lines), t), words}
+		s.summary = append(inRoubles(d, t.total), countLine("Всего оказано услуг", len(lines), t, d.Currency), words)
 		s.closing = []string{"Вышеперечисленные услуги выполнены полностью и в срок. Заказчик претензий по объему, " +
 			"качеству и срокам оказания услуг не имеет."}
 		s.signature = signatures(
@@ -508,7 +529,7 @@ func sheetOf(in Input) (*sheet, error) {
 		if d.Subject != "" {
 			s.parties = append(s.parties, [2]string{"Тема:", d.Subject})
 		}
-		s.summary = append(note, countLine("Всего наименований", len(lines), t), words)
+		s.summary = append(note, countLine("Всего наименований", len(lines), t, d.Currency), words)
 		if !in.Until.IsZero() {
 			s.closing = append(s.closing, "Предложение действительно до "+core.FormatDateLong(in.Until))
 		}
@@ -520,6 +541,14 @@ func sheetOf(in Input) (*sheet, error) {
 		return nil, fmt.Errorf("printform: unknown form %q", in.Form)
 	}
 	return s, nil
+}
+
+// currencyOr is a document's currency, roubles when it has none.
+func currencyOr(c string) string {
+	if c == "" {
+		return core.BaseCurrency
+	}
+	return c
 }
 
 // services are the service lines of a document.
