@@ -39,6 +39,7 @@ type bundle struct {
 func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 	t.Helper()
 	st := storetest.NewStore(t)
+	st.SetOrganization(core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"})
 	deps := api.Deps{
 		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, WebForms: st, Attachments: st, Calls: st, Dialers: []core.Dialer{&recordingDialer{}},
 		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(), Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),

@@ -247,3 +247,39 @@ func TestForeignCurrencyInvoice(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 }
+
+// TestRequisitesFrozenAtIssue: an issued document prints the buyer as it
+// was when the document was issued; a draft prints the account as it is.
+func TestRequisitesFrozenAtIssue(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Лютик","inn":"7707083893","kpp":"773601001"}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	acc := r.json(t)["id"].(string)
+	body := `{"account_id":"` + acc + `","lines":[{"name":"Работы","price":"1000","vat_rate":"22"}]`
+	r = b.do(t, "POST", "/api/v1/invoices", b.writer, body+`,"status":"sent"}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	issued := r.json(t)
+	req := issued["requisites"].(map[string]any)
+	require.Equal(t, "ООО Лютик", req["buyer"].(map[string]any)["name"])
+	require.Equal(t, "ООО «Ромашка»", req["seller"].(map[string]any)["name"])
+	r = b.do(t, "POST", "/api/v1/invoices", b.writer, body+`}`)
+	require.Equal(t, 201, r.status)
+	draft := r.json(t)
+	require.Nil(t, draft["requisites"])
+
+	r = b.do(t, "PATCH", "/api/v1/accounts/"+acc, b.writer, `{"name":"ООО Лютик и партнёры"}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, 200, r.status, string(r.body))
+	text := func(id string) string {
+		pdf := b.do(t, "GET", "/api/v1/invoices/"+id+"/pdf", b.reader, "")
+		require.Equal(t, 200, pdf.status)
+		s, _ := figures(t, pdf.body)
+		return s
+	}
+	require.NotContains(t, text(issued["id"].(string)), "партнёры", "an issued invoice keeps the buyer it was issued to")
+	require.Contains(t, text(draft["id"].(string)), "ООО Лютик и партнёры", "a draft prints the live requisites")
+	// A status change keeps the snapshot.
+	r = b.do(t, "PATCH", "/api/v1/invoices/"+issued["id"].(string), b.writer, `{"status":"approved"}`, "Content-Type", "application/merge-patch+json")
+	require.Equal(t, 200, r.status, string(r.body))
+	require.Equal(t, "ООО Лютик", r.json(t)["requisites"].(map[string]any)["buyer"].(map[string]any)["name"])
+}

@@ -196,6 +196,9 @@ type DocumentBody struct {
 	GrandTotal    Money     `json:"grand_total"`
 	VATByRate     []VATLine `json:"vat_by_rate"`
 	TotalsRule    string    `json:"totals_rule"`
+	// Requisites are the parties frozen when the document was issued
+	// (null while a draft: its PDFs print the live requisites).
+	Requisites *Requisites `json:"requisites"`
 	// Warnings say what the hub decided on the request's behalf (a line
 	// billed at the rate of its shipment date); not stored.
 	Warnings []FieldError `json:"warnings,omitempty"`
@@ -282,7 +285,7 @@ const NumberingSchetFaktura = "schet_faktura"
 
 // computedFields are read-only in every document.
 var computedFields = []string{"id", "created_at", "updated_at", "version", "number", "subtotal", "discount_total",
-	"net_total", "vat_total", "grand_total", "vat_by_rate", "totals_rule", "warnings"}
+	"net_total", "vat_total", "grand_total", "vat_by_rate", "totals_rule", "warnings", "requisites"}
 
 // frozenFields may not change once a document is issued (not a draft):
 // it is corrected by cancelling it and issuing a new one.

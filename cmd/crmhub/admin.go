@@ -42,7 +42,7 @@ func (m *Main) openStore(ctx context.Context, cfgPath string, needSchema bool, f
 	}
 	st := store.New(db.pool, log)
 	defer st.Close()
-	st.SetReportLimits(cfg.Reports.MaxRows, cfg.Reports.StatementTimeout, cfg.Reports.Location())
+	configureStore(st, cfg)
 	return fn(st)
 }
 

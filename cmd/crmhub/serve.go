@@ -42,12 +42,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer db.close(ctx, log)
 	st := store.New(db.pool, log)
 	defer st.Close()
-	st.SetConversionMapping(cfg.Conversion)
-	st.SetDuplicatePolicy(cfg.Duplicates)
-	st.SetNumbering(cfg.Documents.Numbering)
-	st.SetPaidOnFullPayment(cfg.Documents.PaidOnFullPayment)
-	st.SetClosingRules(core.ClosingRules{ShippingClosedBy: cfg.Documents.ShippingClosedBy, ShippingLineName: cfg.Documents.ShippingLineName})
-	st.SetReportLimits(cfg.Reports.MaxRows, cfg.Reports.StatementTimeout, cfg.Reports.Location())
+	configureStore(st, cfg)
 	if err := m.prepare(ctx, cfg, st, log); err != nil {
 		return err
 	}
@@ -58,6 +53,18 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer strm.stop()
 	return m.runServer(ctx, cfg, st, strm, sm, log)
+}
+
+// configureStore gives the store the configured rules, for serve and for
+// every command that writes through it.
+func configureStore(st *store.Store, cfg Config) {
+	st.SetConversionMapping(cfg.Conversion)
+	st.SetDuplicatePolicy(cfg.Duplicates)
+	st.SetNumbering(cfg.Documents.Numbering)
+	st.SetPaidOnFullPayment(cfg.Documents.PaidOnFullPayment)
+	st.SetOrganization(cfg.Organization)
+	st.SetClosingRules(core.ClosingRules{ShippingClosedBy: cfg.Documents.ShippingClosedBy, ShippingLineName: cfg.Documents.ShippingLineName})
+	st.SetReportLimits(cfg.Reports.MaxRows, cfg.Reports.StatementTimeout, cfg.Reports.Location())
 }
 
 // prepare migrates (when configured) and bootstraps the first administrator

@@ -19,6 +19,10 @@ var (
 	_ core.InvoiceService = invoices{}
 )
 
+// SetOrganization sets our requisites (from config), which documents
+// freeze when they are issued.
+func (s *Store) SetOrganization(o core.Organization) { s.organization = o }
+
 // SetClosingRules sets how closing documents bill shipping (from config).
 func (s *Store) SetClosingRules(r core.ClosingRules) { s.closing = r }
 
@@ -33,18 +37,18 @@ func (s *Store) SetNumbering(n map[string]core.NumberFormat) {
 var documentColumns = []string{"number", "date", "status", "subject", "account_id", "contact_id", "deal_id", "currency",
 	"price_book_id", "tax_mode", "lines", "discount_percent", "discount_amount", "shipping_amount", "shipping_vat_rate",
 	"adjustment", "terms", "description", "subtotal", "discount_total", "vat_total", "grand_total", "vat_by_rate", "net_total",
-	"totals_rule", "conversion_rate"}
+	"totals_rule", "conversion_rate", "requisites"}
 
 func documentValues(b *core.DocumentBody) []any {
 	return []any{b.Number, b.Date, b.Status, b.Subject, b.AccountID, b.ContactID, b.DealID, b.Currency, b.PriceBookID,
 		b.TaxMode, b.Lines, b.DiscountPercent, b.DiscountAmount, b.ShippingAmount, b.ShippingVATRate, b.Adjustment, b.Terms,
-		b.Description, b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal, b.VATByRate, b.NetTotal, b.TotalsRule, b.ConversionRate}
+		b.Description, b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal, b.VATByRate, b.NetTotal, b.TotalsRule, b.ConversionRate, b.Requisites}
 }
 
 func documentTargets(b *core.DocumentBody) []any {
 	return []any{&b.Number, &b.Date, &b.Status, &b.Subject, &b.AccountID, &b.ContactID, &b.DealID, &b.Currency, &b.PriceBookID,
 		&b.TaxMode, &b.Lines, &b.DiscountPercent, &b.DiscountAmount, &b.ShippingAmount, &b.ShippingVATRate, &b.Adjustment,
-		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate, &b.NetTotal, &b.TotalsRule, &b.ConversionRate}
+		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate, &b.NetTotal, &b.TotalsRule, &b.ConversionRate, &b.Requisites}
 }
 
 // docTable describes a kind of sales document for newDocumentTable.
@@ -243,6 +247,9 @@ func (s *Store) prepareDocument(ctx context.Context, db dbtx, kind string, old, 
 	if err := conversionRate(ctx, db, old, b); err != nil {
 		return err
 	}
+	if err := s.freezeRequisites(ctx, db, kind, old, b); err != nil {
+		return err
+	}
 	if old == nil || !core.IsDraft(kind, old.Status) || linesChanged(old, b) || old.PriceBookID != b.PriceBookID {
 		if err := s.fillLines(ctx, db, b); err != nil {
 			return err
@@ -286,6 +293,29 @@ func conversionRate(ctx context.Context, db dbtx, old, b *core.DocumentBody) err
 		return err
 	}
 	b.ConversionRate = core.CurrencyRate{Nominal: nominal, Rate: rate}.PerUnit()
+	return nil
+}
+
+// freezeRequisites keeps a document's parties as they are when it leaves
+// draft (created issued, or a draft issued); a draft has none.
+func (s *Store) freezeRequisites(ctx context.Context, db dbtx, kind string, old, b *core.DocumentBody) error {
+	if core.IsDraft(kind, b.Status) {
+		b.Requisites = nil
+		return nil
+	}
+	if old != nil && !core.IsDraft(kind, old.Status) {
+		b.Requisites = old.Requisites
+		return nil
+	}
+	var buyer *core.Account
+	if b.AccountID != nil {
+		a, err := s.tables.account.get(ctx, db, *b.AccountID, "")
+		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
+			return err
+		}
+		buyer = a
+	}
+	b.Requisites = core.FreezeRequisites(s.organization, buyer, s.now())
 	return nil
 }
 

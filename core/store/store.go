@@ -40,6 +40,8 @@ type Store struct {
 	paidOnFull bool
 	// closing is how closing documents bill an invoice's shipping.
 	closing core.ClosingRules
+	// organization is ours, frozen into documents as they are issued.
+	organization core.Organization
 	// reportReg is what reports may name; reportLimits bound their runs.
 	reportReg    map[string]*rEntity
 	reportLimits reportLimits

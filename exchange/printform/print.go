@@ -129,7 +129,10 @@ func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 			}
 		}
 	}
-	if account != nil {
+	switch {
+	case in.Doc.Requisites != nil: // issued: the parties as they were then
+		in.Seller, in.Buyer = in.Doc.Requisites.Seller, PartyOf(in.Doc.Requisites.Buyer)
+	case account != nil:
 		acc, err := p.Accounts.Get(ctx, *account)
 		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
 			return nil, err

@@ -94,24 +94,12 @@ func OrgParty(o core.Organization) Party {
 }
 
 // AccountParty is a customer's account as a party (nil: unknown).
-func AccountParty(a *core.Account) Party {
-	if a == nil {
-		return Party{}
-	}
-	addr := a.LegalAddress.Line
-	if addr == "" {
-		parts := []string{a.LegalAddress.Postcode, a.LegalAddress.Region, a.LegalAddress.City, a.LegalAddress.Street,
-			a.LegalAddress.House, a.LegalAddress.Flat}
-		var keep []string
-		for _, p := range parts {
-			if p != "" {
-				keep = append(keep, p)
-			}
-		}
-		addr = strings.Join(keep, ", ")
-	}
-	return Party{Name: a.Name, INN: a.INN, KPP: a.KPP, Address: addr, Phone: a.Phone, BankName: a.BankName, BIK: a.BIK,
-		Account: a.SettlementAccount, CorrAccount: a.CorrespondentAccount}
+func AccountParty(a *core.Account) Party { return PartyOf(core.AccountRequisites(a)) }
+
+// PartyOf is a party as a document froze it.
+func PartyOf(r core.PartyRequisites) Party {
+	return Party{Name: r.Name, INN: r.INN, KPP: r.KPP, Address: r.Address, Phone: r.Phone, BankName: r.BankName, BIK: r.BIK,
+		Account: r.Account, CorrAccount: r.CorrAccount}
 }
 
 // Input is what a form is printed from.
