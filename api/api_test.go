@@ -45,7 +45,7 @@ func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(), Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
 		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Rates: st, Organization: &core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"},
 		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
-			Realizations: st.Realizations(), Products: st.Products(),
+			Realizations: st.Realizations(), Products: st.Products(), SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(),
 			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
 		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st, Imports: st, Reports: st.Reports(), ReportSchedules: st.ReportSchedules(),
 		ReportRunner: &reportmail.Scheduler{Schedules: st.ReportSchedules(), Reports: st.Reports()},

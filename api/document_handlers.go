@@ -33,7 +33,7 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	mount[core.Act](s, v1, "/acts", s.deps.Acts, listDocuments(core.ActStatuses(), s.deps.Acts.List), core.ScopeWrite)
 	if s.deps.Printer != nil {
 		for path, kind := range map[string]string{"/quotes": core.EntityQuote, "/invoices": core.EntityInvoice, "/acts": core.EntityAct,
-			"/realizations": core.EntityRealization} {
+			"/realizations": core.EntityRealization, "/sales-orders": core.EntitySalesOrder, "/purchase-orders": core.EntityPurchaseOrder} {
 			v1.Get(path+"/:id/pdf", need(core.ScopeRead), s.printDocument(kind))
 		}
 	}

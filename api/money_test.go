@@ -283,3 +283,30 @@ func TestRequisitesFrozenAtIssue(t *testing.T) {
 	require.Equal(t, 200, r.status, string(r.body))
 	require.Equal(t, "ООО Лютик", r.json(t)["requisites"].(map[string]any)["buyer"].(map[string]any)["name"])
 }
+
+// TestOrderForms: orders show their payments and print as «Заказ
+// покупателя» and «Заказ поставщику», their figures the orders'.
+func TestOrderForms(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Поставщик","type":"vendor"}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	vendor := r.json(t)["id"].(string)
+	r = b.do(t, "POST", "/api/v1/sales-orders", b.writer, `{"discount_percent":"5","shipping_amount":"300","lines":[{"name":"Стол","price":"7000","quantity":"2","vat_rate":"22"},{"name":"Книга","price":"500","vat_rate":"10"}]}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	so := r.json(t)
+	require.Equal(t, 201, b.do(t, "POST", "/api/v1/payments", b.writer, `{"sales_order_id":"`+so["id"].(string)+`","amount":"1000","method":"cash"}`).status)
+	r = b.do(t, "GET", "/api/v1/sales-orders/"+so["id"].(string), b.reader, "")
+	so = r.json(t)
+	require.Equal(t, "1000.00", so["amount_paid"])
+	require.Equal(t, dec(so["grand_total"]).Sub(decimal.NewFromInt(1000)).StringFixed(2), so["balance"])
+	checkForm(t, b, "/api/v1/sales-orders/"+so["id"].(string)+"/pdf", so, false)
+	r = b.do(t, "POST", "/api/v1/purchase-orders", b.writer, `{"account_id":"`+vendor+`","lines":[{"name":"Стол","price":"4000","vat_rate":"22"}]}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	po := r.json(t)
+	checkForm(t, b, "/api/v1/purchase-orders/"+po["id"].(string)+"/pdf", po, false)
+	pdf := b.do(t, "GET", "/api/v1/purchase-orders/"+po["id"].(string)+"/pdf", b.reader, "")
+	text, _ := figures(t, pdf.body)
+	require.Contains(t, text, "Заказ поставщику № "+po["number"].(string))
+	require.Contains(t, text, "ООО Поставщик")
+}

@@ -232,6 +232,9 @@ type SalesOrder struct {
 	DocumentBody
 	DueDate Date    `json:"due_date"`
 	QuoteID *string `json:"quote_id"`
+	// Prepayments: executed incoming payments of the order.
+	AmountPaid Money `json:"amount_paid"`
+	Balance    Money `json:"balance"` // grand total − amount paid
 }
 
 // PurchaseOrder is an order to a vendor («Закупка»): account_id is the
@@ -240,6 +243,9 @@ type PurchaseOrder struct {
 	Record
 	DocumentBody
 	DueDate Date `json:"due_date"`
+	// What we paid the vendor (executed outgoing payments) and what is left.
+	AmountPaid Money `json:"amount_paid"`
+	Balance    Money `json:"balance"`
 }
 
 // Act is an act of services rendered («Акт»), usually made from an
@@ -344,7 +350,7 @@ var invoiceSchema = sync.OnceValue(func() *Schema[Invoice] {
 func SalesOrderSchema() *Schema[SalesOrder] { return salesOrderSchema() }
 
 var salesOrderSchema = sync.OnceValue(func() *Schema[SalesOrder] {
-	return documentFields(NewSchema[SalesOrder](append(computedFields, "quote_id")...),
+	return documentFields(NewSchema[SalesOrder](append(computedFields, "quote_id", "amount_paid", "balance")...),
 		func(o *SalesOrder) *DocumentBody { return &o.DocumentBody }, SalesOrderStatuses()).
 		Field("due_date", DateField(func(o *SalesOrder) *Date { return &o.DueDate })).
 		Field("owner_id", ID(func(o *SalesOrder) *string { return &o.OwnerID }))
@@ -354,7 +360,7 @@ var salesOrderSchema = sync.OnceValue(func() *Schema[SalesOrder] {
 func PurchaseOrderSchema() *Schema[PurchaseOrder] { return purchaseOrderSchema() }
 
 var purchaseOrderSchema = sync.OnceValue(func() *Schema[PurchaseOrder] {
-	return documentFields(NewSchema[PurchaseOrder](computedFields...),
+	return documentFields(NewSchema[PurchaseOrder](append(computedFields, "amount_paid", "balance")...),
 		func(o *PurchaseOrder) *DocumentBody { return &o.DocumentBody }, PurchaseOrderStatuses()).
 		Field("due_date", DateField(func(o *PurchaseOrder) *Date { return &o.DueDate })).
 		Field("owner_id", ID(func(o *PurchaseOrder) *string { return &o.OwnerID }))

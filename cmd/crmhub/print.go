@@ -63,6 +63,7 @@ func newPrinter(st *store.Store, cfg Config) (*printform.Printer, error) {
 		return nil, err
 	}
 	return &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Realizations: st.Realizations(),
+		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(),
 		Products: st.Products(), Accounts: st.Accounts(), Org: cfg.Organization, Edition: cfg.Documents.SchetFakturaEdition,
 		Images: img}, nil
 }

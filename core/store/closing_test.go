@@ -205,3 +205,54 @@ func TestForeignCurrencyDocument(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, none, "nothing published before 2 November")
 }
+
+// TestQuoteInvoicedOnce: a quote's second invoice needs {"again": true};
+// the quote becomes accepted when invoiced.
+func TestQuoteInvoicedOnce(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	q, err := s.Quotes().Create(ctx, patch(t, `{"lines":[{"name":"A","price":"100","vat_rate":"22"}]}`))
+	require.NoError(t, err)
+	_, err = s.Quotes().ToInvoice(ctx, q.ID, patch(t, `{}`))
+	require.NoError(t, err)
+	q, err = s.Quotes().Get(ctx, q.ID)
+	require.NoError(t, err)
+	require.Equal(t, "accepted", q.Status)
+	_, err = s.Quotes().ToInvoice(ctx, q.ID, patch(t, `{}`))
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(err))
+	_, err = s.Quotes().ToInvoice(ctx, q.ID, patch(t, `{"again":"yes"}`))
+	require.Equal(t, core.EINVALID, core.ErrorCode(err))
+	inv, err := s.Quotes().ToInvoice(ctx, q.ID, patch(t, `{"again":true}`))
+	require.NoError(t, err)
+	require.Equal(t, q.ID, *inv.QuoteID)
+}
+
+// TestOrderPayments: sales and purchase orders show their payments.
+func TestOrderPayments(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	vendor, err := s.Accounts().Create(ctx, patch(t, `{"name":"ООО Поставщик","type":"vendor"}`))
+	require.NoError(t, err)
+	so, err := s.SalesOrders().Create(ctx, patch(t, `{"lines":[{"name":"Стол","price":"1000","vat_rate":"22"}]}`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"0.00", "1220.00"}, []string{so.AmountPaid.StringFixed(2), so.Balance.StringFixed(2)})
+	po, err := s.PurchaseOrders().Create(ctx, patch(t, `{"account_id":"`+vendor.ID+`","lines":[{"name":"Стол","price":"500","vat_rate":"22"}]}`))
+	require.NoError(t, err)
+	p1, err := s.Payments().Create(ctx, patch(t, `{"sales_order_id":"`+so.ID+`","amount":"200","method":"cash"}`))
+	require.NoError(t, err)
+	_, err = s.Payments().Create(ctx, patch(t, `{"direction":"outgoing","purchase_order_id":"`+po.ID+`","amount":"610","method":"bank_transfer"}`))
+	require.NoError(t, err)
+	so, err = s.SalesOrders().Get(ctx, so.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"200.00", "1020.00"}, []string{so.AmountPaid.StringFixed(2), so.Balance.StringFixed(2)})
+	po, err = s.PurchaseOrders().Get(ctx, po.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"610.00", "0.00"}, []string{po.AmountPaid.StringFixed(2), po.Balance.StringFixed(2)})
+	_, err = s.Payments().Update(ctx, p1.ID, 0, patch(t, `{"status":"cancelled"}`))
+	require.NoError(t, err)
+	so, err = s.SalesOrders().Get(ctx, so.ID)
+	require.NoError(t, err)
+	require.Equal(t, "0.00", so.AmountPaid.StringFixed(2), "a cancelled payment no longer counts")
+}

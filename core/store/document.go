@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -126,19 +127,24 @@ func (s *Store) newSalesOrderTable() *table[core.SalesOrder, *core.SalesOrder] {
 	return newDocumentTable(s, docTable[core.SalesOrder, *core.SalesOrder]{kind: core.EntitySalesOrder, name: "sales_orders",
 		schema:  core.SalesOrderSchema,
 		body:    func(o *core.SalesOrder) *core.DocumentBody { return &o.DocumentBody },
-		columns: []string{"due_date", "quote_id"},
-		values:  func(o *core.SalesOrder) []any { return []any{o.DueDate, o.QuoteID} },
-		targets: func(o *core.SalesOrder) []any { return []any{&o.DueDate, &o.QuoteID} }})
+		columns: []string{"due_date", "quote_id", "amount_paid", "balance"},
+		values:  func(o *core.SalesOrder) []any { return []any{o.DueDate, o.QuoteID, o.AmountPaid, o.Balance} },
+		targets: func(o *core.SalesOrder) []any { return []any{&o.DueDate, &o.QuoteID, &o.AmountPaid, &o.Balance} },
+		after: func(_ context.Context, _ dbtx, _, o *core.SalesOrder) error {
+			o.Balance = core.NewMoney(o.GrandTotal.Sub(o.AmountPaid.Decimal))
+			return nil
+		}})
 }
 
 func (s *Store) newPurchaseOrderTable() *table[core.PurchaseOrder, *core.PurchaseOrder] {
 	return newDocumentTable(s, docTable[core.PurchaseOrder, *core.PurchaseOrder]{kind: core.EntityPurchaseOrder,
 		name: "purchase_orders", schema: core.PurchaseOrderSchema,
 		body:    func(o *core.PurchaseOrder) *core.DocumentBody { return &o.DocumentBody },
-		columns: []string{"due_date"},
-		values:  func(o *core.PurchaseOrder) []any { return []any{o.DueDate} },
-		targets: func(o *core.PurchaseOrder) []any { return []any{&o.DueDate} },
+		columns: []string{"due_date", "amount_paid", "balance"},
+		values:  func(o *core.PurchaseOrder) []any { return []any{o.DueDate, o.AmountPaid, o.Balance} },
+		targets: func(o *core.PurchaseOrder) []any { return []any{&o.DueDate, &o.AmountPaid, &o.Balance} },
 		after: func(_ context.Context, _ dbtx, _, o *core.PurchaseOrder) error {
+			o.Balance = core.NewMoney(o.GrandTotal.Sub(o.AmountPaid.Decimal))
 			if o.AccountID == nil {
 				return core.Invalid([]core.FieldError{{Field: "account_id", Code: "required", Message: "the vendor is required"}})
 			}
@@ -588,10 +594,27 @@ func (r quotes) Delete(ctx context.Context, id string, ifVersion int64) error {
 	return r.t.delete(ctx, r.s, id, ifVersion)
 }
 
-// ToInvoice implements core.QuoteService.
+// ToInvoice implements core.QuoteService: a quote that already has an
+// invoice gets another only when the patch says {"again": true}.
 func (r quotes) ToInvoice(ctx context.Context, quoteID string, patch core.Patch) (*core.Invoice, error) {
+	again := false
+	if raw, ok := patch["again"]; ok {
+		if err := json.Unmarshal(raw, &again); err != nil {
+			return nil, core.Invalid([]core.FieldError{{Field: "again", Code: "invalid_type", Message: "must be true or false"}})
+		}
+		patch = maps.Clone(patch)
+		delete(patch, "again")
+	}
 	var out *core.Invoice
 	err := r.fromQuote(ctx, quoteID, patch, func(ctx context.Context, q *core.Quote, p core.Patch) error {
+		var n int
+		if err := r.s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM invoices WHERE quote_id = $1 AND deleted_at IS NULL
+			AND status <> 'cancelled'`, q.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 && !again {
+			return core.Errorf(core.ECONFLICT, "the quote already has %d invoice(s): send {\"again\": true} to make another", n)
+		}
 		var err error
 		out, err = r.s.tables.invoice.create(ctx, r.s, p, func(i *core.Invoice) { i.QuoteID = &q.ID })
 		return err
@@ -611,13 +634,13 @@ func (r quotes) ToSalesOrder(ctx context.Context, quoteID string, patch core.Pat
 }
 
 // fromQuote makes a document of every field and line of a quote (not a
-// rejected one) in one transaction; patch sets the new document's own
-// fields.
+// rejected one) in one transaction, and the quote becomes accepted; patch
+// sets the new document's own fields.
 func (r quotes) fromQuote(ctx context.Context, quoteID string, patch core.Patch,
 	create func(ctx context.Context, q *core.Quote, p core.Patch) error) error {
 	return r.s.inTx(ctx, func(tx pgx.Tx) error {
 		ctx := context.WithValue(ctx, txKey{}, tx)
-		q, err := r.t.get(ctx, tx, quoteID, "FOR SHARE")
+		q, err := r.t.get(ctx, tx, quoteID, "FOR UPDATE")
 		if err != nil {
 			return err
 		}
@@ -633,7 +656,14 @@ func (r quotes) fromQuote(ctx context.Context, quoteID string, patch core.Patch,
 		for k, v := range patch {
 			p[k] = v
 		}
-		return create(ctx, q, p)
+		if err := create(ctx, q, p); err != nil {
+			return err
+		}
+		if q.Status == "accepted" {
+			return nil
+		}
+		_, err = r.t.update(ctx, r.s, q.ID, 0, core.Patch{"status": mustMarshal("accepted")})
+		return err
 	})
 }
 

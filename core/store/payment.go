@@ -106,7 +106,7 @@ func (r payments) Create(ctx context.Context, patch core.Patch) (*core.Payment, 
 		if out, err = r.t.create(ctx, r.s, patch); err != nil {
 			return err
 		}
-		return r.s.refreshInvoice(ctx, tx, out.InvoiceID)
+		return r.s.refreshPaid(ctx, tx, out)
 	})
 	return out, err
 }
@@ -123,13 +123,7 @@ func (r payments) Update(ctx context.Context, id string, ifVersion int64, patch 
 		if out, err = r.t.update(ctx, r.s, id, ifVersion, patch); err != nil {
 			return err
 		}
-		if err := r.s.refreshInvoice(ctx, tx, old.InvoiceID); err != nil {
-			return err
-		}
-		if out.InvoiceID != nil && (old.InvoiceID == nil || *old.InvoiceID != *out.InvoiceID) {
-			return r.s.refreshInvoice(ctx, tx, out.InvoiceID)
-		}
-		return nil
+		return r.s.refreshPaid(ctx, tx, old, out)
 	})
 	return out, err
 }
@@ -145,7 +139,7 @@ func (r payments) Delete(ctx context.Context, id string, ifVersion int64) error 
 		if err := r.t.delete(ctx, r.s, id, ifVersion); err != nil {
 			return err
 		}
-		return r.s.refreshInvoice(ctx, tx, old.InvoiceID)
+		return r.s.refreshPaid(ctx, tx, old)
 	})
 }
 
@@ -175,6 +169,66 @@ func (r payments) List(ctx context.Context, f core.PaymentFilter) (core.Page[cor
 	return r.t.list(ctx, r.s, q, f.ListParams)
 }
 
+// refreshPaid refreshes what the documents the payments (before and after
+// a change) pay add up to: each document once.
+func (s *Store) refreshPaid(ctx context.Context, tx pgx.Tx, ps ...*core.Payment) error {
+	seen := map[string]bool{}
+	for _, p := range ps {
+		for _, d := range []struct {
+			id      *string
+			refresh func(context.Context, pgx.Tx, string) error
+		}{{p.InvoiceID, func(ctx context.Context, tx pgx.Tx, id string) error { return s.refreshInvoice(ctx, tx, &id) }},
+			{p.SalesOrderID, s.refreshSalesOrder}, {p.PurchaseOrderID, s.refreshPurchaseOrder}} {
+			if d.id == nil || seen[*d.id] {
+				continue
+			}
+			seen[*d.id] = true
+			if err := d.refresh(ctx, tx, *d.id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// paidOn sums the executed payments of a document in a direction.
+func paidOn(ctx context.Context, tx pgx.Tx, column, id, direction string) (decimal.Decimal, error) {
+	var paid decimal.Decimal
+	err := tx.QueryRow(ctx, `SELECT coalesce(sum(amount), 0) FROM payments WHERE `+column+` = $1 AND direction = $2
+		AND status = 'executed' AND deleted_at IS NULL`, id, direction).Scan(&paid)
+	return paid, err
+}
+
+// refreshSalesOrder recomputes a sales order's prepayments and balance.
+func (s *Store) refreshSalesOrder(ctx context.Context, tx pgx.Tx, id string) error {
+	old, err := s.tables.salesOrder.get(ctx, tx, id, "FOR UPDATE")
+	if err != nil {
+		return err
+	}
+	paid, err := paidOn(ctx, tx, "sales_order_id", id, core.PaymentIncoming)
+	if err != nil {
+		return err
+	}
+	rec := *old
+	rec.AmountPaid, rec.Balance = core.NewMoney(paid), core.NewMoney(rec.GrandTotal.Sub(paid))
+	return s.tables.salesOrder.rewrite(ctx, s, tx, old, &rec, core.OpUpdated, func() {})
+}
+
+// refreshPurchaseOrder recomputes what we paid the vendor and what is left.
+func (s *Store) refreshPurchaseOrder(ctx context.Context, tx pgx.Tx, id string) error {
+	old, err := s.tables.purchaseOrder.get(ctx, tx, id, "FOR UPDATE")
+	if err != nil {
+		return err
+	}
+	paid, err := paidOn(ctx, tx, "purchase_order_id", id, core.PaymentOutgoing)
+	if err != nil {
+		return err
+	}
+	rec := *old
+	rec.AmountPaid, rec.Balance = core.NewMoney(paid), core.NewMoney(rec.GrandTotal.Sub(paid))
+	return s.tables.purchaseOrder.rewrite(ctx, s, tx, old, &rec, core.OpUpdated, func() {})
+}
+
 // invoiceOpen are the statuses a full payment moves to paid.
 var invoiceOpen = []string{"autocreated", "created", "approved", "sent", "overdue"}
 
@@ -191,9 +245,8 @@ func (s *Store) refreshInvoice(ctx context.Context, tx pgx.Tx, id *string) error
 	if err != nil {
 		return err
 	}
-	var paid decimal.Decimal
-	if err := tx.QueryRow(ctx, `SELECT coalesce(sum(amount), 0) FROM payments WHERE invoice_id = $1 AND direction = 'incoming'
-		AND status = 'executed' AND deleted_at IS NULL`, *id).Scan(&paid); err != nil {
+	paid, err := paidOn(ctx, tx, "invoice_id", *id, core.PaymentIncoming)
+	if err != nil {
 		return err
 	}
 	rec := *old

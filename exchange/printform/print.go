@@ -16,24 +16,31 @@ type Printer struct {
 	Invoices     core.InvoiceService
 	Acts         core.ActService
 	Realizations core.RealizationService
-	Products     core.ProductService
-	Accounts     core.AccountService
-	Org          core.Organization
-	Images       Images
+	// SalesOrders and PurchaseOrders print «Заказ покупателя» and «Заказ
+	// поставщику» (optional).
+	SalesOrders    core.SalesOrderService
+	PurchaseOrders core.PurchaseOrderService
+	Products       core.ProductService
+	Accounts       core.AccountService
+	Org            core.Organization
+	Images         Images
 	// Edition is the счёт-фактура's edition caption ("": DefaultEdition).
 	Edition string
 }
 
 // Forms are the forms each document kind prints, its natural one first.
 var Forms = map[string][]string{
-	core.EntityQuote:       {FormQuote},
-	core.EntityInvoice:     {FormInvoice},
-	core.EntityAct:         {FormAct, FormSchetFaktura, FormUPD},
-	core.EntityRealization: {FormSchetFaktura, FormTorg12, FormUPD, FormAct},
+	core.EntityQuote:         {FormQuote},
+	core.EntityInvoice:       {FormInvoice},
+	core.EntityAct:           {FormAct, FormSchetFaktura, FormUPD},
+	core.EntityRealization:   {FormSchetFaktura, FormTorg12, FormUPD, FormAct},
+	core.EntitySalesOrder:    {FormSalesOrder},
+	core.EntityPurchaseOrder: {FormPurchaseOrder},
 }
 
 var titles = map[string]string{FormQuote: "Коммерческое предложение", FormInvoice: "Счёт на оплату", FormAct: "Акт",
-	FormSchetFaktura: "Счёт-фактура", FormTorg12: "ТОРГ-12", FormUPD: "УПД"}
+	FormSchetFaktura: "Счёт-фактура", FormTorg12: "ТОРГ-12", FormUPD: "УПД", FormSalesOrder: "Заказ покупателя",
+	FormPurchaseOrder: "Заказ поставщику"}
 
 // Request names what to print: a document (kind and id), the form (""
 // for the kind's own) and, for a УПД, its status (0: by the seller's VAT).
@@ -95,6 +102,11 @@ func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 			return nil, err
 		}
 		in.Doc, in.Until, account = &inv.DocumentBody, inv.DueDate.Time, inv.AccountID
+	case core.EntitySalesOrder, core.EntityPurchaseOrder:
+		var err error
+		if in.Doc, in.Until, account, err = p.order(ctx, kind, id); err != nil {
+			return nil, err
+		}
 	case core.EntityAct:
 		a, err := p.Acts.Get(ctx, id)
 		if err != nil {
@@ -146,6 +158,25 @@ func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 	number := in.PrintedNumber()
 	return &Printed{PDF: pdf, Form: form, Title: titles[form], Doc: in.Doc, Until: in.Until, Number: number,
 		FileName: fmt.Sprintf("%s %s от %s.pdf", titles[form], number, in.Doc.Date.Format("02.01.2006"))}, nil
+}
+
+// order reads a sales or purchase order.
+func (p *Printer) order(ctx context.Context, kind, id string) (*core.DocumentBody, time.Time, *string, error) {
+	if kind == core.EntitySalesOrder && p.SalesOrders != nil {
+		o, err := p.SalesOrders.Get(ctx, id)
+		if err != nil {
+			return nil, time.Time{}, nil, err
+		}
+		return &o.DocumentBody, o.DueDate.Time, o.AccountID, nil
+	}
+	if kind == core.EntityPurchaseOrder && p.PurchaseOrders != nil {
+		o, err := p.PurchaseOrders.Get(ctx, id)
+		if err != nil {
+			return nil, time.Time{}, nil, err
+		}
+		return &o.DocumentBody, o.DueDate.Time, o.AccountID, nil
+	}
+	return nil, time.Time{}, nil, core.Errorf(core.EINVALID, "%s documents have no print forms here", kind)
 }
 
 // basis is the «Основание» of a document made from an invoice.

@@ -46,6 +46,10 @@ const (
 	FormQuote   = "quote"
 	FormInvoice = "invoice"
 	FormAct     = "act"
+	// FormSalesOrder is «Заказ покупателя», FormPurchaseOrder «Заказ
+	// поставщику».
+	FormSalesOrder    = "sales-order"
+	FormPurchaseOrder = "purchase-order"
 )
 
 // Images are the optional pictures of our organization: PNG or JPEG bytes
@@ -511,6 +515,19 @@ func sheetOf(in Input) (*sheet, error) {
 		s.signature = signatures(
 			[]string{"ИСПОЛНИТЕЛЬ", dash(in.Seller.Name), "Руководитель", signer("", in.Seller.Director), "М.П."},
 			[]string{"ЗАКАЗЧИК", dash(in.Buyer.Name), "Должность ____________________", signer("", ""), "М.П."})
+	case FormSalesOrder, FormPurchaseOrder:
+		name, us, them := "Заказ покупателя", "Поставщик (Исполнитель):", "Покупатель (Заказчик):"
+		sides := [2]Party{seller, in.Buyer}
+		if in.Form == FormPurchaseOrder {
+			name, us, them = "Заказ поставщику", "Заказчик (Покупатель):", "Поставщик (Исполнитель):"
+		}
+		s.title = fmt.Sprintf("%s № %s от %s", name, d.Number, core.FormatDateLong(d.Date.Time))
+		s.parties = [][2]string{{us, partyLine(sides[0])}, {them, partyLine(sides[1])}}
+		s.summary = append(note, countLine("Всего наименований", len(lines), t, d.Currency), words)
+		if !in.Until.IsZero() {
+			s.closing = []string{"Срок исполнения: " + core.FormatDateLong(in.Until)}
+		}
+		s.signature = signatures([]string{signer("Руководитель", in.Seller.Director)}, []string{signer("Бухгалтер", in.Seller.ChiefAccountant)})
 	case FormQuote:
 		s.title = fmt.Sprintf("Коммерческое предложение № %s от %s", d.Number, core.FormatDateLong(d.Date.Time))
 		s.parties = [][2]string{{"От:", partyLine(seller)}, {"Кому:", partyLine(in.Buyer)}}
