@@ -20,11 +20,26 @@ func Spread(total decimal.Decimal, amounts []decimal.Decimal) []decimal.Decimal 
 		return shares
 	}
 	given := decimal.Zero
+	largest := 0
 	for i, a := range amounts {
-		shares[i] = round(total.Mul(a).Div(sum))
-		given = given.Add(shares[i])
+		if !a.IsZero() {
+			shares[i] = total.Mul(a).DivRound(sum, 2) // exact, half away from zero like Round
+			given = given.Add(shares[i])
+		}
+		if a.GreaterThan(amounts[largest]) {
+			largest = i
+		}
 	}
 	rest := total.Sub(given)
+	if rest.IsZero() {
+		return shares
+	}
+	// Almost always the largest line takes the remainder whole; only when
+	// it cannot (a discount near the lines' sum) do the next ones share it.
+	if s := shares[largest].Add(rest); !total.IsPositive() || !s.GreaterThan(amounts[largest]) && !s.IsNegative() {
+		shares[largest] = s
+		return shares
+	}
 	for _, i := range bySize(amounts) {
 		if rest.IsZero() {
 			break

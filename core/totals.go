@@ -175,9 +175,9 @@ func VATOn(amount decimal.Decimal, r VATRate, mode TaxMode) decimal.Decimal {
 		return decimal.Zero
 	}
 	if mode == TaxInclusive {
-		return round(amount.Mul(p).Div(hundred.Add(p)))
+		return amount.Mul(p).DivRound(hundred.Add(p), 2) // exact, half away from zero like Round
 	}
-	return round(amount.Mul(p).Div(hundred))
+	return round(amount.Mul(p).Shift(-2))
 }
 
 // totalsCheck collects the field errors of a computation.
@@ -230,14 +230,18 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 	if len(c.errs) > 0 {
 		return Totals{}, Invalid(c.errs)
 	}
-	afters := make([]decimal.Decimal, len(res.Lines))
+	// afters are the lines' amounts after their own discounts; a billed
+	// line keeps the share it carries and takes none of the spread.
+	afters, weights := make([]decimal.Decimal, len(res.Lines)), make([]decimal.Decimal, len(res.Lines))
+	spreadable := decimal.Zero
 	for i, lr := range res.Lines {
-		res.Subtotal = res.Subtotal.Add(lr.After())
-		if d.Lines[i].Carried == nil { // a billed line keeps the share it carries
-			afters[i] = lr.After()
+		afters[i] = lr.After()
+		res.Subtotal = res.Subtotal.Add(afters[i])
+		if d.Lines[i].Carried == nil {
+			weights[i] = afters[i]
+			spreadable = spreadable.Add(afters[i])
 		}
 	}
-	spreadable := decimal.Sum(decimal.Zero, afters...)
 	overall, ok := discount(d.Discount, spreadable, "", c.bad)
 	if !ok {
 		return Totals{}, Invalid(c.errs)
@@ -257,7 +261,7 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 	if len(c.errs) > 0 {
 		return Totals{}, Invalid(c.errs)
 	}
-	shares := Spread(spread, afters)
+	shares := Spread(spread, weights)
 	byRate := map[VATRate]*RateTotals{}
 	add := func(r VATRate, net, vat decimal.Decimal) {
 		t := byRate[r]
@@ -271,7 +275,7 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 		lr := &res.Lines[i]
 		if d.Lines[i].Carried == nil {
 			lr.Share = shares[i]
-			lr.Final = lr.After().Sub(lr.Share)
+			lr.Final = afters[i].Sub(lr.Share)
 			lr.VAT = VATOn(lr.Final, lr.VATRate, d.TaxMode)
 		}
 		lr.Net, lr.Total = lr.Final, lr.Final.Add(lr.VAT)
@@ -383,7 +387,7 @@ func discount(d Discount, base decimal.Decimal, path string, bad func(field, cod
 			bad(path+"discount_percent", "out_of_range", "must be 0 to 100")
 			return decimal.Zero, false
 		}
-		return round(base.Mul(*d.Percent).Div(hundred)), true
+		return round(base.Mul(*d.Percent).Shift(-2)), true
 	case d.Amount != nil:
 		a := round(*d.Amount)
 		if a.IsNegative() || a.GreaterThan(base) {
