@@ -10,15 +10,18 @@ import (
 	"github.com/crmhub/crmhub/exchange/printform"
 )
 
-// formKinds says which document kind each form prints.
+// formKinds says which document kind each form prints unless --kind says
+// another (an act's счёт-фактура, a realization's act).
 var formKinds = map[string]string{printform.FormQuote: core.EntityQuote, printform.FormInvoice: core.EntityInvoice,
 	printform.FormAct: core.EntityAct, printform.FormSchetFaktura: core.EntityRealization, printform.FormTorg12: core.EntityRealization,
-	printform.FormUPD: core.EntityRealization}
+	printform.FormUPD: core.EntityRealization, printform.FormSalesOrder: core.EntitySalesOrder,
+	printform.FormPurchaseOrder: core.EntityPurchaseOrder}
 
 func (m *Main) print(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("print", "print --form invoice|quote|act|schet-faktura|torg12|upd --id ID [-o FILE]")
+	fs, cfgPath := m.flags("print", "print --form invoice|quote|act|schet-faktura|torg12|upd|sales-order|purchase-order --id ID [--kind K] [-o FILE]")
 	form := fs.String("form", "", "the form: invoice (счёт на оплату), quote (коммерческое предложение), act (акт), "+
-		"schet-faktura, torg12 or upd (of a realization) (required)")
+		"schet-faktura, torg12 or upd (of a realization), sales-order, purchase-order (required)")
+	kindFlag := fs.String("kind", "", "the document's kind when the form prints several: act (its schet-faktura or upd), realization (its act)")
 	status := fs.Int("status", 0, "with --form upd: the УПД's status, 1 or 2 (default: 1 for a VAT payer)")
 	id := fs.String("id", "", "the document's id (required)")
 	out := fs.String("o", "", "the PDF file to write (default: the document's own file name in this folder)")
@@ -27,7 +30,10 @@ func (m *Main) print(ctx context.Context, args []string) error {
 	}
 	kind, ok := formKinds[*form]
 	if !ok {
-		return usagef("--form: want invoice, quote, act, schet-faktura, torg12 or upd, got %q", *form)
+		return usagef("--form: want invoice, quote, act, schet-faktura, torg12, upd, sales-order or purchase-order, got %q", *form)
+	}
+	if *kindFlag != "" {
+		kind = *kindFlag
 	}
 	if *id == "" {
 		return usagef("--id is required")
