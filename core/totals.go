@@ -233,15 +233,17 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 	// afters are the lines' amounts after their own discounts; a billed
 	// line keeps the share it carries and takes none of the spread.
 	afters, weights := make([]decimal.Decimal, len(res.Lines)), make([]decimal.Decimal, len(res.Lines))
-	spreadable := decimal.Zero
+	var subtotal, spreadSum kopecks
 	for i, lr := range res.Lines {
 		afters[i] = lr.After()
-		res.Subtotal = res.Subtotal.Add(afters[i])
+		subtotal.add(afters[i])
 		if d.Lines[i].Carried == nil {
 			weights[i] = afters[i]
-			spreadable = spreadable.Add(afters[i])
+			spreadSum.add(afters[i])
 		}
 	}
+	res.Subtotal = subtotal.sum()
+	spreadable := spreadSum.sum()
 	overall, ok := discount(d.Discount, spreadable, "", c.bad)
 	if !ok {
 		return Totals{}, Invalid(c.errs)
@@ -262,14 +264,17 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 		return Totals{}, Invalid(c.errs)
 	}
 	shares := Spread(spread, weights)
-	byRate := map[VATRate]*RateTotals{}
+	type rateSums struct{ base, vat kopecks }
+	byRate := map[VATRate]*rateSums{}
+	var discTotal, netTotal, vatTotal, grandTotal kopecks
 	add := func(r VATRate, net, vat decimal.Decimal) {
 		t := byRate[r]
 		if t == nil {
-			t = &RateTotals{VATRate: r}
+			t = &rateSums{}
 			byRate[r] = t
 		}
-		t.Base, t.VAT = t.Base.Add(net), t.VAT.Add(vat)
+		t.base.add(net)
+		t.vat.add(vat)
 	}
 	for i := range res.Lines {
 		lr := &res.Lines[i]
@@ -282,8 +287,10 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 		if d.TaxMode == TaxInclusive {
 			lr.Net, lr.Total = lr.Final.Sub(lr.VAT), lr.Final
 		}
-		res.DiscountTotal = res.DiscountTotal.Add(lr.Share)
-		res.NetTotal, res.VATTotal, res.GrandTotal = res.NetTotal.Add(lr.Net), res.VATTotal.Add(lr.VAT), res.GrandTotal.Add(lr.Total)
+		discTotal.add(lr.Share)
+		netTotal.add(lr.Net)
+		vatTotal.add(lr.VAT)
+		grandTotal.add(lr.Total)
 		add(lr.VATRate, lr.Net, lr.VAT)
 	}
 	if shipping := round(d.Shipping); !shipping.IsZero() {
@@ -293,7 +300,9 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 			s.Net, s.Total = shipping.Sub(s.VAT), shipping
 		}
 		res.Shipping = s
-		res.NetTotal, res.VATTotal, res.GrandTotal = res.NetTotal.Add(s.Net), res.VATTotal.Add(s.VAT), res.GrandTotal.Add(s.Total)
+		netTotal.add(s.Net)
+		vatTotal.add(s.VAT)
+		grandTotal.add(s.Total)
 		add(shipRate, s.Net, s.VAT)
 	} else {
 		res.Shipping.VATRate = shipRate
@@ -301,9 +310,10 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 	if d.TaxMode == TaxGroup && res.VATRate == "" {
 		res.VATRate = c.general
 	}
+	res.DiscountTotal, res.NetTotal, res.VATTotal, res.GrandTotal = discTotal.sum(), netTotal.sum(), vatTotal.sum(), grandTotal.sum()
 	for _, r := range VATRates() {
 		if t := byRate[r]; t != nil {
-			res.ByRate = append(res.ByRate, *t)
+			res.ByRate = append(res.ByRate, RateTotals{VATRate: r, Base: t.base.sum(), VAT: t.vat.sum()})
 		}
 	}
 	return res, nil
