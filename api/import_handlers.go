@@ -27,7 +27,8 @@ func (s *Server) mountImports(v1 fiber.Router) {
 }
 
 // createImport queues an import (multipart: file, entity, dry_run,
-// on_duplicate, key, mapping as JSON, sheet) and answers 202 with the job.
+// on_duplicate, key, mapping as JSON, sheet, external_system,
+// create_accounts) and answers 202 with the job.
 func (s *Server) createImport(c *fiber.Ctx) error {
 	form, err := c.MultipartForm()
 	if err != nil {
@@ -42,17 +43,22 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 	}
 	for k := range form.Value {
 		switch k {
-		case "entity", "dry_run", "on_duplicate", "key", "mapping", "sheet", "external_system":
+		case "entity", "dry_run", "on_duplicate", "key", "mapping", "sheet", "external_system", "create_accounts":
 		default:
 			errs = append(errs, core.FieldError{Field: k, Code: "unknown_field",
-				Message: "entity, dry_run, on_duplicate, key, mapping, sheet or external_system"})
+				Message: "entity, dry_run, on_duplicate, key, mapping, sheet, external_system or create_accounts"})
 		}
 	}
 	o := core.ImportOptions{Entity: strings.TrimSuffix(value("entity"), "s"), OnDuplicate: value("on_duplicate"), Key: value("key"),
 		Sheet: value("sheet"), ExternalSystem: value("external_system")}
-	if v := value("dry_run"); v != "" {
-		if o.DryRun, err = strconv.ParseBool(v); err != nil {
-			errs = append(errs, core.FieldError{Field: "dry_run", Code: "invalid", Message: "true or false"})
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"dry_run", &o.DryRun}, {"create_accounts", &o.CreateAccounts}} {
+		if v := value(f.name); v != "" {
+			if *f.dst, err = strconv.ParseBool(v); err != nil {
+				errs = append(errs, core.FieldError{Field: f.name, Code: "invalid", Message: "true or false"})
+			}
 		}
 	}
 	if v := value("mapping"); v != "" {

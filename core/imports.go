@@ -27,31 +27,40 @@ type ImportOptions struct {
 	// ExternalSystem names the system of the «Внешний код» column (the
 	// external_ids key; default onec, the 1C Ид).
 	ExternalSystem string `json:"external_system"`
+	// CreateAccounts makes a contacts import create the account its
+	// «Организация» column names when no account has that name (or ИНН);
+	// without it such a row fails.
+	CreateAccounts bool `json:"create_accounts"`
 }
 
 // Import is an import job and its progress.
 type Import struct {
-	ID         string            `json:"id"`
-	Status     string            `json:"status"` // queued, running, done, failed
-	Options    ImportOptions     `json:"options"`
-	FileName   string            `json:"file_name"`
-	Header     []string          `json:"header"`
-	Mapping    map[string]string `json:"mapping"` // header → field
-	Unmapped   []string          `json:"unmapped"`
-	RowsTotal  int64             `json:"rows_total"`
-	RowsDone   int64             `json:"rows_done"`
-	Created    int64             `json:"created"`
-	Updated    int64             `json:"updated"`
-	Skipped    int64             `json:"skipped"`
-	Failed     int64             `json:"failed"`
-	Error      string            `json:"error"`
-	RowsPerSec float64           `json:"rows_per_second"`
-	ETASeconds *float64          `json:"eta_seconds"`
-	OwnerID    string            `json:"owner_id"`
-	StartedAt  *time.Time        `json:"started_at"`
-	FinishedAt *time.Time        `json:"finished_at"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	ID        string            `json:"id"`
+	Status    string            `json:"status"` // queued, running, done, failed
+	Options   ImportOptions     `json:"options"`
+	FileName  string            `json:"file_name"`
+	Header    []string          `json:"header"`
+	Mapping   map[string]string `json:"mapping"` // header → field
+	Unmapped  []string          `json:"unmapped"`
+	RowsTotal int64             `json:"rows_total"`
+	RowsDone  int64             `json:"rows_done"`
+	Created   int64             `json:"created"`
+	Updated   int64             `json:"updated"`
+	Skipped   int64             `json:"skipped"`
+	Failed    int64             `json:"failed"`
+	// AccountsLinked counts the contacts linked to an account by their
+	// «Организация», AccountsCreated the accounts created for them (in a
+	// dry run: that would be).
+	AccountsLinked  int64      `json:"accounts_linked"`
+	AccountsCreated int64      `json:"accounts_created"`
+	Error           string     `json:"error"`
+	RowsPerSec      float64    `json:"rows_per_second"`
+	ETASeconds      *float64   `json:"eta_seconds"`
+	OwnerID         string     `json:"owner_id"`
+	StartedAt       *time.Time `json:"started_at"`
+	FinishedAt      *time.Time `json:"finished_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
 // ImportRow is a data row to apply: its sheet row number, its original
@@ -63,7 +72,24 @@ type ImportRow struct {
 	Patch  Patch
 	Key    string
 	Errors []FieldError
+	// Links are the records a contact row names rather than gives by id;
+	// the store finds them (a batch at a time) and sets the ids.
+	Links ImportLinks
 }
+
+// ImportLinks are the records a contact row refers to by name: its account
+// by «Организация» (or «ИНН»; «КПП» completes an account created for it)
+// and the contact it reports to by «Руководитель» («Фамилия Имя
+// [Отчество]», in any order).
+type ImportLinks struct {
+	AccountName string
+	AccountINN  string
+	AccountKPP  string
+	ReportsTo   string
+}
+
+// IsZero reports whether the row names no record.
+func (l ImportLinks) IsZero() bool { return l == ImportLinks{} }
 
 // ImportFailure is a row that failed, as the error workbook shows it.
 type ImportFailure struct {

@@ -1,6 +1,10 @@
 package core
 
-import "sync"
+import (
+	"strings"
+	"sync"
+	"unicode"
+)
 
 // Choice is one value of a picklist: a stable code stored in the database
 // and shown in the API, with its Russian and English labels.
@@ -15,19 +19,67 @@ type Picklist struct {
 	Name    string   `json:"name"`
 	Choices []Choice `json:"choices"`
 	index   map[string]bool
+	labels  map[string]string // labelKey of a code or label → code
 }
 
 // NewPicklist returns a picklist of the given choices.
 func NewPicklist(name string, choices ...Choice) *Picklist {
-	p := &Picklist{Name: name, Choices: choices, index: make(map[string]bool, len(choices))}
+	p := &Picklist{Name: name, Choices: choices, index: make(map[string]bool, len(choices)),
+		labels: make(map[string]string, 3*len(choices))}
 	for _, c := range choices {
 		p.index[c.Code] = true
+	}
+	// Codes first, then Russian, then English labels: the first taker of a
+	// key keeps it (Г-жа is both Ms. and Mrs.).
+	for _, label := range []func(Choice) string{
+		func(c Choice) string { return c.Code }, func(c Choice) string { return c.RU }, func(c Choice) string { return c.EN },
+	} {
+		for _, c := range choices {
+			if k := labelKey(label(c)); k != "" {
+				if _, taken := p.labels[k]; !taken {
+					p.labels[k] = c.Code
+				}
+			}
+		}
 	}
 	return p
 }
 
 // Has reports whether code is one of the picklist's codes.
 func (p *Picklist) Has(code string) bool { return p.index[code] }
+
+// Lookup finds the code of a value as people write it: the code itself or
+// the Russian or English label, blind to case, ё/е, spacing and
+// punctuation («выставка», "Trade Show", "trade_show" are all trade_show).
+func (p *Picklist) Lookup(s string) (string, bool) {
+	code, ok := p.labels[labelKey(s)]
+	return code, ok
+}
+
+// Labels returns the Russian labels in order, for messages that say what a
+// picklist accepts.
+func (p *Picklist) Labels() []string {
+	labels := make([]string, len(p.Choices))
+	for i, c := range p.Choices {
+		labels[i] = c.RU
+	}
+	return labels
+}
+
+// labelKey makes codes and labels comparable: lower case, ё as е, only
+// letters and digits.
+func labelKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r == 'ё':
+			b.WriteRune('е')
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
 // Codes returns the picklist's codes in order.
 func (p *Picklist) Codes() []string {

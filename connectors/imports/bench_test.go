@@ -18,19 +18,28 @@ import (
 	"github.com/crmhub/crmhub/exchange/xlsx"
 )
 
-// contactsBook writes n rows of 10 columns, streaming.
-func contactsBook(b *testing.B, n int) string {
+// contactsBook writes n rows of 10 columns, streaming; with orgs, an 11th
+// column, «Организация», names one of orgs accounts.
+func contactsBook(b *testing.B, n int, orgs ...int) string {
 	f := excelize.NewFile()
 	sw, err := f.NewStreamWriter("Sheet1")
 	if err != nil {
 		b.Fatal(err)
 	}
-	_ = sw.SetRow("A1", []any{"Фамилия", "Имя", "Отчество", "Должность", "Отдел", "Телефон", "Мобильный", "E-mail", "Город", "Не звонить"})
+	header := []any{"Фамилия", "Имя", "Отчество", "Должность", "Отдел", "Телефон", "Мобильный", "E-mail", "Город", "Не звонить"}
+	if len(orgs) > 0 {
+		header = append(header, "Организация")
+	}
+	_ = sw.SetRow("A1", header)
 	for i := range n {
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		_ = sw.SetRow(cell, []any{fmt.Sprintf("Фамилия%d", i), "Иван", "Петрович", "Менеджер", "Продажи",
+		row := []any{fmt.Sprintf("Фамилия%d", i), "Иван", "Петрович", "Менеджер", "Продажи",
 			fmt.Sprintf("8 (495) %03d-%02d-%02d", i/10000%1000, i/100%100, i%100), fmt.Sprintf("+7 9%02d %07d", i%100, i),
-			fmt.Sprintf("c%d@firm%d.ru", i, i%1000), "Москва", "нет"})
+			fmt.Sprintf("c%d@firm%d.ru", i, i%1000), "Москва", "нет"}
+		if len(orgs) > 0 {
+			row = append(row, fmt.Sprintf("ООО «Фирма %d»", i%orgs[0]))
+		}
+		_ = sw.SetRow(cell, row)
 	}
 	if err := sw.Flush(); err != nil {
 		b.Fatal(err)
@@ -44,10 +53,20 @@ func contactsBook(b *testing.B, n int) string {
 
 // BenchmarkImport100k imports a 100,000-row, 10-column contacts workbook
 // (one op is the whole file) into the test database (fsync off).
-func BenchmarkImport100k(b *testing.B) {
-	const n = 100_000
+func BenchmarkImport100k(b *testing.B) { benchmarkImport(b, 100_000, 0) }
+
+// BenchmarkImport100kAccounts is BenchmarkImport100k with an «Организация»
+// column naming 5,000 accounts, created by the import (create_accounts).
+func BenchmarkImport100kAccounts(b *testing.B) { benchmarkImport(b, 100_000, 5_000) }
+
+func benchmarkImport(b *testing.B, n, orgs int) {
 	st := storetest.NewStore(b)
-	path := contactsBook(b, n)
+	var path string
+	if orgs > 0 {
+		path = contactsBook(b, n, orgs)
+	} else {
+		path = contactsBook(b, n)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)
@@ -55,8 +74,9 @@ func BenchmarkImport100k(b *testing.B) {
 	ctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "bench", Source: "excel"})
 	for b.Loop() {
 		b.StopTimer()
-		_, _ = st.Pool().Exec(ctx, `TRUNCATE contacts CASCADE`)
-		im, err := st.CreateImport(ctx, core.ImportOptions{Entity: core.EntityContact, OnDuplicate: core.ImportCreate}, "c.xlsx", data)
+		_, _ = st.Pool().Exec(ctx, `TRUNCATE contacts, accounts CASCADE`)
+		im, err := st.CreateImport(ctx, core.ImportOptions{Entity: core.EntityContact, OnDuplicate: core.ImportCreate,
+			CreateAccounts: orgs > 0}, "c.xlsx", data)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -66,8 +86,8 @@ func BenchmarkImport100k(b *testing.B) {
 		}
 		b.StopTimer()
 		im, _ = st.GetImport(ctx, im.ID)
-		if im.Created != n {
-			b.Fatalf("created %d of %d: %s", im.Created, n, im.Error)
+		if im.Created != int64(n) || im.AccountsCreated != int64(orgs) {
+			b.Fatalf("created %d of %d and %d accounts of %d: %s", im.Created, n, im.AccountsCreated, orgs, im.Error)
 		}
 		b.StartTimer()
 	}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/exchange/xlsx"
 )
@@ -304,6 +306,7 @@ func (r *Runner) row(o core.ImportOptions, m xlsx.Mapping, row xlsx.Row, wide bo
 			_ = json.Unmarshal(raw, &ir.Key)
 		}
 	}
+	ir.Links = links(p)
 	if raw, ok := p["external_id"]; ok {
 		delete(p, "external_id")
 		var v string
@@ -335,6 +338,30 @@ func (r *Runner) row(o core.ImportOptions, m xlsx.Mapping, row xlsx.Row, wide bo
 		ir.Key = v
 	}
 	return ir
+}
+
+// links takes out of a contact row's patch the records it names instead of
+// giving their ids: the account in «Организация», «ИНН» and «КПП», the
+// manager in «Руководитель» when the cell is a name rather than an id.
+func links(p core.Patch) core.ImportLinks {
+	var l core.ImportLinks
+	for key, dst := range map[string]*string{"account_name": &l.AccountName, "account_inn": &l.AccountINN, "account_kpp": &l.AccountKPP,
+		"reports_to_id": &l.ReportsTo} {
+		raw, ok := p[key]
+		if !ok {
+			continue
+		}
+		var v string
+		_ = json.Unmarshal(raw, &v)
+		if key == "reports_to_id" {
+			if _, err := uuid.Parse(v); err == nil {
+				continue // an id: the record's own rules check it
+			}
+		}
+		delete(p, key)
+		*dst = v
+	}
+	return l
 }
 
 func (r *Runner) limits() xlsx.Limits {

@@ -371,3 +371,207 @@ func TestExternalIDKey(t *testing.T) {
 	_, err := st.CreateImport(context.Background(), core.ImportOptions{Entity: core.EntityLead, Key: "external_id"}, "x.xlsx", file)
 	require.Equal(t, core.EINVALID, core.ErrorCode(err), "leads keep no external ids")
 }
+
+// failures returns the reasons of an import's failed rows by row number.
+func failures(t *testing.T, st *store.Store, id string) map[int]string {
+	t.Helper()
+	fails, err := st.ImportFailures(context.Background(), id)
+	require.NoError(t, err)
+	out := map[int]string{}
+	for _, f := range fails {
+		out[f.Row] = f.Reason
+	}
+	return out
+}
+
+func TestImportPicklistLabels(t *testing.T) {
+	st := storetest.NewStore(t)
+
+	t.Run("ContactSources", func(t *testing.T) {
+		// The workbook of issue 26: «Выставка» failed every row.
+		file := book(t, []any{"Фамилия", "E-mail", "Источник"},
+			[]any{"Иванов", "i@firm.ru", "Выставка"},
+			[]any{"Петров", "p@firm.ru", "выставка"},
+			[]any{"Сидоров", "s@firm.ru", "Trade Show"},
+			[]any{"Кузнецов", "k@firm.ru", "TRADE_SHOW"},
+			[]any{"Смирнов", "sm@firm.ru", "Веб сайт"},
+			[]any{"Попов", "po@firm.ru", "Партнёр"},
+			[]any{"Лебедев", "l@firm.ru", "Ярмарка"})
+		im := run(t, st, core.ImportOptions{Entity: core.EntityContact}, file)
+		require.Equal(t, "done", im.Status, im.Error)
+		require.Equal(t, []int64{6, 1}, []int64{im.Created, im.Failed}, "%+v", failures(t, st, im.ID))
+		require.Equal(t, 4, count(t, st, `SELECT count(*) FROM contacts WHERE source = 'trade_show'`))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM contacts WHERE source = 'web_site'`))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM contacts WHERE source = 'partner'`))
+		reason := failures(t, st, im.ID)[8]
+		require.Contains(t, reason, "Источник: «Ярмарка» is not one of: Холодный звонок")
+		require.Contains(t, reason, "Выставка")
+	})
+
+	t.Run("LeadStatusesAndSources", func(t *testing.T) {
+		file := book(t, []any{"Фамилия", "Компания", "Статус", "Источник"},
+			[]any{"Иванов", "ООО", "Тёплый", "Конференция"},
+			[]any{"Петров", "ООО", "HOT", "cold call"},
+			[]any{"Сидоров", "ООО", "Холодный", "Холодный звонок"},
+			[]any{"Кузнецов", "ООО", "Кипящий", ""})
+		im := run(t, st, core.ImportOptions{Entity: core.EntityLead}, file)
+		require.Equal(t, []int64{3, 1}, []int64{im.Created, im.Failed}, im.Error)
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM leads WHERE status = 'warm' AND source = 'conference'`))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM leads WHERE status = 'hot' AND source = 'cold_call'`))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM leads WHERE status = 'cold' AND source = 'cold_call'`))
+		require.Contains(t, failures(t, st, im.ID)[5], "Статус: «Кипящий» is not one of: Попытка связаться")
+	})
+
+	t.Run("AccountTypes", func(t *testing.T) {
+		file := book(t, []any{"Наименование", "Тип"}, []any{"ООО Альфа", "Партнер"}, []any{"ООО Бета", "Reseller"})
+		im := run(t, st, core.ImportOptions{Entity: core.EntityAccount}, file)
+		require.Equal(t, []int64{2, 0}, []int64{im.Created, im.Failed}, im.Error)
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE name = 'ООО Альфа' AND type = 'partner'`))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE name = 'ООО Бета' AND type = 'reseller'`))
+	})
+}
+
+func TestImportContactsLinkAccounts(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	romashka, err := st.Accounts().Create(ctx, core.Patch{"name": []byte(`"ООО «Ромашка»"`)})
+	require.NoError(t, err)
+	sber, err := st.Accounts().Create(ctx, core.Patch{"name": []byte(`"ПАО Сбербанк"`), "inn": []byte(`"7707083893"`),
+		"kpp": []byte(`"773601001"`)})
+	require.NoError(t, err)
+	accountOf := func(email string) string {
+		t.Helper()
+		var id *string
+		require.NoError(t, st.Pool().QueryRow(ctx, `SELECT account_id::text FROM contacts WHERE email = $1`, email).Scan(&id))
+		if id == nil {
+			return ""
+		}
+		return *id
+	}
+
+	t.Run("ExistingByNameAndINN", func(t *testing.T) {
+		file := book(t, []any{"Фамилия", "E-mail", "Организация", "ИНН"},
+			[]any{"Иванов", "i@firm.ru", `ооо  "Ромашка"`, ""}, // the name as people write it
+			[]any{"Петров", "p@firm.ru", "Сбербанк России", 7707083893},
+			[]any{"Сидоров", "s@firm.ru", "ООО Новая", ""},
+			[]any{"Орлов", "o@firm.ru", "", ""})
+		im := run(t, st, core.ImportOptions{Entity: core.EntityContact}, file)
+		require.Equal(t, "done", im.Status, im.Error)
+		require.Equal(t, []int64{3, 1, 2, 0}, []int64{im.Created, im.Failed, im.AccountsLinked, im.AccountsCreated}, "%+v", failures(t, st, im.ID))
+		require.Equal(t, "account_name", im.Mapping["Организация"])
+		require.Equal(t, romashka.ID, accountOf("i@firm.ru"))
+		require.Equal(t, sber.ID, accountOf("p@firm.ru"), "the ИНН finds the account whatever its name")
+		require.Equal(t, "", accountOf("o@firm.ru"))
+		require.Contains(t, failures(t, st, im.ID)[4], "Организация: no account «ООО Новая»")
+		require.Contains(t, failures(t, st, im.ID)[4], "create_accounts")
+		require.Equal(t, 2, count(t, st, `SELECT count(*) FROM accounts`), "nothing created without create_accounts")
+	})
+
+	t.Run("CreateAccounts", func(t *testing.T) {
+		file := book(t, []any{"Фамилия", "E-mail", "Телефон", "Организация", "ИНН", "КПП"},
+			[]any{"Сидоров", "s@firm.ru", "", "ООО Новая", "", ""},
+			[]any{"Кузнецов", "k@firm.ru", "", "ООО Новая", "", ""},                     // the same new account
+			[]any{"Иванов", "i@firm.ru", "", "ООО Пропуск", "", ""},                     // a duplicate, skipped: no account for it
+			[]any{"Смирнов", "sm@firm.ru", "", "ИП Смирнов", "7707083894", ""},          // a bad ИНН: the account cannot be created
+			[]any{"Попов", "po@firm.ru", "12", "ООО Призрак", "", ""},                   // a bad phone: the row fails, no account
+			[]any{"Волков", "v@firm.ru", "", "ООО «Вектор»", "7736050003", "773601001"}) // with its КПП
+		im := run(t, st, core.ImportOptions{Entity: core.EntityContact, CreateAccounts: true}, file)
+		require.Equal(t, "done", im.Status, im.Error)
+		fails := failures(t, st, im.ID)
+		require.Equal(t, []int64{3, 1, 2, 3, 2}, []int64{im.Created, im.Skipped, im.Failed, im.AccountsLinked, im.AccountsCreated}, "%+v", fails)
+		require.True(t, im.Options.CreateAccounts)
+		novaya := accountOf("s@firm.ru")
+		require.NotEmpty(t, novaya)
+		require.Equal(t, novaya, accountOf("k@firm.ru"))
+		require.Equal(t, romashka.ID, accountOf("i@firm.ru"), "the skipped contact is unchanged")
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE name = 'ООО Новая' AND type = 'customer'`))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE name = 'ООО «Вектор»' AND inn = '7736050003' AND kpp = '773601001'`))
+		require.Equal(t, 0, count(t, st, `SELECT count(*) FROM accounts WHERE name IN ('ООО Пропуск', 'ИП Смирнов', 'ООО Призрак')`))
+		require.Contains(t, fails[5], "Организация: the account cannot be created: inn")
+		require.Contains(t, fails[6], "phone")
+		require.Equal(t, 4, count(t, st, `SELECT count(*) FROM outbox WHERE entity = 'account' AND type LIKE '%created'`),
+			"the two accounts made before and the two new ones have their events")
+
+		// Again: the accounts are found now, none is created twice.
+		im = run(t, st, core.ImportOptions{Entity: core.EntityContact, CreateAccounts: true, OnDuplicate: core.ImportUpdate}, file)
+		require.Equal(t, []int64{0, 4, 2, 4, 1}, []int64{im.Created, im.Updated, im.Failed, im.AccountsLinked, im.AccountsCreated},
+			"%+v", failures(t, st, im.ID))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE name = 'ООО Новая'`))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM accounts WHERE name = 'ООО Пропуск'`), "the update links Иванов to it")
+		require.NotEqual(t, romashka.ID, accountOf("i@firm.ru"))
+		require.Equal(t, 0, count(t, st, `SELECT count(*) FROM accounts WHERE name IN ('ИП Смирнов', 'ООО Призрак')`))
+	})
+
+	t.Run("DryRun", func(t *testing.T) {
+		before := count(t, st, `SELECT count(*) FROM accounts`)
+		file := book(t, []any{"Фамилия", "E-mail", "Организация"}, []any{"Зайцев", "z@firm.ru", "ООО Сухая"},
+			[]any{"Белов", "b@firm.ru", "ПАО Сбербанк"})
+		im := run(t, st, core.ImportOptions{Entity: core.EntityContact, CreateAccounts: true, DryRun: true}, file)
+		require.Equal(t, []int64{2, 0, 2, 1}, []int64{im.Created, im.Failed, im.AccountsLinked, im.AccountsCreated}, im.Error)
+		require.Equal(t, before, count(t, st, `SELECT count(*) FROM accounts`), "a dry run creates nothing")
+		require.Equal(t, 0, count(t, st, `SELECT count(*) FROM contacts WHERE email IN ('z@firm.ru', 'b@firm.ru')`))
+	})
+}
+
+func TestImportContactFields(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	boss, err := st.Contacts().Create(ctx, core.Patch{"last_name": []byte(`"Петров"`), "first_name": []byte(`"Пётр"`),
+		"middle_name": []byte(`"Ильич"`)})
+	require.NoError(t, err)
+	// The headers SalesPlatform's Russian export writes.
+	file := book(t, []any{"Фамилия", "Имя", "Основной адрес электронной почты", "День рождения", "Домашний тел.", "Факс", "Ассистент",
+		"Тел.ассистента", "Начальник:", "Улица", "Город", "Доп. адрес: город", "Доп. адрес: улица"},
+		[]any{"Иванов", "Иван", "i@firm.ru", "15.03.1980", "8 (495) 111-22-33", "+7 495 111-22-34", "Мария", "8 912 000 00 01",
+			"Петр Петров", "ул. Ленина, 1", "Москва", "Тула", "пр. Мира, 2"},
+		[]any{"Сидоров", "", "s@firm.ru", 29295, "", "", "", "", boss.ID, "", "", "", ""}, // a serial date, an id
+		[]any{"Кузнецов", "", "k@firm.ru", "", "", "", "", "", "Неизвестный Человек", "", "", "", ""},
+		[]any{"Орлов", "", "o@firm.ru", "", "", "", "", "", "0190a5c0-0000-7000-8000-000000000000", "", "", "", ""},
+		[]any{"Волков", "", "v@firm.ru", "31.02.1980", "", "", "", "", "", "", "", "", ""})
+	im := run(t, st, core.ImportOptions{Entity: core.EntityContact}, file)
+	require.Equal(t, "done", im.Status, im.Error)
+	fails := failures(t, st, im.ID)
+	require.Equal(t, []int64{2, 3}, []int64{im.Created, im.Failed}, "%+v", fails)
+	require.Empty(t, im.Unmapped)
+
+	var birthday time.Time
+	var home, fax, assistant, assistantPhone, reportsTo, city, otherCity, otherStreet string
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT birthday, home_phone, fax, assistant, assistant_phone, reports_to_id::text,
+		address->>'city', other_address->>'city', other_address->>'street' FROM contacts WHERE email = 'i@firm.ru'`).
+		Scan(&birthday, &home, &fax, &assistant, &assistantPhone, &reportsTo, &city, &otherCity, &otherStreet))
+	require.Equal(t, []any{"1980-03-15", "+74951112233", "+74951112234", "Мария", "+79120000001", boss.ID, "Москва", "Тула", "пр. Мира, 2"},
+		[]any{birthday.Format("2006-01-02"), home, fax, assistant, assistantPhone, reportsTo, city, otherCity, otherStreet},
+		"«Петр Петров» is Петров Пётр Ильич")
+	require.Equal(t, 1, count(t, st, `SELECT count(*) FROM contacts WHERE email = 's@firm.ru' AND birthday = '1980-03-15' AND reports_to_id = $1`, boss.ID))
+	require.Contains(t, fails[4], "Руководитель: no contact is named «Неизвестный Человек»")
+	require.Contains(t, fails[5], "reports_to_id")
+	require.Contains(t, fails[6], "Дата рождения: \"31.02.1980\" is not a date")
+}
+
+func TestExportImportsNewContactFieldsBack(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	boss, err := st.Contacts().Create(ctx, core.Patch{"last_name": []byte(`"Петров"`)})
+	require.NoError(t, err)
+	_, err = st.Contacts().Create(ctx, core.Patch{"last_name": []byte(`"Иванов"`), "birthday": []byte(`"1980-03-15"`),
+		"home_phone": []byte(`"8 495 111-22-33"`), "fax": []byte(`"8 495 111-22-34"`), "assistant": []byte(`"Мария"`),
+		"assistant_phone": []byte(`"8 912 000-00-01"`), "reports_to_id": []byte(`"` + boss.ID + `"`),
+		"address": []byte(`{"city":"Москва","country":"Россия","po_box":"12"}`), "other_address": []byte(`{"city":"Тула","street":"пр. Мира, 2"}`)})
+	require.NoError(t, err)
+	page, err := st.Contacts().List(ctx, core.ContactFilter{ListParams: core.ListParams{Limit: 100, Sort: core.Sort{Field: "created_at"}}})
+	require.NoError(t, err)
+	w, err := xlsx.NewWriter(core.EntityContact, nil)
+	require.NoError(t, err)
+	for i := range page.Items {
+		require.NoError(t, w.Write(&page.Items[i]))
+	}
+	var b bytes.Buffer
+	require.NoError(t, w.Close(&b))
+	before := count(t, st, `SELECT count(*) FROM outbox`)
+
+	im := run(t, st, core.ImportOptions{Entity: core.EntityContact, Key: "id", OnDuplicate: core.ImportUpdate}, b.Bytes())
+	require.Equal(t, "done", im.Status, im.Error)
+	require.Equal(t, []int64{0, 2, 0}, []int64{im.Created, im.Updated, im.Failed}, "%+v", failures(t, st, im.ID))
+	require.Equal(t, []string{"Создано", "Изменено"}, im.Unmapped, "every exported field is read back but the hub's times")
+	require.Equal(t, before, count(t, st, `SELECT count(*) FROM outbox`), "every field came back as it was")
+}

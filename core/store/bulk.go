@@ -27,32 +27,12 @@ type bulkRow struct {
 // (updates, links to check, a COPY that fails on a constraint) are marked
 // for the row-by-row path.
 func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *table[E, P], o core.ImportOptions,
-	owner string, rows []bulkRow) error {
-	// Existing records by key, in one query.
+	owner string, rows []bulkRow, known map[string]bool) error {
 	existing := map[string]bool{}
 	if o.OnDuplicate != core.ImportCreate {
-		var keys []string
-		for _, r := range rows {
-			if r.row.Key != "" {
-				keys = append(keys, r.row.Key)
-			}
-		}
-		if len(keys) > 0 {
-			q := keyBatchSQL(o.Entity, o.Key)
-			if q == "" {
-				return errors.New("no batch key query")
-			}
-			found, err := tx.Query(ctx, q, keys)
-			if err != nil {
-				return err
-			}
-			vals, err := pgx.CollectRows(found, pgx.RowTo[string])
-			if err != nil {
-				return err
-			}
-			for _, v := range vals {
-				existing[v] = true
-			}
+		var err error
+		if existing, err = existingKeys(ctx, tx, o, rows); err != nil {
+			return err
 		}
 	}
 	now := s.now()
@@ -84,7 +64,7 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 			r.err = err
 			continue
 		}
-		if needsPrepare(rec) {
+		if needsPrepare(rec, known) {
 			r.outcome = "slow" // links to check against the database
 			continue
 		}
@@ -171,12 +151,45 @@ func copyEvents(ctx context.Context, tx pgx.Tx, events [][]any) error {
 	return err
 }
 
+// existingKeys finds which of the rows' key values live records have, in
+// one query.
+func existingKeys(ctx context.Context, tx pgx.Tx, o core.ImportOptions, rows []bulkRow) (map[string]bool, error) {
+	existing := map[string]bool{}
+	var keys []string
+	for _, r := range rows {
+		if r.row.Key != "" {
+			keys = append(keys, r.row.Key)
+		}
+	}
+	if len(keys) == 0 {
+		return existing, nil
+	}
+	q := keyBatchSQL(o.Entity, o.Key)
+	if q == "" {
+		return nil, errors.New("no batch key query")
+	}
+	found, err := tx.Query(ctx, q, keys)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := pgx.CollectRows(found, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vals {
+		existing[v] = true
+	}
+	return existing, nil
+}
+
 // needsPrepare reports whether a new record has links its table's prepare
-// must check against the database.
-func needsPrepare(rec any) bool {
+// must check against the database: links to ids other than the known ones
+// (found by the batch in its transaction).
+func needsPrepare(rec any, known map[string]bool) bool {
+	unknown := func(id *string) bool { return id != nil && !known[*id] }
 	switch r := rec.(type) {
 	case *core.Contact:
-		return r.AccountID != nil
+		return unknown(r.AccountID) || unknown(r.ReportsToID)
 	case *core.Lead, *core.Account:
 		return false
 	}

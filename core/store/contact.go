@@ -16,18 +16,21 @@ var _ core.ContactService = contacts{}
 func newContactTable() *table[core.Contact, *core.Contact] {
 	return (&table[core.Contact, *core.Contact]{
 		entity: core.EntityContact, name: "contacts", schema: core.ContactSchema,
-		columns: []string{"salutation", "first_name", "middle_name", "last_name", "title", "department", "phone",
-			"mobile", "other_phone", "email", "secondary_email", "account_id", "source", "do_not_call", "email_opt_out",
-			"address", "description", "external_ids"},
+		columns: []string{"salutation", "first_name", "middle_name", "last_name", "title", "department", "birthday",
+			"phone", "mobile", "home_phone", "other_phone", "fax", "email", "secondary_email", "assistant",
+			"assistant_phone", "account_id", "reports_to_id", "source", "do_not_call", "email_opt_out",
+			"address", "other_address", "description", "external_ids"},
 		values: func(c *core.Contact) []any {
-			return []any{c.Salutation, c.FirstName, c.MiddleName, c.LastName, c.Title, c.Department, c.Phone,
-				c.Mobile, c.OtherPhone, c.Email, c.SecondaryEmail, c.AccountID, c.Source, c.DoNotCall, c.EmailOptOut,
-				c.Address, c.Description, c.ExternalIDs}
+			return []any{c.Salutation, c.FirstName, c.MiddleName, c.LastName, c.Title, c.Department, c.Birthday,
+				c.Phone, c.Mobile, c.HomePhone, c.OtherPhone, c.Fax, c.Email, c.SecondaryEmail, c.Assistant,
+				c.AssistantPhone, c.AccountID, c.ReportsToID, c.Source, c.DoNotCall, c.EmailOptOut,
+				c.Address, c.OtherAddress, c.Description, c.ExternalIDs}
 		},
 		targets: func(c *core.Contact) []any {
-			return []any{&c.Salutation, &c.FirstName, &c.MiddleName, &c.LastName, &c.Title, &c.Department, &c.Phone,
-				&c.Mobile, &c.OtherPhone, &c.Email, &c.SecondaryEmail, &c.AccountID, &c.Source, &c.DoNotCall, &c.EmailOptOut,
-				&c.Address, &c.Description, &c.ExternalIDs}
+			return []any{&c.Salutation, &c.FirstName, &c.MiddleName, &c.LastName, &c.Title, &c.Department, &c.Birthday,
+				&c.Phone, &c.Mobile, &c.HomePhone, &c.OtherPhone, &c.Fax, &c.Email, &c.SecondaryEmail, &c.Assistant,
+				&c.AssistantPhone, &c.AccountID, &c.ReportsToID, &c.Source, &c.DoNotCall, &c.EmailOptOut,
+				&c.Address, &c.OtherAddress, &c.Description, &c.ExternalIDs}
 		},
 		defaults: func(c *core.Contact) { c.ExternalIDs = map[string]string{} },
 		validate: (*core.Contact).Validate,
@@ -35,7 +38,10 @@ func newContactTable() *table[core.Contact, *core.Contact] {
 			return core.DuplicateKeys{Phones: nonEmpty(c.Phone, c.Mobile, c.OtherPhone), Emails: nonEmpty(c.Email, c.SecondaryEmail)}
 		},
 		prepare: func(ctx context.Context, db dbtx, _, c *core.Contact) error {
-			return mustExist(ctx, db, "accounts", "account_id", c.AccountID)
+			if err := mustExist(ctx, db, "accounts", "account_id", c.AccountID); err != nil {
+				return err
+			}
+			return mustExist(ctx, db, "contacts", "reports_to_id", c.ReportsToID)
 		},
 		sorts: commonSorts(map[string]func(*core.Contact) string{"last_name": func(c *core.Contact) string { return c.LastName }}),
 	}).init()

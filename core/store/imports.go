@@ -100,7 +100,7 @@ func keySQL(entity, key, system string) string {
 }
 
 const importColumns = `id::text, status, options, file_name, header, mapping, unmapped, rows_total, rows_done, created, updated,
-	skipped, failed, error, owner_id::text, started_at, finished_at, created_at, updated_at`
+	skipped, failed, accounts_linked, accounts_created, error, owner_id::text, started_at, finished_at, created_at, updated_at`
 
 func scanImport(row pgx.Row) (*core.Import, error) {
 	var (
@@ -108,8 +108,8 @@ func scanImport(row pgx.Row) (*core.Import, error) {
 		opts, header, mapping, unm []byte
 	)
 	if err := row.Scan(&im.ID, &im.Status, &opts, &im.FileName, &header, &mapping, &unm, &im.RowsTotal, &im.RowsDone,
-		&im.Created, &im.Updated, &im.Skipped, &im.Failed, &im.Error, &im.OwnerID, &im.StartedAt, &im.FinishedAt,
-		&im.CreatedAt, &im.UpdatedAt); err != nil {
+		&im.Created, &im.Updated, &im.Skipped, &im.Failed, &im.AccountsLinked, &im.AccountsCreated, &im.Error, &im.OwnerID,
+		&im.StartedAt, &im.FinishedAt, &im.CreatedAt, &im.UpdatedAt); err != nil {
 		return nil, err
 	}
 	for _, p := range []struct {
@@ -221,22 +221,27 @@ func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.Impo
 	}
 	o := im.Options
 	ctx = core.NewContextWithActor(ctx, core.Actor{ID: "import:" + id, Source: "excel", UserID: im.OwnerID})
-	var created, updated, skipped, failed int64
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		ctx := context.WithValue(ctx, txKey{}, tx)
 		res := make([]bulkRow, len(rows))
 		for i, r := range rows {
 			res[i] = bulkRow{row: r}
 		}
+		var links linkResult
+		if o.Entity == core.EntityContact {
+			if links, err = s.importLinks(ctx, tx, o, res); err != nil {
+				return err
+			}
+		}
 		// The fast path: new leads, contacts and accounts by COPY.
 		fast := !o.DryRun && o.Key != "id" && o.Key != "external_id" && s.dupPolicy.For("excel") == core.DupCreate
 		switch {
 		case fast && o.Entity == core.EntityLead:
-			err = importBulk(ctx, s, tx, s.tables.lead, o, im.OwnerID, res)
+			err = importBulk(ctx, s, tx, s.tables.lead, o, im.OwnerID, res, links.known)
 		case fast && o.Entity == core.EntityContact:
-			err = importBulk(ctx, s, tx, s.tables.contact, o, im.OwnerID, res)
+			err = importBulk(ctx, s, tx, s.tables.contact, o, im.OwnerID, res, links.known)
 		case fast && o.Entity == core.EntityAccount:
-			err = importBulk(ctx, s, tx, s.tables.account, o, im.OwnerID, res)
+			err = importBulk(ctx, s, tx, s.tables.account, o, im.OwnerID, res, links.known)
 		}
 		if err != nil {
 			return err
@@ -268,30 +273,41 @@ func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.Impo
 				r.outcome, r.err = "", err
 			}
 		}
-		for _, r := range res {
-			if r.err != nil {
-				failed++
-				cells, _ := json.Marshal(nonNil(r.row.Cells))
-				if _, err := tx.Exec(ctx, `INSERT INTO import_errors (import_id, row_number, cells, reason) VALUES ($1, $2, $3, $4)
-					ON CONFLICT DO NOTHING`, id, r.row.Number, cells, clip(reason(r.err), 2000)); err != nil {
-					return err
-				}
-				continue
-			}
-			switch r.outcome {
-			case "created":
-				created++
-			case "updated":
-				updated++
-			default:
-				skipped++
-			}
-		}
-		_, err := tx.Exec(ctx, `UPDATE imports SET rows_done = rows_done + $2, created = created + $3, updated = updated + $4,
-			skipped = skipped + $5, failed = failed + $6, lease_until = now() + make_interval(secs => $7), updated_at = now()
-			WHERE id = $1`, id, len(rows), created, updated, skipped, failed, lease.Seconds())
-		return err
+		return s.recordImportBatch(ctx, tx, id, res, links, lease)
 	})
+}
+
+// recordImportBatch stores a batch's failed rows and advances the job's
+// counts, in the batch's transaction.
+func (s *Store) recordImportBatch(ctx context.Context, tx pgx.Tx, id string, res []bulkRow, links linkResult, lease time.Duration) error {
+	var created, updated, skipped, failed, linked int64
+	for i, r := range res {
+		if r.err != nil {
+			failed++
+			cells, _ := json.Marshal(nonNil(r.row.Cells))
+			if _, err := tx.Exec(ctx, `INSERT INTO import_errors (import_id, row_number, cells, reason) VALUES ($1, $2, $3, $4)
+				ON CONFLICT DO NOTHING`, id, r.row.Number, cells, clip(reason(r.err), 2000)); err != nil {
+				return err
+			}
+			continue
+		}
+		switch r.outcome {
+		case "created":
+			created++
+		case "updated":
+			updated++
+		default:
+			skipped++
+		}
+		if links.linked[i] && (r.outcome == "created" || r.outcome == "updated") {
+			linked++
+		}
+	}
+	_, err := tx.Exec(ctx, `UPDATE imports SET rows_done = rows_done + $2, created = created + $3, updated = updated + $4,
+		skipped = skipped + $5, failed = failed + $6, accounts_linked = accounts_linked + $7,
+		accounts_created = accounts_created + $8, lease_until = now() + make_interval(secs => $9), updated_at = now()
+		WHERE id = $1`, id, len(res), created, updated, skipped, failed, linked, links.created, lease.Seconds())
+	return err
 }
 
 // reason says why a row failed, naming the fields.

@@ -32,6 +32,9 @@ type Column struct {
 	Synonyms []string
 	// ImportOnly columns are not exported.
 	ImportOnly bool
+	// Choices, for a picklist field, turn the labels people write into
+	// the codes the record takes.
+	Choices *core.Picklist
 }
 
 // externalID is the column of an external system's id (the 1C Ид by
@@ -45,14 +48,6 @@ var Kinds = []string{core.EntityLead, core.EntityContact, core.EntityAccount, co
 
 // Columns returns an entity's columns (nil for an unknown one).
 func Columns(entity string) []Column {
-	addr := func(prefix, label string) []Column {
-		return []Column{
-			{Key: prefix + ".postcode", Header: label + ": индекс", Width: 10},
-			{Key: prefix + ".state", Header: label + ": регион", Width: 18},
-			{Key: prefix + ".city", Header: label + ": город", Width: 16, Synonyms: []string{"город", "city"}},
-			{Key: prefix + ".street", Header: label + ": улица, дом", Width: 28, Synonyms: []string{"адрес", "address", "street"}},
-		}
-	}
 	common := []Column{{Key: "id", Header: "ID", Width: 38}}
 	tail := []Column{{Key: "owner_id", Header: "Ответственный (ID)", Width: 38},
 		{Key: "created_at", Header: "Создано", Kind: DateTime, Width: 17}, {Key: "updated_at", Header: "Изменено", Kind: DateTime, Width: 17}}
@@ -64,42 +59,29 @@ func Columns(entity string) []Column {
 			{Key: "first_name", Header: "Имя", Width: 14, Synonyms: []string{"first name", "name"}},
 			{Key: "company", Header: "Компания", Width: 24, Synonyms: []string{"организация", "company", "организация/компания"}},
 			{Key: "title", Header: "Должность", Width: 16, Synonyms: []string{"title", "position"}},
-			{Key: "phone", Header: "Телефон", Kind: Phone, Width: 16, Synonyms: []string{"тел", "тел.", "phone", "телефон рабочий"}},
-			{Key: "mobile", Header: "Мобильный", Kind: Phone, Width: 16, Synonyms: []string{"моб", "моб.", "мобильный телефон", "mobile", "сотовый"}},
-			{Key: "email", Header: "E-mail", Width: 24, Synonyms: []string{"email", "эл. почта", "электронная почта", "почта", "e-mail адрес"}},
+			{Key: "phone", Header: "Телефон", Kind: Phone, Width: 16, Synonyms: []string{"тел", "тел.", "phone", "телефон рабочий", "основной телефон"}},
+			{Key: "mobile", Header: "Мобильный", Kind: Phone, Width: 16, Synonyms: []string{"моб", "моб.", "мобильный телефон", "mobile", "сотовый", "мобильный тел."}},
+			{Key: "fax", Header: "Факс", Kind: Phone, Width: 16, Synonyms: []string{"fax"}},
+			{Key: "email", Header: "E-mail", Width: 24, Synonyms: []string{"email", "эл. почта", "электронная почта", "почта", "e-mail адрес",
+				"основной адрес электронной почты"}},
 			{Key: "website", Header: "Сайт", Width: 20, Synonyms: []string{"website", "web", "веб-сайт"}},
-			{Key: "status", Header: "Статус", Width: 12, Synonyms: []string{"status"}},
-			{Key: "source", Header: "Источник", Width: 14, Synonyms: []string{"source", "lead source"}},
+			{Key: "status", Header: "Статус", Width: 12, Synonyms: []string{"status", "lead status", "статус обращения"}, Choices: core.LeadStatuses()},
+			{Key: "source", Header: "Источник", Width: 14, Synonyms: []string{"source", "lead source", "источник обращения"}, Choices: core.LeadSources()},
 			{Key: "industry", Header: "Отрасль", Width: 14, Synonyms: []string{"industry"}},
 			{Key: "annual_revenue", Header: "Годовой доход", Kind: Money, Width: 14, Synonyms: []string{"annual revenue"}},
 			{Key: "employees", Header: "Сотрудников", Kind: Int, Width: 10, Synonyms: []string{"employees"}},
 		}
-		cols = append(cols, addr("address", "Адрес")...)
+		cols = append(cols, mailingAddress("address", "Адрес", "")...)
 		cols = append(cols, Column{Key: "description", Header: "Описание", Width: 30, Synonyms: []string{"description", "комментарий", "примечание"}})
 	case core.EntityContact:
-		cols = []Column{
-			{Key: "last_name", Header: "Фамилия", Width: 16, Synonyms: []string{"last name", "surname"}},
-			{Key: "first_name", Header: "Имя", Width: 14, Synonyms: []string{"first name", "name"}},
-			{Key: "middle_name", Header: "Отчество", Width: 16, Synonyms: []string{"middle name", "patronymic"}},
-			{Key: "title", Header: "Должность", Width: 16, Synonyms: []string{"title", "position"}},
-			{Key: "department", Header: "Отдел", Width: 14, Synonyms: []string{"department"}},
-			{Key: "phone", Header: "Телефон", Kind: Phone, Width: 16, Synonyms: []string{"тел", "тел.", "phone", "телефон рабочий"}},
-			{Key: "mobile", Header: "Мобильный", Kind: Phone, Width: 16, Synonyms: []string{"моб", "моб.", "мобильный телефон", "mobile", "сотовый"}},
-			{Key: "email", Header: "E-mail", Width: 24, Synonyms: []string{"email", "эл. почта", "электронная почта", "почта"}},
-			{Key: "account_id", Header: "Контрагент (ID)", Width: 38},
-			{Key: "source", Header: "Источник", Width: 14, Synonyms: []string{"source"}},
-			{Key: "do_not_call", Header: "Не звонить", Kind: Bool, Width: 10, Synonyms: []string{"do not call"}},
-			{Key: "email_opt_out", Header: "Без рассылок", Kind: Bool, Width: 10, Synonyms: []string{"email opt out"}},
-		}
-		cols = append(cols, addr("address", "Адрес")...)
-		cols = append(cols, Column{Key: "description", Header: "Описание", Width: 30, Synonyms: []string{"description", "комментарий", "примечание"}})
+		cols = contactColumns()
 	case core.EntityAccount:
 		cols = []Column{
 			{Key: "name", Header: "Наименование", Width: 30, Synonyms: []string{"название", "организация", "компания", "name", "company", "контрагент"}},
 			{Key: "inn", Header: "ИНН", Width: 13, Synonyms: []string{"inn"}},
 			{Key: "kpp", Header: "КПП", Width: 11, Synonyms: []string{"kpp"}},
 			{Key: "ogrn", Header: "ОГРН", Width: 15, Synonyms: []string{"огрнип", "ogrn"}},
-			{Key: "type", Header: "Тип", Width: 12, Synonyms: []string{"type"}},
+			{Key: "type", Header: "Тип", Width: 12, Synonyms: []string{"type", "account type", "тип контрагента"}, Choices: core.AccountTypes()},
 			{Key: "industry", Header: "Отрасль", Width: 14, Synonyms: []string{"industry"}},
 			{Key: "phone", Header: "Телефон", Kind: Phone, Width: 16, Synonyms: []string{"тел", "тел.", "phone"}},
 			{Key: "email", Header: "E-mail", Width: 24, Synonyms: []string{"email", "эл. почта", "электронная почта", "почта"}},
@@ -127,7 +109,7 @@ func Columns(entity string) []Column {
 			{Key: "close_date", Header: "Дата закрытия", Kind: Date, Width: 12, Synonyms: []string{"close date"}},
 			{Key: "account_id", Header: "Контрагент (ID)", Width: 38},
 			{Key: "contact_id", Header: "Контакт (ID)", Width: 38},
-			{Key: "source", Header: "Источник", Width: 14, Synonyms: []string{"source"}},
+			{Key: "source", Header: "Источник", Width: 14, Synonyms: []string{"source", "lead source"}, Choices: core.LeadSources()},
 			{Key: "next_step", Header: "Следующий шаг", Width: 20, Synonyms: []string{"next step"}},
 			{Key: "description", Header: "Описание", Width: 30, Synonyms: []string{"description", "комментарий"}},
 		}

@@ -259,7 +259,16 @@ func (m Mapping) Patch(cells []string, maxCell int) (core.Patch, []core.FieldErr
 			errs = append(errs, core.FieldError{Field: c.Header, Code: "invalid", Message: err.Error()})
 			continue
 		}
-		if c.Key == "inn" {
+		if c.Choices != nil {
+			code, ok := c.Choices.Lookup(raw)
+			if !ok {
+				errs = append(errs, core.FieldError{Field: c.Header, Code: "invalid_choice", Message: fmt.Sprintf(
+					"«%s» is not one of: %s (or their English names or codes)", raw, strings.Join(c.Choices.Labels(), ", "))})
+				continue
+			}
+			v = code
+		}
+		if c.Key == "inn" || c.Key == "account_inn" {
 			v = restoreINN(raw)
 		}
 		if parent, child, ok := strings.Cut(c.Key, "."); ok {

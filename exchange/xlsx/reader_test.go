@@ -60,3 +60,65 @@ func TestMatchHeader(t *testing.T) {
 	require.JSONEq(t, `"Иванов"`, string(p["last_name"]))
 	require.JSONEq(t, `"8 912 345 67 89"`, string(p["mobile"]), "phones are normalized by the record's own rules")
 }
+
+func TestPicklistColumnsTakeLabels(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		entity, header, cell, field, want string
+	}{
+		{core.EntityContact, "Источник", "Выставка", "source", "trade_show"},
+		{core.EntityContact, "Lead Source", "trade show", "source", "trade_show"},
+		{core.EntityContact, "Источник", "TRADE_SHOW", "source", "trade_show"},
+		{core.EntityLead, "Источник", "Веб-сайт", "source", "web_site"},
+		{core.EntityLead, "Статус", "Тёплый", "status", "warm"},
+		{core.EntityLead, "Lead Status", "Hot", "status", "hot"},
+		{core.EntityAccount, "Тип", "партнер", "type", "partner"},
+		{core.EntityDeal, "Источник", "Холодный звонок", "source", "cold_call"},
+	} {
+		m, err := xlsx.MatchHeader(c.entity, []string{c.header}, nil)
+		require.NoError(t, err)
+		p, errs := m.Patch([]string{c.cell}, 100)
+		require.Empty(t, errs, "%s %s %q", c.entity, c.header, c.cell)
+		require.JSONEq(t, `"`+c.want+`"`, string(p[c.field]), "%s %s %q", c.entity, c.header, c.cell)
+	}
+
+	m, err := xlsx.MatchHeader(core.EntityContact, []string{"Фамилия", "Источник"}, nil)
+	require.NoError(t, err)
+	p, errs := m.Patch([]string{"Иванов", "Ярмарка"}, 100)
+	require.Len(t, errs, 1)
+	require.Equal(t, "Источник", errs[0].Field)
+	require.Equal(t, "invalid_choice", errs[0].Code)
+	require.Contains(t, errs[0].Message, "«Ярмарка»")
+	require.Contains(t, errs[0].Message, "Выставка", "the message lists the labels")
+	require.NotContains(t, p, "source")
+}
+
+func TestContactHeadersOfSalesPlatform(t *testing.T) {
+	t.Parallel()
+	header := []string{"Фамилия", "Дата рождения", "Домашний тел.", "Факс", "Ассистент", "Тел.ассистента", "Начальник:",
+		"Организация", "ИНН", "Улица", "Город", "Индекс", "Страна", "Доп. адрес: улица", "Доп. адрес: город", "Доп. адрес: индекс",
+		"Other Country", "Mailing Po Box", "Основной адрес электронной почты", "Рабочий тел.", "Мобильный тел.", "Другой тел."}
+	m, err := xlsx.MatchHeader(core.EntityContact, header, nil)
+	require.NoError(t, err)
+	require.Empty(t, m.Unmapped)
+	keys := make([]string, len(m.Columns))
+	for i, c := range m.Columns {
+		keys[i] = c.Key
+	}
+	require.Equal(t, []string{"last_name", "birthday", "home_phone", "fax", "assistant", "assistant_phone", "reports_to_id",
+		"account_name", "account_inn", "address.street", "address.city", "address.postcode", "address.country",
+		"other_address.street", "other_address.city", "other_address.postcode", "other_address.country", "address.po_box",
+		"email", "phone", "mobile", "other_phone"}, keys)
+
+	p, errs := m.Patch([]string{"Иванов", "15.03.1980", "8 495 111-22-33", "", "Мария", "", "Петров Пётр",
+		"ООО «Ромашка»", "541018037", "ул. Ленина, 1", "Москва", "101000", "Россия", "пр. Мира, 2", "Тула"}, 1000)
+	require.Empty(t, errs)
+	require.JSONEq(t, `"1980-03-15"`, string(p["birthday"]))
+	require.JSONEq(t, `"0541018037"`, string(p["account_inn"]), "the zero Excel drops is back")
+	require.JSONEq(t, `{"street":"ул. Ленина, 1","city":"Москва","postcode":"101000","country":"Россия"}`, string(p["address"]))
+	require.JSONEq(t, `{"street":"пр. Мира, 2","city":"Тула"}`, string(p["other_address"]))
+
+	m, err = xlsx.MatchHeader(core.EntityLead, []string{"Фамилия", "Компания", "Факс"}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "fax", m.Columns[2].Key)
+}
