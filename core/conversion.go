@@ -29,7 +29,7 @@ func DefaultConversionMapping() ConversionMapping {
 		Contact: map[string]string{
 			"salutation": "salutation", "first_name": "first_name", "last_name": "last_name", "email": "email",
 			"secondary_email": "secondary_email", "phone": "phone", "mobile": "mobile", "title": "title",
-			"source": "source", "description": "description", "address": "address",
+			"source": "source", "description": "description", "address": "address", "fax": "fax",
 		},
 		Deal: map[string]string{"name": "company", "source": "source", "description": "description"},
 	}

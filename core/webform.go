@@ -231,14 +231,19 @@ func FormFieldKnown(target, field string) bool {
 	if sub, ok := strings.CutPrefix(field, "marketing."); ok {
 		return MarketingSchema().Has(sub)
 	}
+	// formHidden are contact fields a visitor's form may not set: the
+	// owner, the addresses (objects), links to other records.
+	formHidden := func(f string) bool {
+		return f == "owner_id" || f == "address" || f == "other_address" || f == "account_id" || f == "reports_to_id"
+	}
 	switch target {
 	case FormTargetLead:
 		return LeadSchema().Has(field) && field != "owner_id" && field != "address" && field != "marketing"
 	case FormTargetContact:
-		return ContactSchema().Has(field) && field != "owner_id" && field != "address" && field != "account_id"
+		return ContactSchema().Has(field) && !formHidden(field)
 	case FormTargetDeal:
 		if sub, ok := strings.CutPrefix(field, "contact."); ok {
-			return ContactSchema().Has(sub) && sub != "owner_id" && sub != "address" && sub != "account_id"
+			return ContactSchema().Has(sub) && !formHidden(sub)
 		}
 		return DealSchema().Has(field) && field != "owner_id" && field != "account_id" && field != "contact_id"
 	}

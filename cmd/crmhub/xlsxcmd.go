@@ -19,9 +19,10 @@ import (
 const maxImportFile = 512 << 20
 
 func (m *Main) importCmd(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("import", "import FILE.xlsx --entity leads|contacts|accounts|deals|products|services|prices [--dry-run] [--on-duplicate skip|update|create] [--key K]")
+	fs, cfgPath := m.flags("import", "import FILE.xlsx --entity leads|contacts|accounts|deals|products|services|prices [--dry-run] [--create-accounts] [--on-duplicate skip|update|create] [--key K]")
 	entity := fs.String("entity", "", "what the rows are: leads, contacts, accounts, deals, products, services or prices (required)")
 	dry := fs.Bool("dry-run", false, "validate every row, write nothing")
+	createAccounts := fs.Bool("create-accounts", false, "contacts: create the account an «Организация» column names when none has that name or ИНН")
 	onDup := fs.String("on-duplicate", "skip", "a row whose key matches an existing record: skip, update or create")
 	key := fs.String("key", "", "the duplicate key: id, email, phone, inn, sku or external_id (default: the entity's natural one)")
 	system := fs.String("external-system", "", "the system of the «Внешний код» column (default onec, the 1C Ид)")
@@ -52,7 +53,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	o := core.ImportOptions{Entity: strings.TrimSuffix(*entity, "s"), DryRun: *dry, OnDuplicate: *onDup, Key: *key, Sheet: *sheet,
-		ExternalSystem: *system}
+		ExternalSystem: *system, CreateAccounts: *createAccounts}
 	if err := store.CheckImportOptions(&o); err != nil {
 		return usagef("%s", core.ErrorFields(err)[0].Field+": "+core.ErrorFields(err)[0].Message)
 	}
@@ -90,6 +91,9 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(m.Stdout, "%s %s: %d rows; created %d, updated %d, skipped %d, failed %d (%.0f rows/s)\n", verb, path,
 			im.RowsDone, im.Created, im.Updated, im.Skipped, im.Failed, im.RowsPerSec)
+		if im.AccountsLinked > 0 || im.AccountsCreated > 0 {
+			fmt.Fprintf(m.Stdout, "contacts linked to accounts: %d; accounts created: %d\n", im.AccountsLinked, im.AccountsCreated)
+		}
 		if len(im.Unmapped) > 0 {
 			fmt.Fprintf(m.Stdout, "ignored columns: %s\n", strings.Join(im.Unmapped, ", "))
 		}
