@@ -201,32 +201,37 @@ func paidOn(ctx context.Context, tx pgx.Tx, column, id, direction string) (decim
 
 // refreshSalesOrder recomputes a sales order's prepayments and balance.
 func (s *Store) refreshSalesOrder(ctx context.Context, tx pgx.Tx, id string) error {
-	old, err := s.tables.salesOrder.get(ctx, tx, id, "FOR UPDATE")
-	if err != nil {
-		return err
-	}
-	paid, err := paidOn(ctx, tx, "sales_order_id", id, core.PaymentIncoming)
-	if err != nil {
-		return err
-	}
-	rec := *old
-	rec.AmountPaid, rec.Balance = core.NewMoney(paid), core.NewMoney(rec.GrandTotal.Sub(paid))
-	return s.tables.salesOrder.rewrite(ctx, s, tx, old, &rec, core.OpUpdated, func() {})
+	return refreshOrder(ctx, s, tx, s.tables.salesOrder, id, "sales_order_id", core.PaymentIncoming,
+		func(o *core.SalesOrder) (*core.Money, *core.Money, core.Money) {
+			return &o.AmountPaid, &o.Balance, o.GrandTotal
+		})
 }
 
 // refreshPurchaseOrder recomputes what we paid the vendor and what is left.
 func (s *Store) refreshPurchaseOrder(ctx context.Context, tx pgx.Tx, id string) error {
-	old, err := s.tables.purchaseOrder.get(ctx, tx, id, "FOR UPDATE")
+	return refreshOrder(ctx, s, tx, s.tables.purchaseOrder, id, "purchase_order_id", core.PaymentOutgoing,
+		func(o *core.PurchaseOrder) (*core.Money, *core.Money, core.Money) {
+			return &o.AmountPaid, &o.Balance, o.GrandTotal
+		})
+}
+
+// refreshOrder sets an order's amount paid (its executed payments in
+// direction) and balance, with its change event when they moved.
+func refreshOrder[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *table[E, P], id, column, direction string,
+	money func(P) (paid, balance *core.Money, total core.Money)) error {
+	old, err := t.get(ctx, tx, id, "FOR UPDATE")
 	if err != nil {
 		return err
 	}
-	paid, err := paidOn(ctx, tx, "purchase_order_id", id, core.PaymentOutgoing)
+	paid, err := paidOn(ctx, tx, column, id, direction)
 	if err != nil {
 		return err
 	}
-	rec := *old
-	rec.AmountPaid, rec.Balance = core.NewMoney(paid), core.NewMoney(rec.GrandTotal.Sub(paid))
-	return s.tables.purchaseOrder.rewrite(ctx, s, tx, old, &rec, core.OpUpdated, func() {})
+	rec := P(new(E))
+	*rec = *old
+	p, bal, total := money(rec)
+	*p, *bal = core.NewMoney(paid), core.NewMoney(total.Sub(paid))
+	return t.rewrite(ctx, s, tx, old, rec, core.OpUpdated, func() {})
 }
 
 // invoiceOpen are the statuses a full payment moves to paid.
