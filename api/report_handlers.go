@@ -110,7 +110,8 @@ func (s *Server) getReport(c *fiber.Ctx) error {
 // runReport runs a report: ?format=json|csv|xlsx|pdf|svg|png, from and to
 // (dates, inclusive) on its date field, limit, sep=comma|semicolon for
 // CSV, width and height for chart images; any other parameter is one the
-// report declares.
+// report declares. A chart image of a run that found nothing says «Нет
+// данных» (still 200, for the dashboards that embed it).
 func (s *Server) runReport(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	r, err := s.deps.Reports.Find(ctx, c.Params("id"))

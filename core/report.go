@@ -42,8 +42,10 @@ type Report struct {
 //	 "date_field": "date", "group_by": [{"field": "date", "date_part": "month"}],
 //	 "aggregates": [{"fn": "sum", "field": "grand_total"}], "sort": ["-grand_total"], "chart": {"type": "bar"}}
 type ReportDefinition struct {
-	// Entity is the primary entity (lead, contact, account, deal, activity,
-	// quote, sales_order, invoice, invoice_line, payment, product, call).
+	// Entity is the primary entity (lead, contact, account, deal,
+	// deal_funnel, activity, quote, sales_order, invoice, invoice_line,
+	// payment, product, call). A deal_funnel row is a deal at an open stage
+	// it is in now or got to, as the funnel counts it (FunnelStage).
 	Entity string `json:"entity"`
 	// Related are up to two links followed from the entity, as paths:
 	// "account", "invoice.account", "owner".
@@ -119,7 +121,10 @@ func (a ReportAggregate) Key() string {
 }
 
 // ReportChart draws the first grouping level against up to three
-// aggregates (all when none are named).
+// aggregates (all when none are named). A funnel draws the first of them,
+// each group as a share of the first group: chart how many got at least
+// this far (deal_funnel's count of reached or sum of reached_amount), not
+// how many are there now, for the bands to narrow.
 type ReportChart struct {
 	Type       string   `json:"type"` // bar, horizontal_bar, line, pie, funnel
 	Aggregates []string `json:"aggregates,omitempty"`

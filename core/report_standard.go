@@ -34,12 +34,16 @@ var standardReports = sync.OnceValue(func() []Report {
 			Aggregates: []ReportAggregate{count}, Sort: []string{"-count"},
 			Parameters: []ReportParameter{{Name: "owner", Field: "owner_id", Operator: "equals"}},
 			Chart:      &ReportChart{Type: "bar"}}),
-		std("deal-pipeline", "Воронка сделок", "Open deals by stage: count, amount and amount weighted by probability.",
-			ReportDefinition{Entity: "deal", DateField: "close_date", Filters: and(cond("stage_kind", "equals", "open")),
-				GroupBy:    []ReportGroup{{Field: "stage"}},
-				Aggregates: []ReportAggregate{count, sum("amount"), sum("weighted_amount")},
-				Parameters: []ReportParameter{{Name: "owner", Field: "owner_id", Operator: "equals"}},
-				Chart:      &ReportChart{Type: "funnel", Aggregates: []string{"sum_amount"}}}),
+		std("deal-pipeline", "Воронка сделок", "Open stages in pipeline order: the open deals in each now (count, amount, "+
+			"amount weighted by probability) and the deals that got at least that far (count, amount: won deals went all the way, "+
+			"lost ones as far as they got), as GET /funnel counts them; the funnel chart draws the amount that got that far.",
+			ReportDefinition{Entity: "deal_funnel", DateField: "close_date",
+				GroupBy: []ReportGroup{{Field: "stage"}},
+				Aggregates: []ReportAggregate{{Fn: "count", Field: "in_stage"}, sum("in_stage_amount"), sum("in_stage_weighted_amount"),
+					{Fn: "count", Field: "reached"}, sum("reached_amount")},
+				Parameters: []ReportParameter{{Name: "owner", Field: "owner_id", Operator: "equals"},
+					{Name: "pipeline", Field: "pipeline_id", Operator: "equals"}},
+				Chart: &ReportChart{Type: "funnel", Aggregates: []string{"sum_reached_amount"}}}),
 		std("closed-deals", "Закрытые сделки", "Won and lost deals by the month they closed.", ReportDefinition{
 			Entity: "deal", DateField: "closed_at", Filters: and(cond("stage_kind", "in", []string{"won", "lost"})),
 			GroupBy:    []ReportGroup{{Field: "closed_at", DatePart: "month"}, {Field: "stage_kind"}},

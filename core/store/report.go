@@ -718,6 +718,7 @@ func (p *plan) runSummary(ctx context.Context, tx pgx.Tx, res *core.ReportResult
 			res.Columns = append(res.Columns, core.ReportColumn{Key: a.key, Label: aggLabel(a), Type: a.typ})
 		}
 	}
+	within := p.withinLevels()
 	count := 0
 	for rows.Next() {
 		vals, err := rows.Values()
@@ -734,6 +735,9 @@ func (p *plan) runSummary(ctx context.Context, tx pgx.Tx, res *core.ReportResult
 		keys, aggs := vals[1:1+n], vals[1+n:]
 		values := make(map[string]any, len(aggs))
 		for i, a := range p.aggs {
+			if level <= within[i] { // rolled up over the groups it does not add up across
+				continue
+			}
 			values[a.key] = aggs[i]
 		}
 		switch {
@@ -747,6 +751,26 @@ func (p *plan) runSummary(ctx context.Context, tx pgx.Tx, res *core.ReportResult
 		}
 	}
 	return rows.Err()
+}
+
+// withinLevels says, per aggregate, the grouping index of the field its
+// sums add up within (rField.within), -1 for any: a subtotal or total
+// that rolls that level up leaves the aggregate out.
+func (p *plan) withinLevels() []int {
+	out := make([]int, len(p.aggs))
+	for i, a := range p.aggs {
+		out[i] = -1
+		if a.ref == nil || a.ref.within == "" {
+			continue
+		}
+		for gi, g := range p.groups {
+			if g.part == "" && g.ref.key == a.ref.within {
+				out[i] = gi
+				break
+			}
+		}
+	}
+	return out
 }
 
 func aggLabel(a planAgg) string {

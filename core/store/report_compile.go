@@ -25,6 +25,7 @@ type rRef struct {
 	order  string // SQL its groups sort by, "" for expr
 	labels map[string]string
 	live   string // the field's liveLabels
+	within string // the key of the field its sums add up within, "" for any
 }
 
 type compiler struct {
@@ -134,6 +135,9 @@ func (c *compiler) ref(key, where string) (rRef, bool) {
 		today = c.today
 	}
 	r := rRef{key: key, expr: fmt.Sprintf(f.expr, c.alias[path], today), typ: f.typ, label: label, labels: f.labels, live: f.liveLabels}
+	if f.within != "" {
+		r.within = strings.TrimPrefix(path+"."+f.within, ".")
+	}
 	if f.order != "" {
 		r.order = fmt.Sprintf(f.order, c.alias[path], today)
 	}

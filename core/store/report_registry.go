@@ -35,6 +35,11 @@ type rField struct {
 	// deal stage's names come from every pipeline, not only the default).
 	labels     map[string]string
 	liveLabels string
+	// within, when set, is the field its sums add up within: a total
+	// over that field's groups leaves them out (a deal counts once in
+	// each funnel stage it reached, so reached figures do not add up over
+	// stages).
+	within string
 }
 
 type rLink struct {
@@ -140,6 +145,11 @@ func stagePicklist() *core.Picklist {
 	return core.NewPicklist("deal_stage", cs...)
 }
 
+// stageLabels reads the names of the deal stages of every pipeline (a
+// code in two pipelines is named by the older).
+const stageLabels = `SELECT DISTINCT ON (s->>'code') s->>'code', coalesce(s->>'label_ru', '')
+	FROM pipelines p, jsonb_array_elements(p.stages) s WHERE p.deleted_at IS NULL ORDER BY s->>'code', p.created_at`
+
 // reportRegistry builds the registry.
 func reportRegistry() map[string]*rEntity {
 	es := []*rEntity{
@@ -164,8 +174,7 @@ func reportRegistry() map[string]*rEntity {
 			link("contact", "contact", "contact_id", "Контакт").
 			ordered("stage", `(SELECT o FROM pipelines p, jsonb_array_elements(p.stages) WITH ORDINALITY s(v, o)
 				WHERE p.id = %[1]s.pipeline_id AND v->>'code' = %[1]s.stage LIMIT 1)`).
-			labelled("stage", stagePicklist()).liveLabelled("stage", `SELECT DISTINCT ON (s->>'code') s->>'code', coalesce(s->>'label_ru', '')
-				FROM pipelines p, jsonb_array_elements(p.stages) s WHERE p.deleted_at IS NULL ORDER BY s->>'code', p.created_at`).labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
+			labelled("stage", stagePicklist()).liveLabelled("stage", stageLabels).labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
 			computed("weighted_amount", rMoney, "Взвешенная сумма", "round(%[1]s.amount * %[1]s.probability / 100.0, 2)").
 			computed("stage_kind", rText, "Итог этапа", `coalesce((SELECT s->>'kind' FROM pipelines p, jsonb_array_elements(p.stages) s
 				WHERE p.id = %[1]s.pipeline_id AND s->>'code' = %[1]s.stage LIMIT 1), 'open')`).
@@ -239,7 +248,7 @@ func reportRegistry() map[string]*rEntity {
 	lines.links["invoice"] = rLink{target: "invoice", fk: "%[1]s_doc.id", label: "Счёт"}
 	lines.links["product"] = rLink{target: "product", fk: "(%[1]s->>'product_id')::uuid", label: "Товар"}
 	lines.links["service"] = rLink{target: "service", fk: "(%[1]s->>'service_id')::uuid", label: "Услуга"}
-	es = append(es, lines)
+	es = append(es, lines, dealFunnel())
 
 	m := make(map[string]*rEntity, len(es))
 	for _, e := range es {

@@ -151,10 +151,23 @@ func TestStandardReports(t *testing.T) {
 	res = runStd(t, st, "lead-status", core.ReportRun{})
 	require.Equal(t, [][]any{{"cold", int64(3)}, {"hot", int64(2)}, {"", int64(1)}}, res.Rows)
 
-	// Open deals in pipeline order, with weighted amounts.
+	// Open stages in pipeline order: the open deals in each now, with
+	// weighted amounts (none summed where there are none), and the deals
+	// that got that far — the won one all the way, the lost one (closed at
+	// once) nowhere.
 	res = runStd(t, st, "deal-pipeline", core.ReportRun{})
-	require.Equal(t, [][]any{{"prospecting", int64(2), "4000.00", "400.00"}, {"negotiation_review", int64(1), "10000.00", "8000.00"}}, res.Rows)
-	require.Equal(t, map[string]any{"count": int64(3), "sum_amount": "14000.00", "sum_weighted_amount": "8400.00"}, res.Totals)
+	require.Equal(t, []string{"count_in_stage", "sum_in_stage_amount", "sum_in_stage_weighted_amount", "count_reached",
+		"sum_reached_amount"}, res.Aggregates)
+	require.Equal(t, [][]any{{"prospecting", int64(2), "4000.00", "400.00", int64(4), "19000.00"},
+		{"qualification", int64(0), nil, nil, int64(2), "15000.00"},
+		{"needs_analysis", int64(0), nil, nil, int64(2), "15000.00"},
+		{"value_proposition", int64(0), nil, nil, int64(2), "15000.00"},
+		{"id_decision_makers", int64(0), nil, nil, int64(2), "15000.00"},
+		{"perception_analysis", int64(0), nil, nil, int64(2), "15000.00"},
+		{"proposal_price_quote", int64(0), nil, nil, int64(2), "15000.00"},
+		{"negotiation_review", int64(1), "10000.00", "8000.00", int64(2), "15000.00"}}, res.Rows)
+	require.Equal(t, map[string]any{"count_in_stage": int64(3), "sum_in_stage_amount": "14000.00", "sum_in_stage_weighted_amount": "8400.00"},
+		res.Totals, "reached figures do not add up over stages")
 
 	res = runStd(t, st, "closed-deals", core.ReportRun{})
 	require.Equal(t, [][]any{{m, "lost", int64(1), "2000.00"}, {m, "won", int64(1), "5000.00"}}, res.Rows)

@@ -33,25 +33,44 @@ var palette = []color.Color{
 	color.RGBA{R: 0xd4, G: 0xac, B: 0x0d, A: 0xff}, color.RGBA{R: 0x7f, G: 0x8c, B: 0x8d, A: 0xff},
 }
 
+// NoData is what the chart of a report that found nothing says.
+const NoData = "Нет данных"
+
 // WriteChart draws a chart (bar, horizontal_bar, line, pie, funnel) as
 // SVG or PNG of width × height pixels (0: the defaults), with the
-// Liberation fonts gonum/plot embeds (Cyrillic included).
+// Liberation fonts gonum/plot embeds (Cyrillic included). A pie or funnel
+// with nothing above zero says NoData.
 func WriteChart(w io.Writer, d *ChartData, typ, format string, width, height int) error {
 	if d == nil || len(d.Categories) == 0 || len(d.Series) == 0 {
 		return fmt.Errorf("reportout: nothing to chart")
 	}
+	p, err := chartPlot(d, typ)
+	if err != nil {
+		return err
+	}
+	return writePlot(w, p, format, width, height)
+}
+
+// WriteEmptyChart draws the chart of a report that found nothing: its
+// title over NoData, as SVG or PNG of width × height pixels (0: the
+// defaults), so that a dashboard embedding the image says so.
+func WriteEmptyChart(w io.Writer, title, format string, width, height int) error {
+	p := newPlot(title)
+	p.HideAxes()
+	p.Add(noData{})
+	return writePlot(w, p, format, width, height)
+}
+
+func writePlot(w io.Writer, p *plot.Plot, format string, width, height int) error {
 	if width <= 0 {
 		width = ChartWidth
 	}
 	if height <= 0 {
 		height = ChartHeight
 	}
-	p, err := chartPlot(d, typ)
-	if err != nil {
-		return err
-	}
 	wd := vg.Length(width) * vg.Inch / chartDPI
 	ht := vg.Length(height) * vg.Inch / chartDPI
+	var err error
 	switch format {
 	case "svg":
 		c := vgsvg.NewWith(vgsvg.UseWH(wd, ht))
@@ -72,9 +91,10 @@ func sans(size float64) font.Font {
 	return font.Font{Typeface: "Liberation", Variant: "Sans", Size: vg.Points(size)}
 }
 
-func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
+// newPlot is a plot with a chart's title and fonts.
+func newPlot(title string) *plot.Plot {
 	p := plot.New()
-	p.Title.Text = d.Title
+	p.Title.Text = title
 	p.Title.TextStyle.Font = sans(15)
 	p.Title.Padding = vg.Points(8)
 	p.X.Tick.Label.Font, p.Y.Tick.Label.Font = sans(10), sans(10)
@@ -82,6 +102,22 @@ func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.Legend.XOffs = vg.Points(60)
+	return p
+}
+
+// noData says NoData in the middle of a chart.
+type noData struct{}
+
+func (noData) Plot(c draw.Canvas, _ *plot.Plot) { writeNoData(c) }
+
+func writeNoData(c draw.Canvas) {
+	sty := draw.TextStyle{Color: color.Gray{Y: 0x70}, Font: sans(20), Handler: plot.DefaultTextHandler,
+		XAlign: draw.XCenter, YAlign: draw.YCenter}
+	c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: (c.Min.Y + c.Max.Y) / 2}, NoData)
+}
+
+func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
+	p := newPlot(d.Title)
 	switch typ {
 	case "pie":
 		p.HideAxes()
@@ -97,6 +133,7 @@ func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
 		p.Add(&funnelChart{values: d.Series[0].Values, labels: d.Categories})
 		p.Legend.Add(d.Series[0].Name, swatch{palette[0]})
 		p.Legend.XOffs = 0
+		p.Legend.Top = false // under the last stage's label, clear of the first's
 		return p, nil
 	case "line":
 		p.NominalX(d.Categories...)
@@ -184,6 +221,7 @@ func (pc *pieChart) Plot(c draw.Canvas, _ *plot.Plot) {
 		total += math.Max(0, v)
 	}
 	if total == 0 {
+		writeNoData(c)
 		return
 	}
 	cx, cy := (c.Min.X+c.Max.X)/2, (c.Min.Y+c.Max.Y)/2
@@ -214,7 +252,10 @@ func (pc *pieChart) Plot(c draw.Canvas, _ *plot.Plot) {
 // funnelChart draws a sales funnel (gonum/plot has none): a stage per
 // category, top to bottom, each a band as wide as its value against the
 // widest, joined to the next by a trapezoid; the stage, its value and its
-// share of the first stage are written on the left.
+// share of the first stage are written on the left, in a column as wide
+// as they need (up to half the chart; a longer text gets a smaller font).
+// Drawn from how many got at least this far, the bands narrow downward and
+// no share passes 100 %.
 type funnelChart struct {
 	values []float64
 	labels []string
@@ -227,16 +268,28 @@ func (fc *funnelChart) Plot(c draw.Canvas, _ *plot.Plot) {
 	}
 	n := len(fc.values)
 	if top <= 0 || n == 0 {
+		writeNoData(c)
 		return
 	}
-	labelW := (c.Max.X - c.Min.X) * 0.36
+	sty := draw.TextStyle{Color: color.Black, Font: sans(11), Handler: plot.DefaultTextHandler,
+		XAlign: draw.XRight, YAlign: draw.YCenter}
+	texts := make([]string, n)
+	widest := vg.Length(0)
+	for i, v := range fc.values {
+		texts[i] = fmt.Sprintf("%s — %s", fc.labels[i], compact(v))
+		if i > 0 && fc.values[0] > 0 {
+			texts[i] += fmt.Sprintf(" (%.0f%%)", 100*v/fc.values[0])
+		}
+		widest = max(widest, sty.Width(texts[i]))
+	}
+	gap := vg.Points(8)
+	chartW := c.Max.X - c.Min.X
+	labelW := min(max(widest+2*gap, chartW*0.2), chartW*0.5)
 	left, right := c.Min.X+labelW, c.Max.X
 	cx := (left + right) / 2
 	full := (right - left) * 0.96
 	step := (c.Max.Y - c.Min.Y) / vg.Length(n)
 	band, neck := step*0.62, step*0.38
-	sty := draw.TextStyle{Color: color.Black, Font: sans(11), Handler: plot.DefaultTextHandler,
-		XAlign: draw.XRight, YAlign: draw.YCenter}
 	half := func(v float64) vg.Length { return full * vg.Length(math.Max(0, v)/top) / 2 }
 	for i, v := range fc.values {
 		y := c.Max.Y - step*vg.Length(i) // the band's top
@@ -249,11 +302,11 @@ func (fc *funnelChart) Plot(c draw.Canvas, _ *plot.Plot) {
 			c.FillPolygon(color.RGBA{R: 0xd5, G: 0xdb, B: 0xe3, A: 0xff}, []vg.Point{{X: cx - w, Y: y - band},
 				{X: cx + w, Y: y - band}, {X: cx + nw, Y: y - band - neck}, {X: cx - nw, Y: y - band - neck}})
 		}
-		text := fmt.Sprintf("%s — %s", fc.labels[i], compact(v))
-		if i > 0 && fc.values[0] > 0 {
-			text += fmt.Sprintf(" (%.0f%%)", 100*v/fc.values[0])
+		ts := sty
+		if room, need := labelW-2*gap, sty.Width(texts[i]); need > room {
+			ts.Font.Size = max(vg.Points(7), sty.Font.Size*room/need)
 		}
-		c.FillText(sty, vg.Point{X: left - vg.Points(8), Y: y - band/2}, text)
+		c.FillText(ts, vg.Point{X: left - gap, Y: y - band/2}, texts[i])
 	}
 }
 

@@ -38,8 +38,9 @@ func FormatOf(name string) (Format, bool) {
 	return f, ok
 }
 
-// Render writes a result in format. Errors: EINVALID for an unknown
-// format or a chart image of a report without a chart.
+// Render writes a result in format; the chart image of a report that
+// found nothing says NoData. Errors: EINVALID for an unknown format or a
+// chart image of a report without a chart.
 func Render(w io.Writer, res *core.ReportResult, format string, o Options) error {
 	if o.Location == nil {
 		o.Location = time.UTC
@@ -68,8 +69,8 @@ func Render(w io.Writer, res *core.ReportResult, format string, o Options) error
 		if d == nil {
 			return core.Invalid([]core.FieldError{{Field: "format", Code: "no_chart", Message: "this report has no chart: use json, csv, xlsx or pdf"}})
 		}
-		if len(d.Categories) == 0 {
-			return core.Invalid([]core.FieldError{{Field: "format", Code: "no_data", Message: "the report found nothing to chart"}})
+		if len(d.Categories) == 0 { // an image still: a dashboard embedding it shows NoData
+			return WriteEmptyChart(w, d.Title, format, o.Width, o.Height)
 		}
 		return WriteChart(w, d, res.Chart.Type, format, o.Width, o.Height)
 	}

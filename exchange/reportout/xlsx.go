@@ -226,7 +226,7 @@ func (st *xlsxStyles) cellOf(col core.ReportColumn, v any, kind string, loc *tim
 }
 
 // chartTypes maps report charts to Excel's (a funnel is drawn as
-// horizontal bars, as Excel 2013 would).
+// horizontal bars, as Excel 2013 would, its first stage on top).
 var chartTypes = map[string]excelize.ChartType{"bar": excelize.Col, "horizontal_bar": excelize.Bar, "line": excelize.Line,
 	"pie": excelize.Pie, "funnel": excelize.Bar}
 
@@ -363,6 +363,7 @@ func addChart(f *excelize.File, res *core.ReportResult, loc *time.Location) erro
 	}
 	return f.AddChart(SheetChart, cellName(len(d.Series)+3, 2), &excelize.Chart{
 		Type: chartTypes[res.Chart.Type], Series: series,
+		XAxis:     excelize.ChartAxis{ReverseOrder: res.Chart.Type == "funnel"}, // a funnel's first stage on top
 		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: strings.TrimSpace(d.Title)}}},
 		Dimension: excelize.ChartDimension{Width: 720, Height: 400},
 		Legend:    excelize.ChartLegend{Position: "bottom"},
