@@ -88,6 +88,9 @@ lint: deps ## go vet, gofmt check, the import rule, and the compose file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -count=1 -run 'TestImportRule' .
+	@big=$$(git ls-files -s | awk '$$1 == "100755" {print $$4}' | while read -r f; do \
+		[ -f "$$f" ] && [ $$(stat -c %s "$$f") -gt 1048576 ] && echo "$$f"; done); \
+	if [ -n "$$big" ]; then echo "executables over 1 MB tracked in git (build output: git rm --cached and ignore):"; echo "$$big"; exit 1; fi
 	docker-compose -f deploy/docker-compose.yml config -q
 
 fmt: ## gofmt every file
