@@ -572,6 +572,16 @@ func (b *DocumentBody) totalsDoc() TotalsDoc {
 	return doc
 }
 
+// Shipping is the body's shipping and handling (its rate resolved by the
+// document's date when it has none), without recomputing the lines.
+func (b *DocumentBody) Shipping() ShippingTotals {
+	rate := VATRate(b.ShippingVATRate)
+	if rate == "" {
+		rate = GeneralVATRate(b.Date.Time)
+	}
+	return ShippingOf(b.ShippingAmount.Decimal, rate, TaxMode(b.TaxMode))
+}
+
 // Figures are the body's totals by the engine, without changing it.
 func (b *DocumentBody) Figures() (Totals, error) { return ComputeTotals(b.totalsDoc()) }
 

@@ -136,9 +136,22 @@ type RateTotals struct {
 // ShippingTotals are shipping and handling's amounts.
 type ShippingTotals struct {
 	VATRate VATRate
+	Amount  decimal.Decimal // as entered, in the document's price terms
 	Net     decimal.Decimal
 	VAT     decimal.Decimal
 	Total   decimal.Decimal
+}
+
+// ShippingOf computes shipping and handling: not discounted, its VAT at its
+// own rate by rule 3.
+func ShippingOf(amount decimal.Decimal, rate VATRate, mode TaxMode) ShippingTotals {
+	amount = round(amount)
+	s := ShippingTotals{VATRate: rate, Amount: amount, Net: amount, VAT: VATOn(amount, rate, mode)}
+	s.Total = s.Net.Add(s.VAT)
+	if mode == TaxInclusive {
+		s.Net, s.Total = amount.Sub(s.VAT), amount
+	}
+	return s
 }
 
 // Totals is a document's computed amounts.
@@ -294,11 +307,7 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 		add(lr.VATRate, lr.Net, lr.VAT)
 	}
 	if shipping := round(d.Shipping); !shipping.IsZero() {
-		s := ShippingTotals{VATRate: shipRate, Net: shipping, VAT: VATOn(shipping, shipRate, d.TaxMode)}
-		s.Total = s.Net.Add(s.VAT)
-		if d.TaxMode == TaxInclusive {
-			s.Net, s.Total = shipping.Sub(s.VAT), shipping
-		}
+		s := ShippingOf(shipping, shipRate, d.TaxMode)
 		res.Shipping = s
 		netTotal.add(s.Net)
 		vatTotal.add(s.VAT)

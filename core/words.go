@@ -95,21 +95,7 @@ func NumberInWords(n int64, feminine bool) string {
 // AmountInWords writes a rouble amount as documents do: «Двенадцать тысяч
 // двести рублей 00 копеек» (roubles in words with a capital letter, the
 // kopecks in two digits).
-func AmountInWords(amount decimal.Decimal) string {
-	a := amount.Round(2)
-	neg := a.IsNegative()
-	a = a.Abs()
-	rub := a.Truncate(0).IntPart()
-	kop := a.Sub(a.Truncate(0)).Mul(decimal.NewFromInt(100)).Round(0).IntPart()
-	words := NumberInWords(rub, false)
-	if neg {
-		words = "минус " + words
-	}
-	r := []rune(words)
-	r[0] = []rune(strings.ToUpper(string(r[0])))[0]
-	return string(r) + " " + Plural(rub, "рубль", "рубля", "рублей") + " " +
-		twoDigits(kop) + " " + Plural(kop, "копейка", "копейки", "копеек")
-}
+func AmountInWords(amount decimal.Decimal) string { return AmountInWordsIn(amount, BaseCurrency) }
 
 func twoDigits(n int64) string {
 	s := decimal.NewFromInt(n).String()

@@ -261,15 +261,8 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 // shippingLine is the document's shipping and handling as 1C's delivery
 // line: not discounted, with its own VAT, its sum with the VAT.
 func shippingLine(o *core.DocumentBody) commerceml.Line {
-	fig, err := o.Figures()
-	sh := core.ShippingTotals{Net: o.ShippingAmount.Decimal, Total: o.ShippingAmount.Decimal, VATRate: core.VATRate(o.ShippingVATRate)}
-	if err == nil {
-		sh = fig.Shipping
-	}
-	price := sh.Net
-	if o.TaxMode == "inclusive" {
-		price = sh.Total
-	}
+	sh := o.Shipping()
+	price := sh.Amount
 	line := commerceml.Line{ID: "ORDER_DELIVERY", Name: "Доставка", Unit: commerceml.Unit{Code: "796", Name: "шт"},
 		PricePerUnit: price.StringFixed(2), Quantity: "1", Sum: sh.Total.StringFixed(2),
 		Requisites: []commerceml.Requisite{{Name: "ВидНоменклатуры", Value: "Услуга"}, {Name: "ТипНоменклатуры", Value: "Услуга"}}}

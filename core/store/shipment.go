@@ -350,10 +350,7 @@ func (s *Store) picks(ctx context.Context, db dbtx, inv *core.Invoice, asked []c
 	totals := append([]core.LineTotals{}, fig.Lines...)
 	if inv.ShippingAmount.IsPositive() {
 		sh := fig.Shipping
-		amount := sh.Net
-		if inv.TaxMode == string(core.TaxInclusive) {
-			amount = sh.Total
-		}
+		amount := sh.Amount
 		price := core.NewMoney(amount)
 		lines = append(lines, core.DocumentLine{ID: core.ShippingLineID, Name: s.closing.ShippingLineName, Kind: core.KindService,
 			Quantity: core.Quantity{Decimal: decimal.NewFromInt(1)}, Unit: "усл. ед.", UnitCode: "876", Price: &price,

@@ -326,15 +326,8 @@ func sheetLines(d *core.DocumentBody) []core.DocumentLine {
 	if d.ShippingAmount.IsZero() {
 		return lines
 	}
-	sh := core.ShippingTotals{Net: d.ShippingAmount.Decimal, Total: d.ShippingAmount.Decimal, VATRate: core.VATRate(d.ShippingVATRate)}
-	if fig, err := d.Figures(); err == nil {
-		sh = fig.Shipping
-	}
-	final := sh.Net
-	if d.TaxMode == string(core.TaxInclusive) {
-		final = sh.Total
-	}
-	price := core.NewMoney(final)
+	sh := d.Shipping()
+	price := core.NewMoney(sh.Amount)
 	return append(lines, core.DocumentLine{Name: "Доставка", Kind: core.KindService, Quantity: core.Quantity{Decimal: decimal.NewFromInt(1)},
 		Unit: "усл. ед.", UnitCode: "876", Price: &price, VATRate: string(sh.VATRate), Amount: price,
 		NetAmount: core.NewMoney(sh.Net), VATAmount: core.NewMoney(sh.VAT), TotalAmount: core.NewMoney(sh.Total)})

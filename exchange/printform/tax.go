@@ -66,12 +66,7 @@ func rateText(rate string, exempt bool) string {
 }
 
 // unitPrice is a line's price without VAT after its discount (column 4).
-func unitPrice(l core.DocumentLine) string {
-	if l.Quantity.IsZero() {
-		return "0,00"
-	}
-	return core.FormatAmount(l.NetAmount.Div(l.Quantity.Decimal).Round(2))
-}
+func unitPrice(l core.DocumentLine) string { return priceAfter(l.NetAmount.Decimal, l.Quantity) }
 
 // taxCol is one column of a tax form's table.
 type taxCol struct {
