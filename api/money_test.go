@@ -71,7 +71,7 @@ func checkForm(t *testing.T, b *bundle, path string, doc map[string]any, goodsOn
 	text, got := figures(t, r.body)
 	mode := doc["tax_mode"].(string)
 	allowed := map[string]bool{}
-	net, vat, gross := decimal.Zero, decimal.Zero, decimal.Zero
+	var net, vat, gross decimal.Decimal
 	lines := doc["lines"].([]any)
 	if sh := dec(doc["shipping_amount"]); sh.IsPositive() { // the delivery row of a quote or an invoice
 		lines = append(lines, map[string]any{"kind": "service", "quantity": "1", "_shipping": true})

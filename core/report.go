@@ -137,9 +137,7 @@ var (
 	reportDateParts = set("day", "week", "month", "quarter", "year")
 	reportFns       = set("count", "sum", "avg", "min", "max")
 	reportCharts    = set("bar", "horizontal_bar", "line", "pie", "funnel")
-	reportPresets   = set("today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_quarter",
-		"last_quarter", "this_year", "last_year", "last_7_days", "last_30_days")
-	slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	slugPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 )
 
 func set(items ...string) map[string]bool {

@@ -210,8 +210,7 @@ func TestWorkerRetriesAndFails(t *testing.T) {
 			case "malformed":
 				return inbox.Permanent(fmt.Errorf("not a form post: \xff\xfe"))
 			case "panics":
-				var m map[string]int
-				m["x"]++
+				panic("a handler's bug")
 			case "broken":
 				if !fixed.Load() {
 					return errors.New("database is down")

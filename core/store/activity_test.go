@@ -78,7 +78,7 @@ func TestActivityRules(t *testing.T) {
 	require.Equal(t, map[string]string{"status": "not_started_yet"}, fieldCodes(err), "not held before it starts")
 	_, err = s.Activities().Update(ctx, ev.ID, 0, patch(t, `{"kind":"task"}`))
 	require.Equal(t, map[string]string{"kind": "immutable"}, fieldCodes(err))
-	ev, err = s.Activities().Update(ctx, ev.ID, 0, patch(t, `{"kind":"call"}`))
+	_, err = s.Activities().Update(ctx, ev.ID, 0, patch(t, `{"kind":"call"}`))
 	require.NoError(t, err, "a meeting may become a call")
 
 	_, err = s.Activities().Create(ctx, patch(t, `{"kind":"call","subject":"Звонок","start_at":"`+at(time.Hour)+`","end_at":"`+at(0)+`"}`))

@@ -92,7 +92,7 @@ func Decode(r io.Reader) ([]core.CurrencyRate, error) {
 			}
 			var v valute
 			if err := d.DecodeElement(&v, &se); err != nil {
-				return nil, fmt.Errorf("Valute: %w", err)
+				return nil, fmt.Errorf("valute: %w", err)
 			}
 			rate, err := v.rate(day)
 			if err != nil {
@@ -113,24 +113,24 @@ func Decode(r io.Reader) ([]core.CurrencyRate, error) {
 func (v valute) rate(day time.Time) (core.CurrencyRate, error) {
 	code := strings.TrimSpace(v.CharCode)
 	if !core.ISOCurrency(code) {
-		return core.CurrencyRate{}, fmt.Errorf("Valute %q: not an ISO 4217 currency code", code)
+		return core.CurrencyRate{}, fmt.Errorf("valute %q: not an ISO 4217 currency code", code)
 	}
 	nominal, err := strconv.Atoi(strings.TrimSpace(v.Nominal))
 	if err != nil || nominal < 1 || nominal > 1_000_000 {
-		return core.CurrencyRate{}, fmt.Errorf("Valute %s: Nominal %q is not a whole number from 1 to 1000000", code, v.Nominal)
+		return core.CurrencyRate{}, fmt.Errorf("valute %s: Nominal %q is not a whole number from 1 to 1000000", code, v.Nominal)
 	}
 	value, err := commaDecimal(v.Value)
 	if err != nil {
-		return core.CurrencyRate{}, fmt.Errorf("Valute %s: Value %q: %w", code, v.Value, err)
+		return core.CurrencyRate{}, fmt.Errorf("valute %s: Value %q: %w", code, v.Value, err)
 	}
 	if v.VunitRate != "" { // the rate of one unit, since 2022: it must agree
 		unit, err := commaDecimal(v.VunitRate)
 		if err != nil {
-			return core.CurrencyRate{}, fmt.Errorf("Valute %s: VunitRate %q: %w", code, v.VunitRate, err)
+			return core.CurrencyRate{}, fmt.Errorf("valute %s: VunitRate %q: %w", code, v.VunitRate, err)
 		}
 		per := value.Div(decimal.NewFromInt(int64(nominal)))
 		if per.Sub(unit).Abs().GreaterThan(decimal.New(1, -4)) {
-			return core.CurrencyRate{}, fmt.Errorf("Valute %s: VunitRate %s is not Value %s / Nominal %d", code, unit, value, nominal)
+			return core.CurrencyRate{}, fmt.Errorf("valute %s: VunitRate %s is not Value %s / Nominal %d", code, unit, value, nominal)
 		}
 	}
 	return core.CurrencyRate{Currency: code, Nominal: nominal, Rate: value, Date: core.NewDate(day)}, nil

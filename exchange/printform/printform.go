@@ -163,7 +163,6 @@ var (
 	bold   = props.Text{Style: fontstyle.Bold, Size: 9, Family: fontFamily, Top: 1}
 	plain  = props.Text{Size: 9, Family: fontFamily, Top: 1}
 	small  = props.Text{Size: 7, Family: fontFamily, Top: 0.5}
-	right  = props.Text{Size: 9, Family: fontFamily, Top: 1, Align: align.Right, Right: 1}
 	rightB = props.Text{Size: 9, Family: fontFamily, Top: 1, Align: align.Right, Right: 1, Style: fontstyle.Bold}
 	cellB  = &props.Cell{BorderType: border.Full, BorderThickness: 0.2}
 	title  = props.Text{Style: fontstyle.Bold, Size: 13, Family: fontFamily, Top: 2}

@@ -21,9 +21,9 @@ const (
 )
 
 type xlsxStyles struct {
-	head, title                   int
-	cell, bold                    map[string]int // by column type
-	subtotal, total, subtotalText int
+	head, title  int
+	cell, bold   map[string]int // by column type
+	subtotalText int
 }
 
 // WriteXLSX writes a result as an Excel workbook: a title, the run's
@@ -67,11 +67,9 @@ func WriteXLSX(w io.Writer, res *core.ReportResult, loc *time.Location) error {
 		ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	row := 1
 	if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: st.title, Value: res.Name}}, excelize.RowOpts{Height: 22}); err != nil {
 		return err
 	}
-	row++
 	params := "Сформирован " + res.RanAt.In(loc).Format("02.01.2006 15:04")
 	for _, k := range sortedKeys(res.Parameters) {
 		params += fmt.Sprintf("; %s: %s", k, res.Parameters[k])
@@ -82,7 +80,7 @@ func WriteXLSX(w io.Writer, res *core.ReportResult, loc *time.Location) error {
 	if err := sw.SetRow("A2", []any{params}); err != nil {
 		return err
 	}
-	row = headerRow
+	row := headerRow
 	header := make([]any, ncol)
 	for i, c := range res.Columns {
 		header[i] = excelize.Cell{StyleID: st.head, Value: c.Label}
