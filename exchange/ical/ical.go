@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,12 +40,32 @@ func Encode(w io.Writer, c Calendar) error {
 		}
 		cal.Children = append(cal.Children, component(a, c.Now))
 	}
+	if len(cal.Children) == 0 {
+		_, err := w.Write(fold(empty(cal)))
+		return err
+	}
 	var buf bytes.Buffer
 	if err := goical.NewEncoder(&buf).Encode(cal); err != nil {
 		return err
 	}
 	_, err := w.Write(fold(buf.Bytes()))
 	return err
+}
+
+// empty renders a calendar of no components as the encoder renders one
+// with some (its properties sorted by name), which go-ical refuses to:
+// a user with nothing planned still has a valid feed, VERSION and PRODID
+// and no VEVENT, that calendar clients subscribe to.
+func empty(cal *goical.Calendar) []byte {
+	var b bytes.Buffer
+	b.WriteString("BEGIN:" + goical.CompCalendar + "\r\n")
+	for _, name := range slices.Sorted(maps.Keys(cal.Props)) {
+		for _, p := range cal.Props[name] {
+			b.WriteString(p.Name + ":" + p.Value + "\r\n") // SetText escaped the value
+		}
+	}
+	b.WriteString("END:" + goical.CompCalendar + "\r\n")
+	return b.Bytes()
 }
 
 // fold breaks content lines longer than 75 octets (RFC 5545 §3.1), which the
