@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -95,4 +96,58 @@ func objectKeys(raw []byte) ([]string, error) {
 		}
 	}
 	return keys, nil
+}
+
+// entityPaths are the API collections whose records are read one by one at
+// {path}/{id}: where a consumer fetches the record of a reference event.
+var entityPaths = map[string]string{
+	EntityLead: "/leads", EntityAccount: "/accounts", EntityContact: "/contacts", EntityDeal: "/deals",
+	EntityActivity: "/activities", EntityUser: "/users", EntityPipeline: "/pipelines", EntityCall: "/calls",
+	EntityProduct: "/products", EntityService: "/services", EntityProductGroup: "/product-groups",
+	EntityPriceBook: "/price-books", EntityQuote: "/quotes", EntityInvoice: "/invoices",
+	EntitySalesOrder: "/sales-orders", EntityPurchaseOrder: "/purchase-orders", EntityAct: "/acts",
+	EntityRealization: "/realizations", EntityPayment: "/payments", EntityEmail: "/emails",
+	EntityReport: "/reports", EntityReportSchedule: "/report-schedules",
+}
+
+// EntityPath is the API collection of an entity's records, e.g. "/leads",
+// or "" when its records are not read one by one.
+func EntityPath(entity string) string { return entityPaths[entity] }
+
+// EventRef is what a reference event carries instead of the record when
+// the record is too large for one stream message: enough to order and
+// apply the change, and where to read the record as of that version.
+type EventRef struct {
+	ID      string   `json:"id"`
+	Entity  string   `json:"entity"`
+	Version int64    `json:"version"`
+	Changed []string `json:"changed"`
+	// DataRef is the API path of the record at this version
+	// (GET /api/v1/{path}/{id}?version=N); empty when the entity has no
+	// such route.
+	DataRef string `json:"data_ref,omitempty"`
+	// Size is the byte size of the record left out.
+	Size int `json:"size"`
+}
+
+// Ref returns the reference that stands for e in the stream.
+func (e *Event) Ref() EventRef {
+	r := EventRef{ID: e.EntityID, Entity: e.Entity, Version: e.EntityVersion, Changed: e.Changed, Size: len(e.Data)}
+	if r.Changed == nil {
+		r.Changed = []string{}
+	}
+	if p := EntityPath(e.Entity); p != "" {
+		r.DataRef = "/api/v1" + p + "/" + e.EntityID + "?version=" + strconv.FormatInt(e.EntityVersion, 10)
+	}
+	return r
+}
+
+// StreamedEntities are the kinds whose changes are streamed, a topic each.
+func StreamedEntities() []string {
+	return []string{EntityLead, EntityAccount, EntityContact, EntityDeal,
+		EntityActivity, EntityUser, EntityPipeline, EntityCall, EntityAttachment,
+		EntityProduct, EntityService, EntityProductGroup, EntityPriceBook, EntityPrice,
+		EntityQuote, EntityInvoice, EntityPayment,
+		EntityAct, EntityRealization, EntitySalesOrder, EntityPurchaseOrder, EntityEmail,
+		EntityReport, EntityReportSchedule}
 }

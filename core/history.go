@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -30,4 +31,7 @@ type HistoryService interface {
 	// which channel, and each changed field's old and new value.
 	// Errors: ENOTFOUND.
 	History(ctx context.Context, entity, id string) ([]HistoryEntry, error)
+	// RecordVersion returns a record's JSON as it was at version, from its
+	// change events. Errors: ENOTFOUND (not kept any more).
+	RecordVersion(ctx context.Context, entity, id string, version int64) (json.RawMessage, error)
 }

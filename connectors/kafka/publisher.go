@@ -6,6 +6,7 @@ package kafka
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/outbox"
 )
 
 // Config configures the connection to the brokers.
@@ -41,9 +43,18 @@ type Config struct {
 	// once it is deleted or merged away), for consumers that want the
 	// current table rather than the history of changes.
 	StateTopics bool
-	Security    Security
-	Logger      *slog.Logger
+	// MaxEventBytes bounds one change event's message (value, key and
+	// headers); a larger record is published as a reference event (see
+	// Publisher.record). Keep it below the brokers' max.message.bytes.
+	// Default 900 KiB.
+	MaxEventBytes int
+	Security      Security
+	Logger        *slog.Logger
 }
+
+// DefaultMaxEventBytes is the default bound of a change event's message,
+// below Kafka's default max.message.bytes (1 MB).
+const DefaultMaxEventBytes = 900 << 10
 
 func (c *Config) setDefaults() {
 	if c.TopicPrefix == "" {
@@ -60,6 +71,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Linger <= 0 {
 		c.Linger = 5 * time.Millisecond
+	}
+	if c.MaxEventBytes <= 0 {
+		c.MaxEventBytes = DefaultMaxEventBytes
 	}
 
 	if c.Logger == nil {
@@ -94,6 +108,8 @@ func NewPublisher(cfg Config) (*Publisher, error) {
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.RecordDeliveryTimeout(cfg.ProduceTimeout),
 		kgo.ProducerBatchCompression(codec),
+		// A batch takes the largest event the bound lets through.
+		kgo.ProducerBatchMaxBytes(int32(max(cfg.MaxEventBytes+64<<10, 1000012))),
 	)
 	if cfg.AutoCreateTopics {
 		opts = append(opts, kgo.AllowAutoTopicCreation())
@@ -152,13 +168,15 @@ func (p *Publisher) createTopics(ctx context.Context, configs map[string]*string
 }
 
 // Publish implements outbox.Publisher: it returns when every event is
-// acknowledged by all in-sync replicas.
+// acknowledged by all in-sync replicas, or with outbox.Failures naming the
+// events that were not, those the brokers refuse for good wrapped with
+// outbox.ErrRejected.
 func (p *Publisher) Publish(ctx context.Context, events []core.Event) error {
-	n := len(events)
+	per := 1
 	if p.cfg.StateTopics {
-		n *= 2
+		per = 2
 	}
-	recs := make([]*kgo.Record, 0, n)
+	recs := make([]*kgo.Record, 0, per*len(events))
 	for i := range events {
 		r := p.record(&events[i])
 		recs = append(recs, r)
@@ -166,10 +184,33 @@ func (p *Publisher) Publish(ctx context.Context, events []core.Event) error {
 			recs = append(recs, p.stateRecord(&events[i], r))
 		}
 	}
-	if err := p.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		return fmt.Errorf("kafka: produce: %w", err)
+	res := p.cl.ProduceSync(ctx, recs...)
+	if res.FirstErr() == nil {
+		return nil
 	}
-	return nil
+	index := make(map[*kgo.Record]int, len(recs)) // results come in the order acknowledged
+	for i, r := range recs {
+		index[r] = i / per
+	}
+	failures := make(outbox.Failures, len(events))
+	for _, r := range res {
+		if i := index[r.Record]; r.Err != nil && failures[i] == nil {
+			failures[i] = classify(r.Err)
+		}
+	}
+	return failures
+}
+
+// classify wraps a record's produce error, marking the refusals that
+// sending again cannot cure.
+func classify(err error) error {
+	for _, permanent := range []error{kerr.MessageTooLarge, kerr.RecordListTooLarge, kerr.InvalidRecord,
+		kerr.CorruptMessage, kerr.InvalidTopicException} {
+		if errors.Is(err, permanent) {
+			return fmt.Errorf("kafka: produce: %w: %w", outbox.ErrRejected, err)
+		}
+	}
+	return fmt.Errorf("kafka: produce: %w", err)
 }
 
 // record renders an event as a Kafka record in the CloudEvents 1.0 Kafka
@@ -191,7 +232,23 @@ func (p *Publisher) record(e *core.Event) *kgo.Record {
 	if len(e.Changed) > 0 {
 		h = append(h, kgo.RecordHeader{Key: "ce_changed", Value: []byte(strings.Join(e.Changed, ","))})
 	}
-	return &kgo.Record{Topic: p.Topic(e.Entity), Key: []byte(e.EntityID), Value: e.Data, Headers: h}
+	r := &kgo.Record{Topic: p.Topic(e.Entity), Key: []byte(e.EntityID), Value: e.Data, Headers: h}
+	if size(r) > p.cfg.MaxEventBytes {
+		// Too large for one message: a reference event keeps the change in
+		// its place in the stream, the record is read from the API.
+		r.Value, _ = json.Marshal(e.Ref())
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: "ce_truncated", Value: []byte("true")})
+	}
+	return r
+}
+
+// size is what a record weighs against a message bound.
+func size(r *kgo.Record) int {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
 }
 
 // stateRecord is the change's record in the entity's state topic: the same

@@ -39,7 +39,10 @@ type RelayConfig struct {
 	// OnPublished, when set, is told of every batch published and saved
 	// (metrics).
 	OnPublished func(events []core.Event)
-	Logger      *slog.Logger
+	// OnDeadLetter, when set, is told of every event set aside (held: it
+	// waits behind an older dead letter of its record).
+	OnDeadLetter func(e *core.Event, held bool)
+	Logger       *slog.Logger
 }
 
 func (c *RelayConfig) setDefaults() {
@@ -70,6 +73,11 @@ type Relay struct {
 	cfg  RelayConfig
 	pool *pgxpool.Pool
 	pub  Publisher
+	// blocked are the records with a dead letter ("entity/id" → the id of
+	// the event their later events wait behind). Only the publishing
+	// goroutine uses it while a batch is in flight, only the relay loop
+	// otherwise.
+	blocked map[string]string
 }
 
 // NewRelay returns a relay; Run starts it.
@@ -123,7 +131,10 @@ func (r *Relay) lead(ctx context.Context) error {
 	if err := pos.load(ctx, conn); err != nil {
 		return fmt.Errorf("read the relay's position: %w", err)
 	}
-	r.cfg.Logger.Info("relay_leading", "cursor", pos.cursor, "gaps", len(pos.gaps))
+	if err := r.loadBlocked(ctx, conn); err != nil {
+		return fmt.Errorf("read the relay's dead letters: %w", err)
+	}
+	r.cfg.Logger.Info("relay_leading", "cursor", pos.cursor, "gaps", len(pos.gaps), "blocked_records", len(r.blocked))
 	return r.relay(ctx, conn, pos)
 }
 
@@ -131,8 +142,10 @@ func (r *Relay) lead(ctx context.Context) error {
 // them, and whether more were left.
 type batch struct {
 	events []core.Event
+	seqs   []int64 // the events' outbox positions
 	pos    position
 	more   bool
+	retry  bool // dead letters were asked to be published again
 }
 
 // publishing is a batch on its way to the stream.
@@ -175,12 +188,20 @@ func (r *Relay) relay(ctx context.Context, conn *pgx.Conn, saved position) error
 			unsaved = nil
 		}
 		if err := wait(); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			r.cfg.Logger.Warn("relay_publish_failed", "error", err)
 			cur = saved // read again from the last acknowledged position
 			if !sleep(ctx, r.cfg.RetryBackoff) {
 				return ctx.Err()
 			}
 			continue
+		}
+		if b.retry { // nothing is in flight: the dead letters go first
+			if err := r.retryDeadLetters(ctx); err != nil {
+				return err
+			}
 		}
 		if r.cfg.Retention > 0 && time.Since(lastPrune) > r.cfg.PruneEvery {
 			if err := r.prune(ctx); err != nil {
@@ -190,7 +211,7 @@ func (r *Relay) relay(ctx context.Context, conn *pgx.Conn, saved position) error
 		}
 		if len(b.events) > 0 {
 			flying = &publishing{batch: b, done: make(chan error, 1)}
-			go func(p *publishing) { p.done <- r.pub.Publish(ctx, p.events) }(flying)
+			go func(p *publishing) { p.done <- r.deliver(ctx, p.events, p.seqs) }(flying)
 			cur = b.pos
 			continue // read on while it is published
 		}
@@ -293,6 +314,7 @@ func (r *Relay) read(ctx context.Context, conn *pgx.Conn, cur position, save *ba
 			ORDER BY 1 LIMIT $3`, from, to, r.cfg.BatchSize)
 	}
 	b.Queue(`SELECT `+eventColumns+` FROM outbox o WHERE o.seq > $1 ORDER BY o.seq LIMIT $2`, cur.cursor, r.cfg.BatchSize)
+	b.Queue(`SELECT EXISTS (SELECT 1 FROM outbox_dead_letters WHERE retry_requested_at IS NOT NULL)`)
 	b.Queue(`COMMIT`)
 	if save != nil { // after the read's transaction, in a transaction of its own
 		save.pos.queueSave(b, len(save.events) > 0)
@@ -310,6 +332,10 @@ func (r *Relay) read(ctx context.Context, conn *pgx.Conn, cur position, save *ba
 	if err == nil {
 		next, err = scanEvents(br)
 	}
+	var retry bool
+	if err == nil {
+		err = br.QueryRow().Scan(&retry)
+	}
 	if err == nil {
 		_, err = br.Exec()
 	}
@@ -325,12 +351,12 @@ func (r *Relay) read(ctx context.Context, conn *pgx.Conn, cur position, save *ba
 		return batch{}, err
 	}
 	lateFull := len(late) == r.cfg.BatchSize
-	out := batch{pos: cur.advance(late, lateFull, next, xmin, xmax), more: lateFull || len(next) == r.cfg.BatchSize}
+	out := batch{pos: cur.advance(late, lateFull, next, xmin, xmax), more: lateFull || len(next) == r.cfg.BatchSize, retry: retry}
 	rows := append(late, next...)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].seq < rows[j].seq })
-	out.events = make([]core.Event, len(rows))
+	out.events, out.seqs = make([]core.Event, len(rows)), make([]int64, len(rows))
 	for i, e := range rows {
-		out.events[i] = e.ev
+		out.events[i], out.seqs[i] = e.ev, e.seq
 	}
 	return out, nil
 }

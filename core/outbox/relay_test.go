@@ -1,7 +1,11 @@
 package outbox
 
 import (
+	"errors"
+	"fmt"
 	"testing"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 func rows(seqs ...int64) []row {
@@ -47,5 +51,25 @@ func TestPositionAdvance(t *testing.T) {
 				t.Fatal("an idle batch must leave the position as it was (no write)")
 			}
 		})
+	}
+}
+
+func TestAgainKeepsEachRecordsOrder(t *testing.T) {
+	ev := func(id string) core.Event { return core.Event{ID: id + "-ev", Entity: "lead", EntityID: id} }
+	events := []core.Event{ev("a"), ev("x"), ev("b"), ev("x"), ev("c")}
+	seqs := []int64{1, 2, 3, 4, 5}
+	refused := fmt.Errorf("too large: %w", ErrRejected)
+	res := results(len(events), Failures{nil, refused, nil, nil, errors.New("timeout")})
+	redo, rseqs, permanent := again(events, seqs, res)
+	if !permanent {
+		t.Fatal("a refusal makes the failures permanent")
+	}
+	// x's later event was accepted, but goes again after x's failed one; c
+	// failed for a passing reason; a and b are done.
+	if got := fmt.Sprint(rseqs); got != "[2 4 5]" || len(redo) != 3 {
+		t.Fatalf("again: %v", got)
+	}
+	if r := results(2, errors.New("broker down")); r[0].err == nil || r[1].err == nil || r[0].permanent {
+		t.Fatalf("a whole-batch error fails every event for a passing reason: %+v", r)
 	}
 }

@@ -148,9 +148,12 @@ type StreamStatus struct {
 	OldestUnpublished *time.Time // when the oldest of them happened
 	LastPublished     *time.Time // when the newest published event was published
 	LastPublishedType string
-	DeadLetters       int64            // inbound commands set aside
-	Applied           int64            // inbound commands applied
-	Offsets           map[string]int64 // "group topic/partition" -> next offset
+	DeadLetters       int64 // inbound commands set aside
+	Applied           int64 // inbound commands applied
+	// RelayDeadLetters are change events the stream refused for good,
+	// RelayHeld the later events of their records waiting behind them.
+	RelayDeadLetters, RelayHeld int64
+	Offsets                     map[string]int64 // "group topic/partition" -> next offset
 }
 
 // StreamStatus reads the stream's state.
@@ -172,6 +175,10 @@ func (s *Store) StreamStatus(ctx context.Context) (*StreamStatus, error) {
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'dead_letter'), count(*) FILTER (WHERE status = 'applied')
 		FROM inbound_commands`).Scan(&st.DeadLetters, &st.Applied); err != nil {
+		return nil, err
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE held_behind IS NULL), count(*) FILTER (WHERE held_behind IS NOT NULL)
+		FROM outbox_dead_letters`).Scan(&st.RelayDeadLetters, &st.RelayHeld); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT "group", topic, partition, next_offset FROM stream_offsets ORDER BY 1, 2, 3`)
