@@ -245,4 +245,7 @@ func TestParseURL(t *testing.T) {
 		_, err := mailscan.ParseURL(bad)
 		require.Error(t, err, bad)
 	}
+	_, err = mailscan.ParseURL("imap://sales:hunter9@imap.example.ru:99a/INBOX")
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "hunter9", "the error is printed and logged")
 }

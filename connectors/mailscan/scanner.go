@@ -132,8 +132,8 @@ func (m *Mailbox) Validate() error {
 // whose sender is unknown.
 func ParseURL(raw string) (core.MailboxConfig, error) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return core.MailboxConfig{}, err
+	if err != nil { // url's error quotes the URL, password and all
+		return core.MailboxConfig{}, errors.New("not a URL such as imap://user:password@host:993/INBOX")
 	}
 	if u.Scheme != "imap" && u.Scheme != "imaps" {
 		return core.MailboxConfig{}, fmt.Errorf("the scheme is imap:// (or imaps://), not %q", u.Scheme)

@@ -74,6 +74,8 @@ type jobs struct {
 	byID  map[string]*Job // running jobs (all jobs without a log)
 	log   JobLog          // nil: jobs live in memory only
 	lg    *slog.Logger
+	// onDone, when set, is told the key of each job that ended.
+	onDone func(key string)
 }
 
 func newJobs(log JobLog, lg *slog.Logger) *jobs {
@@ -111,7 +113,12 @@ func (js *jobs) start(key, file string, fn func(context.Context, *Job) error, ct
 	js.byKey[key], js.byID[j.st.ID] = j, j
 	js.save(ctx, j.snapshot())
 	go func() {
-		defer close(j.done)
+		defer func() {
+			close(j.done)
+			if js.onDone != nil {
+				js.onDone(key)
+			}
+		}()
 		err := fn(ctx, j)
 		now := time.Now().UTC()
 		j.update(func(s *JobStatus) {
@@ -128,6 +135,22 @@ func (js *jobs) start(key, file string, fn func(context.Context, *Job) error, ct
 		}
 	}()
 	return j
+}
+
+// running reports whether a job under prefix (a session's) runs.
+func (js *jobs) running(prefix string) bool {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	for k, j := range js.byKey {
+		if strings.HasPrefix(k, prefix) {
+			select {
+			case <-j.done:
+			default:
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // forget drops the jobs of a session (a new init uploads anew; an expired

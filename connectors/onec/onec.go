@@ -14,10 +14,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,9 +41,21 @@ type Config struct {
 	FileLimit int64
 	// MaxUpload bounds all files of a session. Default 2 GiB.
 	MaxUpload int64
-	// SessionTTL expires a session after so long without a request.
-	// Default 2 hours.
+	// SessionTTL ends a session after so long without a request from 1C:
+	// its folder is removed (after any import of it still running), as it
+	// is when 1C says mode=complete. Default 2 hours.
 	SessionTTL time.Duration
+	// SweepEvery is how often Run looks for idle sessions. Default 5
+	// minutes.
+	SweepEvery time.Duration
+	// Throttle slows password guessing at checkauth (per user name and
+	// per client address); nil: one in this process with the defaults.
+	Throttle *core.LoginThrottle
+	// OnLoginRefused, when set, is told each refused checkauth's reason:
+	// wrong_password or throttled (for a metric).
+	OnLoginRefused func(reason string)
+	// Now is the clock; default time.Now.
+	Now func() time.Time
 	// CRMFields are product fields the CRM owns: 1C never overwrites them.
 	CRMFields []string
 	// SaleEncoding is the orders document's encoding: windows-1251
@@ -70,20 +84,14 @@ const cookieName = "CRMHUB_1C"
 
 // Exchange is the endpoint; it implements core.Webhook.
 type Exchange struct {
-	cfg     Config
-	catalog *Catalog
-	sale    SaleDeps
-	mu      sync.Mutex
-	session map[string]*session
-	jobs    *jobs
-}
-
-type session struct {
-	id, typ, dir string
-	last         time.Time
-	uploaded     int64
-	version      string // the protocol version 1C gave in init ("" for old modules)
-	pending      Sent   // the documents the last query sent, with their versions
+	cfg      Config
+	catalog  *Catalog
+	sale     SaleDeps
+	throttle *core.LoginThrottle
+	mu       sync.Mutex
+	session  map[string]*session // the live sessions
+	ending   map[string]*session // ended, their folders kept until their imports end
+	jobs     *jobs
 }
 
 // New returns the exchange over the catalog services and, when
@@ -103,6 +111,19 @@ func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 2 * time.Hour
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Throttle == nil {
+		t, err := core.NewLoginThrottle(core.ThrottleConfig{Scope: "onec", Now: cfg.Now}, nil)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Throttle = t
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -136,9 +157,10 @@ func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, err
 	}
-	j := newJobs(cfg.Jobs, cfg.Logger)
-	return &Exchange{cfg: cfg, catalog: &Catalog{deps: cat, crmFields: cfg.CRMFields, log: cfg.Logger}, sale: sale,
-		session: map[string]*session{}, jobs: j}, nil
+	x := &Exchange{cfg: cfg, catalog: &Catalog{deps: cat, crmFields: cfg.CRMFields, log: cfg.Logger}, sale: sale,
+		throttle: cfg.Throttle, session: map[string]*session{}, ending: map[string]*session{}, jobs: newJobs(cfg.Jobs, cfg.Logger)}
+	x.jobs.onDone = x.importEnded
+	return x, nil
 }
 
 // Path is where the exchange is served ("" here: the API mounts it at its
@@ -167,7 +189,7 @@ func (x *Exchange) Handle(ctx context.Context, r core.WebhookRequest) core.Webho
 		return failure("unknown type %q: catalog or sale", typ)
 	}
 	if mode == "checkauth" {
-		return x.checkauth(r, typ)
+		return x.checkauth(ctx, r, typ)
 	}
 	s := x.sessionOf(r)
 	if s == nil {
@@ -181,7 +203,10 @@ func (x *Exchange) Handle(ctx context.Context, r core.WebhookRequest) core.Webho
 		return x.file(s, r)
 	case "import":
 		return x.importFile(ctx, s, r)
-	case "deactivate", "complete":
+	case "deactivate":
+		return reply(http.StatusOK, "success", "ok")
+	case "complete":
+		x.complete(s)
 		return reply(http.StatusOK, "success", "ok")
 	case "query", "success":
 		if typ != "sale" || s.typ != "sale" {
@@ -205,27 +230,60 @@ func (x *Exchange) Handle(ctx context.Context, r core.WebhookRequest) core.Webho
 	return failure("unknown mode %q", mode)
 }
 
-func (x *Exchange) checkauth(r core.WebhookRequest, typ string) core.WebhookResponse {
+// checkauth checks 1C's Basic credentials, through the login throttle, and
+// opens a session.
+func (x *Exchange) checkauth(ctx context.Context, r core.WebhookRequest, typ string) core.WebhookResponse {
 	user, pass, ok := basicAuth(r.Header.Get("Authorization"))
-	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(x.cfg.User)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(pass), []byte(x.cfg.Password)) != 1 {
+	if !ok {
 		return failure("wrong login or password")
 	}
+	if resp, ok := x.login(ctx, user, pass, r.RemoteIP); !ok {
+		return resp
+	}
+	x.sweep()
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	now := time.Now()
-	for k, s := range x.session { // expire idle sessions
-		if now.Sub(s.last) > x.cfg.SessionTTL {
-			_ = os.RemoveAll(s.dir)
-			delete(x.session, k)
-			x.jobs.forget(k + "/")
-		}
-	}
-	x.session[id] = &session{id: id, typ: typ, dir: filepath.Join(x.cfg.WorkDir, id), last: now}
+	x.session[id] = &session{id: id, typ: typ, dir: filepath.Join(x.cfg.WorkDir, id), last: x.cfg.Now()}
 	return reply(http.StatusOK, "success", cookieName, id)
+}
+
+// login checks a user and password unless the throttle holds the user or
+// the address back (429 with Retry-After: even the right password waits);
+// a refusal is logged and counted.
+func (x *Exchange) login(ctx context.Context, user, pass, ip string) (core.WebhookResponse, bool) {
+	a, err := x.throttle.Begin(ctx, user, ip)
+	if err != nil {
+		x.cfg.Logger.Error("onec_login_throttle", "error", err)
+		return reply(http.StatusServiceUnavailable, "failure", "cannot check the login now; retry later"), false
+	}
+	if a.Wait > 0 {
+		secs := int(math.Ceil(a.Wait.Seconds()))
+		x.refused("throttled")
+		x.cfg.Logger.Debug("onec_login_throttled", "user", clip(user, 100), "ip", ip, "retry_after", secs)
+		resp := reply(http.StatusTooManyRequests, "failure", fmt.Sprintf("too many failed logins: retry in %d s", secs))
+		resp.Header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
+		return resp, false
+	}
+	if subtle.ConstantTimeCompare([]byte(user), []byte(x.cfg.User)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(pass), []byte(x.cfg.Password)) != 1 {
+		x.refused("wrong_password")
+		x.cfg.Logger.Warn("onec_login_failed", "user", clip(user, 100), "ip", ip, "failures", a.Failures,
+			"next_wait", a.Penalty.String())
+		return failure("wrong login or password"), false
+	}
+	if err := a.Succeeded(ctx); err != nil {
+		x.cfg.Logger.Error("onec_login_throttle", "error", err) // the password was right: let it in
+	}
+	return core.WebhookResponse{}, true
+}
+
+func (x *Exchange) refused(reason string) {
+	if x.cfg.OnLoginRefused != nil {
+		x.cfg.OnLoginRefused(reason)
+	}
 }
 
 func basicAuth(h string) (string, string, bool) {
@@ -239,24 +297,6 @@ func basicAuth(h string) (string, string, bool) {
 	}
 	u, p, ok := strings.Cut(string(b), ":")
 	return u, p, ok
-}
-
-// sessionOf finds the request's session by its cookie.
-func (x *Exchange) sessionOf(r core.WebhookRequest) *session {
-	id := ""
-	for _, c := range (&http.Request{Header: http.Header{"Cookie": r.Header.Values("Cookie")}}).Cookies() {
-		if c.Name == cookieName {
-			id = c.Value
-		}
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	s := x.session[id]
-	if s == nil || time.Since(s.last) > x.cfg.SessionTTL {
-		return nil
-	}
-	s.last = time.Now()
-	return s
 }
 
 func (x *Exchange) init(s *session, r core.WebhookRequest) core.WebhookResponse {

@@ -53,14 +53,27 @@ type Config struct {
 	// MaxSkew is how far a signed timestamp may be from now (replays older
 	// than that are refused). Default 5 minutes.
 	MaxSkew time.Duration
-	Policy  core.CallPolicy
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// MaxAge is how old the start time a notification signs may be
+	// (Zadarma's call_start): older ones are refused as replays. Default
+	// 24 hours.
+	MaxAge time.Duration
+	// Claims remember which call each signed notification belongs to
+	// (Zadarma); nil: in this process only.
+	Claims CallClaims
+	// OnRefused, when set, is told the reason of each notification refused
+	// (Zadarma; for a metric).
+	OnRefused func(reason string)
+	Policy    core.CallPolicy
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 func (c *Config) setDefaults() {
 	if c.MaxSkew <= 0 {
 		c.MaxSkew = 5 * time.Minute
+	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = 24 * time.Hour
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -23,13 +23,16 @@ const zadarmaSource = "telephony:zadarma"
 // Signature header, and the zd_echo check when the URL is saved.
 type Zadarma struct {
 	processor
-	cfg   Config
-	loc   *time.Location
-	inbox *inbox.Inbox
+	cfg    Config
+	loc    *time.Location
+	inbox  *inbox.Inbox
+	claims CallClaims
 }
 
 // NewZadarma returns the Zadarma webhook; call_start times are read in loc
-// (the account's time zone: Zadarma sends them without an offset).
+// (the account's time zone: Zadarma sends them without an offset). Its
+// signature leaves most fields out, so a notification is also checked
+// against what it signs and what the hub knows (see consistent).
 func NewZadarma(cfg Config, loc *time.Location, in *inbox.Inbox, calls core.CallService) (*Zadarma, error) {
 	if cfg.Secret == "" {
 		return nil, errors.New("telephony zadarma: a secret is required")
@@ -38,7 +41,10 @@ func NewZadarma(cfg Config, loc *time.Location, in *inbox.Inbox, calls core.Call
 		return nil, errors.New("telephony zadarma: a time zone is required")
 	}
 	cfg.setDefaults()
-	z := &Zadarma{cfg: cfg, loc: loc, inbox: in}
+	z := &Zadarma{cfg: cfg, loc: loc, inbox: in, claims: NewCallClaimsInMemory()}
+	if cfg.Claims != nil {
+		z.claims = newCachedClaims(cfg.Claims)
+	}
 	z.processor = processor{calls: calls, policy: cfg.Policy, report: z.reportOf}
 	return z, nil
 }
@@ -49,20 +55,28 @@ func (z *Zadarma) Path() string { return "telephony/zadarma" }
 // Source is the inbox source its deliveries are stored under.
 func (z *Zadarma) Source() string { return zadarmaSource }
 
+// zadarmaSigned is what a notification's signature covers: the kind of
+// its event (events of one kind are signed alike) and the concatenated
+// signed fields.
+func zadarmaSigned(form url.Values) (kind, s string, ok bool) {
+	switch form.Get("event") {
+	case "NOTIFY_START", "NOTIFY_INTERNAL", "NOTIFY_END", "NOTIFY_IVR":
+		return "in", form.Get("caller_id") + form.Get("called_did") + form.Get("call_start"), true
+	case "NOTIFY_ANSWER":
+		return "answer", form.Get("caller_id") + form.Get("destination") + form.Get("call_start"), true
+	case "NOTIFY_OUT_START", "NOTIFY_OUT_END":
+		return "out", form.Get("internal") + form.Get("destination") + form.Get("call_start"), true
+	case "NOTIFY_RECORD":
+		return "record", form.Get("pbx_call_id") + form.Get("call_id_with_rec"), true
+	}
+	return "", "", false
+}
+
 // ZadarmaSignature is the Signature header of a notification:
 // base64(hex(HMAC-SHA1(secret, the event's signed fields))).
 func ZadarmaSignature(secret string, form url.Values) (string, bool) {
-	var s string
-	switch form.Get("event") {
-	case "NOTIFY_START", "NOTIFY_INTERNAL", "NOTIFY_END", "NOTIFY_IVR":
-		s = form.Get("caller_id") + form.Get("called_did") + form.Get("call_start")
-	case "NOTIFY_ANSWER":
-		s = form.Get("caller_id") + form.Get("destination") + form.Get("call_start")
-	case "NOTIFY_OUT_START", "NOTIFY_OUT_END":
-		s = form.Get("internal") + form.Get("destination") + form.Get("call_start")
-	case "NOTIFY_RECORD":
-		s = form.Get("pbx_call_id") + form.Get("call_id_with_rec")
-	default:
+	_, s, ok := zadarmaSigned(form)
+	if !ok {
 		return "", false
 	}
 	m := hmac.New(sha1.New, []byte(secret))
@@ -88,11 +102,14 @@ func (z *Zadarma) Handle(ctx context.Context, r core.WebhookRequest) core.Webhoo
 		return reply(200, map[string]string{"status": "ignored"}) // an event crmhub does not use
 	}
 	if !hmac.Equal([]byte(want), []byte(strings.TrimSpace(r.Header.Get("Signature")))) {
-		return refuse(401, "invalid signature")
+		return z.refused(r, form, 401, "signature", "invalid signature")
 	}
 	rep, err := z.report(form)
 	if err != nil {
-		return refuse(400, err.Error())
+		return z.refused(r, form, 400, "malformed", err.Error())
+	}
+	if resp, ok := z.consistent(ctx, r, form, rep); !ok {
+		return resp
 	}
 	key := strings.Join([]string{form.Get("event"), rep.CallID, form.Get("internal"), form.Get("destination")}, "|")
 	return z.cfg.receive(ctx, z.inbox, inbox.Delivery{Source: zadarmaSource, DedupeKey: key, Kind: form.Get("event"),
