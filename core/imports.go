@@ -61,6 +61,11 @@ type Import struct {
 	FinishedAt      *time.Time `json:"finished_at"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
+
+	// RowLimit is the most data rows a job may have (the hub's
+	// imports.max_rows): a larger sheet is refused before anything is
+	// written. The store leaves it 0; the API states it.
+	RowLimit int64 `json:"row_limit"`
 }
 
 // ImportRow is a data row to apply: its sheet row number, its original
@@ -100,13 +105,16 @@ type ImportFailure struct {
 
 // ImportService keeps import jobs and applies their rows.
 type ImportService interface {
-	// CreateImport stores a queued job with its file.
+	// CreateImport stores a queued job with its file. The jobs of one user
+	// (or of one API key without a user) run one after another, in the
+	// order they were created; those of others run alongside.
 	CreateImport(ctx context.Context, o ImportOptions, fileName string, file []byte) (*Import, error)
 	// GetImport returns a job. Errors: ENOTFOUND.
 	GetImport(ctx context.Context, id string) (*Import, error)
 	// ClaimImport leases a queued (or abandoned running) job to the
-	// caller, with its file: the one named by id, else the oldest; nil
-	// when there is none.
+	// caller, with its file: the one named by id, else the oldest whose
+	// user or key has no job running nor an older one queued; nil when
+	// there is none.
 	ClaimImport(ctx context.Context, id string, lease time.Duration) (*Import, []byte, error)
 	// StartImport records what the runner found: the header, the mapping
 	// and the row count.

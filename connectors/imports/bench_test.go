@@ -1,11 +1,16 @@
 package imports_test
 
 import (
+	"archive/zip"
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,3 +134,102 @@ func BenchmarkExport100k(b *testing.B) { benchmarkExport(b, 100_000) }
 
 // BenchmarkExport1M is BenchmarkExport100k with a million rows.
 func BenchmarkExport1M(b *testing.B) { benchmarkExport(b, 1_000_000) }
+
+// fullSheet writes a workbook whose sheet has a header and 1,048,575 leads
+// (every row Excel allows), the way Excel does: shared strings for the
+// repeated names, numbers for the phones. It writes the XML itself, as a
+// stream, so that the benchmark's peak memory is the refusal's.
+func fullSheet(b *testing.B) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	put := func(name string, write func(w io.Writer)) {
+		w, err := zw.Create(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		write(w)
+	}
+	text := func(s string) func(w io.Writer) { return func(w io.Writer) { _, _ = io.WriteString(w, s) } }
+	put("[Content_Types].xml", text(`<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">`+
+		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>`+
+		`<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>`+
+		`<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`+
+		`<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`))
+	put("_rels/.rels", text(`<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+
+		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`))
+	put("xl/workbook.xml", text(`<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" `+
+		`xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Лиды" sheetId="1" r:id="rId1"/></sheets></workbook>`))
+	put("xl/_rels/workbook.xml.rels", text(`<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+
+		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>`+
+		`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`))
+	const names, companies = 1000, 100
+	put("xl/sharedStrings.xml", func(w io.Writer) {
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`+
+			`<si><t>Фамилия</t></si><si><t>Телефон</t></si><si><t>Компания</t></si>`)
+		for i := range names {
+			fmt.Fprintf(w, `<si><t>Фамилия%d</t></si>`, i)
+		}
+		for i := range companies {
+			fmt.Fprintf(w, `<si><t>ООО «Фирма %d»</t></si>`, i)
+		}
+		_, _ = io.WriteString(w, `</sst>`)
+	})
+	put("xl/worksheets/sheet1.xml", func(w io.Writer) {
+		bw := bufio.NewWriter(w)
+		fmt.Fprintf(bw, `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`+
+			`<dimension ref="A1:C%d"/><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row>`, xlsx.TotalRows)
+		for r := 2; r <= xlsx.TotalRows; r++ {
+			fmt.Fprintf(bw, `<row r="%d"><c r="A%d" t="s"><v>%d</v></c><c r="B%d"><v>%d</v></c><c r="C%d" t="s"><v>%d</v></c></row>`,
+				r, r, 3+r%names, r, 79160000000+r, r, 3+names+r%companies)
+		}
+		_, _ = bw.WriteString(`</sheetData></worksheet>`)
+		if err := bw.Flush(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	if err := zw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkRejectFullSheet refuses a sheet of 1,048,575 data rows (all
+// Excel allows) with the default limit of 1,000,000: Check is the count the
+// API runs before queueing (the 422), Job a whole job (claimed, counted,
+// failed, nothing written).
+func BenchmarkRejectFullSheet(b *testing.B) {
+	file := fullSheet(b)
+	b.Logf("the workbook is %.1f MB", float64(len(file))/(1<<20))
+	b.Run("Check", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, err := xlsx.CountRows(file, core.EntityLead, "", xlsx.Limits{})
+			if !strings.Contains(core.ErrorMessage(err), "row 1000002 is one too many") {
+				b.Fatal(err)
+			}
+		}
+		benchtest.PeakRSS(b)
+	})
+	b.Run("Job", func(b *testing.B) {
+		st := storetest.NewStore(b)
+		ctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "bench", Source: "excel"})
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			im, err := st.CreateImport(ctx, core.ImportOptions{Entity: core.EntityLead, OnDuplicate: core.ImportCreate}, "full.xlsx", file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if _, err := imports.New(imports.Config{}, st).RunJob(ctx, im.ID, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if im, _ = st.GetImport(ctx, im.ID); im.Status != "failed" || im.RowsDone != 0 {
+				b.Fatalf("%s after %d rows: %s", im.Status, im.RowsDone, im.Error)
+			}
+			b.StartTimer()
+		}
+		benchtest.PeakRSS(b)
+	})
+}

@@ -3,7 +3,9 @@
 // columns onto the entity's fields by their Russian or English names,
 // parses each cell as its field's kind, and hands the rows to the store in
 // batches that commit with the job's progress, so a killed import resumes
-// where it stopped.
+// where it stopped. A sheet with more data rows than the limit is refused
+// before the first batch. Jobs of different users or API keys run side by
+// side (a bounded pool); the jobs of one run one after another.
 package imports
 
 import (
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,7 +32,12 @@ type Config struct {
 	PollInterval time.Duration
 	// Lease keeps a running job from other runners. Default 2 minutes
 	// (extended by every batch).
-	Lease  time.Duration
+	Lease time.Duration
+	// Workers is how many jobs run at once (each of another user or key).
+	// Default 2.
+	Workers int
+	// Limits bound a workbook; Limits.MaxRows is the most data rows a job
+	// may have (default 1,000,000).
 	Limits xlsx.Limits
 	Logger *slog.Logger
 }
@@ -52,6 +60,9 @@ func New(cfg Config, store core.ImportService) *Runner {
 	if cfg.Lease <= 0 {
 		cfg.Lease = 2 * time.Minute
 	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -66,8 +77,23 @@ func (r *Runner) Wake() {
 	}
 }
 
-// Run runs queued jobs until ctx ends.
+// Run runs queued jobs, Workers at a time, until ctx ends.
 func (r *Runner) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range r.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// work is one worker of the pool: it runs jobs while there are any, then
+// waits for a wake-up or the next poll.
+func (r *Runner) work(ctx context.Context) {
 	t := time.NewTicker(r.cfg.PollInterval)
 	defer t.Stop()
 	for {
@@ -82,7 +108,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		case <-r.wake:
 		}
@@ -103,6 +129,7 @@ func (r *Runner) RunJob(ctx context.Context, id string, progress Progress) (bool
 	if err != nil || im == nil {
 		return false, err
 	}
+	r.Wake() // an idle worker looks for the next job meanwhile
 	err = r.process(ctx, im, file, progress)
 	if ctx.Err() != nil {
 		return true, ctx.Err() // stopped: the lease expires and the job resumes
@@ -119,10 +146,16 @@ func (r *Runner) RunJob(ctx context.Context, id string, progress Progress) (bool
 }
 
 // headerSearch is how many rows the header may be preceded by (titles).
-const headerSearch = 30
+const headerSearch = xlsx.HeaderSearch
 
 func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, progress Progress) error {
 	o := im.Options
+	// The rows are counted first, as a stream of the sheet's XML: a sheet
+	// over the limit fails here, before anything is written.
+	count, err := xlsx.CountRows(file, o.Entity, o.Sheet, r.cfg.Limits)
+	if err != nil {
+		return err
+	}
 	book, err := xlsx.Open(bytes.NewReader(file), r.cfg.Limits)
 	if err != nil {
 		return err
@@ -208,7 +241,7 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 					shown[header[i]] = c.Key
 				}
 			}
-			total = int64(max(xlsx.LastRow(file, o.Sheet)-headerRow, 0))
+			total = int64(count.Rows)
 			return r.store.StartImport(ctx, im.ID, header, shown, mapping.Unmapped, total)
 		}
 		if !wide && len(merged) > 0 {
@@ -217,7 +250,9 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 		if !wide && blank(row.Cells) {
 			return nil
 		}
-		counted++
+		if counted++; counted > int64(r.limits().MaxRows) {
+			return xlsx.RowLimitError(r.limits().MaxRows, row.Number) // the count missed rows: still refused
+		}
 		if skip > 0 {
 			skip--
 			return nil
@@ -371,6 +406,9 @@ func (r *Runner) limits() xlsx.Limits {
 	}
 	if l.MaxCell <= 0 {
 		l.MaxCell = 32_767
+	}
+	if l.MaxRows <= 0 {
+		l.MaxRows = 1_000_000
 	}
 	return l
 }

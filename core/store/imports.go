@@ -151,11 +151,24 @@ func (s *Store) CreateImport(ctx context.Context, o core.ImportOptions, fileName
 	}
 	id := uuid.Must(uuid.NewV7()).String()
 	now := s.now()
-	if _, err := s.db(ctx).Exec(ctx, `INSERT INTO imports (id, entity, status, options, file_name, file, owner_id, created_at, updated_at)
-		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $7)`, id, o.Entity, opts, fileName, file, owner, now); err != nil {
+	queue := importQueue(core.ActorFromContext(ctx), owner)
+	if _, err := s.db(ctx).Exec(ctx, `INSERT INTO imports (id, entity, status, options, file_name, file, owner_id, queue, created_at, updated_at)
+		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $8)`, id, o.Entity, opts, fileName, file, owner, queue, now); err != nil {
 		return nil, err
 	}
 	return s.GetImport(ctx, id)
+}
+
+// importQueue names the jobs that run one after another: a user's, else
+// those of one API key (or connector, or the CLI) acting without a user.
+func importQueue(a core.Actor, owner string) string {
+	switch {
+	case a.UserID != "":
+		return "user:" + a.UserID
+	case a.ID != "":
+		return "actor:" + a.ID
+	}
+	return "user:" + owner
 }
 
 // GetImport implements core.ImportService.
@@ -170,15 +183,30 @@ func (s *Store) GetImport(ctx context.Context, id string) (*core.Import, error) 
 	return im, err
 }
 
-// ClaimImport implements core.ImportService.
+// claimImportSQL leases the job $2, else the oldest claimable one whose
+// queue has no other job running (lease alive) nor an older one waiting.
+const claimImportSQL = `UPDATE imports SET status = 'running', lease_until = now() + make_interval(secs => $1),
+		started_at = coalesce(started_at, now()), updated_at = now()
+	WHERE id = (SELECT i.id FROM imports i WHERE (i.status = 'queued' OR i.status = 'running' AND i.lease_until < now())
+		AND ($2 = '' OR i.id::text = $2)
+		AND ($2 <> '' OR NOT EXISTS (SELECT 1 FROM imports o WHERE o.queue = i.queue AND o.id <> i.id
+			AND o.status IN ('queued', 'running')
+			AND (o.status = 'running' AND o.lease_until >= now() OR (o.created_at, o.id) < (i.created_at, i.id))))
+		ORDER BY i.created_at, i.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+	RETURNING id::text, file`
+
+// ClaimImport implements core.ImportService. Claims take turns (an advisory
+// lock for the claim's transaction), so that two runners never both take
+// the heads of one queue.
 func (s *Store) ClaimImport(ctx context.Context, only string, lease time.Duration) (*core.Import, []byte, error) {
 	var id string
 	var file []byte
-	err := s.db(ctx).QueryRow(ctx, `UPDATE imports SET status = 'running', lease_until = now() + make_interval(secs => $1),
-			started_at = coalesce(started_at, now()), updated_at = now()
-		WHERE id = (SELECT id FROM imports WHERE (status = 'queued' OR status = 'running' AND lease_until < now())
-			AND ($2 = '' OR id::text = $2) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-		RETURNING id::text, file`, lease.Seconds(), only).Scan(&id, &file)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('crmhub.import.claim', 0))`); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, claimImportSQL, lease.Seconds(), only).Scan(&id, &file)
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, nil
 	}

@@ -26,7 +26,9 @@ import (
 type Limits struct {
 	// MaxUnzipped bounds the archive's unpacked size (zip bombs). Default 1 GiB.
 	MaxUnzipped int64
-	// MaxRows and MaxColumns bound a sheet. Defaults 1,000,000 and 200.
+	// MaxRows bounds a sheet's data rows, below its header (CountRows
+	// counts them before an import writes anything); MaxColumns bounds a
+	// row. Defaults 1,000,000 and 200.
 	MaxRows, MaxColumns int
 	// MaxCell bounds one cell's text. Default 32,767 (Excel's own limit).
 	MaxCell int
@@ -65,8 +67,15 @@ func Open(r io.Reader, lim Limits) (*Book, error) {
 	case !bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return nil, core.Errorf(core.EINVALID, "this is not an .xlsx workbook (it looks like text or CSV): save it as .xlsx and import that")
 	}
-	f, err := excelize.OpenReader(io.MultiReader(bytes.NewReader(head), r), excelize.Options{
-		UnzipSizeLimit: lim.MaxUnzipped, UnzipXMLSizeLimit: min(lim.MaxUnzipped, 64<<20)})
+	data, err := io.ReadAll(io.MultiReader(bytes.NewReader(head), r))
+	if err != nil {
+		return nil, err
+	}
+	xmlLimit := min(lim.MaxUnzipped, xmlInMemory)
+	if inMemory(data, xmlLimit) > min(lim.MaxUnzipped, maxInMemory) {
+		return nil, core.Errorf(core.EINVALID, "the workbook's parts besides its sheets unpack to more than %d bytes", min(lim.MaxUnzipped, maxInMemory))
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: lim.MaxUnzipped, UnzipXMLSizeLimit: xmlLimit})
 	if err != nil {
 		if errors.Is(err, excelize.ErrWorkbookFileFormat) || strings.Contains(err.Error(), "zip") {
 			return nil, core.Errorf(core.EINVALID, "the workbook is damaged or not an .xlsx file: %v", err)
@@ -110,9 +119,6 @@ func (b *Book) Rows(sheet string, fn func(r Row, wide bool) error) error {
 	n := 0
 	for rows.Next() {
 		n++
-		if n > b.lim.MaxRows+1 {
-			return core.Errorf(core.EINVALID, "the sheet has more than %d rows", b.lim.MaxRows)
-		}
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
 			return core.Errorf(core.EINVALID, "row %d cannot be read: %v", n, err)
@@ -414,8 +420,7 @@ func restoreINN(raw string) string {
 
 var (
 	dimensionRef = regexp.MustCompile(`<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"`)
-	sheetEntry   = regexp.MustCompile(`<sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]*)"`)
-	relEntry     = regexp.MustCompile(`<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"`)
+	sheetEntry   = regexp.MustCompile(`<(?:\w+:)?sheet\s[^>]*>`)
 )
 
 // sheetPart opens the zip part of a sheet ("" for the first), nil when
@@ -447,16 +452,19 @@ func sheetPart(file []byte, sheet string) *zip.File {
 		return string(b)
 	}
 	rid := ""
-	for _, m := range sheetEntry.FindAllStringSubmatch(read("xl/workbook.xml", 1<<20), -1) {
-		if sheet == "" || html.UnescapeString(m[1]) == sheet {
-			rid = m[2]
+	for _, m := range sheetEntry.FindAll([]byte(read("xl/workbook.xml", 1<<20)), -1) {
+		name, _ := attr(m[1:len(m)-1], "name")
+		if sheet == "" || html.UnescapeString(string(name)) == sheet {
+			id, _ := attr(m[1:len(m)-1], "r:id")
+			rid = string(id)
 			break
 		}
 	}
 	target := ""
-	for _, m := range relEntry.FindAllStringSubmatch(read("xl/_rels/workbook.xml.rels", 1<<20), -1) {
-		if m[1] == rid {
-			target = strings.TrimPrefix(m[2], "/")
+	for _, m := range relationship.FindAll([]byte(read("xl/_rels/workbook.xml.rels", 1<<20)), -1) {
+		if id, _ := attr(m[1:len(m)-1], "Id"); rid != "" && string(id) == rid {
+			t, _ := attr(m[1:len(m)-1], "Target")
+			target = strings.TrimPrefix(string(t), "/")
 			if !strings.HasPrefix(target, "xl/") {
 				target = "xl/" + target
 			}
