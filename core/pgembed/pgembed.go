@@ -1,7 +1,7 @@
 // Package pgembed runs a private PostgreSQL cluster for crmhub when no
 // database URL is configured: it finds the local initdb and pg_ctl, creates
 // the cluster on first start, starts it on a Unix socket inside its folder,
-// and stops it cleanly.
+// restarts it (with backoff) when it dies, and stops it cleanly.
 //
 // PostgreSQL refuses to run as root. When the hub runs as root, initdb and
 // pg_ctl run as an unprivileged OS user (the "postgres" user that Debian's
@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -47,7 +48,11 @@ type Config struct {
 	Settings map[string]string
 	// StartTimeout bounds start and stop. Default 60 s.
 	StartTimeout time.Duration
-	Logger       *slog.Logger
+	// RestartBackoff is the wait before restarting a postmaster that died;
+	// it doubles after each failed restart, up to MaxRestartBackoff.
+	// Defaults 500 ms and 30 s.
+	RestartBackoff, MaxRestartBackoff time.Duration
+	Logger                            *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -63,21 +68,36 @@ func (c *Config) setDefaults() {
 	if c.StartTimeout == 0 {
 		c.StartTimeout = 60 * time.Second
 	}
+	if c.RestartBackoff <= 0 {
+		c.RestartBackoff = 500 * time.Millisecond
+	}
+	if c.MaxRestartBackoff < c.RestartBackoff {
+		c.MaxRestartBackoff = max(30*time.Second, c.RestartBackoff)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 }
 
-// Server is a running embedded cluster.
+// Server is a running embedded cluster. A supervisor watches its
+// postmaster from Start to Stop and restarts it when it dies.
 type Server struct {
-	cfg     Config
-	proc    *exec.Cmd     // the postmaster, our child
-	exited  chan struct{} // closed when proc has been reaped
-	bin     string
-	cred    *syscall.Credential // nil when not root
-	lock    *os.File
-	dataDir string
-	sockDir string
+	cfg Config
+
+	mu       sync.Mutex
+	proc     *exec.Cmd     // the postmaster, our child
+	exited   chan struct{} // closed when proc has been reaped
+	up       bool          // proc is the running postmaster
+	restarts int64         // postmasters restarted after dying
+
+	halt     chan struct{} // closed by Stop: the supervisor ends
+	halted   chan struct{} // closed when it has
+	haltOnce sync.Once
+	bin      string
+	cred     *syscall.Credential // nil when not root
+	lock     *os.File
+	dataDir  string
+	sockDir  string
 }
 
 // superuser is the cluster's bootstrap role; trust auth on the socket.
@@ -115,6 +135,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.unlock()
 		return nil, err
 	}
+	s.halt, s.halted = make(chan struct{}), make(chan struct{})
+	go s.supervise()
 	return s, nil
 }
 
@@ -157,13 +179,18 @@ func (s *Server) start(ctx context.Context) error {
 	return s.createDatabase(ctx)
 }
 
-// Stop stops the cluster (fast shutdown: clients are disconnected, then a
-// checkpoint) and releases the lock. It is safe to call more than once.
+// Stop ends the supervision, stops the cluster (fast shutdown: clients are
+// disconnected, then a checkpoint) and releases the lock. It is safe to
+// call more than once.
 func (s *Server) Stop(ctx context.Context) error {
 	if s.lock == nil {
 		return nil
 	}
 	defer s.unlock()
+	s.haltOnce.Do(func() {
+		close(s.halt)
+		<-s.halted
+	})
 	if err := s.stopPostmaster(ctx); err != nil {
 		return fmt.Errorf("stop embedded PostgreSQL: %w", err)
 	}

@@ -41,7 +41,9 @@ func (s *Server) startPostmaster(ctx context.Context) error {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
+	s.mu.Lock()
 	s.proc, s.exited = cmd, exited
+	s.mu.Unlock()
 
 	deadline := time.NewTimer(s.cfg.StartTimeout)
 	defer deadline.Stop()
@@ -49,6 +51,9 @@ func (s *Server) startPostmaster(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		if pidFileStatus(s.pidFile(), cmd.Process.Pid) == "ready" {
+			s.mu.Lock()
+			s.up = true
+			s.mu.Unlock()
 			return nil
 		}
 		select {
@@ -68,18 +73,22 @@ func (s *Server) startPostmaster(ctx context.Context) error {
 // stopPostmaster asks for a fast shutdown and waits; past the timeout it
 // asks for an immediate one.
 func (s *Server) stopPostmaster(ctx context.Context) error {
-	if s.proc == nil {
+	s.mu.Lock()
+	proc, exited := s.proc, s.exited
+	s.up = false
+	s.mu.Unlock()
+	if proc == nil {
 		return nil
 	}
-	_ = s.proc.Process.Signal(syscall.SIGINT)
+	_ = proc.Process.Signal(syscall.SIGINT)
 	select {
-	case <-s.exited:
+	case <-exited:
 		return nil
 	case <-time.After(s.cfg.StartTimeout):
 	case <-ctx.Done():
 	}
-	_ = s.proc.Process.Signal(syscall.SIGQUIT)
-	<-s.exited
+	_ = proc.Process.Signal(syscall.SIGQUIT)
+	<-exited
 	return errors.New("postgres did not stop in time; sent an immediate shutdown")
 }
 
