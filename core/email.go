@@ -247,13 +247,23 @@ func DefaultEmailTemplate(name string) (EmailTemplate, bool) {
 // parse parses both parts; a missing key is an error, not "<no value>".
 func (t EmailTemplate) parse() (subj, body *template.Template, errs []FieldError) {
 	var err error
-	if subj, err = template.New("subject").Option("missingkey=error").Parse(t.Subject); err != nil {
+	if subj, err = parseTemplate("subject", t.Subject); err != nil {
 		errs = append(errs, FieldError{Field: "subject", Code: "invalid_template", Message: err.Error()})
 	}
-	if body, err = template.New("body").Option("missingkey=error").Parse(t.Body); err != nil {
+	if body, err = parseTemplate("body", t.Body); err != nil {
 		errs = append(errs, FieldError{Field: "body", Code: "invalid_template", Message: err.Error()})
 	}
 	return subj, body, errs
+}
+
+// parseTemplate parses one part and checks it stays within the bounds of
+// email_bounds.go.
+func parseTemplate(name, text string) (*template.Template, error) {
+	t, err := template.New(name).Option("missingkey=error").Funcs(templateFuncs()).Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return t, checkTemplate(t)
 }
 
 // Validate checks a template: both parts present, within limits, parsed,
@@ -289,11 +299,13 @@ func (t EmailTemplate) Render(d EmailData) (subject, body string, err error) {
 	if len(errs) > 0 {
 		return "", "", Invalid(errs)
 	}
-	var sb, bb strings.Builder
-	if err := st.Execute(&sb, d); err != nil {
+	deadline := time.Now().Add(MaxRenderTime)
+	sb := &boundedWriter{max: MaxRenderedEmail, deadline: deadline}
+	bb := &boundedWriter{max: MaxRenderedEmail, deadline: deadline}
+	if err := st.Execute(sb, d); err != nil {
 		errs = append(errs, FieldError{Field: "subject", Code: "invalid_template", Message: err.Error()})
 	}
-	if err := bt.Execute(&bb, d); err != nil {
+	if err := bt.Execute(bb, d); err != nil {
 		errs = append(errs, FieldError{Field: "body", Code: "invalid_template", Message: err.Error()})
 	}
 	if len(errs) > 0 {

@@ -70,3 +70,36 @@ func TestEmailTemplates(t *testing.T) {
 		require.Equal(t, c.code, f[0].Code, c.tpl)
 	}
 }
+
+// TestEmailTemplateBounds: a template cannot make a huge e-mail or spin:
+// the probe's {{range 100000000}} and its kin are refused when saved, and
+// rendering stops at MaxRenderedEmail.
+func TestEmailTemplateBounds(t *testing.T) {
+	refused := map[string]string{
+		`{{range 100000000}}A{{end}}`:                                                        "range over a number up to 1000",
+		`{{range 10}}{{range 10}}{{range 10}}x{{end}}{{end}}{{end}}`:                         "at most 2 ranges inside one another",
+		`{{define "a"}}{{template "a"}}{{template "a"}}{{end}}x`:                             "{{define}} and {{block}} are not allowed",
+		`{{template "body"}}`:                                                                "{{template}} is not allowed",
+		`{{printf "%0999999999d" 0}}`:                                                        "width or precision of at most 1000",
+		`{{printf "%*d" 999999999 0}}`:                                                       "(*) is not allowed",
+		`{{range len (printf "%0999d" 0)}}x{{end}}`:                                          "range only over a field of the data",
+		`{{range 1000}}{{range 1000}}0123456789abcdefghij0123456789abcdefghij{{end}}{{end}}`: "passes 1048576 bytes",
+	}
+	for body, want := range refused {
+		err := core.EmailTemplate{Name: "t", Subject: "s", Body: body}.Validate()
+		require.Error(t, err, body)
+		require.Contains(t, err.Error(), want, body)
+		require.Equal(t, core.EINVALID, core.ErrorCode(err), body)
+	}
+	// What templates do is still allowed.
+	for _, body := range []string{
+		`{{.Document.Number}} {{printf "%10s" .Document.Total}}`,
+		`{{range 3}}{{range 2}}-{{end}}{{$.Account.Name}}{{end}}`,
+		`{{with .Account}}{{.Name}}{{else}}—{{end}}`,
+	} {
+		require.NoError(t, core.EmailTemplate{Name: "t", Subject: "s", Body: body}.Validate(), body)
+	}
+	for _, tpl := range core.DefaultEmailTemplates() {
+		require.NoError(t, tpl.Validate(), tpl.Name)
+	}
+}
