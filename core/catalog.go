@@ -42,7 +42,7 @@ func ParseQuantity(raw json.RawMessage) (Quantity, bool) {
 		s = n.String()
 	}
 	d, err := decimal.NewFromString(strings.TrimSpace(s))
-	if err != nil || d.IsNegative() || !d.Equal(d.Round(3)) || d.GreaterThan(decimal.NewFromInt(1_000_000_000)) {
+	if err != nil || d.IsNegative() || !d.Equal(d.Round(3)) || d.GreaterThan(decimal.NewFromInt(MaxQuantity)) {
 		return Quantity{}, false
 	}
 	return Quantity{d}, true
@@ -57,7 +57,7 @@ func QuantityField[T any](field func(*T) *Quantity) Setter[T] {
 		}
 		q, ok := ParseQuantity(raw)
 		if !ok {
-			return fail(path, "invalid_quantity", "must be a non-negative decimal with at most 3 fraction digits, up to 1,000,000,000")
+			return fail(path, "invalid_quantity", "must be a non-negative decimal with at most 3 fraction digits, up to "+thousands(MaxQuantity))
 		}
 		*field(rec) = q
 		return nil
@@ -140,7 +140,7 @@ func catalogFields[T any](s *Schema[T], item func(*T) *CatalogItem) *Schema[T] {
 		Field("unit_code", Normalized("invalid_okei", "must be a 3-digit ОКЕИ code such as 796", digits(3),
 			func(t *T) *string { return &item(t).UnitCode })).
 		Field("vat_rate", VATRateField(func(t *T) *string { return &item(t).VATRate })).
-		Field("price", Amount(func(t *T) **Money { return &item(t).Price })).
+		Field("price", AmountUpTo(MaxPrice, func(t *T) **Money { return &item(t).Price })).
 		Field("currency", Normalized("invalid_currency", "must be an ISO 4217 code such as RUB", currencyCode,
 			func(t *T) *string { return &item(t).Currency })).
 		Field("active", Bool(func(t *T) *bool { return &item(t).Active })).
@@ -307,6 +307,20 @@ type Price struct {
 	Price       Money   `json:"price"`
 	Currency    string  `json:"currency"` // the price book's
 	Version     int64   `json:"version"`
+}
+
+// CheckPrice returns what is wrong with a list price: negative, finer
+// than kopecks, or above MaxPrice (nil when it is fine).
+func CheckPrice(field string, d decimal.Decimal) *FieldError {
+	switch {
+	case d.IsNegative():
+		return &FieldError{Field: field, Code: "invalid_decimal", Message: "must not be negative"}
+	case !d.Equal(d.Round(2)):
+		return &FieldError{Field: field, Code: "invalid_decimal", Message: "must have at most 2 fraction digits (kopecks)"}
+	case d.GreaterThan(decimal.NewFromInt(MaxPrice)):
+		return &FieldError{Field: field, Code: "out_of_range", Message: "must be at most " + FormatLimit(MaxPrice)}
+	}
+	return nil
 }
 
 // CatalogFilter selects products or services.

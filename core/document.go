@@ -318,7 +318,7 @@ func documentFields[T any](s *Schema[T], body func(*T) *DocumentBody, statuses *
 		}, func(t *T) *string { return &body(t).TaxMode })).
 		Field("lines", LinesField(func(t *T) *[]DocumentLine { return &body(t).Lines })).
 		Field("discount_percent", PercentField(func(t *T) **Quantity { return &body(t).DiscountPercent })).
-		Field("discount_amount", Amount(func(t *T) **Money { return &body(t).DiscountAmount })).
+		Field("discount_amount", AmountUpTo(MaxTotal, func(t *T) **Money { return &body(t).DiscountAmount })).
 		Field("shipping_amount", requiredAmount(func(t *T) *Money { return &body(t).ShippingAmount })).
 		Field("shipping_vat_rate", VATRateField(func(t *T) *string { return &body(t).ShippingVATRate })).
 		Field("adjustment", SignedAmount(func(t *T) *Money { return &body(t).Adjustment })).
@@ -409,11 +409,12 @@ func RateField[T any](field func(*T) *decimal.Decimal) Setter[T] {
 	}
 }
 
-// requiredAmount sets a non-negative amount that is never null (null is 0).
+// requiredAmount sets a non-negative amount of at most MaxAmount that is
+// never null (null is 0).
 func requiredAmount[T any](field func(*T) *Money) Setter[T] {
 	return func(rec *T, raw json.RawMessage, path string) []FieldError {
 		var m *Money
-		errs := Amount(func(*T) **Money { return &m })(rec, raw, path)
+		errs := AmountUpTo(MaxAmount, func(*T) **Money { return &m })(rec, raw, path)
 		if len(errs) == 0 {
 			*field(rec) = Money{}
 			if m != nil {
@@ -424,7 +425,8 @@ func requiredAmount[T any](field func(*T) *Money) Setter[T] {
 	}
 }
 
-// SignedAmount sets an amount that may be negative (an adjustment).
+// SignedAmount sets an amount that may be negative (an adjustment), of at
+// most MaxAmount either way.
 func SignedAmount[T any](field func(*T) *Money) Setter[T] {
 	return func(rec *T, raw json.RawMessage, path string) []FieldError {
 		if isNull(raw) {
@@ -433,8 +435,11 @@ func SignedAmount[T any](field func(*T) *Money) Setter[T] {
 		}
 		s, ok := decodeString(raw)
 		d, err := decimal.NewFromString(strings.TrimSpace(s))
-		if !ok || err != nil || !d.Equal(d.Round(2)) || len(d.Abs().Truncate(0).String()) > 15 {
+		if !ok || err != nil || !d.Equal(d.Round(2)) {
 			return fail(path, "invalid_decimal", `must be a decimal string such as "-10.50" with at most 2 fraction digits`)
+		}
+		if d.Abs().GreaterThan(decimal.NewFromInt(MaxAmount)) {
+			return fail(path, "out_of_range", "must be at most "+FormatLimit(MaxAmount)+" either way")
 		}
 		*field(rec) = Money{d}
 		return nil
@@ -469,9 +474,9 @@ var lineSchema = sync.OnceValue(func() *Schema[DocumentLine] {
 		Field("unit", Text(20, false, func(l *DocumentLine) *string { return &l.Unit })).
 		Field("unit_code", Normalized("invalid_okei", "must be a 3-digit ОКЕИ code such as 796", digits(3),
 			func(l *DocumentLine) *string { return &l.UnitCode })).
-		Field("price", Amount(func(l *DocumentLine) **Money { return &l.Price })).
+		Field("price", AmountUpTo(MaxPrice, func(l *DocumentLine) **Money { return &l.Price })).
 		Field("discount_percent", PercentField(func(l *DocumentLine) **Quantity { return &l.DiscountPercent })).
-		Field("discount_amount", Amount(func(l *DocumentLine) **Money { return &l.DiscountAmount })).
+		Field("discount_amount", AmountUpTo(MaxAmount, func(l *DocumentLine) **Money { return &l.DiscountAmount })).
 		Field("vat_rate", VATRateField(func(l *DocumentLine) *string { return &l.VATRate })).
 		Field("kind", Normalized("invalid_choice", "must be goods or service", func(s string) (string, bool) {
 			return s, s == "" || s == KindGoods || s == KindService

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes: the closed set every crmhub error maps to. The API turns each
@@ -24,6 +25,10 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// RetryAfter, for EUNAVAILABLE, is when the request may succeed again
+	// (an outage that passes, such as the database restarting); 0 when
+	// retrying soon will not help (a service that is not configured).
+	RetryAfter time.Duration
 }
 
 // FieldError names one invalid field: its JSON path, a machine code such as
@@ -77,6 +82,16 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// ErrorRetryAfter returns when a request that failed with err may be
+// retried (the RetryAfter of its *Error), 0 when that is not known.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // ErrorFields returns the field errors carried by err, if any.

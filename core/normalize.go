@@ -1,9 +1,14 @@
 package core
 
 import (
+	"bytes"
+	"encoding/json"
+	"maps"
 	"net"
 	"net/mail"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -138,12 +143,71 @@ func CleanText(s string, max int, multiline bool) (string, string) {
 	if utf8.RuneCountInString(s) > max {
 		return "", "too_long"
 	}
-	for _, r := range s {
-		if r < 0x20 && r != '\t' && !(multiline && (r == '\n' || r == '\r')) {
-			return "", "control_character"
-		}
+	if code := TextProblem(s, multiline); code != "" {
+		return "", code
 	}
 	return s, ""
+}
+
+// TextProblem names what makes s unfit as text, as CleanText checks it
+// (without trimming or a length): "invalid_utf8", "control_character"
+// (a NUL or another control character but tab, and newline and carriage
+// return when multiline), or "" when it is fine. PostgreSQL refuses NUL
+// in text and \u0000 in jsonb, so nothing the hub stores or queries with
+// may carry one.
+func TextProblem(s string, multiline bool) string {
+	if !utf8.ValidString(s) {
+		return "invalid_utf8"
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r')) {
+			return "control_character"
+		}
+	}
+	return ""
+}
+
+// JSONTextProblem finds the first string or member name of a JSON value
+// that TextProblem refuses (strings may be multiline): its path below the
+// value ("[2].value", ".name") and the code; "" and "" when there is none
+// (or the JSON does not parse: its own check says so).
+func JSONTextProblem(raw []byte) (string, string) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return "", ""
+	}
+	return textIn(v, "")
+}
+
+func textIn(v any, path string) (string, string) {
+	switch x := v.(type) {
+	case string:
+		return path, TextProblem(x, true)
+	case []any:
+		for i, e := range x {
+			if p, code := textIn(e, path+"["+strconv.Itoa(i)+"]"); code != "" {
+				return p, code
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if code := TextProblem(k, false); code != "" {
+				return path, code
+			}
+			if p, code := textIn(x[k], path+"."+k); code != "" {
+				return p, code
+			}
+		}
+	}
+	return path, ""
+}
+
+// TextFieldError is the error of field whose text has the TextProblem
+// code, as every text field, query parameter and report value gets it.
+func TextFieldError(field, code string) FieldError {
+	return FieldError{Field: field, Code: code, Message: "must be printable UTF-8 text"}
 }
 
 // IsLoopbackHost reports whether host names this machine (localhost or a

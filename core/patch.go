@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 )
 
 // Patch is a JSON merge patch (RFC 7396) of one record, split into its
@@ -112,7 +111,7 @@ func Text[T any](max int, multiline bool, field func(*T) *string) Setter[T] {
 			*field(rec) = clean
 			return nil
 		default:
-			return fail(path, code, "must be printable UTF-8 text")
+			return []FieldError{TextFieldError(path, code)}
 		}
 	}
 }
@@ -215,18 +214,14 @@ func Amount[T any](field func(*T) **Money) Setter[T] {
 			*field(rec) = nil
 			return nil
 		}
-		s, ok := decodeString(raw)
-		if !ok {
-			return fail(path, "invalid_type", "must be a decimal string such as \"1234.50\"")
+		d, errs := amountOf(raw, path)
+		if errs == nil && len(d.Truncate(0).String()) > 15 {
+			errs = fail(path, "out_of_range", "must be at most 999,999,999,999,999.99")
 		}
-		d, err := decimal.NewFromString(strings.TrimSpace(s))
-		if err != nil {
-			return fail(path, "invalid_decimal", "must be a decimal string such as \"1234.50\"")
+		if errs != nil {
+			return errs
 		}
-		if d.IsNegative() || !d.Equal(d.Round(2)) || len(d.Truncate(0).String()) > 15 {
-			return fail(path, "invalid_decimal", "must be a non-negative amount with at most 15 integer and 2 fraction digits")
-		}
-		*field(rec) = &Money{d.Round(2)}
+		*field(rec) = &Money{d}
 		return nil
 	}
 }

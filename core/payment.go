@@ -84,7 +84,7 @@ var paymentSchema = sync.OnceValue(func() *Schema[Payment] {
 		Field("invoice_id", Link(func(p *Payment) **string { return &p.InvoiceID })).
 		Field("sales_order_id", Link(func(p *Payment) **string { return &p.SalesOrderID })).
 		Field("purchase_order_id", Link(func(p *Payment) **string { return &p.PurchaseOrderID })).
-		Field("amount", Amount(func(p *Payment) **Money { return &p.Amount })).
+		Field("amount", AmountUpTo(MaxTotal, func(p *Payment) **Money { return &p.Amount })).
 		Field("currency", Normalized("invalid_currency", "must be an ISO 4217 code such as RUB", currencyCode,
 			func(p *Payment) *string { return &p.Currency })).
 		Field("method", OneOf(PaymentMethods(), func(p *Payment) *string { return &p.Method })).

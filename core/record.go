@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -45,4 +46,19 @@ type ListParams struct {
 	Sort        Sort
 	Limit       int
 	Cursor      string
+}
+
+// MaxRecordBytes bounds one record's stored JSON (a document with all its
+// lines, an e-mail with its body): a write stays within reason, and its
+// change event within what a stream message takes as a reference at worst.
+const MaxRecordBytes = 1 << 20
+
+// CheckRecordSize refuses a record whose JSON takes more than
+// MaxRecordBytes. Errors: EINVALID.
+func CheckRecordSize(entity string, size int) error {
+	if size <= MaxRecordBytes {
+		return nil
+	}
+	return Invalid([]FieldError{{Field: "record", Code: "too_large",
+		Message: fmt.Sprintf("the %s would take %d bytes stored, at most %d (1 MiB): fewer lines or shorter texts", entity, size, MaxRecordBytes)}})
 }

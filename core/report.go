@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -189,6 +191,9 @@ func JSONValue[T, V any](field func(*T) *V) Setter[T] {
 		if err := dec.Decode(&v); err != nil {
 			return fail(path, "invalid_type", "does not have the expected shape: "+jsonProblem(err))
 		}
+		if sub, code := JSONTextProblem(raw); code != "" {
+			return []FieldError{TextFieldError(path+sub, code)}
+		}
 		*field(rec) = v
 		return nil
 	}
@@ -310,6 +315,10 @@ func checkFilter(op string, conds []ReportCondition, path string, depth int, n *
 		if !reportOperators[c.Operator] {
 			bad(f+".operator", "unknown_operator", fmt.Sprintf("%q is not an operator", c.Operator))
 		}
+		if sub, code := JSONTextProblem(c.Value); code != "" {
+			fe := TextFieldError(f+".value"+sub, code)
+			bad(fe.Field, fe.Code, fe.Message)
+		}
 	}
 }
 
@@ -402,6 +411,21 @@ type ReportRun struct {
 	From, To   *time.Time
 	Parameters map[string]string
 	Limit      int // rows; 0: the configured limit
+}
+
+// Check returns what is wrong with the run's parameters as text (a NUL,
+// a control character, invalid UTF-8), whatever brought them: a query,
+// a schedule, the command line.
+func (r ReportRun) Check() []FieldError {
+	var errs []FieldError
+	for _, name := range slices.Sorted(maps.Keys(r.Parameters)) {
+		if code := TextProblem(name, false); code != "" {
+			errs = append(errs, TextFieldError("parameters", code))
+		} else if code := TextProblem(r.Parameters[name], false); code != "" {
+			errs = append(errs, TextFieldError(name, code))
+		}
+	}
+	return errs
 }
 
 // ReportEntityInfo is what a report may name of an entity: its fields

@@ -172,10 +172,11 @@ type Totals struct {
 
 var (
 	hundred = decimal.NewFromInt(100)
-	// Limits keep every intermediate value far inside what a document can
-	// mean (and what numeric(18,2) stores).
-	maxAmount   = decimal.RequireFromString("1000000000000")
-	maxQuantity = decimal.RequireFromString("1000000000")
+	// The money limits (MaxQuantity…), as decimals.
+	maxQuantity = decimal.NewFromInt(MaxQuantity)
+	maxPrice    = decimal.NewFromInt(MaxPrice)
+	maxAmount   = decimal.NewFromInt(MaxAmount)
+	maxTotal    = decimal.NewFromInt(MaxTotal)
 )
 
 func round(d decimal.Decimal) decimal.Decimal { return d.Round(2) }
@@ -234,11 +235,14 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 		}
 	}
 	shipRate := c.rate("shipping_vat_rate", d.ShippingRate)
-	if d.Shipping.IsNegative() || d.Shipping.GreaterThan(maxAmount) {
+	switch {
+	case d.Shipping.IsNegative():
 		c.bad("shipping_amount", "out_of_range", "must not be negative")
+	case d.Shipping.GreaterThan(maxAmount):
+		c.bad("shipping_amount", "out_of_range", "must be at most "+FormatLimit(MaxAmount))
 	}
 	if d.Adjustment.Abs().GreaterThan(maxAmount) {
-		c.bad("adjustment", "out_of_range", "is too large")
+		c.bad("adjustment", "out_of_range", "must be at most "+FormatLimit(MaxAmount)+" either way")
 	}
 	if len(c.errs) > 0 {
 		return Totals{}, Invalid(c.errs)
@@ -320,6 +324,9 @@ func ComputeTotals(d TotalsDoc) (Totals, error) {
 		res.VATRate = c.general
 	}
 	res.DiscountTotal, res.NetTotal, res.VATTotal, res.GrandTotal = discTotal.sum(), netTotal.sum(), vatTotal.sum(), grandTotal.sum()
+	if c.totals(res); len(c.errs) > 0 {
+		return Totals{}, Invalid(c.errs)
+	}
 	for _, r := range VATRates() {
 		if t := byRate[r]; t != nil {
 			res.ByRate = append(res.ByRate, RateTotals{VATRate: r, Base: t.base.sum(), VAT: t.vat.sum()})
@@ -343,10 +350,13 @@ func (c *totalsCheck) oneRate(i int, r VATRate, group *VATRate) {
 func (c *totalsCheck) line(p string, l TotalsLine) LineTotals {
 	lr := LineTotals{VATRate: c.rate(p+"vat_rate", l.VATRate)}
 	if l.Quantity.IsNegative() || l.Quantity.GreaterThan(maxQuantity) {
-		c.bad(p+"quantity", "out_of_range", "must be 0 to 1,000,000,000")
+		c.bad(p+"quantity", "out_of_range", "must be 0 to "+thousands(MaxQuantity))
 	}
-	if l.Price.IsNegative() || l.Price.GreaterThan(maxAmount) {
+	switch {
+	case l.Price.IsNegative():
 		c.bad(p+"price", "out_of_range", "must not be negative")
+	case l.Price.GreaterThan(maxPrice):
+		c.bad(p+"price", "out_of_range", "must be at most "+FormatLimit(MaxPrice))
 	}
 	if k := l.Carried; k != nil {
 		lr.Amount, lr.LineDiscount, lr.Share, lr.VAT = round(k.Amount), round(k.LineDiscount), round(k.Share), round(k.VAT)
@@ -358,9 +368,28 @@ func (c *totalsCheck) line(p string, l TotalsLine) LineTotals {
 		return lr
 	}
 	lr.Amount = round(l.Quantity.Mul(l.Price))
+	if lr.Amount.GreaterThan(maxAmount) {
+		c.bad(p+"amount", "out_of_range", fmt.Sprintf("quantity × price is %s: a line's amount must be at most %s",
+			lr.Amount.StringFixed(2), FormatLimit(MaxAmount)))
+	}
 	disc, _ := discount(l.Discount, lr.Amount, p, c.bad)
 	lr.LineDiscount = disc
 	return lr
+}
+
+// totals refuses a document whose figures pass MaxTotal (a numeric(17, 2)
+// column holds them all then, with room for what its payments leave).
+func (c *totalsCheck) totals(res Totals) {
+	for _, f := range []struct {
+		field, name string
+		v           decimal.Decimal
+	}{{"subtotal", "subtotal", res.Subtotal}, {"net_total", "net total", res.NetTotal}, {"vat_total", "VAT", res.VATTotal},
+		{"grand_total", "grand total", res.GrandTotal}} {
+		if f.v.Abs().GreaterThan(maxTotal) {
+			c.bad(f.field, "out_of_range", fmt.Sprintf("the document's %s would be %s: at most %s", f.name, f.v.StringFixed(2),
+				FormatLimit(MaxTotal)))
+		}
+	}
 }
 
 // checkAdjustment allows an adjustment only where it has a tax basis: in

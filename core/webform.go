@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -74,6 +75,10 @@ type WebForm struct {
 	Source string `json:"source" yaml:"source"`
 	// AllowedOrigins may post from a browser (CORS); "*" allows any.
 	AllowedOrigins []string `json:"allowed_origins" yaml:"allowed_origins"`
+	// FrameAncestors are the sites (origins such as https://example.ru)
+	// whose pages may show the form's reply pages in a frame; empty: none
+	// may (X-Frame-Options: DENY).
+	FrameAncestors []string `json:"frame_ancestors" yaml:"frame_ancestors"`
 	// RedirectURL: a classic form post is redirected there (with
 	// ?success=ok or ?error=<reason>) instead of getting JSON.
 	RedirectURL string `json:"redirect_url" yaml:"redirect_url"`
@@ -193,6 +198,11 @@ func (f *WebForm) Validate() error {
 			bad(fmt.Sprintf("allowed_origins[%d]", i), "invalid_origin", "must be * or an origin such as https://example.ru")
 		}
 	}
+	for i, o := range f.FrameAncestors {
+		if !isOrigin(o) {
+			bad(fmt.Sprintf("frame_ancestors[%d]", i), "invalid_origin", "must be an origin such as https://example.ru")
+		}
+	}
 	if f.RedirectURL != "" {
 		if u, err := url.Parse(f.RedirectURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("redirect_url", "invalid_url", "must be an absolute http(s) URL")
@@ -203,6 +213,12 @@ func (f *WebForm) Validate() error {
 	}
 	if f.MinFillSeconds > 0 && f.TimingField == "" {
 		bad("timing_field", "required", "is required with min_fill_seconds")
+	}
+	if def, err := json.Marshal(f); err == nil { // every text of it, names and values, as one stored document
+		if path, code := JSONTextProblem(def); code != "" {
+			fe := TextFieldError(strings.TrimPrefix(path, "."), code)
+			bad(fe.Field, fe.Code, fe.Message)
+		}
 	}
 	return Invalid(errs)
 }
@@ -329,4 +345,12 @@ type AttachmentService interface {
 	Attachments(ctx context.Context, entity, recordID string) ([]Attachment, error)
 	// AttachmentContent returns a file with its content. Errors: ENOTFOUND.
 	AttachmentContent(ctx context.Context, id string) (*Attachment, []byte, error)
+}
+
+// isOrigin reports whether s is a web origin, http(s)://host[:port] and
+// nothing more: it goes into a Content-Security-Policy as it is.
+func isOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path == "" && u.User == nil &&
+		u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery && !strings.ContainsAny(s, " \t;,'\"")
 }

@@ -422,7 +422,7 @@ var jsonpName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
 // form with a return URL, the site builder's own format, an HTML page for a
 // browser, else JSON (RFC 9457 problems for errors).
 func (h *Handler) reply(def *core.WebForm, r core.WebhookRequest, o outcome) core.WebhookResponse {
-	resp := core.WebhookResponse{Status: o.status, Header: http.Header{}}
+	resp := core.WebhookResponse{Status: o.status, Header: framing(def)}
 	if origin := r.Header.Get("Origin"); origin != "" && originAllowed(def, origin) {
 		resp.Header.Set("Access-Control-Allow-Origin", origin)
 		resp.Header.Set("Vary", "Origin")
@@ -485,6 +485,25 @@ func (h *Handler) reply(def *core.WebForm, r core.WebhookRequest, o outcome) cor
 		resp.ContentType, resp.Body = "application/problem+json", mustJSON(p)
 	}
 	return resp
+}
+
+// pageCSP is the Content-Security-Policy of the form's replies: the page
+// loads nothing (no script, style or image), posts nowhere, and is
+// framed only by the sites the form names.
+const pageCSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors "
+
+// framing are the headers that say who may frame a form's replies: the
+// form's frame_ancestors, else nobody (X-Frame-Options DENY too, for
+// browsers without CSP).
+func framing(def *core.WebForm) http.Header {
+	h := http.Header{}
+	if len(def.FrameAncestors) == 0 {
+		h.Set("Content-Security-Policy", pageCSP+"'none'")
+		h.Set("X-Frame-Options", "DENY")
+		return h
+	}
+	h.Set("Content-Security-Policy", pageCSP+strings.Join(def.FrameAncestors, " "))
+	return h
 }
 
 // text is an error for a person: the message and the fields to correct.

@@ -241,8 +241,8 @@ func (r priceBooks) SetPrice(ctx context.Context, p core.Price) (*core.Price, er
 	if _, err := uuid.Parse(item); item != "" && err != nil {
 		errs = append(errs, core.FieldError{Field: "product_id", Code: "invalid_id", Message: "must be a UUID"})
 	}
-	if p.Price.IsNegative() || !p.Price.Equal(p.Price.Round(2)) {
-		errs = append(errs, core.FieldError{Field: "price", Code: "invalid_decimal", Message: "must be a non-negative amount in kopecks"})
+	if fe := core.CheckPrice("price", p.Price.Decimal); fe != nil {
+		errs = append(errs, *fe)
 	}
 	if err := core.Invalid(errs); err != nil {
 		return nil, err
@@ -452,6 +452,9 @@ func (s *Store) SetPricesBulk(ctx context.Context, bookID string, prices []core.
 	items, prods, svcs := make([]string, len(prices)), make([]*string, len(prices)), make([]*string, len(prices))
 	amounts := make([]decimal.Decimal, len(prices))
 	for i, p := range prices {
+		if fe := core.CheckPrice(fmt.Sprintf("prices[%d].price", i), p.Price.Round(2)); fe != nil { // 1C's are rounded
+			return 0, core.Invalid([]core.FieldError{*fe})
+		}
 		if p.ProductID != nil {
 			items[i] = *p.ProductID
 		} else if p.ServiceID != nil {

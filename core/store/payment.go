@@ -230,7 +230,9 @@ func refreshOrder[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.T
 	rec := P(new(E))
 	*rec = *old
 	p, bal, total := money(rec)
-	*p, *bal = core.NewMoney(paid), core.NewMoney(total.Sub(paid))
+	if *p, *bal, err = core.PaidBalance(total.Decimal, paid); err != nil {
+		return err
+	}
 	return t.rewrite(ctx, s, tx, old, rec, core.OpUpdated, func() {})
 }
 
@@ -255,8 +257,9 @@ func (s *Store) refreshInvoice(ctx context.Context, tx pgx.Tx, id *string) error
 		return err
 	}
 	rec := *old
-	rec.AmountPaid = core.NewMoney(paid)
-	rec.Balance = core.NewMoney(rec.GrandTotal.Sub(paid))
+	if rec.AmountPaid, rec.Balance, err = core.PaidBalance(rec.GrandTotal.Decimal, paid); err != nil {
+		return err
+	}
 	rec.Overpaid = paid.GreaterThan(rec.GrandTotal.Decimal)
 	full := !rec.Balance.IsPositive() && rec.GrandTotal.IsPositive()
 	switch {

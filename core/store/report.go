@@ -177,6 +177,9 @@ func (s *Store) compile(d *core.ReportDefinition, run core.ReportRun, now time.T
 	if run.Limit > 0 && run.Limit < p.limit {
 		p.limit = run.Limit
 	}
+	for _, fe := range run.Check() {
+		c.bad(fe.Field, fe.Code, fe.Message)
+	}
 	if c.base == nil {
 		return p
 	}
@@ -461,7 +464,7 @@ func (r reports) Catalog(ctx context.Context) ([]core.ReportEntityInfo, error) {
 				labels, ok := live[f.liveLabels]
 				if !ok {
 					var err error
-					if labels, err = readLabels(ctx, r.s.pool, f.liveLabels); err != nil {
+					if labels, err = readLabels(ctx, r.s.conn, f.liveLabels); err != nil {
 						return nil, err
 					}
 					live[f.liveLabels] = labels
@@ -530,7 +533,7 @@ func (r reports) Run(ctx context.Context, rep *core.Report, run core.ReportRun) 
 		return nil, core.Errorf(core.EUNAVAILABLE, "the report ran longer than %s: narrow its filters or period", lim.timeout)
 	}
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	return res, nil
 }

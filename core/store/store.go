@@ -27,6 +27,7 @@ import (
 // Store implements the core services on a pgx pool.
 type Store struct {
 	pool      *pgxpool.Pool
+	conn      dbtx // pool, as the methods use it: not reaching PostgreSQL is EUNAVAILABLE
 	mapping   core.ConversionMapping
 	dupPolicy core.DuplicatePolicy
 	batch     *batcher
@@ -101,6 +102,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
 			user: newUserTable(), pipeline: newPipelineTable(), product: newProductTable(), service: newServiceTable(),
 			productGroup: newProductGroupTable(), priceBook: newPriceBookTable()}}
+	s.conn = guarded{pool}
 	s.tables.deal = s.newDealTable()
 	s.tables.activity = s.newActivityTable()
 	s.tables.quote = s.newQuoteTable()
@@ -152,7 +154,7 @@ func (s *Store) db(ctx context.Context) dbtx {
 	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
 		return tx
 	}
-	return s.pool
+	return s.conn
 }
 
 // inTx runs fn in a transaction: a savepoint inside the ctx's transaction
@@ -200,6 +202,9 @@ func (s *Store) write(ctx context.Context, db dbtx, m mutation) error {
 	if err != nil {
 		return fmt.Errorf("encode %s %s: %w", m.entity, m.id, err)
 	}
+	if err := core.CheckRecordSize(m.entity, len(data)); err != nil {
+		return err
+	}
 	ev := outbox.NewEvent(ctx, m.entity, m.op, m.id, m.version, data, m.changed, s.now())
 	evSQL, evArgs := outbox.Insert(ev)
 	stmts := append(append([]queuedStmt{{m.sql, m.args}}, m.extra...), queuedStmt{evSQL, evArgs})
@@ -229,6 +234,9 @@ func (s *Store) emit(ctx context.Context, tx pgx.Tx, entity, op, id string, vers
 	if err != nil {
 		return fmt.Errorf("encode %s %s: %w", entity, id, err)
 	}
+	if err := core.CheckRecordSize(entity, len(b)); err != nil {
+		return err
+	}
 	sql, args := outbox.Insert(outbox.NewEvent(ctx, entity, op, id, version, b, nil, s.now()))
 	_, err = tx.Exec(ctx, sql, args...)
 	return err
@@ -248,8 +256,11 @@ func translate(err error, entity string) error {
 			f := constraintField(pgErr.ConstraintName)
 			return core.Invalid([]core.FieldError{{Field: f, Code: "not_found", Message: "refers to a record that does not exist"}})
 		}
+		if in := core.SQLInputError(pgErr.Code); in != nil {
+			return in
+		}
 	}
-	return err
+	return unavailable(err)
 }
 
 // constraintField guesses the field from a constraint name such as

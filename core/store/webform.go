@@ -110,7 +110,7 @@ func (s *Store) captureFormFast(ctx context.Context, sub core.FormSubmission) (*
 	if repeat != nil || err != nil {
 		return repeat, err
 	}
-	owner, err := s.formOwner(ctx, s.pool, sub)
+	owner, err := s.formOwner(ctx, s.conn, sub)
 	if err != nil {
 		return nil, err
 	}
