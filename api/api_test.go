@@ -38,6 +38,12 @@ type bundle struct {
 // its dependencies (a mailer, say).
 func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 	t.Helper()
+	return setupConfig(t, func(*api.Config) {}, tune...)
+}
+
+// setupConfig is setup with the server's config tuned by cfg.
+func setupConfig(t testing.TB, cfg func(*api.Config), tune ...func(*store.Store, *api.Deps)) *bundle {
+	t.Helper()
 	st := storetest.NewStore(t)
 	st.SetOrganization(core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"})
 	deps := api.Deps{
@@ -61,7 +67,9 @@ func setup(t testing.TB, tune ...func(*store.Store, *api.Deps)) *bundle {
 	for _, f := range tune {
 		f(st, &deps)
 	}
-	srv, err := api.New(api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, deps)
+	c := api.Config{BodyLimit: 64 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg(&c)
+	srv, err := api.New(c, deps)
 	require.NoError(t, err)
 	b := &bundle{srv: srv, store: st}
 	for _, k := range []struct {

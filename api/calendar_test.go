@@ -30,8 +30,9 @@ func TestCalendarFeedParsesWithAnICalendarParser(t *testing.T) {
 	r = b.do(t, "GET", "/api/v1/users?sort=name", b.reader, "")
 	adminID := r.json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
 	requireProblem(t, b.do(t, "POST", "/api/v1/users/0190a5c0-0000-7000-8000-000000000000/calendar-token", b.writer, ""), 403, "forbidden")
-	r = b.do(t, "POST", "/api/v1/users/"+adminID+"/calendar-token", b.reader, "")
-	require.Equal(t, 201, r.status, "the user's own key may issue it: %s", r.body)
+	requireProblem(t, b.do(t, "POST", "/api/v1/users/"+adminID+"/calendar-token", b.reader, ""), 403, "forbidden")
+	r = b.do(t, "POST", "/api/v1/users/"+adminID+"/calendar-token", b.writer, "")
+	require.Equal(t, 201, r.status, "the user's own key may issue it, with the write scope: %s", r.body)
 	var tok struct{ Token, URL string }
 	require.NoError(t, json.Unmarshal(r.body, &tok))
 	require.Equal(t, "/calendar/"+tok.Token+".ics", tok.URL)

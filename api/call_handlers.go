@@ -63,8 +63,7 @@ func (s *Server) getCall(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, etag(call.Version))
-	return c.JSON(call)
+	return s.sendRecord(c, core.EntityCall, call.ID, call.Version, call)
 }
 
 type dialRequest struct {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,12 +20,18 @@ type recordPtr[E any] interface {
 type crud[E any, P recordPtr[E]] struct {
 	path string // e.g. "/api/v1/leads"
 	repo core.Repository[E]
+	send func(c *fiber.Ctx, id string, version int64, rec any) error
+	// ifMatch is the server's Server.ifMatch (api.require_if_match).
+	ifMatch func(c *fiber.Ctx) (int64, error)
 }
 
 // mount registers the routes of a record kind: list serves its GET, and
 // writes need the write scope.
 func mount[E any, P recordPtr[E]](s *Server, r fiber.Router, path string, repo core.Repository[E], list fiber.Handler, write core.Scope) {
-	h := crud[E, P]{path: "/api/v1" + path, repo: repo}
+	entity := pathEntities()[path]
+	h := crud[E, P]{path: "/api/v1" + path, repo: repo, ifMatch: s.ifMatch, send: func(c *fiber.Ctx, id string, version int64, rec any) error {
+		return s.sendRecord(c, entity, id, version, rec)
+	}}
 	r.Get(path, need(core.ScopeRead), list)
 	r.Post(path, need(write), jsonBody, s.idempotent, h.create)
 	r.Get(path+"/:id", need(core.ScopeRead), h.get)
@@ -56,12 +64,52 @@ func (h crud[E, P]) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, etag(P(rec).Base().Version))
-	return c.JSON(rec)
+	return h.send(c, P(rec).Base().ID, P(rec).Base().Version, rec)
+}
+
+// pathEntities maps API collections to their entities.
+func pathEntities() map[string]string {
+	out := map[string]string{}
+	for _, e := range core.StreamedEntities() {
+		if p := core.EntityPath(e); p != "" {
+			out[p] = e
+		}
+	}
+	return out
+}
+
+// sendRecord answers a GET of one record (rec, at version current): as it
+// is, or with ?version=N as it was at version N, from its change events —
+// what a reference event's data_ref reads when the record was too large
+// for the stream.
+func (s *Server) sendRecord(c *fiber.Ctx, entity, id string, current int64, rec any) error {
+	q := c.Query("version")
+	if q == "" || entity == "" {
+		c.Set(fiber.HeaderETag, etag(current))
+		return c.JSON(rec)
+	}
+	n, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || n < 1 {
+		return core.Invalid([]core.FieldError{{Field: "version", Code: "invalid", Message: fmt.Sprintf("must be a version number (1 or more), got %q", q)}})
+	}
+	switch {
+	case n == current:
+		c.Set(fiber.HeaderETag, etag(current))
+		return c.JSON(rec)
+	case n > current:
+		return core.Errorf(core.ENOTFOUND, "%s %s is at version %d: there is no version %d", entity, id, current, n)
+	}
+	data, err := s.deps.History.RecordVersion(c.UserContext(), entity, id, n)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, etag(n))
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(data)
 }
 
 func (h crud[E, P]) update(c *fiber.Ctx) error {
-	v, err := ifMatch(c)
+	v, err := h.ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -78,7 +126,7 @@ func (h crud[E, P]) update(c *fiber.Ctx) error {
 }
 
 func (h crud[E, P]) delete(c *fiber.Ctx) error {
-	v, err := ifMatch(c)
+	v, err := h.ifMatch(c)
 	if err != nil {
 		return err
 	}

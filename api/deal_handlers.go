@@ -41,7 +41,7 @@ func (s *Server) listDeals(c *fiber.Ctx) error {
 
 // reopenDeal serves POST /deals/{id}/reopen with an optional {"stage": …}.
 func (s *Server) reopenDeal(c *fiber.Ctx) error {
-	v, err := ifMatch(c)
+	v, err := s.ifMatch(c)
 	if err != nil {
 		return err
 	}

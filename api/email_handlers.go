@@ -134,8 +134,7 @@ func (s *Server) getEmail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, etag(e.Version))
-	return c.JSON(e)
+	return s.sendRecord(c, core.EntityEmail, e.ID, e.Version, e)
 }
 
 // retryEmail sends a failed e-mail again (POST /emails/{id}/retry).
@@ -187,7 +186,7 @@ func (s *Server) putEmailTemplate(c *fiber.Ctx) error {
 		return &core.Error{Code: core.EINVALID, Message: "the body is not a template",
 			Fields: []core.FieldError{{Field: "", Code: "invalid", Message: err.Error()}}}
 	}
-	v, err := ifMatch(c)
+	v, err := s.ifMatch(c)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -41,6 +43,7 @@ var statusCode = map[int]string{
 	http.StatusBadRequest:            "bad_request",
 	http.StatusNotFound:              core.ENOTFOUND,
 	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusPreconditionRequired:  "precondition_required",
 	http.StatusRequestEntityTooLarge: "body_too_large",
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
 	http.StatusRequestTimeout:        "timeout",
@@ -48,6 +51,11 @@ var statusCode = map[int]string{
 }
 
 func problemType(code string) string { return "urn:crmhub:problem:" + code }
+
+// retryAfter is a Retry-After value: whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
 
 // errorHandler renders every error as application/problem+json. Internal
 // errors are logged with the request id and shown without details.
@@ -67,6 +75,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			p.Detail = "internal error"
 		}
 	default:
+		err = inputError(err)
 		code := core.ErrorCode(err)
 		p.Status = codeStatus[code]
 		p.Type, p.Detail, p.Errors = problemType(code), core.ErrorMessage(err), core.ErrorFields(err)
@@ -75,7 +84,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			p.Duplicates = dup.Matches
 		}
 		if code == core.EINTERNAL {
-			s.log.Error("internal_error", "error", err, "request_id", p.RequestID, "path", c.Path())
+			s.log.Error("internal_error", "error", err, "request_id", p.RequestID, "path", logPath(c.Path(), c.Route().Path))
+		}
+		if d := core.ErrorRetryAfter(err); d > 0 {
+			// An outage that passes (the database restarting): say when to
+			// come back, in whole seconds.
+			s.log.Warn("unavailable", "error", err, "request_id", p.RequestID, "path", logPath(c.Path(), c.Route().Path))
+			c.Set(fiber.HeaderRetryAfter, retryAfter(d))
 		}
 	}
 	p.Title = http.StatusText(p.Status)

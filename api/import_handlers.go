@@ -82,6 +82,13 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// A sheet over the row limit is refused now, not after a queue wait
+	// and a long read; the job refuses it again before writing anything.
+	if xlsx.Columns(o.Entity) != nil {
+		if _, err := xlsx.CountRows(data, o.Entity, o.Sheet, xlsx.Limits{MaxRows: s.cfg.ImportMaxRows}); err != nil {
+			return err
+		}
+	}
 	im, err := s.deps.Imports.CreateImport(c.UserContext(), o, files[0].Filename, data)
 	if err != nil {
 		return err
@@ -90,10 +97,13 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 		s.deps.ImportQueued()
 	}
 	c.Location("/api/v1/imports/" + im.ID)
-	return c.Status(fiber.StatusAccepted).JSON(shownImport(im))
+	return c.Status(fiber.StatusAccepted).JSON(s.shownImport(im))
 }
 
-func shownImport(im *core.Import) *core.Import {
+// shownImport completes a job for its JSON: empty lists rather than null,
+// and the row limit the runner holds it to.
+func (s *Server) shownImport(im *core.Import) *core.Import {
+	im.RowLimit = int64(s.cfg.ImportMaxRows)
 	if im.Header == nil {
 		im.Header = []string{}
 	}
@@ -114,7 +124,7 @@ func (s *Server) getImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(shownImport(im))
+	return c.JSON(s.shownImport(im))
 }
 
 // importErrors serves the rows that failed, as they came, with a column

@@ -98,7 +98,7 @@ func (s *Server) putMailbox(c *fiber.Ctx) error {
 		if s.configMailbox(m.Name) != nil {
 			return core.Errorf(core.ECONFLICT, "mailbox %q is defined in the config file: change it there", m.Name)
 		}
-		v, err := ifMatch(c)
+		v, err := s.ifMatch(c)
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (s *Server) deleteMailbox(c *fiber.Ctx) error {
 	if s.configMailbox(c.Params("name")) != nil {
 		return core.Errorf(core.ECONFLICT, "mailbox %q is defined in the config file: remove it there", c.Params("name"))
 	}
-	v, err := ifMatch(c)
+	v, err := s.ifMatch(c)
 	if err != nil {
 		return err
 	}

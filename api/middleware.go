@@ -62,7 +62,7 @@ func (s *Server) withRequest(c *fiber.Ctx) (err error) {
 		elapsed := time.Since(start)
 		s.metrics.observe(c.Method(), route, status, elapsed)
 		if s.cfg.AccessLog {
-			s.cfg.AccessLogger.Info("http_request", "method", c.Method(), "path", c.Path(), "route", route,
+			s.cfg.AccessLogger.Info("http_request", "method", c.Method(), "path", logPath(c.Path(), route), "route", route,
 				"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", id,
 				"bytes", len(c.Response().Body()))
 		}
@@ -183,9 +183,15 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 // ifMatch reads If-Match: 0 when absent or "*", else the version it names.
-// A value that names no version can never match: 412.
-func ifMatch(c *fiber.Ctx) (int64, error) {
+// A value that names no version can never match: 412. With RequireIfMatch
+// a PATCH, PUT or DELETE must name one (428 otherwise): "*" is a blind
+// write too.
+func (s *Server) ifMatch(c *fiber.Ctx) (int64, error) {
 	h := strings.TrimSpace(c.Get(fiber.HeaderIfMatch))
+	if (h == "" || h == "*") && s.cfg.RequireIfMatch && c.Method() != fiber.MethodPost {
+		return 0, fiber.NewError(fiber.StatusPreconditionRequired, "this hub refuses blind writes (api.require_if_match): "+
+			`send If-Match with the ETag of the version you read, e.g. If-Match: "3"`)
+	}
 	if h == "" || h == "*" {
 		return 0, nil
 	}

@@ -3,11 +3,15 @@ package api
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 //go:embed openapi.json
@@ -30,11 +34,56 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	defer cancel()
 	if err := s.deps.Ready(ctx); err != nil {
 		s.log.Warn("not_ready", "error", err)
-		return fiber.NewError(fiber.StatusServiceUnavailable, "not ready: "+err.Error())
+		// A core error's reason is safe to show (the embedded database is
+		// restarting, say); any other stays in the log.
+		msg := "not ready"
+		if core.ErrorCode(err) != core.EINTERNAL {
+			msg += ": " + core.ErrorMessage(err)
+		}
+		if d := core.ErrorRetryAfter(err); d > 0 {
+			c.Set(fiber.HeaderRetryAfter, retryAfter(d))
+		}
+		return core.Errorf(core.EUNAVAILABLE, "%s", msg)
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
+// metricsTokenNeeded is the detail of a scrape without the metrics token.
+const metricsTokenNeeded = "the metrics need their token: Authorization: Bearer <metrics.token>"
+
+// metricsHandler serves /metrics on the API's listener, to the bearer of
+// the metrics token when one is configured.
 func (s *Server) metricsHandler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	prom := adaptor.HTTPHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	return func(c *fiber.Ctx) error {
+		if !s.metricsAuthorized(c.Get(fiber.HeaderAuthorization)) {
+			return core.Errorf(core.EUNAUTHORIZED, metricsTokenNeeded)
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return prom(c)
+	}
+}
+
+// MetricsHandler serves the metrics over net/http, for a listener of
+// their own (metrics.addr), to the bearer of the metrics token as on the
+// API's listener.
+func (s *Server) MetricsHandler() http.Handler {
+	prom := promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		w.Header().Set(fiber.HeaderCacheControl, "no-store")
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		if !s.metricsAuthorized(r.Header.Get(fiber.HeaderAuthorization)) {
+			w.Header().Set(fiber.HeaderWWWAuthenticate, `Bearer realm="crmhub"`)
+			w.Header().Set(fiber.HeaderContentType, problemContentType)
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(problem{Type: problemType(core.EUNAUTHORIZED), Title: http.StatusText(http.StatusUnauthorized),
+				Status: http.StatusUnauthorized, Detail: metricsTokenNeeded, Instance: r.URL.Path})
+			return
+		}
+		prom.ServeHTTP(w, r)
+	})
 }

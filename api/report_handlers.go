@@ -19,7 +19,7 @@ func (s *Server) mountReports(v1 fiber.Router) {
 	if s.deps.Reports == nil {
 		return
 	}
-	h := crud[core.Report, *core.Report]{path: "/api/v1/reports", repo: s.deps.Reports}
+	h := crud[core.Report, *core.Report]{path: "/api/v1/reports", repo: s.deps.Reports, ifMatch: s.ifMatch}
 	v1.Get("/reports", need(core.ScopeRead), s.listReports)
 	v1.Post("/reports", need(core.ScopeWrite), jsonBody, s.idempotent, h.create)
 	v1.Get("/reports/standard", need(core.ScopeRead), s.standardReports)
@@ -102,7 +102,7 @@ func (s *Server) getReport(c *fiber.Ctx) error {
 		return err
 	}
 	if r.ID != "" {
-		c.Set(fiber.HeaderETag, etag(r.Version))
+		return s.sendRecord(c, core.EntityReport, r.ID, r.Version, r)
 	}
 	return c.JSON(r)
 }

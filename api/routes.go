@@ -10,10 +10,14 @@ import (
 // the document.
 func (s *Server) routes() {
 	app := s.app
+	app.Use(secureHeaders) // outermost: it sees every answer, errors included
 	app.Use(s.withRequest)
+	app.Use(checkQuery)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metricsHandler())
+	if !s.cfg.SeparateMetrics {
+		app.Get("/metrics", s.metricsHandler())
+	}
 	app.Get("/openapi.json", s.openapi)
 	app.Get("/calendar/:token.ics", s.calendarFeed)
 	s.mountWebhooks()
@@ -46,7 +50,7 @@ func (s *Server) routes() {
 	v1.Post("/deals/:id/reopen", need(core.ScopeWrite), s.reopenDeal)
 	v1.Get("/deals/:id/stages", need(core.ScopeRead), s.dealStages)
 	mount[core.Activity](s, v1, "/activities", s.deps.Activities, s.listActivities, core.ScopeWrite)
-	v1.Post("/users/:id/calendar-token", need(core.ScopeRead), s.issueCalendarToken)
+	v1.Post("/users/:id/calendar-token", need(core.ScopeWrite), s.issueCalendarToken)
 	v1.Get("/funnel", need(core.ScopeRead), s.funnel)
 	v1.Get("/search", need(core.ScopeRead), s.search)
 	v1.Get("/duplicates", need(core.ScopeRead), s.duplicates)

@@ -29,6 +29,10 @@ type Config struct {
 	// API. Default 25 MiB (larger files: crmhub import). Every limit raises
 	// what the transport reads before refusing on Content-Length alone.
 	ImportBodyLimit int
+	// ImportMaxRows is the most data rows an import's sheet may have: a
+	// larger one is refused at once (422, naming the limit and the row).
+	// Import jobs state it as row_limit. Default 1,000,000.
+	ImportMaxRows int
 	// ReadTimeout and WriteTimeout bound one request. Defaults 30 s.
 	ReadTimeout, WriteTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections. Default 120 s.
@@ -39,6 +43,15 @@ type Config struct {
 	Logger       *slog.Logger
 	// Registry receives the API's metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string
+	// SeparateMetrics leaves /metrics off this server: cmd serves
+	// MetricsHandler on a listener of its own (metrics.addr).
+	SeparateMetrics bool
+	// RequireIfMatch makes a PATCH, PUT or DELETE of a versioned record
+	// without If-Match naming a version a 428 (no blind writes); off, such
+	// a write is last-write-wins.
+	RequireIfMatch bool
 }
 
 func (c *Config) setDefaults() {
@@ -50,6 +63,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ImportBodyLimit == 0 {
 		c.ImportBodyLimit = 25 << 20
+	}
+	if c.ImportMaxRows <= 0 {
+		c.ImportMaxRows = 1_000_000
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 30 * time.Second

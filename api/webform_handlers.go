@@ -61,7 +61,7 @@ func redact(f core.WebForm) core.WebForm {
 	if f.Hidden == nil {
 		f.Hidden = map[string]string{}
 	}
-	for _, l := range []*[]string{&f.Required, &f.RoundRobin, &f.AllowedOrigins} {
+	for _, l := range []*[]string{&f.Required, &f.RoundRobin, &f.AllowedOrigins, &f.FrameAncestors} {
 		if *l == nil {
 			*l = []string{}
 		}
@@ -123,7 +123,7 @@ func (s *Server) putWebForm(c *fiber.Ctx) error {
 	}
 	var version int64
 	if !creating {
-		if version, err = ifMatch(c); err != nil {
+		if version, err = s.ifMatch(c); err != nil {
 			return err
 		}
 		old, err := s.deps.WebForms.WebForm(c.UserContext(), f.Slug)
@@ -153,7 +153,7 @@ func (s *Server) deleteWebForm(c *fiber.Ctx) error {
 	if s.configForm(c.Params("slug")) != nil {
 		return core.Errorf(core.ECONFLICT, "web form %q is defined in the config file", c.Params("slug"))
 	}
-	v, err := ifMatch(c)
+	v, err := s.ifMatch(c)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -83,7 +85,8 @@ func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Du
 		}
 	}}, pool, pub)
 	start = time.Now()
-	go func() { _ = relay.Run(rctx) }()
+	relayDone := make(chan struct{})
+	go func() { _ = relay.Run(rctx); close(relayDone) }()
 	<-drained
 	relayRate := float64(pending) / time.Since(start).Seconds()
 	var left int
@@ -103,7 +106,86 @@ func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Du
 	if err := latency(ctx, pool, broker.Addr(), rate, duration); err != nil {
 		return err
 	}
+	cancel() // the poison runs take the relay's lock
+	<-relayDone
+	if err := poison(ctx, pool, broker.Addr(), 100_000, batch, relayRate); err != nil {
+		return err
+	}
 	return inbound(ctx, pool, broker.Addr(), 20_000)
+}
+
+// poison drains a backlog of n events with one poison event at its head,
+// twice: a record over the event bound (streamed as a reference event),
+// and one the broker refuses (its topic takes smaller messages than the
+// bound: a dead letter). Reported: the time until the backlog behind it is
+// published, against the clean drain's rate measured just before.
+func poison(ctx context.Context, pool *pgxpool.Pool, addr string, n, batch int, cleanRate float64) error {
+	raw := make([]byte, 800_000)
+	_, _ = rand.Read(raw)
+	noise := []byte(hex.EncodeToString(raw)) // does not compress: as large on the wire
+	for _, c := range []struct {
+		name, prefix string
+		size         int // the poison record's description
+		maxEvent     int // the event bound, 0: the default (900 KiB)
+	}{
+		{"reference event (1.5 MB record over the 900 KiB bound)", "poisonref", 1_500_000, 0},
+		{"dead letter (1.5 MB record, bound raised to 4 MiB over the broker's 1 MB)", "poisondl", 1_500_000, 4 << 20},
+	} {
+		events := syntheticEvents(n)
+		big := make([]byte, 0, c.size+100)
+		for len(big) < c.size {
+			big = append(big, noise[:min(len(noise), c.size-len(big))]...)
+		}
+		events[0].Data = []byte(fmt.Sprintf(`{"id":%q,"last_name":"Отравленный","description":"%s"}`, events[0].EntityID, big))
+		pub, err := kafka.NewPublisher(kafka.Config{Brokers: []string{addr}, TopicPrefix: c.prefix, Partitions: 6, MaxEventBytes: c.maxEvent})
+		if err != nil {
+			return err
+		}
+		if err := pub.EnsureTopics(ctx, core.EntityLead); err != nil {
+			pub.Close()
+			return err
+		}
+		if err := copyOutbox(ctx, pool, events); err != nil {
+			pub.Close()
+			return err
+		}
+		var pending int64
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox_pending").Scan(&pending); err != nil {
+			pub.Close()
+			return err
+		}
+		var published, dead atomic.Int64
+		drained := make(chan struct{})
+		var once sync.Once
+		check := func() {
+			if published.Load()+dead.Load() >= pending {
+				once.Do(func() { close(drained) })
+			}
+		}
+		relay := outbox.NewRelay(outbox.RelayConfig{PollInterval: 100 * time.Millisecond, BatchSize: batch,
+			RetryBackoff: time.Second,
+			OnPublished:  func(evs []core.Event) { published.Add(int64(len(evs))); check() },
+			OnDeadLetter: func(*core.Event, bool) { dead.Add(1); check() }}, pool, pub)
+		rctx, cancel := context.WithCancel(ctx)
+		start := time.Now()
+		go func() { _ = relay.Run(rctx) }()
+		select {
+		case <-drained:
+		case <-time.After(5 * time.Minute):
+			cancel()
+			pub.Close()
+			return fmt.Errorf("poison: %s: the backlog behind it was not drained in 5 minutes (%d published)", c.name, published.Load())
+		}
+		took := time.Since(start)
+		cancel()
+		pub.Close()
+		fmt.Printf("poison: %-75s %d events drained in %v (%.0f events/s; clean drain %.0f events/s), %d dead letter(s)\n",
+			c.name, pending, took.Round(time.Millisecond), float64(pending)/took.Seconds(), cleanRate, dead.Load())
+		if _, err := pool.Exec(ctx, "DELETE FROM outbox_dead_letters"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // inbound measures commands applied per second: n lead.create commands

@@ -34,6 +34,8 @@ type Config struct {
 	DataDir  string         `yaml:"data_dir"`
 	Log      LogConfig      `yaml:"log"`
 	HTTP     HTTPConfig     `yaml:"http"`
+	API      APIConfig      `yaml:"api"`
+	Metrics  MetricsConfig  `yaml:"metrics"`
 	Database DatabaseConfig `yaml:"database"`
 	Kafka    KafkaConfig    `yaml:"kafka"`
 	// Pipelines are created at serve start when no pipeline with their code
@@ -55,6 +57,7 @@ type Config struct {
 	OneC         OneCConfig        `yaml:"onec"`
 	Reports      ReportsConfig     `yaml:"reports"`
 	Rates        RatesConfig       `yaml:"rates"`
+	Imports      ImportsConfig     `yaml:"imports"`
 }
 
 // RatesConfig is where the Bank of Russia's daily rates are fetched from
@@ -83,6 +86,44 @@ type OneCConfig struct {
 	// Documents are what 1C is sent on mode=query: sales_orders and/or
 	// invoices.
 	Documents []string `yaml:"documents"`
+	// SessionTTL ends an exchange session after so long without a request
+	// from 1C; its uploaded files are removed then (or at mode=complete),
+	// once its imports have ended.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// Throttle holds back password guessing at checkauth.
+	Throttle ThrottleConfig `yaml:"throttle"`
+}
+
+// ThrottleConfig is a password login's throttle (core.LoginThrottle): a
+// user name or a client address may fail UserFailures or IPFailures times
+// in a row, then each attempt waits Delay, doubling up to Lockout; a key
+// is forgotten after Forget without an attempt.
+type ThrottleConfig struct {
+	UserFailures int           `yaml:"user_failures"`
+	IPFailures   int           `yaml:"ip_failures"`
+	Delay        time.Duration `yaml:"delay"`
+	Lockout      time.Duration `yaml:"lockout"`
+	Forget       time.Duration `yaml:"forget"`
+}
+
+func defaultThrottle() ThrottleConfig {
+	return ThrottleConfig{UserFailures: 5, IPFailures: 20, Delay: time.Second, Lockout: 15 * time.Minute, Forget: 24 * time.Hour}
+}
+
+// core is the throttle's configuration for the login named scope.
+func (t ThrottleConfig) core(scope string) core.ThrottleConfig {
+	return core.ThrottleConfig{Scope: scope, UserFailures: t.UserFailures, IPFailures: t.IPFailures, Delay: t.Delay,
+		Lockout: t.Lockout, Forget: t.Forget}
+}
+
+// ImportsConfig bounds Excel imports and says how many run at once.
+type ImportsConfig struct {
+	// MaxRows is the most data rows an import's sheet may have (1 to
+	// 1,048,575, all Excel allows): a larger one is refused at once.
+	MaxRows int `yaml:"max_rows"`
+	// Workers is how many imports run at once (1 to 32); the imports of one
+	// user or API key run one after another.
+	Workers int `yaml:"workers"`
 }
 
 // ReportsConfig bounds report runs and says which time zone their dates
@@ -277,6 +318,10 @@ type ZadarmaConfig struct {
 	CreateLeads   bool          `yaml:"create_leads"`
 	CallbackAfter time.Duration `yaml:"callback_after"`
 	Timezone      string        `yaml:"timezone"`
+	// MaxAge is how long after its call_start a notification is accepted:
+	// Zadarma's signature leaves the call id and figures out, so a
+	// captured notification is refused once it is older.
+	MaxAge time.Duration `yaml:"max_age"`
 	// Owners (user ids) own calls no extension maps to a user: one is the
 	// default owner, several take turns. Empty: the first administrator.
 	Owners []string `yaml:"owners"`
@@ -353,6 +398,53 @@ type HTTPConfig struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
+// APIConfig tunes the API's conventions.
+type APIConfig struct {
+	// RequireIfMatch refuses a PATCH, PUT or DELETE of a versioned record
+	// without If-Match (428): no blind, last-write-wins writes.
+	RequireIfMatch bool `yaml:"require_if_match"`
+}
+
+// MetricsConfig says where /metrics is served and to whom.
+type MetricsConfig struct {
+	// Addr, when set, serves /metrics there (host:port) and not on
+	// http.addr: a port the scraper reaches and the Internet does not.
+	Addr string `yaml:"addr"`
+	// Token, when set, is the bearer token /metrics asks for (at least 16
+	// characters), wherever it is served.
+	Token string `yaml:"token"`
+}
+
+// validate checks the metrics keys; apiAddr is http.addr.
+func (m MetricsConfig) validate(apiAddr string) error {
+	if m.Token != "" && (len(m.Token) < 16 || strings.ContainsFunc(m.Token, func(r rune) bool { return r <= ' ' || r > '~' })) {
+		return errors.New("metrics.token: must be at least 16 printable ASCII characters without spaces")
+	}
+	if m.Addr == "" {
+		return nil
+	}
+	if err := validAddr(m.Addr); err != nil {
+		return fmt.Errorf("metrics.addr: %w", err)
+	}
+	if m.Addr == apiAddr {
+		return errors.New("metrics.addr: must differ from http.addr (leave it empty to serve /metrics there)")
+	}
+	return nil
+}
+
+// validAddr accepts host:port where the host is an IP address, localhost
+// or empty (every interface).
+func validAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return fmt.Errorf("must be host:port such as 127.0.0.1:9090, got %q", addr)
+	}
+	if host != "" && net.ParseIP(host) == nil && host != "localhost" {
+		return fmt.Errorf("the host must be an IP address or localhost, got %q", host)
+	}
+	return nil
+}
+
 // DatabaseConfig configures PostgreSQL.
 type DatabaseConfig struct {
 	URL            string         `yaml:"url" secret:"url"`
@@ -363,19 +455,23 @@ type DatabaseConfig struct {
 
 // KafkaConfig configures the change stream.
 type KafkaConfig struct {
-	Brokers     string              `yaml:"brokers"` // comma-separated; empty: the embedded broker
-	TopicPrefix string              `yaml:"topic_prefix"`
-	ClientID    string              `yaml:"client_id"`
-	Partitions  int                 `yaml:"partitions"`
-	Compression string              `yaml:"compression"`
-	Linger      time.Duration       `yaml:"linger"`
-	AutoCreate  bool                `yaml:"auto_create_topics"`
-	StateTopics bool                `yaml:"state_topics"`
-	SASL        SASLConfig          `yaml:"sasl"`
-	TLS         TLSConfig           `yaml:"tls"`
-	Embedded    KafkaEmbeddedConfig `yaml:"embedded"`
-	Relay       RelayConfig         `yaml:"relay"`
-	Commands    CommandsConfig      `yaml:"commands"`
+	Brokers     string        `yaml:"brokers"` // comma-separated; empty: the embedded broker
+	TopicPrefix string        `yaml:"topic_prefix"`
+	ClientID    string        `yaml:"client_id"`
+	Partitions  int           `yaml:"partitions"`
+	Compression string        `yaml:"compression"`
+	Linger      time.Duration `yaml:"linger"`
+	AutoCreate  bool          `yaml:"auto_create_topics"`
+	StateTopics bool          `yaml:"state_topics"`
+	// MaxEventBytes bounds a change event's message; a larger record is
+	// streamed as a reference event (ce_truncated). Below the brokers'
+	// max.message.bytes.
+	MaxEventBytes int                 `yaml:"max_event_bytes"`
+	SASL          SASLConfig          `yaml:"sasl"`
+	TLS           TLSConfig           `yaml:"tls"`
+	Embedded      KafkaEmbeddedConfig `yaml:"embedded"`
+	Relay         RelayConfig         `yaml:"relay"`
+	Commands      CommandsConfig      `yaml:"commands"`
 }
 
 // CommandsConfig configures the inbound command consumer.
@@ -472,7 +568,7 @@ func defaultConfig() Config {
 		Database: DatabaseConfig{MaxConns: 32, MigrateOnStart: true,
 			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
 		Kafka: KafkaConfig{TopicPrefix: "crm", ClientID: "crmhub", Partitions: 6, Compression: "snappy",
-			Linger: 5 * time.Millisecond, AutoCreate: true,
+			Linger: 5 * time.Millisecond, AutoCreate: true, MaxEventBytes: kafka.DefaultMaxEventBytes,
 			Embedded: KafkaEmbeddedConfig{Addr: "127.0.0.1:9092"},
 			Relay:    RelayConfig{Enabled: true, BatchSize: 5000, PollInterval: time.Second, Retention: 90 * 24 * time.Hour},
 			Commands: CommandsConfig{Enabled: true, Group: "crmhub-commands", MaxAttempts: 5}},
@@ -481,7 +577,7 @@ func defaultConfig() Config {
 		Duplicates: core.DuplicatePolicy{Default: core.DupCreate, Sources: map[string]string{}},
 		Telephony: TelephonyConfig{
 			Generic: TelephonyProviderConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}},
-			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow", Owners: []string{}},
+			Zadarma: ZadarmaConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Timezone: "Europe/Moscow", MaxAge: 24 * time.Hour, Owners: []string{}},
 			Mango:   MangoConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}},
 			VATS:    VATSConfig{CreateLeads: true, CallbackAfter: 30 * time.Minute, Owners: []string{}},
 			Asterisk: AsteriskConfig{Username: "crmhub", Timezone: "Europe/Moscow", Context: "from-internal",
@@ -494,8 +590,9 @@ func defaultConfig() Config {
 		MailScan: MailScanConfig{Mailboxes: []core.MailboxConfig{}},
 		Reports:  ReportsConfig{MaxRows: 100_000, StatementTimeout: 30 * time.Second, TimeZone: "Europe/Moscow"},
 		Rates:    RatesConfig{Interval: 6 * time.Hour},
+		Imports:  ImportsConfig{MaxRows: 1_000_000, Workers: 2},
 		OneC: OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true,
-			Documents: []string{onec.DocSalesOrders}},
+			Documents: []string{onec.DocSalesOrders}, SessionTTL: 2 * time.Hour, Throttle: defaultThrottle()},
 	}
 }
 
@@ -628,6 +725,9 @@ func (c *Config) Validate() error {
 	} else if host != "" && net.ParseIP(host) == nil && host != "localhost" {
 		return bad("http.addr", "the host must be an IP address or localhost, got %q", host)
 	}
+	if err := c.Metrics.validate(c.HTTP.Addr); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	for _, b := range c.Kafka.brokers() {
 		if _, _, err := net.SplitHostPort(b); err != nil {
 			return bad("kafka.brokers", "must be host:port[,host:port…], got %q", b)
@@ -652,6 +752,8 @@ func (c *Config) Validate() error {
 		return bad("kafka.sasl.user", "is required with a SASL mechanism")
 	case !oneOf(c.Kafka.Compression, "none", "gzip", "snappy", "lz4", "zstd"):
 		return bad("kafka.compression", "must be none, gzip, snappy, lz4 or zstd, got %q", c.Kafka.Compression)
+	case c.Kafka.MaxEventBytes < 4<<10 || c.Kafka.MaxEventBytes > 100<<20:
+		return bad("kafka.max_event_bytes", "must be 4096 to 104857600 (below the brokers' max.message.bytes), got %d", c.Kafka.MaxEventBytes)
 	case c.Kafka.Linger < 0 || c.Kafka.Linger > time.Second:
 		return bad("kafka.linger", "must be between 0 and 1s, got %s", c.Kafka.Linger)
 	case c.Kafka.Commands.Group == "":
@@ -688,7 +790,7 @@ func (c *Config) Validate() error {
 	}
 	if v := c.Telephony.VATS; v.APIURL != "" {
 		if u, err := url.Parse(v.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return bad("telephony.vats.api_url", "must be the PBX's https:// API address, got %q", v.APIURL)
+			return bad("telephony.vats.api_url", "must be the PBX's https:// API address, got %q", redactURL(v.APIURL))
 		}
 		if v.APIKey == "" {
 			return bad("telephony.vats.api_key", "is required with api_url")
@@ -711,6 +813,9 @@ func (c *Config) Validate() error {
 	if z := c.Telephony.Zadarma; z.Secret != "" {
 		if _, err := time.LoadLocation(z.Timezone); err != nil || z.Timezone == "" {
 			return bad("telephony.zadarma.timezone", "must be a time zone such as Europe/Moscow, got %q", z.Timezone)
+		}
+		if z.MaxAge < 10*time.Minute || z.MaxAge > 30*24*time.Hour {
+			return bad("telephony.zadarma.max_age", "must be between 10m and 720h, got %s", z.MaxAge)
 		}
 	}
 	w := c.WebForms
@@ -783,8 +888,20 @@ func (c *Config) Validate() error {
 	if c.OneC.FileLimit < 1<<20 || c.OneC.FileLimit > 24<<20 {
 		return bad("onec.file_limit", "must be 1 MiB to 24 MiB")
 	}
+	if c.OneC.SessionTTL < time.Minute || c.OneC.SessionTTL > 7*24*time.Hour {
+		return bad("onec.session_ttl", "must be between 1m and 168h, got %s", c.OneC.SessionTTL)
+	}
+	if tc := c.OneC.Throttle.core("onec"); tc.Validate() != nil {
+		return bad("onec.throttle", "%s", strings.TrimPrefix(tc.Validate().Error(), "login throttle: "))
+	}
 	if c.Reports.MaxRows < 1 || c.Reports.MaxRows > 1_000_000 {
 		return bad("reports.max_rows", "must be 1 to 1000000")
+	}
+	if c.Imports.MaxRows < 1 || c.Imports.MaxRows > 1_048_575 {
+		return bad("imports.max_rows", "must be 1 to 1048575, got %d", c.Imports.MaxRows)
+	}
+	if c.Imports.Workers < 1 || c.Imports.Workers > 32 {
+		return bad("imports.workers", "must be 1 to 32, got %d", c.Imports.Workers)
 	}
 	if c.Reports.StatementTimeout < time.Second || c.Reports.StatementTimeout > 10*time.Minute {
 		return bad("reports.statement_timeout", "must be 1s to 10m")
@@ -836,46 +953,13 @@ func oneOf(s string, options ...string) bool {
 	return false
 }
 
-// Redacted returns a copy safe to print: passwords are replaced.
+// Redacted returns a copy safe to print (config show): every key whose
+// name says it holds a secret (secretKey: passwords, secrets, tokens,
+// salts, API keys), here and in lists, is replaced, and addresses (url,
+// …_url) lose their passwords and secret parameters. A new secret key
+// needs no change here; TestConfigShowRedactsEverySecretKey checks them
+// all.
 func (c Config) Redacted() Config {
-	if c.Kafka.SASL.Password != "" {
-		c.Kafka.SASL.Password = "REDACTED"
-	}
-	c.MailScan.Mailboxes = append([]core.MailboxConfig(nil), c.MailScan.Mailboxes...)
-	for i := range c.MailScan.Mailboxes {
-		if c.MailScan.Mailboxes[i].Password != "" {
-			c.MailScan.Mailboxes[i].Password = "REDACTED"
-		}
-	}
-	if u, err := url.Parse(c.MailScan.URL); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "REDACTED")
-			c.MailScan.URL = u.String()
-		}
-	} else if err != nil {
-		c.MailScan.URL = "REDACTED"
-	}
-	c.WebForms.Forms = append([]core.WebForm(nil), c.WebForms.Forms...)
-	for i := range c.WebForms.Forms {
-		if c.WebForms.Forms[i].APIKey != "" {
-			c.WebForms.Forms[i].APIKey = "REDACTED"
-		}
-	}
-	for _, secret := range []*string{&c.SMTP.Password, &c.OneC.Password, &c.Telephony.Generic.Secret, &c.Telephony.Zadarma.Secret, &c.Telephony.Mango.APISalt,
-		&c.Telephony.VATS.Token, &c.Telephony.VATS.APIKey, &c.Telephony.Asterisk.Secret, &c.WebForms.Captcha.Secret} {
-		if *secret != "" {
-			*secret = "REDACTED"
-		}
-	}
-	if c.Database.URL != "" {
-		if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {
-			if _, has := u.User.Password(); has {
-				u.User = url.UserPassword(u.User.Username(), "REDACTED")
-			}
-			c.Database.URL = u.String()
-		} else if err != nil {
-			c.Database.URL = "REDACTED"
-		}
-	}
+	redact(reflect.ValueOf(&c).Elem(), "")
 	return c
 }

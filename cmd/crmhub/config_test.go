@@ -152,10 +152,10 @@ func TestConfigShowRedactsSecrets(t *testing.T) {
 		"CRMHUB_SMTP_HOST": "smtp.example.ru", "CRMHUB_SMTP_FROM": "a@b.ru", "CRMHUB_SMTP_USERNAME": "a@b.ru", "CRMHUB_SMTP_PASSWORD": "hunter8",
 		"CRMHUB_MAILSCAN_URL": "imap://sales:hunter9@imap.example.ru/INBOX"}, "config", "show")
 	require.Equal(t, 0, code)
-	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "hunter7", "hunter8", "hunter9"} {
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "hunter7", "hunter8", "hunter9", "mango-key"} {
 		require.NotContains(t, out, secret)
 	}
-	require.Contains(t, out, "api_key: mango-key", "the key names the product; the salt is the secret")
+	require.Contains(t, out, "api_key: REDACTED", "Mango's key signs with the salt: both are secrets")
 	require.Contains(t, out, "postgres://crm:REDACTED@db:5432/crm")
 	require.Contains(t, out, "imap://sales:REDACTED@imap.example.ru/INBOX")
 }

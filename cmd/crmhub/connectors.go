@@ -24,6 +24,7 @@ import (
 	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/exchange/printform"
+	"github.com/crmhub/crmhub/exchange/xlsx"
 )
 
 // connectors are the enabled webhook connectors and the inbox workers that
@@ -44,7 +45,8 @@ type connectors struct {
 }
 
 func newConnectors(cfg Config, getenv func(string) string, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
-	c := &connectors{imports: imports.New(imports.Config{Logger: log}, st)}
+	c := &connectors{imports: imports.New(imports.Config{Workers: cfg.Imports.Workers,
+		Limits: xlsx.Limits{MaxRows: cfg.Imports.MaxRows}, Logger: log}, st)}
 	if cfg.Rates.URL != "" {
 		var err error
 		if c.rates, err = ratesfeed.New(ratesfeed.Config{URL: cfg.Rates.URL, Interval: cfg.Rates.Interval, Logger: log}, st); err != nil {
@@ -67,9 +69,20 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 	for _, b := range boxes {
 		log.Info("connector_enabled", "connector", "mailscan", "mailbox", b.Name, "host", b.Host)
 	}
+	refused, err := newRefusals(reg)
+	if err != nil {
+		return nil, err
+	}
 	if o := cfg.OneC; o.User != "" {
+		// The throttle's records are in the database: every replica sees
+		// the same failures.
+		th, err := core.NewLoginThrottle(o.Throttle.core("onec"), st)
+		if err != nil {
+			return nil, fmt.Errorf("config: onec.throttle: %w", err)
+		}
 		x, err := onec.New(onec.Config{User: o.User, Password: o.Password, WorkDir: filepath.Join(cfg.DataDir, "onec"),
-			FileLimit: o.FileLimit, CRMFields: o.CRMFields, Zip: o.Zip, Documents: o.Documents, Jobs: st, Logger: log},
+			FileLimit: o.FileLimit, CRMFields: o.CRMFields, Zip: o.Zip, Documents: o.Documents, Jobs: st, Logger: log,
+			SessionTTL: o.SessionTTL, Throttle: th, OnLoginRefused: refused.login("onec")},
 			onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st},
 			saleDeps(st))
 		if err != nil {
@@ -117,7 +130,8 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 		if err != nil {
 			return nil, fmt.Errorf("telephony.zadarma.timezone: %w", err)
 		}
-		h, err := telephony.NewZadarma(telephony.Config{Secret: z.Secret, Policy: z.provider().policy(), Logger: log}, loc, in, st)
+		h, err := telephony.NewZadarma(telephony.Config{Secret: z.Secret, Policy: z.provider().policy(), Logger: log,
+			MaxAge: z.MaxAge, Claims: st, OnRefused: refused.provider("zadarma")}, loc, in, st)
 		if err != nil {
 			return nil, err
 		}
@@ -267,6 +281,13 @@ func (c *connectors) start(ctx context.Context) {
 		go func() {
 			defer c.wg.Done()
 			_ = c.asterisk.Run(ctx)
+		}()
+	}
+	if c.onec != nil { // removes ended and left-over session folders
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			_ = c.onec.Run(ctx)
 		}()
 	}
 	for _, w := range c.workers {

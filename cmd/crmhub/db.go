@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -50,6 +51,11 @@ func openDatabase(ctx context.Context, cfg Config, log *slog.Logger, attach bool
 		return nil, fmt.Errorf("database.url: %w", err)
 	}
 	pcfg.MaxConns = int32(cfg.Database.MaxConns)
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		// While PostgreSQL is out of reach, a request fails soon (503,
+		// Retry-After) instead of waiting on a connect.
+		pcfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "crmhub"
 	pcfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	if db.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err == nil {

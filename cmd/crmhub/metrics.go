@@ -11,6 +11,7 @@ import (
 
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
+	"github.com/crmhub/crmhub/core/pgembed"
 )
 
 // streamMetrics count what the change stream does.
@@ -20,6 +21,8 @@ type streamMetrics struct {
 	applied     prometheus.Counter
 	deadLetters prometheus.Counter
 	lag         *prometheus.GaugeVec
+	// relayDead counts change events set aside by the relay.
+	relayDead *prometheus.CounterVec
 }
 
 func newStreamMetrics() *streamMetrics {
@@ -36,7 +39,14 @@ func newStreamMetrics() *streamMetrics {
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "crmhub_commands_consumer_lag",
 			Help: "Inbound messages on the broker not yet applied, by topic and partition (as of the last fetch)."},
 			[]string{"topic", "partition"}),
+		relayDead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhub_relay_dead_letters_total",
+			Help: "Change events the stream refused for good and the relay set aside (held=true: a later event of such a record, waiting behind it; see crmhub stream dead-letters)."},
+			[]string{"entity", "held"}),
 	}
+}
+
+func (m *streamMetrics) onDeadLetter(e *core.Event, held bool) {
+	m.relayDead.WithLabelValues(e.Entity, strconv.FormatBool(held)).Inc()
 }
 
 func (m *streamMetrics) onLag(topic string, partition int32, lag int64) {
@@ -56,7 +66,7 @@ func (m *streamMetrics) onPublished(events []core.Event) {
 func newRegistry(pool *pgxpool.Pool, backlog func(context.Context) (int64, error), sm *streamMetrics) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		sm.published, sm.latency, sm.applied, sm.deadLetters, sm.lag,
+		sm.published, sm.latency, sm.applied, sm.deadLetters, sm.lag, sm.relayDead,
 		&inboxCollector{in: inbox.New(pool)},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -100,6 +110,22 @@ func (c *inboxCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// embeddedMetrics report the embedded PostgreSQL's supervision: whether
+// it runs and how often it died and was restarted.
+func embeddedMetrics(pg *pgembed.Server) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "crmhub_db_embedded_restarts_total",
+			Help: "Times the embedded PostgreSQL died and the hub restarted it."}, func() float64 { return float64(pg.Restarts()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crmhub_db_embedded_up",
+			Help: "1 while the embedded PostgreSQL runs, 0 while the hub restarts it."}, func() float64 {
+			if pg.Up() {
+				return 1
+			}
+			return 0
+		}),
+	}
+}
+
 var (
 	poolConns = prometheus.NewDesc("crmhub_db_pool_connections", "Database pool connections by state.", []string{"state"}, nil)
 	poolMax   = prometheus.NewDesc("crmhub_db_pool_max_connections", "Database pool size limit.", nil, nil)
@@ -125,4 +151,41 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.MaxConns()))
 	ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
 	ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
+}
+
+// refusals count what the hub refused on the way in: password logins (by
+// login and reason: wrong_password, throttled) and PBX notifications (by
+// provider and reason: signature, malformed, stale, future, duration,
+// replayed, ended).
+type refusals struct {
+	logins    *prometheus.CounterVec
+	telephony *prometheus.CounterVec
+}
+
+func newRefusals(reg prometheus.Registerer) (*refusals, error) {
+	r := &refusals{
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhub_login_failures_total",
+			Help: "Password logins refused, by login (onec) and reason (wrong_password, throttled)."}, []string{"login", "reason"}),
+		telephony: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhub_telephony_refused_total",
+			Help: "PBX notifications refused, by provider and reason (signature, malformed, stale, future, duration, replayed, ended)."},
+			[]string{"provider", "reason"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{r.logins, r.telephony} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// login counts the refusals of one login.
+func (r *refusals) login(name string) func(reason string) {
+	return func(reason string) { r.logins.WithLabelValues(name, reason).Inc() }
+}
+
+// provider counts the refusals of one PBX provider.
+func (r *refusals) provider(name string) func(reason string) {
+	return func(reason string) { r.telephony.WithLabelValues(name, reason).Inc() }
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/crmhub/crmhub/api"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
+	"github.com/crmhub/crmhub/core/pgembed"
 	"github.com/crmhub/crmhub/core/store"
 )
 
@@ -52,7 +53,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer strm.stop()
-	return m.runServer(ctx, cfg, st, strm, sm, log)
+	return m.runServer(ctx, cfg, st, db.srv, strm, sm, log)
 }
 
 // configureStore gives the store the configured rules, for serve and for
@@ -110,10 +111,19 @@ func (m *Main) prepare(ctx context.Context, cfg Config, st *store.Store, log *sl
 	return nil
 }
 
-func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm *stream, sm *streamMetrics, log *slog.Logger) error {
+// runServer serves the API until ctx ends; pg is the embedded cluster, nil
+// with database.url.
+func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, pg *pgembed.Server, strm *stream, sm *streamMetrics, log *slog.Logger) error {
 	reg, err := newRegistry(st.Pool(), st.OutboxBacklog, sm)
 	if err != nil {
 		return err
+	}
+	if pg != nil {
+		for _, c := range embeddedMetrics(pg) {
+			if err := reg.Register(c); err != nil {
+				return err
+			}
+		}
 	}
 	printer, err := newPrinter(st, cfg)
 	if err != nil {
@@ -129,10 +139,11 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 	conns.start(wctx)
 	accessOut := newFlushWriter(m.Stderr, 200*time.Millisecond)
 	defer accessOut.Close()
-	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, FormBodyLimit: cfg.WebForms.MaxBody, ReadTimeout: cfg.HTTP.ReadTimeout,
+	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, FormBodyLimit: cfg.WebForms.MaxBody, ImportMaxRows: cfg.Imports.MaxRows, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
-		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg},
-		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st), Webhooks: conns.hooks,
+		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg, MetricsToken: cfg.Metrics.Token,
+		SeparateMetrics: cfg.Metrics.Addr != "", RequireIfMatch: cfg.API.RequireIfMatch},
+		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st, pg), Webhooks: conns.hooks,
 			Forms: conns.forms, WebForms: st, ConfigForms: conns.forms.ConfigForms, Attachments: st,
 			Calls: st, Dialers: conns.dialers, Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(),
 			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
@@ -146,6 +157,13 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 			ReportRunner: conns.reports})
 	if err != nil {
 		return err
+	}
+	if cfg.Metrics.Addr != "" {
+		ms, err := startMetrics(cfg.Metrics.Addr, srv.MetricsHandler(), log)
+		if err != nil {
+			return err
+		}
+		defer ms.stop(cfg.HTTP.ShutdownTimeout, log)
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
@@ -178,10 +196,15 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, strm 
 	return nil
 }
 
-func readiness(st *store.Store) func(context.Context) error {
+// readiness reports whether the hub can serve: its embedded PostgreSQL up
+// (pg nil with database.url), the database reachable, migrations current.
+func readiness(st *store.Store, pg *pgembed.Server) func(context.Context) error {
 	return func(ctx context.Context) error {
+		if pg != nil && !pg.Up() {
+			return &core.Error{Code: core.EUNAVAILABLE, Message: "the embedded PostgreSQL is down and being restarted", RetryAfter: store.RetryAfter}
+		}
 		if err := st.Pool().Ping(ctx); err != nil {
-			return fmt.Errorf("database unreachable: %w", err)
+			return fmt.Errorf("%w: %w", &core.Error{Code: core.EUNAVAILABLE, Message: "the database is not reachable", RetryAfter: store.RetryAfter}, err)
 		}
 		ok, err := store.MigrationsCurrent(ctx, st.Pool())
 		if err != nil {
@@ -198,8 +221,8 @@ func readiness(st *store.Store) func(context.Context) error {
 // look into what a provider sent) before they are pruned.
 const inboxRetention = 30 * 24 * time.Hour
 
-// janitor prunes expired idempotency keys and old processed webhook
-// deliveries until ctx ends.
+// janitor prunes expired idempotency keys, old processed webhook
+// deliveries and expired call claims until ctx ends.
 func janitor(ctx context.Context, st *store.Store, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -217,6 +240,11 @@ func janitor(ctx context.Context, st *store.Store, log *slog.Logger) {
 				log.Warn("inbox_prune", "error", err)
 			} else if n > 0 {
 				log.Info("inbox_pruned", "deliveries", n)
+			}
+			if n, err := st.PruneCallClaims(ctx, time.Now()); err != nil {
+				log.Warn("call_claims_prune", "error", err)
+			} else if n > 0 {
+				log.Info("call_claims_pruned", "claims", n)
 			}
 		}
 	}

@@ -13,14 +13,6 @@ import (
 	"github.com/crmhub/crmhub/core/store"
 )
 
-// streamEntities are the kinds whose changes are streamed, a topic each.
-var streamEntities = []string{core.EntityLead, core.EntityAccount, core.EntityContact, core.EntityDeal,
-	core.EntityActivity, core.EntityUser, core.EntityPipeline, core.EntityCall, core.EntityAttachment,
-	core.EntityProduct, core.EntityService, core.EntityProductGroup, core.EntityPriceBook, core.EntityPrice,
-	core.EntityQuote, core.EntityInvoice, core.EntityPayment,
-	core.EntityAct, core.EntityRealization, core.EntitySalesOrder, core.EntityPurchaseOrder, core.EntityEmail,
-	core.EntityReport, core.EntityReportSchedule}
-
 // stream is the running change stream: the embedded broker (if any), the
 // publisher, the relay and the inbound command consumer.
 type stream struct {
@@ -53,14 +45,15 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMet
 	}
 	pub, err := kafka.NewPublisher(kafka.Config{Brokers: brokers, TopicPrefix: cfg.Kafka.TopicPrefix,
 		ClientID: cfg.Kafka.ClientID, Partitions: int32(cfg.Kafka.Partitions), Compression: cfg.Kafka.Compression,
-		Linger: cfg.Kafka.Linger, AutoCreateTopics: cfg.Kafka.AutoCreate, StateTopics: cfg.Kafka.StateTopics, Security: sec, Logger: log})
+		Linger: cfg.Kafka.Linger, AutoCreateTopics: cfg.Kafka.AutoCreate, StateTopics: cfg.Kafka.StateTopics,
+		MaxEventBytes: cfg.Kafka.MaxEventBytes, Security: sec, Logger: log})
 	if err != nil {
 		s.stop()
 		return nil, err
 	}
 	s.pub = pub
 	commands := pub.Topic("commands")
-	if err := errors.Join(pub.EnsureTopics(ctx, streamEntities...), pub.CreateTopics(ctx, commands, commands+".dlq")); err != nil {
+	if err := errors.Join(pub.EnsureTopics(ctx, core.StreamedEntities()...), pub.CreateTopics(ctx, commands, commands+".dlq")); err != nil {
 		// Not fatal: the relay retries publishing until the brokers answer.
 		log.Warn("kafka_topics", "error", err)
 	}
@@ -70,7 +63,7 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMet
 	if cfg.Kafka.Relay.Enabled {
 		runs = append(runs, outbox.NewRelay(outbox.RelayConfig{BatchSize: cfg.Kafka.Relay.BatchSize,
 			PollInterval: cfg.Kafka.Relay.PollInterval, Retention: cfg.Kafka.Relay.Retention, OnPublished: sm.onPublished,
-			Logger: log}, st.Pool(), pub).Run)
+			OnDeadLetter: sm.onDeadLetter, Logger: log}, st.Pool(), pub).Run)
 	}
 	if cfg.Kafka.Commands.Enabled {
 		cc, err := kafka.NewCommandConsumer(kafka.CommandConfig{Brokers: brokers, Group: cfg.Kafka.Commands.Group,

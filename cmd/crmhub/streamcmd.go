@@ -14,9 +14,70 @@ import (
 )
 
 func (m *Main) stream(ctx context.Context, args []string) error {
-	return m.dispatch(ctx, "stream", "Usage: crmhub stream resync --entity KIND [--since TIME]\n       crmhub stream status", args,
+	return m.dispatch(ctx, "stream", "Usage: crmhub stream resync --entity KIND [--since TIME]\n       crmhub stream status\n"+
+		"       crmhub stream dead-letters list [--limit N]\n       crmhub stream dead-letters retry [--all | EVENT_ID ...]", args,
 		subcommand{"resync", m.streamResync},
-		subcommand{"status", m.streamStatus})
+		subcommand{"status", m.streamStatus},
+		subcommand{"dead-letters", m.streamDeadLetters})
+}
+
+func (m *Main) streamDeadLetters(ctx context.Context, args []string) error {
+	return m.dispatch(ctx, "stream dead-letters", "Usage: crmhub stream dead-letters list [--limit N]\n"+
+		"       crmhub stream dead-letters retry [--all | EVENT_ID ...]", args,
+		subcommand{"list", m.deadLettersList},
+		subcommand{"retry", m.deadLettersRetry})
+}
+
+func (m *Main) deadLettersList(ctx context.Context, args []string) error {
+	fs, cfgPath := m.flags("stream dead-letters list", "stream dead-letters list [--limit N]")
+	limit := fs.Int("limit", 100, "list at most this many, oldest first")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *limit < 1 || *limit > 100_000 {
+		return usagef("--limit: want 1 to 100000, got %d", *limit)
+	}
+	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
+		list, err := st.DeadLetters(ctx, *limit)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(m.Stdout, "no dead letters: every change event was published")
+			return nil
+		}
+		w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "EVENT\tTYPE\tRECORD\tVERSION\tBYTES\tATTEMPTS\tFAILED AT\tREASON")
+		for _, d := range list {
+			reason := d.Reason
+			if d.RetryRequested {
+				reason = "(retry requested) " + reason
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", d.ID, d.Type, d.EntityID, d.EntityVersion, d.Size,
+				d.Attempts, d.FailedAt.UTC().Format(time.RFC3339), reason)
+		}
+		return w.Flush()
+	})
+}
+
+func (m *Main) deadLettersRetry(ctx context.Context, args []string) error {
+	fs, cfgPath := m.flags("stream dead-letters retry", "stream dead-letters retry [--all | EVENT_ID ...]")
+	all := fs.Bool("all", false, "retry every dead letter")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ids := fs.Args()
+	if *all == (len(ids) > 0) {
+		return usagef("name the dead letters' event ids, or --all")
+	}
+	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
+		n, err := st.RetryDeadLetters(ctx, ids)
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(m.Stdout, "asked the relay to publish %d dead letter(s) again (a record's go together, in order); see crmhub stream status\n", n)
+		return nil
+	})
 }
 
 func (m *Main) streamResync(ctx context.Context, args []string) error {
@@ -75,6 +136,8 @@ func (m *Main) streamStatus(ctx context.Context, args []string) error {
 		} else {
 			fmt.Fprintln(w, "last published\tnothing yet")
 		}
+		fmt.Fprintf(w, "dead letters\t%d event(s) refused by the stream, %d waiting behind them (crmhub stream dead-letters list)\n",
+			s.RelayDeadLetters, s.RelayHeld)
 		fmt.Fprintf(w, "commands\t%d applied, %d in the dead-letter topic\n", s.Applied, s.DeadLetters)
 		brokers := cfg.Kafka.brokers()
 		sec, err := cfg.Kafka.security()

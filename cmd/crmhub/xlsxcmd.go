@@ -57,6 +57,14 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if err := store.CheckImportOptions(&o); err != nil {
 		return usagef("%s", core.ErrorFields(err)[0].Field+": "+core.ErrorFields(err)[0].Message)
 	}
+	cfg, err := m.loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	lim := xlsx.Limits{MaxRows: cfg.Imports.MaxRows}
+	if _, err := xlsx.CountRows(data, o.Entity, o.Sheet, lim); err != nil {
+		return fmt.Errorf("%s: %s", path, core.ErrorMessage(err))
+	}
 	return m.withStore(ctx, *cfgPath, func(s *store.Store) error {
 		ctx := core.NewContextWithActor(ctx, core.Actor{ID: "cli", Source: "cli"})
 		im, err := s.CreateImport(ctx, o, path, data)
@@ -66,7 +74,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		// The bar is made once the total is known: an open-ended one runs a
 		// spinner goroutine that races with updates (progressbar v3.19).
 		var bar *progressbar.ProgressBar
-		r := imports.New(imports.Config{}, s)
+		r := imports.New(imports.Config{Limits: lim}, s)
 		if _, err := r.RunJob(ctx, im.ID, func(done, total int64) {
 			if bar == nil {
 				bar = progressbar.NewOptions64(max(total, done, 1), progressbar.OptionSetWriter(m.Stderr),

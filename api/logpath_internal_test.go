@@ -1,0 +1,4 @@
+package api
+
+// SecretLike exposes secretLike to the external tests.
+var SecretLike = secretLike

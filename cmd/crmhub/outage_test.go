@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core/pgembed"
+)
+
+// write is what one lead creation got.
+type write struct {
+	status     int
+	retryAfter string
+	id         string
+	detail     string // what went wrong otherwise
+}
+
+// writeLoop creates leads from a few clients until stop, recording every
+// answer.
+type writeLoop struct {
+	mu     sync.Mutex
+	writes []write
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+func startWriteLoop(c client, workers int) *writeLoop {
+	l := &writeLoop{stop: make(chan struct{})}
+	hc := &http.Client{Timeout: time.Minute}
+	for w := range workers {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest("POST", c.base+"/api/v1/leads", strings.NewReader(fmt.Sprintf(`{"last_name":"Outage%d_%d","company":"Loop"}`, w, i)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+c.key)
+				resp, err := hc.Do(req)
+				if err != nil {
+					l.record(write{status: -1, detail: err.Error()})
+					continue
+				}
+				data, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				wr := write{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
+				if wr.status == 201 {
+					var lead struct{ ID string }
+					_ = json.Unmarshal(data, &lead)
+					wr.id = lead.ID
+				} else if wr.status != 503 {
+					wr.detail = string(data)
+				}
+				l.record(wr)
+			}
+		}()
+	}
+	return l
+}
+
+func (l *writeLoop) record(w write) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writes = append(l.writes, w)
+}
+
+// count returns how many writes so far got status.
+func (l *writeLoop) count(status int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, w := range l.writes {
+		if w.status == status {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *writeLoop) end() []write {
+	close(l.stop)
+	l.wg.Wait()
+	return l.writes
+}
+
+// TestDatabaseOutage kills the embedded PostgreSQL with SIGKILL during a
+// loop of writes through the API. While it is down (its data folder is
+// closed meanwhile, so that the outage lasts until the test has seen it)
+// the writes get 503 with Retry-After, never 500, and /readyz says not
+// ready; then the hub restarts it by itself, writes succeed again, and
+// every acknowledged write is in the database.
+func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	env := testEnv(dir)
+	env["CRMHUB_DATABASE_EMBEDDED_PORT"] = "5447"
+	env["CRMHUB_LOG_LEVEL"] = "info" // pg_restarted is an info line
+	h := serveInProcess(t, env)
+	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
+	require.NoError(t, err)
+	c := client{base: "http://" + h.addr, key: strings.TrimSpace(string(key))}
+
+	loop := startWriteLoop(c, 4)
+	require.Eventually(t, func() bool { return loop.count(201) >= 50 }, time.Minute, 10*time.Millisecond)
+
+	data := filepath.Join(dir, "pg", "data")
+	pid, err := os.ReadFile(filepath.Join(data, "postmaster.pid"))
+	require.NoError(t, err)
+	pgPid, err := strconv.Atoi(strings.SplitN(string(pid), "\n", 2)[0])
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(data, 0o000)) // restarts fail until it is given back
+	require.NoError(t, syscall.Kill(pgPid, syscall.SIGKILL))
+
+	require.Eventually(t, func() bool { return loop.count(503) >= 20 }, time.Minute, 10*time.Millisecond, "writes are refused meanwhile")
+	require.Eventually(t, func() bool {
+		status, hdr, body := c.do(t, "GET", "/readyz", "")
+		return status == 503 && hdr.Get("Retry-After") == "5" &&
+			strings.Contains(string(body), "not ready: the embedded PostgreSQL is down and being restarted")
+	}, time.Minute, 10*time.Millisecond, "not ready while it is down")
+
+	require.NoError(t, os.Chmod(data, 0o700))
+	require.Eventually(t, func() bool { s, _, _ := c.do(t, "GET", "/readyz", ""); return s == 200 }, 2*time.Minute, 20*time.Millisecond,
+		"the hub restarts its PostgreSQL by itself")
+	acked := loop.count(201)
+	require.Eventually(t, func() bool { return loop.count(201) >= acked+50 }, time.Minute, 10*time.Millisecond, "writes succeed again")
+	writes := loop.end()
+
+	var ids []string
+	outage := 0
+	for _, w := range writes {
+		switch w.status {
+		case 201:
+			ids = append(ids, w.id)
+		case 503:
+			outage++
+			require.Equal(t, "5", w.retryAfter, "a 503 says when to retry")
+		default:
+			t.Fatalf("a write got %d: %s", w.status, w.detail)
+		}
+	}
+	t.Logf("%d writes acknowledged, %d refused with 503 during the outage", len(ids), outage)
+
+	_, _, metrics := c.do(t, "GET", "/metrics", "")
+	require.Contains(t, string(metrics), "crmhub_db_embedded_restarts_total 1")
+	require.Contains(t, string(metrics), "crmhub_db_embedded_up 1")
+	require.Contains(t, h.errs.String(), "pg_exited")
+	require.Contains(t, h.errs.String(), "pg_restarted")
+
+	url, err := pgembed.Attach(filepath.Join(dir, "pg"), 5447, "")
+	require.NoError(t, err)
+	conn, err := pgx.Connect(context.Background(), url)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var missing int
+	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM unnest($1::uuid[]) a(id)
+		WHERE NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = a.id)`, ids).Scan(&missing))
+	require.Zero(t, missing, "every acknowledged write is in the database")
+}
