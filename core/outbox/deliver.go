@@ -85,8 +85,9 @@ func (r *Relay) deliver(ctx context.Context, events []core.Event, seqs []int64) 
 		if permanent {
 			// Which of them the stream refuses, and which only shared a
 			// refused request with one: each on its own.
-			if redo, rseqs, err = r.isolate(ctx, redo, rseqs); err != nil {
-				return err
+			var ierr error
+			if redo, rseqs, ierr = r.isolate(ctx, redo, rseqs); ierr != nil {
+				return ierr
 			}
 			if len(redo) == 0 {
 				return nil
