@@ -83,8 +83,9 @@ bench/forms: deps ## form submissions from 32 senders on loopback: submissions/s
 bench/reports: deps ## reports over 1M deals and 500k invoices: summary by month and owner, unpaid invoices, 100k rows to Excel
 	$(GO) test -run '^$$' -bench BenchmarkReports -benchtime 3x -benchmem ./api/
 
-lint: deps ## go vet, gofmt check, the import rule, and the compose file
+lint: deps ## go vet, staticcheck, gofmt check, the import rule, the tracked-binary check and the compose file
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -count=1 -run 'TestImportRule' .
