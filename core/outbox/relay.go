@@ -254,7 +254,7 @@ func (r *Relay) published(b *batch) {
 // position is how far the relay got: every event at or below cursor was
 // published, except those in gaps (positions whose events were not visible
 // when the relay read past them: their transactions were running, or rolled
-// back). A gap's horizon is the snapshot xmax when it was seen: once no
+// back). A gap's horizon is the next transaction id when it was seen: once no
 // transaction older than that runs, a missing event never comes
 // (migration 035).
 type position struct {
@@ -303,7 +303,18 @@ const eventColumns = `o.seq, o.id::text, o.type, o.entity, o.entity_id::text, o.
 func (r *Relay) read(ctx context.Context, conn *pgx.Conn, cur position, save *batch) (batch, error) {
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
-	b.Queue(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_snapshot_xmax(pg_current_snapshot())::text::bigint`)
+	// A new gap's horizon is the next transaction id to be assigned, read
+	// after the snapshot: every transaction that may own a position the
+	// snapshot does not see already had an id below it (crmhub_outbox_next
+	// takes one before the position). The snapshot's xmax is not that
+	// bound: it is one past the latest *completed* transaction, and a
+	// running transaction with a higher id is in neither xmax nor the
+	// running list, so gaps it owned were given up while it still ran and
+	// its events were never published. age() counts from the next id
+	// (GetStableLatestTransactionId), so xmax + age(xmax) + 1 is it, in
+	// 64 bits.
+	b.Queue(`SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint
+		+ age(((pg_snapshot_xmax(s)::text::bigint % 4294967296)::text)::xid) + 1 FROM pg_current_snapshot() s`)
 	if len(cur.gaps) > 0 { // each gap a range scan of the primary key
 		from, to := make([]int64, len(cur.gaps)), make([]int64, len(cur.gaps))
 		for i, g := range cur.gaps {
@@ -320,11 +331,11 @@ func (r *Relay) read(ctx context.Context, conn *pgx.Conn, cur position, save *ba
 		save.pos.queueSave(b, len(save.events) > 0)
 	}
 	br := conn.SendBatch(ctx, b)
-	var xmin, xmax int64
+	var xmin, horizon int64
 	var late, next []row
 	_, err := br.Exec()
 	if err == nil {
-		err = br.QueryRow().Scan(&xmin, &xmax)
+		err = br.QueryRow().Scan(&xmin, &horizon)
 	}
 	if err == nil && len(cur.gaps) > 0 {
 		late, err = scanEvents(br)
@@ -351,7 +362,7 @@ func (r *Relay) read(ctx context.Context, conn *pgx.Conn, cur position, save *ba
 		return batch{}, err
 	}
 	lateFull := len(late) == r.cfg.BatchSize
-	out := batch{pos: cur.advance(late, lateFull, next, xmin, xmax), more: lateFull || len(next) == r.cfg.BatchSize, retry: retry}
+	out := batch{pos: cur.advance(late, lateFull, next, xmin, horizon), more: lateFull || len(next) == r.cfg.BatchSize, retry: retry}
 	rows := append(late, next...)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].seq < rows[j].seq })
 	out.events, out.seqs = make([]core.Event, len(rows)), make([]int64, len(rows))
@@ -390,11 +401,12 @@ func scanEvents(br pgx.BatchResults) ([]row, error) {
 // advance returns the position after publishing late (events committed
 // into gaps, in order; lateFull when more may be left there) and next (the
 // events after the cursor, in order), read in a snapshot whose oldest
-// running transaction is xmin and whose xmax is xmax. Found events leave
+// running transaction is xmin, when horizon was the next transaction id
+// to be assigned. Found events leave
 // their gaps; a gap no running transaction can fill any more is given up
 // (unless late was cut short); positions skipped between the cursor and
 // next's last event become gaps.
-func (p *position) advance(late []row, lateFull bool, next []row, xmin, xmax int64) position {
+func (p *position) advance(late []row, lateFull bool, next []row, xmin, horizon int64) position {
 	np := position{cursor: p.cursor}
 	i := 0
 	for _, g := range p.gaps {
@@ -422,7 +434,7 @@ func (p *position) advance(late []row, lateFull bool, next []row, xmin, xmax int
 	}
 	for _, x := range next {
 		if x.seq > np.cursor+1 {
-			np.gaps = append(np.gaps, gap{np.cursor + 1, x.seq - 1, xmax})
+			np.gaps = append(np.gaps, gap{np.cursor + 1, x.seq - 1, horizon})
 		}
 		np.cursor = x.seq
 	}
