@@ -335,7 +335,14 @@ func latency(ctx context.Context, pool *pgxpool.Pool, addr string, rate int, dur
 	for id, at := range committed {
 		if got, ok := received[id]; ok {
 			lat = append(lat, max(got.Sub(at), 0)) // received before the writer noted its commit: ~0
+			continue
 		}
+		var seq int64
+		var pending bool
+		_ = pool.QueryRow(ctx, `SELECT o.seq, EXISTS (SELECT 1 FROM outbox_pending p WHERE p.seq = o.seq) FROM outbox o
+			WHERE o.entity_id = $1`, id).Scan(&seq, &pending)
+		fmt.Printf("  not received: lead %s committed %s before the end of writing, outbox seq %d, still pending %v\n",
+			id, end.Sub(at).Round(time.Millisecond), seq, pending)
 	}
 	p50, p99 := percentile(lat, 50), percentile(lat, 99)
 	verdict := "met"
