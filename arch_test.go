@@ -20,7 +20,20 @@ var coreAllowed = []string{"github.com/google/uuid", "github.com/nyaruka/phonenu
 	"golang.org/x/text/currency"}
 
 // importRule returns why pkg (a module-relative dir) may not import imp, or
-// "" when it may. Imports point inward to core (../shared/STYLE.md §2).
+// "" when it may. Imports point inward to core, so the domain never
+// depends on a database, a transport or a foreign format:
+//   - core: the standard library and coreAllowed;
+//   - core/* (store, outbox, inbox…): core packages (and pgx);
+//   - exchange/* (codecs): core and their format library;
+//   - connectors/*: core and exchange, not one another nor core/store;
+//   - api: core and exchange, never core/store or connectors;
+//   - api/wire: api and core/store, which it joins, imported only by
+//     cmd and tests;
+//   - cmd: everything, and nothing imports cmd.
+//
+// Test files may also wire real neighbours (the store, another connector).
+// Test-support packages (a name ending in "test", or mock) are imported
+// from _test.go files only.
 func importRule(pkg, imp string, test bool) string {
 	internal := strings.HasPrefix(imp, module+"/") || imp == module
 	rel := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
@@ -51,10 +64,17 @@ func importRule(pkg, imp string, test bool) string {
 			rel == "api" || strings.HasPrefix(rel, "api/") || !test && strings.HasPrefix(rel, "core/store") || strings.HasPrefix(rel, "cmd")) {
 			return "connectors import core and exchange, not other connectors or core/store (tests may wire them), api or cmd"
 		}
+	case pkg == "api/wire":
+		if internal && !test && rel != "api" && rel != "core" && rel != "core/store" {
+			return "api/wire joins api and core/store and imports nothing else of crmhub"
+		}
 	case pkg == "api" || strings.HasPrefix(pkg, "api/"):
 		if internal && !test && (strings.HasPrefix(rel, "core/") || strings.HasPrefix(rel, "connectors") || strings.HasPrefix(rel, "cmd")) {
 			return "api imports core and exchange only (tests may use core/store)"
 		}
+	}
+	if internal && rel == "api/wire" && !test && !strings.HasPrefix(pkg, "cmd/") {
+		return "only cmd and tests wire the API to the store"
 	}
 	if internal && strings.HasPrefix(rel, "cmd") {
 		return "nothing imports cmd"
@@ -123,6 +143,10 @@ func TestImportRuleCatchesViolations(t *testing.T) {
 		{"exchange/xlsx", module + "/connectors/kafka"},
 		{"core/store", module + "/core/store/storetest"},
 		{"api", module + "/cmd/crmhub"},
+		{"api", module + "/api/wire"},
+		{"connectors/webforms", module + "/api/wire"},
+		{"api/wire", module + "/connectors/kafka"},
+		{"connectors/mailout", module + "/connectors/mailtest"},
 	} {
 		if importRule(c.pkg, c.imp, false) == "" {
 			t.Errorf("%s importing %s was allowed", c.pkg, c.imp)
@@ -137,6 +161,9 @@ func TestImportRuleCatchesViolations(t *testing.T) {
 		{"connectors/kafka", module + "/core"},
 		{"connectors/onec", module + "/exchange/commerceml"},
 		{"cmd/crmhub", module + "/core/store"},
+		{"cmd/crmhub", module + "/api/wire"},
+		{"api/wire", module + "/api"},
+		{"api/wire", module + "/core/store"},
 	} {
 		if why := importRule(c.pkg, c.imp, false); why != "" {
 			t.Errorf("%s importing %s was refused: %s", c.pkg, c.imp, why)
@@ -145,5 +172,9 @@ func TestImportRuleCatchesViolations(t *testing.T) {
 	// A connector's test may wire a real neighbour (an SMTP sender, the store).
 	if why := importRule("connectors/reportmail", module+"/connectors/mailout", true); why != "" {
 		t.Errorf("a connector test wiring another connector was refused: %s", why)
+	}
+	// The API tests serve the store through the one wiring serve uses.
+	if why := importRule("api", module+"/api/wire", true); why != "" {
+		t.Errorf("an API test using api/wire was refused: %s", why)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crmhub/crmhub/api"
+	"github.com/crmhub/crmhub/api/wire"
 	"github.com/crmhub/crmhub/connectors/mailscan"
 	"github.com/crmhub/crmhub/connectors/reportmail"
 	"github.com/crmhub/crmhub/core"
@@ -46,21 +47,18 @@ func setupConfig(t testing.TB, cfg func(*api.Config), tune ...func(*store.Store,
 	t.Helper()
 	st := storetest.NewStore(t)
 	st.SetOrganization(core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"})
-	deps := api.Deps{
-		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, WebForms: st, Attachments: st, Calls: st, Dialers: []core.Dialer{&recordingDialer{}},
-		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(), Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
-		SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Rates: st, Organization: &core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"},
-		Printer: &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
-			Realizations: st.Realizations(), Products: st.Products(), SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(),
-			Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}},
-		Emails: st.Emails(), EmailTemplates: st, Mailboxes: st, Imports: st, Reports: st.Reports(), ReportSchedules: st.ReportSchedules(),
-		ReportRunner: &reportmail.Scheduler{Schedules: st.ReportSchedules(), Reports: st.Reports()},
-		OneCJob: func(context.Context, string) (any, error) {
-			return nil, core.Errorf(core.ENOTFOUND, "1C job not found")
-		},
-		OneCJobs: func(context.Context, int) (any, error) { return []any{}, nil },
-		Ready:    func(ctx context.Context) error { return st.Pool().Ping(ctx) },
+	deps := wire.APIDeps(st)
+	deps.Ready = func(ctx context.Context) error { return st.Pool().Ping(ctx) }
+	deps.Dialers = []core.Dialer{&recordingDialer{}}
+	deps.Organization = &core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}
+	deps.Printer = &printform.Printer{Quotes: st.Quotes(), Invoices: st.Invoices(), Acts: st.Acts(), Accounts: st.Accounts(),
+		Realizations: st.Realizations(), Products: st.Products(), SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(),
+		Org: core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001"}}
+	deps.ReportRunner = &reportmail.Scheduler{Schedules: st.ReportSchedules(), Reports: st.Reports()}
+	deps.OneCJob = func(context.Context, string) (any, error) {
+		return nil, core.Errorf(core.ENOTFOUND, "1C job not found")
 	}
+	deps.OneCJobs = func(context.Context, int) (any, error) { return []any{}, nil }
 	scan, err := mailscan.NewGroup(nil, nil, st, st, nil, nil) // not running: mailboxes are stored, not scanned
 	require.NoError(t, err)
 	deps.MailScanner = scan

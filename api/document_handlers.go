@@ -85,8 +85,7 @@ func (s *Server) payInvoice(c *fiber.Ctx) error {
 	if _, err := s.deps.Invoices.Get(c.UserContext(), c.Params("id")); err != nil {
 		return err
 	}
-	p["invoice_id"], _ = json.Marshal(c.Params("id"))
-	p["direction"] = json.RawMessage(`"incoming"`)
+	p.Set("invoice_id", c.Params("id")).Set("direction", core.PaymentIncoming)
 	pay, err := s.deps.Payments.Create(c.UserContext(), p)
 	if err != nil {
 		return err

@@ -10,9 +10,9 @@ import (
 
 	"github.com/crmhub/crmhub/api"
 	"github.com/crmhub/crmhub/connectors/mailout"
+	"github.com/crmhub/crmhub/connectors/mailtest"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
-	"github.com/crmhub/crmhub/exchange/mailtest"
 )
 
 // TestSendDocumentByEmail e-mails an invoice through the API to a real

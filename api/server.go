@@ -118,7 +118,7 @@ type Deps struct {
 	Attachments core.AttachmentService
 	// The catalog (optional).
 	Products      core.ProductService
-	Services      core.ServiceService
+	Services      core.ServiceCatalog
 	ProductGroups core.ProductGroupService
 	PriceBooks    core.PriceBookService
 	// Sales documents (optional).

@@ -338,8 +338,9 @@ type ProductService interface {
 	List(ctx context.Context, f CatalogFilter) (Page[Product], error)
 }
 
-// ServiceService keeps services.
-type ServiceService interface {
+// ServiceCatalog keeps the catalog's services (work or a service sold,
+// with no stock), as ProductService keeps its goods.
+type ServiceCatalog interface {
 	Repository[Service]
 	List(ctx context.Context, f CatalogFilter) (Page[Service], error)
 }

@@ -29,6 +29,32 @@ func DecodePatch(body []byte) (Patch, error) {
 	return p, nil
 }
 
+// PatchOf builds a patch from Go values, for the records crmhub writes
+// itself (a lead from a call, a product from 1C): each member is its
+// value marshalled to JSON, as Set does.
+func PatchOf(members map[string]any) Patch {
+	p := make(Patch, len(members))
+	for name, v := range members {
+		p.Set(name, v)
+	}
+	return p
+}
+
+// Set sets member name of p (not nil) to v marshalled to JSON and returns
+// p, so optional members read as steps after PatchOf. v is plain data —
+// strings, numbers, bools, times, slices and maps of them, a type with its
+// own MarshalJSON, or json.RawMessage as it is — so a value that does not
+// encode is a programmer error and Set panics rather than store an empty
+// member.
+func (p Patch) Set(name string, v any) Patch {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("core: patch member " + name + ": " + err.Error())
+	}
+	p[name] = b
+	return p
+}
+
 // Setter applies one patch member, named path, to a record. raw is never
 // empty; "null" clears the field. It returns the field errors, if any.
 type Setter[T any] func(rec *T, raw json.RawMessage, path string) []FieldError

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crmhub/crmhub/api"
+	"github.com/crmhub/crmhub/api/wire"
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
@@ -197,9 +198,8 @@ func telephonyBench(ctx context.Context, senders, workers, batch, callRate, stat
 // serveBench serves the API of st on a loopback port, with what set adds
 // to its dependencies; stop shuts it down.
 func serveBench(ctx context.Context, st *store.Store, set func(*api.Deps)) (addr string, stop func(), err error) {
-	deps := api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(),
-		Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st,
-		Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: func(context.Context) error { return nil }}
+	deps := wire.APIDeps(st)
+	deps.Ready = func(context.Context) error { return nil }
 	set(&deps)
 	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()}, deps)
 	if err != nil {

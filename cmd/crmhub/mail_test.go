@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/crmhub/crmhub/exchange/mailtest"
+	"github.com/crmhub/crmhub/connectors/mailtest"
 )
 
 // TestServeMailInAndOut runs the hub with the mail settings operators use

@@ -1,14 +1,23 @@
 // Command crmhub is the crmhub hub and its administration tool.
 //
-//	crmhub serve                  run the hub
-//	crmhub migrate up|status      apply or list database migrations
-//	crmhub apikey create|list|revoke
-//	crmhub user add|list
-//	crmhub stream resync|status
-//	crmhub config show            print the effective configuration
-//	crmhub version
+//	crmhub serve                              run the hub: API, connectors, embedded PostgreSQL without a database URL
+//	crmhub migrate up|status                  apply or list database migrations
+//	crmhub apikey create|list|revoke          manage API keys
+//	crmhub user add|list                      add or list users (record owners)
+//	crmhub stream resync|status|dead-letters  resync snapshots to Kafka, show the stream, list or retry dead letters
+//	crmhub inbox status|failed|retry          webhook deliveries: their status, the failed ones, retry them
+//	crmhub print --form F --id ID             print a document as PDF
+//	crmhub import FILE.xlsx --entity E        import an .xlsx workbook of records or prices
+//	crmhub export --entity E -o FILE          export records to an .xlsx workbook
+//	crmhub onec import|export-orders          import CommerceML files from disk, or export the orders for 1C
+//	crmhub report list|run                    list the reports, or run one to a file
+//	crmhub rates import|list                  import the Bank of Russia's daily rates, or list them
+//	crmhub config show                        print the effective configuration, secrets redacted
+//	crmhub version                            print the version
 //
-// Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad configuration.
+// "crmhub COMMAND --help" prints a command's flags (a test keeps this list
+// whole). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad
+// configuration.
 package main
 
 import (

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/crmhub/crmhub/api"
+	"github.com/crmhub/crmhub/api/wire"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/pgembed"
 	"github.com/crmhub/crmhub/core/store"
+	"github.com/crmhub/crmhub/exchange/printform"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -143,18 +145,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, pg *p
 		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
 		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg, MetricsToken: cfg.Metrics.Token,
 		SeparateMetrics: cfg.Metrics.Addr != "", RequireIfMatch: cfg.API.RequireIfMatch},
-		api.Deps{Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(), Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(), Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st, APIKeys: st, Idempotency: st, Ready: readiness(st, pg), Webhooks: conns.hooks,
-			Forms: conns.forms, WebForms: st, ConfigForms: conns.forms.ConfigForms, Attachments: st,
-			Calls: st, Dialers: conns.dialers, Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(),
-			PriceBooks: st.PriceBooks(), Quotes: st.Quotes(), Invoices: st.Invoices(),
-			Payments: st.Payments(), Acts: st.Acts(), Realizations: st.Realizations(),
-			SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(), Organization: &cfg.Organization, Rates: st,
-			Printer: printer, Emails: st.Emails(), EmailTemplates: st, Mailer: conns.mailer(),
-			MailScanner: conns.scan, Mailboxes: st,
-			Imports: st, ImportQueued: conns.imports.Wake, OneC: conns.onecHook(), OneCPath: cfg.OneC.Path,
-			OneCLimit: int(cfg.OneC.FileLimit), OneCJob: conns.onecJob(), OneCJobs: conns.onecJobs(),
-			Reports: st.Reports(), ReportLocation: cfg.Reports.Location(), ReportSchedules: st.ReportSchedules(),
-			ReportRunner: conns.reports})
+		serveDeps(cfg, st, pg, conns, printer))
 	if err != nil {
 		return err
 	}
@@ -194,6 +185,33 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, pg *p
 		log.Error("http_serve", "error", err)
 	}
 	return nil
+}
+
+// serveDeps completes the store's API dependencies with the configured
+// connectors, the printer, the organization and readiness.
+func serveDeps(cfg Config, st *store.Store, pg *pgembed.Server, conns *connectors, printer *printform.Printer) api.Deps {
+	d := wire.APIDeps(st)
+	d.Ready = readiness(st, pg)
+	d.Organization = &cfg.Organization
+	d.Printer = printer
+
+	d.Webhooks = conns.hooks
+	d.Dialers = conns.dialers
+	d.Forms = conns.forms
+	d.ConfigForms = conns.forms.ConfigForms
+	d.Mailer = conns.mailer()
+	d.MailScanner = conns.scan
+	d.ImportQueued = conns.imports.Wake
+
+	d.OneC = conns.onecHook()
+	d.OneCPath = cfg.OneC.Path
+	d.OneCLimit = int(cfg.OneC.FileLimit)
+	d.OneCJob = conns.onecJob()
+	d.OneCJobs = conns.onecJobs()
+
+	d.ReportLocation = cfg.Reports.Location()
+	d.ReportRunner = conns.reports
+	return d
 }
 
 // readiness reports whether the hub can serve: its embedded PostgreSQL up

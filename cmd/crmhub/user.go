@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -34,12 +33,12 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 	if *name == "" {
 		return usagef("--name is required")
 	}
-	p := core.Patch{"name": mustJSON(*name), "is_admin": mustJSON(*admin)}
+	p := core.PatchOf(map[string]any{"name": *name, "is_admin": *admin})
 	if *email != "" {
-		p["email"] = mustJSON(*email)
+		p.Set("email", *email)
 	}
 	if *ext != "" {
-		p["phone_extensions"] = mustJSON(strings.Split(*ext, ","))
+		p.Set("phone_extensions", strings.Split(*ext, ","))
 	}
 	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
 		u, err := st.Users().Create(cliContext(ctx), p)
@@ -79,11 +78,6 @@ func (m *Main) userList(ctx context.Context, args []string) error {
 			f.Cursor = page.NextCursor
 		}
 	})
-}
-
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v) // strings, bools and string slices always encode
-	return b
 }
 
 // describe turns a validation error into a line per field for a terminal.

@@ -346,7 +346,7 @@ func (r *Runner) row(o core.ImportOptions, m xlsx.Mapping, row xlsx.Row, wide bo
 		delete(p, "external_id")
 		var v string
 		_ = json.Unmarshal(raw, &v)
-		p["external_ids"], _ = json.Marshal(map[string]string{o.ExternalSystem: v})
+		p.Set("external_ids", map[string]string{o.ExternalSystem: v})
 		if o.Key == "external_id" {
 			ir.Key = v
 		}

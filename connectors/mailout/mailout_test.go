@@ -17,10 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crmhub/crmhub/connectors/mailout"
+	"github.com/crmhub/crmhub/connectors/mailtest"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
-	"github.com/crmhub/crmhub/exchange/mailtest"
 	"github.com/crmhub/crmhub/exchange/printform"
 )
 

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/crmhub/crmhub/connectors/mailscan"
+	"github.com/crmhub/crmhub/connectors/mailtest"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store/storetest"
-	"github.com/crmhub/crmhub/exchange/mailtest"
 )
 
 // BenchmarkScan1000 scans a folder of 1,000 messages (a third from

@@ -121,7 +121,7 @@ func Parse(raw []byte, lim Limits) (*core.InboundMail, error) {
 			if name == "" {
 				name = "attachment"
 			}
-			name = clip(strings.Map(func(r rune) rune {
+			name = core.Clip(strings.Map(func(r rune) rune {
 				if r < 32 || r == '/' || r == '\\' {
 					return '_'
 				}
@@ -172,13 +172,6 @@ func addresses(h gmmail.Header, key string) []string {
 		}
 	}
 	return out
-}
-
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // quoteStart are the lines that begin a quoted reply or a forward.

@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crmhub/crmhub/connectors/mailscan"
+	"github.com/crmhub/crmhub/connectors/mailtest"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
-	"github.com/crmhub/crmhub/exchange/mailtest"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }

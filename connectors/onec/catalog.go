@@ -26,7 +26,7 @@ const System = "onec"
 // with its change event).
 type CatalogDeps struct {
 	Products   core.ProductService
-	Services   core.ServiceService
+	Services   core.ServiceCatalog
 	Groups     core.ProductGroupService
 	PriceBooks core.PriceBookService
 	// Items, when set, remembers what each good became and a digest of
@@ -510,13 +510,9 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, props map[
 	return outcome, &core.OneCItem{OneCID: g.ID, Entity: kind, ItemID: id, Digest: digest}, nil, nil
 }
 
-func clip(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
-}
+// clip trims the spaces 1C pads its values with and cuts the rest to the
+// CRM field's limit of n characters.
+func clip(s string, n int) string { return core.Clip(strings.TrimSpace(s), n) }
 
 // currency normalizes 1C's currency names.
 func currency(s string) string {

@@ -26,7 +26,7 @@ type SaleDeps struct {
 	Invoices    core.InvoiceService
 	Accounts    core.AccountService
 	Products    core.ProductService
-	Services    core.ServiceService
+	Services    core.ServiceCatalog
 	Payments    core.PaymentService
 	Exports     Exports
 }
@@ -380,7 +380,7 @@ func (x *Exchange) applyOrder(ctx context.Context, o *core.SalesOrder, doc *comm
 	deps := x.sale
 	changed := false
 	if o.AccountID == nil && buyer != "" {
-		if _, err := deps.SalesOrders.Update(ctx, o.ID, 0, core.Patch{"account_id": raw(buyer)}); err != nil {
+		if _, err := deps.SalesOrders.Update(ctx, o.ID, 0, core.PatchOf(map[string]any{"account_id": buyer})); err != nil {
 			return "", err
 		}
 		changed = true
@@ -395,7 +395,7 @@ func (x *Exchange) applyOrder(ctx context.Context, o *core.SalesOrder, doc *comm
 		status = "approved"
 	}
 	if status != o.Status {
-		if _, err := deps.SalesOrders.Update(ctx, o.ID, 0, core.Patch{"status": raw(status)}); err != nil {
+		if _, err := deps.SalesOrders.Update(ctx, o.ID, 0, core.PatchOf(map[string]any{"status": status})); err != nil {
 			return "", err
 		}
 		changed = true
@@ -418,7 +418,7 @@ func (x *Exchange) applyInvoice(ctx context.Context, inv *core.Invoice, doc *com
 	deps := x.sale
 	patch := core.Patch{}
 	if inv.AccountID == nil && buyer != "" {
-		patch["account_id"] = raw(buyer)
+		patch.Set("account_id", buyer)
 	}
 	status := inv.Status
 	switch {
@@ -428,7 +428,7 @@ func (x *Exchange) applyInvoice(ctx context.Context, inv *core.Invoice, doc *com
 		status = "approved"
 	}
 	if status != inv.Status {
-		patch["status"] = raw(status)
+		patch.Set("status", status)
 	}
 	if len(patch) > 0 {
 		var err error
@@ -474,11 +474,10 @@ func (x *Exchange) payment(ctx context.Context, doc *commerceml.Document, link, 
 			return false, nil
 		}
 	}
-	patch := core.Patch{"direction": raw(core.PaymentIncoming), "method": raw(core.PaymentBankTransfer),
-		link: raw(id), "amount": raw(amount.StringFixed(2)), "reference": raw(ref),
-		"description": raw("Оплата по 1С № " + num)}
+	patch := core.PatchOf(map[string]any{"direction": core.PaymentIncoming, "method": core.PaymentBankTransfer,
+		link: id, "amount": amount.StringFixed(2), "reference": ref, "description": "Оплата по 1С № " + num})
 	if dt := doc.Requisite("Дата оплаты по 1С"); len(dt) >= 10 {
-		patch["date"] = raw(dt[:10])
+		patch.Set("date", dt[:10])
 	}
 	if _, err := deps.Payments.Create(ctx, patch); err != nil {
 		return false, err
@@ -515,12 +514,12 @@ func (x *Exchange) counterparty(ctx context.Context, doc *commerceml.Document) (
 	if name == "" {
 		name = strings.TrimSpace(cp.Name)
 	}
-	patch := core.Patch{"name": raw(clip(name, 250)), "inn": raw(inn)}
+	patch := core.PatchOf(map[string]any{"name": clip(name, 250), "inn": inn})
 	if kpp != "" {
-		patch["kpp"] = raw(kpp)
+		patch.Set("kpp", kpp)
 	}
 	if cp.ID != "" {
-		patch["external_ids"] = raw(map[string]string{System: cp.ID})
+		patch.Set("external_ids", map[string]string{System: cp.ID})
 	}
 	a, err := x.sale.Accounts.Create(ctx, patch)
 	if err != nil {

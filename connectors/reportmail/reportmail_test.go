@@ -15,11 +15,11 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/crmhub/crmhub/connectors/mailout"
+	"github.com/crmhub/crmhub/connectors/mailtest"
 	"github.com/crmhub/crmhub/connectors/reportmail"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
-	"github.com/crmhub/crmhub/exchange/mailtest"
 	"github.com/crmhub/crmhub/exchange/printform"
 )
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 // amiMessage is one AMI block: "Key: Value" lines ended by an empty line.
@@ -115,9 +117,11 @@ func writeAMIAction(w io.Writer, fields [][2]string) error {
 	return err
 }
 
+// clipText quotes at most n characters of what a PBX sent, for an error
+// or a log line read by people, marking a cut with "…".
 func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if c := core.Clip(s, n); c != s {
+		return c + "…"
 	}
-	return s[:n] + "…"
+	return s
 }

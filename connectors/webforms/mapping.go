@@ -228,7 +228,7 @@ func (b *built) setMarketing(field string, vals []string) {
 	}
 	p := marketingField(&b.marketing, field)
 	if p != nil && *p == "" {
-		*p = clip(v, maxMarketing(field))
+		*p = core.Clip(v, maxMarketing(field))
 	}
 }
 
@@ -238,18 +238,6 @@ func maxMarketing(field string) int {
 	}
 	return 200
 }
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 func marketingField(m *core.Marketing, field string) *string {
 	switch field {
@@ -279,7 +267,7 @@ func marketingField(m *core.Marketing, field string) *string {
 func (b *built) fillMarketing(f *form, m meta) {
 	mk := &b.marketing
 	if mk.LandingPage == "" && m.Referer != "" {
-		mk.LandingPage = clip(m.Referer, 2000)
+		mk.LandingPage = core.Clip(m.Referer, 2000)
 	}
 	fromQuery := func(q url.Values) {
 		for _, k := range []string{"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"} {
@@ -390,7 +378,7 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 	}
 	summary := strings.TrimSpace(fmt.Sprintf("Форма «%s»: %s\n%s", def.Name, personLine(personTarget), description))
 	if description != "" {
-		record["description"] = mustJSON(clip(description, 32_000))
+		record["description"] = mustJSON(core.Clip(description, 32_000))
 	}
 	record["source"] = mustJSON(def.Source)
 	fillMandatory(personTarget)
@@ -404,7 +392,7 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 		}
 	case core.FormTargetDeal:
 		if _, ok := record["name"]; !ok {
-			record["name"] = mustJSON(clip(fmt.Sprintf("Заявка с сайта «%s»: %s", def.Name, personLine(person)), 250))
+			record["name"] = mustJSON(core.Clip(fmt.Sprintf("Заявка с сайта «%s»: %s", def.Name, personLine(person)), 250))
 		}
 		person["source"] = mustJSON(def.Source)
 	}
@@ -437,7 +425,7 @@ func fillMandatory(p core.Patch) {
 	}
 	for _, f := range []string{"email", "phone", "mobile", "first_name"} {
 		if s := patchString(p, f); s != "" {
-			p["last_name"] = mustJSON(clip(s, 80))
+			p["last_name"] = mustJSON(core.Clip(s, 80))
 			if f == "first_name" {
 				delete(p, "first_name")
 			}
@@ -491,9 +479,9 @@ func splitName(s string) (first, last string) {
 	case 0:
 		return "", ""
 	case 1:
-		return "", clip(parts[0], 80)
+		return "", core.Clip(parts[0], 80)
 	}
-	return clip(parts[0], 80), clip(strings.Join(parts[1:], " "), 80)
+	return core.Clip(parts[0], 80), core.Clip(strings.Join(parts[1:], " "), 80)
 }
 
 // validate applies the patches to empty records with the API's rules.

@@ -17,7 +17,7 @@ import (
 
 var (
 	_ core.ProductService      = products{}
-	_ core.ServiceService      = services{}
+	_ core.ServiceCatalog      = services{}
 	_ core.ProductGroupService = productGroups{}
 	_ core.PriceBookService    = priceBooks{}
 )
@@ -148,7 +148,7 @@ func (s *Store) Products() core.ProductService {
 }
 
 // Services returns the service repository.
-func (s *Store) Services() core.ServiceService {
+func (s *Store) Services() core.ServiceCatalog {
 	return services{repo[core.Service, *core.Service]{s: s, t: s.tables.service}}
 }
 
@@ -185,7 +185,7 @@ func (r products) List(ctx context.Context, f core.CatalogFilter) (core.Page[cor
 	return r.t.list(ctx, r.s, catalogQuery(f), f.ListParams)
 }
 
-// List implements core.ServiceService.
+// List implements core.ServiceCatalog.
 func (r services) List(ctx context.Context, f core.CatalogFilter) (core.Page[core.Service], error) {
 	return r.t.list(ctx, r.s, catalogQuery(f), f.ListParams)
 }

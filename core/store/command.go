@@ -172,7 +172,7 @@ func (s *Store) execute(ctx context.Context, tx pgx.Tx, cmd core.Command) error 
 		if p.Fields == nil {
 			p.Fields = core.Patch{}
 		}
-		p.Fields["external_ids"] = mustMarshal(map[string]string{sys: id})
+		p.Fields.Set("external_ids", map[string]string{sys: id})
 		if cmd.Type == core.CmdUpsertAccount {
 			return upsert(ctx, s, tx, s.tables.account, sys, id, p.Fields)
 		}
@@ -198,7 +198,7 @@ func (s *Store) execute(ctx context.Context, tx pgx.Tx, cmd core.Command) error 
 			}
 			dealID = d.ID
 		}
-		_, err := s.tables.deal.update(ctx, s, dealID, 0, core.Patch{"stage": mustMarshal(p.Stage)})
+		_, err := s.tables.deal.update(ctx, s, dealID, 0, core.PatchOf(map[string]any{"stage": p.Stage}))
 		return err
 	}
 	return core.Invalid([]core.FieldError{{Field: "type", Code: "invalid_choice",

@@ -662,7 +662,7 @@ func (r quotes) fromQuote(ctx context.Context, quoteID string, patch core.Patch,
 		if q.Status == "accepted" {
 			return nil
 		}
-		_, err = r.t.update(ctx, r.s, q.ID, 0, core.Patch{"status": mustMarshal("accepted")})
+		_, err = r.t.update(ctx, r.s, q.ID, 0, core.PatchOf(map[string]any{"status": "accepted"}))
 		return err
 	})
 }
@@ -694,20 +694,20 @@ func documentCopy(b *core.DocumentBody) core.Patch {
 	for i := range b.Lines {
 		lines[i] = lineCopy(&b.Lines[i])
 	}
-	p := core.Patch{"subject": mustMarshal(b.Subject), "currency": mustMarshal(b.Currency), "tax_mode": mustMarshal(b.TaxMode),
-		"lines": mustMarshal(lines), "shipping_amount": mustMarshal(b.ShippingAmount), "shipping_vat_rate": mustMarshal(b.ShippingVATRate),
-		"adjustment": mustMarshal(b.Adjustment), "terms": mustMarshal(b.Terms)}
+	p := core.PatchOf(map[string]any{"subject": b.Subject, "currency": b.Currency, "tax_mode": b.TaxMode,
+		"lines": lines, "shipping_amount": b.ShippingAmount, "shipping_vat_rate": b.ShippingVATRate,
+		"adjustment": b.Adjustment, "terms": b.Terms})
 	for k, v := range map[string]*string{"account_id": b.AccountID, "contact_id": b.ContactID, "deal_id": b.DealID,
 		"price_book_id": b.PriceBookID} {
 		if v != nil {
-			p[k] = mustMarshal(*v)
+			p.Set(k, *v)
 		}
 	}
 	if b.DiscountPercent != nil {
-		p["discount_percent"] = mustMarshal(b.DiscountPercent)
+		p.Set("discount_percent", b.DiscountPercent)
 	}
 	if b.DiscountAmount != nil {
-		p["discount_amount"] = mustMarshal(b.DiscountAmount)
+		p.Set("discount_amount", b.DiscountAmount)
 	}
 	return p
 }

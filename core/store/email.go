@@ -199,11 +199,7 @@ func (r emails) RecordAttempt(ctx context.Context, id string, o core.EmailOutcom
 				rec.ActivityID = &act.ID
 			}
 		default:
-			msg := strings.ToValidUTF8(o.Error, "?")
-			if rs := []rune(msg); len(rs) > maxErrorText {
-				msg = string(rs[:maxErrorText])
-			}
-			rec.LastError = msg
+			rec.LastError = core.Clip(strings.ToValidUTF8(o.Error, "?"), maxErrorText)
 			if o.Permanent || rec.Attempts >= maxAttempts {
 				rec.Status, rec.NextAttemptAt = core.EmailFailed, nil
 			} else {
@@ -231,22 +227,15 @@ func emailActivity(e *core.EmailMessage, at time.Time) core.Patch {
 		desc += "\nВложение: " + e.AttachmentName
 	}
 	desc += "\nMessage-ID: <" + e.MessageID + ">\n\n" + e.Body
-	if rs := []rune(desc); len(rs) > 32_000 {
-		desc = string(rs[:32_000])
-	}
-	subject := e.Subject
-	if rs := []rune(subject); len(rs) > 250 {
-		subject = string(rs[:250])
-	}
+	subject := core.Clip(e.Subject, 250)
 	if strings.TrimSpace(subject) == "" {
 		subject = "Письмо"
 	}
-	p := core.Patch{"kind": mustMarshal(core.KindEmail), "subject": mustMarshal(subject), "status": mustMarshal("held"),
-		"start_at": mustMarshal(at), "end_at": mustMarshal(at), "owner_id": mustMarshal(e.OwnerID),
-		"description": mustMarshal(desc)}
+	p := core.PatchOf(map[string]any{"kind": core.KindEmail, "subject": subject, "status": "held",
+		"start_at": at, "end_at": at, "owner_id": e.OwnerID, "description": core.Clip(desc, 32_000)})
 	for k, v := range map[string]*string{"contact_id": e.ContactID, "account_id": e.AccountID, "deal_id": e.DealID} {
 		if v != nil {
-			p[k] = mustMarshal(*v)
+			p.Set(k, *v)
 		}
 	}
 	return p

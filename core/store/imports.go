@@ -234,7 +234,7 @@ func (s *Store) FinishImport(ctx context.Context, id, errMsg string) error {
 		status = "failed"
 	}
 	_, err := s.db(ctx).Exec(ctx, `UPDATE imports SET status = $2, error = $3, finished_at = now(), updated_at = now(),
-		lease_until = NULL, file = CASE WHEN $2 = 'done' THEN ''::bytea ELSE file END WHERE id = $1`, id, status, clip(errMsg, 2000))
+		lease_until = NULL, file = CASE WHEN $2 = 'done' THEN ''::bytea ELSE file END WHERE id = $1`, id, status, core.Clip(errMsg, 2000))
 	return err
 }
 
@@ -314,7 +314,7 @@ func (s *Store) recordImportBatch(ctx context.Context, tx pgx.Tx, id string, res
 			failed++
 			cells, _ := json.Marshal(nonNil(r.row.Cells))
 			if _, err := tx.Exec(ctx, `INSERT INTO import_errors (import_id, row_number, cells, reason) VALUES ($1, $2, $3, $4)
-				ON CONFLICT DO NOTHING`, id, r.row.Number, cells, clip(reason(r.err), 2000)); err != nil {
+				ON CONFLICT DO NOTHING`, id, r.row.Number, cells, core.Clip(reason(r.err), 2000)); err != nil {
 				return err
 			}
 			continue

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -82,10 +81,7 @@ func (s *Store) IngestMail(ctx context.Context, o core.MailOrigin, m *core.Inbou
 
 // FailMail implements core.MailStore.
 func (s *Store) FailMail(ctx context.Context, o core.MailOrigin, messageID, reason string) error {
-	reason = strings.ToValidUTF8(reason, "?")
-	if len(reason) > 1000 {
-		reason = reason[:1000]
-	}
+	reason = core.Clip(strings.ToValidUTF8(reason, "?"), 1000) // a byte cut could split a character PostgreSQL refuses
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO mailscan_messages (mailbox, message_id, folder, uid_validity, uid, status, error, processed_at)
 			VALUES ($1, $2, $3, $4, $5, 'failed', $6, now()) ON CONFLICT (mailbox, message_id) DO NOTHING`,
@@ -302,12 +298,12 @@ func (s *Store) createFromMail(ctx context.Context, st core.MailStep, m *core.In
 		}
 	}
 	desc := mailText(m)
-	p := core.Patch{"email": mustMarshal(m.From), "description": mustMarshal(clip(desc, 32_000))}
+	p := core.PatchOf(map[string]any{"email": m.From, "description": core.Clip(desc, 32_000)})
 	if st.OwnerID != "" {
-		p["owner_id"] = mustMarshal(st.OwnerID)
+		p.Set("owner_id", st.OwnerID)
 	}
 	if m.Phone != "" {
-		p["phone"] = mustMarshal(m.Phone)
+		p.Set("phone", m.Phone)
 	}
 	var (
 		entity, id string
@@ -315,14 +311,14 @@ func (s *Store) createFromMail(ctx context.Context, st core.MailStep, m *core.In
 	)
 	switch st.Action {
 	case core.MailCreateLead:
-		p["first_name"], p["last_name"], p["company"] = mustMarshal(clip(first, 80)), mustMarshal(clip(last, 80)), mustMarshal(clip(company, 200))
-		p["source"] = mustMarshal("email")
+		p.Set("first_name", core.Clip(first, 80)).Set("last_name", core.Clip(last, 80))
+		p.Set("company", core.Clip(company, 200)).Set("source", "email")
 		var l *core.Lead
 		if l, err = s.tables.lead.create(ctx, s, p); err == nil {
 			entity, id = core.EntityLead, l.ID
 		}
 	case core.MailCreateContact:
-		p["first_name"], p["last_name"] = mustMarshal(clip(first, 80)), mustMarshal(clip(last, 80))
+		p.Set("first_name", core.Clip(first, 80)).Set("last_name", core.Clip(last, 80))
 		var c *core.Contact
 		if c, err = s.tables.contact.create(ctx, s, p); err == nil {
 			entity, id = core.EntityContact, c.ID
@@ -332,7 +328,7 @@ func (s *Store) createFromMail(ctx context.Context, st core.MailStep, m *core.In
 		if name == "" {
 			name = company
 		}
-		p["name"] = mustMarshal(clip(name, 250))
+		p.Set("name", core.Clip(name, 250))
 		var a *core.Account
 		if a, err = s.tables.account.create(ctx, s, p); err == nil {
 			entity, id = core.EntityAccount, a.ID
@@ -344,14 +340,6 @@ func (s *Store) createFromMail(ctx context.Context, st core.MailStep, m *core.In
 	l := &mailLinks{owner: st.OwnerID}
 	l.set(entity, id)
 	return l, nil
-}
-
-// clip cuts s to at most n characters.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }
 
 // mailText is the stored text of a message: the body, then its signature
@@ -402,14 +390,14 @@ func (s *Store) fileMail(ctx context.Context, tx pgx.Tx, mailbox string, m *core
 	if subject == "" {
 		subject = "(без темы)"
 	}
-	p := core.Patch{"kind": mustMarshal(core.KindEmail), "subject": mustMarshal(clip(subject, 250)), "status": mustMarshal("held"),
-		"start_at": mustMarshal(at), "end_at": mustMarshal(at), "description": mustMarshal(clip(head.String()+"\n"+mailText(m), 32_000))}
+	p := core.PatchOf(map[string]any{"kind": core.KindEmail, "subject": core.Clip(subject, 250), "status": "held",
+		"start_at": at, "end_at": at, "description": core.Clip(head.String()+"\n"+mailText(m), 32_000)})
 	if l.owner != "" {
-		p["owner_id"] = mustMarshal(l.owner)
+		p.Set("owner_id", l.owner)
 	}
 	for k, v := range map[string]*string{"lead_id": l.lead, "contact_id": l.contact, "account_id": l.account, "deal_id": l.deal} {
 		if v != nil {
-			p[k] = mustMarshal(*v)
+			p.Set(k, *v)
 		}
 	}
 	act, err := s.tables.activity.create(ctx, s, p)

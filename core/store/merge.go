@@ -120,7 +120,7 @@ func fillPatch[E any](schema *core.Schema[E], target, dup any) (core.Patch, erro
 				delete(ids, sys)
 			}
 			if len(ids) > 0 {
-				p[k] = mustMarshal(ids)
+				p.Set(k, ids)
 			}
 			continue
 		}
@@ -168,7 +168,7 @@ func moveLinks(ctx context.Context, tx pgx.Tx, l link, from, to string) error {
 	if err != nil {
 		return err
 	}
-	p := core.Patch{l.column: mustMarshal(to)}
+	p := core.PatchOf(map[string]any{l.column: to})
 	for _, id := range ids {
 		if err := l.update(ctx, id, p); err != nil {
 			return fmt.Errorf("move %s %s: %w", l.table, id, err)

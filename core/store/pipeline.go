@@ -109,8 +109,7 @@ func (r pipelines) Ensure(ctx context.Context, list []core.Pipeline) (int, error
 		if exists {
 			continue
 		}
-		patch := core.Patch{"code": mustMarshal(p.Code), "name": mustMarshal(p.Name),
-			"stages": mustMarshal(p.Stages), "default": mustMarshal(p.Default)}
+		patch := core.PatchOf(map[string]any{"code": p.Code, "name": p.Name, "stages": p.Stages, "default": p.Default})
 		if _, err := r.Create(ctx, patch); err != nil {
 			return created, fmt.Errorf("pipeline %s: %w", p.Code, err)
 		}
@@ -133,6 +132,8 @@ func pipelineFor(ctx context.Context, db dbtx, t *table[core.Pipeline, *core.Pip
 	return p, err
 }
 
+// mustMarshal encodes a jsonb query argument or an event member; patches
+// are built with core.PatchOf and core.Patch.Set.
 func mustMarshal(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {

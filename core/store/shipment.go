@@ -138,7 +138,7 @@ func (s *Store) cancelShipments(ctx context.Context, db dbtx, invoiceID string) 
 		return fmt.Errorf("cancel shipments: needs the invoice's transaction")
 	}
 	ctx = context.WithValue(ctx, txKey{}, tx)
-	cancel := core.Patch{"status": mustMarshal("cancelled")}
+	cancel := core.PatchOf(map[string]any{"status": "cancelled"})
 	for _, t := range []string{"acts", "realizations"} {
 		rows, err := tx.Query(ctx, `SELECT id::text FROM `+t+` WHERE invoice_id = $1 AND status <> 'cancelled' AND deleted_at IS NULL`, invoiceID)
 		if err != nil {
@@ -290,7 +290,7 @@ func (r invoices) ship(ctx context.Context, invoiceID string, req core.ShipmentR
 			delete(lines[i], "discount_percent")
 			delete(lines[i], "discount_amount")
 		}
-		p["lines"] = mustMarshal(lines)
+		p.Set("lines", lines)
 		for k, v := range req.Patch {
 			if k == "lines" || k == "invoice_id" {
 				return core.Invalid([]core.FieldError{{Field: k, Code: "copied", Message: "comes from the invoice"}})

@@ -3,7 +3,6 @@ package xlsx
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -284,12 +283,10 @@ func (m Mapping) Patch(cells []string, maxCell int) (core.Patch, []core.FieldErr
 			nested[parent][child] = v
 			continue
 		}
-		b, _ := json.Marshal(v)
-		p[c.Key] = b
+		p.Set(c.Key, v)
 	}
 	for k, v := range nested {
-		b, _ := json.Marshal(v)
-		p[k] = b
+		p.Set(k, v)
 	}
 	return p, errs
 }

@@ -1,13 +1,18 @@
-// Package mailtest gives tests real mail servers on loopback: Dovecot
-// (IMAP and LMTP) and OpenSMTPD relaying into Dovecot's LMTP, started as
-// foreground children from configs in a temporary folder, as
-// ../shared/domain/mail-testing.md describes. Any user logs in to IMAP
-// with the password "secret" and has a mailbox of its own (a recipient
-// address's local part is the user), so tests do not share mailboxes.
+// Package mailtest gives the tests of the mail connectors (and of the API
+// and commands that use them) real mail servers on loopback: Dovecot (IMAP,
+// IMAPS and LMTP) and OpenSMTPD relaying into Dovecot's LMTP. Both are
+// started as foreground children from configs written into a temporary
+// folder — they read nothing from /etc, listen on free ports of 127.0.0.1
+// only — and stopped when the test ends. They need the Debian packages
+// dovecot-imapd, dovecot-lmtpd and opensmtpd (make deps). Any user logs in
+// to IMAP with the password "secret" and has a mailbox of its own (a
+// recipient address's local part is the user), so tests do not share
+// mailboxes.
 //
-// Only one OpenSMTPD runs per machine (its control socket is a fixed
-// path): Start holds a machine-wide lock while the servers run, so test
-// binaries of several packages take turns.
+// Only one OpenSMTPD runs per machine (its control socket and spool are
+// compiled-in paths, so a system smtpd left running blocks it too): Start
+// holds a machine-wide lock while the servers run, so test binaries of
+// several packages take turns.
 //
 // Import it from _test.go files only.
 package mailtest
