@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/reportsql"
 )
 
 // query collects the conditions and arguments of a filtered SELECT.
@@ -34,11 +35,6 @@ func placeholders(n int) string {
 	return b.String()
 }
 
-// escapeLike escapes LIKE's wildcards in user text.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // anyEqual matches v against any of the columns.
 func (q *query) anyEqual(v string, cols ...string) {
 	p := q.arg(v)
@@ -52,7 +48,7 @@ func (q *query) anyEqual(v string, cols ...string) {
 // anyLike matches text (case-insensitively, as a substring) against any
 // of the columns.
 func (q *query) anyLike(text string, cols ...string) {
-	p := q.arg("%" + escapeLike(text) + "%")
+	p := q.arg("%" + reportsql.EscapeLike(text) + "%")
 	conds := make([]string, len(cols))
 	for i, c := range cols {
 		conds[i] = c + " ILIKE " + p

@@ -37,9 +37,8 @@ func (s *Store) newReportScheduleTable() *table[core.ReportSchedule, *core.Repor
 			if err != nil {
 				return err
 			}
-			p := s.compile(&rep.ReportDefinition, core.ReportRun{Parameters: r.Parameters}, time.Now())
 			var errs []core.FieldError
-			for _, e := range p.c.errs {
+			for _, e := range s.compile(&rep.ReportDefinition, core.ReportRun{Parameters: r.Parameters}, s.now()).Errors() {
 				e.Field = "parameters." + e.Field
 				errs = append(errs, e)
 			}

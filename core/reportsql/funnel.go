@@ -1,4 +1,4 @@
-package store
+package reportsql
 
 import (
 	"strings"
@@ -23,9 +23,9 @@ const stagePairs = `(SELECT pl.pipeline_id, c.cur, r.reach, s.pos, pl.codes[s.po
 
 // dealFunnelFrom pairs each live deal (%[1]s_deal) with the open stages of
 // its pipeline (%[1]s_pl) it has reached or is in now (%[1]s: code, pos,
-// here, reached). It reaches them as the funnel (funnel.go) counts: a won
-// deal every open stage, any other deal the open stages up to its
-// furthest one; a deal whose stage is not in its pipeline is in no
+// here, reached). It reaches them as the funnel (core/store/funnel.go)
+// counts: a won deal every open stage, any other deal the open stages up
+// to its furthest one; a deal whose stage is not in its pipeline is in no
 // funnel. Each deal is read once and finds its stages by its pipeline,
 // the position of its stage and how far it got, in stagePairs.
 const dealFunnelFrom = `deals %[1]s_deal
@@ -40,8 +40,8 @@ const dealFunnelFrom = `deals %[1]s_deal
 // figures are the funnel's (GET /funnel) and its in-stage figures the
 // open deals in each stage. The reached figures add up over deals, not
 // over stages: a total over stages leaves them out.
-func dealFunnel() *rEntity {
-	e := &rEntity{name: "deal_funnel", label: "Воронка: сделка на этапе", from: dealFunnelFrom,
+func dealFunnel() *Entity {
+	e := &Entity{name: "deal_funnel", label: "Воронка: сделка на этапе", from: dealFunnelFrom,
 		live: "%[1]s_deal.deleted_at IS NULL", fields: map[string]rField{}, links: map[string]rLink{}}
 	for _, s := range []string{"id id Сделка (Ид)", "created_at datetime Создана", "updated_at datetime Изменена",
 		"name text Название", "probability integer Вероятность", "amount money Сумма", "currency text Валюта",
@@ -55,31 +55,23 @@ func dealFunnel() *rEntity {
 		}
 		e.fields[parts[0]] = rField{expr: "%[1]s_deal." + col, typ: parts[1], label: parts[2]}
 	}
-	within := func(name string) {
-		f := e.fields[name]
-		f.within = "stage"
-		e.fields[name] = f
-	}
 	here, reached := "%[1]s.here", "%[1]s.reached"
 	e.computed("stage", rText, "Этап", "%[1]s.code").ordered("stage", "%[1]s.pos").
-		labelled("stage", stagePicklist()).liveLabelled("stage", stageLabels).
-		labelled("deal_stage", stagePicklist()).liveLabelled("deal_stage", stageLabels).
+		labelled("stage", core.DefaultStagePicklist()).liveLabelled("stage", stageLabels).
+		labelled("deal_stage", core.DefaultStagePicklist()).liveLabelled("deal_stage", stageLabels).
 		labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
 		computed("deal_stage_kind", rText, "Итог сделки", "%[1]s_pl.kinds[%[1]s.cur]").
-		labelled("deal_stage_kind", core.NewPicklist("stage_kind", core.Choice{Code: "open", RU: "В работе"},
-			core.Choice{Code: "won", RU: "Выиграна"}, core.Choice{Code: "lost", RU: "Проиграна"})).
+		labelled("deal_stage_kind", core.StageKinds()).
 		computed("in_stage", rID, "Сделки в этапе", "CASE WHEN "+here+" THEN %[1]s_deal.id END").
 		computed("in_stage_amount", rMoney, "Сумма в этапе", "CASE WHEN "+here+" THEN coalesce(%[1]s_deal.amount, 0) END").
 		computed("in_stage_weighted_amount", rMoney, "Взвешенная сумма в этапе",
 			"CASE WHEN "+here+" THEN coalesce(round(%[1]s_deal.amount * %[1]s_deal.probability / 100.0, 2), 0) END").
 		computed("reached", rID, "Дошли до этапа", "CASE WHEN "+reached+" THEN %[1]s_deal.id END").
-		computed("reached_amount", rMoney, "Сумма дошедших", "CASE WHEN "+reached+" THEN coalesce(%[1]s_deal.amount, 0) END")
-	within("reached")
-	within("reached_amount")
-	for name, l := range map[string]rLink{"deal": {"deal", "%[1]s_deal.id", "Сделка"},
-		"owner": {"user", "%[1]s_deal.owner_id", "Ответственный"}, "account": {"account", "%[1]s_deal.account_id", "Контрагент"},
-		"contact": {"contact", "%[1]s_deal.contact_id", "Контакт"}} {
-		e.links[name] = l
-	}
+		computed("reached_amount", rMoney, "Сумма дошедших", "CASE WHEN "+reached+" THEN coalesce(%[1]s_deal.amount, 0) END").
+		within("reached", "stage").within("reached_amount", "stage")
+	e.links["deal"] = rLink{target: "deal", fk: "%[1]s_deal.id", label: "Сделка"}
+	e.links["owner"] = rLink{target: "user", fk: "%[1]s_deal.owner_id", label: "Ответственный"}
+	e.links["account"] = rLink{target: "account", fk: "%[1]s_deal.account_id", label: "Контрагент"}
+	e.links["contact"] = rLink{target: "contact", fk: "%[1]s_deal.contact_id", label: "Контакт"}
 	return e
 }

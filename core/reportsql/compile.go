@@ -1,9 +1,10 @@
-package store
+package reportsql
 
 import (
 	"encoding/json"
 	"fmt"
-	"math/bits"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,14 +30,14 @@ type rRef struct {
 }
 
 type compiler struct {
-	reg   map[string]*rEntity
-	base  *rEntity
+	reg   Registry
+	base  *Entity
 	loc   *time.Location
 	now   time.Time
 	args  []any
 	joins []string
-	alias map[string]string   // link path → alias ("" → t0)
-	ents  map[string]*rEntity // link path → entity
+	alias map[string]string  // link path → alias ("" → t0)
+	ents  map[string]*Entity // link path → entity
 	errs  []core.FieldError
 	today string // the parameter holding today's date, once bound
 }
@@ -50,8 +51,8 @@ func (c *compiler) arg(v any) string {
 	return fmt.Sprintf("$%d", len(c.args))
 }
 
-func newCompiler(reg map[string]*rEntity, d *core.ReportDefinition, now time.Time, loc *time.Location) *compiler {
-	c := &compiler{reg: reg, loc: loc, now: now, alias: map[string]string{"": "t0"}, ents: map[string]*rEntity{}}
+func newCompiler(reg Registry, d *core.ReportDefinition, now time.Time, loc *time.Location) *compiler {
+	c := &compiler{reg: reg, loc: loc, now: now, alias: map[string]string{"": "t0"}, ents: map[string]*Entity{}}
 	base, ok := reg[d.Entity]
 	if !ok {
 		c.bad("entity", "unknown_entity", fmt.Sprintf("%q is not a report entity (%s)", d.Entity, entityNames(reg)))
@@ -65,14 +66,7 @@ func newCompiler(reg map[string]*rEntity, d *core.ReportDefinition, now time.Tim
 	return c
 }
 
-func entityNames(reg map[string]*rEntity) string {
-	var names []string
-	for n := range reg {
-		names = append(names, n)
-	}
-	sortStrings(names)
-	return strings.Join(names, ", ")
-}
+func entityNames(reg Registry) string { return strings.Join(slices.Sorted(maps.Keys(reg)), ", ") }
 
 // join follows a link path ("invoice.account"), joining what it needs.
 func (c *compiler) join(path, where string) bool {
@@ -123,10 +117,11 @@ func (c *compiler) ref(key, where string) (rRef, bool) {
 		c.bad(where, "unknown_field", fmt.Sprintf("%q is not a field of %s", name, e.name))
 		return rRef{}, false
 	}
-	label := f.label
+	var links []string
 	if path != "" {
-		label = c.linkLabel(path) + ": " + label
+		links = c.linkLabels(path)
 	}
+	label := core.ReportFieldLabel(links, f.label)
 	today := ""
 	if strings.Contains(f.expr, "%[2]s") { // bound once, when an expression needs it
 		if c.today == "" {
@@ -151,21 +146,22 @@ func (c *compiler) paths() []string {
 			out = append(out, p)
 		}
 	}
-	sortStrings(out)
+	slices.Sort(out)
 	return out
 }
 
-// linkLabel names a link path for people: "Счёт → Ответственный".
-func (c *compiler) linkLabel(path string) string {
+// linkLabels names each link of a path for people: "invoice.owner" is
+// [Счёт, Ответственный].
+func (c *compiler) linkLabels(path string) []string {
 	parent, name := "", path
 	if i := strings.LastIndex(path, "."); i >= 0 {
 		parent, name = path[:i], path[i+1:]
 	}
-	label := c.ents[parent].links[name].label
+	var labels []string
 	if parent != "" {
-		label = c.linkLabel(parent) + " → " + label
+		labels = c.linkLabels(parent)
 	}
-	return label
+	return append(labels, c.ents[parent].links[name].label)
 }
 
 func (c *compiler) from() string {
@@ -217,90 +213,113 @@ func (c *compiler) condition(field, op string, raw json.RawMessage, where string
 		return ""
 	}
 	vw := where + ".value"
-	textual := r.typ == rText
 	switch op {
 	case "empty", "not_empty":
-		sql := r.expr + " IS NULL"
-		if textual {
-			sql = "(" + r.expr + " IS NULL OR " + r.expr + " = '')"
-		}
-		if op == "not_empty" {
-			sql = "NOT " + sql
-		}
-		return sql
+		return emptySQL(r, op)
 	case "contains", "not_contains", "starts_with", "ends_with":
-		if !textual {
+		if r.typ != rText {
 			c.bad(where+".operator", "invalid_operator", op+" applies to text fields")
 			return ""
 		}
-		var s string
-		if json.Unmarshal(raw, &s) != nil || s == "" {
-			c.bad(vw, "invalid", "must be non-empty text")
-			return ""
-		}
-		pat := likeEscape(s)
-		switch op {
-		case "contains", "not_contains":
-			pat = "%" + pat + "%"
-		case "starts_with":
-			pat += "%"
-		case "ends_with":
-			pat = "%" + pat
-		}
-		sql := r.expr + " ILIKE " + c.arg(pat)
-		if op == "not_contains" {
-			sql = "(" + r.expr + " IS NULL OR NOT " + sql + ")"
-		}
-		return sql
+		return c.like(r, op, raw, vw)
 	case "in", "not_in":
-		var vals []json.RawMessage
-		if json.Unmarshal(raw, &vals) != nil || len(vals) == 0 || len(vals) > 1000 {
-			c.bad(vw, "invalid", "must be a list of 1 to 1,000 values")
-			return ""
-		}
-		ps := make([]string, 0, len(vals))
-		for i, v := range vals {
-			p, ok := c.value(r, v, fmt.Sprintf("%s[%d]", vw, i))
-			if !ok {
-				return ""
-			}
-			ps = append(ps, p)
-		}
-		if op == "in" {
-			return r.expr + " IN (" + strings.Join(ps, ", ") + ")"
-		}
-		return "(" + r.expr + " IS NULL OR " + r.expr + " NOT IN (" + strings.Join(ps, ", ") + "))"
+		return c.in(r, op, raw, vw)
 	case "between":
-		var vals []json.RawMessage
-		if json.Unmarshal(raw, &vals) != nil || len(vals) != 2 {
-			c.bad(vw, "invalid", "must be [from, to]")
-			return ""
-		}
-		lo, ok1 := c.value(r, vals[0], vw+"[0]")
-		hi, ok2 := c.value(r, vals[1], vw+"[1]")
-		if !ok1 || !ok2 {
-			return ""
-		}
-		return r.expr + " BETWEEN " + lo + " AND " + hi
+		return c.between(r, raw, vw)
 	case "period":
 		return c.period(r, raw, vw)
 	}
-	v, ok := c.value(r, raw, vw)
+	return c.compare(r, op, raw, vw)
+}
+
+// emptySQL is "empty" or "not_empty": null, or for text also "".
+func emptySQL(r rRef, op string) string {
+	sql := r.expr + " IS NULL"
+	if r.typ == rText {
+		sql = "(" + r.expr + " IS NULL OR " + r.expr + " = '')"
+	}
+	if op == "not_empty" {
+		sql = "NOT " + sql
+	}
+	return sql
+}
+
+// like matches text as a case-blind pattern whose wildcards are escaped.
+func (c *compiler) like(r rRef, op string, raw json.RawMessage, where string) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil || s == "" {
+		c.bad(where, "invalid", "must be non-empty text")
+		return ""
+	}
+	pat := EscapeLike(s)
+	switch op {
+	case "contains", "not_contains":
+		pat = "%" + pat + "%"
+	case "starts_with":
+		pat += "%"
+	case "ends_with":
+		pat = "%" + pat
+	}
+	sql := r.expr + " ILIKE " + c.arg(pat)
+	if op == "not_contains" {
+		sql = "(" + r.expr + " IS NULL OR NOT " + sql + ")"
+	}
+	return sql
+}
+
+// in is "in" or "not_in" a list of 1 to 1,000 values (not_in keeps nulls).
+func (c *compiler) in(r rRef, op string, raw json.RawMessage, where string) string {
+	var vals []json.RawMessage
+	if json.Unmarshal(raw, &vals) != nil || len(vals) == 0 || len(vals) > 1000 {
+		c.bad(where, "invalid", "must be a list of 1 to 1,000 values")
+		return ""
+	}
+	ps := make([]string, 0, len(vals))
+	for i, v := range vals {
+		p, ok := c.value(r, v, fmt.Sprintf("%s[%d]", where, i))
+		if !ok {
+			return ""
+		}
+		ps = append(ps, p)
+	}
+	if op == "in" {
+		return r.expr + " IN (" + strings.Join(ps, ", ") + ")"
+	}
+	return "(" + r.expr + " IS NULL OR " + r.expr + " NOT IN (" + strings.Join(ps, ", ") + "))"
+}
+
+// between is [from, to], both inclusive.
+func (c *compiler) between(r rRef, raw json.RawMessage, where string) string {
+	var vals []json.RawMessage
+	if json.Unmarshal(raw, &vals) != nil || len(vals) != 2 {
+		c.bad(where, "invalid", "must be [from, to]")
+		return ""
+	}
+	lo, ok1 := c.value(r, vals[0], where+"[0]")
+	hi, ok2 := c.value(r, vals[1], where+"[1]")
+	if !ok1 || !ok2 {
+		return ""
+	}
+	return r.expr + " BETWEEN " + lo + " AND " + hi
+}
+
+// compare is equals, not_equals (which keeps nulls), greater, less and
+// their or-equal forms.
+func (c *compiler) compare(r rRef, op string, raw json.RawMessage, where string) string {
+	v, ok := c.value(r, raw, where)
 	if !ok {
 		return ""
 	}
-	cmp := map[string]string{"equals": "=", "not_equals": "<>", "greater": ">", "greater_or_equal": ">=", "less": "<",
-		"less_or_equal": "<="}[op]
 	if op == "not_equals" {
 		return "(" + r.expr + " IS NULL OR " + r.expr + " <> " + v + ")"
 	}
+	cmp := map[string]string{"equals": "=", "greater": ">", "greater_or_equal": ">=", "less": "<", "less_or_equal": "<="}[op]
 	return r.expr + " " + cmp + " " + v
 }
 
 // value binds one value as the field's type.
 func (c *compiler) value(r rRef, raw json.RawMessage, where string) (string, bool) {
 	var s string
-	var num json.Number
 	switch r.typ {
 	case rText:
 		if json.Unmarshal(raw, &s) != nil || len(s) > 1000 {
@@ -309,23 +328,7 @@ func (c *compiler) value(r rRef, raw json.RawMessage, where string) (string, boo
 		}
 		return c.arg(s), true
 	case rInteger, rNumber, rMoney:
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		dec.UseNumber()
-		var v any
-		if dec.Decode(&v) == nil {
-			switch t := v.(type) {
-			case json.Number:
-				num = t
-			case string:
-				num = json.Number(t)
-			}
-		}
-		d, err := decimal.NewFromString(string(num))
-		if err != nil {
-			c.bad(where, "invalid", "must be a number")
-			return "", false
-		}
-		return c.arg(d.String()) + "::numeric", true
+		return c.number(raw, where)
 	case rBoolean:
 		var b bool
 		if json.Unmarshal(raw, &b) != nil {
@@ -340,26 +343,56 @@ func (c *compiler) value(r rRef, raw json.RawMessage, where string) (string, boo
 		}
 		return c.arg(s) + "::uuid", true
 	case rDate, rDatetime:
-		if json.Unmarshal(raw, &s) != nil {
-			c.bad(where, "invalid", "must be a date (2026-11-27) or a time (RFC 3339)")
-			return "", false
+		return c.date(r, raw, where)
+	}
+	c.bad(where, "invalid", "cannot be compared")
+	return "", false
+}
+
+// number binds a number, given as a JSON number or a string, as a
+// decimal.
+func (c *compiler) number(raw json.RawMessage, where string) (string, bool) {
+	var num json.Number
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) == nil {
+		switch t := v.(type) {
+		case json.Number:
+			num = t
+		case string:
+			num = json.Number(t)
 		}
-		if t, err := time.ParseInLocation("2006-01-02", s, c.loc); err == nil {
-			if r.typ == rDate {
-				return c.arg(s) + "::date", true
-			}
-			return c.arg(t) + "::timestamptz", true
-		}
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			if r.typ == rDate {
-				return c.arg(t.In(c.loc).Format("2006-01-02")) + "::date", true
-			}
-			return c.arg(t) + "::timestamptz", true
-		}
+	}
+	d, err := decimal.NewFromString(string(num))
+	if err != nil {
+		c.bad(where, "invalid", "must be a number")
+		return "", false
+	}
+	return c.arg(d.String()) + "::numeric", true
+}
+
+// date binds a date (a day in the report time zone) or an RFC 3339 time
+// as the field's type.
+func (c *compiler) date(r rRef, raw json.RawMessage, where string) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
 		c.bad(where, "invalid", "must be a date (2026-11-27) or a time (RFC 3339)")
 		return "", false
 	}
-	c.bad(where, "invalid", "cannot be compared")
+	if t, err := time.ParseInLocation("2006-01-02", s, c.loc); err == nil {
+		if r.typ == rDate {
+			return c.arg(s) + "::date", true
+		}
+		return c.arg(t) + "::timestamptz", true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		if r.typ == rDate {
+			return c.arg(t.In(c.loc).Format("2006-01-02")) + "::date", true
+		}
+		return c.arg(t) + "::timestamptz", true
+	}
+	c.bad(where, "invalid", "must be a date (2026-11-27) or a time (RFC 3339)")
 	return "", false
 }
 
@@ -423,47 +456,3 @@ func (c *compiler) groupExpr(r rRef, part string, where string) (string, bool) {
 	c.bad(where, "invalid", "date_part applies to dates and times")
 	return "", false
 }
-
-// out is how a value leaves the database: money with two decimals and
-// numbers as decimal strings, dates as text, times in UTC, ids as text.
-func out(expr, typ string) string {
-	switch typ {
-	case rMoney:
-		return "round(" + expr + ", 2)::text"
-	case rNumber:
-		return "trim_scale(" + expr + ")::text"
-	case rInteger:
-		return "(" + expr + ")::bigint"
-	case rDate, rID:
-		return "(" + expr + ")::text"
-	case rDatetime:
-		return `to_char((` + expr + `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
-	}
-	return expr
-}
-
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// aggType is the type of an aggregate's result.
-func aggType(fn, typ string) string {
-	switch fn {
-	case "count":
-		return rInteger
-	case "avg":
-		if typ == rMoney {
-			return rMoney
-		}
-		return rNumber
-	case "sum":
-		if typ == rInteger {
-			return rNumber
-		}
-	}
-	return typ
-}
-
-// groupLevel is how many grouping columns a ROLLUP row keeps, from
-// GROUPING(g1, …, gn): a set bit is a level rolled up.
-func groupLevel(grouping int64, n int) int { return n - bits.OnesCount64(uint64(grouping)) }

@@ -1,4 +1,4 @@
-package store
+package reportsql
 
 import (
 	"strings"
@@ -48,7 +48,10 @@ type rLink struct {
 	label  string
 }
 
-type rEntity struct {
+// Entity is what a report may start from or link to: a table (or a
+// derived row set) with its fields and links. It is built by NewRegistry
+// and read only by the compiler.
+type Entity struct {
 	name  string
 	label string
 	// from is the FROM item over the alias %[1]s; live filters out what a
@@ -57,6 +60,10 @@ type rEntity struct {
 	fields     map[string]rField
 	links      map[string]rLink
 }
+
+// Registry is every report entity by name. It is built once and never
+// changes, so plans may be compiled against it concurrently.
+type Registry map[string]*Entity
 
 // fieldSpec is "name type label" (the label may have spaces); a plain
 // column of the entity's table.
@@ -67,8 +74,8 @@ func columns(fields map[string]rField, specs ...string) {
 	}
 }
 
-func entity(name, label, table string, soft bool, specs ...string) *rEntity {
-	e := &rEntity{name: name, label: label, from: table + " %[1]s", fields: map[string]rField{}, links: map[string]rLink{}}
+func entity(name, label, table string, soft bool, specs ...string) *Entity {
+	e := &Entity{name: name, label: label, from: table + " %[1]s", fields: map[string]rField{}, links: map[string]rLink{}}
 	if soft {
 		e.live = "%[1]s.deleted_at IS NULL"
 	}
@@ -77,36 +84,36 @@ func entity(name, label, table string, soft bool, specs ...string) *rEntity {
 	return e
 }
 
-func (e *rEntity) owned() *rEntity {
+func (e *Entity) owned() *Entity {
 	columns(e.fields, "owner_id id Ответственный (Ид)")
 	e.links["owner"] = rLink{target: "user", fk: "%[1]s.owner_id", label: "Ответственный"}
 	return e
 }
 
-func (e *rEntity) link(name, target, fk, label string) *rEntity {
+func (e *Entity) link(name, target, fk, label string) *Entity {
 	columns(e.fields, fk+" id "+label+" (Ид)")
 	e.links[name] = rLink{target: target, fk: "%[1]s." + fk, label: label}
 	return e
 }
 
-func (e *rEntity) ordered(name, order string) *rEntity {
+func (e *Entity) ordered(name, order string) *Entity {
 	f := e.fields[name]
 	f.order = order
 	e.fields[name] = f
 	return e
 }
 
-// labelled names the codes of a field by a picklist (or pairs).
 // liveLabelled sets the query that reads a field's labels when a report
 // runs.
-func (e *rEntity) liveLabelled(name, sql string) *rEntity {
+func (e *Entity) liveLabelled(name, sql string) *Entity {
 	f := e.fields[name]
 	f.liveLabels = sql
 	e.fields[name] = f
 	return e
 }
 
-func (e *rEntity) labelled(name string, lists ...*core.Picklist) *rEntity {
+// labelled names the codes of a field by picklists.
+func (e *Entity) labelled(name string, lists ...*core.Picklist) *Entity {
 	f := e.fields[name]
 	if f.labels == nil {
 		f.labels = map[string]string{}
@@ -120,8 +127,16 @@ func (e *rEntity) labelled(name string, lists ...*core.Picklist) *rEntity {
 	return e
 }
 
-func (e *rEntity) computed(name, typ, label, expr string) *rEntity {
+func (e *Entity) computed(name, typ, label, expr string) *Entity {
 	e.fields[name] = rField{expr: expr, typ: typ, label: label}
+	return e
+}
+
+// within makes the sums of a field add up within another's groups only.
+func (e *Entity) within(name, field string) *Entity {
+	f := e.fields[name]
+	f.within = field
+	e.fields[name] = f
 	return e
 }
 
@@ -130,19 +145,11 @@ var documentFields = []string{"number text Номер", "date date Дата", "s
 	"currency text Валюта", "subtotal money Сумма без скидки", "discount_total money Скидка", "vat_total money НДС",
 	"grand_total money Итого"}
 
-func document(name, label, table string, extra ...string) *rEntity {
+func document(name, label, table string, extra ...string) *Entity {
 	return entity(name, label, table, true, append(append([]string{}, documentFields...), extra...)...).owned().
 		link("account", "account", "account_id", "Контрагент").
 		link("contact", "contact", "contact_id", "Контакт").
 		link("deal", "deal", "deal_id", "Сделка")
-}
-
-func stagePicklist() *core.Picklist {
-	var cs []core.Choice
-	for _, st := range core.DefaultStages() {
-		cs = append(cs, core.Choice{Code: st.Code, RU: st.LabelRU})
-	}
-	return core.NewPicklist("deal_stage", cs...)
 }
 
 // stageLabels reads the names of the deal stages of every pipeline (a
@@ -150,9 +157,11 @@ func stagePicklist() *core.Picklist {
 const stageLabels = `SELECT DISTINCT ON (s->>'code') s->>'code', coalesce(s->>'label_ru', '')
 	FROM pipelines p, jsonb_array_elements(p.stages) s WHERE p.deleted_at IS NULL ORDER BY s->>'code', p.created_at`
 
-// reportRegistry builds the registry.
-func reportRegistry() map[string]*rEntity {
-	es := []*rEntity{
+// NewRegistry builds the registry: users, leads, contacts, accounts,
+// deals and their funnel, activities, quotes, sales orders, invoices and
+// their lines, payments, products, services and calls.
+func NewRegistry() Registry {
+	es := []*Entity{
 		entity("user", "Пользователь", "users", false, "name text Имя", "email text E-mail", "active boolean Активен"),
 		entity("lead", "Обращение", "leads", true, "first_name text Имя", "last_name text Фамилия", "company text Компания",
 			"title text Должность", "email text E-mail", "phone text Телефон", "mobile text Мобильный", "status text Статус",
@@ -167,39 +176,19 @@ func reportRegistry() map[string]*rEntity {
 		entity("account", "Контрагент", "accounts", true, "name text Название", "type text Тип", "legal_form text Форма",
 			"inn text ИНН", "kpp text КПП", "ogrn text ОГРН", "phone text Телефон", "email text E-mail",
 			"website text Сайт", "industry text Отрасль").owned().labelled("type", core.AccountTypes()),
-		entity("deal", "Сделка", "deals", true, "name text Название", "stage text Этап", "probability integer Вероятность",
-			"amount money Сумма", "currency text Валюта", "close_date date Дата закрытия", "source text Источник",
-			"type text Тип", "closed_at datetime Закрыта").owned().
-			link("account", "account", "account_id", "Контрагент").
-			link("contact", "contact", "contact_id", "Контакт").
-			ordered("stage", `(SELECT o FROM pipelines p, jsonb_array_elements(p.stages) WITH ORDINALITY s(v, o)
-				WHERE p.id = %[1]s.pipeline_id AND v->>'code' = %[1]s.stage LIMIT 1)`).
-			labelled("stage", stagePicklist()).liveLabelled("stage", stageLabels).labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
-			computed("weighted_amount", rMoney, "Взвешенная сумма", "round(%[1]s.amount * %[1]s.probability / 100.0, 2)").
-			computed("stage_kind", rText, "Итог этапа", `coalesce((SELECT s->>'kind' FROM pipelines p, jsonb_array_elements(p.stages) s
-				WHERE p.id = %[1]s.pipeline_id AND s->>'code' = %[1]s.stage LIMIT 1), 'open')`).
-			labelled("stage_kind", core.NewPicklist("stage_kind", core.Choice{Code: "open", RU: "В работе"},
-				core.Choice{Code: "won", RU: "Выиграна"}, core.Choice{Code: "lost", RU: "Проиграна"})),
+		deal(),
 		entity("activity", "Активность", "activities", true, "kind text Вид", "subject text Тема", "status text Статус",
 			"priority text Приоритет", "start_at datetime Начало", "end_at datetime Окончание", "due_at datetime Срок",
 			"completed_at datetime Выполнено", "location text Место").owned().
 			labelled("status", core.EventStatuses(), core.TaskStatuses()).labelled("priority", core.TaskPriorities()).
-			labelled("kind", core.NewPicklist("activity_kind", core.Choice{Code: core.KindCall, RU: "Звонок"},
-				core.Choice{Code: core.KindMeeting, RU: "Встреча"}, core.Choice{Code: core.KindTask, RU: "Задача"},
-				core.Choice{Code: core.KindEmail, RU: "Письмо"})).
+			labelled("kind", core.ActivityKinds()).
 			link("lead", "lead", "lead_id", "Обращение").
 			link("contact", "contact", "contact_id", "Контакт").
 			link("account", "account", "account_id", "Контрагент").
 			link("deal", "deal", "deal_id", "Сделка"),
 		document("quote", "Предложение", "quotes", "valid_until date Действительно до").labelled("status", core.QuoteStages()),
 		document("sales_order", "Заказ", "sales_orders", "due_date date Срок").labelled("status", core.SalesOrderStatuses()),
-		document("invoice", "Счёт", "invoices", "due_date date Срок оплаты", "amount_paid money Оплачено",
-			"balance money Остаток").labelled("status", core.InvoiceStatuses()).
-			computed("overdue_days", rInteger, "Дней просрочки",
-				"greatest(0, (%[2]s - coalesce(%[1]s.due_date, %[1]s.date)))::bigint").
-			computed("aging_bucket", rText, "Просрочка", `CASE WHEN %[2]s - coalesce(%[1]s.due_date, %[1]s.date) <= 30 THEN '0–30'
-				WHEN %[2]s - coalesce(%[1]s.due_date, %[1]s.date) <= 60 THEN '31–60'
-				WHEN %[2]s - coalesce(%[1]s.due_date, %[1]s.date) <= 90 THEN '61–90' ELSE '90+' END`),
+		invoice(),
 		entity("payment", "Платёж", "payments", true, "number text Номер", "date date Дата", "direction text Направление",
 			"status text Статус", "amount money Сумма", "currency text Валюта", "method text Способ",
 			"reference text Основание").owned().
@@ -221,10 +210,46 @@ func reportRegistry() map[string]*rEntity {
 			link("lead", "lead", "lead_id", "Обращение").
 			link("contact", "contact", "contact_id", "Контакт").
 			link("account", "account", "account_id", "Контрагент"),
+		invoiceLines(),
+		dealFunnel(),
 	}
-	// Invoice lines: one row per line of a live invoice; the invoice's
-	// fields through the invoice link.
-	lines := &rEntity{name: "invoice_line", label: "Строка счёта",
+	reg := make(Registry, len(es))
+	for _, e := range es {
+		reg[e.name] = e
+	}
+	return reg
+}
+
+func deal() *Entity {
+	return entity("deal", "Сделка", "deals", true, "name text Название", "stage text Этап", "probability integer Вероятность",
+		"amount money Сумма", "currency text Валюта", "close_date date Дата закрытия", "source text Источник",
+		"type text Тип", "closed_at datetime Закрыта").owned().
+		link("account", "account", "account_id", "Контрагент").
+		link("contact", "contact", "contact_id", "Контакт").
+		ordered("stage", `(SELECT o FROM pipelines p, jsonb_array_elements(p.stages) WITH ORDINALITY s(v, o)
+				WHERE p.id = %[1]s.pipeline_id AND v->>'code' = %[1]s.stage LIMIT 1)`).
+		labelled("stage", core.DefaultStagePicklist()).liveLabelled("stage", stageLabels).
+		labelled("source", core.LeadSources()).labelled("type", core.DealTypes()).
+		computed("weighted_amount", rMoney, "Взвешенная сумма", "round(%[1]s.amount * %[1]s.probability / 100.0, 2)").
+		computed("stage_kind", rText, "Итог этапа", `coalesce((SELECT s->>'kind' FROM pipelines p, jsonb_array_elements(p.stages) s
+				WHERE p.id = %[1]s.pipeline_id AND s->>'code' = %[1]s.stage LIMIT 1), 'open')`).
+		labelled("stage_kind", core.StageKinds())
+}
+
+func invoice() *Entity {
+	return document("invoice", "Счёт", "invoices", "due_date date Срок оплаты", "amount_paid money Оплачено",
+		"balance money Остаток").labelled("status", core.InvoiceStatuses()).
+		computed("overdue_days", rInteger, "Дней просрочки",
+			"greatest(0, (%[2]s - coalesce(%[1]s.due_date, %[1]s.date)))::bigint").
+		computed("aging_bucket", rText, "Просрочка", `CASE WHEN %[2]s - coalesce(%[1]s.due_date, %[1]s.date) <= 30 THEN '0–30'
+				WHEN %[2]s - coalesce(%[1]s.due_date, %[1]s.date) <= 60 THEN '31–60'
+				WHEN %[2]s - coalesce(%[1]s.due_date, %[1]s.date) <= 90 THEN '61–90' ELSE '90+' END`)
+}
+
+// invoiceLines is one row per line of a live invoice; the invoice's
+// fields through the invoice link.
+func invoiceLines() *Entity {
+	lines := &Entity{name: "invoice_line", label: "Строка счёта",
 		from:   "invoices %[1]s_doc CROSS JOIN LATERAL jsonb_array_elements(%[1]s_doc.lines) %[1]s",
 		live:   "%[1]s_doc.deleted_at IS NULL",
 		fields: map[string]rField{}, links: map[string]rLink{}}
@@ -243,16 +268,10 @@ func reportRegistry() map[string]*rEntity {
 		{"id", rID, "Счёт (Ид)", "%[1]s_doc.id"},
 		{"created_at", rDatetime, "Создано", "%[1]s_doc.created_at"},
 	} {
-		lines.fields[f.name] = rField{expr: f.expr, typ: f.typ, label: f.label}
+		lines.computed(f.name, f.typ, f.label, f.expr)
 	}
 	lines.links["invoice"] = rLink{target: "invoice", fk: "%[1]s_doc.id", label: "Счёт"}
 	lines.links["product"] = rLink{target: "product", fk: "(%[1]s->>'product_id')::uuid", label: "Товар"}
 	lines.links["service"] = rLink{target: "service", fk: "(%[1]s->>'service_id')::uuid", label: "Услуга"}
-	es = append(es, lines, dealFunnel())
-
-	m := make(map[string]*rEntity, len(es))
-	for _, e := range es {
-		m[e.name] = e
-	}
-	return m
+	return lines
 }
