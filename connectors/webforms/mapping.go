@@ -385,7 +385,7 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 	switch def.Target {
 	case core.FormTargetLead:
 		if _, ok := record["company"]; !ok {
-			record["company"] = mustJSON("Не указана")
+			record["company"] = mustJSON(core.UnknownCompany)
 		}
 		if !b.marketing.IsZero() {
 			record["marketing"] = mustJSON(b.marketing)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -117,7 +116,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 func (s *Store) Authenticate(ctx context.Context, secret string) (*core.APIKey, error) {
 	hash := core.HashAPIKey(secret)
 	h := hex.EncodeToString(hash)
-	now := time.Now()
+	now := s.now()
 	s.keys.mu.Lock()
 	c, ok := s.keys.m[h]
 	s.keys.mu.Unlock()

@@ -161,7 +161,7 @@ func (s *Store) applyCalls(ctx context.Context, work []*callWork, p core.CallPol
 	sort.Slice(work, func(i, j int) bool { return work[i].key() < work[j].key() })
 	for range 3 {
 		err := s.inTx(ctx, func(tx pgx.Tx) error {
-			return s.applyCallsTx(context.WithValue(ctx, txKey{}, tx), tx, work, p)
+			return s.applyCallsTx(ctx, tx, work, p)
 		})
 		var pg *pgconn.PgError
 		if !errors.Is(err, errCallRace) && !(errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")) {
@@ -176,53 +176,19 @@ func (s *Store) applyCalls(ctx context.Context, work []*callWork, p core.CallPol
 // activity and call-back task, with their events; a few statements
 // whatever the number of calls.
 func (s *Store) applyCallsTx(ctx context.Context, tx pgx.Tx, work []*callWork, p core.CallPolicy) error {
-	providers, ids := make([]string, len(work)), make([]string, len(work))
-	for i, w := range work {
-		providers[i], ids[i] = w.reports[0].Provider, w.reports[0].CallID
-		w.old, w.call, w.changed = nil, nil, false
-	}
-	rows, err := tx.Query(ctx, `SELECT `+callColumns+` FROM calls
-		WHERE (provider, provider_call_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-		ORDER BY provider, provider_call_id FOR UPDATE`, providers, ids)
+	stored, err := lockCalls(ctx, tx, work)
 	if err != nil {
 		return err
-	}
-	calls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*core.Call, error) { return scanCall(r) })
-	if err != nil {
-		return err
-	}
-	stored := make(map[string]*core.Call, len(calls))
-	for _, c := range calls {
-		stored[c.Provider+"\x00"+c.CallID] = c
 	}
 	now := s.now()
-	var changed []*callWork
-	for _, w := range work {
-		w.old = stored[w.key()]
-		c := &core.Call{}
-		if w.old != nil {
-			*c = *w.old
-		}
-		for _, r := range w.reports {
-			c.Merge(r)
-		}
-		if w.old != nil && c.CallState.Equal(&w.old.CallState) {
-			w.call = w.old // a repeat, or nothing new
-			continue
-		}
-		if w.old == nil {
-			c.ID, c.CreatedAt, c.Version = uuid.Must(uuid.NewV7()).String(), now, 0
-		}
-		c.UpdatedAt, c.Version = now, c.Version+1
-		w.call, w.changed = c, true
-		changed = append(changed, w)
-	}
+	changed := mergeCalls(work, stored, now)
 	if len(changed) == 0 {
 		return nil
 	}
 	if err := s.assignCallOwners(ctx, tx, changed, p); err != nil {
 		return err
 	}
+
 	var out newRecords
 	var finishing []*callWork
 	for _, w := range changed {
@@ -243,6 +209,60 @@ func (s *Store) applyCallsTx(ctx context.Context, tx pgx.Tx, work []*callWork, p
 		return err
 	}
 	return copyEvents(ctx, tx, out.events)
+}
+
+// lockCalls reads and locks the stored calls of the work, by key, and
+// clears the work's outcome of an earlier try.
+func lockCalls(ctx context.Context, tx pgx.Tx, work []*callWork) (map[string]*core.Call, error) {
+	providers, ids := make([]string, len(work)), make([]string, len(work))
+	for i, w := range work {
+		providers[i], ids[i] = w.reports[0].Provider, w.reports[0].CallID
+		w.old, w.call, w.changed = nil, nil, false
+	}
+	rows, err := tx.Query(ctx, `SELECT `+callColumns+` FROM calls
+		WHERE (provider, provider_call_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		ORDER BY provider, provider_call_id FOR UPDATE`, providers, ids)
+	if err != nil {
+		return nil, err
+	}
+	calls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*core.Call, error) { return scanCall(r) })
+	if err != nil {
+		return nil, err
+	}
+	stored := make(map[string]*core.Call, len(calls))
+	for _, c := range calls {
+		stored[c.Provider+"\x00"+c.CallID] = c
+	}
+	return stored, nil
+}
+
+// mergeCalls merges each call's reports into its stored state (a new
+// call when none) and returns the calls they changed, with a new version
+// at now; a repeat, or nothing new, keeps the stored call.
+func mergeCalls(work []*callWork, stored map[string]*core.Call, now time.Time) []*callWork {
+	var changed []*callWork
+	for _, w := range work {
+		w.old = stored[w.key()]
+		c := &core.Call{}
+		if w.old != nil {
+			*c = *w.old
+		}
+		for _, r := range w.reports {
+			c.Merge(r)
+		}
+		if w.old != nil && c.CallState.Equal(&w.old.CallState) {
+			w.call = w.old // a repeat, or nothing new
+			continue
+		}
+
+		if w.old == nil {
+			c.ID, c.CreatedAt, c.Version = uuid.Must(uuid.NewV7()).String(), now, 0
+		}
+		c.UpdatedAt, c.Version = now, c.Version+1
+		w.call, w.changed = c, true
+		changed = append(changed, w)
+	}
+	return changed
 }
 
 // newRecords are the rows and events a batch writes by COPY.
@@ -306,7 +326,7 @@ func (s *Store) assignCallOwners(ctx context.Context, tx pgx.Tx, work []*callWor
 		for i, c := range calls {
 			if ids != nil {
 				c.OwnerID = ids[i]
-			} else if c.OwnerID, err = s.defaultOwner(ctx); err != nil {
+			} else if c.OwnerID, err = s.defaultOwner(withTx(ctx, tx)); err != nil { // it finds its transaction in ctx
 				return err
 			}
 		}
@@ -322,142 +342,109 @@ func (s *Store) finishCalls(ctx context.Context, tx pgx.Tx, work []*callWork, p 
 	if len(work) == 0 {
 		return nil
 	}
-	var numbers []string
-	for _, w := range work {
-		if client, ok := clientNumber(w.call); ok {
-			numbers = append(numbers, client)
-		}
+	owners, err := clientOwners(ctx, tx, work)
+	if err != nil {
+		return err
 	}
-	var owners map[string]core.DuplicateMatch
-	if len(numbers) > 0 {
-		// Two calls from one new number finishing at once must not make
-		// two leads: their lookups and creations go one after the other
-		// (locks taken in one order: batches wait, never deadlock).
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended('crmhub.call.client:' || n, 0) AS k
-			FROM unnest($1::text[]) n ORDER BY 1) l`, numbers); err != nil {
-			return err
-		}
-		var err error
-		if owners, err = phoneOwners(ctx, tx, numbers); err != nil {
-			return err
-		}
-	}
-	newLeads := map[string]string{} // number → the lead this batch made for it
+	f := &callFinish{s: s, policy: p, now: now, owners: owners, newLeads: map[string]string{}, out: out}
 	for _, w := range work {
-		c := w.call
-		wctx := w.ctx(ctx)
-		if client, ok := clientNumber(c); ok {
-			if m, ok := owners[client]; ok {
-				id := m.ID
-				switch m.Entity {
-				case core.EntityContact:
-					c.ContactID = &id
-				case core.EntityAccount:
-					c.AccountID = &id
-				case core.EntityLead:
-					c.LeadID = &id
-				}
-			} else if id, ok := newLeads[client]; ok {
-				c.LeadID = &id
-			} else if c.Direction == core.CallIn && p.CreateLeads {
-				lead, err := newRecord(s.tables.lead, core.Patch{
-					"last_name": mustMarshal(client), "company": mustMarshal("Не указана"), "phone": mustMarshal(client),
-					"source": mustMarshal("incoming_call"), "description": mustMarshal(fmt.Sprintf("Входящий звонок %s (%s)", client, c.Provider)),
-				}, c.OwnerID, now)
-				if err != nil {
-					return fmt.Errorf("call %s:%s: lead: %w", c.Provider, c.CallID, err)
-				}
-				out.leads = append(out.leads, s.tables.lead.args(lead))
-				if err := out.event(wctx, core.EntityLead, core.OpCreated, lead.ID, 1, lead, nil, now); err != nil {
-					return err
-				}
-				newLeads[client], c.LeadID = lead.ID, &lead.ID
-			}
-		}
-		for _, a := range callActivities(c, p, now) {
-			act, err := newRecord(s.tables.activity, a, c.OwnerID, now)
-			if err == nil {
-				err = s.completeActivity(nil, act)
-			}
-			if err != nil {
-				return fmt.Errorf("call %s:%s: activity: %w", c.Provider, c.CallID, err)
-			}
-			out.activities = append(out.activities, s.tables.activity.args(act))
-			if err := out.event(wctx, core.EntityActivity, core.OpCreated, act.ID, 1, act, nil, now); err != nil {
-				return err
-			}
-			if c.ActivityID == nil {
-				c.ActivityID = &act.ID // the call's own activity comes first
-			}
+		if err := f.finish(w.ctx(ctx), w.call); err != nil {
+			return fmt.Errorf("call %s:%s: %w", w.call.Provider, w.call.CallID, err)
 		}
 	}
 	return nil
 }
 
-// clientNumber is the call's client's phone number, when it has one the
-// CRM can look up.
-func clientNumber(c *core.Call) (string, bool) {
-	client := c.ClientNumber()
-	if _, ok := core.NormalizePhone(client); !ok || c.Direction == core.CallInternal {
-		return "", false
-	}
-	return client, true
-}
-
-// callActivities are the patches of a finished call's activity (kind call,
-// held or not) and, for a missed incoming call, its call-back task.
-func callActivities(c *core.Call, p core.CallPolicy, now time.Time) []core.Patch {
-	client := c.ClientNumber()
-	// A call has not started after it ended here: a start in the future is
-	// the PBX's clock running ahead (or its time zone set wrong), and would
-	// make the activity refused (held before its start).
-	start := c.StartedAt
-	if start == nil || start.After(now) {
-		start = &now
-	}
-	end := c.EndedAt
-	switch {
-	case end == nil || end.Before(*start):
-		end = start
-	case end.After(now):
-		end = &now
-	}
-	subject := map[string]string{core.CallIn: "Входящий звонок", core.CallOut: "Исходящий звонок"}[c.Direction]
-	if subject == "" {
-		subject = "Звонок"
-	}
-	status := "held"
-	if c.Disposition != core.CallAnswered {
-		status = "not_held"
-	}
-	links := func(pt core.Patch) core.Patch {
-		for k, v := range map[string]*string{"lead_id": c.LeadID, "contact_id": c.ContactID, "account_id": c.AccountID} {
-			if v != nil {
-				pt[k] = mustMarshal(*v)
-			}
+// clientOwners returns the record each finishing call's client number
+// belongs to, the numbers locked for the rest of the transaction.
+func clientOwners(ctx context.Context, tx pgx.Tx, work []*callWork) (map[string]core.DuplicateMatch, error) {
+	var numbers []string
+	for _, w := range work {
+		if client, ok := w.call.ClientPhone(); ok {
+			numbers = append(numbers, client)
 		}
-		return pt
 	}
-	out := []core.Patch{links(core.Patch{
-		"kind": mustMarshal(core.KindCall), "subject": mustMarshal(subject + " " + client), "status": mustMarshal(status),
-		"start_at": mustMarshal(start), "end_at": mustMarshal(end), "description": mustMarshal(callDescription(c)),
-	})}
-	if c.Missed() && p.CallbackAfter > 0 {
-		out = append(out, links(core.Patch{
-			"kind": mustMarshal(core.KindTask), "subject": mustMarshal("Перезвонить " + client), "priority": mustMarshal("high"),
-			"start_at": mustMarshal(start), "due_at": mustMarshal(start.Add(p.CallbackAfter)),
-			"description": mustMarshal(fmt.Sprintf("Пропущенный звонок %s в %s", client, start.Format("02.01.2006 15:04 MST"))),
-		}))
+	if len(numbers) == 0 {
+		return map[string]core.DuplicateMatch{}, nil
 	}
-	return out
+	// Two calls from one new number finishing at once must not make two
+	// leads: their lookups and creations go one after the other (locks
+	// taken in one order: batches wait, never deadlock).
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended('crmhub.call.client:' || n, 0) AS k
+		FROM unnest($1::text[]) n ORDER BY 1) l`, numbers); err != nil {
+		return nil, err
+	}
+	return phoneOwners(ctx, tx, numbers)
 }
 
-func callDescription(c *core.Call) string {
-	d := fmt.Sprintf("%s, %s → %s, %d с, %s", c.Provider, c.From, c.To, c.Duration, c.Disposition)
-	if c.RecordingURL != "" {
-		d += "\nЗапись: " + c.RecordingURL
+// callFinish finishes the calls of one batch: what a finished call
+// produces is core's (core.CallLead, core.CallActivities); it makes the
+// records and their events.
+type callFinish struct {
+	s        *Store
+	policy   core.CallPolicy
+	now      time.Time
+	owners   map[string]core.DuplicateMatch // client number → its record
+	newLeads map[string]string              // client number → the lead this batch made for it
+	out      *newRecords
+}
+
+// finish attaches the call c and logs its activities; ctx is the call's.
+func (f *callFinish) finish(ctx context.Context, c *core.Call) error {
+	if err := f.attach(ctx, c); err != nil {
+		return fmt.Errorf("lead: %w", err)
 	}
-	return d
+	for _, a := range core.CallActivities(c, f.policy, f.now) {
+		act, err := newRecord(f.s.tables.activity, a, c.OwnerID, f.now)
+		if err == nil {
+			err = f.s.completeActivity(nil, act)
+		}
+		if err != nil {
+			return fmt.Errorf("activity: %w", err)
+		}
+		f.out.activities = append(f.out.activities, f.s.tables.activity.args(act))
+		if err := f.out.event(ctx, core.EntityActivity, core.OpCreated, act.ID, 1, act, nil, f.now); err != nil {
+			return err
+		}
+		if c.ActivityID == nil {
+			c.ActivityID = &act.ID // the call's own activity comes first
+		}
+	}
+	return nil
+}
+
+// attach links the call to the record its client's number belongs to,
+// else to the lead the batch made for the number, else to a new lead when
+// the policy makes one.
+func (f *callFinish) attach(ctx context.Context, c *core.Call) error {
+	client, ok := c.ClientPhone()
+	if !ok {
+		return nil
+	}
+	if m, ok := f.owners[client]; ok {
+		c.AttachTo(m)
+		return nil
+	}
+	if id, ok := f.newLeads[client]; ok {
+		c.LeadID = &id
+		return nil
+	}
+
+	patch, ok := core.CallLead(c, f.policy)
+	if !ok {
+		return nil
+	}
+	lead, err := newRecord(f.s.tables.lead, patch, c.OwnerID, f.now)
+	if err != nil {
+		return err
+	}
+	f.out.leads = append(f.out.leads, f.s.tables.lead.args(lead))
+	if err := f.out.event(ctx, core.EntityLead, core.OpCreated, lead.ID, 1, lead, nil, f.now); err != nil {
+		return err
+	}
+	f.newLeads[client] = lead.ID
+	c.LeadID = &lead.ID
+	return nil
 }
 
 // phoneOwnersSQL finds the live records with any of the numbers ($1) among

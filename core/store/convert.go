@@ -12,10 +12,6 @@ import (
 	"github.com/crmhub/crmhub/core"
 )
 
-// convertingKey marks the context of a conversion, which alone may write a
-// lead that is (being) converted.
-type convertingKey struct{}
-
 var _ core.LeadConverter = (*Store)(nil)
 
 // SetConversionMapping replaces the lead conversion mapping (from config).
@@ -31,7 +27,6 @@ func (s *Store) Convert(ctx context.Context, leadID string, req core.ConvertRequ
 	}
 	var out *core.Conversion
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(context.WithValue(ctx, txKey{}, tx), convertingKey{}, true)
 		lead, err := s.tables.lead.get(ctx, tx, leadID, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -40,7 +35,7 @@ func (s *Store) Convert(ctx context.Context, leadID string, req core.ConvertRequ
 			if !bytes.Equal(lead.ConversionRequest, fingerprint) {
 				return core.Errorf(core.ECONFLICT, "the lead was already converted with another request")
 			}
-			out, err = s.conversionOf(ctx, lead)
+			out, err = s.conversionOf(ctx, tx, lead)
 			return err
 		}
 		out, err = s.convert(ctx, tx, lead, req, fingerprint)
@@ -52,13 +47,17 @@ func (s *Store) Convert(ctx context.Context, leadID string, req core.ConvertRequ
 	return out, nil
 }
 
+// convert makes the lead's account, contact and deal in tx. A conversion
+// turns a lead into its contact: its records are never the lead's
+// duplicates, so they skip the duplicate policy.
 func (s *Store) convert(ctx context.Context, tx pgx.Tx, lead *core.Lead, req core.ConvertRequest, fingerprint []byte) (*core.Conversion, error) {
+	in := writeOpts{tx: tx, skipDuplicates: true}
 	owner := req.OwnerID
 	if owner == "" {
 		owner = lead.OwnerID
 	}
 	res := &core.Conversion{}
-	acc, reused, err := s.conversionAccount(ctx, tx, lead, req.Account, owner)
+	acc, reused, err := s.conversionAccount(ctx, in, lead, req.Account, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +69,7 @@ func (s *Store) convert(ctx context.Context, tx pgx.Tx, lead *core.Lead, req cor
 	}
 	cp = merge(cp, req.Contact, owner)
 	cp["account_id"] = mustMarshal(acc.ID)
-	contact, err := s.tables.contact.create(ctx, s, cp)
+	contact, err := s.tables.contact.createWith(ctx, s, cp, in)
 	if err != nil {
 		return nil, prefixFields(err, "contact.")
 	}
@@ -84,13 +83,13 @@ func (s *Store) convert(ctx context.Context, tx pgx.Tx, lead *core.Lead, req cor
 		dp = merge(dp, req.Deal, owner)
 		dp["account_id"], dp["contact_id"] = mustMarshal(acc.ID), mustMarshal(contact.ID)
 		leadID := lead.ID
-		deal, err := s.tables.deal.create(ctx, s, dp, func(d *core.Deal) { d.LeadID = &leadID })
+		deal, err := s.tables.deal.createWith(ctx, s, dp, in, func(d *core.Deal) { d.LeadID = &leadID })
 		if err != nil {
 			return nil, prefixFields(err, "deal.")
 		}
 		res.Deal = deal
 	}
-	if res.Relinked, err = s.relinkActivities(ctx, tx, lead.ID, acc.ID, contact.ID); err != nil {
+	if res.Relinked, err = s.relinkActivities(ctx, in, lead.ID, acc.ID, contact.ID); err != nil {
 		return nil, err
 	}
 
@@ -111,8 +110,9 @@ func (s *Store) convert(ctx context.Context, tx pgx.Tx, lead *core.Lead, req cor
 
 // conversionAccount finds the account to use: the one named by id, else a
 // live account with the same ИНН, else one with the same normalized name;
-// else it creates one.
-func (s *Store) conversionAccount(ctx context.Context, tx pgx.Tx, lead *core.Lead, override core.Patch, owner string) (*core.Account, bool, error) {
+// else it creates one, with in's options.
+func (s *Store) conversionAccount(ctx context.Context, in writeOpts, lead *core.Lead, override core.Patch, owner string) (*core.Account, bool, error) {
+	tx := in.tx
 	if raw, ok := override["id"]; ok {
 		var id string
 		if json.Unmarshal(raw, &id) != nil {
@@ -151,7 +151,7 @@ func (s *Store) conversionAccount(ctx context.Context, tx pgx.Tx, lead *core.Lea
 			return nil, false, err
 		}
 	}
-	acc, err := s.tables.account.create(ctx, s, ap)
+	acc, err := s.tables.account.createWith(ctx, s, ap, in)
 	if err != nil {
 		return nil, false, prefixFields(err, "account.")
 	}
@@ -159,9 +159,9 @@ func (s *Store) conversionAccount(ctx context.Context, tx pgx.Tx, lead *core.Lea
 }
 
 // relinkActivities links the lead's activities to the account and contact
-// too (crm-model.md §2, step 8), each with its event.
-func (s *Store) relinkActivities(ctx context.Context, tx pgx.Tx, leadID, accountID, contactID string) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT id::text FROM activities WHERE lead_id = $1 AND deleted_at IS NULL ORDER BY created_at`, leadID)
+// too (crm-model.md §2, step 8), each with its event, with in's options.
+func (s *Store) relinkActivities(ctx context.Context, in writeOpts, leadID, accountID, contactID string) ([]string, error) {
+	rows, err := in.tx.Query(ctx, `SELECT id::text FROM activities WHERE lead_id = $1 AND deleted_at IS NULL ORDER BY created_at`, leadID)
 	if err != nil {
 		return nil, err
 	}
@@ -171,17 +171,16 @@ func (s *Store) relinkActivities(ctx context.Context, tx pgx.Tx, leadID, account
 	}
 	p := core.Patch{"account_id": mustMarshal(accountID), "contact_id": mustMarshal(contactID)}
 	for _, id := range ids {
-		if _, err := s.tables.activity.update(ctx, s, id, 0, p); err != nil {
+		if _, err := s.tables.activity.updateWith(ctx, s, id, 0, p, in); err != nil {
 			return nil, err
 		}
 	}
 	return ids, nil
 }
 
-// conversionOf rebuilds the result of an earlier conversion.
-func (s *Store) conversionOf(ctx context.Context, lead *core.Lead) (*core.Conversion, error) {
+// conversionOf rebuilds the result of an earlier conversion, reading on db.
+func (s *Store) conversionOf(ctx context.Context, db dbtx, lead *core.Lead) (*core.Conversion, error) {
 	res := &core.Conversion{Lead: *lead, Replayed: true, Relinked: []string{}}
-	db := s.db(ctx)
 	acc, err := s.tables.account.get(ctx, db, *lead.ConvertedAccountID, "")
 	if err != nil {
 		return nil, err

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,8 +13,6 @@ import (
 type deals struct{ repo[core.Deal, *core.Deal] }
 
 var _ core.DealService = deals{}
-
-type reopenKey struct{}
 
 func (s *Store) newDealTable() *table[core.Deal, *core.Deal] {
 	return (&table[core.Deal, *core.Deal]{
@@ -31,66 +27,29 @@ func (s *Store) newDealTable() *table[core.Deal, *core.Deal] {
 			return []any{&d.Name, &d.PipelineID, &d.Stage, &d.FurthestStage, &d.Probability, &d.Amount, &d.Currency, &d.CloseDate,
 				&d.AccountID, &d.ContactID, &d.Source, &d.Type, &d.NextStep, &d.Description, &d.ClosedAt, &d.LeadID, &d.ExternalIDs}
 		},
-		defaults: func(d *core.Deal) { d.Currency, d.ExternalIDs = "RUB", map[string]string{} },
-		validate: (*core.Deal).Validate,
-		prepare:  s.prepareDeal,
-		extra:    stageHistory,
+		defaults:    func(d *core.Deal) { d.Currency, d.ExternalIDs = "RUB", map[string]string{} },
+		validate:    (*core.Deal).Validate,
+		prepareWith: s.prepareDeal,
+		extra:       stageHistory,
 		sorts: commonSorts(map[string]func(*core.Deal) string{
 			"name": func(d *core.Deal) string { return d.Name },
 		}),
 	}).init()
 }
 
-// prepareDeal applies the pipeline's rules: the stage belongs to the deal's
-// pipeline (the default one when none is given; a new deal starts in its
-// first open stage), the probability follows the stage unless given, a won
-// or lost deal is closed and changes only through Reopen.
-func (s *Store) prepareDeal(ctx context.Context, db dbtx, old, d *core.Deal) error {
-	reopening, _ := ctx.Value(reopenKey{}).(bool)
-	if old != nil && old.ClosedAt != nil && !reopening {
-		return core.Errorf(core.ECONFLICT, "the deal is closed (%s): reopen it first with POST /api/v1/deals/%s/reopen", old.Stage, old.ID)
+// prepareDeal places the deal in its pipeline (core.PlaceDeal: the
+// default pipeline when none is given) and checks its links; a closed
+// deal changes only when o reopens it (core.CheckDealChange).
+func (s *Store) prepareDeal(ctx context.Context, db dbtx, old, d *core.Deal, o writeOpts) error {
+	if err := core.CheckDealChange(old, o.reopen); err != nil {
+		return err
 	}
 	p, err := pipelineFor(ctx, db, s.tables.pipeline, d.PipelineID)
 	if err != nil {
 		return err
 	}
-	d.PipelineID = p.ID
-	if d.Stage == "" || (old != nil && old.PipelineID != d.PipelineID && d.Stage == old.Stage && p.Stage(d.Stage) == nil) {
-		d.Stage = p.FirstOpen().Code
-	}
-	st := p.Stage(d.Stage)
-	if st == nil {
-		codes := make([]string, len(p.Stages))
-		for i, s := range p.Stages {
-			codes[i] = s.Code
-		}
-		return core.Invalid([]core.FieldError{{Field: "stage", Code: "invalid_choice",
-			Message: fmt.Sprintf("not a stage of pipeline %s: %s", p.Code, strings.Join(codes, ", "))}})
-	}
-	if reopening && st.Kind != core.StageOpen {
-		return core.Invalid([]core.FieldError{{Field: "stage", Code: "not_open", Message: "a deal is reopened into an open stage"}})
-	}
-	moved := old == nil || old.Stage != d.Stage || old.PipelineID != d.PipelineID
-	if moved && !d.ProbabilityGiven() {
-		d.Probability = int64(st.Probability)
-	}
-	// The furthest open stage: kept across moves back and closing; a new
-	// pipeline starts over.
-	if old == nil || old.PipelineID != d.PipelineID || p.Position(d.FurthestStage) < 0 {
-		d.FurthestStage = ""
-	}
-	if st.Kind == core.StageOpen && p.Position(d.Stage) > p.Position(d.FurthestStage) {
-		d.FurthestStage = d.Stage
-	}
-	switch {
-	case st.Kind == core.StageOpen:
-		d.ClosedAt = nil
-	case d.ClosedAt == nil:
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		d.ClosedAt = &now
-	}
-	if old == nil && d.CloseDate.IsZero() {
-		d.CloseDate = core.NewDate(time.Now().AddDate(0, 1, 0)) // a month ahead, as a starting estimate
+	if err := core.PlaceDeal(p, old, d, o.reopen, s.now()); err != nil {
+		return err
 	}
 	if err := mustExist(ctx, db, "accounts", "account_id", d.AccountID); err != nil {
 		return err
@@ -152,7 +111,7 @@ func (r deals) Reopen(ctx context.Context, id string, ifVersion int64, stage str
 	if stage == "" {
 		p["stage"] = []byte("null") // the pipeline's first open stage
 	}
-	return r.t.update(context.WithValue(ctx, reopenKey{}, true), r.s, id, ifVersion, p)
+	return r.t.updateWith(ctx, r.s, id, ifVersion, p, writeOpts{reopen: true})
 }
 
 // List implements core.DealService.

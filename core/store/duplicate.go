@@ -38,10 +38,15 @@ LIMIT 50`
 
 // Duplicates implements core.DuplicateFinder.
 func (s *Store) Duplicates(ctx context.Context, k core.DuplicateKeys) ([]core.DuplicateMatch, error) {
+	return s.duplicates(ctx, s.db(ctx), k)
+}
+
+// duplicates finds the records sharing a key of k, on db.
+func (s *Store) duplicates(ctx context.Context, db dbtx, k core.DuplicateKeys) ([]core.DuplicateMatch, error) {
 	if k.Empty() {
 		return []core.DuplicateMatch{}, nil
 	}
-	rows, err := s.db(ctx).Query(ctx, dupSQL, dupArgs(k)...)
+	rows, err := db.Query(ctx, dupSQL, dupArgs(k)...)
 	if err != nil {
 		return nil, fmt.Errorf("duplicates: %w", err)
 	}
@@ -81,17 +86,16 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// checkDuplicates applies the source's duplicate policy to a new record:
-// nil to create it, the existing same-kind record's id to use instead
-// (merge), or a *core.DuplicatesError (reject).
-func (s *Store) checkDuplicates(ctx context.Context, entity string, keys core.DuplicateKeys) (string, error) {
+// checkDuplicates applies the source's duplicate policy to a new record,
+// looking on db: "" to create it, the existing same-kind record's id to
+// use instead (merge), or a *core.DuplicatesError (reject). Writes that
+// follow another policy skip it (writeOpts.skipDuplicates).
+func (s *Store) checkDuplicates(ctx context.Context, db dbtx, entity string, keys core.DuplicateKeys) (string, error) {
 	policy := s.dupPolicy.For(core.ActorFromContext(ctx).Source)
-	// A conversion turns a lead into its contact: never its own duplicate.
-	// A form submission follows its form's own policy (CaptureForm).
-	if policy == core.DupCreate || keys.Empty() || ctx.Value(convertingKey{}) != nil || ctx.Value(formCaptureKey{}) != nil {
+	if policy == core.DupCreate || keys.Empty() {
 		return "", nil
 	}
-	matches, err := s.Duplicates(ctx, keys)
+	matches, err := s.duplicates(ctx, db, keys)
 	if err != nil || len(matches) == 0 {
 		return "", err
 	}

@@ -46,6 +46,9 @@ type table[E any, P recordPtr[E]] struct {
 	// before every write: defaults taken from other records, links that
 	// must exist and not be deleted, transition rules. old is nil on create.
 	prepare func(ctx context.Context, db dbtx, old, rec P) error
+	// prepareWith is prepare for a kind whose rules depend on the write's
+	// options (a deal's reopening); a kind sets at most one of the two.
+	prepareWith func(ctx context.Context, db dbtx, old, rec P, o writeOpts) error
 	// extra, when set, returns statements to run in the write's transaction
 	// after the record's own, such as a stage-history row.
 	extra func(ctx context.Context, old, rec P) []queuedStmt
@@ -111,11 +114,14 @@ func (t *table[E, P]) apply(old, rec P, patch core.Patch) error {
 	return t.validate(rec)
 }
 
-func (t *table[E, P]) prepareDB(ctx context.Context, db dbtx, old, rec P) error {
-	if t.prepare == nil {
-		return nil
+func (t *table[E, P]) prepareDB(ctx context.Context, db dbtx, old, rec P, o writeOpts) error {
+	switch {
+	case t.prepareWith != nil:
+		return t.prepareWith(ctx, db, old, rec, o)
+	case t.prepare != nil:
+		return t.prepare(ctx, db, old, rec)
 	}
-	return t.prepare(ctx, db, old, rec)
+	return nil
 }
 
 func (t *table[E, P]) extraStmts(ctx context.Context, old, rec P) []queuedStmt {
@@ -125,9 +131,43 @@ func (t *table[E, P]) extraStmts(ctx context.Context, old, rec P) []queuedStmt {
 	return t.extra(ctx, old, rec)
 }
 
-// create stores a new record from patch; fill, when given, sets what no
-// client may (such as the lead a deal came from) before the checks.
+// writeOpts are the rules of one create or update beyond its kind's own:
+// the zero value is a client's write, and a call site that needs more
+// names it.
+type writeOpts struct {
+	// tx, when set, is the transaction the write runs in; else the one
+	// the context carries (Atomically), else a transaction of its own.
+	tx pgx.Tx
+	// reopen lets a closed deal change, into an open stage (Reopen).
+	reopen bool
+	// skipDuplicates creates the record without the duplicate policy: for
+	// a lead's conversion (a lead is never its own contact's duplicate)
+	// and a form submission (its form's own policy has decided).
+	skipDuplicates bool
+	// extra, when set, returns statements a create runs in its
+	// transaction, given the new record's id (a submission's row).
+	extra func(id string) []queuedStmt
+}
+
+// db is the connection the write runs on, and ctx as the helpers that
+// find their transaction in the context need it.
+func (o writeOpts) db(ctx context.Context, s *Store) (context.Context, dbtx) {
+	if o.tx == nil {
+		return ctx, s.db(ctx)
+	}
+	return withTx(ctx, o.tx), o.tx
+}
+
+// create stores a new record from patch, as a client's create does; fill,
+// when given, sets what no client may (such as the lead a deal came from)
+// before the checks.
 func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch, fill ...func(P)) (*E, error) {
+	return t.createWith(ctx, s, patch, writeOpts{}, fill...)
+}
+
+// createWith is create with the write's options o.
+func (t *table[E, P]) createWith(ctx context.Context, s *Store, patch core.Patch, o writeOpts, fill ...func(P)) (*E, error) {
+	ctx, db := o.db(ctx, s)
 	rec := P(new(E))
 	if t.defaults != nil {
 		t.defaults(rec)
@@ -138,19 +178,21 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch, fi
 	for _, f := range fill {
 		f(rec)
 	}
-	if t.dupKeys != nil {
-		existing, err := s.checkDuplicates(ctx, t.entity, t.dupKeys(rec))
+
+	if t.dupKeys != nil && !o.skipDuplicates {
+		existing, err := s.checkDuplicates(ctx, db, t.entity, t.dupKeys(rec))
 		if err != nil {
 			return nil, err
 		}
 		if existing != "" { // the merge policy: the existing record stands for the new one
-			rec, err := t.get(ctx, s.db(ctx), existing, "")
+			rec, err := t.get(ctx, db, existing, "")
 			return (*E)(rec), err
 		}
 	}
-	if err := t.prepareDB(ctx, s.db(ctx), nil, rec); err != nil {
+	if err := t.prepareDB(ctx, db, nil, rec, o); err != nil {
 		return nil, err
 	}
+
 	b := rec.Base()
 	if b.OwnerID == "" && !t.ownerless {
 		owner, err := s.defaultOwner(ctx)
@@ -162,9 +204,12 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch, fi
 	b.ID = uuid.Must(uuid.NewV7()).String()
 	b.CreatedAt = s.now()
 	b.UpdatedAt, b.Version = b.CreatedAt, 1
-	err := s.write(ctx, s.db(ctx), mutation{sql: t.insertSQL, args: t.args(rec), wantRows: 1,
-		entity: t.entity, op: core.OpCreated, id: b.ID, version: 1, data: rec,
-		extra: append(t.extraStmts(ctx, nil, rec), createExtra(ctx, b.ID)...)})
+	extra := t.extraStmts(ctx, nil, rec)
+	if o.extra != nil {
+		extra = append(extra, o.extra(b.ID)...)
+	}
+	err := s.write(ctx, db, mutation{sql: t.insertSQL, args: t.args(rec), wantRows: 1,
+		entity: t.entity, op: core.OpCreated, id: b.ID, version: 1, data: rec, extra: extra})
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", t.entity, err)
 	}
@@ -203,9 +248,17 @@ func (t *table[E, P]) lockFor(ctx context.Context, tx pgx.Tx, id string, ifVersi
 	return rec, nil
 }
 
+// update applies patch to the record id (at version ifVersion, unless
+// 0), as a client's update does.
 func (t *table[E, P]) update(ctx context.Context, s *Store, id string, ifVersion int64, patch core.Patch) (*E, error) {
+	return t.updateWith(ctx, s, id, ifVersion, patch, writeOpts{})
+}
+
+// updateWith is update with the write's options o.
+func (t *table[E, P]) updateWith(ctx context.Context, s *Store, id string, ifVersion int64, patch core.Patch, o writeOpts) (*E, error) {
+	ctx, db := o.db(ctx, s)
 	var out P
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTxOn(ctx, db, func(tx pgx.Tx) error {
 		old, err := t.lockFor(ctx, tx, id, ifVersion)
 		if err != nil {
 			return err
@@ -215,7 +268,7 @@ func (t *table[E, P]) update(ctx context.Context, s *Store, id string, ifVersion
 		if err := t.apply(old, rec, patch); err != nil {
 			return err
 		}
-		if err := t.prepareDB(ctx, tx, old, rec); err != nil {
+		if err := t.prepareDB(ctx, tx, old, rec, o); err != nil {
 			return err
 		}
 		b := rec.Base()

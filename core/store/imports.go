@@ -102,7 +102,7 @@ func keySQL(entity, key, system string) string {
 const importColumns = `id::text, status, options, file_name, header, mapping, unmapped, rows_total, rows_done, created, updated,
 	skipped, failed, accounts_linked, accounts_created, error, owner_id::text, started_at, finished_at, created_at, updated_at`
 
-func scanImport(row pgx.Row) (*core.Import, error) {
+func scanImport(row pgx.Row, now time.Time) (*core.Import, error) {
 	var (
 		im                         core.Import
 		opts, header, mapping, unm []byte
@@ -121,7 +121,7 @@ func scanImport(row pgx.Row) (*core.Import, error) {
 		}
 	}
 	if im.StartedAt != nil && im.RowsDone > 0 {
-		end := time.Now()
+		end := now
 		if im.FinishedAt != nil {
 			end = *im.FinishedAt
 		}
@@ -176,7 +176,7 @@ func (s *Store) GetImport(ctx context.Context, id string) (*core.Import, error) 
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, core.Errorf(core.ENOTFOUND, "import not found")
 	}
-	im, err := scanImport(s.db(ctx).QueryRow(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`, id))
+	im, err := scanImport(s.db(ctx).QueryRow(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`, id), s.now())
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENOTFOUND, "import not found")
 	}

@@ -42,8 +42,10 @@ func newLeadTable() *table[core.Lead, *core.Lead] {
 		dupKeys: func(l *core.Lead) core.DuplicateKeys {
 			return core.DuplicateKeys{Phones: nonEmpty(l.Phone, l.Mobile), Emails: nonEmpty(l.Email, l.SecondaryEmail)}
 		},
-		prepare: func(ctx context.Context, _ dbtx, old, _ *core.Lead) error {
-			if old != nil && old.Converted && ctx.Value(convertingKey{}) == nil {
+		// A converted lead is the record of what became of it: only its
+		// conversion writes it (Convert, through rewrite).
+		prepare: func(_ context.Context, _ dbtx, old, _ *core.Lead) error {
+			if old != nil && old.Converted {
 				return core.Errorf(core.ECONFLICT, "the lead is converted and read-only")
 			}
 			return nil

@@ -25,7 +25,7 @@ func (s *Store) SaveOneCJob(ctx context.Context, id, file, status string, starte
 	if finished == nil {
 		return nil
 	}
-	_, err := db.Exec(ctx, `DELETE FROM onec_jobs WHERE started_at < $1`, time.Now().Add(-oneCJobRetention))
+	_, err := db.Exec(ctx, `DELETE FROM onec_jobs WHERE started_at < $1`, s.now().Add(-oneCJobRetention))
 	return err
 }
 

@@ -147,7 +147,18 @@ type dbtx interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
+// txKey carries a transaction to the store calls made in it through the
+// core interfaces, which take none: Atomically's and Idempotency's
+// functions, and store methods that compose exported ones. A write the
+// store composes itself names its transaction (writeOpts.tx, a tx
+// parameter); the helpers it reaches that still read ctx get it by withTx.
 type txKey struct{}
+
+// withTx returns ctx carrying tx, for the store calls that find their
+// transaction in the context.
+func withTx(ctx context.Context, tx pgx.Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
 
 // db returns the transaction carried by ctx, or the pool.
 func (s *Store) db(ctx context.Context) dbtx {
@@ -160,7 +171,12 @@ func (s *Store) db(ctx context.Context) dbtx {
 // inTx runs fn in a transaction: a savepoint inside the ctx's transaction
 // when there is one, else a new transaction.
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	outer := s.db(ctx)
+	return s.inTxOn(ctx, s.db(ctx), fn)
+}
+
+// inTxOn runs fn in a transaction on outer: a savepoint when outer is a
+// transaction, else a new transaction.
+func (s *Store) inTxOn(ctx context.Context, outer dbtx, fn func(tx pgx.Tx) error) error {
 	tx, err := outer.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -291,5 +307,5 @@ const keyCacheTTL = 10 * time.Second
 // Atomically runs fn in one transaction carried by its context: every
 // store call fn makes commits with the others, or none does.
 func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error { return fn(context.WithValue(ctx, txKey{}, tx)) })
+	return s.inTx(ctx, func(tx pgx.Tx) error { return fn(withTx(ctx, tx)) })
 }

@@ -116,7 +116,7 @@ func (s *Store) defaultOwner(ctx context.Context) (string, error) {
 		return a.UserID, nil
 	}
 	s.admin.mu.Lock()
-	id, fresh := s.admin.id, time.Since(s.admin.at) < time.Minute
+	id, fresh := s.admin.id, s.now().Sub(s.admin.at) < time.Minute
 	s.admin.mu.Unlock()
 	if fresh {
 		return id, nil
@@ -126,7 +126,7 @@ func (s *Store) defaultOwner(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("default owner: %w", err)
 	}
 	s.admin.mu.Lock()
-	s.admin.id, s.admin.at = u.ID, time.Now()
+	s.admin.id, s.admin.at = u.ID, s.now()
 	s.admin.mu.Unlock()
 	return u.ID, nil
 }

@@ -21,14 +21,12 @@ var (
 	_ core.AttachmentService = (*Store)(nil)
 )
 
-// formCaptureKey marks a write made for a form submission: the form's own
-// duplicate policy has decided already, so the global one does not apply.
-type formCaptureKey struct{}
-
 // CaptureForm implements core.WebFormService. A submission that makes
 // one record (a lead or contact, or a task on a known one) is written as
 // one create with its submission row, through the group commit the API's
-// creates share; a deal or files take a transaction of their own.
+// creates share; a deal or files take a transaction of their own. The
+// form's own duplicate policy decides (sub.Duplicates), so its records
+// skip the store's.
 func (s *Store) CaptureForm(ctx context.Context, sub core.FormSubmission) (*core.FormResult, error) {
 	if sub.Form == "" || sub.Key == "" {
 		return nil, core.Errorf(core.EINVALID, "a submission needs its form and key")
@@ -38,12 +36,11 @@ func (s *Store) CaptureForm(ctx context.Context, sub core.FormSubmission) (*core
 		return nil, err
 	}
 	defer unlock()
-	ctx = context.WithValue(ctx, formCaptureKey{}, true)
 	var res *core.FormResult
 	if _, inTx := s.db(ctx).(pgx.Tx); inTx || sub.Target == core.FormTargetDeal || len(sub.Files) > 0 {
 		err = s.inTx(ctx, func(tx pgx.Tx) error {
 			var err error
-			res, err = s.captureForm(context.WithValue(ctx, txKey{}, tx), tx, sub)
+			res, err = s.captureForm(ctx, tx, sub)
 			return err
 		})
 	} else {
@@ -69,10 +66,10 @@ func (s *Store) formRepeat(ctx context.Context, sub core.FormSubmission) (*core.
 	return res, err
 }
 
-// formLookups reads, in one round trip, whether the submission was
+// formLookups reads on db, in one round trip, whether the submission was
 // captured before and which record its person matches (when the policy
 // looks).
-func (s *Store) formLookups(ctx context.Context, sub core.FormSubmission) (*core.FormResult, *core.DuplicateMatch, error) {
+func (s *Store) formLookups(ctx context.Context, db dbtx, sub core.FormSubmission) (*core.FormResult, *core.DuplicateMatch, error) {
 	var (
 		repeat  *core.FormResult
 		matches []core.DuplicateMatch
@@ -95,7 +92,7 @@ func (s *Store) formLookups(ctx context.Context, sub core.FormSubmission) (*core
 			return err
 		})
 	}
-	if err := s.db(ctx).SendBatch(ctx, b).Close(); err != nil {
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, err
 	}
 	if m, ok := formMatch(sub.Target, matches); ok {
@@ -106,7 +103,7 @@ func (s *Store) formLookups(ctx context.Context, sub core.FormSubmission) (*core
 
 // captureFormFast writes a submission that makes one record.
 func (s *Store) captureFormFast(ctx context.Context, sub core.FormSubmission) (*core.FormResult, error) {
-	repeat, match, err := s.formLookups(ctx, sub)
+	repeat, match, err := s.formLookups(ctx, s.conn, sub)
 	if repeat != nil || err != nil {
 		return repeat, err
 	}
@@ -115,46 +112,30 @@ func (s *Store) captureFormFast(ctx context.Context, sub core.FormSubmission) (*
 		return nil, err
 	}
 	res := &core.FormResult{}
-	row := func(id string) []queuedStmt {
-		return []queuedStmt{{`INSERT INTO webform_submissions (form, submission_key, entity, record_id, created, task_id, remote_ip, received_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{sub.Form, sub.Key, res.Entity, res.ID, res.Created, res.TaskID, sub.RemoteIP, s.now()}}}
+	// The submission's row goes in the record's own insert, given its id.
+	in := func(record func(id string)) writeOpts {
+		return writeOpts{skipDuplicates: true, extra: func(id string) []queuedStmt {
+			record(id)
+			return []queuedStmt{{`INSERT INTO webform_submissions (form, submission_key, entity, record_id, created, task_id, remote_ip, received_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{sub.Form, sub.Key, res.Entity, res.ID, res.Created, res.TaskID, sub.RemoteIP, s.now()}}}
+		}}
 	}
 	if match != nil && sub.Duplicates == core.FormDupAttach {
 		res.Entity, res.ID = match.Entity, match.ID
-		_, err = s.tables.activity.create(withCreateExtra(ctx, func(id string) []queuedStmt {
-			res.TaskID = &id
-			return row(id)
-		}), s, formTask(sub, *match, s.now()))
+		_, err = s.tables.activity.createWith(ctx, s, core.FormTask(sub, *match, s.now()), in(func(id string) { res.TaskID = &id }))
 		return res, err
 	}
+
 	res.Created = true
-	extra := withCreateExtra(ctx, func(id string) []queuedStmt {
-		res.ID = id
-		return row(id)
-	})
+	record := in(func(id string) { res.ID = id })
 	if sub.Target == core.FormTargetContact {
 		res.Entity = core.EntityContact
-		_, err = s.tables.contact.create(extra, s, withOwner(sub.Record, owner))
+		_, err = s.tables.contact.createWith(ctx, s, withOwner(sub.Record, owner), record)
 	} else {
 		res.Entity = core.EntityLead
-		_, err = s.tables.lead.create(extra, s, withOwner(sub.Record, owner))
+		_, err = s.tables.lead.createWith(ctx, s, withOwner(sub.Record, owner), record)
 	}
 	return res, err
-}
-
-// createExtraKey carries statements a create runs in its transaction,
-// given the new record's id.
-type createExtraKey struct{}
-
-func withCreateExtra(ctx context.Context, fn func(id string) []queuedStmt) context.Context {
-	return context.WithValue(ctx, createExtraKey{}, fn)
-}
-
-func createExtra(ctx context.Context, id string) []queuedStmt {
-	if fn, ok := ctx.Value(createExtraKey{}).(func(string) []queuedStmt); ok {
-		return fn(id)
-	}
-	return nil
 }
 
 func withOwner(p core.Patch, owner string) core.Patch {
@@ -168,15 +149,6 @@ func withOwner(p core.Patch, owner string) core.Patch {
 	return out
 }
 
-// formTask is the task that tells a known record's owner about the
-// submission.
-func formTask(sub core.FormSubmission, m core.DuplicateMatch, now time.Time) core.Patch {
-	return core.Patch{"kind": mustMarshal(core.KindTask), "subject": mustMarshal("Заявка с сайта: " + sub.Form),
-		"priority": mustMarshal("high"), "start_at": mustMarshal(now), "due_at": mustMarshal(now.Add(time.Hour)),
-		"owner_id": mustMarshal(m.OwnerID), "description": mustMarshal(sub.Summary),
-		m.Entity + "_id": mustMarshal(m.ID)}
-}
-
 // captureForm writes a submission in tx: a deal with its contact, or a
 // submission with files.
 func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmission) (*core.FormResult, error) {
@@ -187,7 +159,7 @@ func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmiss
 			return nil, err
 		}
 	}
-	repeat, match, err := s.formLookups(ctx, sub)
+	repeat, match, err := s.formLookups(ctx, tx, sub)
 	if repeat != nil || err != nil {
 		return repeat, err
 	}
@@ -195,43 +167,10 @@ func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmiss
 	if err != nil {
 		return nil, err
 	}
-	res := &core.FormResult{}
-	switch {
-	case sub.Target == core.FormTargetDeal:
-		deal := withOwner(sub.Record, owner)
-		if match != nil && sub.Duplicates == core.FormDupAttach {
-			deal[match.Entity+"_id"] = mustMarshal(match.ID)
-		} else if len(sub.Contact) > 0 {
-			c, err := s.tables.contact.create(ctx, s, withOwner(sub.Contact, owner))
-			if err != nil {
-				return nil, fmt.Errorf("contact: %w", err)
-			}
-			deal["contact_id"] = mustMarshal(c.ID)
-		}
-		d, err := s.tables.deal.create(ctx, s, deal)
-		if err != nil {
-			return nil, err
-		}
-		res.Entity, res.ID, res.Created = core.EntityDeal, d.ID, true
-	case match != nil && sub.Duplicates == core.FormDupAttach:
-		res.Entity, res.ID = match.Entity, match.ID
-		a, err := s.tables.activity.create(ctx, s, formTask(sub, *match, s.now()))
-		if err != nil {
-			return nil, fmt.Errorf("task: %w", err)
-		}
-		res.TaskID = &a.ID
-	case sub.Target == core.FormTargetContact:
-		c, err := s.tables.contact.create(ctx, s, withOwner(sub.Record, owner))
-		if err != nil {
-			return nil, err
-		}
-		res.Entity, res.ID, res.Created = core.EntityContact, c.ID, true
-	default:
-		l, err := s.tables.lead.create(ctx, s, withOwner(sub.Record, owner))
-		if err != nil {
-			return nil, err
-		}
-		res.Entity, res.ID, res.Created = core.EntityLead, l.ID, true
+
+	res, err := s.captureRecord(ctx, writeOpts{tx: tx, skipDuplicates: true}, sub, match, owner)
+	if err != nil {
+		return nil, err
 	}
 	for _, f := range sub.Files {
 		if _, err := s.attach(ctx, tx, res.Entity, res.ID, "webform:"+sub.Form, f); err != nil {
@@ -241,6 +180,48 @@ func (s *Store) captureForm(ctx context.Context, tx pgx.Tx, sub core.FormSubmiss
 	_, err = tx.Exec(ctx, `INSERT INTO webform_submissions (form, submission_key, entity, record_id, created, task_id, remote_ip, received_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, sub.Form, sub.Key, res.Entity, res.ID, res.Created, res.TaskID, sub.RemoteIP, s.now())
 	return res, err
+}
+
+// captureRecord makes the record of a submission with in's options: its
+// deal (with its contact), a task on the known record it matches, or its
+// contact or lead.
+func (s *Store) captureRecord(ctx context.Context, in writeOpts, sub core.FormSubmission, match *core.DuplicateMatch, owner string) (*core.FormResult, error) {
+	attach := match != nil && sub.Duplicates == core.FormDupAttach
+	switch {
+	case sub.Target == core.FormTargetDeal:
+		deal := withOwner(sub.Record, owner)
+		if attach {
+			deal[match.Entity+"_id"] = mustMarshal(match.ID)
+		} else if len(sub.Contact) > 0 {
+			c, err := s.tables.contact.createWith(ctx, s, withOwner(sub.Contact, owner), in)
+			if err != nil {
+				return nil, fmt.Errorf("contact: %w", err)
+			}
+			deal["contact_id"] = mustMarshal(c.ID)
+		}
+		d, err := s.tables.deal.createWith(ctx, s, deal, in)
+		if err != nil {
+			return nil, err
+		}
+		return &core.FormResult{Entity: core.EntityDeal, ID: d.ID, Created: true}, nil
+	case attach:
+		a, err := s.tables.activity.createWith(ctx, s, core.FormTask(sub, *match, s.now()), in)
+		if err != nil {
+			return nil, fmt.Errorf("task: %w", err)
+		}
+		return &core.FormResult{Entity: match.Entity, ID: match.ID, TaskID: &a.ID}, nil
+	case sub.Target == core.FormTargetContact:
+		c, err := s.tables.contact.createWith(ctx, s, withOwner(sub.Record, owner), in)
+		if err != nil {
+			return nil, err
+		}
+		return &core.FormResult{Entity: core.EntityContact, ID: c.ID, Created: true}, nil
+	}
+	l, err := s.tables.lead.createWith(ctx, s, withOwner(sub.Record, owner), in)
+	if err != nil {
+		return nil, err
+	}
+	return &core.FormResult{Entity: core.EntityLead, ID: l.ID, Created: true}, nil
 }
 
 func firstKey(k core.DuplicateKeys) string {
