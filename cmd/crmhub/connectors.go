@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -49,7 +46,9 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 		Limits: xlsx.Limits{MaxRows: cfg.Imports.MaxRows}, Logger: log}, st)}
 	if cfg.Rates.URL != "" {
 		var err error
-		if c.rates, err = ratesfeed.New(ratesfeed.Config{URL: cfg.Rates.URL, Interval: cfg.Rates.Interval, Logger: log}, st); err != nil {
+		rcfg := cfg.ratesFeed()
+		rcfg.Logger = log
+		if c.rates, err = ratesfeed.New(rcfg, st); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 		log.Info("connector_enabled", "connector", "rates")
@@ -64,7 +63,7 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 	}
 	// Always running: mailboxes may be added through the admin API.
 	if c.scan, err = mailscan.NewGroup(boxes, getenv, st, st, metrics, log); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, under("mailscan", err)
 	}
 	for _, b := range boxes {
 		log.Info("connector_enabled", "connector", "mailscan", "mailbox", b.Name, "host", b.Host)
@@ -80,9 +79,13 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 		if err != nil {
 			return nil, fmt.Errorf("config: onec.throttle: %w", err)
 		}
-		x, err := onec.New(onec.Config{User: o.User, Password: o.Password, WorkDir: filepath.Join(cfg.DataDir, "onec"),
-			FileLimit: o.FileLimit, CRMFields: o.CRMFields, Zip: o.Zip, Documents: o.Documents, Jobs: st, Logger: log,
-			SessionTTL: o.SessionTTL, Throttle: th, OnLoginRefused: refused.login("onec")},
+		ocfg := o.exchange()
+		ocfg.WorkDir = filepath.Join(cfg.DataDir, "onec")
+		ocfg.Throttle = th
+		ocfg.OnLoginRefused = refused.login("onec")
+		ocfg.Jobs = st
+		ocfg.Logger = log
+		x, err := onec.New(ocfg,
 			onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st},
 			saleDeps(st))
 		if err != nil {
@@ -92,8 +95,10 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 		log.Info("connector_enabled", "connector", "onec", "path", o.Path)
 	}
 	if cfg.SMTP.Host != "" {
-		m, err := mailout.New(mailout.Config{SMTP: cfg.mailout(), MaxAttempts: cfg.SMTP.MaxAttempts, Backoff: cfg.SMTP.RetryBackoff,
-			Logger: log, Registry: reg},
+		mcfg := cfg.mailer()
+		mcfg.Logger = log
+		mcfg.Registry = reg
+		m, err := mailout.New(mcfg,
 			mailout.Deps{Printer: printer, Emails: st.Emails(), Templates: st, Attachments: st, Contacts: st.Contacts(),
 				Accounts: st.Accounts(), Org: cfg.Organization})
 		if err != nil {
@@ -103,13 +108,9 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 		log.Info("connector_enabled", "connector", "smtp", "host", cfg.SMTP.Host)
 	}
 	in := inbox.New(st.Pool())
-	w := cfg.WebForms
-	wcfg := webforms.Config{Forms: w.Forms, Registry: reg, Logger: log,
-		Limits:    webforms.Limits{MaxFileSize: w.MaxFileSize, MaxFiles: w.MaxFiles, MaxTotalFiles: w.MaxTotalFiles},
-		RateLimit: webforms.RateLimit{PerMinute: w.RateLimit.PerMinute, Burst: w.RateLimit.Burst}}
-	if w.Captcha.VerifyURL != "" {
-		wcfg.Captcha = &webforms.Captcha{VerifyURL: w.Captcha.VerifyURL, Secret: w.Captcha.Secret, Timeout: w.Captcha.Timeout}
-	}
+	wcfg := cfg.WebForms.forms()
+	wcfg.Registry = reg
+	wcfg.Logger = log
 	forms, err := webforms.New(wcfg, st, in)
 	if err != nil {
 		return nil, err
@@ -118,79 +119,8 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 	for range workersPerSource {
 		c.workers = append(c.workers, in.NewWorker(inbox.WorkerConfig{Source: webforms.Source, Logger: log}, forms.Process))
 	}
-	if g := cfg.Telephony.Generic; g.Secret != "" {
-		h, err := telephony.NewGeneric(telephony.Config{Secret: g.Secret, Policy: g.policy(), Logger: log}, in, st)
-		if err != nil {
-			return nil, err
-		}
-		c.add(h, h, in, log)
-	}
-	if z := cfg.Telephony.Zadarma; z.Secret != "" {
-		loc, err := time.LoadLocation(z.Timezone)
-		if err != nil {
-			return nil, fmt.Errorf("telephony.zadarma.timezone: %w", err)
-		}
-		h, err := telephony.NewZadarma(telephony.Config{Secret: z.Secret, Policy: z.provider().policy(), Logger: log,
-			MaxAge: z.MaxAge, Claims: st, OnRefused: refused.provider("zadarma")}, loc, in, st)
-		if err != nil {
-			return nil, err
-		}
-		c.add(h, h, in, log)
-	}
-	if mg := cfg.Telephony.Mango; mg.APIKey != "" {
-		h, err := telephony.NewMango(telephony.Config{Secret: mg.APISalt, Logger: log,
-			Policy: core.CallPolicy{CreateLeads: mg.CreateLeads, CallbackAfter: mg.CallbackAfter, Owners: mg.Owners}}, mg.APIKey, in, st)
-		if err != nil {
-			return nil, err
-		}
-		c.add(h, h, in, log)
-	}
-	if vc := cfg.Telephony.VATS; vc.Token != "" {
-		h, err := telephony.NewVATS(telephony.Config{Secret: vc.Token, Logger: log,
-			Policy: core.CallPolicy{CreateLeads: vc.CreateLeads, CallbackAfter: vc.CallbackAfter, Owners: vc.Owners}}, in, st, st)
-		if err != nil {
-			return nil, err
-		}
-		c.add(h, h, in, log)
-	}
-	if as := cfg.Telephony.Asterisk; as.Addr != "" && as.Secret != "" {
-		loc, err := time.LoadLocation(as.Timezone)
-		if err != nil {
-			return nil, fmt.Errorf("telephony.asterisk.timezone: %w", err)
-		}
-		acfg := telephony.AsteriskConfig{Addr: as.Addr, Username: as.Username, Secret: as.Secret, Location: loc, Logger: log,
-			Context: as.Context, ChannelPrefix: as.ChannelPrefix,
-			Policy: core.CallPolicy{CreateLeads: as.CreateLeads, CallbackAfter: as.CallbackAfter, Owners: as.Owners}}
-		if as.TLS {
-			host, _, _ := net.SplitHostPort(as.Addr)
-			acfg.TLS = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-		}
-		a, err := telephony.NewAsterisk(acfg, in, st)
-		if err != nil {
-			return nil, err
-		}
-		c.asterisk = a
-		c.dialers = append(c.dialers, a)
-		c.addWorkers(a, in, log)
-		if reg != nil {
-			if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crmhub_asterisk_connected",
-				Help: "1 while the AMI session is logged in."}, func() float64 {
-				if a.Status().Connected {
-					return 1
-				}
-				return 0
-			})); err != nil {
-				return nil, err
-			}
-			if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "crmhub_asterisk_reconnects_total",
-				Help: "AMI sessions lost (reconnected with backoff)."}, func() float64 { return float64(a.Status().Reconnects) })); err != nil {
-				return nil, err
-			}
-		}
-		log.Info("connector_enabled", "connector", "telephony/asterisk", "addr", as.Addr)
-	}
-	if vc := cfg.Telephony.VATS; vc.APIURL != "" && vc.APIKey != "" {
-		c.dialers = append(c.dialers, &telephony.VATSDialer{APIURL: vc.APIURL, APIKey: vc.APIKey, Logins: st})
+	if err := c.addTelephony(cfg.Telephony, in, st, refused, reg, log); err != nil {
+		return nil, err
 	}
 	// Scheduled reports always run: without SMTP a run fails saying so.
 	c.reports = &reportmail.Scheduler{Schedules: st.ReportSchedules(), Reports: st.Reports(), Location: cfg.Reports.Location(),
@@ -199,6 +129,99 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 		c.reports.Mailer = c.mail
 	}
 	return c, nil
+}
+
+// addTelephony adds the enabled PBX connectors: the webhooks, the AMI
+// client and the VATS dialer, each webhook with its inbox workers.
+func (c *connectors) addTelephony(t TelephonyConfig, in *inbox.Inbox, st *store.Store, refused *refusals,
+	reg prometheus.Registerer, log *slog.Logger) error {
+	if t.Generic.Secret != "" {
+		g := t.Generic.connector()
+		g.Logger = log
+		h, err := telephony.NewGeneric(g, in, st)
+		if err != nil {
+			return err
+		}
+		c.add(h, h, in, log)
+	}
+	if t.Zadarma.Secret != "" {
+		loc, err := t.Zadarma.location()
+		if err != nil {
+			return under("telephony.zadarma", err)
+		}
+		z := t.Zadarma.connector()
+		z.Logger = log
+		z.Claims = st
+		z.OnRefused = refused.provider("zadarma")
+		h, err := telephony.NewZadarma(z, loc, in, st)
+		if err != nil {
+			return err
+		}
+		c.add(h, h, in, log)
+	}
+	if t.Mango.APIKey != "" {
+		m := t.Mango.connector()
+		m.Logger = log
+		h, err := telephony.NewMango(m, t.Mango.APIKey, in, st)
+		if err != nil {
+			return err
+		}
+		c.add(h, h, in, log)
+	}
+	if t.VATS.Token != "" {
+		v := t.VATS.connector()
+		v.Logger = log
+		h, err := telephony.NewVATS(v, in, st, st)
+		if err != nil {
+			return err
+		}
+		c.add(h, h, in, log)
+	}
+	if as := t.Asterisk; as.Addr != "" && as.Secret != "" {
+		if err := c.addAsterisk(as, in, st, reg, log); err != nil {
+			return err
+		}
+	}
+	if v := t.VATS; v.APIURL != "" && v.APIKey != "" {
+		d := v.dialer()
+		d.Logins = st
+		c.dialers = append(c.dialers, d)
+	}
+	return nil
+}
+
+// addAsterisk adds the AMI client, its inbox workers and its metrics.
+func (c *connectors) addAsterisk(as AsteriskConfig, in *inbox.Inbox, st *store.Store, reg prometheus.Registerer,
+	log *slog.Logger) error {
+	acfg, err := as.connector()
+	if err != nil {
+		return under("telephony.asterisk", err)
+	}
+	acfg.Logger = log
+	a, err := telephony.NewAsterisk(acfg, in, st)
+	if err != nil {
+		return err
+	}
+	c.asterisk = a
+	c.dialers = append(c.dialers, a)
+	c.addWorkers(a, in, log)
+	if reg != nil {
+		if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crmhub_asterisk_connected",
+			Help: "1 while the AMI session is logged in."}, func() float64 {
+			if a.Status().Connected {
+				return 1
+			}
+			return 0
+		})); err != nil {
+			return err
+		}
+		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "crmhub_asterisk_reconnects_total",
+			Help: "AMI sessions lost (reconnected with backoff)."}, func() float64 { return float64(a.Status().Reconnects) })); err != nil {
+			return err
+		}
+	}
+	log.Info("connector_enabled", "connector", "telephony/asterisk", "addr", as.Addr)
+	return nil
 }
 
 // workersPerSource process a form connector's deliveries side by side

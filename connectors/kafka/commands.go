@@ -58,6 +58,22 @@ func (c *CommandConfig) setDefaults() {
 	}
 }
 
+// maxCommandAttempts bounds MaxAttempts.
+const maxCommandAttempts = 100
+
+// Validate checks the settings as an operator gave them, before
+// NewCommandConsumer fills defaults; its message names the key relative
+// to the consumer's settings (group, max_attempts).
+func (c CommandConfig) Validate() error {
+	switch {
+	case c.Group == "":
+		return errors.New("group: must not be empty")
+	case c.MaxAttempts < 1 || c.MaxAttempts > maxCommandAttempts:
+		return fmt.Errorf("max_attempts: must be 1 to 100, got %d", c.MaxAttempts)
+	}
+	return nil
+}
+
 // CommandConsumer applies commands from other systems exactly once in
 // effect: each in one PostgreSQL transaction with the record of its id and
 // the next offset to read, which the consumer resumes from (the group's

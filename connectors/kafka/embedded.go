@@ -22,6 +22,22 @@ type EmbeddedConfig struct {
 	SASL Security
 }
 
+func (c *EmbeddedConfig) setDefaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:9092"
+	}
+}
+
+// Validate checks the settings as an operator gave them, before
+// StartEmbedded fills defaults; its message names the key relative to the
+// broker's settings (addr).
+func (c EmbeddedConfig) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr: must be host:port, got %q", c.Addr)
+	}
+	return nil
+}
+
 // Embedded is a single-broker Kafka-protocol cluster in the hub's process
 // (franz-go's kfake): enough for `make run`, development and tests;
 // production points kafka.brokers at Apache Kafka or Redpanda.
@@ -31,9 +47,7 @@ type Embedded struct {
 
 // StartEmbedded starts the broker.
 func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:9092"
-	}
+	cfg.setDefaults()
 	host, portStr, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("kafka.embedded.addr: %w", err)

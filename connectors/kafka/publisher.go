@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,55 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// Bounds Validate keeps the settings within.
+const (
+	maxPartitions    = 1000
+	minMaxEventBytes = 4 << 10
+	maxMaxEventBytes = 100 << 20
+	maxLinger        = time.Second
+)
+
+// Validate checks the settings as an operator gave them, before
+// NewPublisher fills defaults (a zero is refused, not replaced). Its
+// message names the key it is about relative to the publisher's settings
+// (partitions, sasl.mechanism), for the caller to prefix with where they
+// are; NewPublisher itself refuses only what it cannot run without.
+func (c Config) Validate() error {
+	for _, b := range c.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return fmt.Errorf("brokers: must be host:port[,host:port…], got %q", b)
+		}
+	}
+	if !core.ValidCode(c.TopicPrefix) {
+		return fmt.Errorf("topic_prefix: must be 1 to 50 of a-z, 0-9, _, got %q", c.TopicPrefix)
+	}
+	switch {
+	case c.Partitions < 1 || c.Partitions > maxPartitions:
+		return fmt.Errorf("partitions: must be 1 to 1000, got %d", c.Partitions)
+	case !ValidMechanism(c.Security.SASLMechanism):
+		return fmt.Errorf("sasl.mechanism: must be empty, PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got %q", c.Security.SASLMechanism)
+	case c.Security.SASLMechanism != "" && c.Security.User == "":
+		return errors.New("sasl.user: is required with a SASL mechanism")
+	case !validCompression(c.Compression):
+		return fmt.Errorf("compression: must be none, gzip, snappy, lz4 or zstd, got %q", c.Compression)
+	case c.MaxEventBytes < minMaxEventBytes || c.MaxEventBytes > maxMaxEventBytes:
+		return fmt.Errorf("max_event_bytes: must be 4096 to 104857600 (below the brokers' max.message.bytes), got %d", c.MaxEventBytes)
+	case c.Linger < 0 || c.Linger > maxLinger:
+		return fmt.Errorf("linger: must be between 0 and 1s, got %s", c.Linger)
+	}
+	return nil
+}
+
+// validCompression reports whether c names a codec (an empty name is
+// snappy for NewPublisher, not a valid setting).
+func validCompression(c string) bool {
+	switch c {
+	case "none", "gzip", "snappy", "lz4", "zstd":
+		return true
+	}
+	return false
 }
 
 // Publisher produces change events with an idempotent producer and

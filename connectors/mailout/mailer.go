@@ -33,6 +33,38 @@ type Config struct {
 	Registry prometheus.Registerer
 }
 
+func (c *Config) setDefaults() {
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = time.Minute
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 5 * time.Second
+	}
+	if c.Lease <= 0 {
+		c.Lease = 5 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate checks the settings as an operator gave them, before New fills
+// defaults: the server's (SMTPConfig.Validate) and the retries. Its
+// messages name the keys as the hub's configuration does (smtp.from,
+// smtp.max_attempts), like SMTPConfig's.
+func (c Config) Validate() error {
+	if err := c.SMTP.Validate(); err != nil {
+		return err
+	}
+	if c.MaxAttempts < 1 || c.Backoff <= 0 {
+		return errors.New("smtp.max_attempts: max_attempts must be at least 1 and retry_backoff positive")
+	}
+	return nil
+}
+
 // Deps are the services the mailer reads and writes.
 type Deps struct {
 	Printer     *printform.Printer
@@ -65,21 +97,7 @@ func New(cfg Config, deps Deps) (*Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 8
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = time.Minute
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 5 * time.Second
-	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = 5 * time.Minute
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.setDefaults()
 	m := &Mailer{cfg: cfg, deps: deps, sender: sender, log: cfg.Logger,
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhub_emails_total",
 			Help: "Delivery attempts of documents' e-mails by outcome (sent, retry, failed)."}, []string{"outcome"})}

@@ -604,21 +604,38 @@ func NewGroup(config []core.MailboxConfig, getenv func(string) string, store cor
 			return nil, err
 		}
 	}
+	if err := ValidateMailboxes(config); err != nil {
+		return nil, err
+	}
 	g := &Group{store: store, boxes: boxes, metrics: metrics, log: log, running: map[string]*running{}}
-	seen := map[string]bool{}
-	for i, c := range config {
+	for _, c := range config {
 		m := FromConfig(c, getenv)
 		if err := m.Validate(); err != nil {
-			return nil, fmt.Errorf("mailscan.mailboxes[%d]: %w", i, err)
+			return nil, err // it fills the defaults; ValidateMailboxes checked the rest
 		}
-		if seen[m.Name] {
-			return nil, fmt.Errorf("mailscan: two mailboxes are named %q", m.Name)
-		}
-		seen[m.Name] = true
 		c.Name, c.Password, c.PasswordEnv, c.Managed = m.Name, "", "", "config"
 		g.config, g.defs = append(g.config, m), append(g.defs, c)
 	}
 	return g, nil
+}
+
+// ValidateMailboxes checks the config's mailboxes (their passwords are
+// read at start, not here). Its core.Invalid error names the first wrong
+// one relative to the scanner's settings (field mailboxes[1]), or no field
+// when two share a name, for the caller to prefix with where they are.
+func ValidateMailboxes(config []core.MailboxConfig) error {
+	seen := map[string]bool{}
+	for i, c := range config {
+		m := FromConfig(c, nil)
+		if err := m.Validate(); err != nil {
+			return core.Invalid([]core.FieldError{{Field: fmt.Sprintf("mailboxes[%d]", i), Code: "invalid", Message: err.Error()}})
+		}
+		if seen[m.Name] {
+			return core.Invalid([]core.FieldError{{Code: "conflict", Message: fmt.Sprintf("two mailboxes are named %q", m.Name)}})
+		}
+		seen[m.Name] = true
+	}
+	return nil
 }
 
 // ConfigMailboxes implements core.MailScanner.

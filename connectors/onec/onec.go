@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -19,6 +20,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +84,80 @@ type Config struct {
 
 const cookieName = "CRMHUB_1C"
 
+func (c *Config) setDefaults() {
+	if c.FileLimit <= 0 {
+		c.FileLimit = 8 << 20
+	}
+	if c.MaxUpload <= 0 {
+		c.MaxUpload = 2 << 30
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 2 * time.Hour
+	}
+	if c.SweepEvery <= 0 {
+		c.SweepEvery = 5 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.SaleEncoding == "" {
+		c.SaleEncoding = "windows-1251"
+	}
+	if len(c.Documents) == 0 {
+		c.Documents = []string{DocSalesOrders}
+	}
+	if c.MaxUnzipped <= 0 {
+		c.MaxUnzipped = 2 << 30
+	}
+	if c.MaxFiles <= 0 {
+		c.MaxFiles = 100_000
+	}
+	if c.MaxRatio <= 0 {
+		c.MaxRatio = 200
+	}
+	if c.ImportWait == 0 {
+		c.ImportWait = 2 * time.Second
+	}
+}
+
+// Bounds Validate keeps the settings within.
+const (
+	minFileLimit  = 1 << 20
+	maxFileLimit  = 24 << 20
+	minSessionTTL = time.Minute
+	maxSessionTTL = 7 * 24 * time.Hour
+)
+
+// Validate checks the settings an operator gives (file_limit,
+// session_ttl, documents) as given, before New fills defaults; its
+// message names the key relative to the exchange's settings, for the
+// caller to prefix with where they are. New itself refuses only what it
+// cannot run without.
+func (c Config) Validate() error {
+	switch {
+	case c.FileLimit < minFileLimit || c.FileLimit > maxFileLimit:
+		return errors.New("file_limit: must be 1 MiB to 24 MiB")
+	case c.SessionTTL < minSessionTTL || c.SessionTTL > maxSessionTTL:
+		return fmt.Errorf("session_ttl: must be between 1m and 168h, got %s", c.SessionTTL)
+	case len(c.Documents) == 0:
+		return errors.New("documents: must name sales_orders and/or invoices")
+	}
+	return validDocuments(c.Documents)
+}
+
+// validDocuments checks the kinds of documents sent to 1C.
+func validDocuments(docs []string) error {
+	for _, d := range docs {
+		if _, ok := docEntity[d]; !ok {
+			return fmt.Errorf("documents: %q is not sales_orders or invoices", d)
+		}
+	}
+	return nil
+}
+
 // Exchange is the endpoint; it implements core.Webhook.
 type Exchange struct {
 	cfg      Config
@@ -103,20 +179,12 @@ func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 	if cfg.WorkDir == "" {
 		return nil, fmt.Errorf("onec: a work folder is required")
 	}
-	if cfg.FileLimit <= 0 {
-		cfg.FileLimit = 8 << 20
+	cfg.setDefaults()
+	if err := validDocuments(cfg.Documents); err != nil {
+		return nil, fmt.Errorf("onec: %w", err)
 	}
-	if cfg.MaxUpload <= 0 {
-		cfg.MaxUpload = 2 << 30
-	}
-	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = 2 * time.Hour
-	}
-	if cfg.SweepEvery <= 0 {
-		cfg.SweepEvery = 5 * time.Minute
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if slices.Contains(cfg.Documents, DocInvoices) && sale.SalesOrders != nil && sale.Invoices == nil {
+		return nil, fmt.Errorf("onec: documents: invoices without the invoice service")
 	}
 	if cfg.Throttle == nil {
 		t, err := core.NewLoginThrottle(core.ThrottleConfig{Scope: "onec", Now: cfg.Now}, nil)
@@ -124,35 +192,6 @@ func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 			return nil, err
 		}
 		cfg.Throttle = t
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.SaleEncoding == "" {
-		cfg.SaleEncoding = "windows-1251"
-	}
-	if len(cfg.Documents) == 0 {
-		cfg.Documents = []string{DocSalesOrders}
-	}
-	for _, d := range cfg.Documents {
-		if _, ok := docEntity[d]; !ok {
-			return nil, fmt.Errorf("onec: documents: %q is not sales_orders or invoices", d)
-		}
-		if d == DocInvoices && sale.SalesOrders != nil && sale.Invoices == nil {
-			return nil, fmt.Errorf("onec: documents: invoices without the invoice service")
-		}
-	}
-	if cfg.MaxUnzipped <= 0 {
-		cfg.MaxUnzipped = 2 << 30
-	}
-	if cfg.MaxFiles <= 0 {
-		cfg.MaxFiles = 100_000
-	}
-	if cfg.MaxRatio <= 0 {
-		cfg.MaxRatio = 200
-	}
-	if cfg.ImportWait == 0 {
-		cfg.ImportWait = 2 * time.Second
 	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, err

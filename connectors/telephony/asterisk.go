@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"sort"
 	"strconv"
@@ -21,66 +20,6 @@ import (
 )
 
 const asteriskSource = "telephony:asterisk"
-
-// AsteriskConfig configures the AMI client.
-type AsteriskConfig struct {
-	Addr     string // host:port of the manager interface (5038; 5039 with TLS)
-	Username string
-	Secret   string
-	TLS      *tls.Config // nil: plain TCP
-	// Events is the Login's event filter (default "call,cdr").
-	Events string
-	// Location is the Asterisk server's time zone: Cdr times come without
-	// an offset. Default Europe/Moscow.
-	Location *time.Location
-	// PingInterval keeps the connection checked (default 20 s); a Ping not
-	// answered within it drops the connection.
-	PingInterval time.Duration
-	// MinBackoff and MaxBackoff bound the wait between reconnects
-	// (defaults 1 s and 30 s), doubling after each failure.
-	MinBackoff, MaxBackoff time.Duration
-	DialTimeout            time.Duration // default 10 s
-	// Click-to-call rings ChannelPrefix + the employee's extension
-	// (default "PJSIP/") and dials the number in Context (default
-	// "from-internal").
-	ChannelPrefix, Context string
-	Policy                 core.CallPolicy
-	Now                    func() time.Time
-	Logger                 *slog.Logger
-}
-
-func (c *AsteriskConfig) setDefaults() {
-	if c.Events == "" {
-		c.Events = "call,cdr"
-	}
-	if c.Location == nil {
-		c.Location = time.FixedZone("MSK", 3*3600)
-	}
-	if c.PingInterval <= 0 {
-		c.PingInterval = 20 * time.Second
-	}
-	if c.MinBackoff <= 0 {
-		c.MinBackoff = time.Second
-	}
-	if c.MaxBackoff < c.MinBackoff {
-		c.MaxBackoff = 30 * time.Second
-	}
-	if c.DialTimeout <= 0 {
-		c.DialTimeout = 10 * time.Second
-	}
-	if c.ChannelPrefix == "" {
-		c.ChannelPrefix = "PJSIP/"
-	}
-	if c.Context == "" {
-		c.Context = "from-internal"
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-}
 
 // Asterisk listens to an Asterisk PBX over AMI: it logs in, follows the
 // call events, assembles each call from its channels (grouped by

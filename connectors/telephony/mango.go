@@ -26,7 +26,7 @@ type Mango struct {
 	processor
 	cfg    Config // Secret is the API salt
 	apiKey string
-	inbox  *inbox.Inbox
+	intake intake
 }
 
 // NewMango returns the Mango webhook for the product's API key and salt.
@@ -35,9 +35,21 @@ func NewMango(cfg Config, apiKey string, in *inbox.Inbox, calls core.CallService
 		return nil, errors.New("telephony mango: the API key and salt are required")
 	}
 	cfg.setDefaults()
-	m := &Mango{cfg: cfg, apiKey: apiKey, inbox: in}
+	m := &Mango{cfg: cfg, apiKey: apiKey, intake: intake{inbox: in, log: cfg.Logger}}
 	m.processor = processor{calls: calls, policy: cfg.Policy, report: m.reportOf}
 	return m, nil
+}
+
+// ValidateMango checks MANGO OFFICE's settings (cfg.Secret is the API salt)
+// as Config.Validate does, and that the API key and salt are set together.
+func ValidateMango(cfg Config, apiKey string) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if (apiKey == "") != (cfg.Secret == "") {
+		return errors.New("api_key: api_key and api_salt go together: set both or neither")
+	}
+	return nil
 }
 
 // Path implements core.Webhook.
@@ -114,7 +126,7 @@ func (m *Mango) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookR
 	// Every event is kept (dtmf, sms and newer paths too: raw, for later);
 	// a repeat is one with the same path, leg, sequence and recording.
 	key := strings.Join([]string{r.SubPath, ev.EntryID, ev.CallID, strconv.FormatInt(int64(ev.Seq), 10), ev.RecordingID}, "|")
-	return m.cfg.receive(ctx, m.inbox, inbox.Delivery{Source: mangoSource, DedupeKey: key, Kind: r.SubPath,
+	return m.intake.receive(ctx, inbox.Delivery{Source: mangoSource, DedupeKey: key, Kind: r.SubPath,
 		ContentType: "application/json", Body: []byte(js)})
 }
 

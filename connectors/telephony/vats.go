@@ -34,9 +34,9 @@ type VATSDirectory interface {
 // authenticated by the crm_token field.
 type VATS struct {
 	processor
-	cfg   Config // Secret is the crm_token
-	inbox *inbox.Inbox
-	dir   VATSDirectory
+	cfg    Config // Secret is the crm_token
+	intake intake
+	dir    VATSDirectory
 }
 
 // NewVATS returns the universal VATS webhook.
@@ -45,7 +45,7 @@ func NewVATS(cfg Config, in *inbox.Inbox, calls core.CallService, dir VATSDirect
 		return nil, errors.New("telephony vats: a crm_token is required")
 	}
 	cfg.setDefaults()
-	v := &VATS{cfg: cfg, inbox: in, dir: dir}
+	v := &VATS{cfg: cfg, intake: intake{inbox: in, log: cfg.Logger}, dir: dir}
 	v.processor = processor{calls: calls, policy: cfg.Policy, report: v.reportOf}
 	return v, nil
 }
@@ -104,7 +104,7 @@ func (v *VATS) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookRe
 	if cmd == "history" {
 		key = cmd + "|" + callID
 	}
-	return v.cfg.receive(ctx, v.inbox, inbox.Delivery{Source: vatsSource, DedupeKey: key, Kind: cmd,
+	return v.intake.receive(ctx, inbox.Delivery{Source: vatsSource, DedupeKey: key, Kind: cmd,
 		ContentType: "application/x-www-form-urlencoded", Body: []byte(form.Encode())})
 }
 

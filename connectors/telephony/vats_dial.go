@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +29,19 @@ type VATSDialer struct {
 		PBXLogin(ctx context.Context, userID string) (string, error)
 	}
 	Client *http.Client // default: 10 s timeout
+}
+
+// Validate checks the dialer's settings as an operator gave them: the
+// PBX's http(s) API address and its key. Its message quotes APIURL: a
+// caller that must not print credentials validates a redacted copy.
+func (d *VATSDialer) Validate() error {
+	if u, err := url.Parse(d.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("api_url: must be the PBX's https:// API address, got %q", d.APIURL)
+	}
+	if d.APIKey == "" {
+		return errors.New("api_key: is required with api_url")
+	}
+	return nil
 }
 
 // Provider implements core.Dialer.

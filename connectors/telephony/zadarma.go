@@ -25,7 +25,7 @@ type Zadarma struct {
 	processor
 	cfg    Config
 	loc    *time.Location
-	inbox  *inbox.Inbox
+	intake intake
 	claims CallClaims
 }
 
@@ -41,12 +41,31 @@ func NewZadarma(cfg Config, loc *time.Location, in *inbox.Inbox, calls core.Call
 		return nil, errors.New("telephony zadarma: a time zone is required")
 	}
 	cfg.setDefaults()
-	z := &Zadarma{cfg: cfg, loc: loc, inbox: in, claims: NewCallClaimsInMemory()}
+	z := &Zadarma{cfg: cfg, loc: loc, intake: intake{inbox: in, log: cfg.Logger}, claims: NewCallClaimsInMemory()}
 	if cfg.Claims != nil {
 		z.claims = newCachedClaims(cfg.Claims)
 	}
 	z.processor = processor{calls: calls, policy: cfg.Policy, report: z.reportOf}
 	return z, nil
+}
+
+// Bounds of a Zadarma notification's MaxAge.
+const (
+	zadarmaMinAge = 10 * time.Minute
+	zadarmaMaxAge = 30 * 24 * time.Hour
+)
+
+// ValidateZadarma checks Zadarma's settings as Config.Validate does, and,
+// when the provider is on (its secret is set), that MaxAge is between 10m
+// and 720h.
+func ValidateZadarma(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Secret != "" && (cfg.MaxAge < zadarmaMinAge || cfg.MaxAge > zadarmaMaxAge) {
+		return fmt.Errorf("max_age: must be between 10m and 720h, got %s", cfg.MaxAge)
+	}
+	return nil
 }
 
 // Path implements core.Webhook.
@@ -112,7 +131,7 @@ func (z *Zadarma) Handle(ctx context.Context, r core.WebhookRequest) core.Webhoo
 		return resp
 	}
 	key := strings.Join([]string{form.Get("event"), rep.CallID, form.Get("internal"), form.Get("destination")}, "|")
-	return z.cfg.receive(ctx, z.inbox, inbox.Delivery{Source: zadarmaSource, DedupeKey: key, Kind: form.Get("event"),
+	return z.intake.receive(ctx, inbox.Delivery{Source: zadarmaSource, DedupeKey: key, Kind: form.Get("event"),
 		ContentType: "application/x-www-form-urlencoded", Body: r.Body})
 }
 

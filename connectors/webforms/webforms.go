@@ -52,6 +52,47 @@ type Config struct {
 	Logger   *slog.Logger
 }
 
+func (c *Config) setDefaults() {
+	c.Limits.setDefaults()
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// maxFilesLimit bounds Limits.MaxFiles.
+const maxFilesLimit = 100
+
+// Validate checks the limits, the rate limit and the captcha as an
+// operator gave them, before New fills defaults. Its message names the key
+// it is about relative to the forms' settings (max_file_size,
+// captcha.verify_url), for the caller to prefix with where they are; the
+// forms themselves are checked by New. That a file fits in a whole post
+// (max_body, which the API enforces) is the caller's to check.
+func (c Config) Validate() error {
+	l := c.Limits
+	switch {
+	case l.MaxFileSize < 1 || l.MaxTotalFiles < l.MaxFileSize:
+		return errors.New("max_file_size: must be positive and at most max_total_files and max_body")
+	case l.MaxFiles < 0 || l.MaxFiles > maxFilesLimit:
+		return fmt.Errorf("max_files: must be 0 to 100, got %d", l.MaxFiles)
+	case c.RateLimit.PerMinute < 0 || c.RateLimit.Burst < 0:
+		return errors.New("rate_limit: per_minute and burst must not be negative")
+	}
+	if c.Captcha == nil {
+		return nil
+	}
+	if c.Captcha.VerifyURL == "" {
+		return errors.New("captcha.verify_url: is required with a captcha secret")
+	}
+	if p, err := url.Parse(c.Captcha.VerifyURL); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return errors.New("captcha.verify_url: must be an http(s) URL such as https://smartcaptcha.yandexcloud.net/validate")
+	}
+	return nil
+}
+
 // Handler serves the forms; it implements core.Webhook for the API to
 // mount at /forms.
 type Handler struct {
@@ -67,13 +108,7 @@ type Handler struct {
 // New returns the handler. Config forms are checked here: a bad one stops
 // the hub from starting.
 func New(cfg Config, svc core.WebFormService, in *inbox.Inbox) (*Handler, error) {
-	cfg.Limits.setDefaults()
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.setDefaults()
 	h := &Handler{cfg: cfg, forms: map[string]*core.WebForm{}, public: map[string]*core.WebForm{}, svc: svc, inbox: in,
 		limiter: newIPLimiter(cfg.RateLimit)}
 	for i := range cfg.Forms {

@@ -63,6 +63,25 @@ func (c *RelayConfig) setDefaults() {
 	}
 }
 
+// maxRelayBatch bounds BatchSize.
+const maxRelayBatch = 100_000
+
+// Validate checks the settings as an operator gave them, before NewRelay
+// fills defaults (a zero batch size is refused, not replaced); its message
+// names the key relative to the relay's settings (batch_size,
+// poll_interval, retention), for the caller to prefix with where they are.
+func (c RelayConfig) Validate() error {
+	switch {
+	case c.BatchSize < 1 || c.BatchSize > maxRelayBatch:
+		return fmt.Errorf("batch_size: must be 1 to 100000, got %d", c.BatchSize)
+	case c.PollInterval < time.Millisecond:
+		return fmt.Errorf("poll_interval: must be at least 1ms, got %s", c.PollInterval)
+	case c.Retention < 0:
+		return fmt.Errorf("retention: must be 0 (keep forever) or positive, got %s", c.Retention)
+	}
+	return nil
+}
+
 // relayLockKey makes one hub instance the relay at a time.
 const relayLockKey = 0x63726d6875620010
 
