@@ -84,7 +84,8 @@ func (s *Server) sendDocument(kind string) fiber.Handler {
 					Message: "must be 1 to 255 printable ASCII characters"}})
 			}
 			sum := sha256.Sum256([]byte(c.Path() + "\x00" + string(c.Body())))
-			r.IdempotencyKey, r.Fingerprint = utils.CopyString(key), hex.EncodeToString(sum[:])
+			r.IdempotencyKey = utils.CopyString(key)
+			r.Fingerprint = hex.EncodeToString(sum[:])
 		}
 		e, replayed, err := m.Send(c.UserContext(), r)
 		if err != nil {

@@ -69,7 +69,8 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		if !ok {
 			code = "http_" + http.StatusText(fe.Code)
 		}
-		p.Type, p.Detail = problemType(code), fe.Message
+		p.Type = problemType(code)
+		p.Detail = fe.Message
 		if fe.Code >= 500 && fe.Code != fiber.StatusBadGateway { // a 502 names the upstream that failed
 			s.log.Error("http_error", "error", err, "request_id", p.RequestID)
 			p.Detail = "internal error"

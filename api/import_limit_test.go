@@ -58,7 +58,8 @@ func TestImportRowLimit(t *testing.T) {
 	var runner *imports.Runner
 	b := setup(t, func(st *store.Store, d *api.Deps) {
 		runner = imports.New(imports.Config{PollInterval: 20 * time.Millisecond, Limits: xlsx.Limits{MaxRows: limit}}, st)
-		d.Imports, d.ImportQueued = st, runner.Wake
+		d.Imports = st
+		d.ImportQueued = runner.Wake
 		deps = d
 	})
 	srv, err := api.New(api.Config{BodyLimit: 64 << 10, ImportMaxRows: limit, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, *deps)

@@ -22,7 +22,8 @@ func TestImportThroughTheAPI(t *testing.T) {
 	var runner *imports.Runner
 	b := setup(t, func(st *store.Store, d *api.Deps) {
 		runner = imports.New(imports.Config{PollInterval: 20 * time.Millisecond}, st)
-		d.Imports, d.ImportQueued = st, runner.Wake
+		d.Imports = st
+		d.ImportQueued = runner.Wake
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

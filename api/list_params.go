@@ -170,7 +170,8 @@ func serveList[T any](c *fiber.Ctx, sorts []string, params *core.ListParams,
 	*params = p
 	if sink, ok := c.Locals(exportKey{}).(rowSink); ok {
 		// An export: every page of the same list goes into the workbook.
-		params.Limit, params.Cursor = exportPage, ""
+		params.Limit = exportPage
+		params.Cursor = ""
 		for {
 			page, err := list(c.UserContext())
 			if err != nil {

@@ -36,7 +36,8 @@ func TestAccessLogRedactsBearerSecretsInPaths(t *testing.T) {
 	t.Parallel()
 	var access lockedBuffer
 	b := setupConfig(t, func(c *api.Config) {
-		c.AccessLog, c.AccessLogger = true, slog.New(slog.NewTextHandler(&access, nil))
+		c.AccessLog = true
+		c.AccessLogger = slog.New(slog.NewTextHandler(&access, nil))
 	})
 	r := b.do(t, "GET", "/api/v1/users?sort=name", b.reader, "")
 	adminID := r.json(t)["items"].([]any)[0].(map[string]any)["id"].(string)

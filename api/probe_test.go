@@ -36,7 +36,8 @@ func TestHostileQueryParameters(t *testing.T) {
 	b := setup(t)
 	byStatus := map[int]int{}
 	var failures []string
-	sent, turn := 0, 0
+	sent := 0
+	turn := 0
 	paths := make([]string, 0, len(doc.Paths.Map()))
 	for p := range doc.Paths.Map() {
 		paths = append(paths, p)

@@ -11,7 +11,7 @@ import (
 const EntityActivity = "activity"
 
 // Activity kinds: calls and meetings are events (a start and an end); a
-// task has a start and a due time (crm-model.md §1.5).
+// task has a start and a due time.
 const (
 	KindCall    = "call"
 	KindMeeting = "meeting"
@@ -121,6 +121,16 @@ func CanTransition(kind, from, to string) bool {
 	return false
 }
 
+// ActivityKinds names the kinds of activities (KindCall, KindMeeting,
+// KindTask, KindEmail): the codes an activity's kind takes and their
+// labels in a report.
+func ActivityKinds() *Picklist { return activityKindsList() }
+
+var activityKindsList = sync.OnceValue(func() *Picklist {
+	return NewPicklist("activity_kind", Choice{KindCall, "Звонок", "Call"}, Choice{KindMeeting, "Встреча", "Meeting"},
+		Choice{KindTask, "Задача", "Task"}, Choice{KindEmail, "Письмо", "Email"})
+})
+
 // ActivitySchema returns the writable fields of an activity.
 func ActivitySchema() *Schema[Activity] { return activitySchema() }
 
@@ -130,10 +140,7 @@ var activitySchema = sync.OnceValue(func() *Schema[Activity] {
 		statuses[c] = true
 	}
 	return NewSchema[Activity]("id", "created_at", "updated_at", "version", "completed_at").
-		Field("kind", OneOf(NewPicklist("activity_kind", Choice{KindCall, "Звонок", "Call"},
-			Choice{KindMeeting, "Встреча", "Meeting"}, Choice{KindTask, "Задача", "Task"},
-			Choice{KindEmail, "Письмо", "Email"}),
-			func(a *Activity) *string { return &a.Kind })).
+		Field("kind", OneOf(ActivityKinds(), func(a *Activity) *string { return &a.Kind })).
 		Field("subject", Text(250, false, func(a *Activity) *string { return &a.Subject })).
 		Field("status", Text(30, false, func(a *Activity) *string { return &a.Status })). // checked per kind in Validate
 		Field("priority", OneOf(TaskPriorities(), func(a *Activity) *string { return &a.Priority })).

@@ -9,7 +9,7 @@ import (
 const EntityContact = "contact"
 
 // Contact is a person, usually at an account, with vtiger's standard
-// contact fields (crm-model.md §1.3).
+// contact fields.
 type Contact struct {
 	Record
 	Salutation     string  `json:"salutation"`
@@ -76,7 +76,8 @@ var contactSchema = sync.OnceValue(func() *Schema[Contact] {
 		Field("external_ids", ExternalIDs(func(c *Contact) *map[string]string { return &c.ExternalIDs }))
 })
 
-// Validate checks that the last name is given (crm-model.md §1.3) and that
+// Validate checks that the last name is given (a contact's one mandatory
+// field, as in vtiger) and that
 // the contact does not report to itself.
 func (c *Contact) Validate() error {
 	var errs []FieldError

@@ -17,7 +17,8 @@ type ConversionMapping struct {
 }
 
 // DefaultConversionMapping is vtiger's default lead conversion mapping
-// (crm-model.md §2) on crmhub's fields.
+// (which lead field fills which account, contact and deal field) on
+// crmhub's fields.
 func DefaultConversionMapping() ConversionMapping {
 	return ConversionMapping{
 		Account: map[string]string{

@@ -22,7 +22,7 @@ const (
 	EntityRealization   = "realization"    // реализация (отгрузка товаров)
 )
 
-// QuoteStages are a quote's statuses (crm-model.md §1.7); "created" is
+// QuoteStages are a quote's statuses (SalesPlatform's picklist); "created" is
 // the draft.
 func QuoteStages() *Picklist { return quoteStages() }
 
@@ -35,7 +35,7 @@ var quoteStages = sync.OnceValue(func() *Picklist {
 		Choice{"rejected", "Отклонено", "Rejected"})
 })
 
-// InvoiceStatuses are an invoice's statuses (crm-model.md §1.7);
+// InvoiceStatuses are an invoice's statuses (SalesPlatform's picklist);
 // "autocreated" and "created" are drafts.
 func InvoiceStatuses() *Picklist { return invoiceStatuses() }
 
@@ -144,11 +144,12 @@ const ShippingLineID = "shipping"
 
 // Totals rules: how a document's figures were computed.
 const (
-	// TotalsSpread: the overall discount spread over the lines before VAT
-	// (documents-and-tax.md §6a).
+	// TotalsSpread: the overall discount spread over the lines before VAT,
+	// in proportion to their amounts, the rounding remainder on the
+	// largest line (ст. 154 НК РФ, as 1C computes).
 	TotalsSpread = "spread"
 	// TotalsVtiger: VAT before the overall discount, as vtiger computes;
-	// kept by documents issued before crmhub followed §6a (they are legal
+	// kept by documents issued before crmhub spread the discount (they are legal
 	// documents with the figures they were issued with).
 	TotalsVtiger = "vtiger"
 )
@@ -594,11 +595,13 @@ func (b *DocumentBody) apply(r Totals) {
 	for i := range b.Lines {
 		lr, l := r.Lines[i], &b.Lines[i]
 		l.VATRate = string(lr.VATRate)
-		l.Amount, l.DiscountShare = Money{lr.Amount}, Money{lr.Share}
+		l.Amount = Money{lr.Amount}
+		l.DiscountShare = Money{lr.Share}
 		l.NetAmount, l.VATAmount, l.TotalAmount = Money{lr.Net}, Money{lr.VAT}, Money{lr.Total}
 	}
 	b.Subtotal, b.DiscountTotal, b.NetTotal = Money{r.Subtotal}, Money{r.DiscountTotal}, Money{r.NetTotal}
-	b.VATTotal, b.GrandTotal = Money{r.VATTotal}, Money{r.GrandTotal}
+	b.VATTotal = Money{r.VATTotal}
+	b.GrandTotal = Money{r.GrandTotal}
 	if b.ShippingVATRate == "" && !b.ShippingAmount.IsZero() {
 		b.ShippingVATRate = string(r.Shipping.VATRate)
 	}

@@ -25,7 +25,8 @@ func TestEmailTemplates(t *testing.T) {
 	var d core.EmailData
 	d.Document.Number, d.Document.Date, d.Document.Total, d.Document.Until = "СЧ-1", "27 ноября 2026 г.", "1 220,00 ₽", "4 декабря 2026 г."
 	d.Document.Title = "ТОРГ-12"
-	d.Organization.Name, d.Organization.Phone = "ООО «Ромашка»", "+7 495 123-45-67"
+	d.Organization.Name = "ООО «Ромашка»"
+	d.Organization.Phone = "+7 495 123-45-67"
 	d.Greeting = "Здравствуйте!"
 	for _, tpl := range core.DefaultEmailTemplates() {
 		require.NoError(t, tpl.Validate(), tpl.Name)

@@ -132,7 +132,7 @@ var addressSchema = sync.OnceValue(func() *Schema[Address] {
 })
 
 // Validate checks the rules that span fields or need the whole record:
-// last name and company are mandatory (crm-model.md §1.1).
+// last name and company are mandatory (as in vtiger).
 func (l *Lead) Validate() error {
 	var errs []FieldError
 	if l.LastName == "" {

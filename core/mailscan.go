@@ -27,7 +27,7 @@ type InboundMail struct {
 	Skipped []string
 }
 
-// Mail scanner actions (crm-model.md §4): create a record from the sender
+// Mail scanner actions: create a record from the sender
 // (or attach to the one that has the sender's address), or attach to the
 // record matched by the sender, the recipients, or a document number in
 // the subject (and the sent e-mail a reply refers to).

@@ -51,7 +51,8 @@ func NormalizePhone(s string) (string, bool) {
 // test checks that both agree.
 func russianFastPath(s string) (string, bool) {
 	var digits [16]byte
-	n, plus := 0, false
+	n := 0
+	plus := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {

@@ -8,7 +8,7 @@ import (
 // EntityPayment names payments in events, topics and numbering.
 const EntityPayment = "payment"
 
-// Payment directions, methods and statuses (crm-model.md §1.8).
+// Payment directions, methods and statuses (SalesPlatform's payments).
 const (
 	PaymentIncoming = "incoming" // Приход: a customer pays us
 	PaymentOutgoing = "outgoing" // Расход: we pay a vendor

@@ -98,7 +98,7 @@ func Picklists() []*Picklist {
 		SalesOrderStatuses(), PurchaseOrderStatuses()}
 }
 
-// LeadStatuses is the lead status picklist (crm-model.md §1.1); empty is
+// LeadStatuses is vtiger's lead status picklist; empty is
 // allowed and means "not set".
 func LeadStatuses() *Picklist { return leadStatusesList() }
 
@@ -119,7 +119,7 @@ var leadStatusesList = sync.OnceValue(func() *Picklist {
 })
 
 // LeadSources is the lead source picklist shared by leads, contacts and
-// deals (crm-model.md §1.1).
+// deals (vtiger's values).
 func LeadSources() *Picklist { return leadSourcesList() }
 
 var leadSourcesList = sync.OnceValue(func() *Picklist {

@@ -66,8 +66,8 @@ func (p *Pipeline) FirstOpen() *Stage {
 	return nil
 }
 
-// DefaultStages are vtiger's sales stages (crm-model.md §1.4) with the
-// reference probabilities.
+// DefaultStages are vtiger's sales stages with vtiger's default
+// probabilities.
 func DefaultStages() []Stage {
 	return []Stage{
 		{"prospecting", "Переговоры", "Prospecting", 10, StageOpen},
@@ -134,7 +134,8 @@ func (p *Pipeline) Validate() error {
 	if len(p.Stages) < 2 || len(p.Stages) > 30 {
 		bad("stages", "invalid_count", "a pipeline has 2 to 30 stages")
 	}
-	seen, kinds := map[string]bool{}, map[string]int{}
+	seen := map[string]bool{}
+	kinds := map[string]int{}
 	for i, s := range p.Stages {
 		f := "stages[" + itoa(i) + "]"
 		if _, ok := codeOK(s.Code); !ok || seen[s.Code] {

@@ -66,15 +66,6 @@ var stageKindsList = sync.OnceValue(func() *Picklist {
 		Choice{StageLost, "Проиграна", "Lost"})
 })
 
-// ActivityKinds names the kinds of activities (KindCall, KindMeeting,
-// KindTask, KindEmail).
-func ActivityKinds() *Picklist { return activityKindsList() }
-
-var activityKindsList = sync.OnceValue(func() *Picklist {
-	return NewPicklist("activity_kind", Choice{KindCall, "Звонок", "Call"}, Choice{KindMeeting, "Встреча", "Meeting"},
-		Choice{KindTask, "Задача", "Task"}, Choice{KindEmail, "Письмо", "Email"})
-})
-
 // DefaultStagePicklist names the stages of DefaultStages: how a report
 // labels a deal stage before it reads the stages of every pipeline.
 func DefaultStagePicklist() *Picklist { return defaultStageList() }

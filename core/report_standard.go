@@ -5,7 +5,8 @@ import (
 	"sync"
 )
 
-// The standard reports, shipped with stable slugs (crm-model.md §7).
+// The standard reports, shipped with stable slugs: one is read and run by
+// its slug in place of an id, so a slug never changes.
 
 func cond(field, op string, value any) ReportCondition {
 	c := ReportCondition{Field: field, Operator: op}

@@ -1,7 +1,7 @@
 package core
 
-// Russian company requisites and their check digits
-// (documents-and-tax.md §8). All are digit strings: leading zeros matter.
+// Russian company requisites (ИНН, КПП, ОГРН, БИК, ОКПО, bank accounts)
+// and their check digits. All are digit strings: leading zeros matter.
 
 func allDigits(s string) bool {
 	if s == "" {

@@ -66,7 +66,8 @@ func TestRequisitesEveryDigitMatters(t *testing.T) {
 		}
 		return string(b)
 	}
-	caught, changed := 0, 0
+	caught := 0
+	changed := 0
 	for range 500 {
 		for _, inn := range []string{withINNCheck(digits(9)), withINNCheck(digits(10))} {
 			require.True(t, core.ValidINN(inn), inn)

@@ -1,6 +1,6 @@
 // The totals engine computes the amounts of a sales document (quote, order,
-// invoice, act, realization) from its lines, by the rules of
-// documents-and-tax.md §6a (ст. 154, 168 НК РФ), the way 1C computes them:
+// invoice, act, realization) from its lines, by the rules of the tax
+// code (ст. 154, 168 НК РФ), the way 1C computes them:
 //
 //  1. a line's amount is round(quantity × price), less its own discount;
 //  2. the overall discount (and, where it has a tax basis, the adjustment)
@@ -15,7 +15,8 @@
 // Amounts are in the document's price terms: net of VAT in the individual
 // and group modes, VAT-inclusive in the inclusive mode. Everything is
 // decimal, rounded half-up to kopecks. vtiger/SalesPlatform take VAT before
-// the overall discount (crm-model.md §3); that is not followed here.
+// the overall discount, so their tax base is not the price charged; that
+// is not followed here.
 package core
 
 import (

@@ -29,8 +29,10 @@ func eq(t *testing.T, want string, got decimal.Decimal, what string) {
 	require.True(t, d(want).Equal(got), "%s: want %s, got %s", what, want, got.StringFixed(2))
 }
 
-// TestSpreadRules: the cases of documents-and-tax.md §6a and of the
-// issue that replaced vtiger's arithmetic, computed by hand.
+// TestSpreadRules: the overall discount spread in proportion to the line
+// amounts, the remainder on the largest line, VAT per line — worked
+// examples and the cases that replaced vtiger's arithmetic, computed by
+// hand.
 func TestSpreadRules(t *testing.T) {
 	t.Parallel()
 	two := []core.TotalsLine{line("1", "1000.00", "22"), line("1", "500.00", "22")}
@@ -48,16 +50,16 @@ func TestSpreadRules(t *testing.T) {
 		{"10% included: 162.30 in 900.00 (not 180.33)", core.TotalsDoc{TaxMode: core.TaxInclusive, Date: in2026,
 			Discount: core.Discount{Percent: pd("10")}, Lines: []core.TotalsLine{line("1", "1000.00", "22")}},
 			[][4]string{{"100.00", "737.70", "162.30", "900.00"}}, "1000.00", "100.00", "737.70", "162.30", "900.00"},
-		{"§6a worked example on top", core.TotalsDoc{TaxMode: core.TaxIndividual, Date: in2026, Discount: core.Discount{Percent: pd("10")}, Lines: two},
+		{"spread worked example on top", core.TotalsDoc{TaxMode: core.TaxIndividual, Date: in2026, Discount: core.Discount{Percent: pd("10")}, Lines: two},
 			[][4]string{{"100.00", "900.00", "198.00", "1098.00"}, {"50.00", "450.00", "99.00", "549.00"}},
 			"1500.00", "150.00", "1350.00", "297.00", "1647.00"},
-		{"§6a worked example included", core.TotalsDoc{TaxMode: core.TaxInclusive, Date: in2026, Discount: core.Discount{Percent: pd("10")}, Lines: two},
+		{"spread worked example included", core.TotalsDoc{TaxMode: core.TaxInclusive, Date: in2026, Discount: core.Discount{Percent: pd("10")}, Lines: two},
 			[][4]string{{"100.00", "737.70", "162.30", "900.00"}, {"50.00", "368.85", "81.15", "450.00"}},
 			"1500.00", "150.00", "1106.55", "243.45", "1350.00"},
 		{"group mode: VAT per line like individual", core.TotalsDoc{TaxMode: core.TaxGroup, Date: in2026, Discount: core.Discount{Percent: pd("10")}, Lines: two},
 			[][4]string{{"100.00", "900.00", "198.00", "1098.00"}, {"50.00", "450.00", "99.00", "549.00"}},
 			"1500.00", "150.00", "1350.00", "297.00", "1647.00"},
-		{"§6a remainder: 100.00 over three equal lines → 33.34 / 33.33 / 33.33", core.TotalsDoc{TaxMode: core.TaxIndividual, Date: in2026,
+		{"spread remainder: 100.00 over three equal lines → 33.34 / 33.33 / 33.33", core.TotalsDoc{TaxMode: core.TaxIndividual, Date: in2026,
 			Discount: core.Discount{Amount: pd("100")}, Lines: []core.TotalsLine{line("1", "100", "none"), line("1", "100", "none"), line("1", "100", "none")}},
 			[][4]string{{"33.34", "66.66", "0", "66.66"}, {"33.33", "66.67", "0", "66.67"}, {"33.33", "66.67", "0", "66.67"}},
 			"300.00", "100.00", "200.00", "0", "200.00"},
@@ -376,7 +378,8 @@ func TestBillPartProperties(t *testing.T) {
 		if err != nil {
 			t.Fatalf("valid input refused: %v", err)
 		}
-		l, q := r.Lines[0], doc.Lines[0].Quantity
+		l := r.Lines[0]
+		q := doc.Lines[0].Quantity
 		if !q.IsPositive() {
 			return
 		}
@@ -390,8 +393,10 @@ func TestBillPartProperties(t *testing.T) {
 				t.Fatalf("part %d of %s: negative figures %+v", k, qty, p)
 			}
 			before.Quantity = before.Quantity.Add(qty)
-			before.Amount, before.LineDiscount = before.Amount.Add(p.Amount), before.LineDiscount.Add(p.LineDiscount)
-			before.Share, before.VAT = before.Share.Add(p.Share), before.VAT.Add(p.VAT)
+			before.Amount = before.Amount.Add(p.Amount)
+			before.LineDiscount = before.LineDiscount.Add(p.LineDiscount)
+			before.Share = before.Share.Add(p.Share)
+			before.VAT = before.VAT.Add(p.VAT)
 		}
 		if !before.Amount.Equal(l.Amount) || !before.LineDiscount.Equal(l.LineDiscount) || !before.Share.Equal(l.Share) || !before.VAT.Equal(l.VAT) {
 			t.Fatalf("parts sum to %+v, line %+v", before, l)

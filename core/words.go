@@ -7,8 +7,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Russian number words and noun forms for amounts in words
-// (documents-and-tax.md §7).
+// Russian number words and noun forms for amounts in words, as print
+// forms write them («Двенадцать тысяч двести рублей 00 копеек»).
 var (
 	onesMasc = []string{"", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"}
 	onesFem  = []string{"", "одна", "две", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"}

@@ -30,7 +30,8 @@ func newBenchDB(ctx context.Context, name string, cfg pgembed.Config) (*benchDB,
 	if err := os.Chmod(dir, 0o755); err != nil { // the postgres user must reach it
 		return fail(err)
 	}
-	cfg.Dir, cfg.Logger = filepath.Join(dir, "pg"), slog.New(slog.DiscardHandler)
+	cfg.Dir = filepath.Join(dir, "pg")
+	cfg.Logger = slog.New(slog.DiscardHandler)
 	srv, err := pgembed.Start(ctx, cfg)
 	if err != nil {
 		return fail(err)

@@ -75,6 +75,7 @@ func runLoad(senders int, duration time.Duration, turn func(sender, i int, recor
 		}()
 	}
 	wg.Wait()
-	res.elapsed, res.failures = time.Since(start), failures.Load()
+	res.elapsed = time.Since(start)
+	res.failures = failures.Load()
 	return res
 }

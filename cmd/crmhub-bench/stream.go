@@ -31,7 +31,8 @@ func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Du
 		return err
 	}
 	defer db.close()
-	pool, dir := db.pool, db.dir
+	pool := db.pool
+	dir := db.dir
 	broker, err := kafka.StartEmbedded(kafka.EmbeddedConfig{Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "kafka")})
 	if err != nil {
 		return err

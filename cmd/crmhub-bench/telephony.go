@@ -133,7 +133,8 @@ func telephonyBench(ctx context.Context, senders, workers, batch, callRate, stat
 		ends[id] = time.Now()
 		endsMu.Unlock()
 	})
-	latencies, sent := load.latencies, load.elapsed
+	latencies := load.latencies
+	sent := load.elapsed
 	// Waiting reads the inbox's queue index (counting the whole inbox ten
 	// times a second took a tenth of PostgreSQL's time from what is
 	// measured); failures are counted once at the end.

@@ -426,7 +426,8 @@ func defaultConfig() Config {
 
 func defaultWebForms() WebFormsConfig {
 	w := WebFormsConfig{Forms: []core.WebForm{}, MaxBody: 25 << 20, MaxFileSize: 10 << 20, MaxFiles: 5, MaxTotalFiles: 20 << 20}
-	w.RateLimit.PerMinute, w.RateLimit.Burst = 20, 5
+	w.RateLimit.PerMinute = 20
+	w.RateLimit.Burst = 5
 	w.Captcha.Timeout = 5 * time.Second
 	return w
 }

@@ -47,7 +47,8 @@ func plantSentinels(v reflect.Value, path string, out map[string]string) {
 			if name == "" {
 				name = strings.ToLower(f.Name)
 			}
-			fv, p := v.Field(i), path+name
+			fv := v.Field(i)
+			p := path + name
 			if fv.Kind() == reflect.String {
 				switch secret, address := looksSecret(name); {
 				case secret:

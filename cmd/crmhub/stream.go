@@ -26,27 +26,27 @@ type stream struct {
 // connects the publisher, creates the topics and runs the relay.
 func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMetrics, log *slog.Logger) (*stream, error) {
 	s := &stream{done: make(chan struct{})}
-	brokers := cfg.Kafka.brokers()
-	if len(brokers) == 0 {
+	pc := cfg.Kafka.publisher()
+	pc.Logger = log
+	if len(pc.Brokers) == 0 {
 		b, err := kafka.StartEmbedded(kafka.EmbeddedConfig{Addr: cfg.Kafka.Embedded.Addr,
 			DataDir: filepath.Join(cfg.DataDir, "kafka"), SyncWrites: cfg.Kafka.Embedded.SyncWrites})
 		if err != nil {
 			return nil, err
 		}
-		s.broker, brokers = b, []string{b.Addr()}
+		s.broker = b
 		log.Info("kafka_embedded", "addr", b.Addr())
-	}
-	sec := kafka.Security{}
-	if s.broker == nil { // the embedded broker listens in plaintext without SASL
-		var err error
-		if sec, err = cfg.Kafka.security(); err != nil {
+		// The embedded broker listens in plaintext without SASL.
+		pc.Brokers = []string{b.Addr()}
+		pc.Security = kafka.Security{}
+	} else {
+		sec, err := cfg.Kafka.security()
+		if err != nil {
 			return nil, err
 		}
+		pc.Security = sec
 	}
-	pub, err := kafka.NewPublisher(kafka.Config{Brokers: brokers, TopicPrefix: cfg.Kafka.TopicPrefix,
-		ClientID: cfg.Kafka.ClientID, Partitions: int32(cfg.Kafka.Partitions), Compression: cfg.Kafka.Compression,
-		Linger: cfg.Kafka.Linger, AutoCreateTopics: cfg.Kafka.AutoCreate, StateTopics: cfg.Kafka.StateTopics,
-		MaxEventBytes: cfg.Kafka.MaxEventBytes, Security: sec, Logger: log})
+	pub, err := kafka.NewPublisher(pc)
 	if err != nil {
 		s.stop()
 		return nil, err
@@ -61,14 +61,22 @@ func startStream(ctx context.Context, cfg Config, st *store.Store, sm *streamMet
 	s.cancel = cancel
 	var runs []func(context.Context) error
 	if cfg.Kafka.Relay.Enabled {
-		runs = append(runs, outbox.NewRelay(outbox.RelayConfig{BatchSize: cfg.Kafka.Relay.BatchSize,
-			PollInterval: cfg.Kafka.Relay.PollInterval, Retention: cfg.Kafka.Relay.Retention, OnPublished: sm.onPublished,
-			OnDeadLetter: sm.onDeadLetter, Logger: log}, st.Pool(), pub).Run)
+		rc := cfg.Kafka.relay()
+		rc.OnPublished = sm.onPublished
+		rc.OnDeadLetter = sm.onDeadLetter
+		rc.Logger = log
+		runs = append(runs, outbox.NewRelay(rc, st.Pool(), pub).Run)
 	}
 	if cfg.Kafka.Commands.Enabled {
-		cc, err := kafka.NewCommandConsumer(kafka.CommandConfig{Brokers: brokers, Group: cfg.Kafka.Commands.Group,
-			Topic: pub.Topic("commands"), MaxAttempts: cfg.Kafka.Commands.MaxAttempts, Logger: log, Security: sec,
-			OnApplied: func(n int) { sm.applied.Add(float64(n)) }, OnDeadLetter: sm.deadLetters.Inc, OnLag: sm.onLag}, st)
+		ccfg := cfg.Kafka.commands()
+		ccfg.Brokers = pc.Brokers
+		ccfg.Topic = commands
+		ccfg.Security = pc.Security
+		ccfg.Logger = log
+		ccfg.OnApplied = func(n int) { sm.applied.Add(float64(n)) }
+		ccfg.OnDeadLetter = sm.deadLetters.Inc
+		ccfg.OnLag = sm.onLag
+		cc, err := kafka.NewCommandConsumer(ccfg, st)
 		if err != nil {
 			cancel()
 			s.stop()

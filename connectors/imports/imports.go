@@ -172,7 +172,8 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 		total     int64
 		counted   int64
 	)
-	skip, done := im.RowsDone, im.RowsDone
+	skip := im.RowsDone
+	done := im.RowsDone
 	var batch []core.ImportRow
 	// Merged cells carry their value (in the top-left cell) to every row
 	// and column they cover, as the user sees it.

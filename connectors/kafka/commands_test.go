@@ -62,7 +62,8 @@ func runConsumer(t *testing.T, b *bundle, svc core.CommandService) context.Cance
 
 func runConsumerWith(t *testing.T, b *bundle, svc core.CommandService, cfg kafka.CommandConfig) context.CancelFunc {
 	t.Helper()
-	cfg.Brokers, cfg.RetryBackoff = []string{b.broker.Addr()}, 20*time.Millisecond
+	cfg.Brokers = []string{b.broker.Addr()}
+	cfg.RetryBackoff = 20 * time.Millisecond
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	c, err := kafka.NewCommandConsumer(cfg, svc)
 	require.NoError(t, err)

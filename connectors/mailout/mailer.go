@@ -122,7 +122,8 @@ func (m *Mailer) Send(ctx context.Context, r core.SendDocument) (*core.EmailMess
 	if err != nil {
 		return nil, false, err
 	}
-	to, cc := r.To, r.Cc
+	to := r.To
+	cc := r.Cc
 	if len(to) == 0 {
 		switch {
 		case contact != nil && contact.Email != "":
@@ -261,7 +262,8 @@ func (m *Mailer) data(kind string, doc *printform.Printed, c *core.Contact, a *c
 	if d.Organization.Name == "" {
 		d.Organization.Name = o.Name
 	}
-	d.Organization.Phone, d.Organization.Email = o.Phone, o.Email
+	d.Organization.Phone = o.Phone
+	d.Organization.Email = o.Email
 	if a != nil {
 		d.Account.Name = a.Name
 	}

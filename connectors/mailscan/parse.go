@@ -80,8 +80,10 @@ func Parse(raw []byte, lim Limits) (*core.InboundMail, error) {
 	if !ok {
 		return nil, fmt.Errorf("the sender %q is not an e-mail address", from[0].Address)
 	}
-	m.From, m.FromName = addr, strings.Join(strings.Fields(from[0].Name), " ")
-	m.To, m.Cc = addresses(h, "To"), addresses(h, "Cc")
+	m.From = addr
+	m.FromName = strings.Join(strings.Fields(from[0].Name), " ")
+	m.To = addresses(h, "To")
+	m.Cc = addresses(h, "Cc")
 	if m.Subject, err = h.Subject(); err != nil {
 		m.Subject = h.Get("Subject") // undecodable words stay as they came
 	}
@@ -183,7 +185,8 @@ var signatureStart = regexp.MustCompile(`(?i)^(--\s*$|с уважением|с �
 	`thanks,|спасибо[,!.]?\s*$|отправлено (с|из) )`)
 
 // splitText parts a text into the body, the signature and the quoted
-// reply (crm-model.md §4 keeps them, marked).
+// reply (the record's description keeps all three, the last two headed
+// [Подпись] and [Цитата]).
 func splitText(text string) (body, signature, quoted string) {
 	lines := strings.Split(strings.TrimSpace(text), "\n")
 	end := len(lines)

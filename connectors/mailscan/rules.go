@@ -9,7 +9,7 @@ import (
 	"github.com/crmhub/crmhub/core"
 )
 
-// Condition operators (crm-model.md §4), compared case-insensitively;
+// Condition operators of a scanner rule, compared case-insensitively;
 // the body is compared as plain text.
 const (
 	OpContains    = "contains"

@@ -1,7 +1,8 @@
 // Package mailscan is the mail scanner: it watches IMAP mailboxes and
 // turns each new message into a lead (or a contact or account), or files
-// it on the record it belongs to, by rules evaluated in order
-// (crm-model.md §4).
+// it on the record it belongs to, by rules evaluated in order (the first
+// create or skip settles a message; links fall through to the next rule
+// and the default action when they find no record).
 //
 // Scanning is exactly once in effect: a folder's UIDVALIDITY and last
 // processed UID are kept in PostgreSQL and advanced in the transaction that
@@ -157,7 +158,8 @@ func ParseURL(raw string) (core.MailboxConfig, error) {
 			return core.MailboxConfig{}, fmt.Errorf("unknown parameter %q (tls, after, poll)", k)
 		}
 	}
-	c.TLS, c.After = q.Get("tls"), q.Get("after")
+	c.TLS = q.Get("tls")
+	c.After = q.Get("after")
 	if c.TLS == "" && u.Scheme == "imaps" {
 		c.TLS = TLSImplicit
 	}

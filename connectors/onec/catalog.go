@@ -2,7 +2,6 @@ package onec
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"strings"
@@ -78,9 +77,11 @@ func (c *Catalog) Run(ctx context.Context, name string, r io.Reader, progress fu
 	close(stop)
 	now := time.Now().UTC()
 	j.update(func(s *JobStatus) {
-		s.Status, s.FinishedAt = "done", &now
+		s.Status = "done"
+		s.FinishedAt = &now
 		if err != nil {
-			s.Status, s.Error = "failed", err.Error()
+			s.Status = "failed"
+			s.Error = err.Error()
 		}
 	})
 	return j.snapshot()
@@ -91,11 +92,6 @@ type Catalog struct {
 	deps      CatalogDeps
 	crmFields []string
 	log       *slog.Logger
-}
-
-func raw(v any) json.RawMessage {
-	b, _ := json.Marshal(v)
-	return b
 }
 
 // Apply reads a document and applies what it holds: groups, goods (as
@@ -137,10 +133,10 @@ func (c *Catalog) groupIndex(ctx context.Context) (map[string]string, error) {
 }
 
 func (c *Catalog) group(ctx context.Context, index map[string]string, g commerceml.Group) error {
-	patch := core.Patch{"name": raw(strings.TrimSpace(g.Name)), "external_ids": raw(map[string]string{System: g.ID})}
+	patch := core.PatchOf(map[string]any{"name": strings.TrimSpace(g.Name), "external_ids": map[string]string{System: g.ID}})
 	if g.Parent != "" {
 		if pid, ok := index[g.Parent]; ok {
-			patch["parent_id"] = raw(pid)
+			patch.Set("parent_id", pid)
 		}
 	}
 	if id, ok := index[g.ID]; ok {
@@ -200,7 +196,7 @@ func (c *Catalog) deactivateMissing(ctx context.Context, seen map[string]bool) (
 		f.Cursor = page.NextCursor
 	}
 	for _, id := range stale {
-		if _, err := c.deps.Products.Update(ctx, id, 0, core.Patch{"active": raw(false)}); err != nil {
+		if _, err := c.deps.Products.Update(ctx, id, 0, core.PatchOf(map[string]any{"active": false})); err != nil {
 			return n, err
 		}
 		n++

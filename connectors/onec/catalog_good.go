@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 
 	"github.com/crmhub/crmhub/core"
@@ -95,26 +96,32 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, props map[
 	if name == "" {
 		name = g.Name
 	}
-	patch := core.Patch{"name": raw(clip(name, 250)), "sku": raw(clip(g.SKU, 100)), "unit": raw(clip(g.Unit.Name, 20)),
-		"vat_rate": raw(vatRate(g.TaxRates)), "description": raw(clip(g.Description, 32000)), "active": raw(!g.Deleted()),
-		"external_ids": raw(map[string]string{System: g.ID}), "attributes": raw(attributes(props, g))}
+	patch := core.PatchOf(map[string]any{
+		"name":         clip(name, 250),
+		"sku":          clip(g.SKU, 100),
+		"unit":         clip(g.Unit.Name, 20),
+		"vat_rate":     vatRate(g.TaxRates),
+		"description":  clip(g.Description, 32000),
+		"active":       !g.Deleted(),
+		"external_ids": map[string]string{System: g.ID},
+		"attributes":   attributes(props, g),
+	})
 	if code := g.Unit.Code; len(code) == 3 && strings.Trim(code, "0123456789") == "" {
-		patch["unit_code"] = raw(code)
+		patch.Set("unit_code", code)
 	}
 	if len(g.GroupIDs) > 0 {
 		if id, ok := groups[g.GroupIDs[0]]; ok {
-			patch["group_id"] = raw(id)
+			patch.Set("group_id", id)
 		}
 	}
 	service := strings.EqualFold(g.Requisite("ТипНоменклатуры"), "Услуга")
 	if m := strings.TrimSpace(g.Manufacturer.Name); m != "" && !service {
-		patch["manufacturer"] = raw(clip(m, 200))
+		patch.Set("manufacturer", clip(m, 200))
 	}
 	for _, f := range c.crmFields {
 		delete(patch, f)
 	}
-	sum := sha256.Sum256(raw(patch)) // a map marshals with sorted keys
-	digest := hex.EncodeToString(sum[:16])
+	digest := patchDigest(patch)
 	kind, id := "", ""
 	if it, ok := index[g.ID]; ok {
 		if it.Digest == digest {
@@ -163,3 +170,15 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, props map[
 // clip trims the spaces 1C pads its values with and cuts the rest to the
 // CRM field's limit of n characters.
 func clip(s string, n int) string { return core.Clip(strings.TrimSpace(s), n) }
+
+// patchDigest fingerprints what a patch sets, to skip an item 1C sends
+// again unchanged: a patch marshals with its members in name order, so
+// equal patches give equal digests.
+func patchDigest(p core.Patch) string {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic("onec: patch digest: " + err.Error()) // members set by core.Patch.Set are valid JSON
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}

@@ -2,8 +2,6 @@ package onec
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"maps"
 	"slices"
 	"strings"
@@ -42,7 +40,7 @@ func (c *Catalog) priceBook(ctx context.Context, t *commerceml.PriceType) (strin
 		}
 		p.Cursor = page.NextCursor
 	}
-	b, err := c.deps.PriceBooks.Create(ctx, core.Patch{"name": raw(clip(t.Name, 100)), "currency": raw(currency(t.Currency))})
+	b, err := c.deps.PriceBooks.Create(ctx, core.PatchOf(map[string]any{"name": clip(t.Name, 100), "currency": currency(t.Currency)}))
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +98,7 @@ func (c *Catalog) offer(ctx context.Context, books map[string]string, index map[
 		if err != nil {
 			return skipped, core.Errorf(core.EINVALID, "quantity %q is not a number", qty)
 		}
-		if _, err := c.deps.Products.Update(ctx, id, 0, core.Patch{"stock_quantity": raw(q.String())}); err != nil {
+		if _, err := c.deps.Products.Update(ctx, id, 0, core.PatchOf(map[string]any{"stock_quantity": q.String()})); err != nil {
 			return skipped, err
 		}
 		changed = true
@@ -133,10 +131,12 @@ func (c *Catalog) variant(ctx context.Context, index map[string]core.OneCItem, o
 			parts = append(parts, n+": "+v)
 		}
 	}
-	own := core.Patch{"name": raw(clip(strings.TrimSpace(o.Name), 250)), "sku": raw(clip(strings.TrimSpace(o.SKU), 100)),
-		"characteristic": raw(chars)}
-	sum := sha256.Sum256(raw(own))
-	digest := hex.EncodeToString(sum[:16])
+	own := core.PatchOf(map[string]any{
+		"name":           clip(strings.TrimSpace(o.Name), 250),
+		"sku":            clip(strings.TrimSpace(o.SKU), 100),
+		"characteristic": chars,
+	})
+	digest := patchDigest(own)
 	known, exists := index[o.ID]
 	if exists && known.Digest == digest {
 		return &known, nil
@@ -165,8 +165,12 @@ func (c *Catalog) variant(ctx context.Context, index map[string]core.OneCItem, o
 	if sku == "" {
 		sku = good.SKU
 	}
-	patch := core.Patch{"name": raw(clip(name, 250)), "sku": raw(clip(sku, 100)), "attributes": raw(attrs),
-		"external_ids": raw(map[string]string{System: o.ID})}
+	patch := core.PatchOf(map[string]any{
+		"name":         clip(name, 250),
+		"sku":          clip(sku, 100),
+		"attributes":   attrs,
+		"external_ids": map[string]string{System: o.ID},
+	})
 	it := core.OneCItem{OneCID: o.ID, Entity: core.EntityProduct, Digest: digest}
 	if exists {
 		for _, f := range c.crmFields {
@@ -177,10 +181,15 @@ func (c *Catalog) variant(ctx context.Context, index map[string]core.OneCItem, o
 		}
 		it.ItemID = known.ItemID
 	} else {
-		patch["unit"], patch["unit_code"], patch["vat_rate"] = raw(good.Unit), raw(good.UnitCode), raw(good.VATRate)
-		patch["group_id"], patch["description"], patch["manufacturer"] = raw(good.GroupID), raw(good.Description), raw(good.Manufacturer)
-		patch["country_of_origin"], patch["country_code"] = raw(good.CountryOfOrigin), raw(good.CountryCode)
-		patch["active"] = raw(good.Active)
+		patch.Set("unit", good.Unit).
+			Set("unit_code", good.UnitCode).
+			Set("vat_rate", good.VATRate).
+			Set("group_id", good.GroupID).
+			Set("description", good.Description).
+			Set("manufacturer", good.Manufacturer).
+			Set("country_of_origin", good.CountryOfOrigin).
+			Set("country_code", good.CountryCode).
+			Set("active", good.Active)
 		p, err := c.deps.Products.Create(ctx, patch)
 		if err != nil {
 			return nil, err

@@ -122,9 +122,11 @@ func (js *jobs) start(key, file string, fn func(context.Context, *Job) error, ct
 		err := fn(ctx, j)
 		now := time.Now().UTC()
 		j.update(func(s *JobStatus) {
-			s.Status, s.FinishedAt = "done", &now
+			s.Status = "done"
+			s.FinishedAt = &now
 			if err != nil {
-				s.Status, s.Error = "failed", err.Error()
+				s.Status = "failed"
+				s.Error = err.Error()
 			}
 		})
 		js.save(ctx, j.snapshot())
@@ -168,7 +170,8 @@ func (js *jobs) forget(prefix string) {
 // interrupted is a job the log says is running that no process here runs:
 // the hub stopped during it (1C repeats the import, which is idempotent).
 func interrupted(st *JobStatus) {
-	st.Status, st.Error = "failed", "interrupted: the hub stopped during the import; 1C repeats it at the next exchange"
+	st.Status = "failed"
+	st.Error = "interrupted: the hub stopped during the import; 1C repeats it at the next exchange"
 }
 
 func (js *jobs) get(ctx context.Context, id string) (*JobStatus, error) {

@@ -55,13 +55,15 @@ func TestCheckauthThrottlesPasswordGuessing(t *testing.T) {
 	var logs syncBuffer
 	refused := map[string]int{}
 	x := newExchange(t, st, func(c *onec.Config) {
-		c.Throttle, c.Now = th, clock
+		c.Throttle = th
+		c.Now = clock
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.OnLoginRefused = func(reason string) { mu.Lock(); refused[reason]++; mu.Unlock() }
 	})
 
 	t.Run("TwoHundredWrongPasswordsGetFiveChecks", func(t *testing.T) {
-		checked, held := 0, 0
+		checked := 0
+		held := 0
 		for i := range 200 {
 			resp := checkauth(x, "1c", "guess"+string(rune('a'+i%26)), "203.0.113.7")
 			switch resp.Status {

@@ -1,5 +1,6 @@
 // Package onec is the 1C:Enterprise exchange endpoint: crmhub answers the
-// "обмен с сайтом" HTTP protocol (commerceml.md §1–3) so that 1C can be
+// "обмен с сайтом" HTTP protocol (mode=checkauth, init, then file and
+// import to upload, query and success to download orders) so that 1C can be
 // pointed at it with no adapter. type=catalog uploads goods, prices and
 // stock (applied to the catalog through the store, each change with its
 // event); the answers are plain lines whose first is success, progress or

@@ -91,7 +91,8 @@ func loginAs(t *testing.T, x *onec.Exchange, typ, version string) *client {
 	lines := c.do("GET", "type="+typ+"&mode=checkauth", nil)
 	require.Equal(t, "success", lines[0])
 	require.Equal(t, "CRMHUB_1C", lines[1])
-	c.cookie, c.auth = lines[1]+"="+lines[2], "" // the cookie carries the session from here
+	c.cookie = lines[1] + "=" + lines[2]
+	c.auth = "" // the cookie carries the session from here
 	init := "type=" + typ + "&mode=init"
 	if version != "" {
 		init += "&version=" + version
@@ -513,7 +514,7 @@ func TestCharacteristicOffers(t *testing.T) {
 }
 
 // recomputeAsOneC recomputes every line of an exported document the way
-// 1C does (documents-and-tax.md §6a, rules 1–4, VAT on top): quantity ×
+// 1C does with VAT on top (the totals engine's rules 1–4): quantity ×
 // price less the discounts in the sum gives the tax base, its VAT at the
 // line's rate is the line's tax, and the lines add up to the document.
 func recomputeAsOneC(t *testing.T, d *commerceml.Document) {

@@ -162,7 +162,8 @@ func statusLabel(entity, code string) string {
 // document is a sales order or an invoice as 1C reads it.
 func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity string, r *core.Record,
 	o *core.DocumentBody) (*commerceml.Document, error) {
-	itemIDs, accounts := cache.items, cache.accounts
+	itemIDs := cache.items
+	accounts := cache.accounts
 	op, statusName := "Заказ товара", "Статус заказа"
 	if entity == core.EntityInvoice {
 		op, statusName = "Счет на оплату", "Статус счета"
@@ -233,9 +234,9 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 			}
 		}
 		// The line's discounts, its own and its share of the overall one
-		// (documents-and-tax.md §6a): what its amount loses on the way to
-		// the final amount its VAT was computed on, already in its sum, so
-		// that 1C computes the same VAT per line.
+		// (spread in proportion to the line amounts): what its amount loses
+		// on the way to the final amount its VAT was computed on, already in
+		// its sum, so that 1C computes the same VAT per line.
 		final := l.NetAmount.Decimal
 		if o.TaxMode == "inclusive" {
 			final = l.TotalAmount.Decimal

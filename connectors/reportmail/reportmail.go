@@ -95,7 +95,8 @@ func (s *Scheduler) Execute(ctx context.Context, run core.ReportRunRecord) core.
 	end := s.now()
 	run.FinishedAt, run.Rows, run.DurationMS, run.Status, run.EmailID = &end, rows, end.Sub(start).Milliseconds(), status, emailID
 	if err != nil {
-		run.Status, run.Error = "failed", core.ErrorMessage(err)
+		run.Status = "failed"
+		run.Error = core.ErrorMessage(err)
 		if len(core.ErrorFields(err)) > 0 {
 			var parts []string
 			for _, f := range core.ErrorFields(err) {
@@ -179,7 +180,8 @@ func body(res *core.ReportResult, sc *core.ReportSchedule, loc *time.Location) s
 			if !ok {
 				c = core.ReportColumn{Key: k, Label: k, Type: "money"}
 				if k == "count" {
-					c.Label, c.Type = "Количество", "integer"
+					c.Label = "Количество"
+					c.Type = "integer"
 				}
 			}
 			fmt.Fprintf(&b, "  %s: %s\n", c.Label, reportout.Text(c, res.Totals[k], loc))

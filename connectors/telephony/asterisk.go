@@ -83,7 +83,8 @@ func (a *Asterisk) Run(ctx context.Context) error {
 			return nil
 		}
 		a.mu.Lock()
-		a.state.Connected, a.state.Since = false, a.cfg.Now()
+		a.state.Connected = false
+		a.state.Since = a.cfg.Now()
 		a.state.Reconnects++
 		if err != nil {
 			a.state.LastError = err.Error()

@@ -169,7 +169,8 @@ func mangoReport(kind string, ev *mangoEvent) *core.CallReport {
 		}
 		r.Disposition = core.CallMissed
 		if ev.EntryResult == 1 {
-			r.Disposition, r.AnsweredAt = core.CallAnswered, unixTime(ev.TalkTime)
+			r.Disposition = core.CallAnswered
+			r.AnsweredAt = unixTime(ev.TalkTime)
 		}
 		if r.AnsweredAt != nil && r.EndedAt != nil {
 			d := int(r.EndedAt.Sub(*r.AnsweredAt).Seconds())

@@ -89,7 +89,8 @@ func (v *VATS) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookRe
 	if subtle.ConstantTimeCompare([]byte(form.Get("crm_token")), []byte(v.cfg.Secret)) != 1 {
 		return refuse(401, "Invalid token")
 	}
-	cmd, callID := form.Get("cmd"), form.Get("callid")
+	cmd := form.Get("cmd")
+	callID := form.Get("callid")
 	switch {
 	case cmd == "contact":
 		return v.contact(ctx, form.Get("phone"))
@@ -156,9 +157,11 @@ func (v *VATS) report(form url.Values, received time.Time) (*core.CallReport, er
 		r.Direction = form.Get("direction")
 		switch form.Get("type") {
 		case "INCOMING":
-			r.Direction, r.StartedAt = core.CallIn, &received
+			r.Direction = core.CallIn
+			r.StartedAt = &received
 		case "OUTGOING":
-			r.Direction, r.StartedAt = core.CallOut, &received
+			r.Direction = core.CallOut
+			r.StartedAt = &received
 		case "ACCEPTED":
 			r.AnsweredAt = &received
 		}

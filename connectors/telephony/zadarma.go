@@ -168,14 +168,16 @@ func (z *Zadarma) report(form url.Values) (*core.CallReport, error) {
 	case "NOTIFY_START", "NOTIFY_INTERNAL", "NOTIFY_IVR", "NOTIFY_END":
 		r.Direction, r.From, r.To, r.Extension = core.CallIn, caller, form.Get("called_did"), form.Get("internal")
 		if ev == "NOTIFY_END" {
-			r.Final, r.Disposition = true, zadarmaDisposition(form.Get("disposition"))
+			r.Final = true
+			r.Disposition = zadarmaDisposition(form.Get("disposition"))
 		}
 	case "NOTIFY_ANSWER":
 		r.Direction, r.From, r.Extension, r.Disposition = core.CallIn, caller, form.Get("destination"), core.CallAnswered
 	case "NOTIFY_OUT_START", "NOTIFY_OUT_END":
 		r.Direction, r.From, r.To, r.Extension = core.CallOut, form.Get("internal"), form.Get("destination"), form.Get("internal")
 		if ev == "NOTIFY_OUT_END" {
-			r.Final, r.Disposition = true, zadarmaDisposition(form.Get("disposition"))
+			r.Final = true
+			r.Disposition = zadarmaDisposition(form.Get("disposition"))
 		}
 	}
 	if err := setDuration(r, form.Get("duration")); err != nil {

@@ -28,7 +28,8 @@ func zadarmaSignatures(t *testing.T) map[string]string {
 	f, err := os.Open(filepath.Join(zadarmaFixtures, "SIGNATURES.txt"))
 	require.NoError(t, err)
 	defer f.Close()
-	out, file := map[string]string{}, ""
+	out := map[string]string{}
+	file := ""
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())

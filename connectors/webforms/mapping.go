@@ -320,7 +320,8 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 	if len(missing) > 0 {
 		return core.FormSubmission{}, &core.Error{Code: core.EINVALID, Message: "Required fields not filled", Fields: missing}
 	}
-	person, record := core.Patch{}, core.Patch{}
+	person := core.Patch{}
+	record := core.Patch{}
 	put := func(p core.Patch, field, v string) {
 		if sub, ok := strings.CutPrefix(field, "address."); ok {
 			addr := map[string]string{}
@@ -328,10 +329,10 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 				_ = json.Unmarshal(raw, &addr)
 			}
 			addr[sub] = v
-			p["address"] = mustJSON(addr)
+			p.Set("address", addr)
 			return
 		}
-		p[field] = mustJSON(v)
+		p.Set(field, v)
 	}
 	// The person's fields go to the lead or contact itself, or to the
 	// deal's contact.
@@ -378,23 +379,23 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 	}
 	summary := strings.TrimSpace(fmt.Sprintf("Форма «%s»: %s\n%s", def.Name, personLine(personTarget), description))
 	if description != "" {
-		record["description"] = mustJSON(core.Clip(description, 32_000))
+		record.Set("description", core.Clip(description, 32_000))
 	}
-	record["source"] = mustJSON(def.Source)
+	record.Set("source", def.Source)
 	fillMandatory(personTarget)
 	switch def.Target {
 	case core.FormTargetLead:
 		if _, ok := record["company"]; !ok {
-			record["company"] = mustJSON(core.UnknownCompany)
+			record.Set("company", core.UnknownCompany)
 		}
 		if !b.marketing.IsZero() {
-			record["marketing"] = mustJSON(b.marketing)
+			record.Set("marketing", b.marketing)
 		}
 	case core.FormTargetDeal:
 		if _, ok := record["name"]; !ok {
-			record["name"] = mustJSON(core.Clip(fmt.Sprintf("Заявка с сайта «%s»: %s", def.Name, personLine(person)), 250))
+			record.Set("name", core.Clip(fmt.Sprintf("Заявка с сайта «%s»: %s", def.Name, personLine(person)), 250))
 		}
-		person["source"] = mustJSON(def.Source)
+		person.Set("source", def.Source)
 	}
 	sub := core.FormSubmission{Form: def.Slug, Key: key, Target: def.Target, Record: record, Duplicates: def.Duplicates,
 		OwnerID: def.OwnerID, RoundRobin: def.RoundRobin, Files: files, RemoteIP: remoteIP, Summary: summary}
@@ -425,14 +426,14 @@ func fillMandatory(p core.Patch) {
 	}
 	for _, f := range []string{"email", "phone", "mobile", "first_name"} {
 		if s := patchString(p, f); s != "" {
-			p["last_name"] = mustJSON(core.Clip(s, 80))
+			p.Set("last_name", core.Clip(s, 80))
 			if f == "first_name" {
 				delete(p, "first_name")
 			}
 			return
 		}
 	}
-	p["last_name"] = mustJSON("Без имени")
+	p.Set("last_name", "Без имени")
 }
 
 func patchString(p core.Patch, f string) string {
@@ -530,12 +531,4 @@ func dupKeys(p core.Patch) core.DuplicateKeys {
 		}
 	}
 	return k
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // strings, maps of strings and Marketing always encode
-	}
-	return b
 }

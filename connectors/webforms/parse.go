@@ -209,6 +209,9 @@ type tooLarge struct{ msg string }
 
 func (e tooLarge) Error() string { return e.msg }
 
+// cleanFileName keeps the base name of an uploaded file without control
+// characters, cut to 200 characters (whole ones, not bytes); "file" when
+// nothing is left.
 func cleanFileName(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -219,9 +222,7 @@ func cleanFileName(name string) string {
 		}
 		return r
 	}, name)
-	if len(name) > 200 {
-		name = name[:200]
-	}
+	name = core.Clip(name, 200)
 	if !utf8.ValidString(name) || name == "" {
 		return "file"
 	}

@@ -451,6 +451,17 @@ func (h *Handler) preflight(def *core.WebForm, r core.WebhookRequest) core.Webho
 	return resp
 }
 
+// replyJSON encodes a JSON reply body. The replies are maps of strings,
+// numbers and field errors, which always encode, so an error is a
+// programmer error.
+func replyJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("webforms: reply: " + err.Error())
+	}
+	return b
+}
+
 var jsonpName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
 
 // reply answers in the shape the poster expects: a redirect for a classic
@@ -492,7 +503,8 @@ func (h *Handler) reply(def *core.WebForm, r core.WebhookRequest, o outcome) cor
 		if !ok {
 			v = map[string]any{"success": false, "error": map[string]string{"message": o.text()}}
 		}
-		resp.ContentType, resp.Body = "application/json", mustJSON(v)
+		resp.ContentType = "application/json"
+		resp.Body = replyJSON(v)
 		if cb := r.Query.Get("callback"); cb != "" && jsonpName.MatchString(cb) {
 			resp.ContentType = "application/javascript"
 			resp.Body = []byte(cb + "(" + string(resp.Body) + ");")
@@ -506,18 +518,21 @@ func (h *Handler) reply(def *core.WebForm, r core.WebhookRequest, o outcome) cor
 			v = map[string]any{"error": strings.ToUpper(strings.ReplaceAll(http.StatusText(o.status), " ", "_")),
 				"error_description": o.text()}
 		}
-		resp.ContentType, resp.Body = "application/json", mustJSON(v)
+		resp.ContentType = "application/json"
+		resp.Body = replyJSON(v)
 	case browser:
 		resp.ContentType = "text/html; charset=utf-8"
 		resp.Body = []byte(page(ok, o.text()))
 	case ok:
-		resp.ContentType, resp.Body = "application/json", mustJSON(map[string]string{"status": "ok"})
+		resp.ContentType = "application/json"
+		resp.Body = replyJSON(map[string]string{"status": "ok"})
 	default:
 		p := map[string]any{"type": "about:blank", "title": http.StatusText(o.status), "status": o.status, "detail": o.msg}
 		if len(o.fields) > 0 {
 			p["errors"] = o.fields
 		}
-		resp.ContentType, resp.Body = "application/problem+json", mustJSON(p)
+		resp.ContentType = "application/problem+json"
+		resp.Body = replyJSON(p)
 	}
 	return resp
 }

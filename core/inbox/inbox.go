@@ -536,7 +536,8 @@ func safely(fn func() error) (err error) {
 // record stores a failed try.
 func (w *Worker) record(ctx context.Context, d Delivery, herr error) error {
 	attempts := d.Attempts + 1
-	status, wait := "pending", w.cfg.Backoff<<min(attempts-1, 20)
+	status := "pending"
+	wait := w.cfg.Backoff << min(attempts-1, 20)
 	if wait > time.Hour || wait <= 0 {
 		wait = time.Hour
 	}

@@ -85,7 +85,8 @@ func TestReceiveConcurrently(t *testing.T) {
 				k := fmt.Sprint((s*7919 + i*31) % keys)
 				d := inbox.Delivery{Source: "telephony:zadarma", DedupeKey: k, Kind: "NOTIFY_START", Body: []byte(k)}
 				if i%50 == 7 {
-					d.DedupeKey, d.Kind = fmt.Sprintf("bad-%d-%d", s, i), "NUL\x00" // PostgreSQL's text cannot hold it
+					d.DedupeKey = fmt.Sprintf("bad-%d-%d", s, i)
+					d.Kind = "NUL\x00" // PostgreSQL's text cannot hold it
 					_, _, err := in.Receive(ctx, d)
 					if err != nil {
 						refused.Add(1)

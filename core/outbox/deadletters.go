@@ -56,7 +56,8 @@ func (r *Relay) retryDeadLetters(ctx context.Context) error {
 			rows.Close()
 			return fmt.Errorf("read dead letters to retry: %w", err)
 		}
-		e.Data, e.OccurredAt = data, e.OccurredAt.UTC()
+		e.Data = data
+		e.OccurredAt = e.OccurredAt.UTC()
 		k := recordKey(e)
 		if byRecord[k] == nil {
 			order = append(order, k)

@@ -20,7 +20,8 @@ var ErrRejected = errors.New("refused by the stream")
 type Failures []error
 
 func (f Failures) Error() string {
-	n, first := 0, error(nil)
+	n := 0
+	first := error(nil)
 	for _, err := range f {
 		if err != nil {
 			if n++; first == nil {

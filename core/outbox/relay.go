@@ -411,7 +411,8 @@ func scanEvents(br pgx.BatchResults) ([]row, error) {
 			&e.Actor, &e.CorrelationID, &data, &e.Changed); err != nil {
 			return nil, err
 		}
-		e.Data, e.OccurredAt = data, e.OccurredAt.UTC()
+		e.Data = data
+		e.OccurredAt = e.OccurredAt.UTC()
 		out = append(out, x)
 	}
 	return out, rows.Err()

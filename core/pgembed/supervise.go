@@ -12,7 +12,8 @@ import (
 // store answers them 503 with Retry-After) and reconnect by themselves.
 func (s *Server) supervise() {
 	defer close(s.halted)
-	wait, started := s.cfg.RestartBackoff, time.Now()
+	wait := s.cfg.RestartBackoff
+	started := time.Now()
 	for {
 		s.mu.Lock()
 		proc, exited := s.proc, s.exited

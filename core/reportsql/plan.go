@@ -141,7 +141,8 @@ func (p *Plan) groupBy(groups []core.ReportGroup) {
 		}
 		pg := planGroup{ref: r, expr: expr, part: g.DatePart, key: g.Field, typ: r.typ}
 		if g.DatePart != "" {
-			pg.key, pg.typ = g.Field+":"+g.DatePart, rDate
+			pg.key = g.Field + ":" + g.DatePart
+			pg.typ = rDate
 		}
 		p.groups = append(p.groups, pg)
 	}
@@ -167,7 +168,8 @@ func (p *Plan) aggregates(aggs []core.ReportAggregate) {
 				p.c.bad(w, "invalid", a.Fn+" of a yes/no field")
 				continue
 			}
-			pa.ref, pa.typ = &r, aggType(a.Fn, r.typ)
+			pa.ref = &r
+			pa.typ = aggType(a.Fn, r.typ)
 		}
 		p.aggs = append(p.aggs, pa)
 	}

@@ -322,12 +322,15 @@ func trim(v any) {
 	switch x := v.(type) {
 	case *Good:
 		x.ID, x.SKU, x.Name = strings.TrimSpace(x.ID), strings.TrimSpace(x.SKU), strings.TrimSpace(x.Name)
-		x.Unit.Code, x.Unit.Name = strings.TrimSpace(x.Unit.Code), strings.TrimSpace(x.Unit.Name)
+		x.Unit.Code = strings.TrimSpace(x.Unit.Code)
+		x.Unit.Name = strings.TrimSpace(x.Unit.Name)
 	case *Offer:
 		x.ID = strings.TrimSpace(x.ID)
-		x.Unit.Code, x.Unit.Name = strings.TrimSpace(x.Unit.Code), strings.TrimSpace(x.Unit.Name)
+		x.Unit.Code = strings.TrimSpace(x.Unit.Code)
+		x.Unit.Name = strings.TrimSpace(x.Unit.Name)
 	case *Document:
-		x.ID, x.Number = strings.TrimSpace(x.ID), strings.TrimSpace(x.Number)
+		x.ID = strings.TrimSpace(x.ID)
+		x.Number = strings.TrimSpace(x.Number)
 		for i := range x.Lines {
 			x.Lines[i].ID = strings.TrimSpace(x.Lines[i].ID)
 			x.Lines[i].Unit.Code = strings.TrimSpace(x.Lines[i].Unit.Code)

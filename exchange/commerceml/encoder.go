@@ -13,7 +13,7 @@ import (
 // Encoding of a written document.
 const (
 	UTF8        = "UTF-8"
-	Windows1251 = "windows-1251" // what most 1C setups read best (commerceml.md §5)
+	Windows1251 = "windows-1251" // what most 1C setups read best
 )
 
 // Encoder writes a document of orders (the mode=query answer): the root,

@@ -15,7 +15,8 @@ import (
 func TestForeignCurrencyForms(t *testing.T) {
 	t.Parallel()
 	d := document(t, 2, core.TaxIndividual)
-	d.Currency, d.ConversionRate = "USD", decimal.RequireFromString("93.2801")
+	d.Currency = "USD"
+	d.ConversionRate = decimal.RequireFromString("93.2801")
 	pdf, err := printform.Render(printform.Input{Form: printform.FormSchetFaktura, Doc: d, Seller: org(), Buyer: buyer()})
 	require.NoError(t, err)
 	require.Contains(t, pdfText(t, pdf), "Доллар США, 840")

@@ -143,7 +143,8 @@ func (p *Printer) Document(ctx context.Context, r Request) (*Printed, error) {
 	}
 	switch {
 	case in.Doc.Requisites != nil: // issued: the parties as they were then
-		in.Seller, in.Buyer = in.Doc.Requisites.Seller, PartyOf(in.Doc.Requisites.Buyer)
+		in.Seller = in.Doc.Requisites.Seller
+		in.Buyer = PartyOf(in.Doc.Requisites.Buyer)
 	case account != nil:
 		acc, err := p.Accounts.Get(ctx, *account)
 		if err != nil && core.ErrorCode(err) != core.ENOTFOUND {

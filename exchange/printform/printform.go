@@ -1,5 +1,5 @@
 // Package printform renders sales documents as the PDF print forms a
-// Russian accountant expects (documents-and-tax.md): the счёт на оплату,
+// Russian accountant expects: the счёт на оплату,
 // the акт об оказании услуг and the коммерческое предложение. Amounts come
 // from the totals engine as stored on the document (never recomputed),
 // written with a decimal comma and spaces between thousands, dates as
@@ -280,7 +280,8 @@ func (s *sheet) render(m mcore.Maroto, img Images) {
 		for j, c := range s.columns {
 			p := props.Text{Size: 8, Family: fontFamily, Top: 1, Bottom: 1, Left: 1}
 			if c.right {
-				p.Align, p.Right = align.Right, 1
+				p.Align = align.Right
+				p.Right = 1
 			}
 			cols[j] = text.NewCol(c.size, r[j], p).WithStyle(cellB)
 		}

@@ -29,8 +29,10 @@ func org() core.Organization {
 	o := core.Organization{Name: "ООО «Ромашка»", INN: "7707083893", KPP: "773601001", OGRN: "1027700132195",
 		LegalAddress: "117997, г. Москва, ул. Вавилова, д. 19", Phone: "+7 495 500-55-50",
 		Director: "Иванов И. И.", ChiefAccountant: "Петрова А. А."}
-	o.Bank.Name, o.Bank.BIK = "ПАО Сбербанк, г. Москва", "044525225"
-	o.Bank.Account, o.Bank.CorrespondentAccount = "40702810938000012345", "30101810400000000225"
+	o.Bank.Name = "ПАО Сбербанк, г. Москва"
+	o.Bank.BIK = "044525225"
+	o.Bank.Account = "40702810938000012345"
+	o.Bank.CorrespondentAccount = "30101810400000000225"
 	return o
 }
 
@@ -44,7 +46,8 @@ func price(s string) *core.Money { m := core.NewMoney(decimal.RequireFromString(
 // totals engine.
 func document(t testing.TB, n int, mode core.TaxMode) *core.DocumentBody {
 	d := core.NewDocumentBody(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), "sent")
-	d.Number, d.TaxMode = "СЧ-2026-000057", string(mode)
+	d.Number = "СЧ-2026-000057"
+	d.TaxMode = string(mode)
 	names := []string{"Диван «Уют»", "Кресло", "Монтаж мебели", "Доставка по Москве"}
 	for i := range n {
 		l := core.DocumentLine{Name: names[i%len(names)], Unit: "шт", Quantity: core.Quantity{Decimal: decimal.NewFromInt(int64(i%3 + 1))},
@@ -121,7 +124,8 @@ func TestActAndQuoteForms(t *testing.T) {
 	golden(t, "act", text)
 
 	q := document(t, 2, core.TaxIndividual)
-	q.Number, q.Subject = "КП-2026-000003", "Мебель для офиса"
+	q.Number = "КП-2026-000003"
+	q.Subject = "Мебель для офиса"
 	pdf, err = printform.Render(printform.Input{Form: printform.FormQuote, Doc: q, Seller: org(), Buyer: printform.Party{},
 		Until: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)

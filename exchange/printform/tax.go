@@ -16,7 +16,8 @@ import (
 	"github.com/crmhub/crmhub/core"
 )
 
-// Tax forms of a realization (documents-and-tax.md §3–5), landscape.
+// Tax forms of a realization (a shipment of goods or services): the
+// счёт-фактура, the ТОРГ-12 and the УПД that stands for both, landscape.
 const (
 	FormSchetFaktura = "schet-faktura"
 	FormTorg12       = "torg12"

@@ -16,7 +16,7 @@ import (
 	"github.com/crmhub/crmhub/core"
 )
 
-// The ТОРГ-12 (documents-and-tax.md §4): its header is a column of
+// The ТОРГ-12 (the waybill of a shipment of goods): its header is a column of
 // labels and values on lines, with the «Коды» column of boxes on the
 // right; the table; the footer with the counts in words and the
 // signatures, their captions under the lines.

@@ -17,7 +17,8 @@ import (
 	"github.com/crmhub/crmhub/core"
 )
 
-// The УПД (documents-and-tax.md §5) as the ФНС layout has it: a narrow
+// The УПД (the universal transfer document, a счёт-фактура and a
+// waybill in one) as the ФНС layout has it: a narrow
 // left column with the title, the status and its legend beside the
 // счёт-фактура's header; the table across the full width; the
 // signatures with «Документ составлен на N листах» on their left; the

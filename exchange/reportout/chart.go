@@ -146,7 +146,8 @@ func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.Color, l.Width = palette[i%len(palette)], vg.Points(2)
+			l.Color = palette[i%len(palette)]
+			l.Width = vg.Points(2)
 			p.Add(l)
 			p.Legend.Add(s.Name, l)
 		}
@@ -165,7 +166,8 @@ func chartPlot(d *ChartData, typ string) (*plot.Plot, error) {
 		if err != nil {
 			return nil, err
 		}
-		bars.Color, bars.LineStyle.Width = palette[i%len(palette)], 0
+		bars.Color = palette[i%len(palette)]
+		bars.LineStyle.Width = 0
 		bars.Horizontal = horizontal
 		bars.Offset = vg.Length(float64(i)-(n-1)/2) * barWidth
 		p.Add(bars)

@@ -98,7 +98,8 @@ func TestFunnelChart(t *testing.T) {
 // saying so.
 func TestEmptyChart(t *testing.T) {
 	res := pipeline()
-	res.Rows, res.Totals = [][]any{}, map[string]any{"count_in_stage": int64(0), "sum_in_stage_amount": nil}
+	res.Rows = [][]any{}
+	res.Totals = map[string]any{"count_in_stage": int64(0), "sum_in_stage_amount": nil}
 
 	var b bytes.Buffer
 	require.NoError(t, reportout.Render(&b, res, "svg", reportout.Options{}))

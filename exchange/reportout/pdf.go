@@ -112,7 +112,8 @@ func WritePDF(w *bytes.Buffer, res *core.ReportResult, loc *time.Location) error
 			p := props.Text{Family: pdfFont, Size: 8, Top: 1, Bottom: 1, Left: 1, Right: 1}
 			st := cell
 			if l.Kind != LineRow {
-				p.Style, st = fontstyle.Bold, boldCell
+				p.Style = fontstyle.Bold
+				st = boldCell
 			}
 			if c.Type == "money" || c.Type == "number" || c.Type == "integer" {
 				p.Align = align.Right

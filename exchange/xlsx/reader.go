@@ -228,7 +228,8 @@ func MatchHeader(entity string, header []string, explicit map[string]string) (Ma
 // cells (or the only one) name fields of the entity.
 func FindHeader(entity string, cells []string) bool {
 	idx := headerIndex(Columns(entity))
-	hits, filled := 0, 0
+	hits := 0
+	filled := 0
 	for _, c := range cells {
 		if strings.TrimSpace(c) == "" {
 			continue

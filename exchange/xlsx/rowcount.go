@@ -369,7 +369,8 @@ func (c *rowCounter) resolve() error {
 			}
 		}
 	}
-	c.header, c.early = below, nil
+	c.header = below
+	c.early = nil
 	return nil
 }
 

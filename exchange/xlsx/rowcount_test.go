@@ -169,7 +169,8 @@ func TestCountRowsAgreesWithTheReader(t *testing.T) {
 	book, err := xlsx.Open(bytes.NewReader(file), xlsx.Limits{})
 	require.NoError(t, err)
 	defer book.Close()
-	header, data := 0, 0
+	header := 0
+	data := 0
 	require.NoError(t, book.Rows("", func(r xlsx.Row, wide bool) error {
 		switch {
 		case header == 0 && xlsx.FindHeader(core.EntityLead, r.Cells):
