@@ -16,20 +16,15 @@ var _ core.AccountService = accounts{}
 func newAccountTable() *table[core.Account, *core.Account] {
 	return (&table[core.Account, *core.Account]{
 		entity: core.EntityAccount, name: "accounts", schema: core.AccountSchema,
-		columns: []string{"name", "type", "legal_form", "inn", "kpp", "ogrn", "okpo", "bank_name", "bik",
-			"correspondent_account", "settlement_account", "legal_address", "actual_address", "phone", "other_phone",
-			"fax", "email", "other_email", "website", "industry", "description", "external_ids", "name_key"},
-		values: func(a *core.Account) []any {
-			return []any{a.Name, a.Type, a.LegalForm, a.INN, a.KPP, a.OGRN, a.OKPO, a.BankName, a.BIK,
-				a.CorrespondentAccount, a.SettlementAccount, a.LegalAddress, a.ActualAddress, a.Phone, a.OtherPhone,
-				a.Fax, a.Email, a.OtherEmail, a.Website, a.Industry, a.Description, a.ExternalIDs,
-				core.NormalizeCompanyName(a.Name)}
-		},
-		targets: func(a *core.Account) []any {
-			return []any{&a.Name, &a.Type, &a.LegalForm, &a.INN, &a.KPP, &a.OGRN, &a.OKPO, &a.BankName, &a.BIK,
-				&a.CorrespondentAccount, &a.SettlementAccount, &a.LegalAddress, &a.ActualAddress, &a.Phone, &a.OtherPhone,
-				&a.Fax, &a.Email, &a.OtherEmail, &a.Website, &a.Industry, &a.Description, &a.ExternalIDs,
-				new(string)} // name_key is derived from the name
+		cols: func(a *core.Account) []col {
+			return []col{{"name", &a.Name}, {"type", &a.Type}, {"legal_form", &a.LegalForm}, {"inn", &a.INN}, {"kpp", &a.KPP},
+				{"ogrn", &a.OGRN}, {"okpo", &a.OKPO}, {"bank_name", &a.BankName}, {"bik", &a.BIK},
+				{"correspondent_account", &a.CorrespondentAccount}, {"settlement_account", &a.SettlementAccount},
+				{"legal_address", &a.LegalAddress}, {"actual_address", &a.ActualAddress}, {"phone", &a.Phone},
+				{"other_phone", &a.OtherPhone}, {"fax", &a.Fax}, {"email", &a.Email}, {"other_email", &a.OtherEmail},
+				{"website", &a.Website}, {"industry", &a.Industry}, {"description", &a.Description},
+				{"external_ids", &a.ExternalIDs},
+				derived("name_key", func() any { return core.NormalizeCompanyName(a.Name) })}
 		},
 		defaults: func(a *core.Account) { a.Type, a.ExternalIDs = "customer", map[string]string{} },
 		validate: (*core.Account).Validate,

@@ -18,15 +18,12 @@ var _ core.ActivityService = activities{}
 func (s *Store) newActivityTable() *table[core.Activity, *core.Activity] {
 	return (&table[core.Activity, *core.Activity]{
 		entity: core.EntityActivity, name: "activities", schema: core.ActivitySchema,
-		columns: []string{"kind", "subject", "status", "priority", "start_at", "end_at", "due_at", "completed_at",
-			"location", "description", "lead_id", "contact_id", "account_id", "deal_id"},
-		values: func(a *core.Activity) []any {
-			return []any{a.Kind, a.Subject, a.Status, a.Priority, a.StartAt, a.EndAt, a.DueAt, a.CompletedAt,
-				a.Location, a.Description, a.LeadID, a.ContactID, a.AccountID, a.DealID}
-		},
-		targets: func(a *core.Activity) []any {
-			return []any{&a.Kind, &a.Subject, &a.Status, &a.Priority, &a.StartAt, &a.EndAt, &a.DueAt, &a.CompletedAt,
-				&a.Location, &a.Description, &a.LeadID, &a.ContactID, &a.AccountID, &a.DealID}
+		cols: func(a *core.Activity) []col {
+			return []col{{"kind", &a.Kind}, {"subject", &a.Subject}, {"status", &a.Status}, {"priority", &a.Priority},
+				{"start_at", &a.StartAt}, {"end_at", &a.EndAt}, {"due_at", &a.DueAt},
+				{"completed_at", &a.CompletedAt}, {"location", &a.Location}, {"description", &a.Description},
+				{"lead_id", &a.LeadID}, {"contact_id", &a.ContactID}, {"account_id", &a.AccountID},
+				{"deal_id", &a.DealID}}
 		},
 		validate: (*core.Activity).Validate,
 		guard: func(old, a *core.Activity) error {

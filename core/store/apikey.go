@@ -87,7 +87,7 @@ func (s *Store) APIKeys(ctx context.Context) ([]core.APIKey, error) {
 func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
 	var n int
 	err := s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM api_keys`).Scan(&n)
-	return n, err
+	return n, wrap("count api keys", err)
 }
 
 // RevokeAPIKey implements core.APIKeyService.

@@ -93,7 +93,7 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 		}
 		events[i] = outbox.Values(outbox.NewEvent(ctx, t.entity, core.OpCreated, rec.Base().ID, 1, data, nil, now))
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTxOn(ctx, tx, func(tx pgx.Tx) error {
 		if err := copyRows(ctx, tx, t, records); err != nil {
 			return err
 		}
@@ -224,13 +224,13 @@ func keyBatchSQL(entity, key string) string {
 
 // copyCreate creates records of an ownerless or owned table from patches
 // by COPY (records and events), in a savepoint; see CreateCatalogBulk.
-func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E, P], patches []core.Patch) ([]string, []error, error) {
+func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, db dbtx, t *table[E, P], patches []core.Patch) ([]string, []error, error) {
 	ids := make([]string, len(patches))
 	errs := make([]error, len(patches))
 	owner := ""
 	if !t.ownerless {
 		var err error
-		if owner, err = s.defaultOwner(ctx); err != nil {
+		if owner, err = s.defaultOwner(ctx, db); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -256,7 +256,7 @@ func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E
 	if len(records) == 0 {
 		return ids, errs, nil
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTxOn(ctx, db, func(tx pgx.Tx) error {
 		if err := copyRows(ctx, tx, t, records); err != nil {
 			return err
 		}
@@ -265,8 +265,12 @@ func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E
 	if err == nil {
 		return ids, errs, nil
 	}
+	var o writeOpts
+	if tx, ok := db.(pgx.Tx); ok {
+		o.tx = tx
+	}
 	for _, i := range idx { // one by one, to say which failed
-		rec, err := t.create(ctx, s, patches[i])
+		rec, err := t.createWith(ctx, s, patches[i], o)
 		if err != nil {
 			ids[i], errs[i] = "", err
 			continue

@@ -59,7 +59,7 @@ func (s *Store) ReportCalls(ctx context.Context, rs []core.CallReport, p core.Ca
 		w.err = s.applyCalls(ctx, []*callWork{w}, p)
 	}
 	if w.err != nil {
-		return nil, false, w.err
+		return nil, false, wrap("report calls", w.err)
 	}
 	return w.call, w.changed, nil
 }
@@ -326,7 +326,7 @@ func (s *Store) assignCallOwners(ctx context.Context, tx pgx.Tx, work []*callWor
 		for i, c := range calls {
 			if ids != nil {
 				c.OwnerID = ids[i]
-			} else if c.OwnerID, err = s.defaultOwner(withTx(ctx, tx)); err != nil { // it finds its transaction in ctx
+			} else if c.OwnerID, err = s.defaultOwner(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -601,7 +601,7 @@ func (s *Store) PBXLogin(ctx context.Context, userID string) (string, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
-	return login, err
+	return login, wrap("pbx login", err)
 }
 
 // OwnerOf returns the owner of a lead, contact or account.
@@ -615,7 +615,7 @@ func (s *Store) OwnerOf(ctx context.Context, entity, id string) (string, error) 
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", core.Errorf(core.ENOTFOUND, "%s not found", entity)
 	}
-	return owner, err
+	return owner, wrap("owner of", err)
 }
 
 // ListCalls implements core.CallService.

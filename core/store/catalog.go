@@ -22,17 +22,11 @@ var (
 	_ core.PriceBookService    = priceBooks{}
 )
 
-var catalogColumns = []string{"name", "sku", "group_id", "unit", "unit_code", "vat_rate", "price", "currency", "active",
-	"description", "external_ids", "attributes"}
-
-func catalogValues(c *core.CatalogItem) []any {
-	return []any{c.Name, c.SKU, c.GroupID, c.Unit, c.UnitCode, c.VATRate, c.Price, c.Currency, c.Active, c.Description, c.ExternalIDs,
-		c.Attributes}
-}
-
-func catalogTargets(c *core.CatalogItem) []any {
-	return []any{&c.Name, &c.SKU, &c.GroupID, &c.Unit, &c.UnitCode, &c.VATRate, &c.Price, &c.Currency, &c.Active, &c.Description,
-		&c.ExternalIDs, &c.Attributes}
+// catalogCols are the columns products and services share.
+func catalogCols(c *core.CatalogItem) []col {
+	return []col{{"name", &c.Name}, {"sku", &c.SKU}, {"group_id", &c.GroupID}, {"unit", &c.Unit}, {"unit_code", &c.UnitCode},
+		{"vat_rate", &c.VATRate}, {"price", &c.Price}, {"currency", &c.Currency}, {"active", &c.Active},
+		{"description", &c.Description}, {"external_ids", &c.ExternalIDs}, {"attributes", &c.Attributes}}
 }
 
 func prepareCatalog(ctx context.Context, db dbtx, c *core.CatalogItem) error {
@@ -42,15 +36,10 @@ func prepareCatalog(ctx context.Context, db dbtx, c *core.CatalogItem) error {
 func newProductTable() *table[core.Product, *core.Product] {
 	return (&table[core.Product, *core.Product]{
 		entity: core.EntityProduct, name: "products", schema: core.ProductSchema, ownerless: true,
-		columns: append(append([]string{}, catalogColumns...), "stock_quantity", "manufacturer", "country_of_origin",
-			"country_code", "customs_declaration"),
-		values: func(p *core.Product) []any {
-			return append(catalogValues(&p.CatalogItem), p.StockQuantity, p.Manufacturer, p.CountryOfOrigin, p.CountryCode,
-				p.CustomsDeclaration)
-		},
-		targets: func(p *core.Product) []any {
-			return append(catalogTargets(&p.CatalogItem), &p.StockQuantity, &p.Manufacturer, &p.CountryOfOrigin, &p.CountryCode,
-				&p.CustomsDeclaration)
+		cols: func(p *core.Product) []col {
+			return append(catalogCols(&p.CatalogItem), col{"stock_quantity", &p.StockQuantity},
+				col{"manufacturer", &p.Manufacturer}, col{"country_of_origin", &p.CountryOfOrigin},
+				col{"country_code", &p.CountryCode}, col{"customs_declaration", &p.CustomsDeclaration})
 		},
 		defaults: func(p *core.Product) { p.CatalogItem = core.NewCatalogItem() },
 		validate: (*core.Product).Validate,
@@ -64,9 +53,7 @@ func newProductTable() *table[core.Product, *core.Product] {
 func newServiceTable() *table[core.Service, *core.Service] {
 	return (&table[core.Service, *core.Service]{
 		entity: core.EntityService, name: "services", schema: core.ServiceSchema, ownerless: true,
-		columns:  catalogColumns,
-		values:   func(s *core.Service) []any { return catalogValues(&s.CatalogItem) },
-		targets:  func(s *core.Service) []any { return catalogTargets(&s.CatalogItem) },
+		cols:     func(s *core.Service) []col { return catalogCols(&s.CatalogItem) },
 		defaults: func(s *core.Service) { s.CatalogItem = core.NewCatalogItem() },
 		validate: (*core.Service).Validate,
 		prepare: func(ctx context.Context, db dbtx, _, s *core.Service) error {
@@ -79,10 +66,9 @@ func newServiceTable() *table[core.Service, *core.Service] {
 func newProductGroupTable() *table[core.ProductGroup, *core.ProductGroup] {
 	return (&table[core.ProductGroup, *core.ProductGroup]{
 		entity: core.EntityProductGroup, name: "product_groups", schema: core.ProductGroupSchema, ownerless: true,
-		columns: []string{"name", "parent_id", "description", "external_ids"},
-		values:  func(g *core.ProductGroup) []any { return []any{g.Name, g.ParentID, g.Description, g.ExternalIDs} },
-		targets: func(g *core.ProductGroup) []any {
-			return []any{&g.Name, &g.ParentID, &g.Description, &g.ExternalIDs}
+		cols: func(g *core.ProductGroup) []col {
+			return []col{{"name", &g.Name}, {"parent_id", &g.ParentID}, {"description", &g.Description},
+				{"external_ids", &g.ExternalIDs}}
 		},
 		defaults: func(g *core.ProductGroup) { g.ExternalIDs = map[string]string{} },
 		validate: (*core.ProductGroup).Validate,
@@ -108,9 +94,9 @@ func newProductGroupTable() *table[core.ProductGroup, *core.ProductGroup] {
 func newPriceBookTable() *table[core.PriceBook, *core.PriceBook] {
 	return (&table[core.PriceBook, *core.PriceBook]{
 		entity: core.EntityPriceBook, name: "price_books", schema: core.PriceBookSchema, ownerless: true,
-		columns:  []string{"name", "currency", "active", "description"},
-		values:   func(b *core.PriceBook) []any { return []any{b.Name, b.Currency, b.Active, b.Description} },
-		targets:  func(b *core.PriceBook) []any { return []any{&b.Name, &b.Currency, &b.Active, &b.Description} },
+		cols: func(b *core.PriceBook) []col {
+			return []col{{"name", &b.Name}, {"currency", &b.Currency}, {"active", &b.Active}, {"description", &b.Description}}
+		},
 		defaults: func(b *core.PriceBook) { b.Active, b.Currency = true, "RUB" },
 		validate: (*core.PriceBook).Validate,
 		prepare: func(ctx context.Context, db dbtx, old, b *core.PriceBook) error {
@@ -212,12 +198,12 @@ func (r priceBooks) List(ctx context.Context, f core.ListParams) (core.Page[core
 func (r priceBooks) Prices(ctx context.Context, bookID string) ([]core.Price, error) {
 	book, err := r.Get(ctx, bookID)
 	if err != nil {
-		return nil, err
+		return nil, wrap("prices", err)
 	}
 	rows, err := r.s.db(ctx).Query(ctx, `SELECT price_book_id::text, product_id::text, service_id::text, price, version
 		FROM prices WHERE price_book_id = $1 ORDER BY item_id`, bookID)
 	if err != nil {
-		return nil, err
+		return nil, wrap("prices", err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Price, error) {
 		p := core.Price{Currency: book.Currency}
@@ -245,11 +231,10 @@ func (r priceBooks) SetPrice(ctx context.Context, p core.Price) (*core.Price, er
 		errs = append(errs, *fe)
 	}
 	if err := core.Invalid(errs); err != nil {
-		return nil, err
+		return nil, wrap("set price", err)
 	}
 	var out *core.Price
 	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		book, err := r.t.get(ctx, tx, p.PriceBookID, "FOR SHARE")
 		if err != nil {
 			return err
@@ -281,7 +266,7 @@ func (r priceBooks) SetPrice(ctx context.Context, p core.Price) (*core.Price, er
 		}
 		return r.s.emit(ctx, tx, core.EntityPrice, op, priceID(book.ID, item), version, out)
 	})
-	return out, err
+	return out, wrap("set price", err)
 }
 
 // priceID names a price in events: a UUID derived from the price book and
@@ -319,7 +304,7 @@ func (r priceBooks) DeletePrice(ctx context.Context, bookID, itemID string) erro
 func (s *Store) OneCExported(ctx context.Context, entity string) (map[string]int64, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT id::text, version FROM onec_exports WHERE entity = $1`, entity)
 	if err != nil {
-		return nil, err
+		return nil, wrap("1c exported", err)
 	}
 	defer rows.Close()
 	out := map[string]int64{}
@@ -348,7 +333,7 @@ func (s *Store) MarkOneCExported(ctx context.Context, entity string, versions ma
 		SELECT $1, u.id::uuid, u.v, now() FROM unnest($2::text[], $3::bigint[]) AS u(id, v)
 		ON CONFLICT (entity, id) DO UPDATE SET version = greatest(onec_exports.version, EXCLUDED.version), exported_at = now()`,
 		entity, ids, vs)
-	return err
+	return wrap("mark 1c exported", err)
 }
 
 // OneCItems returns the goods the exchange applied whose product or
@@ -368,7 +353,7 @@ func (s *Store) OneCItems(ctx context.Context) (map[string]core.OneCItem, error)
 		WHERE v.external_ids ? 'onec' AND v.deleted_at IS NULL
 		  AND NOT EXISTS (SELECT 1 FROM onec_items o WHERE o.onec_id = v.external_ids->>'onec')`)
 	if err != nil {
-		return nil, err
+		return nil, wrap("1c items", err)
 	}
 	defer rows.Close()
 	out := map[string]core.OneCItem{}
@@ -395,14 +380,14 @@ func (s *Store) SaveOneCItems(ctx context.Context, items []core.OneCItem) error 
 		SELECT u.a, u.b, u.c::uuid, u.d, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(a, b, c, d)
 		ON CONFLICT (onec_id) DO UPDATE SET entity = EXCLUDED.entity, item_id = EXCLUDED.item_id, digest = EXCLUDED.digest,
 			updated_at = now()`, ids, ents, items2, digests)
-	return err
+	return wrap("save 1c items", err)
 }
 
 // OneCProperties returns the 1C properties the exchange has seen.
 func (s *Store) OneCProperties(ctx context.Context) (map[string]core.OneCProperty, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT onec_id, name, variants FROM onec_properties`)
 	if err != nil {
-		return nil, err
+		return nil, wrap("1c properties", err)
 	}
 	defer rows.Close()
 	out := map[string]core.OneCProperty{}
@@ -425,7 +410,7 @@ func (s *Store) SaveOneCProperty(ctx context.Context, p core.OneCProperty) error
 		ON CONFLICT (onec_id) DO UPDATE SET name = EXCLUDED.name, variants = EXCLUDED.variants, updated_at = now()
 		WHERE (onec_properties.name, onec_properties.variants) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.variants)`,
 		p.OneCID, p.Name, p.Variants)
-	return err
+	return wrap("save 1c property", err)
 }
 
 // CreateCatalogBulk creates products or services (entity) from patches,
@@ -435,9 +420,9 @@ func (s *Store) SaveOneCProperty(ctx context.Context, p core.OneCProperty) error
 func (s *Store) CreateCatalogBulk(ctx context.Context, entity string, patches []core.Patch) ([]string, []error, error) {
 	switch entity {
 	case core.EntityProduct:
-		return copyCreate(ctx, s, s.tables.product, patches)
+		return copyCreate(ctx, s, s.db(ctx), s.tables.product, patches)
 	case core.EntityService:
-		return copyCreate(ctx, s, s.tables.service, patches)
+		return copyCreate(ctx, s, s.db(ctx), s.tables.service, patches)
 	}
 	return nil, nil, fmt.Errorf("bulk create of %s", entity)
 }
@@ -464,7 +449,6 @@ func (s *Store) SetPricesBulk(ctx context.Context, bookID string, prices []core.
 	}
 	changed := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		book, err := s.tables.priceBook.get(ctx, tx, bookID, "FOR SHARE")
 		if err != nil {
 			return err
@@ -513,7 +497,7 @@ func (s *Store) SetPricesBulk(ctx context.Context, bookID string, prices []core.
 		changed = len(got)
 		return nil
 	})
-	return changed, err
+	return changed, wrap("set prices bulk", err)
 }
 
 // SetStockBulk sets the stock of many products at once (for the 1C
@@ -565,5 +549,5 @@ func (s *Store) SetStockBulk(ctx context.Context, stock map[string]decimal.Decim
 		changed = len(events)
 		return nil
 	})
-	return changed, err
+	return changed, wrap("set stock bulk", err)
 }

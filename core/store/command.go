@@ -38,12 +38,12 @@ func (s *Store) ApplyCommand(ctx context.Context, cmd core.Command, pos core.Str
 func (s *Store) ApplyCommands(ctx context.Context, cmds []core.Command, pos []core.StreamPosition) (int, error) {
 	i, err := s.applyAll(ctx, cmds, pos)
 	if err == nil || i == 0 {
-		return i, err
+		return i, wrap("apply commands", err)
 	}
 	if n, err2 := s.ApplyCommands(ctx, cmds[:i], pos[:i]); n < i {
 		return n, err2
 	}
-	return i, err
+	return i, wrap("apply commands", err)
 }
 
 // applyAll applies every command in one transaction, or none: it returns
@@ -88,7 +88,7 @@ func (s *Store) applyAll(ctx context.Context, cmds []core.Command, pos []core.St
 				continue // applied before (or earlier in this batch): no effect
 			}
 			seen[cmd.ID] = true
-			if err := s.execute(commandContext(ctx, tx, cmd, source), tx, cmd); err != nil {
+			if err := s.execute(commandContext(ctx, cmd, source), tx, cmd); err != nil {
 				failed = i
 				return fmt.Errorf("command %s: %w", cmd.ID, err)
 			}
@@ -130,9 +130,9 @@ func commandSource(cmd core.Command) (string, error) {
 }
 
 // commandContext is the context a command's changes are made in: its
-// transaction, its source as the actor, its id as the correlation id.
-func commandContext(ctx context.Context, tx pgx.Tx, cmd core.Command, source string) context.Context {
-	ctx = core.NewContextWithActor(context.WithValue(ctx, txKey{}, tx), core.Actor{ID: "command:" + cmd.ID, Source: source})
+// source as the actor, its id as the correlation id.
+func commandContext(ctx context.Context, cmd core.Command, source string) context.Context {
+	ctx = core.NewContextWithActor(ctx, core.Actor{ID: "command:" + cmd.ID, Source: source})
 	return core.NewContextWithCorrelationID(ctx, cmd.ID)
 }
 
@@ -152,7 +152,7 @@ func (s *Store) applyOne(ctx context.Context, tx pgx.Tx, cmd core.Command, pos c
 	if tag.RowsAffected() == 0 {
 		return false, nil // seen before: its effects are already there
 	}
-	return true, s.execute(commandContext(ctx, tx, cmd, source), tx, cmd)
+	return true, s.execute(commandContext(ctx, cmd, source), tx, cmd)
 }
 
 func (s *Store) execute(ctx context.Context, tx pgx.Tx, cmd core.Command) error {
@@ -182,7 +182,7 @@ func (s *Store) execute(ctx context.Context, tx pgx.Tx, cmd core.Command) error 
 		if json.Unmarshal(cmd.Payload, &p) != nil || p == nil {
 			return bad("expected the lead's fields")
 		}
-		_, err := s.tables.lead.create(ctx, s, p)
+		_, err := s.tables.lead.createWith(ctx, s, p, writeOpts{tx: tx})
 		return err
 	case core.CmdDealStage:
 		var p core.DealStagePayload
@@ -192,13 +192,13 @@ func (s *Store) execute(ctx context.Context, tx pgx.Tx, cmd core.Command) error 
 		dealID := p.DealID
 		if p.ExternalID != "" {
 			sys, id, _ := strings.Cut(p.ExternalID, ":")
-			d, err := s.tables.deal.get1(ctx, tx, `WHERE external_ids @> $1::jsonb AND deleted_at IS NULL`, mustMarshal(map[string]string{sys: id}))
+			d, err := s.tables.deal.get1(ctx, tx, `WHERE external_ids @> $1::jsonb AND deleted_at IS NULL`, map[string]string{sys: id})
 			if err != nil {
 				return err
 			}
 			dealID = d.ID
 		}
-		_, err := s.tables.deal.update(ctx, s, dealID, 0, core.PatchOf(map[string]any{"stage": p.Stage}))
+		_, err := s.tables.deal.updateWith(ctx, s, dealID, 0, core.PatchOf(map[string]any{"stage": p.Stage}), writeOpts{tx: tx})
 		return err
 	}
 	return core.Invalid([]core.FieldError{{Field: "type", Code: "invalid_choice",
@@ -208,12 +208,12 @@ func (s *Store) execute(ctx context.Context, tx pgx.Tx, cmd core.Command) error 
 // upsert updates the record with external id sys:id, or creates it.
 func upsert[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *table[E, P], sys, id string, fields core.Patch) error {
 	rec, err := t.get1(ctx, tx, `WHERE external_ids @> $1::jsonb AND deleted_at IS NULL ORDER BY created_at LIMIT 1`,
-		mustMarshal(map[string]string{sys: id}))
+		map[string]string{sys: id})
 	switch core.ErrorCode(err) {
 	case "":
-		_, err = t.update(ctx, s, P(rec).Base().ID, 0, fields)
+		_, err = t.updateWith(ctx, s, P(rec).Base().ID, 0, fields, writeOpts{tx: tx})
 	case core.ENOTFOUND:
-		_, err = t.create(ctx, s, fields)
+		_, err = t.createWith(ctx, s, fields, writeOpts{tx: tx})
 	}
 	return err
 }
@@ -243,7 +243,7 @@ func moveOffset(ctx context.Context, tx pgx.Tx, pos core.StreamPosition) error {
 func (s *Store) StreamOffsets(ctx context.Context, group, topic string) (map[int32]int64, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT partition, next_offset FROM stream_offsets WHERE "group" = $1 AND topic = $2`, group, topic)
 	if err != nil {
-		return nil, err
+		return nil, wrap("stream offsets", err)
 	}
 	defer rows.Close()
 	out := map[int32]int64{}

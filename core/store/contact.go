@@ -16,21 +16,16 @@ var _ core.ContactService = contacts{}
 func newContactTable() *table[core.Contact, *core.Contact] {
 	return (&table[core.Contact, *core.Contact]{
 		entity: core.EntityContact, name: "contacts", schema: core.ContactSchema,
-		columns: []string{"salutation", "first_name", "middle_name", "last_name", "title", "department", "birthday",
-			"phone", "mobile", "home_phone", "other_phone", "fax", "email", "secondary_email", "assistant",
-			"assistant_phone", "account_id", "reports_to_id", "source", "do_not_call", "email_opt_out",
-			"address", "other_address", "description", "external_ids"},
-		values: func(c *core.Contact) []any {
-			return []any{c.Salutation, c.FirstName, c.MiddleName, c.LastName, c.Title, c.Department, c.Birthday,
-				c.Phone, c.Mobile, c.HomePhone, c.OtherPhone, c.Fax, c.Email, c.SecondaryEmail, c.Assistant,
-				c.AssistantPhone, c.AccountID, c.ReportsToID, c.Source, c.DoNotCall, c.EmailOptOut,
-				c.Address, c.OtherAddress, c.Description, c.ExternalIDs}
-		},
-		targets: func(c *core.Contact) []any {
-			return []any{&c.Salutation, &c.FirstName, &c.MiddleName, &c.LastName, &c.Title, &c.Department, &c.Birthday,
-				&c.Phone, &c.Mobile, &c.HomePhone, &c.OtherPhone, &c.Fax, &c.Email, &c.SecondaryEmail, &c.Assistant,
-				&c.AssistantPhone, &c.AccountID, &c.ReportsToID, &c.Source, &c.DoNotCall, &c.EmailOptOut,
-				&c.Address, &c.OtherAddress, &c.Description, &c.ExternalIDs}
+		cols: func(c *core.Contact) []col {
+			return []col{{"salutation", &c.Salutation}, {"first_name", &c.FirstName}, {"middle_name", &c.MiddleName},
+				{"last_name", &c.LastName}, {"title", &c.Title}, {"department", &c.Department},
+				{"birthday", &c.Birthday}, {"phone", &c.Phone}, {"mobile", &c.Mobile}, {"home_phone", &c.HomePhone},
+				{"other_phone", &c.OtherPhone}, {"fax", &c.Fax}, {"email", &c.Email},
+				{"secondary_email", &c.SecondaryEmail}, {"assistant", &c.Assistant},
+				{"assistant_phone", &c.AssistantPhone}, {"account_id", &c.AccountID},
+				{"reports_to_id", &c.ReportsToID}, {"source", &c.Source}, {"do_not_call", &c.DoNotCall},
+				{"email_opt_out", &c.EmailOptOut}, {"address", &c.Address}, {"other_address", &c.OtherAddress},
+				{"description", &c.Description}, {"external_ids", &c.ExternalIDs}}
 		},
 		defaults: func(c *core.Contact) { c.ExternalIDs = map[string]string{} },
 		validate: (*core.Contact).Validate,

@@ -68,7 +68,7 @@ func (s *Store) convert(ctx context.Context, tx pgx.Tx, lead *core.Lead, req cor
 		return nil, err
 	}
 	cp = merge(cp, req.Contact, owner)
-	cp["account_id"] = mustMarshal(acc.ID)
+	cp.Set("account_id", acc.ID)
 	contact, err := s.tables.contact.createWith(ctx, s, cp, in)
 	if err != nil {
 		return nil, prefixFields(err, "contact.")
@@ -81,7 +81,7 @@ func (s *Store) convert(ctx context.Context, tx pgx.Tx, lead *core.Lead, req cor
 			return nil, err
 		}
 		dp = merge(dp, req.Deal, owner)
-		dp["account_id"], dp["contact_id"] = mustMarshal(acc.ID), mustMarshal(contact.ID)
+		dp.Set("account_id", acc.ID).Set("contact_id", contact.ID)
 		leadID := lead.ID
 		deal, err := s.tables.deal.createWith(ctx, s, dp, in, func(d *core.Deal) { d.LeadID = &leadID })
 		if err != nil {
@@ -169,7 +169,7 @@ func (s *Store) relinkActivities(ctx context.Context, in writeOpts, leadID, acco
 	if err != nil {
 		return nil, err
 	}
-	p := core.Patch{"account_id": mustMarshal(accountID), "contact_id": mustMarshal(contactID)}
+	p := core.PatchOf(map[string]any{"account_id": accountID, "contact_id": contactID})
 	for _, id := range ids {
 		if _, err := s.tables.activity.updateWith(ctx, s, id, 0, p, in); err != nil {
 			return nil, err
@@ -210,7 +210,7 @@ func merge(mapped, override core.Patch, owner string) core.Patch {
 		out[k] = v
 	}
 	if _, ok := out["owner_id"]; !ok && owner != "" {
-		out["owner_id"] = mustMarshal(owner)
+		out.Set("owner_id", owner)
 	}
 	return out
 }

@@ -17,15 +17,13 @@ var _ core.DealService = deals{}
 func (s *Store) newDealTable() *table[core.Deal, *core.Deal] {
 	return (&table[core.Deal, *core.Deal]{
 		entity: core.EntityDeal, name: "deals", schema: core.DealSchema,
-		columns: []string{"name", "pipeline_id", "stage", "furthest_stage", "probability", "amount", "currency", "close_date",
-			"account_id", "contact_id", "source", "type", "next_step", "description", "closed_at", "lead_id", "external_ids"},
-		values: func(d *core.Deal) []any {
-			return []any{d.Name, d.PipelineID, d.Stage, d.FurthestStage, d.Probability, d.Amount, d.Currency, d.CloseDate,
-				d.AccountID, d.ContactID, d.Source, d.Type, d.NextStep, d.Description, d.ClosedAt, d.LeadID, d.ExternalIDs}
-		},
-		targets: func(d *core.Deal) []any {
-			return []any{&d.Name, &d.PipelineID, &d.Stage, &d.FurthestStage, &d.Probability, &d.Amount, &d.Currency, &d.CloseDate,
-				&d.AccountID, &d.ContactID, &d.Source, &d.Type, &d.NextStep, &d.Description, &d.ClosedAt, &d.LeadID, &d.ExternalIDs}
+		cols: func(d *core.Deal) []col {
+			return []col{{"name", &d.Name}, {"pipeline_id", &d.PipelineID}, {"stage", &d.Stage},
+				{"furthest_stage", &d.FurthestStage}, {"probability", &d.Probability}, {"amount", &d.Amount},
+				{"currency", &d.Currency}, {"close_date", &d.CloseDate}, {"account_id", &d.AccountID},
+				{"contact_id", &d.ContactID}, {"source", &d.Source}, {"type", &d.Type}, {"next_step", &d.NextStep},
+				{"description", &d.Description}, {"closed_at", &d.ClosedAt}, {"lead_id", &d.LeadID},
+				{"external_ids", &d.ExternalIDs}}
 		},
 		defaults:    func(d *core.Deal) { d.Currency, d.ExternalIDs = "RUB", map[string]string{} },
 		validate:    (*core.Deal).Validate,
@@ -82,7 +80,7 @@ func (s *Store) Deals() core.DealService {
 func (r deals) Delete(ctx context.Context, id string, ifVersion int64) error {
 	d, err := r.Get(ctx, id)
 	if err != nil {
-		return err
+		return wrap("delete deal", err)
 	}
 	if d.ClosedAt != nil {
 		return core.Errorf(core.ECONFLICT, "the deal is closed (%s): reopen it before deleting", d.Stage)
@@ -94,7 +92,7 @@ func (r deals) Delete(ctx context.Context, id string, ifVersion int64) error {
 func (r deals) Reopen(ctx context.Context, id string, ifVersion int64, stage string) (*core.Deal, error) {
 	d, err := r.Get(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, wrap("reopen deal", err)
 	}
 	if d.ClosedAt == nil {
 		return nil, core.Errorf(core.ECONFLICT, "the deal is not closed")
@@ -107,7 +105,7 @@ func (r deals) Reopen(ctx context.Context, id string, ifVersion int64, stage str
 			return nil, err
 		}
 	}
-	p := core.Patch{"stage": mustMarshal(stage)}
+	p := core.PatchOf(map[string]any{"stage": stage})
 	if stage == "" {
 		p["stage"] = []byte("null") // the pipeline's first open stage
 	}

@@ -35,21 +35,17 @@ func (s *Store) SetNumbering(n map[string]core.NumberFormat) {
 	}
 }
 
-var documentColumns = []string{"number", "date", "status", "subject", "account_id", "contact_id", "deal_id", "currency",
-	"price_book_id", "tax_mode", "lines", "discount_percent", "discount_amount", "shipping_amount", "shipping_vat_rate",
-	"adjustment", "terms", "description", "subtotal", "discount_total", "vat_total", "grand_total", "vat_by_rate", "net_total",
-	"totals_rule", "conversion_rate", "requisites"}
-
-func documentValues(b *core.DocumentBody) []any {
-	return []any{b.Number, b.Date, b.Status, b.Subject, b.AccountID, b.ContactID, b.DealID, b.Currency, b.PriceBookID,
-		b.TaxMode, b.Lines, b.DiscountPercent, b.DiscountAmount, b.ShippingAmount, b.ShippingVATRate, b.Adjustment, b.Terms,
-		b.Description, b.Subtotal, b.DiscountTotal, b.VATTotal, b.GrandTotal, b.VATByRate, b.NetTotal, b.TotalsRule, b.ConversionRate, b.Requisites}
-}
-
-func documentTargets(b *core.DocumentBody) []any {
-	return []any{&b.Number, &b.Date, &b.Status, &b.Subject, &b.AccountID, &b.ContactID, &b.DealID, &b.Currency, &b.PriceBookID,
-		&b.TaxMode, &b.Lines, &b.DiscountPercent, &b.DiscountAmount, &b.ShippingAmount, &b.ShippingVATRate, &b.Adjustment,
-		&b.Terms, &b.Description, &b.Subtotal, &b.DiscountTotal, &b.VATTotal, &b.GrandTotal, &b.VATByRate, &b.NetTotal, &b.TotalsRule, &b.ConversionRate, &b.Requisites}
+// documentCols are the columns every kind of sales document shares.
+func documentCols(b *core.DocumentBody) []col {
+	return []col{{"number", &b.Number}, {"date", &b.Date}, {"status", &b.Status}, {"subject", &b.Subject},
+		{"account_id", &b.AccountID}, {"contact_id", &b.ContactID}, {"deal_id", &b.DealID}, {"currency", &b.Currency},
+		{"price_book_id", &b.PriceBookID}, {"tax_mode", &b.TaxMode}, {"lines", &b.Lines},
+		{"discount_percent", &b.DiscountPercent}, {"discount_amount", &b.DiscountAmount},
+		{"shipping_amount", &b.ShippingAmount}, {"shipping_vat_rate", &b.ShippingVATRate},
+		{"adjustment", &b.Adjustment}, {"terms", &b.Terms}, {"description", &b.Description},
+		{"subtotal", &b.Subtotal}, {"discount_total", &b.DiscountTotal}, {"vat_total", &b.VATTotal},
+		{"grand_total", &b.GrandTotal}, {"vat_by_rate", &b.VATByRate}, {"net_total", &b.NetTotal},
+		{"totals_rule", &b.TotalsRule}, {"conversion_rate", &b.ConversionRate}, {"requisites", &b.Requisites}}
 }
 
 // docTable describes a kind of sales document for newDocumentTable.
@@ -57,10 +53,8 @@ type docTable[E any, P recordPtr[E]] struct {
 	kind, name string
 	schema     func() *core.Schema[E]
 	body       func(P) *core.DocumentBody
-	// The kind's own columns, their values and scan targets.
-	columns []string
-	values  func(P) []any
-	targets func(P) []any
+	// cols are the kind's own columns, after the shared ones.
+	cols func(P) []col
 	// after, when set, completes the kind's own checks and fields after
 	// the shared ones.
 	after func(ctx context.Context, db dbtx, old, rec P) error
@@ -71,9 +65,7 @@ type docTable[E any, P recordPtr[E]] struct {
 func newDocumentTable[E any, P recordPtr[E]](s *Store, d docTable[E, P]) *table[E, P] {
 	return (&table[E, P]{
 		entity: d.kind, name: d.name, schema: d.schema,
-		columns:  append(append([]string{}, documentColumns...), d.columns...),
-		values:   func(r P) []any { return append(documentValues(d.body(r)), d.values(r)...) },
-		targets:  func(r P) []any { return append(documentTargets(d.body(r)), d.targets(r)...) },
+		cols:     func(r P) []col { return append(documentCols(d.body(r)), d.cols(r)...) },
 		defaults: func(r P) { *d.body(r) = core.NewDocumentBody(s.now(), "created") },
 		validate: func(P) error { return nil },
 		prepare: func(ctx context.Context, db dbtx, old, r P) error {
@@ -95,22 +87,19 @@ func newDocumentTable[E any, P recordPtr[E]](s *Store, d docTable[E, P]) *table[
 
 func (s *Store) newQuoteTable() *table[core.Quote, *core.Quote] {
 	return newDocumentTable(s, docTable[core.Quote, *core.Quote]{kind: core.EntityQuote, name: "quotes", schema: core.QuoteSchema,
-		body:    func(q *core.Quote) *core.DocumentBody { return &q.DocumentBody },
-		columns: []string{"valid_until"},
-		values:  func(q *core.Quote) []any { return []any{q.ValidUntil} },
-		targets: func(q *core.Quote) []any { return []any{&q.ValidUntil} }})
+		body: func(q *core.Quote) *core.DocumentBody { return &q.DocumentBody },
+		cols: func(q *core.Quote) []col { return []col{{"valid_until", &q.ValidUntil}} }})
 }
 
 func (s *Store) newInvoiceTable() *table[core.Invoice, *core.Invoice] {
 	return newDocumentTable(s, docTable[core.Invoice, *core.Invoice]{kind: core.EntityInvoice, name: "invoices",
-		schema:  core.InvoiceSchema,
-		body:    func(i *core.Invoice) *core.DocumentBody { return &i.DocumentBody },
-		columns: []string{"due_date", "quote_id", "amount_paid", "balance", "overpaid", "act_ids", "realization_ids"},
-		values: func(i *core.Invoice) []any {
-			return []any{i.DueDate, i.QuoteID, i.AmountPaid, i.Balance, i.Overpaid, nonNil(i.ActIDs), nonNil(i.RealizationIDs)}
-		},
-		targets: func(i *core.Invoice) []any {
-			return []any{&i.DueDate, &i.QuoteID, &i.AmountPaid, &i.Balance, &i.Overpaid, &i.ActIDs, &i.RealizationIDs}
+		schema: core.InvoiceSchema,
+		body:   func(i *core.Invoice) *core.DocumentBody { return &i.DocumentBody },
+		cols: func(i *core.Invoice) []col {
+			return []col{{"due_date", &i.DueDate}, {"quote_id", &i.QuoteID}, {"amount_paid", &i.AmountPaid},
+				{"balance", &i.Balance}, {"overpaid", &i.Overpaid},
+				{"act_ids", computed{&i.ActIDs, func() any { return nonNil(i.ActIDs) }}},
+				{"realization_ids", computed{&i.RealizationIDs, func() any { return nonNil(i.RealizationIDs) }}}}
 		},
 		after: func(ctx context.Context, db dbtx, old, i *core.Invoice) error {
 			i.ActIDs, i.RealizationIDs = nonNil(i.ActIDs), nonNil(i.RealizationIDs)
@@ -125,11 +114,11 @@ func (s *Store) newInvoiceTable() *table[core.Invoice, *core.Invoice] {
 
 func (s *Store) newSalesOrderTable() *table[core.SalesOrder, *core.SalesOrder] {
 	return newDocumentTable(s, docTable[core.SalesOrder, *core.SalesOrder]{kind: core.EntitySalesOrder, name: "sales_orders",
-		schema:  core.SalesOrderSchema,
-		body:    func(o *core.SalesOrder) *core.DocumentBody { return &o.DocumentBody },
-		columns: []string{"due_date", "quote_id", "amount_paid", "balance"},
-		values:  func(o *core.SalesOrder) []any { return []any{o.DueDate, o.QuoteID, o.AmountPaid, o.Balance} },
-		targets: func(o *core.SalesOrder) []any { return []any{&o.DueDate, &o.QuoteID, &o.AmountPaid, &o.Balance} },
+		schema: core.SalesOrderSchema,
+		body:   func(o *core.SalesOrder) *core.DocumentBody { return &o.DocumentBody },
+		cols: func(o *core.SalesOrder) []col {
+			return []col{{"due_date", &o.DueDate}, {"quote_id", &o.QuoteID}, {"amount_paid", &o.AmountPaid}, {"balance", &o.Balance}}
+		},
 		after: func(_ context.Context, _ dbtx, _, o *core.SalesOrder) error {
 			o.Balance = core.NewMoney(o.GrandTotal.Sub(o.AmountPaid.Decimal))
 			return nil
@@ -139,10 +128,10 @@ func (s *Store) newSalesOrderTable() *table[core.SalesOrder, *core.SalesOrder] {
 func (s *Store) newPurchaseOrderTable() *table[core.PurchaseOrder, *core.PurchaseOrder] {
 	return newDocumentTable(s, docTable[core.PurchaseOrder, *core.PurchaseOrder]{kind: core.EntityPurchaseOrder,
 		name: "purchase_orders", schema: core.PurchaseOrderSchema,
-		body:    func(o *core.PurchaseOrder) *core.DocumentBody { return &o.DocumentBody },
-		columns: []string{"due_date", "amount_paid", "balance"},
-		values:  func(o *core.PurchaseOrder) []any { return []any{o.DueDate, o.AmountPaid, o.Balance} },
-		targets: func(o *core.PurchaseOrder) []any { return []any{&o.DueDate, &o.AmountPaid, &o.Balance} },
+		body: func(o *core.PurchaseOrder) *core.DocumentBody { return &o.DocumentBody },
+		cols: func(o *core.PurchaseOrder) []col {
+			return []col{{"due_date", &o.DueDate}, {"amount_paid", &o.AmountPaid}, {"balance", &o.Balance}}
+		},
 		after: func(_ context.Context, _ dbtx, _, o *core.PurchaseOrder) error {
 			o.Balance = core.NewMoney(o.GrandTotal.Sub(o.AmountPaid.Decimal))
 			if o.AccountID == nil {
@@ -154,10 +143,10 @@ func (s *Store) newPurchaseOrderTable() *table[core.PurchaseOrder, *core.Purchas
 
 func (s *Store) newActTable() *table[core.Act, *core.Act] {
 	return newDocumentTable(s, docTable[core.Act, *core.Act]{kind: core.EntityAct, name: "acts", schema: core.ActSchema,
-		body:    func(a *core.Act) *core.DocumentBody { return &a.DocumentBody },
-		columns: []string{"invoice_id", "schet_faktura_number"},
-		values:  func(a *core.Act) []any { return []any{a.InvoiceID, a.SchetFakturaNumber} },
-		targets: func(a *core.Act) []any { return []any{&a.InvoiceID, &a.SchetFakturaNumber} },
+		body: func(a *core.Act) *core.DocumentBody { return &a.DocumentBody },
+		cols: func(a *core.Act) []col {
+			return []col{{"invoice_id", &a.InvoiceID}, {"schet_faktura_number", &a.SchetFakturaNumber}}
+		},
 		after: func(ctx context.Context, db dbtx, old, a *core.Act) error {
 			if err := s.schetFakturaNumber(ctx, db, old == nil, &a.SchetFakturaNumber, a.Date.Year()); err != nil {
 				return err
@@ -168,11 +157,11 @@ func (s *Store) newActTable() *table[core.Act, *core.Act] {
 
 func (s *Store) newRealizationTable() *table[core.Realization, *core.Realization] {
 	return newDocumentTable(s, docTable[core.Realization, *core.Realization]{kind: core.EntityRealization, name: "realizations",
-		schema:  core.RealizationSchema,
-		body:    func(r *core.Realization) *core.DocumentBody { return &r.DocumentBody },
-		columns: []string{"invoice_id", "schet_faktura_number"},
-		values:  func(r *core.Realization) []any { return []any{r.InvoiceID, r.SchetFakturaNumber} },
-		targets: func(r *core.Realization) []any { return []any{&r.InvoiceID, &r.SchetFakturaNumber} },
+		schema: core.RealizationSchema,
+		body:   func(r *core.Realization) *core.DocumentBody { return &r.DocumentBody },
+		cols: func(r *core.Realization) []col {
+			return []col{{"invoice_id", &r.InvoiceID}, {"schet_faktura_number", &r.SchetFakturaNumber}}
+		},
 		after: func(ctx context.Context, db dbtx, old, r *core.Realization) error {
 			if err := s.schetFakturaNumber(ctx, db, old == nil, &r.SchetFakturaNumber, r.Date.Year()); err != nil {
 				return err
@@ -550,7 +539,7 @@ func createInTx[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table[E
 	var out *E
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		out, err = t.create(context.WithValue(ctx, txKey{}, tx), s, patch, fill...)
+		out, err = t.createWith(ctx, s, patch, writeOpts{tx: tx}, fill...)
 		return err
 	})
 	return out, err
@@ -606,9 +595,9 @@ func (r quotes) ToInvoice(ctx context.Context, quoteID string, patch core.Patch)
 		delete(patch, "again")
 	}
 	var out *core.Invoice
-	err := r.fromQuote(ctx, quoteID, patch, func(ctx context.Context, q *core.Quote, p core.Patch) error {
+	err := r.fromQuote(ctx, quoteID, patch, func(ctx context.Context, tx pgx.Tx, q *core.Quote, p core.Patch) error {
 		var n int
-		if err := r.s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM invoices WHERE quote_id = $1 AND deleted_at IS NULL
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM invoices WHERE quote_id = $1 AND deleted_at IS NULL
 			AND status <> 'cancelled'`, q.ID).Scan(&n); err != nil {
 			return err
 		}
@@ -616,30 +605,29 @@ func (r quotes) ToInvoice(ctx context.Context, quoteID string, patch core.Patch)
 			return core.Errorf(core.ECONFLICT, "the quote already has %d invoice(s): send {\"again\": true} to make another", n)
 		}
 		var err error
-		out, err = r.s.tables.invoice.create(ctx, r.s, p, func(i *core.Invoice) { i.QuoteID = &q.ID })
+		out, err = r.s.tables.invoice.createWith(ctx, r.s, p, writeOpts{tx: tx}, func(i *core.Invoice) { i.QuoteID = &q.ID })
 		return err
 	})
-	return out, err
+	return out, wrap("quote to invoice", err)
 }
 
 // ToSalesOrder implements core.QuoteService.
 func (r quotes) ToSalesOrder(ctx context.Context, quoteID string, patch core.Patch) (*core.SalesOrder, error) {
 	var out *core.SalesOrder
-	err := r.fromQuote(ctx, quoteID, patch, func(ctx context.Context, q *core.Quote, p core.Patch) error {
+	err := r.fromQuote(ctx, quoteID, patch, func(ctx context.Context, tx pgx.Tx, q *core.Quote, p core.Patch) error {
 		var err error
-		out, err = r.s.tables.salesOrder.create(ctx, r.s, p, func(o *core.SalesOrder) { o.QuoteID = &q.ID })
+		out, err = r.s.tables.salesOrder.createWith(ctx, r.s, p, writeOpts{tx: tx}, func(o *core.SalesOrder) { o.QuoteID = &q.ID })
 		return err
 	})
-	return out, err
+	return out, wrap("quote to sales order", err)
 }
 
 // fromQuote makes a document of every field and line of a quote (not a
 // rejected one) in one transaction, and the quote becomes accepted; patch
 // sets the new document's own fields.
 func (r quotes) fromQuote(ctx context.Context, quoteID string, patch core.Patch,
-	create func(ctx context.Context, q *core.Quote, p core.Patch) error) error {
+	create func(ctx context.Context, tx pgx.Tx, q *core.Quote, p core.Patch) error) error {
 	return r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		q, err := r.t.get(ctx, tx, quoteID, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -656,13 +644,13 @@ func (r quotes) fromQuote(ctx context.Context, quoteID string, patch core.Patch,
 		for k, v := range patch {
 			p[k] = v
 		}
-		if err := create(ctx, q, p); err != nil {
+		if err := create(ctx, tx, q, p); err != nil {
 			return err
 		}
 		if q.Status == "accepted" {
 			return nil
 		}
-		_, err = r.t.update(ctx, r.s, q.ID, 0, core.PatchOf(map[string]any{"status": "accepted"}))
+		_, err = r.t.updateWith(ctx, r.s, q.ID, 0, core.PatchOf(map[string]any{"status": "accepted"}), writeOpts{tx: tx})
 		return err
 	})
 }
@@ -730,7 +718,7 @@ func (s *Store) refuseIfPaid(ctx context.Context, column, id, what string) error
 // Delete implements core.SalesOrderService: an order with payments stays.
 func (r salesOrders) Delete(ctx context.Context, id string, ifVersion int64) error {
 	if err := r.s.refuseIfPaid(ctx, "sales_order_id", id, "sales order"); err != nil {
-		return err
+		return wrap("delete sales order", err)
 	}
 	return r.t.delete(ctx, r.s, id, ifVersion)
 }
@@ -738,7 +726,7 @@ func (r salesOrders) Delete(ctx context.Context, id string, ifVersion int64) err
 // Delete implements core.PurchaseOrderService: an order with payments stays.
 func (r purchaseOrders) Delete(ctx context.Context, id string, ifVersion int64) error {
 	if err := r.s.refuseIfPaid(ctx, "purchase_order_id", id, "purchase order"); err != nil {
-		return err
+		return wrap("delete purchase order", err)
 	}
 	return r.t.delete(ctx, r.s, id, ifVersion)
 }

@@ -23,18 +23,14 @@ func newEmailTable() *table[core.EmailMessage, *core.EmailMessage] {
 		entity: core.EntityEmail, name: "emails",
 		// No field of an e-mail is written through a patch.
 		schema: func() *core.Schema[core.EmailMessage] { return core.NewSchema[core.EmailMessage]() },
-		columns: []string{"document_kind", "document_id", "form", "from_addr", "to_addrs", "cc_addrs", "subject", "body",
-			"attachment_id", "attachment_name", "message_id", "status", "attempts", "last_error", "next_attempt_at", "sent_at",
-			"account_id", "contact_id", "deal_id", "activity_id"},
-		values: func(e *core.EmailMessage) []any {
-			return []any{e.DocumentKind, e.DocumentID, e.Form, e.From, e.To, e.Cc, e.Subject, e.Body,
-				e.AttachmentID, e.AttachmentName, e.MessageID, e.Status, e.Attempts, e.LastError, e.NextAttemptAt, e.SentAt,
-				e.AccountID, e.ContactID, e.DealID, e.ActivityID}
-		},
-		targets: func(e *core.EmailMessage) []any {
-			return []any{&e.DocumentKind, &e.DocumentID, &e.Form, &e.From, &e.To, &e.Cc, &e.Subject, &e.Body,
-				&e.AttachmentID, &e.AttachmentName, &e.MessageID, &e.Status, &e.Attempts, &e.LastError, &e.NextAttemptAt, &e.SentAt,
-				&e.AccountID, &e.ContactID, &e.DealID, &e.ActivityID}
+		cols: func(e *core.EmailMessage) []col {
+			return []col{{"document_kind", &e.DocumentKind}, {"document_id", &e.DocumentID}, {"form", &e.Form},
+				{"from_addr", &e.From}, {"to_addrs", &e.To}, {"cc_addrs", &e.Cc}, {"subject", &e.Subject},
+				{"body", &e.Body}, {"attachment_id", &e.AttachmentID}, {"attachment_name", &e.AttachmentName},
+				{"message_id", &e.MessageID}, {"status", &e.Status}, {"attempts", &e.Attempts},
+				{"last_error", &e.LastError}, {"next_attempt_at", &e.NextAttemptAt}, {"sent_at", &e.SentAt},
+				{"account_id", &e.AccountID}, {"contact_id", &e.ContactID}, {"deal_id", &e.DealID},
+				{"activity_id", &e.ActivityID}}
 		},
 		validate: func(*core.EmailMessage) error { return nil },
 		sorts:    commonSorts[core.EmailMessage](nil),
@@ -57,8 +53,7 @@ func (r emails) Queue(ctx context.Context, q core.QueuedEmail, lease time.Durati
 		replayed bool
 	)
 	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
-		owner, err := r.s.defaultOwner(ctx)
+		owner, err := r.s.defaultOwner(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -123,7 +118,7 @@ func (r emails) Queue(ctx context.Context, q core.QueuedEmail, lease time.Durati
 // Get implements core.EmailService.
 func (r emails) Get(ctx context.Context, id string) (*core.EmailMessage, error) {
 	rec, err := r.t.get(ctx, r.s.db(ctx), id, "")
-	return (*core.EmailMessage)(rec), err
+	return (*core.EmailMessage)(rec), wrap("get email", err)
 }
 
 // List implements core.EmailService.
@@ -155,7 +150,7 @@ func (r emails) ClaimEmails(ctx context.Context, limit int, lease time.Duration)
 			ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
 		RETURNING `+strings.TrimPrefix(r.t.selectSQL[:strings.Index(r.t.selectSQL, " FROM ")], "SELECT "), limit, lease.Seconds())
 	if err != nil {
-		return nil, err
+		return nil, wrap("claim emails", err)
 	}
 	defer rows.Close()
 	var out []core.EmailMessage
@@ -176,7 +171,6 @@ const maxErrorText = 1000
 func (r emails) RecordAttempt(ctx context.Context, id string, o core.EmailOutcome, maxAttempts int) (*core.EmailMessage, error) {
 	var out *core.EmailMessage
 	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		old, err := r.t.get(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -192,7 +186,7 @@ func (r emails) RecordAttempt(ctx context.Context, id string, o core.EmailOutcom
 		case o.Sent:
 			rec.Status, rec.SentAt, rec.LastError, rec.NextAttemptAt = core.EmailSent, &now, "", nil
 			if rec.DocumentKind != core.EntityReportSchedule { // a report to colleagues is no customer activity
-				act, err := r.s.tables.activity.create(ctx, r.s, emailActivity(&rec, now))
+				act, err := r.s.tables.activity.createWith(ctx, r.s, emailActivity(&rec, now), writeOpts{tx: tx})
 				if err != nil {
 					return fmt.Errorf("activity: %w", err)
 				}
@@ -258,18 +252,18 @@ func (r emails) RetryEmail(ctx context.Context, id string, lease time.Duration) 
 		out = &rec
 		return r.t.rewrite(ctx, r.s, tx, old, &rec, core.OpUpdated, func() {})
 	})
-	return out, err
+	return out, wrap("retry email", err)
 }
 
 // EmailTemplates implements core.EmailTemplateService.
 func (s *Store) EmailTemplates(ctx context.Context) ([]core.EmailTemplate, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT name, subject, body, updated_at, version FROM email_templates ORDER BY name`)
 	if err != nil {
-		return nil, err
+		return nil, wrap("email templates", err)
 	}
 	stored, err := pgx.CollectRows(rows, scanEmailTemplate)
 	if err != nil {
-		return nil, err
+		return nil, wrap("email templates", err)
 	}
 	byName := map[string]core.EmailTemplate{}
 	for _, t := range stored {
@@ -305,7 +299,7 @@ func scanEmailTemplate(r pgx.CollectableRow) (core.EmailTemplate, error) {
 func (s *Store) EmailTemplate(ctx context.Context, name string) (*core.EmailTemplate, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT name, subject, body, updated_at, version FROM email_templates WHERE name = $1`, name)
 	if err != nil {
-		return nil, err
+		return nil, wrap("email template", err)
 	}
 	t, err := pgx.CollectExactlyOneRow(rows, scanEmailTemplate)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -314,7 +308,7 @@ func (s *Store) EmailTemplate(ctx context.Context, name string) (*core.EmailTemp
 		}
 		return nil, core.Errorf(core.ENOTFOUND, "e-mail template %q not found", name)
 	}
-	return &t, err
+	return &t, wrap("email template", err)
 }
 
 // PutEmailTemplate implements core.EmailTemplateService.
@@ -324,7 +318,7 @@ func (s *Store) PutEmailTemplate(ctx context.Context, t core.EmailTemplate, ifVe
 			Message: "1 to 64 lowercase letters, digits, '-' and '_'"}})
 	}
 	if err := t.Validate(); err != nil {
-		return nil, err
+		return nil, wrap("put email template", err)
 	}
 	now := s.now()
 	var version int64
@@ -337,7 +331,7 @@ func (s *Store) PutEmailTemplate(ctx context.Context, t core.EmailTemplate, ifVe
 		return nil, core.Errorf(core.EPRECONDITION, "the template changed since version %d", ifVersion)
 	}
 	if err != nil {
-		return nil, err
+		return nil, wrap("put email template", err)
 	}
 	t.UpdatedAt, t.Version, t.Custom = &now, version, true
 	return &t, nil
@@ -347,7 +341,7 @@ func (s *Store) PutEmailTemplate(ctx context.Context, t core.EmailTemplate, ifVe
 func (s *Store) ResetEmailTemplate(ctx context.Context, name string) error {
 	tag, err := s.db(ctx).Exec(ctx, `DELETE FROM email_templates WHERE name = $1`, name)
 	if err != nil {
-		return err
+		return wrap("reset email template", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return core.Errorf(core.ENOTFOUND, "e-mail template %q has no edits", name)

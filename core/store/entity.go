@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -28,9 +29,11 @@ type table[E any, P recordPtr[E]] struct {
 	// ownerless tables (users) have no owner_id column.
 	ownerless bool
 	schema    func() *core.Schema[E]
-	columns   []string      // the kind's own columns
-	values    func(P) []any // their values, in order
-	targets   func(P) []any // their scan targets, in order
+	// cols lists the kind's own columns, each with the field it holds: the
+	// one list their names, values and scan targets come from, in order.
+	cols func(P) []col
+	// columns are the names of cols, set by init.
+	columns []string
 	// validate checks the whole record before every write.
 	validate func(P) error
 	// defaults, when set, fills a new record before its patch is applied.
@@ -66,8 +69,71 @@ func (t *table[E, P]) commonColumns() []string {
 	return []string{"id", "owner_id", "created_at", "updated_at", "version"}
 }
 
+// col is one of a kind's own columns: its name and a pointer to the
+// record's field it holds, which is both the value written and the scan
+// target; or, for a column written otherwise than its field, a computed.
+type col struct {
+	name  string
+	field any
+}
+
+// computed is the field of a col whose written value is not the field's
+// own: derived from other fields, or normalized on the way in.
+type computed struct {
+	target any        // the scan target; nil when the column is never read back
+	value  func() any // the value written
+}
+
+// derived is a column computed from other fields (an account's name_key):
+// written from value, never read back into the record.
+func derived(name string, value func() any) col { return col{name, computed{value: value}} }
+
+// arg is the value written to c. A field is written dereferenced, as the
+// value itself and not its pointer: pgx sends a nil map or slice as NULL
+// but a pointer to one as a JSON null, so passing the pointer would change
+// what a NULL column gets.
+func (c col) arg() any {
+	if f, ok := c.field.(computed); ok {
+		return f.value()
+	}
+	return reflect.ValueOf(c.field).Elem().Interface()
+}
+
+// target is the scan target of c; nil, which pgx skips, for a derived
+// column.
+func (c col) target() any {
+	if f, ok := c.field.(computed); ok {
+		return f.target
+	}
+	return c.field
+}
+
+// values returns the values of rec's own columns, in order.
+func (t *table[E, P]) values(rec P) []any {
+	cols := t.cols(rec)
+	out := make([]any, len(cols), len(cols)+5)
+	for i, c := range cols {
+		out[i] = c.arg()
+	}
+	return out
+}
+
+// targets returns the scan targets of rec's own columns, in order.
+func (t *table[E, P]) targets(rec P) []any {
+	cols := t.cols(rec)
+	out := make([]any, len(cols), len(cols)+5)
+	for i, c := range cols {
+		out[i] = c.target()
+	}
+	return out
+}
+
 // init builds the table's SQL once.
 func (t *table[E, P]) init() *table[E, P] {
+	t.columns = nil
+	for _, c := range t.cols(P(new(E))) {
+		t.columns = append(t.columns, c.name)
+	}
 	common := t.commonColumns()
 	cols := strings.Join(append(append([]string{}, t.columns...), common...), ", ")
 	n := len(t.columns) + len(common)
@@ -90,9 +156,11 @@ func (t *table[E, P]) args(rec P) []any {
 func (t *table[E, P]) scan(row pgx.Row) (P, error) {
 	rec := P(new(E))
 	b := rec.Base()
-	targets := append(t.targets(rec), &b.ID, &b.OwnerID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
+	targets := t.targets(rec)
 	if t.ownerless {
-		targets = append(t.targets(rec), &b.ID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
+		targets = append(targets, &b.ID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
+	} else {
+		targets = append(targets, &b.ID, &b.OwnerID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
 	}
 	if err := row.Scan(targets...); err != nil {
 		return nil, err
@@ -135,8 +203,9 @@ func (t *table[E, P]) extraStmts(ctx context.Context, old, rec P) []queuedStmt {
 // the zero value is a client's write, and a call site that needs more
 // names it.
 type writeOpts struct {
-	// tx, when set, is the transaction the write runs in; else the one
-	// the context carries (Atomically), else a transaction of its own.
+	// tx, when set, is the transaction the write runs in: store code that
+	// composes writes passes its transaction here. Else the write runs in
+	// the one the context carries (Atomically), else in one of its own.
 	tx pgx.Tx
 	// reopen lets a closed deal change, into an open stage (Reopen).
 	reopen bool
@@ -149,13 +218,12 @@ type writeOpts struct {
 	extra func(id string) []queuedStmt
 }
 
-// db is the connection the write runs on, and ctx as the helpers that
-// find their transaction in the context need it.
-func (o writeOpts) db(ctx context.Context, s *Store) (context.Context, dbtx) {
+// db is the connection the write runs on.
+func (o writeOpts) db(ctx context.Context, s *Store) dbtx {
 	if o.tx == nil {
-		return ctx, s.db(ctx)
+		return s.db(ctx)
 	}
-	return withTx(ctx, o.tx), o.tx
+	return o.tx
 }
 
 // create stores a new record from patch, as a client's create does; fill,
@@ -167,7 +235,7 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch, fi
 
 // createWith is create with the write's options o.
 func (t *table[E, P]) createWith(ctx context.Context, s *Store, patch core.Patch, o writeOpts, fill ...func(P)) (*E, error) {
-	ctx, db := o.db(ctx, s)
+	db := o.db(ctx, s)
 	rec := P(new(E))
 	if t.defaults != nil {
 		t.defaults(rec)
@@ -195,7 +263,7 @@ func (t *table[E, P]) createWith(ctx context.Context, s *Store, patch core.Patch
 
 	b := rec.Base()
 	if b.OwnerID == "" && !t.ownerless {
-		owner, err := s.defaultOwner(ctx)
+		owner, err := s.defaultOwner(ctx, db)
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +324,7 @@ func (t *table[E, P]) update(ctx context.Context, s *Store, id string, ifVersion
 
 // updateWith is update with the write's options o.
 func (t *table[E, P]) updateWith(ctx context.Context, s *Store, id string, ifVersion int64, patch core.Patch, o writeOpts) (*E, error) {
-	ctx, db := o.db(ctx, s)
+	db := o.db(ctx, s)
 	var out P
 	err := s.inTxOn(ctx, db, func(tx pgx.Tx) error {
 		old, err := t.lockFor(ctx, tx, id, ifVersion)
@@ -304,7 +372,13 @@ func (t *table[E, P]) rewrite(ctx context.Context, s *Store, tx pgx.Tx, old, rec
 }
 
 func (t *table[E, P]) delete(ctx context.Context, s *Store, id string, ifVersion int64) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	return t.deleteWith(ctx, s, id, ifVersion, writeOpts{})
+}
+
+// deleteWith is delete in o's transaction, if any.
+func (t *table[E, P]) deleteWith(ctx context.Context, s *Store, id string, ifVersion int64, o writeOpts) error {
+	db := o.db(ctx, s)
+	err := s.inTxOn(ctx, db, func(tx pgx.Tx) error {
 		rec, err := t.lockFor(ctx, tx, id, ifVersion)
 		if err != nil {
 			return err
@@ -421,7 +495,7 @@ func (r repo[E, P]) Create(ctx context.Context, p core.Patch) (*E, error) {
 // Get implements core.Repository.
 func (r repo[E, P]) Get(ctx context.Context, id string) (*E, error) {
 	rec, err := r.t.get(ctx, r.s.db(ctx), id, "")
-	return (*E)(rec), err
+	return (*E)(rec), wrap("get "+r.t.entity, err)
 }
 
 // Update implements core.Repository.

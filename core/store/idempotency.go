@@ -32,7 +32,7 @@ func (s *Store) Do(ctx context.Context, req core.IdempotentRequest,
 			replayed = true
 			return s.replay(ctx, tx, req, &resp)
 		}
-		r, keep, err := fn(context.WithValue(ctx, txKey{}, tx))
+		r, keep, err := fn(withTx(ctx, tx))
 		if err != nil {
 			return err
 		}
@@ -71,12 +71,12 @@ func (s *Store) replay(ctx context.Context, tx pgx.Tx, req core.IdempotentReques
 // PruneIdempotencyKeys deletes expired keys and returns how many.
 func (s *Store) PruneIdempotencyKeys(ctx context.Context) (int64, error) {
 	tag, err := s.db(ctx).Exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at < now()`)
-	return tag.RowsAffected(), err
+	return tag.RowsAffected(), wrap("prune idempotency keys", err)
 }
 
 // OutboxBacklog returns the number of events not yet published.
 func (s *Store) OutboxBacklog(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM outbox_pending`).Scan(&n)
-	return n, err
+	return n, wrap("outbox backlog", err)
 }

@@ -126,17 +126,17 @@ func (s *Store) linkAccounts(ctx context.Context, tx pgx.Tx, o core.ImportOption
 		res.created += int64(len(keys))
 		return nil
 	}
-	return s.createLinkedAccounts(ctx, rows, patches, keys, missing, res)
+	return s.createLinkedAccounts(ctx, tx, rows, patches, keys, missing, res)
 }
 
 // createLinkedAccounts creates the accounts of patches (keys their refs)
 // and links their rows; an account that cannot be created fails its rows.
-func (s *Store) createLinkedAccounts(ctx context.Context, rows []bulkRow, patches []core.Patch, keys []string,
+func (s *Store) createLinkedAccounts(ctx context.Context, tx pgx.Tx, rows []bulkRow, patches []core.Patch, keys []string,
 	missing map[string][]int, res *linkResult) error {
 	if len(patches) == 0 {
 		return nil
 	}
-	ids, errs, err := copyCreate(ctx, s, s.tables.account, patches)
+	ids, errs, err := copyCreate(ctx, s, tx, s.tables.account, patches)
 	if err != nil {
 		return err
 	}

@@ -139,15 +139,15 @@ func scanImport(row pgx.Row, now time.Time) (*core.Import, error) {
 // CreateImport implements core.ImportService.
 func (s *Store) CreateImport(ctx context.Context, o core.ImportOptions, fileName string, file []byte) (*core.Import, error) {
 	if err := CheckImportOptions(&o); err != nil {
-		return nil, err
+		return nil, wrap("create import", err)
 	}
-	owner, err := s.defaultOwner(ctx)
+	owner, err := s.defaultOwner(ctx, s.db(ctx))
 	if err != nil {
-		return nil, err
+		return nil, wrap("create import", err)
 	}
 	opts, err := json.Marshal(o)
 	if err != nil {
-		return nil, err
+		return nil, wrap("create import", err)
 	}
 	id := uuid.Must(uuid.NewV7()).String()
 	now := s.now()
@@ -180,7 +180,7 @@ func (s *Store) GetImport(ctx context.Context, id string) (*core.Import, error) 
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENOTFOUND, "import not found")
 	}
-	return im, err
+	return im, wrap("get import", err)
 }
 
 // claimImportSQL leases the job $2, else the oldest claimable one whose
@@ -211,10 +211,10 @@ func (s *Store) ClaimImport(ctx context.Context, only string, lease time.Duratio
 		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, wrap("claim import", err)
 	}
 	im, err := s.GetImport(ctx, id)
-	return im, file, err
+	return im, file, wrap("claim import", err)
 }
 
 // StartImport implements core.ImportService.
@@ -224,7 +224,7 @@ func (s *Store) StartImport(ctx context.Context, id string, header []string, map
 	u, _ := json.Marshal(nonNil(unmapped))
 	_, err := s.db(ctx).Exec(ctx, `UPDATE imports SET header = $2, mapping = $3, unmapped = $4, rows_total = $5, updated_at = now()
 		WHERE id = $1`, id, h, m, u, total)
-	return err
+	return wrap("start import", err)
 }
 
 // FinishImport implements core.ImportService.
@@ -235,7 +235,7 @@ func (s *Store) FinishImport(ctx context.Context, id, errMsg string) error {
 	}
 	_, err := s.db(ctx).Exec(ctx, `UPDATE imports SET status = $2, error = $3, finished_at = now(), updated_at = now(),
 		lease_until = NULL, file = CASE WHEN $2 = 'done' THEN ''::bytea ELSE file END WHERE id = $1`, id, status, core.Clip(errMsg, 2000))
-	return err
+	return wrap("finish import", err)
 }
 
 // errDryRun rolls a dry run's row back.
@@ -245,12 +245,11 @@ var errDryRun = errors.New("dry run")
 func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.ImportRow, lease time.Duration) error {
 	im, err := s.GetImport(ctx, id)
 	if err != nil {
-		return err
+		return wrap("apply import rows", err)
 	}
 	o := im.Options
 	ctx = core.NewContextWithActor(ctx, core.Actor{ID: "import:" + id, Source: "excel", UserID: im.OwnerID})
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		res := make([]bulkRow, len(rows))
 		for i, r := range rows {
 			res[i] = bulkRow{row: r}
@@ -286,8 +285,7 @@ func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.Impo
 			}
 			// Each row alone, in a savepoint: a bad row does not spoil the
 			// batch; a dry run's rows are always rolled back.
-			err := s.inTx(ctx, func(tx pgx.Tx) error {
-				ctx := context.WithValue(ctx, txKey{}, tx)
+			err := s.inTxOn(ctx, tx, func(tx pgx.Tx) error {
 				var err error
 				if r.outcome, err = s.importRow(ctx, tx, o, r.row); err != nil {
 					return err
@@ -372,45 +370,46 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, o core.ImportOptions, 
 			return "", err
 		}
 	}
-	if existing != "" {
-		if o.OnDuplicate == core.ImportSkip {
-			return "skipped", nil
-		}
-		var err error
-		switch o.Entity {
-		case core.EntityLead:
-			_, err = s.Leads().Update(ctx, existing, 0, r.Patch)
-		case core.EntityContact:
-			_, err = s.Contacts().Update(ctx, existing, 0, r.Patch)
-		case core.EntityAccount:
-			_, err = s.Accounts().Update(ctx, existing, 0, r.Patch)
-		case core.EntityDeal:
-			_, err = s.Deals().Update(ctx, existing, 0, r.Patch)
-		case core.EntityProduct:
-			_, err = s.Products().Update(ctx, existing, 0, r.Patch)
-		case core.EntityService:
-			_, err = s.Services().Update(ctx, existing, 0, r.Patch)
-		}
-		return "updated", err
+	if existing != "" && o.OnDuplicate == core.ImportSkip {
+		return "skipped", nil
 	}
 	var err error
 	switch o.Entity {
 	case core.EntityLead:
-		_, err = s.Leads().Create(ctx, r.Patch)
+		err = importWrite(ctx, s, tx, s.tables.lead, existing, r.Patch)
 	case core.EntityContact:
-		_, err = s.Contacts().Create(ctx, r.Patch)
+		err = importWrite(ctx, s, tx, s.tables.contact, existing, r.Patch)
 	case core.EntityAccount:
-		_, err = s.Accounts().Create(ctx, r.Patch)
+		err = importWrite(ctx, s, tx, s.tables.account, existing, r.Patch)
 	case core.EntityDeal:
-		_, err = s.Deals().Create(ctx, r.Patch)
+		err = importWrite(ctx, s, tx, s.tables.deal, existing, r.Patch)
 	case core.EntityProduct:
-		_, err = s.Products().Create(ctx, r.Patch)
+		err = importWrite(ctx, s, tx, s.tables.product, existing, r.Patch)
 	case core.EntityService:
-		_, err = s.Services().Create(ctx, r.Patch)
+		err = importWrite(ctx, s, tx, s.tables.service, existing, r.Patch)
 	default:
-		err = core.Errorf(core.EINVALID, "%s does not import", o.Entity)
+		if existing != "" {
+			return "updated", nil
+		}
+		return "created", core.Errorf(core.EINVALID, "%s does not import", o.Entity)
+	}
+	if existing != "" {
+		return "updated", err
 	}
 	return "created", err
+}
+
+// importWrite updates the record existing with patch, or creates one when
+// existing is "", in tx.
+func importWrite[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *table[E, P], existing string,
+	patch core.Patch) error {
+	o := writeOpts{tx: tx}
+	if existing != "" {
+		_, err := t.updateWith(ctx, s, existing, 0, patch, o)
+		return err
+	}
+	_, err := t.createWith(ctx, s, patch, o)
+	return err
 }
 
 // importPrice sets a list price: the price book by name (or id), the
@@ -474,7 +473,7 @@ func (s *Store) importPrice(ctx context.Context, tx pgx.Tx, r core.ImportRow) (s
 func (s *Store) ImportFailures(ctx context.Context, id string) ([]core.ImportFailure, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT row_number, cells, reason FROM import_errors WHERE import_id = $1 ORDER BY row_number`, id)
 	if err != nil {
-		return nil, err
+		return nil, wrap("import failures", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.ImportFailure, error) {
 		var f core.ImportFailure

@@ -14,29 +14,21 @@ var _ core.LeadService = leads{}
 func newLeadTable() *table[core.Lead, *core.Lead] {
 	return (&table[core.Lead, *core.Lead]{
 		entity: core.EntityLead, name: "leads", schema: core.LeadSchema,
-		columns: []string{"salutation", "first_name", "last_name", "company", "title", "email", "secondary_email",
-			"phone", "mobile", "fax", "website", "status", "source", "industry", "rating", "annual_revenue", "employees",
-			"addr_street", "addr_po_box", "addr_city", "addr_state", "addr_postcode", "addr_country",
-			"description", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "click_id", "referrer",
-			"landing_page", "converted", "converted_at", "converted_account_id", "converted_contact_id",
-			"converted_deal_id", "conversion_request"},
-		values: func(l *core.Lead) []any {
+		cols: func(l *core.Lead) []col {
 			a, m := &l.Address, &l.Marketing
-			return []any{l.Salutation, l.FirstName, l.LastName, l.Company, l.Title, l.Email, l.SecondaryEmail,
-				l.Phone, l.Mobile, l.Fax, l.Website, l.Status, l.Source, l.Industry, l.Rating, l.AnnualRevenue, l.Employees,
-				a.Street, a.POBox, a.City, a.State, a.Postcode, a.Country, l.Description,
-				m.UTMSource, m.UTMMedium, m.UTMCampaign, m.UTMContent, m.UTMTerm, m.ClickID, m.Referrer, m.LandingPage,
-				l.Converted, l.ConvertedAt,
-				l.ConvertedAccountID, l.ConvertedContactID, l.ConvertedDealID, l.ConversionRequest}
-		},
-		targets: func(l *core.Lead) []any {
-			a, m := &l.Address, &l.Marketing
-			return []any{&l.Salutation, &l.FirstName, &l.LastName, &l.Company, &l.Title, &l.Email, &l.SecondaryEmail,
-				&l.Phone, &l.Mobile, &l.Fax, &l.Website, &l.Status, &l.Source, &l.Industry, &l.Rating, &l.AnnualRevenue, &l.Employees,
-				&a.Street, &a.POBox, &a.City, &a.State, &a.Postcode, &a.Country, &l.Description,
-				&m.UTMSource, &m.UTMMedium, &m.UTMCampaign, &m.UTMContent, &m.UTMTerm, &m.ClickID, &m.Referrer, &m.LandingPage,
-				&l.Converted, &l.ConvertedAt,
-				&l.ConvertedAccountID, &l.ConvertedContactID, &l.ConvertedDealID, &l.ConversionRequest}
+			return []col{{"salutation", &l.Salutation}, {"first_name", &l.FirstName}, {"last_name", &l.LastName},
+				{"company", &l.Company}, {"title", &l.Title}, {"email", &l.Email}, {"secondary_email", &l.SecondaryEmail},
+				{"phone", &l.Phone}, {"mobile", &l.Mobile}, {"fax", &l.Fax}, {"website", &l.Website},
+				{"status", &l.Status}, {"source", &l.Source}, {"industry", &l.Industry}, {"rating", &l.Rating},
+				{"annual_revenue", &l.AnnualRevenue}, {"employees", &l.Employees},
+				{"addr_street", &a.Street}, {"addr_po_box", &a.POBox}, {"addr_city", &a.City}, {"addr_state", &a.State},
+				{"addr_postcode", &a.Postcode}, {"addr_country", &a.Country}, {"description", &l.Description},
+				{"utm_source", &m.UTMSource}, {"utm_medium", &m.UTMMedium}, {"utm_campaign", &m.UTMCampaign},
+				{"utm_content", &m.UTMContent}, {"utm_term", &m.UTMTerm}, {"click_id", &m.ClickID},
+				{"referrer", &m.Referrer}, {"landing_page", &m.LandingPage},
+				{"converted", &l.Converted}, {"converted_at", &l.ConvertedAt},
+				{"converted_account_id", &l.ConvertedAccountID}, {"converted_contact_id", &l.ConvertedContactID},
+				{"converted_deal_id", &l.ConvertedDealID}, {"conversion_request", &l.ConversionRequest}}
 		},
 		validate: (*core.Lead).Validate,
 		dupKeys: func(l *core.Lead) core.DuplicateKeys {
@@ -67,7 +59,7 @@ func (s *Store) Leads() core.LeadService {
 func (r leads) Delete(ctx context.Context, id string, ifVersion int64) error {
 	l, err := r.Get(ctx, id)
 	if err != nil {
-		return err
+		return wrap("delete lead", err)
 	}
 	if l.Converted {
 		return core.Errorf(core.ECONFLICT, "the lead is converted and read-only")

@@ -25,7 +25,7 @@ func (s *Store) MailFolder(ctx context.Context, mailbox, folder string) (core.Ma
 		return st, nil
 	}
 	st.UIDValidity, st.LastUID = uint32(uv), uint32(last)
-	return st, err
+	return st, wrap("mail folder", err)
 }
 
 // ResetMailFolder implements core.MailStore.
@@ -34,7 +34,7 @@ func (s *Store) ResetMailFolder(ctx context.Context, mailbox, folder string, uid
 		VALUES ($1, $2, $3, 0, now())
 		ON CONFLICT (mailbox, folder) DO UPDATE SET uid_validity = $3, last_uid = 0, updated_at = now()`,
 		mailbox, folder, int64(uidValidity))
-	return err
+	return wrap("reset mail folder", err)
 }
 
 // advanceFolder moves the folder's last UID up to the message's.
@@ -50,7 +50,6 @@ func advanceFolder(ctx context.Context, tx pgx.Tx, o core.MailOrigin) error {
 func (s *Store) IngestMail(ctx context.Context, o core.MailOrigin, m *core.InboundMail, steps []core.MailStep) (core.MailResult, error) {
 	var res core.MailResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		var seen string
 		err := tx.QueryRow(ctx, `SELECT status FROM mailscan_messages WHERE mailbox = $1 AND message_id = $2`,
 			o.Mailbox, m.MessageID).Scan(&seen)
@@ -122,6 +121,7 @@ func (s *Store) applyMail(ctx context.Context, tx pgx.Tx, mailbox string, m *cor
 	for _, st := range steps {
 		var (
 			links   *mailLinks
+			found   bool
 			created bool
 			err     error
 		)
@@ -129,32 +129,32 @@ func (s *Store) applyMail(ctx context.Context, tx pgx.Tx, mailbox string, m *cor
 		case core.MailSkip:
 			return core.MailResult{Outcome: "skipped", Rule: st.Rule}, nil
 		case core.MailCreateLead, core.MailCreateContact, core.MailCreateAccount:
-			if links, err = s.mailRecordByAddress(ctx, m.From); err != nil {
+			if links, found, err = s.mailRecordByAddress(ctx, tx, m.From); err != nil {
 				return core.MailResult{}, err
 			}
-			if links == nil {
-				if links, err = s.createFromMail(ctx, st, m); err != nil {
+			if !found {
+				if links, err = s.createFromMail(ctx, tx, st, m); err != nil {
 					return core.MailResult{}, err
 				}
-				created = true
+				found, created = true, true
 			}
 		case core.MailLinkFrom:
-			links, err = s.mailRecordByAddress(ctx, m.From)
+			links, found, err = s.mailRecordByAddress(ctx, tx, m.From)
 		case core.MailLinkTo:
 			for _, a := range append(append([]string{}, m.To...), m.Cc...) {
-				if links, err = s.mailRecordByAddress(ctx, a); links != nil || err != nil {
+				if links, found, err = s.mailRecordByAddress(ctx, tx, a); found || err != nil {
 					break
 				}
 			}
 		case core.MailLinkDeal:
-			links, err = s.mailRecordByDocument(ctx, tx, m.References, st.DocumentNumber)
+			links, found, err = s.mailRecordByDocument(ctx, tx, m.References, st.DocumentNumber)
 		default:
 			return core.MailResult{}, fmt.Errorf("unknown mail action %q", st.Action)
 		}
 		if err != nil {
 			return core.MailResult{}, err
 		}
-		if links == nil {
+		if !found {
 			continue // this rule found nothing: the next one tries
 		}
 		if links.owner == "" {
@@ -175,13 +175,13 @@ func (s *Store) applyMail(ctx context.Context, tx pgx.Tx, mailbox string, m *cor
 
 // mailRecordByAddress finds the record with an e-mail address: a contact
 // first, then a lead, then an account.
-func (s *Store) mailRecordByAddress(ctx context.Context, addr string) (*mailLinks, error) {
+func (s *Store) mailRecordByAddress(ctx context.Context, db dbtx, addr string) (*mailLinks, bool, error) {
 	if addr == "" {
-		return nil, nil
+		return nil, false, nil
 	}
-	matches, err := s.Duplicates(ctx, core.DuplicateKeys{Emails: []string{addr}})
+	matches, err := s.duplicates(ctx, db, core.DuplicateKeys{Emails: []string{addr}})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for _, kind := range []string{core.EntityContact, core.EntityLead, core.EntityAccount} {
 		for _, mt := range matches {
@@ -192,15 +192,15 @@ func (s *Store) mailRecordByAddress(ctx context.Context, addr string) (*mailLink
 			l.set(kind, mt.ID)
 			if kind == core.EntityContact {
 				var acc *string
-				if err := s.db(ctx).QueryRow(ctx, `SELECT account_id::text FROM contacts WHERE id = $1`, mt.ID).Scan(&acc); err != nil {
-					return nil, err
+				if err := db.QueryRow(ctx, `SELECT account_id::text FROM contacts WHERE id = $1`, mt.ID).Scan(&acc); err != nil {
+					return nil, false, err
 				}
 				l.account = acc
 			}
-			return l, nil
+			return l, true, nil
 		}
 	}
-	return nil, nil
+	return nil, false, nil
 }
 
 func containsString(list []string, s string) bool {
@@ -215,13 +215,13 @@ func containsString(list []string, s string) bool {
 // mailRecordByDocument finds the deal (and customer) a message is about:
 // a reply to an e-mail the hub sent (its References), else a document
 // whose number the subject names.
-func (s *Store) mailRecordByDocument(ctx context.Context, tx pgx.Tx, refs []string, number string) (*mailLinks, error) {
+func (s *Store) mailRecordByDocument(ctx context.Context, tx pgx.Tx, refs []string, number string) (*mailLinks, bool, error) {
 	var kind, id string
 	if len(refs) > 0 {
 		err := tx.QueryRow(ctx, `SELECT document_kind, document_id::text FROM emails WHERE message_id = ANY($1) AND deleted_at IS NULL
 			ORDER BY created_at DESC LIMIT 1`, refs).Scan(&kind, &id)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	tables := map[string]string{core.EntityQuote: "quotes", core.EntityInvoice: "invoices", core.EntityAct: "acts",
@@ -231,7 +231,7 @@ func (s *Store) mailRecordByDocument(ctx context.Context, tx pgx.Tx, refs []stri
 	case id != "" && tables[kind] != "":
 		if err := tx.QueryRow(ctx, `SELECT deal_id::text, contact_id::text, account_id::text FROM `+tables[kind]+` WHERE id = $1`, id).
 			Scan(&deal, &contact, &account); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	case number != "":
 		err := tx.QueryRow(ctx, `SELECT kind, id, deal_id, contact_id, account_id FROM (
@@ -242,13 +242,13 @@ func (s *Store) mailRecordByDocument(ctx context.Context, tx pgx.Tx, refs []stri
 				UNION ALL SELECT 'sales_order', id::text, deal_id::text, contact_id::text, account_id::text, created_at FROM sales_orders WHERE number = $1 AND deleted_at IS NULL
 			) d ORDER BY created_at DESC LIMIT 1`, number).Scan(&kind, &id, &deal, &contact, &account)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, nil
+			return nil, false, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	default:
-		return nil, nil
+		return nil, false, nil
 	}
 	l := &mailLinks{contact: contact, account: account}
 	switch {
@@ -259,15 +259,15 @@ func (s *Store) mailRecordByDocument(ctx context.Context, tx pgx.Tx, refs []stri
 	case account != nil:
 		l.entity, l.id = core.EntityAccount, *account
 	default:
-		return nil, nil // a document without a customer: nothing to file it under
+		return nil, false, nil // a document without a customer: nothing to file it under
 	}
 	var owner string
 	if err := tx.QueryRow(ctx, `SELECT owner_id::text FROM `+map[string]string{core.EntityDeal: "deals",
 		core.EntityContact: "contacts", core.EntityAccount: "accounts"}[l.entity]+` WHERE id = $1`, l.id).Scan(&owner); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	l.owner = owner
-	return l, nil
+	return l, true, nil
 }
 
 // publicMailDomains name no company.
@@ -278,7 +278,7 @@ var publicMailDomains = map[string]bool{"mail.ru": true, "bk.ru": true, "inbox.r
 // createFromMail makes a lead, contact or account of the sender (name
 // split from the display name: the first word is the first name, the rest
 // the last name; no name: the address).
-func (s *Store) createFromMail(ctx context.Context, st core.MailStep, m *core.InboundMail) (*mailLinks, error) {
+func (s *Store) createFromMail(ctx context.Context, tx pgx.Tx, st core.MailStep, m *core.InboundMail) (*mailLinks, error) {
 	first, last := "", ""
 	if f := strings.Fields(m.FromName); len(f) > 0 {
 		first, last = f[0], strings.Join(f[1:], " ")
@@ -314,13 +314,13 @@ func (s *Store) createFromMail(ctx context.Context, st core.MailStep, m *core.In
 		p.Set("first_name", core.Clip(first, 80)).Set("last_name", core.Clip(last, 80))
 		p.Set("company", core.Clip(company, 200)).Set("source", "email")
 		var l *core.Lead
-		if l, err = s.tables.lead.create(ctx, s, p); err == nil {
+		if l, err = s.tables.lead.createWith(ctx, s, p, writeOpts{tx: tx}); err == nil {
 			entity, id = core.EntityLead, l.ID
 		}
 	case core.MailCreateContact:
 		p.Set("first_name", core.Clip(first, 80)).Set("last_name", core.Clip(last, 80))
 		var c *core.Contact
-		if c, err = s.tables.contact.create(ctx, s, p); err == nil {
+		if c, err = s.tables.contact.createWith(ctx, s, p, writeOpts{tx: tx}); err == nil {
 			entity, id = core.EntityContact, c.ID
 		}
 	default:
@@ -330,7 +330,7 @@ func (s *Store) createFromMail(ctx context.Context, st core.MailStep, m *core.In
 		}
 		p.Set("name", core.Clip(name, 250))
 		var a *core.Account
-		if a, err = s.tables.account.create(ctx, s, p); err == nil {
+		if a, err = s.tables.account.createWith(ctx, s, p, writeOpts{tx: tx}); err == nil {
 			entity, id = core.EntityAccount, a.ID
 		}
 	}
@@ -400,7 +400,7 @@ func (s *Store) fileMail(ctx context.Context, tx pgx.Tx, mailbox string, m *core
 			p.Set(k, *v)
 		}
 	}
-	act, err := s.tables.activity.create(ctx, s, p)
+	act, err := s.tables.activity.createWith(ctx, s, p, writeOpts{tx: tx})
 	if err != nil {
 		return "", fmt.Errorf("mail activity: %w", err)
 	}
@@ -431,7 +431,7 @@ func scanMailbox(def []byte, created, updated time.Time, version int64) (core.Ma
 func (s *Store) Mailboxes(ctx context.Context) ([]core.MailboxConfig, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT definition, created_at, updated_at, version FROM mailscan_mailboxes ORDER BY name`)
 	if err != nil {
-		return nil, err
+		return nil, wrap("mailboxes", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.MailboxConfig, error) {
 		var (
@@ -459,10 +459,10 @@ func (s *Store) Mailbox(ctx context.Context, name string) (*core.MailboxConfig, 
 		return nil, core.Errorf(core.ENOTFOUND, "mailbox %q not found", name)
 	}
 	if err != nil {
-		return nil, err
+		return nil, wrap("mailbox", err)
 	}
 	m, err := scanMailbox(def, created, updated, version)
-	return &m, err
+	return &m, wrap("mailbox", err)
 }
 
 // PutMailbox implements core.MailboxStore (the caller has checked the
@@ -514,7 +514,7 @@ func (s *Store) PutMailbox(ctx context.Context, m core.MailboxConfig, ifVersion 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, wrap("put mailbox", err)
 	}
 	return s.Mailbox(ctx, m.Name)
 }
@@ -523,7 +523,7 @@ func (s *Store) PutMailbox(ctx context.Context, m core.MailboxConfig, ifVersion 
 func (s *Store) DeleteMailbox(ctx context.Context, name string, ifVersion int64) error {
 	tag, err := s.db(ctx).Exec(ctx, `DELETE FROM mailscan_mailboxes WHERE name = $1 AND ($2 = 0 OR version = $2)`, name, ifVersion)
 	if err != nil {
-		return err
+		return wrap("delete mailbox", err)
 	}
 	if tag.RowsAffected() == 0 {
 		if _, err := s.Mailbox(ctx, name); err != nil {

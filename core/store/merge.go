@@ -15,21 +15,21 @@ var _ core.Merger = (*Store)(nil)
 // link is a column of another kind that refers to records of a kind.
 type link struct {
 	table, column string
-	update        func(ctx context.Context, id string, p core.Patch) error
+	update        func(ctx context.Context, tx pgx.Tx, id string, p core.Patch) error
 }
 
 // Merge implements core.Merger.
 func (s *Store) Merge(ctx context.Context, entity, targetID, duplicateID string) (any, error) {
-	activities := func(ctx context.Context, id string, p core.Patch) error {
-		_, err := s.tables.activity.update(ctx, s, id, 0, p)
+	activities := func(ctx context.Context, tx pgx.Tx, id string, p core.Patch) error {
+		_, err := s.tables.activity.updateWith(ctx, s, id, 0, p, writeOpts{tx: tx})
 		return err
 	}
-	deals := func(ctx context.Context, id string, p core.Patch) error {
-		_, err := s.tables.deal.update(ctx, s, id, 0, p)
+	deals := func(ctx context.Context, tx pgx.Tx, id string, p core.Patch) error {
+		_, err := s.tables.deal.updateWith(ctx, s, id, 0, p, writeOpts{tx: tx})
 		return err
 	}
-	contacts := func(ctx context.Context, id string, p core.Patch) error {
-		_, err := s.tables.contact.update(ctx, s, id, 0, p)
+	contacts := func(ctx context.Context, tx pgx.Tx, id string, p core.Patch) error {
+		_, err := s.tables.contact.updateWith(ctx, s, id, 0, p, writeOpts{tx: tx})
 		return err
 	}
 	switch entity {
@@ -51,7 +51,6 @@ func mergeRecords[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table
 	}
 	var out *E
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		// Lock both in id order, so that concurrent merges cannot deadlock.
 		first, second := targetID, dupID
 		if second < first {
@@ -74,7 +73,7 @@ func mergeRecords[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table
 			return err
 		}
 		if len(fill) > 0 {
-			if _, err := t.update(ctx, s, targetID, 0, fill); err != nil {
+			if _, err := t.updateWith(ctx, s, targetID, 0, fill, writeOpts{tx: tx}); err != nil {
 				return prefixFields(err, "merged.")
 			}
 		}
@@ -170,7 +169,7 @@ func moveLinks(ctx context.Context, tx pgx.Tx, l link, from, to string) error {
 	}
 	p := core.PatchOf(map[string]any{l.column: to})
 	for _, id := range ids {
-		if err := l.update(ctx, id, p); err != nil {
+		if err := l.update(ctx, tx, id, p); err != nil {
 			return fmt.Errorf("move %s %s: %w", l.table, id, err)
 		}
 	}
@@ -187,7 +186,9 @@ func retire[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *
 	if err != nil {
 		return err
 	}
-	data["merged_into"] = mustMarshal(into)
+	if data["merged_into"], err = json.Marshal(into); err != nil {
+		return err
+	}
 	return s.write(ctx, tx, mutation{
 		sql:  "UPDATE " + t.name + " SET deleted_at = $2, updated_at = $2, version = $3 WHERE id = $1 AND version = $4",
 		args: []any{b.ID, b.UpdatedAt, b.Version, prev}, wantRows: 1,

@@ -26,7 +26,7 @@ func (s *Store) SaveOneCJob(ctx context.Context, id, file, status string, starte
 		return nil
 	}
 	_, err := db.Exec(ctx, `DELETE FROM onec_jobs WHERE started_at < $1`, s.now().Add(-oneCJobRetention))
-	return err
+	return wrap("save 1c job", err)
 }
 
 // OneCJob returns a job's summary as it was saved. Errors: ENOTFOUND.
@@ -36,14 +36,14 @@ func (s *Store) OneCJob(ctx context.Context, id string) ([]byte, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENOTFOUND, "1C job not found")
 	}
-	return data, err
+	return data, wrap("1c job", err)
 }
 
 // OneCJobs returns the newest jobs of the exchange log, at most limit.
 func (s *Store) OneCJobs(ctx context.Context, limit int) ([][]byte, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT data FROM onec_jobs ORDER BY started_at DESC, id DESC LIMIT $1`, limit)
 	if err != nil {
-		return nil, err
+		return nil, wrap("1c jobs", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[[]byte])
 }

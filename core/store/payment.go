@@ -15,15 +15,12 @@ var _ core.PaymentService = payments{}
 func (s *Store) newPaymentTable() *table[core.Payment, *core.Payment] {
 	return (&table[core.Payment, *core.Payment]{
 		entity: core.EntityPayment, name: "payments", schema: core.PaymentSchema,
-		columns: []string{"number", "date", "direction", "status", "account_id", "contact_id", "invoice_id", "sales_order_id",
-			"purchase_order_id", "amount", "currency", "method", "reference", "description"},
-		values: func(p *core.Payment) []any {
-			return []any{p.Number, p.Date, p.Direction, p.Status, p.AccountID, p.ContactID, p.InvoiceID, p.SalesOrderID,
-				p.PurchaseOrderID, p.Amount, p.Currency, p.Method, p.Reference, p.Description}
-		},
-		targets: func(p *core.Payment) []any {
-			return []any{&p.Number, &p.Date, &p.Direction, &p.Status, &p.AccountID, &p.ContactID, &p.InvoiceID, &p.SalesOrderID,
-				&p.PurchaseOrderID, &p.Amount, &p.Currency, &p.Method, &p.Reference, &p.Description}
+		cols: func(p *core.Payment) []col {
+			return []col{{"number", &p.Number}, {"date", &p.Date}, {"direction", &p.Direction}, {"status", &p.Status},
+				{"account_id", &p.AccountID}, {"contact_id", &p.ContactID}, {"invoice_id", &p.InvoiceID},
+				{"sales_order_id", &p.SalesOrderID}, {"purchase_order_id", &p.PurchaseOrderID}, {"amount", &p.Amount},
+				{"currency", &p.Currency}, {"method", &p.Method}, {"reference", &p.Reference},
+				{"description", &p.Description}}
 		},
 		defaults: func(p *core.Payment) {
 			p.Date, p.Status, p.Direction = core.NewDate(s.now()), core.PaymentExecuted, core.PaymentIncoming
@@ -101,42 +98,39 @@ func (s *Store) Payments() core.PaymentService {
 func (r payments) Create(ctx context.Context, patch core.Patch) (*core.Payment, error) {
 	var out *core.Payment
 	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		var err error
-		if out, err = r.t.create(ctx, r.s, patch); err != nil {
+		if out, err = r.t.createWith(ctx, r.s, patch, writeOpts{tx: tx}); err != nil {
 			return err
 		}
 		return r.s.refreshPaid(ctx, tx, out)
 	})
-	return out, err
+	return out, wrap("create payment", err)
 }
 
 // Update implements core.PaymentService.
 func (r payments) Update(ctx context.Context, id string, ifVersion int64, patch core.Patch) (*core.Payment, error) {
 	var out *core.Payment
 	err := r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		old, err := r.t.get(ctx, tx, id, "")
 		if err != nil {
 			return err
 		}
-		if out, err = r.t.update(ctx, r.s, id, ifVersion, patch); err != nil {
+		if out, err = r.t.updateWith(ctx, r.s, id, ifVersion, patch, writeOpts{tx: tx}); err != nil {
 			return err
 		}
 		return r.s.refreshPaid(ctx, tx, old, out)
 	})
-	return out, err
+	return out, wrap("update payment", err)
 }
 
 // Delete implements core.PaymentService.
 func (r payments) Delete(ctx context.Context, id string, ifVersion int64) error {
 	return r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		old, err := r.t.get(ctx, tx, id, "")
 		if err != nil {
 			return err
 		}
-		if err := r.t.delete(ctx, r.s, id, ifVersion); err != nil {
+		if err := r.t.deleteWith(ctx, r.s, id, ifVersion, writeOpts{tx: tx}); err != nil {
 			return err
 		}
 		return r.s.refreshPaid(ctx, tx, old)

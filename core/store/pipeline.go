@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/crmhub/crmhub/core"
@@ -18,9 +17,10 @@ var _ core.PipelineService = pipelines{}
 func newPipelineTable() *table[core.Pipeline, *core.Pipeline] {
 	return (&table[core.Pipeline, *core.Pipeline]{
 		entity: core.EntityPipeline, name: "pipelines", schema: core.PipelineSchema, ownerless: true,
-		columns:  []string{"code", "name", "stages", "is_default", "active"},
-		values:   func(p *core.Pipeline) []any { return []any{p.Code, p.Name, p.Stages, p.Default, p.Active} },
-		targets:  func(p *core.Pipeline) []any { return []any{&p.Code, &p.Name, &p.Stages, &p.Default, &p.Active} },
+		cols: func(p *core.Pipeline) []col {
+			return []col{{"code", &p.Code}, {"name", &p.Name}, {"stages", &p.Stages}, {"is_default", &p.Default},
+				{"active", &p.Active}}
+		},
 		defaults: func(p *core.Pipeline) { p.Active = true },
 		validate: (*core.Pipeline).Validate,
 		prepare:  preparePipeline,
@@ -75,7 +75,7 @@ func (s *Store) Pipelines() core.PipelineService {
 func (r pipelines) Delete(ctx context.Context, id string, ifVersion int64) error {
 	p, err := r.Get(ctx, id)
 	if err != nil {
-		return err
+		return wrap("delete pipeline", err)
 	}
 	var used bool
 	if err := r.s.db(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deals WHERE pipeline_id = $1 AND deleted_at IS NULL)`,
@@ -130,14 +130,4 @@ func pipelineFor(ctx context.Context, db dbtx, t *table[core.Pipeline, *core.Pip
 			Message: "no such pipeline (and no default one)"}})
 	}
 	return p, err
-}
-
-// mustMarshal encodes a jsonb query argument or an event member; patches
-// are built with core.PatchOf and core.Patch.Set.
-func mustMarshal(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // programmer error: only plain values are marshalled
-	}
-	return b
 }

@@ -41,7 +41,7 @@ func (s *Store) Rates(ctx context.Context, date time.Time) ([]core.CurrencyRate,
 	rows, err := s.db(ctx).Query(ctx, `SELECT DISTINCT ON (currency) currency, nominal, rate, date FROM currency_rates
 		WHERE date <= $1 ORDER BY currency, date DESC`, date)
 	if err != nil {
-		return nil, err
+		return nil, wrap("rates", err)
 	}
 	return pgx.CollectRows(rows, scanRate)
 }
@@ -51,7 +51,7 @@ func (s *Store) Rate(ctx context.Context, code string, date time.Time) (core.Cur
 	rows, err := s.db(ctx).Query(ctx, `SELECT currency, nominal, rate, date FROM currency_rates
 		WHERE currency = $1 AND date <= $2 ORDER BY date DESC LIMIT 1`, code, date)
 	if err != nil {
-		return core.CurrencyRate{}, err
+		return core.CurrencyRate{}, wrap("rate", err)
 	}
 	r, err := pgx.CollectExactlyOneRow(rows, scanRate)
 	if err != nil {

@@ -43,7 +43,6 @@ func recomputer[E any, P recordPtr[E]](s *Store, t *table[E, P], body func(P) *c
 		for {
 			n := 0
 			err := s.inTx(ctx, func(tx pgx.Tx) error {
-				ctx := context.WithValue(ctx, txKey{}, tx)
 				rows, err := tx.Query(ctx, `SELECT id::text FROM `+t.name+` WHERE totals_rule = 'recompute' LIMIT 200 FOR UPDATE SKIP LOCKED`)
 				if err != nil {
 					return err

@@ -47,11 +47,10 @@ func (s *Store) limits() reportLimits {
 func (s *Store) newReportTable() *table[core.Report, *core.Report] {
 	return (&table[core.Report, *core.Report]{
 		entity: core.EntityReport, name: "reports", schema: core.ReportSchema,
-		columns: []string{"name", "slug", "description", "definition"},
-		values: func(r *core.Report) []any {
-			return []any{r.Name, r.Slug, r.Description, r.ReportDefinition}
+		cols: func(r *core.Report) []col {
+			return []col{{"name", &r.Name}, {"slug", &r.Slug}, {"description", &r.Description},
+				{"definition", &r.ReportDefinition}}
 		},
-		targets:  func(r *core.Report) []any { return []any{&r.Name, &r.Slug, &r.Description, &r.ReportDefinition} },
 		validate: (*core.Report).Validate,
 		prepare: func(ctx context.Context, db dbtx, _, r *core.Report) error {
 			// The fields, links and operators it names must exist.
@@ -103,21 +102,28 @@ func (r reports) List(ctx context.Context, f core.ListParams) (core.Page[core.Re
 
 // Find returns a standard report by slug, or a stored one by id or slug.
 func (r reports) Find(ctx context.Context, idOrSlug string) (*core.Report, error) {
+	return r.s.findReport(ctx, r.s.db(ctx), idOrSlug)
+}
+
+// findReport is Find on db.
+func (s *Store) findReport(ctx context.Context, db dbtx, idOrSlug string) (*core.Report, error) {
 	if std := core.StandardReport(idOrSlug); std != nil {
 		return std, nil
 	}
 	if uuid.Validate(idOrSlug) == nil {
-		return r.Get(ctx, idOrSlug)
+		rec, err := s.tables.report.get(ctx, db, idOrSlug, "")
+		return (*core.Report)(rec), err
 	}
 	var id string
-	err := r.s.db(ctx).QueryRow(ctx, `SELECT id::text FROM reports WHERE slug = $1 AND deleted_at IS NULL`, idOrSlug).Scan(&id)
+	err := db.QueryRow(ctx, `SELECT id::text FROM reports WHERE slug = $1 AND deleted_at IS NULL`, idOrSlug).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENOTFOUND, "report not found")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return r.Get(ctx, id)
+	rec, err := s.tables.report.get(ctx, db, id, "")
+	return (*core.Report)(rec), err
 }
 
 // rEntity is a report entity: store.go's reportReg holds the registry

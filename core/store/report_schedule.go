@@ -16,21 +16,17 @@ var _ core.ReportScheduleService = reportSchedules{}
 func (s *Store) newReportScheduleTable() *table[core.ReportSchedule, *core.ReportSchedule] {
 	return (&table[core.ReportSchedule, *core.ReportSchedule]{
 		entity: core.EntityReportSchedule, name: "report_schedules", schema: core.ReportScheduleSchema,
-		columns: []string{"name", "report", "frequency", "weekday", "day", "at", "time_zone", "format", "recipients", "parameters",
-			"active", "next_run_at", "last_run_at"},
-		values: func(r *core.ReportSchedule) []any {
-			return []any{r.Name, r.Report, r.Frequency, r.Weekday, r.Day, r.At, r.TimeZone, r.Format, r.Recipients, r.Parameters,
-				r.Active, r.NextRunAt, r.LastRunAt}
-		},
-		targets: func(r *core.ReportSchedule) []any {
-			return []any{&r.Name, &r.Report, &r.Frequency, &r.Weekday, &r.Day, &r.At, &r.TimeZone, &r.Format, &r.Recipients,
-				&r.Parameters, &r.Active, &r.NextRunAt, &r.LastRunAt}
+		cols: func(r *core.ReportSchedule) []col {
+			return []col{{"name", &r.Name}, {"report", &r.Report}, {"frequency", &r.Frequency}, {"weekday", &r.Weekday},
+				{"day", &r.Day}, {"at", &r.At}, {"time_zone", &r.TimeZone}, {"format", &r.Format},
+				{"recipients", &r.Recipients}, {"parameters", &r.Parameters}, {"active", &r.Active},
+				{"next_run_at", &r.NextRunAt}, {"last_run_at", &r.LastRunAt}}
 		},
 		defaults: func(r *core.ReportSchedule) { *r = core.NewReportSchedule() },
 		validate: (*core.ReportSchedule).Validate,
 		prepare: func(ctx context.Context, db dbtx, _, r *core.ReportSchedule) error {
 			// The report must exist and take the schedule's parameters.
-			rep, err := s.Reports().Find(ctx, r.Report)
+			rep, err := s.findReport(ctx, db, r.Report)
 			if core.ErrorCode(err) == core.ENOTFOUND {
 				return core.Invalid([]core.FieldError{{Field: "report", Code: "not_found", Message: "no report with this id or slug"}})
 			}
@@ -111,19 +107,19 @@ func (r reportSchedules) ClaimDue(ctx context.Context, now time.Time, limit int)
 		}
 		return nil
 	})
-	return out, err
+	return out, wrap("claim due report schedules", err)
 }
 
 // StartRun implements core.ReportScheduleService.
 func (r reportSchedules) StartRun(ctx context.Context, scheduleID string) (*core.ReportRunRecord, error) {
 	sc, err := r.Get(ctx, scheduleID)
 	if err != nil {
-		return nil, err
+		return nil, wrap("start report run", err)
 	}
 	run, err := scanRun(r.s.db(ctx).QueryRow(ctx, `INSERT INTO report_runs (id, schedule_id, report, started_at, status)
 		VALUES ($1, $2, $3, $4, 'running') RETURNING `+runColumns, uuid.Must(uuid.NewV7()), sc.ID, sc.Report, r.s.now()))
 	if err != nil {
-		return nil, err
+		return nil, wrap("start report run", err)
 	}
 	return &run, nil
 }
@@ -132,18 +128,18 @@ func (r reportSchedules) StartRun(ctx context.Context, scheduleID string) (*core
 func (r reportSchedules) FinishRun(ctx context.Context, run core.ReportRunRecord) error {
 	_, err := r.s.db(ctx).Exec(ctx, `UPDATE report_runs SET finished_at = $2, rows = $3, duration_ms = $4, status = $5, error = $6,
 		email_id = $7::uuid WHERE id = $1`, run.ID, run.FinishedAt, run.Rows, run.DurationMS, run.Status, run.Error, run.EmailID)
-	return err
+	return wrap("finish report run", err)
 }
 
 // Runs implements core.ReportScheduleService.
 func (r reportSchedules) Runs(ctx context.Context, scheduleID string, limit int) ([]core.ReportRunRecord, error) {
 	if _, err := r.Get(ctx, scheduleID); err != nil {
-		return nil, err
+		return nil, wrap("report runs", err)
 	}
 	rows, err := r.s.db(ctx).Query(ctx, `SELECT `+runColumns+` FROM report_runs WHERE schedule_id = $1
 		ORDER BY started_at DESC, id DESC LIMIT $2`, scheduleID, limit)
 	if err != nil {
-		return nil, err
+		return nil, wrap("report runs", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.ReportRunRecord, error) { return scanRun(row) })
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -152,5 +148,5 @@ func (r reportSchedules) Runs(ctx context.Context, scheduleID string, limit int)
 	if out == nil {
 		out = []core.ReportRunRecord{}
 	}
-	return out, err
+	return out, wrap("report runs", err)
 }

@@ -161,7 +161,7 @@ func (s *Store) StreamStatus(ctx context.Context) (*StreamStatus, error) {
 	st := &StreamStatus{Offsets: map[string]int64{}}
 	err := s.pool.QueryRow(ctx, `SELECT count(*), min(occurred_at) FROM outbox_pending`).Scan(&st.Backlog, &st.OldestUnpublished)
 	if err != nil {
-		return nil, err
+		return nil, wrap("stream status", err)
 	}
 	var at time.Time
 	var typ string
@@ -183,7 +183,7 @@ func (s *Store) StreamStatus(ctx context.Context) (*StreamStatus, error) {
 	}
 	rows, err := s.pool.Query(ctx, `SELECT "group", topic, partition, next_offset FROM stream_offsets ORDER BY 1, 2, 3`)
 	if err != nil {
-		return nil, err
+		return nil, wrap("stream status", err)
 	}
 	defer rows.Close()
 	for rows.Next() {

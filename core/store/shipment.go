@@ -32,12 +32,11 @@ func (s *Store) Realizations() core.RealizationService {
 // Delete implements core.ActService: the invoice forgets the act.
 func (r acts) Delete(ctx context.Context, id string, ifVersion int64) error {
 	return r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		a, err := r.t.get(ctx, tx, id, "")
 		if err != nil {
 			return err
 		}
-		if err := r.t.delete(ctx, r.s, id, ifVersion); err != nil {
+		if err := r.t.deleteWith(ctx, r.s, id, ifVersion, writeOpts{tx: tx}); err != nil {
 			return err
 		}
 		return r.s.refreshInvoiceLinks(ctx, tx, a.InvoiceID)
@@ -47,7 +46,6 @@ func (r acts) Delete(ctx context.Context, id string, ifVersion int64) error {
 // Delete implements core.RealizationService: its goods return to stock.
 func (r realizations) Delete(ctx context.Context, id string, ifVersion int64) error {
 	return r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		old, err := r.t.get(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -57,7 +55,7 @@ func (r realizations) Delete(ctx context.Context, id string, ifVersion int64) er
 		if err := r.s.moveStock(ctx, tx, old, &gone); err != nil {
 			return err
 		}
-		if err := r.t.delete(ctx, r.s, id, ifVersion); err != nil {
+		if err := r.t.deleteWith(ctx, r.s, id, ifVersion, writeOpts{tx: tx}); err != nil {
 			return err
 		}
 		return r.s.refreshInvoiceLinks(ctx, tx, old.InvoiceID)
@@ -69,7 +67,7 @@ func (r realizations) Delete(ctx context.Context, id string, ifVersion int64) er
 func (r invoices) Delete(ctx context.Context, id string, ifVersion int64) error {
 	inv, err := r.Get(ctx, id)
 	if err != nil {
-		return err
+		return wrap("delete invoice", err)
 	}
 	var payments int
 	if err := r.s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM payments WHERE invoice_id = $1 AND deleted_at IS NULL`, id).
@@ -112,7 +110,6 @@ func (s *Store) moveStock(ctx context.Context, db dbtx, old, r *core.Realization
 	if !ok {
 		return fmt.Errorf("stock: needs the realization's transaction")
 	}
-	ctx = context.WithValue(ctx, txKey{}, tx)
 	for id, d := range deltas {
 		if d.IsZero() {
 			continue
@@ -137,7 +134,6 @@ func (s *Store) cancelShipments(ctx context.Context, db dbtx, invoiceID string) 
 	if !ok {
 		return fmt.Errorf("cancel shipments: needs the invoice's transaction")
 	}
-	ctx = context.WithValue(ctx, txKey{}, tx)
 	cancel := core.PatchOf(map[string]any{"status": "cancelled"})
 	for _, t := range []string{"acts", "realizations"} {
 		rows, err := tx.Query(ctx, `SELECT id::text FROM `+t+` WHERE invoice_id = $1 AND status <> 'cancelled' AND deleted_at IS NULL`, invoiceID)
@@ -150,9 +146,9 @@ func (s *Store) cancelShipments(ctx context.Context, db dbtx, invoiceID string) 
 		}
 		for _, id := range ids {
 			if t == "acts" {
-				_, err = s.tables.act.update(ctx, s, id, 0, cancel)
+				_, err = s.tables.act.updateWith(ctx, s, id, 0, cancel, writeOpts{tx: tx})
 			} else {
-				_, err = s.tables.realization.update(ctx, s, id, 0, cancel)
+				_, err = s.tables.realization.updateWith(ctx, s, id, 0, cancel, writeOpts{tx: tx})
 			}
 			if err != nil {
 				return fmt.Errorf("cancel the invoice's %s: %w", t, err)
@@ -192,10 +188,10 @@ func billedParts(ctx context.Context, db dbtx, invoiceID string) (map[string]cor
 func (r invoices) Remaining(ctx context.Context, invoiceID string) ([]core.RemainingLine, error) {
 	inv, err := r.Get(ctx, invoiceID)
 	if err != nil {
-		return nil, err
+		return nil, wrap("invoice remaining lines", err)
 	}
 	left, _, err := r.s.remaining(ctx, r.s.db(ctx), inv)
-	return left, err
+	return left, wrap("invoice remaining lines", err)
 }
 
 // remaining is each invoice line's billing state, the shipping and
@@ -224,29 +220,29 @@ func (s *Store) remaining(ctx context.Context, db dbtx, inv *core.Invoice) ([]co
 // ToAct implements core.InvoiceService.
 func (r invoices) ToAct(ctx context.Context, invoiceID string, req core.ShipmentRequest) (*core.Act, error) {
 	var out *core.Act
-	err := r.ship(ctx, invoiceID, req, core.EntityAct, func(ctx context.Context, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error {
+	err := r.ship(ctx, invoiceID, req, core.EntityAct, func(ctx context.Context, tx pgx.Tx, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error {
 		var err error
-		out, err = r.s.tables.act.create(ctx, r.s, p, func(a *core.Act) {
+		out, err = r.s.tables.act.createWith(ctx, r.s, p, writeOpts{tx: tx}, func(a *core.Act) {
 			a.InvoiceID = &inv.ID
 			fill(&a.DocumentBody)
 		})
 		return err
 	})
-	return out, err
+	return out, wrap("invoice to act", err)
 }
 
 // ToRealization implements core.InvoiceService.
 func (r invoices) ToRealization(ctx context.Context, invoiceID string, req core.ShipmentRequest) (*core.Realization, error) {
 	var out *core.Realization
-	err := r.ship(ctx, invoiceID, req, core.EntityRealization, func(ctx context.Context, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error {
+	err := r.ship(ctx, invoiceID, req, core.EntityRealization, func(ctx context.Context, tx pgx.Tx, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error {
 		var err error
-		out, err = r.s.tables.realization.create(ctx, r.s, p, func(x *core.Realization) {
+		out, err = r.s.tables.realization.createWith(ctx, r.s, p, writeOpts{tx: tx}, func(x *core.Realization) {
 			x.InvoiceID = &inv.ID
 			fill(&x.DocumentBody)
 		})
 		return err
 	})
-	return out, err
+	return out, wrap("invoice to realization", err)
 }
 
 // pick is an invoice line (or its shipping) a closing document bills, and
@@ -264,9 +260,8 @@ type pick struct {
 // line's final figures (core.BillPart), so the closing documents add up to
 // the invoice; the shipping is a service line of the kind that closes it.
 func (r invoices) ship(ctx context.Context, invoiceID string, req core.ShipmentRequest, kind string,
-	create func(ctx context.Context, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error) error {
+	create func(ctx context.Context, tx pgx.Tx, inv *core.Invoice, p core.Patch, fill func(*core.DocumentBody)) error) error {
 	return r.s.inTx(ctx, func(tx pgx.Tx) error {
-		ctx := context.WithValue(ctx, txKey{}, tx)
 		inv, err := r.t.get(ctx, tx, invoiceID, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -299,7 +294,7 @@ func (r invoices) ship(ctx context.Context, invoiceID string, req core.ShipmentR
 		}
 		mode := core.TaxMode(inv.TaxMode)
 		fill := func(b *core.DocumentBody) { billLines(b, picks, mode) }
-		if err := create(ctx, inv, p, fill); err != nil {
+		if err := create(ctx, tx, inv, p, fill); err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
 		return r.s.refreshInvoiceLinks(ctx, tx, &inv.ID)

@@ -147,15 +147,16 @@ type dbtx interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// txKey carries a transaction to the store calls made in it through the
-// core interfaces, which take none: Atomically's and Idempotency's
-// functions, and store methods that compose exported ones. A write the
-// store composes itself names its transaction (writeOpts.tx, a tx
-// parameter); the helpers it reaches that still read ctx get it by withTx.
+// txKey carries a transaction in the context for one reason: code outside
+// the store that composes calls of the core service interfaces, which take
+// no transaction, into one (Atomically's and Idempotency's functions).
+// Store code passes its transaction explicitly (writeOpts.tx, a tx or db
+// parameter) and never puts one here; s.db(ctx) and s.inTx(ctx) read it
+// so that a service call made in such a function joins its transaction.
 type txKey struct{}
 
-// withTx returns ctx carrying tx, for the store calls that find their
-// transaction in the context.
+// withTx returns ctx carrying tx, for Atomically's and Idempotency's
+// functions (see txKey).
 func withTx(ctx context.Context, tx pgx.Tx) context.Context {
 	return context.WithValue(ctx, txKey{}, tx)
 }
@@ -256,6 +257,19 @@ func (s *Store) emit(ctx context.Context, tx pgx.Tx, entity, op, id string, vers
 	sql, args := outbox.Insert(outbox.NewEvent(ctx, entity, op, id, version, b, nil, s.now()))
 	_, err = tx.Exec(ctx, sql, args...)
 	return err
+}
+
+// wrap names the operation op in err, so that an error leaving the store
+// says what failed: "report call batch: …". It keeps nil nil and a
+// *core.Error as it is: that one already tells the client what failed,
+// and its code (which the API maps to a status) is found by errors.As
+// through any wrapping anyway.
+func wrap(op string, err error) error {
+	var ce *core.Error
+	if err == nil || errors.As(err, &ce) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }
 
 // translate turns driver errors into core errors: no pgx type escapes.

@@ -18,12 +18,9 @@ var _ core.UserService = users{}
 func newUserTable() *table[core.User, *core.User] {
 	return (&table[core.User, *core.User]{
 		entity: core.EntityUser, name: "users", schema: core.UserSchema, ownerless: true,
-		columns: []string{"name", "email", "phone_extensions", "active", "is_admin"},
-		values: func(u *core.User) []any {
-			return []any{u.Name, u.Email, u.PhoneExtensions, u.Active, u.IsAdmin}
-		},
-		targets: func(u *core.User) []any {
-			return []any{&u.Name, &u.Email, &u.PhoneExtensions, &u.Active, &u.IsAdmin}
+		cols: func(u *core.User) []col {
+			return []col{{"name", &u.Name}, {"email", &u.Email}, {"phone_extensions", &u.PhoneExtensions},
+				{"active", &u.Active}, {"is_admin", &u.IsAdmin}}
 		},
 		defaults: func(u *core.User) { u.Active, u.PhoneExtensions = true, []string{} },
 		validate: (*core.User).Validate,
@@ -61,7 +58,7 @@ func (s *Store) Users() core.UserService {
 // deactivated rather than deleted.
 func (r users) Delete(ctx context.Context, id string, _ int64) error {
 	if _, err := r.Get(ctx, id); err != nil {
-		return err
+		return wrap("delete user", err)
 	}
 	return core.Errorf(core.ECONFLICT, "users are not deleted, since they own records: set active to false")
 }
@@ -94,8 +91,8 @@ func (s *Store) EnsureAdmin(ctx context.Context, name string) (u *core.User, cre
 			return err
 		}
 		created = true
-		u, err = s.tables.user.create(context.WithValue(ctx, txKey{}, tx), s,
-			core.Patch{"name": jsonString(name), "is_admin": []byte("true")})
+		u, err = s.tables.user.createWith(ctx, s, core.Patch{"name": jsonString(name), "is_admin": []byte("true")},
+			writeOpts{tx: tx})
 		return err
 	})
 	if err != nil {
@@ -111,7 +108,7 @@ func (s *Store) adminUser(ctx context.Context, db dbtx) (*core.User, error) {
 // defaultOwner is the owner of a record created without one: the acting
 // user, else the first administrator (remembered for a minute: connectors
 // create many records without an owner).
-func (s *Store) defaultOwner(ctx context.Context) (string, error) {
+func (s *Store) defaultOwner(ctx context.Context, db dbtx) (string, error) {
 	if a := core.ActorFromContext(ctx); a.UserID != "" {
 		return a.UserID, nil
 	}
@@ -121,7 +118,7 @@ func (s *Store) defaultOwner(ctx context.Context) (string, error) {
 	if fresh {
 		return id, nil
 	}
-	u, err := s.adminUser(ctx, s.db(ctx))
+	u, err := s.adminUser(ctx, db)
 	if err != nil {
 		return "", fmt.Errorf("default owner: %w", err)
 	}

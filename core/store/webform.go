@@ -33,7 +33,7 @@ func (s *Store) CaptureForm(ctx context.Context, sub core.FormSubmission) (*core
 	}
 	unlock, err := s.forms.lock(ctx, sub.Form+"\x00"+sub.Key)
 	if err != nil {
-		return nil, err
+		return nil, wrap("capture form", err)
 	}
 	defer unlock()
 	var res *core.FormResult
@@ -49,21 +49,23 @@ func (s *Store) CaptureForm(ctx context.Context, sub core.FormSubmission) (*core
 	var pgErr *pgconn.PgError
 	if (errors.As(err, &pgErr) && pgErr.Code == "23505") || core.ErrorCode(err) == core.ECONFLICT {
 		// The same submission captured concurrently: the other one won.
-		if r, rerr := s.formRepeat(ctx, sub); rerr == nil && r != nil {
+		if r, found, rerr := s.formRepeat(ctx, sub); rerr == nil && found {
 			return r, nil
 		}
 	}
-	return res, err
+	return res, wrap("capture form", err)
 }
 
-func (s *Store) formRepeat(ctx context.Context, sub core.FormSubmission) (*core.FormResult, error) {
-	res := &core.FormResult{Repeat: true}
-	err := s.db(ctx).QueryRow(ctx, `SELECT entity, record_id::text, created, task_id::text FROM webform_submissions
+// formRepeat reads the result of the submission's earlier capture; found
+// is false when there was none.
+func (s *Store) formRepeat(ctx context.Context, sub core.FormSubmission) (res *core.FormResult, found bool, err error) {
+	res = &core.FormResult{Repeat: true}
+	err = s.db(ctx).QueryRow(ctx, `SELECT entity, record_id::text, created, task_id::text FROM webform_submissions
 		WHERE form = $1 AND submission_key = $2`, sub.Form, sub.Key).Scan(&res.Entity, &res.ID, &res.Created, &res.TaskID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+		return nil, false, nil
 	}
-	return res, err
+	return res, err == nil, err
 }
 
 // formLookups reads on db, in one round trip, whether the submission was
@@ -144,7 +146,7 @@ func withOwner(p core.Patch, owner string) core.Patch {
 		out[k] = v
 	}
 	if owner != "" {
-		out["owner_id"] = mustMarshal(owner)
+		out.Set("owner_id", owner)
 	}
 	return out
 }
@@ -191,13 +193,13 @@ func (s *Store) captureRecord(ctx context.Context, in writeOpts, sub core.FormSu
 	case sub.Target == core.FormTargetDeal:
 		deal := withOwner(sub.Record, owner)
 		if attach {
-			deal[match.Entity+"_id"] = mustMarshal(match.ID)
+			deal.Set(match.Entity+"_id", match.ID)
 		} else if len(sub.Contact) > 0 {
 			c, err := s.tables.contact.createWith(ctx, s, withOwner(sub.Contact, owner), in)
 			if err != nil {
 				return nil, fmt.Errorf("contact: %w", err)
 			}
-			deal["contact_id"] = mustMarshal(c.ID)
+			deal.Set("contact_id", c.ID)
 		}
 		d, err := s.tables.deal.createWith(ctx, s, deal, in)
 		if err != nil {
@@ -333,7 +335,7 @@ func (s *Store) Attachments(ctx context.Context, entity, recordID string) ([]cor
 	rows, err := s.db(ctx).Query(ctx, `SELECT `+attachmentColumns+` FROM attachments
 		WHERE entity = $1 AND record_id = $2 ORDER BY created_at, id LIMIT 1000`, entity, recordID)
 	if err != nil {
-		return nil, err
+		return nil, wrap("attachments", err)
 	}
 	return pgx.CollectRows(rows, scanAttachment)
 }
@@ -345,7 +347,7 @@ func (s *Store) AttachmentContent(ctx context.Context, id string) (*core.Attachm
 	}
 	rows, err := s.db(ctx).Query(ctx, `SELECT `+attachmentColumns+`, data FROM attachments WHERE id = $1`, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, wrap("attachment content", err)
 	}
 	var data []byte
 	a, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (core.Attachment, error) {
@@ -356,7 +358,7 @@ func (s *Store) AttachmentContent(ctx context.Context, id string) (*core.Attachm
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, core.Errorf(core.ENOTFOUND, "attachment not found")
 	}
-	return &a, data, err
+	return &a, data, wrap("attachment content", err)
 }
 
 func scanWebForm(def []byte, created, updated time.Time, version int64) (*core.WebForm, error) {
@@ -403,7 +405,7 @@ func (s *Store) WebFormByPublicID(ctx context.Context, publicID string) (*core.W
 func (s *Store) WebForms(ctx context.Context) ([]core.WebForm, error) {
 	rows, err := s.db(ctx).Query(ctx, `SELECT definition, created_at, updated_at, version FROM webforms ORDER BY slug`)
 	if err != nil {
-		return nil, err
+		return nil, wrap("web forms", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.WebForm, error) {
 		var (
@@ -426,12 +428,12 @@ func (s *Store) WebForms(ctx context.Context) ([]core.WebForm, error) {
 func (s *Store) PutWebForm(ctx context.Context, f core.WebForm, ifVersion int64) (*core.WebForm, error) {
 	f.Normalize()
 	if err := f.Validate(); err != nil {
-		return nil, err
+		return nil, wrap("put web form", err)
 	}
 	f.Managed, f.CreatedAt, f.UpdatedAt, f.Version = "", nil, nil, 0
 	def, err := json.Marshal(f)
 	if err != nil {
-		return nil, err
+		return nil, wrap("put web form", err)
 	}
 	now := s.now()
 	if ifVersion == 0 {
@@ -448,7 +450,7 @@ func (s *Store) PutWebForm(ctx context.Context, f core.WebForm, ifVersion int64)
 	tag, err := s.db(ctx).Exec(ctx, `UPDATE webforms SET definition = $2, updated_at = $3, version = version + 1
 		WHERE slug = $1 AND version = $4`, f.Slug, def, now, ifVersion)
 	if err != nil {
-		return nil, err
+		return nil, wrap("put web form", err)
 	}
 	if tag.RowsAffected() == 0 {
 		if _, err := s.WebForm(ctx, f.Slug); err != nil {
@@ -463,7 +465,7 @@ func (s *Store) PutWebForm(ctx context.Context, f core.WebForm, ifVersion int64)
 func (s *Store) DeleteWebForm(ctx context.Context, slug string, ifVersion int64) error {
 	tag, err := s.db(ctx).Exec(ctx, `DELETE FROM webforms WHERE slug = $1 AND ($2 = 0 OR version = $2)`, slug, ifVersion)
 	if err != nil {
-		return err
+		return wrap("delete web form", err)
 	}
 	if tag.RowsAffected() == 0 {
 		if _, err := s.WebForm(ctx, slug); err != nil {
