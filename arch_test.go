@@ -13,11 +13,11 @@ import (
 const module = "github.com/crmhub/crmhub"
 
 // coreAllowed are the only third-party imports of the pure core package:
-// I/O-free libraries for ids, phone numbers, decimals and the ISO 4217
+// I/O-free libraries for ids, phone numbers, decimals, the ISO 4217
 // table (golang.org/x/text/currency: document currencies are validated
-// against it, not a hand-kept list).
+// against it, not a hand-kept list) and password hashing (argon2id).
 var coreAllowed = []string{"github.com/google/uuid", "github.com/nyaruka/phonenumbers", "github.com/shopspring/decimal",
-	"golang.org/x/text/currency"}
+	"golang.org/x/text/currency", "golang.org/x/crypto/argon2"}
 
 // importRule returns why pkg (a module-relative dir) may not import imp, or
 // "" when it may. Imports point inward to core, so the domain never

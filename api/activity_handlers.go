@@ -51,8 +51,8 @@ func (s *Server) listActivities(c *fiber.Ctx) error {
 // the user's own key.
 func (s *Server) issueCalendarToken(c *fiber.Ctx) error {
 	id := c.Params("id")
-	if a := core.ActorFromContext(c.UserContext()); a.UserID != id && !a.Has(core.ScopeAdmin) {
-		return core.Errorf(core.EFORBIDDEN, "only an administrator or the user may issue the user's calendar token")
+	if a := core.AccessFromContext(c.UserContext()); a == nil || (a.UserID != id && !a.HasArea(core.AreaUsers)) {
+		return core.Errorf(core.EFORBIDDEN, "only a manager of users (admin area %q) or the user may issue the user's calendar token", core.AreaUsers)
 	}
 	token, err := s.deps.Calendars.IssueCalendarToken(c.UserContext(), id)
 	if err != nil {

@@ -18,10 +18,10 @@ func (s *Server) mountCatalog(v1 fiber.Router) {
 	if s.deps.Products == nil {
 		return
 	}
-	mount[core.Product](s, v1, "/products", s.deps.Products, s.listProducts, core.ScopeWrite)
-	mount[core.Service](s, v1, "/services", s.deps.Services, s.listServices, core.ScopeWrite)
-	mount[core.ProductGroup](s, v1, "/product-groups", s.deps.ProductGroups, s.listProductGroups, core.ScopeWrite)
-	mount[core.PriceBook](s, v1, "/price-books", s.deps.PriceBooks, s.listPriceBooks, core.ScopeWrite)
+	mount[core.Product](s, v1, "/products", s.deps.Products, s.listProducts, need(core.ScopeWrite))
+	mount[core.Service](s, v1, "/services", s.deps.Services, s.listServices, need(core.ScopeWrite))
+	mount[core.ProductGroup](s, v1, "/product-groups", s.deps.ProductGroups, s.listProductGroups, need(core.ScopeWrite))
+	mount[core.PriceBook](s, v1, "/price-books", s.deps.PriceBooks, s.listPriceBooks, need(core.ScopeWrite))
 	v1.Get("/price-books/:id/prices", need(core.ScopeRead), s.listPrices)
 	v1.Put("/price-books/:id/prices", need(core.ScopeWrite), jsonBody, s.setPrice)
 	v1.Delete("/price-books/:id/prices/:item", need(core.ScopeWrite), s.deletePrice)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -23,20 +24,23 @@ type crud[E any, P recordPtr[E]] struct {
 	send func(c *fiber.Ctx, id string, version int64, rec any) error
 	// ifMatch is the server's Server.ifMatch (api.require_if_match).
 	ifMatch func(c *fiber.Ctx) (int64, error)
+	// audit records a write in the audit log (Server.auditWrite).
+	audit func(c *fiber.Ctx, op, id string)
 }
 
 // mount registers the routes of a record kind: list serves its GET, and
-// writes need the write scope.
-func mount[E any, P recordPtr[E]](s *Server, r fiber.Router, path string, repo core.Repository[E], list fiber.Handler, write core.Scope) {
+// writes pass write first (the write scope, or an admin area).
+func mount[E any, P recordPtr[E]](s *Server, r fiber.Router, path string, repo core.Repository[E], list fiber.Handler, write fiber.Handler) {
 	entity := pathEntities()[path]
-	h := crud[E, P]{path: "/api/v1" + path, repo: repo, ifMatch: s.ifMatch, send: func(c *fiber.Ctx, id string, version int64, rec any) error {
-		return s.sendRecord(c, entity, id, version, rec)
-	}}
+	h := crud[E, P]{path: "/api/v1" + path, repo: repo, ifMatch: s.ifMatch, audit: s.auditWrite(entity),
+		send: func(c *fiber.Ctx, id string, version int64, rec any) error {
+			return s.sendRecord(c, entity, id, version, rec)
+		}}
 	r.Get(path, need(core.ScopeRead), list)
-	r.Post(path, need(write), jsonBody, s.idempotent, h.create)
+	r.Post(path, write, jsonBody, s.idempotent, h.create)
 	r.Get(path+"/:id", need(core.ScopeRead), h.get)
-	r.Patch(path+"/:id", need(write), jsonBody, h.update)
-	r.Delete(path+"/:id", need(write), h.delete)
+	r.Patch(path+"/:id", write, jsonBody, h.update)
+	r.Delete(path+"/:id", write, h.delete)
 }
 
 func (h crud[E, P]) create(c *fiber.Ctx) error {
@@ -50,6 +54,7 @@ func (h crud[E, P]) create(c *fiber.Ctx) error {
 		return err
 	}
 	b := P(rec).Base()
+	h.record(c, core.OpCreated, b.ID)
 	c.Location(h.path + "/" + b.ID)
 	c.Set(fiber.HeaderETag, etag(b.Version))
 	if b.CreatedAt.Before(start) { // the merge duplicate policy gave an existing record
@@ -57,6 +62,13 @@ func (h crud[E, P]) create(c *fiber.Ctx) error {
 		return c.JSON(rec)
 	}
 	return c.Status(fiber.StatusCreated).JSON(rec)
+}
+
+// record audits a write when the kind's writes are audited.
+func (h crud[E, P]) record(c *fiber.Ctx, op, id string) {
+	if h.audit != nil {
+		h.audit(c, op, id)
+	}
 }
 
 func (h crud[E, P]) get(c *fiber.Ctx) error {
@@ -121,6 +133,7 @@ func (h crud[E, P]) update(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.record(c, core.OpUpdated, P(rec).Base().ID)
 	c.Set(fiber.HeaderETag, etag(P(rec).Base().Version))
 	return c.JSON(rec)
 }
@@ -133,5 +146,35 @@ func (h crud[E, P]) delete(c *fiber.Ctx) error {
 	if err := h.repo.Delete(c.UserContext(), c.Params("id"), v); err != nil {
 		return err
 	}
+	h.record(c, core.OpDeleted, c.Params("id"))
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// auditActions are the kinds every write of which the audit log keeps;
+// of the others it keeps deletions.
+var auditActions = map[string]string{core.EntityRole: core.AuditRoleChange, core.EntityUser: core.AuditUserChange,
+	core.EntityTeam: core.AuditTeamChange}
+
+// auditWrite returns how the writes of entity's records are audited: what
+// was done, to which record, by whom, from where, with the request's
+// fields for a change of users, roles or teams (none of them secret).
+func (s *Server) auditWrite(entity string) func(c *fiber.Ctx, op, id string) {
+	return func(c *fiber.Ctx, op, id string) {
+		action, every := auditActions[entity]
+		switch {
+		case every:
+		case op == core.OpDeleted:
+			action = core.AuditDelete
+		default:
+			return
+		}
+		detail, _ := json.Marshal(map[string]any{"op": op})
+		if every && op != core.OpDeleted && json.Valid(c.Body()) {
+			detail, _ = json.Marshal(map[string]any{"op": op, "patch": json.RawMessage(c.Body())})
+		}
+		if err := s.deps.Audit.Audit(c.UserContext(), core.AuditEntry{Action: action, Entity: entity, RecordID: id,
+			IP: c.IP(), Detail: detail}); err != nil {
+			s.log.Error("audit", "error", err, "action", action, "request_id", requestID(c))
+		}
+	}
 }

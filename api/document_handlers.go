@@ -20,17 +20,17 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	if s.deps.Quotes == nil {
 		return
 	}
-	mount[core.Quote](s, v1, "/quotes", s.deps.Quotes, listDocuments(core.QuoteStages(), s.deps.Quotes.List), core.ScopeWrite)
+	mount[core.Quote](s, v1, "/quotes", s.deps.Quotes, listDocuments(core.QuoteStages(), s.deps.Quotes.List), need(core.ScopeWrite))
 	v1.Post("/quotes/:id/invoice", need(core.ScopeWrite), jsonBody, s.idempotent, s.quoteToInvoice)
 	v1.Post("/quotes/:id/sales-order", need(core.ScopeWrite), jsonBody, s.idempotent, s.quoteToSalesOrder)
-	mount[core.SalesOrder](s, v1, "/sales-orders", s.deps.SalesOrders, listDocuments(core.SalesOrderStatuses(), s.deps.SalesOrders.List), core.ScopeWrite)
-	mount[core.PurchaseOrder](s, v1, "/purchase-orders", s.deps.PurchaseOrders, listDocuments(core.PurchaseOrderStatuses(), s.deps.PurchaseOrders.List), core.ScopeWrite)
-	mount[core.Invoice](s, v1, "/invoices", s.deps.Invoices, listDocuments(core.InvoiceStatuses(), s.deps.Invoices.List), core.ScopeWrite)
+	mount[core.SalesOrder](s, v1, "/sales-orders", s.deps.SalesOrders, listDocuments(core.SalesOrderStatuses(), s.deps.SalesOrders.List), need(core.ScopeWrite))
+	mount[core.PurchaseOrder](s, v1, "/purchase-orders", s.deps.PurchaseOrders, listDocuments(core.PurchaseOrderStatuses(), s.deps.PurchaseOrders.List), need(core.ScopeWrite))
+	mount[core.Invoice](s, v1, "/invoices", s.deps.Invoices, listDocuments(core.InvoiceStatuses(), s.deps.Invoices.List), need(core.ScopeWrite))
 	v1.Post("/invoices/:id/payments", need(core.ScopeWrite), jsonBody, s.idempotent, s.payInvoice)
 	v1.Post("/invoices/:id/act", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(false))
 	v1.Post("/invoices/:id/realization", need(core.ScopeWrite), jsonBody, s.idempotent, s.invoiceShipment(true))
 	v1.Get("/invoices/:id/remaining", need(core.ScopeRead), s.invoiceRemaining)
-	mount[core.Act](s, v1, "/acts", s.deps.Acts, listDocuments(core.ActStatuses(), s.deps.Acts.List), core.ScopeWrite)
+	mount[core.Act](s, v1, "/acts", s.deps.Acts, listDocuments(core.ActStatuses(), s.deps.Acts.List), need(core.ScopeWrite))
 	if s.deps.Printer != nil {
 		for path, kind := range map[string]string{"/quotes": core.EntityQuote, "/invoices": core.EntityInvoice, "/acts": core.EntityAct,
 			"/realizations": core.EntityRealization, "/sales-orders": core.EntitySalesOrder, "/purchase-orders": core.EntityPurchaseOrder} {
@@ -40,8 +40,8 @@ func (s *Server) mountDocuments(v1 fiber.Router) {
 	if s.deps.Organization != nil {
 		v1.Get("/organization", need(core.ScopeRead), func(c *fiber.Ctx) error { return c.JSON(s.deps.Organization) })
 	}
-	mount[core.Realization](s, v1, "/realizations", s.deps.Realizations, listDocuments(core.RealizationStatuses(), s.deps.Realizations.List), core.ScopeWrite)
-	mount[core.Payment](s, v1, "/payments", s.deps.Payments, s.listPayments, core.ScopeWrite)
+	mount[core.Realization](s, v1, "/realizations", s.deps.Realizations, listDocuments(core.RealizationStatuses(), s.deps.Realizations.List), need(core.ScopeWrite))
+	mount[core.Payment](s, v1, "/payments", s.deps.Payments, s.listPayments, need(core.ScopeWrite))
 }
 
 func (s *Server) listPayments(c *fiber.Ctx) error {

@@ -31,8 +31,8 @@ func (s *Server) mountEmails(v1 fiber.Router) {
 	if s.deps.EmailTemplates != nil {
 		v1.Get("/email-templates", need(core.ScopeRead), s.listEmailTemplates)
 		v1.Get("/email-templates/:name", need(core.ScopeRead), s.getEmailTemplate)
-		v1.Put("/email-templates/:name", need(core.ScopeAdmin), jsonBody, s.putEmailTemplate)
-		v1.Delete("/email-templates/:name", need(core.ScopeAdmin), s.resetEmailTemplate)
+		v1.Put("/email-templates/:name", area(core.AreaTemplates), jsonBody, s.putEmailTemplate)
+		v1.Delete("/email-templates/:name", area(core.AreaTemplates), s.resetEmailTemplate)
 	}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"io"
 	"mime"
 	"os"
@@ -43,12 +44,28 @@ func (s *Server) mountExports(v1 fiber.Router, lists map[string]fiber.Handler) {
 // workbook of every matching record (not one page).
 func (s *Server) exportList(entity string, list fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		w, err := xlsx.NewWriter(entity, nil)
+		acc := core.AccessFromContext(c.UserContext())
+		var hidden []string
+		if acc != nil {
+			if acc.Level(entity, core.ActExport) == core.LevelNone {
+				return core.Forbidden(entity, core.ActExport)
+			}
+			hidden = acc.HiddenFields(entity)
+		}
+		w, err := xlsx.NewWriter(entity, nil, hidden...)
 		if err != nil {
 			return err
 		}
 		c.Locals(exportKey{}, rowSink(w))
+		// The list reaches what the export right reaches, which is never
+		// more than what the user sees.
+		c.SetUserContext(core.NewContextForAction(c.UserContext(), core.ActExport))
 		if err := list(c); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]any{"rows": w.Rows(), "query": string(c.Request().URI().QueryString())})
+		if err := s.deps.Audit.Audit(c.UserContext(), core.AuditEntry{Action: core.AuditExport, Entity: entity,
+			IP: c.IP(), Detail: detail}); err != nil {
 			return err
 		}
 		// Assembled in a temporary file, then streamed: memory stays flat.

@@ -14,15 +14,15 @@ import (
 // mailboxes' admin API.
 func (s *Server) mountMailScan(v1 fiber.Router) {
 	v1.Get("/mailscan/status", need(core.ScopeRead), s.mailScanStatus)
-	v1.Post("/mailscan/mailboxes/:name/scan", need(core.ScopeAdmin), s.mailScanNow)
+	v1.Post("/mailscan/mailboxes/:name/scan", area(core.AreaMailboxes), s.mailScanNow)
 	if s.deps.Mailboxes == nil || s.deps.MailScanner == nil {
 		return
 	}
-	v1.Get("/mailscan/mailboxes", need(core.ScopeAdmin), s.listMailboxes)
-	v1.Post("/mailscan/mailboxes", need(core.ScopeAdmin), jsonBody, s.putMailbox)
-	v1.Get("/mailscan/mailboxes/:name", need(core.ScopeAdmin), s.getMailbox)
-	v1.Put("/mailscan/mailboxes/:name", need(core.ScopeAdmin), jsonBody, s.putMailbox)
-	v1.Delete("/mailscan/mailboxes/:name", need(core.ScopeAdmin), s.deleteMailbox)
+	v1.Get("/mailscan/mailboxes", area(core.AreaMailboxes), s.listMailboxes)
+	v1.Post("/mailscan/mailboxes", area(core.AreaMailboxes), jsonBody, s.putMailbox)
+	v1.Get("/mailscan/mailboxes/:name", area(core.AreaMailboxes), s.getMailbox)
+	v1.Put("/mailscan/mailboxes/:name", area(core.AreaMailboxes), jsonBody, s.putMailbox)
+	v1.Delete("/mailscan/mailboxes/:name", area(core.AreaMailboxes), s.deleteMailbox)
 }
 
 // shown prepares a mailbox for a reply: the password is write-only.

@@ -86,32 +86,6 @@ func validToken(s string, max int) bool {
 	return true
 }
 
-// authenticate resolves the API key (Authorization: Bearer, or X-API-Key)
-// into the request's actor.
-func (s *Server) authenticate(c *fiber.Ctx) error {
-	secret := c.Get("X-API-Key")
-	if h := c.Get(fiber.HeaderAuthorization); h != "" {
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return core.Errorf(core.EUNAUTHORIZED, "use Authorization: Bearer <key>")
-		}
-		secret = strings.TrimSpace(token)
-	}
-	if secret == "" {
-		return core.Errorf(core.EUNAUTHORIZED, "an API key is required: Authorization: Bearer <key>")
-	}
-	if !validToken(secret, 200) {
-		return core.Errorf(core.EUNAUTHORIZED, "the API key is not valid")
-	}
-	ctx := c.UserContext()
-	key, err := s.deps.APIKeys.Authenticate(ctx, secret)
-	if err != nil {
-		return err
-	}
-	c.SetUserContext(core.NewContextWithActor(ctx, core.Actor{ID: key.ID, Source: "api", UserID: key.UserID, Scopes: key.Scopes}))
-	return c.Next()
-}
-
 // need requires the actor to hold scope.
 func need(scope core.Scope) fiber.Handler {
 	return func(c *fiber.Ctx) error {

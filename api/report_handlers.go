@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"mime"
 	"strconv"
 	"time"
@@ -19,7 +20,7 @@ func (s *Server) mountReports(v1 fiber.Router) {
 	if s.deps.Reports == nil {
 		return
 	}
-	h := crud[core.Report, *core.Report]{path: "/api/v1/reports", repo: s.deps.Reports, ifMatch: s.ifMatch}
+	h := crud[core.Report, *core.Report]{path: "/api/v1/reports", repo: s.deps.Reports, ifMatch: s.ifMatch, audit: s.auditWrite(core.EntityReport)}
 	v1.Get("/reports", need(core.ScopeRead), s.listReports)
 	v1.Post("/reports", need(core.ScopeWrite), jsonBody, s.idempotent, h.create)
 	v1.Get("/reports/standard", need(core.ScopeRead), s.standardReports)
@@ -29,7 +30,7 @@ func (s *Server) mountReports(v1 fiber.Router) {
 	v1.Delete("/reports/:id", need(core.ScopeWrite), h.delete)
 	v1.Get("/reports/:id/run", need(core.ScopeRead), s.runReport)
 	if s.deps.ReportSchedules != nil {
-		mount[core.ReportSchedule](s, v1, "/report-schedules", s.deps.ReportSchedules, s.listReportSchedules, core.ScopeWrite)
+		mount[core.ReportSchedule](s, v1, "/report-schedules", s.deps.ReportSchedules, s.listReportSchedules, need(core.ScopeWrite))
 		v1.Get("/report-schedules/:id/runs", need(core.ScopeRead), s.reportRuns)
 		if s.deps.ReportRunner != nil {
 			v1.Post("/report-schedules/:id/run", need(core.ScopeWrite), s.runScheduleNow)
@@ -180,6 +181,11 @@ func (s *Server) runReport(c *fiber.Ctx) error {
 	}
 	res, err := s.deps.Reports.Run(ctx, r, run)
 	if err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(map[string]any{"report": res.Name, "format": format, "rows": len(res.Rows)})
+	if err := s.deps.Audit.Audit(ctx, core.AuditEntry{Action: core.AuditReportRun, Entity: core.EntityReport,
+		RecordID: c.Params("id"), IP: c.IP(), Detail: detail}); err != nil {
 		return err
 	}
 	if format == "json" {

@@ -22,7 +22,10 @@ func (s *Server) routes() {
 	app.Get("/calendar/:token.ics", s.calendarFeed)
 	s.mountWebhooks()
 
-	v1 := app.Group("/api/v1", s.authenticate)
+	app.Post("/api/v1/auth/login", jsonBody, s.login) // before the group: signing in needs no credentials
+	v1 := app.Group("/api/v1", s.authenticate, s.hideFields)
+	s.mountAuth(v1)
+	s.mountAccess(v1)
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
 	if s.deps.Rates != nil {
 		v1.Get("/currency-rates", need(core.ScopeRead), s.currencyRates)
@@ -40,16 +43,16 @@ func (s *Server) routes() {
 	}
 	s.mountExports(v1, exports)
 
-	mount[core.Lead](s, v1, "/leads", s.deps.Leads, s.listLeads, core.ScopeWrite)
+	mount[core.Lead](s, v1, "/leads", s.deps.Leads, s.listLeads, need(core.ScopeWrite))
 	v1.Post("/leads/:id/convert", need(core.ScopeWrite), s.convertLead)
-	mount[core.Account](s, v1, "/accounts", s.deps.Accounts, s.listAccounts, core.ScopeWrite)
-	mount[core.Contact](s, v1, "/contacts", s.deps.Contacts, s.listContacts, core.ScopeWrite)
-	mount[core.User](s, v1, "/users", s.deps.Users, s.listUsers, core.ScopeAdmin)
-	mount[core.Pipeline](s, v1, "/pipelines", s.deps.Pipelines, s.listPipelines, core.ScopeAdmin)
-	mount[core.Deal](s, v1, "/deals", s.deps.Deals, s.listDeals, core.ScopeWrite)
+	mount[core.Account](s, v1, "/accounts", s.deps.Accounts, s.listAccounts, need(core.ScopeWrite))
+	mount[core.Contact](s, v1, "/contacts", s.deps.Contacts, s.listContacts, need(core.ScopeWrite))
+	mount[core.User](s, v1, "/users", s.deps.Users, s.listUsers, area(core.AreaUsers))
+	mount[core.Pipeline](s, v1, "/pipelines", s.deps.Pipelines, s.listPipelines, area(core.AreaPipelines))
+	mount[core.Deal](s, v1, "/deals", s.deps.Deals, s.listDeals, need(core.ScopeWrite))
 	v1.Post("/deals/:id/reopen", need(core.ScopeWrite), s.reopenDeal)
 	v1.Get("/deals/:id/stages", need(core.ScopeRead), s.dealStages)
-	mount[core.Activity](s, v1, "/activities", s.deps.Activities, s.listActivities, core.ScopeWrite)
+	mount[core.Activity](s, v1, "/activities", s.deps.Activities, s.listActivities, need(core.ScopeWrite))
 	v1.Post("/users/:id/calendar-token", need(core.ScopeWrite), s.issueCalendarToken)
 	v1.Get("/funnel", need(core.ScopeRead), s.funnel)
 	v1.Get("/search", need(core.ScopeRead), s.search)
@@ -82,9 +85,9 @@ func (s *Server) routes() {
 		v1.Get("/onec/jobs", need(core.ScopeRead), s.listOneCJobs)
 	}
 
-	v1.Get("/apikeys", need(core.ScopeAdmin), s.listAPIKeys)
-	v1.Post("/apikeys", need(core.ScopeAdmin), jsonBody, s.idempotent, s.createAPIKey)
-	v1.Delete("/apikeys/:id", need(core.ScopeAdmin), s.revokeAPIKey)
+	v1.Get("/apikeys", area(core.AreaAPIKeys), s.listAPIKeys)
+	v1.Post("/apikeys", area(core.AreaAPIKeys), jsonBody, s.idempotent, s.createAPIKey)
+	v1.Delete("/apikeys/:id", area(core.AreaAPIKeys), s.revokeAPIKey)
 }
 
 // Routes lists the registered method and path pairs, for documentation

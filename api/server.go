@@ -52,6 +52,8 @@ type Config struct {
 	// without If-Match naming a version a 428 (no blind writes); off, such
 	// a write is last-write-wins.
 	RequireIfMatch bool
+	// Auth configures sign-in: sessions, passwords, OIDC.
+	Auth AuthConfig
 }
 
 func (c *Config) setDefaults() {
@@ -85,6 +87,7 @@ func (c *Config) setDefaults() {
 	if c.Registry == nil {
 		c.Registry = prometheus.NewRegistry()
 	}
+	c.Auth.setDefaults()
 }
 
 // Deps are the core services the API calls, wired by cmd.
@@ -105,6 +108,18 @@ type Deps struct {
 	Merger      core.Merger
 	APIKeys     core.APIKeyService
 	Idempotency core.Idempotency
+	// Auth signs users in and resolves their access; LoginThrottle slows
+	// password guessing; Audit records who did what; Roles, Teams and
+	// Shares serve access control's own API.
+	Auth          core.AuthService
+	LoginThrottle *core.LoginThrottle
+	Audit         core.AuditLog
+	Roles         core.RoleService
+	Teams         core.TeamService
+	Shares        core.ShareService
+	// OIDC, when set, verifies an identity provider's token and returns
+	// the value of its user claim (Config.Auth.OIDCClaim).
+	OIDC func(ctx context.Context, token string) (string, error)
 	// Ready reports whether the hub can serve: database reachable and
 	// migrations current.
 	Ready func(ctx context.Context) error
@@ -181,7 +196,8 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, deps Deps) (*Server, error) {
 	cfg.setDefaults()
-	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.Users == nil || deps.Pipelines == nil || deps.Deals == nil || deps.Activities == nil || deps.Calendars == nil || deps.Converter == nil || deps.History == nil || deps.Funnels == nil || deps.Search == nil || deps.Duplicates == nil || deps.Merger == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil {
+	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.Users == nil || deps.Pipelines == nil || deps.Deals == nil || deps.Activities == nil || deps.Calendars == nil || deps.Converter == nil || deps.History == nil || deps.Funnels == nil || deps.Search == nil || deps.Duplicates == nil || deps.Merger == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil ||
+		deps.Auth == nil || deps.LoginThrottle == nil || deps.Audit == nil {
 		return nil, errors.New("api: every dependency is required")
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}

@@ -30,11 +30,11 @@ func (s *Server) mountWebForms(v1 fiber.Router) {
 	if s.deps.WebForms == nil {
 		return
 	}
-	v1.Get("/webforms", need(core.ScopeAdmin), s.listWebForms)
-	v1.Post("/webforms", need(core.ScopeAdmin), jsonBody, s.putWebForm)
-	v1.Get("/webforms/:slug", need(core.ScopeAdmin), s.getWebForm)
-	v1.Put("/webforms/:slug", need(core.ScopeAdmin), jsonBody, s.putWebForm)
-	v1.Delete("/webforms/:slug", need(core.ScopeAdmin), s.deleteWebForm)
+	v1.Get("/webforms", area(core.AreaWebForms), s.listWebForms)
+	v1.Post("/webforms", area(core.AreaWebForms), jsonBody, s.putWebForm)
+	v1.Get("/webforms/:slug", area(core.AreaWebForms), s.getWebForm)
+	v1.Put("/webforms/:slug", area(core.AreaWebForms), jsonBody, s.putWebForm)
+	v1.Delete("/webforms/:slug", area(core.AreaWebForms), s.deleteWebForm)
 }
 
 func (s *Server) configForm(slug string) *core.WebForm {

@@ -114,6 +114,7 @@ var accountSchema = sync.OnceValue(func() *Schema[Account] {
 		Field("industry", Text(100, false, func(a *Account) *string { return &a.Industry })).
 		Field("description", Text(32_000, true, func(a *Account) *string { return &a.Description })).
 		Field("owner_id", ID(func(a *Account) *string { return &a.OwnerID })).
+		Field("team_id", Link(func(a *Account) **string { return &a.TeamID })).
 		Field("external_ids", ExternalIDs(func(a *Account) *map[string]string { return &a.ExternalIDs }))
 })
 

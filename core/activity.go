@@ -153,7 +153,8 @@ var activitySchema = sync.OnceValue(func() *Schema[Activity] {
 		Field("contact_id", Link(func(a *Activity) **string { return &a.ContactID })).
 		Field("account_id", Link(func(a *Activity) **string { return &a.AccountID })).
 		Field("deal_id", Link(func(a *Activity) **string { return &a.DealID })).
-		Field("owner_id", ID(func(a *Activity) *string { return &a.OwnerID }))
+		Field("owner_id", ID(func(a *Activity) *string { return &a.OwnerID })).
+		Field("team_id", Link(func(a *Activity) **string { return &a.TeamID }))
 })
 
 // Timestamp sets an optional RFC 3339 time (stored in UTC, to the

@@ -73,6 +73,7 @@ var contactSchema = sync.OnceValue(func() *Schema[Contact] {
 		Field("other_address", Object(AddressSchema(), func(c *Contact) *Address { return &c.OtherAddress })).
 		Field("description", Text(32_000, true, func(c *Contact) *string { return &c.Description })).
 		Field("owner_id", ID(func(c *Contact) *string { return &c.OwnerID })).
+		Field("team_id", Link(func(c *Contact) **string { return &c.TeamID })).
 		Field("external_ids", ExternalIDs(func(c *Contact) *map[string]string { return &c.ExternalIDs }))
 })
 

@@ -84,6 +84,7 @@ var dealSchema = sync.OnceValue(func() *Schema[Deal] {
 		Field("next_step", Text(250, false, func(d *Deal) *string { return &d.NextStep })).
 		Field("description", Text(32_000, true, func(d *Deal) *string { return &d.Description })).
 		Field("owner_id", ID(func(d *Deal) *string { return &d.OwnerID })).
+		Field("team_id", Link(func(d *Deal) **string { return &d.TeamID })).
 		Field("external_ids", ExternalIDs(func(d *Deal) *map[string]string { return &d.ExternalIDs }))
 })
 

@@ -333,7 +333,8 @@ func QuoteSchema() *Schema[Quote] { return quoteSchema() }
 var quoteSchema = sync.OnceValue(func() *Schema[Quote] {
 	return documentFields(NewSchema[Quote](computedFields...), func(q *Quote) *DocumentBody { return &q.DocumentBody }, QuoteStages()).
 		Field("valid_until", DateField(func(q *Quote) *Date { return &q.ValidUntil })).
-		Field("owner_id", ID(func(q *Quote) *string { return &q.OwnerID }))
+		Field("owner_id", ID(func(q *Quote) *string { return &q.OwnerID })).
+		Field("team_id", Link(func(q *Quote) **string { return &q.TeamID }))
 })
 
 // InvoiceSchema returns the writable fields of an invoice.
@@ -344,7 +345,8 @@ var invoiceSchema = sync.OnceValue(func() *Schema[Invoice] {
 		"act_ids", "realization_ids")...),
 		func(i *Invoice) *DocumentBody { return &i.DocumentBody }, InvoiceStatuses()).
 		Field("due_date", DateField(func(i *Invoice) *Date { return &i.DueDate })).
-		Field("owner_id", ID(func(i *Invoice) *string { return &i.OwnerID }))
+		Field("owner_id", ID(func(i *Invoice) *string { return &i.OwnerID })).
+		Field("team_id", Link(func(i *Invoice) **string { return &i.TeamID }))
 })
 
 // SalesOrderSchema returns the writable fields of a sales order.
@@ -354,7 +356,8 @@ var salesOrderSchema = sync.OnceValue(func() *Schema[SalesOrder] {
 	return documentFields(NewSchema[SalesOrder](append(computedFields, "quote_id", "amount_paid", "balance")...),
 		func(o *SalesOrder) *DocumentBody { return &o.DocumentBody }, SalesOrderStatuses()).
 		Field("due_date", DateField(func(o *SalesOrder) *Date { return &o.DueDate })).
-		Field("owner_id", ID(func(o *SalesOrder) *string { return &o.OwnerID }))
+		Field("owner_id", ID(func(o *SalesOrder) *string { return &o.OwnerID })).
+		Field("team_id", Link(func(o *SalesOrder) **string { return &o.TeamID }))
 })
 
 // PurchaseOrderSchema returns the writable fields of a purchase order.
@@ -364,7 +367,8 @@ var purchaseOrderSchema = sync.OnceValue(func() *Schema[PurchaseOrder] {
 	return documentFields(NewSchema[PurchaseOrder](append(computedFields, "amount_paid", "balance")...),
 		func(o *PurchaseOrder) *DocumentBody { return &o.DocumentBody }, PurchaseOrderStatuses()).
 		Field("due_date", DateField(func(o *PurchaseOrder) *Date { return &o.DueDate })).
-		Field("owner_id", ID(func(o *PurchaseOrder) *string { return &o.OwnerID }))
+		Field("owner_id", ID(func(o *PurchaseOrder) *string { return &o.OwnerID })).
+		Field("team_id", Link(func(o *PurchaseOrder) **string { return &o.TeamID }))
 })
 
 // ActSchema returns the writable fields of an act.
@@ -373,7 +377,8 @@ func ActSchema() *Schema[Act] { return actSchema() }
 var actSchema = sync.OnceValue(func() *Schema[Act] {
 	return documentFields(NewSchema[Act](append(computedFields, "invoice_id", "schet_faktura_number")...),
 		func(a *Act) *DocumentBody { return &a.DocumentBody }, ActStatuses()).
-		Field("owner_id", ID(func(a *Act) *string { return &a.OwnerID }))
+		Field("owner_id", ID(func(a *Act) *string { return &a.OwnerID })).
+		Field("team_id", Link(func(a *Act) **string { return &a.TeamID }))
 })
 
 // RealizationSchema returns the writable fields of a realization.
@@ -382,7 +387,8 @@ func RealizationSchema() *Schema[Realization] { return realizationSchema() }
 var realizationSchema = sync.OnceValue(func() *Schema[Realization] {
 	return documentFields(NewSchema[Realization](append(computedFields, "invoice_id", "schet_faktura_number")...),
 		func(r *Realization) *DocumentBody { return &r.DocumentBody }, RealizationStatuses()).
-		Field("owner_id", ID(func(r *Realization) *string { return &r.OwnerID }))
+		Field("owner_id", ID(func(r *Realization) *string { return &r.OwnerID })).
+		Field("team_id", Link(func(r *Realization) **string { return &r.TeamID }))
 })
 
 // NewDocumentBody is a new document's defaults: today, RUB, VAT on top;

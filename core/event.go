@@ -107,7 +107,7 @@ var entityPaths = map[string]string{
 	EntityPriceBook: "/price-books", EntityQuote: "/quotes", EntityInvoice: "/invoices",
 	EntitySalesOrder: "/sales-orders", EntityPurchaseOrder: "/purchase-orders", EntityAct: "/acts",
 	EntityRealization: "/realizations", EntityPayment: "/payments", EntityEmail: "/emails",
-	EntityReport: "/reports", EntityReportSchedule: "/report-schedules",
+	EntityReport: "/reports", EntityReportSchedule: "/report-schedules", EntityRole: "/roles", EntityTeam: "/teams",
 }
 
 // EntityPath is the API collection of an entity's records, e.g. "/leads",
@@ -149,5 +149,5 @@ func StreamedEntities() []string {
 		EntityProduct, EntityService, EntityProductGroup, EntityPriceBook, EntityPrice,
 		EntityQuote, EntityInvoice, EntityPayment,
 		EntityAct, EntityRealization, EntitySalesOrder, EntityPurchaseOrder, EntityEmail,
-		EntityReport, EntityReportSchedule}
+		EntityReport, EntityReportSchedule, EntityRole, EntityTeam}
 }

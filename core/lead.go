@@ -83,7 +83,8 @@ var leadSchema = sync.OnceValue(func() *Schema[Lead] {
 		Field("address", Object(AddressSchema(), func(l *Lead) *Address { return &l.Address })).
 		Field("description", Text(32_000, true, func(l *Lead) *string { return &l.Description })).
 		Field("marketing", Object(MarketingSchema(), func(l *Lead) *Marketing { return &l.Marketing })).
-		Field("owner_id", ID(func(l *Lead) *string { return &l.OwnerID }))
+		Field("owner_id", ID(func(l *Lead) *string { return &l.OwnerID })).
+		Field("team_id", Link(func(l *Lead) **string { return &l.TeamID }))
 })
 
 // Marketing is a lead's web attribution: the UTM tags of the visit, the

@@ -90,7 +90,8 @@ var paymentSchema = sync.OnceValue(func() *Schema[Payment] {
 		Field("method", OneOf(PaymentMethods(), func(p *Payment) *string { return &p.Method })).
 		Field("reference", Text(100, false, func(p *Payment) *string { return &p.Reference })).
 		Field("description", Text(2000, true, func(p *Payment) *string { return &p.Description })).
-		Field("owner_id", ID(func(p *Payment) *string { return &p.OwnerID }))
+		Field("owner_id", ID(func(p *Payment) *string { return &p.OwnerID })).
+		Field("team_id", Link(func(p *Payment) **string { return &p.TeamID }))
 })
 
 // Validate checks what a payment needs: a positive amount and a method.

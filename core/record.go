@@ -9,8 +9,11 @@ import (
 // Record is what every CRM record has: embedded first in each entity, so
 // these members lead its JSON form.
 type Record struct {
-	ID        string    `json:"id"`
-	OwnerID   string    `json:"owner_id,omitempty"` // empty only for users
+	ID      string `json:"id"`
+	OwnerID string `json:"owner_id,omitempty"` // empty only for users
+	// TeamID, when set, is the team the record belongs to besides its
+	// owner: every member reaches it as their own.
+	TeamID    *string   `json:"team_id,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Version   int64     `json:"version"`

@@ -19,6 +19,12 @@ type User struct {
 	PhoneExtensions []string `json:"phone_extensions"`
 	Active          bool     `json:"active"`
 	IsAdmin         bool     `json:"is_admin"`
+	// RoleID is the user's role (RoleManagerID when created without
+	// one); is_admin gives every right whatever the role.
+	RoleID *string `json:"role_id"`
+	// OIDCSubject is the user's id at the identity provider, matched when
+	// auth.oidc.user_claim is not the e-mail.
+	OIDCSubject string `json:"oidc_subject"`
 }
 
 // UserSchema returns the writable fields of a user.
@@ -30,7 +36,9 @@ var userSchema = sync.OnceValue(func() *Schema[User] {
 		Field("email", Email(func(u *User) *string { return &u.Email })).
 		Field("phone_extensions", Extensions(func(u *User) *[]string { return &u.PhoneExtensions })).
 		Field("active", Bool(func(u *User) *bool { return &u.Active })).
-		Field("is_admin", Bool(func(u *User) *bool { return &u.IsAdmin }))
+		Field("is_admin", Bool(func(u *User) *bool { return &u.IsAdmin })).
+		Field("role_id", Link(func(u *User) **string { return &u.RoleID })).
+		Field("oidc_subject", Text(200, false, func(u *User) *string { return &u.OIDCSubject }))
 })
 
 // Validate checks that the user has a name.

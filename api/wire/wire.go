@@ -7,6 +7,7 @@ package wire
 
 import (
 	"github.com/crmhub/crmhub/api"
+	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 )
 
@@ -17,11 +18,18 @@ import (
 // printer, the mailer, the mail scanner, the organization, 1C and the
 // report runner; an optional part left nil is not served.
 func APIDeps(st *store.Store) api.Deps {
+	// The sign-in throttle's defaults, its records in the database; cmd
+	// sets the configured one (auth.lockout).
+	throttle, err := core.NewLoginThrottle(core.ThrottleConfig{Scope: "api"}, st)
+	if err != nil {
+		panic(err) // the defaults are valid
+	}
 	return api.Deps{
 		Leads: st.Leads(), Accounts: st.Accounts(), Contacts: st.Contacts(), Users: st.Users(),
 		Pipelines: st.Pipelines(), Deals: st.Deals(), Activities: st.Activities(),
 		Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st,
 		APIKeys: st, Idempotency: st,
+		Auth: st, LoginThrottle: throttle, Audit: st, Roles: st.Roles(), Teams: st.Teams(), Shares: st,
 
 		WebForms: st, Attachments: st, Calls: st,
 

@@ -55,6 +55,7 @@ type Config struct {
 	Reports      ReportsConfig     `yaml:"reports"`
 	Rates        RatesConfig       `yaml:"rates"`
 	Imports      ImportsConfig     `yaml:"imports"`
+	Auth         AuthConfig        `yaml:"auth"`
 }
 
 // RatesConfig is where the Bank of Russia's daily rates are fetched from
@@ -419,6 +420,7 @@ func defaultConfig() Config {
 		Reports:  ReportsConfig{MaxRows: 100_000, StatementTimeout: 30 * time.Second, TimeZone: "Europe/Moscow"},
 		Rates:    RatesConfig{Interval: 6 * time.Hour},
 		Imports:  ImportsConfig{MaxRows: 1_000_000, Workers: 2},
+		Auth:     defaultAuth(),
 		OneC: OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true,
 			Documents: []string{onec.DocSalesOrders}, SessionTTL: 2 * time.Hour, Throttle: defaultThrottle()},
 	}
@@ -483,6 +485,9 @@ func applyEnv(v reflect.Value, envPrefix, keyPrefix string, getenv func(string) 
 			continue
 		}
 		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if name == "-" {
+			continue // not a key (a component's logger)
+		}
 		key, env := keyPrefix+name, envPrefix+"_"+strings.ToUpper(name)
 		if f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Map {
 			continue // lists are configured in the file only

@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 		under("onec", c.OneC.validate()),
 		under("reports", c.Reports.validate()),
 		under("imports", c.Imports.validate()),
+		under("auth", c.Auth.validate()),
 		c.validatePolicies(),
 	} {
 		if err != nil {

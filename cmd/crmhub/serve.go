@@ -141,11 +141,15 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, pg *p
 	conns.start(wctx)
 	accessOut := newFlushWriter(m.Stderr, 200*time.Millisecond)
 	defer accessOut.Close()
+	deps := serveDeps(cfg, st, pg, conns, printer)
+	if err := authDeps(ctx, cfg.Auth, st, &deps, log); err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, FormBodyLimit: cfg.WebForms.MaxBody, ImportMaxRows: cfg.Imports.MaxRows, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
 		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg, MetricsToken: cfg.Metrics.Token,
-		SeparateMetrics: cfg.Metrics.Addr != "", RequireIfMatch: cfg.API.RequireIfMatch},
-		serveDeps(cfg, st, pg, conns, printer))
+		SeparateMetrics: cfg.Metrics.Addr != "", RequireIfMatch: cfg.API.RequireIfMatch, Auth: cfg.Auth.api()},
+		deps)
 	if err != nil {
 		return err
 	}
@@ -168,7 +172,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, pg *p
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go janitor(ctx, st, log)
+	go janitor(ctx, st, deps.LoginThrottle, cfg.Auth.AuditRetention, log)
 
 	select {
 	case err := <-errc:
@@ -240,8 +244,9 @@ func readiness(st *store.Store, pg *pgembed.Server) func(context.Context) error 
 const inboxRetention = 30 * 24 * time.Hour
 
 // janitor prunes expired idempotency keys, old processed webhook
-// deliveries and expired call claims until ctx ends.
-func janitor(ctx context.Context, st *store.Store, log *slog.Logger) {
+// deliveries, expired call claims, ended sessions, forgotten sign-in
+// failures and audit entries older than auditRetention until ctx ends.
+func janitor(ctx context.Context, st *store.Store, th *core.LoginThrottle, auditRetention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -264,6 +269,7 @@ func janitor(ctx context.Context, st *store.Store, log *slog.Logger) {
 			} else if n > 0 {
 				log.Info("call_claims_pruned", "claims", n)
 			}
+			pruneAuth(ctx, st, th, auditRetention, log)
 		}
 	}
 }

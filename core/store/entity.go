@@ -66,7 +66,7 @@ func (t *table[E, P]) commonColumns() []string {
 	if t.ownerless {
 		return []string{"id", "created_at", "updated_at", "version"}
 	}
-	return []string{"id", "owner_id", "created_at", "updated_at", "version"}
+	return []string{"id", "owner_id", "team_id", "created_at", "updated_at", "version"}
 }
 
 // col is one of a kind's own columns: its name and a pointer to the
@@ -150,7 +150,7 @@ func (t *table[E, P]) args(rec P) []any {
 	if t.ownerless {
 		return append(t.values(rec), b.ID, b.CreatedAt, b.UpdatedAt, b.Version)
 	}
-	return append(t.values(rec), b.ID, b.OwnerID, b.CreatedAt, b.UpdatedAt, b.Version)
+	return append(t.values(rec), b.ID, b.OwnerID, b.TeamID, b.CreatedAt, b.UpdatedAt, b.Version)
 }
 
 func (t *table[E, P]) scan(row pgx.Row) (P, error) {
@@ -160,7 +160,7 @@ func (t *table[E, P]) scan(row pgx.Row) (P, error) {
 	if t.ownerless {
 		targets = append(targets, &b.ID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
 	} else {
-		targets = append(targets, &b.ID, &b.OwnerID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
+		targets = append(targets, &b.ID, &b.OwnerID, &b.TeamID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
 	}
 	if err := row.Scan(targets...); err != nil {
 		return nil, err
@@ -236,6 +236,15 @@ func (t *table[E, P]) create(ctx context.Context, s *Store, patch core.Patch, fi
 // createWith is create with the write's options o.
 func (t *table[E, P]) createWith(ctx context.Context, s *Store, patch core.Patch, o writeOpts, fill ...func(P)) (*E, error) {
 	db := o.db(ctx, s)
+	acc := core.AccessFromContext(ctx)
+	if acc != nil && acc.Level(t.entity, core.ActCreate) == core.LevelNone {
+		return nil, core.Forbidden(t.entity, core.ActCreate)
+	}
+	if acc != nil {
+		if err := acc.CheckPatch(t.entity, patch); err != nil {
+			return nil, err
+		}
+	}
 	rec := P(new(E))
 	if t.defaults != nil {
 		t.defaults(rec)
@@ -269,6 +278,11 @@ func (t *table[E, P]) createWith(ctx context.Context, s *Store, patch core.Patch
 		}
 		b.OwnerID = owner
 	}
+	if !t.ownerless {
+		if err := mayOwn(ctx, t.entity, core.ActCreate, b.OwnerID, teamOf(b)); err != nil {
+			return nil, err
+		}
+	}
 	b.ID = uuid.Must(uuid.NewV7()).String()
 	b.CreatedAt = s.now()
 	b.UpdatedAt, b.Version = b.CreatedAt, 1
@@ -293,6 +307,37 @@ func (t *table[E, P]) get(ctx context.Context, db dbtx, id, lock string) (P, err
 		return nil, translate(err, t.entity)
 	}
 	return rec, nil
+}
+
+// getFor is get for the context's user: a record they may not act on
+// with act is not found.
+func (t *table[E, P]) getFor(ctx context.Context, db dbtx, id string, act core.Action) (P, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, core.Errorf(core.ENOTFOUND, "%s not found", t.entity)
+	}
+	q := &query{}
+	where := "id = " + q.arg(id) + " AND deleted_at IS NULL"
+	if c := visibleCond(q, core.AccessFromContext(ctx), t.entity, t.ownerless, act, ""); c != "" {
+		where += " AND " + c
+	}
+	rec, err := t.scan(db.QueryRow(ctx, t.selectSQL+" WHERE "+where, q.args...))
+	if err != nil {
+		return nil, translate(err, t.entity)
+	}
+	return rec, nil
+}
+
+// authorize checks that the context's user may act on the record id and
+// set the fields of patch (their role's field rules).
+func (t *table[E, P]) authorize(ctx context.Context, s *Store, db dbtx, id string, act core.Action, patch core.Patch) error {
+	acc := core.AccessFromContext(ctx)
+	if acc == nil {
+		return nil
+	}
+	if err := s.authorize(ctx, db, t.entity, t.name, t.ownerless, id, act); err != nil {
+		return err
+	}
+	return acc.CheckPatch(t.entity, patch)
 }
 
 // get1 returns the first record matching a WHERE … clause.
@@ -331,6 +376,9 @@ func (t *table[E, P]) updateWith(ctx context.Context, s *Store, id string, ifVer
 		if err != nil {
 			return err
 		}
+		if err := t.authorize(ctx, s, tx, id, core.ActEdit, patch); err != nil {
+			return err
+		}
 		rec := P(new(E))
 		*rec = *old
 		if err := t.apply(old, rec, patch); err != nil {
@@ -342,6 +390,11 @@ func (t *table[E, P]) updateWith(ctx context.Context, s *Store, id string, ifVer
 		b := rec.Base()
 		if b.OwnerID == "" {
 			b.OwnerID = old.Base().OwnerID
+		}
+		if ob := old.Base(); !t.ownerless && (b.OwnerID != ob.OwnerID || teamOf(b) != teamOf(ob)) {
+			if err := mayOwn(ctx, t.entity, core.ActEdit, b.OwnerID, teamOf(b)); err != nil {
+				return err
+			}
 		}
 		out = old // unless rec is written
 		return t.rewrite(ctx, s, tx, old, rec, core.OpUpdated, func() { out = rec })
@@ -383,6 +436,9 @@ func (t *table[E, P]) deleteWith(ctx context.Context, s *Store, id string, ifVer
 		if err != nil {
 			return err
 		}
+		if err := t.authorize(ctx, s, tx, id, core.ActDelete, nil); err != nil {
+			return err
+		}
 		b := rec.Base()
 		prev := b.Version
 		b.UpdatedAt, b.Version = s.now(), prev+1
@@ -407,6 +463,7 @@ func (t *table[E, P]) list(ctx context.Context, s *Store, q *query, p core.ListP
 	}
 	col := p.Sort.Field
 	q.where("deleted_at IS NULL")
+	q.visible(core.AccessFromContext(ctx), t.entity, t.ownerless, core.ListActionFromContext(ctx))
 	if p.OwnerID != "" {
 		q.where("owner_id = " + q.arg(p.OwnerID))
 	}
@@ -492,9 +549,10 @@ func (r repo[E, P]) Create(ctx context.Context, p core.Patch) (*E, error) {
 	return r.t.create(ctx, r.s, p)
 }
 
-// Get implements core.Repository.
+// Get implements core.Repository: a record the context's user may not
+// see is not found.
 func (r repo[E, P]) Get(ctx context.Context, id string) (*E, error) {
-	rec, err := r.t.get(ctx, r.s.db(ctx), id, "")
+	rec, err := r.t.getFor(ctx, r.s.db(ctx), id, core.ActView)
 	return (*E)(rec), wrap("get "+r.t.entity, err)
 }
 

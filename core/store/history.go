@@ -19,6 +19,9 @@ func (s *Store) History(ctx context.Context, entity, id string) ([]core.HistoryE
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, core.Errorf(core.ENOTFOUND, "%s not found", entity)
 	}
+	if err := s.mayView(ctx, entity, id); err != nil {
+		return nil, err
+	}
 	rows, err := s.db(ctx).Query(ctx, `SELECT id::text, type, entity_version, occurred_at, source, actor, correlation_id,
 		coalesce(changed, '{}'), data FROM outbox WHERE entity_id = $1 AND entity = $2 AND type NOT LIKE '%.snapshot'
 		ORDER BY entity_version, seq`, id, entity)

@@ -111,6 +111,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]int, 
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
+			if after := afterMigration[m.Version]; after != nil {
+				if err := after(ctx, tx); err != nil {
+					return err
+				}
+			}
 			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
 				m.Version, m.Name, m.Checksum)
 			return err
@@ -122,6 +127,13 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]int, 
 		done = append(done, m.Version)
 	}
 	return done, nil
+}
+
+// afterMigration completes a migration with data its SQL cannot hold
+// without repeating a definition the code has: run in the migration's
+// transaction.
+var afterMigration = map[int]func(ctx context.Context, tx pgx.Tx) error{
+	46: seedRoles,
 }
 
 type appliedRow struct {

@@ -36,6 +36,7 @@ type Store struct {
 	log       *slog.Logger
 	now       func() time.Time
 	keys      keyCache
+	access    accessCache // resolved accesses of users (auth.go)
 	numbering map[string]core.NumberFormat
 	// paidOnFull moves a fully paid invoice to paid.
 	paidOnFull bool
@@ -82,6 +83,8 @@ type tables struct {
 	email          *table[core.EmailMessage, *core.EmailMessage]
 	report         *table[core.Report, *core.Report]
 	reportSchedule *table[core.ReportSchedule, *core.ReportSchedule]
+	role           *table[core.Role, *core.Role]
+	team           *table[core.Team, *core.Team]
 }
 
 var (
@@ -101,7 +104,8 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 		notify:  newNotifier(pool),
 		tables: tables{lead: newLeadTable(), account: newAccountTable(), contact: newContactTable(),
 			user: newUserTable(), pipeline: newPipelineTable(), product: newProductTable(), service: newServiceTable(),
-			productGroup: newProductGroupTable(), priceBook: newPriceBookTable()}}
+			productGroup: newProductGroupTable(), priceBook: newPriceBookTable(),
+			role: newRoleTable(), team: newTeamTable()}}
 	s.conn = guarded{pool}
 	s.tables.deal = s.newDealTable()
 	s.tables.activity = s.newActivityTable()

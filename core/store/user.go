@@ -20,13 +20,29 @@ func newUserTable() *table[core.User, *core.User] {
 		entity: core.EntityUser, name: "users", schema: core.UserSchema, ownerless: true,
 		cols: func(u *core.User) []col {
 			return []col{{"name", &u.Name}, {"email", &u.Email}, {"phone_extensions", &u.PhoneExtensions},
-				{"active", &u.Active}, {"is_admin", &u.IsAdmin}}
+				{"active", &u.Active}, {"is_admin", &u.IsAdmin}, {"role_id", &u.RoleID}, {"oidc_subject", &u.OIDCSubject}}
 		},
-		defaults: func(u *core.User) { u.Active, u.PhoneExtensions = true, []string{} },
+		defaults: func(u *core.User) {
+			role := core.RoleManagerID
+			u.Active, u.PhoneExtensions, u.RoleID = true, []string{}, &role
+		},
 		validate: (*core.User).Validate,
-		prepare:  checkExtensions,
+		prepare:  checkUser,
 		sorts:    commonSorts(map[string]func(*core.User) string{"name": func(u *core.User) string { return u.Name }}),
 	}).init()
+}
+
+// checkUser refuses a role that does not exist (a user left without one
+// gets the default role again) and an extension another live user has.
+func checkUser(ctx context.Context, db dbtx, old, u *core.User) error {
+	if u.RoleID == nil {
+		role := core.RoleManagerID
+		u.RoleID = &role
+	}
+	if err := mustExist(ctx, db, "roles", "role_id", u.RoleID); err != nil {
+		return err
+	}
+	return checkExtensions(ctx, db, old, u)
 }
 
 // checkExtensions refuses an extension another live user already has: a
@@ -52,6 +68,22 @@ func checkExtensions(ctx context.Context, db dbtx, _, u *core.User) error {
 // Users returns the user repository.
 func (s *Store) Users() core.UserService {
 	return users{repo[core.User, *core.User]{s: s, t: s.tables.user}}
+}
+
+// Create implements core.UserService.
+func (r users) Create(ctx context.Context, p core.Patch) (*core.User, error) {
+	out, err := r.repo.Create(ctx, p)
+	r.s.access.forget("")
+	return out, err
+}
+
+// Update implements core.UserService. A change of role or activity
+// changes what the user and those above them reach: resolved accesses
+// are dropped.
+func (r users) Update(ctx context.Context, id string, ifVersion int64, p core.Patch) (*core.User, error) {
+	out, err := r.repo.Update(ctx, id, ifVersion, p)
+	r.s.access.forget("")
+	return out, err
 }
 
 // Delete implements core.UserService: users own records, so they are
@@ -91,7 +123,7 @@ func (s *Store) EnsureAdmin(ctx context.Context, name string) (u *core.User, cre
 			return err
 		}
 		created = true
-		u, err = s.tables.user.createWith(ctx, s, core.Patch{"name": jsonString(name), "is_admin": []byte("true")},
+		u, err = s.tables.user.createWith(ctx, s, core.Patch{"name": jsonString(name), "is_admin": []byte("true"), "role_id": jsonString(core.RoleAdminID)},
 			writeOpts{tx: tx})
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,11 +34,14 @@ type Writer struct {
 }
 
 // NewWriter starts a workbook of the entity's columns with its header
-// row; times are written in loc (nil: Europe/Moscow).
-func NewWriter(entity string, loc *time.Location) (*Writer, error) {
+// row, leaving out the columns of the hidden fields (a role's field
+// rules: "address" hides every address column); times are written in
+// loc (nil: Europe/Moscow).
+func NewWriter(entity string, loc *time.Location, hidden ...string) (*Writer, error) {
 	var cols []Column
 	for _, c := range Columns(entity) {
-		if !c.ImportOnly {
+		top, _, _ := strings.Cut(c.Key, ".")
+		if !c.ImportOnly && !slices.Contains(hidden, c.Key) && !slices.Contains(hidden, top) {
 			cols = append(cols, c)
 		}
 	}

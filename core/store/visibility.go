@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// visibleCond returns the SQL condition that keeps, of entity's rows, the
+// ones acc reaches with act, its arguments added to q; "" when nothing is
+// restricted (the hub's own work, an all level, an ownerless kind such as
+// the catalog, whose levels are all or none). alias, when not "", prefixes
+// the columns ("l." for "l.owner_id").
+//
+// The reach is a list of owners and teams and the records shared with the
+// user or their teams, each an index condition, so PostgreSQL combines
+// them (a BitmapOr) instead of filtering every row:
+//
+//	owner_id = ANY($users) OR team_id = ANY($teams)
+//	OR id = ANY(ARRAY(SELECT record_id FROM record_shares WHERE …))
+//
+// For edit and delete only edit shares count.
+func visibleCond(q *query, acc *core.Access, entity string, ownerless bool, act core.Action, alias string) string {
+	if acc == nil {
+		return ""
+	}
+	level := acc.Level(entity, act)
+	if level == core.LevelAll || (ownerless && level != core.LevelNone) {
+		return ""
+	}
+	if level == core.LevelNone {
+		return "FALSE"
+	}
+	r := acc.Reach(level)
+	var or []string
+	if len(r.Users) > 0 {
+		or = append(or, alias+"owner_id = ANY("+q.arg(r.Users)+"::uuid[])")
+	}
+	teams := q.arg(nonNil(r.Teams))
+	if len(r.Teams) > 0 {
+		or = append(or, alias+"team_id = ANY("+teams+"::uuid[])")
+	}
+	access := ""
+	if act == core.ActEdit || act == core.ActDelete {
+		access = " AND access = 'edit'"
+	}
+	or = append(or, alias+"id = ANY(ARRAY(SELECT record_id FROM record_shares WHERE entity = "+q.arg(entity)+
+		" AND (user_id = "+q.arg(acc.UserID)+"::uuid OR team_id = ANY("+teams+"::uuid[]))"+access+"))")
+	return "(" + strings.Join(or, " OR ") + ")"
+}
+
+// visible adds visibleCond to q's conditions.
+func (q *query) visible(acc *core.Access, entity string, ownerless bool, act core.Action) {
+	if c := visibleCond(q, acc, entity, ownerless, act, ""); c != "" {
+		q.where(c)
+	}
+}
+
+// authorize says whether the context's user may act on the record id of
+// entity (in table): nil when they may; ENOTFOUND when it does not exist
+// or they cannot see it (existence does not leak); EFORBIDDEN naming the
+// right when they see it but lack act. The hub's own work may do
+// anything to a record that exists.
+func (s *Store) authorize(ctx context.Context, db dbtx, entity, table string, ownerless bool, id string, act core.Action) error {
+	acc := core.AccessFromContext(ctx)
+	if ownerless || core.RightsEntity(entity) == "" {
+		if acc == nil {
+			return nil
+		}
+		switch {
+		case acc.Level(entity, act) != core.LevelNone:
+			return nil
+		case acc.Level(entity, core.ActView) == core.LevelNone:
+			return core.Errorf(core.ENOTFOUND, "%s not found", entity)
+		}
+		return core.Forbidden(entity, act)
+	}
+	q := &query{}
+	where := "id = " + q.arg(id)
+	if !unerased[table] {
+		where += " AND deleted_at IS NULL"
+	}
+	view, may := "TRUE", "TRUE"
+	if c := visibleCond(q, acc, entity, false, core.ActView, ""); c != "" {
+		view = c
+	}
+	if c := visibleCond(q, acc, entity, false, act, ""); c != "" && act != core.ActView {
+		may = c
+	}
+	var seen, allowed bool
+	err := db.QueryRow(ctx, "SELECT coalesce("+view+", FALSE), coalesce("+may+", FALSE) FROM "+table+" WHERE "+where,
+		q.args...).Scan(&seen, &allowed)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !seen && !allowed):
+		return core.Errorf(core.ENOTFOUND, "%s not found", entity)
+	case err != nil:
+		return fmt.Errorf("check access to %s %s: %w", entity, id, err)
+	case !allowed:
+		return core.Forbidden(entity, act)
+	}
+	return nil
+}
+
+// unerased are the owned tables whose rows are never deleted (a call is a
+// fact), so they have no deleted_at.
+var unerased = map[string]bool{"calls": true}
+
+// mayOwn refuses to give a record (on create, or by changing its owner or
+// team) to an owner or a team beyond what act reaches for the user: a
+// manager whose rights are own keeps what they make.
+func mayOwn(ctx context.Context, entity string, act core.Action, owner, team string) error {
+	acc := core.AccessFromContext(ctx)
+	if acc == nil {
+		return nil
+	}
+	r := acc.Reach(acc.Level(entity, act))
+	if !r.Covers(owner, "") {
+		return core.Errorf(core.EFORBIDDEN, "your role cannot give %s records to that owner: they are beyond your %s right", entity, act)
+	}
+	if team != "" && !r.All && !slices.Contains(r.Teams, team) {
+		return core.Errorf(core.EFORBIDDEN, "your role cannot give %s records to a team you are not in", entity)
+	}
+	return nil
+}
+
+// teamOf is a record's team id, "" for none.
+func teamOf(b *core.Record) string {
+	if b.TeamID == nil {
+		return ""
+	}
+	return *b.TeamID
+}
+
+// mayView says whether the context's user may see the record id of entity,
+// deleted or not (its history outlives it): ENOTFOUND when not.
+func (s *Store) mayView(ctx context.Context, entity, id string) error {
+	acc := core.AccessFromContext(ctx)
+	table, owned := ownedTables[entity]
+	if acc == nil || !owned {
+		return nil
+	}
+	q := &query{}
+	where := "id = " + q.arg(id)
+	cond := visibleCond(q, acc, entity, false, core.ActView, "")
+	if cond == "" {
+		return nil
+	}
+	var seen bool
+	err := s.db(ctx).QueryRow(ctx, "SELECT coalesce("+cond+", FALSE) FROM "+table+" WHERE "+where, q.args...).Scan(&seen)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !seen) {
+		return core.Errorf(core.ENOTFOUND, "%s not found", entity)
+	}
+	if err != nil {
+		return fmt.Errorf("check access to %s %s: %w", entity, id, err)
+	}
+	return nil
+}
