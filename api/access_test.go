@@ -299,3 +299,93 @@ func TestSignInLockout(t *testing.T) {
 	require.Equal(t, 429, r.status, "while locked even the right password waits: %s", r.body)
 	require.NotEmpty(t, r.header.Get("Retry-After"))
 }
+
+func TestReadPathsFollowTheRights(t *testing.T) {
+	t.Parallel()
+	c := newCompany(t)
+	b := c.b
+	c.create(t, c.m1, "/api/v1/leads", `{"last_name":"Первый","company":"Лид М1","phone":"+79005550101"}`)
+	mine := c.create(t, c.m2, "/api/v1/leads", `{"last_name":"Второй","company":"Лид М2"}`)
+
+	t.Run("AnExportHoldsWhatTheExportRightReaches", func(t *testing.T) {
+		r := b.do(t, "GET", "/api/v1/leads/export.xlsx", c.m2.key, "")
+		require.Equal(t, 200, r.status, string(r.body))
+		require.Equal(t, "1", r.header.Get("X-Rows"))
+		r = b.do(t, "GET", "/api/v1/leads/export.xlsx", c.admin(), "")
+		require.Equal(t, "2", r.header.Get("X-Rows"))
+		noExport := c.user(t, "Без выгрузки", c.role(t, "Без выгрузки", core.RoleAdminID, `{"lead":{"view":"all"}}`, `{}`))
+		requireProblem(t, b.do(t, "GET", "/api/v1/leads/export.xlsx", noExport.key, ""), 403, core.EFORBIDDEN)
+		r = b.do(t, "GET", "/api/v1/audit?action=export", c.admin(), "")
+		require.Len(t, r.json(t)["items"], 2, "each export is audited")
+	})
+
+	t.Run("SearchAndDuplicatesFindOnlyWhatTheUserSees", func(t *testing.T) {
+		r := b.do(t, "GET", "/api/v1/search?q=Лид", c.m2.key, "")
+		require.Equal(t, 200, r.status, string(r.body))
+		require.Len(t, r.json(t)["items"], 1)
+		require.Equal(t, mine, r.json(t)["items"].([]any)[0].(map[string]any)["id"])
+		r = b.do(t, "GET", "/api/v1/duplicates?phone=%2B79005550101", c.m2.key, "")
+		require.Equal(t, 200, r.status, string(r.body))
+		require.Empty(t, r.json(t)["items"])
+		r = b.do(t, "GET", "/api/v1/duplicates?phone=%2B79005550101", c.headA.key, "")
+		require.Len(t, r.json(t)["items"], 1, "the head sees the subordinate's")
+	})
+
+	t.Run("TheFunnelAndReportsCountOnlyVisibleDealsAndHideHiddenFields", func(t *testing.T) {
+		c.create(t, c.m1, "/api/v1/deals", `{"name":"Сделка М1","amount":"1000"}`)
+		c.create(t, c.m2, "/api/v1/deals", `{"name":"Сделка М2","amount":"20"}`)
+		c.create(t, c.intern, "/api/v1/deals", `{"name":"Сделка стажёра"}`)
+		total := func(key string) any {
+			r := b.do(t, "GET", "/api/v1/funnel", key, "")
+			require.Equal(t, 200, r.status, string(r.body))
+			return r.json(t)["total"]
+		}
+		require.Equal(t, float64(1), total(c.m2.key).(map[string]any)["count"])
+		require.Equal(t, "20.00", total(c.m2.key).(map[string]any)["amount"])
+		require.Equal(t, float64(3), total(c.admin()).(map[string]any)["count"])
+		require.Equal(t, "0.00", total(c.intern.key).(map[string]any)["amount"], "the intern's funnel shows no amounts")
+		requireProblem(t, b.do(t, "POST", "/api/v1/reports", c.intern.key, `{"name":"Суммы","entity":"deal","columns":["name","amount"]}`),
+			422, core.EINVALID, "columns[1]:unknown_field")
+		r := b.do(t, "POST", "/api/v1/reports", c.m2.key, `{"name":"Мои сделки","entity":"deal","related":["account"],"columns":["name","amount","account.name"]}`)
+		require.Equal(t, 201, r.status, string(r.body))
+		rep := r.json(t)["id"].(string)
+		r = b.do(t, "GET", "/api/v1/reports/"+rep+"/run", c.m2.key, "")
+		require.Equal(t, 200, r.status, string(r.body))
+		require.Len(t, r.json(t)["rows"], 1)
+		requireProblem(t, b.do(t, "GET", "/api/v1/reports/"+rep+"/run", c.m1.key, ""), 404, core.ENOTFOUND)
+	})
+
+	t.Run("ConversionMergeAndDocumentsNeedTheRecords", func(t *testing.T) {
+		other := c.create(t, c.m1, "/api/v1/leads", `{"last_name":"Чужой","company":"Чужая"}`)
+		requireProblem(t, b.do(t, "POST", "/api/v1/leads/"+other+"/convert", c.m2.key, `{}`), 404, core.ENOTFOUND)
+		requireProblem(t, b.do(t, "POST", "/api/v1/leads/"+mine+"/merge", c.m2.key, fmt.Sprintf(`{"duplicate_id":%q}`, other)), 404, core.ENOTFOUND)
+		r := b.do(t, "POST", "/api/v1/leads/"+other+"/convert", c.m1.key, `{}`)
+		require.Equal(t, 201, r.status, string(r.body))
+		require.Equal(t, c.m1.id, r.json(t)["contact"].(map[string]any)["owner_id"], "the created records are the converter's reach")
+
+		svc := c.create(t, c.admin2(t), "/api/v1/services", `{"name":"Монтаж","unit":"усл","vat_rate":"22","price":"500"}`)
+		acc := c.create(t, c.m1, "/api/v1/accounts", `{"name":"ООО Счёт"}`)
+		q := c.create(t, c.m1, "/api/v1/quotes", `{"subject":"КП","account_id":"`+acc+`","date":"2026-11-20","lines":[{"service_id":"`+svc+`","quantity":"2"}]}`)
+		r = b.do(t, "POST", "/api/v1/quotes/"+q+"/invoice", c.m1.key, `{"date":"2026-11-21"}`)
+		require.Equal(t, 201, r.status, string(r.body))
+		inv := r.json(t)["id"].(string)
+		for _, path := range []string{"/api/v1/invoices/" + inv, "/api/v1/invoices/" + inv + "/remaining", "/api/v1/invoices/" + inv + "/pdf",
+			"/api/v1/quotes/" + q + "/pdf"} {
+			requireProblem(t, b.do(t, "GET", path, c.m2.key, ""), 404, core.ENOTFOUND)
+		}
+		requireProblem(t, b.do(t, "POST", "/api/v1/quotes/"+q+"/invoice", c.m2.key, `{"date":"2026-11-21"}`), 404, core.ENOTFOUND)
+		requireProblem(t, b.do(t, "POST", "/api/v1/invoices/"+inv+"/act", c.m2.key, `{"date":"2026-11-25"}`), 404, core.ENOTFOUND)
+		require.Equal(t, 200, b.do(t, "GET", "/api/v1/invoices/"+inv+"/remaining", c.headA.key, "").status)
+
+		// The accountant sees every invoice and records payments, though
+		// she may not edit the invoice the payment settles.
+		r = b.do(t, "POST", "/api/v1/invoices/"+inv+"/payments", c.acct.key, `{"amount":"100","date":"2026-11-26","method":"cash"}`)
+		require.Equal(t, 201, r.status, string(r.body))
+		r = b.do(t, "GET", "/api/v1/invoices/"+inv, c.acct.key, "")
+		require.Equal(t, "100.00", r.json(t)["amount_paid"])
+		requireProblem(t, b.do(t, "PATCH", "/api/v1/invoices/"+inv, c.acct.key, `{"subject":"x"}`), 403, core.EFORBIDDEN)
+	})
+}
+
+// admin2 is the administrator as a person (the catalog is the admin's).
+func (c *company) admin2(t *testing.T) person { return person{key: c.b.admin} }

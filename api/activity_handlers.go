@@ -80,6 +80,13 @@ func (s *Server) calendarFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The feed reads as its user, with a read key's reach: what they may
+	// see of their own activities, nothing more.
+	acc, err := s.deps.Auth.Access(ctx, u.ID, core.ScopeRead)
+	if err != nil {
+		return core.Errorf(core.ENOTFOUND, "no such calendar")
+	}
+	ctx = core.NewContextWithAccess(ctx, acc)
 	now := time.Now().UTC()
 	f := core.ActivityFilter{ListParams: core.ListParams{OwnerID: u.ID, Sort: core.Sort{Field: "start_at"}, Limit: core.MaxPageSize},
 		From: now.Add(-calendarPast), To: now.Add(calendarFuture)}

@@ -153,7 +153,13 @@ func TestDatabaseOutage(t *testing.T) {
 			outage++
 			require.Equal(t, "5", w.retryAfter, "a 503 says when to retry")
 		default:
-			t.Fatalf("a write got %d: %s", w.status, w.detail)
+			var why []string // the hub's own account of it
+			for _, line := range strings.Split(h.errs.String(), "\n") {
+				if strings.Contains(line, "internal_error") {
+					why = append(why, line)
+				}
+			}
+			t.Fatalf("a write got %d: %s\n%s", w.status, w.detail, strings.Join(why, "\n"))
 		}
 	}
 	t.Logf("%d writes acknowledged, %d refused with 503 during the outage", len(ids), outage)

@@ -40,6 +40,22 @@ type compiler struct {
 	ents  map[string]*Entity // link path → entity
 	errs  []core.FieldError
 	today string // the parameter holding today's date, once bound
+	// access, when set, is the user's (Options.Access).
+	access *Access
+}
+
+// visible is the condition on entity e's rows at alias that keeps what
+// the user reaches, "" for no condition.
+func (c *compiler) visible(e *Entity, alias string) string {
+	if c.access == nil || c.access.Visible == nil || e.rights == "" {
+		return ""
+	}
+	return c.access.Visible(e.rights, fmt.Sprintf(e.row, alias)+".", c.arg)
+}
+
+// hidden reports whether a field of e is hidden from the user.
+func (c *compiler) hidden(e *Entity, field string) bool {
+	return c.access != nil && c.access.Hidden != nil && e.rights != "" && slices.Contains(c.access.Hidden(e.rights), field)
 }
 
 func (c *compiler) bad(field, code, msg string) {
@@ -51,8 +67,8 @@ func (c *compiler) arg(v any) string {
 	return fmt.Sprintf("$%d", len(c.args))
 }
 
-func newCompiler(reg Registry, d *core.ReportDefinition, now time.Time, loc *time.Location) *compiler {
-	c := &compiler{reg: reg, loc: loc, now: now, alias: map[string]string{"": "t0"}, ents: map[string]*Entity{}}
+func newCompiler(reg Registry, d *core.ReportDefinition, now time.Time, loc *time.Location, access *Access) *compiler {
+	c := &compiler{reg: reg, loc: loc, now: now, alias: map[string]string{"": "t0"}, ents: map[string]*Entity{}, access: access}
 	base, ok := reg[d.Entity]
 	if !ok {
 		c.bad("entity", "unknown_entity", fmt.Sprintf("%q is not a report entity (%s)", d.Entity, entityNames(reg)))
@@ -93,6 +109,9 @@ func (c *compiler) join(path, where string) bool {
 	target := c.reg[l.target]
 	a := fmt.Sprintf("t%d", len(c.joins)+1)
 	on := fmt.Sprintf("%s.id = %s", a, fmt.Sprintf(l.fk, c.alias[parent]))
+	if v := c.visible(target, a); v != "" {
+		on += " AND " + v // a linked record the user may not see joins as empty
+	}
 	c.joins = append(c.joins, fmt.Sprintf("LEFT JOIN %s ON %s", fmt.Sprintf(target.from, a), on))
 	c.alias[path], c.ents[path] = a, target
 	return true
@@ -113,7 +132,7 @@ func (c *compiler) ref(key, where string) (rRef, bool) {
 		return rRef{}, false
 	}
 	f, ok := e.fields[name]
-	if !ok {
+	if !ok || c.hidden(e, name) {
 		c.bad(where, "unknown_field", fmt.Sprintf("%q is not a field of %s", name, e.name))
 		return rRef{}, false
 	}

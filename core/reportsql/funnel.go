@@ -42,7 +42,8 @@ const dealFunnelFrom = `deals %[1]s_deal
 // over stages: a total over stages leaves them out.
 func dealFunnel() *Entity {
 	e := &Entity{name: "deal_funnel", label: "Воронка: сделка на этапе", from: dealFunnelFrom,
-		live: "%[1]s_deal.deleted_at IS NULL", fields: map[string]rField{}, links: map[string]rLink{}}
+		live: "%[1]s_deal.deleted_at IS NULL", row: "%[1]s_deal", rights: core.EntityDeal,
+		fields: map[string]rField{}, links: map[string]rLink{}}
 	for _, s := range []string{"id id Сделка (Ид)", "created_at datetime Создана", "updated_at datetime Изменена",
 		"name text Название", "probability integer Вероятность", "amount money Сумма", "currency text Валюта",
 		"close_date date Дата закрытия", "closed_at datetime Закрыта", "source text Источник", "type text Тип",

@@ -31,6 +31,19 @@ type Options struct {
 	Loc *time.Location
 	// MaxRows is the most rows a run returns (a run may ask for fewer).
 	MaxRows int
+	// Access, when set, keeps a user's report to what they may see: the
+	// condition on the records of entity at the row prefix ("t0.") that
+	// the user reaches ("" none, adding its arguments with arg), and the
+	// fields of entity hidden from them. The primary entity's rows are
+	// filtered by it; a linked record beyond it joins as empty.
+	Access *Access
+}
+
+// Access is what the compiler needs of a user's access (core.Access as
+// the store applies it).
+type Access struct {
+	Visible func(entity, row string, arg func(any) string) string
+	Hidden  func(entity string) []string
 }
 
 // Plan is a compiled report. Its Errors say what the definition or the
@@ -82,7 +95,7 @@ func Compile(reg Registry, d *core.ReportDefinition, run core.ReportRun, o Optio
 	if o.Loc == nil {
 		o.Loc = time.UTC
 	}
-	c := newCompiler(reg, d, o.Now, o.Loc)
+	c := newCompiler(reg, d, o.Now, o.Loc, o.Access)
 	p := &Plan{c: c, params: map[string]string{}, limit: o.MaxRows}
 	if run.Limit > 0 && run.Limit < p.limit {
 		p.limit = run.Limit
@@ -185,6 +198,9 @@ func (p *Plan) conditions(d *core.ReportDefinition, run core.ReportRun) []string
 	var where []string
 	if c.base.live != "" {
 		where = append(where, fmt.Sprintf(c.base.live, "t0"))
+	}
+	if v := c.visible(c.base, "t0"); v != "" {
+		where = append(where, v)
 	}
 	if f := c.filter(d.Filters, "filters"); f != "" {
 		where = append(where, "("+f+")")

@@ -57,6 +57,11 @@ type Entity struct {
 	// from is the FROM item over the alias %[1]s; live filters out what a
 	// report never shows (deleted records).
 	from, live string
+	// row is the alias pattern of the table whose rows are the records
+	// (their id, owner_id, team_id): "%[1]s", or a derived set's own.
+	// rights names the entity whose access rules govern them: its own
+	// name, or the records' ("deal" for the funnel's rows).
+	row, rights string
 	fields     map[string]rField
 	links      map[string]rLink
 }
@@ -75,7 +80,8 @@ func columns(fields map[string]rField, specs ...string) {
 }
 
 func entity(name, label, table string, soft bool, specs ...string) *Entity {
-	e := &Entity{name: name, label: label, from: table + " %[1]s", fields: map[string]rField{}, links: map[string]rLink{}}
+	e := &Entity{name: name, label: label, from: table + " %[1]s", row: "%[1]s", rights: name,
+		fields: map[string]rField{}, links: map[string]rLink{}}
 	if soft {
 		e.live = "%[1]s.deleted_at IS NULL"
 	}

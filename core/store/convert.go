@@ -31,6 +31,9 @@ func (s *Store) Convert(ctx context.Context, leadID string, req core.ConvertRequ
 		if err != nil {
 			return err
 		}
+		if err := s.tables.lead.authorize(ctx, s, tx, leadID, core.ActEdit, nil); err != nil {
+			return err
+		}
 		if lead.Converted {
 			if !bytes.Equal(lead.ConversionRequest, fingerprint) {
 				return core.Errorf(core.ECONFLICT, "the lead was already converted with another request")

@@ -632,6 +632,9 @@ func (r quotes) fromQuote(ctx context.Context, quoteID string, patch core.Patch,
 		if err != nil {
 			return err
 		}
+		if err := r.t.authorize(ctx, r.s, tx, quoteID, core.ActView, nil); err != nil {
+			return err
+		}
 		if q.Status == "rejected" {
 			return core.Invalid([]core.FieldError{{Field: "quote_id", Code: "rejected", Message: "the quote was rejected"}})
 		}

@@ -117,7 +117,7 @@ func (r emails) Queue(ctx context.Context, q core.QueuedEmail, lease time.Durati
 
 // Get implements core.EmailService.
 func (r emails) Get(ctx context.Context, id string) (*core.EmailMessage, error) {
-	rec, err := r.t.get(ctx, r.s.db(ctx), id, "")
+	rec, err := r.t.getFor(ctx, r.s.db(ctx), id, core.ActView)
 	return (*core.EmailMessage)(rec), wrap("get email", err)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -52,11 +53,19 @@ func (s *Store) Funnel(ctx context.Context, f core.FunnelFilter) (*core.Funnel, 
 	if !f.To.IsZero() {
 		q.where("d.created_at < " + q.arg(f.To))
 	}
+	acc := core.AccessFromContext(ctx)
+	if c := visibleCond(q, acc, core.EntityDeal, false, core.ActView, "d."); c != "" {
+		q.where(c)
+	}
 	extra := ""
 	for _, c := range q.conds {
 		extra += " AND " + c
 	}
-	rows, err := s.db(ctx).Query(ctx, fmt.Sprintf(funnelSQL, extra), q.args...)
+	sql := fmt.Sprintf(funnelSQL, extra)
+	if acc != nil && acc.Field(core.EntityDeal, "amount") == core.FieldHidden {
+		sql = strings.Replace(sql, "SELECT d.owner_id, d.amount,", "SELECT d.owner_id, NULL::numeric AS amount,", 1) // the sums show nothing
+	}
+	rows, err := s.db(ctx).Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("funnel: %w", err)
 	}

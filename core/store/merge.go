@@ -67,6 +67,16 @@ func mergeRecords[E any, P recordPtr[E]](ctx context.Context, s *Store, t *table
 			}
 			recs[id] = rec
 		}
+		// The user must be allowed to edit the one that stays and delete
+		// the one that goes; moving what links to it is the merge's own
+		// work, whoever owns those records.
+		if err := t.authorize(ctx, s, tx, targetID, core.ActEdit, nil); err != nil {
+			return err
+		}
+		if err := t.authorize(ctx, s, tx, dupID, core.ActDelete, nil); err != nil {
+			return err
+		}
+		ctx := core.WithoutAccess(ctx)
 		target, dup := recs[targetID], recs[dupID]
 		fill, err := fillPatch(t.schema(), target, dup)
 		if err != nil {

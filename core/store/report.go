@@ -53,8 +53,9 @@ func (s *Store) newReportTable() *table[core.Report, *core.Report] {
 		},
 		validate: (*core.Report).Validate,
 		prepare: func(ctx context.Context, db dbtx, _, r *core.Report) error {
-			// The fields, links and operators it names must exist.
-			if errs := s.compile(&r.ReportDefinition, core.ReportRun{}, s.now()).Errors(); len(errs) > 0 {
+			// The fields, links and operators it names must exist (and
+			// not be hidden from the user who writes it).
+			if errs := s.compileFor(core.AccessFromContext(ctx), &r.ReportDefinition, core.ReportRun{}, s.now()).Errors(); len(errs) > 0 {
 				return core.Invalid(errs)
 			}
 			if r.Slug != "" && (core.StandardReport(r.Slug) != nil || r.Slug == "standard") {
@@ -111,7 +112,7 @@ func (s *Store) findReport(ctx context.Context, db dbtx, idOrSlug string) (*core
 		return std, nil
 	}
 	if uuid.Validate(idOrSlug) == nil {
-		rec, err := s.tables.report.get(ctx, db, idOrSlug, "")
+		rec, err := s.tables.report.getFor(ctx, db, idOrSlug, core.ActView)
 		return (*core.Report)(rec), err
 	}
 	var id string
@@ -122,7 +123,7 @@ func (s *Store) findReport(ctx context.Context, db dbtx, idOrSlug string) (*core
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.tables.report.get(ctx, db, id, "")
+	rec, err := s.tables.report.getFor(ctx, db, id, core.ActView)
 	return (*core.Report)(rec), err
 }
 
@@ -136,8 +137,24 @@ func reportRegistry() reportsql.Registry { return reportsql.NewRegistry() }
 // their plan, within the configured row limit and time zone; the plan's
 // Errors hold what is wrong.
 func (s *Store) compile(d *core.ReportDefinition, run core.ReportRun, now time.Time) *reportsql.Plan {
+	return s.compileFor(nil, d, run, now)
+}
+
+// compileFor is compile for a user: their report shows the records they
+// may see and none of the fields their role hides (nil: everything).
+func (s *Store) compileFor(acc *core.Access, d *core.ReportDefinition, run core.ReportRun, now time.Time) *reportsql.Plan {
 	lim := s.limits()
-	return reportsql.Compile(s.reportReg, d, run, reportsql.Options{Now: now, Loc: lim.loc, MaxRows: lim.maxRows})
+	o := reportsql.Options{Now: now, Loc: lim.loc, MaxRows: lim.maxRows}
+	if acc != nil {
+		o.Access = &reportsql.Access{
+			Visible: func(entity, row string, arg func(any) string) string {
+				_, owned := ownedTables[entity]
+				return visibleCondArgs(arg, acc, entity, !owned, core.ActView, row)
+			},
+			Hidden: acc.HiddenFields,
+		}
+	}
+	return reportsql.Compile(s.reportReg, d, run, o)
 }
 
 // Catalog implements core.ReportService: the registry as the compiler
@@ -160,7 +177,7 @@ func (r reports) Run(ctx context.Context, rep *core.Report, run core.ReportRun) 
 	if errs := rep.ReportDefinition.Check(); len(errs) > 0 {
 		return nil, core.Invalid(errs)
 	}
-	p := s.compile(&rep.ReportDefinition, run, now)
+	p := s.compileFor(core.AccessFromContext(ctx), &rep.ReportDefinition, run, now)
 	if errs := p.Errors(); len(errs) > 0 {
 		return nil, core.Invalid(errs)
 	}

@@ -64,12 +64,24 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 	// Prefix matches rank below every other tier, and common prefixes are
 	// the costly ones: they are looked up only when the other tiers leave
 	// room in the page.
+	// The prefix tiers run on their own, with only $1 and what their
+	// visibility conditions add.
+	prefixArgs := []any{q}
+	prefixArg := func(v any) string { prefixArgs = append(prefixArgs, v); return fmt.Sprintf("$%d", len(prefixArgs)) }
+	acc := core.AccessFromContext(ctx)
 	var tiers, prefixTiers []string
-	add := func(list *[]string, k searchKind, rank, cond string) {
+	add := func(list *[]string, argf func(any) string, k searchKind, rank, cond string) {
+		if c := visibleCondArgs(argf, acc, k.entity, false, core.ActView, ""); c != "" {
+			cond += " AND " + c
+		}
+		details := k.details
+		if acc != nil && len(acc.HiddenFields(k.entity)) > 0 {
+			details = "''" // the details show fields the user's role may hide
+		}
 		*list = append(*list, fmt.Sprintf(`(SELECT '%s' AS entity, id, btrim(%s) AS title, %s AS details, %s::float8 AS rank
-			FROM %s WHERE deleted_at IS NULL AND %s LIMIT %d)`, k.entity, k.title, k.details, rank, k.table, cond, limit))
+			FROM %s WHERE deleted_at IS NULL AND %s LIMIT %d)`, k.entity, k.title, details, rank, k.table, cond, limit))
 	}
-	tier := func(k searchKind, rank, cond string) { add(&tiers, k, rank, cond) }
+	tier := func(k searchKind, rank, cond string) { add(&tiers, arg, k, rank, cond) }
 	for _, k := range searchKinds {
 		var exact []string
 		if k.phones != "" && isPhone {
@@ -96,7 +108,7 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 			tier(k, "0.9", fmt.Sprintf("((%s) LIKE %s OR (%s) LIKE %s)", k.phones, arg("%"+fragment+"%"), k.phones, arg(p)))
 		}
 		if fragment == "" { // words of a name; digits are searched as phones
-			add(&prefixTiers, k, "0.8", "search_words @@ (SELECT words FROM sq)")
+			add(&prefixTiers, prefixArg, k, "0.8", "search_words @@ (SELECT words FROM sq)")
 		}
 	}
 	query := func(tiers []string) string {
@@ -118,7 +130,7 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]core.SearchH
 		if hits, err = searchRows(ctx, tx, query(tiers), args); err != nil || len(hits) >= limit || len(prefixTiers) == 0 {
 			return err
 		}
-		more, err := searchRows(ctx, tx, query(prefixTiers), args[:1]) // prefix tiers use only $1
+		more, err := searchRows(ctx, tx, query(prefixTiers), prefixArgs)
 		seen := map[string]bool{}
 		for _, h := range hits {
 			seen[h.Entity+h.ID] = true

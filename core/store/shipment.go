@@ -266,6 +266,9 @@ func (r invoices) ship(ctx context.Context, invoiceID string, req core.ShipmentR
 		if err != nil {
 			return err
 		}
+		if err := r.t.authorize(ctx, r.s, tx, invoiceID, core.ActView, nil); err != nil {
+			return err
+		}
 		if inv.Status == "cancelled" {
 			return core.Invalid([]core.FieldError{{Field: "invoice_id", Code: "cancelled", Message: "the invoice is cancelled"}})
 		}

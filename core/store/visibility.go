@@ -27,6 +27,11 @@ import (
 //
 // For edit and delete only edit shares count.
 func visibleCond(q *query, acc *core.Access, entity string, ownerless bool, act core.Action, alias string) string {
+	return visibleCondArgs(q.arg, acc, entity, ownerless, act, alias)
+}
+
+// visibleCondArgs is visibleCond adding its arguments with arg.
+func visibleCondArgs(arg func(any) string, acc *core.Access, entity string, ownerless bool, act core.Action, alias string) string {
 	if acc == nil {
 		return ""
 	}
@@ -40,9 +45,9 @@ func visibleCond(q *query, acc *core.Access, entity string, ownerless bool, act 
 	r := acc.Reach(level)
 	var or []string
 	if len(r.Users) > 0 {
-		or = append(or, alias+"owner_id = ANY("+q.arg(r.Users)+"::uuid[])")
+		or = append(or, alias+"owner_id = ANY("+arg(r.Users)+"::uuid[])")
 	}
-	teams := q.arg(nonNil(r.Teams))
+	teams := arg(nonNil(r.Teams))
 	if len(r.Teams) > 0 {
 		or = append(or, alias+"team_id = ANY("+teams+"::uuid[])")
 	}
@@ -50,8 +55,8 @@ func visibleCond(q *query, acc *core.Access, entity string, ownerless bool, act 
 	if act == core.ActEdit || act == core.ActDelete {
 		access = " AND access = 'edit'"
 	}
-	or = append(or, alias+"id = ANY(ARRAY(SELECT record_id FROM record_shares WHERE entity = "+q.arg(entity)+
-		" AND (user_id = "+q.arg(acc.UserID)+"::uuid OR team_id = ANY("+teams+"::uuid[]))"+access+"))")
+	or = append(or, alias+"id = ANY(ARRAY(SELECT record_id FROM record_shares WHERE entity = "+arg(entity)+
+		" AND (user_id = "+arg(acc.UserID)+"::uuid OR team_id = ANY("+teams+"::uuid[]))"+access+"))")
 	return "(" + strings.Join(or, " OR ") + ")"
 }
 
@@ -90,7 +95,9 @@ func (s *Store) authorize(ctx context.Context, db dbtx, entity, table string, ow
 	if c := visibleCond(q, acc, entity, false, core.ActView, ""); c != "" {
 		view = c
 	}
-	if c := visibleCond(q, acc, entity, false, act, ""); c != "" && act != core.ActView {
+	if act == core.ActView {
+		may = view
+	} else if c := visibleCond(q, acc, entity, false, act, ""); c != "" {
 		may = c
 	}
 	var seen, allowed bool

@@ -88,7 +88,8 @@ func (s *Store) formLookups(ctx context.Context, db dbtx, sub core.FormSubmissio
 		return err
 	})
 	if !sub.Dup.Empty() && (sub.Duplicates == core.FormDupAttach || sub.Target == core.FormTargetDeal) {
-		b.Queue(dupSQL, dupArgs(sub.Dup)...).Query(func(rows pgx.Rows) error {
+		sql, args := dupQuery(ctx, sub.Dup)
+		b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 			var err error
 			matches, err = collectDuplicates(rows)
 			return err
@@ -332,6 +333,9 @@ func (s *Store) Attachments(ctx context.Context, entity, recordID string) ([]cor
 	if _, err := uuid.Parse(recordID); err != nil {
 		return []core.Attachment{}, nil
 	}
+	if err := s.mayViewAttachments(ctx, entity, recordID); err != nil {
+		return nil, err
+	}
 	rows, err := s.db(ctx).Query(ctx, `SELECT `+attachmentColumns+` FROM attachments
 		WHERE entity = $1 AND record_id = $2 ORDER BY created_at, id LIMIT 1000`, entity, recordID)
 	if err != nil {
@@ -358,7 +362,22 @@ func (s *Store) AttachmentContent(ctx context.Context, id string) (*core.Attachm
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, core.Errorf(core.ENOTFOUND, "attachment not found")
 	}
-	return &a, data, wrap("attachment content", err)
+	if err != nil {
+		return nil, nil, wrap("attachment content", err)
+	}
+	if err := s.mayViewAttachments(ctx, a.Entity, a.RecordID); err != nil {
+		return nil, nil, core.Errorf(core.ENOTFOUND, "attachment not found")
+	}
+	return &a, data, nil
+}
+
+// mayViewAttachments says whether the context's user may see the files of
+// a record: the attachment right and the record itself.
+func (s *Store) mayViewAttachments(ctx context.Context, entity, recordID string) error {
+	if acc := core.AccessFromContext(ctx); acc != nil && acc.Level(core.EntityAttachment, core.ActView) == core.LevelNone {
+		return core.Forbidden(core.EntityAttachment, core.ActView)
+	}
+	return s.mayView(ctx, entity, recordID)
 }
 
 func scanWebForm(def []byte, created, updated time.Time, version int64) (*core.WebForm, error) {
