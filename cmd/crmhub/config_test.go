@@ -23,8 +23,14 @@ func envFunc(kv map[string]string) func(string) string {
 // run runs the command line in-process and returns exit code and outputs.
 func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	return runIn(t, env, "", args...)
+}
+
+// runIn is run with stdin as the command's standard input.
+func runIn(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &errb, Getenv: envFunc(env)}
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: envFunc(env)}
 	code := m.Run(context.Background(), args)
 	return code, out.String(), errb.String()
 }

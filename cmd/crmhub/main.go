@@ -3,7 +3,8 @@
 //	crmhub serve                              run the hub: API, connectors, embedded PostgreSQL without a database URL
 //	crmhub migrate up|status                  apply or list database migrations
 //	crmhub apikey create|list|revoke          manage API keys
-//	crmhub user add|list                      add or list users (record owners)
+//	crmhub user add|list|passwd               add or list users (record owners), set a password
+//	crmhub role list|show                     list the roles, or show one's rights
 //	crmhub stream resync|status|dead-letters  resync snapshots to Kafka, show the stream, list or retry dead letters
 //	crmhub inbox status|failed|retry          webhook deliveries: their status, the failed ones, retry them
 //	crmhub print --form F --id ID             print a document as PDF
@@ -45,7 +46,7 @@ var (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	code := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -54,6 +55,9 @@ func main() {
 // Main holds the program's dependencies so that tests can run it end to
 // end in-process.
 type Main struct {
+	// Stdin is read by commands that take a secret (user passwd): never
+	// an argument, which other users see in the process list.
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	// OnListen, when set, is told the API's address once it listens.
@@ -113,7 +117,8 @@ func commands() []command {
 		{"serve", "run the hub: API, embedded PostgreSQL when no database URL is set", (*Main).serve},
 		{"migrate", "apply (up) or list (status) database migrations", (*Main).migrate},
 		{"apikey", "create, list or revoke API keys", (*Main).apikey},
-		{"user", "add or list users (record owners)", (*Main).user},
+		{"user", "add or list users (record owners), set a password", (*Main).user},
+		{"role", "list the roles, or show one's rights", (*Main).role},
 		{"stream", "resync snapshots to Kafka, or show the stream's status", (*Main).stream},
 		{"inbox", "webhook deliveries: status, failed ones, retry them", (*Main).inbox},
 		{"print", "print a document as PDF (счёт на оплату, акт, коммерческое предложение)", (*Main).print},

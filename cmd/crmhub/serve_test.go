@@ -206,6 +206,34 @@ func TestServeEndToEnd(t *testing.T) {
 		return
 	}
 
+	if !t.Run("APasswordSetFromTheCLISignsIn", func(t *testing.T) {
+		code, _, stderr := runIn(t, env, "короткий\n", "user", "passwd", "--email", "petr@example.ru")
+		require.Equal(t, 2, code)
+		require.Contains(t, stderr, "at least 10 characters")
+		code, _, stderr = runIn(t, env, "пароль-из-консоли\n", "user", "passwd", "--email", "petr@example.ru")
+		require.Equal(t, 0, code, stderr)
+		anon := client{base: c.base}
+		status, _, body := anon.do(t, "POST", "/api/v1/auth/login", `{"email":"petr@example.ru","password":"пароль-из-консоли"}`)
+		require.Equal(t, 200, status, string(body))
+		var login struct{ Token string }
+		require.NoError(t, json.Unmarshal(body, &login))
+		me := client{base: c.base, key: login.Token}
+		status, _, body = me.do(t, "GET", "/api/v1/auth/me", "")
+		require.Equal(t, 200, status, string(body))
+		require.Contains(t, string(body), "Менеджер", "a user added without a role is a manager")
+
+		code, roles, stderr := run(t, env, "role", "list")
+		require.Equal(t, 0, code, stderr)
+		for _, name := range []string{"Администратор", "Руководитель отдела продаж", "Менеджер"} {
+			require.Contains(t, roles, name)
+		}
+		code, shown, stderr := run(t, env, "role", "show", "Менеджер")
+		require.Equal(t, 0, code, stderr)
+		require.Regexp(t, `(?m)^account\s+team\s+own\s+own\s+own\s+own$`, shown)
+	}) {
+		return
+	}
+
 	if !t.Run("Print", func(t *testing.T) {
 		// crmhub print writes a document's PDF.
 		status, _, body := c.do(t, "POST", "/api/v1/invoices", `{"lines":[{"name":"Работы","price":"1000","vat_rate":"22"}]}`)

@@ -16,17 +16,20 @@ func cliContext(ctx context.Context) context.Context {
 }
 
 func (m *Main) user(ctx context.Context, args []string) error {
-	return m.dispatch(ctx, "user", "Usage: crmhub user add --name NAME [--email E] [--ext 101,102] [--admin]\n       crmhub user list [--all]", args,
+	return m.dispatch(ctx, "user", "Usage: crmhub user add --name NAME [--email E] [--ext 101,102] [--role ROLE] [--admin]\n"+
+		"       crmhub user list [--all]\n       crmhub user passwd --email E < password.txt", args,
 		subcommand{"add", m.userAdd},
-		subcommand{"list", m.userList})
+		subcommand{"list", m.userList},
+		subcommand{"passwd", m.userPasswd})
 }
 
 func (m *Main) userAdd(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("user add", "user add --name NAME [--email E] [--ext 101,102] [--admin]")
+	fs, cfgPath := m.flags("user add", "user add --name NAME [--email E] [--ext 101,102] [--role ROLE] [--admin]")
 	name := fs.String("name", "", "the user's full name (required)")
 	email := fs.String("email", "", "e-mail address")
 	ext := fs.String("ext", "", "comma-separated phone extensions, e.g. 101,102")
 	admin := fs.Bool("admin", false, "make the user an administrator")
+	role := fs.String("role", "", "the user's role, by id or name (default «Менеджер»)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,6 +44,13 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 		p.Set("phone_extensions", strings.Split(*ext, ","))
 	}
 	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
+		if *role != "" {
+			r, err := findRole(ctx, st, *role)
+			if err != nil {
+				return err
+			}
+			p.Set("role_id", r.ID)
+		}
 		u, err := st.Users().Create(cliContext(ctx), p)
 		if err != nil {
 			return describe(err)
