@@ -50,6 +50,10 @@ func (s *Server) createAPIKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	detail, _ := json.Marshal(map[string]any{"op": "created", "name": k.Name, "user_id": k.UserID, "scopes": k.Scopes, "prefix": k.Prefix})
+	if err := s.deps.Audit.Audit(c.UserContext(), core.AuditEntry{Action: core.AuditAPIKey, RecordID: k.ID, IP: c.IP(), Detail: detail}); err != nil {
+		return err
+	}
 	c.Location("/api/v1/apikeys/" + k.ID)
 	return c.Status(fiber.StatusCreated).JSON(apiKeyCreated{APIKey: *k, Key: secret})
 }
@@ -64,6 +68,10 @@ func (s *Server) listAPIKeys(c *fiber.Ctx) error {
 
 func (s *Server) revokeAPIKey(c *fiber.Ctx) error {
 	if err := s.deps.APIKeys.RevokeAPIKey(c.UserContext(), c.Params("id")); err != nil {
+		return err
+	}
+	if err := s.deps.Audit.Audit(c.UserContext(), core.AuditEntry{Action: core.AuditAPIKey, RecordID: c.Params("id"), IP: c.IP(),
+		Detail: []byte(`{"op":"revoked"}`)}); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

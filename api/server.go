@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"reflect"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -184,6 +185,19 @@ type Deps struct {
 	Dialers []core.Dialer
 }
 
+// complete reports whether every required dependency is set.
+func (d Deps) complete() bool {
+	required := []any{d.Leads, d.Accounts, d.Contacts, d.Users, d.Pipelines, d.Deals, d.Activities, d.Calendars,
+		d.Converter, d.History, d.Funnels, d.Search, d.Duplicates, d.Merger, d.APIKeys, d.Idempotency, d.Ready,
+		d.Auth, d.LoginThrottle, d.Audit}
+	for _, v := range required {
+		if v == nil || reflect.ValueOf(v).IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
 // Server is the HTTP API.
 type Server struct {
 	cfg     Config
@@ -196,8 +210,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config, deps Deps) (*Server, error) {
 	cfg.setDefaults()
-	if deps.Leads == nil || deps.Accounts == nil || deps.Contacts == nil || deps.Users == nil || deps.Pipelines == nil || deps.Deals == nil || deps.Activities == nil || deps.Calendars == nil || deps.Converter == nil || deps.History == nil || deps.Funnels == nil || deps.Search == nil || deps.Duplicates == nil || deps.Merger == nil || deps.APIKeys == nil || deps.Idempotency == nil || deps.Ready == nil ||
-		deps.Auth == nil || deps.LoginThrottle == nil || deps.Audit == nil {
+	if !deps.complete() {
 		return nil, errors.New("api: every dependency is required")
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}
