@@ -163,78 +163,98 @@ func TestReportFields(t *testing.T) {
 func TestDealFunnelChart(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	check := openAPIChecker(t, b)
-	deal := func(amount string, stages ...string) {
-		data := check("POST", "/api/v1/deals", b.writer, `{"name":"Сделка","amount":"`+amount+`"}`, 201)
-		id := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
-		for _, st := range stages {
-			check("PATCH", "/api/v1/deals/"+id, b.writer, `{"stage":"`+st+`"}`, 200)
-		}
-	}
-	deal("100000")                                                             // stays in prospecting
-	deal("200000", "qualification", "needs_analysis")                          // in needs_analysis
-	deal("300000", "qualification", "closed_won")                              // won: all the way
-	deal("400000", "qualification", "needs_analysis", "closed_lost")           // lost after needs_analysis
-	deal("1500000", "proposal_price_quote")                                    // skipped to the proposal
-	deal("600000", "value_proposition", "qualification")                       // moved back
-	deal("700000", "perception_analysis", "negotiation_review", "closed_lost") // lost late
-
+	router := openAPIRouter(t)
 	var funnel core.Funnel
-	require.NoError(t, json.Unmarshal(check("GET", "/api/v1/funnel", b.reader, "", 200), &funnel))
-	var res core.ReportResult
-	require.NoError(t, json.Unmarshal(check("GET", "/api/v1/reports/deal-pipeline/run", b.reader, "", 200), &res))
-	require.Equal(t, []string{"sum_reached_amount"}, res.Chart.Aggregates)
-	col := slices.Index(res.Aggregates, "sum_reached_amount") + 1
 	var want []float64 // the funnel's reached amounts, stage by stage
-	for i, st := range funnel.Stages {
-		require.Equal(t, st.Code, res.Rows[i][0], "every stage some deal got to, in order")
-		require.Equal(t, st.Reached.Amount.StringFixed(2), res.Rows[i][col], st.Code)
-		want = append(want, st.Reached.Amount.InexactFloat64())
-	}
-	require.Len(t, res.Rows, len(funnel.Stages))
 
-	svg := b.do(t, "GET", "/api/v1/reports/deal-pipeline/run?format=svg", b.reader, "")
-	require.Equal(t, 200, svg.status)
-	require.Equal(t, "image/svg+xml", svg.header.Get("Content-Type"))
-	texts, bands := funnelSVG(t, svg.body)
-	var shares []int
-	for _, s := range texts {
-		if m := regexp.MustCompile(`\((\d+)%\)$`).FindStringSubmatch(s); m != nil {
-			n, err := strconv.Atoi(m[1])
-			require.NoError(t, err)
-			shares = append(shares, n)
+	if !t.Run("DealsReachTheirStagesForwardBackAndClosed", func(t *testing.T) {
+		check := router.checker(t, b)
+		deal := func(amount string, stages ...string) {
+			data := check("POST", "/api/v1/deals", b.writer, `{"name":"Сделка","amount":"`+amount+`"}`, 201)
+			id := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+			for _, st := range stages {
+				check("PATCH", "/api/v1/deals/"+id, b.writer, `{"stage":"`+st+`"}`, 200)
+			}
 		}
-	}
-	require.Len(t, shares, len(want)-1, "each stage but the first shows its share of the first: %q", texts)
-	for i, n := range shares {
-		require.LessOrEqual(t, n, 100, texts)
-		require.Equal(t, int(math.Round(100*want[i+1]/want[0])), n, funnel.Stages[i+1].Code)
-	}
-	require.Len(t, bands, len(want))
-	for i := 1; i < len(bands); i++ {
-		require.Less(t, bands[i][1], bands[i-1][1], "stage %d below stage %d", i, i-1)
-		require.LessOrEqual(t, bands[i][0], bands[i-1][0], "stage %d no wider than stage %d", i, i-1)
-		require.InDelta(t, want[i]/want[0], bands[i][0]/bands[0][0], 0.01, "as wide as its share")
+		deal("100000")                                                             // stays in prospecting
+		deal("200000", "qualification", "needs_analysis")                          // in needs_analysis
+		deal("300000", "qualification", "closed_won")                              // won: all the way
+		deal("400000", "qualification", "needs_analysis", "closed_lost")           // lost after needs_analysis
+		deal("1500000", "proposal_price_quote")                                    // skipped to the proposal
+		deal("600000", "value_proposition", "qualification")                       // moved back
+		deal("700000", "perception_analysis", "negotiation_review", "closed_lost") // lost late
+	}) {
+		return
 	}
 
-	img := check("GET", "/api/v1/reports/deal-pipeline/run?format=png&width=900&height=500", b.reader, "", 200)
-	cfg, err := png.DecodeConfig(bytes.NewReader(img))
-	require.NoError(t, err)
-	require.Equal(t, [2]int{900, 500}, [2]int{cfg.Width, cfg.Height})
-	lookAt(t, "deal-pipeline.png", img)
-
-	x := check("GET", "/api/v1/reports/deal-pipeline/run?format=xlsx", b.reader, "", 200)
-	f, err := excelize.OpenReader(bytes.NewReader(x))
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := f.GetRows("Диаграмма")
-	require.NoError(t, err)
-	require.Len(t, rows, len(want)+1)
-	for i, w := range want {
-		require.Equal(t, strconv.FormatFloat(w, 'f', -1, 64), rows[i+1][1], "Excel's bars: the same figures")
+	if !t.Run("TheReportRowsAreTheFunnelsReachedAmountsStageByStage", func(t *testing.T) {
+		check := router.checker(t, b)
+		require.NoError(t, json.Unmarshal(check("GET", "/api/v1/funnel", b.reader, "", 200), &funnel))
+		var res core.ReportResult
+		require.NoError(t, json.Unmarshal(check("GET", "/api/v1/reports/deal-pipeline/run", b.reader, "", 200), &res))
+		require.Equal(t, []string{"sum_reached_amount"}, res.Chart.Aggregates)
+		col := slices.Index(res.Aggregates, "sum_reached_amount") + 1
+		for i, st := range funnel.Stages {
+			require.Equal(t, st.Code, res.Rows[i][0], "every stage some deal got to, in order")
+			require.Equal(t, st.Reached.Amount.StringFixed(2), res.Rows[i][col], st.Code)
+			want = append(want, st.Reached.Amount.InexactFloat64())
+		}
+		require.Len(t, res.Rows, len(funnel.Stages))
+	}) {
+		return
 	}
+
+	t.Run("TheSVGShowsSharesOfTheFirstStageInBandsNarrowingDownward", func(t *testing.T) {
+		svg := b.do(t, "GET", "/api/v1/reports/deal-pipeline/run?format=svg", b.reader, "")
+		require.Equal(t, 200, svg.status)
+		require.Equal(t, "image/svg+xml", svg.header.Get("Content-Type"))
+		texts, bands := funnelSVG(t, svg.body)
+		var shares []int
+		for _, s := range texts {
+			if m := regexp.MustCompile(`\((\d+)%\)$`).FindStringSubmatch(s); m != nil {
+				n, err := strconv.Atoi(m[1])
+				require.NoError(t, err)
+				shares = append(shares, n)
+			}
+		}
+		require.Len(t, shares, len(want)-1, "each stage but the first shows its share of the first: %q", texts)
+		for i, n := range shares {
+			require.LessOrEqual(t, n, 100, texts)
+			require.Equal(t, int(math.Round(100*want[i+1]/want[0])), n, funnel.Stages[i+1].Code)
+		}
+		require.Len(t, bands, len(want))
+		for i := 1; i < len(bands); i++ {
+			require.Less(t, bands[i][1], bands[i-1][1], "stage %d below stage %d", i, i-1)
+			require.LessOrEqual(t, bands[i][0], bands[i-1][0], "stage %d no wider than stage %d", i, i-1)
+			require.InDelta(t, want[i]/want[0], bands[i][0]/bands[0][0], 0.01, "as wide as its share")
+		}
+	})
+
+	t.Run("ThePNGHasTheAskedSize", func(t *testing.T) {
+		check := router.checker(t, b)
+		img := check("GET", "/api/v1/reports/deal-pipeline/run?format=png&width=900&height=500", b.reader, "", 200)
+		cfg, err := png.DecodeConfig(bytes.NewReader(img))
+		require.NoError(t, err)
+		require.Equal(t, [2]int{900, 500}, [2]int{cfg.Width, cfg.Height})
+		lookAt(t, "deal-pipeline.png", img)
+	})
+
+	t.Run("ExcelsBarsShowTheSameFigures", func(t *testing.T) {
+		check := router.checker(t, b)
+		x := check("GET", "/api/v1/reports/deal-pipeline/run?format=xlsx", b.reader, "", 200)
+		f, err := excelize.OpenReader(bytes.NewReader(x))
+		require.NoError(t, err)
+		defer f.Close()
+		rows, err := f.GetRows("Диаграмма")
+		require.NoError(t, err)
+		require.Len(t, rows, len(want)+1)
+		for i, w := range want {
+			require.Equal(t, strconv.FormatFloat(w, 'f', -1, 64), rows[i+1][1], "Excel's bars: the same figures")
+		}
+	})
 
 	t.Run("NothingFound", func(t *testing.T) { // a dashboard embedding the chart gets an image saying so
+		check := router.checker(t, b)
 		nobody := "/api/v1/reports/deal-pipeline/run?owner=0190a5c0-0000-7000-8000-000000000000"
 		var empty core.ReportResult
 		require.NoError(t, json.Unmarshal(check("GET", nobody, b.reader, "", 200), &empty))

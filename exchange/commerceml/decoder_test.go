@@ -80,86 +80,103 @@ func file(t *testing.T, path string) items {
 
 // The counts are those testdata/SOURCES.md gives for each file.
 func TestFixturesDecode(t *testing.T) {
-	imp := file(t, "dobromyslov-commerceml-parser/import0_1.xml")
-	require.Equal(t, "2.07", imp.info.Version)
-	require.Len(t, imp.classifiers, 1)
-	require.NotEmpty(t, imp.classifiers[0].Owner.INN)
-	require.Len(t, imp.groups, 1)
-	require.Len(t, imp.properties, 12)
-	require.Len(t, imp.catalogs, 1)
-	require.False(t, imp.catalogs[0].OnlyChanges)
-	require.NotEmpty(t, imp.catalogs[0].ID)
-	require.Len(t, imp.goods, 36)
-	barcodes := 0
-	for _, g := range imp.goods {
-		require.NotEmpty(t, g.ID)
-		require.NotEmpty(t, g.Name)
-		require.NotEmpty(t, g.Unit.Code)
-		require.NotEmpty(t, g.Requisite("ТипНоменклатуры"))
-		require.Equal(t, imp.groups[0].ID, g.GroupIDs[0])
-		if g.Barcode != "" {
-			barcodes++
-		}
-	}
-	require.Equal(t, 22, barcodes)
-
-	off := file(t, "dobromyslov-commerceml-parser/offers0_1.xml")
-	require.Len(t, off.packages, 1)
-	require.True(t, strings.HasSuffix(off.packages[0].ID, "#"))
-	require.Len(t, off.priceTypes, 1)
-	require.Equal(t, "true", off.priceTypes[0].Tax.Included)
-	require.Len(t, off.warehouses, 3)
-	require.Len(t, off.offers, 44)
-	withStock := 0
-	for _, o := range off.offers {
-		require.NotEmpty(t, o.Prices)
-		require.Equal(t, off.priceTypes[0].ID, o.Prices[0].PriceTypeID)
-		require.Equal(t, "796", o.Unit.Code, "the trailing space is trimmed")
-		if len(o.Stocks()) > 0 {
-			withStock++
-		}
-	}
-	require.Positive(t, withStock)
-
-	prices := file(t, "gillbeits-commerceml/prices___d66a6b51-ce9c-4e7a-8c7c-25079721107f.xml")
-	require.Len(t, prices.offers, 978)
-	require.True(t, prices.packages[0].OnlyChanges)
-	require.NotEmpty(t, prices.offers[0].Prices[0].PerUnit)
-	rests := file(t, "gillbeits-commerceml/rests___1af6e7b8-a026-4690-9752-1c9d64cb914d.xml")
-	require.Len(t, rests.offers, 978)
-	require.NotEmpty(t, rests.offers[0].Stocks())
-
-	bitrix := file(t, "dobromyslov-commerceml-parser/bitrix-query-response-full.xml") // windows-1251
-	require.Len(t, bitrix.documents, 2)
-	require.Equal(t, []int{1, 7}, []int{len(bitrix.documents[0].Lines), len(bitrix.documents[1].Lines)})
-	require.Equal(t, "Заказ товара", bitrix.documents[0].Operation)
-	require.NotEmpty(t, bitrix.documents[0].Requisite("Статус заказа"))
-
-	carono := file(t, "carono-php-commerceml/orders.xml") // windows-1251, 2.03
-	require.Len(t, carono.documents, 1)
-	require.Len(t, carono.documents[0].Lines, 2)
-	require.True(t, carono.documents[0].Lines[0].Delivery() || carono.documents[0].Lines[1].Delivery())
-	require.Equal(t, "[F] Доставлен", carono.documents[0].Requisite("Статус заказа"))
-
-	docs := file(t, "argentcrusade-commerceml/documents-example.xml") // UTF-8 without a BOM
-	require.Len(t, docs.documents, 2)
-	chars := 0
-	for _, d := range docs.documents {
-		require.NotEmpty(t, d.Number1C)
-		for _, l := range d.Lines {
-			require.NotEmpty(t, l.Price(), "lines use Цена here")
-			if strings.Contains(l.ID, "#") {
-				chars++
+	t.Run("TheCatalogueHasItsClassifierGroupPropertiesAndGoods", func(t *testing.T) {
+		imp := file(t, "dobromyslov-commerceml-parser/import0_1.xml")
+		require.Equal(t, "2.07", imp.info.Version)
+		require.Len(t, imp.classifiers, 1)
+		require.NotEmpty(t, imp.classifiers[0].Owner.INN)
+		require.Len(t, imp.groups, 1)
+		require.Len(t, imp.properties, 12)
+		require.Len(t, imp.catalogs, 1)
+		require.False(t, imp.catalogs[0].OnlyChanges)
+		require.NotEmpty(t, imp.catalogs[0].ID)
+		require.Len(t, imp.goods, 36)
+		barcodes := 0
+		for _, g := range imp.goods {
+			require.NotEmpty(t, g.ID)
+			require.NotEmpty(t, g.Name)
+			require.NotEmpty(t, g.Unit.Code)
+			require.NotEmpty(t, g.Requisite("ТипНоменклатуры"))
+			require.Equal(t, imp.groups[0].ID, g.GroupIDs[0])
+			if g.Barcode != "" {
+				barcodes++
 			}
 		}
-	}
-	require.Equal(t, 2, chars, "the characteristic line appears in both documents")
+		require.Equal(t, 22, barcodes)
+	})
 
-	dicr := file(t, "dicrtarasov-yii2-exchange1c/orders.xml") // 2.08 with the commerceml_210 namespace
-	require.Len(t, dicr.documents, 1)
-	require.Len(t, dicr.documents[0].Lines, 2)
-	require.Equal(t, "Отправлен", dicr.documents[0].Requisite("Статус заказа"))
-	require.Equal(t, "true", dicr.documents[0].Requisite("Оплачен"))
+	t.Run("TheOffersCarryPricesUnitsAndStocks", func(t *testing.T) {
+		off := file(t, "dobromyslov-commerceml-parser/offers0_1.xml")
+		require.Len(t, off.packages, 1)
+		require.True(t, strings.HasSuffix(off.packages[0].ID, "#"))
+		require.Len(t, off.priceTypes, 1)
+		require.Equal(t, "true", off.priceTypes[0].Tax.Included)
+		require.Len(t, off.warehouses, 3)
+		require.Len(t, off.offers, 44)
+		withStock := 0
+		for _, o := range off.offers {
+			require.NotEmpty(t, o.Prices)
+			require.Equal(t, off.priceTypes[0].ID, o.Prices[0].PriceTypeID)
+			require.Equal(t, "796", o.Unit.Code, "the trailing space is trimmed")
+			if len(o.Stocks()) > 0 {
+				withStock++
+			}
+		}
+		require.Positive(t, withStock)
+	})
+
+	t.Run("APricesChangeCarriesPricesPerUnit", func(t *testing.T) {
+		prices := file(t, "gillbeits-commerceml/prices___d66a6b51-ce9c-4e7a-8c7c-25079721107f.xml")
+		require.Len(t, prices.offers, 978)
+		require.True(t, prices.packages[0].OnlyChanges)
+		require.NotEmpty(t, prices.offers[0].Prices[0].PerUnit)
+	})
+
+	t.Run("ARestsChangeCarriesStocks", func(t *testing.T) {
+		rests := file(t, "gillbeits-commerceml/rests___1af6e7b8-a026-4690-9752-1c9d64cb914d.xml")
+		require.Len(t, rests.offers, 978)
+		require.NotEmpty(t, rests.offers[0].Stocks())
+	})
+
+	t.Run("BitrixOrdersInWindows1251HaveTheirLinesAndStatus", func(t *testing.T) {
+		bitrix := file(t, "dobromyslov-commerceml-parser/bitrix-query-response-full.xml") // windows-1251
+		require.Len(t, bitrix.documents, 2)
+		require.Equal(t, []int{1, 7}, []int{len(bitrix.documents[0].Lines), len(bitrix.documents[1].Lines)})
+		require.Equal(t, "Заказ товара", bitrix.documents[0].Operation)
+		require.NotEmpty(t, bitrix.documents[0].Requisite("Статус заказа"))
+	})
+
+	t.Run("CaronoOrdersIn203MarkTheDeliveryLine", func(t *testing.T) {
+		carono := file(t, "carono-php-commerceml/orders.xml") // windows-1251, 2.03
+		require.Len(t, carono.documents, 1)
+		require.Len(t, carono.documents[0].Lines, 2)
+		require.True(t, carono.documents[0].Lines[0].Delivery() || carono.documents[0].Lines[1].Delivery())
+		require.Equal(t, "[F] Доставлен", carono.documents[0].Requisite("Статус заказа"))
+	})
+
+	t.Run("DocumentsInUTF8WithoutABOMPriceTheirLines", func(t *testing.T) {
+		docs := file(t, "argentcrusade-commerceml/documents-example.xml") // UTF-8 without a BOM
+		require.Len(t, docs.documents, 2)
+		chars := 0
+		for _, d := range docs.documents {
+			require.NotEmpty(t, d.Number1C)
+			for _, l := range d.Lines {
+				require.NotEmpty(t, l.Price(), "lines use Цена here")
+				if strings.Contains(l.ID, "#") {
+					chars++
+				}
+			}
+		}
+		require.Equal(t, 2, chars, "the characteristic line appears in both documents")
+	})
+
+	t.Run("OrdersIn208WithThe210NamespaceHaveTheirRequisites", func(t *testing.T) {
+		dicr := file(t, "dicrtarasov-yii2-exchange1c/orders.xml") // 2.08 with the commerceml_210 namespace
+		require.Len(t, dicr.documents, 1)
+		require.Len(t, dicr.documents[0].Lines, 2)
+		require.Equal(t, "Отправлен", dicr.documents[0].Requisite("Статус заказа"))
+		require.Equal(t, "true", dicr.documents[0].Requisite("Оплачен"))
+	})
 }
 
 func TestHostileDocuments(t *testing.T) {
