@@ -62,8 +62,8 @@ type Entity struct {
 	// rights names the entity whose access rules govern them: its own
 	// name, or the records' ("deal" for the funnel's rows).
 	row, rights string
-	fields     map[string]rField
-	links      map[string]rLink
+	fields      map[string]rField
+	links       map[string]rLink
 }
 
 // Registry is every report entity by name. It is built once and never

@@ -80,7 +80,7 @@ func (s *Store) APIKeys(ctx context.Context) ([]core.APIKey, error) {
 		}
 		out = append(out, *k)
 	}
-	return out, rows.Err()
+	return out, wrap("list api keys", rows.Err())
 }
 
 // CountAPIKeys returns the number of keys ever created.

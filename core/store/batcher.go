@@ -118,6 +118,7 @@ func (b *batcher) run(group []*pendingWrite) {
 		}
 		live = append(live, w)
 	}
+
 	if len(live) == 0 {
 		return
 	}
@@ -126,6 +127,7 @@ func (b *batcher) run(group []*pendingWrite) {
 		live[0].done <- writeResult{tags, err}
 		return
 	}
+
 	// The batch runs on its own context: once sent, no single caller's
 	// cancellation may abort the others' writes.
 	ctx := context.WithoutCancel(live[0].ctx)
@@ -135,6 +137,7 @@ func (b *batcher) run(group []*pendingWrite) {
 			batch.Queue(st.sql, st.args...)
 		}
 	}
+
 	results := make([][]pgconn.CommandTag, len(live))
 	br := b.pool.SendBatch(ctx, batch)
 	var err error
@@ -153,12 +156,14 @@ func (b *batcher) run(group []*pendingWrite) {
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
+
 	if err == nil {
 		for i, w := range live {
 			w.done <- writeResult{tags: results[i]}
 		}
 		return
 	}
+
 	// The implicit transaction rolled back as a whole: run each alone, at
 	// once (they are independent; one after the other, one conflict made
 	// every caller of the batch wait for all the others' round trips).

@@ -35,6 +35,7 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 			return err
 		}
 	}
+
 	now := s.now()
 	var recs []P
 	var idx []int
@@ -73,16 +74,20 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 			b.OwnerID = owner
 		}
 		b.ID = uuid.Must(uuid.NewV7()).String()
-		b.CreatedAt, b.UpdatedAt, b.Version = now, now, 1
+		b.CreatedAt = now
+		b.UpdatedAt = now
+		b.Version = 1
 		if k := r.row.Key; k != "" {
 			seen[k] = true
 		}
 		recs = append(recs, rec)
 		idx = append(idx, i)
 	}
+
 	if len(recs) == 0 {
 		return nil
 	}
+
 	records := make([][]any, len(recs))
 	events := make([][]any, len(recs))
 	for i, rec := range recs {
@@ -93,6 +98,7 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 		}
 		events[i] = outbox.Values(outbox.NewEvent(ctx, t.entity, core.OpCreated, rec.Base().ID, 1, data, nil, now))
 	}
+
 	err := s.inTxOn(ctx, tx, func(tx pgx.Tx) error {
 		if err := copyRows(ctx, tx, t, records); err != nil {
 			return err
@@ -128,7 +134,9 @@ func newRecord[E any, P recordPtr[E]](t *table[E, P], patch core.Patch, owner st
 		b.OwnerID = owner
 	}
 	b.ID = uuid.Must(uuid.NewV7()).String()
-	b.CreatedAt, b.UpdatedAt, b.Version = now, now, 1
+	b.CreatedAt = now
+	b.UpdatedAt = now
+	b.Version = 1
 	return rec, nil
 }
 
@@ -231,7 +239,7 @@ func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, db dbtx, t
 	if !t.ownerless {
 		var err error
 		if owner, err = s.defaultOwner(ctx, db); err != nil {
-			return nil, nil, err
+			return nil, nil, wrap("bulk create "+t.entity, err)
 		}
 	}
 	now := s.now()
@@ -246,7 +254,7 @@ func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, db dbtx, t
 		b := rec.Base()
 		data, err := json.Marshal(rec)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, wrap("bulk create "+t.entity, err)
 		}
 		records = append(records, t.args(rec))
 		events = append(events, outbox.Values(outbox.NewEvent(ctx, t.entity, core.OpCreated, b.ID, 1, data, nil, now)))

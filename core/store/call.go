@@ -44,7 +44,8 @@ func (s *Store) GetCall(ctx context.Context, id string) (*core.Call, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, core.Errorf(core.ENOTFOUND, "call not found")
 	}
-	return scanCall(s.db(ctx).QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id))
+	c, err := scanCall(s.db(ctx).QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id))
+	return c, wrap("get call", err)
 }
 
 // ReportCall implements core.CallService.
@@ -217,7 +218,9 @@ func lockCalls(ctx context.Context, tx pgx.Tx, work []*callWork) (map[string]*co
 	providers, ids := make([]string, len(work)), make([]string, len(work))
 	for i, w := range work {
 		providers[i], ids[i] = w.reports[0].Provider, w.reports[0].CallID
-		w.old, w.call, w.changed = nil, nil, false
+		w.old = nil
+		w.call = nil
+		w.changed = false
 	}
 	rows, err := tx.Query(ctx, `SELECT `+callColumns+` FROM calls
 		WHERE (provider, provider_call_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
@@ -256,10 +259,14 @@ func mergeCalls(work []*callWork, stored map[string]*core.Call, now time.Time) [
 		}
 
 		if w.old == nil {
-			c.ID, c.CreatedAt, c.Version = uuid.Must(uuid.NewV7()).String(), now, 0
+			c.ID = uuid.Must(uuid.NewV7()).String()
+			c.CreatedAt = now
+			c.Version = 0
 		}
-		c.UpdatedAt, c.Version = now, c.Version+1
-		w.call, w.changed = c, true
+		c.UpdatedAt = now
+		c.Version++
+		w.call = c
+		w.changed = true
 		changed = append(changed, w)
 	}
 	return changed
@@ -646,6 +653,7 @@ func (s *Store) ListCalls(ctx context.Context, f core.CallFilter) (core.Page[cor
 	if !f.CreatedTo.IsZero() {
 		q.where("created_at < " + q.arg(f.CreatedTo))
 	}
+
 	dir, cmp := "ASC", ">"
 	if f.Sort.Desc {
 		dir, cmp = "DESC", "<"
@@ -661,10 +669,12 @@ func (s *Store) ListCalls(ctx context.Context, f core.CallFilter) (core.Page[cor
 		}
 		q.where(fmt.Sprintf("(created_at, id) %s (%s, %s)", cmp, q.arg(tm), q.arg(c.ID)))
 	}
+
 	where := "true"
 	if len(q.conds) > 0 {
 		where = strings.Join(q.conds, " AND ")
 	}
+
 	rows, err := s.db(ctx).Query(ctx, fmt.Sprintf(`SELECT `+callColumns+` FROM calls WHERE %s ORDER BY created_at %s, id %s LIMIT %d`,
 		where, dir, dir, f.Limit+1), q.args...)
 	if err != nil {
@@ -681,6 +691,7 @@ func (s *Store) ListCalls(ctx context.Context, f core.CallFilter) (core.Page[cor
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("list calls: %w", err)
 	}
+
 	if len(page.Items) > f.Limit {
 		page.Items = page.Items[:f.Limit]
 		last := page.Items[f.Limit-1]

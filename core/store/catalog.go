@@ -205,11 +205,12 @@ func (r priceBooks) Prices(ctx context.Context, bookID string) ([]core.Price, er
 	if err != nil {
 		return nil, wrap("prices", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Price, error) {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Price, error) {
 		p := core.Price{Currency: book.Currency}
 		err := row.Scan(&p.PriceBookID, &p.ProductID, &p.ServiceID, &p.Price, &p.Version)
 		return p, err
 	})
+	return out, wrap("prices", err)
 }
 
 // SetPrice implements core.PriceBookService.
@@ -283,7 +284,7 @@ func (r priceBooks) DeletePrice(ctx context.Context, bookID, itemID string) erro
 	if _, err := uuid.Parse(bookID); err != nil {
 		return core.Errorf(core.ENOTFOUND, "price book not found")
 	}
-	return r.s.inTx(ctx, func(tx pgx.Tx) error {
+	return wrap("delete price", r.s.inTx(ctx, func(tx pgx.Tx) error {
 		var p core.Price
 		err := tx.QueryRow(ctx, `DELETE FROM prices WHERE price_book_id = $1 AND item_id = $2
 			RETURNING price_book_id::text, product_id::text, service_id::text, price, version`, bookID, itemID).
@@ -296,7 +297,7 @@ func (r priceBooks) DeletePrice(ctx context.Context, bookID, itemID string) erro
 		}
 		p.Version++
 		return r.s.emit(ctx, tx, core.EntityPrice, core.OpDeleted, priceID(bookID, itemID), p.Version, p)
-	})
+	}))
 }
 
 // OneCExported returns the versions of the documents of entity 1C has
@@ -312,11 +313,11 @@ func (s *Store) OneCExported(ctx context.Context, entity string) (map[string]int
 		var id string
 		var v int64
 		if err := rows.Scan(&id, &v); err != nil {
-			return nil, err
+			return nil, wrap("1c exported", err)
 		}
 		out[id] = v
 	}
-	return out, rows.Err()
+	return out, wrap("1c exported", rows.Err())
 }
 
 // MarkOneCExported records the versions 1C confirmed.
@@ -360,11 +361,11 @@ func (s *Store) OneCItems(ctx context.Context) (map[string]core.OneCItem, error)
 	for rows.Next() {
 		var it core.OneCItem
 		if err := rows.Scan(&it.OneCID, &it.Entity, &it.ItemID, &it.Digest); err != nil {
-			return nil, err
+			return nil, wrap("1c items", err)
 		}
 		out[it.OneCID] = it
 	}
-	return out, rows.Err()
+	return out, wrap("1c items", rows.Err())
 }
 
 // SaveOneCItems records what the exchange applied.
@@ -394,11 +395,11 @@ func (s *Store) OneCProperties(ctx context.Context) (map[string]core.OneCPropert
 	for rows.Next() {
 		var p core.OneCProperty
 		if err := rows.Scan(&p.OneCID, &p.Name, &p.Variants); err != nil {
-			return nil, err
+			return nil, wrap("1c properties", err)
 		}
 		out[p.OneCID] = p
 	}
-	return out, rows.Err()
+	return out, wrap("1c properties", rows.Err())
 }
 
 // SaveOneCProperty records a 1C property (its name and values).
@@ -447,6 +448,7 @@ func (s *Store) SetPricesBulk(ctx context.Context, bookID string, prices []core.
 		}
 		prods[i], svcs[i], amounts[i] = p.ProductID, p.ServiceID, p.Price.Round(2)
 	}
+
 	changed := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		book, err := s.tables.priceBook.get(ctx, tx, bookID, "FOR SHARE")
@@ -476,6 +478,7 @@ func (s *Store) SetPricesBulk(ctx context.Context, bookID string, prices []core.
 		if err != nil {
 			return err
 		}
+
 		now := s.now()
 		events := make([][]any, 0, len(got))
 		for _, x := range got {

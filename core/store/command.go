@@ -73,6 +73,7 @@ func (s *Store) applyAll(ctx context.Context, cmds []core.Command, pos []core.St
 		for _, id := range seenIDs {
 			seen[id] = true
 		}
+
 		var rec struct {
 			ids, types, sources, topics []string
 			parts                       []int32
@@ -95,6 +96,7 @@ func (s *Store) applyAll(ctx context.Context, cmds []core.Command, pos []core.St
 			rec.ids, rec.types, rec.sources = append(rec.ids, cmd.ID), append(rec.types, cmd.Type), append(rec.sources, source)
 			rec.topics, rec.parts, rec.offsets = append(rec.topics, pos[i].Topic), append(rec.parts, pos[i].Partition), append(rec.offsets, pos[i].Offset)
 		}
+
 		if len(rec.ids) > 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO inbound_commands (id, type, source, status, topic, partition, "offset")
 				SELECT i, t, s, 'applied', tp, p, o FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[])
@@ -220,7 +222,7 @@ func upsert[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *
 
 // SkipCommand implements core.CommandService.
 func (s *Store) SkipCommand(ctx context.Context, pos core.StreamPosition, commandID, reason string) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return wrap("skip command", s.inTx(ctx, func(tx pgx.Tx) error {
 		if commandID != "" && len(commandID) <= 200 {
 			if _, err := tx.Exec(ctx, `INSERT INTO inbound_commands (id, type, source, status, reason, topic, partition, "offset")
 				VALUES ($1, '', '', 'dead_letter', $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
@@ -229,7 +231,7 @@ func (s *Store) SkipCommand(ctx context.Context, pos core.StreamPosition, comman
 			}
 		}
 		return moveOffset(ctx, tx, pos)
-	})
+	}))
 }
 
 func moveOffset(ctx context.Context, tx pgx.Tx, pos core.StreamPosition) error {
@@ -251,9 +253,9 @@ func (s *Store) StreamOffsets(ctx context.Context, group, topic string) (map[int
 		var p int32
 		var o int64
 		if err := rows.Scan(&p, &o); err != nil {
-			return nil, err
+			return nil, wrap("stream offsets", err)
 		}
 		out[p] = o
 	}
-	return out, rows.Err()
+	return out, wrap("stream offsets", rows.Err())
 }

@@ -162,7 +162,8 @@ func (s *Store) conversionAccount(ctx context.Context, in writeOpts, lead *core.
 }
 
 // relinkActivities links the lead's activities to the account and contact
-// too (crm-model.md §2, step 8), each with its event, with in's options.
+// too, each with its event, with in's options: a converted lead's calls,
+// meetings and tasks stay on it and appear on the new records as well.
 func (s *Store) relinkActivities(ctx context.Context, in writeOpts, leadID, accountID, contactID string) ([]string, error) {
 	rows, err := in.tx.Query(ctx, `SELECT id::text FROM activities WHERE lead_id = $1 AND deleted_at IS NULL ORDER BY created_at`, leadID)
 	if err != nil {

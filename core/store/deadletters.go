@@ -48,7 +48,7 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 		}
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	return out, wrap("list dead letters", rows.Err())
 }
 
 // RetryDeadLetters asks the relay to publish again the dead letters of the

@@ -102,7 +102,7 @@ func (r deals) Reopen(ctx context.Context, id string, ifVersion int64, stage str
 		err := r.s.db(ctx).QueryRow(ctx, `SELECT from_stage FROM deal_stage_history
 			WHERE deal_id = $1 AND to_stage = $2 ORDER BY id DESC LIMIT 1`, id, d.Stage).Scan(&stage)
 		if err != nil && err != pgx.ErrNoRows {
-			return nil, err
+			return nil, wrap("reopen deal", err)
 		}
 	}
 	p := core.PatchOf(map[string]any{"stage": stage})
@@ -147,12 +147,12 @@ func (r deals) List(ctx context.Context, f core.DealFilter) (core.Page[core.Deal
 // StageHistory implements core.DealService.
 func (r deals) StageHistory(ctx context.Context, id string) ([]core.StageChange, error) {
 	if _, err := r.Get(ctx, id); err != nil {
-		return nil, err
+		return nil, wrap("stage history", err)
 	}
 	rows, err := r.s.db(ctx).Query(ctx, `SELECT deal_id::text, pipeline_id::text, from_stage, to_stage, amount, probability,
 		actor, user_id, at FROM deal_stage_history WHERE deal_id = $1 ORDER BY id`, id)
 	if err != nil {
-		return nil, err
+		return nil, wrap("stage history", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.StageChange, error) {
 		var c core.StageChange

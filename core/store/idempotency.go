@@ -43,7 +43,7 @@ func (s *Store) Do(ctx context.Context, req core.IdempotentRequest,
 		resp = r
 		_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET status = $3, content_type = $4, location = $5, body = $6
 			WHERE owner = $1 AND key = $2`, req.Owner, req.Key, r.Status, r.ContentType, r.Location, r.Body)
-		return err
+		return wrap("save idempotent response", err)
 	})
 	if err == errDiscard {
 		return resp, false, nil

@@ -154,7 +154,7 @@ func (s *Store) CreateImport(ctx context.Context, o core.ImportOptions, fileName
 	queue := importQueue(core.ActorFromContext(ctx), owner)
 	if _, err := s.db(ctx).Exec(ctx, `INSERT INTO imports (id, entity, status, options, file_name, file, owner_id, queue, created_at, updated_at)
 		VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $8)`, id, o.Entity, opts, fileName, file, owner, queue, now); err != nil {
-		return nil, err
+		return nil, wrap("create import", err)
 	}
 	return s.GetImport(ctx, id)
 }
@@ -249,17 +249,19 @@ func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.Impo
 	}
 	o := im.Options
 	ctx = core.NewContextWithActor(ctx, core.Actor{ID: "import:" + id, Source: "excel", UserID: im.OwnerID})
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return wrap("apply import rows", s.inTx(ctx, func(tx pgx.Tx) error {
 		res := make([]bulkRow, len(rows))
 		for i, r := range rows {
 			res[i] = bulkRow{row: r}
 		}
+
 		var links linkResult
 		if o.Entity == core.EntityContact {
 			if links, err = s.importLinks(ctx, tx, o, res); err != nil {
 				return err
 			}
 		}
+
 		// The fast path: new leads, contacts and accounts by COPY.
 		fast := !o.DryRun && o.Key != "id" && o.Key != "external_id" && s.dupPolicy.For("excel") == core.DupCreate
 		switch {
@@ -273,6 +275,7 @@ func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.Impo
 		if err != nil {
 			return err
 		}
+
 		for i := range res {
 			r := &res[i]
 			if r.outcome != "" && r.outcome != "slow" || r.err != nil {
@@ -296,11 +299,13 @@ func (s *Store) ApplyImportRows(ctx context.Context, id string, rows []core.Impo
 				return nil
 			})
 			if err != nil && !errors.Is(err, errDryRun) {
-				r.outcome, r.err = "", err
+				r.outcome = ""
+				r.err = err
 			}
 		}
+
 		return s.recordImportBatch(ctx, tx, id, res, links, lease)
-	})
+	}))
 }
 
 // recordImportBatch stores a batch's failed rows and advances the job's
@@ -475,7 +480,7 @@ func (s *Store) ImportFailures(ctx context.Context, id string) ([]core.ImportFai
 	if err != nil {
 		return nil, wrap("import failures", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.ImportFailure, error) {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.ImportFailure, error) {
 		var f core.ImportFailure
 		var cells []byte
 		if err := r.Scan(&f.Row, &cells, &f.Reason); err != nil {
@@ -483,4 +488,5 @@ func (s *Store) ImportFailures(ctx context.Context, id string) ([]core.ImportFai
 		}
 		return f, json.Unmarshal(cells, &f.Cells)
 	})
+	return out, wrap("import failures", err)
 }

@@ -24,7 +24,8 @@ func (s *Store) MailFolder(ctx context.Context, mailbox, folder string) (core.Ma
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, nil
 	}
-	st.UIDValidity, st.LastUID = uint32(uv), uint32(last)
+	st.UIDValidity = uint32(uv)
+	st.LastUID = uint32(last)
 	return st, wrap("mail folder", err)
 }
 
@@ -81,14 +82,14 @@ func (s *Store) IngestMail(ctx context.Context, o core.MailOrigin, m *core.Inbou
 // FailMail implements core.MailStore.
 func (s *Store) FailMail(ctx context.Context, o core.MailOrigin, messageID, reason string) error {
 	reason = core.Clip(strings.ToValidUTF8(reason, "?"), 1000) // a byte cut could split a character PostgreSQL refuses
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return wrap("fail mail", s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO mailscan_messages (mailbox, message_id, folder, uid_validity, uid, status, error, processed_at)
 			VALUES ($1, $2, $3, $4, $5, 'failed', $6, now()) ON CONFLICT (mailbox, message_id) DO NOTHING`,
 			o.Mailbox, messageID, o.Folder, int64(o.UIDValidity), int64(o.UID), reason); err != nil {
 			return err
 		}
 		return advanceFolder(ctx, tx, o)
-	})
+	}))
 }
 
 // mailLinks are the records a message is filed under.
@@ -136,7 +137,8 @@ func (s *Store) applyMail(ctx context.Context, tx pgx.Tx, mailbox string, m *cor
 				if links, err = s.createFromMail(ctx, tx, st, m); err != nil {
 					return core.MailResult{}, err
 				}
-				found, created = true, true
+				found = true
+				created = true
 			}
 		case core.MailLinkFrom:
 			links, found, err = s.mailRecordByAddress(ctx, tx, m.From)
@@ -253,7 +255,8 @@ func (s *Store) mailRecordByDocument(ctx context.Context, tx pgx.Tx, refs []stri
 	l := &mailLinks{contact: contact, account: account}
 	switch {
 	case deal != nil:
-		l.deal, l.entity, l.id = deal, core.EntityDeal, *deal
+		l.deal = deal
+		l.entity, l.id = core.EntityDeal, *deal
 	case contact != nil:
 		l.entity, l.id = core.EntityContact, *contact
 	case account != nil:
@@ -289,6 +292,7 @@ func (s *Store) createFromMail(ctx context.Context, tx pgx.Tx, st core.MailStep,
 	if last == "" {
 		last = m.From
 	}
+
 	domain := m.From[strings.LastIndexByte(m.From, '@')+1:]
 	company := domain
 	if publicMailDomains[domain] {
@@ -297,6 +301,7 @@ func (s *Store) createFromMail(ctx context.Context, tx pgx.Tx, st core.MailStep,
 			company = m.From
 		}
 	}
+
 	desc := mailText(m)
 	p := core.PatchOf(map[string]any{"email": m.From, "description": core.Clip(desc, 32_000)})
 	if st.OwnerID != "" {
@@ -305,6 +310,7 @@ func (s *Store) createFromMail(ctx context.Context, tx pgx.Tx, st core.MailStep,
 	if m.Phone != "" {
 		p.Set("phone", m.Phone)
 	}
+
 	var (
 		entity, id string
 		err        error
@@ -337,6 +343,7 @@ func (s *Store) createFromMail(ctx context.Context, tx pgx.Tx, st core.MailStep,
 	if err != nil {
 		return nil, fmt.Errorf("create %s from mail: %w", strings.TrimPrefix(st.Action, "create_"), err)
 	}
+
 	l := &mailLinks{owner: st.OwnerID}
 	l.set(entity, id)
 	return l, nil
@@ -423,7 +430,10 @@ func scanMailbox(def []byte, created, updated time.Time, version int64) (core.Ma
 		return m, fmt.Errorf("stored mailbox: %w", err)
 	}
 	c, u := created.UTC(), updated.UTC()
-	m.CreatedAt, m.UpdatedAt, m.Version, m.Managed = &c, &u, version, "api"
+	m.CreatedAt = &c
+	m.UpdatedAt = &u
+	m.Version = version
+	m.Managed = "api"
 	return m, nil
 }
 
@@ -433,7 +443,7 @@ func (s *Store) Mailboxes(ctx context.Context) ([]core.MailboxConfig, error) {
 	if err != nil {
 		return nil, wrap("mailboxes", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.MailboxConfig, error) {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.MailboxConfig, error) {
 		var (
 			def              []byte
 			created, updated time.Time
@@ -444,6 +454,7 @@ func (s *Store) Mailboxes(ctx context.Context) ([]core.MailboxConfig, error) {
 		}
 		return scanMailbox(def, created, updated, version)
 	})
+	return out, wrap("mailboxes", err)
 }
 
 // Mailbox implements core.MailboxStore.
@@ -468,7 +479,11 @@ func (s *Store) Mailbox(ctx context.Context, name string) (*core.MailboxConfig, 
 // PutMailbox implements core.MailboxStore (the caller has checked the
 // definition with the scanner's rules).
 func (s *Store) PutMailbox(ctx context.Context, m core.MailboxConfig, ifVersion int64) (*core.MailboxConfig, error) {
-	m.Managed, m.CreatedAt, m.UpdatedAt, m.Version, m.PasswordEnv = "", nil, nil, 0, ""
+	m.Managed = ""
+	m.CreatedAt = nil
+	m.UpdatedAt = nil
+	m.Version = 0
+	m.PasswordEnv = ""
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if ifVersion == 0 {
@@ -486,6 +501,7 @@ func (s *Store) PutMailbox(ctx context.Context, m core.MailboxConfig, ifVersion 
 			}
 			return nil
 		}
+
 		var old []byte
 		var version int64
 		err := tx.QueryRow(ctx, `SELECT definition, version FROM mailscan_mailboxes WHERE name = $1 FOR UPDATE`, m.Name).Scan(&old, &version)
@@ -527,7 +543,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, name string, ifVersion int64)
 	}
 	if tag.RowsAffected() == 0 {
 		if _, err := s.Mailbox(ctx, name); err != nil {
-			return err
+			return wrap("delete mailbox", err)
 		}
 		return core.Errorf(core.EPRECONDITION, "mailbox %q changed since version %d", name, ifVersion)
 	}

@@ -20,7 +20,7 @@ func (s *Store) SaveOneCJob(ctx context.Context, id, file, status string, starte
 	if _, err := db.Exec(ctx, `INSERT INTO onec_jobs (id, file, status, data, started_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, data = EXCLUDED.data, finished_at = EXCLUDED.finished_at`,
 		id, file, status, data, started, finished); err != nil {
-		return err
+		return wrap("save 1c job", err)
 	}
 	if finished == nil {
 		return nil
@@ -45,5 +45,6 @@ func (s *Store) OneCJobs(ctx context.Context, limit int) ([][]byte, error) {
 	if err != nil {
 		return nil, wrap("1c jobs", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	return out, wrap("1c jobs", err)
 }

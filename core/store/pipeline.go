@@ -80,7 +80,7 @@ func (r pipelines) Delete(ctx context.Context, id string, ifVersion int64) error
 	var used bool
 	if err := r.s.db(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deals WHERE pipeline_id = $1 AND deleted_at IS NULL)`,
 		p.ID).Scan(&used); err != nil {
-		return err
+		return wrap("delete pipeline", err)
 	}
 	if used {
 		return core.Errorf(core.ECONFLICT, "deals use this pipeline: move or delete them first, or set active to false")
@@ -104,7 +104,7 @@ func (r pipelines) Ensure(ctx context.Context, list []core.Pipeline) (int, error
 		var exists bool
 		if err := r.s.db(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pipelines WHERE code = $1 AND deleted_at IS NULL)`,
 			p.Code).Scan(&exists); err != nil {
-			return created, err
+			return created, wrap("ensure pipelines", err)
 		}
 		if exists {
 			continue

@@ -43,7 +43,8 @@ func (s *Store) Rates(ctx context.Context, date time.Time) ([]core.CurrencyRate,
 	if err != nil {
 		return nil, wrap("rates", err)
 	}
-	return pgx.CollectRows(rows, scanRate)
+	out, err := pgx.CollectRows(rows, scanRate)
+	return out, wrap("rates", err)
 }
 
 // Rate implements core.CurrencyRates.

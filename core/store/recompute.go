@@ -9,13 +9,17 @@ import (
 	"github.com/crmhub/crmhub/core"
 )
 
-// RecomputeDrafts recomputes by the spread rule (documents-and-tax.md §6a)
-// the draft documents that migration 038 marked, each with its change
-// event (source "migration"), and returns how many. A draft the rule
-// refuses (an adjustment in a document with VAT on top, which has no tax
-// basis) keeps its figures, marked vtiger, and is logged: its next edit
-// must give a discount instead. Safe to run at every start and on several
-// replicas at once (rows are claimed with SKIP LOCKED).
+// RecomputeDrafts recomputes by the spread rule the draft documents that
+// migration 038 marked, each with its change event (source "migration"),
+// and returns how many. The spread rule (core.DocumentBody.Compute): the
+// overall discount is spread over the lines in proportion to their
+// amounts, the rounding remainder going to the largest line; VAT is
+// computed per line on its final amount; the document's totals are sums
+// of the line figures. A draft the rule refuses (an adjustment in a
+// document with VAT on top, which has no tax basis) keeps its figures,
+// marked vtiger, and is logged: its next edit must give a discount
+// instead. Safe to run at every start and on several replicas at once
+// (rows are claimed with SKIP LOCKED).
 func (s *Store) RecomputeDrafts(ctx context.Context) (int, error) {
 	ctx = core.NewContextWithActor(ctx, core.Actor{ID: "migration", Source: "migration"})
 	total := 0
@@ -30,7 +34,7 @@ func (s *Store) RecomputeDrafts(ctx context.Context) (int, error) {
 		n, err := r(ctx)
 		total += n
 		if err != nil {
-			return total, err
+			return total, wrap("recompute drafts", err)
 		}
 	}
 	return total, nil

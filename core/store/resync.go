@@ -118,14 +118,14 @@ func (s *Store) resync(ctx context.Context, entity string, page func(ctx context
 	for {
 		recs, err := page(ctx, last)
 		if err != nil || len(recs) == 0 {
-			return total, err
+			return total, wrap("resync "+entity, err)
 		}
 		batch := make([][]any, len(recs))
 		now := s.now()
 		for i, rec := range recs {
 			data, err := json.Marshal(rec.rec)
 			if err != nil {
-				return total, err
+				return total, wrap("resync "+entity, err)
 			}
 			batch[i] = []any{uuid.Must(uuid.NewV7()).String(), core.EventType(entity, OpSnapshot), entity, rec.id, rec.version,
 				now, a.Source, a.ID, core.CorrelationIDFromContext(ctx), string(data)}
@@ -169,17 +169,18 @@ func (s *Store) StreamStatus(ctx context.Context) (*StreamStatus, error) {
 		WHERE r.published_at IS NOT NULL ORDER BY o.seq DESC LIMIT 1`).Scan(&at, &typ)
 	switch {
 	case err == nil:
-		st.LastPublished, st.LastPublishedType = &at, typ
+		st.LastPublished = &at
+		st.LastPublishedType = typ
 	case err != pgx.ErrNoRows:
-		return nil, err
+		return nil, wrap("stream status", err)
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'dead_letter'), count(*) FILTER (WHERE status = 'applied')
 		FROM inbound_commands`).Scan(&st.DeadLetters, &st.Applied); err != nil {
-		return nil, err
+		return nil, wrap("stream status", err)
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE held_behind IS NULL), count(*) FILTER (WHERE held_behind IS NOT NULL)
 		FROM outbox_dead_letters`).Scan(&st.RelayDeadLetters, &st.RelayHeld); err != nil {
-		return nil, err
+		return nil, wrap("stream status", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT "group", topic, partition, next_offset FROM stream_offsets ORDER BY 1, 2, 3`)
 	if err != nil {
@@ -191,9 +192,9 @@ func (s *Store) StreamStatus(ctx context.Context) (*StreamStatus, error) {
 		var p int32
 		var o int64
 		if err := rows.Scan(&g, &topic, &p, &o); err != nil {
-			return nil, err
+			return nil, wrap("stream status", err)
 		}
 		st.Offsets[fmt.Sprintf("%s %s/%d", g, topic, p)] = o
 	}
-	return st, rows.Err()
+	return st, wrap("stream status", rows.Err())
 }

@@ -31,7 +31,7 @@ func (s *Store) Realizations() core.RealizationService {
 
 // Delete implements core.ActService: the invoice forgets the act.
 func (r acts) Delete(ctx context.Context, id string, ifVersion int64) error {
-	return r.s.inTx(ctx, func(tx pgx.Tx) error {
+	return wrap("delete act", r.s.inTx(ctx, func(tx pgx.Tx) error {
 		a, err := r.t.get(ctx, tx, id, "")
 		if err != nil {
 			return err
@@ -40,12 +40,12 @@ func (r acts) Delete(ctx context.Context, id string, ifVersion int64) error {
 			return err
 		}
 		return r.s.refreshInvoiceLinks(ctx, tx, a.InvoiceID)
-	})
+	}))
 }
 
 // Delete implements core.RealizationService: its goods return to stock.
 func (r realizations) Delete(ctx context.Context, id string, ifVersion int64) error {
-	return r.s.inTx(ctx, func(tx pgx.Tx) error {
+	return wrap("delete realization", r.s.inTx(ctx, func(tx pgx.Tx) error {
 		old, err := r.t.get(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return err
@@ -59,7 +59,7 @@ func (r realizations) Delete(ctx context.Context, id string, ifVersion int64) er
 			return err
 		}
 		return r.s.refreshInvoiceLinks(ctx, tx, old.InvoiceID)
-	})
+	}))
 }
 
 // Delete implements core.InvoiceService: an invoice with acts,
@@ -72,7 +72,7 @@ func (r invoices) Delete(ctx context.Context, id string, ifVersion int64) error 
 	var payments int
 	if err := r.s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM payments WHERE invoice_id = $1 AND deleted_at IS NULL`, id).
 		Scan(&payments); err != nil {
-		return err
+		return wrap("delete invoice", err)
 	}
 	if n := len(inv.ActIDs) + len(inv.RealizationIDs); n > 0 || payments > 0 {
 		return core.Errorf(core.ECONFLICT, "the invoice has %d act(s) or realization(s) and %d payment(s): cancel it instead", n, payments)
@@ -316,15 +316,19 @@ func billLines(b *core.DocumentBody, picks []pick, mode core.TaxMode) {
 		part := core.BillPart(pk.totals, pk.line.Quantity.Decimal, pk.before, pk.qty)
 		src := pk.line.ID
 		l.SourceLineID = &src
-		l.Amount, l.DiscountShare, l.VATAmount = core.NewMoney(part.Amount), core.NewMoney(part.Share), core.NewMoney(part.VAT)
-		l.DiscountPercent, l.DiscountAmount = nil, nil
+		l.Amount = core.NewMoney(part.Amount)
+		l.DiscountShare = core.NewMoney(part.Share)
+		l.VATAmount = core.NewMoney(part.VAT)
+		l.DiscountPercent = nil
+		l.DiscountAmount = nil
 		if part.LineDiscount.IsPositive() {
 			d := core.NewMoney(part.LineDiscount)
 			l.DiscountAmount = &d
 		}
 		if rate, moved := core.RateOnDate(core.VATRate(l.VATRate), b.Date.Time); moved {
 			final := part.Amount.Sub(part.LineDiscount).Sub(part.Share)
-			l.VATRate, l.VATAmount = string(rate), core.NewMoney(core.VATOn(final, rate, mode))
+			l.VATRate = string(rate)
+			l.VATAmount = core.NewMoney(core.VATOn(final, rate, mode))
 			b.Warnings = append(b.Warnings, core.FieldError{Field: fmt.Sprintf("lines[%d].vat_rate", i), Code: "rate_by_shipment_date",
 				Message: fmt.Sprintf("billed at %s%%, the rate in force on the shipment date %s (the invoice says %s%%)",
 					rate, b.Date.Format("02.01.2006"), pk.line.VATRate)})
@@ -344,6 +348,7 @@ func (s *Store) picks(ctx context.Context, db dbtx, inv *core.Invoice, asked []c
 	if err != nil {
 		return nil, fmt.Errorf("the invoice's figures: %w", err)
 	}
+
 	lines := append([]core.DocumentLine{}, inv.Lines...)
 	totals := append([]core.LineTotals{}, fig.Lines...)
 	if inv.ShippingAmount.IsPositive() {
@@ -355,6 +360,7 @@ func (s *Store) picks(ctx context.Context, db dbtx, inv *core.Invoice, asked []c
 			VATRate: string(sh.VATRate)})
 		totals = append(totals, core.LineTotals{VATRate: sh.VATRate, Amount: amount, Final: amount, Net: sh.Net, VAT: sh.VAT, Total: sh.Total})
 	}
+
 	closes := func(j int) bool {
 		if lines[j].ID == core.ShippingLineID {
 			return s.closing.ShippingClosedBy == kind
@@ -362,6 +368,7 @@ func (s *Store) picks(ctx context.Context, db dbtx, inv *core.Invoice, asked []c
 		by := lines[j].ClosedBy()
 		return by == "" || by == kind
 	}
+
 	var picks []pick
 	add := func(j int, q decimal.Decimal) {
 		picks = append(picks, pick{line: lines[j], totals: totals[j], qty: q, before: billed[lines[j].ID]})
@@ -379,6 +386,7 @@ func (s *Store) picks(ctx context.Context, db dbtx, inv *core.Invoice, asked []c
 		}
 		return picks, nil
 	}
+
 	var errs []core.FieldError
 	for i, sl := range asked {
 		p := fmt.Sprintf("lines[%d].", i)
@@ -439,6 +447,7 @@ func (s *Store) refreshInvoiceLinks(ctx context.Context, tx pgx.Tx, id *string) 
 	if rec.RealizationIDs, err = ids("realizations"); err != nil {
 		return err
 	}
-	rec.ActIDs, rec.RealizationIDs = nonNil(rec.ActIDs), nonNil(rec.RealizationIDs)
+	rec.ActIDs = nonNil(rec.ActIDs)
+	rec.RealizationIDs = nonNil(rec.RealizationIDs)
 	return s.tables.invoice.rewrite(ctx, s, tx, old, &rec, core.OpUpdated, func() {})
 }

@@ -24,7 +24,9 @@ func newUserTable() *table[core.User, *core.User] {
 		},
 		defaults: func(u *core.User) {
 			role := core.RoleManagerID
-			u.Active, u.PhoneExtensions, u.RoleID = true, []string{}, &role
+			u.Active = true
+			u.PhoneExtensions = []string{}
+			u.RoleID = &role
 		},
 		validate: (*core.User).Validate,
 		prepare:  checkUser,
@@ -155,7 +157,8 @@ func (s *Store) defaultOwner(ctx context.Context, db dbtx) (string, error) {
 		return "", fmt.Errorf("default owner: %w", err)
 	}
 	s.admin.mu.Lock()
-	s.admin.id, s.admin.at = u.ID, s.now()
+	s.admin.id = u.ID
+	s.admin.at = s.now()
 	s.admin.mu.Unlock()
 	return u.ID, nil
 }
