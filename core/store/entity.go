@@ -463,7 +463,10 @@ func (t *table[E, P]) list(ctx context.Context, s *Store, q *query, p core.ListP
 	}
 	col := p.Sort.Field
 	q.where("deleted_at IS NULL")
-	q.visible(core.AccessFromContext(ctx), t.entity, t.ownerless, core.ListActionFromContext(ctx))
+	parts, all := visibleParts(q.arg, core.AccessFromContext(ctx), t.entity, t.ownerless, core.ListActionFromContext(ctx), "")
+	if !all && len(parts) == 0 {
+		q.where("FALSE")
+	}
 	if p.OwnerID != "" {
 		q.where("owner_id = " + q.arg(p.OwnerID))
 	}
@@ -496,8 +499,32 @@ func (t *table[E, P]) list(ctx context.Context, s *Store, q *query, p core.ListP
 	if p.Sort.Desc {
 		dir = "DESC"
 	}
-	sql := fmt.Sprintf("%s WHERE %s ORDER BY %s %s, id %s LIMIT %d",
-		t.selectSQL, strings.Join(q.conds, " AND "), col, dir, dir, p.Limit+1)
+	order := fmt.Sprintf(" ORDER BY %s %s, id %s LIMIT %d", col, dir, dir, p.Limit+1)
+	where := strings.Join(q.conds, " AND ")
+	sql := t.selectSQL + " WHERE " + where + order
+	if len(parts) > 0 {
+		// One branch per way of seeing a record, each leaving out the
+		// records of the ones before it, each its own first page; the
+		// page is the first of their union (visibleParts says why).
+		branches := make([]string, len(parts))
+		for k, part := range parts {
+			cond := where
+			for _, before := range parts[:k] {
+				cond += " AND (" + before.cond + ") IS NOT TRUE"
+			}
+			switch {
+			case part.owners != "" && ownerSorted(t.name, col):
+				// Several owners: each one's first page from the
+				// (owner_id, col, id) index, then the first of theirs,
+				// whatever the statistics say.
+				branches[k] = "(SELECT v.* FROM unnest(" + part.owners + "::uuid[]) AS o(uid) CROSS JOIN LATERAL (" +
+					t.selectSQL + " WHERE " + cond + " AND owner_id = o.uid" + order + ") v" + order + ")"
+			default:
+				branches[k] = "(" + t.selectSQL + " WHERE " + cond + " AND " + part.cond + order + ")"
+			}
+		}
+		sql = strings.Join(branches, " UNION ALL ") + order
+	}
 	rows, err := s.db(ctx).Query(ctx, sql, q.args...)
 	if err != nil {
 		return page, fmt.Errorf("list %s: %w", t.name, err)
