@@ -575,3 +575,30 @@ func TestExportImportsNewContactFieldsBack(t *testing.T) {
 	require.Equal(t, []string{"Создано", "Изменено"}, im.Unmapped, "every exported field is read back but the hub's times")
 	require.Equal(t, before, count(t, st, `SELECT count(*) FROM outbox`), "every field came back as it was")
 }
+
+// An import that fills a table analyzes it: the next lists are planned
+// for the rows it holds, not for the empty table it was.
+func TestLargeImportAnalyzesItsTable(t *testing.T) {
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	rows := [][]any{{"Фамилия", "Компания", "Телефон"}}
+	for i := range 1200 {
+		rows = append(rows, []any{fmt.Sprintf("Клиент %d", i), "ООО Большой импорт", fmt.Sprintf("+7912%07d", i)})
+	}
+	reltuples := func() float64 {
+		var n float64
+		require.NoError(t, st.Pool().QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'leads'::regclass`).Scan(&n))
+		return n
+	}
+	require.LessOrEqual(t, reltuples(), 0.0, "a new database has no statistics on leads")
+
+	im, err := st.CreateImport(ctx, core.ImportOptions{Entity: core.EntityLead}, "leads.xlsx", book(t, rows...))
+	require.NoError(t, err)
+	ran, err := imports.New(imports.Config{BatchSize: 500}, st).RunOnce(ctx, nil)
+	require.NoError(t, err)
+	require.True(t, ran)
+	im, err = st.GetImport(ctx, im.ID)
+	require.NoError(t, err)
+	require.Equal(t, []any{"done", int64(1200)}, []any{im.Status, im.Created}, im.Error)
+	require.Equal(t, 1200.0, reltuples(), "ANALYZE counted the imported rows")
+}

@@ -227,15 +227,54 @@ func (s *Store) StartImport(ctx context.Context, id string, header []string, map
 	return wrap("start import", err)
 }
 
-// FinishImport implements core.ImportService.
+// FinishImport implements core.ImportService. An import that grew its
+// table by a tenth or more (and by at least a thousand rows) analyzes it:
+// until autovacuum does, PostgreSQL would plan with the statistics of the
+// table before, typically an empty one, and a user who sees some owners'
+// records would wait for plans made for a few rows.
 func (s *Store) FinishImport(ctx context.Context, id, errMsg string) error {
 	status := "done"
 	if errMsg != "" {
 		status = "failed"
 	}
-	_, err := s.db(ctx).Exec(ctx, `UPDATE imports SET status = $2, error = $3, finished_at = now(), updated_at = now(),
-		lease_until = NULL, file = CASE WHEN $2 = 'done' THEN ''::bytea ELSE file END WHERE id = $1`, id, status, core.Clip(errMsg, 2000))
-	return wrap("finish import", err)
+	var entity string
+	var created int64
+	err := s.db(ctx).QueryRow(ctx, `UPDATE imports SET status = $2, error = $3, finished_at = now(), updated_at = now(),
+		lease_until = NULL, file = CASE WHEN $2 = 'done' THEN ''::bytea ELSE file END WHERE id = $1
+		RETURNING entity, created`, id, status, core.Clip(errMsg, 2000)).Scan(&entity, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return wrap("finish import", err)
+	}
+	if table, ok := importTables[entity]; ok && created >= 1000 {
+		s.analyzeGrown(ctx, table, created)
+	}
+	return nil
+}
+
+// importTables are the tables the Excel import fills: entity → table.
+var importTables = map[string]string{
+	core.EntityLead: "leads", core.EntityContact: "contacts", core.EntityAccount: "accounts", core.EntityDeal: "deals",
+	core.EntityProduct: "products", core.EntityService: "services", core.EntityPrice: "prices",
+}
+
+// analyzeGrown analyzes table when added rows are a tenth or more of what
+// its statistics count (none when it was never analyzed). A failure is
+// logged: the import itself is done.
+func (s *Store) analyzeGrown(ctx context.Context, table string, added int64) {
+	var counted float64
+	err := s.db(ctx).QueryRow(ctx, `SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = $1::regclass`, table).Scan(&counted)
+	if err == nil && float64(added) < counted/10 {
+		return
+	}
+	if err == nil {
+		_, err = s.db(ctx).Exec(ctx, "ANALYZE "+table)
+	}
+	if err != nil {
+		s.log.Warn("analyze_after_import", "table", table, "error", err)
+	}
 }
 
 // errDryRun rolls a dry run's row back.
