@@ -64,7 +64,7 @@ bench: deps build ## HTTP load test of POST /api/v1/leads against pgbench, and t
 	./bin/crmhub-bench -hub ./$(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
 
-bench/crm: deps ## load 1M contacts and 200k deals, time lists, searches and the funnel
+bench/crm: deps ## load 1M contacts and 200k deals, time lists, searches and the funnel, as users of each reach
 	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
 	./bin/crmhub-bench -crm
 
