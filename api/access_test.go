@@ -389,3 +389,38 @@ func TestReadPathsFollowTheRights(t *testing.T) {
 
 // admin2 is the administrator as a person (the catalog is the admin's).
 func (c *company) admin2(t *testing.T) person { return person{key: c.b.admin} }
+
+// A link names only a record its writer may see: one beyond their reach
+// reads as one that does not exist, and conversion neither links to such
+// an account nor creates a second company of the same ИНН behind it.
+func TestLinksStayWithinReach(t *testing.T) {
+	t.Parallel()
+	c := newCompany(t)
+	b := c.b
+	a1 := c.create(t, c.m1, "/api/v1/accounts", `{"name":"ООО Ромашка","inn":"7707083893","kpp":"773601001"}`)
+	l1 := c.create(t, c.m1, "/api/v1/leads", `{"last_name":"Чужой","company":"К"}`)
+	missing := "01900000-0000-7000-8000-000000000000"
+
+	t.Run("ALinkBeyondReachReadsAsAMissingRecord", func(t *testing.T) {
+		for _, link := range [][2]string{{a1, l1}, {missing, missing}} {
+			requireProblem(t, b.do(t, "POST", "/api/v1/contacts", c.m2.key, fmt.Sprintf(`{"last_name":"Связь","account_id":%q}`, link[0])),
+				422, core.EINVALID, "account_id:not_found")
+			requireProblem(t, b.do(t, "POST", "/api/v1/activities", c.m2.key, fmt.Sprintf(`{"kind":"task","subject":"Позвонить","start_at":"2026-12-10T09:00:00Z","due_at":"2026-12-10T10:00:00Z","lead_id":%q}`, link[1])),
+				422, core.EINVALID, "lead_id:not_found")
+		}
+		c.create(t, c.m1, "/api/v1/contacts", fmt.Sprintf(`{"last_name":"Свой","account_id":%q}`, a1))
+	})
+
+	t.Run("ConversionDoesNotCopyACompanyItCannotSee", func(t *testing.T) {
+		lead := c.create(t, c.m2, "/api/v1/leads", `{"last_name":"Петров","company":"Ромашка"}`)
+		requireProblem(t, b.do(t, "POST", "/api/v1/leads/"+lead+"/convert", c.m2.key, `{"account":{"inn":"7707083893","kpp":"773601001"}}`), 409, core.ECONFLICT)
+		requireProblem(t, b.do(t, "POST", "/api/v1/leads/"+lead+"/convert", c.m2.key, fmt.Sprintf(`{"account":{"id":%q}}`, a1)),
+			422, core.EINVALID, "account.id:not_found")
+
+		r := b.do(t, "POST", "/api/v1/accounts/"+a1+"/shares", c.m1.key, fmt.Sprintf(`{"user_id":%q,"access":"read"}`, c.m2.id))
+		require.Equal(t, 201, r.status, string(r.body))
+		r = b.do(t, "POST", "/api/v1/leads/"+lead+"/convert", c.m2.key, `{"account":{"inn":"7707083893","kpp":"773601001"}}`)
+		require.Equal(t, 201, r.status, string(r.body))
+		require.Equal(t, a1, r.json(t)["account"].(map[string]any)["id"], "shared, the company is the same account")
+	})
+}

@@ -121,7 +121,7 @@ func (s *Store) conversionAccount(ctx context.Context, in writeOpts, lead *core.
 		if json.Unmarshal(raw, &id) != nil {
 			return nil, false, core.Invalid([]core.FieldError{{Field: "account.id", Code: "invalid_id", Message: "must be an account id"}})
 		}
-		acc, err := s.tables.account.get(ctx, tx, id, "")
+		acc, err := s.tables.account.getFor(ctx, tx, id, core.ActView)
 		if core.ErrorCode(err) == core.ENOTFOUND {
 			return nil, false, core.Invalid([]core.FieldError{{Field: "account.id", Code: "not_found", Message: "no such account"}})
 		}
@@ -138,16 +138,30 @@ func (s *Store) conversionAccount(ctx context.Context, in writeOpts, lead *core.
 	if err := core.Invalid(core.AccountSchema().Apply(probe, ap, "account.")); err != nil {
 		return nil, false, err
 	}
+	// An ИНН names one company: one the user may not see is not created
+	// twice behind its owner's back. A name is no identity: an account
+	// of that name the user may not see is not reused.
 	if probe.INN != "" {
 		acc, err := s.tables.account.get1(ctx, tx, `WHERE inn = $1 AND deleted_at IS NULL ORDER BY created_at LIMIT 1`, probe.INN)
-		if err == nil {
-			return acc, true, nil
-		} else if core.ErrorCode(err) != core.ENOTFOUND {
+		switch {
+		case err == nil:
+			err := s.authorize(ctx, tx, core.EntityAccount, "accounts", false, acc.ID, core.ActView)
+			if core.ErrorCode(err) == core.ENOTFOUND {
+				return nil, false, core.Errorf(core.ECONFLICT,
+					"an account with ИНН %s exists that you may not see: ask its owner to share it, or name an account in account.id", probe.INN)
+			}
+			return acc, err == nil, err
+		case core.ErrorCode(err) != core.ENOTFOUND:
 			return nil, false, err
 		}
 	}
 	if key := core.NormalizeCompanyName(probe.Name); key != "" {
-		acc, err := s.tables.account.get1(ctx, tx, `WHERE name_key = $1 AND deleted_at IS NULL ORDER BY created_at LIMIT 1`, key)
+		q := &query{}
+		where := "WHERE name_key = " + q.arg(key) + " AND deleted_at IS NULL"
+		if c := visibleCond(q, core.AccessFromContext(ctx), core.EntityAccount, false, core.ActView, ""); c != "" {
+			where += " AND " + c
+		}
+		acc, err := s.tables.account.get1(ctx, tx, where+" ORDER BY created_at LIMIT 1", q.args...)
 		if err == nil {
 			return acc, true, nil
 		} else if core.ErrorCode(err) != core.ENOTFOUND {

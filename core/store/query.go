@@ -66,14 +66,23 @@ func (q *query) externalID(sysID [2]string) {
 	q.where("external_ids @> " + q.arg(string(b)) + "::jsonb")
 }
 
-// mustExist checks that a link points at a live record of table; a link to
-// a missing or deleted record is an EINVALID naming the field.
+// mustExist checks that a link points at a live record of table that the
+// context's user may see; a link to a missing or deleted record, or to
+// one beyond the user's reach (existence does not leak), is an EINVALID
+// naming the field.
 func mustExist(ctx context.Context, db dbtx, table, field string, id *string) error {
 	if id == nil {
 		return nil
 	}
+	q := &query{}
+	where := "id = " + q.arg(*id) + " AND deleted_at IS NULL"
+	if entity, owned := tableEntities[table]; owned {
+		if c := visibleCond(q, core.AccessFromContext(ctx), entity, false, core.ActView, ""); c != "" {
+			where += " AND " + c
+		}
+	}
 	var ok bool
-	err := db.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+table+" WHERE id = $1 AND deleted_at IS NULL)", *id).Scan(&ok)
+	err := db.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+table+" WHERE "+where+")", q.args...).Scan(&ok)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,15 @@ var ownedTables = map[string]string{
 	core.EntityReport: "reports",
 }
 
+// tableEntities is ownedTables the other way: table → entity.
+var tableEntities = func() map[string]string {
+	m := make(map[string]string, len(ownedTables))
+	for e, t := range ownedTables {
+		m[t] = e
+	}
+	return m
+}()
+
 // CheckRecordAccess says whether the context's user may act on one
 // record: nil when they may; ENOTFOUND when the record does not exist or
 // they cannot see it (existence does not leak); EFORBIDDEN naming the
