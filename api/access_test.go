@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -423,4 +424,26 @@ func TestLinksStayWithinReach(t *testing.T) {
 		require.Equal(t, 201, r.status, string(r.body))
 		require.Equal(t, a1, r.json(t)["account"].(map[string]any)["id"], "shared, the company is the same account")
 	})
+}
+
+// The calendar feed follows the field rules as the API does: a hidden
+// description is not in it.
+func TestCalendarFeedHidesHiddenFields(t *testing.T) {
+	t.Parallel()
+	c := newCompany(t)
+	b := c.b
+	role := c.role(t, "Без описаний", core.RoleManagerID, rightsJSON(core.LevelOwn), `{"activity":{"description":"hidden"}}`)
+	u := c.user(t, "Скрытный", role)
+	start := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
+	r := b.do(t, "POST", "/api/v1/activities", b.admin, fmt.Sprintf(`{"kind":"meeting","subject":"Встреча","owner_id":%q,`+
+		`"start_at":%q,"end_at":%q,"location":"Офис","description":"Секретные условия"}`,
+		u.id, start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339)))
+	require.Equal(t, 201, r.status, string(r.body))
+	r = b.do(t, "POST", "/api/v1/users/"+u.id+"/calendar-token", b.admin, "")
+	require.Equal(t, 201, r.status, string(r.body))
+	feed := b.do(t, "GET", r.json(t)["url"].(string), "", "")
+	require.Equal(t, 200, feed.status, string(feed.body))
+	require.Contains(t, string(feed.body), "SUMMARY:Встреча")
+	require.Contains(t, string(feed.body), "LOCATION:Офис")
+	require.NotContains(t, string(feed.body), "Секретные")
 }

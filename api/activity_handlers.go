@@ -102,6 +102,9 @@ func (s *Server) calendarFeed(c *fiber.Ctx) error {
 		}
 		f.Cursor = page.NextCursor
 	}
+	if all, err = withoutHidden(all, acc.HiddenFields(core.EntityActivity)); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	if err := ical.Encode(&buf, ical.Calendar{Name: "crmhub: " + u.Name, Activities: all, Now: now}); err != nil {
 		return err

@@ -82,3 +82,33 @@ func withoutFields(v any, hidden []string) any {
 	}
 	return m
 }
+
+// withoutHidden returns recs with the hidden fields emptied, for a
+// response that is not JSON (a calendar feed): the records go through
+// their JSON form, so a field is emptied under the name the rules use.
+func withoutHidden[E any](recs []E, hidden []string) ([]E, error) {
+	if len(hidden) == 0 {
+		return recs, nil
+	}
+	out := make([]E, len(recs))
+	for i, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, err
+		}
+		for _, f := range hidden {
+			delete(m, f)
+		}
+		if b, err = json.Marshal(m); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
