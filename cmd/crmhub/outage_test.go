@@ -126,8 +126,12 @@ func TestDatabaseOutage(t *testing.T) {
 	require.NoError(t, err)
 	pgPid, err := strconv.Atoi(strings.SplitN(string(pid), "\n", 2)[0])
 	require.NoError(t, err)
-	require.NoError(t, os.Chmod(data, 0o000)) // restarts fail until it is given back
-	require.NoError(t, syscall.Kill(pgPid, syscall.SIGKILL))
+	// The postmaster and every backend, then the folder: a backend still
+	// running after the folder closed would fail its query on a file it
+	// can no longer open (a 500, not an outage). The hub waits half a
+	// second before its first restart, which fails until it is given back.
+	killCluster(t, pgPid)
+	require.NoError(t, os.Chmod(data, 0o000))
 
 	require.Eventually(t, func() bool { return loop.count(503) >= 20 }, time.Minute, 10*time.Millisecond, "writes are refused meanwhile")
 	require.Eventually(t, func() bool {
@@ -179,4 +183,31 @@ func TestDatabaseOutage(t *testing.T) {
 	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM unnest($1::uuid[]) a(id)
 		WHERE NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = a.id)`, ids).Scan(&missing))
 	require.Zero(t, missing, "every acknowledged write is in the database")
+}
+
+// killCluster kills a postmaster and all its children with SIGKILL. Each
+// backend leads its own process group, so a signal to the postmaster's
+// group would miss them: it is stopped first, so that it forks no more,
+// and its children are found by their parent pid.
+func killCluster(t *testing.T, postmaster int) {
+	t.Helper()
+	require.NoError(t, syscall.Kill(postmaster, syscall.SIGSTOP))
+	procs, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", p.Name(), "stat"))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid …: comm may hold spaces, so count from its ")".
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(postmaster) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	require.NoError(t, syscall.Kill(postmaster, syscall.SIGKILL))
 }
