@@ -3,6 +3,7 @@ package core
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"slices"
 )
 
@@ -76,12 +77,13 @@ const (
 	AreaOneC      = "onec"      // the 1C exchange's settings and jobs
 	AreaStream    = "stream"    // stream resync and dead letters
 	AreaAudit     = "audit"     // the audit log
+	AreaFields    = "fields"    // custom fields of every kind
 )
 
 // AdminAreas lists the admin areas.
 func AdminAreas() []string {
 	return []string{AreaUsers, AreaRoles, AreaAPIKeys, AreaWebForms, AreaMailboxes, AreaTemplates,
-		AreaPipelines, AreaOneC, AreaStream, AreaAudit}
+		AreaPipelines, AreaOneC, AreaStream, AreaAudit, AreaFields}
 }
 
 // Rights are a role's levels: entity → action → level. A missing entity
@@ -267,7 +269,7 @@ func (a *Access) CheckPatch(entity string, p Patch) error {
 		return nil
 	}
 	var errs []FieldError
-	for f := range p {
+	for _, f := range patchFields(p) {
 		switch a.Field(entity, f) {
 		case FieldHidden:
 			errs = append(errs, FieldError{Field: f, Code: "unknown_field", Message: "no such field"})
@@ -277,6 +279,23 @@ func (a *Access) CheckPatch(entity string, p Patch) error {
 	}
 	slices.SortFunc(errs, func(x, y FieldError) int { return cmp.Compare(x.Field, y.Field) })
 	return Invalid(errs)
+}
+
+// patchFields names the fields a patch sets, a custom one as custom.key
+// (the name field rules give it).
+func patchFields(p Patch) []string {
+	out := make([]string, 0, len(p))
+	for f, raw := range p {
+		var custom map[string]json.RawMessage
+		if f != "custom" || json.Unmarshal(raw, &custom) != nil {
+			out = append(out, f)
+			continue
+		}
+		for k := range custom {
+			out = append(out, "custom."+k)
+		}
+	}
+	return out
 }
 
 // Forbidden is the error of an action without the right: a 403 naming it.

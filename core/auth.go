@@ -167,6 +167,7 @@ const (
 	AuditTeamChange  = "team_change"
 	AuditShare       = "share"
 	AuditAPIKey      = "apikey"
+	AuditFieldChange = "field_change" // a custom field defined, edited, deleted or restored
 )
 
 // AuditEntry is one line of the audit log: who did what to which records,

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -56,7 +57,35 @@ func ChangedFields(older, newer any, ignore ...string) ([]string, error) {
 			changed = append(changed, k)
 		}
 	}
+	if _, was := a.values["custom"]; was && !slices.Contains(b.keys, "custom") {
+		changed = append(changed, "custom") // every custom value cleared
+	}
+	if i := slices.Index(changed, "custom"); i >= 0 {
+		changed = slices.Delete(changed, i, i+1)
+		changed = append(changed, changedCustom(a.values["custom"], b.values["custom"])...)
+	}
 	return changed, nil
+}
+
+// changedCustom names the custom values that differ as custom.key, in key
+// order.
+func changedCustom(older, newer json.RawMessage) []string {
+	var a, b map[string]json.RawMessage
+	_ = json.Unmarshal(older, &a) // absent or null: no values
+	_ = json.Unmarshal(newer, &b)
+	var out []string
+	for k, v := range b {
+		if string(a[k]) != string(v) {
+			out = append(out, "custom."+k)
+		}
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			out = append(out, "custom."+k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 type orderedFields struct {
@@ -149,5 +178,5 @@ func StreamedEntities() []string {
 		EntityProduct, EntityService, EntityProductGroup, EntityPriceBook, EntityPrice,
 		EntityQuote, EntityInvoice, EntityPayment,
 		EntityAct, EntityRealization, EntitySalesOrder, EntityPurchaseOrder, EntityEmail,
-		EntityReport, EntityReportSchedule, EntityRole, EntityTeam}
+		EntityReport, EntityReportSchedule, EntityRole, EntityTeam, EntityCustomField}
 }

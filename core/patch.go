@@ -82,6 +82,9 @@ func NewSchema[T any](readOnly ...string) *Schema[T] {
 // Has reports whether name is a writable member.
 func (s *Schema[T]) Has(name string) bool { _, ok := s.setters[name]; return ok }
 
+// Knows reports whether name is a member, writable or read-only.
+func (s *Schema[T]) Knows(name string) bool { return s.Has(name) || s.readOnly[name] }
+
 // Field registers a writable member.
 func (s *Schema[T]) Field(name string, set Setter[T]) *Schema[T] {
 	s.setters[name] = set

@@ -17,6 +17,9 @@ type Record struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Version   int64     `json:"version"`
+	// Custom holds the values of the kind's custom fields (the kinds of
+	// CustomFieldEntities), key → value; omitted when there are none.
+	Custom CustomValues `json:"custom,omitempty"`
 }
 
 // Base returns the record's common members.
@@ -46,6 +49,7 @@ type ListParams struct {
 	CreatedFrom time.Time
 	CreatedTo   time.Time
 	Query       string // text match; what it searches depends on the kind
+	Custom      []CustomFilter
 	Sort        Sort
 	Limit       int
 	Cursor      string

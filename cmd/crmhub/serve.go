@@ -245,7 +245,8 @@ const inboxRetention = 30 * 24 * time.Hour
 
 // janitor prunes expired idempotency keys, old processed webhook
 // deliveries, expired call claims, ended sessions, forgotten sign-in
-// failures and audit entries older than auditRetention until ctx ends.
+// failures, audit entries older than auditRetention and the values of
+// custom fields deleted 30 days ago until ctx ends.
 func janitor(ctx context.Context, st *store.Store, th *core.LoginThrottle, auditRetention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -268,6 +269,11 @@ func janitor(ctx context.Context, st *store.Store, th *core.LoginThrottle, audit
 				log.Warn("call_claims_prune", "error", err)
 			} else if n > 0 {
 				log.Info("call_claims_pruned", "claims", n)
+			}
+			if n, err := st.PurgeCustomFields(ctx); err != nil {
+				log.Warn("custom_fields_purge", "error", err)
+			} else if n > 0 {
+				log.Info("custom_fields_purged", "fields", n)
 			}
 			pruneAuth(ctx, st, th, auditRetention, log)
 		}

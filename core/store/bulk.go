@@ -61,7 +61,7 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 		if t.defaults != nil {
 			t.defaults(rec)
 		}
-		if err := t.apply(nil, rec, r.row.Patch); err != nil {
+		if err := t.apply(ctx, tx, nil, rec, r.row.Patch); err != nil {
 			r.err = err
 			continue
 		}
@@ -121,12 +121,12 @@ func importBulk[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx,
 // newRecord builds a new record of t from patch as create does before its
 // database checks (defaults, the patch, validation), with its id, owner
 // (when the patch names none) and times: ready for copyRows.
-func newRecord[E any, P recordPtr[E]](t *table[E, P], patch core.Patch, owner string, now time.Time) (P, error) {
+func newRecord[E any, P recordPtr[E]](ctx context.Context, db dbtx, t *table[E, P], patch core.Patch, owner string, now time.Time) (P, error) {
 	rec := P(new(E))
 	if t.defaults != nil {
 		t.defaults(rec)
 	}
-	if err := t.apply(nil, rec, patch); err != nil {
+	if err := t.apply(ctx, db, nil, rec, patch); err != nil {
 		return nil, err
 	}
 	b := rec.Base()
@@ -246,7 +246,7 @@ func copyCreate[E any, P recordPtr[E]](ctx context.Context, s *Store, db dbtx, t
 	var records, events [][]any
 	var idx []int
 	for i, p := range patches {
-		rec, err := newRecord(t, p, owner, now)
+		rec, err := newRecord(ctx, db, t, p, owner, now)
 		if err != nil {
 			errs[i] = err
 			continue

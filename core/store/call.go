@@ -353,7 +353,7 @@ func (s *Store) finishCalls(ctx context.Context, tx pgx.Tx, work []*callWork, p 
 	if err != nil {
 		return err
 	}
-	f := &callFinish{s: s, policy: p, now: now, owners: owners, newLeads: map[string]string{}, out: out}
+	f := &callFinish{s: s, tx: tx, policy: p, now: now, owners: owners, newLeads: map[string]string{}, out: out}
 	for _, w := range work {
 		if err := f.finish(w.ctx(ctx), w.call); err != nil {
 			return fmt.Errorf("call %s:%s: %w", w.call.Provider, w.call.CallID, err)
@@ -389,6 +389,7 @@ func clientOwners(ctx context.Context, tx pgx.Tx, work []*callWork) (map[string]
 // records and their events.
 type callFinish struct {
 	s        *Store
+	tx       pgx.Tx
 	policy   core.CallPolicy
 	now      time.Time
 	owners   map[string]core.DuplicateMatch // client number → its record
@@ -402,7 +403,7 @@ func (f *callFinish) finish(ctx context.Context, c *core.Call) error {
 		return fmt.Errorf("lead: %w", err)
 	}
 	for _, a := range core.CallActivities(c, f.policy, f.now) {
-		act, err := newRecord(f.s.tables.activity, a, c.OwnerID, f.now)
+		act, err := newRecord(ctx, f.tx, f.s.tables.activity, a, c.OwnerID, f.now)
 		if err == nil {
 			err = f.s.completeActivity(nil, act)
 		}
@@ -441,7 +442,7 @@ func (f *callFinish) attach(ctx context.Context, c *core.Call) error {
 	if !ok {
 		return nil
 	}
-	lead, err := newRecord(f.s.tables.lead, patch, c.OwnerID, f.now)
+	lead, err := newRecord(ctx, f.tx, f.s.tables.lead, patch, c.OwnerID, f.now)
 	if err != nil {
 		return err
 	}

@@ -57,16 +57,31 @@ type table[E any, P recordPtr[E]] struct {
 	extra func(ctx context.Context, old, rec P) []queuedStmt
 	// sorts maps sort fields (columns, NOT NULL) to their cursor value.
 	sorts map[string]func(P) string
+	// customFields, when set, gives the kind's custom field definitions:
+	// its records carry a custom column (see customize).
+	customFields func(ctx context.Context, db dbtx) ([]core.CustomField, error)
 
 	selectSQL, insertSQL, updateSQL string
 }
 
 // commonColumns are the columns of core.Record.
 func (t *table[E, P]) commonColumns() []string {
+	cols := []string{"id", "owner_id", "team_id", "created_at", "updated_at", "version"}
 	if t.ownerless {
-		return []string{"id", "created_at", "updated_at", "version"}
+		cols = []string{"id", "created_at", "updated_at", "version"}
 	}
-	return []string{"id", "owner_id", "team_id", "created_at", "updated_at", "version"}
+	if t.customFields != nil {
+		cols = append(cols, "custom")
+	}
+	return cols
+}
+
+// customize gives t's records custom fields, defined for t's entity in s.
+func customize[E any, P recordPtr[E]](s *Store, t *table[E, P]) {
+	t.customFields = func(ctx context.Context, db dbtx) ([]core.CustomField, error) {
+		return s.customFieldsFor(ctx, db, t.entity)
+	}
+	t.init()
 }
 
 // col is one of a kind's own columns: its name and a pointer to the
@@ -147,10 +162,14 @@ func (t *table[E, P]) init() *table[E, P] {
 
 func (t *table[E, P]) args(rec P) []any {
 	b := rec.Base()
+	args := append(t.values(rec), b.ID, b.OwnerID, b.TeamID, b.CreatedAt, b.UpdatedAt, b.Version)
 	if t.ownerless {
-		return append(t.values(rec), b.ID, b.CreatedAt, b.UpdatedAt, b.Version)
+		args = append(t.values(rec), b.ID, b.CreatedAt, b.UpdatedAt, b.Version)
 	}
-	return append(t.values(rec), b.ID, b.OwnerID, b.TeamID, b.CreatedAt, b.UpdatedAt, b.Version)
+	if t.customFields != nil {
+		args = append(args, customArg(b.Custom))
+	}
+	return args
 }
 
 func (t *table[E, P]) scan(row pgx.Row) (P, error) {
@@ -162,6 +181,9 @@ func (t *table[E, P]) scan(row pgx.Row) (P, error) {
 	} else {
 		targets = append(targets, &b.ID, &b.OwnerID, &b.TeamID, &b.CreatedAt, &b.UpdatedAt, &b.Version)
 	}
+	if t.customFields != nil {
+		targets = append(targets, &b.Custom)
+	}
 	if err := row.Scan(targets...); err != nil {
 		return nil, err
 	}
@@ -169,9 +191,14 @@ func (t *table[E, P]) scan(row pgx.Row) (P, error) {
 	return rec, nil
 }
 
-// apply applies patch to rec (a copy of old, nil on create) and validates.
-func (t *table[E, P]) apply(old, rec P, patch core.Patch) error {
-	if err := core.Invalid(t.schema().Apply((*E)(rec), patch, "")); err != nil {
+// apply applies patch to rec (a copy of old, nil on create) and validates;
+// db reads the custom field definitions.
+func (t *table[E, P]) apply(ctx context.Context, db dbtx, old, rec P, patch core.Patch) error {
+	patch, errs, err := t.applyCustom(ctx, db, old, rec, patch)
+	if err != nil {
+		return err
+	}
+	if err := core.Invalid(append(errs, t.schema().Apply((*E)(rec), patch, "")...)); err != nil {
 		return err
 	}
 	if old != nil && t.guard != nil {
@@ -249,7 +276,7 @@ func (t *table[E, P]) createWith(ctx context.Context, s *Store, patch core.Patch
 	if t.defaults != nil {
 		t.defaults(rec)
 	}
-	if err := t.apply(nil, rec, patch); err != nil {
+	if err := t.apply(ctx, db, nil, rec, patch); err != nil {
 		return nil, err
 	}
 	for _, f := range fill {
@@ -267,6 +294,9 @@ func (t *table[E, P]) createWith(ctx context.Context, s *Store, patch core.Patch
 		}
 	}
 	if err := t.prepareDB(ctx, db, nil, rec, o); err != nil {
+		return nil, err
+	}
+	if err := t.checkCustomLinks(ctx, db, nil, rec); err != nil {
 		return nil, err
 	}
 
@@ -381,10 +411,13 @@ func (t *table[E, P]) updateWith(ctx context.Context, s *Store, id string, ifVer
 		}
 		rec := P(new(E))
 		*rec = *old
-		if err := t.apply(old, rec, patch); err != nil {
+		if err := t.apply(ctx, tx, old, rec, patch); err != nil {
 			return err
 		}
 		if err := t.prepareDB(ctx, tx, old, rec, o); err != nil {
+			return err
+		}
+		if err := t.checkCustomLinks(ctx, tx, old, rec); err != nil {
 			return err
 		}
 		b := rec.Base()
@@ -475,6 +508,9 @@ func (t *table[E, P]) list(ctx context.Context, s *Store, q *query, p core.ListP
 	}
 	if !p.CreatedTo.IsZero() {
 		q.where("created_at < " + q.arg(p.CreatedTo))
+	}
+	if err := t.customConds(ctx, s.db(ctx), q, p.Custom); err != nil {
+		return page, err
 	}
 	if p.Cursor != "" {
 		c, err := decodeCursor(p.Cursor, p.Sort)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,11 +46,7 @@ func (s *Store) History(ctx context.Context, entity, id string) ([]core.HistoryE
 		}
 		e.Changes = []core.FieldChange{}
 		for _, f := range changed {
-			var from any
-			if prev != nil {
-				from = prev[f]
-			}
-			e.Changes = append(e.Changes, core.FieldChange{Field: f, From: from, To: cur[f]})
+			e.Changes = append(e.Changes, core.FieldChange{Field: f, From: fieldValue(prev, f), To: fieldValue(cur, f)})
 		}
 		out = append(out, e)
 		prev = cur
@@ -61,4 +58,17 @@ func (s *Store) History(ctx context.Context, entity, id string) ([]core.HistoryE
 		return nil, core.Errorf(core.ENOTFOUND, "%s not found", entity)
 	}
 	return out, nil
+}
+
+// fieldValue is the value of a changed field in a record's JSON: a
+// top-level member, or a custom field's (custom.key) in its custom object.
+func fieldValue(rec map[string]any, field string) any {
+	if v, ok := rec[field]; ok {
+		return v
+	}
+	if key, ok := strings.CutPrefix(field, "custom."); ok {
+		custom, _ := rec["custom"].(map[string]any)
+		return custom[key]
+	}
+	return nil
 }

@@ -187,7 +187,7 @@ func (s *Store) dropDoomed(ctx context.Context, tx pgx.Tx, o core.ImportOptions,
 			}
 			rec := new(core.Contact)
 			t.defaults(rec)
-			if err := t.apply(nil, rec, r.row.Patch); err != nil {
+			if err := t.apply(ctx, tx, nil, rec, r.row.Patch); err != nil {
 				r.err = err
 				continue
 			}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 //go:embed migrations/*.sql
@@ -134,6 +136,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]int, 
 // transaction.
 var afterMigration = map[int]func(ctx context.Context, tx pgx.Tx) error{
 	46: seedRoles,
+	48: grantArea(core.RoleAdminID, core.AreaFields),
 }
 
 type appliedRow struct {

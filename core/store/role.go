@@ -130,6 +130,14 @@ func seedRoles(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
+// grantArea adds an admin area that came after a role was seeded to it.
+func grantArea(role, area string) func(ctx context.Context, tx pgx.Tx) error {
+	return func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE roles SET areas = array_append(areas, $2) WHERE id = $1 AND NOT $2 = ANY(areas)`, role, area)
+		return err
+	}
+}
+
 // teams keeps teams; Store.Teams returns it.
 type teams struct{ repo[core.Team, *core.Team] }
 

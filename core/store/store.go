@@ -37,6 +37,7 @@ type Store struct {
 	now       func() time.Time
 	keys      keyCache
 	access    accessCache // resolved accesses of users (auth.go)
+	fields    fieldCache  // custom field definitions (customfield.go)
 	numbering map[string]core.NumberFormat
 	// paidOnFull moves a fully paid invoice to paid.
 	paidOnFull bool
@@ -120,6 +121,19 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s.reportReg = reportRegistry()
 	s.tables.report = s.newReportTable()
 	s.tables.reportSchedule = s.newReportScheduleTable()
+	customize(s, s.tables.lead)
+	customize(s, s.tables.contact)
+	customize(s, s.tables.account)
+	customize(s, s.tables.deal)
+	customize(s, s.tables.activity)
+	customize(s, s.tables.product)
+	customize(s, s.tables.service)
+	customize(s, s.tables.quote)
+	customize(s, s.tables.salesOrder)
+	customize(s, s.tables.invoice)
+	customize(s, s.tables.act)
+	customize(s, s.tables.realization)
+	customize(s, s.tables.payment)
 	return s
 }
 
@@ -251,6 +265,11 @@ func (s *Store) write(ctx context.Context, db dbtx, m mutation) error {
 // emit records the event of a change already made in tx (for writes that
 // are not one statement on one record's row).
 func (s *Store) emit(ctx context.Context, tx pgx.Tx, entity, op, id string, version int64, data any) error {
+	return s.emitChanged(ctx, tx, entity, op, id, version, data, nil)
+}
+
+// emitChanged is emit of an update that changed the named fields.
+func (s *Store) emitChanged(ctx context.Context, tx pgx.Tx, entity, op, id string, version int64, data any, changed []string) error {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("encode %s %s: %w", entity, id, err)
@@ -258,7 +277,7 @@ func (s *Store) emit(ctx context.Context, tx pgx.Tx, entity, op, id string, vers
 	if err := core.CheckRecordSize(entity, len(b)); err != nil {
 		return err
 	}
-	sql, args := outbox.Insert(outbox.NewEvent(ctx, entity, op, id, version, b, nil, s.now()))
+	sql, args := outbox.Insert(outbox.NewEvent(ctx, entity, op, id, version, b, changed, s.now()))
 	_, err = tx.Exec(ctx, sql, args...)
 	return err
 }
@@ -298,8 +317,12 @@ func translate(err error, entity string) error {
 }
 
 // constraintField guesses the field from a constraint name such as
-// "leads_owner_id_fkey".
+// "leads_owner_id_fkey", or a custom field's from its index's name
+// (customfield.go).
 func constraintField(name string) string {
+	if key, ok := customIndexKey(name); ok {
+		return "custom." + key
+	}
 	name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_fkey"), "_key"), "_pkey")
 	if _, rest, ok := strings.Cut(name, "_"); ok {
 		return rest

@@ -1,0 +1,644 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// customRetention is how long a deleted field's values are kept for a
+// restore.
+const customRetention = 30 * 24 * time.Hour
+
+// customTTL is how long a replica reuses the definitions it read: a change
+// reaches this replica at once (the cache is dropped) and the others
+// within customTTL.
+const customTTL = 3 * time.Second
+
+// customFieldCols are the columns scanCustomField reads.
+const customFieldCols = "id::text, definition, position, created_at, updated_at, version"
+
+// fieldCache keeps each entity's live definitions for customTTL.
+type fieldCache struct {
+	mu sync.Mutex
+	m  map[string]cachedFields
+}
+
+type cachedFields struct {
+	defs []core.CustomField
+	at   time.Time
+}
+
+// customTables are the tables of the kinds that carry custom fields.
+var customTables = map[string]string{
+	core.EntityLead: "leads", core.EntityContact: "contacts", core.EntityAccount: "accounts", core.EntityDeal: "deals",
+	core.EntityActivity: "activities", core.EntityProduct: "products", core.EntityService: "services",
+	core.EntityQuote: "quotes", core.EntitySalesOrder: "sales_orders", core.EntityInvoice: "invoices",
+	core.EntityAct: "acts", core.EntityRealization: "realizations", core.EntityPayment: "payments",
+}
+
+// linkEntities are the kinds a link field may point at.
+func linkEntities() []string {
+	out := make([]string, 0, len(ownedTables))
+	for e := range ownedTables {
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// customFieldsFor returns entity's live definitions, from the cache when
+// fresh, else read through db (a write's transaction: one that waited for
+// a connection of its own could wait for ever on a busy pool).
+func (s *Store) customFieldsFor(ctx context.Context, db dbtx, entity string) ([]core.CustomField, error) {
+	now := s.now()
+	s.fields.mu.Lock()
+	c, ok := s.fields.m[entity]
+	s.fields.mu.Unlock()
+	if ok && now.Sub(c.at) < customTTL {
+		return c.defs, nil
+	}
+	defs, err := s.readCustomFields(ctx, db, entity)
+	if err != nil {
+		return nil, err
+	}
+	s.fields.mu.Lock()
+	if s.fields.m == nil {
+		s.fields.m = map[string]cachedFields{}
+	}
+	s.fields.m[entity] = cachedFields{defs: defs, at: now}
+	s.fields.mu.Unlock()
+	return defs, nil
+}
+
+func (s *Store) dropCustomFields(entity string) {
+	s.fields.mu.Lock()
+	delete(s.fields.m, entity)
+	s.fields.mu.Unlock()
+}
+
+func (s *Store) readCustomFields(ctx context.Context, db dbtx, entity string) ([]core.CustomField, error) {
+	rows, err := db.Query(ctx, `SELECT `+customFieldCols+` FROM custom_fields
+		WHERE entity = $1 AND deleted_at IS NULL ORDER BY position, key`, entity)
+	if err != nil {
+		return nil, wrap("custom fields", err)
+	}
+	defs, err := pgx.CollectRows(rows, scanCustomField)
+	return defs, wrap("custom fields", err)
+}
+
+func scanCustomField(row pgx.CollectableRow) (core.CustomField, error) {
+	var (
+		f       core.CustomField
+		id      string
+		def     []byte
+		pos     int
+		c, u    time.Time
+		version int64
+	)
+	if err := row.Scan(&id, &def, &pos, &c, &u, &version); err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal(def, &f); err != nil {
+		return f, fmt.Errorf("stored custom field %s: %w", id, err)
+	}
+	f.ID = id
+	f.Position = pos
+	f.CreatedAt = c.UTC()
+	f.UpdatedAt = u.UTC()
+	f.Version = version
+	return f, nil
+}
+
+// checkCustomEntity refuses a kind without custom fields.
+func checkCustomEntity(entity string) error {
+	if _, ok := customTables[entity]; !ok {
+		return core.Errorf(core.ENOTFOUND, "%s records have no custom fields", entity)
+	}
+	return nil
+}
+
+// CustomFields implements core.CustomFieldService.
+func (s *Store) CustomFields(ctx context.Context, entity string) ([]core.CustomField, error) {
+	if err := checkCustomEntity(entity); err != nil {
+		return nil, err
+	}
+	defs, err := s.readCustomFields(ctx, s.db(ctx), entity)
+	if defs == nil {
+		defs = []core.CustomField{}
+	}
+	return defs, err
+}
+
+// AllCustomFields implements core.CustomFieldService.
+func (s *Store) AllCustomFields(ctx context.Context) ([]core.CustomField, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+customFieldCols+` FROM custom_fields
+		WHERE deleted_at IS NULL ORDER BY entity, position, key`)
+	if err != nil {
+		return nil, wrap("custom fields", err)
+	}
+	defs, err := pgx.CollectRows(rows, scanCustomField)
+	return defs, wrap("custom fields", err)
+}
+
+// CustomField implements core.CustomFieldService.
+func (s *Store) CustomField(ctx context.Context, entity, key string) (*core.CustomField, error) {
+	if err := checkCustomEntity(entity); err != nil {
+		return nil, err
+	}
+	f, err := s.customField(ctx, s.db(ctx), entity, key, "")
+	return f, wrap("custom field", err)
+}
+
+func (s *Store) customField(ctx context.Context, db dbtx, entity, key, lock string) (*core.CustomField, error) {
+	rows, err := db.Query(ctx, `SELECT `+customFieldCols+` FROM custom_fields
+		WHERE entity = $1 AND key = $2 AND deleted_at IS NULL `+lock, entity, key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := pgx.CollectExactlyOneRow(rows, scanCustomField)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "%s has no custom field %q", entity, key)
+	}
+	return &f, err
+}
+
+// builtinField says whether name is a built-in member of entity's records.
+func (s *Store) builtinField(entity string) func(string) bool {
+	var has func(string) bool
+	switch entity {
+	case core.EntityLead:
+		has = s.tables.lead.schema().Knows
+	case core.EntityContact:
+		has = s.tables.contact.schema().Knows
+	case core.EntityAccount:
+		has = s.tables.account.schema().Knows
+	case core.EntityDeal:
+		has = s.tables.deal.schema().Knows
+	case core.EntityActivity:
+		has = s.tables.activity.schema().Knows
+	case core.EntityProduct:
+		has = s.tables.product.schema().Knows
+	case core.EntityService:
+		has = s.tables.service.schema().Knows
+	case core.EntityQuote:
+		has = s.tables.quote.schema().Knows
+	case core.EntitySalesOrder:
+		has = s.tables.salesOrder.schema().Knows
+	case core.EntityInvoice:
+		has = s.tables.invoice.schema().Knows
+	case core.EntityAct:
+		has = s.tables.act.schema().Knows
+	case core.EntityRealization:
+		has = s.tables.realization.schema().Knows
+	case core.EntityPayment:
+		has = s.tables.payment.schema().Knows
+	}
+	common := []string{"id", "owner_id", "team_id", "created_at", "updated_at", "version", "deleted_at", "custom"}
+	return func(name string) bool { return slices.Contains(common, name) || (has != nil && has(name)) }
+}
+
+// CreateCustomField implements core.CustomFieldService.
+func (s *Store) CreateCustomField(ctx context.Context, entity string, p core.Patch) (*core.CustomField, error) {
+	if err := checkCustomEntity(entity); err != nil {
+		return nil, err
+	}
+	f := core.CustomField{Entity: entity}
+	errs := core.CustomFieldSchema().Apply(&f, p, "")
+	if len(errs) == 0 {
+		errs = f.Validate(s.builtinField(entity), linkEntities())
+	}
+	if err := core.Invalid(errs); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	f.ID = uuid.Must(uuid.NewV7()).String()
+	f.CreatedAt = now
+	f.UpdatedAt = now
+	f.Version = 1
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// One definition change of an entity at a time: the count and
+		// the unique index below see each other.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('custom_fields:' || $1))`, entity); err != nil {
+			return err
+		}
+		var n, maxPos int
+		var deleted *time.Time
+		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE deleted_at IS NULL), coalesce(max(position), 0),
+			max(deleted_at) FILTER (WHERE key = $2) FROM custom_fields WHERE entity = $1`, entity, f.Key).Scan(&n, &maxPos, &deleted); err != nil {
+			return err
+		}
+		if n >= core.MaxCustomFields {
+			return core.Errorf(core.ECONFLICT, "%s has %d custom fields, the most it may have", entity, core.MaxCustomFields)
+		}
+		if deleted != nil {
+			return core.Errorf(core.ECONFLICT, "the field %q was deleted on %s: restore it (POST …/restore) or use another key until it is purged %s",
+				f.Key, deleted.Format("02.01.2006"), deleted.Add(customRetention).Format("02.01.2006"))
+		}
+		if _, ok := p["position"]; !ok {
+			f.Position = maxPos + 10
+		}
+		if f.Unique {
+			if err := s.addUniqueIndex(ctx, tx, &f); err != nil {
+				return err
+			}
+		}
+		if err := s.syncIndexes(ctx, tx, &f, true); err != nil {
+			return err
+		}
+		def, err := json.Marshal(definitionOf(f))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO custom_fields (id, entity, key, definition, position, created_at, updated_at, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $6, 1)`, f.ID, entity, f.Key, def, f.Position, now); err != nil {
+			return translate(err, "custom field")
+		}
+		return s.emit(ctx, tx, core.EntityCustomField, core.OpCreated, f.ID, 1, f)
+	})
+	s.dropCustomFields(entity)
+	if err != nil {
+		return nil, wrap("create custom field", err)
+	}
+	return &f, nil
+}
+
+// definitionOf is what the definition column holds: the field without
+// the members its own columns keep.
+func definitionOf(f core.CustomField) core.CustomField {
+	f.ID = ""
+	f.Position = 0
+	f.Version = 0
+	f.CreatedAt = time.Time{}
+	f.UpdatedAt = time.Time{}
+	return f
+}
+
+// The indexes of a custom field. Its key is checked by core (latin
+// letters, digits, _; at most 40), so it is safe to write into SQL, and
+// the names stay within PostgreSQL's 63 bytes for every table.
+
+// uniqueIndex names the index that makes a custom field unique.
+func uniqueIndex(f *core.CustomField) string {
+	return fmt.Sprintf("cf_%s_%s_uniq", customTables[f.Entity], f.Key)
+}
+
+// customIndexKey returns the key of the custom field whose unique index
+// is name.
+func customIndexKey(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "cf_")
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutSuffix(rest, "_uniq")
+	if !ok {
+		return "", false
+	}
+	for _, table := range customTables {
+		if key, ok := strings.CutPrefix(rest, table+"_"); ok {
+			return key, true
+		}
+	}
+	return "", false
+}
+
+// rangeIndex names the index a range filter of a filterable field uses.
+func rangeIndex(f *core.CustomField) string {
+	return fmt.Sprintf("cf_%s_%s_range", customTables[f.Entity], f.Key)
+}
+
+// rangeExpr is the expression a range filter compares: a number as a
+// number; a date or a datetime as its text, which is in time order.
+func rangeExpr(f *core.CustomField) string {
+	if f.Type.Numeric() {
+		return fmt.Sprintf("((custom->>'%s')::numeric)", f.Key)
+	}
+	return fmt.Sprintf("(custom->>'%s')", f.Key)
+}
+
+// addUniqueIndex makes the field's values unique among live records. A
+// field is unique from its creation, and no record holds a value of a key
+// before its field exists, so the index always builds.
+func (s *Store) addUniqueIndex(ctx context.Context, tx pgx.Tx, f *core.CustomField) error {
+	_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE UNIQUE INDEX %s ON %s ((custom->>'%s')) WHERE deleted_at IS NULL AND custom ? '%s'`,
+		pgx.Identifier{uniqueIndex(f)}.Sanitize(), customTables[f.Entity], f.Key, f.Key))
+	return err
+}
+
+// syncIndexes makes a field's indexes what its definition asks: a range
+// index while a ranged field is filterable (equality needs none: the
+// table's GIN index on custom serves every key). The build holds the
+// table's writes for its time, once per definition change.
+func (s *Store) syncIndexes(ctx context.Context, tx pgx.Tx, f *core.CustomField, live bool) error {
+	name := pgx.Identifier{rangeIndex(f)}.Sanitize()
+	if live && f.Filterable && f.Type.Ranged() {
+		_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s (%s, id) WHERE deleted_at IS NULL AND custom ? '%s'`,
+			name, customTables[f.Entity], rangeExpr(f), f.Key))
+		return err
+	}
+	_, err := tx.Exec(ctx, "DROP INDEX IF EXISTS "+name)
+	return err
+}
+
+// customConds adds a list's conditions on custom fields to q: any of the
+// values through the GIN index (custom @> {key: value}), a range through
+// the field's range index.
+func (t *table[E, P]) customConds(ctx context.Context, db dbtx, q *query, filters []core.CustomFilter) error {
+	if len(filters) == 0 {
+		return nil
+	}
+	var defs []core.CustomField
+	if t.customFields != nil {
+		var err error
+		if defs, err = t.customFields(ctx, db); err != nil {
+			return err
+		}
+	}
+	var errs []core.FieldError
+	for _, cf := range filters {
+		i := slices.IndexFunc(defs, func(d core.CustomField) bool { return d.Key == cf.Key })
+		if acc := core.AccessFromContext(ctx); acc != nil && acc.Field(t.entity, "custom."+cf.Key) == core.FieldHidden {
+			i = -1 // a field the role hides filters nothing: it does not exist for them
+		}
+		if i < 0 {
+			errs = append(errs, core.FieldError{Field: "custom." + cf.Key, Code: "unknown_parameter", Message: "no such custom field"})
+			continue
+		}
+		ferrs := addCustomCond(q, &defs[i], cf)
+		errs = append(errs, ferrs...)
+	}
+	return core.Invalid(errs)
+}
+
+func addCustomCond(q *query, d *core.CustomField, cf core.CustomFilter) []core.FieldError {
+	var errs []core.FieldError
+	if cf.Value != "" {
+		var alts []string
+		for _, v := range d.FilterValues(cf.Value) {
+			val, ferrs := d.FilterValue(v)
+			if len(ferrs) > 0 {
+				errs = append(errs, ferrs...)
+				continue
+			}
+			alts = append(alts, "custom @> "+q.arg(map[string]any{d.Key: val})+"::jsonb")
+		}
+		if len(alts) > 0 {
+			q.where("(" + strings.Join(alts, " OR ") + ")")
+		}
+	}
+	if cf.From == "" && cf.To == "" {
+		return errs
+	}
+	if !d.Filterable || !d.Type.Ranged() {
+		return append(errs, core.FieldError{Field: "custom." + d.Key, Code: "not_filterable",
+			Message: "only a filterable number, money, date or datetime field is filtered by range"})
+	}
+	cast := ""
+	if d.Type.Numeric() {
+		cast = "::numeric"
+	}
+	for _, b := range []struct {
+		text, op string
+		upper    bool
+	}{{cf.From, ">=", false}, {cf.To, "<=", true}} {
+		if b.text == "" {
+			continue
+		}
+		v, ferrs := d.FilterBound(b.text, b.upper)
+		if len(ferrs) > 0 {
+			errs = append(errs, ferrs...)
+			continue
+		}
+		q.where(fmt.Sprintf("%s %s %s%s AND custom ? '%s'", rangeExpr(d), b.op, q.arg(v), cast, d.Key))
+	}
+	return errs
+}
+
+// UpdateCustomField implements core.CustomFieldService.
+func (s *Store) UpdateCustomField(ctx context.Context, entity, key string, ifVersion int64, p core.Patch) (*core.CustomField, error) {
+	if err := checkCustomEntity(entity); err != nil {
+		return nil, err
+	}
+	var out *core.CustomField
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := s.customField(ctx, tx, entity, key, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if ifVersion != 0 && old.Version != ifVersion {
+			return core.Errorf(core.EPRECONDITION, "the field changed since version %d (now %d)", ifVersion, old.Version)
+		}
+		f := *old
+		f.Options = slices.Clone(old.Options)
+		errs := core.CustomFieldSchema().Apply(&f, p, "")
+		if len(errs) == 0 {
+			errs = append(f.CheckUpdate(old), f.Validate(s.builtinField(entity), linkEntities())...)
+		}
+		if err := core.Invalid(errs); err != nil {
+			return err
+		}
+		changed, err := core.ChangedFields(old, &f, "updated_at", "version")
+		if err != nil || len(changed) == 0 {
+			out = old
+			return err
+		}
+		f.UpdatedAt = s.now()
+		f.Version = old.Version + 1
+		if f.Filterable != old.Filterable {
+			if err := s.syncIndexes(ctx, tx, &f, true); err != nil {
+				return err
+			}
+		}
+		def, err := json.Marshal(definitionOf(f))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE custom_fields SET definition = $2, position = $3, updated_at = $4, version = $5 WHERE id = $1`,
+			f.ID, def, f.Position, f.UpdatedAt, f.Version); err != nil {
+			return err
+		}
+		out = &f
+		return s.emitChanged(ctx, tx, core.EntityCustomField, core.OpUpdated, f.ID, f.Version, f, changed)
+	})
+	s.dropCustomFields(entity)
+	return out, wrap("update custom field", err)
+}
+
+// DeleteCustomField implements core.CustomFieldService: the values move
+// from each record's custom object to its custom_deleted one, without a
+// new version of the record (the field went, not the record's data).
+func (s *Store) DeleteCustomField(ctx context.Context, entity, key string) error {
+	if err := checkCustomEntity(entity); err != nil {
+		return err
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		f, err := s.customField(ctx, tx, entity, key, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		table := customTables[entity]
+		if _, err := tx.Exec(ctx, `UPDATE `+table+` SET custom_deleted = custom_deleted || jsonb_build_object($1::text, custom->$1),
+			custom = custom - $1 WHERE custom ? $1`, key); err != nil {
+			return err
+		}
+		if f.Unique {
+			if _, err := tx.Exec(ctx, "DROP INDEX IF EXISTS "+pgx.Identifier{uniqueIndex(f)}.Sanitize()); err != nil {
+				return err
+			}
+		}
+		if err := s.syncIndexes(ctx, tx, f, false); err != nil {
+			return err
+		}
+		now := s.now()
+		if _, err := tx.Exec(ctx, `UPDATE custom_fields SET deleted_at = $2, updated_at = $2, version = version + 1 WHERE id = $1`,
+			f.ID, now); err != nil {
+			return err
+		}
+		f.UpdatedAt = now
+		f.Version++
+		return s.emit(ctx, tx, core.EntityCustomField, core.OpDeleted, f.ID, f.Version, f)
+	})
+	s.dropCustomFields(entity)
+	return wrap("delete custom field", err)
+}
+
+// RestoreCustomField implements core.CustomFieldService.
+func (s *Store) RestoreCustomField(ctx context.Context, entity, key string) (*core.CustomField, error) {
+	if err := checkCustomEntity(entity); err != nil {
+		return nil, err
+	}
+	var out *core.CustomField
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+customFieldCols+` FROM custom_fields
+			WHERE entity = $1 AND key = $2 AND deleted_at IS NOT NULL FOR UPDATE`, entity, key)
+		if err != nil {
+			return err
+		}
+		f, err := pgx.CollectExactlyOneRow(rows, scanCustomField)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return core.Errorf(core.ENOTFOUND, "%s has no deleted custom field %q", entity, key)
+		}
+		if err != nil {
+			return err
+		}
+		table := customTables[entity]
+		if _, err := tx.Exec(ctx, `UPDATE `+table+` SET custom = custom || jsonb_build_object($1::text, custom_deleted->$1),
+			custom_deleted = custom_deleted - $1 WHERE custom_deleted ? $1`, key); err != nil {
+			return err
+		}
+		if f.Unique {
+			if err := s.addUniqueIndex(ctx, tx, &f); err != nil {
+				return translate(err, "custom field")
+			}
+		}
+		if err := s.syncIndexes(ctx, tx, &f, true); err != nil {
+			return err
+		}
+		f.UpdatedAt = s.now()
+		f.Version++
+		if _, err := tx.Exec(ctx, `UPDATE custom_fields SET deleted_at = NULL, updated_at = $2, version = $3 WHERE id = $1`,
+			f.ID, f.UpdatedAt, f.Version); err != nil {
+			return err
+		}
+		out = &f
+		return s.emit(ctx, tx, core.EntityCustomField, core.OpUpdated, f.ID, f.Version, f)
+	})
+	s.dropCustomFields(entity)
+	return out, wrap("restore custom field", err)
+}
+
+// PurgeCustomFields drops the values and definitions of the fields
+// deleted more than 30 days ago and returns how many it purged.
+func (s *Store) PurgeCustomFields(ctx context.Context) (int, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT entity, key FROM custom_fields WHERE deleted_at < $1`, s.now().Add(-customRetention))
+	if err != nil {
+		return 0, wrap("purge custom fields", err)
+	}
+	type gone struct{ entity, key string }
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (gone, error) {
+		var g gone
+		return g, r.Scan(&g.entity, &g.key)
+	})
+	if err != nil {
+		return 0, wrap("purge custom fields", err)
+	}
+	for i, g := range list {
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `UPDATE `+customTables[g.entity]+` SET custom_deleted = custom_deleted - $1 WHERE custom_deleted ? $1`,
+				g.key); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `DELETE FROM custom_fields WHERE entity = $1 AND key = $2 AND deleted_at IS NOT NULL`, g.entity, g.key)
+			return err
+		})
+		if err != nil {
+			return i, wrap("purge custom fields", err)
+		}
+	}
+	return len(list), nil
+}
+
+// applyCustom moves the custom member of patch into rec's custom values
+// under the kind's definitions, and returns the rest of the patch and the
+// errors. A create without custom values still takes the defaults and
+// must give the required ones.
+func (t *table[E, P]) applyCustom(ctx context.Context, db dbtx, old, rec P, patch core.Patch) (core.Patch, []core.FieldError, error) {
+	raw, given := patch["custom"]
+	if t.customFields == nil || (!given && old != nil) {
+		return patch, nil, nil
+	}
+	defs, err := t.customFields(ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	rest := make(core.Patch, len(patch))
+	for k, v := range patch {
+		if k != "custom" {
+			rest[k] = v
+		}
+	}
+	b := rec.Base()
+	vals, errs := core.ApplyCustom(defs, b.Custom, raw, old == nil)
+	b.Custom = vals
+	return rest, errs, nil
+}
+
+// checkCustomLinks checks that the link values rec sets (new or changed
+// since old) name live records the context's user may see.
+func (t *table[E, P]) checkCustomLinks(ctx context.Context, db dbtx, old, rec P) error {
+	if t.customFields == nil || len(rec.Base().Custom) == 0 {
+		return nil
+	}
+	defs, err := t.customFields(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, d := range defs {
+		v, ok := rec.Base().Custom[d.Key].(string)
+		if d.Type != core.FieldLink || !ok || (old != nil && old.Base().Custom[d.Key] == v) {
+			continue
+		}
+		if err := mustExist(ctx, db, ownedTables[d.LinkEntity], "custom."+d.Key, &v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// customArg is the custom column's value: an object, never NULL.
+func customArg(v core.CustomValues) core.CustomValues {
+	if v == nil {
+		return core.CustomValues{}
+	}
+	return v
+}

@@ -1,0 +1,216 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store"
+	"github.com/crmhub/crmhub/core/store/storetest"
+)
+
+func leadIDs(t *testing.T, s *store.Store, ctx context.Context, filters ...core.CustomFilter) []string {
+	t.Helper()
+	page, err := s.Leads().List(ctx, core.LeadFilter{ListParams: core.ListParams{Limit: 50, Sort: core.Sort{Field: "created_at"}, Custom: filters}})
+	require.NoError(t, err)
+	var ids []string
+	for _, l := range page.Items {
+		ids = append(ids, l.Company)
+	}
+	return ids
+}
+
+func TestCustomFields(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+
+	seg, err := s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "segment", "label": {"ru": "Сегмент", "en": "Segment"},
+		"type": "picklist", "options": [{"code": "retail", "label": {"ru": "Розница", "en": "Retail"}}, {"code": "b2b", "label": {"ru": "Опт", "en": "Wholesale"}}],
+		"filterable": true}`))
+	require.NoError(t, err)
+	require.Equal(t, 10, seg.Position, "the first field comes first")
+	_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "staff", "label": {"ru": "Штат"}, "type": "integer", "filterable": true}`))
+	require.NoError(t, err)
+	_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "inn2", "label": {"ru": "ИНН филиала"}, "type": "text", "max_length": 12, "unique": true}`))
+	require.NoError(t, err)
+	_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "partner", "label": {"ru": "Партнёр"}, "type": "link", "link_entity": "account"}`))
+	require.NoError(t, err)
+	_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "region", "label": {"ru": "Регион"}, "type": "text", "required": true, "default": "Москва"}`))
+	require.NoError(t, err)
+	defs, err := s.CustomFields(ctx, core.EntityLead)
+	require.NoError(t, err)
+	require.Len(t, defs, 5)
+	require.Equal(t, "segment", defs[0].Key)
+	require.Equal(t, 50, defs[4].Position)
+
+	var a, b, c *core.Lead
+	t.Run("ValuesLiveWithTheRecord", func(t *testing.T) {
+		a, err = s.Leads().Create(ctx, patch(t, `{"last_name": "Иванов", "company": "А", "custom": {"segment": "retail", "staff": 12, "inn2": "7701"}}`))
+		require.NoError(t, err)
+		require.Equal(t, core.CustomValues{"segment": "retail", "staff": int64(12), "inn2": "7701", "region": "Москва"}, a.Custom)
+		got, err := s.Leads().Get(ctx, a.ID)
+		require.NoError(t, err)
+		require.Equal(t, "retail", got.Custom["segment"])
+		require.EqualValues(t, 12, got.Custom["staff"])
+		require.Equal(t, "Москва", got.Custom["region"], "the default")
+
+		b, err = s.Leads().Create(ctx, patch(t, `{"last_name": "Петров", "company": "Б", "custom": {"segment": "b2b", "staff": 40}}`))
+		require.NoError(t, err)
+		c, err = s.Leads().Create(ctx, patch(t, `{"last_name": "Сидоров", "company": "В"}`))
+		require.NoError(t, err)
+		require.Equal(t, core.CustomValues{"region": "Москва"}, c.Custom)
+	})
+
+	t.Run("ChangesAreEventsThatNameTheKey", func(t *testing.T) {
+		up, err := s.Leads().Update(ctx, a.ID, a.Version, patch(t, `{"custom": {"segment": "b2b", "staff": 12}}`))
+		require.NoError(t, err)
+		require.Equal(t, a.Version+1, up.Version)
+		ev := events(t, s, a.ID)
+		require.Equal(t, []string{"custom.segment"}, ev[len(ev)-1].Changed, "staff kept its value")
+		require.Equal(t, map[string]any{"segment": "b2b", "staff": float64(12), "inn2": "7701", "region": "Москва"}, ev[len(ev)-1].Data["custom"])
+
+		same, err := s.Leads().Update(ctx, a.ID, 0, patch(t, `{"custom": {"staff": 12}}`))
+		require.NoError(t, err)
+		require.Equal(t, up.Version, same.Version, "an unchanged value writes nothing")
+
+		_, err = s.Leads().Update(ctx, a.ID, 0, patch(t, `{"title": "CEO", "custom": {"segment": "wholesale", "nope": 1}}`))
+		require.Equal(t, []string{"custom.nope:unknown_field", "custom.segment:invalid_choice"}, errorList(err))
+		_, err = s.Leads().Update(ctx, a.ID, 0, patch(t, `{"custom": {"region": null}}`))
+		require.Equal(t, []string{"custom.region:required"}, errorList(err))
+		a, err = s.Leads().Update(ctx, a.ID, 0, patch(t, `{"custom": {"segment": "retail"}}`))
+		require.NoError(t, err)
+	})
+
+	t.Run("Filters", func(t *testing.T) {
+		require.Equal(t, []string{"А"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "segment", Value: "retail"}))
+		require.Equal(t, []string{"А", "Б"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "segment", Value: "retail,b2b"}))
+		require.Equal(t, []string{"Б"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "staff", From: "13"}))
+		require.Equal(t, []string{"А"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "staff", From: "12", To: "39"}))
+		require.Equal(t, []string{"А", "Б", "В"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "region", Value: "Москва"}))
+		require.Equal(t, []string{"Б"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "segment", Value: "b2b"}, core.CustomFilter{Key: "region", Value: "Москва"}))
+
+		_, err := s.Leads().List(ctx, core.LeadFilter{ListParams: core.ListParams{Limit: 10, Sort: core.Sort{Field: "created_at"},
+			Custom: []core.CustomFilter{{Key: "nope", Value: "1"}, {Key: "segment", Value: "wholesale"}, {Key: "region", From: "А"}, {Key: "staff", To: "много"}}}})
+		require.ElementsMatch(t, []string{"custom.nope:unknown_parameter", "custom.segment:invalid_choice", "custom.region:not_filterable",
+			"custom.staff:invalid_type"}, errorList(err))
+		_, err = s.Contacts().List(ctx, core.ContactFilter{ListParams: core.ListParams{Limit: 10, Sort: core.Sort{Field: "created_at"},
+			Custom: []core.CustomFilter{{Key: "segment", Value: "retail"}}}})
+		require.Equal(t, []string{"custom.segment:unknown_parameter"}, errorList(err), "a lead's field is not a contact's")
+	})
+
+	t.Run("UniqueUnderConcurrency", func(t *testing.T) {
+		_, err := s.Leads().Update(ctx, b.ID, 0, patch(t, `{"custom": {"inn2": "7701"}}`))
+		require.Equal(t, core.ECONFLICT, core.ErrorCode(err))
+		require.Contains(t, err.Error(), "custom.inn2")
+
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.Leads().Create(ctx, patch(t, fmt.Sprintf(`{"last_name": "Гонка%d", "company": "Г", "custom": {"inn2": "5000"}}`, i)))
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+			} else {
+				require.Equal(t, core.ECONFLICT, core.ErrorCode(err), err)
+			}
+		}
+		require.Equal(t, 1, won, "one of eight writers of the same value wins")
+		require.Equal(t, 1, count(t, s, `SELECT count(*) FROM leads WHERE custom->>'inn2' = '5000'`))
+	})
+
+	t.Run("LinksNameRecordsThatExist", func(t *testing.T) {
+		_, err := s.Leads().Update(ctx, c.ID, 0, patch(t, `{"custom": {"partner": "0190a8e2-0000-7000-8000-000000000001"}}`))
+		require.Equal(t, []string{"custom.partner:not_found"}, errorList(err))
+		acc, err := s.Accounts().Create(ctx, patch(t, `{"name": "ООО Партнёр"}`))
+		require.NoError(t, err)
+		up, err := s.Leads().Update(ctx, c.ID, 0, patch(t, fmt.Sprintf(`{"custom": {"partner": %q}}`, acc.ID)))
+		require.NoError(t, err)
+		require.Equal(t, acc.ID, up.Custom["partner"])
+	})
+
+	t.Run("DefinitionEdits", func(t *testing.T) {
+		f, err := s.UpdateCustomField(ctx, core.EntityLead, "segment", 0, patch(t, `{"options": [{"code": "retail", "label": {"ru": "Розница"}, "retired": true},
+			{"code": "b2b", "label": {"ru": "Опт"}}, {"code": "gov", "label": {"ru": "Госзаказ"}}], "label": {"ru": "Сегмент рынка"}}`))
+		require.NoError(t, err)
+		require.EqualValues(t, 2, f.Version)
+		require.Equal(t, "Сегмент рынка", f.Label.RU)
+		_, err = s.Leads().Update(ctx, b.ID, 0, patch(t, `{"custom": {"segment": "retail"}}`))
+		require.Equal(t, []string{"custom.segment:invalid_choice"}, errorList(err), "a retired option is not chosen again")
+		_, err = s.Leads().Update(ctx, a.ID, 0, patch(t, `{"title": "CFO"}`))
+		require.NoError(t, err, "a record holding a retired option keeps it")
+
+		_, err = s.UpdateCustomField(ctx, core.EntityLead, "segment", 0, patch(t, `{"type": "text", "options": [{"code": "b2b", "label": {"ru": "Опт"}}]}`))
+		require.ElementsMatch(t, []string{"type:read_only", "options:option_removed", "options:option_removed", "options:not_supported"}, errorList(err))
+		_, err = s.UpdateCustomField(ctx, core.EntityLead, "segment", 1, patch(t, `{"description": "x"}`))
+		require.Equal(t, core.EPRECONDITION, core.ErrorCode(err))
+		_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "segment", "label": {"ru": "С"}, "type": "text"}`))
+		require.Equal(t, core.ECONFLICT, core.ErrorCode(err))
+		_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "company", "label": {"ru": "С"}, "type": "text"}`))
+		require.Equal(t, []string{"key:builtin_field"}, errorList(err))
+		_, err = s.CreateCustomField(ctx, core.EntityPipeline, patch(t, `{"key": "x", "label": {"ru": "С"}, "type": "text"}`))
+		require.Equal(t, core.ENOTFOUND, core.ErrorCode(err))
+
+		ev := events(t, s, f.ID)
+		require.Len(t, ev, 2)
+		require.Equal(t, "custom_field.created", ev[0].Type)
+		require.Equal(t, "custom_field.updated", ev[1].Type)
+		require.Contains(t, ev[1].Changed, "options")
+	})
+
+	t.Run("DeleteKeepsValuesForARestore", func(t *testing.T) {
+		before, err := s.Leads().Get(ctx, a.ID)
+		require.NoError(t, err)
+		require.NoError(t, s.DeleteCustomField(ctx, core.EntityLead, "inn2"))
+		got, err := s.Leads().Get(ctx, a.ID)
+		require.NoError(t, err)
+		require.NotContains(t, got.Custom, "inn2")
+		require.Equal(t, before.Version, got.Version, "the field went, not the record's data")
+		_, err = s.Leads().Update(ctx, b.ID, 0, patch(t, `{"custom": {"inn2": "7701"}}`))
+		require.Equal(t, []string{"custom.inn2:unknown_field"}, errorList(err))
+		_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "inn2", "label": {"ru": "С"}, "type": "text"}`))
+		require.Equal(t, core.ECONFLICT, core.ErrorCode(err), "a deleted key waits for its restore or purge")
+
+		f, err := s.RestoreCustomField(ctx, core.EntityLead, "inn2")
+		require.NoError(t, err)
+		require.True(t, f.Unique)
+		got, err = s.Leads().Get(ctx, a.ID)
+		require.NoError(t, err)
+		require.Equal(t, "7701", got.Custom["inn2"])
+		_, err = s.Leads().Update(ctx, b.ID, 0, patch(t, `{"custom": {"inn2": "7701"}}`))
+		require.Equal(t, core.ECONFLICT, core.ErrorCode(err), "unique again")
+
+		require.NoError(t, s.DeleteCustomField(ctx, core.EntityLead, "inn2"))
+		n, err := s.PurgeCustomFields(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "kept 30 days")
+		_, err = s.Pool().Exec(ctx, `UPDATE custom_fields SET deleted_at = now() - interval '31 days' WHERE key = 'inn2'`)
+		require.NoError(t, err)
+		n, err = s.PurgeCustomFields(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.Zero(t, count(t, s, `SELECT count(*) FROM leads WHERE custom_deleted ? 'inn2' OR custom ? 'inn2'`))
+		_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "inn2", "label": {"ru": "С"}, "type": "text"}`))
+		require.NoError(t, err, "a purged key is free")
+	})
+}
+
+// errorList lists an error's field errors as field:code.
+func errorList(err error) []string {
+	var out []string
+	for _, e := range core.ErrorFields(err) {
+		out = append(out, e.Field+":"+e.Code)
+	}
+	return out
+}
