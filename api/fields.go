@@ -66,13 +66,18 @@ func withoutFields(v any, hidden []string) any {
 	}
 	for _, f := range hidden {
 		delete(m, f)
+		if key, ok := strings.CutPrefix(f, "custom."); ok {
+			if custom, ok := m["custom"].(map[string]any); ok {
+				delete(custom, key)
+			}
+		}
 	}
 	if changes, ok := m["changes"].([]any); ok {
 		m["changes"] = slices.DeleteFunc(changes, func(ch any) bool {
 			c, ok := ch.(map[string]any)
 			field, _ := c["field"].(string)
 			top, _, _ := strings.Cut(field, ".")
-			return ok && slices.Contains(hidden, top)
+			return ok && (slices.Contains(hidden, top) || slices.Contains(hidden, field))
 		})
 	}
 	if items, ok := m["items"].([]any); ok {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,12 +62,45 @@ func parseList(raw string, sorts []string, extra func(l *listQuery, name, value 
 		case "created_to":
 			l.params.CreatedTo = l.time(name, v)
 		default:
-			if extra == nil || !extra(l, name, v) {
+			if key, ok := strings.CutPrefix(name, "custom."); ok {
+				l.custom(name, key, v)
+			} else if extra == nil || !extra(l, name, v) {
 				l.bad(name, "unknown_parameter", "no such filter")
 			}
 		}
 	}
 	return l.params, core.Invalid(l.errs)
+}
+
+// custom reads a filter on a custom field: custom.key=value (for a
+// picklist, codes separated by commas: any of them), custom.key.from and
+// custom.key.to (a range, each inclusive). Whether the key exists and the
+// value fits its type is the store's to say.
+func (l *listQuery) custom(name, key, v string) {
+	bound := ""
+	for _, b := range []string{".from", ".to"} {
+		if k, ok := strings.CutSuffix(key, b); ok {
+			key, bound = k, b
+		}
+	}
+	if !core.CustomKeyValid(key) {
+		l.bad(name, "unknown_parameter", "no such filter: a custom field's key is lowercase latin letters, digits and _")
+		return
+	}
+	i := slices.IndexFunc(l.params.Custom, func(f core.CustomFilter) bool { return f.Key == key })
+	if i < 0 {
+		l.params.Custom = append(l.params.Custom, core.CustomFilter{Key: key})
+		i = len(l.params.Custom) - 1
+	}
+	f := &l.params.Custom[i]
+	switch bound {
+	case ".from":
+		f.From = v
+	case ".to":
+		f.To = v
+	default:
+		f.Value = v
+	}
 }
 
 func (l *listQuery) id(name, v string) string {

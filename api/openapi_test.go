@@ -23,8 +23,14 @@ import (
 
 func loadDoc(t *testing.T) *openapi3.T {
 	t.Helper()
+	return loadDocFrom(t, api.OpenAPI())
+}
+
+// loadDocFrom loads and validates an OpenAPI document.
+func loadDocFrom(t *testing.T, data []byte) *openapi3.T {
+	t.Helper()
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(api.OpenAPI())
+	doc, err := loader.LoadFromData(data)
 	require.NoError(t, err)
 	require.NoError(t, doc.Validate(context.Background()))
 	require.Equal(t, "3.1.0", doc.OpenAPI)
@@ -426,7 +432,11 @@ type docRouter struct{ router routers.Router }
 // openAPIRouter loads the OpenAPI document, once for the checkers of a
 // test's steps.
 func openAPIRouter(t *testing.T) docRouter {
-	doc := loadDoc(t)
+	return routerOf(t, loadDoc(t))
+}
+
+// routerOf routes requests to doc's operations.
+func routerOf(t *testing.T, doc *openapi3.T) docRouter {
 	router, err := gorillamux.NewRouter(doc)
 	require.NoError(t, err)
 	return docRouter{router}

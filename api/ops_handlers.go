@@ -20,11 +20,6 @@ var openapiDoc []byte
 // OpenAPI returns the API's OpenAPI 3.1 document.
 func OpenAPI() []byte { return openapiDoc }
 
-func (s *Server) openapi(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(openapiDoc)
-}
-
 func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }

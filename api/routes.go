@@ -64,6 +64,7 @@ func (s *Server) routes() {
 		v1.Get(path+"/:id/history", need(core.ScopeRead), s.history(entity))
 	}
 
+	s.mountFields(v1)
 	s.mountWebForms(v1)
 	s.mountCalls(v1)
 	s.mountCatalog(v1)

@@ -118,6 +118,8 @@ type Deps struct {
 	Roles         core.RoleService
 	Teams         core.TeamService
 	Shares        core.ShareService
+	// CustomFields keeps the custom fields' definitions.
+	CustomFields core.CustomFieldService
 	// OIDC, when set, verifies an identity provider's token and returns
 	// the value of its user claim (Config.Auth.OIDCClaim).
 	OIDC func(ctx context.Context, token string) (string, error)
@@ -205,6 +207,8 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	metrics *httpMetrics
+	doc     *apiDoc   // the embedded OpenAPI document, read
+	custom  customDoc // the document with this instance's custom fields
 }
 
 // New builds the server and its routes.
@@ -215,6 +219,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}
 	var err error
+	if s.doc, err = parseDoc(openapiDoc); err != nil {
+		return nil, err
+	}
 	if s.metrics, err = newHTTPMetrics(cfg.Registry); err != nil {
 		return nil, err
 	}

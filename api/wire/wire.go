@@ -30,6 +30,7 @@ func APIDeps(st *store.Store) api.Deps {
 		Calendars: st, Converter: st, History: st, Funnels: st, Search: st, Duplicates: st, Merger: st,
 		APIKeys: st, Idempotency: st,
 		Auth: st, LoginThrottle: throttle, Audit: st, Roles: st.Roles(), Teams: st.Teams(), Shares: st,
+		CustomFields: st,
 
 		WebForms: st, Attachments: st, Calls: st,
 
