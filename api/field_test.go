@@ -54,6 +54,7 @@ func TestCustomFieldsThroughTheAPI(t *testing.T) {
 	check("GET", "/api/v1/leads?custom.Bad-Key=1", b.reader, "", 422)
 	check("GET", "/api/v1/deals?custom.signed.from=2026-01-01&custom.signed.to=2026-12-31", b.reader, "", 200)
 	check("GET", "/api/v1/deals?custom.signed.from=вчера", b.reader, "", 422)
+	check("GET", "/api/v1/leads?sort=-custom.segment", b.reader, "", 422) // not sortable
 
 	id := retail["id"].(string)
 	up := decode(check("PATCH", "/api/v1/leads/"+id, b.writer, `{"custom": {"segment": null}}`, 200))

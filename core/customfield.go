@@ -60,6 +60,7 @@ const (
 	maxCustomScale     = 6         // fraction digits of a decimal
 	maxSafeInteger     = 1<<53 - 1 // the largest integer every JSON reader keeps exact
 	defaultTextLength  = 255
+	maxIndexedText     = 1000
 	maxCustomKeyLength = 40 // the index names built from it stay within PostgreSQL's 63 bytes
 )
 
@@ -212,6 +213,17 @@ func (f *CustomField) Validate(builtin func(string) bool, links []string) []Fiel
 	errs = append(errs, f.validateShape(links)...)
 	if f.Unique && !f.Type.uniqueable() {
 		bad("unique", "not_supported", "a "+string(f.Type)+" field cannot be unique")
+	}
+	if f.Searchable && f.Type != FieldText && f.Type != FieldTextarea && f.Type != FieldEmail && f.Type != FieldPhone && f.Type != FieldURL {
+		bad("searchable", "not_supported", "only text, e-mail, phone and url fields are searched")
+	}
+	if f.Sortable && (f.Type == FieldMultiPicklist || f.Type == FieldTextarea) {
+		bad("sortable", "not_supported", "a "+string(f.Type)+" field cannot be sorted by")
+	}
+	// An index entry holds at most ~2.7 KB: a text indexed whole stays
+	// within it at two bytes a Cyrillic letter.
+	if (f.Unique || f.Sortable) && f.Type == FieldText && f.MaxLength > maxIndexedText {
+		bad("max_length", "too_large", fmt.Sprintf("a unique or sortable text holds at most %d characters", maxIndexedText))
 	}
 	if len(f.Default) > 0 {
 		if f.Type == FieldLink {

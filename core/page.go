@@ -21,6 +21,9 @@ func ParseSort(s string, def Sort, allowed ...string) (Sort, error) {
 		return def, nil
 	}
 	out := Sort{Field: strings.TrimPrefix(s, "-"), Desc: strings.HasPrefix(s, "-")}
+	if key, ok := strings.CutPrefix(out.Field, "custom."); ok && CustomKeyValid(key) {
+		return out, nil // the store says whether the kind has such a sortable field
+	}
 	for _, a := range allowed {
 		if a == out.Field {
 			return out, nil

@@ -87,13 +87,17 @@ func TestInboundCommands(t *testing.T) {
 	b := setup(t, "")
 	svc := &flaky{CommandService: b.st}
 	svc.failures.Store(2)
+	// A custom field travels in a command's fields like a built-in one.
+	_, err := b.st.CreateCustomField(context.Background(), core.EntityAccount,
+		core.PatchOf(map[string]any{"key": "okved", "label": map[string]string{"ru": "ОКВЭД"}, "type": "text"}))
+	require.NoError(t, err)
 	stop := runConsumer(t, b, svc)
 
 	upsert := `{"id":"c1","type":"account.upsert","source":"onec","payload":{"external_id":"onec:A-1","fields":{"name":"ООО Ромашка","inn":"7707083893","kpp":"773601001"}}}`
 	produce(t, b.broker.Addr(),
 		upsert,
 		upsert, // the same command delivered twice
-		`{"id":"c2","type":"account.upsert","source":"onec","payload":{"external_id":"onec:A-1","fields":{"phone":"8 495 500-55-50"}}}`,
+		`{"id":"c2","type":"account.upsert","source":"onec","payload":{"external_id":"onec:A-1","fields":{"phone":"8 495 500-55-50","custom":{"okved":"62.01"}}}}`,
 		`not json at all`,
 		`{"id":"c3","type":"deal.stage","payload":{"deal_id":"0190a5c0-0000-7000-8000-000000000000","stage":"qualification"}}`,
 		`{"id":"c4","type":"account.upsert","payload":{"external_id":"onec:A-2","fields":{"name":"X","inn":"7707083894"}}}`,
@@ -112,6 +116,7 @@ func TestInboundCommands(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, p.Items, 1, "one account, updated by c2")
 	require.Equal(t, "+74955005550", p.Items[0].Phone)
+	require.Equal(t, core.CustomValues{"okved": "62.01"}, p.Items[0].Custom)
 	require.Equal(t, 2, count(t, b, "SELECT count(*) FROM outbox WHERE entity = 'account'"), "created and updated: the repeat changed nothing")
 	require.Equal(t, 1, count(t, b, "SELECT count(*) FROM outbox WHERE entity = 'account' AND source = 'onec' AND type = 'account.created'"),
 		"changes carry the command's source, so peers can drop their own echoes")

@@ -122,10 +122,7 @@ func (c *compiler) ref(key, where string) (rRef, bool) {
 	if c.base == nil {
 		return rRef{}, false
 	}
-	path, name := "", key
-	if i := strings.LastIndex(key, "."); i >= 0 {
-		path, name = key[:i], key[i+1:]
-	}
+	path, name := splitKey(key)
 	e, ok := c.ents[path]
 	if !ok {
 		c.bad(where, "unknown_link", fmt.Sprintf("%q is not among related (%s)", path, strings.Join(c.paths(), ", ")))

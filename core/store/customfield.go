@@ -326,6 +326,81 @@ func rangeExpr(f *core.CustomField) string {
 	return fmt.Sprintf("(custom->>'%s')", f.Key)
 }
 
+// eqIndex names the index a filter by the value of a filterable field
+// reads.
+func eqIndex(f *core.CustomField) string {
+	return fmt.Sprintf("cf_%s_%s_eq", customTables[f.Entity], f.Key)
+}
+
+// indexedEquality says whether a filter by the field's value reads its
+// own index: a filterable field with one value per record. The index
+// leads with the value and follows with the lists' default order, so a
+// list of the newest records holding a value reads just its page from it
+// whatever the statistics say — straight after a bulk load, or in a
+// cached plan made for another value, as well as analyzed.
+func indexedEquality(f *core.CustomField) bool {
+	return f.Filterable && f.Type != core.FieldMultiPicklist && f.Type != core.FieldTextarea
+}
+
+// sortIndex names the index a list sorted by a sortable field reads.
+func sortIndex(f *core.CustomField) string {
+	return fmt.Sprintf("cf_%s_%s_sort", customTables[f.Entity], f.Key)
+}
+
+// sortExpr is what a list sorted by the field orders by: every record has
+// a value in it, so that the cursor's (value, id) comparison holds. One
+// without a value sorts first: below every number a field may hold
+// (integers reach ±2^53), before every text.
+func sortExpr(f *core.CustomField) string {
+	if f.Type.Numeric() {
+		return fmt.Sprintf("coalesce((custom->>'%s')::numeric, %s)", f.Key, noNumber)
+	}
+	return fmt.Sprintf("coalesce(custom->>'%s', '')", f.Key)
+}
+
+// noNumber is the sort value of a record without a number.
+const noNumber = "-10000000000000000"
+
+// customSort returns how a list sorts by the custom field key: the
+// expression, the cast of its cursor value, and the value of a record.
+func (t *table[E, P]) customSort(ctx context.Context, db dbtx, key string) (string, string, func(P) string, error) {
+	var defs []core.CustomField
+	if t.customFields != nil {
+		var err error
+		if defs, err = t.customFields(ctx, db); err != nil {
+			return "", "", nil, err
+		}
+	}
+	i := slices.IndexFunc(defs, func(d core.CustomField) bool { return d.Key == key })
+	if acc := core.AccessFromContext(ctx); i >= 0 && acc != nil && acc.Field(t.entity, "custom."+key) == core.FieldHidden {
+		i = -1
+	}
+	if i < 0 || !defs[i].Sortable {
+		return "", "", nil, core.Invalid([]core.FieldError{{Field: "sort", Code: "invalid_choice",
+			Message: "custom." + key + " is not a sortable custom field of " + t.entity}})
+	}
+	d := defs[i]
+	cast := ""
+	if d.Type.Numeric() {
+		cast = "::numeric"
+	}
+	value := func(rec P) string {
+		switch v := rec.Base().Custom[key].(type) {
+		case nil:
+			if d.Type.Numeric() {
+				return noNumber
+			}
+			return ""
+		case string:
+			return v
+		default:
+			b, _ := json.Marshal(v)
+			return string(b)
+		}
+	}
+	return sortExpr(&d), cast, value, nil
+}
+
 // addUniqueIndex makes the field's values unique among live records. A
 // field is unique from its creation, and no record holds a value of a key
 // before its field exists, so the index always builds.
@@ -337,17 +412,30 @@ func (s *Store) addUniqueIndex(ctx context.Context, tx pgx.Tx, f *core.CustomFie
 
 // syncIndexes makes a field's indexes what its definition asks: a range
 // index while a ranged field is filterable (equality needs none: the
-// table's GIN index on custom serves every key). The build holds the
-// table's writes for its time, once per definition change.
+// table's GIN index on custom serves every key), a sort index while it is
+// sortable. The build holds the table's writes for its time, once per
+// definition change.
 func (s *Store) syncIndexes(ctx context.Context, tx pgx.Tx, f *core.CustomField, live bool) error {
-	name := pgx.Identifier{rangeIndex(f)}.Sanitize()
-	if live && f.Filterable && f.Type.Ranged() {
-		_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s (%s, id) WHERE deleted_at IS NULL AND custom ? '%s'`,
-			name, customTables[f.Entity], rangeExpr(f), f.Key))
-		return err
+	table := customTables[f.Entity]
+	indexes := []struct {
+		name, def string
+		want      bool
+	}{
+		{eqIndex(f), fmt.Sprintf("((custom->>'%s'), created_at, id) WHERE deleted_at IS NULL", f.Key), indexedEquality(f)},
+		{rangeIndex(f), fmt.Sprintf("(%s, id) WHERE deleted_at IS NULL AND custom ? '%s'", rangeExpr(f), f.Key), f.Filterable && f.Type.Ranged()},
+		{sortIndex(f), fmt.Sprintf("(%s, id) WHERE deleted_at IS NULL", sortExpr(f)), f.Sortable},
 	}
-	_, err := tx.Exec(ctx, "DROP INDEX IF EXISTS "+name)
-	return err
+	for _, ix := range indexes {
+		name := pgx.Identifier{ix.name}.Sanitize()
+		sql := "DROP INDEX IF EXISTS " + name
+		if live && ix.want {
+			sql = fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s %s", name, table, ix.def)
+		}
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // customConds adds a list's conditions on custom fields to q: any of the
@@ -380,19 +468,63 @@ func (t *table[E, P]) customConds(ctx context.Context, db dbtx, q *query, filter
 	return core.Invalid(errs)
 }
 
+// valueText is a stored value as custom->>'key' gives it.
+func valueText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// customSearch lets a list's text match (q) take the kind's searchable
+// custom text fields too.
+func (t *table[E, P]) customSearch(ctx context.Context, db dbtx, q *query) error {
+	if q.like.pattern == "" || t.customFields == nil {
+		return nil
+	}
+	defs, err := t.customFields(ctx, db)
+	if err != nil {
+		return err
+	}
+	acc := core.AccessFromContext(ctx)
+	var cols []string
+	for _, d := range defs {
+		if !d.Searchable || (acc != nil && acc.Field(t.entity, "custom."+d.Key) == core.FieldHidden) {
+			continue
+		}
+		cols = append(cols, fmt.Sprintf("(custom->>'%s')", d.Key))
+	}
+	q.alsoLike(cols...)
+	return nil
+}
+
 func addCustomCond(q *query, d *core.CustomField, cf core.CustomFilter) []core.FieldError {
 	var errs []core.FieldError
 	if cf.Value != "" {
-		var alts []string
+		var vals []any
 		for _, v := range d.FilterValues(cf.Value) {
 			val, ferrs := d.FilterValue(v)
-			if len(ferrs) > 0 {
-				errs = append(errs, ferrs...)
-				continue
+			errs = append(errs, ferrs...)
+			if len(ferrs) == 0 {
+				vals = append(vals, val)
 			}
-			alts = append(alts, "custom @> "+q.arg(map[string]any{d.Key: val})+"::jsonb")
 		}
-		if len(alts) > 0 {
+		switch {
+		case len(vals) == 0:
+		case indexedEquality(d) && len(vals) == 1:
+			q.where(fmt.Sprintf("(custom->>'%s') = %s", d.Key, q.arg(valueText(vals[0]))))
+		case indexedEquality(d):
+			texts := make([]string, len(vals))
+			for i, v := range vals {
+				texts[i] = valueText(v)
+			}
+			q.where(fmt.Sprintf("(custom->>'%s') = ANY(%s::text[])", d.Key, q.arg(texts)))
+		default: // the table's GIN index serves every key
+			alts := make([]string, len(vals))
+			for i, v := range vals {
+				alts[i] = "custom @> " + q.arg(map[string]any{d.Key: v}) + "::jsonb"
+			}
 			q.where("(" + strings.Join(alts, " OR ") + ")")
 		}
 	}
@@ -454,7 +586,7 @@ func (s *Store) UpdateCustomField(ctx context.Context, entity, key string, ifVer
 		}
 		f.UpdatedAt = s.now()
 		f.Version = old.Version + 1
-		if f.Filterable != old.Filterable {
+		if f.Filterable != old.Filterable || f.Sortable != old.Sortable {
 			if err := s.syncIndexes(ctx, tx, &f, true); err != nil {
 				return err
 			}

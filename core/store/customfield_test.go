@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -206,6 +207,58 @@ func TestCustomFields(t *testing.T) {
 	})
 }
 
+// TestCustomFieldSortAndSearch pages through records sorted by a custom
+// number and a custom text, those without a value first, and finds them
+// by a searchable one.
+func TestCustomFieldSortAndSearch(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	_, err := s.CreateCustomField(ctx, core.EntityContact, patch(t, `{"key": "rank", "label": {"ru": "Ранг"}, "type": "decimal", "scale": 1, "sortable": true}`))
+	require.NoError(t, err)
+	_, err = s.CreateCustomField(ctx, core.EntityContact, patch(t, `{"key": "city", "label": {"ru": "Город"}, "type": "text", "sortable": true, "searchable": true}`))
+	require.NoError(t, err)
+	_, err = s.CreateCustomField(ctx, core.EntityContact, patch(t, `{"key": "memo", "label": {"ru": "Памятка"}, "type": "text"}`))
+	require.NoError(t, err)
+	for _, c := range []string{`"Б", "custom": {"rank": "10", "city": "Тула"}`, `"А", "custom": {"rank": "-2.5", "city": "Абакан"}`,
+		`"В", "custom": {"rank": "9.9"}`, `"Г"`, `"Д", "custom": {"rank": "10", "city": "Яр"}`} {
+		_, err := s.Contacts().Create(ctx, patch(t, `{"last_name": `+c+`}`))
+		require.NoError(t, err)
+	}
+	order := func(sort core.Sort) []string {
+		var names []string
+		p := core.ContactFilter{ListParams: core.ListParams{Sort: sort, Limit: 2}}
+		for {
+			page, err := s.Contacts().List(ctx, p)
+			require.NoError(t, err)
+			for _, c := range page.Items {
+				names = append(names, c.LastName)
+			}
+			if page.NextCursor == "" {
+				return names
+			}
+			p.Cursor = page.NextCursor
+		}
+	}
+	require.Equal(t, []string{"Г", "А", "В", "Б", "Д"}, order(core.Sort{Field: "custom.rank"}), "as numbers, none first, ties by id")
+	require.Equal(t, []string{"Д", "Б", "В", "А", "Г"}, order(core.Sort{Field: "custom.rank", Desc: true}))
+	require.Equal(t, []string{"В", "Г", "А", "Б", "Д"}, order(core.Sort{Field: "custom.city"}))
+
+	found, err := s.Contacts().List(ctx, core.ContactFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "created_at"}, Limit: 10, Query: "тул"}})
+	require.NoError(t, err)
+	require.Len(t, found.Items, 1)
+	require.Equal(t, "Б", found.Items[0].LastName, "q finds a searchable custom text")
+	found, err = s.Contacts().List(ctx, core.ContactFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "created_at"}, Limit: 10, Query: "Д"}})
+	require.NoError(t, err)
+	require.Len(t, found.Items, 1, "and the built-in fields still")
+
+	_, err = s.Contacts().List(ctx, core.ContactFilter{ListParams: core.ListParams{Sort: core.Sort{Field: "custom.memo"}, Limit: 2}})
+	require.Equal(t, []string{"sort:invalid_choice"}, errorList(err), "not sortable")
+	var plan string
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*)::text FROM pg_indexes WHERE indexname IN ('cf_contacts_rank_sort', 'cf_contacts_city_sort')`).Scan(&plan))
+	require.Equal(t, "2", plan, "each sortable field has its index")
+}
+
 // errorList lists an error's field errors as field:code.
 func errorList(err error) []string {
 	var out []string
@@ -213,4 +266,51 @@ func errorList(err error) []string {
 		out = append(out, e.Field+":"+e.Code)
 	}
 	return out
+}
+
+// TestCustomFieldsInReports groups deals by a custom picklist (named by
+// its options' labels), sums a custom money field within the groups and
+// filters by a custom number; the catalog lists them.
+func TestCustomFieldsInReports(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	for _, def := range []string{`{"key": "margin", "label": {"ru": "Маржа"}, "type": "money"}`,
+		`{"key": "channel", "label": {"ru": "Канал"}, "type": "picklist", "options": [{"code": "web", "label": {"ru": "Сайт"}}, {"code": "call", "label": {"ru": "Звонок"}}]}`,
+		`{"key": "seats", "label": {"ru": "Места"}, "type": "integer"}`,
+		`{"key": "tags", "label": {"ru": "Метки"}, "type": "multi_picklist", "options": [{"code": "a", "label": {"ru": "А"}}]}`} {
+		_, err := s.CreateCustomField(ctx, core.EntityDeal, patch(t, def))
+		require.NoError(t, err)
+	}
+	for _, c := range []string{`{"margin": "100.50", "channel": "web", "seats": 3}`, `{"margin": "200.00", "channel": "web", "seats": 10}`,
+		`{"margin": "50.25", "channel": "call", "seats": 5}`, `{"channel": "call", "seats": 1}`} {
+		_, err := s.Deals().Create(ctx, patch(t, `{"name": "Сделка", "custom": `+c+`}`))
+		require.NoError(t, err)
+	}
+	rep := &core.Report{Name: "Маржа по каналам", ReportDefinition: core.ReportDefinition{Entity: "deal",
+		GroupBy:    []core.ReportGroup{{Field: "custom.channel"}},
+		Aggregates: []core.ReportAggregate{{Fn: "count"}, {Fn: "sum", Field: "custom.margin"}},
+		Filters: &core.ReportFilter{Op: "and", Conditions: []core.ReportCondition{
+			{Field: "custom.seats", Operator: "greater_or_equal", Value: json.RawMessage(`2`)}}}}}
+	res, err := s.Reports().Run(ctx, rep, core.ReportRun{})
+	require.NoError(t, err)
+	require.Equal(t, [][]any{{"call", int64(1), "50.25"}, {"web", int64(2), "300.50"}}, res.Rows)
+	require.Equal(t, "Канал", res.Columns[0].Label)
+	require.Equal(t, map[string]string{"web": "Сайт", "call": "Звонок"}, res.Columns[0].Labels)
+
+	_, err = s.Reports().Run(ctx, &core.Report{Name: "x", ReportDefinition: core.ReportDefinition{Entity: "deal",
+		Columns: []string{"custom.tags"}}}, core.ReportRun{})
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "a multi-picklist is not a report field")
+
+	cat, err := s.Reports().Catalog(ctx)
+	require.NoError(t, err)
+	var keys []string
+	for _, e := range cat {
+		if e.Name == "deal" {
+			for _, f := range e.Fields {
+				keys = append(keys, f.Key+":"+f.Type)
+			}
+		}
+	}
+	require.Subset(t, keys, []string{"custom.margin:money", "custom.channel:text", "custom.seats:integer"})
 }

@@ -491,10 +491,18 @@ func (t *table[E, P]) deleteWith(ctx context.Context, s *Store, id string, ifVer
 func (t *table[E, P]) list(ctx context.Context, s *Store, q *query, p core.ListParams) (core.Page[E], error) {
 	page := core.Page[E]{Items: []E{}}
 	sortValue, ok := t.sorts[p.Sort.Field]
+	col := p.Sort.Field
+	cast := "" // the cursor value's, for a custom field's number
+	if key, custom := strings.CutPrefix(p.Sort.Field, "custom."); custom {
+		var err error
+		if col, cast, sortValue, err = t.customSort(ctx, s.db(ctx), key); err != nil {
+			return page, err
+		}
+		ok = true
+	}
 	if !ok {
 		return page, core.Errorf(core.EINVALID, "cannot sort %s by %q", t.name, p.Sort.Field)
 	}
-	col := p.Sort.Field
 	q.where("deleted_at IS NULL")
 	parts, all := visibleParts(q.arg, core.AccessFromContext(ctx), t.entity, t.ownerless, core.ListActionFromContext(ctx), "")
 	if !all && len(parts) == 0 {
@@ -510,6 +518,9 @@ func (t *table[E, P]) list(ctx context.Context, s *Store, q *query, p core.ListP
 		q.where("created_at < " + q.arg(p.CreatedTo))
 	}
 	if err := t.customConds(ctx, s.db(ctx), q, p.Custom); err != nil {
+		return page, err
+	}
+	if err := t.customSearch(ctx, s.db(ctx), q); err != nil {
 		return page, err
 	}
 	if p.Cursor != "" {
@@ -529,7 +540,7 @@ func (t *table[E, P]) list(ctx context.Context, s *Store, q *query, p core.ListP
 		if p.Sort.Desc {
 			cmp = "<"
 		}
-		q.where(fmt.Sprintf("(%s, id) %s (%s, %s)", col, cmp, q.arg(v), q.arg(c.ID)))
+		q.where(fmt.Sprintf("(%s, id) %s (%s%s, %s)", col, cmp, q.arg(v), cast, q.arg(c.ID)))
 	}
 	dir := "ASC"
 	if p.Sort.Desc {

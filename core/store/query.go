@@ -14,6 +14,13 @@ import (
 type query struct {
 	conds []string
 	args  []any
+	// like is where anyLike put its condition, its pattern and columns,
+	// for searchable custom fields to join it (no pattern: none).
+	like struct {
+		at      int
+		pattern string
+		cols    []string
+	}
 }
 
 func (q *query) where(cond string) { q.conds = append(q.conds, cond) }
@@ -49,11 +56,27 @@ func (q *query) anyEqual(v string, cols ...string) {
 // of the columns.
 func (q *query) anyLike(text string, cols ...string) {
 	p := q.arg("%" + reportsql.EscapeLike(text) + "%")
+	q.like.at = len(q.conds)
+	q.like.pattern = p
+	q.like.cols = cols
+	q.where(likeCond(p, cols))
+}
+
+// alsoLike adds columns to the text match anyLike made, if it made one.
+func (q *query) alsoLike(cols ...string) {
+	if q.like.pattern == "" || len(cols) == 0 {
+		return
+	}
+	q.like.cols = append(q.like.cols, cols...)
+	q.conds[q.like.at] = likeCond(q.like.pattern, q.like.cols)
+}
+
+func likeCond(pattern string, cols []string) string {
 	conds := make([]string, len(cols))
 	for i, c := range cols {
-		conds[i] = c + " ILIKE " + p
+		conds[i] = c + " ILIKE " + pattern
 	}
-	q.where("(" + strings.Join(conds, " OR ") + ")")
+	return "(" + strings.Join(conds, " OR ") + ")"
 }
 
 // externalID matches records whose external ids hold system → id (uses

@@ -55,7 +55,11 @@ func (s *Store) newReportTable() *table[core.Report, *core.Report] {
 		prepare: func(ctx context.Context, db dbtx, _, r *core.Report) error {
 			// The fields, links and operators it names must exist (and
 			// not be hidden from the user who writes it).
-			if errs := s.compileFor(core.AccessFromContext(ctx), &r.ReportDefinition, core.ReportRun{}, s.now()).Errors(); len(errs) > 0 {
+			p, err := s.compileFor(ctx, db, core.AccessFromContext(ctx), &r.ReportDefinition, core.ReportRun{}, s.now())
+			if err != nil {
+				return err
+			}
+			if errs := p.Errors(); len(errs) > 0 {
 				return core.Invalid(errs)
 			}
 			if r.Slug != "" && (core.StandardReport(r.Slug) != nil || r.Slug == "standard") {
@@ -136,13 +140,31 @@ func reportRegistry() reportsql.Registry { return reportsql.NewRegistry() }
 // compile checks a definition and a run against the registry and builds
 // their plan, within the configured row limit and time zone; the plan's
 // Errors hold what is wrong.
-func (s *Store) compile(d *core.ReportDefinition, run core.ReportRun, now time.Time) *reportsql.Plan {
-	return s.compileFor(nil, d, run, now)
+func (s *Store) compile(ctx context.Context, db dbtx, d *core.ReportDefinition, run core.ReportRun, now time.Time) (*reportsql.Plan, error) {
+	return s.compileFor(ctx, db, nil, d, run, now)
+}
+
+// registry is the report registry with the custom fields defined now,
+// read through db.
+func (s *Store) registry(ctx context.Context, db dbtx) (reportsql.Registry, error) {
+	var defs []core.CustomField
+	for _, e := range core.CustomFieldEntities() {
+		d, err := s.customFieldsFor(ctx, db, e)
+		if err != nil {
+			return nil, err
+		}
+		defs = append(defs, d...)
+	}
+	return reportsql.Registry(s.reportReg).WithCustom(defs), nil
 }
 
 // compileFor is compile for a user: their report shows the records they
 // may see and none of the fields their role hides (nil: everything).
-func (s *Store) compileFor(acc *core.Access, d *core.ReportDefinition, run core.ReportRun, now time.Time) *reportsql.Plan {
+func (s *Store) compileFor(ctx context.Context, db dbtx, acc *core.Access, d *core.ReportDefinition, run core.ReportRun, now time.Time) (*reportsql.Plan, error) {
+	reg, err := s.registry(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	lim := s.limits()
 	o := reportsql.Options{Now: now, Loc: lim.loc, MaxRows: lim.maxRows}
 	if acc != nil {
@@ -154,14 +176,18 @@ func (s *Store) compileFor(acc *core.Access, d *core.ReportDefinition, run core.
 			Hidden: acc.HiddenFields,
 		}
 	}
-	return reportsql.Compile(s.reportReg, d, run, o)
+	return reportsql.Compile(reg, d, run, o), nil
 }
 
 // Catalog implements core.ReportService: the registry as the compiler
 // reads it, in name order, with picklist labels (a deal stage's from every
 // pipeline).
 func (r reports) Catalog(ctx context.Context) ([]core.ReportEntityInfo, error) {
-	info, err := reportsql.Registry(r.s.reportReg).Catalog(func(query string) (map[string]string, error) {
+	reg, err := r.s.registry(ctx, r.s.db(ctx))
+	if err != nil {
+		return nil, err
+	}
+	info, err := reg.Catalog(func(query string) (map[string]string, error) {
 		return readLabels(ctx, r.s.conn, query)
 	})
 	if err != nil {
@@ -177,13 +203,16 @@ func (r reports) Run(ctx context.Context, rep *core.Report, run core.ReportRun) 
 	if errs := rep.ReportDefinition.Check(); len(errs) > 0 {
 		return nil, core.Invalid(errs)
 	}
-	p := s.compileFor(core.AccessFromContext(ctx), &rep.ReportDefinition, run, now)
+	p, err := s.compileFor(ctx, s.db(ctx), core.AccessFromContext(ctx), &rep.ReportDefinition, run, now)
+	if err != nil {
+		return nil, err
+	}
 	if errs := p.Errors(); len(errs) > 0 {
 		return nil, core.Invalid(errs)
 	}
 	res := p.NewResult(rep, now)
 	lim := s.limits()
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true)`,
 			strconv.FormatInt(lim.timeout.Milliseconds(), 10)); err != nil {
 			return err

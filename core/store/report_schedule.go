@@ -33,8 +33,12 @@ func (s *Store) newReportScheduleTable() *table[core.ReportSchedule, *core.Repor
 			if err != nil {
 				return err
 			}
+			plan, err := s.compile(ctx, db, &rep.ReportDefinition, core.ReportRun{Parameters: r.Parameters}, s.now())
+			if err != nil {
+				return err
+			}
 			var errs []core.FieldError
-			for _, e := range s.compile(&rep.ReportDefinition, core.ReportRun{Parameters: r.Parameters}, s.now()).Errors() {
+			for _, e := range plan.Errors() {
 				e.Field = "parameters." + e.Field
 				errs = append(errs, e)
 			}
