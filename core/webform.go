@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,9 +59,11 @@ type WebForm struct {
 	PublicID string `json:"public_id" yaml:"public_id"`
 	// Fields maps input names to CRM fields of the target ("full_name" is
 	// split into first and last name; "contact.<field>" is the deal's
-	// contact; "marketing.<field>" the lead's attribution; "" ignores the
-	// input). Inputs not listed are mapped by well-known names (name, phone,
-	// email, message, utm_*, …) and the rest are kept in the description.
+	// contact; "marketing.<field>" the lead's attribution; "custom.<key>"
+	// a custom field of the target, its text read as the field's type; ""
+	// ignores the input). Inputs not listed are mapped by well-known names
+	// (name, phone, email, message, utm_*, …) and the rest are kept in the
+	// description.
 	Fields map[string]string `json:"fields" yaml:"fields"`
 	// Required CRM fields: a submission without them is refused.
 	Required []string `json:"required" yaml:"required"`
@@ -236,10 +240,14 @@ func validPublicID(s string) bool {
 }
 
 // FormFieldKnown reports whether field names a CRM field a form of the
-// target can fill.
+// target can fill. A custom field, custom.<key>, is known by its key's
+// form here; CheckCustomFields says whether the target has it.
 func FormFieldKnown(target, field string) bool {
 	if field == "full_name" {
 		return true
+	}
+	if key, ok := strings.CutPrefix(field, "custom."); ok {
+		return CustomKeyValid(key)
 	}
 	if sub, ok := strings.CutPrefix(field, "address."); ok && target != FormTargetDeal {
 		return AddressSchema().Has(sub)
@@ -264,6 +272,70 @@ func FormFieldKnown(target, field string) bool {
 		return DealSchema().Has(field) && field != "owner_id" && field != "account_id" && field != "contact_id"
 	}
 	return false
+}
+
+// UsesCustomFields reports whether the form names a custom field: its
+// submissions are then mapped with the target's definitions.
+func (f *WebForm) UsesCustomFields() bool {
+	return len(f.customFields()) > 0
+}
+
+// formCustomField is a custom field a form names: where (the path of an
+// error about it), its key, and the value it gives when it is a default
+// or a hidden value.
+type formCustomField struct {
+	path, key, value string
+	given            bool
+}
+
+// customFields lists the custom fields the form names, in path order.
+func (f *WebForm) customFields() []formCustomField {
+	var out []formCustomField
+	add := func(path, field, value string, given bool) {
+		if key, ok := strings.CutPrefix(field, "custom."); ok {
+			out = append(out, formCustomField{path: path, key: key, value: value, given: given})
+		}
+	}
+	for _, in := range slices.Sorted(maps.Keys(f.Fields)) {
+		add("fields."+in, f.Fields[in], "", false)
+	}
+	for i, field := range f.Required {
+		add(fmt.Sprintf("required[%d]", i), field, "", false)
+	}
+	for _, m := range []struct {
+		name   string
+		values map[string]string
+	}{{"defaults", f.Defaults}, {"hidden", f.Hidden}} {
+		for _, field := range slices.Sorted(maps.Keys(m.values)) {
+			add(m.name+"."+field, field, m.values[field], true)
+		}
+	}
+	return out
+}
+
+// CheckCustomFields checks the custom fields a valid form names against
+// defs, its target's live definitions: each must be one of them, and a
+// default or hidden value must be one the field takes (else every
+// submission would be refused for it).
+func (f *WebForm) CheckCustomFields(defs []CustomField) error {
+	var errs []FieldError
+	for _, c := range f.customFields() {
+		i := slices.IndexFunc(defs, func(d CustomField) bool { return d.Key == c.key })
+		if i < 0 {
+			errs = append(errs, FieldError{Field: c.path, Code: "unknown_field",
+				Message: fmt.Sprintf("%q is not a field of a %s", "custom."+c.key, f.Target)})
+			continue
+		}
+		if !c.given {
+			continue
+		}
+		if _, ferrs := defs[i].FromText(c.value); len(ferrs) > 0 {
+			for _, fe := range ferrs {
+				errs = append(errs, FieldError{Field: c.path, Code: fe.Code, Message: fe.Message})
+			}
+		}
+	}
+	return Invalid(errs)
 }
 
 // FormFile is a file uploaded with a submission.
@@ -333,10 +405,15 @@ type WebFormService interface {
 	// WebFormByPublicID finds a form by its vtiger public id.
 	WebFormByPublicID(ctx context.Context, publicID string) (*WebForm, error)
 	WebForms(ctx context.Context) ([]WebForm, error)
-	// PutWebForm creates (ifVersion 0) or replaces a form. Errors:
-	// EINVALID, ECONFLICT (exists), EPRECONDITION, ENOTFOUND.
+	// PutWebForm creates (ifVersion 0) or replaces a form; every custom
+	// field it names must be a live one of its target. Errors: EINVALID,
+	// ECONFLICT (exists), EPRECONDITION, ENOTFOUND.
 	PutWebForm(ctx context.Context, f WebForm, ifVersion int64) (*WebForm, error)
 	DeleteWebForm(ctx context.Context, slug string, ifVersion int64) error
+	// FormCustomFields returns the live custom fields of target's records,
+	// which a submission's custom.<key> values fill; a field just defined
+	// may take a few seconds to show.
+	FormCustomFields(ctx context.Context, target string) ([]CustomField, error)
 }
 
 // AttachmentService reads attachments.

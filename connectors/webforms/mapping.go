@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -120,13 +121,8 @@ func (b *built) first(field string) string {
 // well-known names of its format. ok is false for an input to keep as
 // "other"; an empty field with ok means ignore it.
 func fieldOf(def *core.WebForm, name string) (field string, ok bool) {
-	if f, ok := def.Fields[name]; ok {
+	if f, ok := mapped(def, name); ok {
 		return f, true
-	}
-	for in, f := range def.Fields {
-		if strings.EqualFold(in, name) {
-			return f, true
-		}
 	}
 	n := normName(name)
 	if def.Format == core.FormatVtiger && n == "name" {
@@ -134,6 +130,19 @@ func fieldOf(def *core.WebForm, name string) (field string, ok bool) {
 	}
 	if f, ok := knownInputs[n]; ok {
 		return f, true
+	}
+	return "", false
+}
+
+// mapped returns the form's own mapping of an input name (in any case).
+func mapped(def *core.WebForm, name string) (field string, ok bool) {
+	if f, ok := def.Fields[name]; ok {
+		return f, true
+	}
+	for in, f := range def.Fields {
+		if strings.EqualFold(in, name) {
+			return f, true
+		}
 	}
 	return "", false
 }
@@ -152,7 +161,7 @@ func build(def *core.WebForm, f *form, m meta) *built {
 			continue
 		}
 		if def.Format == core.FormatBitrix24 {
-			if b.bitrix(in) {
+			if _, own := mapped(def, in.name); !own && b.bitrix(def, in) {
 				continue
 			}
 		}
@@ -175,11 +184,19 @@ func build(def *core.WebForm, f *form, m meta) *built {
 	return b
 }
 
-// bitrix reads a Bitrix24 fields[…] input; false when it is not one.
-func (b *built) bitrix(in input) bool {
+// bitrix reads a Bitrix24 fields[…] input; false when it is not one. The
+// form's own mapping of a field's code (UF_CRM_SEGMENT: custom.segment)
+// wins over Bitrix24's names.
+func (b *built) bitrix(def *core.WebForm, in input) bool {
 	mm := bitrixKey.FindStringSubmatch(in.name)
 	if mm == nil {
 		return strings.HasPrefix(in.name, "params[") || strings.HasPrefix(in.name, "fields[")
+	}
+	if field, own := mapped(def, mm[1]); own {
+		if field != "" && known(def, field) {
+			b.set(field, in.values...)
+		}
+		return true
 	}
 	field, ok := bitrixFields[mm[1]]
 	switch {
@@ -299,9 +316,10 @@ func (b *built) fillMarketing(f *form, m meta) {
 	}
 }
 
-// submission turns a built form into what the store captures; err lists
+// submission turns a built form into what the store captures, its
+// custom fields read with defs, the target's live definitions; err lists
 // the fields the visitor has to correct.
-func submission(def *core.WebForm, b *built, key string, files []core.FormFile, remoteIP string) (core.FormSubmission, error) {
+func submission(def *core.WebForm, b *built, key string, files []core.FormFile, remoteIP string, defs []core.CustomField) (core.FormSubmission, error) {
 	for field, v := range def.Defaults {
 		if len(b.values[field]) == 0 {
 			b.set(field, v)
@@ -340,12 +358,14 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 	if def.Target == core.FormTargetDeal {
 		personTarget = person
 	}
-	var descr []string
+	var descr, custom []string
 	for _, field := range b.order {
 		vals := b.values[field]
 		switch {
 		case field == "description":
 			descr = append(descr, vals...)
+		case strings.HasPrefix(field, "custom."):
+			custom = append(custom, field)
 		case field == "full_name":
 			first, last := splitName(vals[0])
 			if _, ok := b.values["first_name"]; !ok && first != "" {
@@ -370,6 +390,7 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 			put(record, field, strings.Join(vals, ", "))
 		}
 	}
+	customs, customErrs := customValues(defs, b, custom)
 	description := strings.Join(descr, "\n")
 	if len(b.other) > 0 {
 		description = strings.TrimSpace(description + "\n\n" + strings.Join(b.other, "\n"))
@@ -402,8 +423,11 @@ func submission(def *core.WebForm, b *built, key string, files []core.FormFile, 
 	if def.Target == core.FormTargetDeal {
 		sub.Contact = person
 	}
-	if err := validate(def.Target, record, person); err != nil {
+	if err := core.Invalid(append(validate(def.Target, record, person), customErrs...)); err != nil {
 		return core.FormSubmission{}, err
+	}
+	if len(customs) > 0 {
+		record.Set("custom", customs)
 	}
 	sub.Dup = dupKeys(personTarget)
 	return sub, nil
@@ -485,8 +509,60 @@ func splitName(s string) (first, last string) {
 	return core.Clip(parts[0], 80), core.Clip(strings.Join(parts[1:], " "), 80)
 }
 
-// validate applies the patches to empty records with the API's rules.
-func validate(target string, record, person core.Patch) error {
+// customValues reads the texts of the custom fields a submission fills
+// (fields, custom.<key>) as the values of the target's record, and
+// returns the errors of the texts a field does not take. A field the
+// target no longer has (deleted since the form was saved) keeps its text
+// in the description, as an input nobody mapped does.
+func customValues(defs []core.CustomField, b *built, fields []string) (map[string]json.RawMessage, []core.FieldError) {
+	out := map[string]json.RawMessage{}
+	var errs []core.FieldError
+	for _, field := range fields {
+		key := strings.TrimPrefix(field, "custom.")
+		i := slices.IndexFunc(defs, func(d core.CustomField) bool { return d.Key == key })
+		if i < 0 {
+			b.other = append(b.other, field+": "+strings.Join(b.values[field], ", "))
+			continue
+		}
+		v, ferrs := fromTexts(&defs[i], b.values[field])
+		if len(ferrs) > 0 {
+			errs = append(errs, ferrs...)
+			continue
+		}
+		out[key] = v
+	}
+	return out, errs
+}
+
+// fromTexts reads the values an input posted for a custom field: the
+// options of a multi-picklist, each value on its own (a label may hold a
+// comma); else the values joined as one text.
+func fromTexts(d *core.CustomField, vals []string) (json.RawMessage, []core.FieldError) {
+	if d.Type != core.FieldMultiPicklist || len(vals) == 1 {
+		return d.FromText(strings.Join(vals, ", "))
+	}
+	codes := []string{}
+	for _, v := range vals {
+		raw, errs := d.FromText(v)
+		if len(errs) > 0 {
+			return nil, errs
+		}
+		var some []string
+		if err := json.Unmarshal(raw, &some); err != nil {
+			return nil, []core.FieldError{{Field: "custom." + d.Key, Code: "invalid_type", Message: "must be option codes"}}
+		}
+		codes = append(codes, some...)
+	}
+	raw, err := json.Marshal(codes)
+	if err != nil {
+		return nil, []core.FieldError{{Field: "custom." + d.Key, Code: "invalid_type", Message: "must be option codes"}}
+	}
+	return raw, nil
+}
+
+// validate applies the patches to empty records with the API's rules and
+// returns their errors.
+func validate(target string, record, person core.Patch) []core.FieldError {
 	var errs []core.FieldError
 	switch target {
 	case core.FormTargetLead:
@@ -507,7 +583,7 @@ func validate(target string, record, person core.Patch) error {
 			errs = appendValidate(errs, c.Validate())
 		}
 	}
-	return core.Invalid(errs)
+	return errs
 }
 
 func appendValidate(errs []core.FieldError, err error) []core.FieldError {

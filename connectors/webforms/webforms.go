@@ -375,8 +375,15 @@ type envelope struct {
 
 // capture maps a parsed submission and writes it.
 func (h *Handler) capture(ctx context.Context, def *core.WebForm, f *form, env envelope) (*core.FormResult, error) {
+	var defs []core.CustomField
+	if def.UsesCustomFields() {
+		var err error
+		if defs, err = h.svc.FormCustomFields(ctx, def.Target); err != nil {
+			return nil, fmt.Errorf("custom fields of %s: %w", def.Target, err)
+		}
+	}
 	b := build(def, f, meta{RemoteIP: env.RemoteIP, Referer: env.Referer})
-	sub, err := submission(def, b, env.Key, f.files, env.RemoteIP)
+	sub, err := submission(def, b, env.Key, f.files, env.RemoteIP, defs)
 	if err != nil {
 		return nil, err
 	}

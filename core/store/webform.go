@@ -449,6 +449,17 @@ func (s *Store) PutWebForm(ctx context.Context, f core.WebForm, ifVersion int64)
 	if err := f.Validate(); err != nil {
 		return nil, wrap("put web form", err)
 	}
+	if f.UsesCustomFields() {
+		// Read now, not from the cache: a field defined a moment ago on
+		// another replica is one the admin may name.
+		defs, err := s.readCustomFields(ctx, s.db(ctx), f.Target)
+		if err != nil {
+			return nil, wrap("put web form", err)
+		}
+		if err := f.CheckCustomFields(defs); err != nil {
+			return nil, wrap("put web form", err)
+		}
+	}
 	f.Managed, f.CreatedAt, f.UpdatedAt, f.Version = "", nil, nil, 0
 	def, err := json.Marshal(f)
 	if err != nil {
@@ -478,6 +489,16 @@ func (s *Store) PutWebForm(ctx context.Context, f core.WebForm, ifVersion int64)
 		return nil, core.Errorf(core.EPRECONDITION, "web form %q changed since version %d", f.Slug, ifVersion)
 	}
 	return s.WebForm(ctx, f.Slug)
+}
+
+// FormCustomFields implements core.WebFormService, from the definitions'
+// cache (read on the context's transaction when it carries one).
+func (s *Store) FormCustomFields(ctx context.Context, target string) ([]core.CustomField, error) {
+	if err := checkCustomEntity(target); err != nil {
+		return nil, err
+	}
+	defs, err := s.customFieldsFor(ctx, s.db(ctx), target)
+	return defs, wrap("form custom fields", err)
 }
 
 // DeleteWebForm implements core.WebFormService.

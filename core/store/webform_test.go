@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -56,4 +57,51 @@ func TestCaptureFormConcurrentRepeats(t *testing.T) {
 		Scan(&leads, &subs))
 	require.Equal(t, 17, leads)
 	require.Equal(t, 17, subs)
+}
+
+// TestPutWebFormCustomFields: a form names only live custom fields of its
+// target, checked on the transaction the call joins; a submission reads
+// the definitions through the store's cache.
+func TestPutWebFormCustomFields(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	_, err := s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "staff", "label": {"ru": "Штат"}, "type": "integer"}`))
+	require.NoError(t, err)
+	fields := func(err error) []string {
+		var ce *core.Error
+		require.ErrorAs(t, err, &ce)
+		var out []string
+		for _, f := range ce.Fields {
+			out = append(out, f.Field+":"+f.Code)
+		}
+		return out
+	}
+
+	err = s.Atomically(ctx, func(ctx context.Context) error {
+		_, err := s.PutWebForm(ctx, core.WebForm{Slug: "f", Fields: map[string]string{"Штат": "custom.staff", "Отрасль": "custom.segment"},
+			Required: []string{"custom.segment"}, Defaults: map[string]string{"custom.staff": "много"}}, 0)
+		return err
+	})
+	require.ElementsMatch(t, []string{"fields.Отрасль:unknown_field", "required[0]:unknown_field", "defaults.custom.staff:invalid_type"},
+		fields(err))
+
+	err = s.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "segment", "label": {"ru": "Сегмент"}, "type": "text"}`)); err != nil {
+			return err
+		}
+		_, err := s.PutWebForm(ctx, core.WebForm{Slug: "f", Fields: map[string]string{"Штат": "custom.staff", "Отрасль": "custom.segment"}}, 0)
+		return err
+	})
+	require.NoError(t, err, "a field defined in the same transaction is seen")
+	f, err := s.PutWebForm(ctx, core.WebForm{Slug: "f", Fields: map[string]string{"Штат": "custom.staff"}, Hidden: map[string]string{"custom.segment": "опт"}}, 1)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), f.Version)
+
+	defs, err := s.FormCustomFields(ctx, core.FormTargetLead)
+	require.NoError(t, err)
+	require.Len(t, defs, 2)
+	defs, err = s.FormCustomFields(ctx, core.FormTargetDeal)
+	require.NoError(t, err)
+	require.Empty(t, defs)
 }
