@@ -1,10 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,7 +44,9 @@ func (s *Server) mountExports(v1 fiber.Router, lists map[string]fiber.Handler) {
 }
 
 // exportList serves a list, with the same filters and sort, as a
-// workbook of every matching record (not one page).
+// workbook of every matching record (not one page): the built-in columns,
+// then one per custom field of the kind; the fields the user's role
+// hides have none.
 func (s *Server) exportList(entity string, list fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		acc := core.AccessFromContext(c.UserContext())
@@ -52,7 +57,11 @@ func (s *Server) exportList(entity string, list fiber.Handler) fiber.Handler {
 			}
 			hidden = acc.HiddenFields(entity)
 		}
-		w, err := xlsx.NewWriter(entity, nil, hidden...)
+		custom, err := s.exportFields(c.UserContext(), entity)
+		if err != nil {
+			return err
+		}
+		w, err := xlsx.NewWriterCustom(entity, custom, nil, hidden...)
 		if err != nil {
 			return err
 		}
@@ -93,6 +102,20 @@ func (s *Server) exportList(entity string, list fiber.Handler) fiber.Handler {
 		c.Set("X-Rows", strconv.Itoa(w.Rows()))
 		return c.SendStream(removeOnClose{tmp}, int(size))
 	}
+}
+
+// exportFields are the custom fields an export of entity has columns for,
+// after the built-in ones: the kind's live fields (none for a kind
+// without custom fields).
+func (s *Server) exportFields(ctx context.Context, entity string) ([]core.CustomField, error) {
+	if s.deps.CustomFields == nil || !slices.Contains(core.CustomFieldEntities(), entity) {
+		return nil, nil
+	}
+	defs, err := s.deps.CustomFields.CustomFields(ctx, entity)
+	if err != nil {
+		return nil, fmt.Errorf("custom fields of %s: %w", entity, err)
+	}
+	return defs, nil
 }
 
 // removeOnClose deletes the temporary file once the response is sent.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,7 +86,11 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 	// A sheet over the row limit is refused now, not after a queue wait
 	// and a long read; the job refuses it again before writing anything.
 	if xlsx.Columns(o.Entity) != nil {
-		if _, err := xlsx.CountRows(data, o.Entity, o.Sheet, xlsx.Limits{MaxRows: s.cfg.ImportMaxRows}); err != nil {
+		custom, err := s.exportFields(c.UserContext(), o.Entity)
+		if err != nil {
+			return err
+		}
+		if _, err := xlsx.CountRows(data, o.Entity, o.Sheet, xlsx.Limits{MaxRows: s.cfg.ImportMaxRows}, custom...); err != nil {
 			return err
 		}
 	}
@@ -164,7 +169,14 @@ func (s *Server) importTemplate(c *fiber.Ctx) error {
 	default:
 		return core.Errorf(core.ENOTFOUND, "no template for %q: leads, contacts, accounts, deals, products, services or prices", c.Params("file"))
 	}
+	custom, err := s.exportFields(c.UserContext(), entity)
+	if err != nil {
+		return err
+	}
+	if acc := core.AccessFromContext(c.UserContext()); acc != nil { // a field the role hides is not theirs to fill
+		custom = slices.DeleteFunc(custom, func(f core.CustomField) bool { return acc.Field(entity, "custom."+f.Key) == core.FieldHidden })
+	}
 	c.Set(fiber.HeaderContentType, xlsxType)
 	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": entity + "s.xlsx"}))
-	return xlsx.Template(c.Response().BodyWriter(), entity)
+	return xlsx.Template(c.Response().BodyWriter(), entity, custom...)
 }

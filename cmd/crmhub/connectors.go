@@ -43,7 +43,7 @@ type connectors struct {
 
 func newConnectors(cfg Config, getenv func(string) string, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
 	c := &connectors{imports: imports.New(imports.Config{Workers: cfg.Imports.Workers,
-		Limits: xlsx.Limits{MaxRows: cfg.Imports.MaxRows}, Logger: log}, st)}
+		Limits: xlsx.Limits{MaxRows: cfg.Imports.MaxRows}, Fields: st, Logger: log}, st)}
 	if cfg.Rates.URL != "" {
 		var err error
 		rcfg := cfg.ratesFeed()

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/core/pgembed"
@@ -274,10 +276,29 @@ func TestServeEndToEnd(t *testing.T) {
 	if !t.Run("ExportAndImport", func(t *testing.T) {
 		// crmhub export writes the leads; crmhub import reads them back (by
 		// id, updating: nothing changes) and reports a bad file clearly.
+		// A custom field of leads is a column, its option by label.
+		status, _, body := c.do(t, "POST", "/api/v1/fields/lead", `{"key": "segment", "label": {"ru": "Сегмент"}, "type": "picklist",
+			"options": [{"code": "retail", "label": {"ru": "Розница"}}]}`)
+		require.Equal(t, 201, status, string(body))
+		status, _, body = c.do(t, "GET", "/api/v1/leads", "")
+		require.Equal(t, 200, status, string(body))
+		var leads struct{ Items []struct{ ID string } }
+		require.NoError(t, json.Unmarshal(body, &leads))
+		status, _, body = c.do(t, "PATCH", "/api/v1/leads/"+leads.Items[0].ID, `{"custom": {"segment": "retail"}}`)
+		require.Equal(t, 200, status, string(body))
+
 		xlsxPath := filepath.Join(env["CRMHUB_DATA_DIR"], "leads.xlsx")
 		code, exported, stderr := run(t, env, "export", "--entity", "leads", "-o", xlsxPath)
 		require.Equal(t, 0, code, stderr)
 		require.Contains(t, exported, "(1 rows)")
+		book, err := excelize.OpenFile(xlsxPath)
+		require.NoError(t, err)
+		rows, err := book.GetRows(book.GetSheetName(0))
+		require.NoError(t, err)
+		require.NoError(t, book.Close())
+		at := slices.Index(rows[0], "Сегмент")
+		require.GreaterOrEqual(t, at, 0, "the custom field's column: %v", rows[0])
+		require.Equal(t, "Розница", rows[1][at])
 		code, imported, stderr := run(t, env, "import", xlsxPath, "--entity", "leads", "--key", "id", "--on-duplicate", "update")
 		require.Equal(t, 0, code, stderr)
 		require.Contains(t, imported, "1 rows; created 0, updated 1, skipped 0, failed 0")

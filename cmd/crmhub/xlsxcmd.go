@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,7 +75,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		// The bar is made once the total is known: an open-ended one runs a
 		// spinner goroutine that races with updates (progressbar v3.19).
 		var bar *progressbar.ProgressBar
-		r := imports.New(imports.Config{Limits: lim}, s)
+		r := imports.New(imports.Config{Limits: lim, Fields: s}, s)
 		if _, err := r.RunJob(ctx, im.ID, func(done, total int64) {
 			if bar == nil {
 				bar = progressbar.NewOptions64(max(total, done, 1), progressbar.OptionSetWriter(m.Stderr),
@@ -170,7 +171,14 @@ func (m *Main) exportCmd(ctx context.Context, args []string) error {
 		*d.dst = t
 	}
 	return m.withStore(ctx, *cfgPath, func(s *store.Store) error {
-		w, err := xlsx.NewWriter(kind, nil)
+		var custom []core.CustomField
+		if slices.Contains(core.CustomFieldEntities(), kind) {
+			var err error
+			if custom, err = s.CustomFields(ctx, kind); err != nil {
+				return err
+			}
+		}
+		w, err := xlsx.NewWriterCustom(kind, custom, nil)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +40,17 @@ type Config struct {
 	// Limits bound a workbook; Limits.MaxRows is the most data rows a job
 	// may have (default 1,000,000).
 	Limits xlsx.Limits
+	// Fields, when set, gives each kind's custom fields: a header naming
+	// one (its label in Russian or English, or custom.<key>) imports into
+	// the record's custom object. Nil: the built-in columns only.
+	Fields FieldSource
 	Logger *slog.Logger
+}
+
+// FieldSource gives a kind's live custom field definitions, in position
+// order (core.CustomFieldService has it).
+type FieldSource interface {
+	CustomFields(ctx context.Context, entity string) ([]core.CustomField, error)
 }
 
 // Runner runs import jobs.
@@ -150,9 +161,13 @@ const headerSearch = xlsx.HeaderSearch
 
 func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, progress Progress) error {
 	o := im.Options
+	custom, err := r.customFields(ctx, o.Entity)
+	if err != nil {
+		return err
+	}
 	// The rows are counted first, as a stream of the sheet's XML: a sheet
 	// over the limit fails here, before anything is written.
-	count, err := xlsx.CountRows(file, o.Entity, o.Sheet, r.cfg.Limits)
+	count, err := xlsx.CountRows(file, o.Entity, o.Sheet, r.cfg.Limits, custom...)
 	if err != nil {
 		return err
 	}
@@ -224,7 +239,7 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 	}
 	err = book.Rows(o.Sheet, func(row xlsx.Row, wide bool) error {
 		if headerRow == 0 {
-			if wide || !xlsx.FindHeader(o.Entity, row.Cells) {
+			if wide || !xlsx.FindHeader(o.Entity, row.Cells, custom...) {
 				if row.Number >= headerSearch {
 					return core.Errorf(core.EINVALID, "no header row naming %s fields in the first %d rows (e.g. «Фамилия», «Телефон», «E-mail»)",
 						o.Entity, headerSearch)
@@ -233,7 +248,7 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 			}
 			header, headerRow = row.Cells, row.Number
 			var err error
-			if mapping, err = xlsx.MatchHeader(o.Entity, header, o.Mapping); err != nil {
+			if mapping, err = xlsx.MatchHeader(o.Entity, header, o.Mapping, custom...); err != nil {
 				return err
 			}
 			shown = map[string]string{}
@@ -287,6 +302,19 @@ func (r *Runner) process(ctx context.Context, im *core.Import, file []byte, prog
 		progress(done, counted) // the estimate was off: the real count
 	}
 	return r.store.StartImport(ctx, im.ID, header, shown, mapping.Unmapped, counted)
+}
+
+// customFields are the custom fields the entity's columns may name: none
+// without Config.Fields or for a kind without custom fields.
+func (r *Runner) customFields(ctx context.Context, entity string) ([]core.CustomField, error) {
+	if r.cfg.Fields == nil || !slices.Contains(core.CustomFieldEntities(), entity) {
+		return nil, nil
+	}
+	defs, err := r.cfg.Fields.CustomFields(ctx, entity)
+	if err != nil {
+		return nil, fmt.Errorf("custom fields of %s: %w", entity, err)
+	}
+	return defs, nil
 }
 
 // fillMerged gives the cells a merged range covers its top-left value

@@ -35,6 +35,10 @@ type Column struct {
 	// Choices, for a picklist field, turn the labels people write into
 	// the codes the record takes.
 	Choices *core.Picklist
+	// Custom is the definition of the custom field the column holds (nil
+	// for a built-in column): its values are read from and written to
+	// the record's custom object, by the field's type.
+	Custom *core.CustomField
 }
 
 // externalID is the column of an external system's id (the 1C Ид by

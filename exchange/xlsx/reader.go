@@ -159,7 +159,10 @@ type Mapping struct {
 	HeaderRow int
 }
 
-// headerIndex maps normalized names to an entity's columns.
+// headerIndex maps normalized names to an entity's columns. The built-in
+// columns come first, then the custom fields': a custom label never takes
+// a header a built-in column answers to. Within each, own headers and keys
+// win over synonyms (a custom field's English label).
 func headerIndex(cols []Column) map[string]Column {
 	idx := map[string]Column{}
 	add := func(name string, c Column) {
@@ -169,22 +172,30 @@ func headerIndex(cols []Column) map[string]Column {
 			}
 		}
 	}
-	for _, c := range cols { // own headers and keys first: they win over synonyms
-		add(c.Header, c)
-		add(c.Key, c)
-	}
-	for _, c := range cols {
-		for _, s := range c.Synonyms {
-			add(s, c)
+	for _, custom := range []bool{false, true} {
+		for _, c := range cols {
+			if (c.Custom != nil) == custom {
+				add(c.Header, c)
+				add(c.Key, c)
+			}
+		}
+		for _, c := range cols {
+			if (c.Custom != nil) == custom {
+				for _, s := range c.Synonyms {
+					add(s, c)
+				}
+			}
 		}
 	}
 	return idx
 }
 
-// MatchHeader maps a header row onto the entity's columns; explicit maps
-// headers to field keys and wins over the automatic match.
-func MatchHeader(entity string, header []string, explicit map[string]string) (Mapping, error) {
-	cols := Columns(entity)
+// MatchHeader maps a header row onto the entity's columns and those of
+// the custom fields given (custom.<key>, or the field's label in Russian
+// or English); explicit maps headers to field keys and wins over the
+// automatic match.
+func MatchHeader(entity string, header []string, explicit map[string]string, custom ...core.CustomField) (Mapping, error) {
+	cols := withCustom(entity, custom)
 	if cols == nil {
 		return Mapping{}, core.Errorf(core.EINVALID, "%s does not import", entity)
 	}
@@ -225,9 +236,10 @@ func MatchHeader(entity string, header []string, explicit map[string]string) (Ma
 }
 
 // FindHeader reports whether a row looks like the header: at least two
-// cells (or the only one) name fields of the entity.
-func FindHeader(entity string, cells []string) bool {
-	idx := headerIndex(Columns(entity))
+// cells (or the only one) name fields of the entity, built-in or among
+// the custom ones given.
+func FindHeader(entity string, cells []string, custom ...core.CustomField) bool {
+	idx := headerIndex(withCustom(entity, custom))
 	hits := 0
 	filled := 0
 	for _, c := range cells {
@@ -243,7 +255,8 @@ func FindHeader(entity string, cells []string) bool {
 }
 
 // Patch turns a data row into a patch of the mapped fields: values parsed
-// by their column's kind; empty cells left out. Errors name the column.
+// by their column's kind, a custom field's by its type into the patch's
+// custom object; empty cells left out. Errors name the column.
 func (m Mapping) Patch(cells []string, maxCell int) (core.Patch, []core.FieldError) {
 	p := core.Patch{}
 	var errs []core.FieldError
@@ -258,6 +271,18 @@ func (m Mapping) Patch(cells []string, maxCell int) (core.Patch, []core.FieldErr
 		}
 		if len(raw) > maxCell {
 			errs = append(errs, core.FieldError{Field: c.Header, Code: "too_long", Message: fmt.Sprintf("a cell of more than %d bytes", maxCell)})
+			continue
+		}
+		if c.Custom != nil {
+			v, ferrs := customText(c, raw)
+			if len(ferrs) > 0 {
+				errs = append(errs, ferrs...)
+				continue
+			}
+			if nested["custom"] == nil {
+				nested["custom"] = map[string]any{}
+			}
+			nested["custom"][c.Custom.Key] = v
 			continue
 		}
 		v, err := parseValue(c.Kind, raw)

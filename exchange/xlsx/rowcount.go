@@ -52,7 +52,9 @@ func RowLimitError(max, row int) error {
 // constant memory. The count may be a little high (a cell whose formula
 // has no cached value counts), never low. A file that is not a readable
 // workbook counts nothing and fails nothing: Open says what is wrong with it.
-func CountRows(file []byte, entity, sheet string, lim Limits) (RowCount, error) {
+//
+// The custom fields given are among the fields the header row may name.
+func CountRows(file []byte, entity, sheet string, lim Limits, custom ...core.CustomField) (RowCount, error) {
 	lim.setDefaults()
 	part := sheetPart(file, sheet)
 	if part == nil {
@@ -67,7 +69,7 @@ func CountRows(file []byte, entity, sheet string, lim Limits) (RowCount, error) 
 		return RowCount{}, nil
 	}
 	defer r.Close()
-	c := &rowCounter{entity: entity, lim: lim, sst: sharedStringsPart(zr), rows: make([]uint64, TotalRows/64+1)}
+	c := &rowCounter{entity: entity, custom: custom, lim: lim, sst: sharedStringsPart(zr), rows: make([]uint64, TotalRows/64+1)}
 	err = c.scan(io.LimitReader(r, lim.MaxUnzipped))
 	rc := RowCount{Rows: c.count}
 	if c.found {
@@ -128,6 +130,7 @@ type scanRow struct {
 // until the header is found among them; below it, each row is a bit in rows.
 type rowCounter struct {
 	entity string
+	custom []core.CustomField
 	lim    Limits
 	sst    *zip.File
 	strs   sharedStrings
@@ -353,7 +356,7 @@ func (c *rowCounter) resolve() error {
 		if first == 0 && !r.wide && !blankCells(rows[i]) {
 			first = r.number
 		}
-		if !r.wide && FindHeader(c.entity, rows[i]) {
+		if !r.wide && FindHeader(c.entity, rows[i], c.custom...) {
 			c.found, c.header = true, r.number
 			break
 		}

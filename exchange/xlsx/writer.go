@@ -23,14 +23,16 @@ const SheetName = "Данные"
 // excelize's StreamWriter (which spills to a temporary file), so memory
 // stays flat however many rows there are.
 type Writer struct {
-	f      *excelize.File
-	sw     *excelize.StreamWriter
-	cols   []Column
-	access []accessor
-	styles map[Kind]int
-	row    int
-	typ    reflect.Type
-	loc    *time.Location
+	f        *excelize.File
+	sw       *excelize.StreamWriter
+	cols     []Column
+	access   []accessor
+	custom   accessor // the record's custom values, for the custom columns
+	styles   map[Kind]int
+	colStyle []int // each column's number style: its kind's, or its own
+	row      int
+	typ      reflect.Type
+	loc      *time.Location
 }
 
 // NewWriter starts a workbook of the entity's columns with its header
@@ -38,8 +40,15 @@ type Writer struct {
 // rules: "address" hides every address column); times are written in
 // loc (nil: Europe/Moscow).
 func NewWriter(entity string, loc *time.Location, hidden ...string) (*Writer, error) {
+	return NewWriterCustom(entity, nil, loc, hidden...)
+}
+
+// NewWriterCustom is NewWriter with a column for each of the kind's
+// custom fields after the built-in ones (CustomColumns): a hidden
+// custom.<key> leaves its column out as a hidden built-in field does.
+func NewWriterCustom(entity string, custom []core.CustomField, loc *time.Location, hidden ...string) (*Writer, error) {
 	var cols []Column
-	for _, c := range Columns(entity) {
+	for _, c := range withCustom(entity, custom) {
 		top, _, _ := strings.Cut(c.Key, ".")
 		if !c.ImportOnly && !slices.Contains(hidden, c.Key) && !slices.Contains(hidden, top) {
 			cols = append(cols, c)
@@ -64,6 +73,9 @@ func NewWriter(entity string, loc *time.Location, hidden ...string) (*Writer, er
 			return nil, err
 		}
 		w.styles[kind] = id
+	}
+	if err := w.columnStyles(); err != nil {
+		return nil, err
 	}
 	head, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE6F0"}},
@@ -110,8 +122,11 @@ func (w *Writer) Write(rec any) error {
 		w.typ = v.Type()
 		w.access = make([]accessor, len(w.cols))
 		for i, c := range w.cols {
-			w.access[i] = accessorOf(w.typ, c.Key)
+			if c.Custom == nil {
+				w.access[i] = accessorOf(w.typ, c.Key)
+			}
 		}
+		w.custom = accessorOf(w.typ, "custom")
 	} else if v.Type() != w.typ {
 		return fmt.Errorf("xlsx: a %s among %s records", v.Type(), w.typ)
 	}
@@ -120,8 +135,13 @@ func (w *Writer) Write(rec any) error {
 	}
 	w.row++
 	cells := make([]any, len(w.cols))
+	custom, _ := w.custom.get(v).(core.CustomValues)
 	for i, c := range w.cols {
-		cells[i] = w.cell(c.Kind, w.access[i].get(v))
+		val := w.access[i].get(v)
+		if c.Custom != nil {
+			val = customCell(c.Custom, custom[c.Custom.Key])
+		}
+		cells[i] = w.cell(w.colStyle[i], val)
 	}
 	cell, err := excelize.CoordinatesToCellName(1, w.row)
 	if err != nil {
@@ -130,9 +150,33 @@ func (w *Writer) Write(rec any) error {
 	return w.sw.SetRow(cell, cells)
 }
 
-// cell turns a field value into a typed cell.
-func (w *Writer) cell(kind Kind, v any) any {
-	styled := func(val any) any { return excelize.Cell{StyleID: w.styles[kind], Value: val} }
+// columnStyles gives each column its number style: its kind's, or a
+// custom decimal's own (its scale's digits).
+func (w *Writer) columnStyles() error {
+	w.colStyle = make([]int, len(w.cols))
+	own := map[string]int{}
+	for i, c := range w.cols {
+		w.colStyle[i] = w.styles[c.Kind]
+		format := customNumFmt(c.Custom)
+		if format == nil {
+			continue
+		}
+		id, ok := own[*format]
+		if !ok {
+			var err error
+			if id, err = w.f.NewStyle(&excelize.Style{CustomNumFmt: format}); err != nil {
+				return fmt.Errorf("style of column %s: %w", c.Key, err)
+			}
+			own[*format] = id
+		}
+		w.colStyle[i] = id
+	}
+	return nil
+}
+
+// cell turns a field value into a typed cell of the number style.
+func (w *Writer) cell(style int, v any) any {
+	styled := func(val any) any { return excelize.Cell{StyleID: style, Value: val} }
 	switch x := v.(type) {
 	case nil:
 		return nil
@@ -325,9 +369,10 @@ func WriteTable(out io.Writer, header []string, rows [][]string) error {
 }
 
 // Template writes an entity's import template: its headers (without the
-// hub's own columns) and a sample row.
-func Template(out io.Writer, entity string) error {
-	cols := Columns(entity)
+// hub's own columns), those of the custom fields given after them, and a
+// sample row.
+func Template(out io.Writer, entity string, custom ...core.CustomField) error {
+	cols := withCustom(entity, custom)
 	if cols == nil {
 		return core.Errorf(core.ENOTFOUND, "%s has no import template", entity)
 	}
@@ -344,6 +389,9 @@ func Template(out io.Writer, entity string) error {
 }
 
 func sampleValue(c Column) string {
+	if c.Custom != nil && c.Kind == Text {
+		return customSample(c.Custom)
+	}
 	switch c.Kind {
 	case Date:
 		return "27.11.2026"
