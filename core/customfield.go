@@ -293,20 +293,23 @@ func (f *CustomField) validateShape(links []string) []FieldError {
 }
 
 // CheckUpdate refuses what an edit of a definition may not do: change the
-// key or the type, or drop an option (retire it instead: records keep it).
+// key, point a link at another kind, or drop an option of a picklist that
+// stays one (retire it instead: records keep it). A change of the type,
+// the scale or a shorter text is allowed when every stored value converts
+// (Reshapes, Convert): the store checks them first.
 func (f *CustomField) CheckUpdate(old *CustomField) []FieldError {
 	var errs []FieldError
 	if f.Key != old.Key {
 		errs = append(errs, FieldError{Field: "key", Code: "read_only", Message: "a field's key cannot change"})
 	}
-	if f.Type != old.Type {
-		errs = append(errs, FieldError{Field: "type", Code: "read_only", Message: "a field's type cannot change by an edit"})
-	}
-	if f.Scale != old.Scale {
-		errs = append(errs, FieldError{Field: "scale", Code: "read_only", Message: "a decimal's scale is its type's: it cannot change by an edit"})
-	}
-	if f.LinkEntity != old.LinkEntity {
+	if f.Type == FieldLink && old.Type == FieldLink && f.LinkEntity != old.LinkEntity {
 		errs = append(errs, FieldError{Field: "link_entity", Code: "read_only", Message: "a link's entity cannot change"})
+	}
+	if f.Unique && !f.Type.uniqueable() {
+		errs = append(errs, FieldError{Field: "type", Code: "not_supported", Message: "a unique field keeps a type that can be unique"})
+	}
+	if !old.Type.picked() || !f.Type.picked() {
+		return errs
 	}
 	for _, o := range old.Options {
 		if !slices.ContainsFunc(f.Options, func(n FieldOption) bool { return n.Code == o.Code }) {
@@ -318,6 +321,45 @@ func (f *CustomField) CheckUpdate(old *CustomField) []FieldError {
 		errs = append(errs, FieldError{Field: "unique", Code: "read_only", Message: "uniqueness is set when the field is created"})
 	}
 	return errs
+}
+
+func (t FieldType) picked() bool { return t == FieldPicklist || t == FieldMultiPicklist }
+
+// Reshapes says whether the edit from old changes how values are stored:
+// another type or scale, or a text that holds fewer characters; then
+// every stored value must convert.
+func (f *CustomField) Reshapes(old *CustomField) bool {
+	return f.Type != old.Type || f.Scale != old.Scale || f.MaxLength < old.MaxLength
+}
+
+// Convert returns a stored value of another definition of the field as
+// this one stores it, read from its text as FromText reads text (so a
+// text "12" becomes the integer 12, a date its midnight in Moscow, codes
+// of a multi-picklist a picklist's one), or the errors naming custom.key.
+func (f *CustomField) Convert(v any) (any, []FieldError) {
+	var text string
+	switch x := v.(type) {
+	case string:
+		text = x
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, c := range x {
+			parts = append(parts, fmt.Sprint(c))
+		}
+		text = strings.Join(parts, ", ")
+	default:
+		b, _ := json.Marshal(x)
+		text = string(b)
+	}
+	raw, errs := f.FromText(text)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var out any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fail("custom."+f.Key, "invalid_type", "cannot be stored")
+	}
+	return out, nil
 }
 
 func (t FieldType) uniqueable() bool {

@@ -83,14 +83,15 @@ func TestCustomFieldDefinitions(t *testing.T) {
 			require.Contains(t, codes(errs), c.want)
 		})
 	}
-	t.Run("AnEditKeepsKeyTypeAndOptions", func(t *testing.T) {
+	t.Run("AnEditKeepsKeyAndOptions", func(t *testing.T) {
 		t.Parallel()
 		old := mustDefine(t, `{"key": "x", "label": {"ru": "Х"}, "type": "picklist", "options": [{"code": "a", "label": {"ru": "А"}}, {"code": "b", "label": {"ru": "Б"}}]}`)
 		edit := old
 		edit.Key = "y"
 		edit.Type = core.FieldMultiPicklist
 		edit.Options = []core.FieldOption{{Code: "b", Label: core.Labels{RU: "Б"}}}
-		require.ElementsMatch(t, []string{"key:read_only", "type:read_only", "options:option_removed"}, codes(edit.CheckUpdate(&old)))
+		require.ElementsMatch(t, []string{"key:read_only", "options:option_removed"}, codes(edit.CheckUpdate(&old)))
+		require.True(t, edit.Reshapes(&old), "a type change converts the stored values")
 
 		retire := old
 		retire.Options = []core.FieldOption{{Code: "a", Label: core.Labels{RU: "А"}, Retired: true}, {Code: "b", Label: core.Labels{RU: "Б"}}}

@@ -47,6 +47,10 @@ var customTables = map[string]string{
 	core.EntityAct: "acts", core.EntityRealization: "realizations", core.EntityPayment: "payments",
 }
 
+// ownerlessCustom are the kinds with custom fields whose records have no
+// owner (the catalog).
+var ownerlessCustom = map[string]bool{core.EntityProduct: true, core.EntityService: true}
+
 // linkEntities are the kinds a link field may point at.
 func linkEntities() []string {
 	out := make([]string, 0, len(ownedTables))
@@ -312,18 +316,22 @@ func customIndexKey(name string) (string, bool) {
 	return "", false
 }
 
-// rangeIndex names the index a range filter of a filterable field uses.
-func rangeIndex(f *core.CustomField) string {
-	return fmt.Sprintf("cf_%s_%s_range", customTables[f.Entity], f.Key)
-}
-
-// rangeExpr is the expression a range filter compares: a number as a
-// number; a date or a datetime as its text, which is in time order.
-func rangeExpr(f *core.CustomField) string {
+// valueExpr is the expression filters compare and indexes hold: a number
+// as a number; anything else as its text (a date's and a datetime's is in
+// time order).
+func valueExpr(f *core.CustomField) string {
 	if f.Type.Numeric() {
-		return fmt.Sprintf("((custom->>'%s')::numeric)", f.Key)
+		return numberExpr(f)
 	}
 	return fmt.Sprintf("(custom->>'%s')", f.Key)
+}
+
+// numberExpr is a number field's value as a number, NULL for a text that
+// is none. An index build reads the old versions of rows a type change
+// rewrote too (another transaction might still see them), so its
+// expression must not fail on the values they held.
+func numberExpr(f *core.CustomField) string {
+	return fmt.Sprintf(`(CASE WHEN custom->>'%[1]s' ~ '^-?[0-9]+(\.[0-9]+)?$' THEN (custom->>'%[1]s')::numeric END)`, f.Key)
 }
 
 // eqIndex names the index a filter by the value of a filterable field
@@ -332,12 +340,21 @@ func eqIndex(f *core.CustomField) string {
 	return fmt.Sprintf("cf_%s_%s_eq", customTables[f.Entity], f.Key)
 }
 
+// eqOwnerIndex names the index a filter by the value reads within one
+// owner's records (a manager's list, each of a head's subordinates).
+func eqOwnerIndex(f *core.CustomField) string {
+	return fmt.Sprintf("cf_%s_%s_eqo", customTables[f.Entity], f.Key)
+}
+
 // indexedEquality says whether a filter by the field's value reads its
-// own index: a filterable field with one value per record. The index
-// leads with the value and follows with the lists' default order, so a
-// list of the newest records holding a value reads just its page from it
-// whatever the statistics say — straight after a bulk load, or in a
-// cached plan made for another value, as well as analyzed.
+// own indexes: a filterable field with one value per record. One leads
+// with the value and follows with the lists' default order; one (for
+// kinds with owners) leads with the owner, then the value and the order.
+// A list of the newest records holding a value — everyone's, or one
+// owner's after another as a manager's and a head's lists read — reads
+// just its page whatever the statistics say: straight after a bulk load,
+// or in a cached plan made for another value, as well as analyzed. A
+// range reads the same indexes: all its records, or an owner's.
 func indexedEquality(f *core.CustomField) bool {
 	return f.Filterable && f.Type != core.FieldMultiPicklist && f.Type != core.FieldTextarea
 }
@@ -353,7 +370,7 @@ func sortIndex(f *core.CustomField) string {
 // (integers reach ±2^53), before every text.
 func sortExpr(f *core.CustomField) string {
 	if f.Type.Numeric() {
-		return fmt.Sprintf("coalesce((custom->>'%s')::numeric, %s)", f.Key, noNumber)
+		return fmt.Sprintf("coalesce(%s, %s)", numberExpr(f), noNumber)
 	}
 	return fmt.Sprintf("coalesce(custom->>'%s', '')", f.Key)
 }
@@ -421,8 +438,9 @@ func (s *Store) syncIndexes(ctx context.Context, tx pgx.Tx, f *core.CustomField,
 		name, def string
 		want      bool
 	}{
-		{eqIndex(f), fmt.Sprintf("((custom->>'%s'), created_at, id) WHERE deleted_at IS NULL", f.Key), indexedEquality(f)},
-		{rangeIndex(f), fmt.Sprintf("(%s, id) WHERE deleted_at IS NULL AND custom ? '%s'", rangeExpr(f), f.Key), f.Filterable && f.Type.Ranged()},
+		{eqIndex(f), fmt.Sprintf("(%s, created_at, id) WHERE deleted_at IS NULL", valueExpr(f)), indexedEquality(f)},
+		{eqOwnerIndex(f), fmt.Sprintf("(owner_id, %s, created_at, id) WHERE deleted_at IS NULL", valueExpr(f)),
+			indexedEquality(f) && !ownerlessCustom[f.Entity]},
 		{sortIndex(f), fmt.Sprintf("(%s, id) WHERE deleted_at IS NULL", sortExpr(f)), f.Sortable},
 	}
 	for _, ix := range indexes {
@@ -513,13 +531,17 @@ func addCustomCond(q *query, d *core.CustomField, cf core.CustomFilter) []core.F
 		switch {
 		case len(vals) == 0:
 		case indexedEquality(d) && len(vals) == 1:
-			q.where(fmt.Sprintf("(custom->>'%s') = %s", d.Key, q.arg(valueText(vals[0]))))
+			q.where(fmt.Sprintf("%s = %s%s", valueExpr(d), q.arg(valueText(vals[0])), numericCast(d)))
 		case indexedEquality(d):
 			texts := make([]string, len(vals))
 			for i, v := range vals {
 				texts[i] = valueText(v)
 			}
-			q.where(fmt.Sprintf("(custom->>'%s') = ANY(%s::text[])", d.Key, q.arg(texts)))
+			array := q.arg(texts) + "::text[]"
+			if d.Type.Numeric() {
+				array += "::numeric[]"
+			}
+			q.where(fmt.Sprintf("%s = ANY(%s)", valueExpr(d), array))
 		default: // the table's GIN index serves every key
 			alts := make([]string, len(vals))
 			for i, v := range vals {
@@ -535,10 +557,6 @@ func addCustomCond(q *query, d *core.CustomField, cf core.CustomFilter) []core.F
 		return append(errs, core.FieldError{Field: "custom." + d.Key, Code: "not_filterable",
 			Message: "only a filterable number, money, date or datetime field is filtered by range"})
 	}
-	cast := ""
-	if d.Type.Numeric() {
-		cast = "::numeric"
-	}
 	for _, b := range []struct {
 		text, op string
 		upper    bool
@@ -551,9 +569,17 @@ func addCustomCond(q *query, d *core.CustomField, cf core.CustomFilter) []core.F
 			errs = append(errs, ferrs...)
 			continue
 		}
-		q.where(fmt.Sprintf("%s %s %s%s AND custom ? '%s'", rangeExpr(d), b.op, q.arg(v), cast, d.Key))
+		q.where(fmt.Sprintf("%s %s %s%s", valueExpr(d), b.op, q.arg(v), numericCast(d)))
 	}
 	return errs
+}
+
+// numericCast is the cast of a bound value compared with a number field's.
+func numericCast(d *core.CustomField) string {
+	if d.Type.Numeric() {
+		return "::numeric"
+	}
+	return ""
 }
 
 // UpdateCustomField implements core.CustomFieldService.
@@ -586,7 +612,11 @@ func (s *Store) UpdateCustomField(ctx context.Context, entity, key string, ifVer
 		}
 		f.UpdatedAt = s.now()
 		f.Version = old.Version + 1
-		if f.Filterable != old.Filterable || f.Sortable != old.Sortable {
+		if f.Reshapes(old) {
+			if err := s.reshape(ctx, tx, old, &f); err != nil {
+				return err
+			}
+		} else if f.Filterable != old.Filterable || f.Sortable != old.Sortable {
 			if err := s.syncIndexes(ctx, tx, &f, true); err != nil {
 				return err
 			}
@@ -604,6 +634,112 @@ func (s *Store) UpdateCustomField(ctx context.Context, entity, key string, ifVer
 	})
 	s.dropCustomFields(entity)
 	return out, wrap("update custom field", err)
+}
+
+// reshapeBatch is how many records a type change converts at a time.
+const reshapeBatch = 5000
+
+// reshape converts every stored value of old to f (another type, scale or
+// a shorter text) in tx: all of them or none. A value that does not
+// convert makes it a 422 that counts them and shows a few; the records
+// keep their versions (the field changed, not their data), and the field's
+// event says what it became.
+func (s *Store) reshape(ctx context.Context, tx pgx.Tx, old, f *core.CustomField) error {
+	if err := s.dropIndexes(ctx, tx, old); err != nil {
+		return err
+	}
+	table := customTables[f.Entity]
+	var total, failed int
+	var examples []string
+	after := "00000000-0000-0000-0000-000000000000"
+	for {
+		rows, err := tx.Query(ctx, `SELECT id::text, custom->$1 FROM `+table+` WHERE custom ? $1 AND id > $2 ORDER BY id LIMIT $3`,
+			f.Key, after, reshapeBatch)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		var vals []*string // JSON; nil removes the value (a blank text)
+		n := 0
+		for rows.Next() {
+			var id string
+			var v any
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			after = id
+			nv, errs := f.Convert(v)
+			if len(errs) > 0 {
+				failed++
+				if len(examples) < 3 {
+					examples = append(examples, fmt.Sprintf("«%v» (%s %s)", v, f.Entity, id))
+				}
+				continue
+			}
+			ids = append(ids, id)
+			vals = append(vals, jsonText(nv))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		total += n
+		if failed == 0 && len(ids) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE `+table+` t SET custom = CASE WHEN v.val IS NULL THEN t.custom - $1
+				ELSE jsonb_set(t.custom, ARRAY[$1], v.val) END FROM unnest($2::uuid[], $3::jsonb[]) v(id, val) WHERE t.id = v.id`,
+				f.Key, ids, vals); err != nil {
+				return err
+			}
+		}
+		if n < reshapeBatch {
+			break
+		}
+	}
+	if failed > 0 {
+		return core.Invalid([]core.FieldError{{Field: "type", Code: "values_do_not_convert",
+			Message: fmt.Sprintf("%d of %d stored values do not convert to %s, e.g. %s: change or clear them first",
+				failed, total, describeType(f), strings.Join(examples, ", "))}})
+	}
+	if f.Unique {
+		if err := s.addUniqueIndex(ctx, tx, f); err != nil {
+			if core.ErrorCode(translate(err, f.Entity)) == core.ECONFLICT {
+				return core.Errorf(core.ECONFLICT, "converted to %s, values of the unique %s repeat: make them differ first", describeType(f), f.Key)
+			}
+			return err
+		}
+	}
+	return s.syncIndexes(ctx, tx, f, true)
+}
+
+func jsonText(v any) *string {
+	if v == nil {
+		return nil
+	}
+	b, _ := json.Marshal(v)
+	s := string(b)
+	return &s
+}
+
+// describeType names a type as a message does: "decimal (scale 2)",
+// "text of at most 20 characters".
+func describeType(f *core.CustomField) string {
+	switch {
+	case f.Type == core.FieldDecimal:
+		return fmt.Sprintf("decimal (scale %d)", f.Scale)
+	case f.Type == core.FieldText || f.Type == core.FieldTextarea:
+		return fmt.Sprintf("%s of at most %d characters", f.Type, f.MaxLength)
+	}
+	return string(f.Type)
+}
+
+// dropIndexes drops every index of a field.
+func (s *Store) dropIndexes(ctx context.Context, tx pgx.Tx, f *core.CustomField) error {
+	if _, err := tx.Exec(ctx, "DROP INDEX IF EXISTS "+pgx.Identifier{uniqueIndex(f)}.Sanitize()); err != nil {
+		return err
+	}
+	return s.syncIndexes(ctx, tx, f, false)
 }
 
 // DeleteCustomField implements core.CustomFieldService: the values move

@@ -92,6 +92,7 @@ func TestCustomFields(t *testing.T) {
 		require.Equal(t, []string{"А", "Б"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "segment", Value: "retail,b2b"}))
 		require.Equal(t, []string{"Б"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "staff", From: "13"}))
 		require.Equal(t, []string{"А"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "staff", From: "12", To: "39"}))
+		require.Equal(t, []string{"А"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "staff", Value: "12"}), "a number equals through its index")
 		require.Equal(t, []string{"А", "Б", "В"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "region", Value: "Москва"}))
 		require.Equal(t, []string{"Б"}, leadIDs(t, s, ctx, core.CustomFilter{Key: "segment", Value: "b2b"}, core.CustomFilter{Key: "region", Value: "Москва"}))
 
@@ -153,7 +154,7 @@ func TestCustomFields(t *testing.T) {
 		require.NoError(t, err, "a record holding a retired option keeps it")
 
 		_, err = s.UpdateCustomField(ctx, core.EntityLead, "segment", 0, patch(t, `{"type": "text", "options": [{"code": "b2b", "label": {"ru": "Опт"}}]}`))
-		require.ElementsMatch(t, []string{"type:read_only", "options:option_removed", "options:option_removed", "options:not_supported"}, errorList(err))
+		require.Equal(t, []string{"options:not_supported"}, errorList(err), "a text has no options: a type change clears them")
 		_, err = s.UpdateCustomField(ctx, core.EntityLead, "segment", 1, patch(t, `{"description": "x"}`))
 		require.Equal(t, core.EPRECONDITION, core.ErrorCode(err))
 		_, err = s.CreateCustomField(ctx, core.EntityLead, patch(t, `{"key": "segment", "label": {"ru": "С"}, "type": "text"}`))
@@ -313,4 +314,55 @@ func TestCustomFieldsInReports(t *testing.T) {
 		}
 	}
 	require.Subset(t, keys, []string{"custom.margin:money", "custom.channel:text", "custom.seats:integer"})
+}
+
+// TestCustomFieldTypeChange converts stored values when every one
+// converts, and refuses with counts when some do not, changing nothing.
+func TestCustomFieldTypeChange(t *testing.T) {
+	t.Parallel()
+	s := storetest.NewStore(t)
+	ctx := apiCtx()
+	_, err := s.CreateCustomField(ctx, core.EntityAccount, patch(t, `{"key": "staff", "label": {"ru": "Штат"}, "type": "text", "filterable": true}`))
+	require.NoError(t, err)
+	var ids []string
+	for _, v := range []string{`"12"`, `"1 200"`, `"много"`, `"около 5"`} {
+		a, err := s.Accounts().Create(ctx, patch(t, `{"name": "ООО `+v[1:len(v)-1]+`", "custom": {"staff": `+v+`}}`))
+		require.NoError(t, err)
+		ids = append(ids, a.ID)
+	}
+	_, err = s.UpdateCustomField(ctx, core.EntityAccount, "staff", 0, patch(t, `{"type": "integer", "max_length": null}`))
+	require.Equal(t, []string{"type:values_do_not_convert"}, errorList(err))
+	require.Contains(t, err.Error(), "2 of 4 stored values do not convert to integer")
+	require.Contains(t, err.Error(), "«много»")
+	got, err := s.Accounts().Get(ctx, ids[0])
+	require.NoError(t, err)
+	require.Equal(t, "12", got.Custom["staff"], "nothing changed")
+	f, err := s.CustomField(ctx, core.EntityAccount, "staff")
+	require.NoError(t, err)
+	require.Equal(t, core.FieldText, f.Type)
+
+	for _, id := range ids[2:] {
+		_, err := s.Accounts().Update(ctx, id, 0, patch(t, `{"custom": {"staff": null}}`))
+		require.NoError(t, err)
+	}
+	f, err = s.UpdateCustomField(ctx, core.EntityAccount, "staff", 0, patch(t, `{"type": "integer", "max_length": null}`))
+	require.NoError(t, err)
+	require.Equal(t, core.FieldInteger, f.Type)
+	got, err = s.Accounts().Get(ctx, ids[1])
+	require.NoError(t, err)
+	require.EqualValues(t, 1200, got.Custom["staff"], "«1 200» read as a number")
+	page, err := s.Accounts().List(ctx, core.AccountFilter{ListParams: core.ListParams{Limit: 10, Sort: core.Sort{Field: "created_at"},
+		Custom: []core.CustomFilter{{Key: "staff", From: "100"}}}})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1, "a range over the converted numbers, through the new index")
+	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM pg_indexes WHERE indexname = 'cf_accounts_staff_eq' AND indexdef LIKE '%::numeric%'`),
+		"the field's index holds numbers now")
+
+	_, err = s.UpdateCustomField(ctx, core.EntityAccount, "staff", 0, patch(t, `{"type": "text"}`))
+	require.NoError(t, err)
+	got, err = s.Accounts().Get(ctx, ids[0])
+	require.NoError(t, err)
+	require.Equal(t, "12", got.Custom["staff"], "and back to text")
+	require.Zero(t, count(t, s, `SELECT count(*) FROM pg_indexes WHERE indexname = 'cf_accounts_staff_eq' AND indexdef LIKE '%::numeric%'`),
+		"and texts again")
 }
