@@ -60,6 +60,9 @@ func crmData(ctx context.Context, contacts, deals, iterations int, hold time.Dur
 		return err
 	}
 	p := pipeline.Items[0]
+	if err := defineContactFields(ctx, st); err != nil {
+		return err
+	}
 
 	// Bulk loads build GIN indexes afterwards, in one pass, rather than row by row.
 	var gin []string
@@ -195,6 +198,33 @@ type gen struct {
 
 func (g *gen) account() string { return g.accounts[g.r.IntN(len(g.accounts))] }
 
+// The contacts' custom fields: a segment of eight (each on 1/8 of them), a
+// code of a thousand (1/1000) and a staff count from 1 to 10,000, range
+// filterable.
+var segments = []string{"retail", "b2b", "gov", "horeca", "it", "pharma", "build", "agro"}
+
+func defineContactFields(ctx context.Context, st *store.Store) error {
+	opts := make([]map[string]any, len(segments))
+	for i, s := range segments {
+		opts[i] = map[string]any{"code": s, "label": map[string]string{"ru": s}}
+	}
+	for _, def := range []map[string]any{
+		{"key": "segment", "label": map[string]string{"ru": "Сегмент"}, "type": "picklist", "options": opts, "filterable": true},
+		{"key": "code", "label": map[string]string{"ru": "Код"}, "type": "text", "filterable": true},
+		{"key": "staff", "label": map[string]string{"ru": "Штат"}, "type": "integer", "filterable": true},
+	} {
+		if _, err := st.CreateCustomField(ctx, core.EntityContact, core.PatchOf(def)); err != nil {
+			return fmt.Errorf("custom field %s: %w", def["key"], err)
+		}
+	}
+	return nil
+}
+
+func (g *gen) custom() map[string]any {
+	return map[string]any{"segment": segments[g.r.IntN(len(segments))], "code": fmt.Sprintf("K%04d", g.r.IntN(1000)),
+		"staff": 1 + g.r.IntN(10000)}
+}
+
 func (g *gen) when() time.Time {
 	return g.now.Add(-time.Duration(g.r.Int64N(int64(2 * 365 * 24 * time.Hour)))).Truncate(time.Microsecond)
 }
@@ -224,7 +254,7 @@ func (g *gen) copyContacts(ctx context.Context, pool *pgxpool.Pool, n int) error
 	g.contacts = make([]string, 0, n/5)
 	i := 0
 	_, err := pool.CopyFrom(ctx, pgx.Identifier{"contacts"},
-		[]string{"id", "first_name", "middle_name", "last_name", "mobile", "email", "account_id", "owner_id", "created_at", "updated_at", "version"},
+		[]string{"id", "first_name", "middle_name", "last_name", "mobile", "email", "account_id", "owner_id", "created_at", "updated_at", "version", "custom"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i == n {
 				return nil, nil
@@ -243,7 +273,7 @@ func (g *gen) copyContacts(ctx context.Context, pool *pgxpool.Pool, n int) error
 			t := g.when()
 			i++
 			return []any{id, first, middle, last, g.phone(), fmt.Sprintf("user%d@example.ru", i), g.account(),
-				g.owners[g.r.IntN(len(g.owners))], t, t, 1}, nil
+				g.owners[g.r.IntN(len(g.owners))], t, t, 1, g.custom()}, nil
 		}))
 	return err
 }
