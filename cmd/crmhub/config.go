@@ -95,6 +95,9 @@ type OneCConfig struct {
 	SessionTTL time.Duration `yaml:"session_ttl"`
 	// Throttle holds back password guessing at checkauth.
 	Throttle ThrottleConfig `yaml:"throttle"`
+	// RequisitesMap maps goods' and counterparties' requisites and
+	// properties onto custom fields of products and accounts, both ways.
+	RequisitesMap onec.RequisitesMap `yaml:"requisites_map"`
 }
 
 // ThrottleConfig is a password login's throttle (core.LoginThrottle): a
@@ -113,7 +116,7 @@ type ThrottleConfig struct {
 // the work folder, the throttle, the job log and the logger).
 func (o OneCConfig) exchange() onec.Config {
 	return onec.Config{User: o.User, Password: o.Password, FileLimit: o.FileLimit, CRMFields: o.CRMFields, Zip: o.Zip,
-		Documents: o.Documents, SessionTTL: o.SessionTTL}
+		Documents: o.Documents, SessionTTL: o.SessionTTL, Requisites: o.RequisitesMap}
 }
 
 func defaultThrottle() ThrottleConfig {
@@ -422,7 +425,8 @@ func defaultConfig() Config {
 		Imports:  ImportsConfig{MaxRows: 1_000_000, Workers: 2},
 		Auth:     defaultAuth(),
 		OneC: OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true,
-			Documents: []string{onec.DocSalesOrders}, SessionTTL: 2 * time.Hour, Throttle: defaultThrottle()},
+			Documents: []string{onec.DocSalesOrders}, SessionTTL: 2 * time.Hour, Throttle: defaultThrottle(),
+			RequisitesMap: onec.RequisitesMap{}},
 	}
 }
 

@@ -86,7 +86,8 @@ func newConnectors(cfg Config, getenv func(string) string, st *store.Store, prin
 		ocfg.Jobs = st
 		ocfg.Logger = log
 		x, err := onec.New(ocfg,
-			onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st},
+			onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st,
+				Fields: st},
 			saleDeps(st))
 		if err != nil {
 			return nil, err

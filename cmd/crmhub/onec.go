@@ -41,8 +41,12 @@ func (m *Main) onecImport(ctx context.Context, args []string) error {
 	}
 	return m.withStore(ctx, *cfgPath, func(s *store.Store) error {
 		ctx := core.NewContextWithActor(ctx, core.Actor{ID: "cli", Source: "onec"})
-		cat := onec.NewCatalog(onec.CatalogDeps{Products: s.Products(), Services: s.Services(), Groups: s.ProductGroups(),
-			PriceBooks: s.PriceBooks(), Items: s, Tx: s}, cfg.OneC.CRMFields, nil)
+		cat, err := onec.NewCatalog(onec.CatalogDeps{Products: s.Products(), Services: s.Services(), Groups: s.ProductGroups(),
+			PriceBooks: s.PriceBooks(), Items: s, Tx: s, Fields: s}, onec.Config{CRMFields: cfg.OneC.CRMFields,
+			Requisites: cfg.OneC.RequisitesMap, Logger: newLogger(cfg.Log, m.Stderr)})
+		if err != nil {
+			return err
+		}
 		for _, path := range files {
 			f, err := os.Open(path)
 			if err != nil {
@@ -103,7 +107,8 @@ func (m *Main) onecExport(ctx context.Context, args []string) error {
 			defer f.Close()
 			w = f
 		}
-		sent, err := onec.ExportOrders(ctx, saleDeps(s), w, *enc, kinds, *all)
+		sent, err := onec.ExportOrders(ctx, saleDeps(s), w, onec.ExportOptions{Encoding: *enc, Documents: kinds, All: *all,
+			Requisites: cfg.OneC.RequisitesMap, Logger: newLogger(cfg.Log, m.Stderr)})
 		if err != nil {
 			return describe(err)
 		}
@@ -128,5 +133,5 @@ func (m *Main) onecExport(ctx context.Context, args []string) error {
 // saleDeps are the services the 1C orders exchange uses.
 func saleDeps(s *store.Store) onec.SaleDeps {
 	return onec.SaleDeps{SalesOrders: s.SalesOrders(), Invoices: s.Invoices(), Accounts: s.Accounts(), Products: s.Products(),
-		Services: s.Services(), Payments: s.Payments(), Exports: s}
+		Services: s.Services(), Payments: s.Payments(), Exports: s, Fields: s}
 }

@@ -46,8 +46,11 @@ func BenchmarkCatalogImport(b *testing.B) {
 	path := catalogFile(b, n)
 	st := storetest.NewStore(b)
 	ctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "bench", Source: "onec"})
-	cat := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
-		PriceBooks: st.PriceBooks(), Items: st, Tx: st}, nil, nil)
+	cat, err := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
+		PriceBooks: st.PriceBooks(), Items: st, Tx: st}, onec.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	apply := func() onec.JobStatus {
 		f, err := os.Open(path)
 		if err != nil {
@@ -102,7 +105,7 @@ func BenchmarkOrdersExport(b *testing.B) {
 	deps := onec.SaleDeps{SalesOrders: st.SalesOrders(), Accounts: st.Accounts(), Products: st.Products(), Services: st.Services(),
 		Payments: st.Payments(), Exports: st}
 	for b.Loop() {
-		sent, err := onec.ExportOrders(ctx, deps, io.Discard, "windows-1251", nil, true)
+		sent, err := onec.ExportOrders(ctx, deps, io.Discard, onec.ExportOptions{Encoding: "windows-1251", All: true})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -139,8 +142,11 @@ func BenchmarkOffersImport(b *testing.B) {
 	}
 	st := storetest.NewStore(b)
 	ctx := core.NewContextWithActor(context.Background(), core.Actor{ID: "bench", Source: "onec"})
-	cat := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
-		PriceBooks: st.PriceBooks(), Items: st, Tx: st}, nil, nil)
+	cat, err := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
+		PriceBooks: st.PriceBooks(), Items: st, Tx: st}, onec.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	run := func(path string) onec.JobStatus {
 		f, err := os.Open(path)
 		if err != nil {

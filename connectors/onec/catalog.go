@@ -2,6 +2,7 @@ package onec
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -31,6 +32,9 @@ type CatalogDeps struct {
 	Tx interface {
 		Atomically(ctx context.Context, fn func(ctx context.Context) error) error
 	}
+	// Fields gives the products' custom fields, for the goods' values
+	// requisites_map maps (needed when it maps product).
+	Fields CustomFields
 }
 
 // ItemIndex keeps the goods the exchange applied, and creates new ones in
@@ -45,13 +49,18 @@ type ItemIndex interface {
 	SaveOneCProperty(ctx context.Context, p core.OneCProperty) error
 }
 
-// NewCatalog returns a catalog applier (for the CLI: the same import
-// from disk).
-func NewCatalog(deps CatalogDeps, crmFields []string, log *slog.Logger) *Catalog {
+// NewCatalog returns a catalog applier with cfg's CRMFields, Requisites
+// and Logger (for the CLI: the same import from disk).
+func NewCatalog(deps CatalogDeps, cfg Config) (*Catalog, error) {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Catalog{deps: deps, crmFields: crmFields, log: log}
+	req, err := newRequisites(cfg.Requisites.only(core.EntityProduct), deps.Fields, log)
+	if err != nil {
+		return nil, fmt.Errorf("onec: %w", err)
+	}
+	return &Catalog{deps: deps, crmFields: cfg.CRMFields, req: req, log: log}, nil
 }
 
 // Run applies a document as one job and returns its summary; progress,
@@ -91,6 +100,7 @@ func (c *Catalog) Run(ctx context.Context, name string, r io.Reader, progress fu
 type Catalog struct {
 	deps      CatalogDeps
 	crmFields []string
+	req       *requisites // the goods' mapped requisites and properties
 	log       *slog.Logger
 }
 

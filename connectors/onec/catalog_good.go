@@ -67,28 +67,51 @@ func attributes(props map[string]core.OneCProperty, g *commerceml.Good) map[stri
 		}
 	}
 	for _, pv := range g.PropertyValues {
-		p, known := props[pv.ID]
-		name := pv.ID
-		if known {
-			name = p.Name
-		}
-		var vals []string
-		for _, v := range pv.Values {
-			if s, ok := p.Variants[v]; ok {
-				v = s
-			}
-			if v = strings.TrimSpace(v); v != "" {
-				vals = append(vals, v)
-			}
-		}
-		put(name, strings.Join(vals, ", "))
+		put(propertyValue(props, pv))
 	}
 	put("Штрихкод", g.Barcode)
 	return out
 }
 
+// propertyValue is a good's value of a property: the property's name (its
+// Ид when the classifier did not name it) and its values, a Справочник's
+// by their text, joined by ", ".
+func propertyValue(props map[string]core.OneCProperty, pv commerceml.PropertyValue) (string, string) {
+	p, known := props[pv.ID]
+	name := pv.ID
+	if known {
+		name = p.Name
+	}
+	var vals []string
+	for _, v := range pv.Values {
+		if s, ok := p.Variants[v]; ok {
+			v = s
+		}
+		if v = strings.TrimSpace(v); v != "" {
+			vals = append(vals, v)
+		}
+	}
+	return name, strings.Join(vals, ", ")
+}
+
+// goodProperty finds a good's value of the property named name (in any
+// case), as propertyValue reads it; false when the good has none.
+func goodProperty(props map[string]core.OneCProperty, g *commerceml.Good) func(name string) (string, bool) {
+	return func(name string) (string, bool) {
+		for _, pv := range g.PropertyValues {
+			if n, v := propertyValue(props, pv); strings.EqualFold(strings.TrimSpace(n), name) {
+				return v, true
+			}
+		}
+		return "", false
+	}
+}
+
+// good applies a good: an update of what it became, or (pending) a new
+// product or service waiting for its batch. custom is its mapped custom
+// values (products only: a service takes none).
 func (c *Catalog) good(ctx context.Context, groups map[string]string, props map[string]core.OneCProperty,
-	index map[string]core.OneCItem, g *commerceml.Good) (outcome, *core.OneCItem, core.Patch, error) {
+	index map[string]core.OneCItem, g *commerceml.Good, custom map[string]json.RawMessage) (outcome, *core.OneCItem, core.Patch, error) {
 	if g.ID == "" {
 		return skipped, nil, nil, core.Errorf(core.EINVALID, "no Ид")
 	}
@@ -118,6 +141,9 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, props map[
 	if m := strings.TrimSpace(g.Manufacturer.Name); m != "" && !service {
 		patch.Set("manufacturer", clip(m, 200))
 	}
+	if len(custom) > 0 && !service {
+		patch.Set("custom", custom)
+	}
 	for _, f := range c.crmFields {
 		delete(patch, f)
 	}
@@ -140,6 +166,9 @@ func (c *Catalog) good(ctx context.Context, groups map[string]string, props map[
 		if kind, id, err = c.findItem(ctx, g.ID); err != nil {
 			return skipped, nil, nil, err
 		}
+	}
+	if kind == core.EntityService {
+		delete(patch, "custom") // the map's fields are a product's
 	}
 	var err error
 	o := updated

@@ -44,6 +44,8 @@ type catalogRun struct {
 	done    []core.OneCItem
 	creates map[string][]newGood
 	offers  []*commerceml.Offer
+	// custom are the products' mapped fields live when the run began.
+	custom *liveMap
 }
 
 // apply reads a document item by item, each applied as it comes (new
@@ -76,6 +78,9 @@ func (c *Catalog) newRun(ctx context.Context, j *Job) (*catalogRun, error) {
 		creates: map[string][]newGood{}}
 	var err error
 	if r.groups, err = c.groupIndex(ctx); err != nil {
+		return nil, err
+	}
+	if r.custom, err = c.req.live(ctx, core.EntityProduct); err != nil {
 		return nil, err
 	}
 	if c.deps.Items == nil {
@@ -149,7 +154,16 @@ func (r *catalogRun) applyProperty(ctx context.Context, v *commerceml.Property) 
 func (r *catalogRun) applyGood(ctx context.Context, v *commerceml.Good) error {
 	r.j.update(func(s *JobStatus) { s.Processed++ })
 	r.seen[v.ID] = true
-	o, item, patch, err := r.c.good(ctx, r.groups, r.props, r.index, v)
+	// A value its field refuses is the good's problem, not its end: the
+	// good is applied without it, and again in full next time (no digest).
+	custom, problems := r.custom.custom(v.Requisites, goodProperty(r.props, v))
+	if len(problems) > 0 {
+		r.j.fail(customProblem("Товар "+v.ID, problems))
+	}
+	o, item, patch, err := r.c.good(ctx, r.groups, r.props, r.index, v, custom)
+	if item != nil && len(problems) > 0 {
+		item.Digest = ""
+	}
 	if o == pending {
 		kind := item.Entity
 		r.creates[kind] = append(r.creates[kind], newGood{id: v.ID, digest: item.Digest, patch: patch})

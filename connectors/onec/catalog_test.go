@@ -70,8 +70,9 @@ func price(t *testing.T, st *store.Store, table, onecID string) string {
 func TestCatalogWithoutItemIndex(t *testing.T) {
 	t.Parallel()
 	st := storetest.NewStore(t)
-	cat := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
-		PriceBooks: st.PriceBooks()}, nil, nil)
+	cat, err := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
+		PriceBooks: st.PriceBooks()}, onec.Config{})
+	require.NoError(t, err)
 
 	t.Run("Goods", func(t *testing.T) {
 		require.Equal(t, summary{Processed: 3, Created: 2, Errors: []string{"Товар : no Ид"}}, runCatalog(t, cat, "import.xml", smallCatalog))
@@ -101,8 +102,9 @@ func TestCatalogWithoutItemIndex(t *testing.T) {
 func TestCatalogOfferBatch(t *testing.T) {
 	t.Parallel()
 	st := storetest.NewStore(t)
-	cat := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
-		PriceBooks: st.PriceBooks(), Items: st, Tx: st}, nil, nil)
+	cat, err := onec.NewCatalog(onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(),
+		PriceBooks: st.PriceBooks(), Items: st, Tx: st}, onec.Config{})
+	require.NoError(t, err)
 
 	t.Run("Goods", func(t *testing.T) {
 		require.Equal(t, summary{Processed: 3, Created: 2, Errors: []string{"Товар : no Ид"}}, runCatalog(t, cat, "import.xml", smallCatalog))

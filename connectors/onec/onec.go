@@ -61,6 +61,11 @@ type Config struct {
 	Now func() time.Time
 	// CRMFields are product fields the CRM owns: 1C never overwrites them.
 	CRMFields []string
+	// Requisites maps goods' and counterparties' requisites and
+	// properties onto custom fields of products and accounts, both ways
+	// (onec.requisites_map); the deps' Fields must be set when it maps
+	// anything.
+	Requisites RequisitesMap
 	// SaleEncoding is the orders document's encoding: windows-1251
 	// (default, what 1C reads best) or UTF-8.
 	SaleEncoding string
@@ -146,7 +151,10 @@ func (c Config) Validate() error {
 	case len(c.Documents) == 0:
 		return errors.New("documents: must name sales_orders and/or invoices")
 	}
-	return validDocuments(c.Documents)
+	if err := validDocuments(c.Documents); err != nil {
+		return err
+	}
+	return c.Requisites.Validate()
 }
 
 // validDocuments checks the kinds of documents sent to 1C.
@@ -164,6 +172,7 @@ type Exchange struct {
 	cfg      Config
 	catalog  *Catalog
 	sale     SaleDeps
+	saleReq  *requisites // the counterparties' and the lines' mapped requisites
 	throttle *core.LoginThrottle
 	mu       sync.Mutex
 	session  map[string]*session // the live sessions
@@ -197,7 +206,17 @@ func New(cfg Config, cat CatalogDeps, sale SaleDeps) (*Exchange, error) {
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, err
 	}
-	x := &Exchange{cfg: cfg, catalog: &Catalog{deps: cat, crmFields: cfg.CRMFields, log: cfg.Logger}, sale: sale,
+	catalog, err := NewCatalog(cat, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var saleReq *requisites
+	if sale.SalesOrders != nil {
+		if saleReq, err = newRequisites(cfg.Requisites, sale.Fields, cfg.Logger); err != nil {
+			return nil, fmt.Errorf("onec: %w", err)
+		}
+	}
+	x := &Exchange{cfg: cfg, catalog: catalog, sale: sale, saleReq: saleReq,
 		throttle: cfg.Throttle, session: map[string]*session{}, ending: map[string]*session{}, jobs: newJobs(cfg.Jobs, cfg.Logger)}
 	x.jobs.onDone = x.importEnded
 	return x, nil

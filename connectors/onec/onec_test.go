@@ -76,9 +76,10 @@ func newExchange(t *testing.T, st *store.Store, tune ...func(*onec.Config)) *one
 		f(&cfg)
 	}
 	x, err := onec.New(cfg,
-		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st},
+		onec.CatalogDeps{Products: st.Products(), Services: st.Services(), Groups: st.ProductGroups(), PriceBooks: st.PriceBooks(), Items: st, Tx: st,
+			Fields: st},
 		onec.SaleDeps{SalesOrders: st.SalesOrders(), Invoices: st.Invoices(), Accounts: st.Accounts(), Products: st.Products(),
-			Services: st.Services(), Payments: st.Payments(), Exports: st})
+			Services: st.Services(), Payments: st.Payments(), Exports: st, Fields: st})
 	require.NoError(t, err)
 	return x
 }

@@ -3,8 +3,10 @@ package onec
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -29,6 +31,26 @@ type SaleDeps struct {
 	Services    core.ServiceCatalog
 	Payments    core.PaymentService
 	Exports     Exports
+	// Fields gives the accounts' and products' custom fields, for the
+	// values requisites_map maps (needed when it maps anything).
+	Fields CustomFields
+}
+
+// ExportOptions says what ExportOrders writes.
+type ExportOptions struct {
+	// Encoding is windows-1251 (default) or UTF-8.
+	Encoding string
+	// Documents are the kinds written: sales_orders (default) and/or
+	// invoices.
+	Documents []string
+	// All writes every document, not only those 1C has not confirmed in
+	// their current version.
+	All bool
+	// Requisites are the custom fields written back as the
+	// ЗначенияРеквизитов of the buyers and the goods of the lines.
+	Requisites RequisitesMap
+	// Logger is told of a mapped field that is not live.
+	Logger *slog.Logger
 }
 
 // The documents 1C can be sent (onec.documents).
@@ -48,7 +70,7 @@ type Sent map[string]map[string]int64
 // only when 1C answers success.
 func (x *Exchange) query(ctx context.Context, s *session) ([]byte, error) {
 	var buf bytes.Buffer
-	pending, err := ExportOrders(ctx, x.sale, &buf, x.cfg.SaleEncoding, x.cfg.Documents, false)
+	pending, err := exportOrders(ctx, x.sale, x.saleReq, &buf, x.cfg.SaleEncoding, x.cfg.Documents, false)
 	if err != nil {
 		return nil, err
 	}
@@ -60,9 +82,17 @@ func (x *Exchange) query(ctx context.Context, s *session) ([]byte, error) {
 
 // ExportOrders writes the documents of the kinds asked (sales orders by
 // default, invoices) that 1C has not confirmed in their current version
-// (all of them with all) as a CommerceML document, and returns their
+// (all of them with o.All) as a CommerceML document, and returns their
 // versions (to record once 1C confirms them).
-func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, encoding string, kinds []string, all bool) (Sent, error) {
+func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, o ExportOptions) (Sent, error) {
+	req, err := newRequisites(o.Requisites, deps.Fields, o.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("onec: %w", err)
+	}
+	return exportOrders(ctx, deps, req, w, o.Encoding, o.Documents, o.All)
+}
+
+func exportOrders(ctx context.Context, deps SaleDeps, req *requisites, w io.Writer, encoding string, kinds []string, all bool) (Sent, error) {
 	if len(kinds) == 0 {
 		kinds = []string{DocSalesOrders}
 	}
@@ -74,7 +104,13 @@ func ExportOrders(ctx context.Context, deps SaleDeps, w io.Writer, encoding stri
 		return nil, err
 	}
 	sent := Sent{}
-	cache := &exportCache{items: map[string]string{}, accounts: map[string]*core.Account{}}
+	cache := &exportCache{items: map[string]string{}, accounts: map[string]*core.Account{}, lineReqs: map[string][]commerceml.Requisite{}}
+	if cache.accountMap, err = req.live(ctx, core.EntityAccount); err != nil {
+		return nil, err
+	}
+	if cache.productMap, err = req.live(ctx, core.EntityProduct); err != nil {
+		return nil, err
+	}
 	for _, kind := range kinds {
 		entity, ok := docEntity[kind]
 		if !ok {
@@ -137,10 +173,14 @@ func eachDocument[T any](ctx context.Context, list func(context.Context, core.Do
 }
 
 // exportCache keeps what one export looked up: the goods' 1C Ид by our
-// id, and the accounts.
+// id, the products' mapped requisites by id, and the accounts; and the
+// mapped fields live when it began.
 type exportCache struct {
-	items    map[string]string
-	accounts map[string]*core.Account
+	items      map[string]string
+	lineReqs   map[string][]commerceml.Requisite
+	accounts   map[string]*core.Account
+	accountMap *liveMap
+	productMap *liveMap
 }
 
 var moscow = time.FixedZone("MSK", 3*3600)
@@ -191,6 +231,7 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 			if id := acc.ExternalIDs[System]; id != "" {
 				cp.ID = id
 			}
+			cp.Requisites = cache.accountMap.requisites(acc.Custom, nil)
 			d.Counterparties = append(d.Counterparties, cp)
 		}
 	}
@@ -207,8 +248,11 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 			if _, ok := itemIDs[ours]; !ok {
 				itemIDs[ours] = ours
 				if kind == "Товар" {
-					if p, err := deps.Products.Get(ctx, ours); err == nil && p.ExternalIDs[System] != "" {
-						itemIDs[ours] = p.ExternalIDs[System]
+					if p, err := deps.Products.Get(ctx, ours); err == nil {
+						if p.ExternalIDs[System] != "" {
+							itemIDs[ours] = p.ExternalIDs[System]
+						}
+						cache.lineReqs[ours] = cache.productMap.requisites(p.Custom, lineRequisites(kind))
 					}
 				} else if sv, err := deps.Services.Get(ctx, ours); err == nil && sv.ExternalIDs[System] != "" {
 					itemIDs[ours] = sv.ExternalIDs[System]
@@ -222,7 +266,7 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 		}
 		line := commerceml.Line{ID: id, Name: l.Name, Unit: commerceml.Unit{Code: l.UnitCode, Name: l.Unit},
 			PricePerUnit: price.StringFixed(2), Quantity: l.Quantity.String(), Sum: l.TotalAmount.StringFixed(2),
-			Requisites: []commerceml.Requisite{{Name: "ВидНоменклатуры", Value: kind}, {Name: "ТипНоменклатуры", Value: kind}}}
+			Requisites: append(lineRequisites(kind), cache.lineReqs[ours]...)}
 		if rate := l.VATRate; rate != "" {
 			if rate == "none" {
 				rate = "Без НДС"
@@ -257,6 +301,12 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 		d.Lines = append(d.Lines, shippingLine(o))
 	}
 	return d, nil
+}
+
+// lineRequisites are the requisites the hub writes on every line: what
+// kind of good it is.
+func lineRequisites(kind string) []commerceml.Requisite {
+	return []commerceml.Requisite{{Name: "ВидНоменклатуры", Value: kind}, {Name: "ТипНоменклатуры", Value: kind}}
 }
 
 // shippingLine is the document's shipping and handling as 1C's delivery
@@ -313,6 +363,10 @@ func truthy(v string) bool {
 // matched to accounts or created. Documents 1C made itself are skipped.
 func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
 	d := commerceml.NewDecoder(r, commerceml.Limits{})
+	custom, err := x.saleReq.live(ctx, core.EntityAccount)
+	if err != nil {
+		return err
+	}
 	for {
 		item, err := d.Next()
 		if err == io.EOF {
@@ -329,12 +383,15 @@ func (x *Exchange) applyOrders(ctx context.Context, r io.Reader, j *Job) error {
 		// The buyer: matched to an account by ИНН and КПП, created when
 		// missing (with its 1C Ид). A buyer the CRM refuses (a wrong ИНН)
 		// is reported and does not hold up the order's status and payment.
-		buyer, err := x.counterparty(ctx, doc)
+		buyer, problems, err := x.counterparty(ctx, doc, custom)
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
 			j.fail(fmt.Sprintf("Документ %s (%s): Контрагент: %s", doc.ID, doc.Number, core.ErrorMessage(err)))
+		}
+		if len(problems) > 0 {
+			j.fail(customProblem(fmt.Sprintf("Документ %s (%s): Контрагент", doc.ID, doc.Number), problems))
 		}
 		outcome, err := x.applyDocument(ctx, doc, buyer)
 		if err != nil && ctx.Err() != nil {
@@ -488,8 +545,10 @@ func (x *Exchange) payment(ctx context.Context, doc *commerceml.Document, link, 
 
 // counterparty finds the account of a document's buyer by ИНН and КПП
 // (by ИНН alone for an ИП), or creates it; "" when the document names no
-// buyer with an ИНН.
-func (x *Exchange) counterparty(ctx context.Context, doc *commerceml.Document) (string, error) {
+// buyer with an ИНН. The buyer's mapped requisites (custom) set the
+// account's custom fields, on a found account too when they changed;
+// the values their fields refuse are returned, the rest still applies.
+func (x *Exchange) counterparty(ctx context.Context, doc *commerceml.Document, custom *liveMap) (string, []core.FieldError, error) {
 	var cp *commerceml.Counterparty
 	for i := range doc.Counterparties {
 		c := &doc.Counterparties[i]
@@ -499,16 +558,17 @@ func (x *Exchange) counterparty(ctx context.Context, doc *commerceml.Document) (
 		}
 	}
 	if cp == nil {
-		return "", nil
+		return "", nil, nil
 	}
+	values, problems := custom.custom(cp.Requisites, nil)
 	inn, kpp := strings.TrimSpace(cp.INN), strings.TrimSpace(cp.KPP)
 	page, err := x.sale.Accounts.List(ctx, core.AccountFilter{INN: inn, ListParams: core.ListParams{Limit: 50, Sort: core.Sort{Field: "created_at"}}})
 	if err != nil {
-		return "", err
+		return "", problems, err
 	}
 	for _, a := range page.Items {
 		if a.KPP == kpp || kpp == "" || a.KPP == "" {
-			return a.ID, nil
+			return a.ID, problems, x.updateCustom(ctx, &a, values)
 		}
 	}
 	name := strings.TrimSpace(cp.OfficialName)
@@ -522,11 +582,35 @@ func (x *Exchange) counterparty(ctx context.Context, doc *commerceml.Document) (
 	if cp.ID != "" {
 		patch.Set("external_ids", map[string]string{System: cp.ID})
 	}
+	if len(values) > 0 {
+		patch.Set("custom", values)
+	}
 	a, err := x.sale.Accounts.Create(ctx, patch)
 	if err != nil {
-		return "", err
+		return "", problems, err
 	}
-	return a.ID, nil
+	return a.ID, problems, nil
+}
+
+// updateCustom sets the account's custom values 1C sent that differ from
+// what it holds (none differing: no write, no new version).
+func (x *Exchange) updateCustom(ctx context.Context, a *core.Account, values map[string]json.RawMessage) error {
+	changed := map[string]json.RawMessage{}
+	for k, raw := range values {
+		cur, held := a.Custom[k]
+		if !held && string(raw) == "null" {
+			continue
+		}
+		if b, err := json.Marshal(cur); held && err == nil && bytes.Equal(b, raw) {
+			continue
+		}
+		changed[k] = raw
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	_, err := x.sale.Accounts.Update(ctx, a.ID, 0, core.PatchOf(map[string]any{"custom": changed}))
+	return err
 }
 
 // rateOf is the document's «Курс»: roubles per unit of its currency, 1 for

@@ -109,13 +109,17 @@ type Good struct {
 		ID   string `xml:"Ид"`
 		Name string `xml:"Наименование"`
 	} `xml:"Изготовитель"`
-	PropertyValues []struct {
-		ID     string   `xml:"Ид"`
-		Values []string `xml:"Значение"`
-	} `xml:"ЗначенияСвойств>ЗначенияСвойства"`
-	TaxRates   []TaxRate   `xml:"СтавкиНалогов>СтавкаНалога"`
-	Requisites []Requisite `xml:"ЗначенияРеквизитов>ЗначениеРеквизита"`
-	Status     string      `xml:"Статус"`
+	PropertyValues []PropertyValue `xml:"ЗначенияСвойств>ЗначенияСвойства"`
+	TaxRates       []TaxRate       `xml:"СтавкиНалогов>СтавкаНалога"`
+	Requisites     []Requisite     `xml:"ЗначенияРеквизитов>ЗначениеРеквизита"`
+	Status         string          `xml:"Статус"`
+}
+
+// PropertyValue is a good's value of a classifier property (its Ид): text,
+// or the ИдЗначения of a Справочник's variant; several for a multiple one.
+type PropertyValue struct {
+	ID     string   `xml:"Ид"`
+	Values []string `xml:"Значение"`
 }
 
 // Requisite returns the value of the requisite named name ("" if none).
@@ -240,7 +244,14 @@ type Counterparty struct {
 		Type  string `xml:"Тип"`
 		Value string `xml:"Значение"`
 	} `xml:"Контакты>Контакт"`
+	// Requisites are the counterparty's own ЗначенияРеквизитов (ОКВЭД, a
+	// customer code…), written and read as a good's are.
+	Requisites []Requisite `xml:"ЗначенияРеквизитов>ЗначениеРеквизита"`
 }
+
+// Requisite returns the value of the counterparty's requisite named name
+// ("" if none).
+func (c *Counterparty) Requisite(name string) string { return requisite(c.Requisites, name) }
 
 // Line is a document's Товар.
 type Line struct {
