@@ -87,6 +87,21 @@ func TestImportCustomFields(t *testing.T) {
 		require.JSONEq(t, `{"segment":"b2b","staff":12}`, customOf(t, st, "ivan@firm.ru"), "the staff the sheet does not name stays")
 	})
 
+	t.Run("ACustomFieldIsTheDuplicateKey", func(t *testing.T) {
+		// A vtiger cf_ value or a 1C code finds the record an earlier
+		// migration made: Иванов is 12 staff, found by them; 77 is new.
+		byStaff := core.ImportOptions{Entity: core.EntityContact, Key: "custom.staff", OnDuplicate: core.ImportUpdate}
+		again := runWithFields(t, st, byStaff, book(t, []any{"Фамилия", "Сотрудники", "Должность"},
+			[]any{"Иванов", 12, "Директор"}, []any{"Новиков", 77, "Бухгалтер"}))
+		require.Equal(t, "done", again.Status, again.Error)
+		require.Equal(t, []int64{1, 1, 0}, []int64{again.Created, again.Updated, again.Failed}, "%+v", failures(t, st, again.ID))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM contacts WHERE email = 'ivan@firm.ru' AND title = 'Директор'`))
+		require.Equal(t, 1, count(t, st, `SELECT count(*) FROM contacts WHERE last_name = 'Новиков' AND custom->>'staff' = '77'`))
+
+		_, err := st.CreateImport(context.Background(), core.ImportOptions{Entity: core.EntityContact, Key: "custom.nope"}, "x.xlsx", book(t, []any{"Фамилия"}, []any{"Х"}))
+		require.Equal(t, core.EINVALID, core.ErrorCode(err), "a key that is no custom field of the kind")
+	})
+
 	t.Run("WithoutTheDefinitionsTheColumnsAreIgnored", func(t *testing.T) {
 		plain := run(t, st, core.ImportOptions{Entity: core.EntityContact},
 			book(t, []any{"Фамилия", "E-mail", "Сегмент"}, []any{"Смирнов", "s@firm.ru", "Розница"}))

@@ -380,7 +380,9 @@ func (r *Runner) row(o core.ImportOptions, m xlsx.Mapping, row xlsx.Row, wide bo
 			ir.Key = v
 		}
 	}
-	if o.Key != "id" && o.Key != "external_id" {
+	if key, ok := strings.CutPrefix(o.Key, "custom."); ok {
+		ir.Key = customKey(p, key)
+	} else if o.Key != "id" && o.Key != "external_id" {
 		var v string
 		if raw, ok := p[o.Key]; ok {
 			_ = json.Unmarshal(raw, &v)
@@ -402,6 +404,24 @@ func (r *Runner) row(o core.ImportOptions, m xlsx.Mapping, row xlsx.Row, wide bo
 		ir.Key = v
 	}
 	return ir
+}
+
+// customKey is a row's value of the custom field key as the record would
+// hold it, in the text custom->>'key' gives ("" for none).
+func customKey(p core.Patch, key string) string {
+	var custom map[string]json.RawMessage
+	if json.Unmarshal(p["custom"], &custom) != nil {
+		return ""
+	}
+	raw := custom[key]
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	return string(raw)
 }
 
 // links takes out of a contact row's patch the records it names instead of

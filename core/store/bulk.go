@@ -211,6 +211,9 @@ func keyBatchSQL(entity, key string) string {
 	if table == "" {
 		return ""
 	}
+	if k, ok := customImportKey(key); ok {
+		return fmt.Sprintf("SELECT custom->>'%[1]s' FROM %[2]s WHERE (custom->>'%[1]s') = ANY($1) AND deleted_at IS NULL", k, table)
+	}
 	cols := map[string]map[string][]string{
 		"id":    {"leads": {"id::text"}, "contacts": {"id::text"}, "accounts": {"id::text"}},
 		"email": {"leads": {"email", "secondary_email"}, "contacts": {"email", "secondary_email"}, "accounts": {"email", "other_email"}},

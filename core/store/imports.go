@@ -44,13 +44,20 @@ func CheckImportOptions(o *core.ImportOptions) error {
 	if !validSystem(o.ExternalSystem) {
 		errs = append(errs, core.FieldError{Field: "external_system", Code: "invalid", Message: "1 to 30 lowercase letters, digits and _"})
 	}
-	if !slices.Contains(core.ImportKeys, o.Key) {
-		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: strings.Join(core.ImportKeys, ", ")})
+	if _, custom := customImportKey(o.Key); !custom && !slices.Contains(core.ImportKeys, o.Key) {
+		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: strings.Join(core.ImportKeys, ", ") + " or custom.<key>"})
 	}
 	if ok && o.Entity != core.EntityPrice && keySQL(o.Entity, o.Key, o.ExternalSystem) == "" {
 		errs = append(errs, core.FieldError{Field: "key", Code: "invalid_choice", Message: fmt.Sprintf("%s records are not found by %s", o.Entity, o.Key)})
 	}
 	return core.Invalid(errs)
+}
+
+// customImportKey returns the key of a custom field an import finds
+// duplicates by (custom.<key>: a 1C code, a vtiger cf_ value).
+func customImportKey(key string) (string, bool) {
+	k, ok := strings.CutPrefix(key, "custom.")
+	return k, ok && core.CustomKeyValid(k)
 }
 
 func validSystem(s string) bool {
@@ -91,6 +98,10 @@ func keySQL(entity, key, system string) string {
 	case "external_id":
 		if table != "leads" && table != "" && validSystem(system) {
 			cond = "external_ids @> jsonb_build_object('" + system + "', $1::text)"
+		}
+	default:
+		if k, ok := customImportKey(key); ok && table != "" {
+			cond = fmt.Sprintf("(custom->>'%s') = $1", k) // a checked key: latin letters, digits, _
 		}
 	}
 	if cond == "" {
@@ -140,6 +151,15 @@ func scanImport(row pgx.Row, now time.Time) (*core.Import, error) {
 func (s *Store) CreateImport(ctx context.Context, o core.ImportOptions, fileName string, file []byte) (*core.Import, error) {
 	if err := CheckImportOptions(&o); err != nil {
 		return nil, wrap("create import", err)
+	}
+	if k, ok := customImportKey(o.Key); ok {
+		defs, err := s.customFieldsFor(ctx, s.db(ctx), o.Entity)
+		if err != nil {
+			return nil, wrap("create import", err)
+		}
+		if !slices.ContainsFunc(defs, func(d core.CustomField) bool { return d.Key == k }) {
+			return nil, core.Invalid([]core.FieldError{{Field: "key", Code: "unknown_field", Message: o.Key + " is not a custom field of " + o.Entity}})
+		}
 	}
 	owner, err := s.defaultOwner(ctx, s.db(ctx))
 	if err != nil {
