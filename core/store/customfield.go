@@ -420,16 +420,17 @@ func (t *table[E, P]) customSort(ctx context.Context, db dbtx, key string) (stri
 
 // addUniqueIndex makes the field's values unique among live records. A
 // field is unique from its creation, and no record holds a value of a key
-// before its field exists, so the index always builds.
+// before its field exists, so the index builds but after a type change
+// that made two values one (reshape says so).
 func (s *Store) addUniqueIndex(ctx context.Context, tx pgx.Tx, f *core.CustomField) error {
 	_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE UNIQUE INDEX %s ON %s ((custom->>'%s')) WHERE deleted_at IS NULL AND custom ? '%s'`,
 		pgx.Identifier{uniqueIndex(f)}.Sanitize(), customTables[f.Entity], f.Key, f.Key))
 	return err
 }
 
-// syncIndexes makes a field's indexes what its definition asks: a range
-// index while a ranged field is filterable (equality needs none: the
-// table's GIN index on custom serves every key), a sort index while it is
+// syncIndexes makes a field's indexes what its definition asks: the value
+// indexes while it is filterable (indexedEquality; other fields filter
+// through the table's GIN index on custom), a sort index while it is
 // sortable. The build holds the table's writes for its time, once per
 // definition change.
 func (s *Store) syncIndexes(ctx context.Context, tx pgx.Tx, f *core.CustomField, live bool) error {
@@ -456,9 +457,9 @@ func (s *Store) syncIndexes(ctx context.Context, tx pgx.Tx, f *core.CustomField,
 	return nil
 }
 
-// customConds adds a list's conditions on custom fields to q: any of the
-// values through the GIN index (custom @> {key: value}), a range through
-// the field's range index.
+// customConds adds a list's conditions on custom fields to q: a value or
+// a range of a filterable field through its value indexes, a value of
+// another through the table's GIN index (custom @> {key: value}).
 func (t *table[E, P]) customConds(ctx context.Context, db dbtx, q *query, filters []core.CustomFilter) error {
 	if len(filters) == 0 {
 		return nil
