@@ -66,10 +66,11 @@ type table[E any, P recordPtr[E]] struct {
 
 // commonColumns are the columns of core.Record.
 func (t *table[E, P]) commonColumns() []string {
-	cols := []string{"id", "owner_id", "team_id", "created_at", "updated_at", "version"}
-	if t.ownerless {
-		cols = []string{"id", "created_at", "updated_at", "version"}
+	cols := []string{"id"}
+	if !t.ownerless {
+		cols = append(cols, "owner_id", "team_id")
 	}
+	cols = append(cols, "created_at", "updated_at", "version")
 	if t.customFields != nil {
 		cols = append(cols, "custom")
 	}
@@ -162,10 +163,11 @@ func (t *table[E, P]) init() *table[E, P] {
 
 func (t *table[E, P]) args(rec P) []any {
 	b := rec.Base()
-	args := append(t.values(rec), b.ID, b.OwnerID, b.TeamID, b.CreatedAt, b.UpdatedAt, b.Version)
-	if t.ownerless {
-		args = append(t.values(rec), b.ID, b.CreatedAt, b.UpdatedAt, b.Version)
+	args := append(t.values(rec), b.ID)
+	if !t.ownerless {
+		args = append(args, b.OwnerID, b.TeamID)
 	}
+	args = append(args, b.CreatedAt, b.UpdatedAt, b.Version)
 	if t.customFields != nil {
 		args = append(args, customArg(b.Custom))
 	}
