@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -66,7 +67,11 @@ func (s *Server) listFields(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items := builtinFields(s.doc, entity)
+	doc, err := s.doc.get()
+	if err != nil {
+		return err
+	}
+	items := builtinFields(doc, entity)
 	for i := range defs {
 		d := &defs[i]
 		items = append(items, fieldInfo{Key: "custom." + d.Key, Type: string(d.Type), Required: d.Required,
@@ -134,11 +139,8 @@ func (s *Server) deleteField(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.deps.CustomFields.CustomField(c.UserContext(), entity, c.Params("key"))
+	f, err := s.deps.CustomFields.DeleteCustomField(c.UserContext(), entity, c.Params("key"))
 	if err != nil {
-		return err
-	}
-	if err := s.deps.CustomFields.DeleteCustomField(c.UserContext(), entity, f.Key); err != nil {
 		return err
 	}
 	s.auditField(c, core.OpDeleted, f)
@@ -200,12 +202,23 @@ type docSchema struct {
 	Items       *docSchema           `json:"items"`
 }
 
-func parseDoc(b []byte) (*apiDoc, error) {
-	var d apiDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("the embedded OpenAPI document: %w", err)
-	}
-	return &d, nil
+// docOnce reads the embedded document once, when first asked.
+type docOnce struct {
+	once sync.Once
+	doc  *apiDoc
+	err  error
+}
+
+func (o *docOnce) get() (*apiDoc, error) {
+	o.once.Do(func() {
+		var d apiDoc
+		if err := json.Unmarshal(openapiDoc, &d); err != nil {
+			o.err = fmt.Errorf("the embedded OpenAPI document: %w", err)
+			return
+		}
+		o.doc = &d
+	})
+	return o.doc, o.err
 }
 
 // moneyPattern is how the document writes a money string's pattern.

@@ -207,7 +207,7 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	metrics *httpMetrics
-	doc     *apiDoc   // the embedded OpenAPI document, read
+	doc     docOnce   // the embedded OpenAPI document, read when GET /fields first needs it
 	custom  customDoc // the document with this instance's custom fields
 }
 
@@ -219,9 +219,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}
 	var err error
-	if s.doc, err = parseDoc(openapiDoc); err != nil {
-		return nil, err
-	}
 	if s.metrics, err = newHTTPMetrics(cfg.Registry); err != nil {
 		return nil, err
 	}

@@ -747,7 +747,7 @@ type CustomFieldService interface {
 	// DeleteCustomField removes a field: its values leave the records and
 	// are kept 30 days, until RestoreCustomField puts them back or the
 	// janitor purges them.
-	DeleteCustomField(ctx context.Context, entity, key string) error
+	DeleteCustomField(ctx context.Context, entity, key string) (*CustomField, error)
 	// RestoreCustomField brings a field deleted less than 30 days ago back
 	// with its values.
 	RestoreCustomField(ctx context.Context, entity, key string) (*CustomField, error)

@@ -138,7 +138,8 @@ func TestCustomFieldMapping(t *testing.T) {
 	})
 
 	t.Run("DeletedFieldKeepsItsText", func(t *testing.T) {
-		require.NoError(t, r.st.DeleteCustomField(context.Background(), core.EntityLead, "staff"))
+		_, err := r.st.DeleteCustomField(context.Background(), core.EntityLead, "staff")
+		require.NoError(t, err)
 		resp := r.post(t, "dealers", urlencoded, body("name", "Олег", "phone", "+79160000004", "Отрасль", "Розница", "Штат", "много"))
 		require.Equal(t, 200, resp.Status, string(resp.Body))
 		require.JSONEq(t, `{"segment":"retail"}`, leadCustom(t, r, "+79160000004"))

@@ -47,10 +47,6 @@ var customTables = map[string]string{
 	core.EntityAct: "acts", core.EntityRealization: "realizations", core.EntityPayment: "payments",
 }
 
-// ownerlessCustom are the kinds with custom fields whose records have no
-// owner (the catalog).
-var ownerlessCustom = map[string]bool{core.EntityProduct: true, core.EntityService: true}
-
 // linkEntities are the kinds a link field may point at.
 func linkEntities() []string {
 	out := make([]string, 0, len(ownedTables))
@@ -177,40 +173,18 @@ func (s *Store) customField(ctx context.Context, db dbtx, entity, key, lock stri
 	return &f, err
 }
 
-// builtinField says whether name is a built-in member of entity's records.
-func (s *Store) builtinField(entity string) func(string) bool {
-	var has func(string) bool
-	switch entity {
-	case core.EntityLead:
-		has = s.tables.lead.schema().Knows
-	case core.EntityContact:
-		has = s.tables.contact.schema().Knows
-	case core.EntityAccount:
-		has = s.tables.account.schema().Knows
-	case core.EntityDeal:
-		has = s.tables.deal.schema().Knows
-	case core.EntityActivity:
-		has = s.tables.activity.schema().Knows
-	case core.EntityProduct:
-		has = s.tables.product.schema().Knows
-	case core.EntityService:
-		has = s.tables.service.schema().Knows
-	case core.EntityQuote:
-		has = s.tables.quote.schema().Knows
-	case core.EntitySalesOrder:
-		has = s.tables.salesOrder.schema().Knows
-	case core.EntityInvoice:
-		has = s.tables.invoice.schema().Knows
-	case core.EntityAct:
-		has = s.tables.act.schema().Knows
-	case core.EntityRealization:
-		has = s.tables.realization.schema().Knows
-	case core.EntityPayment:
-		has = s.tables.payment.schema().Knows
-	}
-	common := []string{"id", "owner_id", "team_id", "created_at", "updated_at", "version", "deleted_at", "custom"}
-	return func(name string) bool { return slices.Contains(common, name) || (has != nil && has(name)) }
+// customKind is what the store knows of a kind with custom fields, from
+// its table (customize registers it).
+type customKind struct {
+	ownerless bool
+	// builtin says whether a name is a built-in member of its records (a
+	// key may not take it).
+	builtin func(string) bool
 }
+
+// recordMembers are the members every record has, or may: no key takes
+// them.
+var recordMembers = []string{"id", "owner_id", "team_id", "created_at", "updated_at", "version", "deleted_at", "custom"}
 
 // CreateCustomField implements core.CustomFieldService.
 func (s *Store) CreateCustomField(ctx context.Context, entity string, p core.Patch) (*core.CustomField, error) {
@@ -220,7 +194,7 @@ func (s *Store) CreateCustomField(ctx context.Context, entity string, p core.Pat
 	f := core.CustomField{Entity: entity}
 	errs := core.CustomFieldSchema().Apply(&f, p, "")
 	if len(errs) == 0 {
-		errs = f.Validate(s.builtinField(entity), linkEntities())
+		errs = f.Validate(s.kinds[entity].builtin, linkEntities())
 	}
 	if err := core.Invalid(errs); err != nil {
 		return nil, err
@@ -441,7 +415,7 @@ func (s *Store) syncIndexes(ctx context.Context, tx pgx.Tx, f *core.CustomField,
 	}{
 		{eqIndex(f), fmt.Sprintf("(%s, created_at, id) WHERE deleted_at IS NULL", valueExpr(f)), indexedEquality(f)},
 		{eqOwnerIndex(f), fmt.Sprintf("(owner_id, %s, created_at, id) WHERE deleted_at IS NULL", valueExpr(f)),
-			indexedEquality(f) && !ownerlessCustom[f.Entity]},
+			indexedEquality(f) && !s.kinds[f.Entity].ownerless},
 		{sortIndex(f), fmt.Sprintf("(%s, id) WHERE deleted_at IS NULL", sortExpr(f)), f.Sortable},
 	}
 	for _, ix := range indexes {
@@ -601,7 +575,7 @@ func (s *Store) UpdateCustomField(ctx context.Context, entity, key string, ifVer
 		f.Options = slices.Clone(old.Options)
 		errs := core.CustomFieldSchema().Apply(&f, p, "")
 		if len(errs) == 0 {
-			errs = append(f.CheckUpdate(old), f.Validate(s.builtinField(entity), linkEntities())...)
+			errs = append(f.CheckUpdate(old), f.Validate(s.kinds[entity].builtin, linkEntities())...)
 		}
 		if err := core.Invalid(errs); err != nil {
 			return err
@@ -746,10 +720,11 @@ func (s *Store) dropIndexes(ctx context.Context, tx pgx.Tx, f *core.CustomField)
 // DeleteCustomField implements core.CustomFieldService: the values move
 // from each record's custom object to its custom_deleted one, without a
 // new version of the record (the field went, not the record's data).
-func (s *Store) DeleteCustomField(ctx context.Context, entity, key string) error {
+func (s *Store) DeleteCustomField(ctx context.Context, entity, key string) (*core.CustomField, error) {
 	if err := checkCustomEntity(entity); err != nil {
-		return err
+		return nil, err
 	}
+	var out *core.CustomField
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		f, err := s.customField(ctx, tx, entity, key, "FOR UPDATE")
 		if err != nil {
@@ -760,12 +735,7 @@ func (s *Store) DeleteCustomField(ctx context.Context, entity, key string) error
 			custom = custom - $1 WHERE custom ? $1`, key); err != nil {
 			return err
 		}
-		if f.Unique {
-			if _, err := tx.Exec(ctx, "DROP INDEX IF EXISTS "+pgx.Identifier{uniqueIndex(f)}.Sanitize()); err != nil {
-				return err
-			}
-		}
-		if err := s.syncIndexes(ctx, tx, f, false); err != nil {
+		if err := s.dropIndexes(ctx, tx, f); err != nil {
 			return err
 		}
 		now := s.now()
@@ -775,10 +745,11 @@ func (s *Store) DeleteCustomField(ctx context.Context, entity, key string) error
 		}
 		f.UpdatedAt = now
 		f.Version++
+		out = f
 		return s.emit(ctx, tx, core.EntityCustomField, core.OpDeleted, f.ID, f.Version, f)
 	})
 	s.dropCustomFields(entity)
-	return wrap("delete custom field", err)
+	return out, wrap("delete custom field", err)
 }
 
 // RestoreCustomField implements core.CustomFieldService.

@@ -174,7 +174,8 @@ func TestCustomFields(t *testing.T) {
 	t.Run("DeleteKeepsValuesForARestore", func(t *testing.T) {
 		before, err := s.Leads().Get(ctx, a.ID)
 		require.NoError(t, err)
-		require.NoError(t, s.DeleteCustomField(ctx, core.EntityLead, "inn2"))
+		_, err = s.DeleteCustomField(ctx, core.EntityLead, "inn2")
+		require.NoError(t, err)
 		got, err := s.Leads().Get(ctx, a.ID)
 		require.NoError(t, err)
 		require.NotContains(t, got.Custom, "inn2")
@@ -193,7 +194,8 @@ func TestCustomFields(t *testing.T) {
 		_, err = s.Leads().Update(ctx, b.ID, 0, patch(t, `{"custom": {"inn2": "7701"}}`))
 		require.Equal(t, core.ECONFLICT, core.ErrorCode(err), "unique again")
 
-		require.NoError(t, s.DeleteCustomField(ctx, core.EntityLead, "inn2"))
+		_, err = s.DeleteCustomField(ctx, core.EntityLead, "inn2")
+		require.NoError(t, err)
 		n, err := s.PurgeCustomFields(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n, "kept 30 days")

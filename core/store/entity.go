@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,6 +84,9 @@ func customize[E any, P recordPtr[E]](s *Store, t *table[E, P]) {
 		return s.customFieldsFor(ctx, db, t.entity)
 	}
 	t.init()
+	knows := t.schema().Knows
+	s.kinds[t.entity] = customKind{ownerless: t.ownerless,
+		builtin: func(name string) bool { return slices.Contains(recordMembers, name) || knows(name) }}
 }
 
 // col is one of a kind's own columns: its name and a pointer to the

@@ -36,8 +36,9 @@ type Store struct {
 	log       *slog.Logger
 	now       func() time.Time
 	keys      keyCache
-	access    accessCache // resolved accesses of users (auth.go)
-	fields    fieldCache  // custom field definitions (customfield.go)
+	access    accessCache           // resolved accesses of users (auth.go)
+	fields    fieldCache            // custom field definitions (customfield.go)
+	kinds     map[string]customKind // the kinds with custom fields (customize)
 	numbering map[string]core.NumberFormat
 	// paidOnFull moves a fully paid invoice to paid.
 	paidOnFull bool
@@ -121,6 +122,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Store {
 	s.reportReg = reportRegistry()
 	s.tables.report = s.newReportTable()
 	s.tables.reportSchedule = s.newReportScheduleTable()
+	s.kinds = map[string]customKind{}
 	customize(s, s.tables.lead)
 	customize(s, s.tables.contact)
 	customize(s, s.tables.account)
