@@ -15,7 +15,7 @@ RUN_DEPS := initdb:postgresql
 DEPS := $(RUN_DEPS) pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
         dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui
 
-.PHONY: help deps deps/run build run test bench bench/crm bench/stream bench/telephony bench/forms bench/reports lint fmt clean
+.PHONY: help deps deps/run build run test bench bench/crm bench/stream bench/telephony bench/forms bench/upload bench/reports lint fmt clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,8 +43,10 @@ else \
 fi
 endef
 
-deps: ## install missing OS packages for tests, benchmarks and lint (apt-get when root)
+deps: ## install missing OS packages for tests, benchmarks and lint (apt-get when root), and the S3 gateway the object store is tested against
 	@$(call install_deps,$(DEPS))
+	@command -v versitygw >/dev/null 2>&1 || [ -x "$$($(GO) env GOPATH)/bin/versitygw" ] || \
+		{ echo "deps: installing versitygw (Versity S3 Gateway)"; $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0; }
 
 deps/run: ## install what `make run` needs (PostgreSQL) when missing
 	@$(call install_deps,$(RUN_DEPS))
@@ -79,6 +81,10 @@ bench/telephony: deps ## PBX notifications from 32 senders on loopback: calls/s 
 bench/forms: deps ## form submissions from 32 senders on loopback: submissions/s end to end, response p99, count check
 	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
 	./bin/crmhub-bench -forms
+
+bench/upload: deps build ## a 25 MiB file streamed to a real crmhub serve and back: its peak memory against the file's size
+	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
+	./bin/crmhub-bench -hub ./$(BIN) -upload
 
 bench/reports: deps ## reports over 1M deals and 500k invoices: summary by month and owner, unpaid invoices, 100k rows to Excel
 	$(GO) test -run '^$$' -bench BenchmarkReports -benchtime 3x -benchmem ./api/

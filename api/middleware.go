@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -64,13 +65,66 @@ func (s *Server) withRequest(c *fiber.Ctx) (err error) {
 		if s.cfg.AccessLog {
 			s.cfg.AccessLogger.Info("http_request", "method", c.Method(), "path", logPath(c.Path(), route), "route", route,
 				"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", id,
-				"bytes", len(c.Response().Body()))
+				"bytes", responseSize(c))
 		}
 	}()
-	if len(c.Request().Body()) > s.bodyLimit(c.Path()) {
-		return fiber.ErrRequestEntityTooLarge
+	if err := s.readBody(c); err != nil {
+		return err
 	}
 	return c.Next()
+}
+
+// responseSize is the length of a response's body, without reading one
+// that streams (a download).
+func responseSize(c *fiber.Ctx) int {
+	if c.Response().IsBodyStream() {
+		return c.Response().Header.ContentLength()
+	}
+	return len(c.Response().Body())
+}
+
+// readBody reads a request's body, whole, up to its path's limit (413
+// above), before any handler sees it: the transport only streams bodies
+// in (StreamRequestBody), so that an upload's files reach the store as
+// they arrive, and an upload's body is left to its handler. A body up to
+// 4× its limit is read to its end before the 413, so that the client,
+// still sending, gets the answer; a larger one is refused on its declared
+// length and the connection closed.
+func (s *Server) readBody(c *fiber.Ctx) error {
+	req := c.Request()
+	declared := int64(req.Header.ContentLength()) // -1: chunked
+	if isUpload(c) {
+		if declared > s.uploadLimit() {
+			c.Context().SetConnectionClose()
+			return fiber.ErrRequestEntityTooLarge
+		}
+		return nil
+	}
+	limit := int64(s.bodyLimit(c.Path()))
+	stream := req.BodyStream()
+	if stream == nil {
+		if int64(len(req.Body())) > limit {
+			return fiber.ErrRequestEntityTooLarge
+		}
+		return nil
+	}
+	if declared > 4*limit {
+		c.Context().SetConnectionClose()
+		return fiber.ErrRequestEntityTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(stream, limit+1))
+	if err != nil {
+		c.Context().SetConnectionClose()
+		return fiber.NewError(fiber.StatusBadRequest, "the request body could not be read")
+	}
+	if int64(len(body)) > limit {
+		if n, _ := io.Copy(io.Discard, io.LimitReader(stream, 3*limit)); n == 3*limit {
+			c.Context().SetConnectionClose()
+		}
+		return fiber.ErrRequestEntityTooLarge
+	}
+	req.SetBody(body)
+	return nil
 }
 
 // validToken accepts printable ASCII without spaces up to max bytes.

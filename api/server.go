@@ -27,9 +27,12 @@ type Config struct {
 	// Default 25 MiB.
 	FormBodyLimit int
 	// ImportBodyLimit is the largest workbook an import takes through the
-	// API. Default 25 MiB (larger files: crmhub import). Every limit raises
-	// what the transport reads before refusing on Content-Length alone.
+	// API. Default 25 MiB (larger files: crmhub import). A body declared
+	// longer than 4× its limit is refused on its Content-Length alone.
 	ImportBodyLimit int
+	// AttachmentMaxSize is the largest file an upload takes (each of up
+	// to core.MaxUploadFiles). Default 25 MiB.
+	AttachmentMaxSize int64
 	// ImportMaxRows is the most data rows an import's sheet may have: a
 	// larger one is refused at once (422, naming the limit and the row).
 	// Import jobs state it as row_limit. Default 1,000,000.
@@ -66,6 +69,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ImportBodyLimit == 0 {
 		c.ImportBodyLimit = 25 << 20
+	}
+	if c.AttachmentMaxSize <= 0 {
+		c.AttachmentMaxSize = core.DefaultAttachmentMaxSize
 	}
 	if c.ImportMaxRows <= 0 {
 		c.ImportMaxRows = 1_000_000
@@ -224,20 +230,20 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName: "crmhub",
-		// The transport reads bodies up to 4× the limit so that a modestly
-		// oversized request still gets a clean 413 (withRequest enforces the
-		// real limit): rejecting before reading the body makes the kernel
-		// reset the connection and the client may never see the response.
-		// Larger ones are refused on their Content-Length alone (still a 413
-		// problem), which a client that is still sending may see as a reset.
-		BodyLimit:             max(4*cfg.BodyLimit, cfg.FormBodyLimit+cfg.FormBodyLimit/4, cfg.ImportBodyLimit+cfg.ImportBodyLimit/4),
-		ReadTimeout:           cfg.ReadTimeout,
-		WriteTimeout:          cfg.WriteTimeout,
-		IdleTimeout:           cfg.IdleTimeout,
-		DisableStartupMessage: true,
-		ErrorHandler:          s.errorHandler,
-		StrictRouting:         false,
-		CaseSensitive:         true,
+		// Bodies stream in: readBody (withRequest) reads each within its
+		// path's limit, and leaves an upload's to its handler, which streams
+		// it to the store file by file. BodyLimit is then only the length up
+		// to which a declared body is read ahead.
+		BodyLimit:                    max(4*cfg.BodyLimit, cfg.FormBodyLimit+cfg.FormBodyLimit/4, cfg.ImportBodyLimit+cfg.ImportBodyLimit/4),
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  cfg.ReadTimeout,
+		WriteTimeout:                 cfg.WriteTimeout,
+		IdleTimeout:                  cfg.IdleTimeout,
+		DisableStartupMessage:        true,
+		ErrorHandler:                 s.errorHandler,
+		StrictRouting:                false,
+		CaseSensitive:                true,
 	})
 	s.routes()
 	return s, nil

@@ -3,30 +3,16 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"mime"
 	"sort"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/crmhub/crmhub/core"
 )
 
-// attachmentPaths are the records files can be attached to.
-var attachmentPaths = map[string]string{
-	"/leads": core.EntityLead, "/accounts": core.EntityAccount, "/contacts": core.EntityContact,
-	"/deals": core.EntityDeal,
-}
-
-// mountWebForms registers the admin API of web forms and the attachment
-// reads, when the hub serves them.
+// mountWebForms registers the admin API of web forms, when the hub
+// serves them.
 func (s *Server) mountWebForms(v1 fiber.Router) {
-	if s.deps.Attachments != nil {
-		for path, entity := range attachmentPaths {
-			v1.Get(path+"/:id/attachments", need(core.ScopeRead), s.listAttachments(entity))
-		}
-		v1.Get("/attachments/:id", need(core.ScopeRead), s.attachmentContent)
-	}
 	if s.deps.WebForms == nil {
 		return
 	}
@@ -161,32 +147,4 @@ func (s *Server) deleteWebForm(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-func (s *Server) listAttachments(entity string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		items, err := s.deps.Attachments.Attachments(c.UserContext(), entity, c.Params("id"))
-		if err != nil {
-			return err
-		}
-		return c.JSON(fiber.Map{"items": items})
-	}
-}
-
-// attachmentContent sends a file as a download: its type is the one
-// stored, never rendered inline (it came from a stranger).
-func (s *Server) attachmentContent(c *fiber.Ctx) error {
-	a, data, err := s.deps.Attachments.AttachmentContent(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	ct := a.ContentType
-	if _, _, err := mime.ParseMediaType(ct); err != nil || ct == "" {
-		ct = "application/octet-stream"
-	}
-	c.Set(fiber.HeaderContentType, ct)
-	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": a.FileName}))
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set(fiber.HeaderContentLength, strconv.Itoa(len(data)))
-	return c.Send(data)
 }

@@ -14,9 +14,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// EntityAttachment names files attached to records in events and topics.
-const EntityAttachment = "attachment"
-
 // Form targets: what a submission becomes.
 const (
 	FormTargetLead    = "lead"
@@ -379,20 +376,6 @@ type FormResult struct {
 	Repeat bool `json:"repeat"`
 }
 
-// Attachment is a file attached to a record (its content is fetched
-// separately).
-type Attachment struct {
-	ID          string    `json:"id"`
-	Entity      string    `json:"entity"`
-	RecordID    string    `json:"record_id"`
-	FileName    string    `json:"file_name"`
-	ContentType string    `json:"content_type"`
-	Size        int64     `json:"size"`
-	SHA256      string    `json:"sha256"`
-	Source      string    `json:"source"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
 // WebFormService keeps forms defined through the API and captures
 // submissions.
 type WebFormService interface {
@@ -414,14 +397,6 @@ type WebFormService interface {
 	// which a submission's custom.<key> values fill; a field just defined
 	// may take a few seconds to show.
 	FormCustomFields(ctx context.Context, target string) ([]CustomField, error)
-}
-
-// AttachmentService reads attachments.
-type AttachmentService interface {
-	// Attachments lists a record's files, oldest first.
-	Attachments(ctx context.Context, entity, recordID string) ([]Attachment, error)
-	// AttachmentContent returns a file with its content. Errors: ENOTFOUND.
-	AttachmentContent(ctx context.Context, id string) (*Attachment, []byte, error)
 }
 
 // isOrigin reports whether s is a web origin, http(s)://host[:port] and

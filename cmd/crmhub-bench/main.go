@@ -61,6 +61,9 @@ func main() {
 	callRate := flag.Int("call-rate", 0, "with -telephony: start calls at this pace (calls/s) and time each call's end to its final record; 0: as fast as the senders go")
 	statements := flag.Int("statements", 0, "with -telephony: print the N statements PostgreSQL spent most time on (pg_stat_statements)")
 	formsMode := flag.Bool("forms", false, "instead: post form submissions on loopback, submissions/s end to end and response p99")
+	uploadMode := flag.Bool("upload", false, "instead: stream a file to a real crmhub serve and back, its peak memory against the file's size")
+	uploadSize := flag.Int64("upload-size", 25<<20, "with -upload: the file's size in bytes")
+	uploadRuns := flag.Int("upload-runs", 3, "with -upload: uploads to measure")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benchmark process (in-process tests) to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -98,6 +101,13 @@ func main() {
 	}
 	if *streamMode {
 		if err := streamBench(ctx, *backlog, *rate, *relayBatch, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *uploadMode {
+		if err := uploadBench(ctx, *hub, *uploadSize, *uploadRuns); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
 			os.Exit(1)
 		}
@@ -268,36 +278,14 @@ func percentile(d []time.Duration, p float64) time.Duration {
 
 // loadHub starts `crmhub serve` on a fresh data dir and drives it.
 func loadHub(ctx context.Context, hub, client, dir string, clients int, duration, warmup time.Duration, accessLog bool) (result, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return result{}, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "hub.log"))
+	h, err := startHub(ctx, hub, dir, "CRMHUB_HTTP_ACCESS_LOG="+strconv.FormatBool(accessLog))
 	if err != nil {
 		return result{}, err
 	}
-	defer logf.Close()
-	cmd := exec.CommandContext(ctx, hub, "serve")
-	cmd.Env = append(os.Environ(), "CRMHUB_DATA_DIR="+dir, "CRMHUB_HTTP_ADDR=127.0.0.1:0",
-		"CRMHUB_DATABASE_EMBEDDED_PORT=5498", "CRMHUB_HTTP_ACCESS_LOG="+strconv.FormatBool(accessLog))
-	cmd.Stderr = logf
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return result{}, err
-	}
-	if err := cmd.Start(); err != nil {
-		return result{}, err
-	}
-	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
-	base, err := waitServing(stdout)
-	if err != nil {
-		return result{}, err
-	}
-	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
-	if err != nil {
-		return result{}, err
-	}
+	defer h.stop()
+	base := h.base
 	if client == "wrk" {
-		return wrkLoad(ctx, base, strings.TrimSpace(string(key)), dir, clients, duration, warmup)
+		return wrkLoad(ctx, base, h.key, dir, clients, duration, warmup)
 	}
 	tr := &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2, DisableCompression: true}
 	httpc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -306,7 +294,7 @@ func loadHub(ctx context.Context, hub, client, dir string, clients int, duration
 			w, i, w, i%100, (i/100)%100, w, i)
 		req, _ := http.NewRequest("POST", base+"/api/v1/leads", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(key)))
+		req.Header.Set("Authorization", "Bearer "+h.key)
 		start := time.Now()
 		resp, err := httpc.Do(req)
 		if err != nil {
@@ -364,6 +352,54 @@ func loadHub(ctx context.Context, hub, client, dir string, clients int, duration
 	return r, nil
 }
 
+// runningHub is a `crmhub serve` started by startHub.
+type runningHub struct {
+	base, key string // its URL and admin API key
+	pid       int
+	stop      func()
+}
+
+// startHub runs `crmhub serve` on a fresh embedded database in dir, with
+// env added to its environment, until stop.
+func startHub(ctx context.Context, hub, dir string, env ...string) (*runningHub, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dir, "hub.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, hub, "serve")
+	cmd.Env = append(append(os.Environ(), "CRMHUB_DATA_DIR="+dir, "CRMHUB_HTTP_ADDR=127.0.0.1:0",
+		"CRMHUB_DATABASE_EMBEDDED_PORT=5498"), env...)
+	cmd.Stderr = logf
+	stdout, err := cmd.StdoutPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	h := &runningHub{pid: cmd.Process.Pid, stop: func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		logf.Close()
+	}}
+	if h.base, err = waitServing(stdout); err != nil {
+		h.stop()
+		log, _ := os.ReadFile(logf.Name())
+		return nil, fmt.Errorf("%w; its log ends:\n%s", err, log[max(len(log)-2000, 0):])
+	}
+	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
+	if err != nil {
+		h.stop()
+		return nil, err
+	}
+	h.key = strings.TrimSpace(string(key))
+	return h, nil
+}
+
 func waitServing(r io.Reader) (string, error) {
 	re := regexp.MustCompile(`serving on (http://\S+) `)
 	sc := bufio.NewScanner(r)
@@ -374,9 +410,13 @@ func waitServing(r io.Reader) (string, error) {
 				found <- m[1]
 			}
 		}
+		close(found) // the hub exited
 	}()
 	select {
-	case base := <-found:
+	case base, ok := <-found:
+		if !ok {
+			return "", fmt.Errorf("the hub exited before serving")
+		}
 		return base, nil
 	case <-time.After(120 * time.Second):
 		return "", fmt.Errorf("the hub did not start")

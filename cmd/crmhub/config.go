@@ -17,6 +17,7 @@ import (
 	"github.com/crmhub/crmhub/connectors/kafka"
 	"github.com/crmhub/crmhub/connectors/mailout"
 	"github.com/crmhub/crmhub/connectors/mailscan"
+	"github.com/crmhub/crmhub/connectors/objectstore"
 	"github.com/crmhub/crmhub/connectors/onec"
 	"github.com/crmhub/crmhub/connectors/ratesfeed"
 	"github.com/crmhub/crmhub/connectors/webforms"
@@ -56,6 +57,43 @@ type Config struct {
 	Rates        RatesConfig       `yaml:"rates"`
 	Imports      ImportsConfig     `yaml:"imports"`
 	Auth         AuthConfig        `yaml:"auth"`
+	Attachments  AttachmentsConfig `yaml:"attachments"`
+}
+
+// AttachmentsConfig bounds the files uploaded to records and says where
+// their bytes are kept.
+type AttachmentsConfig struct {
+	// MaxSize is the largest file an upload takes, in bytes (1 KiB to 5 GiB).
+	MaxSize int64 `yaml:"max_size"`
+	// Store is db (PostgreSQL keeps the bytes) or s3 (an S3-compatible
+	// object store keeps them, PostgreSQL their rows). Files stored before a
+	// switch stay where they are and are still served.
+	Store string   `yaml:"store"`
+	S3    S3Config `yaml:"s3"`
+}
+
+// S3Config is the object store of attachments.store: s3.
+type S3Config struct {
+	// Endpoint is host[:port], without a scheme; UseSSL says https.
+	Endpoint string `yaml:"endpoint"`
+	UseSSL   bool   `yaml:"use_ssl"`
+	Region   string `yaml:"region"`
+	Bucket   string `yaml:"bucket"`
+	// AccessKey and SecretKey are the credentials (a secret: set it through
+	// $CRMHUB_ATTACHMENTS_S3_SECRET_KEY rather than in the file).
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	// PartSize is the part of a large file an upload holds in memory and
+	// sends at a time (5 MiB to 5 GiB; default 8 MiB).
+	PartSize int64 `yaml:"part_size"`
+	// CreateBucket makes the bucket at start when it is missing.
+	CreateBucket bool `yaml:"create_bucket"`
+}
+
+// objectStore is the object store's own configuration.
+func (c S3Config) objectStore() objectstore.Config {
+	return objectstore.Config{Endpoint: c.Endpoint, Bucket: c.Bucket, AccessKey: c.AccessKey, SecretKey: c.SecretKey,
+		Region: c.Region, UseSSL: c.UseSSL, PartSize: c.PartSize, CreateBucket: c.CreateBucket}
 }
 
 // RatesConfig is where the Bank of Russia's daily rates are fetched from
@@ -423,7 +461,9 @@ func defaultConfig() Config {
 		Reports:  ReportsConfig{MaxRows: 100_000, StatementTimeout: 30 * time.Second, TimeZone: "Europe/Moscow"},
 		Rates:    RatesConfig{Interval: 6 * time.Hour},
 		Imports:  ImportsConfig{MaxRows: 1_000_000, Workers: 2},
-		Auth:     defaultAuth(),
+		Attachments: AttachmentsConfig{MaxSize: core.DefaultAttachmentMaxSize, Store: core.StorageDB,
+			S3: S3Config{PartSize: objectstore.DefaultPartSize}},
+		Auth: defaultAuth(),
 		OneC: OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true,
 			Documents: []string{onec.DocSalesOrders}, SessionTTL: 2 * time.Hour, Throttle: defaultThrottle(),
 			RequisitesMap: onec.RequisitesMap{}},

@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 		under("onec", c.OneC.validate()),
 		under("reports", c.Reports.validate()),
 		under("imports", c.Imports.validate()),
+		under("attachments", c.Attachments.validate()),
 		under("auth", c.Auth.validate()),
 		c.validatePolicies(),
 	} {
@@ -252,6 +253,18 @@ func (i ImportsConfig) validate() error {
 		return fmt.Errorf("workers: must be 1 to 32, got %d", i.Workers)
 	}
 	return nil
+}
+
+func (a AttachmentsConfig) validate() error {
+	switch {
+	case a.MaxSize < 1<<10 || a.MaxSize > 5<<30:
+		return fmt.Errorf("max_size: must be 1024 to 5368709120 bytes, got %d", a.MaxSize)
+	case !oneOf(a.Store, core.StorageDB, core.StorageS3):
+		return fmt.Errorf("store: must be db or s3, got %q", a.Store)
+	case a.Store != core.StorageS3:
+		return nil
+	}
+	return a.S3.objectStore().Validate()
 }
 
 // validatePolicies checks the duplicate policy and the conversion mapping.

@@ -10,8 +10,8 @@ import (
 const redactedValue = "REDACTED"
 
 // secretKey reports whether a config key (the last part of its path) holds
-// a secret by its name: a password, secret, token, salt, API or private
-// key, credentials. A file's path (…_file), a variable's name (…_env) or a
+// a secret by its name: a password, secret, token, salt, any key (API,
+// private, an object store's access key), credentials. A file's path (…_file), a variable's name (…_env) or a
 // field's name (…_name) is not one.
 func secretKey(name string) bool {
 	name = strings.ToLower(name)
@@ -25,7 +25,7 @@ func secretKey(name string) bool {
 			return true
 		}
 	}
-	return false
+	return name == "key" || strings.HasSuffix(name, "_key") // an object store's access_key too
 }
 
 // urlKey reports whether a config key holds an address that may carry

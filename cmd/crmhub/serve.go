@@ -12,6 +12,7 @@ import (
 
 	"github.com/crmhub/crmhub/api"
 	"github.com/crmhub/crmhub/api/wire"
+	"github.com/crmhub/crmhub/connectors/objectstore"
 	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/pgembed"
@@ -46,6 +47,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	st := store.New(db.pool, log)
 	defer st.Close()
 	configureStore(st, cfg)
+	if cfg.Attachments.Store == core.StorageS3 {
+		blobs, err := objectstore.New(ctx, cfg.Attachments.S3.objectStore(), log)
+		if err != nil {
+			return fmt.Errorf("attachments: %w", err)
+		}
+		st.SetAttachments(cfg.Attachments.MaxSize, blobs)
+	}
 	if err := m.prepare(ctx, cfg, st, log); err != nil {
 		return err
 	}
@@ -68,6 +76,7 @@ func configureStore(st *store.Store, cfg Config) {
 	st.SetOrganization(cfg.Organization)
 	st.SetClosingRules(core.ClosingRules{ShippingClosedBy: cfg.Documents.ShippingClosedBy, ShippingLineName: cfg.Documents.ShippingLineName})
 	st.SetReportLimits(cfg.Reports.MaxRows, cfg.Reports.StatementTimeout, cfg.Reports.Location())
+	st.SetAttachments(cfg.Attachments.MaxSize, nil)
 }
 
 // prepare migrates (when configured) and bootstraps the first administrator
@@ -145,7 +154,8 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, pg *p
 	if err := authDeps(ctx, cfg.Auth, st, &deps, log); err != nil {
 		return err
 	}
-	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, FormBodyLimit: cfg.WebForms.MaxBody, ImportMaxRows: cfg.Imports.MaxRows, ReadTimeout: cfg.HTTP.ReadTimeout,
+	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, FormBodyLimit: cfg.WebForms.MaxBody, ImportMaxRows: cfg.Imports.MaxRows,
+		AttachmentMaxSize: cfg.Attachments.MaxSize, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
 		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg, MetricsToken: cfg.Metrics.Token,
 		SeparateMetrics: cfg.Metrics.Addr != "", RequireIfMatch: cfg.API.RequireIfMatch, Auth: cfg.Auth.api()},
@@ -245,8 +255,8 @@ const inboxRetention = 30 * 24 * time.Hour
 
 // janitor prunes expired idempotency keys, old processed webhook
 // deliveries, expired call claims, ended sessions, forgotten sign-in
-// failures, audit entries older than auditRetention and the values of
-// custom fields deleted 30 days ago until ctx ends.
+// failures, audit entries older than auditRetention, the values of
+// custom fields and the files deleted 30 days ago until ctx ends.
 func janitor(ctx context.Context, st *store.Store, th *core.LoginThrottle, auditRetention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -274,6 +284,11 @@ func janitor(ctx context.Context, st *store.Store, th *core.LoginThrottle, audit
 				log.Warn("custom_fields_purge", "error", err)
 			} else if n > 0 {
 				log.Info("custom_fields_purged", "fields", n)
+			}
+			if n, err := st.PurgeAttachments(ctx); err != nil {
+				log.Warn("attachments_purge", "error", err)
+			} else if n > 0 {
+				log.Info("attachments_purged", "files", n)
 			}
 			pruneAuth(ctx, st, th, auditRetention, log)
 		}

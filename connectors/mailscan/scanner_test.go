@@ -103,7 +103,7 @@ func TestScannerAgainstDovecot(t *testing.T) {
 	require.Equal(t, "Уточнение", acts.Items[1].Subject)
 	require.Contains(t, acts.Items[1].Description, "И ещё 2 кресла.", "windows-1251 body decoded")
 	require.Contains(t, acts.Items[1].Description, "Вложения: ТЗ.pdf")
-	files, err := st.Attachments(ctx, core.EntityLead, leadID)
+	files, err := st.Attachments(ctx, core.EntityLead, leadID, false)
 	require.NoError(t, err)
 	require.Len(t, files, 1)
 	require.Equal(t, "ТЗ.pdf", files[0].FileName)

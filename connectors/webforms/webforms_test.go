@@ -153,7 +153,7 @@ func TestMultipartFormAttachesTheFile(t *testing.T) {
 
 	l := r.onlyLead(t)
 	require.Equal(t, "+79161234567", l.Phone)
-	files, err := r.st.Attachments(context.Background(), core.EntityLead, l.ID)
+	files, err := r.st.Attachments(context.Background(), core.EntityLead, l.ID, false)
 	require.NoError(t, err)
 	require.Len(t, files, 1)
 	require.Equal(t, "tz.txt", files[0].FileName)

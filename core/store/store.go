@@ -49,6 +49,10 @@ type Store struct {
 	// reportReg is what reports may name; reportLimits bound their runs.
 	reportReg    map[string]*rEntity
 	reportLimits reportLimits
+	// attachMax is the largest upload (SetAttachments); blobs, when set,
+	// keeps uploads' bytes.
+	attachMax int64
+	blobs     core.BlobStore
 	// forms lets one delivery of a form submission at a time be captured
 	// (a repeat that arrives meanwhile waits, then finds it done).
 	forms keyedLock

@@ -312,24 +312,34 @@ func (s *Store) attach(ctx context.Context, tx pgx.Tx, entity, recordID, source 
 	sum := sha256.Sum256(f.Data)
 	a := core.Attachment{ID: uuid.Must(uuid.NewV7()).String(), Entity: entity, RecordID: recordID, FileName: f.Name,
 		ContentType: f.ContentType, Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), Source: source,
-		CreatedAt: s.now()}
+		CreatedAt: s.now(), Version: 1}
 	return a.ID, s.write(ctx, tx, mutation{sql: `INSERT INTO attachments (id, entity, record_id, file_name, content_type, size,
 		sha256, data, source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		args:     []any{a.ID, a.Entity, a.RecordID, a.FileName, a.ContentType, a.Size, a.SHA256, f.Data, a.Source, a.CreatedAt},
 		wantRows: 1, entity: core.EntityAttachment, op: core.OpCreated, id: a.ID, version: 1, data: a})
 }
 
-const attachmentColumns = `id::text, entity, record_id::text, file_name, content_type, size, sha256, source, created_at`
+const attachmentColumns = `id::text, entity, record_id::text, file_name, content_type, size, sha256, source, created_at,
+	author_id::text, note_id::text, deleted_at, version`
 
 func scanAttachment(r pgx.CollectableRow) (core.Attachment, error) {
+	return scanAttachmentInto(r)
+}
+
+// scanAttachmentInto scans attachmentColumns and then into more.
+func scanAttachmentInto(r pgx.CollectableRow, more ...any) (core.Attachment, error) {
 	var a core.Attachment
-	err := r.Scan(&a.ID, &a.Entity, &a.RecordID, &a.FileName, &a.ContentType, &a.Size, &a.SHA256, &a.Source, &a.CreatedAt)
+	err := r.Scan(append([]any{&a.ID, &a.Entity, &a.RecordID, &a.FileName, &a.ContentType, &a.Size, &a.SHA256, &a.Source,
+		&a.CreatedAt, &a.AuthorID, &a.NoteID, &a.DeletedAt, &a.Version}, more...)...)
 	a.CreatedAt = a.CreatedAt.UTC()
+	if a.DeletedAt != nil {
+		*a.DeletedAt = a.DeletedAt.UTC()
+	}
 	return a, err
 }
 
 // Attachments implements core.AttachmentService.
-func (s *Store) Attachments(ctx context.Context, entity, recordID string) ([]core.Attachment, error) {
+func (s *Store) Attachments(ctx context.Context, entity, recordID string, deleted bool) ([]core.Attachment, error) {
 	if _, err := uuid.Parse(recordID); err != nil {
 		return []core.Attachment{}, nil
 	}
@@ -337,38 +347,12 @@ func (s *Store) Attachments(ctx context.Context, entity, recordID string) ([]cor
 		return nil, err
 	}
 	rows, err := s.db(ctx).Query(ctx, `SELECT `+attachmentColumns+` FROM attachments
-		WHERE entity = $1 AND record_id = $2 ORDER BY created_at, id LIMIT 1000`, entity, recordID)
+		WHERE entity = $1 AND record_id = $2 AND (deleted_at IS NULL) <> $3 ORDER BY created_at, id LIMIT 1000`,
+		entity, recordID, deleted)
 	if err != nil {
 		return nil, wrap("attachments", err)
 	}
 	return pgx.CollectRows(rows, scanAttachment)
-}
-
-// AttachmentContent implements core.AttachmentService.
-func (s *Store) AttachmentContent(ctx context.Context, id string) (*core.Attachment, []byte, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return nil, nil, core.Errorf(core.ENOTFOUND, "attachment not found")
-	}
-	rows, err := s.db(ctx).Query(ctx, `SELECT `+attachmentColumns+`, data FROM attachments WHERE id = $1`, id)
-	if err != nil {
-		return nil, nil, wrap("attachment content", err)
-	}
-	var data []byte
-	a, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (core.Attachment, error) {
-		var a core.Attachment
-		err := r.Scan(&a.ID, &a.Entity, &a.RecordID, &a.FileName, &a.ContentType, &a.Size, &a.SHA256, &a.Source, &a.CreatedAt, &data)
-		return a, err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, core.Errorf(core.ENOTFOUND, "attachment not found")
-	}
-	if err != nil {
-		return nil, nil, wrap("attachment content", err)
-	}
-	if err := s.mayViewAttachments(ctx, a.Entity, a.RecordID); err != nil {
-		return nil, nil, core.Errorf(core.ENOTFOUND, "attachment not found")
-	}
-	return &a, data, nil
 }
 
 // mayViewAttachments says whether the context's user may see the files of
