@@ -67,6 +67,7 @@ func (s *Server) routes() {
 	s.mountFields(v1)
 	s.mountWebForms(v1)
 	s.mountAttachments(v1)
+	s.mountNotes(v1)
 	s.mountCalls(v1)
 	s.mountCatalog(v1)
 	s.mountDocuments(v1)

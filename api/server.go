@@ -140,6 +140,10 @@ type Deps struct {
 	WebForms    core.WebFormService
 	ConfigForms func() []core.WebForm
 	Attachments core.AttachmentService
+	// Notes keeps the notes of records, Notifications what their mentions
+	// tell users (optional: nil serves no notes).
+	Notes         core.NoteService
+	Notifications core.NotificationService
 	// The catalog (optional).
 	Products      core.ProductService
 	Services      core.ServiceCatalog

@@ -178,5 +178,5 @@ func StreamedEntities() []string {
 		EntityProduct, EntityService, EntityProductGroup, EntityPriceBook, EntityPrice,
 		EntityQuote, EntityInvoice, EntityPayment,
 		EntityAct, EntityRealization, EntitySalesOrder, EntityPurchaseOrder, EntityEmail,
-		EntityReport, EntityReportSchedule, EntityRole, EntityTeam, EntityCustomField}
+		EntityReport, EntityReportSchedule, EntityRole, EntityTeam, EntityCustomField, EntityNote}
 }
