@@ -47,14 +47,19 @@ func (s *Server) hideFields(c *fiber.Ctx) error {
 }
 
 // routeEntity is the record kind whose routes a request path is under
-// ("/api/v1/deals/…" → "deal"), "" for none.
+// ("/api/v1/deals/…" → "deal"), "" for none: a record's notes, files and
+// timeline are items of their own kinds (the store leaves out of a
+// timeline what the caller's field rules hide).
 func routeEntity(path string) string {
 	rest, ok := strings.CutPrefix(path, "/api/v1/")
 	if !ok {
 		return ""
 	}
-	first, _, _ := strings.Cut(rest, "/")
-	return pathEntities()["/"+first]
+	parts := strings.SplitN(rest, "/", 4)
+	if len(parts) == 3 && slices.Contains([]string{"notes", "attachments", "timeline"}, parts[2]) {
+		return ""
+	}
+	return pathEntities()["/"+parts[0]]
 }
 
 // withoutFields removes the hidden members from a record, from each item

@@ -66,6 +66,7 @@ func (s *Server) routes() {
 
 	s.mountFields(v1)
 	s.mountWebForms(v1)
+	s.mountTimeline(v1)
 	s.mountAttachments(v1)
 	s.mountNotes(v1)
 	s.mountCalls(v1)

@@ -144,6 +144,9 @@ type Deps struct {
 	// tell users (optional: nil serves no notes).
 	Notes         core.NoteService
 	Notifications core.NotificationService
+	// Timeline serves {path}/{id}/timeline, a record's card's stream
+	// (optional: nil serves none).
+	Timeline core.TimelineService
 	// The catalog (optional).
 	Products      core.ProductService
 	Services      core.ServiceCatalog

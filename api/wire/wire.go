@@ -32,7 +32,7 @@ func APIDeps(st *store.Store) api.Deps {
 		Auth: st, LoginThrottle: throttle, Audit: st, Roles: st.Roles(), Teams: st.Teams(), Shares: st,
 		CustomFields: st,
 
-		WebForms: st, Attachments: st, Calls: st, Notes: st, Notifications: st,
+		WebForms: st, Attachments: st, Calls: st, Notes: st, Notifications: st, Timeline: st,
 
 		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(),
 		Rates: st,

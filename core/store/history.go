@@ -44,10 +44,7 @@ func (s *Store) History(ctx context.Context, entity, id string) ([]core.HistoryE
 		if err := json.Unmarshal(data, &cur); err != nil {
 			return nil, fmt.Errorf("history: %w", err)
 		}
-		e.Changes = []core.FieldChange{}
-		for _, f := range changed {
-			e.Changes = append(e.Changes, core.FieldChange{Field: f, From: fieldValue(prev, f), To: fieldValue(cur, f)})
-		}
+		e.Changes = fieldChanges(changed, prev, cur)
 		out = append(out, e)
 		prev = cur
 	}
@@ -58,6 +55,17 @@ func (s *Store) History(ctx context.Context, entity, id string) ([]core.HistoryE
 		return nil, core.Errorf(core.ENOTFOUND, "%s not found", entity)
 	}
 	return out, nil
+}
+
+// fieldChanges are an event's changes: each changed field's value in the
+// record's JSON before the event (prev, nil for its first) and after it
+// (cur).
+func fieldChanges(changed []string, prev, cur map[string]any) []core.FieldChange {
+	out := make([]core.FieldChange, 0, len(changed))
+	for _, f := range changed {
+		out = append(out, core.FieldChange{Field: f, From: fieldValue(prev, f), To: fieldValue(cur, f)})
+	}
+	return out
 }
 
 // fieldValue is the value of a changed field in a record's JSON: a
