@@ -101,11 +101,11 @@ func (s *Server) uploadAttachments(entity string) fiber.Handler {
 // boundary, a chunked body's last chunk) so that the connection can take
 // the next request; when more is left than that (the upload was refused
 // midway), it is not read through and the connection closes after the
-// answer.
+// answer, as readBody set.
 func finishBody(c *fiber.Ctx, body io.Reader) {
 	const rest = 64 << 10
-	if n, _ := io.Copy(io.Discard, io.LimitReader(body, rest)); n == rest {
-		c.Context().SetConnectionClose()
+	if n, err := io.Copy(io.Discard, io.LimitReader(body, rest)); n < rest && err == nil {
+		c.Response().Header.ResetConnectionClose()
 	}
 }
 

@@ -265,6 +265,7 @@ func TestAttachmentLargeOverTCP(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, 201, resp.StatusCode, string(out))
+	require.False(t, resp.Close, "an upload read to its end keeps the connection")
 	a := fileItems(t, reply{body: out})[0]
 	require.EqualValues(t, len(data), a["size"])
 	require.Equal(t, sum(data), a["sha256"])

@@ -94,8 +94,11 @@ func (s *Server) readBody(c *fiber.Ctx) error {
 	req := c.Request()
 	declared := int64(req.Header.ContentLength()) // -1: chunked
 	if isUpload(c) {
+		// Answered before its handler read it (a 401, a 404 route), the rest
+		// of the body would be taken for the next request: the connection
+		// closes unless the handler reads the body to its end (finishBody).
+		c.Context().SetConnectionClose()
 		if declared > s.uploadLimit() {
-			c.Context().SetConnectionClose()
 			return fiber.ErrRequestEntityTooLarge
 		}
 		return nil
