@@ -87,7 +87,7 @@ func (s *Server) uploadAttachments(entity string) fiber.Handler {
 				return nil, core.Invalid([]core.FieldError{{Field: part.FormName(), Code: "not_a_file",
 					Message: "an upload carries files only (parts with a filename)"}})
 			}
-			return &core.Upload{Name: part.FileName(), DeclaredType: part.Header.Get(fiber.HeaderContentType), Content: part}, nil
+			return &core.Upload{Name: part.FileName(), Content: part}, nil
 		}
 		items, err := s.deps.Attachments.Attach(c.UserContext(), entity, c.Params("id"), next)
 		if err != nil {

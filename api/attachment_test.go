@@ -5,14 +5,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -152,6 +155,47 @@ func TestAttachmentUpload(t *testing.T) {
 	r = b.do(t, "GET", "/api/v1/attachments/"+pdf, b.reader, "", "Range", "bytes=0-7", "If-Range", `"stale"`)
 	require.Equal(t, 200, r.status, "a stale If-Range gets the whole file")
 	require.Equal(t, pdfBytes, r.body)
+}
+
+// TestAttachmentConcurrentDuplicates: the same file sent at once by
+// several clients is stored once, and each is told which.
+func TestAttachmentConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
+	b, deal := attachmentsSetup(t, 1<<20)
+	body, ct := multipartBody(t, upload{"file", "счёт.pdf", "", pdfBytes})
+	ids := make(chan string, 6)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest("POST", "/api/v1/deals/"+deal+"/attachments", strings.NewReader(body))
+			req.Header.Set("Content-Type", ct)
+			req.Header.Set("Authorization", "Bearer "+b.writer)
+			resp, err := b.srv.App().Test(req, -1)
+			if err != nil || resp.StatusCode != 201 {
+				ids <- fmt.Sprintf("failed: %v %v", err, resp)
+				return
+			}
+			defer resp.Body.Close()
+			var out struct{ Items []struct{ ID string } }
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Items) != 1 {
+				ids <- fmt.Sprintf("failed: %v", err)
+				return
+			}
+			ids <- out.Items[0].ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]int{}
+	for id := range ids {
+		seen[id]++
+	}
+	require.Len(t, seen, 1, "one attachment for six uploads: %v", seen)
+	var rows int
+	require.NoError(t, b.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM attachments WHERE record_id = $1`, deal).Scan(&rows))
+	require.Equal(t, 1, rows)
 }
 
 // TestAttachmentRefusals: what an upload refuses, each with a clear error

@@ -56,12 +56,12 @@ type Attachment struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 }
 
-// Upload is one file of an upload: the name and type the client gave and
-// its content, read once to the end.
+// Upload is one file of an upload: the name the client gave and its
+// content, read once to the end (the type the client declared is not
+// asked: the content says it).
 type Upload struct {
-	Name         string
-	DeclaredType string
-	Content      io.Reader
+	Name    string
+	Content io.Reader
 }
 
 // Blob is a stored file's bytes, read a range at a time.
