@@ -28,4 +28,12 @@ func TestWebFormCustomFields(t *testing.T) {
 	requireProblem(t, b.do(t, "PUT", "/api/v1/webforms/dealers", b.admin, `{"slug": "dealers", "hidden": {"custom.segment": "Мелкий опт"}}`),
 		422, core.EINVALID, "hidden.custom.segment:invalid_choice")
 	require.Equal(t, 403, b.do(t, "POST", "/api/v1/webforms", b.writer, `{"slug": "other", "fields": {"Отрасль": "custom.segment"}}`).status)
+
+	// A field a form fills is not deleted from under it.
+	r = b.do(t, "DELETE", "/api/v1/fields/lead/segment", b.admin, "")
+	requireProblem(t, r, 409, core.ECONFLICT)
+	require.Contains(t, r.json(t)["detail"], "dealers")
+	require.Equal(t, 200, b.do(t, "PUT", "/api/v1/webforms/dealers", b.admin, `{"slug": "dealers", "fields": {"Имя": "last_name"}}`).status)
+	r = b.do(t, "DELETE", "/api/v1/fields/lead/segment", b.admin, "")
+	require.Less(t, r.status, 300, string(r.body))
 }

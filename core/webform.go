@@ -285,6 +285,12 @@ type formCustomField struct {
 	given            bool
 }
 
+// NamesCustomField reports whether the form maps, requires, defaults or
+// hides the custom field key of its target.
+func (f *WebForm) NamesCustomField(key string) bool {
+	return slices.ContainsFunc(f.customFields(), func(c formCustomField) bool { return c.key == key })
+}
+
 // customFields lists the custom fields the form names, in path order.
 func (f *WebForm) customFields() []formCustomField {
 	var out []formCustomField
