@@ -1,0 +1,252 @@
+// Package ed807 decodes the Bank of Russia's BIK directory (ED807, namespace
+// urn:cbr-ru:ed:v2.0) one BICDirectoryEntry at a time, so memory stays
+// bounded whatever the file's size. Files come in windows-1251 or UTF-8 as
+// their declaration says; a declaration that lies about the bytes, a DTD or
+// an entity, a wrong root, a truncated file, an over-long value and more
+// than MaxEntries entries are refused with the reason.
+package ed807
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Namespace is the ED807's XML namespace.
+const Namespace = "urn:cbr-ru:ed:v2.0"
+
+// MaxEntries bounds a directory: a full one has about 2,000 entries.
+const MaxEntries = 100_000
+
+// MaxValue bounds one attribute's value in characters (names are ≤ 160).
+const MaxValue = 1000
+
+// Participant is an entry's ParticipantInfo.
+type Participant struct {
+	NameP, EnglName, RegN, CntrCd, Rgn, Ind, Tnp, Nnp, Adr, PrntBIC string
+	DateIn, DateOut, PtType, Srvcs, XchType, UID, Status            string
+	// Restrictions are the RstrList codes (URRS, LWRS…) with their dates.
+	Restrictions []Restriction
+}
+
+// Restriction is a restriction's code and date (YYYY-MM-DD).
+type Restriction struct{ Code, Date string }
+
+// SWIFT is one of an entry's SWBICS.
+type SWIFT struct {
+	Code    string
+	Default bool
+}
+
+// Account is one of an entry's Accounts.
+type Account struct {
+	Account, Type, CK, CBRBIC, DateIn, DateOut, Status string
+	Restrictions                                       []Restriction
+}
+
+// Entry is one BICDirectoryEntry.
+type Entry struct {
+	BIC         string
+	Participant Participant
+	SWIFT       []SWIFT
+	Accounts    []Account
+}
+
+// Decoder reads a directory's entries in order.
+type Decoder struct {
+	x *xml.Decoder
+	// EDDate and BusinessDay are the root's dates, set once Next has
+	// read the root.
+	EDDate, BusinessDay string
+	root                bool
+	n                   int
+}
+
+// NewDecoder starts reading a directory from r.
+func NewDecoder(r io.Reader) (*Decoder, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(64 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("read ED807: %w", err)
+	}
+	if err := checkEncoding(head); err != nil {
+		return nil, err
+	}
+	x := xml.NewDecoder(br)
+	x.Strict = true
+	x.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		switch strings.ToLower(label) {
+		case "windows-1251", "cp1251":
+			return charmap.Windows1251.NewDecoder().Reader(in), nil
+		case "utf-8", "utf8":
+			return in, nil
+		}
+		return nil, fmt.Errorf("encoding %q is not windows-1251 or UTF-8", label)
+	}
+	return &Decoder{x: x}, nil
+}
+
+// Next returns the next entry, or io.EOF after the last one. Errors say
+// what is wrong with the file and where.
+func (d *Decoder) Next() (Entry, error) {
+	for {
+		tok, err := d.x.Token()
+		if errors.Is(err, io.EOF) {
+			if !d.root {
+				return Entry{}, errors.New("not an ED807: no ED807 root element")
+			}
+			return Entry{}, io.EOF
+		}
+		if err != nil {
+			line, _ := d.x.InputPos()
+			return Entry{}, fmt.Errorf("ED807 is not well-formed XML at line %d (a truncated file?): %w", line, err)
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return Entry{}, errors.New("ED807 has a DTD (<!DOCTYPE …>): refused, a directory has none")
+		case xml.StartElement:
+			if err := d.start(t); err != nil {
+				return Entry{}, err
+			}
+			if t.Name.Local == "BICDirectoryEntry" {
+				return d.entry(t)
+			}
+		}
+	}
+}
+
+// start checks the root and reads its dates.
+func (d *Decoder) start(t xml.StartElement) error {
+	if d.root {
+		return nil
+	}
+	if t.Name.Local != "ED807" {
+		return fmt.Errorf("not an ED807: the root element is <%s>", t.Name.Local)
+	}
+	if t.Name.Space != Namespace {
+		return fmt.Errorf("not an ED807 of %s: the root's namespace is %q (a damaged copy?)", Namespace, t.Name.Space)
+	}
+	d.root = true
+	d.EDDate = attr(t, "EDDate")
+	d.BusinessDay = attr(t, "BusinessDay")
+	if d.EDDate == "" {
+		return errors.New("ED807 has no EDDate")
+	}
+	return nil
+}
+
+// entry reads one BICDirectoryEntry whose start element is t.
+func (d *Decoder) entry(t xml.StartElement) (Entry, error) {
+	if d.n == MaxEntries {
+		return Entry{}, fmt.Errorf("ED807 has more than %d entries", MaxEntries)
+	}
+	d.n++
+	e := Entry{BIC: attr(t, "BIC")}
+	if len(e.BIC) != 9 || strings.Trim(e.BIC, "0123456789") != "" {
+		line, _ := d.x.InputPos()
+		return Entry{}, fmt.Errorf("ED807 line %d: BIC %q is not 9 digits", line, e.BIC)
+	}
+	for {
+		tok, err := d.x.Token()
+		if err != nil {
+			line, _ := d.x.InputPos()
+			if errors.Is(err, io.EOF) {
+				return Entry{}, fmt.Errorf("ED807 entry %s ends early at line %d (a truncated file?): %w", e.BIC, line, io.ErrUnexpectedEOF)
+			}
+			return Entry{}, fmt.Errorf("ED807 entry %s is not well-formed XML at line %d: %w", e.BIC, line, err)
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			if t.Name.Local == "BICDirectoryEntry" {
+				return e, nil
+			}
+		case xml.StartElement:
+			if err := d.child(&e, t); err != nil {
+				return Entry{}, err
+			}
+		}
+	}
+}
+
+// child reads one element inside an entry.
+func (d *Decoder) child(e *Entry, t xml.StartElement) error {
+	for _, a := range t.Attr {
+		if utf8.RuneCountInString(a.Value) > MaxValue {
+			line, _ := d.x.InputPos()
+			return fmt.Errorf("ED807 entry %s line %d: %s of %s is over %d characters", e.BIC, line, a.Name.Local, t.Name.Local, MaxValue)
+		}
+	}
+	switch t.Name.Local {
+	case "ParticipantInfo":
+		p := &e.Participant
+		p.NameP, p.EnglName, p.RegN, p.CntrCd = attr(t, "NameP"), attr(t, "EnglName"), attr(t, "RegN"), attr(t, "CntrCd")
+		p.Rgn, p.Ind, p.Tnp, p.Nnp, p.Adr = attr(t, "Rgn"), attr(t, "Ind"), attr(t, "Tnp"), attr(t, "Nnp"), attr(t, "Adr")
+		p.PrntBIC, p.DateIn, p.DateOut = attr(t, "PrntBIC"), attr(t, "DateIn"), attr(t, "DateOut")
+		p.PtType, p.Srvcs, p.XchType = attr(t, "PtType"), attr(t, "Srvcs"), attr(t, "XchType")
+		p.UID, p.Status = attr(t, "UID"), attr(t, "ParticipantStatus")
+		if strings.ContainsRune(p.NameP, utf8.RuneError) {
+			return fmt.Errorf("ED807 entry %s: its name %q has U+FFFD replacement characters: the file lost its Cyrillic (a damaged copy)", e.BIC, p.NameP)
+		}
+	case "RstrList":
+		e.Participant.Restrictions = append(e.Participant.Restrictions, Restriction{attr(t, "Rstr"), attr(t, "RstrDate")})
+	case "SWBICS":
+		e.SWIFT = append(e.SWIFT, SWIFT{Code: attr(t, "SWBIC"), Default: attr(t, "DefaultSWBIC") == "1"})
+	case "Accounts":
+		e.Accounts = append(e.Accounts, Account{Account: attr(t, "Account"), Type: attr(t, "RegulationAccountType"),
+			CK: attr(t, "CK"), CBRBIC: attr(t, "AccountCBRBIC"), DateIn: attr(t, "DateIn"), DateOut: attr(t, "DateOut"),
+			Status: attr(t, "AccountStatus")})
+	case "AccRstrList":
+		if len(e.Accounts) > 0 {
+			a := &e.Accounts[len(e.Accounts)-1]
+			a.Restrictions = append(a.Restrictions, Restriction{attr(t, "AccRstr"), attr(t, "AccRstrDate")})
+		}
+	}
+	return nil
+}
+
+func attr(t xml.StartElement, name string) string {
+	for _, a := range t.Attr {
+		if a.Name.Local == name {
+			return strings.TrimSpace(a.Value)
+		}
+	}
+	return ""
+}
+
+// checkEncoding refuses a file whose declaration lies about its bytes (as
+// far as its head shows): a windows-1251 declaration over UTF-8 Cyrillic,
+// or a UTF-8 one (or none) over bytes that are not UTF-8.
+func checkEncoding(head []byte) error {
+	declared := "utf-8"
+	if i := bytes.Index(head[:min(len(head), 200)], []byte("encoding=")); i >= 0 && bytes.HasPrefix(head, []byte("<?xml")) {
+		rest := head[i+len("encoding="):]
+		if len(rest) > 1 {
+			if j := bytes.IndexByte(rest[1:], rest[0]); j >= 0 {
+				declared = strings.ToLower(string(rest[1 : 1+j]))
+			}
+		}
+	}
+	// A cut multi-byte character at the end of the head is not a lie.
+	for k := 0; k < utf8.UTFMax && len(head) > 0 && !utf8.Valid(head); k++ {
+		head = head[:len(head)-1]
+	}
+	nonASCII := bytes.ContainsFunc(head, func(r rune) bool { return r >= utf8.RuneSelf })
+	switch declared {
+	case "windows-1251", "cp1251":
+		if nonASCII && utf8.Valid(head) {
+			return errors.New("ED807 declares encoding windows-1251 but its bytes are UTF-8: fix the declaration or the bytes")
+		}
+	case "utf-8", "utf8":
+		if !utf8.Valid(head) {
+			return errors.New("ED807 declares encoding UTF-8 (or none) but its bytes are not UTF-8 (windows-1251?): fix the declaration or the bytes")
+		}
+	}
+	return nil
+}
