@@ -139,12 +139,46 @@ func (s *Server) deleteField(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.formsNaming(c, entity, c.Params("key")); err != nil {
+		return err
+	}
 	f, err := s.deps.CustomFields.DeleteCustomField(c.UserContext(), entity, c.Params("key"))
 	if err != nil {
 		return err
 	}
 	s.auditField(c, core.OpDeleted, f)
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// formsNaming refuses to delete a custom field a web form fills, one of
+// the config file's or one defined through the API (every submission
+// would be refused for it): ECONFLICT naming the forms.
+func (s *Server) formsNaming(c *fiber.Ctx, entity, key string) error {
+	var forms []core.WebForm
+	if s.deps.WebForms != nil {
+		stored, err := s.deps.WebForms.WebForms(c.UserContext())
+		if err != nil {
+			return err
+		}
+		forms = stored
+	}
+	if s.deps.ConfigForms != nil {
+		forms = append(forms, s.deps.ConfigForms()...)
+	}
+	var slugs []string
+	for _, f := range forms {
+		target := f.Target
+		if target == "" {
+			target = core.FormTargetLead
+		}
+		if target == entity && f.NamesCustomField(key) {
+			slugs = append(slugs, f.Slug)
+		}
+	}
+	if len(slugs) > 0 {
+		return core.Errorf(core.ECONFLICT, "web forms %s fill custom.%s: take it out of them first", strings.Join(slugs, ", "), key)
+	}
+	return nil
 }
 
 func (s *Server) restoreField(c *fiber.Ctx) error {

@@ -730,9 +730,6 @@ func (s *Store) DeleteCustomField(ctx context.Context, entity, key string) (*cor
 		if err != nil {
 			return err
 		}
-		if err := s.formsNaming(ctx, tx, entity, key); err != nil {
-			return err
-		}
 		table := customTables[entity]
 		if _, err := tx.Exec(ctx, `UPDATE `+table+` SET custom_deleted = custom_deleted || jsonb_build_object($1::text, custom->$1),
 			custom = custom - $1 WHERE custom ? $1`, key); err != nil {
@@ -753,25 +750,6 @@ func (s *Store) DeleteCustomField(ctx context.Context, entity, key string) (*cor
 	})
 	s.dropCustomFields(entity)
 	return out, wrap("delete custom field", err)
-}
-
-// formsNaming refuses to delete a custom field a web form names (its
-// submissions would all be refused): ECONFLICT naming the forms.
-func (s *Store) formsNaming(ctx context.Context, tx pgx.Tx, entity, key string) error {
-	forms, err := s.WebForms(withTx(ctx, tx))
-	if err != nil {
-		return err
-	}
-	var slugs []string
-	for _, f := range forms {
-		if f.Target == entity && f.NamesCustomField(key) {
-			slugs = append(slugs, f.Slug)
-		}
-	}
-	if len(slugs) > 0 {
-		return core.Errorf(core.ECONFLICT, "web forms %s fill custom.%s: take it out of them first", strings.Join(slugs, ", "), key)
-	}
-	return nil
 }
 
 // RestoreCustomField implements core.CustomFieldService.
