@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/encoding/charmap"
@@ -46,7 +45,7 @@ func Decode(r io.Reader) ([]core.CurrencyRate, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("the file is over %d bytes: not a day of the Bank of Russia's rates", MaxSize)
 	}
-	if err := checkEncoding(data); err != nil {
+	if err := core.CheckXMLEncoding(data); err != nil {
 		return nil, err
 	}
 	d := xml.NewDecoder(bufio.NewReader(bytes.NewReader(data)))
@@ -143,32 +142,4 @@ func commaDecimal(s string) (decimal.Decimal, error) {
 		return decimal.Decimal{}, errors.New("not a positive decimal such as 93,2801")
 	}
 	return d, nil
-}
-
-// checkEncoding refuses a file whose declaration lies about its bytes: a
-// windows-1251 declaration over UTF-8 Cyrillic (it would read as
-// mojibake), or a UTF-8 one over bytes that are not UTF-8.
-func checkEncoding(data []byte) error {
-	head := data[:min(len(data), 200)]
-	declared := "utf-8"
-	if i := bytes.Index(head, []byte("encoding=")); i >= 0 && bytes.HasPrefix(head, []byte("<?xml")) {
-		rest := head[i+len("encoding="):]
-		if len(rest) > 1 {
-			if j := bytes.IndexByte(rest[1:], rest[0]); j >= 0 {
-				declared = strings.ToLower(string(rest[1 : 1+j]))
-			}
-		}
-	}
-	nonASCII := bytes.ContainsFunc(data, func(r rune) bool { return r >= utf8.RuneSelf })
-	switch declared {
-	case "windows-1251", "cp1251":
-		if nonASCII && utf8.Valid(data) {
-			return errors.New("the file declares encoding windows-1251 but its bytes are UTF-8 (re-encoded without fixing the declaration): fix the declaration or the bytes")
-		}
-	case "utf-8", "utf8":
-		if !utf8.Valid(data) {
-			return errors.New("the file declares encoding UTF-8 but its bytes are not UTF-8 (windows-1251?): fix the declaration or the bytes")
-		}
-	}
-	return nil
 }

@@ -8,7 +8,6 @@ package ed807
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 // Namespace is the ED807's XML namespace.
@@ -76,7 +77,7 @@ func NewDecoder(r io.Reader) (*Decoder, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("read ED807: %w", err)
 	}
-	if err := checkEncoding(head); err != nil {
+	if err := core.CheckXMLEncoding(head); err != nil {
 		return nil, err
 	}
 	x := xml.NewDecoder(br)
@@ -218,35 +219,4 @@ func attr(t xml.StartElement, name string) string {
 		}
 	}
 	return ""
-}
-
-// checkEncoding refuses a file whose declaration lies about its bytes (as
-// far as its head shows): a windows-1251 declaration over UTF-8 Cyrillic,
-// or a UTF-8 one (or none) over bytes that are not UTF-8.
-func checkEncoding(head []byte) error {
-	declared := "utf-8"
-	if i := bytes.Index(head[:min(len(head), 200)], []byte("encoding=")); i >= 0 && bytes.HasPrefix(head, []byte("<?xml")) {
-		rest := head[i+len("encoding="):]
-		if len(rest) > 1 {
-			if j := bytes.IndexByte(rest[1:], rest[0]); j >= 0 {
-				declared = strings.ToLower(string(rest[1 : 1+j]))
-			}
-		}
-	}
-	// A cut multi-byte character at the end of the head is not a lie.
-	for k := 0; k < utf8.UTFMax && len(head) > 0 && !utf8.Valid(head); k++ {
-		head = head[:len(head)-1]
-	}
-	nonASCII := bytes.ContainsFunc(head, func(r rune) bool { return r >= utf8.RuneSelf })
-	switch declared {
-	case "windows-1251", "cp1251":
-		if nonASCII && utf8.Valid(head) {
-			return errors.New("ED807 declares encoding windows-1251 but its bytes are UTF-8: fix the declaration or the bytes")
-		}
-	case "utf-8", "utf8":
-		if !utf8.Valid(head) {
-			return errors.New("ED807 declares encoding UTF-8 (or none) but its bytes are not UTF-8 (windows-1251?): fix the declaration or the bytes")
-		}
-	}
-	return nil
 }
