@@ -51,12 +51,20 @@ func (s *Server) mountAuth(v1 fiber.Router) {
 	}
 }
 
-// bearer reads the request's secret: Authorization: Bearer, or X-API-Key.
+// bearer reads the request's secret: Authorization: Bearer, or X-API-Key;
+// on the lookups of /suggestions also Authorization: Token, as DaData's
+// clients send their key.
 func bearer(c *fiber.Ctx) (string, error) {
 	secret := c.Get("X-API-Key")
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
+		tokenScheme, _ := c.Locals(localTokenScheme).(bool)
+		switch {
+		case ok && strings.EqualFold(scheme, "Bearer"):
+		case ok && tokenScheme && strings.EqualFold(scheme, "Token"):
+		case tokenScheme:
+			return "", core.Errorf(core.EUNAUTHORIZED, "use Authorization: Token <key> (or Bearer <key>)")
+		default:
 			return "", core.Errorf(core.EUNAUTHORIZED, "use Authorization: Bearer <key or token>")
 		}
 		secret = strings.TrimSpace(token)
@@ -134,7 +142,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 // widest is the widest of a key's scopes.
 func widest(scopes []core.Scope) core.Scope {
 	out := core.Scope("")
-	for _, sc := range []core.Scope{core.ScopeRead, core.ScopeWrite, core.ScopeAdmin} {
+	for _, sc := range []core.Scope{core.ScopeSuggest, core.ScopeRead, core.ScopeWrite, core.ScopeAdmin} {
 		for _, have := range scopes {
 			if have.Implies(sc) {
 				out = sc

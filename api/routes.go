@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	app.Get("/openapi.json", s.openapi)
 	app.Get("/calendar/:token.ics", s.calendarFeed)
 	s.mountWebhooks()
+	s.mountSuggestions()
 
 	app.Post("/api/v1/auth/login", jsonBody, s.login) // before the group: signing in needs no credentials
 	v1 := app.Group("/api/v1", s.authenticate, s.hideFields)

@@ -58,6 +58,9 @@ type Config struct {
 	RequireIfMatch bool
 	// Auth configures sign-in: sessions, passwords, OIDC.
 	Auth AuthConfig
+	// SuggestionOrigins are the web pages' origins whose browsers may call
+	// the DaData-compatible lookups of /suggestions ("*": any).
+	SuggestionOrigins []string
 }
 
 func (c *Config) setDefaults() {
@@ -161,7 +164,9 @@ type Deps struct {
 	// Organization is our requisites (GET /api/v1/organization).
 	Organization *core.Organization
 	// Rates are the Bank of Russia's daily rates (GET /api/v1/currency-rates).
-	Rates          core.CurrencyRates
+	Rates core.CurrencyRates
+	// Banks is the BIK directory that bank lookups answer from (optional).
+	Banks          core.BankDirectory
 	SalesOrders    core.SalesOrderService
 	PurchaseOrders core.PurchaseOrderService
 	Acts           core.ActService

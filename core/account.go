@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strings"
 	"sync"
 )
 
@@ -163,6 +164,8 @@ type AccountFilter struct {
 	ListParams
 	Types      []string
 	INN        string
+	OGRN       string
+	KPP        string
 	Phone      string // E.164; matches phone, other phone or fax
 	Email      string
 	ExternalID [2]string // system and id
@@ -172,6 +175,25 @@ type AccountFilter struct {
 type AccountService interface {
 	Repository[Account]
 	// List returns one page of accounts; Query matches the name, ИНН,
-	// e-mail and phone. Errors: EINVALID.
+	// ОГРН, e-mail and phone. Errors: EINVALID.
 	List(ctx context.Context, f AccountFilter) (Page[Account], error)
+}
+
+// PartyType is DaData's type of a company: INDIVIDUAL for an individual
+// entrepreneur (a 12-digit ИНН), LEGAL otherwise.
+func (a Account) PartyType() string {
+	if len(a.INN) == 12 {
+		return "INDIVIDUAL"
+	}
+	return "LEGAL"
+}
+
+// NameWithForm is the name with its legal form before it («ООО Ромашка»),
+// unless the name already begins with it.
+func (a Account) NameWithForm() string {
+	form := strings.TrimSpace(a.LegalForm)
+	if form == "" || strings.HasPrefix(strings.ToUpper(a.Name), strings.ToUpper(form)+" ") || strings.EqualFold(a.Name, form) {
+		return a.Name
+	}
+	return form + " " + a.Name
 }

@@ -12,21 +12,27 @@ import (
 // Scope is a right an API key holds.
 type Scope string
 
-// Scopes, each implying the ones below it.
+// Scopes, each implying the ones below it. suggest serves only the
+// address, bank and company lookups of /suggestions (banks and addresses:
+// company lookups read the key's user's accounts, which takes read): a key
+// a web page may carry to the browsers that call them.
 const (
-	ScopeRead  Scope = "read"
-	ScopeWrite Scope = "write"
-	ScopeAdmin Scope = "admin"
+	ScopeSuggest Scope = "suggest"
+	ScopeRead    Scope = "read"
+	ScopeWrite   Scope = "write"
+	ScopeAdmin   Scope = "admin"
 )
 
 func (s Scope) rank() int {
 	switch s {
-	case ScopeRead:
+	case ScopeSuggest:
 		return 1
-	case ScopeWrite:
+	case ScopeRead:
 		return 2
-	case ScopeAdmin:
+	case ScopeWrite:
 		return 3
+	case ScopeAdmin:
+		return 4
 	}
 	return 0
 }
@@ -43,7 +49,7 @@ func ParseScopes(s string) ([]Scope, error) {
 	for _, part := range strings.Split(s, ",") {
 		sc := Scope(strings.TrimSpace(part))
 		if !sc.Valid() {
-			return nil, Errorf(EINVALID, "unknown scope %q: use read, write or admin", part)
+			return nil, Errorf(EINVALID, "unknown scope %q: use suggest, read, write or admin", part)
 		}
 		out = append(out, sc)
 	}

@@ -36,6 +36,7 @@ func APIDeps(st *store.Store) api.Deps {
 
 		Products: st.Products(), Services: st.Services(), ProductGroups: st.ProductGroups(), PriceBooks: st.PriceBooks(),
 		Rates: st,
+		Banks: st,
 
 		Quotes: st.Quotes(), Invoices: st.Invoices(), Payments: st.Payments(), Acts: st.Acts(),
 		Realizations: st.Realizations(), SalesOrders: st.SalesOrders(), PurchaseOrders: st.PurchaseOrders(),

@@ -89,14 +89,14 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 }
 
 func (m *Main) apikey(ctx context.Context, args []string) error {
-	return m.dispatch(ctx, "apikey", "Usage: crmhub apikey create --name NAME [--scopes read,write,admin] [--user ID]\n       crmhub apikey list\n       crmhub apikey revoke ID", args,
+	return m.dispatch(ctx, "apikey", "Usage: crmhub apikey create --name NAME [--scopes suggest|read,write,admin] [--user ID]\n       crmhub apikey list\n       crmhub apikey revoke ID", args,
 		subcommand{"create", m.apikeyCreate},
 		subcommand{"list", m.apikeyList},
 		subcommand{"revoke", m.apikeyRevoke})
 }
 
 func (m *Main) apikeyCreate(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("apikey create", "apikey create --name NAME [--scopes read,write,admin] [--user ID]")
+	fs, cfgPath := m.flags("apikey create", "apikey create --name NAME [--scopes suggest|read,write,admin] [--user ID]")
 	name := fs.String("name", "", "a name that says who uses the key (required)")
 	scopes := fs.String("scopes", "read", "comma-separated scopes: read, write, admin")
 	user := fs.String("user", "", "the user the key acts as (default: the first administrator)")

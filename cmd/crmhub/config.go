@@ -58,6 +58,16 @@ type Config struct {
 	Imports      ImportsConfig     `yaml:"imports"`
 	Auth         AuthConfig        `yaml:"auth"`
 	Attachments  AttachmentsConfig `yaml:"attachments"`
+	Suggestions  SuggestionsConfig `yaml:"suggestions"`
+}
+
+// SuggestionsConfig configures the DaData-compatible lookups of
+// /suggestions/api/4_1/rs, which web pages' widgets call from the browser.
+type SuggestionsConfig struct {
+	// AllowedOrigins are the pages' origins (https://shop.example.ru) whose
+	// browsers may call them; "*" allows any. Empty: no browser may (servers
+	// still can, with a key).
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
 // AttachmentsConfig bounds the files uploaded to records and says where
@@ -463,7 +473,8 @@ func defaultConfig() Config {
 		Imports:  ImportsConfig{MaxRows: 1_000_000, Workers: 2},
 		Attachments: AttachmentsConfig{MaxSize: core.DefaultAttachmentMaxSize, Store: core.StorageDB,
 			S3: S3Config{PartSize: objectstore.DefaultPartSize}},
-		Auth: defaultAuth(),
+		Suggestions: SuggestionsConfig{AllowedOrigins: []string{}},
+		Auth:        defaultAuth(),
 		OneC: OneCConfig{Path: "/1c/exchange", FileLimit: 8 << 20, CRMFields: []string{}, Zip: true,
 			Documents: []string{onec.DocSalesOrders}, SessionTTL: 2 * time.Hour, Throttle: defaultThrottle(),
 			RequisitesMap: onec.RequisitesMap{}},

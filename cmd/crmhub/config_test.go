@@ -70,7 +70,7 @@ func TestExampleConfigDocumentsEveryKeyWithItsDefault(t *testing.T) {
 	require.NoError(t, decodeYAML(example, &cfg))
 	require.Equal(t, defaultConfig(), cfg, "the example shows the defaults")
 	for _, k := range yamlKeys(t, defaults) {
-		if k == "pipelines" || strings.HasPrefix(k, "conversion.") || k == "duplicates.sources" || k == "webforms.forms" || k == "mailscan.mailboxes" || k == "onec.crm_fields" || strings.HasSuffix(k, ".owners") || strings.HasPrefix(k, "documents.numbering") {
+		if k == "pipelines" || strings.HasPrefix(k, "conversion.") || k == "duplicates.sources" || k == "webforms.forms" || k == "mailscan.mailboxes" || k == "suggestions.allowed_origins" || k == "onec.crm_fields" || strings.HasSuffix(k, ".owners") || strings.HasPrefix(k, "documents.numbering") {
 			continue // lists and maps are configured in the file only
 		}
 		env := "CRMHUB_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))

@@ -13,6 +13,7 @@
 //	crmhub onec import|export-orders          import CommerceML files from disk, or export the orders for 1C
 //	crmhub report list|run                    list the reports, or run one to a file
 //	crmhub rates import|list                  import the Bank of Russia's daily rates, or list them
+//	crmhub bik import FILE                    import the Bank of Russia's BIK directory (ED807) for bank lookups
 //	crmhub config show                        print the effective configuration, secrets redacted
 //	crmhub version                            print the version
 //
@@ -127,6 +128,7 @@ func commands() []command {
 		{"onec", "import CommerceML files from disk, or export the orders for 1C", (*Main).onecCmd},
 		{"report", "list the reports, or run one to JSON, CSV, Excel, PDF or a chart image", (*Main).reportCmd},
 		{"rates", "import the Bank of Russia's daily rates from a file, or list them", (*Main).rates},
+		{"bik", "import the Bank of Russia's BIK directory (ED807) that bank lookups answer from", (*Main).bik},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}

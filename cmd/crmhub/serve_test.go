@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -250,6 +251,37 @@ func TestServeEndToEnd(t *testing.T) {
 		require.True(t, strings.HasPrefix(string(pdf), "%PDF-"))
 		code, _, stderr = run(t, env, "print", "--form", "torg13", "--id", inv["id"].(string))
 		require.Equal(t, 2, code, stderr)
+	}) {
+		return
+	}
+
+	if !t.Run("BIKDirectory", func(t *testing.T) {
+		// crmhub bik import loads the Bank of Russia's directory (its zip as
+		// published, too); bank lookups then answer from it, and an older
+		// directory is refused.
+		dir := t.TempDir()
+		xmlBytes, err := os.ReadFile("../../exchange/ed807/testdata/20220819_ED807_full.xml")
+		require.NoError(t, err)
+		zipPath := filepath.Join(dir, "20220819ED01OSBR.zip")
+		zf, err := os.Create(zipPath)
+		require.NoError(t, err)
+		zw := zip.NewWriter(zf)
+		w, err := zw.Create("20220819_ED807_full.xml")
+		require.NoError(t, err)
+		_, err = w.Write(xmlBytes)
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		require.NoError(t, zf.Close())
+		code, out, stderr := run(t, env, "bik", "import", zipPath)
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, out, "imported the BIK directory of 18.08.2022: 1800 banks, 1800 new, 0 no longer listed")
+		code, _, stderr = run(t, env, "bik", "import", "../../exchange/ed807/testdata/20220630_ED807_full.xml")
+		require.Equal(t, 1, code)
+		require.Contains(t, stderr, "older than the one loaded (2022-08-18)")
+		status, _, body := c.do(t, "POST", "/suggestions/api/4_1/rs/findById/bank", `{"query":"044525225"}`,
+			"Authorization", "Token "+c.key)
+		require.Equal(t, 200, status, string(body))
+		require.Contains(t, string(body), `"correspondent_account":"30101810400000000225"`)
 	}) {
 		return
 	}

@@ -49,6 +49,12 @@ func (r accounts) List(ctx context.Context, f core.AccountFilter) (core.Page[cor
 	if f.INN != "" {
 		q.where("inn = " + q.arg(f.INN))
 	}
+	if f.OGRN != "" {
+		q.where("ogrn = " + q.arg(f.OGRN))
+	}
+	if f.KPP != "" {
+		q.where("kpp = " + q.arg(f.KPP))
+	}
 	if f.Phone != "" {
 		q.anyEqual(f.Phone, "phone", "other_phone", "fax")
 	}
@@ -57,7 +63,7 @@ func (r accounts) List(ctx context.Context, f core.AccountFilter) (core.Page[cor
 	}
 	q.externalID(f.ExternalID)
 	if f.Query != "" {
-		q.anyLike(f.Query, "name", "inn", "email", "phone")
+		q.anyLike(f.Query, "name", "inn", "ogrn", "email", "phone")
 	}
 	return r.t.list(ctx, r.s, q, f.ListParams)
 }

@@ -39,7 +39,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, name string, scopes []core.Sco
 	strs := make([]string, 0, len(scopes))
 	for _, sc := range scopes {
 		if !sc.Valid() {
-			errs = append(errs, core.FieldError{Field: "scopes", Code: "invalid_choice", Message: "must be read, write or admin"})
+			errs = append(errs, core.FieldError{Field: "scopes", Code: "invalid_choice", Message: "must be suggest, read, write or admin"})
 			break
 		}
 		strs = append(strs, string(sc))

@@ -63,11 +63,12 @@ type Entry struct {
 // Decoder reads a directory's entries in order.
 type Decoder struct {
 	x *xml.Decoder
-	// EDDate and BusinessDay are the root's dates, set once Next has
-	// read the root.
-	EDDate, BusinessDay string
-	root                bool
-	n                   int
+	// EDDate and BusinessDay are the root's dates and CreationReason
+	// why it was made (FCBD: the full directory), set once Next has read
+	// the root.
+	EDDate, BusinessDay, CreationReason string
+	root                                bool
+	n                                   int
 }
 
 // NewDecoder starts reading a directory from r.
@@ -123,6 +124,43 @@ func (d *Decoder) Next() (Entry, error) {
 	}
 }
 
+// Root reads up to the root element, so that its dates and reason are
+// known before the first entry; Next does it when Root was not called.
+func (d *Decoder) Root() error {
+	for !d.root {
+		tok, err := d.x.Token()
+		if errors.Is(err, io.EOF) {
+			return errors.New("not an ED807: no ED807 root element")
+		}
+		if err != nil {
+			line, _ := d.x.InputPos()
+			return fmt.Errorf("ED807 is not well-formed XML at line %d: %w", line, err)
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return errors.New("ED807 has a DTD (<!DOCTYPE …>): refused, a directory has none")
+		case xml.StartElement:
+			if err := d.start(t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// NextBank is Next as the hub keeps a bank (Entry.Bank); ok is false after
+// the last one.
+func (d *Decoder) NextBank() (b core.Bank, ok bool, err error) {
+	e, err := d.Next()
+	if errors.Is(err, io.EOF) {
+		return core.Bank{}, false, nil
+	}
+	if err == nil {
+		b, err = e.Bank()
+	}
+	return b, err == nil, err
+}
+
 // start checks the root and reads its dates.
 func (d *Decoder) start(t xml.StartElement) error {
 	if d.root {
@@ -137,6 +175,7 @@ func (d *Decoder) start(t xml.StartElement) error {
 	d.root = true
 	d.EDDate = attr(t, "EDDate")
 	d.BusinessDay = attr(t, "BusinessDay")
+	d.CreationReason = attr(t, "CreationReason")
 	if d.EDDate == "" {
 		return errors.New("ED807 has no EDDate")
 	}
@@ -219,4 +258,54 @@ func attr(t xml.StartElement, name string) string {
 		}
 	}
 	return ""
+}
+
+// Full is the ED807's reason for a full directory; others list changes.
+const Full = "FCBD"
+
+// Bank is the entry as the hub keeps it: the correspondent account is the
+// first live CRSA account, the SWIFT code the default one (or the first),
+// the restrictions' codes comma-separated.
+func (e Entry) Bank() (core.Bank, error) {
+	p := e.Participant
+	b := core.Bank{BIC: e.BIC, Name: p.NameP, EnglishName: p.EnglName, RegistrationNumber: p.RegN, Postcode: p.Ind,
+		SettlementType: p.Tnp, Settlement: p.Nnp, Address: p.Adr, ParticipantType: p.PtType, ParticipantStatus: p.Status,
+		Region: p.Rgn, ParentBIC: p.PrntBIC}
+	var err error
+	if b.DateIn, err = date(e.BIC, "DateIn", p.DateIn); err != nil {
+		return core.Bank{}, err
+	}
+	if b.DateOut, err = date(e.BIC, "DateOut", p.DateOut); err != nil {
+		return core.Bank{}, err
+	}
+	codes := make([]string, 0, len(p.Restrictions))
+	for _, r := range p.Restrictions {
+		codes = append(codes, r.Code)
+	}
+	b.Restrictions = strings.Join(codes, ",")
+	for _, s := range e.SWIFT {
+		if b.SWIFT == "" || s.Default {
+			b.SWIFT = s.Code
+		}
+	}
+	for _, a := range e.Accounts {
+		switch {
+		case a.Type == "CRSA" && b.CorrespondentAccount == "" && a.Status != "ACDL":
+			b.CorrespondentAccount = a.Account
+		case a.Type == "TRSA" && a.Status != "ACDL":
+			b.TreasuryAccounts = append(b.TreasuryAccounts, a.Account)
+		}
+	}
+	return b, nil
+}
+
+func date(bic, name, s string) (core.Date, error) {
+	if s == "" {
+		return core.Date{}, nil
+	}
+	d, err := core.ParseDate(s)
+	if err != nil {
+		return core.Date{}, fmt.Errorf("ED807 entry %s: %s %q is not a date (YYYY-MM-DD)", bic, name, s)
+	}
+	return d, nil
 }

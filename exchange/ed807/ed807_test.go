@@ -146,3 +146,45 @@ func TestTooManyEntries(t *testing.T) {
 	pr.Close()
 	require.ErrorContains(t, err, "more than 100000 entries")
 }
+
+// TestBank: an entry as the hub keeps it, the root read before the first
+// entry.
+func TestBank(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open("testdata/20220630_ED807_full.xml")
+	require.NoError(t, err)
+	defer f.Close()
+	d, err := ed807.NewDecoder(f)
+	require.NoError(t, err)
+	require.NoError(t, d.Root())
+	require.Equal(t, ed807.Full, d.CreationReason)
+	require.Equal(t, "2022-06-29", d.EDDate)
+	b, ok, err := d.NextBank()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "041280103", b.BIC)
+	require.Equal(t, "УФК по Астраханской области", b.Name)
+	require.Equal(t, "TREASURY", b.Kind())
+	require.Equal(t, "г. Астрахань", b.PaymentCity())
+	require.Equal(t, "414056, г Астрахань, ул Латышева, 6 Г", b.UnrestrictedAddress())
+	require.Contains(t, b.TreasuryAccounts, "40116810100000010010")
+	require.Empty(t, b.CorrespondentAccount)
+	require.Equal(t, "2010-06-08", b.DateIn.String())
+	n := 1
+	for {
+		_, ok, err := d.NextBank()
+		require.NoError(t, err)
+		if !ok {
+			break
+		}
+		n++
+	}
+	require.Equal(t, 1725, n)
+
+	bad := `<?xml version="1.0" encoding="UTF-8"?><ED807 xmlns="urn:cbr-ru:ed:v2.0" EDDate="2022-06-29">` +
+		`<BICDirectoryEntry BIC="044525225"><ParticipantInfo NameP="Банк" DateIn="29.06.2022"/></BICDirectoryEntry></ED807>`
+	d, err = ed807.NewDecoder(strings.NewReader(bad))
+	require.NoError(t, err)
+	_, _, err = d.NextBank()
+	require.ErrorContains(t, err, `entry 044525225: DateIn "29.06.2022" is not a date`)
+}
