@@ -15,7 +15,7 @@ RUN_DEPS := initdb:postgresql
 DEPS := $(RUN_DEPS) pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
         dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui
 
-.PHONY: help deps deps/run build run test bench bench/crm bench/stream bench/telephony bench/forms bench/upload bench/reports lint fmt clean
+.PHONY: help deps deps/run build run test bench bench/crm bench/stream bench/telephony bench/forms bench/upload bench/fias bench/reports lint fmt clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -85,6 +85,10 @@ bench/forms: deps ## form submissions from 32 senders on loopback: submissions/s
 bench/upload: deps build ## a 25 MiB file streamed to a real crmhub serve and back: its peak memory against the file's size
 	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
 	./bin/crmhub-bench -hub ./$(BIN) -upload
+
+bench/fias: deps build ## crmhub fias import of synthetic regions of 1M and 3M houses: houses/s, peak memory, size per million houses
+	$(GO) build -o bin/crmhub-bench ./cmd/crmhub-bench
+	./bin/crmhub-bench -hub ./$(BIN) -fias $(if $(HOUSES),-fias-houses $(HOUSES))
 
 bench/reports: deps ## reports over 1M deals and 500k invoices: summary by month and owner, unpaid invoices, 100k rows to Excel
 	$(GO) test -run '^$$' -bench BenchmarkReports -benchtime 3x -benchmem ./api/

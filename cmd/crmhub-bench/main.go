@@ -64,6 +64,8 @@ func main() {
 	uploadMode := flag.Bool("upload", false, "instead: stream a file to a real crmhub serve and back, its peak memory against the file's size")
 	uploadSize := flag.Int64("upload-size", 25<<20, "with -upload: the file's size in bytes")
 	uploadRuns := flag.Int("upload-runs", 3, "with -upload: uploads to measure")
+	fiasMode := flag.Bool("fias", false, "instead: crmhub fias import of synthetic regions, houses/s and peak memory")
+	fiasHouses := flag.String("fias-houses", "1000000,3000000", "with -fias: the regions' sizes in houses, comma-separated")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benchmark process (in-process tests) to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -101,6 +103,22 @@ func main() {
 	}
 	if *streamMode {
 		if err := streamBench(ctx, *backlog, *rate, *relayBatch, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *fiasMode {
+		var sizes []int
+		for _, f := range strings.Split(*fiasHouses, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				fmt.Fprintln(os.Stderr, "crmhub-bench: -fias-houses: not a list of sizes:", *fiasHouses)
+				os.Exit(2)
+			}
+			sizes = append(sizes, n)
+		}
+		if err := fiasBench(ctx, *hub, sizes); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
 			os.Exit(1)
 		}

@@ -14,6 +14,7 @@
 //	crmhub report list|run                    list the reports, or run one to a file
 //	crmhub rates import|list                  import the Bank of Russia's daily rates, or list them
 //	crmhub bik import FILE                    import the Bank of Russia's BIK directory (ED807) for bank lookups
+//	crmhub fias import PATH...                import the state address register (ФИАС/ГАР: gar_xml.zip or folders)
 //	crmhub config show                        print the effective configuration, secrets redacted
 //	crmhub version                            print the version
 //
@@ -129,6 +130,7 @@ func commands() []command {
 		{"report", "list the reports, or run one to JSON, CSV, Excel, PDF or a chart image", (*Main).reportCmd},
 		{"rates", "import the Bank of Russia's daily rates from a file, or list them", (*Main).rates},
 		{"bik", "import the Bank of Russia's BIK directory (ED807) that bank lookups answer from", (*Main).bik},
+		{"fias", "import the state address register (ФИАС/ГАР) that address lookups answer from", (*Main).fias},
 		{"config", "show the effective configuration, secrets redacted", (*Main).config},
 		{"version", "print the version", (*Main).version},
 	}
@@ -189,13 +191,24 @@ func (m *Main) flags(name, usage string) (*flag.FlagSet, *string) {
 
 // parse parses flags; a parse error is a usage error, --help is not an error.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	// Flags may follow the arguments (crmhub fias import gar.zip --regions
+	// 77), as the usage lines write them; after "--" all are arguments.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err}
 		}
-		return usageError{err}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); len(rest) == 0 || (consumed > 0 && args[consumed-1] == "--") {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
 	}
-	return nil
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // loadConfig loads and validates the configuration; failures exit with 2.

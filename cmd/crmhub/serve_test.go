@@ -286,6 +286,23 @@ func TestServeEndToEnd(t *testing.T) {
 		return
 	}
 
+	if !t.Run("FIASImport", func(t *testing.T) {
+		// crmhub fias import loads a real distribution's region, flags after
+		// the path as its usage writes them; a region code that is none is a
+		// usage error.
+		code, out, stderr := run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--regions", "99")
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, out, "region 99: 48 address objects, 550 houses")
+		code, _, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--regions", "7")
+		require.Equal(t, 2, code)
+		require.Contains(t, stderr, `"7" is not a region code`)
+		code, _, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--regions", "77")
+		require.Equal(t, 1, code)
+		require.Contains(t, stderr, "no ГАР files of a region to load")
+	}) {
+		return
+	}
+
 	if !t.Run("CurrencyRates", func(t *testing.T) {
 		// crmhub rates import loads the Bank of Russia's file; a document in
 		// dollars then takes the rate of its date, which the API lists.

@@ -1,0 +1,571 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// FIASTable names a staging table of a region's import: what the importer
+// copies each GAR file's kept records into.
+type FIASTable string
+
+// The staging tables and their columns, in the order of the rows copied.
+const (
+	// FIASObjects: object_id, guid, level, name, type_name, updated.
+	FIASObjects FIASTable = "objects"
+	// FIASHouses: object_id, guid, house_num, house_type, add_num1,
+	// add_type1, add_num2, add_type2, updated.
+	FIASHouses FIASTable = "houses"
+	// FIASAdm: object_id, parent_id, path, start (the administrative
+	// hierarchy's active items; the path is needed of address objects
+	// only).
+	FIASAdm FIASTable = "adm"
+	// FIASMun: object_id, parent_id, oktmo, start (the municipal one's,
+	// of address objects: a house's ОКТМО is among its parameters).
+	FIASMun FIASTable = "mun"
+	// FIASParams: object_id, type_id, value (the current values of the
+	// houses' parameters kept: FIASParamTypes).
+	FIASParams FIASTable = "params"
+	// FIASObjectParams: the same of the address objects.
+	FIASObjectParams FIASTable = "object_params"
+)
+
+// FIASParamTypes are the GAR parameter types kept (AS_PARAM_TYPES): the
+// tax offices for individuals (1) and companies (2), the postal code (5),
+// ОКАТО (6), ОКТМО (7), the cadastral number (8) and the КЛАДР code (10).
+var FIASParamTypes = []int{1, 2, 5, 6, 7, 8, 10}
+
+var fiasStage = map[FIASTable]string{
+	FIASObjects: "object_id bigint NOT NULL, guid uuid NOT NULL, level smallint NOT NULL, name text NOT NULL, type_name text NOT NULL, updated date",
+	FIASHouses: "object_id bigint NOT NULL, guid uuid NOT NULL, house_num text NOT NULL, house_type smallint NOT NULL, " +
+		"add_num1 text NOT NULL, add_type1 smallint NOT NULL, add_num2 text NOT NULL, add_type2 smallint NOT NULL, updated date",
+	FIASAdm:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, path text NOT NULL, start date",
+	FIASMun:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, oktmo text NOT NULL, start date",
+	FIASParams:       "region smallint NOT NULL, object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
+	FIASObjectParams: "object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
+}
+
+// fiasColumns are the columns a staging table is copied into (a region
+// column is its default).
+func fiasColumns(t FIASTable) []string {
+	var out []string
+	for _, def := range strings.Split(fiasStage[t], ", ") {
+		if c := strings.Fields(def)[0]; c != "region" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// FIASFile is one file of a region's import and how far the last
+// committed batch got: Read records decoded (skip them on resume), Kept
+// of them copied.
+type FIASFile struct {
+	Path       string
+	Read, Kept int64
+	Done       bool
+}
+
+// FIASRegionImport loads one region into staging tables, batch by batch,
+// then swaps it in (Finish). Its progress is committed with each batch.
+type FIASRegionImport struct {
+	s      *Store
+	region int
+	run    string
+	files  map[string]*FIASFile
+}
+
+// ParseFIASRegion reads a region code: the GAR's folder name, 01 to 99.
+func ParseFIASRegion(code string) (int, error) {
+	n, err := strconv.Atoi(code)
+	if err != nil || len(code) != 2 || n < 1 || n > 99 {
+		return 0, core.Errorf(core.EINVALID, "%q is not a region code (01 to 99)", code)
+	}
+	return n, nil
+}
+
+// BeginFIASRegion starts or resumes the import of a region from the given
+// files (their paths in the distribution). An import of the same files
+// that was stopped resumes from its last committed batch; any other starts
+// over. Files lists each file's progress.
+func (s *Store) BeginFIASRegion(ctx context.Context, code string, paths []string) (*FIASRegionImport, []FIASFile, error) {
+	region, err := ParseFIASRegion(code)
+	if err != nil {
+		return nil, nil, err
+	}
+	imp := &FIASRegionImport{s: s, region: region, files: map[string]*FIASFile{}}
+	resumed, err := imp.resume(ctx, paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !resumed {
+		if err := imp.start(ctx, paths); err != nil {
+			return nil, nil, err
+		}
+	}
+	out := make([]FIASFile, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, *imp.files[p])
+	}
+	return imp, out, nil
+}
+
+// Region is the region's code as a number.
+func (imp *FIASRegionImport) Region() int { return imp.region }
+
+func (imp *FIASRegionImport) stage(t FIASTable) string {
+	return fmt.Sprintf("fias_stage_%02d_%s_%s", imp.region, imp.run, t)
+}
+
+// resume picks up a stopped import of the same files whose staging tables
+// still hold what its progress says (an unlogged table is emptied by a
+// database crash: then it starts over).
+func (imp *FIASRegionImport) resume(ctx context.Context, paths []string) (bool, error) {
+	rows, err := imp.s.db(ctx).Query(ctx, `SELECT run, path, read, kept, done FROM fias_import_files WHERE region = $1`, imp.region)
+	if err != nil {
+		return false, fmt.Errorf("read the region's import: %w", err)
+	}
+	var runs []string
+	for rows.Next() {
+		var run string
+		f := &FIASFile{}
+		if err := rows.Scan(&run, &f.Path, &f.Read, &f.Kept, &f.Done); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("read the region's import: %w", err)
+		}
+		runs = append(runs, run)
+		imp.files[f.Path] = f
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("read the region's import: %w", err)
+	}
+	if len(runs) == 0 {
+		return false, nil
+	}
+	imp.run = runs[0]
+	same := len(imp.files) == len(paths) && !slices.ContainsFunc(runs, func(r string) bool { return r != imp.run })
+	for _, p := range paths {
+		same = same && imp.files[p] != nil
+	}
+	if same {
+		ok, err := imp.stagingHolds(ctx)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	imp.files = map[string]*FIASFile{}
+	return false, imp.drop(ctx)
+}
+
+// stagingHolds reports whether the staging tables hold every kept row.
+func (imp *FIASRegionImport) stagingHolds(ctx context.Context) (bool, error) {
+	var kept, held int64
+	for _, f := range imp.files {
+		kept += f.Kept
+	}
+	for t := range fiasStage {
+		var exists bool
+		if err := imp.s.db(ctx).QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, imp.stage(t)).Scan(&exists); err != nil || !exists {
+			return false, wrap("check the region's staging", err)
+		}
+		var n int64
+		if err := imp.s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM `+imp.stageSQL(t)).Scan(&n); err != nil {
+			return false, fmt.Errorf("check the region's staging: %w", err)
+		}
+		held += n
+	}
+	return held == kept, nil
+}
+
+// start creates the staging tables of a new run and its progress rows.
+func (imp *FIASRegionImport) start(ctx context.Context, paths []string) error {
+	imp.run = strconv.FormatInt(time.Now().UnixMilli(), 36)
+	return imp.s.inTx(ctx, func(tx pgx.Tx) error {
+		for t, cols := range fiasStage {
+			// Unlogged: a staging table is rebuilt rather than recovered;
+			// but the houses' parameters become the region's partition.
+			kind := "UNLOGGED "
+			if t == FIASParams {
+				kind = ""
+				cols = strings.Replace(cols, "region smallint NOT NULL", "region smallint NOT NULL DEFAULT "+strconv.Itoa(imp.region), 1)
+			}
+			if _, err := tx.Exec(ctx, `CREATE `+kind+`TABLE `+pgx.Identifier{imp.stage(t)}.Sanitize()+` (`+cols+`)`); err != nil {
+				return fmt.Errorf("create the region's staging: %w", err)
+			}
+		}
+		for _, p := range paths {
+			imp.files[p] = &FIASFile{Path: p}
+			if _, err := tx.Exec(ctx, `INSERT INTO fias_import_files (region, run, path, read, kept, done) VALUES ($1, $2, $3, 0, 0, false)`,
+				imp.region, imp.run, p); err != nil {
+				return fmt.Errorf("record the region's import: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// drop removes an import's staging tables and progress.
+func (imp *FIASRegionImport) drop(ctx context.Context) error {
+	return imp.s.inTx(ctx, func(tx pgx.Tx) error {
+		if imp.run != "" {
+			for t := range fiasStage {
+				if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{imp.stage(t)}.Sanitize()); err != nil {
+					return fmt.Errorf("drop the region's staging: %w", err)
+				}
+			}
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM fias_import_files WHERE region = $1`, imp.region)
+		return wrap("drop the region's import", err)
+	})
+}
+
+// Copy copies one batch of a file's kept records into t, src giving them
+// in COPY's text format (CopyText) in t's columns, and commits it with the
+// file's progress (read: how many records of the file are now decoded;
+// done: all).
+func (imp *FIASRegionImport) Copy(ctx context.Context, path string, t FIASTable, src io.Reader,
+	progress func() (read int64, done bool)) (int64, error) {
+	f := imp.files[path]
+	if f == nil {
+		return 0, fmt.Errorf("fias import: %s is not a file of region %02d's import", path, imp.region)
+	}
+	if _, ok := fiasStage[t]; !ok {
+		return 0, fmt.Errorf("fias import: no staging table %q", t)
+	}
+	var n int64
+	err := imp.s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Conn().PgConn().CopyFrom(ctx, src, `COPY `+imp.stageSQL(t)+` (`+strings.Join(fiasColumns(t), ", ")+`) FROM STDIN`)
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", path, err)
+		}
+		n = tag.RowsAffected()
+		read, done := progress()
+		if _, err := tx.Exec(ctx, `UPDATE fias_import_files SET read = $3, kept = kept + $4, done = $5 WHERE region = $1 AND path = $2`,
+			imp.region, path, read, n, done); err != nil {
+			return fmt.Errorf("record the progress of %s: %w", path, err)
+		}
+		f.Read, f.Done = read, done
+		f.Kept += n
+		return nil
+	})
+	return n, err
+}
+
+// ObjectIDs lists the address objects staged so far, for an importer
+// that resumes after the region's AS_ADDR_OBJ.
+func (imp *FIASRegionImport) ObjectIDs(ctx context.Context) ([]int64, error) {
+	rows, err := imp.s.db(ctx).Query(ctx, `SELECT object_id FROM `+imp.stageSQL(FIASObjects))
+	if err != nil {
+		return nil, fmt.Errorf("read the region's staged objects: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return ids, wrap("read the region's staged objects", err)
+}
+
+// FIASRegionResult is what a region's import brought.
+type FIASRegionResult struct {
+	Region  int
+	Objects int64
+	Houses  int64
+}
+
+// Finish builds the region's tables from its staging, indexes them and
+// swaps them in as the region's partitions, then drops the staging.
+// Errors: EINVALID when a file is not done.
+func (imp *FIASRegionImport) Finish(ctx context.Context) (FIASRegionResult, error) {
+	res := FIASRegionResult{Region: imp.region}
+	paths := make([]string, 0, len(imp.files))
+	for p, f := range imp.files {
+		if !f.Done {
+			return res, core.Errorf(core.EINVALID, "region %02d: %s is not imported yet", imp.region, p)
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	houses, objects := fmt.Sprintf("fias_houses_%02d_%s", imp.region, imp.run), fmt.Sprintf("fias_addr_objects_%02d_%s", imp.region, imp.run)
+	params := fmt.Sprintf("fias_house_params_%02d_%s", imp.region, imp.run)
+	err := imp.s.inTx(ctx, func(tx pgx.Tx) error {
+		// The joins, sorts and aggregates of a region of millions of houses
+		// stay in memory rather than spill to disk; statistics of the
+		// staging tables let the planner hash-join them rather than sort
+		// them; JIT compiles for longer than it saves here.
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
+			return fmt.Errorf("tune the region's build: %w", err)
+		}
+		for _, t := range []FIASTable{FIASObjects, FIASHouses, FIASAdm, FIASMun, FIASObjectParams} {
+			if _, err := tx.Exec(ctx, `ANALYZE `+imp.stageSQL(t)); err != nil {
+				return fmt.Errorf("analyze the region's staging: %w", err)
+			}
+		}
+		var err error
+		if res.Houses, err = imp.buildHouses(ctx, tx, houses); err != nil {
+			return err
+		}
+		if res.Objects, err = imp.buildObjects(ctx, tx, objects, houses); err != nil {
+			return err
+		}
+		return imp.buildParams(ctx, tx, params)
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, t := range []string{houses, objects, params} {
+		if _, err := imp.s.db(ctx).Exec(ctx, `ANALYZE `+pgx.Identifier{t}.Sanitize()); err != nil {
+			return res, fmt.Errorf("analyze %s: %w", t, err)
+		}
+	}
+	err = imp.s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := imp.swap(ctx, tx, "fias_houses", houses); err != nil {
+			return err
+		}
+		if err := imp.swap(ctx, tx, "fias_addr_objects", objects); err != nil {
+			return err
+		}
+		if err := imp.swap(ctx, tx, "fias_house_params", params); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO fias_regions (region, objects, houses, files, loaded_at) VALUES ($1, $2, $3, $4, now())
+			ON CONFLICT (region) DO UPDATE SET objects = excluded.objects, houses = excluded.houses, files = excluded.files,
+			loaded_at = excluded.loaded_at`, imp.region, res.Objects, res.Houses, paths)
+		return wrap("record the region", err)
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, imp.drop(ctx)
+}
+
+// buildParams makes the staged parameters of the houses the region's
+// table of them: they were copied logged, in the partitions' shape.
+func (imp *FIASRegionImport) buildParams(ctx context.Context, tx pgx.Tx, name string) error {
+	t := pgx.Identifier{name}.Sanitize()
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+imp.stageSQL(FIASParams)+` RENAME TO `+t); err != nil {
+		return fmt.Errorf("build the region's house parameters: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` ADD CHECK (region = `+strconv.Itoa(imp.region)+`), ALTER COLUMN region DROP DEFAULT`); err != nil {
+		return fmt.Errorf("build the region's house parameters: %w", err)
+	}
+	return imp.index(ctx, tx, name, "fias_house_params")
+}
+
+// buildHouses makes the region's houses table: each house's latest
+// actual version, under its administrative parent, with its current
+// parameters. A full distribution has one actual version of a house and
+// one active link to its parent, which the unique index proves: the
+// joins then need no sort. Should it fail, the latest of each is taken.
+func (imp *FIASRegionImport) buildHouses(ctx context.Context, tx pgx.Tx, name string) (int64, error) {
+	t := pgx.Identifier{name}.Sanitize()
+	if _, err := tx.Exec(ctx, `CREATE TABLE `+t+` (LIKE fias_houses, CHECK (region = `+strconv.Itoa(imp.region)+`))`); err != nil {
+		return 0, fmt.Errorf("create the region's houses: %w", err)
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("build the region's houses: %w", err)
+	}
+	n, err := imp.insertHouses(ctx, sp, t, imp.stageSQL(FIASHouses), imp.stageSQL(FIASAdm))
+	if err == nil {
+		err = imp.index(ctx, sp, name, "fias_houses")
+	}
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return n, wrap("build the region's houses", sp.Commit(ctx))
+	case !errors.As(err, &pgErr) || pgErr.Code != "23505":
+		return 0, err
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return 0, fmt.Errorf("build the region's houses: %w", err)
+	}
+	n, err = imp.insertHouses(ctx, tx, t,
+		`(SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(FIASHouses)+` ORDER BY object_id, updated DESC)`,
+		`(SELECT DISTINCT ON (object_id) object_id, parent_id FROM `+imp.stageSQL(FIASAdm)+` ORDER BY object_id, start DESC)`)
+	if err != nil {
+		return 0, err
+	}
+	return n, imp.index(ctx, tx, name, "fias_houses")
+}
+
+// insertHouses fills the table t from houses and their hierarchy links.
+func (imp *FIASRegionImport) insertHouses(ctx context.Context, tx pgx.Tx, t, houses, adm string) (int64, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO `+t+` (region, object_id, guid, parent_id, house_num, house_type, add_num1, add_type1,
+		add_num2, add_type2, updated)
+		SELECT $1, h.object_id, h.guid, a.parent_id, h.house_num, h.house_type, h.add_num1, h.add_type1, h.add_num2, h.add_type2, h.updated
+		FROM `+houses+` h LEFT JOIN `+adm+` a USING (object_id)`, imp.region)
+	if err != nil {
+		return 0, fmt.Errorf("build the region's houses: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// buildObjects makes the region's address objects: each one's latest
+// actual version with its administrative path and parameters, and how
+// many houses are below it.
+func (imp *FIASRegionImport) buildObjects(ctx context.Context, tx pgx.Tx, name, houses string) (int64, error) {
+	t := pgx.Identifier{name}.Sanitize()
+	if _, err := tx.Exec(ctx, `CREATE TABLE `+t+` (LIKE fias_addr_objects, CHECK (region = `+strconv.Itoa(imp.region)+`))`); err != nil {
+		return 0, fmt.Errorf("create the region's address objects: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `WITH o AS (
+			SELECT o.*, a.parent_id, m.parent_id AS mun_parent_id, m.oktmo AS mun_oktmo,
+				coalesce(string_to_array(a.path, '.')::bigint[], ARRAY[o.object_id]) AS path
+			FROM (SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(FIASObjects)+` ORDER BY object_id, updated DESC) o
+			LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id, path FROM `+imp.stageSQL(FIASAdm)+`
+				WHERE path <> '' ORDER BY object_id, start DESC) a USING (object_id)
+			LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id, oktmo FROM `+imp.stageSQL(FIASMun)+` ORDER BY object_id, start DESC) m USING (object_id)
+		), direct AS (
+			SELECT parent_id AS object_id, count(*) AS n FROM `+pgx.Identifier{houses}.Sanitize()+` GROUP BY parent_id
+		), below AS (
+			SELECT a.id AS object_id, sum(d.n) AS n FROM o JOIN direct d USING (object_id), unnest(o.path) AS a(id) GROUP BY a.id
+		)
+		INSERT INTO `+t+` (region, object_id, guid, level, name, type_name, parent_id, mun_parent_id, path, postal_code, okato,
+			oktmo, kladr_code, tax_office, houses, updated)
+		SELECT $1, o.object_id, o.guid, o.level, o.name, o.type_name, o.parent_id, o.mun_parent_id, o.path, p.postal, p.okato,
+			coalesce(p.oktmo, o.mun_oktmo), p.kladr, p.tax, coalesce(b.n, 0), o.updated
+		FROM o LEFT JOIN (`+imp.paramsSQL(FIASObjectParams)+`) p USING (object_id) LEFT JOIN below b USING (object_id)`, imp.region)
+	if err != nil {
+		return 0, fmt.Errorf("build the region's address objects: %w", err)
+	}
+	return tag.RowsAffected(), imp.index(ctx, tx, name, "fias_addr_objects")
+}
+
+// paramsSQL pivots the staged parameters: one row per object.
+func (imp *FIASRegionImport) paramsSQL(t FIASTable) string {
+	return `SELECT object_id, max(value) FILTER (WHERE type_id = 5) AS postal, max(value) FILTER (WHERE type_id = 6) AS okato,
+		max(value) FILTER (WHERE type_id = 7) AS oktmo, max(value) FILTER (WHERE type_id = 8) AS cadastral,
+		max(value) FILTER (WHERE type_id = 10) AS kladr, max(value) FILTER (WHERE type_id = 1) AS tax
+		FROM ` + imp.stageSQL(t) + ` GROUP BY object_id`
+}
+
+func (imp *FIASRegionImport) stageSQL(t FIASTable) string {
+	return pgx.Identifier{imp.stage(t)}.Sanitize()
+}
+
+// index gives a region's new table the indexes of the partitioned table,
+// so that attaching it builds none under the swap's lock.
+func (imp *FIASRegionImport) index(ctx context.Context, tx pgx.Tx, name, parent string) error {
+	rows, err := tx.Query(ctx, `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = $1::regclass`, parent)
+	if err != nil {
+		return fmt.Errorf("read the indexes of %s: %w", parent, err)
+	}
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("read the indexes of %s: %w", parent, err)
+	}
+	for i, def := range defs {
+		// "CREATE [UNIQUE] INDEX name ON ONLY public.parent USING …" →
+		// an unnamed index of the same definition on the new table.
+		_, rest, ok := strings.Cut(def, " ON ONLY ")
+		if !ok {
+			_, rest, _ = strings.Cut(def, " ON ")
+		}
+		_, using, _ := strings.Cut(rest, " USING ")
+		unique := ""
+		if strings.HasPrefix(def, "CREATE UNIQUE") {
+			unique = "UNIQUE "
+		}
+		stmt := fmt.Sprintf("CREATE %sINDEX %s ON %s USING %s", unique, pgx.Identifier{fmt.Sprintf("%s_i%d", name, i)}.Sanitize(),
+			pgx.Identifier{name}.Sanitize(), using)
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("index %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// swap makes table the region's partition of parent, detaching and
+// dropping the one it replaces.
+func (imp *FIASRegionImport) swap(ctx context.Context, tx pgx.Tx, parent, table string) error {
+	var old string
+	err := tx.QueryRow(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = $1::regclass AND pg_get_expr(c.relpartbound, c.oid) IN ($2, $3)`,
+		parent, fmt.Sprintf("FOR VALUES IN (%d)", imp.region), fmt.Sprintf("FOR VALUES IN ('%d')", imp.region)).Scan(&old)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("find the region's partition of %s: %w", parent, err)
+	default:
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{parent}.Sanitize()+` DETACH PARTITION `+pgx.Identifier{old}.Sanitize()); err != nil {
+			return fmt.Errorf("detach %s: %w", old, err)
+		}
+		if _, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{old}.Sanitize()); err != nil {
+			return fmt.Errorf("drop %s: %w", old, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{parent}.Sanitize()+` ATTACH PARTITION `+pgx.Identifier{table}.Sanitize()+
+		` FOR VALUES IN (`+strconv.Itoa(imp.region)+`)`); err != nil {
+		return fmt.Errorf("attach %s: %w", table, err)
+	}
+	return nil
+}
+
+// Abandon drops a region's unfinished import.
+func (imp *FIASRegionImport) Abandon(ctx context.Context) error { return imp.drop(ctx) }
+
+// FIASType is a row of a GAR reference table: an address object type
+// (with its level), a house, additional house or apartment type, or an
+// object level (ID is the level).
+type FIASType struct {
+	ID, Level       int
+	ShortName, Name string
+	Active          bool
+}
+
+// The reference tables ReplaceFIASTypes fills.
+const (
+	FIASObjectTypes    = "object"
+	FIASHouseTypes     = "house"
+	FIASAddHouseTypes  = "addhouse"
+	FIASApartmentTypes = "apartment"
+	FIASLevels         = "level"
+)
+
+// ReplaceFIASTypes replaces one reference table whole.
+func (s *Store) ReplaceFIASTypes(ctx context.Context, table string, types []FIASType) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		switch table {
+		case FIASObjectTypes:
+			if _, err = tx.Exec(ctx, `DELETE FROM fias_object_types`); err == nil {
+				_, err = tx.CopyFrom(ctx, pgx.Identifier{"fias_object_types"}, []string{"id", "level", "short_name", "name", "active"},
+					pgx.CopyFromSlice(len(types), func(i int) ([]any, error) {
+						t := types[i]
+						return []any{t.ID, t.Level, t.ShortName, t.Name, t.Active}, nil
+					}))
+			}
+		case FIASHouseTypes, FIASAddHouseTypes, FIASApartmentTypes:
+			if _, err = tx.Exec(ctx, `DELETE FROM fias_house_types WHERE kind = $1`, table); err == nil {
+				_, err = tx.CopyFrom(ctx, pgx.Identifier{"fias_house_types"}, []string{"kind", "id", "short_name", "name", "active"},
+					pgx.CopyFromSlice(len(types), func(i int) ([]any, error) {
+						t := types[i]
+						return []any{table, t.ID, t.ShortName, t.Name, t.Active}, nil
+					}))
+			}
+		case FIASLevels:
+			if _, err = tx.Exec(ctx, `DELETE FROM fias_levels`); err == nil {
+				_, err = tx.CopyFrom(ctx, pgx.Identifier{"fias_levels"}, []string{"level", "name", "active"},
+					pgx.CopyFromSlice(len(types), func(i int) ([]any, error) {
+						t := types[i]
+						return []any{t.ID, t.Name, t.Active}, nil
+					}))
+			}
+		default:
+			return fmt.Errorf("fias import: no reference table %q", table)
+		}
+		if err != nil {
+			return fmt.Errorf("replace the %s types: %w", table, err)
+		}
+		return nil
+	})
+}

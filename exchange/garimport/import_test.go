@@ -1,0 +1,168 @@
+package garimport_test
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core/store"
+	"github.com/crmhub/crmhub/core/store/storetest"
+	"github.com/crmhub/crmhub/exchange/gar"
+	"github.com/crmhub/crmhub/exchange/garimport"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// region99 is the full region 99 (Байконур) of a real distribution.
+const region99 = "../gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip"
+
+var today = time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+
+func load(t *testing.T, st *store.Store, path string, opt garimport.Options) (garimport.Result, error) {
+	t.Helper()
+	src, err := gar.Open(path, gar.Options{})
+	require.NoError(t, err)
+	defer src.Close()
+	opt.Today = today
+	return garimport.Import(context.Background(), st, src, opt)
+}
+
+type houseRow struct {
+	num, street, streetType, city, postal string
+	level                                 int
+}
+
+// house reads a house with its street and city as the served tables hold
+// them.
+func house(t *testing.T, st *store.Store, guid string) houseRow {
+	t.Helper()
+	var h houseRow
+	err := st.Pool().QueryRow(context.Background(), `SELECT h.house_num, s.name, s.type_name, s.level, c.name,
+			coalesce((SELECT value FROM fias_house_params p WHERE p.object_id = h.object_id AND p.type_id = 5), '')
+		FROM fias_houses h JOIN fias_addr_objects s ON s.object_id = h.parent_id JOIN fias_addr_objects c ON c.object_id = s.path[1]
+		WHERE h.guid = $1`, guid).Scan(&h.num, &h.street, &h.streetType, &h.level, &h.city, &h.postal)
+	require.NoError(t, err)
+	return h
+}
+
+func count(t *testing.T, st *store.Store, table string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM `+table).Scan(&n))
+	return n
+}
+
+func TestRealRegion(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewStore(t)
+	res, err := load(t, st, region99, garimport.Options{})
+	require.NoError(t, err)
+	require.Len(t, res.Regions, 1)
+	// The counts of testdata/SOURCES.md: 48 actual and active objects, 550
+	// houses.
+	require.Equal(t, store.FIASRegionResult{Region: 99, Objects: 48, Houses: 550}, res.Regions[0])
+	require.Equal(t, 48, count(t, st, "fias_addr_objects"))
+	require.Equal(t, 550, count(t, st, "fias_houses"))
+	require.Equal(t, 0, count(t, st, "fias_import_files"), "a finished import leaves no progress")
+	require.Positive(t, count(t, st, "fias_object_types"))
+	require.Equal(t, 17, count(t, st, "fias_levels"))
+
+	// г Байконур (the region itself), ул Горького, д 5а: a house of the
+	// region's file, found by its guid, under its street.
+	var guid string
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT h.guid FROM fias_houses h
+		JOIN fias_addr_objects s ON s.object_id = h.parent_id WHERE s.name = 'Горького' AND h.house_num = '5а'`).Scan(&guid))
+	h := house(t, st, guid)
+	require.Equal(t, houseRow{num: "5а", street: "Горького", streetType: "ул", level: 8, city: "Байконур", postal: h.postal}, h)
+	require.Regexp(t, `^\d{6}$`, h.postal)
+	var kladr string
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT kladr_code FROM fias_addr_objects
+		WHERE name = 'Горького' AND type_name = 'ул'`).Scan(&kladr))
+	require.Equal(t, "99000000000000900", kladr)
+	var cityHouses int
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT houses FROM fias_addr_objects WHERE level = 1`).Scan(&cityHouses))
+	require.Equal(t, 550, cityHouses, "the region counts every house below it")
+
+	// A reload swaps the region in again: the same rows, no leftovers.
+	_, err = load(t, st, region99, garimport.Options{})
+	require.NoError(t, err)
+	require.Equal(t, 550, count(t, st, "fias_houses"))
+	var tables int
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM pg_class WHERE relname LIKE 'fias_%_99_%' AND relkind = 'r'`).Scan(&tables))
+	require.Equal(t, 3, tables, "one partition of objects, one of houses, one of their parameters; no staging left")
+}
+
+// TestResume: an import killed after some batches resumes from the last
+// committed one and ends as a whole import does.
+func TestResume(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := gar.Open(region99, gar.Options{})
+	require.NoError(t, err)
+	defer src.Close()
+	batches := 0
+	_, err = garimport.Import(ctx, st, src, garimport.Options{BatchSize: 100, Today: today, Progress: func(p garimport.Progress) {
+		if strings.Contains(p.File, "/AS_HOUSES_2") {
+			batches++
+			if batches == 3 {
+				cancel()
+			}
+		}
+	}})
+	require.Error(t, err)
+	require.Equal(t, 0, count(t, st, "fias_houses"), "nothing served before the region is whole")
+	var read int
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT read FROM fias_import_files WHERE path LIKE '%AS_HOUSES_2%'`).Scan(&read))
+	require.Equal(t, 300, read)
+
+	res, err := load(t, st, region99, garimport.Options{BatchSize: 100})
+	require.NoError(t, err)
+	require.Positive(t, res.Resumed)
+	require.Equal(t, store.FIASRegionResult{Region: 99, Objects: 48, Houses: 550}, res.Regions[0])
+	require.Equal(t, 550, count(t, st, "fias_houses"))
+}
+
+// TestTruncatedFile: a file that breaks off stops its region with the
+// element and line; what was served keeps serving.
+func TestTruncatedFile(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewStore(t)
+	_, err := load(t, st, region99, garimport.Options{})
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	zr, err := zip.OpenReader(region99)
+	require.NoError(t, err)
+	defer zr.Close()
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		require.NoError(t, err)
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		require.NoError(t, err)
+		if strings.Contains(f.Name, "/AS_HOUSES_2") {
+			data = data[:len(data)/2]
+		}
+		full := filepath.Join(dir, filepath.FromSlash(f.Name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		require.NoError(t, os.WriteFile(full, data, 0o644))
+	}
+	_, err = load(t, st, dir, garimport.Options{})
+	require.Error(t, err)
+	require.Regexp(t, `region 99: 99/AS_HOUSES_.*line 1, after record \d+: .*truncated`, err.Error())
+	require.Equal(t, 550, count(t, st, "fias_houses"), "the region's previous data keeps serving")
+	require.Equal(t, 48, count(t, st, "fias_addr_objects"))
+	require.False(t, errors.Is(err, context.Canceled))
+}
