@@ -9,9 +9,10 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/crmhub/crmhub/connectors/fiasimport"
+	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/exchange/gar"
-	"github.com/crmhub/crmhub/exchange/garimport"
 )
 
 // fias loads the state address register (ФИАС/ГАР).
@@ -33,7 +34,7 @@ func (m *Main) fiasImport(ctx context.Context, args []string) error {
 	if *regions != "" {
 		for _, r := range strings.Split(*regions, ",") {
 			r = strings.TrimSpace(r)
-			if _, err := store.ParseFIASRegion(r); err != nil {
+			if _, err := core.ParseFIASRegion(r); err != nil {
 				return usagef("--regions: %q is not a region code (01 to 99)", r)
 			}
 			opt.Regions = append(opt.Regions, r)
@@ -60,7 +61,7 @@ func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt g
 		return fmt.Errorf("%s: no ГАР files of a region to load (of the regions asked)", path)
 	}
 	var bar *progressbar.ProgressBar
-	res, err := garimport.Import(ctx, st, src, garimport.Options{Progress: func(p garimport.Progress) {
+	res, err := fiasimport.Import(ctx, st, src, fiasimport.Options{Progress: func(p fiasimport.Progress) {
 		if bar == nil {
 			bar = progressbar.NewOptions64(max(p.Total, 1), progressbar.OptionSetWriter(m.Stderr), progressbar.OptionShowBytes(true),
 				progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionFullWidth())

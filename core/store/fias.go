@@ -16,49 +16,19 @@ import (
 	"github.com/crmhub/crmhub/core"
 )
 
-// FIASTable names a staging table of a region's import: what the importer
-// copies each GAR file's kept records into.
-type FIASTable string
-
-// The staging tables and their columns, in the order of the rows copied.
-const (
-	// FIASObjects: object_id, guid, level, name, type_name, updated.
-	FIASObjects FIASTable = "objects"
-	// FIASHouses: object_id, guid, house_num, house_type, add_num1,
-	// add_type1, add_num2, add_type2, updated.
-	FIASHouses FIASTable = "houses"
-	// FIASAdm: object_id, parent_id, path, start (the administrative
-	// hierarchy's active items; the path is needed of address objects
-	// only).
-	FIASAdm FIASTable = "adm"
-	// FIASMun: object_id, parent_id, oktmo, start (the municipal one's,
-	// of address objects: a house's ОКТМО is among its parameters).
-	FIASMun FIASTable = "mun"
-	// FIASParams: object_id, type_id, value (the current values of the
-	// houses' parameters kept: FIASParamTypes).
-	FIASParams FIASTable = "params"
-	// FIASObjectParams: the same of the address objects.
-	FIASObjectParams FIASTable = "object_params"
-)
-
-// FIASParamTypes are the GAR parameter types kept (AS_PARAM_TYPES): the
-// tax offices for individuals (1) and companies (2), the postal code (5),
-// ОКАТО (6), ОКТМО (7), the cadastral number (8) and the КЛАДР code (10).
-var FIASParamTypes = []int{1, 2, 5, 6, 7, 8, 10}
-
-var fiasStage = map[FIASTable]string{
-	FIASObjects: "object_id bigint NOT NULL, guid uuid NOT NULL, level smallint NOT NULL, name text NOT NULL, type_name text NOT NULL, updated date",
-	FIASHouses: "object_id bigint NOT NULL, guid uuid NOT NULL, house_num text NOT NULL, house_type smallint NOT NULL, " +
+var fiasStage = map[core.FIASTable]string{
+	core.FIASObjects: "object_id bigint NOT NULL, guid uuid NOT NULL, level smallint NOT NULL, name text NOT NULL, type_name text NOT NULL, updated date",
+	core.FIASHouses: "object_id bigint NOT NULL, guid uuid NOT NULL, house_num text NOT NULL, house_type smallint NOT NULL, " +
 		"add_num1 text NOT NULL, add_type1 smallint NOT NULL, add_num2 text NOT NULL, add_type2 smallint NOT NULL, updated date",
-	FIASAdm:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, path text NOT NULL, start date",
-	FIASMun:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, oktmo text NOT NULL, start date",
-	FIASParams:       "region smallint NOT NULL, object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
-	FIASObjectParams: "object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
+	core.FIASAdm:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, path text NOT NULL, start date",
+	core.FIASMun:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, oktmo text NOT NULL, start date",
+	core.FIASParams:       "region smallint NOT NULL, object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
+	core.FIASObjectParams: "object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
 }
 
 // fiasColumns are the columns a staging table is copied into (a region
 // column is its default).
-func fiasColumns(t FIASTable) []string {
+func fiasColumns(t core.FIASTable) []string {
 	var out []string
 	for _, def := range strings.Split(fiasStage[t], ", ") {
 		if c := strings.Fields(def)[0]; c != "region" {
@@ -68,14 +38,7 @@ func fiasColumns(t FIASTable) []string {
 	return out
 }
 
-// FIASFile is one file of a region's import and how far the last
-// committed batch got: Read records decoded (skip them on resume), Kept
-// of them copied.
-type FIASFile struct {
-	Path       string
-	Read, Kept int64
-	Done       bool
-}
+var _ core.FIASLoader = (*Store)(nil)
 
 // FIASRegionImport loads one region into staging tables, batch by batch,
 // then swaps it in (Finish). Its progress is committed with each batch.
@@ -83,28 +46,19 @@ type FIASRegionImport struct {
 	s      *Store
 	region int
 	run    string
-	files  map[string]*FIASFile
-}
-
-// ParseFIASRegion reads a region code: the GAR's folder name, 01 to 99.
-func ParseFIASRegion(code string) (int, error) {
-	n, err := strconv.Atoi(code)
-	if err != nil || len(code) != 2 || n < 1 || n > 99 {
-		return 0, core.Errorf(core.EINVALID, "%q is not a region code (01 to 99)", code)
-	}
-	return n, nil
+	files  map[string]*core.FIASFile
 }
 
 // BeginFIASRegion starts or resumes the import of a region from the given
 // files (their paths in the distribution). An import of the same files
 // that was stopped resumes from its last committed batch; any other starts
 // over. Files lists each file's progress.
-func (s *Store) BeginFIASRegion(ctx context.Context, code string, paths []string) (*FIASRegionImport, []FIASFile, error) {
-	region, err := ParseFIASRegion(code)
+func (s *Store) BeginFIASRegion(ctx context.Context, code string, paths []string) (core.FIASRegionLoad, []core.FIASFile, error) {
+	region, err := core.ParseFIASRegion(code)
 	if err != nil {
 		return nil, nil, err
 	}
-	imp := &FIASRegionImport{s: s, region: region, files: map[string]*FIASFile{}}
+	imp := &FIASRegionImport{s: s, region: region, files: map[string]*core.FIASFile{}}
 	resumed, err := imp.resume(ctx, paths)
 	if err != nil {
 		return nil, nil, err
@@ -114,7 +68,7 @@ func (s *Store) BeginFIASRegion(ctx context.Context, code string, paths []string
 			return nil, nil, err
 		}
 	}
-	out := make([]FIASFile, 0, len(paths))
+	out := make([]core.FIASFile, 0, len(paths))
 	for _, p := range paths {
 		out = append(out, *imp.files[p])
 	}
@@ -124,7 +78,7 @@ func (s *Store) BeginFIASRegion(ctx context.Context, code string, paths []string
 // Region is the region's code as a number.
 func (imp *FIASRegionImport) Region() int { return imp.region }
 
-func (imp *FIASRegionImport) stage(t FIASTable) string {
+func (imp *FIASRegionImport) stage(t core.FIASTable) string {
 	return fmt.Sprintf("fias_stage_%02d_%s_%s", imp.region, imp.run, t)
 }
 
@@ -139,7 +93,7 @@ func (imp *FIASRegionImport) resume(ctx context.Context, paths []string) (bool, 
 	var runs []string
 	for rows.Next() {
 		var run string
-		f := &FIASFile{}
+		f := &core.FIASFile{}
 		if err := rows.Scan(&run, &f.Path, &f.Read, &f.Kept, &f.Done); err != nil {
 			rows.Close()
 			return false, fmt.Errorf("read the region's import: %w", err)
@@ -165,7 +119,7 @@ func (imp *FIASRegionImport) resume(ctx context.Context, paths []string) (bool, 
 			return ok, err
 		}
 	}
-	imp.files = map[string]*FIASFile{}
+	imp.files = map[string]*core.FIASFile{}
 	return false, imp.drop(ctx)
 }
 
@@ -197,7 +151,7 @@ func (imp *FIASRegionImport) start(ctx context.Context, paths []string) error {
 			// Unlogged: a staging table is rebuilt rather than recovered;
 			// but the houses' parameters become the region's partition.
 			kind := "UNLOGGED "
-			if t == FIASParams {
+			if t == core.FIASParams {
 				kind = ""
 				cols = strings.Replace(cols, "region smallint NOT NULL", "region smallint NOT NULL DEFAULT "+strconv.Itoa(imp.region), 1)
 			}
@@ -206,7 +160,7 @@ func (imp *FIASRegionImport) start(ctx context.Context, paths []string) error {
 			}
 		}
 		for _, p := range paths {
-			imp.files[p] = &FIASFile{Path: p}
+			imp.files[p] = &core.FIASFile{Path: p}
 			if _, err := tx.Exec(ctx, `INSERT INTO fias_import_files (region, run, path, read, kept, done) VALUES ($1, $2, $3, 0, 0, false)`,
 				imp.region, imp.run, p); err != nil {
 				return fmt.Errorf("record the region's import: %w", err)
@@ -235,7 +189,7 @@ func (imp *FIASRegionImport) drop(ctx context.Context) error {
 // in COPY's text format (CopyText) in t's columns, and commits it with the
 // file's progress (read: how many records of the file are now decoded;
 // done: all).
-func (imp *FIASRegionImport) Copy(ctx context.Context, path string, t FIASTable, src io.Reader,
+func (imp *FIASRegionImport) Copy(ctx context.Context, path string, t core.FIASTable, src io.Reader,
 	progress func() (read int64, done bool)) (int64, error) {
 	f := imp.files[path]
 	if f == nil {
@@ -266,7 +220,7 @@ func (imp *FIASRegionImport) Copy(ctx context.Context, path string, t FIASTable,
 // ObjectIDs lists the address objects staged so far, for an importer
 // that resumes after the region's AS_ADDR_OBJ.
 func (imp *FIASRegionImport) ObjectIDs(ctx context.Context) ([]int64, error) {
-	rows, err := imp.s.db(ctx).Query(ctx, `SELECT object_id FROM `+imp.stageSQL(FIASObjects))
+	rows, err := imp.s.db(ctx).Query(ctx, `SELECT object_id FROM `+imp.stageSQL(core.FIASObjects))
 	if err != nil {
 		return nil, fmt.Errorf("read the region's staged objects: %w", err)
 	}
@@ -274,18 +228,11 @@ func (imp *FIASRegionImport) ObjectIDs(ctx context.Context) ([]int64, error) {
 	return ids, wrap("read the region's staged objects", err)
 }
 
-// FIASRegionResult is what a region's import brought.
-type FIASRegionResult struct {
-	Region  int
-	Objects int64
-	Houses  int64
-}
-
 // Finish builds the region's tables from its staging, indexes them and
 // swaps them in as the region's partitions, then drops the staging.
 // Errors: EINVALID when a file is not done.
-func (imp *FIASRegionImport) Finish(ctx context.Context) (FIASRegionResult, error) {
-	res := FIASRegionResult{Region: imp.region}
+func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult, error) {
+	res := core.FIASRegionResult{Region: imp.region}
 	paths := make([]string, 0, len(imp.files))
 	for p, f := range imp.files {
 		if !f.Done {
@@ -304,7 +251,7 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (FIASRegionResult, erro
 		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
 			return fmt.Errorf("tune the region's build: %w", err)
 		}
-		for _, t := range []FIASTable{FIASObjects, FIASHouses, FIASAdm, FIASMun, FIASObjectParams} {
+		for _, t := range []core.FIASTable{core.FIASObjects, core.FIASHouses, core.FIASAdm, core.FIASMun, core.FIASObjectParams} {
 			if _, err := tx.Exec(ctx, `ANALYZE `+imp.stageSQL(t)); err != nil {
 				return fmt.Errorf("analyze the region's staging: %w", err)
 			}
@@ -351,7 +298,7 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (FIASRegionResult, erro
 // table of them: they were copied logged, in the partitions' shape.
 func (imp *FIASRegionImport) buildParams(ctx context.Context, tx pgx.Tx, name string) error {
 	t := pgx.Identifier{name}.Sanitize()
-	if _, err := tx.Exec(ctx, `ALTER TABLE `+imp.stageSQL(FIASParams)+` RENAME TO `+t); err != nil {
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+imp.stageSQL(core.FIASParams)+` RENAME TO `+t); err != nil {
 		return fmt.Errorf("build the region's house parameters: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` ADD CHECK (region = `+strconv.Itoa(imp.region)+`), ALTER COLUMN region DROP DEFAULT`); err != nil {
@@ -374,7 +321,7 @@ func (imp *FIASRegionImport) buildHouses(ctx context.Context, tx pgx.Tx, name st
 	if err != nil {
 		return 0, fmt.Errorf("build the region's houses: %w", err)
 	}
-	n, err := imp.insertHouses(ctx, sp, t, imp.stageSQL(FIASHouses), imp.stageSQL(FIASAdm))
+	n, err := imp.insertHouses(ctx, sp, t, imp.stageSQL(core.FIASHouses), imp.stageSQL(core.FIASAdm))
 	if err == nil {
 		err = imp.index(ctx, sp, name, "fias_houses")
 	}
@@ -389,8 +336,8 @@ func (imp *FIASRegionImport) buildHouses(ctx context.Context, tx pgx.Tx, name st
 		return 0, fmt.Errorf("build the region's houses: %w", err)
 	}
 	n, err = imp.insertHouses(ctx, tx, t,
-		`(SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(FIASHouses)+` ORDER BY object_id, updated DESC)`,
-		`(SELECT DISTINCT ON (object_id) object_id, parent_id FROM `+imp.stageSQL(FIASAdm)+` ORDER BY object_id, start DESC)`)
+		`(SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASHouses)+` ORDER BY object_id, updated DESC)`,
+		`(SELECT DISTINCT ON (object_id) object_id, parent_id FROM `+imp.stageSQL(core.FIASAdm)+` ORDER BY object_id, start DESC)`)
 	if err != nil {
 		return 0, err
 	}
@@ -420,10 +367,10 @@ func (imp *FIASRegionImport) buildObjects(ctx context.Context, tx pgx.Tx, name, 
 	tag, err := tx.Exec(ctx, `WITH o AS (
 			SELECT o.*, a.parent_id, m.parent_id AS mun_parent_id, m.oktmo AS mun_oktmo,
 				coalesce(string_to_array(a.path, '.')::bigint[], ARRAY[o.object_id]) AS path
-			FROM (SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(FIASObjects)+` ORDER BY object_id, updated DESC) o
-			LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id, path FROM `+imp.stageSQL(FIASAdm)+`
+			FROM (SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASObjects)+` ORDER BY object_id, updated DESC) o
+			LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id, path FROM `+imp.stageSQL(core.FIASAdm)+`
 				WHERE path <> '' ORDER BY object_id, start DESC) a USING (object_id)
-			LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id, oktmo FROM `+imp.stageSQL(FIASMun)+` ORDER BY object_id, start DESC) m USING (object_id)
+			LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id, oktmo FROM `+imp.stageSQL(core.FIASMun)+` ORDER BY object_id, start DESC) m USING (object_id)
 		), direct AS (
 			SELECT parent_id AS object_id, count(*) AS n FROM `+pgx.Identifier{houses}.Sanitize()+` GROUP BY parent_id
 		), below AS (
@@ -433,7 +380,7 @@ func (imp *FIASRegionImport) buildObjects(ctx context.Context, tx pgx.Tx, name, 
 			oktmo, kladr_code, tax_office, houses, updated)
 		SELECT $1, o.object_id, o.guid, o.level, o.name, o.type_name, o.parent_id, o.mun_parent_id, o.path, p.postal, p.okato,
 			coalesce(p.oktmo, o.mun_oktmo), p.kladr, p.tax, coalesce(b.n, 0), o.updated
-		FROM o LEFT JOIN (`+imp.paramsSQL(FIASObjectParams)+`) p USING (object_id) LEFT JOIN below b USING (object_id)`, imp.region)
+		FROM o LEFT JOIN (`+imp.paramsSQL(core.FIASObjectParams)+`) p USING (object_id) LEFT JOIN below b USING (object_id)`, imp.region)
 	if err != nil {
 		return 0, fmt.Errorf("build the region's address objects: %w", err)
 	}
@@ -441,14 +388,14 @@ func (imp *FIASRegionImport) buildObjects(ctx context.Context, tx pgx.Tx, name, 
 }
 
 // paramsSQL pivots the staged parameters: one row per object.
-func (imp *FIASRegionImport) paramsSQL(t FIASTable) string {
+func (imp *FIASRegionImport) paramsSQL(t core.FIASTable) string {
 	return `SELECT object_id, max(value) FILTER (WHERE type_id = 5) AS postal, max(value) FILTER (WHERE type_id = 6) AS okato,
 		max(value) FILTER (WHERE type_id = 7) AS oktmo, max(value) FILTER (WHERE type_id = 8) AS cadastral,
 		max(value) FILTER (WHERE type_id = 10) AS kladr, max(value) FILTER (WHERE type_id = 1) AS tax
 		FROM ` + imp.stageSQL(t) + ` GROUP BY object_id`
 }
 
-func (imp *FIASRegionImport) stageSQL(t FIASTable) string {
+func (imp *FIASRegionImport) stageSQL(t core.FIASTable) string {
 	return pgx.Identifier{imp.stage(t)}.Sanitize()
 }
 
@@ -513,30 +460,12 @@ func (imp *FIASRegionImport) swap(ctx context.Context, tx pgx.Tx, parent, table 
 // Abandon drops a region's unfinished import.
 func (imp *FIASRegionImport) Abandon(ctx context.Context) error { return imp.drop(ctx) }
 
-// FIASType is a row of a GAR reference table: an address object type
-// (with its level), a house, additional house or apartment type, or an
-// object level (ID is the level).
-type FIASType struct {
-	ID, Level       int
-	ShortName, Name string
-	Active          bool
-}
-
-// The reference tables ReplaceFIASTypes fills.
-const (
-	FIASObjectTypes    = "object"
-	FIASHouseTypes     = "house"
-	FIASAddHouseTypes  = "addhouse"
-	FIASApartmentTypes = "apartment"
-	FIASLevels         = "level"
-)
-
 // ReplaceFIASTypes replaces one reference table whole.
-func (s *Store) ReplaceFIASTypes(ctx context.Context, table string, types []FIASType) error {
+func (s *Store) ReplaceFIASTypes(ctx context.Context, table string, types []core.FIASType) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		switch table {
-		case FIASObjectTypes:
+		case core.FIASObjectTypes:
 			if _, err = tx.Exec(ctx, `DELETE FROM fias_object_types`); err == nil {
 				_, err = tx.CopyFrom(ctx, pgx.Identifier{"fias_object_types"}, []string{"id", "level", "short_name", "name", "active"},
 					pgx.CopyFromSlice(len(types), func(i int) ([]any, error) {
@@ -544,7 +473,7 @@ func (s *Store) ReplaceFIASTypes(ctx context.Context, table string, types []FIAS
 						return []any{t.ID, t.Level, t.ShortName, t.Name, t.Active}, nil
 					}))
 			}
-		case FIASHouseTypes, FIASAddHouseTypes, FIASApartmentTypes:
+		case core.FIASHouseTypes, core.FIASAddHouseTypes, core.FIASApartmentTypes:
 			if _, err = tx.Exec(ctx, `DELETE FROM fias_house_types WHERE kind = $1`, table); err == nil {
 				_, err = tx.CopyFrom(ctx, pgx.Identifier{"fias_house_types"}, []string{"kind", "id", "short_name", "name", "active"},
 					pgx.CopyFromSlice(len(types), func(i int) ([]any, error) {
@@ -552,7 +481,7 @@ func (s *Store) ReplaceFIASTypes(ctx context.Context, table string, types []FIAS
 						return []any{table, t.ID, t.ShortName, t.Name, t.Active}, nil
 					}))
 			}
-		case FIASLevels:
+		case core.FIASLevels:
 			if _, err = tx.Exec(ctx, `DELETE FROM fias_levels`); err == nil {
 				_, err = tx.CopyFrom(ctx, pgx.Identifier{"fias_levels"}, []string{"level", "name", "active"},
 					pgx.CopyFromSlice(len(types), func(i int) ([]any, error) {

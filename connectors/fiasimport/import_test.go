@@ -1,4 +1,4 @@
-package garimport_test
+package fiasimport_test
 
 import (
 	"archive/zip"
@@ -13,26 +13,27 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/crmhub/crmhub/connectors/fiasimport"
+	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
 	"github.com/crmhub/crmhub/exchange/gar"
-	"github.com/crmhub/crmhub/exchange/garimport"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
 // region99 is the full region 99 (Байконур) of a real distribution.
-const region99 = "../gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip"
+const region99 = "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip"
 
 var today = time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
 
-func load(t *testing.T, st *store.Store, path string, opt garimport.Options) (garimport.Result, error) {
+func load(t *testing.T, st *store.Store, path string, opt fiasimport.Options) (fiasimport.Result, error) {
 	t.Helper()
 	src, err := gar.Open(path, gar.Options{})
 	require.NoError(t, err)
 	defer src.Close()
 	opt.Today = today
-	return garimport.Import(context.Background(), st, src, opt)
+	return fiasimport.Import(context.Background(), st, src, opt)
 }
 
 type houseRow struct {
@@ -63,12 +64,12 @@ func count(t *testing.T, st *store.Store, table string) int {
 func TestRealRegion(t *testing.T) {
 	t.Parallel()
 	st := storetest.NewStore(t)
-	res, err := load(t, st, region99, garimport.Options{})
+	res, err := load(t, st, region99, fiasimport.Options{})
 	require.NoError(t, err)
 	require.Len(t, res.Regions, 1)
 	// The counts of testdata/SOURCES.md: 48 actual and active objects, 550
 	// houses.
-	require.Equal(t, store.FIASRegionResult{Region: 99, Objects: 48, Houses: 550}, res.Regions[0])
+	require.Equal(t, core.FIASRegionResult{Region: 99, Objects: 48, Houses: 550}, res.Regions[0])
 	require.Equal(t, 48, count(t, st, "fias_addr_objects"))
 	require.Equal(t, 550, count(t, st, "fias_houses"))
 	require.Equal(t, 0, count(t, st, "fias_import_files"), "a finished import leaves no progress")
@@ -92,7 +93,7 @@ func TestRealRegion(t *testing.T) {
 	require.Equal(t, 550, cityHouses, "the region counts every house below it")
 
 	// A reload swaps the region in again: the same rows, no leftovers.
-	_, err = load(t, st, region99, garimport.Options{})
+	_, err = load(t, st, region99, fiasimport.Options{})
 	require.NoError(t, err)
 	require.Equal(t, 550, count(t, st, "fias_houses"))
 	var tables int
@@ -110,7 +111,7 @@ func TestResume(t *testing.T) {
 	require.NoError(t, err)
 	defer src.Close()
 	batches := 0
-	_, err = garimport.Import(ctx, st, src, garimport.Options{BatchSize: 100, Today: today, Progress: func(p garimport.Progress) {
+	_, err = fiasimport.Import(ctx, st, src, fiasimport.Options{BatchSize: 100, Today: today, Progress: func(p fiasimport.Progress) {
 		if strings.Contains(p.File, "/AS_HOUSES_2") {
 			batches++
 			if batches == 3 {
@@ -124,10 +125,10 @@ func TestResume(t *testing.T) {
 	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT read FROM fias_import_files WHERE path LIKE '%AS_HOUSES_2%'`).Scan(&read))
 	require.Equal(t, 300, read)
 
-	res, err := load(t, st, region99, garimport.Options{BatchSize: 100})
+	res, err := load(t, st, region99, fiasimport.Options{BatchSize: 100})
 	require.NoError(t, err)
 	require.Positive(t, res.Resumed)
-	require.Equal(t, store.FIASRegionResult{Region: 99, Objects: 48, Houses: 550}, res.Regions[0])
+	require.Equal(t, core.FIASRegionResult{Region: 99, Objects: 48, Houses: 550}, res.Regions[0])
 	require.Equal(t, 550, count(t, st, "fias_houses"))
 }
 
@@ -136,7 +137,7 @@ func TestResume(t *testing.T) {
 func TestTruncatedFile(t *testing.T) {
 	t.Parallel()
 	st := storetest.NewStore(t)
-	_, err := load(t, st, region99, garimport.Options{})
+	_, err := load(t, st, region99, fiasimport.Options{})
 	require.NoError(t, err)
 
 	dir := t.TempDir()
@@ -159,7 +160,7 @@ func TestTruncatedFile(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
 		require.NoError(t, os.WriteFile(full, data, 0o644))
 	}
-	_, err = load(t, st, dir, garimport.Options{})
+	_, err = load(t, st, dir, fiasimport.Options{})
 	require.Error(t, err)
 	require.Regexp(t, `region 99: 99/AS_HOUSES_.*line 1, after record \d+: .*truncated`, err.Error())
 	require.Equal(t, 550, count(t, st, "fias_houses"), "the region's previous data keeps serving")

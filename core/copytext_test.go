@@ -1,16 +1,16 @@
-package store_test
+package core_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/crmhub/crmhub/core/store"
+	"github.com/crmhub/crmhub/core"
 )
 
 func TestCopyText(t *testing.T) {
 	t.Parallel()
-	var c store.CopyText
+	var c core.CopyText
 	c.Int(-7)
 	c.Text("ул\tЛенина\\1\n2\r")
 	c.TextOrNull("")

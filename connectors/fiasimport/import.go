@@ -1,11 +1,11 @@
-// Package garimport loads a ГАР (ФИАС) distribution into the store: the
+// Package fiasimport loads a ГАР (ФИАС) distribution into the store: the
 // reference tables whole, then region by region each file's actual and
 // active records, in batches committed with the file's progress, into the
 // region's staging tables, which the store then builds into the region's
 // tables and swaps in. A killed import resumes from its last committed
 // batch; a file that breaks off stops its region's import with the
 // element and line, and the region's previous data keeps serving.
-package garimport
+package fiasimport
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/crmhub/crmhub/core/store"
+	"github.com/crmhub/crmhub/core"
 	"github.com/crmhub/crmhub/exchange/gar"
 )
 
@@ -50,7 +50,7 @@ type Progress struct {
 
 // Result is what an import loaded.
 type Result struct {
-	Regions []store.FIASRegionResult
+	Regions []core.FIASRegionResult
 	Records int64
 	// Resumed counts the records a resumed import did not read again.
 	Resumed int64
@@ -59,7 +59,7 @@ type Result struct {
 
 // Import loads src. Regions are loaded one after the other; an error
 // stops the import, the regions loaded before it staying loaded.
-func Import(ctx context.Context, st *store.Store, src *gar.Source, opt Options) (Result, error) {
+func Import(ctx context.Context, st core.FIASLoader, src *gar.Source, opt Options) (Result, error) {
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 100_000
 	}
@@ -110,7 +110,7 @@ func Import(ctx context.Context, st *store.Store, src *gar.Source, opt Options) 
 
 type importer struct {
 	mu       sync.Mutex // guards progress and res while files load side by side
-	st       *store.Store
+	st       core.FIASLoader
 	opt      Options
 	today    string
 	progress Progress
@@ -127,29 +127,29 @@ func (im *importer) reference(ctx context.Context, f gar.File) error {
 		return err
 	}
 	defer closer.Close()
-	var types []store.FIASType
+	var types []core.FIASType
 	var table string
 	for {
-		var t store.FIASType
+		var t core.FIASType
 		switch f.Kind {
 		case gar.KindAddrObjTypes:
-			table = store.FIASObjectTypes
+			table = core.FIASObjectTypes
 			var r gar.AddrObjType
 			if r, err = d.AddrObjType(); err == nil {
-				t = store.FIASType{ID: int(r.ID), Level: r.Level, ShortName: r.ShortName, Name: r.Name, Active: r.IsActive}
+				t = core.FIASType{ID: int(r.ID), Level: r.Level, ShortName: r.ShortName, Name: r.Name, Active: r.IsActive}
 			}
 		case gar.KindHouseTypes, gar.KindAddHouseTypes, gar.KindApartmentTypes:
-			table = map[gar.Kind]string{gar.KindHouseTypes: store.FIASHouseTypes, gar.KindAddHouseTypes: store.FIASAddHouseTypes,
-				gar.KindApartmentTypes: store.FIASApartmentTypes}[f.Kind]
+			table = map[gar.Kind]string{gar.KindHouseTypes: core.FIASHouseTypes, gar.KindAddHouseTypes: core.FIASAddHouseTypes,
+				gar.KindApartmentTypes: core.FIASApartmentTypes}[f.Kind]
 			var r gar.Type
 			if r, err = d.Type(); err == nil {
-				t = store.FIASType{ID: int(r.ID), ShortName: r.ShortName, Name: r.Name, Active: r.IsActive}
+				t = core.FIASType{ID: int(r.ID), ShortName: r.ShortName, Name: r.Name, Active: r.IsActive}
 			}
 		case gar.KindObjectLevels:
-			table = store.FIASLevels
+			table = core.FIASLevels
 			var r gar.ObjectLevel
 			if r, err = d.ObjectLevel(); err == nil {
-				t = store.FIASType{ID: r.Level, ShortName: r.ShortName, Name: r.Name, Active: r.IsActive}
+				t = core.FIASType{ID: r.Level, ShortName: r.ShortName, Name: r.Name, Active: r.IsActive}
 			}
 		default:
 			return nil
@@ -234,7 +234,7 @@ func (im *importer) region(ctx context.Context, region string, files []gar.File)
 
 // file copies one file's kept records in batches, after skipping those a
 // stopped import committed.
-func (im *importer) file(ctx context.Context, imp *store.FIASRegionImport, f gar.File, p store.FIASFile) error {
+func (im *importer) file(ctx context.Context, imp core.FIASRegionLoad, f gar.File, p core.FIASFile) error {
 	rc, err := f.Open()
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.Path, err)
@@ -281,9 +281,9 @@ func (im *importer) file(ctx context.Context, imp *store.FIASRegionImport, f gar
 // format: up to limit records decoded after start.
 type batchReader struct {
 	d            *gar.Decoder
-	row          func(d *gar.Decoder, c *store.CopyText) (bool, error)
+	row          func(d *gar.Decoder, c *core.CopyText) (bool, error)
 	limit, start int
-	rows         store.CopyText
+	rows         core.CopyText
 	off          int
 	// batchDone: this batch is read; done: the file is; err: it is broken.
 	batchDone, done bool
@@ -335,20 +335,20 @@ func (im *importer) open(f gar.File) (*gar.Decoder, io.Closer, error) {
 }
 
 // stagingTable is where a kind's records go ("" for a kind not loaded).
-func stagingTable(k gar.Kind) store.FIASTable {
+func stagingTable(k gar.Kind) core.FIASTable {
 	switch k {
 	case gar.KindAddrObj:
-		return store.FIASObjects
+		return core.FIASObjects
 	case gar.KindHouses:
-		return store.FIASHouses
+		return core.FIASHouses
 	case gar.KindAdmHierarchy:
-		return store.FIASAdm
+		return core.FIASAdm
 	case gar.KindMunHierarchy:
-		return store.FIASMun
+		return core.FIASMun
 	case gar.KindAddrObjParams:
-		return store.FIASObjectParams
+		return core.FIASObjectParams
 	case gar.KindHousesParams:
-		return store.FIASParams
+		return core.FIASParams
 	}
 	return ""
 }
@@ -356,10 +356,10 @@ func stagingTable(k gar.Kind) store.FIASTable {
 // rowOf decodes a kind's next record and appends its staging row to c;
 // kept is false for a record that is not served (not actual, not active,
 // a parameter not kept or no longer current).
-func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *store.CopyText) (bool, error) {
+func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 	switch k {
 	case gar.KindAddrObj:
-		return func(d *gar.Decoder, c *store.CopyText) (bool, error) {
+		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			o, err := d.AddrObj()
 			if err != nil || !o.IsActual || !o.IsActive {
 				return false, err
@@ -375,7 +375,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *store.CopyText) (b
 			return true, nil
 		}
 	case gar.KindHouses:
-		return func(d *gar.Decoder, c *store.CopyText) (bool, error) {
+		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			h, err := d.House()
 			if err != nil || !h.IsActual || !h.IsActive {
 				return false, err
@@ -393,7 +393,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *store.CopyText) (b
 			return true, nil
 		}
 	case gar.KindAdmHierarchy:
-		return func(d *gar.Decoder, c *store.CopyText) (bool, error) {
+		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			h, err := d.AdmHierarchy()
 			if err != nil || !h.IsActive {
 				return false, err
@@ -410,7 +410,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *store.CopyText) (b
 			return true, nil
 		}
 	case gar.KindMunHierarchy:
-		return func(d *gar.Decoder, c *store.CopyText) (bool, error) {
+		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			h, err := d.MunHierarchy()
 			if err != nil || !h.IsActive {
 				return false, err
@@ -426,9 +426,9 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *store.CopyText) (b
 			return true, nil
 		}
 	}
-	return func(d *gar.Decoder, c *store.CopyText) (bool, error) {
+	return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 		p, err := d.Param()
-		if err != nil || !slices.Contains(store.FIASParamTypes, p.TypeID) || (p.EndDate != "" && p.EndDate <= im.today) {
+		if err != nil || !slices.Contains(core.FIASParamTypes, p.TypeID) || (p.EndDate != "" && p.EndDate <= im.today) {
 			return false, err
 		}
 		c.Int(p.ObjectID)
