@@ -11,9 +11,11 @@ BIN     := bin/crmhub
 # OS packages the hub and its tests use, as "command:debian-package".
 # initdb/pg_ctl/postgres/pgbench are looked up in /usr/lib/postgresql/*/bin too.
 # `make run` needs only PostgreSQL; tests, benchmarks and lint need the rest.
+# chromium:fonts-dejavu-core: the browser tests' fonts (Cyrillic), which have no command, come with chromium.
 RUN_DEPS := initdb:postgresql
 DEPS := $(RUN_DEPS) pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
-        dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui
+        dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui \
+        chromium:chromium chromium:fonts-dejavu-core
 
 .PHONY: help deps deps/run build run test bench bench/crm bench/stream bench/telephony bench/forms bench/upload bench/fias bench/reports lint fmt clean
 

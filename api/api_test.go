@@ -22,6 +22,7 @@ import (
 	"github.com/crmhub/crmhub/connectors/mailscan"
 	"github.com/crmhub/crmhub/connectors/reportmail"
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/addrsearch"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
 	"github.com/crmhub/crmhub/exchange/printform"
@@ -62,6 +63,7 @@ func setupConfig(t testing.TB, cfg func(*api.Config), tune ...func(*store.Store,
 	scan, err := mailscan.NewGroup(nil, nil, st, st, nil, nil) // not running: mailboxes are stored, not scanned
 	require.NoError(t, err)
 	deps.MailScanner = scan
+	deps.Addresses = addrsearch.NewService(st, nil) // the register is empty unless a test loads it
 	for _, f := range tune {
 		f(st, &deps)
 	}

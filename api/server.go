@@ -165,8 +165,10 @@ type Deps struct {
 	Organization *core.Organization
 	// Rates are the Bank of Russia's daily rates (GET /api/v1/currency-rates).
 	Rates core.CurrencyRates
-	// Banks is the BIK directory that bank lookups answer from (optional).
+	// Banks is the BIK directory that bank lookups answer from, Addresses
+	// the address register (both optional).
 	Banks          core.BankDirectory
+	Addresses      core.AddressDirectory
 	SalesOrders    core.SalesOrderService
 	PurchaseOrders core.PurchaseOrderService
 	Acts           core.ActService

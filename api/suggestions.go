@@ -40,6 +40,7 @@ func (s *Server) mountSuggestions() {
 		sg.Get("/suggest/bank", need(core.ScopeSuggest), s.suggestBank)
 		sg.Post("/findById/bank", need(core.ScopeSuggest), jsonBody, s.findBank)
 	}
+	s.mountAddressSuggestions(sg)
 	sg.Post("/suggest/party", need(core.ScopeRead), jsonBody, s.suggestParty)
 	sg.Get("/suggest/party", need(core.ScopeRead), s.suggestParty)
 	sg.Post("/findById/party", need(core.ScopeRead), jsonBody, s.findParty)
@@ -74,7 +75,7 @@ func (s *Server) suggestionsCORS(c *fiber.Ctx) error {
 // suggestionsStatus answers the widget's check that a kind of lookup is on.
 func (s *Server) suggestionsStatus(c *fiber.Ctx) error {
 	kind := c.Params("type")
-	served := kind == "party" || (kind == "bank" && s.deps.Banks != nil)
+	served := kind == "party" || (kind == "bank" && s.deps.Banks != nil) || (kind == "address" && s.deps.Addresses != nil)
 	if !served {
 		return core.Errorf(core.ENOTFOUND, "this hub serves no %q suggestions", kind)
 	}
@@ -141,7 +142,7 @@ func words(field string, v any, allowed ...string) ([]string, error) {
 	return list, nil
 }
 
-// suggestions is DaData's answer.
+// suggestions is DaData's answer (conv may be nil for no items).
 func suggestions[T any](c *fiber.Ctx, items []T, conv func(T) suggestion) error {
 	out := make([]suggestion, 0, len(items))
 	for _, it := range items {

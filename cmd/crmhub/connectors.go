@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,11 +19,16 @@ import (
 	"github.com/crmhub/crmhub/connectors/telephony"
 	"github.com/crmhub/crmhub/connectors/webforms"
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/addrsearch"
 	"github.com/crmhub/crmhub/core/inbox"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/exchange/printform"
 	"github.com/crmhub/crmhub/exchange/xlsx"
 )
+
+// addressCheck is how often a replica checks whether a region of the
+// address register was loaded again (by crmhub fias import on any host).
+const addressCheck = 30 * time.Second
 
 // connectors are the enabled webhook connectors and the inbox workers that
 // process what they receive.
@@ -38,12 +44,15 @@ type connectors struct {
 	scan     *mailscan.Group
 	workers  []*inbox.Worker
 	rates    *ratesfeed.Feed // nil unless rates.url is set
-	wg       sync.WaitGroup
+	// addresses answer address lookups from the register (crmhub fias
+	// import), their index rebuilt when a region is loaded again.
+	addresses *addrsearch.Service
+	wg        sync.WaitGroup
 }
 
 func newConnectors(cfg Config, getenv func(string) string, st *store.Store, printer *printform.Printer, reg prometheus.Registerer, log *slog.Logger) (*connectors, error) {
 	c := &connectors{imports: imports.New(imports.Config{Workers: cfg.Imports.Workers,
-		Limits: xlsx.Limits{MaxRows: cfg.Imports.MaxRows}, Fields: st, Logger: log}, st)}
+		Limits: xlsx.Limits{MaxRows: cfg.Imports.MaxRows}, Fields: st, Logger: log}, st), addresses: addrsearch.NewService(st, log)}
 	if cfg.Rates.URL != "" {
 		var err error
 		rcfg := cfg.ratesFeed()
@@ -273,7 +282,11 @@ func (c *connectors) mailer() core.DocumentMailer {
 
 // start runs the workers until ctx ends; wait waits for them.
 func (c *connectors) start(ctx context.Context) {
-	c.wg.Add(3)
+	c.wg.Add(4)
+	go func() {
+		defer c.wg.Done()
+		c.addresses.Run(ctx, addressCheck)
+	}()
 	go func() {
 		defer c.wg.Done()
 		c.scan.Run(ctx)

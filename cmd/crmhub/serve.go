@@ -224,6 +224,7 @@ func serveDeps(cfg Config, st *store.Store, pg *pgembed.Server, conns *connector
 	d.OneCJob = conns.onecJob()
 	d.OneCJobs = conns.onecJobs()
 
+	d.Addresses = conns.addresses
 	d.ReportLocation = cfg.Reports.Location()
 	d.ReportRunner = conns.reports
 	return d

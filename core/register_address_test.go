@@ -1,0 +1,68 @@
+package core_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+func TestParseAddressQuery(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		q    string
+		want core.AddressTerms
+	}{
+		{"моск твер 7", core.AddressTerms{Words: []string{"моск", "твер"}, House: "7"}},
+		{"г. Москва, ул. Тверская, д. 7, кв. 5", core.AddressTerms{Words: []string{"москва", "тверская"}, TypeHints: []string{"г", "ул"}, House: "7", Flat: "5"}},
+		{"vjcrdf", core.AddressTerms{Words: []string{"москва"}}},
+		{"vjcrdf, ndthcrfz 7", core.AddressTerms{Words: []string{"москва", "тверская"}, House: "7"}},
+		{"1-я Парковая 7А", core.AddressTerms{Words: []string{"1", "я", "парковая"}, House: "7а"}},
+		{"ленина 10/2", core.AddressTerms{Words: []string{"ленина"}, House: "10/2"}},
+		{"ленина 12к1", core.AddressTerms{Words: []string{"ленина"}, House: "12", Block: "1", BlockType: "к"}},
+		{"ленина д 12 корп 3", core.AddressTerms{Words: []string{"ленина"}, House: "12", Block: "3", BlockType: "к"}},
+		{"ленина 12 стр 2", core.AddressTerms{Words: []string{"ленина"}, House: "12", Block: "2", BlockType: "стр"}},
+		{"Тверской р-н", core.AddressTerms{Words: []string{"тверской", "рн"}}},
+		{"ул", core.AddressTerms{Words: []string{"ул"}}},
+		{"Алёшкино", core.AddressTerms{Words: []string{"алешкино"}}},
+		{"50 лет октября", core.AddressTerms{Words: []string{"50", "лет", "октября"}}},
+		{"7", core.AddressTerms{Words: []string{"7"}}},
+		{"468320, г Байконур, ул Горького, д 5а", core.AddressTerms{Words: []string{"байконур", "горького"}, TypeHints: []string{"г", "ул"}, House: "5а", PostalCode: "468320"}},
+		{"гор 5", core.AddressTerms{Words: []string{"гор"}, House: "5"}},
+		{"ул гор 5", core.AddressTerms{Words: []string{"гор"}, TypeHints: []string{"ул"}, House: "5"}},
+	} {
+		require.Equal(t, tc.want, core.ParseAddressQuery(tc.q), tc.q)
+	}
+}
+
+func TestRegisterAddressValue(t *testing.T) {
+	t.Parallel()
+	moscow := core.AddressPart{Name: "Москва", Type: "г"}
+	a := core.RegisterAddress{PostalCode: "125009", Region: moscow, City: moscow, CityDistrict: core.AddressPart{Name: "Тверской", Type: "р-н"},
+		Street: core.AddressPart{Name: "Тверская", Type: "ул"}, House: core.AddressPart{Name: "7", Type: "д"}}
+	require.Equal(t, "г Москва, Тверской р-н, ул Тверская, д 7", a.Value())
+	require.Equal(t, "125009, г Москва, Тверской р-н, ул Тверская, д 7", a.UnrestrictedValue())
+	b := core.RegisterAddress{PostalCode: "142100", Region: core.AddressPart{Name: "Московская", Type: "обл"},
+		Area: core.AddressPart{Name: "Подольск", Type: "г.о."}, City: core.AddressPart{Name: "Подольск", Type: "г"},
+		Street: core.AddressPart{Name: "Кирова", Type: "ул"}, House: core.AddressPart{Name: "12", Type: "д"},
+		Block: core.AddressPart{Name: "1", Type: "к"}, Flat: core.AddressPart{Name: "5", Type: "кв"}}
+	require.Equal(t, "Московская обл, г Подольск, ул Кирова, д 12 к 1, кв 5", b.Value())
+	require.Equal(t, "142100, Московская обл, г.о. Подольск, г Подольск, ул Кирова, д 12 к 1, кв 5", b.UnrestrictedValue())
+	c := core.RegisterAddress{Region: core.AddressPart{Name: "Татарстан", Type: "Респ"}, Area: core.AddressPart{Name: "Лаишевский", Type: "р-н"},
+		Settlement: core.AddressPart{Name: "Габишево", Type: "с"}}
+	require.Equal(t, "Респ Татарстан, Лаишевский р-н, с Габишево", c.Value())
+	require.Equal(t, "Тверской б-р", core.AddressPart{Name: "Тверской", Type: "б-р"}.WithType())
+	require.Equal(t, "пер Сивцев Вражек", core.AddressPart{Name: "Сивцев Вражек", Type: "пер"}.WithType())
+	require.Equal(t, "москва", core.FixKeyboardLayout("Vjcrdf"))
+}
+
+func TestRegisterAddressValueFrom(t *testing.T) {
+	t.Parallel()
+	moscow := core.AddressPart{Name: "Москва", Type: "г"}
+	a := core.RegisterAddress{Region: moscow, City: moscow, Street: core.AddressPart{Name: "Тверская", Type: "ул"},
+		House: core.AddressPart{Name: "7", Type: "д"}}
+	require.Equal(t, "ул Тверская, д 7", a.ValueFrom(core.AddressLevelStreet))
+	require.Equal(t, "г Москва, ул Тверская, д 7", a.ValueFrom(core.AddressLevelCity))
+	require.Equal(t, "д 7", a.ValueFrom(core.AddressLevelHouse))
+}

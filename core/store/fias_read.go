@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmhub/crmhub/core/addrsearch"
+	"github.com/crmhub/crmhub/core/reportsql"
+)
+
+var _ addrsearch.Source = (*Store)(nil)
+
+// AddressRegisterVersion implements addrsearch.Source: it changes when a
+// region is loaded again.
+func (s *Store) AddressRegisterVersion(ctx context.Context) (string, error) {
+	var v string
+	err := s.db(ctx).QueryRow(ctx, `SELECT count(*) || '/' || coalesce(max(loaded_at)::text, '') FROM fias_regions`).Scan(&v)
+	return v, wrap("address register version", err)
+}
+
+// AddressObjects implements addrsearch.Source: every served address
+// object, streamed.
+func (s *Store) AddressObjects(ctx context.Context, fn func(addrsearch.Object) error) error {
+	rows, err := s.db(ctx).Query(ctx, `SELECT region, object_id, guid::text, level, name, type_name, path, houses,
+		coalesce(postal_code, ''), coalesce(okato, ''), coalesce(oktmo, ''), coalesce(kladr_code, ''), coalesce(tax_office, '')
+		FROM fias_addr_objects`)
+	if err != nil {
+		return wrap("address objects", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o addrsearch.Object
+		if err := rows.Scan(&o.Region, &o.ID, &o.GUID, &o.Level, &o.Name, &o.Type, &o.Path, &o.Houses, &o.PostalCode, &o.OKATO,
+			&o.OKTMO, &o.KLADR, &o.TaxOffice); err != nil {
+			return wrap("address objects", err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return wrap("address objects", rows.Err())
+}
+
+// AddressTypes implements addrsearch.Source.
+func (s *Store) AddressTypes(ctx context.Context) (addrsearch.Types, error) {
+	t := addrsearch.Types{Houses: map[int]addrsearch.TypeName{}, AddHouses: map[int]addrsearch.TypeName{}}
+	rows, err := s.db(ctx).Query(ctx, `SELECT level, short_name, name FROM fias_object_types WHERE active`)
+	if err != nil {
+		return t, wrap("address types", err)
+	}
+	t.Objects, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (addrsearch.TypeName, error) {
+		var n addrsearch.TypeName
+		return n, r.Scan(&n.Level, &n.Short, &n.Full)
+	})
+	if err != nil {
+		return t, wrap("address types", err)
+	}
+	rows, err = s.db(ctx).Query(ctx, `SELECT kind, id, short_name, name FROM fias_house_types WHERE kind IN ('house', 'addhouse')`)
+	if err != nil {
+		return t, wrap("address types", err)
+	}
+	var kind string
+	var id int
+	var n addrsearch.TypeName
+	_, err = pgx.ForEachRow(rows, []any{&kind, &id, &n.Short, &n.Full}, func() error {
+		if kind == "house" {
+			t.Houses[id] = n
+		} else {
+			t.AddHouses[id] = n
+		}
+		return nil
+	})
+	return t, wrap("address types", err)
+}
+
+const houseColumns = `h.region, h.object_id, h.guid::text, coalesce(h.parent_id, 0), h.house_num, h.house_type, h.add_num1, h.add_type1,
+	h.add_num2, h.add_type2, coalesce(p.postal, ''), coalesce(p.okato, ''), coalesce(p.oktmo, ''), coalesce(p.tax, ''), coalesce(p.cadastral, '')`
+
+// houseParams are a house's parameters as columns.
+const houseParams = `LEFT JOIN LATERAL (SELECT max(value) FILTER (WHERE type_id = 5) AS postal, max(value) FILTER (WHERE type_id = 6) AS okato,
+	max(value) FILTER (WHERE type_id = 7) AS oktmo, max(value) FILTER (WHERE type_id = 1) AS tax,
+	max(value) FILTER (WHERE type_id = 8) AS cadastral
+	FROM fias_house_params WHERE region = h.region AND object_id = h.object_id) p ON true`
+
+func scanHouse(row pgx.CollectableRow) (addrsearch.House, error) {
+	var h addrsearch.House
+	err := row.Scan(&h.Region, &h.ID, &h.GUID, &h.Parent, &h.Number, &h.Type, &h.Add1, &h.AddType1, &h.Add2, &h.AddType2,
+		&h.PostalCode, &h.OKATO, &h.OKTMO, &h.TaxOffice, &h.Cadastral)
+	return h, err
+}
+
+// Houses implements addrsearch.Source: the houses of the parents whose
+// number begins as typed, the number typed exactly first.
+func (s *Store) Houses(ctx context.Context, q addrsearch.HouseQuery) ([]addrsearch.House, error) {
+	if len(q.Parents) == 0 {
+		return nil, nil
+	}
+	number := strings.ToLower(q.Number)
+	args := []any{q.Region, q.Parents, reportsql.EscapeLike(number) + "%", number, q.Limit}
+	block := ""
+	if q.Block != "" {
+		args = append(args, strings.ToLower(q.Block))
+		block = ` AND (lower(h.add_num1) = $6 OR lower(h.add_num2) = $6)`
+	}
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+houseColumns+` FROM fias_houses h `+houseParams+`
+		WHERE h.region = $1 AND h.parent_id = ANY($2) AND lower(h.house_num) LIKE $3`+block+`
+		ORDER BY lower(h.house_num) <> $4, length(h.house_num), lower(h.house_num), h.add_num1, h.add_num2 LIMIT $5`, args...)
+	if err != nil {
+		return nil, wrap("houses", err)
+	}
+	out, err := pgx.CollectRows(rows, scanHouse)
+	return out, wrap("houses", err)
+}
+
+// HousesByID implements addrsearch.Source: the house of a ФИАС id or a
+// cadastral number.
+func (s *Store) HousesByID(ctx context.Context, id string, limit int) ([]addrsearch.House, error) {
+	where := `h.guid = $1::uuid`
+	if !looksLikeUUID(id) {
+		where = `(h.region, h.object_id) IN (SELECT region, object_id FROM fias_house_params WHERE type_id = 8 AND value = $1)`
+	}
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+houseColumns+` FROM fias_houses h `+houseParams+` WHERE `+where+` LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, wrap("houses by id", err)
+	}
+	out, err := pgx.CollectRows(rows, scanHouse)
+	return out, wrap("houses by id", err)
+}
+
+func looksLikeUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if r != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", r):
+			return false
+		}
+	}
+	return true
+}
