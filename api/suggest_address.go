@@ -137,44 +137,131 @@ func (s *Server) findAddress(c *fiber.Ctx) error {
 	return suggestions(c, found, func(a core.RegisterAddress) suggestion { return addressSuggestion(a, 0) })
 }
 
-// addressSuggestion is an address as DaData answers it; what the register
-// does not hold (coordinates, metro, the flat's own data) is null.
+// nstr is a string DaData writes null when empty (nil).
+type nstr = *string
+
+// ns is s, or nil when it is empty.
+func ns(s string) nstr {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// addressData is DaData's data of an address, in its order; what the
+// register does not hold (coordinates, metro, the flat's own data) is null
+// (a struct, not a map: an answer of twenty is encoded in microseconds).
+type addressData struct {
+	PostalCode           nstr   `json:"postal_code"`
+	Country              string `json:"country"`
+	CountryISOCode       string `json:"country_iso_code"`
+	FederalDistrict      any    `json:"federal_district"`
+	RegionFIASID         nstr   `json:"region_fias_id"`
+	RegionKLADRID        nstr   `json:"region_kladr_id"`
+	RegionISOCode        any    `json:"region_iso_code"`
+	RegionWithType       nstr   `json:"region_with_type"`
+	RegionType           nstr   `json:"region_type"`
+	RegionTypeFull       nstr   `json:"region_type_full"`
+	Region               nstr   `json:"region"`
+	AreaFIASID           nstr   `json:"area_fias_id"`
+	AreaKLADRID          nstr   `json:"area_kladr_id"`
+	AreaWithType         nstr   `json:"area_with_type"`
+	AreaType             nstr   `json:"area_type"`
+	AreaTypeFull         nstr   `json:"area_type_full"`
+	Area                 nstr   `json:"area"`
+	SubAreaFIASID        any    `json:"sub_area_fias_id"`
+	CityFIASID           nstr   `json:"city_fias_id"`
+	CityKLADRID          nstr   `json:"city_kladr_id"`
+	CityWithType         nstr   `json:"city_with_type"`
+	CityType             nstr   `json:"city_type"`
+	CityTypeFull         nstr   `json:"city_type_full"`
+	City                 nstr   `json:"city"`
+	CityArea             any    `json:"city_area"`
+	CityDistrictFIASID   nstr   `json:"city_district_fias_id"`
+	CityDistrictKLADRID  nstr   `json:"city_district_kladr_id"`
+	CityDistrictWithType nstr   `json:"city_district_with_type"`
+	CityDistrictType     nstr   `json:"city_district_type"`
+	CityDistrictTypeFull nstr   `json:"city_district_type_full"`
+	CityDistrict         nstr   `json:"city_district"`
+	SettlementFIASID     nstr   `json:"settlement_fias_id"`
+	SettlementKLADRID    nstr   `json:"settlement_kladr_id"`
+	SettlementWithType   nstr   `json:"settlement_with_type"`
+	SettlementType       nstr   `json:"settlement_type"`
+	SettlementTypeFull   nstr   `json:"settlement_type_full"`
+	Settlement           nstr   `json:"settlement"`
+	StreetFIASID         nstr   `json:"street_fias_id"`
+	StreetKLADRID        nstr   `json:"street_kladr_id"`
+	StreetWithType       nstr   `json:"street_with_type"`
+	StreetType           nstr   `json:"street_type"`
+	StreetTypeFull       nstr   `json:"street_type_full"`
+	Street               nstr   `json:"street"`
+	SteadFIASID          any    `json:"stead_fias_id"`
+	HouseFIASID          nstr   `json:"house_fias_id"`
+	HouseKLADRID         any    `json:"house_kladr_id"`
+	HouseCadnum          nstr   `json:"house_cadnum"`
+	HouseType            nstr   `json:"house_type"`
+	HouseTypeFull        nstr   `json:"house_type_full"`
+	House                nstr   `json:"house"`
+	BlockType            nstr   `json:"block_type"`
+	BlockTypeFull        nstr   `json:"block_type_full"`
+	Block                nstr   `json:"block"`
+	FlatFIASID           any    `json:"flat_fias_id"`
+	FlatCadnum           any    `json:"flat_cadnum"`
+	FlatType             nstr   `json:"flat_type"`
+	FlatTypeFull         nstr   `json:"flat_type_full"`
+	Flat                 nstr   `json:"flat"`
+	PostalBox            any    `json:"postal_box"`
+	FIASID               nstr   `json:"fias_id"`
+	FIASCode             any    `json:"fias_code"`
+	FIASLevel            string `json:"fias_level"`
+	FIASActualityState   string `json:"fias_actuality_state"`
+	KLADRID              nstr   `json:"kladr_id"`
+	GeonameID            any    `json:"geoname_id"`
+	CapitalMarker        string `json:"capital_marker"`
+	OKATO                nstr   `json:"okato"`
+	OKTMO                nstr   `json:"oktmo"`
+	TaxOffice            nstr   `json:"tax_office"`
+	TaxOfficeLegal       nstr   `json:"tax_office_legal"`
+	Timezone             any    `json:"timezone"`
+	GeoLat               any    `json:"geo_lat"`
+	GeoLon               any    `json:"geo_lon"`
+	BeltwayHit           any    `json:"beltway_hit"`
+	BeltwayDistance      any    `json:"beltway_distance"`
+	Metro                any    `json:"metro"`
+	Divisions            any    `json:"divisions"`
+	QCGeo                string `json:"qc_geo"`
+	QCComplete           any    `json:"qc_complete"`
+	QCHouse              any    `json:"qc_house"`
+	HistoryValues        any    `json:"history_values"`
+	UnparsedParts        any    `json:"unparsed_parts"`
+	Source               any    `json:"source"`
+	QC                   any    `json:"qc"`
+}
+
+// addressSuggestion is an address as DaData answers it, its value shown
+// from a level (0: whole).
 func addressSuggestion(a core.RegisterAddress, from int) suggestion {
-	data := fiber.Map{
-		"postal_code": nullable(a.PostalCode), "country": "Россия", "country_iso_code": "RU", "federal_district": nil,
-		"region_iso_code": nil, "sub_area_fias_id": nil, "city_area": nil, "stead_fias_id": nil, "house_kladr_id": nil,
-		"house_cadnum": nullable(a.Cadastral), "flat_fias_id": nil, "flat_cadnum": nil, "postal_box": nil,
-		"fias_id": nullable(a.FIASID), "fias_code": nil, "fias_level": strconv.Itoa(a.FIASLevel), "fias_actuality_state": "0",
-		"kladr_id": nullable(a.KLADRID), "geoname_id": nil, "capital_marker": "0", "okato": nullable(a.OKATO),
-		"oktmo": nullable(a.OKTMO), "tax_office": nullable(a.TaxOffice), "tax_office_legal": nullable(a.TaxOffice),
-		"timezone": nil, "geo_lat": nil, "geo_lon": nil, "beltway_hit": nil, "beltway_distance": nil, "metro": nil,
-		"divisions": nil, "qc_geo": "5", "qc_complete": nil, "qc_house": nil, "history_values": nil, "unparsed_parts": nil,
-		"source": nil, "qc": nil,
+	part := func(p core.AddressPart) (nstr, nstr, nstr, nstr, nstr, nstr) {
+		return ns(p.FIASID), ns(p.KLADRID), ns(p.WithType()), ns(p.Type), ns(p.TypeFull), ns(p.Name)
 	}
-	for _, p := range []struct {
-		prefix string
-		part   core.AddressPart
-	}{{"region", a.Region}, {"area", a.Area}, {"city", a.City}, {"city_district", a.CityDistrict},
-		{"settlement", a.Settlement}, {"street", a.Street}} {
-		data[p.prefix+"_fias_id"] = nullable(p.part.FIASID)
-		data[p.prefix+"_kladr_id"] = nullable(p.part.KLADRID)
-		data[p.prefix+"_with_type"] = nullable(p.part.WithType())
-		data[p.prefix+"_type"] = nullable(p.part.Type)
-		data[p.prefix+"_type_full"] = nullable(p.part.TypeFull)
-		data[p.prefix] = nullable(p.part.Name)
-	}
-	for _, p := range []struct {
-		prefix string
-		part   core.AddressPart
-	}{{"house", a.House}, {"block", a.Block}, {"flat", a.Flat}} {
-		data[p.prefix+"_type"] = nullable(p.part.Type)
-		data[p.prefix+"_type_full"] = nullable(p.part.TypeFull)
-		data[p.prefix] = nullable(p.part.Name)
-	}
-	data["house_fias_id"] = nullable(a.House.FIASID)
+	d := addressData{PostalCode: ns(a.PostalCode), Country: "Россия", CountryISOCode: "RU",
+		HouseFIASID: ns(a.House.FIASID), HouseCadnum: ns(a.Cadastral),
+		HouseType: ns(a.House.Type), HouseTypeFull: ns(a.House.TypeFull), House: ns(a.House.Name),
+		BlockType: ns(a.Block.Type), BlockTypeFull: ns(a.Block.TypeFull), Block: ns(a.Block.Name),
+		FlatType: ns(a.Flat.Type), FlatTypeFull: ns(a.Flat.TypeFull), Flat: ns(a.Flat.Name),
+		FIASID: ns(a.FIASID), FIASLevel: strconv.Itoa(a.FIASLevel), FIASActualityState: "0", KLADRID: ns(a.KLADRID),
+		CapitalMarker: "0", OKATO: ns(a.OKATO), OKTMO: ns(a.OKTMO), TaxOffice: ns(a.TaxOffice), TaxOfficeLegal: ns(a.TaxOffice),
+		QCGeo: "5"}
+	d.RegionFIASID, d.RegionKLADRID, d.RegionWithType, d.RegionType, d.RegionTypeFull, d.Region = part(a.Region)
+	d.AreaFIASID, d.AreaKLADRID, d.AreaWithType, d.AreaType, d.AreaTypeFull, d.Area = part(a.Area)
+	d.CityFIASID, d.CityKLADRID, d.CityWithType, d.CityType, d.CityTypeFull, d.City = part(a.City)
+	d.CityDistrictFIASID, d.CityDistrictKLADRID, d.CityDistrictWithType, d.CityDistrictType, d.CityDistrictTypeFull,
+		d.CityDistrict = part(a.CityDistrict)
+	d.SettlementFIASID, d.SettlementKLADRID, d.SettlementWithType, d.SettlementType, d.SettlementTypeFull, d.Settlement = part(a.Settlement)
+	d.StreetFIASID, d.StreetKLADRID, d.StreetWithType, d.StreetType, d.StreetTypeFull, d.Street = part(a.Street)
 	value := a.Value()
 	if from > core.AddressLevelRegion {
 		value = a.ValueFrom(from)
 	}
-	return suggestion{Value: value, UnrestrictedValue: a.UnrestrictedValue(), Data: data}
+	return suggestion{Value: value, UnrestrictedValue: a.UnrestrictedValue(), Data: d}
 }

@@ -37,18 +37,15 @@ func (p AddressPart) WithType() string {
 }
 
 // typeAfter: the types written after their name when the name is an
-// adjective (its last word ends as one).
+// adjective (its last word ends as one). Called for every part of every
+// suggestion: it allocates nothing.
 func typeAfter(typ, name string) bool {
-	switch strings.TrimSuffix(strings.ToLower(typ), ".") {
-	case "обл", "край", "ао", "аобл", "р-н", "м.р-н", "г.о.", "ш", "пр-кт", "б-р", "проезд", "туп", "пл", "наб", "пер", "аллея":
+	switch strings.TrimSuffix(typ, ".") {
+	case "обл", "край", "АО", "ао", "Аобл", "аобл", "р-н", "м.р-н", "г.о", "ш", "пр-кт", "б-р", "проезд", "туп", "пл", "наб", "пер", "аллея":
 	default:
 		return false
 	}
-	words := strings.Fields(strings.ToLower(name))
-	if len(words) == 0 {
-		return false
-	}
-	last := words[len(words)-1]
+	last := name[strings.LastIndexByte(name, ' ')+1:]
 	for _, end := range []string{"ая", "яя", "ое", "ее", "ий", "ый", "ой", "ин", "ов", "ев"} {
 		if strings.HasSuffix(last, end) {
 			return true

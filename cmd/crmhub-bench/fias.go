@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,21 +25,30 @@ import (
 // embedded cluster: houses and records a second, the importer's peak
 // resident memory (its rusage maxrss), and the served tables' and
 // indexes' size per million houses.
-func fiasBench(ctx context.Context, hub string, sizes []int) error {
+func fiasBench(ctx context.Context, hub string, sizes []int, clients int, duration time.Duration) error {
+	fmt.Printf("crmhub-bench -fias: crmhub fias import of synthetic regions (real ГАР format) into a durable embedded PostgreSQL\n")
+	fmt.Printf("%-10s %-9s %-9s %-10s %-12s %-12s %-10s %-12s %-12s\n", "houses", "objects", "generate", "import",
+		"houses/s", "records/s", "peak RSS", "tables/1M", "indexes/1M")
+	for _, houses := range sizes {
+		if err := fiasSize(ctx, hub, houses, clients, duration); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fiasSize measures one size on a brand-new install: a fresh cluster, the
+// import, then the suggestions of a hub started on it.
+func fiasSize(ctx context.Context, hub string, houses, clients int, duration time.Duration) error {
 	db, err := newBenchDB(ctx, "fias", pgembed.Config{Durable: true})
 	if err != nil {
 		return err
 	}
 	defer db.close()
-	fmt.Printf("crmhub-bench -fias: crmhub fias import of synthetic regions (real ГАР format) into a durable embedded PostgreSQL\n")
-	fmt.Printf("%-10s %-9s %-9s %-10s %-12s %-12s %-10s %-12s %-12s\n", "houses", "objects", "generate", "import",
-		"houses/s", "records/s", "peak RSS", "tables/1M", "indexes/1M")
-	for _, houses := range sizes {
-		if err := fiasOnce(ctx, db, hub, houses); err != nil {
-			return err
-		}
+	if err := fiasOnce(ctx, db, hub, houses); err != nil {
+		return err
 	}
-	return nil
+	return suggestBench(ctx, db, hub, clients, duration)
 }
 
 func fiasOnce(ctx context.Context, db *benchDB, hub string, houses int) error {
@@ -94,4 +108,154 @@ func dirSize(dir string) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// suggestBench measures POST /suggestions/api/4_1/rs/suggest/address on a
+// real crmhub serve over the loaded register: the first answer of a
+// just-started hub (it builds its index then), the first thousand, and
+// then clients concurrent clients for duration: QPS, p50, p99. Queries are
+// prefixes of 1 to 4 words of real streets and their cities, as people
+// type them («моск твер», «моск твер 7», «г моск ул твер 7»).
+func suggestBench(ctx context.Context, db *benchDB, hub string, clients int, duration time.Duration) error {
+	queries, err := suggestQueries(ctx, db)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "crmhub-bench-suggest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	start := time.Now()
+	h, err := startHub(ctx, hub, filepath.Join(dir, "hub"), "CRMHUB_DATABASE_URL="+db.pool.Config().ConnString(),
+		"CRMHUB_HTTP_ACCESS_LOG=false", "CRMHUB_LOG_LEVEL=warn")
+	if err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	defer h.stop()
+	key, err := createKey(ctx, h, "suggest")
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	ask := func(q string) (time.Duration, error) {
+		body, _ := json.Marshal(map[string]any{"query": q, "count": 10})
+		req, err := http.NewRequestWithContext(ctx, "POST", h.base+"/suggestions/api/4_1/rs/suggest/address", bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Token "+key)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("suggest/address: status %d", resp.StatusCode)
+		}
+		return time.Since(t0), err
+	}
+
+	// A brand-new hub: its first answer waits for the index.
+	first, err := ask(queries[0])
+	if err != nil {
+		return err
+	}
+	var cold []time.Duration
+	for i := range 1000 {
+		d, err := ask(queries[i%len(queries)])
+		if err != nil {
+			return err
+		}
+		cold = append(cold, d)
+	}
+	pc := percentiles(cold)
+	fmt.Printf("suggest/address on a real crmhub serve (started %s before its first answer):\n", time.Since(start).Round(100*time.Millisecond))
+	fmt.Printf("  first answer %s (the index built then); the next 1,000 one at a time: p50 %s, p99 %s\n",
+		first.Round(time.Millisecond), pc(0.50).Round(10*time.Microsecond), pc(0.99).Round(10*time.Microsecond))
+
+	var mu sync.Mutex
+	var all []time.Duration
+	var failures int
+	deadline := time.Now().Add(duration)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := c; time.Now().Before(deadline); i += clients {
+				d, err := ask(queries[i%len(queries)])
+				if err != nil {
+					mu.Lock()
+					failures++
+					mu.Unlock()
+					continue
+				}
+				mine = append(mine, d)
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	p := percentiles(all)
+	fmt.Printf("  %d clients for %s: %.0f answers/s, p50 %s, p99 %s, failures %d (targets: p50 ≤ 5 ms, p99 ≤ 25 ms)\n",
+		clients, duration, float64(len(all))/duration.Seconds(), p(0.50).Round(10*time.Microsecond), p(0.99).Round(10*time.Microsecond), failures)
+	return nil
+}
+
+// suggestQueries makes queries from random streets with houses: 1 to 4
+// words, as typed part way.
+func suggestQueries(ctx context.Context, db *benchDB) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT s.name, c.name, coalesce((SELECT house_num FROM fias_houses h WHERE h.parent_id = s.object_id LIMIT 1), '1')
+		FROM fias_addr_objects s JOIN fias_addr_objects c ON c.object_id = s.path[array_length(s.path, 1) - 1]
+		WHERE s.level = 8 AND s.houses > 0 ORDER BY random() LIMIT 4000`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	prefix := func(s string, n int) string {
+		w := strings.Fields(strings.ToLower(s))
+		r := []rune(w[len(w)-1])
+		return string(r[:min(n, len(r))])
+	}
+	for i := 0; rows.Next(); i++ {
+		var street, city, house string
+		if err := rows.Scan(&street, &city, &house); err != nil {
+			return nil, err
+		}
+		switch i % 4 {
+		case 0:
+			out = append(out, prefix(street, 4))
+		case 1:
+			out = append(out, prefix(city, 4)+" "+prefix(street, 4))
+		case 2:
+			out = append(out, prefix(city, 5)+" "+prefix(street, 5)+" "+house)
+		default:
+			out = append(out, "г "+prefix(city, 4)+" ул "+prefix(street, 3)+" "+house)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no streets with houses to ask for")
+	}
+	return out, rows.Err()
+}
+
+// createKey makes an API key of the scope through the admin API.
+func createKey(ctx context.Context, h *runningHub, scope string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", h.base+"/api/v1/apikeys",
+		strings.NewReader(`{"name":"bench `+scope+`","scopes":["`+scope+`"]}`))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	var out struct{ Key string }
+	return out.Key, doJSON(req, http.StatusCreated, &out)
 }

@@ -118,7 +118,7 @@ func main() {
 			}
 			sizes = append(sizes, n)
 		}
-		if err := fiasBench(ctx, *hub, sizes); err != nil {
+		if err := fiasBench(ctx, *hub, sizes, *clients, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "crmhub-bench:", err)
 			os.Exit(1)
 		}

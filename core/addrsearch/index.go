@@ -51,9 +51,17 @@ type Index struct {
 	words    []string
 	postings [][]int32
 	cum      []int
-	// objWords are each object's word ids, its own first (ownN of them).
+	// own and ownCum are the same of the objects' own words only: a match
+	// has an own word among the words typed, so these are its candidates
+	// when they are fewer.
+	own    [][]int32
+	ownCum []int
+	// objWords are each object's word ids, its own first (ownN of them);
+	// levels their DaData levels, sizes the rank their size gives.
 	objWords [][]int32
 	ownN     []uint8
+	levels   []uint8
+	sizes    []float32
 	types    map[string]string // level|short → full
 	scratch  sync.Pool
 }
@@ -93,7 +101,7 @@ func Build(objs []Object, types []TypeName) *Index {
 
 	// Each object's words: its own, then its ancestors'.
 	ix.objWords, ix.ownN = make([][]int32, len(objs)), make([]uint8, len(objs))
-	ix.postings = make([][]int32, len(ix.words))
+	ix.postings, ix.own = make([][]int32, len(ix.words)), make([][]int32, len(ix.words))
 	for i, o := range objs {
 		ids := make([]int32, 0, 8)
 		for _, w := range own[i] {
@@ -110,13 +118,22 @@ func Build(objs []Object, types []TypeName) *Index {
 			}
 		}
 		ix.objWords[i] = ids
-		for _, id := range ids {
+		for j, id := range ids {
 			ix.postings[id] = append(ix.postings[id], int32(i))
+			if j < int(ix.ownN[i]) {
+				ix.own[id] = append(ix.own[id], int32(i))
+			}
 		}
 	}
-	ix.cum = make([]int, len(ix.words)+1)
-	for i, p := range ix.postings {
-		ix.cum[i+1] = ix.cum[i] + len(p)
+	ix.levels, ix.sizes = make([]uint8, len(objs)), make([]float32, len(objs))
+	for i, o := range objs {
+		ix.levels[i] = uint8(core.AddressLevelOfGAR(o.Level))
+		ix.sizes[i] = float32(30 * math.Log10(float64(o.Houses)+1))
+	}
+	ix.cum, ix.ownCum = make([]int, len(ix.words)+1), make([]int, len(ix.words)+1)
+	for i := range ix.postings {
+		ix.cum[i+1] = ix.cum[i] + len(ix.postings[i])
+		ix.ownCum[i+1] = ix.ownCum[i] + len(ix.own[i])
 	}
 	ix.scratch.New = func() any { return &scratch{seen: make([]uint32, len(objs))} }
 	return ix
@@ -215,7 +232,7 @@ func (ix *Index) Search(terms core.AddressTerms, opt Options) []Match {
 	}
 	terms.TypeHints = slices.Clone(terms.TypeHints)
 	ts := make([]term, 0, len(terms.Words))
-	driver, size := 0, math.MaxInt
+	driver, size, owned := 0, math.MaxInt, 0
 	words := terms.Words
 	terms.Words = nil
 	for _, w := range words {
@@ -239,6 +256,7 @@ func (ix *Index) Search(terms core.AddressTerms, opt Options) []Match {
 		if n := ix.cum[hi] - ix.cum[lo]; n < size {
 			driver, size = i, n
 		}
+		owned += ix.ownCum[hi] - ix.ownCum[lo]
 	}
 	if len(ts) == 0 {
 		return nil
@@ -253,19 +271,27 @@ func (ix *Index) Search(terms core.AddressTerms, opt Options) []Match {
 		sc.gen = 1
 	}
 	best := make([]Match, 0, limit+1)
-	d := ts[driver]
-	for w := d.lo; w < d.hi; w++ {
-		for _, p := range ix.postings[w] {
-			if sc.seen[p] == sc.gen {
-				continue
+	visit := func(postings [][]int32, t term) {
+		for w := t.lo; w < t.hi; w++ {
+			for _, p := range postings[w] {
+				if sc.seen[p] == sc.gen {
+					continue
+				}
+				sc.seen[p] = sc.gen
+				if score, ok := ix.score(p, ts, terms, opt); ok {
+					best = insertBest(best, Match{Object: &ix.objs[p], Score: score}, limit)
+				}
 			}
-			sc.seen[p] = sc.gen
-			score, ok := ix.score(p, ts, terms, opt)
-			if !ok {
-				continue
-			}
-			best = insertBest(best, Match{Object: &ix.objs[p], Score: score}, limit)
 		}
+	}
+	// The candidates: the objects the rarest word typed is a word of, or
+	// those any word typed is an own word of, whichever are fewer.
+	if owned < size {
+		for _, t := range ts {
+			visit(ix.own, t)
+		}
+	} else {
+		visit(ix.postings, ts[driver])
 	}
 	return best
 }
@@ -273,13 +299,9 @@ func (ix *Index) Search(terms core.AddressTerms, opt Options) []Match {
 // score rates object p against the terms; ok is false when it does not
 // match.
 func (ix *Index) score(p int32, ts []term, terms core.AddressTerms, opt Options) (float64, bool) {
-	o := &ix.objs[p]
-	level := core.AddressLevelOfGAR(o.Level)
+	level := int(ix.levels[p])
 	if level == 0 || opt.From > 0 && core.BoundRank(level) < core.BoundRank(opt.From) ||
 		opt.To > 0 && core.BoundRank(level) > core.BoundRank(opt.To) {
-		return 0, false
-	}
-	if len(opt.Within) > 0 && !slices.ContainsFunc(opt.Within, func(id int64) bool { return slices.Contains(o.Path, id) }) {
 		return 0, false
 	}
 	words, ownN := ix.objWords[p], int(ix.ownN[p])
@@ -313,10 +335,14 @@ func (ix *Index) score(p int32, ts []term, terms core.AddressTerms, opt Options)
 	if own == 0 {
 		return 0, false
 	}
+	o := &ix.objs[p]
+	if len(opt.Within) > 0 && !slices.ContainsFunc(opt.Within, func(id int64) bool { return slices.Contains(o.Path, id) }) {
+		return 0, false
+	}
 	// More of the words typed naming the object itself, the last one
 	// typed among them, whole words, few words of its name left untyped,
 	// a larger place, the type typed, the level a house number needs.
-	score := 1000*float64(own) + 40*float64(exact) + 30*math.Log10(float64(o.Houses)+1)
+	score := 1000*float64(own) + 40*float64(exact) + float64(ix.sizes[p])
 	if lastOwn {
 		score += 300
 	}
@@ -326,7 +352,7 @@ func (ix *Index) score(p int32, ts []term, terms core.AddressTerms, opt Options)
 		}
 	}
 	for _, h := range terms.TypeHints {
-		if normType(h) == normType(o.Type) {
+		if h == o.Type || normType(h) == normType(o.Type) {
 			score += 150
 		}
 	}
