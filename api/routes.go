@@ -28,6 +28,9 @@ func (s *Server) routes() {
 	s.mountAuth(v1)
 	s.mountAccess(v1)
 	v1.Get("/picklists", need(core.ScopeRead), s.picklists)
+	if s.deps.Addresses != nil {
+		v1.Post("/addresses/normalize", need(core.ScopeRead), jsonBody, s.normalizeAddress)
+	}
 	if s.deps.Rates != nil {
 		v1.Get("/currency-rates", need(core.ScopeRead), s.currencyRates)
 	}

@@ -265,3 +265,36 @@ func addressSuggestion(a core.RegisterAddress, from int) suggestion {
 	}
 	return suggestion{Value: value, UnrestrictedValue: a.UnrestrictedValue(), Data: d}
 }
+
+// normalizeAddress parses free text into a structured address: the best
+// suggestion, with how sure it is (1: every part typed was found, the
+// house too; 0.5: the place, not the house typed; 0: nothing).
+func (s *Server) normalizeAddress(c *fiber.Ctx) error {
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(c.Body(), &req); err != nil {
+		return core.Invalid([]core.FieldError{{Code: "invalid_json", Message: "the body is not JSON: " + err.Error()}})
+	}
+	req.Text = strings.TrimSpace(req.Text)
+	switch {
+	case req.Text == "":
+		return core.Invalid([]core.FieldError{{Field: "text", Code: "required", Message: "the address to normalize"}})
+	case utf8.RuneCountInString(req.Text) > maxSuggestQuery:
+		return core.Invalid([]core.FieldError{{Field: "text", Code: "too_long", Message: "at most 300 characters"}})
+	}
+	found, err := s.deps.Addresses.SuggestAddresses(c.UserContext(), core.AddressQuery{Query: req.Text, Count: 1})
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		return c.JSON(fiber.Map{"text": req.Text, "confidence": 0, "address": nil, "value": nil})
+	}
+	a := found[0]
+	confidence := 1.0
+	if terms := core.ParseAddressQuery(req.Text); terms.House != "" && a.House.IsZero() {
+		confidence = 0.5
+	}
+	return c.JSON(fiber.Map{"text": req.Text, "confidence": confidence, "address": a.PostalAddress(), "value": a.Value(),
+		"unrestricted_value": a.UnrestrictedValue(), "printed": a.PostalAddress().String()})
+}

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +102,68 @@ func TestAddressSuggestions(t *testing.T) {
 	requireProblem(t, b.do(t, "POST", sg+"/suggest/address", key, `{"query":"гор","from_bound":{"value":"planet"}}`), 422, "invalid", "from_bound.value:invalid_choice")
 	requireProblem(t, b.do(t, "POST", sg+"/suggest/address", key, `{"query":"гор","count":50}`), 422, "invalid", "count:out_of_range")
 	require.Equal(t, 200, b.do(t, "GET", sg+"/status/address", key, "").status)
+}
+
+// TestStructuredAccountAddress: an account's address given a ФИАС id is
+// filled from the register and prints as documents write it.
+func TestStructuredAccountAddress(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withAddresses(t))
+	house := suggestionsOf(t, b.do(t, "POST", sg+"/suggest/address", b.reader, `{"query":"байк горь 5а"}`))[0]["data"].(map[string]any)
+	guid := house["house_fias_id"].(string)
+	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Байконур-Сервис","legal_address":{"fias_id":"`+guid+`","flat":"5","line":"старый адрес"}}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	acc := r.json(t)
+	la := acc["legal_address"].(map[string]any)
+	require.Equal(t, "Байконур", la["region"])
+	require.Equal(t, "г", la["region_type"])
+	require.Equal(t, "Байконур", la["city"])
+	require.Equal(t, "Горького", la["street"])
+	require.Equal(t, "ул", la["street_type"])
+	require.Equal(t, "5а", la["house"])
+	require.Equal(t, "д", la["house_type"])
+	require.Equal(t, "5", la["flat"])
+	require.Equal(t, "", la["line"], "the parts replace the free text")
+	require.Equal(t, guid, la["fias_id"])
+	require.EqualValues(t, 8, la["fias_level"])
+	require.Equal(t, "99000000000000900", la["kladr_id"])
+	require.Equal(t, house["postal_code"], la["postcode"])
+
+	// The invoice prints it as documents do: the federal city once.
+	id := acc["id"].(string)
+	r = b.do(t, "POST", "/api/v1/invoices", b.writer, `{"account_id":"`+id+`","lines":[{"name":"Работы","price":"100","vat_rate":"22"}]}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	pdf := b.do(t, "GET", "/api/v1/invoices/"+r.json(t)["id"].(string)+"/pdf", b.reader, "")
+	require.Equal(t, 200, pdf.status)
+	text, _ := figures(t, pdf.body)
+	require.Contains(t, strings.Join(strings.Fields(text), " "), house["postal_code"].(string)+", г. Байконур, ул. Горького, д. 5а, кв. 5")
+
+	// A ФИАС id the register does not have is refused, naming the field.
+	r = b.do(t, "PATCH", "/api/v1/accounts/"+id, b.writer, `{"actual_address":{"fias_id":"00000000-0000-4000-8000-000000000000"}}`)
+	requireProblem(t, r, 422, "invalid", "actual_address.fias_id:not_found")
+	r = b.do(t, "PATCH", "/api/v1/accounts/"+id, b.writer, `{"actual_address":{"fias_id":"Горького 5"}}`)
+	requireProblem(t, r, 422, "invalid", "actual_address.fias_id:invalid_fias_id")
+}
+
+func TestNormalizeAddress(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withAddresses(t))
+	check := openAPIRouter(t).checker(t, b)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(check("POST", "/api/v1/addresses/normalize", b.reader, `{"text":"г. Байконур, ул. Горького, д. 5а, кв. 12"}`, 200), &got))
+	require.EqualValues(t, 1, got["confidence"])
+	a := got["address"].(map[string]any)
+	require.Equal(t, "Горького", a["street"])
+	require.Equal(t, "5а", a["house"])
+	require.Equal(t, "12", a["flat"])
+	require.NotEmpty(t, a["fias_id"])
+	require.Contains(t, got["printed"], "г. Байконур, ул. Горького, д. 5а, кв. 12")
+
+	require.NoError(t, json.Unmarshal(check("POST", "/api/v1/addresses/normalize", b.reader, `{"text":"Байконур, Горького 999"}`, 200), &got))
+	require.EqualValues(t, 0.5, got["confidence"], "the street, not the house")
+	require.Equal(t, "г Байконур, ул Горького", got["value"])
+	require.NoError(t, json.Unmarshal(check("POST", "/api/v1/addresses/normalize", b.reader, `{"text":"Тверская 7"}`, 200), &got))
+	require.EqualValues(t, 0, got["confidence"])
+	require.Nil(t, got["address"])
+	requireProblem(t, b.do(t, "POST", "/api/v1/addresses/normalize", b.reader, `{"text":""}`), 422, "invalid", "text:required")
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"github.com/google/uuid"
 	"strings"
 	"sync"
 )
@@ -39,14 +40,30 @@ type Account struct {
 
 // PostalAddress is a Russian postal address, structured as ФИАС-minded
 // systems and 1C keep it, with a free-text line for what does not fit.
+// Given a fias_id (an address object or a house of the register), the
+// parts, their types and the register's ids are filled from it.
 type PostalAddress struct {
-	Postcode string `json:"postcode"`
-	Region   string `json:"region"`
-	City     string `json:"city"`
-	Street   string `json:"street"`
-	House    string `json:"house"`
-	Flat     string `json:"flat"`
-	Line     string `json:"line"`
+	Postcode       string `json:"postcode"`
+	Region         string `json:"region"`
+	RegionType     string `json:"region_type"` // «обл», «г», «Респ»
+	District       string `json:"district"`
+	DistrictType   string `json:"district_type"`
+	City           string `json:"city"`
+	CityType       string `json:"city_type"`
+	Settlement     string `json:"settlement"`
+	SettlementType string `json:"settlement_type"`
+	Street         string `json:"street"`
+	StreetType     string `json:"street_type"`
+	House          string `json:"house"`
+	HouseType      string `json:"house_type"`
+	Block          string `json:"block"`
+	BlockType      string `json:"block_type"`
+	Flat           string `json:"flat"`
+	Line           string `json:"line"`
+	FIASID         string `json:"fias_id"`
+	FIASLevel      int    `json:"fias_level"`
+	KLADRID        string `json:"kladr_id"`
+	OKTMO          string `json:"oktmo"`
 }
 
 // AccountTypes is the account type picklist: vtiger's list plus vendor.
@@ -72,15 +89,35 @@ var accountTypes = sync.OnceValue(func() *Picklist {
 func PostalAddressSchema() *Schema[PostalAddress] { return postalAddressSchema() }
 
 var postalAddressSchema = sync.OnceValue(func() *Schema[PostalAddress] {
-	return NewSchema[PostalAddress]().
+	return NewSchema[PostalAddress]("fias_level").
 		Field("postcode", Text(10, false, func(a *PostalAddress) *string { return &a.Postcode })).
 		Field("region", Text(100, false, func(a *PostalAddress) *string { return &a.Region })).
+		Field("region_type", Text(30, false, func(a *PostalAddress) *string { return &a.RegionType })).
+		Field("district", Text(100, false, func(a *PostalAddress) *string { return &a.District })).
+		Field("district_type", Text(30, false, func(a *PostalAddress) *string { return &a.DistrictType })).
 		Field("city", Text(100, false, func(a *PostalAddress) *string { return &a.City })).
+		Field("city_type", Text(30, false, func(a *PostalAddress) *string { return &a.CityType })).
+		Field("settlement", Text(100, false, func(a *PostalAddress) *string { return &a.Settlement })).
+		Field("settlement_type", Text(30, false, func(a *PostalAddress) *string { return &a.SettlementType })).
 		Field("street", Text(200, false, func(a *PostalAddress) *string { return &a.Street })).
+		Field("street_type", Text(30, false, func(a *PostalAddress) *string { return &a.StreetType })).
 		Field("house", Text(50, false, func(a *PostalAddress) *string { return &a.House })).
+		Field("house_type", Text(30, false, func(a *PostalAddress) *string { return &a.HouseType })).
+		Field("block", Text(50, false, func(a *PostalAddress) *string { return &a.Block })).
+		Field("block_type", Text(30, false, func(a *PostalAddress) *string { return &a.BlockType })).
 		Field("flat", Text(50, false, func(a *PostalAddress) *string { return &a.Flat })).
-		Field("line", Text(500, false, func(a *PostalAddress) *string { return &a.Line }))
+		Field("line", Text(500, false, func(a *PostalAddress) *string { return &a.Line })).
+		Field("kladr_id", Text(25, false, func(a *PostalAddress) *string { return &a.KLADRID })).
+		Field("oktmo", Text(11, false, func(a *PostalAddress) *string { return &a.OKTMO })).
+		Field("fias_id", Requisite("invalid_fias_id", "must be a ФИАС id (a UUID) of an address object or a house", validFIASID,
+			func(a *PostalAddress) *string { return &a.FIASID }))
 })
+
+// validFIASID: a ФИАС id is a UUID.
+func validFIASID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}
 
 // AccountSchema returns the writable fields of an account.
 func AccountSchema() *Schema[Account] { return accountSchema() }

@@ -239,6 +239,67 @@ func joinParts(parts []string) string {
 	return strings.Join(keep, ", ")
 }
 
+// RegisterObject is an address object of the register as an address is
+// built from it.
+type RegisterObject struct {
+	Level                int // the ГАР level
+	Name, Type, TypeFull string
+	GUID, KLADR          string
+}
+
+// BuildRegisterAddress is the address of the last object of a chain (from
+// the region down): each object fills the part of its level; a planning
+// structure (мкр) stands for the street where there is none; a federal
+// city's region is also its city.
+func BuildRegisterAddress(chain []RegisterObject) RegisterAddress {
+	var a RegisterAddress
+	for _, o := range chain {
+		part := AddressPart{Name: o.Name, Type: o.Type, TypeFull: o.TypeFull, FIASID: o.GUID, KLADRID: o.KLADR}
+		switch AddressLevelOfGAR(o.Level) {
+		case AddressLevelRegion:
+			a.Region = part
+		case AddressLevelArea:
+			if a.Area.IsZero() {
+				a.Area = part
+			}
+		case AddressLevelCity:
+			a.City = part
+		case AddressLevelCityDistrict:
+			a.CityDistrict = part
+		case AddressLevelSettlement:
+			a.Settlement = part
+		case AddressLevelPlanning:
+			if a.Street.IsZero() {
+				a.Street = part
+			}
+		case AddressLevelStreet:
+			a.Street = part
+		}
+	}
+	if a.City.IsZero() && a.FederalCity() {
+		a.City = a.Region
+	}
+	if n := len(chain); n > 0 {
+		last := chain[n-1]
+		a.FIASID, a.FIASLevel, a.KLADRID = last.GUID, AddressLevelOfGAR(last.Level), last.KLADR
+	}
+	return a
+}
+
+// PostalAddress is the address as a record keeps it: the parts with their
+// types, the ids of the register; the flat as given.
+func (a RegisterAddress) PostalAddress() PostalAddress {
+	p := PostalAddress{Postcode: a.PostalCode, Region: a.Region.Name, RegionType: a.Region.Type,
+		District: a.Area.Name, DistrictType: a.Area.Type, City: a.City.Name, CityType: a.City.Type,
+		Settlement: a.Settlement.Name, SettlementType: a.Settlement.Type, Street: a.Street.Name, StreetType: a.Street.Type,
+		House: a.House.Name, HouseType: a.House.Type, Block: a.Block.Name, BlockType: a.Block.Type, Flat: a.Flat.Name,
+		FIASID: a.FIASID, FIASLevel: a.FIASLevel, KLADRID: a.KLADRID, OKTMO: a.OKTMO}
+	if !a.CityDistrict.IsZero() && p.District == "" {
+		p.District, p.DistrictType = a.CityDistrict.Name, a.CityDistrict.Type
+	}
+	return p
+}
+
 // AddressQuery is an address lookup, as DaData's suggest/address takes it.
 type AddressQuery struct {
 	Query string

@@ -66,3 +66,24 @@ func TestRegisterAddressValueFrom(t *testing.T) {
 	require.Equal(t, "г Москва, ул Тверская, д 7", a.ValueFrom(core.AddressLevelCity))
 	require.Equal(t, "д 7", a.ValueFrom(core.AddressLevelHouse))
 }
+
+func TestPostalAddressPrints(t *testing.T) {
+	t.Parallel()
+	moscow := core.AddressPart{Name: "Москва", Type: "г"}
+	ra := core.RegisterAddress{PostalCode: "125009", Region: moscow, City: moscow, Street: core.AddressPart{Name: "Тверская", Type: "ул"},
+		House: core.AddressPart{Name: "7", Type: "д"}, FIASID: "0c5b2444-70a0-4932-980c-b4dc0d3f02b5", FIASLevel: core.AddressLevelHouse}
+	p := ra.PostalAddress()
+	p.Flat = "5"
+	require.Equal(t, "125009, г. Москва, ул. Тверская, д. 7, кв. 5", p.String(), "a federal city once")
+	region := core.PostalAddress{Postcode: "142100", Region: "Московская", RegionType: "обл", City: "Подольск", CityType: "г",
+		Street: "Кирова", StreetType: "ул", House: "12", HouseType: "д", Block: "1", BlockType: "к"}
+	require.Equal(t, "142100, Московская обл., г. Подольск, ул. Кирова, д. 12, корп. 1", region.String())
+	tatar := core.PostalAddress{Region: "Татарстан", RegionType: "Респ", District: "Лаишевский", DistrictType: "р-н",
+		Settlement: "Габишево", SettlementType: "с", Street: "Ленинский", StreetType: "пр-кт"}
+	require.Equal(t, "Респ. Татарстан, Лаишевский р-н, с. Габишево, Ленинский пр-кт", tatar.String())
+	// Parts given as 1C or an import gives them: a doubled federal city
+	// prints once; free text prints as given.
+	legacy := core.PostalAddress{Postcode: "125009", Region: "г. Москва", City: "Москва", Street: "ул. Тверская", House: "д. 7"}
+	require.Equal(t, "125009, г. Москва, ул. Тверская, д. 7", legacy.String())
+	require.Equal(t, "Москва, Тверская 7", core.PostalAddress{Line: "Москва, Тверская 7", City: "x"}.String())
+}

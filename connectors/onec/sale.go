@@ -226,7 +226,8 @@ func document(ctx context.Context, deps SaleDeps, cache *exportCache, entity str
 		}
 		if acc != nil {
 			cp := commerceml.Counterparty{Party: commerceml.Party{ID: acc.ID, Name: acc.Name, OfficialName: acc.Name, FullName: acc.Name,
-				INN: acc.INN, KPP: acc.KPP}, Role: "Покупатель", Address: acc.LegalAddress.Line}
+				INN: acc.INN, KPP: acc.KPP}, Role: "Покупатель", Address: acc.LegalAddress.String(),
+				AddressFields: commerceml.AddressFields(acc.LegalAddress)}
 			if id := acc.ExternalIDs[System]; id != "" {
 				cp.ID = id
 			}

@@ -388,42 +388,16 @@ func insertBest(best []Match, m Match, limit int) []Match {
 	return best
 }
 
-// Address is the structured address of an object: its chain's parts, a
-// federal city's region also its city.
+// Address is the structured address of an object: its chain's parts.
 func (ix *Index) Address(o *Object) core.RegisterAddress {
-	var a core.RegisterAddress
+	chain := make([]core.RegisterObject, 0, len(o.Path))
 	for _, id := range o.Path {
-		anc, ok := ix.ByID(id)
-		if !ok {
-			continue
-		}
-		part := core.AddressPart{Name: anc.Name, Type: anc.Type, TypeFull: ix.types[typeKey(anc.Level, anc.Type)], FIASID: anc.GUID,
-			KLADRID: anc.KLADR}
-		switch core.AddressLevelOfGAR(anc.Level) {
-		case core.AddressLevelRegion:
-			a.Region = part
-		case core.AddressLevelArea:
-			if a.Area.IsZero() {
-				a.Area = part
-			}
-		case core.AddressLevelCity:
-			a.City = part
-		case core.AddressLevelCityDistrict:
-			a.CityDistrict = part
-		case core.AddressLevelSettlement:
-			a.Settlement = part
-		case core.AddressLevelPlanning:
-			if a.Street.IsZero() {
-				a.Street = part
-			}
-		case core.AddressLevelStreet:
-			a.Street = part
+		if anc, ok := ix.ByID(id); ok {
+			chain = append(chain, core.RegisterObject{Level: anc.Level, Name: anc.Name, Type: anc.Type,
+				TypeFull: ix.types[typeKey(anc.Level, anc.Type)], GUID: anc.GUID, KLADR: anc.KLADR})
 		}
 	}
-	if a.City.IsZero() && a.FederalCity() {
-		a.City = a.Region
-	}
-	a.FIASID, a.FIASLevel, a.KLADRID = o.GUID, core.AddressLevelOfGAR(o.Level), o.KLADR
+	a := core.BuildRegisterAddress(chain)
 	a.PostalCode, a.OKATO, a.OKTMO, a.TaxOffice = o.PostalCode, o.OKATO, o.OKTMO, o.TaxOffice
 	return a
 }

@@ -28,6 +28,16 @@ func newAccountTable() *table[core.Account, *core.Account] {
 		},
 		defaults: func(a *core.Account) { a.Type, a.ExternalIDs = "customer", map[string]string{} },
 		validate: (*core.Account).Validate,
+		prepare: func(ctx context.Context, db dbtx, old, a *core.Account) error {
+			var oldLegal, oldActual *core.PostalAddress
+			if old != nil {
+				oldLegal, oldActual = &old.LegalAddress, &old.ActualAddress
+			}
+			if err := resolveAddress(ctx, db, "legal_address", oldLegal, &a.LegalAddress); err != nil {
+				return err
+			}
+			return resolveAddress(ctx, db, "actual_address", oldActual, &a.ActualAddress)
+		},
 		dupKeys: func(a *core.Account) core.DuplicateKeys {
 			return core.DuplicateKeys{Phones: nonEmpty(a.Phone, a.OtherPhone), Emails: nonEmpty(a.Email, a.OtherEmail), INN: a.INN}
 		},

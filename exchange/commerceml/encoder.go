@@ -101,17 +101,18 @@ type outDocument struct {
 
 type outCounterparty struct {
 	*Counterparty `xml:"-"`
-	ID            string      `xml:"Ид"`
-	Name          string      `xml:"Наименование"`
-	FullName      string      `xml:"ПолноеНаименование,omitempty"`
-	OfficialName  string      `xml:"ОфициальноеНаименование,omitempty"`
-	Role          string      `xml:"Роль"`
-	INN           string      `xml:"ИНН,omitempty"`
-	KPP           string      `xml:"КПП,omitempty"`
-	LastName      string      `xml:"Фамилия,omitempty"`
-	FirstName     string      `xml:"Имя,omitempty"`
-	Address       string      `xml:"АдресРегистрации>Представление,omitempty"`
-	Requisites    []Requisite `xml:"ЗначенияРеквизитов>ЗначениеРеквизита,omitempty"`
+	ID            string         `xml:"Ид"`
+	Name          string         `xml:"Наименование"`
+	FullName      string         `xml:"ПолноеНаименование,omitempty"`
+	OfficialName  string         `xml:"ОфициальноеНаименование,omitempty"`
+	Role          string         `xml:"Роль"`
+	INN           string         `xml:"ИНН,omitempty"`
+	KPP           string         `xml:"КПП,omitempty"`
+	LastName      string         `xml:"Фамилия,omitempty"`
+	FirstName     string         `xml:"Имя,omitempty"`
+	Address       string         `xml:"АдресРегистрации>Представление,omitempty"`
+	AddressFields []AddressField `xml:"АдресРегистрации>АдресноеПоле,omitempty"`
+	Requisites    []Requisite    `xml:"ЗначенияРеквизитов>ЗначениеРеквизита,omitempty"`
 }
 
 type outUnit struct {
@@ -145,7 +146,7 @@ func (o outDocument) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 		c := o.Counterparties[i].Counterparty
 		o.Counterparties[i] = outCounterparty{Counterparty: c, ID: c.ID, Name: c.Name, FullName: c.FullName,
 			OfficialName: c.OfficialName, Role: c.Role, INN: c.INN, KPP: c.KPP, LastName: c.LastName, FirstName: c.FirstName,
-			Address: c.Address, Requisites: c.Requisites}
+			Address: c.Address, AddressFields: c.AddressFields, Requisites: c.Requisites}
 	}
 	for i := range o.Lines {
 		l := o.Lines[i].Line

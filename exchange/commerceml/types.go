@@ -6,7 +6,11 @@
 // bounded whatever the file's size. Elements are matched by local name.
 package commerceml
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/crmhub/crmhub/core"
+)
 
 // Info is the document root's attributes.
 type Info struct {
@@ -233,6 +237,34 @@ type Discount struct {
 	Included string `xml:"УчтеноВСумме"`
 }
 
+// AddressField is one part of an address (АдресноеПоле): its kind
+// («Почтовый индекс», «Регион», «Город», «Улица», «Дом», «Квартира»…) and
+// value.
+type AddressField struct {
+	Type  string `xml:"Тип"`
+	Value string `xml:"Значение"`
+}
+
+// AddressFields are a structured address's parts as 1C reads them: places
+// as «Name type» («Москва г», «Тверская ул»), house, block and flat by
+// their numbers; none for an address kept as free text.
+func AddressFields(a core.PostalAddress) []AddressField {
+	if a.Line != "" && a.Street == "" && a.City == "" {
+		return nil
+	}
+	place := func(name, typ string) string { return strings.TrimSpace(name + " " + strings.TrimSuffix(typ, ".")) }
+	var out []AddressField
+	for _, f := range []AddressField{{"Почтовый индекс", a.Postcode}, {"Страна", "РОССИЯ"}, {"Регион", place(a.Region, a.RegionType)},
+		{"Район", place(a.District, a.DistrictType)}, {"Город", place(a.City, a.CityType)},
+		{"Населенный пункт", place(a.Settlement, a.SettlementType)}, {"Улица", place(a.Street, a.StreetType)},
+		{"Дом", a.House}, {"Корпус", a.Block}, {"Квартира", a.Flat}} {
+		if f.Value != "" && (f.Type != "Страна" || a.Region != "" || a.City != "") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Counterparty is a document's party.
 type Counterparty struct {
 	Party
@@ -240,7 +272,9 @@ type Counterparty struct {
 	LastName  string `xml:"Фамилия"`
 	FirstName string `xml:"Имя"`
 	Address   string `xml:"АдресРегистрации>Представление"`
-	Contacts  []struct {
+	// AddressFields are the address's parts, as 1C structures it.
+	AddressFields []AddressField `xml:"АдресРегистрации>АдресноеПоле"`
+	Contacts      []struct {
 		Type  string `xml:"Тип"`
 		Value string `xml:"Значение"`
 	} `xml:"Контакты>Контакт"`
