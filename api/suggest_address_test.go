@@ -167,3 +167,36 @@ func TestNormalizeAddress(t *testing.T) {
 	require.Nil(t, got["address"])
 	requireProblem(t, b.do(t, "POST", "/api/v1/addresses/normalize", b.reader, `{"text":""}`), 422, "invalid", "text:required")
 }
+
+// TestStructuredLeadConverts: a lead's address given a ФИАС id is filled
+// from the register, and its conversion gives the account the structured
+// address, the flat included.
+func TestStructuredLeadConverts(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withAddresses(t))
+	house := suggestionsOf(t, b.do(t, "POST", sg+"/suggest/address", b.reader, `{"query":"байк горь 5а"}`))[0]["data"].(map[string]any)
+	guid := house["house_fias_id"].(string)
+	r := b.do(t, "POST", "/api/v1/leads", b.writer, `{"last_name":"Иванов","company":"ООО Космодром","address":{"fias_id":"`+guid+`","flat":"12"}}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	lead := r.json(t)
+	a := lead["address"].(map[string]any)
+	require.Equal(t, "ул. Горького, д. 5а, кв. 12", a["street"])
+	require.Equal(t, "г. Байконур", a["city"])
+	require.Equal(t, "г. Байконур", a["state"])
+	require.Equal(t, "Россия", a["country"])
+	require.Equal(t, house["postal_code"], a["postcode"])
+	require.EqualValues(t, 8, a["fias_level"])
+
+	r = b.do(t, "POST", "/api/v1/leads/"+lead["id"].(string)+"/convert", b.writer, `{}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	acc := b.do(t, "GET", "/api/v1/accounts/"+r.json(t)["account"].(map[string]any)["id"].(string), b.reader, "").json(t)
+	aa := acc["actual_address"].(map[string]any)
+	require.Equal(t, "Горького", aa["street"])
+	require.Equal(t, "5а", aa["house"])
+	require.Equal(t, "12", aa["flat"])
+	require.Equal(t, guid, aa["fias_id"])
+
+	c := b.do(t, "POST", "/api/v1/contacts", b.writer, `{"last_name":"Петров","address":{"fias_id":"f9ee987b-a012-4d24-ba46-0cc2f6ae2640"}}`)
+	require.Equal(t, 201, c.status, string(c.body))
+	require.Equal(t, "ул. Горького", c.json(t)["address"].(map[string]any)["street"], "a street: no house")
+}

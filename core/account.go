@@ -89,7 +89,7 @@ var accountTypes = sync.OnceValue(func() *Picklist {
 func PostalAddressSchema() *Schema[PostalAddress] { return postalAddressSchema() }
 
 var postalAddressSchema = sync.OnceValue(func() *Schema[PostalAddress] {
-	return NewSchema[PostalAddress]("fias_level").
+	return NewSchema[PostalAddress]().
 		Field("postcode", Text(10, false, func(a *PostalAddress) *string { return &a.Postcode })).
 		Field("region", Text(100, false, func(a *PostalAddress) *string { return &a.Region })).
 		Field("region_type", Text(30, false, func(a *PostalAddress) *string { return &a.RegionType })).
@@ -109,6 +109,7 @@ var postalAddressSchema = sync.OnceValue(func() *Schema[PostalAddress] {
 		Field("line", Text(500, false, func(a *PostalAddress) *string { return &a.Line })).
 		Field("kladr_id", Text(25, false, func(a *PostalAddress) *string { return &a.KLADRID })).
 		Field("oktmo", Text(11, false, func(a *PostalAddress) *string { return &a.OKTMO })).
+		Field("fias_level", fiasLevelField(func(a *PostalAddress) *int { return &a.FIASLevel })).
 		Field("fias_id", Requisite("invalid_fias_id", "must be a ФИАС id (a UUID) of an address object or a house", validFIASID,
 			func(a *PostalAddress) *string { return &a.FIASID }))
 })

@@ -26,6 +26,9 @@ func DefaultConversionMapping() ConversionMapping {
 			"industry": "industry", "description": "description",
 			"actual_address.street": "address.street", "actual_address.city": "address.city",
 			"actual_address.region": "address.state", "actual_address.postcode": "address.postcode",
+			// A structured address goes whole: the account takes its parts
+			// from the register.
+			"actual_address.fias_id": "address.fias_id", "actual_address.flat": "address.flat",
 		},
 		Contact: map[string]string{
 			"salutation": "salutation", "first_name": "first_name", "last_name": "last_name", "email": "email",

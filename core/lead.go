@@ -45,14 +45,21 @@ type Lead struct {
 	ConversionRequest []byte `json:"-"`
 }
 
-// Address is a postal address as vtiger keeps it on leads.
+// Address is a postal address as vtiger keeps it on leads and contacts.
+// Given a fias_id (a house or an address object of the register), the
+// street line, city, state and postcode are filled from it with its ids.
 type Address struct {
-	Street   string `json:"street"`
-	POBox    string `json:"po_box"`
-	City     string `json:"city"`
-	State    string `json:"state"`
-	Postcode string `json:"postcode"`
-	Country  string `json:"country"`
+	Street    string `json:"street"`
+	POBox     string `json:"po_box"`
+	City      string `json:"city"`
+	State     string `json:"state"`
+	Postcode  string `json:"postcode"`
+	Country   string `json:"country"`
+	Flat      string `json:"flat"`
+	FIASID    string `json:"fias_id"`
+	FIASLevel int    `json:"fias_level"`
+	KLADRID   string `json:"kladr_id"`
+	OKTMO     string `json:"oktmo"`
 }
 
 // LeadSchema returns the writable fields of a lead with their validation.
@@ -129,7 +136,13 @@ var addressSchema = sync.OnceValue(func() *Schema[Address] {
 		Field("city", Text(100, false, func(a *Address) *string { return &a.City })).
 		Field("state", Text(100, false, func(a *Address) *string { return &a.State })).
 		Field("postcode", Text(20, false, func(a *Address) *string { return &a.Postcode })).
-		Field("country", Text(100, false, func(a *Address) *string { return &a.Country }))
+		Field("country", Text(100, false, func(a *Address) *string { return &a.Country })).
+		Field("flat", Text(50, false, func(a *Address) *string { return &a.Flat })).
+		Field("kladr_id", Text(25, false, func(a *Address) *string { return &a.KLADRID })).
+		Field("oktmo", Text(11, false, func(a *Address) *string { return &a.OKTMO })).
+		Field("fias_level", fiasLevelField(func(a *Address) *int { return &a.FIASLevel })).
+		Field("fias_id", Requisite("invalid_fias_id", "must be a ФИАС id (a UUID) of an address object or a house", validFIASID,
+			func(a *Address) *string { return &a.FIASID }))
 })
 
 // Validate checks the rules that span fields or need the whole record:

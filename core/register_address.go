@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"unicode"
@@ -298,6 +299,52 @@ func (a RegisterAddress) PostalAddress() PostalAddress {
 		p.District, p.DistrictType = a.CityDistrict.Name, a.CityDistrict.Type
 	}
 	return p
+}
+
+// fiasLevelField sets an address's fias_level (copied back with the rest
+// of an address, as a conversion does): DaData's level, 0 to 99, or null;
+// a fias_id sets it from the register anyway.
+func fiasLevelField[T any](field func(*T) *int) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = 0
+			return nil
+		}
+		var n int
+		if err := json.Unmarshal(raw, &n); err != nil || n < 0 || n > 99 {
+			return []FieldError{{Field: path, Code: "invalid_type", Message: "must be a level from 0 to 99"}}
+		}
+		*field(rec) = n
+		return nil
+	}
+}
+
+// VtigerAddress is the address as a lead or a contact keeps it: the
+// street line with the house, block and flat («ул. Горького, д. 5а, кв.
+// 5»), the city (or the settlement, after its district), the region as
+// the state, with the register's ids.
+func (a RegisterAddress) VtigerAddress(flat, poBox string) Address {
+	p := a.PostalAddress()
+	p.Flat = flat
+	street := []string{docPart(p.StreetType, p.Street), docPart(p.HouseType, p.House), docPart(p.BlockType, p.Block)}
+	if flat != "" {
+		if startsWithDigit(flat) {
+			flat = "кв. " + flat
+		}
+		street = append(street, flat)
+	}
+	city := docPart(p.CityType, p.City)
+	if city == "" || !a.Settlement.IsZero() {
+		place := []string{}
+		if a.City.IsZero() {
+			place = append(place, docPart(a.Area.Type, a.Area.Name))
+		} else {
+			place = append(place, city)
+		}
+		city = joinParts(append(place, docPart(p.SettlementType, p.Settlement)))
+	}
+	return Address{Street: joinParts(street), POBox: poBox, City: city, State: docPart(p.RegionType, p.Region),
+		Postcode: p.Postcode, Country: "Россия", Flat: p.Flat, FIASID: p.FIASID, FIASLevel: p.FIASLevel, KLADRID: p.KLADRID, OKTMO: p.OKTMO}
 }
 
 // AddressQuery is an address lookup, as DaData's suggest/address takes it.

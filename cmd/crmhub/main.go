@@ -14,7 +14,7 @@
 //	crmhub report list|run                    list the reports, or run one to a file
 //	crmhub rates import|list                  import the Bank of Russia's daily rates, or list them
 //	crmhub bik import FILE                    import the Bank of Russia's BIK directory (ED807) for bank lookups
-//	crmhub fias import PATH...                import the state address register (ФИАС/ГАР: gar_xml.zip or folders)
+//	crmhub fias import|normalize              import the state address register (ФИАС/ГАР), or structure addresses from it
 //	crmhub config show                        print the effective configuration, secrets redacted
 //	crmhub version                            print the version
 //

@@ -299,6 +299,21 @@ func TestServeEndToEnd(t *testing.T) {
 		code, _, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--regions", "77")
 		require.Equal(t, 1, code)
 		require.Contains(t, stderr, "no ГАР files of a region to load")
+
+		// crmhub fias normalize structures an account's free-text address the
+		// register matches whole, and reports the one it cannot.
+		status, _, body := c.do(t, "POST", "/api/v1/accounts", `{"name":"ООО Байконур-Сервис","legal_address":{"line":"г. Байконур, ул. Горького, д. 5а, кв. 3"},"actual_address":{"line":"Москва, Тверская 7"}}`)
+		require.Equal(t, 201, status, string(body))
+		var acc struct{ ID string }
+		require.NoError(t, json.Unmarshal(body, &acc))
+		code, out, stderr = run(t, env, "fias", "normalize", "--entity", "accounts")
+		require.Equal(t, 0, code, stderr)
+		require.Regexp(t, `structured \d+ addresses of \d+ accounts; \d+ not matched`, out)
+		require.Contains(t, out, acc.ID+"\tactual_address\tМосква, Тверская 7")
+		status, _, body = c.do(t, "GET", "/api/v1/accounts/"+acc.ID, "")
+		require.Equal(t, 200, status, string(body))
+		require.Contains(t, string(body), `"street":"Горького","street_type":"ул","house":"5а","house_type":"д","block":"","block_type":"","flat":"3","line":""`)
+		require.Contains(t, string(body), `"line":"Москва, Тверская 7"`)
 	}) {
 		return
 	}

@@ -32,11 +32,21 @@ func newContactTable() *table[core.Contact, *core.Contact] {
 		dupKeys: func(c *core.Contact) core.DuplicateKeys {
 			return core.DuplicateKeys{Phones: nonEmpty(c.Phone, c.Mobile, c.OtherPhone), Emails: nonEmpty(c.Email, c.SecondaryEmail)}
 		},
-		prepare: func(ctx context.Context, db dbtx, _, c *core.Contact) error {
+		prepare: func(ctx context.Context, db dbtx, old, c *core.Contact) error {
 			if err := mustExist(ctx, db, "accounts", "account_id", c.AccountID); err != nil {
 				return err
 			}
-			return mustExist(ctx, db, "contacts", "reports_to_id", c.ReportsToID)
+			if err := mustExist(ctx, db, "contacts", "reports_to_id", c.ReportsToID); err != nil {
+				return err
+			}
+			var oldAddr, oldOther *core.Address
+			if old != nil {
+				oldAddr, oldOther = &old.Address, &old.OtherAddress
+			}
+			if err := resolveLeadAddress(ctx, db, "address", oldAddr, &c.Address); err != nil {
+				return err
+			}
+			return resolveLeadAddress(ctx, db, "other_address", oldOther, &c.OtherAddress)
 		},
 		sorts: commonSorts(map[string]func(*core.Contact) string{"last_name": func(c *core.Contact) string { return c.LastName }}),
 	}).init()

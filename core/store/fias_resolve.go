@@ -11,17 +11,44 @@ import (
 	"github.com/crmhub/crmhub/core"
 )
 
-// resolveAddress fills an address given a ФИАС id from the register: the
-// parts with their types, the postal code, the КЛАДР code and ОКТМО of a
-// house or an address object; the flat stays as given and the free-text
-// line gives way to the parts. An address unchanged since old is left
-// alone. Errors: EINVALID (field.fias_id) when the register has no such
-// id.
+// resolveAddress fills an account's address given a ФИАС id from the
+// register: the parts with their types, the postal code, the КЛАДР code
+// and ОКТМО of a house or an address object; the flat stays as given and
+// the free-text line gives way to the parts. An address unchanged since
+// old is left alone. Errors: EINVALID (field.fias_id) when the register
+// has no such id.
 func resolveAddress(ctx context.Context, db dbtx, field string, old, a *core.PostalAddress) error {
 	if a.FIASID == "" || old != nil && *old == *a {
 		return nil
 	}
-	id, flat := strings.ToLower(a.FIASID), a.Flat
+	ra, err := lookupRegister(ctx, db, field, a.FIASID)
+	if err != nil {
+		return err
+	}
+	flat := a.Flat
+	*a = ra.PostalAddress()
+	a.Flat = flat
+	return nil
+}
+
+// resolveLeadAddress is resolveAddress for a lead's or a contact's address
+// (vtiger's street, city, state, postcode and country).
+func resolveLeadAddress(ctx context.Context, db dbtx, field string, old, a *core.Address) error {
+	if a.FIASID == "" || old != nil && *old == *a {
+		return nil
+	}
+	ra, err := lookupRegister(ctx, db, field, a.FIASID)
+	if err != nil {
+		return err
+	}
+	*a = ra.VtigerAddress(a.Flat, a.POBox)
+	return nil
+}
+
+// lookupRegister builds the address of a ФИАС id (a house or an address
+// object) from the register's tables.
+func lookupRegister(ctx context.Context, db dbtx, field, fiasID string) (core.RegisterAddress, error) {
+	id := strings.ToLower(fiasID)
 	var region int
 	var parent int64
 	var house, houseType, block, blockType, postal, oktmo string
@@ -35,7 +62,7 @@ func resolveAddress(ctx context.Context, db dbtx, field string, old, a *core.Pos
 		WHERE h.guid = $1::uuid`, id).Scan(&region, &parent, &house, &houseType, &block, &blockType, &postal, &oktmo)
 	isHouse := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("resolve %s: %w", field, err)
+		return core.RegisterAddress{}, fmt.Errorf("resolve %s: %w", field, err)
 	}
 
 	where, args := `t.guid = $1::uuid`, []any{id}
@@ -48,7 +75,7 @@ func resolveAddress(ctx context.Context, db dbtx, field string, old, a *core.Pos
 		JOIN fias_addr_objects o ON o.region = t.region AND o.object_id = p.id
 		WHERE `+where+` ORDER BY p.n`, args...)
 	if err != nil {
-		return fmt.Errorf("resolve %s: %w", field, err)
+		return core.RegisterAddress{}, fmt.Errorf("resolve %s: %w", field, err)
 	}
 	var chain []core.RegisterObject
 	var objPostal, objOKTMO string
@@ -56,16 +83,16 @@ func resolveAddress(ctx context.Context, db dbtx, field string, old, a *core.Pos
 		var o core.RegisterObject
 		if err := rows.Scan(&o.Level, &o.Name, &o.Type, &o.GUID, &o.KLADR, &objPostal, &objOKTMO); err != nil {
 			rows.Close()
-			return fmt.Errorf("resolve %s: %w", field, err)
+			return core.RegisterAddress{}, fmt.Errorf("resolve %s: %w", field, err)
 		}
 		chain = append(chain, o)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("resolve %s: %w", field, err)
+		return core.RegisterAddress{}, fmt.Errorf("resolve %s: %w", field, err)
 	}
 	if len(chain) == 0 {
-		return core.Invalid([]core.FieldError{{Field: field + ".fias_id", Code: "not_found",
+		return core.RegisterAddress{}, core.Invalid([]core.FieldError{{Field: field + ".fias_id", Code: "not_found",
 			Message: "no address object or house of the address register has this ФИАС id (crmhub fias import loads the register)"}})
 	}
 
@@ -84,7 +111,5 @@ func resolveAddress(ctx context.Context, db dbtx, field string, old, a *core.Pos
 			ra.OKTMO = oktmo
 		}
 	}
-	*a = ra.PostalAddress()
-	a.Flat = flat
-	return nil
+	return ra, nil
 }

@@ -22,7 +22,9 @@ func newLeadTable() *table[core.Lead, *core.Lead] {
 				{"status", &l.Status}, {"source", &l.Source}, {"industry", &l.Industry}, {"rating", &l.Rating},
 				{"annual_revenue", &l.AnnualRevenue}, {"employees", &l.Employees},
 				{"addr_street", &a.Street}, {"addr_po_box", &a.POBox}, {"addr_city", &a.City}, {"addr_state", &a.State},
-				{"addr_postcode", &a.Postcode}, {"addr_country", &a.Country}, {"description", &l.Description},
+				{"addr_postcode", &a.Postcode}, {"addr_country", &a.Country}, {"addr_flat", &a.Flat},
+				{"addr_fias_id", &a.FIASID}, {"addr_fias_level", &a.FIASLevel}, {"addr_kladr_id", &a.KLADRID},
+				{"addr_oktmo", &a.OKTMO}, {"description", &l.Description},
 				{"utm_source", &m.UTMSource}, {"utm_medium", &m.UTMMedium}, {"utm_campaign", &m.UTMCampaign},
 				{"utm_content", &m.UTMContent}, {"utm_term", &m.UTMTerm}, {"click_id", &m.ClickID},
 				{"referrer", &m.Referrer}, {"landing_page", &m.LandingPage},
@@ -36,11 +38,15 @@ func newLeadTable() *table[core.Lead, *core.Lead] {
 		},
 		// A converted lead is the record of what became of it: only its
 		// conversion writes it (Convert, through rewrite).
-		prepare: func(_ context.Context, _ dbtx, old, _ *core.Lead) error {
+		prepare: func(ctx context.Context, db dbtx, old, l *core.Lead) error {
 			if old != nil && old.Converted {
 				return core.Errorf(core.ECONFLICT, "the lead is converted and read-only")
 			}
-			return nil
+			var oldAddr *core.Address
+			if old != nil {
+				oldAddr = &old.Address
+			}
+			return resolveLeadAddress(ctx, db, "address", oldAddr, &l.Address)
 		},
 		sorts: commonSorts(map[string]func(*core.Lead) string{
 			"last_name": func(l *core.Lead) string { return l.LastName },
