@@ -426,14 +426,7 @@ func (g *synth) objAttrs(r *rec, id, objID int64, guid string, change int64, nam
 	r.str("NAME", name)
 	r.str("TYPENAME", typ)
 	r.int("LEVEL", int64(level))
-	r.int("OPERTYPEID", oper)
-	r.int("PREVID", prev)
-	r.int("NEXTID", next)
-	r.str("UPDATEDATE", "2026-12-03")
-	r.str("STARTDATE", start)
-	r.str("ENDDATE", end)
-	r.int("ISACTUAL", actual)
-	r.int("ISACTIVE", active)
+	r.version(oper, prev, next, start, end, actual, active)
 }
 
 func (g *synth) hierarchy(o *synthOut, objID, parent, change int64, path, oktmo string, active int64) error {
@@ -561,6 +554,13 @@ func (g *synth) writeHouse(r *rec, id, objID int64, guid string, change int64, n
 	if addNum != "" {
 		r.int("ADDTYPE1", addType)
 	}
+	r.version(oper, prev, next, start, end, actual, active)
+}
+
+// version writes the attributes every versioned record ends with: its
+// operation, its neighbours in the chain of versions, its dates and
+// whether it is actual and active.
+func (r *rec) version(oper, prev, next int64, start, end string, actual, active int64) {
 	r.int("OPERTYPEID", oper)
 	r.int("PREVID", prev)
 	r.int("NEXTID", next)
