@@ -60,11 +60,10 @@ type Source interface {
 // register is loaded again (lookups use the previous one meanwhile), the
 // houses from the store.
 type Service struct {
-	src  Source
-	log  *slog.Logger
-	mu   sync.Mutex // one rebuild at a time
-	cur  atomic.Pointer[loaded]
-	last atomic.Int64 // unix nanos of the last version check
+	src Source
+	log *slog.Logger
+	mu  sync.Mutex // one rebuild at a time
+	cur atomic.Pointer[loaded]
 }
 
 type loaded struct {
@@ -87,7 +86,6 @@ func NewService(src Source, log *slog.Logger) *Service {
 func (s *Service) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.last.Store(time.Now().UnixNano())
 	v, err := s.src.AddressRegisterVersion(ctx)
 	if err != nil {
 		return err
