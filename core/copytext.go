@@ -42,6 +42,16 @@ func (c *CopyText) Text(s string) {
 	}
 }
 
+// Bool appends a boolean column.
+func (c *CopyText) Bool(b bool) {
+	c.sep()
+	if b {
+		c.b = append(c.b, 't')
+	} else {
+		c.b = append(c.b, 'f')
+	}
+}
+
 // TextOrNull appends s, or NULL when it is empty.
 func (c *CopyText) TextOrNull(s string) {
 	if s == "" {

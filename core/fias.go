@@ -12,10 +12,11 @@ type FIASTable string
 
 // The staging tables and their columns, in the order of the rows copied.
 const (
-	// FIASObjects: object_id, guid, level, name, type_name, updated.
+	// FIASObjects: object_id, guid, level, name, type_name, updated,
+	// active (a delta's retirements are actual and inactive).
 	FIASObjects FIASTable = "objects"
 	// FIASHouses: object_id, guid, house_num, house_type, add_num1,
-	// add_type1, add_num2, add_type2, updated.
+	// add_type1, add_num2, add_type2, updated, active.
 	FIASHouses FIASTable = "houses"
 	// FIASAdm: object_id, parent_id, path, start (the administrative
 	// hierarchy's active items; the path is needed of address objects
@@ -93,6 +94,12 @@ type FIASRegionLoad interface {
 	// Finish builds the region's tables and swaps them in. Errors:
 	// EINVALID when a file is not done.
 	Finish(ctx context.Context) (FIASRegionResult, error)
+	// FinishDelta merges a delta's records into the loaded region in one
+	// transaction: new and changed objects and houses, retired ones
+	// removed, moves in the hierarchy, current parameters. Errors:
+	// EINVALID when a file is not done, ECONFLICT when the region was
+	// never loaded whole.
+	FinishDelta(ctx context.Context) (FIASRegionResult, error)
 	// Abandon drops the unfinished import.
 	Abandon(ctx context.Context) error
 }

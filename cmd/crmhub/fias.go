@@ -19,14 +19,15 @@ import (
 
 // fias loads the state address register (ФИАС/ГАР).
 func (m *Main) fias(ctx context.Context, args []string) error {
-	return m.dispatch(ctx, "fias", "Usage: crmhub fias import PATH... [--regions 77,50]   (gar_xml.zip, or its unpacked folders)\n"+
+	return m.dispatch(ctx, "fias", "Usage: crmhub fias import PATH... [--regions 77,50] [--delta]   (gar_xml.zip or gar_delta_xml.zip, or their unpacked folders)\n"+
 		"       crmhub fias normalize --entity accounts [--dry-run]   (structure free-text addresses from the register)", args,
 		subcommand{"import", m.fiasImport}, subcommand{"normalize", m.fiasNormalize})
 }
 
 func (m *Main) fiasImport(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("fias import", "fias import PATH... [--regions 77,50]")
+	fs, cfgPath := m.flags("fias import", "fias import PATH... [--regions 77,50] [--delta]")
 	regions := fs.String("regions", "", "the regions to load, by their two-digit codes (default: every region of the files)")
+	delta := fs.Bool("delta", false, "PATH is a delta (gar_delta_xml.zip): apply its changes to the regions loaded before")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -45,7 +46,7 @@ func (m *Main) fiasImport(ctx context.Context, args []string) error {
 	}
 	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
 		for _, path := range fs.Args() {
-			if err := m.fiasLoad(ctx, st, path, opt); err != nil {
+			if err := m.fiasLoad(ctx, st, path, opt, *delta); err != nil {
 				return err
 			}
 		}
@@ -54,7 +55,7 @@ func (m *Main) fiasImport(ctx context.Context, args []string) error {
 }
 
 // fiasLoad imports one distribution with a progress bar of its bytes.
-func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt gar.Options) error {
+func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt gar.Options, delta bool) error {
 	src, err := gar.Open(path, opt)
 	if err != nil {
 		return err
@@ -64,7 +65,7 @@ func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt g
 		return fmt.Errorf("%s: no ГАР files of a region to load (of the regions asked)", path)
 	}
 	var bar *progressbar.ProgressBar
-	res, err := fiasimport.Import(ctx, st, src, fiasimport.Options{Progress: func(p fiasimport.Progress) {
+	res, err := fiasimport.Import(ctx, st, src, fiasimport.Options{Delta: delta, Progress: func(p fiasimport.Progress) {
 		if bar == nil {
 			bar = progressbar.NewOptions64(max(p.Total, 1), progressbar.OptionSetWriter(m.Stderr), progressbar.OptionShowBytes(true),
 				progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionFullWidth())

@@ -293,6 +293,10 @@ func TestServeEndToEnd(t *testing.T) {
 		code, out, stderr := run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--regions", "99")
 		require.Equal(t, 0, code, stderr)
 		require.Contains(t, out, "region 99: 48 address objects, 550 houses")
+		// The same files as a delta change nothing: nothing is doubled.
+		code, out, stderr = run(t, env, "fias", "import", "--delta", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip")
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, out, "region 99: 48 address objects, 550 houses")
 		code, _, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--regions", "7")
 		require.Equal(t, 2, code)
 		require.Contains(t, stderr, `"7" is not a region code`)

@@ -31,6 +31,10 @@ type Options struct {
 	// Today decides which parameter values are current (ENDDATE after
 	// it). Default: now.
 	Today time.Time
+	// Delta applies a delta distribution (gar_delta_xml.zip) to regions
+	// loaded before: its changed, new and retired objects and houses, moves
+	// and parameters, each region in one transaction.
+	Delta bool
 	// Parallel is how many files of a region load at once (default 2).
 	Parallel int
 	// Progress, when set, is told after each batch (one call at a time).
@@ -223,7 +227,11 @@ func (im *importer) region(ctx context.Context, region string, files []gar.File)
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	res, err := imp.Finish(ctx)
+	finish := imp.Finish
+	if im.opt.Delta {
+		finish = imp.FinishDelta
+	}
+	res, err := finish(ctx)
 	if err != nil {
 		return err
 	}
@@ -361,7 +369,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 	case gar.KindAddrObj:
 		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			o, err := d.AddrObj()
-			if err != nil || !o.IsActual || !o.IsActive {
+			if err != nil || !im.served(o.IsActual, o.IsActive) {
 				return false, err
 			}
 			im.objects[o.ObjectID] = struct{}{}
@@ -371,13 +379,14 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 			c.Text(o.Name)
 			c.Text(o.TypeName)
 			c.TextOrNull(o.UpdateDate)
+			c.Bool(o.IsActive)
 			c.End()
 			return true, nil
 		}
 	case gar.KindHouses:
 		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			h, err := d.House()
-			if err != nil || !h.IsActual || !h.IsActive {
+			if err != nil || !im.served(h.IsActual, h.IsActive) {
 				return false, err
 			}
 			c.Int(h.ObjectID)
@@ -389,6 +398,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 			c.Text(h.AddNum2)
 			c.Int(int64(h.AddType2))
 			c.TextOrNull(h.UpdateDate)
+			c.Bool(h.IsActive)
 			c.End()
 			return true, nil
 		}
@@ -400,7 +410,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 			}
 			c.Int(h.ObjectID)
 			c.Int(h.ParentObjID)
-			if _, ok := im.objects[h.ObjectID]; ok {
+			if _, ok := im.objects[h.ObjectID]; ok || im.opt.Delta {
 				c.Text(h.Path)
 			} else {
 				c.Text("")
@@ -415,7 +425,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 			if err != nil || !h.IsActive {
 				return false, err
 			}
-			if _, ok := im.objects[h.ObjectID]; !ok {
+			if _, ok := im.objects[h.ObjectID]; !ok && !im.opt.Delta {
 				return false, nil
 			}
 			c.Int(h.ObjectID)
@@ -437,6 +447,13 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 		c.End()
 		return true, nil
 	}
+}
+
+// served reports whether a version of an object or a house is copied: an
+// actual and active one; of a delta, also an actual inactive one (a
+// retirement).
+func (im *importer) served(actual, active bool) bool {
+	return actual && (active || im.opt.Delta)
 }
 
 // countingReader counts the bytes read through it.

@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +168,83 @@ func TestTruncatedFile(t *testing.T) {
 	require.Equal(t, 550, count(t, st, "fias_houses"), "the region's previous data keeps serving")
 	require.Equal(t, 48, count(t, st, "fias_addr_objects"))
 	require.False(t, errors.Is(err, context.Canceled))
+}
+
+// TestDelta: a delta renames a street, retires a house and adds one with
+// its postal code, in one transaction over the loaded region; a delta of a
+// region never loaded whole is refused.
+func TestDelta(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewStore(t)
+	_, err := load(t, st, region99, fiasimport.Options{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	var street, retired int64
+	var streetPath string
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT object_id, array_to_string(path, '.') FROM fias_addr_objects
+		WHERE guid = 'f9ee987b-a012-4d24-ba46-0cc2f6ae2640'`).Scan(&street, &streetPath))
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT object_id FROM fias_houses WHERE parent_id = $1 AND house_num = '5а'`, street).Scan(&retired))
+
+	dir := t.TempDir()
+	write := func(region, kind, body string) {
+		t.Helper()
+		folder := filepath.Join(dir, region)
+		require.NoError(t, os.MkdirAll(folder, 0o755))
+		name := kind + "_20261203_0b7c1f4e-93f4-4e7b-9a39-1a2b3c4d5e6f.XML"
+		require.NoError(t, os.WriteFile(filepath.Join(folder, name), []byte(`<?xml version="1.0" encoding="utf-8"?>`+body), 0o644))
+	}
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	write("99", "AS_ADDR_OBJ", `<ADDRESSOBJECTS><OBJECT ID="900000001" OBJECTID="`+id(street)+`" OBJECTGUID="f9ee987b-a012-4d24-ba46-0cc2f6ae2640" `+
+		`NAME="Максима Горького" TYPENAME="ул" LEVEL="8" UPDATEDATE="2026-12-02" ISACTUAL="1" ISACTIVE="1" /></ADDRESSOBJECTS>`)
+	write("99", "AS_HOUSES", `<HOUSES><HOUSE ID="900000002" OBJECTID="`+id(retired)+`" OBJECTGUID="a6ecc2a9-98b1-4d54-89be-b0a438548b0c" `+
+		`HOUSENUM="5а" HOUSETYPE="2" ISACTUAL="1" ISACTIVE="0" />`+
+		`<HOUSE ID="900000003" OBJECTID="900000004" OBJECTGUID="1d3c5e7a-0000-4000-8000-000000000077" HOUSENUM="77" HOUSETYPE="2" `+
+		`UPDATEDATE="2026-12-02" ISACTUAL="1" ISACTIVE="1" /></HOUSES>`)
+	write("99", "AS_ADM_HIERARCHY", `<ITEMS><ITEM ID="900000005" OBJECTID="900000004" PARENTOBJID="`+id(street)+`" `+
+		`PATH="`+streetPath+`.900000004" ISACTIVE="1" /></ITEMS>`)
+	write("99", "AS_HOUSES_PARAMS", `<PARAMS><PARAM ID="900000006" OBJECTID="900000004" TYPEID="5" VALUE="468399" `+
+		`STARTDATE="2026-12-02" ENDDATE="2079-06-06" /></PARAMS>`)
+
+	res, err := load(t, st, dir, fiasimport.Options{Delta: true})
+	require.NoError(t, err)
+	require.Equal(t, core.FIASRegionResult{Region: 99, Objects: 48, Houses: 550}, res.Regions[0])
+	var name string
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT name FROM fias_addr_objects WHERE object_id = $1`, street).Scan(&name))
+	require.Equal(t, "Максима Горького", name)
+	require.Equal(t, 0, count(t, st, fmt.Sprintf("fias_houses WHERE object_id = %d", retired)), "the retired house left")
+	var postal string
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT p.value FROM fias_houses h JOIN fias_house_params p USING (region, object_id)
+		WHERE h.guid = '1d3c5e7a-0000-4000-8000-000000000077' AND h.parent_id = $1 AND p.type_id = 5`, street).Scan(&postal))
+	require.Equal(t, "468399", postal)
+	require.Equal(t, 0, count(t, st, "fias_import_files"))
+
+	// A region the hub never loaded whole takes no delta.
+	other := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(other, "98"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "98", "AS_HOUSES_20261203_0b7c1f4e-93f4-4e7b-9a39-1a2b3c4d5e6f.XML"),
+		[]byte(`<?xml version="1.0" encoding="utf-8"?><HOUSES></HOUSES>`), 0o644))
+	_, err = load(t, st, other, fiasimport.Options{Delta: true})
+	require.Equal(t, core.ECONFLICT, core.ErrorCode(err), "%v", err)
+}
+
+// TestRealDeltaTwice: a real daily delta (region 02, 2026-01-29) applied
+// to its region, then applied again, leaves the same rows: nothing is
+// doubled.
+func TestRealDeltaTwice(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewStore(t)
+	const delta = "../../exchange/gar/testdata/go-fias-exporter/gar_data"
+	// The delta loaded as a region of its own, then as the delta it is.
+	first, err := load(t, st, delta, fiasimport.Options{})
+	require.NoError(t, err)
+	objects, houses, params := count(t, st, "fias_addr_objects"), count(t, st, "fias_houses"), count(t, st, "fias_house_params")
+	require.Positive(t, houses)
+	for range 2 {
+		res, err := load(t, st, delta, fiasimport.Options{Delta: true})
+		require.NoError(t, err)
+		require.Equal(t, first.Regions, res.Regions)
+		require.Equal(t, objects, count(t, st, "fias_addr_objects"))
+		require.Equal(t, houses, count(t, st, "fias_houses"))
+		require.Equal(t, params, count(t, st, "fias_house_params"))
+	}
 }

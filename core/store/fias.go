@@ -17,9 +17,9 @@ import (
 )
 
 var fiasStage = map[core.FIASTable]string{
-	core.FIASObjects: "object_id bigint NOT NULL, guid uuid NOT NULL, level smallint NOT NULL, name text NOT NULL, type_name text NOT NULL, updated date",
+	core.FIASObjects: "object_id bigint NOT NULL, guid uuid NOT NULL, level smallint NOT NULL, name text NOT NULL, type_name text NOT NULL, updated date, active boolean NOT NULL",
 	core.FIASHouses: "object_id bigint NOT NULL, guid uuid NOT NULL, house_num text NOT NULL, house_type smallint NOT NULL, " +
-		"add_num1 text NOT NULL, add_type1 smallint NOT NULL, add_num2 text NOT NULL, add_type2 smallint NOT NULL, updated date",
+		"add_num1 text NOT NULL, add_type1 smallint NOT NULL, add_num2 text NOT NULL, add_type2 smallint NOT NULL, updated date, active boolean NOT NULL",
 	core.FIASAdm:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, path text NOT NULL, start date",
 	core.FIASMun:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, oktmo text NOT NULL, start date",
 	core.FIASParams:       "region smallint NOT NULL, object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
@@ -497,4 +497,102 @@ func (s *Store) ReplaceFIASTypes(ctx context.Context, table string, types []core
 		}
 		return nil
 	})
+}
+
+// FinishDelta implements core.FIASRegionLoad: the delta's records are
+// merged into the region's partitions in one transaction, so lookups see
+// the region before or after, never between.
+func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionResult, error) {
+	res := core.FIASRegionResult{Region: imp.region}
+	paths := make([]string, 0, len(imp.files))
+	for p, f := range imp.files {
+		if !f.Done {
+			return res, core.Errorf(core.EINVALID, "region %02d: %s is not imported yet", imp.region, p)
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	r := strconv.Itoa(imp.region)
+	err := imp.s.inTx(ctx, func(tx pgx.Tx) error {
+		var loaded bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM fias_regions WHERE region = $1)`, imp.region).Scan(&loaded); err != nil {
+			return fmt.Errorf("read the region: %w", err)
+		}
+		if !loaded {
+			return core.Errorf(core.ECONFLICT, "region %02d is not loaded: import its full distribution before a delta", imp.region)
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
+			return fmt.Errorf("tune the region's delta: %w", err)
+		}
+		stmts := []struct{ what, sql string }{
+			// Retired objects and houses leave; their houses' parameters too.
+			{"retire objects", `DELETE FROM fias_addr_objects WHERE region = ` + r + ` AND object_id IN
+				(SELECT object_id FROM ` + imp.stageSQL(core.FIASObjects) + ` WHERE NOT active)`},
+			{"retire houses", `DELETE FROM fias_houses WHERE region = ` + r + ` AND object_id IN
+				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE NOT active)`},
+			{"retire house parameters", `DELETE FROM fias_house_params WHERE region = ` + r + ` AND object_id IN
+				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE NOT active)`},
+			// New and changed objects, with their place when the delta moved them.
+			{"merge objects", `INSERT INTO fias_addr_objects AS t (region, object_id, guid, level, name, type_name, parent_id, path, houses, updated)
+				SELECT ` + r + `, o.object_id, o.guid, o.level, o.name, o.type_name, a.parent_id,
+					coalesce(string_to_array(nullif(a.path, ''), '.')::bigint[], ARRAY[o.object_id]), 0, o.updated
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASObjects) + ` WHERE active ORDER BY object_id, updated DESC) o
+				LEFT JOIN (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a USING (object_id)
+				ON CONFLICT (region, object_id) DO UPDATE SET guid = excluded.guid, level = excluded.level, name = excluded.name,
+					type_name = excluded.type_name, updated = excluded.updated,
+					parent_id = CASE WHEN excluded.parent_id IS NULL THEN t.parent_id ELSE excluded.parent_id END,
+					path = CASE WHEN excluded.parent_id IS NULL THEN t.path ELSE excluded.path END`},
+			{"move objects", `UPDATE fias_addr_objects t SET parent_id = a.parent_id, path = string_to_array(a.path, '.')::bigint[]
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
+				WHERE t.region = ` + r + ` AND t.object_id = a.object_id AND a.path <> ''`},
+			{"merge houses", `INSERT INTO fias_houses AS t (region, object_id, guid, parent_id, house_num, house_type, add_num1, add_type1,
+					add_num2, add_type2, updated)
+				SELECT ` + r + `, h.object_id, h.guid, a.parent_id, h.house_num, h.house_type, h.add_num1, h.add_type1, h.add_num2, h.add_type2, h.updated
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE active ORDER BY object_id, updated DESC) h
+				LEFT JOIN (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a USING (object_id)
+				ON CONFLICT (region, object_id) DO UPDATE SET guid = excluded.guid, house_num = excluded.house_num,
+					house_type = excluded.house_type, add_num1 = excluded.add_num1, add_type1 = excluded.add_type1,
+					add_num2 = excluded.add_num2, add_type2 = excluded.add_type2, updated = excluded.updated,
+					parent_id = coalesce(excluded.parent_id, t.parent_id)`},
+			{"move houses", `UPDATE fias_houses t SET parent_id = a.parent_id
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
+				WHERE t.region = ` + r + ` AND t.object_id = a.object_id AND t.parent_id IS DISTINCT FROM a.parent_id`},
+			// A parameter the delta gives replaces the house's value of its type.
+			{"replace house parameters", `DELETE FROM fias_house_params t USING ` + imp.stageSQL(core.FIASParams) + ` p
+				WHERE t.region = ` + r + ` AND t.object_id = p.object_id AND t.type_id = p.type_id`},
+			{"add house parameters", `INSERT INTO fias_house_params (region, object_id, type_id, value)
+				SELECT ` + r + `, object_id, type_id, value FROM ` + imp.stageSQL(core.FIASParams)},
+			{"object parameters", `UPDATE fias_addr_objects t SET postal_code = coalesce(p.postal, t.postal_code),
+					okato = coalesce(p.okato, t.okato), oktmo = coalesce(p.oktmo, t.oktmo), kladr_code = coalesce(p.kladr, t.kladr_code),
+					tax_office = coalesce(p.tax, t.tax_office)
+				FROM (` + imp.paramsSQL(core.FIASObjectParams) + `) p WHERE t.region = ` + r + ` AND t.object_id = p.object_id`},
+			{"municipal parents", `UPDATE fias_addr_objects t SET mun_parent_id = m.parent_id, oktmo = coalesce(nullif(m.oktmo, ''), t.oktmo)
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASMun) + ` ORDER BY object_id, start DESC) m
+				WHERE t.region = ` + r + ` AND t.object_id = m.object_id`},
+			// The places' sizes, as a full import counts them.
+			{"count houses", `UPDATE fias_addr_objects t SET houses = coalesce(b.n, 0)
+				FROM fias_addr_objects o LEFT JOIN (
+					SELECT a.id AS object_id, sum(d.n) AS n
+					FROM (SELECT parent_id AS object_id, count(*) AS n FROM fias_houses WHERE region = ` + r + ` GROUP BY parent_id) d
+					JOIN fias_addr_objects o2 ON o2.region = ` + r + ` AND o2.object_id = d.object_id, unnest(o2.path) AS a(id)
+					GROUP BY a.id) b USING (object_id)
+				WHERE o.region = ` + r + ` AND t.region = ` + r + ` AND t.object_id = o.object_id AND t.houses IS DISTINCT FROM coalesce(b.n, 0)`},
+		}
+		for _, st := range stmts {
+			if _, err := tx.Exec(ctx, st.sql); err != nil {
+				return fmt.Errorf("region %02d delta: %s: %w", imp.region, st.what, err)
+			}
+		}
+		if err := tx.QueryRow(ctx, `UPDATE fias_regions SET loaded_at = now(), files = files || $2::text[],
+				objects = (SELECT count(*) FROM fias_addr_objects WHERE region = $1),
+				houses = (SELECT count(*) FROM fias_houses WHERE region = $1)
+			WHERE region = $1 RETURNING objects, houses`, imp.region, paths).Scan(&res.Objects, &res.Houses); err != nil {
+			return fmt.Errorf("record the region: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, imp.drop(ctx)
 }
