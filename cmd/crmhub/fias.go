@@ -91,20 +91,20 @@ func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt g
 	return nil
 }
 
-// fiasNormalize structures the free-text addresses of accounts from the
-// register: each legal or actual address without a fias_id is looked up
-// as typed, and one the register matches whole (every part typed, the
-// house too) is given its fias_id, which fills its parts. The others stay
-// as they are and are reported.
+// fiasNormalize structures the free-text addresses of accounts, leads or
+// contacts from the register: each address without a fias_id is looked up
+// as written, and one the register matches whole (every part, the house
+// too) is given its fias_id, which fills its parts. The others stay as
+// they are and are reported.
 func (m *Main) fiasNormalize(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("fias normalize", "fias normalize --entity accounts [--dry-run]")
-	entity := fs.String("entity", "", "the records whose addresses to structure: accounts")
+	fs, cfgPath := m.flags("fias normalize", "fias normalize --entity accounts|leads|contacts [--dry-run]")
+	entity := fs.String("entity", "", "the records whose addresses to structure: accounts, leads or contacts")
 	dry := fs.Bool("dry-run", false, "report what would be structured, change nothing")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *entity != "accounts" {
-		return usagef("--entity accounts is what fias normalize structures (leads and contacts: next)")
+	if *entity != "accounts" && *entity != "leads" && *entity != "contacts" {
+		return usagef("--entity is accounts, leads or contacts")
 	}
 	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
 		ctx := core.NewContextWithActor(ctx, core.Actor{ID: "cli", Source: "cli", Scopes: []core.Scope{core.ScopeAdmin}})
@@ -112,46 +112,36 @@ func (m *Main) fiasNormalize(ctx context.Context, args []string) error {
 		if err := dir.Refresh(ctx); err != nil {
 			return err
 		}
-		var accounts []core.Account
-		cursor := ""
-		for {
-			page, err := st.Accounts().List(ctx, core.AccountFilter{ListParams: core.ListParams{Limit: core.MaxPageSize, Cursor: cursor,
-				Sort: core.Sort{Field: "created_at"}}})
-			if err != nil {
-				return err
-			}
-			accounts = append(accounts, page.Items...)
-			if page.NextCursor == "" {
-				break
-			}
-			cursor = page.NextCursor
+		records, update, err := addressedRecords(ctx, st, *entity)
+		if err != nil {
+			return err
 		}
-		bar := progressbar.NewOptions(max(len(accounts), 1), progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription("accounts"),
+		bar := progressbar.NewOptions(max(len(records), 1), progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription(*entity),
 			progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 		var done, unmatched int
 		var report []string
-		for _, a := range accounts {
+		for _, r := range records {
 			_ = bar.Add(1)
 			patch := core.Patch{}
-			for _, f := range []struct {
-				name string
-				addr core.PostalAddress
-			}{{"legal_address", a.LegalAddress}, {"actual_address", a.ActualAddress}} {
-				text := f.addr.String()
-				if f.addr.FIASID != "" || text == "" {
+			for _, f := range r.fields {
+				if f.fiasID != "" || f.text == "" {
 					continue
 				}
-				found, err := dir.SuggestAddresses(ctx, core.AddressQuery{Query: text, Count: 1})
+				found, err := dir.SuggestAddresses(ctx, core.AddressQuery{Query: f.text, Count: 1})
 				if err != nil {
 					return err
 				}
-				terms := core.ParseAddressQuery(text)
+				terms := core.ParseAddressQuery(f.text)
 				if len(found) == 0 || terms.House != "" && found[0].House.IsZero() {
 					unmatched++
-					report = append(report, fmt.Sprintf("%s\t%s\t%s", a.ID, f.name, text))
+					report = append(report, fmt.Sprintf("%s\t%s\t%s", r.id, f.name, f.text))
 					continue
 				}
-				raw, _ := json.Marshal(map[string]string{"fias_id": found[0].FIASID, "flat": firstNonEmpty(terms.Flat, f.addr.Flat), "line": ""})
+				set := map[string]string{"fias_id": found[0].FIASID, "flat": firstNonEmpty(terms.Flat, f.flat)}
+				if f.line {
+					set["line"] = ""
+				}
+				raw, _ := json.Marshal(set)
 				patch[f.name] = raw
 			}
 			if len(patch) == 0 {
@@ -161,8 +151,8 @@ func (m *Main) fiasNormalize(ctx context.Context, args []string) error {
 			if *dry {
 				continue
 			}
-			if _, err := st.Accounts().Update(ctx, a.ID, a.Version, patch); err != nil {
-				return fmt.Errorf("account %s: %w", a.ID, err)
+			if err := update(ctx, r.id, r.version, patch); err != nil {
+				return fmt.Errorf("%s %s: %w", *entity, r.id, err)
 			}
 		}
 		_ = bar.Finish()
@@ -170,12 +160,105 @@ func (m *Main) fiasNormalize(ctx context.Context, args []string) error {
 		if *dry {
 			verb = "would structure (dry run)"
 		}
-		fmt.Fprintf(m.Stdout, "%s %d addresses of %d accounts; %d not matched by the register:\n", verb, done, len(accounts), unmatched)
+		fmt.Fprintf(m.Stdout, "%s %d addresses of %d %s; %d not matched by the register:\n", verb, done, len(records), *entity, unmatched)
 		for _, r := range report {
 			fmt.Fprintln(m.Stdout, "  "+r)
 		}
 		return nil
 	})
+}
+
+// addressed is a record with the addresses fias normalize may structure.
+type addressed struct {
+	id      string
+	version int64
+	fields  []addressField
+}
+
+// addressField is one address of a record as written: its field, its text,
+// its fias_id and flat; line says the field has a free-text line to clear.
+type addressField struct {
+	name, text, fiasID, flat string
+	line                     bool
+}
+
+// addressedRecords reads every record of an entity with its addresses, and
+// how to update one.
+func addressedRecords(ctx context.Context, st *store.Store, entity string) ([]addressed, func(context.Context, string, int64, core.Patch) error, error) {
+	var out []addressed
+	params := func(cursor string) core.ListParams {
+		return core.ListParams{Limit: core.MaxPageSize, Cursor: cursor, Sort: core.Sort{Field: "created_at"}}
+	}
+	cursor := ""
+	switch entity {
+	case "accounts":
+		for {
+			page, err := st.Accounts().List(ctx, core.AccountFilter{ListParams: params(cursor)})
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, a := range page.Items {
+				out = append(out, addressed{id: a.ID, version: a.Version, fields: []addressField{
+					{name: "legal_address", text: a.LegalAddress.String(), fiasID: a.LegalAddress.FIASID, flat: a.LegalAddress.Flat, line: true},
+					{name: "actual_address", text: a.ActualAddress.String(), fiasID: a.ActualAddress.FIASID, flat: a.ActualAddress.Flat, line: true}}})
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+		return out, func(ctx context.Context, id string, v int64, p core.Patch) error {
+			_, err := st.Accounts().Update(ctx, id, v, p)
+			return err
+		}, nil
+	case "leads":
+		for {
+			page, err := st.Leads().List(ctx, core.LeadFilter{ListParams: params(cursor)})
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, l := range page.Items {
+				if !l.Converted { // a converted lead is read-only
+					out = append(out, addressed{id: l.ID, version: l.Version, fields: []addressField{vtigerField("address", l.Address)}})
+				}
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+		return out, func(ctx context.Context, id string, v int64, p core.Patch) error {
+			_, err := st.Leads().Update(ctx, id, v, p)
+			return err
+		}, nil
+	}
+	for {
+		page, err := st.Contacts().List(ctx, core.ContactFilter{ListParams: params(cursor)})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range page.Items {
+			out = append(out, addressed{id: c.ID, version: c.Version, fields: []addressField{vtigerField("address", c.Address),
+				vtigerField("other_address", c.OtherAddress)}})
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	return out, func(ctx context.Context, id string, v int64, p core.Patch) error {
+		_, err := st.Contacts().Update(ctx, id, v, p)
+		return err
+	}, nil
+}
+
+// vtigerField is a lead's or contact's address as written: postcode,
+// state, city, street.
+func vtigerField(name string, a core.Address) addressField {
+	var parts []string
+	for _, p := range []string{a.Postcode, a.State, a.City, a.Street} {
+		if strings.TrimSpace(p) != "" {
+			parts = append(parts, strings.TrimSpace(p))
+		}
+	}
+	return addressField{name: name, text: strings.Join(parts, ", "), fiasID: a.FIASID, flat: a.Flat}
 }
 
 func firstNonEmpty(s ...string) string {

@@ -318,6 +318,21 @@ func TestServeEndToEnd(t *testing.T) {
 		require.Equal(t, 200, status, string(body))
 		require.Contains(t, string(body), `"street":"Горького","street_type":"ул","house":"5а","house_type":"д","block":"","block_type":"","flat":"3","line":""`)
 		require.Contains(t, string(body), `"line":"Москва, Тверская 7"`)
+
+		// Leads too: vtiger's street and city, structured in place.
+		status, _, body = c.do(t, "POST", "/api/v1/leads", `{"last_name":"Иванов","company":"ООО Космос","address":{"street":"ул. Горького, 5а","city":"Байконур"}}`)
+		require.Equal(t, 201, status, string(body))
+		var lead struct{ ID string }
+		require.NoError(t, json.Unmarshal(body, &lead))
+		code, out, stderr = run(t, env, "fias", "normalize", "--entity", "leads")
+		require.Equal(t, 0, code, stderr)
+		require.Regexp(t, `structured [1-9]\d* addresses of \d+ leads`, out)
+		status, _, body = c.do(t, "GET", "/api/v1/leads/"+lead.ID, "")
+		require.Equal(t, 200, status, string(body))
+		require.Contains(t, string(body), `"street":"ул. Горького, д. 5а"`)
+		require.Contains(t, string(body), `"fias_level":8`)
+		status, _, body = c.do(t, "DELETE", "/api/v1/leads/"+lead.ID, "") // the subtests below count the leads
+		require.Equal(t, 204, status, string(body))
 	}) {
 		return
 	}
