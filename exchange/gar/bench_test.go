@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -180,36 +178,4 @@ func BenchmarkSynthesize(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(100_000*b.N)/b.Elapsed().Seconds(), "houses/s")
-}
-
-// TestSynthesizeLarge measures a full-size region; it runs only with
-// GAR_LARGE=<houses> set, e.g. GAR_LARGE=3000000.
-func TestSynthesizeLarge(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("GAR_LARGE"))
-	if n <= 0 {
-		t.Skip("set GAR_LARGE=<houses> to run")
-	}
-	dir := t.TempDir()
-	start := time.Now()
-	if err := Synthesize(dir, SynthSpec{Region: "77", Houses: n, Objects: 20000, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("synthesized %d houses in %v", n, time.Since(start))
-	m, _ := filepath.Glob(filepath.Join(dir, "77", "AS_HOUSES_2*"))
-	f, err := os.Open(m[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	start = time.Now()
-	c, err := decodeAll(f, KindHouses)
-	if err != nil {
-		t.Fatal(err)
-	}
-	el := time.Since(start)
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	t.Logf("decoded %d houses (%d MB) in %v: %.0f records/s, %.0f MB/s; heap in use %d MB",
-		c.records, st.Size()>>20, el, float64(c.records)/el.Seconds(), float64(st.Size())/1e6/el.Seconds(), ms.HeapInuse>>20)
 }

@@ -571,10 +571,14 @@ func decodeFile(f File) (counts, error) {
 func TestSymlinkOut(t *testing.T) {
 	dir := t.TempDir()
 	outside := t.TempDir()
-	os.WriteFile(filepath.Join(outside, "AS_HOUSES_20230101_a.XML"), []byte(head+"</HOUSES>"), 0o644)
-	os.Mkdir(filepath.Join(dir, "99"), 0o755)
+	if err := os.WriteFile(filepath.Join(outside, "AS_HOUSES_20230101_a.XML"), []byte(head+"</HOUSES>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "99"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Symlink(filepath.Join(outside, "AS_HOUSES_20230101_a.XML"), filepath.Join(dir, "99", "AS_HOUSES_20230101_a.XML")); err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "leaving the folder") {
 		t.Errorf("symlink out: %v", err)
