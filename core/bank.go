@@ -1,9 +1,7 @@
 package core
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"strings"
 	"unicode"
 )
@@ -89,33 +87,15 @@ func SearchWords(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
-// MatchesWords reports whether every query word is the prefix of some word
-// of the name, in any order.
-func MatchesWords(name, query []string) bool {
-	for _, q := range query {
-		if !slices.ContainsFunc(name, func(w string) bool { return strings.HasPrefix(w, q) }) {
-			return false
-		}
-	}
-	return len(query) > 0
-}
-
 // Rank orders suggestions, lowest first: live banks, then liquidating, then
 // liquidated ones; within a state, credit organizations before their
-// branches and others. Names break ties.
+// branches and others (the store breaks ties by name).
 func (b Bank) Rank() int {
 	state := map[string]int{BankActive: 0, BankLiquidating: 2, BankLiquidated: 4}[b.Status()]
 	if k := b.Kind(); k == "BANK" || k == "NKO" {
 		return state
 	}
 	return state + 1
-}
-
-// RankBanks sorts banks by Rank, then by name.
-func RankBanks(banks []Bank) {
-	slices.SortStableFunc(banks, func(a, b Bank) int {
-		return cmp.Or(cmp.Compare(a.Rank(), b.Rank()), cmp.Compare(a.Name, b.Name))
-	})
 }
 
 // SearchText is what a bank lookup matches: the words of its payment and

@@ -1,6 +1,9 @@
 package core_test
 
 import (
+	"cmp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,24 +25,39 @@ func TestBankStatusAndKind(t *testing.T) {
 	require.Equal(t, "OTHER", core.Bank{ParticipantType: "99"}.Kind())
 }
 
-func TestBankWords(t *testing.T) {
-	t.Parallel()
-	name := core.SearchWords(`АО "Альфа-Банк" Объединённый`)
-	require.Equal(t, []string{"ао", "альфа", "банк", "объединенный"}, name)
-	require.True(t, core.MatchesWords(name, core.SearchWords("банк альф")), "any order, prefixes")
-	require.True(t, core.MatchesWords(name, core.SearchWords("объединён")), "ё/е")
-	require.False(t, core.MatchesWords(name, core.SearchWords("сбер")))
-	require.False(t, core.MatchesWords(name, nil))
+// matches is the store's rule: every word typed begins a word of the
+// bank's search text.
+func matches(text, query string) bool {
+	words := core.SearchWords(query)
+	for _, w := range words {
+		if !strings.Contains(text, " "+w) {
+			return false
+		}
+	}
+	return len(words) > 0
 }
 
-func TestRankBanks(t *testing.T) {
+func TestBankWords(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, []string{"ао", "альфа", "банк", "объединенный"}, core.SearchWords(`АО "Альфа-Банк" Объединённый`))
+	b := core.Bank{Name: `АО "Альфа-Банк" Объединённый`, Settlement: "Москва", SWIFT: "ALFARUMM", BIC: "044525593"}
+	text := b.SearchText()
+	require.Equal(t, " ао альфа банк объединенный москва alfarumm 044525593", text)
+	require.True(t, matches(text, "банк альф"), "any order, prefixes")
+	require.True(t, matches(text, "объединён"), "ё/е")
+	require.True(t, matches(text, "0445255"), "a БИК's first digits")
+	require.False(t, matches(text, "сбер"))
+	require.False(t, matches(text, ""))
+}
+
+func TestBankRank(t *testing.T) {
 	t.Parallel()
 	closed := core.Bank{BIC: "1", Name: "А", ParticipantType: "20", DateOut: core.NewDate(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))}
 	ku := core.Bank{BIC: "2", Name: "Б", ParticipantType: "90"}
 	branch := core.Bank{BIC: "3", Name: "В", ParticipantType: "30"}
 	bank := core.Bank{BIC: "4", Name: "Г", ParticipantType: "20"}
 	banks := []core.Bank{closed, ku, branch, bank}
-	core.RankBanks(banks)
+	slices.SortStableFunc(banks, func(a, b core.Bank) int { return cmp.Compare(a.Rank(), b.Rank()) })
 	var got []string
 	for _, b := range banks {
 		got = append(got, b.BIC)
