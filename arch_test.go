@@ -16,11 +16,12 @@ const module = "github.com/crmhub/crmhub"
 // I/O-free libraries for ids, phone numbers, decimals, the ISO 4217
 // table (golang.org/x/text/currency: document currencies are validated
 // against it, not a hand-kept list), password hashing (argon2id), Unicode
-// normalization of file names and the sniffing of a file's type from its
-// first bytes.
+// normalization of file names, the sniffing of a file's type from its
+// first bytes and the windows-1251 codec XML files from 1C and the Bank of
+// Russia come in.
 var coreAllowed = []string{"github.com/google/uuid", "github.com/nyaruka/phonenumbers", "github.com/shopspring/decimal",
 	"golang.org/x/text/currency", "golang.org/x/crypto/argon2", "golang.org/x/text/unicode/norm",
-	"github.com/gabriel-vasile/mimetype"}
+	"github.com/gabriel-vasile/mimetype", "golang.org/x/text/encoding/charmap"}
 
 // importRule returns why pkg (a module-relative dir) may not import imp, or
 // "" when it may. Imports point inward to core, so the domain never

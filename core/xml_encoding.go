@@ -3,8 +3,12 @@ package core
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // CheckXMLEncoding refuses an XML file whose declaration lies about its
@@ -38,4 +42,17 @@ func CheckXMLEncoding(head []byte) error {
 		}
 	}
 	return nil
+}
+
+// XMLCharsetReader is an encoding/xml CharsetReader for the encodings the
+// Bank of Russia's and 1C's files come in: windows-1251 (also written
+// cp1251, win-1251) and UTF-8; any other is refused by name.
+func XMLCharsetReader(label string, in io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "windows-1251", "cp1251", "win-1251":
+		return charmap.Windows1251.NewDecoder().Reader(in), nil
+	case "utf-8", "utf8":
+		return in, nil
+	}
+	return nil, fmt.Errorf("encoding %q is not windows-1251 or UTF-8", label)
 }

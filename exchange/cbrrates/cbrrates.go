@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-	"golang.org/x/text/encoding/charmap"
 
 	"github.com/crmhub/crmhub/core"
 )
@@ -50,15 +49,7 @@ func Decode(r io.Reader) ([]core.CurrencyRate, error) {
 	}
 	d := xml.NewDecoder(bufio.NewReader(bytes.NewReader(data)))
 	d.Strict = true
-	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		switch strings.ToLower(label) {
-		case "windows-1251", "cp1251":
-			return charmap.Windows1251.NewDecoder().Reader(in), nil
-		case "utf-8", "utf8":
-			return in, nil
-		}
-		return nil, fmt.Errorf("encoding %q is not windows-1251 or UTF-8", label)
-	}
+	d.CharsetReader = core.XMLCharsetReader
 	var day time.Time
 	var out []core.CurrencyRate
 	for {

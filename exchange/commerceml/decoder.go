@@ -9,7 +9,7 @@ import (
 	"io"
 	"strings"
 
-	"golang.org/x/text/encoding/charmap"
+	"github.com/crmhub/crmhub/core"
 )
 
 // Limits bound what a document may make the decoder do: these files come
@@ -93,15 +93,7 @@ func NewDecoder(r io.Reader, lim Limits) *Decoder {
 	b := &budget{r: br}
 	d := xml.NewDecoder(b)
 	d.Strict = true
-	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		switch strings.ToLower(label) {
-		case "windows-1251", "cp1251", "win-1251":
-			return charmap.Windows1251.NewDecoder().Reader(in), nil
-		case "utf-8", "utf8":
-			return in, nil
-		}
-		return nil, fmt.Errorf("unsupported encoding %q (UTF-8 or windows-1251)", label)
-	}
+	d.CharsetReader = core.XMLCharsetReader
 	return &Decoder{d: d, b: b, lim: lim}
 }
 

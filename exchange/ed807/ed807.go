@@ -15,8 +15,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/charmap"
-
 	"github.com/crmhub/crmhub/core"
 )
 
@@ -83,15 +81,7 @@ func NewDecoder(r io.Reader) (*Decoder, error) {
 	}
 	x := xml.NewDecoder(br)
 	x.Strict = true
-	x.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		switch strings.ToLower(label) {
-		case "windows-1251", "cp1251":
-			return charmap.Windows1251.NewDecoder().Reader(in), nil
-		case "utf-8", "utf8":
-			return in, nil
-		}
-		return nil, fmt.Errorf("encoding %q is not windows-1251 or UTF-8", label)
-	}
+	x.CharsetReader = core.XMLCharsetReader
 	return &Decoder{x: x}, nil
 }
 
