@@ -108,13 +108,17 @@ func (s *Service) Refresh(ctx context.Context) error {
 	return nil
 }
 
-// Run keeps the index current, checking the register every interval.
+// Run keeps the index current, checking the register every interval
+// once a lookup has built it: a replica that serves no address lookups
+// holds no index and reads nothing.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("address_index_refresh_failed", "error", err)
+		if s.cur.Load() != nil {
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("address_index_refresh_failed", "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -228,22 +228,32 @@ func (imp *FIASRegionImport) ObjectIDs(ctx context.Context) ([]int64, error) {
 	return ids, wrap("read the region's staged objects", err)
 }
 
+// donePaths lists the import's files, sorted, once every one is done.
+// Errors: EINVALID naming one that is not.
+func (imp *FIASRegionImport) donePaths() ([]string, error) {
+	paths := make([]string, 0, len(imp.files))
+	for p, f := range imp.files {
+		if !f.Done {
+			return nil, core.Errorf(core.EINVALID, "region %02d: %s is not imported yet", imp.region, p)
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	return paths, nil
+}
+
 // Finish builds the region's tables from its staging, indexes them and
 // swaps them in as the region's partitions, then drops the staging.
 // Errors: EINVALID when a file is not done.
 func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult, error) {
 	res := core.FIASRegionResult{Region: imp.region}
-	paths := make([]string, 0, len(imp.files))
-	for p, f := range imp.files {
-		if !f.Done {
-			return res, core.Errorf(core.EINVALID, "region %02d: %s is not imported yet", imp.region, p)
-		}
-		paths = append(paths, p)
+	paths, err := imp.donePaths()
+	if err != nil {
+		return res, err
 	}
-	slices.Sort(paths)
 	houses, objects := fmt.Sprintf("fias_houses_%02d_%s", imp.region, imp.run), fmt.Sprintf("fias_addr_objects_%02d_%s", imp.region, imp.run)
 	params := fmt.Sprintf("fias_house_params_%02d_%s", imp.region, imp.run)
-	err := imp.s.inTx(ctx, func(tx pgx.Tx) error {
+	err = imp.s.inTx(ctx, func(tx pgx.Tx) error {
 		// The joins, sorts and aggregates of a region of millions of houses
 		// stay in memory rather than spill to disk; statistics of the
 		// staging tables let the planner hash-join them rather than sort
@@ -504,16 +514,12 @@ func (s *Store) ReplaceFIASTypes(ctx context.Context, table string, types []core
 // the region before or after, never between.
 func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionResult, error) {
 	res := core.FIASRegionResult{Region: imp.region}
-	paths := make([]string, 0, len(imp.files))
-	for p, f := range imp.files {
-		if !f.Done {
-			return res, core.Errorf(core.EINVALID, "region %02d: %s is not imported yet", imp.region, p)
-		}
-		paths = append(paths, p)
+	paths, err := imp.donePaths()
+	if err != nil {
+		return res, err
 	}
-	slices.Sort(paths)
 	r := strconv.Itoa(imp.region)
-	err := imp.s.inTx(ctx, func(tx pgx.Tx) error {
+	err = imp.s.inTx(ctx, func(tx pgx.Tx) error {
 		var loaded bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM fias_regions WHERE region = $1)`, imp.region).Scan(&loaded); err != nil {
 			return fmt.Errorf("read the region: %w", err)

@@ -1,0 +1,54 @@
+package addrsearch_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/addrsearch"
+)
+
+// source is a register of one street whose version a test changes.
+type source struct {
+	version string
+	reads   int
+}
+
+func (s *source) AddressRegisterVersion(context.Context) (string, error) { return s.version, nil }
+func (s *source) AddressObjects(_ context.Context, fn func(addrsearch.Object) error) error {
+	s.reads++
+	return fn(addrsearch.Object{Region: 99, ID: 1, GUID: "g1", Level: 8, Name: "Горького", Type: "ул", Path: []int64{1}})
+}
+func (s *source) AddressTypes(context.Context) (addrsearch.Types, error) { return addrsearch.Types{}, nil }
+func (s *source) Houses(context.Context, addrsearch.HouseQuery) ([]addrsearch.House, error) {
+	return nil, nil
+}
+func (s *source) HousesByID(context.Context, string, int) ([]addrsearch.House, error) { return nil, nil }
+
+// TestServiceBuildsOnDemand: a replica reads the register at its first
+// lookup, not at start, and again only when the register changed.
+func TestServiceBuildsOnDemand(t *testing.T) {
+	t.Parallel()
+	src := &source{version: "1"}
+	svc := addrsearch.NewService(src, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { svc.Run(ctx, time.Millisecond); close(done) }()
+	time.Sleep(20 * time.Millisecond)
+	require.Zero(t, src.reads, "no lookup, no index")
+	cancel()
+	<-done
+
+	got, err := svc.SuggestAddresses(context.Background(), core.AddressQuery{Query: "горь"})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, 1, src.reads)
+	require.NoError(t, svc.Refresh(context.Background()))
+	require.Equal(t, 1, src.reads, "the same version: nothing read again")
+	src.version = "2"
+	require.NoError(t, svc.Refresh(context.Background()))
+	require.Equal(t, 2, src.reads)
+}
