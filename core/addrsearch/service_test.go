@@ -22,11 +22,15 @@ func (s *source) AddressObjects(_ context.Context, fn func(addrsearch.Object) er
 	s.reads++
 	return fn(addrsearch.Object{Region: 99, ID: 1, GUID: "g1", Level: 8, Name: "Горького", Type: "ул", Path: []int64{1}})
 }
-func (s *source) AddressTypes(context.Context) (addrsearch.Types, error) { return addrsearch.Types{}, nil }
+func (s *source) AddressTypes(context.Context) (addrsearch.Types, error) {
+	return addrsearch.Types{}, nil
+}
 func (s *source) Houses(context.Context, addrsearch.HouseQuery) ([]addrsearch.House, error) {
 	return nil, nil
 }
-func (s *source) HousesByID(context.Context, string, int) ([]addrsearch.House, error) { return nil, nil }
+func (s *source) HousesByID(context.Context, string, int) ([]addrsearch.House, error) {
+	return nil, nil
+}
 
 // TestServiceBuildsOnDemand: a replica reads the register at its first
 // lookup, not at start, and again only when the register changed.
