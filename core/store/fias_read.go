@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/crmhub/crmhub/core/addrsearch"
@@ -104,44 +105,27 @@ func (s *Store) Houses(ctx context.Context, q addrsearch.HouseQuery) ([]addrsear
 		args = append(args, strings.ToLower(q.Block))
 		block = ` AND (lower(h.add_num1) = $6 OR lower(h.add_num2) = $6)`
 	}
-	rows, err := s.db(ctx).Query(ctx, `SELECT `+houseColumns+` FROM fias_houses h `+houseParams+`
-		WHERE h.region = $1 AND h.parent_id = ANY($2) AND lower(h.house_num) LIKE $3`+block+`
+	return queryHouses(ctx, s.db(ctx), "houses", `h.region = $1 AND h.parent_id = ANY($2) AND lower(h.house_num) LIKE $3`+block+`
 		ORDER BY lower(h.house_num) <> $4, length(h.house_num), lower(h.house_num), h.add_num1, h.add_num2 LIMIT $5`, args...)
+}
+
+// queryHouses reads the houses, with their parameters, that the rest of
+// the query (a WHERE condition and what follows it) selects.
+func queryHouses(ctx context.Context, db dbtx, op, where string, args ...any) ([]addrsearch.House, error) {
+	rows, err := db.Query(ctx, `SELECT `+houseColumns+` FROM fias_houses h `+houseParams+` WHERE `+where, args...)
 	if err != nil {
-		return nil, wrap("houses", err)
+		return nil, wrap(op, err)
 	}
 	out, err := pgx.CollectRows(rows, scanHouse)
-	return out, wrap("houses", err)
+	return out, wrap(op, err)
 }
 
 // HousesByID implements addrsearch.Source: the house of a ФИАС id or a
 // cadastral number.
 func (s *Store) HousesByID(ctx context.Context, id string, limit int) ([]addrsearch.House, error) {
 	where := `h.guid = $1::uuid`
-	if !looksLikeUUID(id) {
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
 		where = `(h.region, h.object_id) IN (SELECT region, object_id FROM fias_house_params WHERE type_id = 8 AND value = $1)`
 	}
-	rows, err := s.db(ctx).Query(ctx, `SELECT `+houseColumns+` FROM fias_houses h `+houseParams+` WHERE `+where+` LIMIT $2`, id, limit)
-	if err != nil {
-		return nil, wrap("houses by id", err)
-	}
-	out, err := pgx.CollectRows(rows, scanHouse)
-	return out, wrap("houses by id", err)
-}
-
-func looksLikeUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if r != '-' {
-				return false
-			}
-		case !strings.ContainsRune("0123456789abcdefABCDEF", r):
-			return false
-		}
-	}
-	return true
+	return queryHouses(ctx, s.db(ctx), "houses by id", where+` LIMIT $2`, id, limit)
 }

@@ -2,13 +2,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/addrsearch"
 )
 
 // resolveAddress fills an account's address given a ФИАС id from the
@@ -49,21 +47,23 @@ func resolveLeadAddress(ctx context.Context, db dbtx, field string, old, a *core
 // object) from the register's tables.
 func lookupRegister(ctx context.Context, db dbtx, field, fiasID string) (core.RegisterAddress, error) {
 	id := strings.ToLower(fiasID)
-	var region int
-	var parent int64
-	var house, houseType, block, blockType, postal, oktmo string
-	err := db.QueryRow(ctx, `SELECT h.region, coalesce(h.parent_id, 0), h.house_num, coalesce(ht.short_name, ''), h.add_num1,
-			coalesce(bt.short_name, ''),
-			coalesce((SELECT value FROM fias_house_params p WHERE p.region = h.region AND p.object_id = h.object_id AND p.type_id = 5 LIMIT 1), ''),
-			coalesce((SELECT value FROM fias_house_params p WHERE p.region = h.region AND p.object_id = h.object_id AND p.type_id = 7 LIMIT 1), '')
-		FROM fias_houses h
-		LEFT JOIN fias_house_types ht ON ht.kind = 'house' AND ht.id = h.house_type
-		LEFT JOIN fias_house_types bt ON bt.kind = 'addhouse' AND bt.id = h.add_type1
-		WHERE h.guid = $1::uuid`, id).Scan(&region, &parent, &house, &houseType, &block, &blockType, &postal, &oktmo)
-	isHouse := err == nil
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return core.RegisterAddress{}, fmt.Errorf("resolve %s: %w", field, err)
+	houses, err := queryHouses(ctx, db, "resolve "+field, `h.guid = $1::uuid`, id)
+	if err != nil {
+		return core.RegisterAddress{}, err
 	}
+	isHouse := len(houses) > 0
+	var h addrsearch.House
+	var houseType, blockType string
+	if isHouse {
+		h = houses[0]
+		err := db.QueryRow(ctx, `SELECT coalesce(max(short_name) FILTER (WHERE kind = 'house' AND id = $1), ''),
+			coalesce(max(short_name) FILTER (WHERE kind = 'addhouse' AND id = $2), '') FROM fias_house_types`, h.Type, h.AddType1).
+			Scan(&houseType, &blockType)
+		if err != nil {
+			return core.RegisterAddress{}, fmt.Errorf("resolve %s: %w", field, err)
+		}
+	}
+	region, parent := h.Region, h.Parent
 
 	where, args := `t.guid = $1::uuid`, []any{id}
 	if isHouse {
@@ -99,16 +99,16 @@ func lookupRegister(ctx context.Context, db dbtx, field, fiasID string) (core.Re
 	ra := core.BuildRegisterAddress(chain)
 	ra.PostalCode, ra.OKTMO = objPostal, objOKTMO
 	if isHouse {
-		ra.House = core.AddressPart{Name: house, Type: strings.TrimSuffix(houseType, "."), FIASID: id}
-		if block != "" {
-			ra.Block = core.AddressPart{Name: block, Type: strings.TrimSuffix(blockType, ".")}
+		ra.House = core.AddressPart{Name: h.Number, Type: strings.TrimSuffix(houseType, "."), FIASID: id}
+		if h.Add1 != "" {
+			ra.Block = core.AddressPart{Name: h.Add1, Type: strings.TrimSuffix(blockType, ".")}
 		}
 		ra.FIASID, ra.FIASLevel = id, core.AddressLevelHouse
-		if postal != "" {
-			ra.PostalCode = postal
+		if h.PostalCode != "" {
+			ra.PostalCode = h.PostalCode
 		}
-		if oktmo != "" {
-			ra.OKTMO = oktmo
+		if h.OKTMO != "" {
+			ra.OKTMO = h.OKTMO
 		}
 	}
 	return ra, nil
