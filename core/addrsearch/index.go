@@ -401,6 +401,3 @@ func (ix *Index) Address(o *Object) core.RegisterAddress {
 	a.PostalCode, a.OKATO, a.OKTMO, a.TaxOffice = o.PostalCode, o.OKATO, o.OKTMO, o.TaxOffice
 	return a
 }
-
-// TypeFull is the full name of a type word at a level (0: a house's).
-func (ix *Index) TypeFull(level int, short string) string { return ix.types[typeKey(level, short)] }
