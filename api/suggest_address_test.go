@@ -200,3 +200,29 @@ func TestStructuredLeadConverts(t *testing.T) {
 	require.Equal(t, 201, c.status, string(c.body))
 	require.Equal(t, "ул. Горького", c.json(t)["address"].(map[string]any)["street"], "a street: no house")
 }
+
+// TestRetiredFIASID: after a delta merged house 23 into a new house, its
+// old ФИАС id finds the new house (findById) and an account given it
+// stores the new house's id and parts.
+func TestRetiredFIASID(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withAddresses(t), func(st *store.Store, _ *api.Deps) {
+		src, err := gar.Open("../connectors/fiasimport/testdata/merge", gar.Options{})
+		require.NoError(t, err)
+		defer src.Close()
+		_, err = fiasimport.Import(context.Background(), st, src, fiasimport.Options{Delta: true})
+		require.NoError(t, err)
+	})
+	const retired, merged = "e359c967-e73c-4f1d-88ac-4218c69288ad", "1d3c5e7a-0000-4000-8000-000000000023"
+	found := suggestionsOf(t, b.do(t, "POST", sg+"/findById/address", b.reader, `{"query":"`+retired+`"}`))
+	require.Len(t, found, 1)
+	require.Equal(t, "г Байконур, ул Горького, д 23 к 1", found[0]["value"])
+	require.Equal(t, merged, found[0]["data"].(map[string]any)["fias_id"])
+
+	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Старый адрес","legal_address":{"fias_id":"`+retired+`"}}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	la := r.json(t)["legal_address"].(map[string]any)
+	require.Equal(t, merged, la["fias_id"], "the successor's id is stored")
+	require.Equal(t, "23", la["house"])
+	require.Equal(t, "1", la["block"])
+}

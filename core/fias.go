@@ -13,10 +13,14 @@ type FIASTable string
 // The staging tables and their columns, in the order of the rows copied.
 const (
 	// FIASObjects: object_id, guid, level, name, type_name, updated,
-	// active (a delta's retirements are actual and inactive).
+	// active, then the version's place in the register's chains:
+	// record_id, prev_id, next_id (null for none), actual. Retired
+	// objects are actual and inactive; a delta brings its versions that
+	// are no longer actual too.
 	FIASObjects FIASTable = "objects"
 	// FIASHouses: object_id, guid, house_num, house_type, add_num1,
-	// add_type1, add_num2, add_type2, updated, active.
+	// add_type1, add_num2, add_type2, updated, active, record_id,
+	// prev_id, next_id, actual.
 	FIASHouses FIASTable = "houses"
 	// FIASAdm: object_id, parent_id, path, start (the administrative
 	// hierarchy's active items; the path is needed of address objects

@@ -95,7 +95,8 @@ func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt g
 // contacts from the register: each address without a fias_id is looked up
 // as written, and one the register matches whole (every part, the house
 // too) is given its fias_id, which fills its parts. The others stay as
-// they are and are reported.
+// they are and are reported. An address whose fias_id the register has
+// retired since is moved to the object or house that took its place.
 func (m *Main) fiasNormalize(ctx context.Context, args []string) error {
 	fs, cfgPath := m.flags("fias normalize", "fias normalize --entity accounts|leads|contacts [--dry-run]")
 	entity := fs.String("entity", "", "the records whose addresses to structure: accounts, leads or contacts")
@@ -118,13 +119,26 @@ func (m *Main) fiasNormalize(ctx context.Context, args []string) error {
 		}
 		bar := progressbar.NewOptions(max(len(records), 1), progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription(*entity),
 			progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
-		var done, unmatched int
+		var done, unmatched, moved int
 		var report []string
 		for _, r := range records {
 			_ = bar.Add(1)
 			patch := core.Patch{}
 			for _, f := range r.fields {
-				if f.fiasID != "" || f.text == "" {
+				if f.fiasID != "" {
+					// An id the register retired since moves to its successor.
+					next, err := st.AddressSuccessor(ctx, f.fiasID)
+					if err != nil {
+						return err
+					}
+					if next != "" {
+						raw, _ := json.Marshal(map[string]string{"fias_id": next, "flat": f.flat})
+						patch[f.name] = raw
+						moved++
+					}
+					continue
+				}
+				if f.text == "" {
 					continue
 				}
 				found, err := dir.SuggestAddresses(ctx, core.AddressQuery{Query: f.text, Count: 1})
@@ -160,7 +174,11 @@ func (m *Main) fiasNormalize(ctx context.Context, args []string) error {
 		if *dry {
 			verb = "would structure (dry run)"
 		}
-		fmt.Fprintf(m.Stdout, "%s %d addresses of %d %s; %d not matched by the register:\n", verb, done, len(records), *entity, unmatched)
+		retired := ""
+		if moved > 0 {
+			retired = fmt.Sprintf(" (%d of them retired ids moved to their successors)", moved)
+		}
+		fmt.Fprintf(m.Stdout, "%s %d addresses of %d %s%s; %d not matched by the register:\n", verb, done, len(records), *entity, retired, unmatched)
 		for _, r := range report {
 			fmt.Fprintln(m.Stdout, "  "+r)
 		}

@@ -319,8 +319,20 @@ func TestServeEndToEnd(t *testing.T) {
 		require.Contains(t, string(body), `"street":"Горького","street_type":"ул","house":"5а","house_type":"д","block":"","block_type":"","flat":"3","line":""`)
 		require.Contains(t, string(body), `"line":"Москва, Тверская 7"`)
 
+		// A delta merges that house into a new one: normalize moves the
+		// account's retired id to it.
+		code, _, stderr = run(t, env, "fias", "import", "--delta", "../../connectors/fiasimport/testdata/merge")
+		require.Equal(t, 0, code, stderr)
+		code, out, stderr = run(t, env, "fias", "normalize", "--entity", "accounts")
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, out, "(1 of them retired ids moved to their successors)")
+		status, _, body = c.do(t, "GET", "/api/v1/accounts/"+acc.ID, "")
+		require.Equal(t, 200, status, string(body))
+		require.Contains(t, string(body), `"house":"23","house_type":"д","block":"1","block_type":"к","flat":"3","line":""`)
+		require.Contains(t, string(body), `"fias_id":"1d3c5e7a-0000-4000-8000-000000000023"`)
+
 		// Leads too: vtiger's street and city, structured in place.
-		status, _, body = c.do(t, "POST", "/api/v1/leads", `{"last_name":"Иванов","company":"ООО Космос","address":{"street":"ул. Горького, 5а","city":"Байконур"}}`)
+		status, _, body = c.do(t, "POST", "/api/v1/leads", `{"last_name":"Иванов","company":"ООО Космос","address":{"street":"ул. Горького, 25","city":"Байконур"}}`)
 		require.Equal(t, 201, status, string(body))
 		var lead struct{ ID string }
 		require.NoError(t, json.Unmarshal(body, &lead))
@@ -329,7 +341,7 @@ func TestServeEndToEnd(t *testing.T) {
 		require.Regexp(t, `structured [1-9]\d* addresses of \d+ leads`, out)
 		status, _, body = c.do(t, "GET", "/api/v1/leads/"+lead.ID, "")
 		require.Equal(t, 200, status, string(body))
-		require.Contains(t, string(body), `"street":"ул. Горького, д. 5а"`)
+		require.Contains(t, string(body), `"street":"ул. Горького, д. 25"`)
 		require.Contains(t, string(body), `"fias_level":8`)
 		status, _, body = c.do(t, "DELETE", "/api/v1/leads/"+lead.ID, "") // the subtests below count the leads
 		require.Equal(t, 204, status, string(body))

@@ -369,10 +369,12 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 	case gar.KindAddrObj:
 		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			o, err := d.AddrObj()
-			if err != nil || !im.served(o.IsActual, o.IsActive) {
+			if err != nil || !im.copied(o.IsActual, o.IsActive) {
 				return false, err
 			}
-			im.objects[o.ObjectID] = struct{}{}
+			if o.IsActual && o.IsActive {
+				im.objects[o.ObjectID] = struct{}{}
+			}
 			c.Int(o.ObjectID)
 			c.Text(o.ObjectGUID)
 			c.Int(int64(o.Level))
@@ -380,13 +382,13 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 			c.Text(o.TypeName)
 			c.TextOrNull(o.UpdateDate)
 			c.Bool(o.IsActive)
-			c.End()
+			version(c, o.ID, o.PrevID, o.NextID, o.IsActual)
 			return true, nil
 		}
 	case gar.KindHouses:
 		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			h, err := d.House()
-			if err != nil || !im.served(h.IsActual, h.IsActive) {
+			if err != nil || !im.copied(h.IsActual, h.IsActive) {
 				return false, err
 			}
 			c.Int(h.ObjectID)
@@ -399,7 +401,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 			c.Int(int64(h.AddType2))
 			c.TextOrNull(h.UpdateDate)
 			c.Bool(h.IsActive)
-			c.End()
+			version(c, h.ID, h.PrevID, h.NextID, h.IsActual)
 			return true, nil
 		}
 	case gar.KindAdmHierarchy:
@@ -449,11 +451,28 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 	}
 }
 
-// served reports whether a version of an object or a house is copied: an
-// actual and active one; of a delta, also an actual inactive one (a
-// retirement).
-func (im *importer) served(actual, active bool) bool {
-	return actual && (active || im.opt.Delta)
+// copied reports whether a version of an object or a house is copied:
+// the actual one, active (served) or not (retired, whose successor its
+// NEXTID may name); of a delta, every version, for the chains that link
+// a retired object to the one that took its place.
+func (im *importer) copied(actual, active bool) bool {
+	return actual || im.opt.Delta
+}
+
+// version ends a staged object's or house's row with where its version
+// sits in the register's chains: its record, the records before and
+// after it (none: 0), and whether it is the actual one.
+func version(c *core.CopyText, record, prev, next int64, actual bool) {
+	c.Int(record)
+	for _, id := range []int64{prev, next} {
+		if id == 0 {
+			c.Null()
+		} else {
+			c.Int(id)
+		}
+	}
+	c.Bool(actual)
+	c.End()
 }
 
 // countingReader counts the bytes read through it.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/crmhub/crmhub/connectors/fiasimport"
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/addrsearch"
 	"github.com/crmhub/crmhub/core/store"
 	"github.com/crmhub/crmhub/core/store/storetest"
 	"github.com/crmhub/crmhub/exchange/gar"
@@ -247,4 +248,57 @@ func TestRealDeltaTwice(t *testing.T) {
 		require.Equal(t, houses, count(t, st, "fias_houses"))
 		require.Equal(t, params, count(t, st, "fias_house_params"))
 	}
+}
+
+// TestRetiredIDsResolve: a delta merges two houses into a new one — one
+// retired version names the new house's record (NEXTID), the new house's
+// PREVID names the other's record loaded before — and a later delta
+// splits the new house off again and restores one of the two: each
+// retired id resolves to the house that took its place, through the
+// chain, and a restored one to itself.
+func TestRetiredIDsResolve(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewStore(t)
+	ctx := context.Background()
+	_, err := load(t, st, region99, fiasimport.Options{})
+	require.NoError(t, err)
+	const h5a, h23, merged, split = "a6ecc2a9-98b1-4d54-89be-b0a438548b0c", "e359c967-e73c-4f1d-88ac-4218c69288ad",
+		"1d3c5e7a-0000-4000-8000-000000000023", "1d3c5e7a-0000-4000-8000-000000000231"
+	var record int64
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT record_id FROM fias_houses WHERE guid = $1`, h23).Scan(&record))
+	require.Equal(t, int64(2546213), record, "the served version's record is kept")
+	successor := func(id string) string {
+		t.Helper()
+		next, err := st.AddressSuccessor(ctx, id)
+		require.NoError(t, err)
+		return next
+	}
+	require.Empty(t, successor(h5a))
+
+	_, err = load(t, st, "testdata/merge", fiasimport.Options{Delta: true})
+	require.NoError(t, err)
+	require.Equal(t, 0, count(t, st, "fias_houses WHERE guid IN ('"+h5a+"', '"+h23+"')"), "both retired")
+	require.Equal(t, merged, successor(h5a), "by the retired version's NEXTID")
+	require.Equal(t, merged, successor(h23), "by the new house's PREVID naming a version loaded before")
+	require.Empty(t, successor(merged), "a served house has none")
+	svc := addrsearch.NewService(st, nil)
+	found, err := svc.FindAddresses(ctx, h23, 1)
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	require.Equal(t, merged, found[0].FIASID)
+	require.Equal(t, "23", found[0].House.Name)
+	require.Equal(t, "1", found[0].Block.Name)
+
+	_, err = load(t, st, "testdata/merge-later", fiasimport.Options{Delta: true})
+	require.NoError(t, err)
+	require.Equal(t, split, successor(h23), "through the chain")
+	require.Equal(t, split, successor(merged))
+	require.Empty(t, successor(h5a), "restored: served again")
+	require.Equal(t, 1, count(t, st, "fias_houses WHERE guid = '"+h5a+"'"))
+	require.NoError(t, svc.Refresh(ctx))
+	found, err = svc.FindAddresses(ctx, h23, 1)
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	require.Equal(t, split, found[0].FIASID)
+	require.Equal(t, "23А", found[0].House.Name)
 }

@@ -53,6 +53,9 @@ type Source interface {
 	Houses(ctx context.Context, q HouseQuery) ([]House, error)
 	// HousesByID finds houses by ФИАС id or cadastral number.
 	HousesByID(ctx context.Context, id string, limit int) ([]House, error)
+	// AddressSuccessor is the ФИАС id that took a retired one's place
+	// ("" for none).
+	AddressSuccessor(ctx context.Context, id string) (string, error)
 }
 
 // Service answers address lookups (core.AddressDirectory): the objects
@@ -268,7 +271,8 @@ func (l *loaded) houseAddress(parent *Object, h House) core.RegisterAddress {
 func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
 
 // FindAddresses implements core.AddressDirectory: by ФИАС id (an object
-// or a house), КЛАДР code or cadastral number.
+// or a house), КЛАДР code or cadastral number. A retired ФИАС id finds
+// the object or house that took its place.
 func (s *Service) FindAddresses(ctx context.Context, id string, count int) ([]core.RegisterAddress, error) {
 	l, err := s.index(ctx)
 	if err != nil {
@@ -278,6 +282,18 @@ func (s *Service) FindAddresses(ctx context.Context, id string, count int) ([]co
 	if id == "" {
 		return []core.RegisterAddress{}, nil
 	}
+	out, err := s.find(ctx, l, id, count)
+	if len(out) > 0 || err != nil {
+		return out, err
+	}
+	next, err := s.src.AddressSuccessor(ctx, id)
+	if next == "" || err != nil {
+		return out, err
+	}
+	return s.find(ctx, l, next, count)
+}
+
+func (s *Service) find(ctx context.Context, l *loaded, id string, count int) ([]core.RegisterAddress, error) {
 	if o, ok := l.ix.ByGUID(id); ok {
 		return []core.RegisterAddress{l.ix.Address(o)}, nil
 	}

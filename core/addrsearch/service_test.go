@@ -13,8 +13,9 @@ import (
 
 // source is a register of one street whose version a test changes.
 type source struct {
-	version string
-	reads   int
+	version    string
+	reads      int
+	successors map[string]string
 }
 
 func (s *source) AddressRegisterVersion(context.Context) (string, error) { return s.version, nil }
@@ -30,6 +31,23 @@ func (s *source) Houses(context.Context, addrsearch.HouseQuery) ([]addrsearch.Ho
 }
 func (s *source) HousesByID(context.Context, string, int) ([]addrsearch.House, error) {
 	return nil, nil
+}
+func (s *source) AddressSuccessor(_ context.Context, id string) (string, error) {
+	return s.successors[id], nil
+}
+
+// TestFindRetiredID: a retired id finds the object that took its place;
+// an id neither served nor retired finds nothing.
+func TestFindRetiredID(t *testing.T) {
+	t.Parallel()
+	svc := addrsearch.NewService(&source{version: "1", successors: map[string]string{"g0": "g1"}}, nil)
+	got, err := svc.FindAddresses(context.Background(), "g0", 1)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, "g1", got[0].FIASID)
+	got, err = svc.FindAddresses(context.Background(), "g2", 1)
+	require.NoError(t, err)
+	require.Empty(t, got)
 }
 
 // TestServiceBuildsOnDemand: a replica reads the register at its first

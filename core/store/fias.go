@@ -17,14 +17,20 @@ import (
 )
 
 var fiasStage = map[core.FIASTable]string{
-	core.FIASObjects: "object_id bigint NOT NULL, guid uuid NOT NULL, level smallint NOT NULL, name text NOT NULL, type_name text NOT NULL, updated date, active boolean NOT NULL",
+	core.FIASObjects: "object_id bigint NOT NULL, guid uuid NOT NULL, level smallint NOT NULL, name text NOT NULL, type_name text NOT NULL, updated date, active boolean NOT NULL, " +
+		fiasVersion,
 	core.FIASHouses: "object_id bigint NOT NULL, guid uuid NOT NULL, house_num text NOT NULL, house_type smallint NOT NULL, " +
-		"add_num1 text NOT NULL, add_type1 smallint NOT NULL, add_num2 text NOT NULL, add_type2 smallint NOT NULL, updated date, active boolean NOT NULL",
+		"add_num1 text NOT NULL, add_type1 smallint NOT NULL, add_num2 text NOT NULL, add_type2 smallint NOT NULL, updated date, active boolean NOT NULL, " +
+		fiasVersion,
 	core.FIASAdm:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, path text NOT NULL, start date",
 	core.FIASMun:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, oktmo text NOT NULL, start date",
 	core.FIASParams:       "region smallint NOT NULL, object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
 	core.FIASObjectParams: "object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
 }
+
+// fiasVersion are the staged columns of a version's place in the
+// register's chains.
+const fiasVersion = "record_id bigint NOT NULL, prev_id bigint, next_id bigint, actual boolean NOT NULL"
 
 // fiasColumns are the columns a staging table is copied into (a region
 // column is its default).
@@ -273,7 +279,10 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		if res.Objects, err = imp.buildObjects(ctx, tx, objects, houses); err != nil {
 			return err
 		}
-		return imp.buildParams(ctx, tx, params)
+		if err := imp.buildParams(ctx, tx, params); err != nil {
+			return err
+		}
+		return imp.linkSuccessors(ctx, tx, false, pgx.Identifier{houses}.Sanitize(), pgx.Identifier{objects}.Sanitize())
 	})
 	if err != nil {
 		return res, err
@@ -331,7 +340,7 @@ func (imp *FIASRegionImport) buildHouses(ctx context.Context, tx pgx.Tx, name st
 	if err != nil {
 		return 0, fmt.Errorf("build the region's houses: %w", err)
 	}
-	n, err := imp.insertHouses(ctx, sp, t, imp.stageSQL(core.FIASHouses), imp.stageSQL(core.FIASAdm))
+	n, err := imp.insertHouses(ctx, sp, t, `(SELECT * FROM `+imp.stageSQL(core.FIASHouses)+` WHERE actual AND active)`, imp.stageSQL(core.FIASAdm))
 	if err == nil {
 		err = imp.index(ctx, sp, name, "fias_houses")
 	}
@@ -346,7 +355,7 @@ func (imp *FIASRegionImport) buildHouses(ctx context.Context, tx pgx.Tx, name st
 		return 0, fmt.Errorf("build the region's houses: %w", err)
 	}
 	n, err = imp.insertHouses(ctx, tx, t,
-		`(SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASHouses)+` ORDER BY object_id, updated DESC)`,
+		`(SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASHouses)+` WHERE actual AND active ORDER BY object_id, updated DESC)`,
 		`(SELECT DISTINCT ON (object_id) object_id, parent_id FROM `+imp.stageSQL(core.FIASAdm)+` ORDER BY object_id, start DESC)`)
 	if err != nil {
 		return 0, err
@@ -357,8 +366,9 @@ func (imp *FIASRegionImport) buildHouses(ctx context.Context, tx pgx.Tx, name st
 // insertHouses fills the table t from houses and their hierarchy links.
 func (imp *FIASRegionImport) insertHouses(ctx context.Context, tx pgx.Tx, t, houses, adm string) (int64, error) {
 	tag, err := tx.Exec(ctx, `INSERT INTO `+t+` (region, object_id, guid, parent_id, house_num, house_type, add_num1, add_type1,
-		add_num2, add_type2, updated)
-		SELECT $1, h.object_id, h.guid, a.parent_id, h.house_num, h.house_type, h.add_num1, h.add_type1, h.add_num2, h.add_type2, h.updated
+		add_num2, add_type2, updated, record_id)
+		SELECT $1, h.object_id, h.guid, a.parent_id, h.house_num, h.house_type, h.add_num1, h.add_type1, h.add_num2, h.add_type2, h.updated,
+			h.record_id
 		FROM `+houses+` h LEFT JOIN `+adm+` a USING (object_id)`, imp.region)
 	if err != nil {
 		return 0, fmt.Errorf("build the region's houses: %w", err)
@@ -377,7 +387,7 @@ func (imp *FIASRegionImport) buildObjects(ctx context.Context, tx pgx.Tx, name, 
 	tag, err := tx.Exec(ctx, `WITH o AS (
 			SELECT o.*, a.parent_id, m.parent_id AS mun_parent_id, m.oktmo AS mun_oktmo,
 				coalesce(string_to_array(a.path, '.')::bigint[], ARRAY[o.object_id]) AS path
-			FROM (SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASObjects)+` ORDER BY object_id, updated DESC) o
+			FROM (SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASObjects)+` WHERE actual AND active ORDER BY object_id, updated DESC) o
 			LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id, path FROM `+imp.stageSQL(core.FIASAdm)+`
 				WHERE path <> '' ORDER BY object_id, start DESC) a USING (object_id)
 			LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id, oktmo FROM `+imp.stageSQL(core.FIASMun)+` ORDER BY object_id, start DESC) m USING (object_id)
@@ -387,14 +397,65 @@ func (imp *FIASRegionImport) buildObjects(ctx context.Context, tx pgx.Tx, name, 
 			SELECT a.id AS object_id, sum(d.n) AS n FROM o JOIN direct d USING (object_id), unnest(o.path) AS a(id) GROUP BY a.id
 		)
 		INSERT INTO `+t+` (region, object_id, guid, level, name, type_name, parent_id, mun_parent_id, path, postal_code, okato,
-			oktmo, kladr_code, tax_office, houses, updated)
+			oktmo, kladr_code, tax_office, houses, updated, record_id)
 		SELECT $1, o.object_id, o.guid, o.level, o.name, o.type_name, o.parent_id, o.mun_parent_id, o.path, p.postal, p.okato,
-			coalesce(p.oktmo, o.mun_oktmo), p.kladr, p.tax, coalesce(b.n, 0), o.updated
+			coalesce(p.oktmo, o.mun_oktmo), p.kladr, p.tax, coalesce(b.n, 0), o.updated, o.record_id
 		FROM o LEFT JOIN (`+imp.paramsSQL(core.FIASObjectParams)+`) p USING (object_id) LEFT JOIN below b USING (object_id)`, imp.region)
 	if err != nil {
 		return 0, fmt.Errorf("build the region's address objects: %w", err)
 	}
 	return tag.RowsAffected(), imp.index(ctx, tx, name, "fias_addr_objects")
+}
+
+// linkSuccessors records, for the staged versions, which object or house
+// took the place of a retired one, as the register's chains tell: a
+// version whose NEXTID names a record of another object, or one whose
+// PREVID does. A delta's chain may name a version served before: the
+// region's served rows are looked in too. A full import stages actual
+// versions only, so a PREVID can name only a retired one of them. Then
+// keepRetired (for a full import, given its new tables).
+func (imp *FIASRegionImport) linkSuccessors(ctx context.Context, tx pgx.Tx, delta bool, houses, objects string) error {
+	r := strconv.Itoa(imp.region)
+	for _, k := range []struct {
+		kind   string
+		t      core.FIASTable
+		served string
+	}{{"house", core.FIASHouses, "fias_houses"}, {"object", core.FIASObjects, "fias_addr_objects"}} {
+		stage := imp.stageSQL(k.t)
+		known, retired := `SELECT record_id, object_id, guid FROM `+stage, `SELECT record_id, object_id, guid FROM `+stage+` WHERE NOT active`
+		if delta {
+			known += ` UNION ALL SELECT record_id, object_id, guid FROM ` + k.served + ` WHERE region = ` + r +
+				` AND record_id IN (SELECT prev_id FROM ` + stage + ` UNION SELECT next_id FROM ` + stage + `)`
+			retired = known
+		}
+		_, err := tx.Exec(ctx, `WITH known AS (`+known+`), retired AS (`+retired+`), links AS (
+				SELECT a.guid AS old, b.guid AS new, a.updated, 1 AS how
+				FROM `+stage+` a JOIN known b ON b.record_id = a.next_id AND b.object_id <> a.object_id
+				UNION ALL
+				SELECT b.guid, a.guid, a.updated, 2
+				FROM `+stage+` a JOIN retired b ON b.record_id = a.prev_id AND b.object_id <> a.object_id)
+			INSERT INTO fias_successors AS s (guid, successor, region, kind, retired)
+			SELECT DISTINCT ON (old) old, new, `+r+`, '`+k.kind+`', updated FROM links WHERE old <> new
+			ORDER BY old, updated DESC NULLS LAST, how
+			ON CONFLICT (guid) DO UPDATE SET successor = excluded.successor, region = excluded.region, kind = excluded.kind,
+				retired = excluded.retired`)
+		if err != nil {
+			return fmt.Errorf("region %02d: link the retired %ss to their successors: %w", imp.region, k.kind, err)
+		}
+	}
+	if delta {
+		return nil
+	}
+	return imp.keepRetired(ctx, tx, houses, objects)
+}
+
+// keepRetired drops the successors of the region's ids that are served
+// (again: a restored object, or one a split left standing): a retired id
+// resolves to its successor, a served one to itself.
+func (imp *FIASRegionImport) keepRetired(ctx context.Context, tx pgx.Tx, houses, objects string) error {
+	_, err := tx.Exec(ctx, `DELETE FROM fias_successors s WHERE s.region = $1 AND (
+		EXISTS (SELECT 1 FROM `+houses+` h WHERE h.guid = s.guid) OR EXISTS (SELECT 1 FROM `+objects+` o WHERE o.guid = s.guid))`, imp.region)
+	return wrap("keep the retired ids' successors", err)
 }
 
 // paramsSQL pivots the staged parameters: one row per object.
@@ -530,35 +591,41 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
 			return fmt.Errorf("tune the region's delta: %w", err)
 		}
+		// The chains are read while the versions they name are served.
+		if err := imp.linkSuccessors(ctx, tx, true, "", ""); err != nil {
+			return err
+		}
 		stmts := []struct{ what, sql string }{
 			// Retired objects and houses leave; their houses' parameters too.
 			{"retire objects", `DELETE FROM fias_addr_objects WHERE region = ` + r + ` AND object_id IN
-				(SELECT object_id FROM ` + imp.stageSQL(core.FIASObjects) + ` WHERE NOT active)`},
+				(SELECT object_id FROM ` + imp.stageSQL(core.FIASObjects) + ` WHERE actual AND NOT active)`},
 			{"retire houses", `DELETE FROM fias_houses WHERE region = ` + r + ` AND object_id IN
-				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE NOT active)`},
+				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE actual AND NOT active)`},
 			{"retire house parameters", `DELETE FROM fias_house_params WHERE region = ` + r + ` AND object_id IN
-				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE NOT active)`},
+				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE actual AND NOT active)`},
 			// New and changed objects, with their place when the delta moved them.
-			{"merge objects", `INSERT INTO fias_addr_objects AS t (region, object_id, guid, level, name, type_name, parent_id, path, houses, updated)
+			{"merge objects", `INSERT INTO fias_addr_objects AS t (region, object_id, guid, level, name, type_name, parent_id, path, houses, updated,
+					record_id)
 				SELECT ` + r + `, o.object_id, o.guid, o.level, o.name, o.type_name, a.parent_id,
-					coalesce(string_to_array(nullif(a.path, ''), '.')::bigint[], ARRAY[o.object_id]), 0, o.updated
-				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASObjects) + ` WHERE active ORDER BY object_id, updated DESC) o
+					coalesce(string_to_array(nullif(a.path, ''), '.')::bigint[], ARRAY[o.object_id]), 0, o.updated, o.record_id
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASObjects) + ` WHERE actual AND active ORDER BY object_id, updated DESC) o
 				LEFT JOIN (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a USING (object_id)
 				ON CONFLICT (region, object_id) DO UPDATE SET guid = excluded.guid, level = excluded.level, name = excluded.name,
-					type_name = excluded.type_name, updated = excluded.updated,
+					type_name = excluded.type_name, updated = excluded.updated, record_id = excluded.record_id,
 					parent_id = CASE WHEN excluded.parent_id IS NULL THEN t.parent_id ELSE excluded.parent_id END,
 					path = CASE WHEN excluded.parent_id IS NULL THEN t.path ELSE excluded.path END`},
 			{"move objects", `UPDATE fias_addr_objects t SET parent_id = a.parent_id, path = string_to_array(a.path, '.')::bigint[]
 				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
 				WHERE t.region = ` + r + ` AND t.object_id = a.object_id AND a.path <> ''`},
 			{"merge houses", `INSERT INTO fias_houses AS t (region, object_id, guid, parent_id, house_num, house_type, add_num1, add_type1,
-					add_num2, add_type2, updated)
-				SELECT ` + r + `, h.object_id, h.guid, a.parent_id, h.house_num, h.house_type, h.add_num1, h.add_type1, h.add_num2, h.add_type2, h.updated
-				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE active ORDER BY object_id, updated DESC) h
+					add_num2, add_type2, updated, record_id)
+				SELECT ` + r + `, h.object_id, h.guid, a.parent_id, h.house_num, h.house_type, h.add_num1, h.add_type1, h.add_num2, h.add_type2, h.updated,
+					h.record_id
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE actual AND active ORDER BY object_id, updated DESC) h
 				LEFT JOIN (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a USING (object_id)
 				ON CONFLICT (region, object_id) DO UPDATE SET guid = excluded.guid, house_num = excluded.house_num,
 					house_type = excluded.house_type, add_num1 = excluded.add_num1, add_type1 = excluded.add_type1,
-					add_num2 = excluded.add_num2, add_type2 = excluded.add_type2, updated = excluded.updated,
+					add_num2 = excluded.add_num2, add_type2 = excluded.add_type2, updated = excluded.updated, record_id = excluded.record_id,
 					parent_id = coalesce(excluded.parent_id, t.parent_id)`},
 			{"move houses", `UPDATE fias_houses t SET parent_id = a.parent_id
 				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
@@ -588,6 +655,9 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 			if _, err := tx.Exec(ctx, st.sql); err != nil {
 				return fmt.Errorf("region %02d delta: %s: %w", imp.region, st.what, err)
 			}
+		}
+		if err := imp.keepRetired(ctx, tx, "fias_houses", "fias_addr_objects"); err != nil {
+			return err
 		}
 		if err := tx.QueryRow(ctx, `UPDATE fias_regions SET loaded_at = now(), files = files || $2::text[],
 				objects = (SELECT count(*) FROM fias_addr_objects WHERE region = $1),

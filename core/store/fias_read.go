@@ -129,3 +129,24 @@ func (s *Store) HousesByID(ctx context.Context, id string, limit int) ([]addrsea
 	}
 	return queryHouses(ctx, s.db(ctx), "houses by id", where+` LIMIT $2`, id, limit)
 }
+
+// AddressSuccessor implements addrsearch.Source: the ФИАС id that took a
+// retired one's place, through any number of later retirements (a chain
+// is followed at most 32 steps, so a loop in the register ends); "" when
+// the register names none or id is not an id.
+func (s *Store) AddressSuccessor(ctx context.Context, id string) (string, error) {
+	return addressSuccessor(ctx, s.db(ctx), id)
+}
+
+func addressSuccessor(ctx context.Context, db dbtx, id string) (string, error) {
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return "", nil
+	}
+	var next string
+	err := db.QueryRow(ctx, `WITH RECURSIVE chain (guid, step) AS (
+			SELECT successor, 1 FROM fias_successors WHERE guid = $1::uuid
+			UNION ALL
+			SELECT s.successor, c.step + 1 FROM fias_successors s JOIN chain c ON s.guid = c.guid WHERE c.step < 32)
+		SELECT coalesce((SELECT guid::text FROM chain ORDER BY step DESC LIMIT 1), '')`, strings.ToLower(id)).Scan(&next)
+	return next, wrap("address successor", err)
+}

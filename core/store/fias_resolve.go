@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -44,8 +45,22 @@ func resolveLeadAddress(ctx context.Context, db dbtx, field string, old, a *core
 }
 
 // lookupRegister builds the address of a ФИАС id (a house or an address
-// object) from the register's tables.
+// object) from the register's tables; of a retired id, the address of the
+// one that took its place, with its id.
 func lookupRegister(ctx context.Context, db dbtx, field, fiasID string) (core.RegisterAddress, error) {
+	ra, err := lookupServed(ctx, db, field, fiasID)
+	if core.ErrorCode(err) != core.EINVALID {
+		return ra, err
+	}
+	next, serr := addressSuccessor(ctx, db, fiasID)
+	if next == "" || serr != nil {
+		return ra, cmp.Or(serr, err)
+	}
+	return lookupServed(ctx, db, field, next)
+}
+
+// lookupServed is lookupRegister of an id the register serves.
+func lookupServed(ctx context.Context, db dbtx, field, fiasID string) (core.RegisterAddress, error) {
 	id := strings.ToLower(fiasID)
 	houses, err := queryHouses(ctx, db, "resolve "+field, `h.guid = $1::uuid`, id)
 	if err != nil {
