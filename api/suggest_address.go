@@ -205,8 +205,8 @@ type addressData struct {
 	BlockType            nstr   `json:"block_type"`
 	BlockTypeFull        nstr   `json:"block_type_full"`
 	Block                nstr   `json:"block"`
-	FlatFIASID           any    `json:"flat_fias_id"`
-	FlatCadnum           any    `json:"flat_cadnum"`
+	FlatFIASID           nstr   `json:"flat_fias_id"`
+	FlatCadnum           nstr   `json:"flat_cadnum"`
 	FlatType             nstr   `json:"flat_type"`
 	FlatTypeFull         nstr   `json:"flat_type_full"`
 	Flat                 nstr   `json:"flat"`
@@ -248,7 +248,7 @@ func addressSuggestion(a core.RegisterAddress, from int) suggestion {
 		HouseFIASID: ns(a.House.FIASID), HouseCadnum: ns(a.Cadastral),
 		HouseType: ns(a.House.Type), HouseTypeFull: ns(a.House.TypeFull), House: ns(a.House.Name),
 		BlockType: ns(a.Block.Type), BlockTypeFull: ns(a.Block.TypeFull), Block: ns(a.Block.Name),
-		FlatType: ns(a.Flat.Type), FlatTypeFull: ns(a.Flat.TypeFull), Flat: ns(a.Flat.Name),
+		FlatFIASID: ns(a.Flat.FIASID), FlatCadnum: ns(a.FlatCadastral), FlatType: ns(a.Flat.Type), FlatTypeFull: ns(a.Flat.TypeFull), Flat: ns(a.Flat.Name),
 		FIASID: ns(a.FIASID), FIASLevel: strconv.Itoa(a.FIASLevel), FIASActualityState: "0", KLADRID: ns(a.KLADRID),
 		CapitalMarker: "0", OKATO: ns(a.OKATO), OKTMO: ns(a.OKTMO), TaxOffice: ns(a.TaxOffice), TaxOfficeLegal: ns(a.TaxOffice),
 		QCGeo: "5"}

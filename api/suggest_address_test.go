@@ -19,11 +19,17 @@ import (
 // withAddresses serves address lookups from the real region 99 (Байконур)
 // loaded into the bundle's store.
 func withAddresses(t *testing.T) func(*store.Store, *api.Deps) {
+	return withRegister(t, fiasimport.Options{})
+}
+
+// withRegister is withAddresses loaded with opt.
+func withRegister(t *testing.T, opt fiasimport.Options) func(*store.Store, *api.Deps) {
 	return func(st *store.Store, d *api.Deps) {
 		src, err := gar.Open("../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", gar.Options{})
 		require.NoError(t, err)
 		defer src.Close()
-		_, err = fiasimport.Import(context.Background(), st, src, fiasimport.Options{Today: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)})
+		opt.Today = time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+		_, err = fiasimport.Import(context.Background(), st, src, opt)
 		require.NoError(t, err)
 		d.Addresses = addrsearch.NewService(st, nil)
 	}
@@ -225,4 +231,42 @@ func TestRetiredFIASID(t *testing.T) {
 	require.Equal(t, merged, la["fias_id"], "the successor's id is stored")
 	require.Equal(t, "23", la["house"])
 	require.Equal(t, "1", la["block"])
+}
+
+// TestRegisterFlats: with the register's premises loaded, a flat typed
+// after its house is the register's (its id, its type), findById finds
+// it, and a record given its id keeps it; a flat the register has not
+// stays as typed.
+func TestRegisterFlats(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withRegister(t, fiasimport.Options{Apartments: true}))
+	const flat = "497202af-0ce7-4ca7-a73d-124546396d82"
+	got := suggestionsOf(t, b.do(t, "POST", sg+"/suggest/address", b.reader, `{"query":"байк 6-й мкр 7б кв 1"}`))
+	require.NotEmpty(t, got)
+	d := got[0]["data"].(map[string]any)
+	require.Equal(t, "г Байконур, мкр 6-й, д 7б, помещ 1", got[0]["value"])
+	require.Equal(t, flat, d["flat_fias_id"])
+	require.Equal(t, flat, d["fias_id"])
+	require.Equal(t, "9", d["fias_level"])
+	require.Equal(t, "помещ", d["flat_type"])
+	require.Equal(t, "помещение", d["flat_type_full"])
+
+	got = suggestionsOf(t, b.do(t, "POST", sg+"/suggest/address", b.reader, `{"query":"байк 6-й мкр 7б кв 2"}`))
+	require.NotEmpty(t, got)
+	d = got[0]["data"].(map[string]any)
+	require.Equal(t, "2", d["flat"])
+	require.Nil(t, d["flat_fias_id"], "not in the register")
+	require.Equal(t, "8", d["fias_level"])
+
+	found := suggestionsOf(t, b.do(t, "POST", sg+"/findById/address", b.reader, `{"query":"`+flat+`"}`))
+	require.Len(t, found, 1)
+	require.Equal(t, "г Байконур, мкр 6-й, д 7б, помещ 1", found[0]["value"])
+
+	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Помещение","legal_address":{"fias_id":"`+flat+`"}}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	la := r.json(t)["legal_address"].(map[string]any)
+	require.Equal(t, "7б", la["house"])
+	require.Equal(t, "помещ. 1", la["flat"])
+	require.Equal(t, flat, la["fias_id"])
+	require.EqualValues(t, 9, la["fias_level"])
 }

@@ -29,8 +29,12 @@ const (
 	// FIASMun: object_id, parent_id, oktmo, start (the municipal one's,
 	// of address objects: a house's ОКТМО is among its parameters).
 	FIASMun FIASTable = "mun"
+	// FIASApartments: object_id, guid, number, apart_type, updated,
+	// active, record_id, prev_id, next_id, actual (flats, offices and
+	// other premises, when an import is asked for them).
+	FIASApartments FIASTable = "apartments"
 	// FIASParams: object_id, type_id, value (the current values of the
-	// houses' parameters kept: FIASParamTypes).
+	// houses' parameters kept, and the apartments': FIASParamTypes).
 	FIASParams FIASTable = "params"
 	// FIASObjectParams: the same of the address objects.
 	FIASObjectParams FIASTable = "object_params"
@@ -61,9 +65,10 @@ type FIASFile struct {
 
 // FIASRegionResult is what a region's import brought.
 type FIASRegionResult struct {
-	Region  int
-	Objects int64
-	Houses  int64
+	Region     int
+	Objects    int64
+	Houses     int64
+	Apartments int64
 }
 
 // FIASType is a row of a GAR reference table: an address object type

@@ -77,6 +77,8 @@ type RegisterAddress struct {
 	OKTMO     string `json:"oktmo"`
 	TaxOffice string `json:"tax_office"`
 	Cadastral string `json:"cadastral_number"`
+	// FlatCadastral is the flat's own cadastral number.
+	FlatCadastral string `json:"flat_cadastral_number"`
 	// ShownFrom, when set, is the level a lookup restricted to a place
 	// shows the address from (ValueFrom): below that place.
 	ShownFrom int `json:"-"`
@@ -285,6 +287,19 @@ func BuildRegisterAddress(chain []RegisterObject) RegisterAddress {
 		a.FIASID, a.FIASLevel, a.KLADRID = last.GUID, AddressLevelOfGAR(last.Level), last.KLADR
 	}
 	return a
+}
+
+// FlatLine is the register's flat as a record keeps it: a flat's number
+// («5»), another premises' type before it («помещ. 1», «офис 12»); ""
+// when the address names no flat of the register.
+func (a RegisterAddress) FlatLine() string {
+	switch {
+	case a.Flat.FIASID == "" || a.Flat.Name == "":
+		return ""
+	case a.Flat.Type == "" || a.Flat.Type == "кв":
+		return a.Flat.Name
+	}
+	return docPart(a.Flat.Type, a.Flat.Name)
 }
 
 // PostalAddress is the address as a record keeps it: the parts with their

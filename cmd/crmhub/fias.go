@@ -19,17 +19,28 @@ import (
 
 // fias loads the state address register (ФИАС/ГАР).
 func (m *Main) fias(ctx context.Context, args []string) error {
-	return m.dispatch(ctx, "fias", "Usage: crmhub fias import PATH... [--regions 77,50] [--delta]   (gar_xml.zip or gar_delta_xml.zip, or their unpacked folders)\n"+
+	return m.dispatch(ctx, "fias", "Usage: crmhub fias import PATH... [--regions 77,50] [--delta] [--with apartments]   (gar_xml.zip or gar_delta_xml.zip, or their unpacked folders)\n"+
 		"       crmhub fias normalize --entity accounts [--dry-run]   (structure free-text addresses from the register)", args,
 		subcommand{"import", m.fiasImport}, subcommand{"normalize", m.fiasNormalize})
 }
 
 func (m *Main) fiasImport(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("fias import", "fias import PATH... [--regions 77,50] [--delta]")
+	fs, cfgPath := m.flags("fias import", "fias import PATH... [--regions 77,50] [--delta] [--with apartments]")
 	regions := fs.String("regions", "", "the regions to load, by their two-digit codes (default: every region of the files)")
 	delta := fs.Bool("delta", false, "PATH is a delta (gar_delta_xml.zip): apply its changes to the regions loaded before")
+	with := fs.String("with", "", "what to load besides the address objects and houses: apartments (the flats, offices and other premises)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	load := fiasimport.Options{Delta: *delta}
+	for _, w := range strings.Split(*with, ",") {
+		switch strings.TrimSpace(w) {
+		case "":
+		case "apartments":
+			load.Apartments = true
+		default:
+			return usagef("--with: %q is not something the import loads (apartments)", w)
+		}
 	}
 	if fs.NArg() == 0 {
 		return usagef("fias import needs a gar_xml.zip or an unpacked folder")
@@ -46,7 +57,7 @@ func (m *Main) fiasImport(ctx context.Context, args []string) error {
 	}
 	return m.withStore(ctx, *cfgPath, func(st *store.Store) error {
 		for _, path := range fs.Args() {
-			if err := m.fiasLoad(ctx, st, path, opt, *delta); err != nil {
+			if err := m.fiasLoad(ctx, st, path, opt, load); err != nil {
 				return err
 			}
 		}
@@ -55,7 +66,7 @@ func (m *Main) fiasImport(ctx context.Context, args []string) error {
 }
 
 // fiasLoad imports one distribution with a progress bar of its bytes.
-func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt gar.Options, delta bool) error {
+func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt gar.Options, load fiasimport.Options) error {
 	src, err := gar.Open(path, opt)
 	if err != nil {
 		return err
@@ -65,14 +76,15 @@ func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt g
 		return fmt.Errorf("%s: no ГАР files of a region to load (of the regions asked)", path)
 	}
 	var bar *progressbar.ProgressBar
-	res, err := fiasimport.Import(ctx, st, src, fiasimport.Options{Delta: delta, Progress: func(p fiasimport.Progress) {
+	load.Progress = func(p fiasimport.Progress) {
 		if bar == nil {
 			bar = progressbar.NewOptions64(max(p.Total, 1), progressbar.OptionSetWriter(m.Stderr), progressbar.OptionShowBytes(true),
 				progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionFullWidth())
 		}
 		bar.Describe(fmt.Sprintf("region %s: %d records", p.Region, p.Records))
 		_ = bar.Set64(p.Bytes)
-	}})
+	}
+	res, err := fiasimport.Import(ctx, st, src, load)
 	if bar != nil {
 		_ = bar.Finish()
 	}
@@ -80,7 +92,11 @@ func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt g
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, r := range res.Regions {
-		fmt.Fprintf(m.Stdout, "region %02d: %d address objects, %d houses\n", r.Region, r.Objects, r.Houses)
+		apartments := ""
+		if load.Apartments {
+			apartments = fmt.Sprintf(", %d apartments", r.Apartments)
+		}
+		fmt.Fprintf(m.Stdout, "region %02d: %d address objects, %d houses%s\n", r.Region, r.Objects, r.Houses, apartments)
 	}
 	resumed := ""
 	if res.Resumed > 0 {

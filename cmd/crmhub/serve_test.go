@@ -297,6 +297,13 @@ func TestServeEndToEnd(t *testing.T) {
 		code, out, stderr = run(t, env, "fias", "import", "--delta", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip")
 		require.Equal(t, 0, code, stderr)
 		require.Contains(t, out, "region 99: 48 address objects, 550 houses")
+		// With the flats and other premises, asked for.
+		code, out, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--with", "apartments")
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, out, "region 99: 48 address objects, 550 houses, 1 apartments")
+		code, _, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--with", "rooms")
+		require.Equal(t, 2, code)
+		require.Contains(t, stderr, `--with: "rooms" is not something the import loads`)
 		code, _, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--regions", "7")
 		require.Equal(t, 2, code)
 		require.Contains(t, stderr, `"7" is not a region code`)

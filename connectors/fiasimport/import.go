@@ -35,6 +35,10 @@ type Options struct {
 	// loaded before: its changed, new and retired objects and houses, moves
 	// and parameters, each region in one transaction.
 	Delta bool
+	// Apartments loads the flats, offices and other premises of the
+	// houses (AS_APARTMENTS and their parameters), which a full country
+	// holds tens of millions of: asked for, not by default.
+	Apartments bool
 	// Parallel is how many files of a region load at once (default 2).
 	Parallel int
 	// Progress, when set, is told after each batch (one call at a time).
@@ -179,7 +183,7 @@ func (im *importer) reference(ctx context.Context, f gar.File) error {
 func (im *importer) region(ctx context.Context, region string, files []gar.File) error {
 	var loaded []gar.File
 	for _, f := range files {
-		if stagingTable(f.Kind) != "" {
+		if im.stagingTable(f.Kind) != "" {
 			loaded = append(loaded, f)
 		}
 	}
@@ -267,7 +271,7 @@ func (im *importer) file(ctx context.Context, imp core.FIASRegionLoad, f gar.Fil
 	batch := &batchReader{d: d, row: row, limit: im.opt.BatchSize}
 	for !batch.done {
 		batch.start = d.Count()
-		_, err := imp.Copy(ctx, f.Path, stagingTable(f.Kind), batch, func() (int64, bool) { return int64(d.Count()), batch.done })
+		_, err := imp.Copy(ctx, f.Path, im.stagingTable(f.Kind), batch, func() (int64, bool) { return int64(d.Count()), batch.done })
 		if batch.err != nil {
 			return fmt.Errorf("%s: %w", f.Path, batch.err)
 		}
@@ -343,8 +347,16 @@ func (im *importer) open(f gar.File) (*gar.Decoder, io.Closer, error) {
 }
 
 // stagingTable is where a kind's records go ("" for a kind not loaded).
-func stagingTable(k gar.Kind) core.FIASTable {
+func (im *importer) stagingTable(k gar.Kind) core.FIASTable {
 	switch k {
+	case gar.KindApartments:
+		if im.opt.Apartments {
+			return core.FIASApartments
+		}
+	case gar.KindApartmentsParams:
+		if im.opt.Apartments {
+			return core.FIASParams
+		}
 	case gar.KindAddrObj:
 		return core.FIASObjects
 	case gar.KindHouses:
@@ -402,6 +414,21 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 			c.TextOrNull(h.UpdateDate)
 			c.Bool(h.IsActive)
 			version(c, h.ID, h.PrevID, h.NextID, h.IsActual)
+			return true, nil
+		}
+	case gar.KindApartments:
+		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
+			a, err := d.Apartment()
+			if err != nil || !im.copied(a.IsActual, a.IsActive) {
+				return false, err
+			}
+			c.Int(a.ObjectID)
+			c.Text(a.ObjectGUID)
+			c.Text(a.Number)
+			c.Int(int64(a.ApartType))
+			c.TextOrNull(a.UpdateDate)
+			c.Bool(a.IsActive)
+			version(c, a.ID, a.PrevID, a.NextID, a.IsActual)
 			return true, nil
 		}
 	case gar.KindAdmHierarchy:

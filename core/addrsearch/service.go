@@ -16,8 +16,8 @@ import (
 // Types are the register's type words: of address objects by level, of
 // houses and of their blocks (корпус, строение) by id.
 type Types struct {
-	Objects           []TypeName
-	Houses, AddHouses map[int]TypeName
+	Objects                       []TypeName
+	Houses, AddHouses, Apartments map[int]TypeName
 }
 
 // House is a house of the register with its parameters.
@@ -33,6 +33,18 @@ type House struct {
 	Add2                                           string
 	AddType2                                       int
 	PostalCode, OKATO, OKTMO, TaxOffice, Cadastral string
+}
+
+// Flat is a flat, an office or other premises of a house (loaded when
+// an import was asked for them), with its parameters.
+type Flat struct {
+	Region                int
+	ID                    int64
+	GUID                  string
+	House                 int64 // the house's object id
+	Number                string
+	Type                  int
+	PostalCode, Cadastral string
 }
 
 // HouseQuery asks for the houses of some parents of a region whose number
@@ -56,6 +68,11 @@ type Source interface {
 	// AddressSuccessor is the ФИАС id that took a retired one's place
 	// ("" for none).
 	AddressSuccessor(ctx context.Context, id string) (string, error)
+	// Flats finds the flats of some houses of a region by number.
+	Flats(ctx context.Context, region int, houses []int64, number string) ([]Flat, error)
+	// FlatsByID finds flats by ФИАС id or cadastral number, each with its
+	// house.
+	FlatsByID(ctx context.Context, id string, limit int) ([]Flat, []House, error)
 }
 
 // Service answers address lookups (core.AddressDirectory): the objects
@@ -222,6 +239,10 @@ func (s *Service) houses(ctx context.Context, l *loaded, matches []Match, terms 
 			found[h.Parent] = append(found[h.Parent], h)
 		}
 	}
+	flats, err := s.flats(ctx, found, terms.Flat)
+	if err != nil {
+		return nil, err
+	}
 	var out []core.RegisterAddress
 	for _, id := range order {
 		parent, _ := l.ix.ByID(id)
@@ -230,13 +251,51 @@ func (s *Service) houses(ctx context.Context, l *loaded, matches []Match, terms 
 				return out, nil
 			}
 			a := l.houseAddress(parent, h)
-			if terms.Flat != "" {
+			if f, ok := flats[h.ID]; ok {
+				l.withFlat(&a, f)
+			} else if terms.Flat != "" {
 				a.Flat = core.AddressPart{Name: terms.Flat, Type: "кв", TypeFull: "квартира"}
 			}
 			out = append(out, a)
 		}
 	}
 	return out, nil
+}
+
+// flats are the register's flats of the houses found numbered as typed,
+// by house (none when no flat was typed or none was loaded).
+func (s *Service) flats(ctx context.Context, found map[int64][]House, number string) (map[int64]Flat, error) {
+	if number == "" {
+		return nil, nil
+	}
+	byRegion := map[int][]int64{}
+	for _, hs := range found {
+		for _, h := range hs {
+			byRegion[h.Region] = append(byRegion[h.Region], h.ID)
+		}
+	}
+	out := map[int64]Flat{}
+	for region, houses := range byRegion {
+		fs, err := s.src.Flats(ctx, region, houses, number)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			out[f.House] = f
+		}
+	}
+	return out, nil
+}
+
+// withFlat makes a house's address the address of one of its flats.
+func (l *loaded) withFlat(a *core.RegisterAddress, f Flat) {
+	t := l.types.Apartments[f.Type]
+	a.Flat = core.AddressPart{Name: f.Number, Type: trimDot(t.Short), TypeFull: strings.ToLower(t.Full), FIASID: f.GUID}
+	a.FIASID, a.FIASLevel = f.GUID, core.AddressLevelFlat
+	if f.PostalCode != "" {
+		a.PostalCode = f.PostalCode
+	}
+	a.FlatCadastral = f.Cadastral
 }
 
 // houseAddress is a house's address: its parent's, then the house.
@@ -270,8 +329,8 @@ func (l *loaded) houseAddress(parent *Object, h House) core.RegisterAddress {
 
 func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
 
-// FindAddresses implements core.AddressDirectory: by ФИАС id (an object
-// or a house), КЛАДР code or cadastral number. A retired ФИАС id finds
+// FindAddresses implements core.AddressDirectory: by ФИАС id (an object,
+// a house or a flat), КЛАДР code or cadastral number. A retired ФИАС id finds
 // the object or house that took its place.
 func (s *Service) FindAddresses(ctx context.Context, id string, count int) ([]core.RegisterAddress, error) {
 	l, err := s.index(ctx)
@@ -300,17 +359,28 @@ func (s *Service) find(ctx context.Context, l *loaded, id string, count int) ([]
 	if o, ok := l.ix.ByKLADR(id); ok {
 		return []core.RegisterAddress{l.ix.Address(o)}, nil
 	}
-	hs, err := s.src.HousesByID(ctx, id, min(max(count, 1), core.MaxAddressSuggestions))
+	limit := min(max(count, 1), core.MaxAddressSuggestions)
+	hs, err := s.src.HousesByID(ctx, id, limit)
 	if err != nil {
 		return nil, err
 	}
+	var flats []Flat
+	if len(hs) == 0 {
+		if flats, hs, err = s.src.FlatsByID(ctx, id, limit); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]core.RegisterAddress, 0, len(hs))
-	for _, h := range hs {
+	for i, h := range hs {
 		parent, ok := l.ix.ByID(h.Parent)
 		if !ok {
 			continue
 		}
-		out = append(out, l.houseAddress(parent, h))
+		a := l.houseAddress(parent, h)
+		if i < len(flats) {
+			l.withFlat(&a, flats[i])
+		}
+		out = append(out, a)
 	}
 	return out, nil
 }

@@ -35,6 +35,12 @@ func (s *source) HousesByID(context.Context, string, int) ([]addrsearch.House, e
 func (s *source) AddressSuccessor(_ context.Context, id string) (string, error) {
 	return s.successors[id], nil
 }
+func (s *source) Flats(context.Context, int, []int64, string) ([]addrsearch.Flat, error) {
+	return nil, nil
+}
+func (s *source) FlatsByID(context.Context, string, int) ([]addrsearch.Flat, []addrsearch.House, error) {
+	return nil, nil, nil
+}
 
 // TestFindRetiredID: a retired id finds the object that took its place;
 // an id neither served nor retired finds nothing.

@@ -22,6 +22,8 @@ var fiasStage = map[core.FIASTable]string{
 	core.FIASHouses: "object_id bigint NOT NULL, guid uuid NOT NULL, house_num text NOT NULL, house_type smallint NOT NULL, " +
 		"add_num1 text NOT NULL, add_type1 smallint NOT NULL, add_num2 text NOT NULL, add_type2 smallint NOT NULL, updated date, active boolean NOT NULL, " +
 		fiasVersion,
+	core.FIASApartments: "object_id bigint NOT NULL, guid uuid NOT NULL, number text NOT NULL, apart_type smallint NOT NULL, updated date, " +
+		"active boolean NOT NULL, " + fiasVersion,
 	core.FIASAdm:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, path text NOT NULL, start date",
 	core.FIASMun:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, oktmo text NOT NULL, start date",
 	core.FIASParams:       "region smallint NOT NULL, object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
@@ -259,6 +261,7 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 	}
 	houses, objects := fmt.Sprintf("fias_houses_%02d_%s", imp.region, imp.run), fmt.Sprintf("fias_addr_objects_%02d_%s", imp.region, imp.run)
 	params := fmt.Sprintf("fias_house_params_%02d_%s", imp.region, imp.run)
+	apartments := fmt.Sprintf("fias_apartments_%02d_%s", imp.region, imp.run)
 	err = imp.s.inTx(ctx, func(tx pgx.Tx) error {
 		// The joins, sorts and aggregates of a region of millions of houses
 		// stay in memory rather than spill to disk; statistics of the
@@ -267,7 +270,7 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
 			return fmt.Errorf("tune the region's build: %w", err)
 		}
-		for _, t := range []core.FIASTable{core.FIASObjects, core.FIASHouses, core.FIASAdm, core.FIASMun, core.FIASObjectParams} {
+		for _, t := range []core.FIASTable{core.FIASObjects, core.FIASHouses, core.FIASApartments, core.FIASAdm, core.FIASMun, core.FIASObjectParams} {
 			if _, err := tx.Exec(ctx, `ANALYZE `+imp.stageSQL(t)); err != nil {
 				return fmt.Errorf("analyze the region's staging: %w", err)
 			}
@@ -282,12 +285,15 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		if err := imp.buildParams(ctx, tx, params); err != nil {
 			return err
 		}
+		if res.Apartments, err = imp.buildApartments(ctx, tx, apartments); err != nil {
+			return err
+		}
 		return imp.linkSuccessors(ctx, tx, false, pgx.Identifier{houses}.Sanitize(), pgx.Identifier{objects}.Sanitize())
 	})
 	if err != nil {
 		return res, err
 	}
-	for _, t := range []string{houses, objects, params} {
+	for _, t := range []string{houses, objects, params, apartments} {
 		if _, err := imp.s.db(ctx).Exec(ctx, `ANALYZE `+pgx.Identifier{t}.Sanitize()); err != nil {
 			return res, fmt.Errorf("analyze %s: %w", t, err)
 		}
@@ -302,9 +308,12 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		if err := imp.swap(ctx, tx, "fias_house_params", params); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO fias_regions (region, objects, houses, files, loaded_at) VALUES ($1, $2, $3, $4, now())
-			ON CONFLICT (region) DO UPDATE SET objects = excluded.objects, houses = excluded.houses, files = excluded.files,
-			loaded_at = excluded.loaded_at`, imp.region, res.Objects, res.Houses, paths)
+		if err := imp.swap(ctx, tx, "fias_apartments", apartments); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO fias_regions (region, objects, houses, apartments, files, loaded_at) VALUES ($1, $2, $3, $4, $5, now())
+			ON CONFLICT (region) DO UPDATE SET objects = excluded.objects, houses = excluded.houses, apartments = excluded.apartments,
+			files = excluded.files, loaded_at = excluded.loaded_at`, imp.region, res.Objects, res.Houses, res.Apartments, paths)
 		return wrap("record the region", err)
 	})
 	if err != nil {
@@ -374,6 +383,27 @@ func (imp *FIASRegionImport) insertHouses(ctx context.Context, tx pgx.Tx, t, hou
 		return 0, fmt.Errorf("build the region's houses: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// buildApartments makes the region's apartments table: each one's latest
+// actual and active version under its house (none when the import was
+// not asked for them: a region loaded again without them serves none).
+func (imp *FIASRegionImport) buildApartments(ctx context.Context, tx pgx.Tx, name string) (int64, error) {
+	t := pgx.Identifier{name}.Sanitize()
+	if _, err := tx.Exec(ctx, `CREATE TABLE `+t+` (LIKE fias_apartments, CHECK (region = `+strconv.Itoa(imp.region)+`))`); err != nil {
+		return 0, fmt.Errorf("create the region's apartments: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO `+t+` (region, object_id, guid, parent_id, number, apart_type, record_id, updated)
+		SELECT $1, a.object_id, a.guid, h.parent_id, a.number, a.apart_type, a.record_id, a.updated
+		FROM (SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASApartments)+` WHERE actual AND active
+			ORDER BY object_id, updated DESC) a
+		LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id FROM `+imp.stageSQL(core.FIASAdm)+`
+			WHERE object_id IN (SELECT object_id FROM `+imp.stageSQL(core.FIASApartments)+`) ORDER BY object_id, start DESC) h USING (object_id)`,
+		imp.region)
+	if err != nil {
+		return 0, fmt.Errorf("build the region's apartments: %w", err)
+	}
+	return tag.RowsAffected(), imp.index(ctx, tx, name, "fias_apartments")
 }
 
 // buildObjects makes the region's address objects: each one's latest
@@ -603,6 +633,10 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE actual AND NOT active)`},
 			{"retire house parameters", `DELETE FROM fias_house_params WHERE region = ` + r + ` AND object_id IN
 				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE actual AND NOT active)`},
+			{"retire apartments", `DELETE FROM fias_apartments WHERE region = ` + r + ` AND object_id IN
+				(SELECT object_id FROM ` + imp.stageSQL(core.FIASApartments) + ` WHERE actual AND NOT active)`},
+			{"retire apartment parameters", `DELETE FROM fias_house_params WHERE region = ` + r + ` AND object_id IN
+				(SELECT object_id FROM ` + imp.stageSQL(core.FIASApartments) + ` WHERE actual AND NOT active)`},
 			// New and changed objects, with their place when the delta moved them.
 			{"merge objects", `INSERT INTO fias_addr_objects AS t (region, object_id, guid, level, name, type_name, parent_id, path, houses, updated,
 					record_id)
@@ -628,6 +662,15 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 					add_num2 = excluded.add_num2, add_type2 = excluded.add_type2, updated = excluded.updated, record_id = excluded.record_id,
 					parent_id = coalesce(excluded.parent_id, t.parent_id)`},
 			{"move houses", `UPDATE fias_houses t SET parent_id = a.parent_id
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
+				WHERE t.region = ` + r + ` AND t.object_id = a.object_id AND t.parent_id IS DISTINCT FROM a.parent_id`},
+			{"merge apartments", `INSERT INTO fias_apartments AS t (region, object_id, guid, parent_id, number, apart_type, record_id, updated)
+				SELECT ` + r + `, p.object_id, p.guid, a.parent_id, p.number, p.apart_type, p.record_id, p.updated
+				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASApartments) + ` WHERE actual AND active ORDER BY object_id, updated DESC) p
+				LEFT JOIN (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a USING (object_id)
+				ON CONFLICT (region, object_id) DO UPDATE SET guid = excluded.guid, number = excluded.number, apart_type = excluded.apart_type,
+					record_id = excluded.record_id, updated = excluded.updated, parent_id = coalesce(excluded.parent_id, t.parent_id)`},
+			{"move apartments", `UPDATE fias_apartments t SET parent_id = a.parent_id
 				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
 				WHERE t.region = ` + r + ` AND t.object_id = a.object_id AND t.parent_id IS DISTINCT FROM a.parent_id`},
 			// A parameter the delta gives replaces the house's value of its type.
@@ -661,8 +704,9 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 		}
 		if err := tx.QueryRow(ctx, `UPDATE fias_regions SET loaded_at = now(), files = files || $2::text[],
 				objects = (SELECT count(*) FROM fias_addr_objects WHERE region = $1),
-				houses = (SELECT count(*) FROM fias_houses WHERE region = $1)
-			WHERE region = $1 RETURNING objects, houses`, imp.region, paths).Scan(&res.Objects, &res.Houses); err != nil {
+				houses = (SELECT count(*) FROM fias_houses WHERE region = $1),
+				apartments = (SELECT count(*) FROM fias_apartments WHERE region = $1)
+			WHERE region = $1 RETURNING objects, houses, apartments`, imp.region, paths).Scan(&res.Objects, &res.Houses, &res.Apartments); err != nil {
 			return fmt.Errorf("record the region: %w", err)
 		}
 		return nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -46,7 +47,7 @@ func (s *Store) AddressObjects(ctx context.Context, fn func(addrsearch.Object) e
 
 // AddressTypes implements addrsearch.Source.
 func (s *Store) AddressTypes(ctx context.Context) (addrsearch.Types, error) {
-	t := addrsearch.Types{Houses: map[int]addrsearch.TypeName{}, AddHouses: map[int]addrsearch.TypeName{}}
+	t := addrsearch.Types{Houses: map[int]addrsearch.TypeName{}, AddHouses: map[int]addrsearch.TypeName{}, Apartments: map[int]addrsearch.TypeName{}}
 	rows, err := s.db(ctx).Query(ctx, `SELECT level, short_name, name FROM fias_object_types WHERE active`)
 	if err != nil {
 		return t, wrap("address types", err)
@@ -58,7 +59,7 @@ func (s *Store) AddressTypes(ctx context.Context) (addrsearch.Types, error) {
 	if err != nil {
 		return t, wrap("address types", err)
 	}
-	rows, err = s.db(ctx).Query(ctx, `SELECT kind, id, short_name, name FROM fias_house_types WHERE kind IN ('house', 'addhouse')`)
+	rows, err = s.db(ctx).Query(ctx, `SELECT kind, id, short_name, name FROM fias_house_types`)
 	if err != nil {
 		return t, wrap("address types", err)
 	}
@@ -66,10 +67,13 @@ func (s *Store) AddressTypes(ctx context.Context) (addrsearch.Types, error) {
 	var id int
 	var n addrsearch.TypeName
 	_, err = pgx.ForEachRow(rows, []any{&kind, &id, &n.Short, &n.Full}, func() error {
-		if kind == "house" {
+		switch kind {
+		case "house":
 			t.Houses[id] = n
-		} else {
+		case "addhouse":
 			t.AddHouses[id] = n
+		case "apartment":
+			t.Apartments[id] = n
 		}
 		return nil
 	})
@@ -80,10 +84,16 @@ const houseColumns = `h.region, h.object_id, h.guid::text, coalesce(h.parent_id,
 	h.add_num2, h.add_type2, coalesce(p.postal, ''), coalesce(p.okato, ''), coalesce(p.oktmo, ''), coalesce(p.tax, ''), coalesce(p.cadastral, '')`
 
 // houseParams are a house's parameters as columns.
-const houseParams = `LEFT JOIN LATERAL (SELECT max(value) FILTER (WHERE type_id = 5) AS postal, max(value) FILTER (WHERE type_id = 6) AS okato,
+var houseParams = paramsOf("h")
+
+// paramsOf are the parameters of the house or apartment of a query's
+// alias as columns.
+func paramsOf(alias string) string {
+	return `LEFT JOIN LATERAL (SELECT max(value) FILTER (WHERE type_id = 5) AS postal, max(value) FILTER (WHERE type_id = 6) AS okato,
 	max(value) FILTER (WHERE type_id = 7) AS oktmo, max(value) FILTER (WHERE type_id = 1) AS tax,
 	max(value) FILTER (WHERE type_id = 8) AS cadastral
-	FROM fias_house_params WHERE region = h.region AND object_id = h.object_id) p ON true`
+	FROM fias_house_params WHERE region = ` + alias + `.region AND object_id = ` + alias + `.object_id) p ON true`
+}
 
 func scanHouse(row pgx.CollectableRow) (addrsearch.House, error) {
 	var h addrsearch.House
@@ -149,4 +159,58 @@ func addressSuccessor(ctx context.Context, db dbtx, id string) (string, error) {
 			SELECT s.successor, c.step + 1 FROM fias_successors s JOIN chain c ON s.guid = c.guid WHERE c.step < 32)
 		SELECT coalesce((SELECT guid::text FROM chain ORDER BY step DESC LIMIT 1), '')`, strings.ToLower(id)).Scan(&next)
 	return next, wrap("address successor", err)
+}
+
+// Flats implements addrsearch.Source: the flats of some houses of a
+// region numbered as typed (case aside).
+func (s *Store) Flats(ctx context.Context, region int, houses []int64, number string) ([]addrsearch.Flat, error) {
+	if len(houses) == 0 || number == "" {
+		return nil, nil
+	}
+	return queryFlats(ctx, s.db(ctx), "flats", `a.region = $1 AND a.parent_id = ANY($2) AND lower(a.number) = $3`,
+		region, houses, strings.ToLower(number))
+}
+
+// FlatsByID implements addrsearch.Source: the flat of a ФИАС id or a
+// cadastral number, and its house.
+func (s *Store) FlatsByID(ctx context.Context, id string, limit int) ([]addrsearch.Flat, []addrsearch.House, error) {
+	return flatsByID(ctx, s.db(ctx), id, limit)
+}
+
+func flatsByID(ctx context.Context, db dbtx, id string, limit int) ([]addrsearch.Flat, []addrsearch.House, error) {
+	where := `a.guid = $1::uuid`
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		where = `(a.region, a.object_id) IN (SELECT region, object_id FROM fias_house_params WHERE type_id = 8 AND value = $1)`
+	}
+	flats, err := queryFlats(ctx, db, "flats by id", where+` LIMIT $2`, strings.ToLower(id), limit)
+	if err != nil || len(flats) == 0 {
+		return nil, nil, err
+	}
+	houses := make([]addrsearch.House, 0, len(flats))
+	for _, f := range flats {
+		hs, err := queryHouses(ctx, db, "flats by id", `h.region = $1 AND h.object_id = $2`, f.Region, f.House)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(hs) == 0 {
+			return nil, nil, fmt.Errorf("flats by id: the house of flat %s is not served", f.GUID)
+		}
+		houses = append(houses, hs[0])
+	}
+	return flats, houses, nil
+}
+
+func queryFlats(ctx context.Context, db dbtx, op, where string, args ...any) ([]addrsearch.Flat, error) {
+	rows, err := db.Query(ctx, `SELECT a.region, a.object_id, a.guid::text, coalesce(a.parent_id, 0), a.number, a.apart_type,
+			coalesce(p.postal, ''), coalesce(p.cadastral, '')
+		FROM fias_apartments a `+paramsOf("a")+` WHERE `+where, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (addrsearch.Flat, error) {
+		var f addrsearch.Flat
+		err := row.Scan(&f.Region, &f.ID, &f.GUID, &f.House, &f.Number, &f.Type, &f.PostalCode, &f.Cadastral)
+		return f, err
+	})
+	return out, wrap(op, err)
 }

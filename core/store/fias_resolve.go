@@ -26,7 +26,7 @@ func resolveAddress(ctx context.Context, db dbtx, field string, old, a *core.Pos
 	}
 	flat := a.Flat
 	*a = ra.PostalAddress()
-	a.Flat = flat
+	a.Flat = cmp.Or(ra.FlatLine(), flat)
 	return nil
 }
 
@@ -40,7 +40,7 @@ func resolveLeadAddress(ctx context.Context, db dbtx, field string, old, a *core
 	if err != nil {
 		return err
 	}
-	*a = ra.VtigerAddress(a.Flat, a.POBox)
+	*a = ra.VtigerAddress(cmp.Or(ra.FlatLine(), a.Flat), a.POBox)
 	return nil
 }
 
@@ -66,14 +66,25 @@ func lookupServed(ctx context.Context, db dbtx, field, fiasID string) (core.Regi
 	if err != nil {
 		return core.RegisterAddress{}, err
 	}
+	var flats []addrsearch.Flat
+	if len(houses) == 0 {
+		if flats, houses, err = flatsByID(ctx, db, id, 1); err != nil {
+			return core.RegisterAddress{}, err
+		}
+	}
 	isHouse := len(houses) > 0
 	var h addrsearch.House
-	var houseType, blockType string
+	var houseType, blockType, flatType string
 	if isHouse {
 		h = houses[0]
+		flatTypeID := -1
+		if len(flats) > 0 {
+			flatTypeID = flats[0].Type
+		}
 		err := db.QueryRow(ctx, `SELECT coalesce(max(short_name) FILTER (WHERE kind = 'house' AND id = $1), ''),
-			coalesce(max(short_name) FILTER (WHERE kind = 'addhouse' AND id = $2), '') FROM fias_house_types`, h.Type, h.AddType1).
-			Scan(&houseType, &blockType)
+			coalesce(max(short_name) FILTER (WHERE kind = 'addhouse' AND id = $2), ''),
+			coalesce(max(short_name) FILTER (WHERE kind = 'apartment' AND id = $3), '') FROM fias_house_types`, h.Type, h.AddType1, flatTypeID).
+			Scan(&houseType, &blockType, &flatType)
 		if err != nil {
 			return core.RegisterAddress{}, fmt.Errorf("resolve %s: %w", field, err)
 		}
@@ -114,17 +125,23 @@ func lookupServed(ctx context.Context, db dbtx, field, fiasID string) (core.Regi
 	ra := core.BuildRegisterAddress(chain)
 	ra.PostalCode, ra.OKTMO = objPostal, objOKTMO
 	if isHouse {
-		ra.House = core.AddressPart{Name: h.Number, Type: strings.TrimSuffix(houseType, "."), FIASID: id}
+		ra.House = core.AddressPart{Name: h.Number, Type: strings.TrimSuffix(houseType, "."), FIASID: h.GUID}
 		if h.Add1 != "" {
 			ra.Block = core.AddressPart{Name: h.Add1, Type: strings.TrimSuffix(blockType, ".")}
 		}
-		ra.FIASID, ra.FIASLevel = id, core.AddressLevelHouse
+		ra.FIASID, ra.FIASLevel = h.GUID, core.AddressLevelHouse
 		if h.PostalCode != "" {
 			ra.PostalCode = h.PostalCode
 		}
 		if h.OKTMO != "" {
 			ra.OKTMO = h.OKTMO
 		}
+	}
+	if len(flats) > 0 {
+		f := flats[0]
+		ra.Flat = core.AddressPart{Name: f.Number, Type: strings.TrimSuffix(flatType, "."), FIASID: f.GUID}
+		ra.FIASID, ra.FIASLevel = f.GUID, core.AddressLevelFlat
+		ra.PostalCode = cmp.Or(f.PostalCode, ra.PostalCode)
 	}
 	return ra, nil
 }
