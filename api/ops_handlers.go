@@ -5,6 +5,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -67,7 +69,8 @@ func (s *Server) MetricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(fiber.HeaderXContentTypeOptions, "nosniff")
 		w.Header().Set(fiber.HeaderCacheControl, "no-store")
-		if r.URL.Path != "/metrics" {
+		profile := s.cfg.Pprof && strings.HasPrefix(r.URL.Path, "/debug/pprof/")
+		if r.URL.Path != "/metrics" && !profile {
 			http.NotFound(w, r)
 			return
 		}
@@ -79,6 +82,30 @@ func (s *Server) MetricsHandler() http.Handler {
 				Status: http.StatusUnauthorized, Detail: metricsTokenNeeded, Instance: r.URL.Path})
 			return
 		}
+		if profile {
+			servePprof(w, r)
+			return
+		}
 		prom.ServeHTTP(w, r)
 	})
+}
+
+// servePprof serves Go's profiles under /debug/pprof/ (the package's
+// handlers, not http.DefaultServeMux, which nothing here serves).
+func servePprof(w http.ResponseWriter, r *http.Request) {
+	w.Header().Del(fiber.HeaderCacheControl)
+	switch name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/"); name {
+	case "":
+		pprof.Index(w, r)
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Handler(name).ServeHTTP(w, r)
+	}
 }

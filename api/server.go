@@ -52,6 +52,9 @@ type Config struct {
 	// SeparateMetrics leaves /metrics off this server: cmd serves
 	// MetricsHandler on a listener of its own (metrics.addr).
 	SeparateMetrics bool
+	// Pprof serves Go's profiles under /debug/pprof/ from MetricsHandler
+	// (cmd serves it on metrics.addr only).
+	Pprof bool
 	// RequireIfMatch makes a PATCH, PUT or DELETE of a versioned record
 	// without If-Match naming a version a 428 (no blind writes); off, such
 	// a write is last-write-wins.

@@ -396,6 +396,9 @@ type MetricsConfig struct {
 	// Token, when set, is the bearer token /metrics asks for (at least 16
 	// characters), wherever it is served.
 	Token string `yaml:"token"`
+	// Pprof serves Go's profiles (/debug/pprof/) beside /metrics, behind
+	// the same token: on metrics.addr only, never on the API's port.
+	Pprof bool `yaml:"pprof"`
 }
 
 // validate checks the metrics keys; apiAddr is http.addr.
@@ -404,6 +407,9 @@ func (m MetricsConfig) validate(apiAddr string) error {
 		return errors.New("token: must be at least 16 printable ASCII characters without spaces")
 	}
 	if m.Addr == "" {
+		if m.Pprof {
+			return errors.New("pprof: needs metrics.addr (the profiles are never served on http.addr)")
+		}
 		return nil
 	}
 	if err := validAddr(m.Addr); err != nil {

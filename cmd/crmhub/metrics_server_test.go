@@ -21,7 +21,8 @@ func TestMetricsAndIfMatchConfig(t *testing.T) {
 		"CRMHUB_METRICS_TOKEN=with spaces in it ok": "metrics.token",
 		"CRMHUB_METRICS_ADDR=9090":                  "metrics.addr",
 		"CRMHUB_METRICS_ADDR=example.ru:9090":       "metrics.addr",
-		"CRMHUB_METRICS_ADDR=127.0.0.1:8080":        "metrics.addr", // http.addr's
+		"CRMHUB_METRICS_ADDR=127.0.0.1:8080":        "metrics.addr",  // http.addr's
+		"CRMHUB_METRICS_PPROF=true":                 "metrics.pprof", // never on http.addr
 		"CRMHUB_API_REQUIRE_IF_MATCH=perhaps":       "api.require_if_match",
 	} {
 		k, v, _ := strings.Cut(env, "=")
@@ -52,6 +53,7 @@ func TestServeMetricsApartAndRequireIfMatch(t *testing.T) {
 	env["CRMHUB_METRICS_ADDR"] = freeAddr(t)
 	env["CRMHUB_METRICS_TOKEN"] = "s3cret-metrics-token"
 	env["CRMHUB_API_REQUIRE_IF_MATCH"] = "true"
+	env["CRMHUB_METRICS_PPROF"] = "true"
 	h := serveInProcess(t, env)
 	key, err := os.ReadFile(filepath.Join(dir, "admin.key"))
 	require.NoError(t, err)
@@ -59,22 +61,32 @@ func TestServeMetricsApartAndRequireIfMatch(t *testing.T) {
 
 	status, _, _ := c.do(t, "GET", "/metrics", "")
 	require.Equal(t, 404, status, "not on the API's address")
-	scrape := func(auth string) int {
-		req, err := http.NewRequest("GET", "http://"+env["CRMHUB_METRICS_ADDR"]+"/metrics", nil)
+	var get func(path, auth string) int
+	scrape := func(auth string) int { return get("/metrics", auth) }
+	get = func(path, auth string) int {
+		req, err := http.NewRequest("GET", "http://"+env["CRMHUB_METRICS_ADDR"]+path, nil)
 		require.NoError(t, err)
 		req.Header.Set("Authorization", auth)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode == 200 {
+		if resp.StatusCode == 200 && path == "/metrics" {
 			require.Contains(t, string(body), "crmhub_http_request_duration_seconds")
+		}
+		if resp.StatusCode == 200 && path == "/debug/pprof/heap?debug=1" {
+			require.Contains(t, string(body), "heap profile")
 		}
 		return resp.StatusCode
 	}
 	require.Equal(t, 401, scrape(""))
 	require.Equal(t, 401, scrape("Bearer s3cret-metrics-tokeN"))
 	require.Equal(t, 200, scrape("Bearer s3cret-metrics-token"))
+	// metrics.pprof: Go's profiles there, behind the same token.
+	require.Equal(t, 401, get("/debug/pprof/heap?debug=1", ""))
+	require.Equal(t, 200, get("/debug/pprof/heap?debug=1", "Bearer s3cret-metrics-token"))
+	status, _, _ = c.do(t, "GET", "/debug/pprof/heap", "")
+	require.Equal(t, 404, status, "not on the API's address")
 
 	status, _, body := c.do(t, "POST", "/api/v1/leads", `{"last_name":"Кузнецов","company":"ИП Кузнецов"}`)
 	require.Equal(t, 201, status, string(body))

@@ -158,7 +158,7 @@ func (m *Main) runServer(ctx context.Context, cfg Config, st *store.Store, pg *p
 		AttachmentMaxSize: cfg.Attachments.MaxSize, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, AccessLog: cfg.HTTP.AccessLog, Logger: log,
 		AccessLogger: newLogger(cfg.Log, accessOut), Registry: reg, MetricsToken: cfg.Metrics.Token,
-		SeparateMetrics: cfg.Metrics.Addr != "", RequireIfMatch: cfg.API.RequireIfMatch, Auth: cfg.Auth.api(),
+		SeparateMetrics: cfg.Metrics.Addr != "", Pprof: cfg.Metrics.Pprof, RequireIfMatch: cfg.API.RequireIfMatch, Auth: cfg.Auth.api(),
 		SuggestionOrigins: cfg.Suggestions.AllowedOrigins},
 		deps)
 	if err != nil {
