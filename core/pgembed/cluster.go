@@ -96,6 +96,13 @@ func (s *Server) writeConf() error {
 		// p99 spike: let checkpoints run on their 5-minute timer instead.
 		"max_wal_size": "2GB",
 		"min_wal_size": "256MB",
+		// A private cluster has no standbys and no WAL archive: the WAL
+		// carries crash recovery only, and a table built and filled in
+		// one transaction (the address register's regions) is written
+		// once, to its files, not again to the WAL. Settings may raise it
+		// for a standby.
+		"wal_level":       "minimal",
+		"max_wal_senders": "0",
 	}
 	if s.cfg.Listen {
 		set["listen_addresses"] = "127.0.0.1"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/crmhub/crmhub/core"
 )
@@ -163,8 +164,18 @@ func (imp *FIASRegionImport) start(ctx context.Context, paths []string) error {
 				kind = ""
 				cols = strings.Replace(cols, "region smallint NOT NULL", "region smallint NOT NULL DEFAULT "+strconv.Itoa(imp.region), 1)
 			}
-			if _, err := tx.Exec(ctx, `CREATE `+kind+`TABLE `+pgx.Identifier{imp.stage(t)}.Sanitize()+` (`+cols+`)`); err != nil {
+			// No autovacuum: the import analyzes what it reads, and a
+			// worker analyzing a staging table holds up its DROP until
+			// the deadlock check cancels the worker, a second later.
+			if _, err := tx.Exec(ctx, `CREATE `+kind+`TABLE `+pgx.Identifier{imp.stage(t)}.Sanitize()+` (`+cols+`) WITH (autovacuum_enabled = false)`); err != nil {
 				return fmt.Errorf("create the region's staging: %w", err)
+			}
+			// The retired versions, which successors are looked for from,
+			// are found without reading the millions of live ones.
+			if strings.Contains(cols, "active boolean") {
+				if _, err := tx.Exec(ctx, `CREATE INDEX ON `+pgx.Identifier{imp.stage(t)}.Sanitize()+` (record_id) WHERE NOT active`); err != nil {
+					return fmt.Errorf("create the region's staging: %w", err)
+				}
 			}
 		}
 		for _, p := range paths {
@@ -182,10 +193,13 @@ func (imp *FIASRegionImport) start(ctx context.Context, paths []string) error {
 func (imp *FIASRegionImport) drop(ctx context.Context) error {
 	return imp.s.inTx(ctx, func(tx pgx.Tx) error {
 		if imp.run != "" {
+			// One statement: dropping waits for the other sessions once.
+			var tables []string
 			for t := range fiasStage {
-				if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{imp.stage(t)}.Sanitize()); err != nil {
-					return fmt.Errorf("drop the region's staging: %w", err)
-				}
+				tables = append(tables, pgx.Identifier{imp.stage(t)}.Sanitize())
+			}
+			if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+strings.Join(tables, ", ")); err != nil {
+				return fmt.Errorf("drop the region's staging: %w", err)
 			}
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM fias_import_files WHERE region = $1`, imp.region)
@@ -253,62 +267,108 @@ func (imp *FIASRegionImport) donePaths() ([]string, error) {
 // Finish builds the region's tables from its staging, indexes them and
 // swaps them in as the region's partitions, then drops the staging.
 // Errors: EINVALID when a file is not done.
+//
+// The tables are built side by side, each in a transaction of its own on
+// a connection of its own (the houses; the parameters, apartments and
+// successors; the address objects, which count the houses, beside the
+// houses' other indexes), and swapped in together in one short
+// transaction: lookups see the region before or after. A build that fails
+// drops what it built; the staging stays for a resumed import.
 func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult, error) {
 	res := core.FIASRegionResult{Region: imp.region}
 	paths, err := imp.donePaths()
 	if err != nil {
 		return res, err
 	}
-	houses, objects := fmt.Sprintf("fias_houses_%02d_%s", imp.region, imp.run), fmt.Sprintf("fias_addr_objects_%02d_%s", imp.region, imp.run)
-	params := fmt.Sprintf("fias_house_params_%02d_%s", imp.region, imp.run)
-	apartments := fmt.Sprintf("fias_apartments_%02d_%s", imp.region, imp.run)
-	err = imp.s.inTx(ctx, func(tx pgx.Tx) error {
-		// The joins, sorts and aggregates of a region of millions of houses
-		// stay in memory rather than spill to disk; statistics of the
-		// staging tables let the planner hash-join them rather than sort
-		// them; JIT compiles for longer than it saves here.
-		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
-			return fmt.Errorf("tune the region's build: %w", err)
-		}
-		for _, t := range []core.FIASTable{core.FIASObjects, core.FIASHouses, core.FIASApartments, core.FIASAdm, core.FIASMun, core.FIASObjectParams} {
-			if _, err := tx.Exec(ctx, `ANALYZE `+imp.stageSQL(t)); err != nil {
+	b := imp.built()
+	if err := imp.dropBuilt(ctx); err != nil { // of a build stopped before its swap
+		return res, err
+	}
+	// Each step analyzes the staging it reads first (the planner then
+	// hash-joins them rather than sort them), on its own connection.
+	analyze := func(ctx context.Context, tables ...core.FIASTable) error {
+		for _, t := range tables {
+			if _, err := imp.s.db(ctx).Exec(ctx, `ANALYZE `+imp.stageSQL(t)); err != nil {
 				return fmt.Errorf("analyze the region's staging: %w", err)
 			}
 		}
-		var err error
-		if res.Houses, err = imp.buildHouses(ctx, tx, houses); err != nil {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := analyze(gctx, core.FIASHouses, core.FIASAdm); err != nil {
 			return err
 		}
-		if res.Objects, err = imp.buildObjects(ctx, tx, objects, houses); err != nil {
+		n, err := imp.buildHouses(gctx, b.houses)
+		if err != nil {
 			return err
 		}
-		if err := imp.buildParams(ctx, tx, params); err != nil {
-			return err
-		}
-		if res.Apartments, err = imp.buildApartments(ctx, tx, apartments); err != nil {
-			return err
-		}
-		return imp.linkSuccessors(ctx, tx, false, pgx.Identifier{houses}.Sanitize(), pgx.Identifier{objects}.Sanitize())
+		res.Houses = n
+		h, hctx := errgroup.WithContext(gctx)
+		h.Go(func() error {
+			return imp.buildTx(hctx, func(tx pgx.Tx) error { return imp.index(hctx, tx, b.houses, "fias_houses", false) })
+		})
+		h.Go(func() error {
+			return imp.buildTx(hctx, func(tx pgx.Tx) error {
+				n, err := imp.buildObjects(hctx, tx, b.objects, b.houses)
+				res.Objects = n
+				return err
+			})
+		})
+		return h.Wait()
 	})
-	if err != nil {
+	g.Go(func() error {
+		if err := analyze(gctx, core.FIASObjects, core.FIASMun, core.FIASObjectParams, core.FIASApartments, core.FIASParams); err != nil {
+			return err
+		}
+		if err := imp.buildTx(gctx, func(tx pgx.Tx) error { return imp.buildParams(gctx, tx) }); err != nil {
+			return err
+		}
+		if err := imp.buildTx(gctx, func(tx pgx.Tx) error {
+			n, err := imp.buildApartments(gctx, tx, b.apartments)
+			res.Apartments = n
+			return err
+		}); err != nil {
+			return err
+		}
+		return imp.buildTx(gctx, func(tx pgx.Tx) error { return imp.linkSuccessors(gctx, tx, false) })
+	})
+	if err := g.Wait(); err != nil {
+		if derr := imp.dropBuilt(context.WithoutCancel(ctx)); derr != nil {
+			imp.s.log.Warn("fias_build_cleanup_failed", "region", imp.region, "error", derr)
+		}
 		return res, err
 	}
-	for _, t := range []string{houses, objects, params, apartments} {
+	for _, t := range []string{b.houses, b.objects, imp.stage(core.FIASParams), b.apartments} {
 		if _, err := imp.s.db(ctx).Exec(ctx, `ANALYZE `+pgx.Identifier{t}.Sanitize()); err != nil {
 			return res, fmt.Errorf("analyze %s: %w", t, err)
 		}
 	}
 	err = imp.s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := imp.swap(ctx, tx, "fias_houses", houses); err != nil {
-			return err
+		params := pgx.Identifier{b.params}.Sanitize()
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+imp.stageSQL(core.FIASParams)+` RENAME TO `+params); err != nil {
+			return fmt.Errorf("build the region's house parameters: %w", err)
 		}
-		if err := imp.swap(ctx, tx, "fias_addr_objects", objects); err != nil {
-			return err
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+params+` ALTER COLUMN region DROP DEFAULT, RESET (autovacuum_enabled)`); err != nil {
+			return fmt.Errorf("build the region's house parameters: %w", err)
 		}
-		if err := imp.swap(ctx, tx, "fias_house_params", params); err != nil {
-			return err
+		var old []string
+		for _, p := range []struct{ parent, table string }{{"fias_houses", b.houses}, {"fias_addr_objects", b.objects},
+			{"fias_house_params", b.params}, {"fias_apartments", b.apartments}} {
+			o, err := imp.swap(ctx, tx, p.parent, p.table)
+			if err != nil {
+				return err
+			}
+			if o != "" {
+				old = append(old, pgx.Identifier{o}.Sanitize())
+			}
 		}
-		if err := imp.swap(ctx, tx, "fias_apartments", apartments); err != nil {
+		if len(old) > 0 { // one statement: dropping waits for the other sessions once
+			if _, err := tx.Exec(ctx, `DROP TABLE `+strings.Join(old, ", ")); err != nil {
+				return fmt.Errorf("drop the region's previous tables: %w", err)
+			}
+		}
+		if err := imp.keepRetired(ctx, tx, "fias_houses", "fias_addr_objects"); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO fias_regions (region, objects, houses, apartments, files, loaded_at) VALUES ($1, $2, $3, $4, $5, now())
@@ -322,67 +382,90 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 	return res, imp.drop(ctx)
 }
 
-// buildParams makes the staged parameters of the houses the region's
-// table of them: they were copied logged, in the partitions' shape.
-func (imp *FIASRegionImport) buildParams(ctx context.Context, tx pgx.Tx, name string) error {
-	t := pgx.Identifier{name}.Sanitize()
-	if _, err := tx.Exec(ctx, `ALTER TABLE `+imp.stageSQL(core.FIASParams)+` RENAME TO `+t); err != nil {
+// builtTables are the names of a run's built tables.
+type builtTables struct{ houses, objects, params, apartments string }
+
+func (imp *FIASRegionImport) built() builtTables {
+	name := func(t string) string { return fmt.Sprintf("%s_%02d_%s", t, imp.region, imp.run) }
+	return builtTables{houses: name("fias_houses"), objects: name("fias_addr_objects"), params: name("fias_house_params"),
+		apartments: name("fias_apartments")}
+}
+
+// dropBuilt drops the tables a build of this run made and did not swap in
+// (the parameters are the staging's own table until the swap).
+func (imp *FIASRegionImport) dropBuilt(ctx context.Context) error {
+	b := imp.built()
+	_, err := imp.s.db(ctx).Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{b.houses}.Sanitize()+`, `+
+		pgx.Identifier{b.objects}.Sanitize()+`, `+pgx.Identifier{b.apartments}.Sanitize())
+	return wrap("drop the region's unfinished build", err)
+}
+
+// buildTx runs one step of a region's build in a transaction of its own,
+// tuned for it: the joins, sorts and aggregates of a region of millions
+// of houses stay in memory rather than spill to disk; JIT compiles for
+// longer than it saves here.
+func (imp *FIASRegionImport) buildTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return imp.s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
+			return fmt.Errorf("tune the region's build: %w", err)
+		}
+		return fn(tx)
+	})
+}
+
+// buildParams readies the staged parameters of the houses to become the
+// region's table of them (they were copied logged, in the partitions'
+// shape): the partition's check, validated, and its indexes. The swap
+// renames it.
+func (imp *FIASRegionImport) buildParams(ctx context.Context, tx pgx.Tx) error {
+	t := imp.stageSQL(core.FIASParams)
+	check := pgx.Identifier{fmt.Sprintf("fias_house_params_%02d_region", imp.region)}.Sanitize()
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` DROP CONSTRAINT IF EXISTS `+check+`, ADD CONSTRAINT `+check+
+		` CHECK (region = `+strconv.Itoa(imp.region)+`)`); err != nil {
 		return fmt.Errorf("build the region's house parameters: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` ADD CHECK (region = `+strconv.Itoa(imp.region)+`), ALTER COLUMN region DROP DEFAULT`); err != nil {
-		return fmt.Errorf("build the region's house parameters: %w", err)
-	}
-	return imp.index(ctx, tx, name, "fias_house_params")
+	return imp.index(ctx, tx, imp.stage(core.FIASParams), "fias_house_params", true)
 }
 
 // buildHouses makes the region's houses table: each house's latest
 // actual version, under its administrative parent, with its current
-// parameters. A full distribution has one actual version of a house and
-// one active link to its parent, which the unique index proves: the
-// joins then need no sort. Should it fail, the latest of each is taken.
-func (imp *FIASRegionImport) buildHouses(ctx context.Context, tx pgx.Tx, name string) (int64, error) {
+// parameters, and its unique index. A full distribution has one actual
+// version of a house and one active link to its parent, which the unique
+// index proves: the joins then need no sort. Should it fail, the latest
+// of each is taken. The other indexes are index's.
+func (imp *FIASRegionImport) buildHouses(ctx context.Context, name string) (int64, error) {
 	t := pgx.Identifier{name}.Sanitize()
-	if _, err := tx.Exec(ctx, `CREATE TABLE `+t+` (LIKE fias_houses, CHECK (region = `+strconv.Itoa(imp.region)+`))`); err != nil {
-		return 0, fmt.Errorf("create the region's houses: %w", err)
+	fill := func(houses, adm string) (int64, error) {
+		var n int64
+		err := imp.buildTx(ctx, func(tx pgx.Tx) error {
+			// CREATE TABLE AS, unlike INSERT, may run its join in parallel;
+			// the partition's NOT NULLs and check then come in one scan.
+			tag, err := tx.Exec(ctx, `CREATE TABLE `+t+` AS
+				SELECT `+strconv.Itoa(imp.region)+`::smallint AS region, h.object_id, h.guid, a.parent_id, h.house_num, h.house_type,
+					h.add_num1, h.add_type1, h.add_num2, h.add_type2, h.updated, h.record_id
+				FROM `+houses+` h LEFT JOIN `+adm+` a USING (object_id)`)
+			if err != nil {
+				return fmt.Errorf("create the region's houses: %w", err)
+			}
+			n = tag.RowsAffected()
+			if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` ALTER region SET NOT NULL, ALTER object_id SET NOT NULL, ALTER guid SET NOT NULL,
+				ALTER house_num SET NOT NULL, ALTER house_type SET NOT NULL, ALTER add_num1 SET NOT NULL, ALTER add_type1 SET NOT NULL,
+				ALTER add_num2 SET NOT NULL, ALTER add_type2 SET NOT NULL, ADD CHECK (region = `+strconv.Itoa(imp.region)+`)`); err != nil {
+				return fmt.Errorf("create the region's houses: %w", err)
+			}
+			_, err = tx.Exec(ctx, `CREATE UNIQUE INDEX `+pgx.Identifier{name + "_id"}.Sanitize()+` ON `+t+` (region, object_id)`)
+			return err
+		})
+		return n, err
 	}
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("build the region's houses: %w", err)
-	}
-	n, err := imp.insertHouses(ctx, sp, t, `(SELECT * FROM `+imp.stageSQL(core.FIASHouses)+` WHERE actual AND active)`, imp.stageSQL(core.FIASAdm))
-	if err == nil {
-		err = imp.index(ctx, sp, name, "fias_houses")
-	}
+	n, err := fill(`(SELECT * FROM `+imp.stageSQL(core.FIASHouses)+` WHERE actual AND active)`, imp.stageSQL(core.FIASAdm))
 	var pgErr *pgconn.PgError
-	switch {
-	case err == nil:
-		return n, wrap("build the region's houses", sp.Commit(ctx))
-	case !errors.As(err, &pgErr) || pgErr.Code != "23505":
-		return 0, err
+	if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		return n, wrap("build the region's houses", err)
 	}
-	if err := sp.Rollback(ctx); err != nil {
-		return 0, fmt.Errorf("build the region's houses: %w", err)
-	}
-	n, err = imp.insertHouses(ctx, tx, t,
-		`(SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASHouses)+` WHERE actual AND active ORDER BY object_id, updated DESC)`,
+	n, err = fill(`(SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASHouses)+` WHERE actual AND active ORDER BY object_id, updated DESC)`,
 		`(SELECT DISTINCT ON (object_id) object_id, parent_id FROM `+imp.stageSQL(core.FIASAdm)+` ORDER BY object_id, start DESC)`)
-	if err != nil {
-		return 0, err
-	}
-	return n, imp.index(ctx, tx, name, "fias_houses")
-}
-
-// insertHouses fills the table t from houses and their hierarchy links.
-func (imp *FIASRegionImport) insertHouses(ctx context.Context, tx pgx.Tx, t, houses, adm string) (int64, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO `+t+` (region, object_id, guid, parent_id, house_num, house_type, add_num1, add_type1,
-		add_num2, add_type2, updated, record_id)
-		SELECT $1, h.object_id, h.guid, a.parent_id, h.house_num, h.house_type, h.add_num1, h.add_type1, h.add_num2, h.add_type2, h.updated,
-			h.record_id
-		FROM `+houses+` h LEFT JOIN `+adm+` a USING (object_id)`, imp.region)
-	if err != nil {
-		return 0, fmt.Errorf("build the region's houses: %w", err)
-	}
-	return tag.RowsAffected(), nil
+	return n, wrap("build the region's houses", err)
 }
 
 // buildApartments makes the region's apartments table: each one's latest
@@ -403,7 +486,7 @@ func (imp *FIASRegionImport) buildApartments(ctx context.Context, tx pgx.Tx, nam
 	if err != nil {
 		return 0, fmt.Errorf("build the region's apartments: %w", err)
 	}
-	return tag.RowsAffected(), imp.index(ctx, tx, name, "fias_apartments")
+	return tag.RowsAffected(), imp.index(ctx, tx, name, "fias_apartments", true)
 }
 
 // buildObjects makes the region's address objects: each one's latest
@@ -434,7 +517,7 @@ func (imp *FIASRegionImport) buildObjects(ctx context.Context, tx pgx.Tx, name, 
 	if err != nil {
 		return 0, fmt.Errorf("build the region's address objects: %w", err)
 	}
-	return tag.RowsAffected(), imp.index(ctx, tx, name, "fias_addr_objects")
+	return tag.RowsAffected(), imp.index(ctx, tx, name, "fias_addr_objects", true)
 }
 
 // linkSuccessors records, for the staged versions, which object or house
@@ -444,39 +527,55 @@ func (imp *FIASRegionImport) buildObjects(ctx context.Context, tx pgx.Tx, name, 
 // region's served rows are looked in too. A full import stages actual
 // versions only, so a PREVID can name only a retired one of them. Then
 // keepRetired (for a full import, given its new tables).
-func (imp *FIASRegionImport) linkSuccessors(ctx context.Context, tx pgx.Tx, delta bool, houses, objects string) error {
+func (imp *FIASRegionImport) linkSuccessors(ctx context.Context, tx pgx.Tx, delta bool) error {
 	r := strconv.Itoa(imp.region)
 	for _, k := range []struct {
 		kind   string
 		t      core.FIASTable
 		served string
 	}{{"house", core.FIASHouses, "fias_houses"}, {"object", core.FIASObjects, "fias_addr_objects"}} {
+		// Chains run from old to new versions (NEXTID) and back (PREVID).
+		// Of a full import only a retired version can be an old one: they
+		// are few, copied to a table of their own and analyzed, so that
+		// each join hashes them and reads the millions of staged versions
+		// once (not at all when there are none). A delta's few versions may
+		// name any of its own and those served.
 		stage := imp.stageSQL(k.t)
-		known, retired := `SELECT record_id, object_id, guid FROM `+stage, `SELECT record_id, object_id, guid FROM `+stage+` WHERE NOT active`
+		old := pgx.Identifier{"fias_retired_" + k.kind}.Sanitize()
+		named := `SELECT record_id, object_id, guid, updated FROM ` + stage
+		oldNamed := old
+		from := `SELECT record_id, prev_id, next_id, object_id, guid, updated FROM ` + stage + ` WHERE NOT active`
 		if delta {
-			known += ` UNION ALL SELECT record_id, object_id, guid FROM ` + k.served + ` WHERE region = ` + r +
+			from = `SELECT record_id, prev_id, next_id, object_id, guid, updated FROM ` + stage
+			named += ` UNION ALL SELECT record_id, object_id, guid, updated FROM ` + k.served + ` WHERE region = ` + r +
 				` AND record_id IN (SELECT prev_id FROM ` + stage + ` UNION SELECT next_id FROM ` + stage + `)`
-			retired = known
+			oldNamed = `named`
 		}
-		_, err := tx.Exec(ctx, `WITH known AS (`+known+`), retired AS (`+retired+`), links AS (
-				SELECT a.guid AS old, b.guid AS new, a.updated, 1 AS how
-				FROM `+stage+` a JOIN known b ON b.record_id = a.next_id AND b.object_id <> a.object_id
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+old+` ON COMMIT DROP AS `+from); err != nil {
+			return fmt.Errorf("region %02d: read the retired %ss: %w", imp.region, k.kind, err)
+		}
+		if _, err := tx.Exec(ctx, `ANALYZE `+old); err != nil {
+			return fmt.Errorf("region %02d: read the retired %ss: %w", imp.region, k.kind, err)
+		}
+		_, err := tx.Exec(ctx, `WITH named AS (`+named+`), links AS (
+				SELECT o.guid AS old, n.guid AS new, o.updated, 1 AS how
+				FROM (SELECT * FROM `+old+` WHERE next_id IS NOT NULL) o JOIN named n ON n.record_id = o.next_id AND n.object_id <> o.object_id
 				UNION ALL
-				SELECT b.guid, a.guid, a.updated, 2
-				FROM `+stage+` a JOIN retired b ON b.record_id = a.prev_id AND b.object_id <> a.object_id)
+				SELECT o.guid, a.guid, a.updated, 2
+				FROM `+stage+` a JOIN `+oldNamed+` o ON o.record_id = a.prev_id AND o.object_id <> a.object_id)
 			INSERT INTO fias_successors AS s (guid, successor, region, kind, retired)
 			SELECT DISTINCT ON (old) old, new, `+r+`, '`+k.kind+`', updated FROM links WHERE old <> new
 			ORDER BY old, updated DESC NULLS LAST, how
 			ON CONFLICT (guid) DO UPDATE SET successor = excluded.successor, region = excluded.region, kind = excluded.kind,
 				retired = excluded.retired`)
+		if err == nil {
+			_, err = tx.Exec(ctx, `DROP TABLE `+old)
+		}
 		if err != nil {
 			return fmt.Errorf("region %02d: link the retired %ss to their successors: %w", imp.region, k.kind, err)
 		}
 	}
-	if delta {
-		return nil
-	}
-	return imp.keepRetired(ctx, tx, houses, objects)
+	return nil
 }
 
 // keepRetired drops the successors of the region's ids that are served
@@ -501,8 +600,10 @@ func (imp *FIASRegionImport) stageSQL(t core.FIASTable) string {
 }
 
 // index gives a region's new table the indexes of the partitioned table,
-// so that attaching it builds none under the swap's lock.
-func (imp *FIASRegionImport) index(ctx context.Context, tx pgx.Tx, name, parent string) error {
+// so that attaching it builds none under the swap's lock (but the unique
+// ones unless unique: a build that made them). An index already there,
+// of a build stopped before, is kept.
+func (imp *FIASRegionImport) index(ctx context.Context, tx pgx.Tx, name, parent string, unique bool) error {
 	rows, err := tx.Query(ctx, `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = $1::regclass`, parent)
 	if err != nil {
 		return fmt.Errorf("read the indexes of %s: %w", parent, err)
@@ -519,11 +620,14 @@ func (imp *FIASRegionImport) index(ctx context.Context, tx pgx.Tx, name, parent 
 			_, rest, _ = strings.Cut(def, " ON ")
 		}
 		_, using, _ := strings.Cut(rest, " USING ")
-		unique := ""
+		kind := ""
 		if strings.HasPrefix(def, "CREATE UNIQUE") {
-			unique = "UNIQUE "
+			if !unique {
+				continue
+			}
+			kind = "UNIQUE "
 		}
-		stmt := fmt.Sprintf("CREATE %sINDEX %s ON %s USING %s", unique, pgx.Identifier{fmt.Sprintf("%s_i%d", name, i)}.Sanitize(),
+		stmt := fmt.Sprintf("CREATE %sINDEX IF NOT EXISTS %s ON %s USING %s", kind, pgx.Identifier{fmt.Sprintf("%s_i%d", name, i)}.Sanitize(),
 			pgx.Identifier{name}.Sanitize(), using)
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("index %s: %w", name, err)
@@ -532,9 +636,10 @@ func (imp *FIASRegionImport) index(ctx context.Context, tx pgx.Tx, name, parent 
 	return nil
 }
 
-// swap makes table the region's partition of parent, detaching and
-// dropping the one it replaces.
-func (imp *FIASRegionImport) swap(ctx context.Context, tx pgx.Tx, parent, table string) error {
+// swap makes table the region's partition of parent, detaching the one
+// it replaces, whose name it returns for the caller to drop ("" when
+// there was none).
+func (imp *FIASRegionImport) swap(ctx context.Context, tx pgx.Tx, parent, table string) (string, error) {
 	var old string
 	err := tx.QueryRow(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = $1::regclass AND pg_get_expr(c.relpartbound, c.oid) IN ($2, $3)`,
@@ -542,20 +647,17 @@ func (imp *FIASRegionImport) swap(ctx context.Context, tx pgx.Tx, parent, table 
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 	case err != nil:
-		return fmt.Errorf("find the region's partition of %s: %w", parent, err)
+		return "", fmt.Errorf("find the region's partition of %s: %w", parent, err)
 	default:
 		if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{parent}.Sanitize()+` DETACH PARTITION `+pgx.Identifier{old}.Sanitize()); err != nil {
-			return fmt.Errorf("detach %s: %w", old, err)
-		}
-		if _, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{old}.Sanitize()); err != nil {
-			return fmt.Errorf("drop %s: %w", old, err)
+			return "", fmt.Errorf("detach %s: %w", old, err)
 		}
 	}
 	if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{parent}.Sanitize()+` ATTACH PARTITION `+pgx.Identifier{table}.Sanitize()+
 		` FOR VALUES IN (`+strconv.Itoa(imp.region)+`)`); err != nil {
-		return fmt.Errorf("attach %s: %w", table, err)
+		return "", fmt.Errorf("attach %s: %w", table, err)
 	}
-	return nil
+	return old, nil
 }
 
 // Abandon drops a region's unfinished import.
@@ -622,7 +724,7 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 			return fmt.Errorf("tune the region's delta: %w", err)
 		}
 		// The chains are read while the versions they name are served.
-		if err := imp.linkSuccessors(ctx, tx, true, "", ""); err != nil {
+		if err := imp.linkSuccessors(ctx, tx, true); err != nil {
 			return err
 		}
 		stmts := []struct{ what, sql string }{
