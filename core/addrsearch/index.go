@@ -56,14 +56,36 @@ type Index struct {
 	// when they are fewer.
 	own    [][]int32
 	ownCum []int
-	// objWords are each object's word ids, its own first (ownN of them);
-	// levels their DaData levels, sizes the rank their size gives.
-	objWords [][]int32
-	ownN     []uint8
-	levels   []uint8
-	sizes    []float32
-	types    map[string]string // level|short → full
+	// cards are what a search reads of each object, side by side so that
+	// scoring a candidate costs one or two cache misses rather than one
+	// per field: its word ids (its own first, ownN of them; the first
+	// cardWords inline, the rest in more), its DaData level, the rank its
+	// size gives and its type word (an index into typeWords).
+	cards     []card
+	more      []int32
+	typeWords []string          // the types as normType has them
+	types     map[string]string // level|short → full
 	scratch  sync.Pool
+}
+
+// cardWords is how many of an object's word ids its card holds inline.
+const cardWords = 4
+
+type card struct {
+	size        float32
+	off         uint32 // where in more the words past cardWords are
+	typ         uint16
+	level, ownN uint8
+	n           uint8 // how many words (at most 255)
+	w           [cardWords]int32
+}
+
+// word is the card's j-th word id.
+func (ix *Index) word(c *card, j int) int32 {
+	if j < cardWords {
+		return c.w[j]
+	}
+	return ix.more[int(c.off)+j-cardWords]
 }
 
 // Build indexes objs (any order; an object's ancestors among them).
@@ -100,14 +122,16 @@ func Build(objs []Object, types []TypeName) *Index {
 	}
 
 	// Each object's words: its own, then its ancestors'.
-	ix.objWords, ix.ownN = make([][]int32, len(objs)), make([]uint8, len(objs))
+	ix.cards = make([]card, len(objs))
 	ix.postings, ix.own = make([][]int32, len(ix.words)), make([][]int32, len(ix.words))
+	typeIDs := map[string]uint16{}
+	ids := make([]int32, 0, 16)
 	for i, o := range objs {
-		ids := make([]int32, 0, 8)
+		ids = ids[:0]
 		for _, w := range own[i] {
 			ids = append(ids, dict[w])
 		}
-		ix.ownN[i] = uint8(min(len(ids), 255))
+		ownN := min(len(ids), 255)
 		for _, anc := range o.Path {
 			if p, ok := ix.pos[anc]; ok && p != int32(i) {
 				for _, w := range own[p] {
@@ -117,18 +141,30 @@ func Build(objs []Object, types []TypeName) *Index {
 				}
 			}
 		}
-		ix.objWords[i] = ids
+		ids = ids[:min(len(ids), 255)]
+		c := &ix.cards[i]
+		c.ownN, c.n, c.off = uint8(ownN), uint8(len(ids)), uint32(len(ix.more))
 		for j, id := range ids {
+			if j < cardWords {
+				c.w[j] = id
+			} else {
+				ix.more = append(ix.more, id)
+			}
 			ix.postings[id] = append(ix.postings[id], int32(i))
-			if j < int(ix.ownN[i]) {
+			if j < ownN {
 				ix.own[id] = append(ix.own[id], int32(i))
 			}
 		}
-	}
-	ix.levels, ix.sizes = make([]uint8, len(objs)), make([]float32, len(objs))
-	for i, o := range objs {
-		ix.levels[i] = uint8(core.AddressLevelOfGAR(o.Level))
-		ix.sizes[i] = float32(30 * math.Log10(float64(o.Houses)+1))
+		t := normType(o.Type)
+		id, ok := typeIDs[t]
+		if !ok && len(ix.typeWords) < math.MaxUint16 {
+			id = uint16(len(ix.typeWords))
+			typeIDs[t] = id
+			ix.typeWords = append(ix.typeWords, t)
+		}
+		c.typ = id
+		c.level = uint8(core.AddressLevelOfGAR(o.Level))
+		c.size = float32(30 * math.Log10(float64(o.Houses)+1))
 	}
 	ix.cum, ix.ownCum = make([]int, len(ix.words)+1), make([]int, len(ix.words)+1)
 	for i := range ix.postings {
@@ -231,6 +267,9 @@ func (ix *Index) Search(terms core.AddressTerms, opt Options) []Match {
 		return nil
 	}
 	terms.TypeHints = slices.Clone(terms.TypeHints)
+	for i, h := range terms.TypeHints {
+		terms.TypeHints[i] = normType(h)
+	}
 	ts := make([]term, 0, len(terms.Words))
 	driver, size, owned := 0, math.MaxInt, 0
 	words := terms.Words
@@ -240,7 +279,7 @@ func (ix *Index) Search(terms core.AddressTerms, opt Options) []Match {
 		hi := lo + sort.Search(len(ix.words)-lo, func(j int) bool { return !strings.HasPrefix(ix.words[lo+j], w) })
 		if lo == hi && core.IsAddressTypeWord(w) {
 			// A type word that begins no name («ул» last): a type.
-			terms.TypeHints = append(terms.TypeHints, w)
+			terms.TypeHints = append(terms.TypeHints, normType(w))
 			continue
 		}
 		if lo == hi {
@@ -299,17 +338,19 @@ func (ix *Index) Search(terms core.AddressTerms, opt Options) []Match {
 // score rates object p against the terms; ok is false when it does not
 // match.
 func (ix *Index) score(p int32, ts []term, terms core.AddressTerms, opt Options) (float64, bool) {
-	level := int(ix.levels[p])
+	c := &ix.cards[p]
+	level := int(c.level)
 	if level == 0 || opt.From > 0 && core.BoundRank(level) < core.BoundRank(opt.From) ||
 		opt.To > 0 && core.BoundRank(level) > core.BoundRank(opt.To) {
 		return 0, false
 	}
-	words, ownN := ix.objWords[p], int(ix.ownN[p])
+	n, ownN := int(c.n), int(c.ownN)
 	own, exact, lastOwn := 0, 0, false
 	usedOwn := uint64(0)
 	for i, t := range ts {
 		matched, ownHit := false, false
-		for j, id := range words {
+		for j := range n {
+			id := ix.word(c, j)
 			if id < t.lo || id >= t.hi {
 				continue
 			}
@@ -342,7 +383,7 @@ func (ix *Index) score(p int32, ts []term, terms core.AddressTerms, opt Options)
 	// More of the words typed naming the object itself, the last one
 	// typed among them, whole words, few words of its name left untyped,
 	// a larger place, the type typed, the level a house number needs.
-	score := 1000*float64(own) + 40*float64(exact) + float64(ix.sizes[p])
+	score := 1000*float64(own) + 40*float64(exact) + float64(c.size)
 	if lastOwn {
 		score += 300
 	}
@@ -351,8 +392,8 @@ func (ix *Index) score(p int32, ts []term, terms core.AddressTerms, opt Options)
 			score -= 60
 		}
 	}
-	for _, h := range terms.TypeHints {
-		if h == o.Type || normType(h) == normType(o.Type) {
+	for _, h := range terms.TypeHints { // normalized by Search
+		if h == ix.typeWords[c.typ] {
 			score += 150
 		}
 	}
