@@ -65,7 +65,7 @@ type Index struct {
 	more      []int32
 	typeWords []string          // the types as normType has them
 	types     map[string]string // level|short → full
-	scratch  sync.Pool
+	scratch   sync.Pool
 }
 
 // cardWords is how many of an object's word ids its card holds inline.
