@@ -241,6 +241,17 @@ type addressData struct {
 // addressSuggestion is an address as DaData answers it, its value shown
 // from a level (0: whole).
 func addressSuggestion(a core.RegisterAddress, from int) suggestion {
+	// The strings the data points to, in one block: one allocation
+	// rather than one for each of the fifty fields (a moved block leaves
+	// the pointers taken before on the strings they were given).
+	vals := make([]string, 0, 64)
+	ns := func(s string) nstr {
+		if s == "" {
+			return nil
+		}
+		vals = append(vals, s)
+		return &vals[len(vals)-1]
+	}
 	part := func(p core.AddressPart) (nstr, nstr, nstr, nstr, nstr, nstr) {
 		return ns(p.FIASID), ns(p.KLADRID), ns(p.WithType()), ns(p.Type), ns(p.TypeFull), ns(p.Name)
 	}

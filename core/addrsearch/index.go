@@ -90,6 +90,11 @@ func (ix *Index) word(c *card, j int) int32 {
 
 // Build indexes objs (any order; an object's ancestors among them).
 func Build(objs []Object, types []TypeName) *Index {
+	// Objects of the same name side by side: the candidates of a word
+	// typed are then mostly one run of the cards, read in order, rather
+	// than scattered over the whole index.
+	objs = slices.Clone(objs)
+	slices.SortStableFunc(objs, func(a, b Object) int { return cmp.Compare(a.Name, b.Name) })
 	ix := &Index{objs: objs, pos: make(map[int64]int32, len(objs)), guids: make(map[string]int32, len(objs)),
 		kladr: map[string]int32{}, types: map[string]string{}}
 	for i, o := range objs {

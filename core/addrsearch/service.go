@@ -243,7 +243,7 @@ func (s *Service) houses(ctx context.Context, l *loaded, matches []Match, terms 
 	if err != nil {
 		return nil, err
 	}
-	var out []core.RegisterAddress
+	out := make([]core.RegisterAddress, 0, count)
 	for _, id := range order {
 		parent, _ := l.ix.ByID(id)
 		for _, h := range found[id] {
