@@ -195,7 +195,11 @@ type addressData struct {
 	StreetType           nstr   `json:"street_type"`
 	StreetTypeFull       nstr   `json:"street_type_full"`
 	Street               nstr   `json:"street"`
-	SteadFIASID          any    `json:"stead_fias_id"`
+	SteadFIASID          nstr   `json:"stead_fias_id"`
+	SteadCadnum          nstr   `json:"stead_cadnum"`
+	SteadType            nstr   `json:"stead_type"`
+	SteadTypeFull        nstr   `json:"stead_type_full"`
+	Stead                nstr   `json:"stead"`
 	HouseFIASID          nstr   `json:"house_fias_id"`
 	HouseKLADRID         any    `json:"house_kladr_id"`
 	HouseCadnum          nstr   `json:"house_cadnum"`
@@ -256,6 +260,8 @@ func addressSuggestion(a core.RegisterAddress, from int) suggestion {
 		return ns(p.FIASID), ns(p.KLADRID), ns(p.WithType()), ns(p.Type), ns(p.TypeFull), ns(p.Name)
 	}
 	d := addressData{PostalCode: ns(a.PostalCode), Country: "Россия", CountryISOCode: "RU",
+		SteadFIASID: ns(a.Stead.FIASID), SteadCadnum: ns(a.SteadCadastral), SteadType: ns(a.Stead.Type),
+		SteadTypeFull: ns(a.Stead.TypeFull), Stead: ns(a.Stead.Name),
 		HouseFIASID: ns(a.House.FIASID), HouseCadnum: ns(a.Cadastral),
 		HouseType: ns(a.House.Type), HouseTypeFull: ns(a.House.TypeFull), House: ns(a.House.Name),
 		BlockType: ns(a.Block.Type), BlockTypeFull: ns(a.Block.TypeFull), Block: ns(a.Block.Name),

@@ -270,3 +270,38 @@ func TestRegisterFlats(t *testing.T) {
 	require.Equal(t, flat, la["fias_id"])
 	require.EqualValues(t, 9, la["fias_level"])
 }
+
+// TestRegisterSteads: with the register's land plots loaded, «уч 19»
+// after its street is the register's plot (its id, level 75, its ОКТМО),
+// findById finds it, and a record given its id prints it where a house
+// goes.
+func TestRegisterSteads(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withRegister(t, fiasimport.Options{Steads: true}))
+	const stead = "9f982be6-7ed2-4bef-b378-154c4c2cad3f"
+	check := openAPIRouter(t).checker(t, b)
+	got := suggestionsOf(t, reply{status: 200, body: check("POST", sg+"/suggest/address", b.reader, `{"query":"байк песч уч 19"}`, 200)})
+	require.NotEmpty(t, got)
+	require.Equal(t, "г Байконур, ул Песчаная, уч 19", got[0]["value"])
+	d := got[0]["data"].(map[string]any)
+	require.Equal(t, stead, d["stead_fias_id"])
+	require.Equal(t, stead, d["fias_id"])
+	require.Equal(t, "75", d["fias_level"])
+	require.Equal(t, "уч", d["stead_type"])
+	require.Equal(t, "19", d["stead"])
+	require.Equal(t, "55000000", d["oktmo"])
+	require.Nil(t, d["house"])
+
+	found := suggestionsOf(t, b.do(t, "POST", sg+"/findById/address", b.reader, `{"query":"`+stead+`"}`))
+	require.Len(t, found, 1)
+	require.Equal(t, "г Байконур, ул Песчаная, уч 19", found[0]["value"])
+
+	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Участок","legal_address":{"fias_id":"`+stead+`"}}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	la := r.json(t)["legal_address"].(map[string]any)
+	require.Equal(t, "19", la["house"])
+	require.Equal(t, "уч", la["house_type"])
+	require.Equal(t, stead, la["fias_id"])
+	require.EqualValues(t, 75, la["fias_level"])
+	require.Equal(t, "55000000", la["oktmo"])
+}

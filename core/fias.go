@@ -33,6 +33,10 @@ const (
 	// active, record_id, prev_id, next_id, actual (flats, offices and
 	// other premises, when an import is asked for them).
 	FIASApartments FIASTable = "apartments"
+	// FIASSteads: object_id, guid, number, updated, active, record_id,
+	// prev_id, next_id, actual (land plots, when an import is asked for
+	// them).
+	FIASSteads FIASTable = "steads"
 	// FIASParams: object_id, type_id, value (the current values of the
 	// houses' parameters kept, and the apartments': FIASParamTypes).
 	FIASParams FIASTable = "params"
@@ -69,6 +73,7 @@ type FIASRegionResult struct {
 	Objects    int64
 	Houses     int64
 	Apartments int64
+	Steads     int64
 }
 
 // FIASType is a row of a GAR reference table: an address object type

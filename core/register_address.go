@@ -66,6 +66,7 @@ type RegisterAddress struct {
 	Settlement   AddressPart `json:"settlement"`
 	Street       AddressPart `json:"street"` // a street, or a planning structure (мкр) houses stand in
 	House        AddressPart `json:"house"`
+	Stead        AddressPart `json:"stead"` // a land plot (участок), where there is no house
 	Block        AddressPart `json:"block"` // корпус, строение…
 	Flat         AddressPart `json:"flat"`
 	// FIASID, FIASLevel and KLADRID are those of the most precise part
@@ -77,8 +78,10 @@ type RegisterAddress struct {
 	OKTMO     string `json:"oktmo"`
 	TaxOffice string `json:"tax_office"`
 	Cadastral string `json:"cadastral_number"`
-	// FlatCadastral is the flat's own cadastral number.
-	FlatCadastral string `json:"flat_cadastral_number"`
+	// FlatCadastral is the flat's own cadastral number, SteadCadastral
+	// the land plot's.
+	FlatCadastral  string `json:"flat_cadastral_number"`
+	SteadCadastral string `json:"stead_cadastral_number"`
 	// ShownFrom, when set, is the level a lookup restricted to a place
 	// shows the address from (ValueFrom): below that place.
 	ShownFrom int `json:"-"`
@@ -118,6 +121,7 @@ const (
 	AddressLevelHouse        = 8
 	AddressLevelFlat         = 9
 	AddressLevelPlanning     = 65
+	AddressLevelStead        = 75
 )
 
 // AddressLevelOfGAR is DaData's level of a ГАР object level (AS_OBJECT_
@@ -159,6 +163,8 @@ func BoundRank(level int) int {
 	switch level {
 	case AddressLevelPlanning:
 		return 65 // between settlement (6) and street (7): compared as 6.5
+	case AddressLevelStead:
+		return AddressLevelHouse * 10 // a land plot stands where a house does
 	case 0:
 		return 0
 	}
@@ -223,9 +229,12 @@ func (a RegisterAddress) UnrestrictedValue() string {
 	return joinParts(append(parts, a.tail()...))
 }
 
-// tail are the parts below the city.
+// tail are the parts below the city (a land plot where the house is).
 func (a RegisterAddress) tail() []string {
 	house := a.House.WithType()
+	if house == "" {
+		house = a.Stead.WithType()
+	}
 	if !a.Block.IsZero() {
 		house = strings.TrimSpace(house + " " + a.Block.WithType())
 	}
@@ -310,6 +319,9 @@ func (a RegisterAddress) PostalAddress() PostalAddress {
 		Settlement: a.Settlement.Name, SettlementType: a.Settlement.Type, Street: a.Street.Name, StreetType: a.Street.Type,
 		House: a.House.Name, HouseType: a.House.Type, Block: a.Block.Name, BlockType: a.Block.Type, Flat: a.Flat.Name,
 		FIASID: a.FIASID, FIASLevel: a.FIASLevel, KLADRID: a.KLADRID, OKTMO: a.OKTMO}
+	if a.House.IsZero() && !a.Stead.IsZero() { // documents write a land plot where the house goes
+		p.House, p.HouseType = a.Stead.Name, a.Stead.Type
+	}
 	if !a.CityDistrict.IsZero() && p.District == "" {
 		p.District, p.DistrictType = a.CityDistrict.Name, a.CityDistrict.Type
 	}
@@ -409,6 +421,9 @@ type AddressTerms struct {
 	// корпус/строение and BlockType the word that said which («к», «стр»).
 	House, Block, BlockType string
 	Flat                    string
+	// Stead is a land plot's number typed after its word («уч 15»,
+	// «участок 15», «з/у 15»).
+	Stead string
 	// PostalCode is a postal code typed first (a widget asks again with
 	// the full line it was given, which begins with one).
 	PostalCode string
@@ -455,7 +470,9 @@ func ParseAddressQuery(q string) AddressTerms {
 		t.PostalCode, tokens = tokens[0], tokens[1:]
 	}
 	tokens = t.takeFlat(tokens)
-	tokens = t.takeHouse(tokens)
+	if tokens = t.takeStead(tokens); t.Stead == "" {
+		tokens = t.takeHouse(tokens)
+	}
 	for i, w := range tokens {
 		if addressTypeWords[w] && (i < len(tokens)-1 || t.House != "") {
 			t.TypeHints = append(t.TypeHints, w)
@@ -485,6 +502,18 @@ func (t *AddressTerms) takeFlat(tokens []string) []string {
 	case n >= 1 && strings.HasPrefix(tokens[n-1], "кв") && len(tokens[n-1]) > len("кв") && startsWithDigit(tokens[n-1][len("кв"):]):
 		t.Flat = tokens[n-1][len("кв"):]
 		return tokens[:n-1]
+	}
+	return tokens
+}
+
+// steadWords say a land plot's number follows.
+var steadWords = map[string]bool{"уч": true, "участок": true, "з/у": true, "зу": true, "зем": true}
+
+// takeStead takes «уч 15» off the end (after at least one word).
+func (t *AddressTerms) takeStead(tokens []string) []string {
+	if n := len(tokens); n >= 3 && steadWords[tokens[n-2]] && startsWithDigit(tokens[n-1]) {
+		t.Stead = tokens[n-1]
+		return tokens[:n-2]
 	}
 	return tokens
 }

@@ -31,6 +31,9 @@ func TestParseAddressQuery(t *testing.T) {
 		{"468320, г Байконур, ул Горького, д 5а", core.AddressTerms{Words: []string{"байконур", "горького"}, TypeHints: []string{"г", "ул"}, House: "5а", PostalCode: "468320"}},
 		{"гор 5", core.AddressTerms{Words: []string{"гор"}, House: "5"}},
 		{"ул гор 5", core.AddressTerms{Words: []string{"гор"}, TypeHints: []string{"ул"}, House: "5"}},
+		{"байконур уч 19", core.AddressTerms{Words: []string{"байконур"}, Stead: "19"}},
+		{"ленина з/у 3а", core.AddressTerms{Words: []string{"ленина"}, Stead: "3а"}},
+		{"уч 19", core.AddressTerms{Words: []string{"уч"}, House: "19"}}, // no place typed: «уч» begins a name
 	} {
 		require.Equal(t, tc.want, core.ParseAddressQuery(tc.q), tc.q)
 	}

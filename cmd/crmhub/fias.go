@@ -19,16 +19,17 @@ import (
 
 // fias loads the state address register (ФИАС/ГАР).
 func (m *Main) fias(ctx context.Context, args []string) error {
-	return m.dispatch(ctx, "fias", "Usage: crmhub fias import PATH... [--regions 77,50] [--delta] [--with apartments]   (gar_xml.zip or gar_delta_xml.zip, or their unpacked folders)\n"+
+	return m.dispatch(ctx, "fias", "Usage: crmhub fias import PATH... [--regions 77,50] [--delta] [--with apartments,steads]   (gar_xml.zip or gar_delta_xml.zip, or their unpacked folders)\n"+
 		"       crmhub fias normalize --entity accounts [--dry-run]   (structure free-text addresses from the register)", args,
 		subcommand{"import", m.fiasImport}, subcommand{"normalize", m.fiasNormalize})
 }
 
 func (m *Main) fiasImport(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("fias import", "fias import PATH... [--regions 77,50] [--delta] [--with apartments]")
+	fs, cfgPath := m.flags("fias import", "fias import PATH... [--regions 77,50] [--delta] [--with apartments,steads]")
 	regions := fs.String("regions", "", "the regions to load, by their two-digit codes (default: every region of the files)")
 	delta := fs.Bool("delta", false, "PATH is a delta (gar_delta_xml.zip): apply its changes to the regions loaded before")
-	with := fs.String("with", "", "what to load besides the address objects and houses: apartments (the flats, offices and other premises)")
+	with := fs.String("with", "", "what to load besides the address objects and houses, comma-separated: "+
+		"apartments (the flats, offices and other premises), steads (the land plots)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -38,8 +39,10 @@ func (m *Main) fiasImport(ctx context.Context, args []string) error {
 		case "":
 		case "apartments":
 			load.Apartments = true
+		case "steads":
+			load.Steads = true
 		default:
-			return usagef("--with: %q is not something the import loads (apartments)", w)
+			return usagef("--with: %q is not something the import loads (apartments, steads)", w)
 		}
 	}
 	if fs.NArg() == 0 {
@@ -92,11 +95,14 @@ func (m *Main) fiasLoad(ctx context.Context, st *store.Store, path string, opt g
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, r := range res.Regions {
-		apartments := ""
+		more := ""
 		if load.Apartments {
-			apartments = fmt.Sprintf(", %d apartments", r.Apartments)
+			more += fmt.Sprintf(", %d apartments", r.Apartments)
 		}
-		fmt.Fprintf(m.Stdout, "region %02d: %d address objects, %d houses%s\n", r.Region, r.Objects, r.Houses, apartments)
+		if load.Steads {
+			more += fmt.Sprintf(", %d land plots", r.Steads)
+		}
+		fmt.Fprintf(m.Stdout, "region %02d: %d address objects, %d houses%s\n", r.Region, r.Objects, r.Houses, more)
 	}
 	resumed := ""
 	if res.Resumed > 0 {

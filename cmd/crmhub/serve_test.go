@@ -298,9 +298,9 @@ func TestServeEndToEnd(t *testing.T) {
 		require.Equal(t, 0, code, stderr)
 		require.Contains(t, out, "region 99: 48 address objects, 550 houses")
 		// With the flats and other premises, asked for.
-		code, out, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--with", "apartments")
+		code, out, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--with", "apartments,steads")
 		require.Equal(t, 0, code, stderr)
-		require.Contains(t, out, "region 99: 48 address objects, 550 houses, 1 apartments")
+		require.Contains(t, out, "region 99: 48 address objects, 550 houses, 1 apartments, 52 land plots")
 		code, _, stderr = run(t, env, "fias", "import", "../../exchange/gar/testdata/node-ru-nalog-fias-gar/gar_xml.zip", "--with", "rooms")
 		require.Equal(t, 2, code)
 		require.Contains(t, stderr, `--with: "rooms" is not something the import loads`)

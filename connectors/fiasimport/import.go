@@ -39,6 +39,8 @@ type Options struct {
 	// houses (AS_APARTMENTS and their parameters), which a full country
 	// holds tens of millions of: asked for, not by default.
 	Apartments bool
+	// Steads loads the land plots (AS_STEADS and their parameters).
+	Steads bool
 	// Parallel is how many files of a region load at once (default 2).
 	Parallel int
 	// Progress, when set, is told after each batch (one call at a time).
@@ -357,6 +359,14 @@ func (im *importer) stagingTable(k gar.Kind) core.FIASTable {
 		if im.opt.Apartments {
 			return core.FIASParams
 		}
+	case gar.KindSteads:
+		if im.opt.Steads {
+			return core.FIASSteads
+		}
+	case gar.KindSteadsParams:
+		if im.opt.Steads {
+			return core.FIASParams
+		}
 	case gar.KindAddrObj:
 		return core.FIASObjects
 	case gar.KindHouses:
@@ -429,6 +439,20 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 			c.TextOrNull(a.UpdateDate)
 			c.Bool(a.IsActive)
 			version(c, a.ID, a.PrevID, a.NextID, a.IsActual)
+			return true, nil
+		}
+	case gar.KindSteads:
+		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
+			st, err := d.Stead()
+			if err != nil || !im.copied(st.IsActual, st.IsActive) {
+				return false, err
+			}
+			c.Int(st.ObjectID)
+			c.Text(st.ObjectGUID)
+			c.Text(st.Number)
+			c.TextOrNull(st.UpdateDate)
+			c.Bool(st.IsActive)
+			version(c, st.ID, st.PrevID, st.NextID, st.IsActual)
 			return true, nil
 		}
 	case gar.KindAdmHierarchy:

@@ -101,14 +101,18 @@ func TestRealRegion(t *testing.T) {
 	require.Equal(t, 550, count(t, st, "fias_houses"))
 	var tables int
 	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM pg_class WHERE relname LIKE 'fias_%_99_%' AND relkind = 'r'`).Scan(&tables))
-	require.Equal(t, 4, tables, "one partition of objects, one of houses, one of their parameters, one of apartments; no staging left")
+	require.Equal(t, 5, tables, "one partition of objects, one of houses, one of their parameters, one of apartments, one of land plots; no staging left")
 	require.Equal(t, 0, count(t, st, "fias_apartments"), "not asked for")
 
 	// Asked for, the region's one premises comes under its house; a
 	// reload without them serves none again.
-	res, err = load(t, st, region99, fiasimport.Options{Apartments: true})
+	res, err = load(t, st, region99, fiasimport.Options{Apartments: true, Steads: true})
 	require.NoError(t, err)
-	require.Equal(t, core.FIASRegionResult{Region: 99, Objects: 48, Houses: 550, Apartments: 1}, res.Regions[0])
+	require.Equal(t, core.FIASRegionResult{Region: 99, Objects: 48, Houses: 550, Apartments: 1, Steads: 52}, res.Regions[0])
+	var steadParents int
+	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM fias_steads s
+		JOIN fias_addr_objects o ON o.object_id = s.parent_id`).Scan(&steadParents))
+	require.Equal(t, 52, steadParents, "every land plot under its address object")
 	var number, apartType, houseNum string
 	require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT a.number, t.short_name, h.house_num FROM fias_apartments a
 		JOIN fias_houses h ON h.object_id = a.parent_id JOIN fias_house_types t ON t.kind = 'apartment' AND t.id = a.apart_type
@@ -117,6 +121,7 @@ func TestRealRegion(t *testing.T) {
 	_, err = load(t, st, region99, fiasimport.Options{})
 	require.NoError(t, err)
 	require.Equal(t, 0, count(t, st, "fias_apartments"))
+	require.Equal(t, 0, count(t, st, "fias_steads"))
 }
 
 // TestResume: an import killed after some batches resumes from the last

@@ -47,6 +47,17 @@ type Flat struct {
 	PostalCode, Cadastral string
 }
 
+// Stead is a land plot of the register (loaded when an import was asked
+// for them) under its address object, with its parameters.
+type Stead struct {
+	Region                int
+	ID                    int64
+	GUID                  string
+	Parent                int64
+	Number                string
+	PostalCode, Cadastral string
+}
+
 // HouseQuery asks for the houses of some parents of a region whose number
 // begins with Number (and whose block is Block, when given).
 type HouseQuery struct {
@@ -73,6 +84,11 @@ type Source interface {
 	// FlatsByID finds flats by ФИАС id or cadastral number, each with its
 	// house.
 	FlatsByID(ctx context.Context, id string, limit int) ([]Flat, []House, error)
+	// Steads finds the land plots of some parents by the beginning of
+	// their number (Block is not read).
+	Steads(ctx context.Context, q HouseQuery) ([]Stead, error)
+	// SteadsByID finds land plots by ФИАС id or cadastral number.
+	SteadsByID(ctx context.Context, id string, limit int) ([]Stead, error)
 }
 
 // Service answers address lookups (core.AddressDirectory): the objects
@@ -188,9 +204,18 @@ func (s *Service) SuggestAddresses(ctx context.Context, q core.AddressQuery) ([]
 	if wantHouses && q.To != 0 {
 		opt.To = 0
 	}
+	wantSteads := terms.Stead != "" && (q.To == 0 || core.BoundRank(q.To) >= core.BoundRank(core.AddressLevelHouse))
+	if wantSteads {
+		terms.House, opt.To = terms.Stead, 0 // a plot's parents are a house's
+	}
 	matches := l.ix.Search(terms, opt)
 	var out []core.RegisterAddress
-	if wantHouses {
+	switch {
+	case wantSteads:
+		if out, err = s.steads(ctx, l, matches, terms.Stead, count); err != nil {
+			return nil, err
+		}
+	case wantHouses:
 		if out, err = s.houses(ctx, l, matches, terms, count); err != nil {
 			return nil, err
 		}
@@ -262,6 +287,54 @@ func (s *Service) houses(ctx context.Context, l *loaded, matches []Match, terms 
 	return out, nil
 }
 
+// steads are the land plots of the best matches whose number begins as
+// typed, in the matches' order.
+func (s *Service) steads(ctx context.Context, l *loaded, matches []Match, number string, count int) ([]core.RegisterAddress, error) {
+	byRegion := map[int][]int64{}
+	var order []int64
+	for _, m := range matches {
+		if len(order) == houseParents {
+			break
+		}
+		byRegion[m.Object.Region] = append(byRegion[m.Object.Region], m.Object.ID)
+		order = append(order, m.Object.ID)
+	}
+	found := map[int64][]Stead{}
+	for region, parents := range byRegion {
+		ss, err := s.src.Steads(ctx, HouseQuery{Region: region, Parents: parents, Number: number, Limit: count})
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range ss {
+			found[st.Parent] = append(found[st.Parent], st)
+		}
+	}
+	out := make([]core.RegisterAddress, 0, count)
+	for _, id := range order {
+		parent, _ := l.ix.ByID(id)
+		for _, st := range found[id] {
+			if len(out) == count {
+				return out, nil
+			}
+			a := l.ix.Address(parent)
+			withStead(&a, st)
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// withStead makes an object's address the address of one of its land
+// plots.
+func withStead(a *core.RegisterAddress, st Stead) {
+	a.Stead = core.AddressPart{Name: st.Number, Type: "уч", TypeFull: "участок", FIASID: st.GUID}
+	a.FIASID, a.FIASLevel = st.GUID, core.AddressLevelStead
+	if st.PostalCode != "" {
+		a.PostalCode = st.PostalCode
+	}
+	a.SteadCadastral = st.Cadastral
+}
+
 // flats are the register's flats of the houses found numbered as typed,
 // by house (none when no flat was typed or none was loaded).
 func (s *Service) flats(ctx context.Context, found map[int64][]House, number string) (map[int64]Flat, error) {
@@ -330,7 +403,7 @@ func (l *loaded) houseAddress(parent *Object, h House) core.RegisterAddress {
 func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
 
 // FindAddresses implements core.AddressDirectory: by ФИАС id (an object,
-// a house or a flat), КЛАДР code or cadastral number. A retired ФИАС id finds
+// a house, a flat or a land plot), КЛАДР code or cadastral number. A retired ФИАС id finds
 // the object or house that took its place.
 func (s *Service) FindAddresses(ctx context.Context, id string, count int) ([]core.RegisterAddress, error) {
 	l, err := s.index(ctx)
@@ -369,6 +442,21 @@ func (s *Service) find(ctx context.Context, l *loaded, id string, count int) ([]
 		if flats, hs, err = s.src.FlatsByID(ctx, id, limit); err != nil {
 			return nil, err
 		}
+	}
+	if len(hs) == 0 {
+		ss, err := s.src.SteadsByID(ctx, id, limit)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]core.RegisterAddress, 0, len(ss))
+		for _, st := range ss {
+			if parent, ok := l.ix.ByID(st.Parent); ok {
+				a := l.ix.Address(parent)
+				withStead(&a, st)
+				out = append(out, a)
+			}
+		}
+		return out, nil
 	}
 	out := make([]core.RegisterAddress, 0, len(hs))
 	for i, h := range hs {

@@ -41,6 +41,12 @@ func (s *source) Flats(context.Context, int, []int64, string) ([]addrsearch.Flat
 func (s *source) FlatsByID(context.Context, string, int) ([]addrsearch.Flat, []addrsearch.House, error) {
 	return nil, nil, nil
 }
+func (s *source) Steads(context.Context, addrsearch.HouseQuery) ([]addrsearch.Stead, error) {
+	return nil, nil
+}
+func (s *source) SteadsByID(context.Context, string, int) ([]addrsearch.Stead, error) {
+	return nil, nil
+}
 
 // TestFindRetiredID: a retired id finds the object that took its place;
 // an id neither served nor retired finds nothing.

@@ -25,6 +25,8 @@ var fiasStage = map[core.FIASTable]string{
 		fiasVersion,
 	core.FIASApartments: "object_id bigint NOT NULL, guid uuid NOT NULL, number text NOT NULL, apart_type smallint NOT NULL, updated date, " +
 		"active boolean NOT NULL, " + fiasVersion,
+	core.FIASSteads: "object_id bigint NOT NULL, guid uuid NOT NULL, number text NOT NULL, updated date, active boolean NOT NULL, " +
+		fiasVersion,
 	core.FIASAdm:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, path text NOT NULL, start date",
 	core.FIASMun:          "object_id bigint NOT NULL, parent_id bigint NOT NULL, oktmo text NOT NULL, start date",
 	core.FIASParams:       "region smallint NOT NULL, object_id bigint NOT NULL, type_id smallint NOT NULL, value text NOT NULL",
@@ -318,18 +320,21 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		return h.Wait()
 	})
 	g.Go(func() error {
-		if err := analyze(gctx, core.FIASObjects, core.FIASMun, core.FIASObjectParams, core.FIASApartments, core.FIASParams); err != nil {
+		if err := analyze(gctx, core.FIASObjects, core.FIASMun, core.FIASObjectParams, core.FIASApartments, core.FIASSteads,
+			core.FIASParams); err != nil {
 			return err
 		}
 		if err := imp.buildTx(gctx, func(tx pgx.Tx) error { return imp.buildParams(gctx, tx) }); err != nil {
 			return err
 		}
-		if err := imp.buildTx(gctx, func(tx pgx.Tx) error {
-			n, err := imp.buildApartments(gctx, tx, b.apartments)
-			res.Apartments = n
-			return err
-		}); err != nil {
-			return err
+		for _, u := range fiasUnits {
+			if err := imp.buildTx(gctx, func(tx pgx.Tx) error {
+				n, err := imp.buildUnits(gctx, tx, b.unit(u.table), u)
+				*u.count(&res) = n
+				return err
+			}); err != nil {
+				return err
+			}
 		}
 		return imp.buildTx(gctx, func(tx pgx.Tx) error { return imp.linkSuccessors(gctx, tx, false) })
 	})
@@ -339,7 +344,7 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		}
 		return res, err
 	}
-	for _, t := range []string{b.houses, b.objects, imp.stage(core.FIASParams), b.apartments} {
+	for _, t := range []string{b.houses, b.objects, imp.stage(core.FIASParams), b.apartments, b.steads} {
 		if _, err := imp.s.db(ctx).Exec(ctx, `ANALYZE `+pgx.Identifier{t}.Sanitize()); err != nil {
 			return res, fmt.Errorf("analyze %s: %w", t, err)
 		}
@@ -354,7 +359,7 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		}
 		var old []string
 		for _, p := range []struct{ parent, table string }{{"fias_houses", b.houses}, {"fias_addr_objects", b.objects},
-			{"fias_house_params", b.params}, {"fias_apartments", b.apartments}} {
+			{"fias_house_params", b.params}, {"fias_apartments", b.apartments}, {"fias_steads", b.steads}} {
 			o, err := imp.swap(ctx, tx, p.parent, p.table)
 			if err != nil {
 				return err
@@ -371,9 +376,11 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		if err := imp.keepRetired(ctx, tx, "fias_houses", "fias_addr_objects"); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO fias_regions (region, objects, houses, apartments, files, loaded_at) VALUES ($1, $2, $3, $4, $5, now())
+		_, err := tx.Exec(ctx, `INSERT INTO fias_regions (region, objects, houses, apartments, steads, files, loaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, now())
 			ON CONFLICT (region) DO UPDATE SET objects = excluded.objects, houses = excluded.houses, apartments = excluded.apartments,
-			files = excluded.files, loaded_at = excluded.loaded_at`, imp.region, res.Objects, res.Houses, res.Apartments, paths)
+			steads = excluded.steads, files = excluded.files, loaded_at = excluded.loaded_at`,
+			imp.region, res.Objects, res.Houses, res.Apartments, res.Steads, paths)
 		return wrap("record the region", err)
 	})
 	if err != nil {
@@ -383,12 +390,20 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 }
 
 // builtTables are the names of a run's built tables.
-type builtTables struct{ houses, objects, params, apartments string }
+type builtTables struct{ houses, objects, params, apartments, steads string }
 
 func (imp *FIASRegionImport) built() builtTables {
 	name := func(t string) string { return fmt.Sprintf("%s_%02d_%s", t, imp.region, imp.run) }
 	return builtTables{houses: name("fias_houses"), objects: name("fias_addr_objects"), params: name("fias_house_params"),
-		apartments: name("fias_apartments")}
+		apartments: name("fias_apartments"), steads: name("fias_steads")}
+}
+
+// unit is the built table of a kind of fiasUnits.
+func (b builtTables) unit(table string) string {
+	if table == "fias_steads" {
+		return b.steads
+	}
+	return b.apartments
 }
 
 // dropBuilt drops the tables a build of this run made and did not swap in
@@ -396,7 +411,7 @@ func (imp *FIASRegionImport) built() builtTables {
 func (imp *FIASRegionImport) dropBuilt(ctx context.Context) error {
 	b := imp.built()
 	_, err := imp.s.db(ctx).Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{b.houses}.Sanitize()+`, `+
-		pgx.Identifier{b.objects}.Sanitize()+`, `+pgx.Identifier{b.apartments}.Sanitize())
+		pgx.Identifier{b.objects}.Sanitize()+`, `+pgx.Identifier{b.apartments}.Sanitize()+`, `+pgx.Identifier{b.steads}.Sanitize())
 	return wrap("drop the region's unfinished build", err)
 }
 
@@ -468,25 +483,40 @@ func (imp *FIASRegionImport) buildHouses(ctx context.Context, name string) (int6
 	return n, wrap("build the region's houses", err)
 }
 
-// buildApartments makes the region's apartments table: each one's latest
-// actual and active version under its house (none when the import was
-// not asked for them: a region loaded again without them serves none).
-func (imp *FIASRegionImport) buildApartments(ctx context.Context, tx pgx.Tx, name string) (int64, error) {
-	t := pgx.Identifier{name}.Sanitize()
-	if _, err := tx.Exec(ctx, `CREATE TABLE `+t+` (LIKE fias_apartments, CHECK (region = `+strconv.Itoa(imp.region)+`))`); err != nil {
-		return 0, fmt.Errorf("create the region's apartments: %w", err)
+// fiasUnits are the premises and the land plots an import may be asked
+// for, built and merged alike under the parent their hierarchy link names
+// (a house, an address object).
+var fiasUnits = []fiasUnit{
+	{table: "fias_apartments", stage: core.FIASApartments, cols: ", apart_type",
+		count: func(r *core.FIASRegionResult) *int64 { return &r.Apartments }},
+	{table: "fias_steads", stage: core.FIASSteads, count: func(r *core.FIASRegionResult) *int64 { return &r.Steads }},
+}
+
+type fiasUnit struct {
+	table string
+	stage core.FIASTable
+	cols  string // besides object_id, guid, parent_id, number, record_id, updated
+	count func(*core.FIASRegionResult) *int64
+}
+
+// buildUnits makes the region's table of a kind of units: each one's
+// latest actual and active version under its parent (none when the import
+// was not asked for them: a region loaded again without them serves none).
+func (imp *FIASRegionImport) buildUnits(ctx context.Context, tx pgx.Tx, name string, u fiasUnit) (int64, error) {
+	t, stage := pgx.Identifier{name}.Sanitize(), imp.stageSQL(u.stage)
+	if _, err := tx.Exec(ctx, `CREATE TABLE `+t+` (LIKE `+u.table+`, CHECK (region = `+strconv.Itoa(imp.region)+`))`); err != nil {
+		return 0, fmt.Errorf("create the region's %s: %w", u.stage, err)
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO `+t+` (region, object_id, guid, parent_id, number, apart_type, record_id, updated)
-		SELECT $1, a.object_id, a.guid, h.parent_id, a.number, a.apart_type, a.record_id, a.updated
-		FROM (SELECT DISTINCT ON (object_id) * FROM `+imp.stageSQL(core.FIASApartments)+` WHERE actual AND active
-			ORDER BY object_id, updated DESC) a
+	tag, err := tx.Exec(ctx, `INSERT INTO `+t+` (region, object_id, guid, parent_id, number, record_id, updated`+u.cols+`)
+		SELECT $1, a.object_id, a.guid, h.parent_id, a.number, a.record_id, a.updated`+strings.ReplaceAll(u.cols, ", ", ", a.")+`
+		FROM (SELECT DISTINCT ON (object_id) * FROM `+stage+` WHERE actual AND active ORDER BY object_id, updated DESC) a
 		LEFT JOIN (SELECT DISTINCT ON (object_id) object_id, parent_id FROM `+imp.stageSQL(core.FIASAdm)+`
-			WHERE object_id IN (SELECT object_id FROM `+imp.stageSQL(core.FIASApartments)+`) ORDER BY object_id, start DESC) h USING (object_id)`,
+			WHERE object_id IN (SELECT object_id FROM `+stage+`) ORDER BY object_id, start DESC) h USING (object_id)`,
 		imp.region)
 	if err != nil {
-		return 0, fmt.Errorf("build the region's apartments: %w", err)
+		return 0, fmt.Errorf("build the region's %s: %w", u.stage, err)
 	}
-	return tag.RowsAffected(), imp.index(ctx, tx, name, "fias_apartments", true)
+	return tag.RowsAffected(), imp.index(ctx, tx, name, u.table, true)
 }
 
 // buildObjects makes the region's address objects: each one's latest
@@ -585,6 +615,18 @@ func (imp *FIASRegionImport) keepRetired(ctx context.Context, tx pgx.Tx, houses,
 	_, err := tx.Exec(ctx, `DELETE FROM fias_successors s WHERE s.region = $1 AND (
 		EXISTS (SELECT 1 FROM `+houses+` h WHERE h.guid = s.guid) OR EXISTS (SELECT 1 FROM `+objects+` o WHERE o.guid = s.guid))`, imp.region)
 	return wrap("keep the retired ids' successors", err)
+}
+
+// unitUpdates are the ON CONFLICT assignments of a unit's own columns
+// (", apart_type" → ", apart_type = excluded.apart_type").
+func unitUpdates(cols string) string {
+	var b strings.Builder
+	for _, c := range strings.Split(cols, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			b.WriteString(", " + c + " = excluded." + c)
+		}
+	}
+	return b.String()
 }
 
 // paramsSQL pivots the staged parameters: one row per object.
@@ -735,10 +777,6 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE actual AND NOT active)`},
 			{"retire house parameters", `DELETE FROM fias_house_params WHERE region = ` + r + ` AND object_id IN
 				(SELECT object_id FROM ` + imp.stageSQL(core.FIASHouses) + ` WHERE actual AND NOT active)`},
-			{"retire apartments", `DELETE FROM fias_apartments WHERE region = ` + r + ` AND object_id IN
-				(SELECT object_id FROM ` + imp.stageSQL(core.FIASApartments) + ` WHERE actual AND NOT active)`},
-			{"retire apartment parameters", `DELETE FROM fias_house_params WHERE region = ` + r + ` AND object_id IN
-				(SELECT object_id FROM ` + imp.stageSQL(core.FIASApartments) + ` WHERE actual AND NOT active)`},
 			// New and changed objects, with their place when the delta moved them.
 			{"merge objects", `INSERT INTO fias_addr_objects AS t (region, object_id, guid, level, name, type_name, parent_id, path, houses, updated,
 					record_id)
@@ -766,15 +804,6 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 			{"move houses", `UPDATE fias_houses t SET parent_id = a.parent_id
 				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
 				WHERE t.region = ` + r + ` AND t.object_id = a.object_id AND t.parent_id IS DISTINCT FROM a.parent_id`},
-			{"merge apartments", `INSERT INTO fias_apartments AS t (region, object_id, guid, parent_id, number, apart_type, record_id, updated)
-				SELECT ` + r + `, p.object_id, p.guid, a.parent_id, p.number, p.apart_type, p.record_id, p.updated
-				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASApartments) + ` WHERE actual AND active ORDER BY object_id, updated DESC) p
-				LEFT JOIN (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a USING (object_id)
-				ON CONFLICT (region, object_id) DO UPDATE SET guid = excluded.guid, number = excluded.number, apart_type = excluded.apart_type,
-					record_id = excluded.record_id, updated = excluded.updated, parent_id = coalesce(excluded.parent_id, t.parent_id)`},
-			{"move apartments", `UPDATE fias_apartments t SET parent_id = a.parent_id
-				FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
-				WHERE t.region = ` + r + ` AND t.object_id = a.object_id AND t.parent_id IS DISTINCT FROM a.parent_id`},
 			// A parameter the delta gives replaces the house's value of its type.
 			{"replace house parameters", `DELETE FROM fias_house_params t USING ` + imp.stageSQL(core.FIASParams) + ` p
 				WHERE t.region = ` + r + ` AND t.object_id = p.object_id AND t.type_id = p.type_id`},
@@ -796,6 +825,24 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 					GROUP BY a.id) b USING (object_id)
 				WHERE o.region = ` + r + ` AND t.region = ` + r + ` AND t.object_id = o.object_id AND t.houses IS DISTINCT FROM coalesce(b.n, 0)`},
 		}
+		for _, u := range fiasUnits {
+			stage := imp.stageSQL(u.stage)
+			stmts = append(stmts[:2], append([]struct{ what, sql string }{
+				{"retire " + string(u.stage), `DELETE FROM ` + u.table + ` WHERE region = ` + r + ` AND object_id IN
+					(SELECT object_id FROM ` + stage + ` WHERE actual AND NOT active)`},
+				{"retire the parameters of " + string(u.stage), `DELETE FROM fias_house_params WHERE region = ` + r + ` AND object_id IN
+					(SELECT object_id FROM ` + stage + ` WHERE actual AND NOT active)`},
+				{"merge " + string(u.stage), `INSERT INTO ` + u.table + ` AS t (region, object_id, guid, parent_id, number, record_id, updated` + u.cols + `)
+					SELECT ` + r + `, p.object_id, p.guid, a.parent_id, p.number, p.record_id, p.updated` + strings.ReplaceAll(u.cols, ", ", ", p.") + `
+					FROM (SELECT DISTINCT ON (object_id) * FROM ` + stage + ` WHERE actual AND active ORDER BY object_id, updated DESC) p
+					LEFT JOIN (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a USING (object_id)
+					ON CONFLICT (region, object_id) DO UPDATE SET guid = excluded.guid, number = excluded.number, record_id = excluded.record_id,
+						updated = excluded.updated, parent_id = coalesce(excluded.parent_id, t.parent_id)` + unitUpdates(u.cols)},
+				{"move " + string(u.stage), `UPDATE ` + u.table + ` t SET parent_id = a.parent_id
+					FROM (SELECT DISTINCT ON (object_id) * FROM ` + imp.stageSQL(core.FIASAdm) + ` ORDER BY object_id, start DESC) a
+					WHERE t.region = ` + r + ` AND t.object_id = a.object_id AND t.parent_id IS DISTINCT FROM a.parent_id`},
+			}, stmts[2:]...)...)
+		}
 		for _, st := range stmts {
 			if _, err := tx.Exec(ctx, st.sql); err != nil {
 				return fmt.Errorf("region %02d delta: %s: %w", imp.region, st.what, err)
@@ -807,8 +854,10 @@ func (imp *FIASRegionImport) FinishDelta(ctx context.Context) (core.FIASRegionRe
 		if err := tx.QueryRow(ctx, `UPDATE fias_regions SET loaded_at = now(), files = files || $2::text[],
 				objects = (SELECT count(*) FROM fias_addr_objects WHERE region = $1),
 				houses = (SELECT count(*) FROM fias_houses WHERE region = $1),
-				apartments = (SELECT count(*) FROM fias_apartments WHERE region = $1)
-			WHERE region = $1 RETURNING objects, houses, apartments`, imp.region, paths).Scan(&res.Objects, &res.Houses, &res.Apartments); err != nil {
+				apartments = (SELECT count(*) FROM fias_apartments WHERE region = $1),
+				steads = (SELECT count(*) FROM fias_steads WHERE region = $1)
+			WHERE region = $1 RETURNING objects, houses, apartments, steads`, imp.region, paths).
+			Scan(&res.Objects, &res.Houses, &res.Apartments, &res.Steads); err != nil {
 			return fmt.Errorf("record the region: %w", err)
 		}
 		return nil

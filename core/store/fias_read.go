@@ -218,3 +218,45 @@ func queryFlats(ctx context.Context, db dbtx, op, where string, args ...any) ([]
 	})
 	return out, wrap(op, err)
 }
+
+// Steads implements addrsearch.Source: the land plots of some parents of
+// a region whose number begins as typed, the number typed exactly first.
+func (s *Store) Steads(ctx context.Context, q addrsearch.HouseQuery) ([]addrsearch.Stead, error) {
+	if len(q.Parents) == 0 {
+		return nil, nil
+	}
+	number := strings.ToLower(q.Number)
+	return querySteads(ctx, s.db(ctx), "steads", `a.region = $1 AND a.parent_id = ANY($2)
+		AND lower(a.number) ~>=~ $3 AND lower(a.number) ~<=~ $4
+		ORDER BY lower(a.number) <> $3, length(a.number), lower(a.number) LIMIT $5`,
+		q.Region, q.Parents, number, number+"\U0010FFFF", q.Limit)
+}
+
+// SteadsByID implements addrsearch.Source: the land plot of a ФИАС id or a
+// cadastral number.
+func (s *Store) SteadsByID(ctx context.Context, id string, limit int) ([]addrsearch.Stead, error) {
+	return steadsByID(ctx, s.db(ctx), id, limit)
+}
+
+func steadsByID(ctx context.Context, db dbtx, id string, limit int) ([]addrsearch.Stead, error) {
+	where := `a.guid = $1::uuid`
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		where = `(a.region, a.object_id) IN (SELECT region, object_id FROM fias_house_params WHERE type_id = 8 AND value = $1)`
+	}
+	return querySteads(ctx, db, "steads by id", where+` LIMIT $2`, strings.ToLower(id), limit)
+}
+
+func querySteads(ctx context.Context, db dbtx, op, where string, args ...any) ([]addrsearch.Stead, error) {
+	rows, err := db.Query(ctx, `SELECT a.region, a.object_id, a.guid::text, coalesce(a.parent_id, 0), a.number,
+			coalesce(p.postal, ''), coalesce(p.cadastral, '')
+		FROM fias_steads a `+paramsOf("a")+` WHERE `+where, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (addrsearch.Stead, error) {
+		var st addrsearch.Stead
+		err := row.Scan(&st.Region, &st.ID, &st.GUID, &st.Parent, &st.Number, &st.PostalCode, &st.Cadastral)
+		return st, err
+	})
+	return out, wrap(op, err)
+}

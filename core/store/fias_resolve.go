@@ -72,6 +72,12 @@ func lookupServed(ctx context.Context, db dbtx, field, fiasID string) (core.Regi
 			return core.RegisterAddress{}, err
 		}
 	}
+	var steads []addrsearch.Stead
+	if len(houses) == 0 {
+		if steads, err = steadsByID(ctx, db, id, 1); err != nil {
+			return core.RegisterAddress{}, err
+		}
+	}
 	isHouse := len(houses) > 0
 	var h addrsearch.House
 	var houseType, blockType, flatType string
@@ -92,8 +98,11 @@ func lookupServed(ctx context.Context, db dbtx, field, fiasID string) (core.Regi
 	region, parent := h.Region, h.Parent
 
 	where, args := `t.guid = $1::uuid`, []any{id}
-	if isHouse {
+	switch {
+	case isHouse:
 		where, args = `t.region = $1 AND t.object_id = $2`, []any{region, parent}
+	case len(steads) > 0:
+		where, args = `t.region = $1 AND t.object_id = $2`, []any{steads[0].Region, steads[0].Parent}
 	}
 	rows, err := db.Query(ctx, `SELECT o.level, o.name, o.type_name, o.guid::text, coalesce(o.kladr_code, ''),
 			coalesce(o.postal_code, ''), coalesce(o.oktmo, '')
@@ -136,6 +145,18 @@ func lookupServed(ctx context.Context, db dbtx, field, fiasID string) (core.Regi
 		if h.OKTMO != "" {
 			ra.OKTMO = h.OKTMO
 		}
+	}
+	if len(steads) > 0 {
+		st := steads[0]
+		ra.Stead = core.AddressPart{Name: st.Number, Type: "уч", FIASID: st.GUID}
+		ra.FIASID, ra.FIASLevel = st.GUID, core.AddressLevelStead
+		ra.PostalCode = cmp.Or(st.PostalCode, ra.PostalCode)
+	}
+	if len(steads) > 0 {
+		st := steads[0]
+		ra.Stead = core.AddressPart{Name: st.Number, Type: "уч", FIASID: st.GUID}
+		ra.FIASID, ra.FIASLevel = st.GUID, core.AddressLevelStead
+		ra.PostalCode = cmp.Or(st.PostalCode, ra.PostalCode)
 	}
 	if len(flats) > 0 {
 		f := flats[0]
