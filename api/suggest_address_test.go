@@ -258,13 +258,7 @@ func TestRegisterFlats(t *testing.T) {
 	require.Nil(t, d["flat_fias_id"], "not in the register")
 	require.Equal(t, "8", d["fias_level"])
 
-	found := suggestionsOf(t, b.do(t, "POST", sg+"/findById/address", b.reader, `{"query":"`+flat+`"}`))
-	require.Len(t, found, 1)
-	require.Equal(t, "г Байконур, мкр 6-й, д 7б, помещ 1", found[0]["value"])
-
-	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Помещение","legal_address":{"fias_id":"`+flat+`"}}`)
-	require.Equal(t, 201, r.status, string(r.body))
-	la := r.json(t)["legal_address"].(map[string]any)
+	la := foundAndKept(t, b, flat, "г Байконур, мкр 6-й, д 7б, помещ 1")
 	require.Equal(t, "7б", la["house"])
 	require.Equal(t, "помещ. 1", la["flat"])
 	require.Equal(t, flat, la["fias_id"])
@@ -292,16 +286,22 @@ func TestRegisterSteads(t *testing.T) {
 	require.Equal(t, "55000000", d["oktmo"])
 	require.Nil(t, d["house"])
 
-	found := suggestionsOf(t, b.do(t, "POST", sg+"/findById/address", b.reader, `{"query":"`+stead+`"}`))
-	require.Len(t, found, 1)
-	require.Equal(t, "г Байконур, ул Песчаная, уч 19", found[0]["value"])
-
-	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Участок","legal_address":{"fias_id":"`+stead+`"}}`)
-	require.Equal(t, 201, r.status, string(r.body))
-	la := r.json(t)["legal_address"].(map[string]any)
+	la := foundAndKept(t, b, stead, "г Байконур, ул Песчаная, уч 19")
 	require.Equal(t, "19", la["house"])
 	require.Equal(t, "уч", la["house_type"])
 	require.Equal(t, stead, la["fias_id"])
 	require.EqualValues(t, 75, la["fias_level"])
 	require.Equal(t, "55000000", la["oktmo"])
+}
+
+// foundAndKept checks that findById finds the register's id as value, and
+// returns the legal address of an account created with the id.
+func foundAndKept(t *testing.T, b *bundle, id, value string) map[string]any {
+	t.Helper()
+	found := suggestionsOf(t, b.do(t, "POST", sg+"/findById/address", b.reader, `{"query":"`+id+`"}`))
+	require.Len(t, found, 1)
+	require.Equal(t, value, found[0]["value"])
+	r := b.do(t, "POST", "/api/v1/accounts", b.writer, `{"name":"ООО Адрес `+id[:8]+`","legal_address":{"fias_id":"`+id+`"}}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	return r.json(t)["legal_address"].(map[string]any)
 }

@@ -239,21 +239,28 @@ func (s *Service) SuggestAddresses(ctx context.Context, q core.AddressQuery) ([]
 // for under.
 const houseParents = 5
 
-// houses are the houses of the best matches whose number begins as typed,
-// in the matches' order.
-func (s *Service) houses(ctx context.Context, l *loaded, matches []Match, terms core.AddressTerms, count int) ([]core.RegisterAddress, error) {
+// parentsOf are the best matches (at most houseParents of them, of those
+// with houses when withHouses) by region, and in their order.
+func parentsOf(matches []Match, withHouses bool) (map[int][]int64, []int64) {
 	byRegion := map[int][]int64{}
 	var order []int64
 	for _, m := range matches {
 		if len(order) == houseParents {
 			break
 		}
-		if m.Object.Houses == 0 {
+		if withHouses && m.Object.Houses == 0 {
 			continue
 		}
 		byRegion[m.Object.Region] = append(byRegion[m.Object.Region], m.Object.ID)
 		order = append(order, m.Object.ID)
 	}
+	return byRegion, order
+}
+
+// houses are the houses of the best matches whose number begins as typed,
+// in the matches' order.
+func (s *Service) houses(ctx context.Context, l *loaded, matches []Match, terms core.AddressTerms, count int) ([]core.RegisterAddress, error) {
+	byRegion, order := parentsOf(matches, true)
 	found := map[int64][]House{}
 	for region, parents := range byRegion {
 		hs, err := s.src.Houses(ctx, HouseQuery{Region: region, Parents: parents, Number: terms.House, Block: terms.Block, Limit: count})
@@ -290,15 +297,7 @@ func (s *Service) houses(ctx context.Context, l *loaded, matches []Match, terms 
 // steads are the land plots of the best matches whose number begins as
 // typed, in the matches' order.
 func (s *Service) steads(ctx context.Context, l *loaded, matches []Match, number string, count int) ([]core.RegisterAddress, error) {
-	byRegion := map[int][]int64{}
-	var order []int64
-	for _, m := range matches {
-		if len(order) == houseParents {
-			break
-		}
-		byRegion[m.Object.Region] = append(byRegion[m.Object.Region], m.Object.ID)
-		order = append(order, m.Object.ID)
-	}
+	byRegion, order := parentsOf(matches, false)
 	found := map[int64][]Stead{}
 	for region, parents := range byRegion {
 		ss, err := s.src.Steads(ctx, HouseQuery{Region: region, Parents: parents, Number: number, Limit: count})
