@@ -140,14 +140,6 @@ func (s *Server) findAddress(c *fiber.Ctx) error {
 // nstr is a string DaData writes null when empty (nil).
 type nstr = *string
 
-// ns is s, or nil when it is empty.
-func ns(s string) nstr {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // addressData is DaData's data of an address, in its order; what the
 // register does not hold (coordinates, metro, the flat's own data) is null
 // (a struct, not a map: an answer of twenty is encoded in microseconds).
