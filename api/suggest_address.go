@@ -101,7 +101,7 @@ func (s *Server) suggestAddress(c *fiber.Ctx) error {
 		return err
 	}
 	if r.Query == "" {
-		return suggestions(c, []core.RegisterAddress{}, nil)
+		return addressSuggestions(c, nil, nil)
 	}
 	q := core.AddressQuery{Query: r.Query, Count: r.Count, RestrictValue: r.RestrictValue}
 	for _, l := range r.Locations {
@@ -122,7 +122,7 @@ func (s *Server) suggestAddress(c *fiber.Ctx) error {
 	}
 	// The value starts at the lower bound, or below the places the lookup
 	// is restricted to.
-	return suggestions(c, found, func(a core.RegisterAddress) suggestion { return addressSuggestion(a, max(q.From, a.ShownFrom)) })
+	return addressSuggestions(c, found, func(a core.RegisterAddress) int { return max(q.From, a.ShownFrom) })
 }
 
 func (s *Server) findAddress(c *fiber.Ctx) error {
@@ -134,7 +134,7 @@ func (s *Server) findAddress(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return suggestions(c, found, func(a core.RegisterAddress) suggestion { return addressSuggestion(a, 0) })
+	return addressSuggestions(c, found, func(core.RegisterAddress) int { return 0 })
 }
 
 // nstr is a string DaData writes null when empty (nil).
@@ -235,7 +235,8 @@ type addressData struct {
 }
 
 // addressSuggestion is an address as DaData answers it, its value shown
-// from a level (0: whole).
+// from a level (0: whole): the shape addressSuggestions writes by hand,
+// kept as the reference its bytes are tested against.
 func addressSuggestion(a core.RegisterAddress, from int) suggestion {
 	// The strings the data points to, in one block: one allocation
 	// rather than one for each of the fifty fields (a moved block leaves
