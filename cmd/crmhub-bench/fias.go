@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/crmhub/crmhub/core/pgembed"
@@ -69,13 +68,19 @@ func fiasOnce(ctx context.Context, db *benchDB, hub string, houses int) error {
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start = time.Now()
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("crmhub fias import: %w\n%s", err, out.String())
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("crmhub fias import: %w", err)
 	}
+	// The importer's own high-water mark, read while it runs: the
+	// rusage of a child started by vfork counts this process's memory
+	// too (the generator's), which grows with the region.
+	peakc := make(chan int64, 1)
+	go func() { peakc <- watchPeak(cmd.Process.Pid) }()
+	err = cmd.Wait()
 	took := time.Since(start)
-	peak := int64(0)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		peak = ru.Maxrss // KiB on Linux
+	peak := <-peakc
+	if err != nil {
+		return fmt.Errorf("crmhub fias import: %w\n%s", err, out.String())
 	}
 	records := int64(0)
 	for _, line := range strings.Split(out.String(), "\n") {
@@ -97,6 +102,29 @@ func fiasOnce(ctx context.Context, db *benchDB, hub string, houses int) error {
 	size, _ := dirSize(dir)
 	fmt.Printf("           (the region's files: %.1f GiB)\n", float64(size)/(1<<30))
 	return nil
+}
+
+// watchPeak polls a process's VmHWM (KiB) until it is gone and returns the
+// last value read.
+func watchPeak(pid int) int64 {
+	var peak int64
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return peak
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
+					peak = max(peak, n)
+				}
+			}
+		}
+		if strings.Contains(string(b), "State:\tZ") {
+			return peak
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func dirSize(dir string) (int64, error) {
