@@ -37,7 +37,7 @@ type jsonWriter struct {
 	first bool // the next member is an object's first
 }
 
-func (w *jsonWriter) open() { w.b, w.first = append(w.b, '{'), true }
+func (w *jsonWriter) open()  { w.b, w.first = append(w.b, '{'), true }
 func (w *jsonWriter) close() { w.b = append(w.b, '}') }
 
 func (w *jsonWriter) key(k string) {
