@@ -157,7 +157,11 @@ func build(def *core.WebForm, f *form, m meta) *built {
 		}
 	}
 	for _, in := range f.inputs {
-		if skip[strings.ToLower(in.name)] {
+		// The form's key never reaches a record or its event, under any
+		// input name (Bitrix24 sends it as auth[application_token]), nor
+		// Bitrix24's auth envelope (auth[domain], auth[member_id]…).
+		if skip[strings.ToLower(in.name)] || strings.HasPrefix(strings.ToLower(in.name), "auth[") ||
+			def.APIKey != "" && slices.ContainsFunc(in.values, func(v string) bool { return strings.Contains(v, def.APIKey) }) {
 			continue
 		}
 		if def.Format == core.FormatBitrix24 {

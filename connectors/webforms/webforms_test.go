@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -514,4 +515,37 @@ func TestFailedCaptureIsQueuedNotLost(t *testing.T) {
 	resp = r.post(t, "c", urlencoded, []byte("name=Иван&phone=%2B79160000001"))
 	require.Equal(t, 200, resp.Status)
 	require.Equal(t, 1, r.count(t, "leads"))
+}
+
+// TestNoSecretReachesARecord: a form's API key posted in the body — in
+// the key's own field, as Bitrix24's auth[application_token], inside any
+// other input — authenticates the post but reaches neither the lead nor
+// its change event, for every kind of form; Bitrix24's auth envelope stays
+// out too.
+func TestNoSecretReachesARecord(t *testing.T) {
+	t.Parallel()
+	const secret = "S3cret-form-key-2026"
+	var forms []core.WebForm
+	kinds := []string{core.FormatAuto, core.FormatTilda, core.FormatCF7, core.FormatVtiger, core.FormatBitrix24}
+	for _, k := range kinds {
+		forms = append(forms, core.WebForm{Slug: "f-" + k, Format: k, APIKey: secret, APIKeyName: "api_key"})
+	}
+	r := newRig(t, webforms.Config{Forms: forms})
+	for i, k := range kinds {
+		body := url.Values{"name": {"Иван Петров"}, "phone": {fmt.Sprintf("+7916123456%d", i)}, "comments": {"Перезвоните"},
+			"api_key": {secret}, "auth[application_token]": {secret}, "auth[domain]": {"portal.bitrix24.ru"},
+			"note": {"ключ " + secret + " внутри"}}
+		if k == core.FormatBitrix24 {
+			body = url.Values{"fields[NAME]": {"Иван"}, "fields[LAST_NAME]": {"Петров"}, "fields[COMMENTS]": {"Перезвоните"},
+				"fields[PHONE][0][VALUE]": {fmt.Sprintf("+7916123456%d", i)}, "auth[application_token]": {secret},
+				"auth[domain]": {"portal.bitrix24.ru"}, "note": {"ключ " + secret + " внутри"}}
+		}
+		resp := r.post(t, "f-"+k, urlencoded, []byte(body.Encode()))
+		require.Equal(t, 200, resp.Status, "%s: %s", k, resp.Body)
+	}
+	require.Equal(t, len(kinds), r.count(t, "leads"))
+	require.Zero(t, r.count(t, "leads l WHERE l::text LIKE '%"+secret+"%'"), "the key in a lead")
+	require.Zero(t, r.count(t, "leads l WHERE l::text LIKE '%portal.bitrix24.ru%'"), "Bitrix24's auth envelope in a lead")
+	require.Zero(t, r.count(t, "outbox o WHERE o::text LIKE '%"+secret+"%'"), "the key in a change event")
+	require.Equal(t, len(kinds), r.count(t, "leads WHERE description LIKE 'Перезвоните%'"), "the message kept")
 }
