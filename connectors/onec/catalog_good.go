@@ -11,8 +11,10 @@ import (
 	"github.com/crmhub/crmhub/exchange/commerceml"
 )
 
-// vatRate maps a СтавкаНалога onto the hub's codes ("" = the general rate
-// of the document's date: 20 and 18 are older general rates).
+// vatRate maps a СтавкаНалога onto the hub's codes: the rate as 1C gives
+// it (22, 20, 10, 7, 5, 0), «Без НДС» as none; "" (the general rate of the
+// document's date) for one the hub does not know, such as the 18% of
+// before 2019.
 func vatRate(rates []commerceml.TaxRate) string {
 	for _, r := range rates {
 		if !strings.Contains(strings.ToUpper(r.Name), "НДС") && r.Name != "" {
@@ -22,7 +24,7 @@ func vatRate(rates []commerceml.TaxRate) string {
 		switch {
 		case strings.Contains(v, "без"):
 			return "none"
-		case v == "10" || v == "0" || v == "5" || v == "7":
+		case core.VATRate(v).Valid():
 			return v
 		default:
 			return ""

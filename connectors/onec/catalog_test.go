@@ -126,5 +126,24 @@ func TestCatalogOfferBatch(t *testing.T) {
 		require.EqualValues(t, 36, got.Created)
 		require.EqualValues(t, 2, got.Deactivated, "the product the full catalog does not list, and its variant")
 		require.Equal(t, 2, count(t, st, `SELECT count(*) FROM products WHERE external_ids->>'onec' LIKE 'good-1%' AND NOT active`))
+		// The goods' <СтавкаНалога><Ставка>20</Ставка>: stored as given.
+		require.Positive(t, count(t, st, `SELECT count(*) FROM products WHERE vat_rate = '20'`))
+		require.Zero(t, count(t, st, `SELECT count(*) FROM products WHERE vat_rate = '' AND external_ids ? 'onec' AND active`))
+	})
+
+	t.Run("VATRates", func(t *testing.T) {
+		good := func(id, rate string) string {
+			return `<Товар><Ид>` + id + `</Ид><Наименование>Товар ` + id + `</Наименование>` +
+				`<СтавкиНалогов><СтавкаНалога><Наименование>НДС</Наименование><Ставка>` + rate + `</Ставка></СтавкаНалога></СтавкиНалогов></Товар>`
+		}
+		doc := `<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация ВерсияСхемы="2.10"><Каталог СодержитТолькоИзменения="true">` +
+			`<Ид>vat</Ид><Наименование>Ставки</Наименование><Товары>` + good("vat-22", "22") + good("vat-none", "Без НДС") +
+			good("vat-10", "10%") + good("vat-18", "18") + `</Товары></Каталог></КоммерческаяИнформация>`
+		require.Empty(t, runCatalog(t, cat, "import.xml", doc).Errors)
+		for id, want := range map[string]string{"vat-22": "22", "vat-none": "none", "vat-10": "10", "vat-18": ""} {
+			var got string
+			require.NoError(t, st.Pool().QueryRow(context.Background(), `SELECT vat_rate FROM products WHERE external_ids->>'onec' = $1`, id).Scan(&got))
+			require.Equal(t, want, got, id)
+		}
 	})
 }
