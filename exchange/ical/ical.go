@@ -5,10 +5,10 @@ package ical
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -114,8 +114,8 @@ func component(a *core.Activity, now time.Time) *goical.Component {
 		if a.CompletedAt != nil {
 			comp.Props.SetDateTime(goical.PropCompleted, a.CompletedAt.UTC())
 		}
-		if p := taskPriority(a.Priority); p != "" {
-			comp.Props.SetText(goical.PropPriority, p)
+		if p := taskPriority(a.Priority); p != 0 {
+			setInteger(comp.Props, goical.PropPriority, p)
 		}
 	}
 	stamp := a.UpdatedAt
@@ -125,7 +125,7 @@ func component(a *core.Activity, now time.Time) *goical.Component {
 	comp.Props.SetText(goical.PropUID, a.ID+"@crmhub")
 	comp.Props.SetDateTime(goical.PropDateTimeStamp, stamp.UTC())
 	comp.Props.SetDateTime(goical.PropLastModified, stamp.UTC())
-	comp.Props.SetText(goical.PropSequence, fmt.Sprint(a.Version))
+	setInteger(comp.Props, goical.PropSequence, a.Version)
 	comp.Props.SetText(goical.PropSummary, a.Subject)
 	if a.Description != "" {
 		comp.Props.SetText(goical.PropDescription, a.Description)
@@ -156,15 +156,25 @@ func taskStatus(s string) string {
 	return "NEEDS-ACTION"
 }
 
-// taskPriority maps priorities to RFC 5545's 1 (highest) … 9 (lowest).
-func taskPriority(p string) string {
+// taskPriority maps priorities to RFC 5545's 1 (highest) … 9 (lowest); 0
+// is none.
+func taskPriority(p string) int64 {
 	switch p {
 	case "high":
-		return "1"
+		return 1
 	case "medium":
-		return "5"
+		return 5
 	case "low":
-		return "9"
+		return 9
 	}
-	return ""
+	return 0
+}
+
+// setInteger sets an INTEGER property (SEQUENCE, PRIORITY: RFC 5545
+// §3.8.7.4, §3.8.1.9) as its default type, without the VALUE=TEXT that
+// SetText would give it and that parsers then read as a string.
+func setInteger(props goical.Props, name string, n int64) {
+	p := goical.NewProp(name)
+	p.Value = strconv.FormatInt(n, 10)
+	props.Set(p)
 }
