@@ -132,6 +132,9 @@ func TestInboundCommands(t *testing.T) {
 		require.Equal(t, "crm.commands", h["crmhub_source_topic"])
 	}
 	require.Equal(t, map[string]string{"": "malformed", "c3": "not_found", "c4": "invalid"}, reasons)
+	status, err := b.st.StreamStatus(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, len(dl), status.DeadLetters, "stream status counts what the dead-letter topic holds, the malformed one too")
 
 	// A restarted consumer resumes after what it applied: nothing twice.
 	stop()

@@ -223,6 +223,11 @@ func upsert[E any, P recordPtr[E]](ctx context.Context, s *Store, tx pgx.Tx, t *
 // SkipCommand implements core.CommandService.
 func (s *Store) SkipCommand(ctx context.Context, pos core.StreamPosition, commandID, reason string) error {
 	return wrap("skip command", s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO command_dead_letters (topic, partition, "offset", command_id, reason)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+			pos.Topic, pos.Partition, pos.Offset, core.Clip(commandID, 200), core.Clip(reason, 2000)); err != nil {
+			return err
+		}
 		if commandID != "" && len(commandID) <= 200 {
 			if _, err := tx.Exec(ctx, `INSERT INTO inbound_commands (id, type, source, status, reason, topic, partition, "offset")
 				VALUES ($1, '', '', 'dead_letter', $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,

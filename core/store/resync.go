@@ -174,8 +174,8 @@ func (s *Store) StreamStatus(ctx context.Context) (*StreamStatus, error) {
 	case err != pgx.ErrNoRows:
 		return nil, wrap("stream status", err)
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'dead_letter'), count(*) FILTER (WHERE status = 'applied')
-		FROM inbound_commands`).Scan(&st.DeadLetters, &st.Applied); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM command_dead_letters),
+		(SELECT count(*) FROM inbound_commands WHERE status = 'applied')`).Scan(&st.DeadLetters, &st.Applied); err != nil {
 		return nil, wrap("stream status", err)
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE held_behind IS NULL), count(*) FILTER (WHERE held_behind IS NOT NULL)
