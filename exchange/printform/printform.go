@@ -204,7 +204,7 @@ func Render(in Input) ([]byte, error) {
 		WithPageNumber(props.PageNumber{Pattern: "Страница {current} из {total}", Place: props.RightBottom, Family: fontFamily, Size: 7})
 	if isTax {
 		b = b.WithOrientation(orientation.Horizontal).WithMaxGridSize(grid).WithLeftMargin(10).WithTopMargin(7).
-			WithTitle(in.Form+" "+in.Doc.Number, true)
+			WithTitle(fmt.Sprintf("%s № %s от %s", titles[in.Form], in.PrintedNumber(), core.FormatDateLong(in.Doc.Date.Time)), true)
 	} else {
 		b = b.WithTitle(s.title, true)
 	}

@@ -62,6 +62,21 @@ func document(t testing.TB, n int, mode core.TaxMode) *core.DocumentBody {
 }
 
 // pdfText extracts a PDF's text with poppler's pdftotext -layout.
+// pdfTitle is the document's Title as pdfinfo reads it.
+func pdfTitle(t *testing.T, pdf []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	require.NoError(t, os.WriteFile(path, pdf, 0o600))
+	out, err := exec.Command("pdfinfo", path).Output()
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "Title:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
 	cmd := exec.Command("pdftotext", "-layout", "-", "-")
@@ -226,6 +241,7 @@ func TestTaxForms(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 	golden(t, "schet-faktura", text)
+	require.Equal(t, "Счёт-фактура № 412 от 27 ноября 2026 г.", pdfTitle(t, pdf), "the title a viewer shows: the form's name")
 
 	in.Form = printform.FormUPD
 	pdf, err = printform.Render(in)
