@@ -15,7 +15,7 @@ BIN     := bin/crmhub
 RUN_DEPS := initdb:postgresql
 DEPS := $(RUN_DEPS) pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk kcat:kcat docker-compose:docker-compose pdftotext:poppler-utils pdftoppm:poppler-utils \
         dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui \
-        chromium:chromium chromium:fonts-dejavu-core
+        chromium:chromium chromium:fonts-dejavu-core node:nodejs npx:npm
 
 .PHONY: help deps deps/run build run test bench bench/crm bench/stream bench/telephony bench/forms bench/upload bench/fias bench/reports lint fmt clean
 
