@@ -18,11 +18,7 @@ const oapiCodegen = "github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v2
 // type list for "any value", made it fail).
 func TestOpenAPIGeneratesAGoClient(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	r := b.do(t, "GET", "/openapi.json", "", "")
-	require.Equal(t, 200, r.status)
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "openapi.json"), r.body, 0o600))
+	dir := servedDocIn(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module crmclient\n\ngo 1.26\n"), 0o600))
 	run := func(name string, args ...string) []byte {
 		t.Helper()
@@ -42,4 +38,15 @@ func TestOpenAPIGeneratesAGoClient(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "client.go"), client, 0o600))
 	run("go", "mod", "tidy")
 	run("go", "vet", "./...")
+}
+
+// servedDocIn writes the document the hub serves as openapi.json in a new
+// folder, for the tools that read it, and returns the folder.
+func servedDocIn(t *testing.T) string {
+	t.Helper()
+	r := setup(t).do(t, "GET", "/openapi.json", "", "")
+	require.Equal(t, 200, r.status)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "openapi.json"), r.body, 0o600))
+	return dir
 }

@@ -18,11 +18,7 @@ const spectral = "@stoplight/spectral-cli@6.15.0"
 // tags of operations).
 func TestOpenAPILintsWithoutErrors(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	r := b.do(t, "GET", "/openapi.json", "", "")
-	require.Equal(t, 200, r.status)
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "openapi.json"), r.body, 0o600))
+	dir := servedDocIn(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".spectral.yaml"), []byte(`extends: ["spectral:oas"]`+"\n"), 0o600))
 	// Into a file: Node cuts a large answer to a pipe short at exit.
 	cmd := exec.Command("npx", "--yes", spectral, "lint", "openapi.json", "--ruleset", ".spectral.yaml", "-f", "json",
