@@ -298,6 +298,12 @@ func BuildRegisterAddress(chain []RegisterObject) RegisterAddress {
 	return a
 }
 
+// SteadPart is a land plot of the register as an address names it
+// («уч 19»: the register has no types of plots).
+func SteadPart(number, fiasID string) AddressPart {
+	return AddressPart{Name: number, Type: "уч", TypeFull: "участок", FIASID: fiasID}
+}
+
 // FlatLine is the register's flat as a record keeps it: a flat's number
 // («5»), another premises' type before it («помещ. 1», «офис 12»); ""
 // when the address names no flat of the register.

@@ -391,7 +391,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 	case gar.KindAddrObj:
 		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			o, err := d.AddrObj()
-			if err != nil || !im.copied(o.IsActual, o.IsActive) {
+			if err != nil || !im.copied(o.IsActual) {
 				return false, err
 			}
 			if o.IsActual && o.IsActive {
@@ -410,7 +410,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 	case gar.KindHouses:
 		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			h, err := d.House()
-			if err != nil || !im.copied(h.IsActual, h.IsActive) {
+			if err != nil || !im.copied(h.IsActual) {
 				return false, err
 			}
 			c.Int(h.ObjectID)
@@ -429,7 +429,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 	case gar.KindApartments:
 		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			a, err := d.Apartment()
-			if err != nil || !im.copied(a.IsActual, a.IsActive) {
+			if err != nil || !im.copied(a.IsActual) {
 				return false, err
 			}
 			c.Int(a.ObjectID)
@@ -444,7 +444,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 	case gar.KindSteads:
 		return func(d *gar.Decoder, c *core.CopyText) (bool, error) {
 			st, err := d.Stead()
-			if err != nil || !im.copied(st.IsActual, st.IsActive) {
+			if err != nil || !im.copied(st.IsActual) {
 				return false, err
 			}
 			c.Int(st.ObjectID)
@@ -506,7 +506,7 @@ func (im *importer) rowOf(k gar.Kind) func(d *gar.Decoder, c *core.CopyText) (bo
 // the actual one, active (served) or not (retired, whose successor its
 // NEXTID may name); of a delta, every version, for the chains that link
 // a retired object to the one that took its place.
-func (im *importer) copied(actual, active bool) bool {
+func (im *importer) copied(actual bool) bool {
 	return actual || im.opt.Delta
 }
 

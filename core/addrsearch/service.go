@@ -326,7 +326,7 @@ func (s *Service) steads(ctx context.Context, l *loaded, matches []Match, number
 // withStead makes an object's address the address of one of its land
 // plots.
 func withStead(a *core.RegisterAddress, st Stead) {
-	a.Stead = core.AddressPart{Name: st.Number, Type: "уч", TypeFull: "участок", FIASID: st.GUID}
+	a.Stead = core.SteadPart(st.Number, st.GUID)
 	a.FIASID, a.FIASLevel = st.GUID, core.AddressLevelStead
 	if st.PostalCode != "" {
 		a.PostalCode = st.PostalCode

@@ -282,7 +282,7 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 	if err != nil {
 		return res, err
 	}
-	b := imp.built()
+	houses, objects := imp.built("fias_houses"), imp.built("fias_addr_objects")
 	if err := imp.dropBuilt(ctx); err != nil { // of a build stopped before its swap
 		return res, err
 	}
@@ -301,18 +301,18 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		if err := analyze(gctx, core.FIASHouses, core.FIASAdm); err != nil {
 			return err
 		}
-		n, err := imp.buildHouses(gctx, b.houses)
+		n, err := imp.buildHouses(gctx, houses)
 		if err != nil {
 			return err
 		}
 		res.Houses = n
 		h, hctx := errgroup.WithContext(gctx)
 		h.Go(func() error {
-			return imp.buildTx(hctx, func(tx pgx.Tx) error { return imp.index(hctx, tx, b.houses, "fias_houses", false) })
+			return imp.buildTx(hctx, func(tx pgx.Tx) error { return imp.index(hctx, tx, houses, "fias_houses", false) })
 		})
 		h.Go(func() error {
 			return imp.buildTx(hctx, func(tx pgx.Tx) error {
-				n, err := imp.buildObjects(hctx, tx, b.objects, b.houses)
+				n, err := imp.buildObjects(hctx, tx, objects, houses)
 				res.Objects = n
 				return err
 			})
@@ -329,7 +329,7 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		}
 		for _, u := range fiasUnits {
 			if err := imp.buildTx(gctx, func(tx pgx.Tx) error {
-				n, err := imp.buildUnits(gctx, tx, b.unit(u.table), u)
+				n, err := imp.buildUnits(gctx, tx, imp.built(u.table), u)
 				*u.count(&res) = n
 				return err
 			}); err != nil {
@@ -344,13 +344,13 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 		}
 		return res, err
 	}
-	for _, t := range []string{b.houses, b.objects, imp.stage(core.FIASParams), b.apartments, b.steads} {
+	for _, t := range []string{houses, objects, imp.stage(core.FIASParams), imp.built("fias_apartments"), imp.built("fias_steads")} {
 		if _, err := imp.s.db(ctx).Exec(ctx, `ANALYZE `+pgx.Identifier{t}.Sanitize()); err != nil {
 			return res, fmt.Errorf("analyze %s: %w", t, err)
 		}
 	}
 	err = imp.s.inTx(ctx, func(tx pgx.Tx) error {
-		params := pgx.Identifier{b.params}.Sanitize()
+		params := pgx.Identifier{imp.built("fias_house_params")}.Sanitize()
 		if _, err := tx.Exec(ctx, `ALTER TABLE `+imp.stageSQL(core.FIASParams)+` RENAME TO `+params); err != nil {
 			return fmt.Errorf("build the region's house parameters: %w", err)
 		}
@@ -358,9 +358,8 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 			return fmt.Errorf("build the region's house parameters: %w", err)
 		}
 		var old []string
-		for _, p := range []struct{ parent, table string }{{"fias_houses", b.houses}, {"fias_addr_objects", b.objects},
-			{"fias_house_params", b.params}, {"fias_apartments", b.apartments}, {"fias_steads", b.steads}} {
-			o, err := imp.swap(ctx, tx, p.parent, p.table)
+		for _, parent := range fiasPartitioned {
+			o, err := imp.swap(ctx, tx, parent, imp.built(parent))
 			if err != nil {
 				return err
 			}
@@ -389,29 +388,25 @@ func (imp *FIASRegionImport) Finish(ctx context.Context) (core.FIASRegionResult,
 	return res, imp.drop(ctx)
 }
 
-// builtTables are the names of a run's built tables.
-type builtTables struct{ houses, objects, params, apartments, steads string }
+// fiasPartitioned are the register's tables a region is a partition of.
+var fiasPartitioned = []string{"fias_houses", "fias_addr_objects", "fias_house_params", "fias_apartments", "fias_steads"}
 
-func (imp *FIASRegionImport) built() builtTables {
-	name := func(t string) string { return fmt.Sprintf("%s_%02d_%s", t, imp.region, imp.run) }
-	return builtTables{houses: name("fias_houses"), objects: name("fias_addr_objects"), params: name("fias_house_params"),
-		apartments: name("fias_apartments"), steads: name("fias_steads")}
-}
-
-// unit is the built table of a kind of fiasUnits.
-func (b builtTables) unit(table string) string {
-	if table == "fias_steads" {
-		return b.steads
-	}
-	return b.apartments
+// built is the name of the run's table that becomes the region's
+// partition of parent.
+func (imp *FIASRegionImport) built(parent string) string {
+	return fmt.Sprintf("%s_%02d_%s", parent, imp.region, imp.run)
 }
 
 // dropBuilt drops the tables a build of this run made and did not swap in
 // (the parameters are the staging's own table until the swap).
 func (imp *FIASRegionImport) dropBuilt(ctx context.Context) error {
-	b := imp.built()
-	_, err := imp.s.db(ctx).Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{b.houses}.Sanitize()+`, `+
-		pgx.Identifier{b.objects}.Sanitize()+`, `+pgx.Identifier{b.apartments}.Sanitize()+`, `+pgx.Identifier{b.steads}.Sanitize())
+	var tables []string
+	for _, parent := range fiasPartitioned {
+		if parent != "fias_house_params" {
+			tables = append(tables, pgx.Identifier{imp.built(parent)}.Sanitize())
+		}
+	}
+	_, err := imp.s.db(ctx).Exec(ctx, `DROP TABLE IF EXISTS `+strings.Join(tables, ", "))
 	return wrap("drop the region's unfinished build", err)
 }
 

@@ -148,13 +148,13 @@ func lookupServed(ctx context.Context, db dbtx, field, fiasID string) (core.Regi
 	}
 	if len(steads) > 0 {
 		st := steads[0]
-		ra.Stead = core.AddressPart{Name: st.Number, Type: "уч", FIASID: st.GUID}
+		ra.Stead = core.SteadPart(st.Number, st.GUID)
 		ra.FIASID, ra.FIASLevel = st.GUID, core.AddressLevelStead
 		ra.PostalCode = cmp.Or(st.PostalCode, ra.PostalCode)
 	}
 	if len(steads) > 0 {
 		st := steads[0]
-		ra.Stead = core.AddressPart{Name: st.Number, Type: "уч", FIASID: st.GUID}
+		ra.Stead = core.SteadPart(st.Number, st.GUID)
 		ra.FIASID, ra.FIASLevel = st.GUID, core.AddressLevelStead
 		ra.PostalCode = cmp.Or(st.PostalCode, ra.PostalCode)
 	}
