@@ -63,7 +63,11 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		// kfake listens on 127.0.0.1; honour the configured host.
 		kfake.ListenFn(func(network, address string) (net.Listener, error) {
 			_, p, _ := net.SplitHostPort(address)
-			return net.Listen(network, net.JoinHostPort(host, p))
+			l, err := net.Listen(network, net.JoinHostPort(host, p))
+			if err != nil {
+				return nil, err
+			}
+			return mendingListener{l}, nil
 		}),
 	}
 	if cfg.DataDir != "" {

@@ -1,0 +1,114 @@
+package kafka_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crmhub/crmhub/core"
+)
+
+// TestSaramaConsumerGroups: sarama (the client of the CloudEvents Go SDK
+// and many Go services) reads the change stream in a consumer group at
+// the protocol versions services set, commits, and a new session of the
+// group resumes after the committed offset. sarama 2.4+ speaks
+// OffsetFetch v6+, whose null metadata it cannot decode before v1.46:
+// the embedded broker sends "" as Apache Kafka does. go.mod pins sarama
+// at v1.45.2, the version the CloudEvents Go SDK's sarama binding
+// (protocol/kafka_sarama v2.16.2) requires.
+func TestSaramaConsumerGroups(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	b.startRelay(t)
+	for _, version := range []sarama.KafkaVersion{sarama.V2_1_0_0, sarama.V2_8_0_0, sarama.V3_6_0_0} {
+		t.Run(version.String(), func(t *testing.T) {
+			ctx := apiCtx()
+			name := "Сарама " + version.String()
+			first, err := b.st.Leads().Create(ctx, core.Patch{"last_name": fmt.Appendf(nil, "%q", name), "company": []byte(`"ООО Сарама"`)})
+			require.NoError(t, err)
+			group := "sarama-" + version.String()
+			got := saramaRead(t, b.broker.Addr(), group, version, func(h map[string]string) bool { return h["ce_subject"] == first.ID })
+			require.Equal(t, "crm.lead.created", got["ce_type"])
+			require.Equal(t, "1.0", got["ce_specversion"])
+
+			second, err := b.st.Leads().Create(ctx, core.Patch{"last_name": fmt.Appendf(nil, "%q", name+" 2"), "company": []byte(`"ООО Сарама"`)})
+			require.NoError(t, err)
+			again := false
+			saramaRead(t, b.broker.Addr(), group, version, func(h map[string]string) bool {
+				again = again || h["ce_subject"] == first.ID
+				return h["ce_subject"] == second.ID
+			})
+			require.False(t, again, "the group resumes after its committed offset")
+		})
+	}
+}
+
+// saramaRead joins group on crm.lead, marks and commits every message up
+// to the first whose headers satisfy want, and returns those headers.
+func saramaRead(t *testing.T, addr, group string, version sarama.KafkaVersion, want func(map[string]string) bool) map[string]string {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = version
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Consumer.Offsets.AutoCommit.Enable = false
+	cfg.Consumer.Return.Errors = true
+	g, err := sarama.NewConsumerGroup([]string{addr}, group, cfg)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, g.Close()) }()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	h := &saramaHandler{want: want, found: make(chan map[string]string, 1), cancel: cancel}
+	errs := make(chan error, 1)
+	go func() {
+		for ctx.Err() == nil {
+			if err := g.Consume(ctx, []string{"crm.lead"}, h); err != nil && ctx.Err() == nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	select {
+	case found := <-h.found:
+		return found
+	case err := <-errs:
+		t.Fatalf("sarama %s: %v", version, err)
+	case err := <-g.Errors():
+		t.Fatalf("sarama %s: %v", version, err)
+	case <-ctx.Done():
+		t.Fatalf("sarama %s: no matching message in 60 s", version)
+	}
+	return nil
+}
+
+type saramaHandler struct {
+	want   func(map[string]string) bool
+	found  chan map[string]string
+	cancel context.CancelFunc
+}
+
+func (*saramaHandler) Setup(sarama.ConsumerGroupSession) error   { return nil }
+func (*saramaHandler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+func (h *saramaHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	for m := range claim.Messages() {
+		headers := map[string]string{}
+		for _, rh := range m.Headers {
+			headers[string(rh.Key)] = string(rh.Value)
+		}
+		sess.MarkMessage(m, "")
+		if h.want(headers) {
+			sess.Commit()
+			select {
+			case h.found <- headers:
+			default:
+			}
+			h.cancel()
+			return nil
+		}
+	}
+	return nil
+}
