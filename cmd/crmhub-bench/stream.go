@@ -112,6 +112,9 @@ func streamBench(ctx context.Context, backlog, rate, batch int, duration time.Du
 	if err := poison(ctx, pool, broker.Addr(), 100_000, batch, relayRate); err != nil {
 		return err
 	}
+	if err := codecs(ctx, pool, broker.Addr(), 100_000, batch); err != nil {
+		return err
+	}
 	return inbound(ctx, pool, broker.Addr(), 20_000)
 }
 
@@ -150,38 +153,13 @@ func poison(ctx context.Context, pool *pgxpool.Pool, addr string, n, batch int, 
 			pub.Close()
 			return err
 		}
-		var pending int64
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox_pending").Scan(&pending); err != nil {
-			pub.Close()
-			return err
-		}
-		var published, dead atomic.Int64
-		drained := make(chan struct{})
-		var once sync.Once
-		check := func() {
-			if published.Load()+dead.Load() >= pending {
-				once.Do(func() { close(drained) })
-			}
-		}
-		relay := outbox.NewRelay(outbox.RelayConfig{PollInterval: 100 * time.Millisecond, BatchSize: batch,
-			RetryBackoff: time.Second,
-			OnPublished:  func(evs []core.Event) { published.Add(int64(len(evs))); check() },
-			OnDeadLetter: func(*core.Event, bool) { dead.Add(1); check() }}, pool, pub)
-		rctx, cancel := context.WithCancel(ctx)
-		start := time.Now()
-		go func() { _ = relay.Run(rctx) }()
-		select {
-		case <-drained:
-		case <-time.After(5 * time.Minute):
-			cancel()
-			pub.Close()
-			return fmt.Errorf("poison: %s: the backlog behind it was not drained in 5 minutes (%d published)", c.name, published.Load())
-		}
-		took := time.Since(start)
-		cancel()
+		pending, took, dead, err := drain(ctx, pool, pub, batch)
 		pub.Close()
+		if err != nil {
+			return fmt.Errorf("poison: %s: %w", c.name, err)
+		}
 		fmt.Printf("poison: %-75s %d events drained in %v (%.0f events/s; clean drain %.0f events/s), %d dead letter(s)\n",
-			c.name, pending, took.Round(time.Millisecond), float64(pending)/took.Seconds(), cleanRate, dead.Load())
+			c.name, pending, took.Round(time.Millisecond), float64(pending)/took.Seconds(), cleanRate, dead)
 		if _, err := pool.Exec(ctx, "DELETE FROM outbox_dead_letters"); err != nil {
 			return err
 		}

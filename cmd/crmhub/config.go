@@ -459,7 +459,7 @@ func defaultConfig() Config {
 			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, ShutdownTimeout: 15 * time.Second},
 		Database: DatabaseConfig{MaxConns: 32, MigrateOnStart: true,
 			Embedded: EmbeddedConfig{Port: 5432, Durable: true, OSUser: "postgres"}},
-		Kafka: KafkaConfig{TopicPrefix: "crm", ClientID: "crmhub", Partitions: 6, Compression: "snappy",
+		Kafka: KafkaConfig{TopicPrefix: "crm", ClientID: "crmhub", Partitions: 6, Compression: "none",
 			Linger: 5 * time.Millisecond, AutoCreate: true, MaxEventBytes: kafka.DefaultMaxEventBytes,
 			Embedded: KafkaEmbeddedConfig{Addr: "127.0.0.1:9092"},
 			Relay:    RelayConfig{Enabled: true, BatchSize: 5000, PollInterval: time.Second, Retention: 90 * 24 * time.Hour},

@@ -53,10 +53,10 @@ func commonOpts(brokers []string, clientID string, sec Security) ([]kgo.Opt, err
 // snappy, lz4 or zstd.
 func compression(c string) (kgo.CompressionCodec, error) {
 	switch c {
-	case "", "snappy":
-		return kgo.SnappyCompression(), nil
-	case "none":
+	case "", "none":
 		return kgo.NoCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
 	case "gzip":
 		return kgo.GzipCompression(), nil
 	case "lz4":

@@ -2,7 +2,12 @@ package kafka_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +116,55 @@ func (h *saramaHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sar
 		}
 	}
 	return nil
+}
+
+// kafkajs is the Node.js client, pinned; its package is installed by the
+// test (npm; `make deps` installs Node).
+const kafkajs = "kafkajs@2.2.4"
+
+// TestKafkajsConsumerGroup: kafkajs, which reads only gzip of the
+// compressed codecs without a codec package, reads the change stream as
+// the relay writes it by default, in a consumer group.
+func TestKafkajsConsumerGroup(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	b.startRelay(t)
+	ctx := apiCtx()
+	var ids []string
+	for _, name := range []string{"Кафкаджеев", "Нодов"} {
+		l, err := b.st.Leads().Create(ctx, core.Patch{"last_name": fmt.Appendf(nil, "%q", name), "company": []byte(`"ООО Нода"`)})
+		require.NoError(t, err)
+		ids = append(ids, l.ID)
+	}
+	dir := t.TempDir()
+	script, err := os.ReadFile("testdata/kafkajs-consume.js")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "consume.js"), script, 0o600))
+	install := exec.CommandContext(t.Context(), "npm", "install", "--no-audit", "--no-fund", "--silent", kafkajs)
+	install.Dir = dir
+	out, err := install.CombinedOutput()
+	require.NoError(t, err, "npm install %s (make deps installs Node and npm): %s", kafkajs, out)
+
+	rctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	run := exec.CommandContext(rctx, "node", "consume.js", b.broker.Addr(), "crm.lead", "kafkajs-interop", "2")
+	run.Dir = dir
+	var stderr strings.Builder
+	run.Stderr = &stderr
+	out, err = run.Output()
+	require.NoError(t, err, "kafkajs: %s", stderr.String())
+	var got []struct {
+		Key     string            `json:"key"`
+		Headers map[string]string `json:"headers"`
+		Value   map[string]any    `json:"value"`
+	}
+	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
+	require.Len(t, got, 2)
+	names := map[string]string{}
+	for _, m := range got {
+		require.Equal(t, "crm.lead.created", m.Headers["ce_type"])
+		require.Equal(t, m.Key, m.Headers["ce_subject"])
+		names[m.Key], _ = m.Value["last_name"].(string)
+	}
+	require.Equal(t, map[string]string{ids[0]: "Кафкаджеев", ids[1]: "Нодов"}, names)
 }

@@ -35,7 +35,10 @@ type Config struct {
 	ProduceTimeout time.Duration
 	// Linger lets records gather into batches. Default 5 ms.
 	Linger time.Duration
-	// Compression of produced batches: none, gzip, snappy (default), lz4, zstd.
+	// Compression of produced batches: none (default), gzip, snappy,
+	// lz4, zstd. Consumers must read the codec: kafkajs reads only gzip
+	// without a codec package, so the default is none, which every
+	// client reads.
 	Compression string
 	// AutoCreateTopics lets producing create missing topics.
 	AutoCreateTopics bool
@@ -51,6 +54,9 @@ type Config struct {
 	MaxEventBytes int
 	Security      Security
 	Logger        *slog.Logger
+	// Hooks are franz-go hooks on the producer's client (metrics; the
+	// bench counts the bytes each codec writes).
+	Hooks []kgo.Hook
 }
 
 // DefaultMaxEventBytes is the default bound of a change event's message,
@@ -122,7 +128,7 @@ func (c Config) Validate() error {
 }
 
 // validCompression reports whether c names a codec (an empty name is
-// snappy for NewPublisher, not a valid setting).
+// none for NewPublisher, not a valid setting).
 func validCompression(c string) bool {
 	switch c {
 	case "none", "gzip", "snappy", "lz4", "zstd":
@@ -161,6 +167,9 @@ func NewPublisher(cfg Config) (*Publisher, error) {
 		// A batch takes the largest event the bound lets through.
 		kgo.ProducerBatchMaxBytes(int32(max(cfg.MaxEventBytes+64<<10, 1000012))),
 	)
+	if len(cfg.Hooks) > 0 {
+		opts = append(opts, kgo.WithHooks(cfg.Hooks...))
+	}
 	if cfg.AutoCreateTopics {
 		opts = append(opts, kgo.AllowAutoTopicCreation())
 	}
