@@ -74,7 +74,7 @@ func TestExportCustomFields(t *testing.T) {
 	t.Run("TypedCellsAfterTheBuiltInOnes", func(t *testing.T) {
 		s := openExport(t, check("GET", "/api/v1/contacts/export.xlsx?sort=last_name", b.reader, "", 200))
 		require.Len(t, s.rows, 3)
-		require.Less(t, s.col("Изменено"), s.col("Сегмент"), "the custom columns follow the built-in ones")
+		require.Less(t, s.col("Изменено (МСК, UTC+3)"), s.col("Сегмент"), "the custom columns follow the built-in ones")
 		require.Equal(t, "Иванов", s.rows[1][s.col("Фамилия")])
 		require.Equal(t, "Розница", s.rows[1][s.col("Сегмент")], "a picklist by its option's Russian label")
 		require.Equal(t, "да", s.rows[1][s.col("VIP")])
@@ -88,6 +88,11 @@ func TestExportCustomFields(t *testing.T) {
 		}
 		_, raw := s.raw("Сотрудники", 2)
 		require.Empty(t, raw, "a record without the value has an empty cell")
+	})
+
+	t.Run("CodesForMachines", func(t *testing.T) {
+		s := openExport(t, check("GET", "/api/v1/contacts/export.xlsx?sort=last_name&codes=true", b.reader, "", 200))
+		require.Equal(t, "retail", s.rows[1][s.col("Сегмент")], "a custom picklist by its option's code")
 	})
 
 	t.Run("TheImportTemplateHasTheirColumns", func(t *testing.T) {

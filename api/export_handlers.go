@@ -46,7 +46,8 @@ func (s *Server) mountExports(v1 fiber.Router, lists map[string]fiber.Handler) {
 // exportList serves a list, with the same filters and sort, as a
 // workbook of every matching record (not one page): the built-in columns,
 // then one per custom field of the kind; the fields the user's role
-// hides have none.
+// hides have none. Picklist fields hold their Russian labels unless
+// ?codes=true asks for the codes.
 func (s *Server) exportList(entity string, list fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		acc := core.AccessFromContext(c.UserContext())
@@ -57,11 +58,15 @@ func (s *Server) exportList(entity string, list fiber.Handler) fiber.Handler {
 			}
 			hidden = acc.HiddenFields(entity)
 		}
+		codes, err := exportCodes(c)
+		if err != nil {
+			return err
+		}
 		custom, err := s.exportFields(c.UserContext(), entity)
 		if err != nil {
 			return err
 		}
-		w, err := xlsx.NewWriterCustom(entity, custom, nil, hidden...)
+		w, err := xlsx.NewExport(entity, xlsx.ExportConfig{Custom: custom, Hidden: hidden, Codes: codes})
 		if err != nil {
 			return err
 		}
@@ -102,6 +107,22 @@ func (s *Server) exportList(entity string, list fiber.Handler) fiber.Handler {
 		c.Set("X-Rows", strconv.Itoa(w.Rows()))
 		return c.SendStream(removeOnClose{tmp}, int(size))
 	}
+}
+
+// exportCodes reads the export's own parameter, codes: true writes
+// picklist codes (for machines) where people get Russian labels. It is
+// taken out of the query, whose other parameters are the list's filters.
+func exportCodes(c *fiber.Ctx) (bool, error) {
+	args := c.Context().QueryArgs()
+	if !args.Has("codes") {
+		return false, nil
+	}
+	codes, err := strconv.ParseBool(string(args.Peek("codes")))
+	if err != nil {
+		return false, core.Invalid([]core.FieldError{{Field: "codes", Code: "invalid_type", Message: "must be true or false"}})
+	}
+	args.Del("codes")
+	return codes, nil
 }
 
 // exportFields are the custom fields an export of entity has columns for,

@@ -2,12 +2,15 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/crmhub/crmhub/core"
 )
 
 func TestExportLeads(t *testing.T) {
@@ -54,7 +57,7 @@ func TestExportLeads(t *testing.T) {
 	require.Equal(t, "1234567.5", raw)
 	require.Equal(t, "1,234,567.50", rows[1][col("Годовой доход")])
 	// The creation time is a date cell.
-	cell, _ = excelize.CoordinatesToCellName(col("Создано")+1, 2)
+	cell, _ = excelize.CoordinatesToCellName(col("Создано (МСК, UTC+3)")+1, 2)
 	raw, err = f.GetCellValue("Данные", cell, excelize.Options{RawCellValue: true})
 	require.NoError(t, err)
 	require.NotContains(t, raw, "-", "a serial date, not text")
@@ -72,4 +75,37 @@ func TestExportLeads(t *testing.T) {
 
 	check("GET", "/api/v1/leads/export.xlsx?status=lukewarm", b.reader, "", 422)
 	check("GET", "/api/v1/leads/export.xlsx", "", "", 401)
+}
+
+// An export is for people: a picklist field by its Russian label, the
+// zone of its times in their headers; ?codes=true gives machines the
+// codes.
+func TestExportLabelsPicklistsAndNamesTheZone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := b.do(t, "POST", "/api/v1/leads", b.writer, `{"last_name":"Иванов","company":"ООО «Ромашка»","status":"qualified","source":"trade_show"}`)
+	require.Equal(t, 201, r.status, string(r.body))
+	var lead struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &lead))
+	check := openAPIChecker(t, b)
+
+	s := openExport(t, check("GET", "/api/v1/leads/export.xlsx", b.reader, "", 200))
+	require.Len(t, s.rows, 2)
+	require.Equal(t, "Классифицирован", s.rows[1][s.col("Статус")])
+	require.Equal(t, "Выставка", s.rows[1][s.col("Источник")])
+	require.NotContains(t, s.rows[0], "Создано", "a time's header names its zone")
+	msk := time.FixedZone("MSK", 3*3600)
+	require.Equal(t, lead.CreatedAt.In(msk).Format("02.01.2006 15:04"), s.rows[1][s.col("Создано (МСК, UTC+3)")])
+	require.Equal(t, lead.CreatedAt.In(msk).Format("02.01.2006 15:04"), s.rows[1][s.col("Изменено (МСК, UTC+3)")])
+
+	s = openExport(t, check("GET", "/api/v1/leads/export.xlsx?codes=true&status=qualified", b.reader, "", 200))
+	require.Len(t, s.rows, 2, "codes is no filter: the list's filters still apply")
+	require.Equal(t, "qualified", s.rows[1][s.col("Статус")])
+	require.Equal(t, "trade_show", s.rows[1][s.col("Источник")])
+	s = openExport(t, check("GET", "/api/v1/leads/export.xlsx?codes=false&status=hot", b.reader, "", 200))
+	require.Len(t, s.rows, 1, "the header only")
+
+	requireProblem(t, b.do(t, "GET", "/api/v1/leads/export.xlsx?codes=maybe", b.reader, ""), 422, core.EINVALID, "codes:invalid_type")
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 )
@@ -82,6 +83,23 @@ var taskPriorities = sync.OnceValue(func() *Picklist {
 		Choice{"medium", "Средний", "Medium"},
 		Choice{"low", "Низкий", "Low"},
 	)
+})
+
+// ActivityStatuses are the statuses of every kind of activity, events'
+// then tasks' (planned is both, with one label): how a list of activities
+// of any kind names their statuses.
+func ActivityStatuses() *Picklist { return activityStatuses() }
+
+var activityStatuses = sync.OnceValue(func() *Picklist {
+	var choices []Choice
+	for _, l := range []*Picklist{EventStatuses(), TaskStatuses()} {
+		for _, c := range l.Choices {
+			if !slices.ContainsFunc(choices, func(o Choice) bool { return o.Code == c.Code }) {
+				choices = append(choices, c)
+			}
+		}
+	}
+	return NewPicklist("activity_status", choices...)
 })
 
 // eventTransitions and taskTransitions list, per status, the statuses it

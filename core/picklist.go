@@ -56,6 +56,18 @@ func (p *Picklist) Lookup(s string) (string, bool) {
 	return code, ok
 }
 
+// Label is a code's Russian label, as people read it: the code itself
+// when the picklist does not have it (a value left from before the
+// picklist changed) or gives it no label, so that no value is lost.
+func (p *Picklist) Label(code string) string {
+	for _, c := range p.Choices {
+		if c.Code == code && c.RU != "" {
+			return c.RU
+		}
+	}
+	return code
+}
+
 // Labels returns the Russian labels in order, for messages that say what a
 // picklist accepts.
 func (p *Picklist) Labels() []string {

@@ -41,6 +41,25 @@ func TestPicklistLookup(t *testing.T) {
 	require.Equal(t, "Холодный звонок", core.LeadSources().Labels()[0])
 }
 
+func TestPicklistLabel(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "Классифицирован", core.LeadStatuses().Label("qualified"))
+	require.Equal(t, "lukewarm", core.LeadStatuses().Label("lukewarm"), "a code the picklist lacks is kept")
+	require.Empty(t, core.LeadStatuses().Label(""))
+	require.Equal(t, "x", core.NewPicklist("p", core.Choice{Code: "x"}).Label("x"), "a choice without a label is its code")
+}
+
+func TestActivityStatusesNameEveryKindsStatus(t *testing.T) {
+	t.Parallel()
+	all := core.ActivityStatuses()
+	for _, l := range []*core.Picklist{core.EventStatuses(), core.TaskStatuses()} {
+		for _, c := range l.Choices {
+			require.Equal(t, c.RU, all.Label(c.Code), c.Code)
+		}
+	}
+	require.Len(t, all.Codes(), 8, "planned is both an event's and a task's, once")
+}
+
 func TestContactReportsToItself(t *testing.T) {
 	t.Parallel()
 	id := "0190a5c0-0000-7000-8000-000000000001"

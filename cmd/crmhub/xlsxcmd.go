@@ -134,13 +134,14 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 }
 
 func (m *Main) exportCmd(ctx context.Context, args []string) error {
-	fs, cfgPath := m.flags("export", "export --entity leads|contacts|accounts|deals|products|invoices|payments|activities [-q TEXT] [--owner ID] [--created-from DATE] [--created-to DATE] -o FILE")
+	fs, cfgPath := m.flags("export", "export --entity leads|contacts|accounts|deals|products|invoices|payments|activities [-q TEXT] [--owner ID] [--created-from DATE] [--created-to DATE] [--codes] -o FILE")
 	entity := fs.String("entity", "", "what to export (required)")
 	q := fs.String("q", "", "text match, as the API's q")
 	owner := fs.String("owner", "", "the owner's user id")
 	from := fs.String("created-from", "", "created on or after (YYYY-MM-DD)")
 	to := fs.String("created-to", "", "created before (YYYY-MM-DD)")
 	out := fs.String("o", "", "the .xlsx file to write (required)")
+	codes := fs.Bool("codes", false, "write picklist codes (qualified), for machines, not the Russian labels people read (Классифицирован)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -178,7 +179,7 @@ func (m *Main) exportCmd(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		w, err := xlsx.NewWriterCustom(kind, custom, nil)
+		w, err := xlsx.NewExport(kind, xlsx.ExportConfig{Custom: custom, Codes: *codes})
 		if err != nil {
 			return err
 		}

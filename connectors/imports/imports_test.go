@@ -165,7 +165,8 @@ func TestExportImportsBackUnchanged(t *testing.T) {
 	for i := range 5 {
 		_, err := st.Contacts().Create(ctx, core.Patch{"last_name": []byte(fmt.Sprintf(`"Фамилия %d"`, i)), "first_name": []byte(`"Имя"`),
 			"phone": []byte(fmt.Sprintf(`"8 912 000-00-0%d"`, i)), "email": []byte(fmt.Sprintf(`"c%d@firm.ru"`, i)),
-			"do_not_call": []byte(`true`), "address": []byte(`{"city":"Тула","postcode":"300000"}`)})
+			"do_not_call": []byte(`true`), "address": []byte(`{"city":"Тула","postcode":"300000"}`),
+			"source": []byte(`"trade_show"`)}) // exported as «Выставка», its label
 		require.NoError(t, err)
 	}
 	page, err := st.Contacts().List(ctx, core.ContactFilter{ListParams: core.ListParams{Limit: 100, Sort: core.Sort{Field: "created_at"}}})
@@ -572,7 +573,7 @@ func TestExportImportsNewContactFieldsBack(t *testing.T) {
 	im := run(t, st, core.ImportOptions{Entity: core.EntityContact, Key: "id", OnDuplicate: core.ImportUpdate}, b.Bytes())
 	require.Equal(t, "done", im.Status, im.Error)
 	require.Equal(t, []int64{0, 2, 0}, []int64{im.Created, im.Updated, im.Failed}, "%+v", failures(t, st, im.ID))
-	require.Equal(t, []string{"Создано", "Изменено"}, im.Unmapped, "every exported field is read back but the hub's times")
+	require.Equal(t, []string{"Создано (МСК, UTC+3)", "Изменено (МСК, UTC+3)"}, im.Unmapped, "every exported field is read back but the hub's times")
 	require.Equal(t, before, count(t, st, `SELECT count(*) FROM outbox`), "every field came back as it was")
 }
 

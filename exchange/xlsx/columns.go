@@ -33,7 +33,8 @@ type Column struct {
 	// ImportOnly columns are not exported.
 	ImportOnly bool
 	// Choices, for a picklist field, turn the labels people write into
-	// the codes the record takes.
+	// the codes the record takes on import, and the codes into the
+	// Russian labels people read on export.
 	Choices *core.Picklist
 	// Custom is the definition of the custom field the column holds (nil
 	// for a built-in column): its values are read from and written to
@@ -155,7 +156,7 @@ func Columns(entity string) []Column {
 		cols = []Column{
 			{Key: "number", Header: "Номер", Width: 16},
 			{Key: "date", Header: "Дата", Kind: Date, Width: 11},
-			{Key: "status", Header: "Статус", Width: 12},
+			{Key: "status", Header: "Статус", Width: 12, Choices: core.InvoiceStatuses()},
 			{Key: "subject", Header: "Тема", Width: 24},
 			{Key: "account_id", Header: "Контрагент (ID)", Width: 38},
 			{Key: "due_date", Header: "Оплатить до", Kind: Date, Width: 11},
@@ -170,11 +171,11 @@ func Columns(entity string) []Column {
 		cols = []Column{
 			{Key: "number", Header: "Номер", Width: 14},
 			{Key: "date", Header: "Дата", Kind: Date, Width: 11},
-			{Key: "direction", Header: "Направление", Width: 10},
-			{Key: "status", Header: "Статус", Width: 12},
+			{Key: "direction", Header: "Направление", Width: 10, Choices: core.PaymentDirections()},
+			{Key: "status", Header: "Статус", Width: 12, Choices: core.PaymentStatuses()},
 			{Key: "amount", Header: "Сумма", Kind: Money, Width: 14},
 			{Key: "currency", Header: "Валюта", Width: 8},
-			{Key: "method", Header: "Способ", Width: 14},
+			{Key: "method", Header: "Способ", Width: 14, Choices: core.PaymentMethods()},
 			{Key: "account_id", Header: "Контрагент (ID)", Width: 38},
 			{Key: "invoice_id", Header: "Счёт (ID)", Width: 38},
 			{Key: "reference", Header: "Документ", Width: 16},
@@ -182,10 +183,10 @@ func Columns(entity string) []Column {
 		}
 	case core.EntityActivity:
 		cols = []Column{
-			{Key: "kind", Header: "Вид", Width: 10},
+			{Key: "kind", Header: "Вид", Width: 10, Choices: core.ActivityKinds()},
 			{Key: "subject", Header: "Тема", Width: 30},
-			{Key: "status", Header: "Статус", Width: 12},
-			{Key: "priority", Header: "Приоритет", Width: 10},
+			{Key: "status", Header: "Статус", Width: 14, Choices: core.ActivityStatuses()},
+			{Key: "priority", Header: "Приоритет", Width: 10, Choices: core.TaskPriorities()},
 			{Key: "start_at", Header: "Начало", Kind: DateTime, Width: 17},
 			{Key: "end_at", Header: "Окончание", Kind: DateTime, Width: 17},
 			{Key: "due_at", Header: "Срок", Kind: DateTime, Width: 17},

@@ -96,11 +96,11 @@ func customWidth(t core.FieldType) float64 {
 
 // customCell turns a stored custom value into what Writer.cell writes: a
 // number for integers, decimals and money, a date or time, a bool (да or
-// нет), a picklist's Russian label (labels joined with ", " for a
-// multi-picklist), text for the rest (a link as its id). A value that is
-// not of its field's type (left from before a type change) is written as
-// text rather than lost.
-func customCell(f *core.CustomField, v any) any {
+// нет), a picklist's Russian label, or its code when codes is set (joined
+// with ", " for a multi-picklist), text for the rest (a link as its id).
+// A value that is not of its field's type (left from before a type
+// change) is written as text rather than lost.
+func customCell(f *core.CustomField, v any, codes bool) any {
 	if v == nil {
 		return nil
 	}
@@ -130,16 +130,20 @@ func customCell(f *core.CustomField, v any) any {
 			return b
 		}
 	case core.FieldPicklist:
-		if s, ok := v.(string); ok {
+		if s, ok := v.(string); ok && !codes {
 			return optionLabel(f, s)
 		}
 	case core.FieldMultiPicklist:
-		if codes, ok := v.([]any); ok {
-			labels := make([]string, 0, len(codes))
-			for _, c := range codes {
-				labels = append(labels, optionLabel(f, fmt.Sprint(c)))
+		if list, ok := v.([]any); ok {
+			out := make([]string, 0, len(list))
+			for _, c := range list {
+				if codes {
+					out = append(out, fmt.Sprint(c))
+				} else {
+					out = append(out, optionLabel(f, fmt.Sprint(c)))
+				}
 			}
-			return strings.Join(labels, ", ")
+			return strings.Join(out, ", ")
 		}
 	}
 	if s, ok := v.(string); ok {

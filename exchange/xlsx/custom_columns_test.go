@@ -116,7 +116,7 @@ func TestCustomColumnsExportTypedAndImportBack(t *testing.T) {
 		t.Fatalf("no column %q in %v", name, head)
 		return -1
 	}
-	require.Less(t, col("Изменено"), col("Сегмент"), "the custom columns follow the built-in ones")
+	require.Less(t, col("Изменено (МСК, UTC+3)"), col("Сегмент"), "the custom columns follow the built-in ones")
 	require.NotContains(t, head, "Заметка", "a hidden custom field has no column")
 	require.Equal(t, "custom.post", head[col("custom.post")], "a label a built-in header takes is replaced by the key")
 	require.Equal(t, "Розница", rows[1][col("Сегмент")])

@@ -190,6 +190,19 @@ func headerIndex(cols []Column) map[string]Column {
 	return idx
 }
 
+// lookupHeader finds a header's column: by the header, else by the header
+// without the zone an export puts after a date-time column's.
+func lookupHeader(idx map[string]Column, header string) (Column, bool) {
+	if c, ok := idx[normHeader(header)]; ok {
+		return c, true
+	}
+	if bare, ok := unzoned(header); ok {
+		c, ok := idx[normHeader(bare)]
+		return c, ok
+	}
+	return Column{}, false
+}
+
 // MatchHeader maps a header row onto the entity's columns and those of
 // the custom fields given (custom.<key>, or the field's label in Russian
 // or English); explicit maps headers to field keys and wins over the
@@ -218,7 +231,7 @@ func MatchHeader(entity string, header []string, explicit map[string]string, cus
 			continue
 		}
 		n := normHeader(h)
-		c, ok := idx[n]
+		c, ok := lookupHeader(idx, h)
 		if key, given := ex[n]; given {
 			c, ok = byKey[key], key != ""
 		}
@@ -247,7 +260,7 @@ func FindHeader(entity string, cells []string, custom ...core.CustomField) bool 
 			continue
 		}
 		filled++
-		if _, ok := idx[normHeader(c)]; ok {
+		if _, ok := lookupHeader(idx, c); ok {
 			hits++
 		}
 	}

@@ -33,80 +33,126 @@ type Writer struct {
 	row      int
 	typ      reflect.Type
 	loc      *time.Location
+	codes    bool
+}
+
+// ExportConfig says what an export's workbook holds and how it writes
+// values.
+type ExportConfig struct {
+	// Custom are the kind's custom fields, a column each after the
+	// built-in ones (CustomColumns).
+	Custom []core.CustomField
+	// Hidden are the fields a role's field rules hide: each leaves its
+	// columns out ("address" every address column, custom.<key> a custom
+	// field's).
+	Hidden []string
+	// Location is the zone times are written in, which their headers name
+	// (nil: Moscow time, UTC+3, the zone imports read times in).
+	Location *time.Location
+	// Codes writes a picklist field's codes, for machines, instead of the
+	// Russian labels people read; imports read back either.
+	Codes bool
+	// Now is when the export runs, the instant a header's UTC offset is
+	// given for (zero: now).
+	Now time.Time
 }
 
 // NewWriter starts a workbook of the entity's columns with its header
-// row, leaving out the columns of the hidden fields (a role's field
-// rules: "address" hides every address column); times are written in
-// loc (nil: Europe/Moscow).
+// row, leaving out the columns of the hidden fields; times are written in
+// loc (nil: Moscow time).
 func NewWriter(entity string, loc *time.Location, hidden ...string) (*Writer, error) {
-	return NewWriterCustom(entity, nil, loc, hidden...)
+	return NewExport(entity, ExportConfig{Location: loc, Hidden: hidden})
 }
 
 // NewWriterCustom is NewWriter with a column for each of the kind's
-// custom fields after the built-in ones (CustomColumns): a hidden
-// custom.<key> leaves its column out as a hidden built-in field does.
+// custom fields after the built-in ones.
 func NewWriterCustom(entity string, custom []core.CustomField, loc *time.Location, hidden ...string) (*Writer, error) {
+	return NewExport(entity, ExportConfig{Custom: custom, Location: loc, Hidden: hidden})
+}
+
+// NewExport starts a workbook of the entity's columns as cfg says, with
+// its header row: a date-time column's header names the zone its times
+// are in («Создано (МСК, UTC+3)»), since a cell cannot.
+func NewExport(entity string, cfg ExportConfig) (*Writer, error) {
 	var cols []Column
-	for _, c := range withCustom(entity, custom) {
+	for _, c := range withCustom(entity, cfg.Custom) {
 		top, _, _ := strings.Cut(c.Key, ".")
-		if !c.ImportOnly && !slices.Contains(hidden, c.Key) && !slices.Contains(hidden, top) {
+		if !c.ImportOnly && !slices.Contains(cfg.Hidden, c.Key) && !slices.Contains(cfg.Hidden, top) {
 			cols = append(cols, c)
 		}
 	}
 	if cols == nil {
 		return nil, core.Errorf(core.EINVALID, "%s does not export", entity)
 	}
+	loc := cfg.Location
 	if loc == nil {
-		loc = time.FixedZone("MSK", 3*3600)
+		loc = moscow()
 	}
-	f := excelize.NewFile()
-	if err := f.SetSheetName("Sheet1", SheetName); err != nil {
+	now := cfg.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	zone := zoneName(loc, now)
+	for i, c := range cols {
+		if c.Kind == DateTime {
+			cols[i].Header = zonedHeader(c.Header, zone)
+		}
+	}
+	w := &Writer{f: excelize.NewFile(), cols: cols, loc: loc, codes: cfg.Codes, styles: map[Kind]int{}}
+	if err := w.start(); err != nil {
+		w.f.Close()
 		return nil, err
 	}
-	w := &Writer{f: f, cols: cols, loc: loc, styles: map[Kind]int{}}
+	return w, nil
+}
+
+// start makes the sheet, its number styles, and writes the header row.
+func (w *Writer) start() error {
+	if err := w.f.SetSheetName("Sheet1", SheetName); err != nil {
+		return err
+	}
 	for kind, format := range map[Kind]string{Date: "dd.mm.yyyy", DateTime: "dd.mm.yyyy hh:mm", Money: "#,##0.00",
 		Number: "#,##0.###", Int: "0"} {
 		f := format
 		id, err := w.f.NewStyle(&excelize.Style{CustomNumFmt: &f})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		w.styles[kind] = id
 	}
 	if err := w.columnStyles(); err != nil {
-		return nil, err
+		return err
 	}
-	head, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+	head, err := w.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE6F0"}},
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if w.sw, err = f.NewStreamWriter(SheetName); err != nil {
-		return nil, err
+	if w.sw, err = w.f.NewStreamWriter(SheetName); err != nil {
+		return err
 	}
-	for i, c := range cols {
+	for i, c := range w.cols {
 		width := c.Width
 		if width == 0 {
 			width = 14
 		}
 		if err := w.sw.SetColWidth(i+1, i+1, width); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := w.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, err
+		return err
 	}
-	header := make([]any, len(cols))
-	for i, c := range cols {
+	header := make([]any, len(w.cols))
+	for i, c := range w.cols {
 		header[i] = excelize.Cell{StyleID: head, Value: c.Header}
 	}
 	if err := w.sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
-		return nil, err
+		return err
 	}
 	w.row = 1
-	return w, nil
+	return nil
 }
 
 // Rows is how many records were written.
@@ -138,8 +184,13 @@ func (w *Writer) Write(rec any) error {
 	custom, _ := w.custom.get(v).(core.CustomValues)
 	for i, c := range w.cols {
 		val := w.access[i].get(v)
-		if c.Custom != nil {
-			val = customCell(c.Custom, custom[c.Custom.Key])
+		switch {
+		case c.Custom != nil:
+			val = customCell(c.Custom, custom[c.Custom.Key], w.codes)
+		case c.Choices != nil && !w.codes:
+			if code, ok := val.(string); ok {
+				val = c.Choices.Label(code)
+			}
 		}
 		cells[i] = w.cell(w.colStyle[i], val)
 	}
