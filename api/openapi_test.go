@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/crmhub/crmhub/api"
 	"github.com/crmhub/crmhub/core"
+	"github.com/crmhub/crmhub/core/store"
 )
 
 func loadDoc(t *testing.T) *openapi3.T {
@@ -26,9 +28,16 @@ func loadDoc(t *testing.T) *openapi3.T {
 	return loadDocFrom(t, api.OpenAPI())
 }
 
+// checkUUIDs makes kin-openapi check the "uuid" format, which it leaves
+// unchecked unless told (its formats are a package-level registry).
+var checkUUIDs = sync.OnceFunc(func() {
+	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+})
+
 // loadDocFrom loads and validates an OpenAPI document.
 func loadDocFrom(t *testing.T, data []byte) *openapi3.T {
 	t.Helper()
+	checkUUIDs()
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(data)
 	require.NoError(t, err)
@@ -40,7 +49,7 @@ func loadDocFrom(t *testing.T, data []byte) *openapi3.T {
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	t.Parallel()
 	doc := loadDoc(t)
-	b := setup(t)
+	b := setup(t, withForms(t))
 
 	var registered, documented []string
 	for _, r := range b.srv.Routes() {
@@ -262,6 +271,17 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		productID = string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
 		check("PATCH", "/api/v1/products/"+productID, b.writer, `{"price":"44990","stock_quantity":2.5}`, 200)
 		check("GET", "/api/v1/products?group_id="+groupID+"&active=true&sku=D-1&sort=name", b.reader, "", 200)
+		// A stock below zero is what 1C reports when goods were shipped
+		// before their receipt was posted; merge-patch nulls clear links.
+		data = check("PATCH", "/api/v1/products/"+productID, b.writer, `{"stock_quantity":"-4.5","group_id":null}`, 200)
+		require.Contains(t, string(data), `"stock_quantity":"-4.5"`)
+		require.Contains(t, string(data), `"group_id":null`)
+		check("PATCH", "/api/v1/products/"+productID, b.writer, `{"stock_quantity":"-1000000000.001"}`, 422)
+		data = check("POST", "/api/v1/product-groups", b.writer, `{"name":"Диваны","parent_id":"`+groupID+`"}`, 201)
+		subID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
+		check("PATCH", "/api/v1/product-groups/"+subID, b.writer, `{"parent_id":null}`, 200)
+		data = check("POST", "/api/v1/services", b.writer, `{"name":"Подъём на этаж","price":null,"group_id":null}`, 201)
+		require.Contains(t, string(data), `"price":null`)
 		check("POST", "/api/v1/products", b.writer, `{"name":"X","vat_rate":"18"}`, 422)
 		data = check("POST", "/api/v1/services", b.writer, `{"name":"Доставка","unit_code":"876","vat_rate":"none"}`, 201)
 		serviceID := string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
@@ -286,6 +306,8 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 			`{"product_id":"`+productID+`","quantity":2,"discount_percent":10},{"name":"Сборка","price":"999.99","vat_rate":"none"}]}`, 201)
 		quoteID = string(bytes.Split(bytes.Split(data, []byte(`"id":"`))[1], []byte(`"`))[0])
 		require.Contains(t, string(data), `"price":"39990.00"`, "priced from the price book")
+		data = check("PATCH", "/api/v1/quotes/"+quoteID, b.writer, `{"discount_percent":null,"discount_amount":"150"}`, 200)
+		require.Contains(t, string(data), `"discount_amount":"150.00"`)
 		check("PATCH", "/api/v1/quotes/"+quoteID, b.writer, `{"status":"delivered"}`, 200)
 		check("PATCH", "/api/v1/quotes/"+quoteID, b.writer, `{"lines":[]}`, 409)
 		check("GET", "/api/v1/quotes?status=delivered&account_id="+accID+"&date_from=2020-01-01&sort=-number", b.reader, "", 200)
@@ -484,4 +506,22 @@ func (r docRouter) checker(t *testing.T, b *bundle) func(method, path, key, body
 		return data
 	}
 
+}
+
+// TestSpecEdgesMatchTheServer: the answers an integrator meets at the
+// edges are the documented ones: the 1C log with the exchange off, a
+// standard report (no id of a stored one), by list and by slug.
+func TestSpecEdgesMatchTheServer(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(_ *store.Store, d *api.Deps) { d.OneCJob, d.OneCJobs = nil, nil })
+	check := openAPIChecker(t, b)
+	data := check("GET", "/api/v1/onec/jobs", b.reader, "", 404)
+	require.Contains(t, string(data), "the 1C exchange is off")
+	check("GET", "/api/v1/onec/jobs/x", b.reader, "", 404)
+	data = check("GET", "/api/v1/reports/standard", b.reader, "", 200)
+	require.NotContains(t, string(data), `"id":`)
+	require.NotContains(t, string(data), `0001-01-01`)
+	data = check("GET", "/api/v1/reports/unpaid-invoices", b.reader, "", 200)
+	require.Contains(t, string(data), `"slug":"unpaid-invoices"`)
+	require.NotContains(t, string(data), `"id":`)
 }

@@ -82,7 +82,26 @@ func (s *Server) listReports(c *fiber.Ctx) error {
 }
 
 func (s *Server) standardReports(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"items": core.StandardReports()})
+	reports := core.StandardReports()
+	items := make([]standardReport, len(reports))
+	for i, r := range reports {
+		items[i] = standardOf(r)
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+// standardReport is a standard report as the API shows it: a definition
+// found by its slug, never stored, so without the id, version and times
+// of a stored one (the schema StandardReport).
+type standardReport struct {
+	Name        string `json:"name"`
+	Slug        string `json:"slug"`
+	Description string `json:"description"`
+	core.ReportDefinition
+}
+
+func standardOf(r core.Report) standardReport {
+	return standardReport{Name: r.Name, Slug: r.Slug, Description: r.Description, ReportDefinition: r.ReportDefinition}
 }
 
 // reportFields answers what definitions may name: entities, their fields
@@ -105,7 +124,7 @@ func (s *Server) getReport(c *fiber.Ctx) error {
 	if r.ID != "" {
 		return s.sendRecord(c, core.EntityReport, r.ID, r.Version, r)
 	}
-	return c.JSON(r)
+	return c.JSON(standardOf(*r))
 }
 
 // runReport runs a report: ?format=json|csv|xlsx|pdf|svg|png, from and to

@@ -80,18 +80,7 @@ func (s *Server) routes() {
 	s.mountMailScan(v1)
 	s.mountImports(v1)
 	s.mountReports(v1)
-	if s.deps.OneCJob != nil {
-		v1.Get("/onec/jobs/:id", need(core.ScopeRead), func(c *fiber.Ctx) error {
-			j, err := s.deps.OneCJob(c.UserContext(), c.Params("id"))
-			if err != nil {
-				return err
-			}
-			return c.JSON(j)
-		})
-	}
-	if s.deps.OneCJobs != nil {
-		v1.Get("/onec/jobs", need(core.ScopeRead), s.listOneCJobs)
-	}
+	s.mountOneC(v1)
 
 	v1.Get("/apikeys", area(core.AreaAPIKeys), s.listAPIKeys)
 	v1.Post("/apikeys", area(core.AreaAPIKeys), jsonBody, s.idempotent, s.createAPIKey)

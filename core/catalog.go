@@ -33,6 +33,15 @@ func (q *Quantity) UnmarshalJSON(b []byte) error {
 
 // ParseQuantity reads a quantity as JSON gives it (a string or a number).
 func ParseQuantity(raw json.RawMessage) (Quantity, bool) {
+	q, ok := parseSignedQuantity(raw)
+	if !ok || q.IsNegative() {
+		return Quantity{}, false
+	}
+	return q, true
+}
+
+// parseSignedQuantity reads a quantity that may be negative.
+func parseSignedQuantity(raw json.RawMessage) (Quantity, bool) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		var n json.Number
@@ -42,10 +51,35 @@ func ParseQuantity(raw json.RawMessage) (Quantity, bool) {
 		s = n.String()
 	}
 	d, err := decimal.NewFromString(strings.TrimSpace(s))
-	if err != nil || d.IsNegative() || !d.Equal(d.Round(3)) || d.GreaterThan(decimal.NewFromInt(MaxQuantity)) {
+	if err != nil || !ValidStock(d) {
 		return Quantity{}, false
 	}
 	return Quantity{d}, true
+}
+
+// ValidStock reports whether d can be a product's stock: at most 3
+// fraction digits and MaxQuantity either way. A stock may be negative:
+// the accounting system's balance is when goods were shipped before
+// their receipt was posted (1C allows it), and the CRM shows what
+// accounting says.
+func ValidStock(d decimal.Decimal) bool {
+	return d.Equal(d.Round(3)) && d.Abs().LessThanOrEqual(decimal.NewFromInt(MaxQuantity))
+}
+
+// StockField sets a stock member (see ValidStock).
+func StockField[T any](field func(*T) *Quantity) Setter[T] {
+	return func(rec *T, raw json.RawMessage, path string) []FieldError {
+		if isNull(raw) {
+			*field(rec) = Quantity{}
+			return nil
+		}
+		q, ok := parseSignedQuantity(raw)
+		if !ok {
+			return fail(path, "invalid_quantity", "must be a decimal with at most 3 fraction digits, from -"+thousands(MaxQuantity)+" to "+thousands(MaxQuantity))
+		}
+		*field(rec) = q
+		return nil
+	}
 }
 
 // QuantityField sets a quantity member.
@@ -200,7 +234,7 @@ func ProductSchema() *Schema[Product] { return productSchema() }
 var productSchema = sync.OnceValue(func() *Schema[Product] {
 	return catalogFields(NewSchema[Product]("id", "created_at", "updated_at", "version"),
 		func(p *Product) *CatalogItem { return &p.CatalogItem }).
-		Field("stock_quantity", QuantityField(func(p *Product) *Quantity { return &p.StockQuantity })).
+		Field("stock_quantity", StockField(func(p *Product) *Quantity { return &p.StockQuantity })).
 		Field("manufacturer", Text(200, false, func(p *Product) *string { return &p.Manufacturer })).
 		Field("country_of_origin", Text(100, false, func(p *Product) *string { return &p.CountryOfOrigin })).
 		Field("country_code", Normalized("invalid_oksm", "must be a 3-digit ОКСМ code such as 156", digits(3),

@@ -290,8 +290,8 @@ func (c *Catalog) stage(b *offerBulk, books map[string]string, it core.OneCItem,
 		return result, nil
 	}
 	q, err := decimal.NewFromString(strings.ReplaceAll(qty, ",", "."))
-	if err != nil {
-		return result, core.Errorf(core.EINVALID, "quantity %q is not a number", qty)
+	if err != nil || !core.ValidStock(q) {
+		return result, core.Errorf(core.EINVALID, "quantity %q is not a stock (a number with at most 3 fraction digits, up to %d either way)", qty, core.MaxQuantity)
 	}
 	b.stock[it.ItemID] = q
 	return updated, nil

@@ -508,6 +508,20 @@ func TestCharacteristicOffers(t *testing.T) {
 	require.Equal(t, "1800.00", read("size-44").price)
 	require.Equal(t, 2, count(t, st, `SELECT count(*) FROM products WHERE external_ids->>'onec' LIKE 'bd8c4e15-%#%'`))
 
+	// 1C's balance below zero (shipped before the receipt was posted) is
+	// the stock; one beyond a quantity's bounds is the offer's error.
+	withStock := func(qty string) []byte {
+		return bytes.Replace(variantOffers("1800"), []byte("<Количество>3</Количество>"), []byte("<Количество>"+qty+"</Количество>"), 1)
+	}
+	c = login(t, x)
+	lines = c.importFile("offers.xml", withStock("-2"))
+	require.Equal(t, "success", lines[0], lines)
+	require.Equal(t, "-2.000", read("size-44").stock)
+	c = login(t, x)
+	lines = c.importFile("offers.xml", withStock("-10000000000"))
+	require.Contains(t, lines[1], "errors 2", lines)
+	require.Equal(t, "-2.000", read("size-44").stock)
+
 	// A full catalog that lists the good keeps its variants active.
 	c = login(t, x)
 	require.Equal(t, "success", c.importFile("import0_1.xml", imp)[0])
