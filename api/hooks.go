@@ -21,38 +21,46 @@ func (s *Server) mountWebhooks() {
 		s.mountWebhook(s.deps.OneCPath, s.deps.OneC)
 	}
 	if s.deps.Forms != nil {
-		s.mountWebhook("/forms", s.deps.Forms)
+		// Forms have routes as the API's do: metrics and the access log name
+		// them (/forms/:slug, not "unmatched" like a path nothing serves),
+		// and the OpenAPI document describes them.
+		form := webhookHandler("/forms", s.deps.Forms)
+		s.app.Post("/forms/:slug", form)
+		s.app.Options("/forms/:slug", form)
 		// vtiger-generated form HTML posts here unchanged.
-		s.mountWebhook("/modules/Webforms/capture.php", s.deps.Forms)
+		s.app.Post("/modules/Webforms/capture.php", webhookHandler("/modules/Webforms/capture.php", s.deps.Forms))
 	}
 }
 
 // mountWebhook serves h at prefix and its sub-paths.
 func (s *Server) mountWebhook(prefix string, h core.Webhook) {
-	{
-		handler := func(c *fiber.Ctx) error {
-			req := core.WebhookRequest{
-				Method:   c.Method(),
-				SubPath:  strings.Trim(strings.TrimPrefix(c.Path(), prefix), "/"),
-				Query:    url.Values{},
-				Header:   http.Header{},
-				Body:     append([]byte(nil), c.Body()...),
-				RemoteIP: c.IP(),
-			}
-			c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) { req.Query.Add(string(k), string(v)) })
-			c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
-			resp := h.Handle(c.UserContext(), req)
-			for k, vs := range resp.Header {
-				for _, v := range vs {
-					c.Response().Header.Add(k, v)
-				}
-			}
-			if resp.ContentType != "" {
-				c.Set(fiber.HeaderContentType, resp.ContentType)
-			}
-			return c.Status(resp.Status).Send(resp.Body)
+	handler := webhookHandler(prefix, h)
+	s.app.All(prefix, handler)
+	s.app.All(prefix+"/*", handler)
+}
+
+// webhookHandler hands a request under prefix to h, and h's answer back.
+func webhookHandler(prefix string, h core.Webhook) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		req := core.WebhookRequest{
+			Method:   c.Method(),
+			SubPath:  strings.Trim(strings.TrimPrefix(c.Path(), prefix), "/"),
+			Query:    url.Values{},
+			Header:   http.Header{},
+			Body:     append([]byte(nil), c.Body()...),
+			RemoteIP: c.IP(),
 		}
-		s.app.All(prefix, handler)
-		s.app.All(prefix+"/*", handler)
+		c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) { req.Query.Add(string(k), string(v)) })
+		c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
+		resp := h.Handle(c.UserContext(), req)
+		for k, vs := range resp.Header {
+			for _, v := range vs {
+				c.Response().Header.Add(k, v)
+			}
+		}
+		if resp.ContentType != "" {
+			c.Set(fiber.HeaderContentType, resp.ContentType)
+		}
+		return c.Status(resp.Status).Send(resp.Body)
 	}
 }

@@ -122,7 +122,7 @@ func TestCustomFieldMapping(t *testing.T) {
 		require.Equal(t, []string{"custom.segment:required"}, fieldErrors(t, resp))
 		resp = r.post(t, "full", urlencoded, body("name", "Пётр", "phone", "+79160000002"), "Accept", "text/html")
 		require.Equal(t, 422, resp.Status)
-		require.Contains(t, string(resp.Body), "custom.segment: is required", "a browser's page names it too")
+		require.Contains(t, string(resp.Body), "<li>Отрасль: обязательное поле</li>", "a browser's page names it too, as the form does")
 		require.Equal(t, 1, r.count(t, "leads"))
 		require.Equal(t, 2.0, r.outcome("dealers", "invalid"))
 	})

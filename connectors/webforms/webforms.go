@@ -20,11 +20,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -172,18 +170,20 @@ func (h *Handler) count(form, outcome string) { h.counted.WithLabelValues(form, 
 // outcome is how a submission ended, for the reply.
 type outcome struct {
 	status int
-	msg    string            // for errors
+	msg    string            // for errors: machines (JSON, a redirect's ?error=) read it
+	ru     string            // the error for the visitor, on the HTML page
 	fields []core.FieldError // for 422
 	result *core.FormResult
 	retry  time.Duration // Retry-After for 429 and 503
 	test   bool          // Tilda's connection test
 }
 
-func fail(status int, msg string) outcome { return outcome{status: status, msg: msg} }
+func fail(status int, msg, ru string) outcome { return outcome{status: status, msg: msg, ru: ru} }
 
 // Handle implements core.Webhook.
 func (h *Handler) Handle(ctx context.Context, r core.WebhookRequest) core.WebhookResponse {
 	slug := strings.Trim(r.SubPath, "/")
+	id := core.CorrelationIDFromContext(ctx) // the request's id, which its pages show
 	var def *core.WebForm
 	var err error
 	var parsed *form
@@ -208,23 +208,23 @@ func (h *Handler) Handle(ctx context.Context, r core.WebhookRequest) core.Webhoo
 		}
 		switch core.ErrorCode(err) {
 		case core.ENOTFOUND:
-			return h.reply(vt, r, fail(404, "Webform not found."))
+			return h.reply(vt, r, fail(404, "Webform not found.", ruNotFound), id)
 		case core.EINVALID:
-			return h.reply(vt, r, h.bodyError(err))
+			return h.reply(vt, r, h.bodyError(err), id)
 		}
 		h.cfg.Logger.Error("webform_lookup", "form", slug, "error", err)
-		return h.reply(vt, r, outcome{status: 503, msg: "the form is unavailable; try again", retry: 5 * time.Second})
+		return h.reply(vt, r, outcome{status: 503, msg: "the form is unavailable; try again", ru: ruUnavailable, retry: 5 * time.Second}, id)
 	}
 	if r.Method == "OPTIONS" {
 		return h.preflight(def, r)
 	}
 	if r.Method != "POST" {
-		resp := h.reply(def, r, fail(405, "POST the form to this address"))
+		resp := h.reply(def, r, fail(405, "POST the form to this address", "Эта страница принимает только отправленную форму."), id)
 		resp.Header.Set("Allow", "POST, OPTIONS")
 		return resp
 	}
 	o := h.submit(ctx, def, r, parsed)
-	return h.reply(def, r, o)
+	return h.reply(def, r, o, id)
 }
 
 func (h *Handler) bodyError(err error) outcome {
@@ -232,18 +232,18 @@ func (h *Handler) bodyError(err error) outcome {
 	var us errUnsupported
 	switch {
 	case errors.As(err, &tl):
-		return fail(413, tl.msg)
+		return fail(413, tl.msg, "Заявка слишком большая: приложите меньше файлов или файлы поменьше.")
 	case errors.As(err, &us):
-		return fail(415, us.Error())
+		return fail(415, us.Error(), "Форма отправлена в виде, который мы не принимаем.")
 	}
-	return fail(400, err.Error())
+	return fail(400, err.Error(), "Не удалось прочитать заявку. Обновите страницу и отправьте форму ещё раз.")
 }
 
 // submit runs a submission through the guards and captures it.
 func (h *Handler) submit(ctx context.Context, def *core.WebForm, r core.WebhookRequest, f *form) outcome {
 	if origin := r.Header.Get("Origin"); origin != "" && len(def.AllowedOrigins) > 0 && !originAllowed(def, origin) {
 		h.count(def.Slug, "rejected")
-		return fail(403, "this site may not post the form")
+		return fail(403, "this site may not post the form", "С этого сайта нельзя отправить эту форму.")
 	}
 	var err error
 	if f == nil {
@@ -267,7 +267,7 @@ func (h *Handler) submit(ctx context.Context, def *core.WebForm, r core.WebhookR
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(def.APIKey)) != 1 {
 			h.count(def.Slug, "unauthorized")
-			return fail(401, "a valid API key is required")
+			return fail(401, "a valid API key is required", ruUnauthorized)
 		}
 		authenticated = true
 	}
@@ -276,7 +276,7 @@ func (h *Handler) submit(ctx context.Context, def *core.WebForm, r core.WebhookR
 		// portal, without its data: acknowledged, logged.
 		if !authenticated {
 			h.count(def.Slug, "unauthorized")
-			return fail(401, "the event's application_token is not this form's api_key")
+			return fail(401, "the event's application_token is not this form's api_key", ruUnauthorized)
 		}
 		h.count(def.Slug, "event")
 		h.cfg.Logger.Info("webform_bitrix24_event", "form", def.Slug, "event", f.get("event"), "id", f.get("data[FIELDS][ID]"))
@@ -286,7 +286,7 @@ func (h *Handler) submit(ctx context.Context, def *core.WebForm, r core.WebhookR
 	if !authenticated { // server-to-server posts of a site builder share one address
 		if ok, wait := h.limiter.allow(ip, h.cfg.Now()); !ok {
 			h.count(def.Slug, "rate_limited")
-			return outcome{status: 429, msg: "too many submissions; try again later", retry: wait}
+			return outcome{status: 429, msg: "too many submissions; try again later", ru: ruRateLimited, retry: wait}
 		}
 	}
 	if def.Honeypot != "" && strings.TrimSpace(f.get(def.Honeypot)) != "" {
@@ -305,16 +305,16 @@ func (h *Handler) submit(ctx context.Context, def *core.WebForm, r core.WebhookR
 	if def.Captcha {
 		if h.cfg.Captcha == nil {
 			h.count(def.Slug, "captcha_failed")
-			return fail(403, "the captcha could not be verified")
+			return fail(403, "the captcha could not be verified", ruCaptchaMissing)
 		}
 		ok, err := h.cfg.Captcha.verify(ctx, h.cfg.Captcha.token(f), ip)
 		if err != nil {
 			h.cfg.Logger.Warn("webform_captcha", "form", def.Slug, "error", err)
-			return outcome{status: 503, msg: errCaptchaUnavailable.Error(), retry: 5 * time.Second}
+			return outcome{status: 503, msg: errCaptchaUnavailable.Error(), ru: ruCaptchaUnavailable, retry: 5 * time.Second}
 		}
 		if !ok {
 			h.count(def.Slug, "captcha_failed")
-			return fail(403, "the captcha was not solved")
+			return fail(403, "the captcha was not solved", "Подтвердите, что вы не робот, и отправьте форму ещё раз.")
 		}
 	}
 	key := submissionKey(def, f, r)
@@ -329,7 +329,7 @@ func (h *Handler) submit(ctx context.Context, def *core.WebForm, r core.WebhookR
 		h.count(def.Slug, "invalid")
 		var ce *core.Error
 		errors.As(err, &ce)
-		return outcome{status: 422, msg: ce.Message, fields: ce.Fields}
+		return outcome{status: 422, msg: ce.Message, ru: "Проверьте поля формы.", fields: ce.Fields}
 	default:
 		h.cfg.Logger.Warn("webform_capture_deferred", "form", def.Slug, "error", err)
 		return h.defer_(ctx, def, env)
@@ -356,7 +356,7 @@ func (h *Handler) defer_(ctx context.Context, def *core.WebForm, env envelope) o
 	}
 	if err != nil {
 		h.cfg.Logger.Error("webform_store", "form", def.Slug, "error", err)
-		return outcome{status: 503, msg: "the submission could not be stored; try again", retry: 5 * time.Second}
+		return outcome{status: 503, msg: "the submission could not be stored; try again", ru: ruUnavailable, retry: 5 * time.Second}
 	}
 	h.count(def.Slug, "queued")
 	return outcome{status: 200}
@@ -456,130 +456,4 @@ func (h *Handler) preflight(def *core.WebForm, r core.WebhookRequest) core.Webho
 	resp.Header.Set("Access-Control-Max-Age", "600")
 	resp.Header.Set("Vary", "Origin")
 	return resp
-}
-
-// replyJSON encodes a JSON reply body. The replies are maps of strings,
-// numbers and field errors, which always encode, so an error is a
-// programmer error.
-func replyJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("webforms: reply: " + err.Error())
-	}
-	return b
-}
-
-var jsonpName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
-
-// reply answers in the shape the poster expects: a redirect for a classic
-// form with a return URL, the site builder's own format, an HTML page for a
-// browser, else JSON (RFC 9457 problems for errors).
-func (h *Handler) reply(def *core.WebForm, r core.WebhookRequest, o outcome) core.WebhookResponse {
-	resp := core.WebhookResponse{Status: o.status, Header: framing(def)}
-	if origin := r.Header.Get("Origin"); origin != "" && originAllowed(def, origin) {
-		resp.Header.Set("Access-Control-Allow-Origin", origin)
-		resp.Header.Set("Vary", "Origin")
-	}
-	if o.retry > 0 {
-		resp.Header.Set("Retry-After", strconv.Itoa(int(o.retry.Round(time.Second)/time.Second)+1))
-	}
-	ok := o.status < 300
-	accept := r.Header.Get("Accept")
-	browser := strings.Contains(accept, "text/html") && r.Header.Get("X-Requested-With") == "" &&
-		!strings.Contains(r.Header.Get("Content-Type"), "json")
-	switch {
-	case def.RedirectURL != "" && browser && o.status != 405:
-		u, _ := url.Parse(def.RedirectURL)
-		q := u.Query()
-		if ok {
-			q.Set("success", "ok")
-		} else {
-			q.Set("error", o.text())
-		}
-		u.RawQuery = q.Encode()
-		resp.Status = http.StatusSeeOther
-		resp.Header.Set("Location", u.String())
-	case o.test || def.Format == core.FormatTilda:
-		resp.ContentType = "text/plain; charset=utf-8"
-		resp.Body = []byte("ok")
-		if !ok {
-			resp.Body = []byte(o.text())
-		}
-	case def.Format == core.FormatVtiger:
-		v := map[string]any{"success": true, "result": "ok"}
-		if !ok {
-			v = map[string]any{"success": false, "error": map[string]string{"message": o.text()}}
-		}
-		resp.ContentType = "application/json"
-		resp.Body = replyJSON(v)
-		if cb := r.Query.Get("callback"); cb != "" && jsonpName.MatchString(cb) {
-			resp.ContentType = "application/javascript"
-			resp.Body = []byte(cb + "(" + string(resp.Body) + ");")
-		}
-	case def.Format == core.FormatBitrix24:
-		v := map[string]any{"result": true}
-		if o.result != nil {
-			v["result"] = o.result.ID
-		}
-		if !ok {
-			v = map[string]any{"error": strings.ToUpper(strings.ReplaceAll(http.StatusText(o.status), " ", "_")),
-				"error_description": o.text()}
-		}
-		resp.ContentType = "application/json"
-		resp.Body = replyJSON(v)
-	case browser:
-		resp.ContentType = "text/html; charset=utf-8"
-		resp.Body = []byte(page(ok, o.text()))
-	case ok:
-		resp.ContentType = "application/json"
-		resp.Body = replyJSON(map[string]string{"status": "ok"})
-	default:
-		p := map[string]any{"type": "about:blank", "title": http.StatusText(o.status), "status": o.status, "detail": o.msg}
-		if len(o.fields) > 0 {
-			p["errors"] = o.fields
-		}
-		resp.ContentType = "application/problem+json"
-		resp.Body = replyJSON(p)
-	}
-	return resp
-}
-
-// pageCSP is the Content-Security-Policy of the form's replies: the page
-// loads nothing (no script, style or image), posts nowhere, and is
-// framed only by the sites the form names.
-const pageCSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors "
-
-// framing are the headers that say who may frame a form's replies: the
-// form's frame_ancestors, else nobody (X-Frame-Options DENY too, for
-// browsers without CSP).
-func framing(def *core.WebForm) http.Header {
-	h := http.Header{}
-	if len(def.FrameAncestors) == 0 {
-		h.Set("Content-Security-Policy", pageCSP+"'none'")
-		h.Set("X-Frame-Options", "DENY")
-		return h
-	}
-	h.Set("Content-Security-Policy", pageCSP+strings.Join(def.FrameAncestors, " "))
-	return h
-}
-
-// text is an error for a person: the message and the fields to correct.
-func (o outcome) text() string {
-	if len(o.fields) == 0 {
-		return o.msg
-	}
-	parts := make([]string, len(o.fields))
-	for i, f := range o.fields {
-		parts[i] = f.Field + ": " + f.Message
-	}
-	return o.msg + " (" + strings.Join(parts, "; ") + ")"
-}
-
-func page(ok bool, msg string) string {
-	title, body := "Спасибо!", "Заявка отправлена. Мы скоро свяжемся с вами."
-	if !ok {
-		title, body = "Заявка не отправлена", html.EscapeString(msg)
-	}
-	return `<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>` + title + `</title></head><body><h1>` +
-		title + `</h1><p>` + body + `</p></body></html>`
 }
