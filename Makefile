@@ -17,7 +17,10 @@ DEPS := $(RUN_DEPS) pgbench:postgresql psql:postgresql-client curl:curl wrk:wrk 
         dovecot:dovecot-imapd /usr/lib/dovecot/lmtp:dovecot-lmtpd smtpd:opensmtpd soffice:libreoffice-calc-nogui \
         chromium:chromium chromium:fonts-dejavu-core node:nodejs npx:npm
 
-.PHONY: help deps deps/run build run test bench bench/crm bench/stream bench/telephony bench/forms bench/upload bench/fias bench/reports lint fmt clean
+# The client generators of `make sdk` (api/sdk_test.go pins the same).
+OAPI_CODEGEN := github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v2.8.2
+
+.PHONY: help deps deps/run build run test sdk bench bench/crm bench/stream bench/telephony bench/forms bench/upload bench/fias bench/reports lint fmt clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -105,6 +108,11 @@ lint: deps ## go vet, staticcheck, gofmt check, the import rule, the tracked-bin
 		[ -f "$$f" ] && [ $$(stat -c %s "$$f") -gt 1048576 ] && echo "$$f"; done); \
 	if [ -n "$$big" ]; then echo "executables over 1 MB tracked in git (build output: git rm --cached and ignore):"; echo "$$big"; exit 1; fi
 	docker-compose -f deploy/docker-compose.yml config -q
+
+sdk: ## regenerate the Go (api/sdk/go) and TypeScript (api/sdk/ts) clients from api/openapi.json and build the TypeScript one
+	$(GO) run $(OAPI_CODEGEN) -generate types,client -package crmhub -o api/sdk/go/client.gen.go api/openapi.json
+	$(GO) build ./api/sdk/go
+	cd api/sdk/ts && npm ci --no-audit --no-fund --silent && npm run --silent generate && npm run --silent build
 
 fmt: ## gofmt every file
 	gofmt -w $$(git ls-files '*.go')
