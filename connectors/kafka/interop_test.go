@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/cloudevents/sdk-go/protocol/kafka_sarama/v2"
+	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/stretchr/testify/require"
 
 	"github.com/crmhub/crmhub/core"
@@ -19,8 +21,9 @@ import (
 
 // TestSaramaConsumerGroups: sarama (the client of the CloudEvents Go SDK
 // and many Go services) reads the change stream in a consumer group at
-// the protocol versions services set, commits, and a new session of the
-// group resumes after the committed offset. sarama 2.4+ speaks
+// the protocol versions services set, the CloudEvents SDK makes an event
+// of what it reads, and a new session of the group resumes after the
+// committed offset. sarama 2.4+ speaks
 // OffsetFetch v6+, whose null metadata it cannot decode before v1.46:
 // the embedded broker sends "" as Apache Kafka does. go.mod pins sarama
 // at v1.45.2, the version the CloudEvents Go SDK's sarama binding
@@ -36,9 +39,19 @@ func TestSaramaConsumerGroups(t *testing.T) {
 			first, err := b.st.Leads().Create(ctx, core.Patch{"last_name": fmt.Appendf(nil, "%q", name), "company": []byte(`"ООО Сарама"`)})
 			require.NoError(t, err)
 			group := "sarama-" + version.String()
-			got := saramaRead(t, b.broker.Addr(), group, version, func(h map[string]string) bool { return h["ce_subject"] == first.ID })
-			require.Equal(t, "crm.lead.created", got["ce_type"])
-			require.Equal(t, "1.0", got["ce_specversion"])
+			m := saramaRead(t, b.broker.Addr(), group, version, func(h map[string]string) bool { return h["ce_subject"] == first.ID })
+			// The CloudEvents Go SDK reads it as an event (binary mode).
+			ev, err := binding.ToEvent(t.Context(), kafka_sarama.NewMessageFromConsumerMessage(m))
+			require.NoError(t, err)
+			require.NoError(t, ev.Validate())
+			require.Equal(t, "crm.lead.created", ev.Type())
+			require.Equal(t, "/crmhub/api", ev.Source())
+			require.Equal(t, first.ID, ev.Subject())
+			require.Equal(t, "application/json", ev.DataContentType())
+			require.Equal(t, "req-7", ev.Extensions()["correlationid"])
+			var data map[string]any
+			require.NoError(t, ev.DataAs(&data))
+			require.Equal(t, name, data["last_name"])
 
 			second, err := b.st.Leads().Create(ctx, core.Patch{"last_name": fmt.Appendf(nil, "%q", name+" 2"), "company": []byte(`"ООО Сарама"`)})
 			require.NoError(t, err)
@@ -53,8 +66,8 @@ func TestSaramaConsumerGroups(t *testing.T) {
 }
 
 // saramaRead joins group on crm.lead, marks and commits every message up
-// to the first whose headers satisfy want, and returns those headers.
-func saramaRead(t *testing.T, addr, group string, version sarama.KafkaVersion, want func(map[string]string) bool) map[string]string {
+// to the first whose headers satisfy want, and returns it.
+func saramaRead(t *testing.T, addr, group string, version sarama.KafkaVersion, want func(map[string]string) bool) *sarama.ConsumerMessage {
 	t.Helper()
 	cfg := sarama.NewConfig()
 	cfg.Version = version
@@ -66,7 +79,7 @@ func saramaRead(t *testing.T, addr, group string, version sarama.KafkaVersion, w
 	defer func() { require.NoError(t, g.Close()) }()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	h := &saramaHandler{want: want, found: make(chan map[string]string, 1), cancel: cancel}
+	h := &saramaHandler{want: want, found: make(chan *sarama.ConsumerMessage, 1), cancel: cancel}
 	errs := make(chan error, 1)
 	go func() {
 		for ctx.Err() == nil {
@@ -91,7 +104,7 @@ func saramaRead(t *testing.T, addr, group string, version sarama.KafkaVersion, w
 
 type saramaHandler struct {
 	want   func(map[string]string) bool
-	found  chan map[string]string
+	found  chan *sarama.ConsumerMessage
 	cancel context.CancelFunc
 }
 
@@ -108,7 +121,7 @@ func (h *saramaHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sar
 		if h.want(headers) {
 			sess.Commit()
 			select {
-			case h.found <- headers:
+			case h.found <- m:
 			default:
 			}
 			h.cancel()
