@@ -395,3 +395,23 @@ func TestRequireIfMatch(t *testing.T) {
 	id := r.json(t)["id"].(string)
 	require.Equal(t, 200, plain.do(t, "PATCH", "/api/v1/leads/"+id, plain.writer, `{"status":"hot"}`).status, "last write wins by default")
 }
+
+// TestNewAPIKeyIsNotKeptForReplay: a new API key is shown once; an
+// Idempotency-Key on its creation would have kept the answer, the key in
+// plain text, in the database for a day to replay it. The header is not
+// honoured there.
+func TestNewAPIKeyIsNotKeptForReplay(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := b.do(t, "POST", "/api/v1/apikeys", b.admin, `{"name":"интеграция","scopes":["read"]}`, "Idempotency-Key", "key-1")
+	require.Equal(t, 201, r.status, string(r.body))
+	var k struct {
+		Secret string `json:"key"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &k))
+	require.NotEmpty(t, k.Secret)
+	var stored int
+	require.NoError(t, b.store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM idempotency_keys WHERE position($1::bytea IN body) > 0`,
+		[]byte(k.Secret)).Scan(&stored))
+	require.Zero(t, stored, "the new key is stored for a replay")
+}

@@ -83,7 +83,9 @@ func (s *Server) routes() {
 	s.mountOneC(v1)
 
 	v1.Get("/apikeys", area(core.AreaAPIKeys), s.listAPIKeys)
-	v1.Post("/apikeys", area(core.AreaAPIKeys), jsonBody, s.idempotent, s.createAPIKey)
+	// Not idempotent: the answer carries the new key, shown once, and a
+	// stored answer to replay would keep it in the database for a day.
+	v1.Post("/apikeys", area(core.AreaAPIKeys), jsonBody, s.createAPIKey)
 	v1.Delete("/apikeys/:id", area(core.AreaAPIKeys), s.revokeAPIKey)
 }
 
