@@ -30,6 +30,13 @@ func (s *Server) mountWebhooks() {
 		// vtiger-generated form HTML posts here unchanged.
 		s.app.Post("/modules/Webforms/capture.php", webhookHandler("/modules/Webforms/capture.php", s.deps.Forms))
 	}
+	if s.deps.Bitrix24 != nil {
+		// Bitrix24's clients call a method with GET (its parameters in the
+		// query) or POST; the token in the path is redacted in the logs.
+		rest := webhookHandler("/rest", s.deps.Bitrix24)
+		s.app.Get("/rest/:user/:token/:method", rest)
+		s.app.Post("/rest/:user/:token/:method", rest)
+	}
 }
 
 // mountWebhook serves h at prefix and its sub-paths.
@@ -46,6 +53,7 @@ func webhookHandler(prefix string, h core.Webhook) fiber.Handler {
 			Method:   c.Method(),
 			SubPath:  strings.Trim(strings.TrimPrefix(c.Path(), prefix), "/"),
 			Query:    url.Values{},
+			RawQuery: string(c.Request().URI().QueryString()),
 			Header:   http.Header{},
 			Body:     append([]byte(nil), c.Body()...),
 			RemoteIP: c.IP(),

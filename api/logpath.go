@@ -2,16 +2,25 @@ package api
 
 import "strings"
 
-// logPath is a request path as the logs write it: the calendar feed's
-// token and any segment that looks like a bearer secret (a crmhub key,
-// a long random string) are replaced, so that whoever reads the logs
-// cannot replay them. Record ids (UUIDs) and slugs are kept.
+// logPath is a request path as the logs write it: a route's :token (the
+// calendar feed's, a Bitrix24 webhook's), the segment after /rest/{user}/
+// whatever matched, and any segment that looks like a bearer secret (a
+// crmhub key, a long random string) are replaced, so that whoever reads
+// the logs cannot replay them. Record ids (UUIDs) and slugs are kept.
 func logPath(path, route string) string {
-	if route == "/calendar/:token.ics" {
-		return "/calendar/REDACTED.ics"
-	}
 	segs := strings.Split(path, "/")
+	routeSegs := strings.Split(route, "/")
 	for i, seg := range segs {
+		if i < len(routeSegs) {
+			if rest, ok := strings.CutPrefix(routeSegs[i], ":token"); ok {
+				segs[i] = "REDACTED" + rest
+				continue
+			}
+		}
+		if i == 3 && segs[1] == "rest" { // Bitrix24's webhook shape, /rest/{user}/{token}/…, even where no route matched
+			segs[i] = "REDACTED"
+			continue
+		}
 		name, ext := seg, ""
 		if dot := strings.LastIndexByte(seg, '.'); dot > 0 && len(seg)-dot <= 6 {
 			name, ext = seg[:dot], seg[dot:]

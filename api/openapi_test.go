@@ -49,7 +49,7 @@ func loadDocFrom(t *testing.T, data []byte) *openapi3.T {
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	t.Parallel()
 	doc := loadDoc(t)
-	b := setup(t, withForms(t))
+	b := setup(t, withBitrix24(t))
 
 	var registered, documented []string
 	for _, r := range b.srv.Routes() {

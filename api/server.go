@@ -142,8 +142,12 @@ type Deps struct {
 	Webhooks []core.Webhook
 	// Forms is the website forms endpoint at /forms/{slug} (optional);
 	// WebForms and Attachments serve the admin API of forms and files.
-	Forms       core.Webhook
-	WebForms    core.WebFormService
+	Forms    core.Webhook
+	WebForms core.WebFormService
+	// Bitrix24 answers Bitrix24's inbound webhook URL,
+	// /rest/{user}/{token}/{method}, for sites whose Bitrix24 integration
+	// is pointed at the hub (optional).
+	Bitrix24    core.Webhook
 	ConfigForms func() []core.WebForm
 	Attachments core.AttachmentService
 	// Notes keeps the notes of records, Notifications what their mentions

@@ -12,6 +12,7 @@ type WebhookRequest struct {
 	Method   string
 	SubPath  string // the path after the webhook's own, e.g. "events/summary"
 	Query    url.Values
+	RawQuery string // the query as sent, its parameters in their order
 	Header   http.Header
 	Body     []byte
 	RemoteIP string

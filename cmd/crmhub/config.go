@@ -316,6 +316,18 @@ type WebFormsConfig struct {
 		Secret    string        `yaml:"secret"`
 		Timeout   time.Duration `yaml:"timeout"`
 	} `yaml:"captcha"`
+	// Bitrix24REST are Bitrix24 inbound webhooks the hub answers in the
+	// portal's place: crm.lead.add at /rest/{user}/{token}/, captured by a
+	// bitrix24 form.
+	Bitrix24REST []Bitrix24HookConfig `yaml:"bitrix24_rest"`
+}
+
+// Bitrix24HookConfig is a Bitrix24 inbound webhook: the user id and the
+// secret token of its URL, and the form that captures its leads.
+type Bitrix24HookConfig struct {
+	User  string `yaml:"user"`
+	Token string `yaml:"token"`
+	Form  string `yaml:"form"`
 }
 
 // forms is the forms endpoint's settings (the caller adds the registry and
@@ -327,6 +339,9 @@ func (w WebFormsConfig) forms() webforms.Config {
 		RateLimit: webforms.RateLimit{PerMinute: w.RateLimit.PerMinute, Burst: w.RateLimit.Burst}}
 	if w.Captcha.VerifyURL != "" || w.Captcha.Secret != "" {
 		cfg.Captcha = &webforms.Captcha{VerifyURL: w.Captcha.VerifyURL, Secret: w.Captcha.Secret, Timeout: w.Captcha.Timeout}
+	}
+	for _, k := range w.Bitrix24REST {
+		cfg.Bitrix24REST = append(cfg.Bitrix24REST, webforms.Bitrix24Hook{User: k.User, Token: k.Token, Form: k.Form})
 	}
 	return cfg
 }
@@ -488,7 +503,8 @@ func defaultConfig() Config {
 }
 
 func defaultWebForms() WebFormsConfig {
-	w := WebFormsConfig{Forms: []core.WebForm{}, MaxBody: 25 << 20, MaxFileSize: 10 << 20, MaxFiles: 5, MaxTotalFiles: 20 << 20}
+	w := WebFormsConfig{Forms: []core.WebForm{}, Bitrix24REST: []Bitrix24HookConfig{}, MaxBody: 25 << 20, MaxFileSize: 10 << 20,
+		MaxFiles: 5, MaxTotalFiles: 20 << 20}
 	w.RateLimit.PerMinute = 20
 	w.RateLimit.Burst = 5
 	w.Captcha.Timeout = 5 * time.Second

@@ -70,7 +70,7 @@ func TestExampleConfigDocumentsEveryKeyWithItsDefault(t *testing.T) {
 	require.NoError(t, decodeYAML(example, &cfg))
 	require.Equal(t, defaultConfig(), cfg, "the example shows the defaults")
 	for _, k := range yamlKeys(t, defaults) {
-		if k == "pipelines" || strings.HasPrefix(k, "conversion.") || k == "duplicates.sources" || k == "webforms.forms" || k == "mailscan.mailboxes" || k == "suggestions.allowed_origins" || k == "onec.crm_fields" || strings.HasSuffix(k, ".owners") || strings.HasPrefix(k, "documents.numbering") {
+		if k == "pipelines" || strings.HasPrefix(k, "conversion.") || k == "duplicates.sources" || k == "webforms.forms" || k == "webforms.bitrix24_rest" || k == "mailscan.mailboxes" || k == "suggestions.allowed_origins" || k == "onec.crm_fields" || strings.HasSuffix(k, ".owners") || strings.HasPrefix(k, "documents.numbering") {
 			continue // lists and maps are configured in the file only
 		}
 		env := "CRMHUB_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
@@ -114,6 +114,8 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 	require.NoError(t, os.WriteFile(badMapping, []byte("conversion:\n  account:\n    inn_code: company\n"), 0o600))
 	unknown := filepath.Join(dir, "unknown.yaml")
 	require.NoError(t, os.WriteFile(unknown, []byte("http:\n  adress: x\n"), 0o600))
+	shortToken := filepath.Join(dir, "bitrix24.yaml")
+	require.NoError(t, os.WriteFile(shortToken, []byte("webforms:\n  bitrix24_rest:\n    - user: 1\n      token: abc\n      form: b24\n"), 0o600))
 	for _, tc := range []struct {
 		env  map[string]string
 		args []string
@@ -141,6 +143,7 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 			"CRMHUB_SMTP_USERNAME": "u"}, nil, "only over TLS"},
 		{nil, []string{"--config", badMapping}, `conversion: account.inn_code: account has no writable field "inn_code"`},
 		{nil, []string{"--config", unknown}, "field adress not found"},
+		{nil, []string{"--config", shortToken}, "webforms.bitrix24_rest[0].token: must be 16 to 128"},
 		{nil, []string{"--config", filepath.Join(dir, "missing.yaml")}, "no such file"},
 	} {
 		code, _, stderr := run(t, tc.env, append([]string{"config", "show"}, tc.args...)...)

@@ -98,7 +98,7 @@ func TestConfigShowRedactsEverySecretKey(t *testing.T) {
 	}
 	for _, p := range []string{"database.url", "kafka.sasl.password", "telephony.generic.secret", "telephony.zadarma.secret",
 		"telephony.mango.api_key", "telephony.mango.api_salt", "telephony.vats.token", "telephony.vats.api_key",
-		"telephony.asterisk.secret", "webforms.forms.api_key", "webforms.captcha.secret", "smtp.password", "mailscan.url",
+		"telephony.asterisk.secret", "webforms.forms.api_key", "webforms.captcha.secret", "webforms.bitrix24_rest.token", "smtp.password", "mailscan.url",
 		"mailscan.mailboxes.password", "onec.password", "rates.url", "metrics.token"} {
 		require.True(t, paths[p], "the walk reaches %s", p)
 	}

@@ -214,6 +214,7 @@ func serveDeps(cfg Config, st *store.Store, pg *pgembed.Server, conns *connector
 	d.Dialers = conns.dialers
 	d.Forms = conns.forms
 	d.ConfigForms = conns.forms.ConfigForms
+	d.Bitrix24 = conns.forms.Bitrix24REST()
 	d.Mailer = conns.mailer()
 	d.MailScanner = conns.scan
 	d.ImportQueued = conns.imports.Wake

@@ -79,6 +79,33 @@ func (f *form) get(name string) string {
 
 func (f *form) has(name string) bool { _, ok := f.index[name]; return ok }
 
+// without is the form less the inputs drop says to leave out (and its
+// files kept).
+func (f *form) without(drop func(input) bool) *form {
+	out := &form{files: f.files}
+	for _, in := range f.inputs {
+		if drop(in) {
+			continue
+		}
+		for _, v := range in.values {
+			out.add(in.name, v)
+		}
+	}
+	return out
+}
+
+// urlencoded is the form's inputs as an application/x-www-form-urlencoded
+// body, in their order.
+func (f *form) urlencoded() []byte {
+	var pairs []string
+	for _, in := range f.inputs {
+		for _, v := range in.values {
+			pairs = append(pairs, url.QueryEscape(in.name)+"="+url.QueryEscape(v))
+		}
+	}
+	return []byte(strings.Join(pairs, "&"))
+}
+
 // errBadBody is a body that cannot be read as a form (400).
 type errBadBody struct{ msg string }
 

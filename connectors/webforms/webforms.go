@@ -1,7 +1,9 @@
 // Package webforms turns website form submissions into leads, contacts or
 // deals: POST /forms/{slug} with a urlencoded, multipart or JSON body, the
 // webhook posts of Tilda, Contact Form 7 and Bitrix24 and vtiger's own
-// webform capture (/modules/Webforms/capture.php) included.
+// webform capture (/modules/Webforms/capture.php) included; and Bitrix24's
+// inbound REST webhook (crm.lead.add at /rest/{user}/{token}/…), so that a
+// site's Bitrix24 integration is pointed at the hub by its URL alone.
 //
 // A submission is checked (origin, API key, rate limit, honeypot, fill
 // time, captcha, sizes), mapped onto CRM fields, validated with the API's
@@ -44,10 +46,13 @@ type Config struct {
 	RateLimit RateLimit
 	// Captcha verifies tokens of forms with captcha on (nil: such forms
 	// refuse every submission, as their guard is missing).
-	Captcha  *Captcha
-	Registry prometheus.Registerer
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Captcha *Captcha
+	// Bitrix24REST are the inbound webhooks of Bitrix24's REST shape the
+	// hub answers (crm.lead.add at /rest/{user}/{token}/…).
+	Bitrix24REST []Bitrix24Hook
+	Registry     prometheus.Registerer
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -63,11 +68,12 @@ func (c *Config) setDefaults() {
 // maxFilesLimit bounds Limits.MaxFiles.
 const maxFilesLimit = 100
 
-// Validate checks the limits, the rate limit and the captcha as an
-// operator gave them, before New fills defaults. Its message names the key
-// it is about relative to the forms' settings (max_file_size,
-// captcha.verify_url), for the caller to prefix with where they are; the
-// forms themselves are checked by New. That a file fits in a whole post
+// Validate checks the limits, the rate limit, the captcha and the
+// Bitrix24 hooks as an operator gave them, before New fills defaults. Its
+// message names the key it is about relative to the forms' settings
+// (max_file_size, captcha.verify_url, bitrix24_rest[0].token), for the
+// caller to prefix with where they are; the forms themselves, and that a
+// hook's form of the config can take its leads, are checked by New. That a file fits in a whole post
 // (max_body, which the API enforces) is the caller's to check.
 func (c Config) Validate() error {
 	l := c.Limits
@@ -78,6 +84,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max_files: must be 0 to 100, got %d", l.MaxFiles)
 	case c.RateLimit.PerMinute < 0 || c.RateLimit.Burst < 0:
 		return errors.New("rate_limit: per_minute and burst must not be negative")
+	}
+	if err := validateHooks(c.Bitrix24REST); err != nil {
+		return err
 	}
 	if c.Captcha == nil {
 		return nil
@@ -123,6 +132,9 @@ func New(cfg Config, svc core.WebFormService, in *inbox.Inbox) (*Handler, error)
 		if f.PublicID != "" {
 			h.public[f.PublicID] = &f
 		}
+	}
+	if err := h.checkHookForms(); err != nil {
+		return nil, err
 	}
 	h.counted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhub_webform_submissions_total",
 		Help: "Form submissions by form and outcome (created, attached, repeat, queued, invalid, spam, rate_limited, " +
@@ -317,8 +329,16 @@ func (h *Handler) submit(ctx context.Context, def *core.WebForm, r core.WebhookR
 			return fail(403, "the captcha was not solved", "Подтвердите, что вы не робот, и отправьте форму ещё раз.")
 		}
 	}
+	return h.take(ctx, def, f, r)
+}
+
+// take captures a submission its guards let through, once: a retry is a
+// repeat of the first capture. A capture that fails for now (the
+// database restarting) is kept in the inbox, r's body with it, and
+// captured from there.
+func (h *Handler) take(ctx context.Context, def *core.WebForm, f *form, r core.WebhookRequest) outcome {
 	key := submissionKey(def, f, r)
-	env := envelope{Form: def.Slug, ContentType: r.Header.Get("Content-Type"), Body: r.Body, RemoteIP: ip,
+	env := envelope{Form: def.Slug, ContentType: r.Header.Get("Content-Type"), Body: r.Body, RemoteIP: r.RemoteIP,
 		Referer: r.Header.Get("Referer"), Key: key}
 	res, err := h.capture(ctx, def, f, env)
 	switch code := core.ErrorCode(err); {

@@ -521,16 +521,19 @@ func TestFailedCaptureIsQueuedNotLost(t *testing.T) {
 // the key's own field, as Bitrix24's auth[application_token], inside any
 // other input — authenticates the post but reaches neither the lead nor
 // its change event, for every kind of form; Bitrix24's auth envelope stays
-// out too.
+// out too, and so does a Bitrix24 REST hook's token, wherever the call
+// repeats it.
 func TestNoSecretReachesARecord(t *testing.T) {
 	t.Parallel()
 	const secret = "S3cret-form-key-2026"
+	const hookSecret = "Rest-hook-S3cret-2026"
 	var forms []core.WebForm
 	kinds := []string{core.FormatAuto, core.FormatTilda, core.FormatCF7, core.FormatVtiger, core.FormatBitrix24}
 	for _, k := range kinds {
 		forms = append(forms, core.WebForm{Slug: "f-" + k, Format: k, APIKey: secret, APIKeyName: "api_key"})
 	}
-	r := newRig(t, webforms.Config{Forms: forms})
+	r := newRig(t, webforms.Config{Forms: forms,
+		Bitrix24REST: []webforms.Bitrix24Hook{{User: "7", Token: hookSecret, Form: "f-" + core.FormatBitrix24}}})
 	for i, k := range kinds {
 		body := url.Values{"name": {"Иван Петров"}, "phone": {fmt.Sprintf("+7916123456%d", i)}, "comments": {"Перезвоните"},
 			"api_key": {secret}, "auth[application_token]": {secret}, "auth[domain]": {"portal.bitrix24.ru"},
@@ -543,7 +546,16 @@ func TestNoSecretReachesARecord(t *testing.T) {
 		resp := r.post(t, "f-"+k, urlencoded, []byte(body.Encode()))
 		require.Equal(t, 200, resp.Status, "%s: %s", k, resp.Body)
 	}
+	call := url.Values{"fields[NAME]": {"Иван"}, "fields[LAST_NAME]": {"Петров"}, "fields[COMMENTS]": {"Перезвоните"},
+		"fields[PHONE][0][VALUE]": {"+79161234599"}, "auth": {hookSecret}, "access_token": {hookSecret},
+		"fields[SOURCE_DESCRIPTION]": {"https://portal.bitrix24.ru/rest/7/" + hookSecret + "/"}}
+	resp := r.rest(t, "POST", "7/"+hookSecret+"/crm.lead.add.json", urlencoded, call.Encode(), "")
+	require.Equal(t, 200, resp.Status, string(resp.Body))
+	kinds = append(kinds, "bitrix24 rest")
 	require.Equal(t, len(kinds), r.count(t, "leads"))
+	require.Zero(t, r.count(t, "leads l WHERE l::text LIKE '%"+hookSecret+"%'"), "the hook's token in a lead")
+	require.Zero(t, r.count(t, "outbox o WHERE o::text LIKE '%"+hookSecret+"%'"), "the hook's token in a change event")
+	require.Zero(t, r.count(t, "webform_submissions w WHERE w::text LIKE '%"+hookSecret+"%'"), "the hook's token in a submission")
 	require.Zero(t, r.count(t, "leads l WHERE l::text LIKE '%"+secret+"%'"), "the key in a lead")
 	require.Zero(t, r.count(t, "leads l WHERE l::text LIKE '%portal.bitrix24.ru%'"), "Bitrix24's auth envelope in a lead")
 	require.Zero(t, r.count(t, "outbox o WHERE o::text LIKE '%"+secret+"%'"), "the key in a change event")

@@ -5302,6 +5302,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rest/{user}/{token}/{method}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The hook's user id, as in Bitrix24's URL. */
+                user: string;
+                /** @description The hook's secret code (webforms.bitrix24_rest). It is the credential: the logs redact it. */
+                token: string;
+                /** @description crm.lead.add or crm.lead.add.json. */
+                method: "crm.lead.add" | "crm.lead.add.json";
+            };
+            cookie?: never;
+        };
+        /**
+         * Bitrix24's crm.lead.add at its inbound webhook URL: a site's Bitrix24 integration pointed at the hub. The parameters in the query, as npm's @2bad/bitrix sends them.
+         * @description Answers as a Bitrix24 portal does, so that an integration needs only the hook's URL changed: the lead is mapped as a bitrix24 form maps Bitrix24's fields (the hook's form: its owner, duplicates policy and defaults apply) and captured once: the same call again answers the same lead (Idempotency-Key tells two identical leads apart).
+         */
+        get: operations["bitrix24LeadAddByQuery"];
+        put?: never;
+        /**
+         * Bitrix24's crm.lead.add at its inbound webhook URL: a site's Bitrix24 integration pointed at the hub.
+         * @description Answers as a Bitrix24 portal does, so that an integration needs only the hook's URL changed: the lead is mapped as a bitrix24 form maps Bitrix24's fields (the hook's form: its owner, duplicates policy and defaults apply) and captured once: the same call again answers the same lead (Idempotency-Key tells two identical leads apart).
+         */
+        post: operations["bitrix24LeadAdd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -10379,6 +10410,27 @@ export interface components {
             /** @description Bitrix24: what went wrong. */
             error_description?: string;
         };
+        /** @description Bitrix24's answer to crm.lead.add. */
+        Bitrix24Result: {
+            /** @description The lead's id, a UUID where Bitrix24's is an integer (clients pass it on as they got it); true while the lead waits in the inbox to be captured. */
+            result: string | boolean;
+            /** @description When the call ran, as Bitrix24 says it. */
+            time?: {
+                start?: number;
+                finish?: number;
+                duration?: number;
+                processing?: number;
+                /** Format: date-time */
+                date_start?: string;
+                /** Format: date-time */
+                date_finish?: string;
+            };
+        };
+        /** @description Bitrix24's error: INVALID_CREDENTIALS (401), ERROR_METHOD_NOT_FOUND (404), BAD_REQUEST, UNPROCESSABLE_ENTITY (the lead's fields, 422), SERVICE_UNAVAILABLE (503, with Retry-After)… */
+        Bitrix24Error: {
+            error: string;
+            error_description: string;
+        };
     };
     responses: {
         /** @description No valid API key, session or identity token */
@@ -10881,10 +10933,7 @@ export interface operations {
     createAPIKey: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the POST run once: a repeat with the same body returns the stored response with Idempotent-Replayed: true; another body gives 409. Kept 24 h. */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -23062,6 +23111,227 @@ export interface operations {
             422: components["responses"]["FormRefused"];
             429: components["responses"]["FormRefused"];
             503: components["responses"]["FormRefused"];
+        };
+    };
+    bitrix24LeadAddByQuery: {
+        parameters: {
+            query?: {
+                /** @description fields[TITLE], fields[NAME], fields[LAST_NAME], fields[SECOND_NAME], fields[COMPANY_TITLE], fields[POST], fields[PHONE][0][VALUE], fields[EMAIL][0][VALUE], fields[COMMENTS], fields[UTM_SOURCE]…, params[REGISTER_SONET_EVENT]. */
+                fields?: Record<string, never>;
+            };
+            header?: never;
+            path: {
+                /** @description The hook's user id, as in Bitrix24's URL. */
+                user: string;
+                /** @description The hook's secret code (webforms.bitrix24_rest). It is the credential: the logs redact it. */
+                token: string;
+                /** @description crm.lead.add or crm.lead.add.json. */
+                method: "crm.lead.add" | "crm.lead.add.json";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lead was made, or the call had been made before (its lead), or it waits in the inbox. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Result"];
+                };
+            };
+            /** @description The parameters cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description No hook has this user and token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description The method is not crm.lead.add. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description Too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description A body of another type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description The lead's fields are invalid (error_description names them). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description The hook's form is missing or cannot make leads (the log says which). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description The form could not be read or the call stored: nothing was taken; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+        };
+    };
+    bitrix24LeadAdd: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Identifies the call: a retry with the same key makes no second lead (without it, the parameters' hash does). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The hook's user id, as in Bitrix24's URL. */
+                user: string;
+                /** @description The hook's secret code (webforms.bitrix24_rest). It is the credential: the logs redact it. */
+                token: string;
+                /** @description crm.lead.add or crm.lead.add.json. */
+                method: "crm.lead.add" | "crm.lead.add.json";
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    [key: string]: string;
+                };
+                "application/json": {
+                    /** @description TITLE, NAME, LAST_NAME, PHONE: [{VALUE, VALUE_TYPE}], EMAIL, COMMENTS, UTM_*… */
+                    fields?: {
+                        [key: string]: unknown;
+                    };
+                    params?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The lead was made, or the call had been made before (its lead), or it waits in the inbox. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Result"];
+                };
+            };
+            /** @description The parameters cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description No hook has this user and token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description The method is not crm.lead.add. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description Too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description A body of another type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description The lead's fields are invalid (error_description names them). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description The hook's form is missing or cannot make leads (the log says which). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
+            /** @description The form could not be read or the call stored: nothing was taken; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bitrix24Error"];
+                };
+            };
         };
     };
 }
