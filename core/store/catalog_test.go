@@ -29,11 +29,14 @@ func TestCatalog(t *testing.T) {
 	require.Equal(t, "RUB", p.Currency)
 	require.Equal(t, "12.5", p.StockQuantity.String())
 	require.Empty(t, p.OwnerID, "the catalog has no owners")
-	for _, bad := range []string{`{"name":"X","unit_code":"79"}`, `{"name":"X","vat_rate":"18"}`, `{"name":"X","stock_quantity":"-1"}`,
+	for _, bad := range []string{`{"name":"X","unit_code":"79"}`, `{"name":"X","vat_rate":"18"}`,
 		`{"name":"X","stock_quantity":"1.0001"}`, `{"name":"X","price":"-5"}`, `{"sku":"no name"}`, `{"name":"X","currency":"рубль"}`} {
 		_, err := s.Products().Create(ctx, patch(t, bad))
 		require.Equal(t, core.EINVALID, core.ErrorCode(err), bad)
 	}
+	oversold, err := s.Products().Create(ctx, patch(t, `{"name":"Продан сверх остатка","stock_quantity":"-1.5"}`))
+	require.NoError(t, err, "1C reports oversold goods as a negative stock, and the catalog keeps what it says")
+	require.Equal(t, "-1.5", oversold.StockQuantity.String())
 	svc, err := s.Services().Create(ctx, patch(t, `{"name":"Доставка","unit":"усл","unit_code":"876","price":"1500"}`))
 	require.NoError(t, err)
 
